@@ -1,0 +1,122 @@
+/**
+ * AnyPointer: a pointer location whose type the schema leaves open (C++ `AnyPointer::Reader` /
+ * `AnyPointer::Builder`). RPC params, results and cap-table-bearing payloads are AnyPointers.
+ */
+import type { Arena, BuilderArena } from "./arena.js";
+import { getWritableList, initListOfKind, type ListBuilderKind } from "./list.js";
+import { Orphan } from "./orphan.js";
+import { A, isNullPointer } from "./pointer.js";
+import type { ListKind, PointerType, StructCtor } from "./read.js";
+import { pointerType, readCapability, readData, readList, readStruct, readText } from "./read.js";
+import type { Segment } from "./segment.js";
+import { copyStructInto, type StructBuilderCtor, type StructView } from "./struct.js";
+import { clearPointer, copyPointer, getWritableStruct, initStruct, setCapability, setData, setText, W } from "./write.js";
+
+export class AnyPointerReader {
+  readonly _arena: Arena;
+  readonly _seg: Segment;
+  /** Byte offset of the pointer word. */
+  readonly _p: number;
+  readonly _nesting: number;
+
+  constructor(arena: Arena, seg: Segment, p: number, nesting: number) {
+    this._arena = arena;
+    this._seg = seg;
+    this._p = p;
+    this._nesting = nesting;
+  }
+
+  isNull(): boolean {
+    return isNullPointer(this._seg, this._p);
+  }
+  pointerType(): PointerType {
+    return pointerType(this._arena, this._seg, this._p);
+  }
+  getAs<T>(ctor: StructCtor<T>): T {
+    return readStruct(this._arena, this._seg, this._p, this._nesting, ctor, undefined);
+  }
+  getList<L>(kind: ListKind<L>): L {
+    return readList(this._arena, this._seg, this._p, this._nesting, kind, undefined);
+  }
+  getText(): string {
+    return readText(this._arena, this._seg, this._p, undefined);
+  }
+  getData(): Uint8Array {
+    return readData(this._arena, this._seg, this._p, undefined);
+  }
+  /** The cap table entry this pointer refers to, or null. */
+  getCapability(): unknown {
+    return readCapability(this._arena, this._seg, this._p);
+  }
+}
+
+export class AnyPointerBuilder {
+  readonly _arena: BuilderArena;
+  readonly _seg: Segment;
+  readonly _p: number;
+
+  constructor(arena: BuilderArena, seg: Segment, p: number) {
+    this._arena = arena;
+    this._seg = seg;
+    this._p = p;
+  }
+
+  isNull(): boolean {
+    return isNullPointer(this._seg, this._p);
+  }
+  pointerType(): PointerType {
+    return pointerType(this._arena, this._seg, this._p);
+  }
+  clear(): void {
+    clearPointer(this._arena, this._seg, this._p);
+  }
+  initAs<T>(ctor: StructBuilderCtor<T>): T {
+    const dw = ctor._dataWords;
+    const pc = ctor._ptrCount;
+    initStruct(this._arena, this._seg, this._p, dw, pc);
+    return new ctor(this._arena, A.seg, A.off, dw * 8, A.off + dw * 8, pc, 0x7fffffff);
+  }
+  getAs<T>(ctor: StructBuilderCtor<T>): T {
+    getWritableStruct(this._arena, this._seg, this._p, ctor._dataWords, ctor._ptrCount, undefined);
+    return new ctor(this._arena, W.seg, W.off, W.dataWords * 8, W.off + W.dataWords * 8, W.ptrCount, 0x7fffffff);
+  }
+  initList<L>(kind: ListBuilderKind<L>, length: number): L {
+    return initListOfKind(this._arena, this._seg, this._p, kind, length);
+  }
+  getList<L>(kind: ListBuilderKind<L>): L {
+    return getWritableList(this._arena, this._seg, this._p, kind, undefined);
+  }
+  setText(value: string): void {
+    setText(this._arena, this._seg, this._p, value);
+  }
+  getText(): string {
+    return readText(this._arena, this._seg, this._p, undefined);
+  }
+  setData(value: Uint8Array): void {
+    setData(this._arena, this._seg, this._p, value);
+  }
+  setCapability(cap: unknown): void {
+    setCapability(this._arena, this._seg, this._p, cap);
+  }
+  getCapability(): unknown {
+    return readCapability(this._arena, this._seg, this._p);
+  }
+  /** Deep-copy a struct (reader or builder, any message) here. */
+  setStruct(value: StructView): void {
+    copyStructInto(this._arena, this._seg, this._p, value);
+  }
+  /** Deep-copy whatever another AnyPointer holds here (C++ `AnyPointer::Builder::set`). */
+  set(value: AnyPointerReader | AnyPointerBuilder): void {
+    const nesting = value instanceof AnyPointerReader ? value._nesting : 0x7fffffff;
+    copyPointer(this._arena, this._seg, this._p, value._arena, value._seg, value._p, nesting, false);
+  }
+  disown(): Orphan {
+    return Orphan.disown(this._arena, this._seg, this._p);
+  }
+  adopt(orphan: Orphan): void {
+    orphan.adoptInto(this._arena, this._seg, this._p);
+  }
+  asReader(): AnyPointerReader {
+    return new AnyPointerReader(this._arena, this._seg, this._p, 0x7fffffff);
+  }
+}

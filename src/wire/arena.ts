@@ -1,0 +1,154 @@
+/**
+ * Arenas: the set of segments a message lives in, plus per-message state that readers and
+ * builders share (read limits, the capability table). Mirrors C++ `capnp/arena.h`.
+ */
+import { DecodeError, EncodeError } from "./errors.js";
+import { Segment } from "./segment.js";
+
+/** C++ `ReaderOptions`: limits that make hostile messages fail fast. */
+export interface ReaderOptions {
+  /** Words that may be read in all; counts every struct/list visited (default 8 Mi words). */
+  traversalLimitInWords?: number;
+  /** Pointer nesting depth (default 64). */
+  nestingLimit?: number;
+}
+
+export const DEFAULT_TRAVERSAL_LIMIT_IN_WORDS = 8 * 1024 * 1024;
+export const DEFAULT_NESTING_LIMIT = 64;
+
+/** What readers need from any arena (builders' arenas are readable too). */
+export interface Arena {
+  /** The segment with this id; throws DecodeError when there is none. */
+  segment(id: number): Segment;
+  /** Charge `words` against the traversal limit (no-op for builders). */
+  readLimit(words: number): void;
+  /** Capability table: indexes in capability pointers refer to it (RPC fills it with clients). */
+  capTable: unknown[];
+  readonly nestingLimit: number;
+}
+
+export class ReaderArena implements Arena {
+  readonly segments: Segment[];
+  readonly nestingLimit: number;
+  capTable: unknown[] = [];
+  private budget: number;
+
+  constructor(segments: readonly Uint8Array[], options?: ReaderOptions) {
+    if (segments.length === 0) throw new DecodeError("bad-framing", "Message has no segments.");
+    this.segments = new Array<Segment>(segments.length);
+    for (let i = 0; i < segments.length; i++) {
+      const s = segments[i]!;
+      // A segment is a whole number of words; trailing partial words cannot be addressed.
+      const end = s.byteLength & ~7;
+      this.segments[i] = new Segment(i, s, end);
+    }
+    this.budget = options?.traversalLimitInWords ?? DEFAULT_TRAVERSAL_LIMIT_IN_WORDS;
+    this.nestingLimit = options?.nestingLimit ?? DEFAULT_NESTING_LIMIT;
+  }
+
+  segment(id: number): Segment {
+    const s = this.segments[id];
+    if (s === undefined) {
+      throw new DecodeError("out-of-bounds", `Message contains far pointer to unknown segment ${id}.`);
+    }
+    return s;
+  }
+
+  readLimit(words: number): void {
+    this.budget -= words;
+    if (this.budget < 0) {
+      throw new DecodeError(
+        "traversal-limit",
+        "Exceeded message traversal limit. See capnp::ReaderOptions.traversalLimitInWords.",
+      );
+    }
+  }
+
+  /** Words left before the traversal limit trips. */
+  get remainingTraversalWords(): number {
+    return this.budget;
+  }
+}
+
+/** C++ `SUGGESTED_FIRST_SEGMENT_WORDS`. */
+export const DEFAULT_FIRST_SEGMENT_WORDS = 1024;
+/** Largest segment the format can address (2^29 words). */
+export const MAX_SEGMENT_WORDS = (1 << 29) - 1;
+
+export interface BuilderOptions {
+  /** Size of the first segment in words (C++ `firstSegmentWords`). */
+  firstSegmentWords?: number;
+}
+
+/**
+ * Builder arena. Allocation tries the most recent segment; when it is full a new segment is
+ * started whose size is at least the request and at least the total allocated so far, like
+ * C++ `MallocMessageBuilder` with `GROW_HEURISTICALLY`. Sizes are in words; buffers are zeroed.
+ */
+export class BuilderArena implements Arena {
+  readonly segments: Segment[] = [];
+  capTable: unknown[] = [];
+  readonly nestingLimit = 0x7fffffff;
+  private nextSizeWords: number;
+  private totalWords = 0;
+
+  /** Results of the last allocate(): where the words are (scratch, to avoid an object per call). */
+  allocSeg!: Segment;
+  allocOff = 0;
+
+  constructor(options?: BuilderOptions) {
+    this.nextSizeWords = Math.max(1, options?.firstSegmentWords ?? DEFAULT_FIRST_SEGMENT_WORDS);
+  }
+
+  segment(id: number): Segment {
+    const s = this.segments[id];
+    if (s === undefined) throw new DecodeError("out-of-bounds", `No segment ${id} in this message.`);
+    return s;
+  }
+
+  readLimit(_words: number): void {}
+
+  /** Allocate `words` zeroed words, preferably in `preferred`. Result in allocSeg/allocOff. */
+  allocate(words: number, preferred?: Segment): void {
+    const bytes = words * 8;
+    if (preferred !== undefined && preferred.available() >= bytes) {
+      this.allocSeg = preferred;
+      this.allocOff = preferred.end;
+      preferred.end += bytes;
+      return;
+    }
+    const last = this.segments[this.segments.length - 1];
+    if (last !== undefined && last !== preferred && last.available() >= bytes) {
+      this.allocSeg = last;
+      this.allocOff = last.end;
+      last.end += bytes;
+      return;
+    }
+    const seg = this.newSegment(words);
+    this.allocSeg = seg;
+    this.allocOff = 0;
+    seg.end = bytes;
+  }
+
+  private newSegment(minWords: number): Segment {
+    if (minWords > MAX_SEGMENT_WORDS) {
+      throw new EncodeError(`Allocation of ${minWords} words exceeds the maximum segment size.`);
+    }
+    const size = Math.min(MAX_SEGMENT_WORDS, Math.max(minWords, this.nextSizeWords));
+    const seg = new Segment(this.segments.length, new Uint8Array(size * 8), 0);
+    this.segments.push(seg);
+    this.totalWords += size;
+    this.nextSizeWords = Math.max(this.nextSizeWords, this.totalWords);
+    return seg;
+  }
+
+  /** Views of the used part of every segment, ready for framing. */
+  segmentsForOutput(): Uint8Array[] {
+    const out = new Array<Uint8Array>(this.segments.length);
+    for (let i = 0; i < this.segments.length; i++) {
+      const s = this.segments[i]!;
+      out[i] = s.bytes.subarray(0, s.end);
+    }
+    return out;
+  }
+}

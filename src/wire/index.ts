@@ -1,0 +1,10 @@
+export * from "./any-pointer.js";
+export * from "./arena.js";
+export * from "./errors.js";
+export * from "./list.js";
+export * from "./message.js";
+export { Orphan } from "./orphan.js";
+export { ElementSize } from "./pointer.js";
+export { PointerDefault, type ListKind, type PointerType, type StructCtor } from "./read.js";
+export { Segment } from "./segment.js";
+export * from "./struct.js";
