@@ -137,7 +137,8 @@ test("too many segments: 511 are accepted, 512 and 2^32 are refused from the fir
   many.set(u32(511), 0); // 512 segments
   assert.throws(
     () => frameLength(many),
-    (e: unknown) => isDecodeError("too-large")(e) && /Message has too many segments\./.test((e as Error).message),
+    (e: unknown) =>
+      isDecodeError("too-large")(e) && /Message has too many segments\./.test((e as Error).message),
   );
   assert.throws(() => decodeFrame(many), isDecodeError("too-large"));
 

@@ -1,0 +1,4 @@
+// Public API of capnts/serialize: stream framing, the incremental frame reader, packed encoding.
+export * from "./framing.js";
+export * from "./packed.js";
+export * from "./stream.js";
