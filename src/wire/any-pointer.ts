@@ -10,7 +10,16 @@ import type { ListKind, PointerType, StructCtor } from "./read.js";
 import { pointerType, readCapability, readData, readList, readStruct, readText } from "./read.js";
 import type { Segment } from "./segment.js";
 import { copyStructInto, type StructBuilderCtor, type StructView } from "./struct.js";
-import { clearPointer, copyPointer, getWritableStruct, initStruct, setCapability, setData, setText, W } from "./write.js";
+import {
+  clearPointer,
+  copyPointer,
+  getWritableStruct,
+  initStruct,
+  setCapability,
+  setData,
+  setText,
+  W,
+} from "./write.js";
 
 export class AnyPointerReader {
   readonly _arena: Arena;
@@ -78,7 +87,15 @@ export class AnyPointerBuilder {
   }
   getAs<T>(ctor: StructBuilderCtor<T>): T {
     getWritableStruct(this._arena, this._seg, this._p, ctor._dataWords, ctor._ptrCount, undefined);
-    return new ctor(this._arena, W.seg, W.off, W.dataWords * 8, W.off + W.dataWords * 8, W.ptrCount, 0x7fffffff);
+    return new ctor(
+      this._arena,
+      W.seg,
+      W.off,
+      W.dataWords * 8,
+      W.off + W.dataWords * 8,
+      W.ptrCount,
+      0x7fffffff,
+    );
   }
   initList<L>(kind: ListBuilderKind<L>, length: number): L {
     return initListOfKind(this._arena, this._seg, this._p, kind, length);

@@ -8,15 +8,34 @@
  * Kinds (`ListKind` / `ListBuilderKind`) say how to make a list object; generated code passes
  * them to `_getList` / `_initList`.
  */
-import type { Arena, BuilderArena } from "./arena.js";
+
 import { AnyPointerBuilder, AnyPointerReader } from "./any-pointer.js";
+import type { Arena, BuilderArena } from "./arena.js";
 import { decodeError } from "./errors.js";
-import { A, allocatePointee, DATA_BITS, ElementSize, KIND_LIST, KIND_STRUCT, POINTERS, R, resolve } from "./pointer.js";
+import {
+  A,
+  allocatePointee,
+  DATA_BITS,
+  ElementSize,
+  KIND_LIST,
+  KIND_STRUCT,
+  POINTERS,
+  R,
+  resolve,
+} from "./pointer.js";
 import type { ListKind, PointerDefault, StructCtor } from "./read.js";
 import { EMPTY_SEGMENT, readCapability, readData, readList, readText } from "./read.js";
 import type { Segment } from "./segment.js";
 import type { StructBuilderCtor } from "./struct.js";
-import { copyPointer, initList, initStructList, setCapability, setData, setText, transferPointer } from "./write.js";
+import {
+  copyPointer,
+  initList,
+  initStructList,
+  setCapability,
+  setData,
+  setText,
+  transferPointer,
+} from "./write.js";
 
 export interface ListBuilderKind<L> {
   readonly size: ElementSize;
@@ -103,7 +122,8 @@ export class ListView<A extends Arena = Arena> {
 
   /** Byte offset of element i's data (bounds-checked). */
   protected _at(i: number): number {
-    if (!(i >= 0 && i < this.length)) throw new RangeError(`List index ${i} out of range (length ${this.length}).`);
+    if (!(i >= 0 && i < this.length))
+      throw new RangeError(`List index ${i} out of range (length ${this.length}).`);
     return this._off + i * this._step;
   }
   /** Byte offset of element i's first pointer (checked: the element has one). */
@@ -139,7 +159,8 @@ export class VoidList extends Iterable_<undefined> {
 export class BoolList extends Iterable_<boolean> {
   static readonly kind: ListKind<BoolList> = kindOf(ElementSize.BIT, BoolList);
   get(i: number): boolean {
-    if (!(i >= 0 && i < this.length)) throw new RangeError(`List index ${i} out of range (length ${this.length}).`);
+    if (!(i >= 0 && i < this.length))
+      throw new RangeError(`List index ${i} out of range (length ${this.length}).`);
     return ((this._seg.bytes[this._off + (i >>> 3)]! >>> (i & 7)) & 1) === 1;
   }
 }
@@ -259,7 +280,15 @@ export class StructList<T> extends Iterable_<T> {
   }
   get(i: number): T {
     const o = this._at(i);
-    return new this._ctor(this._arena, this._seg, o, this._dataSize, o + this._dataSize, this._ptrCount, this._nesting);
+    return new this._ctor(
+      this._arena,
+      this._seg,
+      o,
+      this._dataSize,
+      o + this._dataSize,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   /** The kind for lists of `ctor` structs (made once per struct type). */
   static of<T>(ctor: StructCtor<T>): ListKind<StructList<T>> {
@@ -337,11 +366,13 @@ export class VoidListBuilder extends BIterable<undefined> {
 export class BoolListBuilder extends BIterable<boolean> {
   static readonly kind: ListBuilderKind<BoolListBuilder> = kindOf(ElementSize.BIT, BoolListBuilder);
   get(i: number): boolean {
-    if (!(i >= 0 && i < this.length)) throw new RangeError(`List index ${i} out of range (length ${this.length}).`);
+    if (!(i >= 0 && i < this.length))
+      throw new RangeError(`List index ${i} out of range (length ${this.length}).`);
     return ((this._seg.bytes[this._off + (i >>> 3)]! >>> (i & 7)) & 1) === 1;
   }
   set(i: number, v: boolean): void {
-    if (!(i >= 0 && i < this.length)) throw new RangeError(`List index ${i} out of range (length ${this.length}).`);
+    if (!(i >= 0 && i < this.length))
+      throw new RangeError(`List index ${i} out of range (length ${this.length}).`);
     const b = this._seg.bytes;
     const k = this._off + (i >>> 3);
     if (v) b[k]! |= 1 << (i & 7);
@@ -385,7 +416,10 @@ export class Uint16ListBuilder extends BIterable<number> {
   }
 }
 export class EnumListBuilder<E extends number> extends BIterable<E> {
-  static readonly kind: ListBuilderKind<EnumListBuilder<number>> = kindOf(ElementSize.TWO_BYTES, EnumListBuilder<number>);
+  static readonly kind: ListBuilderKind<EnumListBuilder<number>> = kindOf(
+    ElementSize.TWO_BYTES,
+    EnumListBuilder<number>,
+  );
   get(i: number): E {
     return this._seg.view.getUint16(this._at(i), true) as E;
   }
@@ -403,7 +437,10 @@ export class Int32ListBuilder extends BIterable<number> {
   }
 }
 export class Uint32ListBuilder extends BIterable<number> {
-  static readonly kind: ListBuilderKind<Uint32ListBuilder> = kindOf(ElementSize.FOUR_BYTES, Uint32ListBuilder);
+  static readonly kind: ListBuilderKind<Uint32ListBuilder> = kindOf(
+    ElementSize.FOUR_BYTES,
+    Uint32ListBuilder,
+  );
   get(i: number): number {
     return this._seg.view.getUint32(this._at(i), true);
   }
@@ -412,7 +449,10 @@ export class Uint32ListBuilder extends BIterable<number> {
   }
 }
 export class Float32ListBuilder extends BIterable<number> {
-  static readonly kind: ListBuilderKind<Float32ListBuilder> = kindOf(ElementSize.FOUR_BYTES, Float32ListBuilder);
+  static readonly kind: ListBuilderKind<Float32ListBuilder> = kindOf(
+    ElementSize.FOUR_BYTES,
+    Float32ListBuilder,
+  );
   get(i: number): number {
     return this._seg.view.getFloat32(this._at(i), true);
   }
@@ -430,7 +470,10 @@ export class Int64ListBuilder extends BIterable<bigint> {
   }
 }
 export class Uint64ListBuilder extends BIterable<bigint> {
-  static readonly kind: ListBuilderKind<Uint64ListBuilder> = kindOf(ElementSize.EIGHT_BYTES, Uint64ListBuilder);
+  static readonly kind: ListBuilderKind<Uint64ListBuilder> = kindOf(
+    ElementSize.EIGHT_BYTES,
+    Uint64ListBuilder,
+  );
   get(i: number): bigint {
     return this._seg.view.getBigUint64(this._at(i), true);
   }
@@ -439,7 +482,10 @@ export class Uint64ListBuilder extends BIterable<bigint> {
   }
 }
 export class Float64ListBuilder extends BIterable<number> {
-  static readonly kind: ListBuilderKind<Float64ListBuilder> = kindOf(ElementSize.EIGHT_BYTES, Float64ListBuilder);
+  static readonly kind: ListBuilderKind<Float64ListBuilder> = kindOf(
+    ElementSize.EIGHT_BYTES,
+    Float64ListBuilder,
+  );
   get(i: number): number {
     return this._seg.view.getFloat64(this._at(i), true);
   }
@@ -470,7 +516,10 @@ export class DataListBuilder extends BIterable<Uint8Array> {
   }
 }
 export class CapabilityListBuilder<T = unknown> extends BIterable<T | null> {
-  static readonly kind: ListBuilderKind<CapabilityListBuilder> = kindOf(ElementSize.POINTER, CapabilityListBuilder);
+  static readonly kind: ListBuilderKind<CapabilityListBuilder> = kindOf(
+    ElementSize.POINTER,
+    CapabilityListBuilder,
+  );
   get(i: number): T | null {
     return readCapability(this._arena, this._seg, this._ptr(i)) as T | null;
   }
@@ -479,7 +528,10 @@ export class CapabilityListBuilder<T = unknown> extends BIterable<T | null> {
   }
 }
 export class AnyPointerListBuilder extends BIterable<AnyPointerBuilder> {
-  static readonly kind: ListBuilderKind<AnyPointerListBuilder> = kindOf(ElementSize.POINTER, AnyPointerListBuilder);
+  static readonly kind: ListBuilderKind<AnyPointerListBuilder> = kindOf(
+    ElementSize.POINTER,
+    AnyPointerListBuilder,
+  );
   get(i: number): AnyPointerBuilder {
     return new AnyPointerBuilder(this._arena, this._seg, this._ptr(i));
   }
@@ -504,7 +556,15 @@ export class StructListBuilder<T> extends BIterable<T> {
   }
   get(i: number): T {
     const o = this._at(i);
-    return new this._ctor(this._arena, this._seg, o, this._dataSize, o + this._dataSize, this._ptrCount, 0x7fffffff);
+    return new this._ctor(
+      this._arena,
+      this._seg,
+      o,
+      this._dataSize,
+      o + this._dataSize,
+      this._ptrCount,
+      0x7fffffff,
+    );
   }
   static of<T>(ctor: StructBuilderCtor<T>): ListBuilderKind<StructListBuilder<T>> {
     const c = ctor as unknown as KindCache;
@@ -566,7 +626,13 @@ export class ListListBuilder<L> extends BIterable<L> {
 // ---- builder operations ----------------------------------------------------------------------
 
 /** Allocate a new list of `kind` with `length` elements behind `p`. */
-export function initListOfKind<L>(arena: BuilderArena, seg: Segment, p: number, kind: ListBuilderKind<L>, length: number): L {
+export function initListOfKind<L>(
+  arena: BuilderArena,
+  seg: Segment,
+  p: number,
+  kind: ListBuilderKind<L>,
+  length: number,
+): L {
   const es = kind.size;
   if (es === ElementSize.INLINE_COMPOSITE) {
     const dw = kind.dataWords;
@@ -600,7 +666,10 @@ export function getWritableList<L>(
     return kind.make(arena, EMPTY_SEGMENT, 0, 0, 0, 0, 0, 0x7fffffff, kind.size);
   }
   if ((R.lo & 3) !== KIND_LIST) {
-    throw decodeError("schema-mismatch", "Message contains non-list pointer where list pointer was expected.");
+    throw decodeError(
+      "schema-mismatch",
+      "Message contains non-list pointer where list pointer was expected.",
+    );
   }
   const s = R.seg;
   const off = R.off;
@@ -619,7 +688,8 @@ export function getWritableList<L>(
       }
       return upgradeToStructList(arena, seg, p, kind, s, off + 8, n, (dw + pc) * 8, dw * 8, pc, off);
     }
-    if (expected === ElementSize.BIT) throw decodeError("schema-mismatch", "Found struct list where bit list was expected.");
+    if (expected === ElementSize.BIT)
+      throw decodeError("schema-mismatch", "Found struct list where bit list was expected.");
     if (expected === ElementSize.POINTER ? pc === 0 : expected !== ElementSize.VOID && dw === 0) {
       throw decodeError("schema-mismatch", "Existing list value is incompatible with expected type.");
     }
@@ -629,10 +699,25 @@ export function getWritableList<L>(
   const ptrs = POINTERS[es]!;
   if (expected === ElementSize.INLINE_COMPOSITE) {
     if (es === ElementSize.BIT) {
-      throw decodeError("schema-mismatch", "Found bit list where struct list was expected; upgrading boolean lists to structs is no longer supported.");
+      throw decodeError(
+        "schema-mismatch",
+        "Found bit list where struct list was expected; upgrading boolean lists to structs is no longer supported.",
+      );
     }
     // C++ always upgrades here, so that every element can be written as a full struct.
-    return upgradeToStructList(arena, seg, p, kind, s, off, count, (bits + ptrs * 64) >>> 3, bits >>> 3, ptrs, off);
+    return upgradeToStructList(
+      arena,
+      seg,
+      p,
+      kind,
+      s,
+      off,
+      count,
+      (bits + ptrs * 64) >>> 3,
+      bits >>> 3,
+      ptrs,
+      off,
+    );
   }
   if (es !== expected && expected !== ElementSize.VOID) {
     throw decodeError("schema-mismatch", "Existing list value is incompatible with expected type.");
@@ -668,7 +753,8 @@ function upgradeToStructList<L>(
     const so = first + e * step;
     const doff = nfirst + e * nstep;
     ns.bytes.set(s.bytes.subarray(so, so + dataSize), doff);
-    for (let k = 0; k < ptrs; k++) transferPointer(arena, ns, doff + ndw * 8 + k * 8, s, so + dataSize + k * 8);
+    for (let k = 0; k < ptrs; k++)
+      transferPointer(arena, ns, doff + ndw * 8 + k * 8, s, so + dataSize + k * 8);
   }
   // Zero the old words (pointers were moved, so only raw bytes remain; a tag word too).
   s.bytes.fill(0, oldStart, first + n * step);

@@ -1,13 +1,14 @@
 /**
  * Messages: the entry points users start from (C++ `MessageReader` / `MessageBuilder`).
  */
-import { type BuilderOptions, BuilderArena, type ReaderOptions, ReaderArena } from "./arena.js";
+
 import { AnyPointerBuilder, AnyPointerReader } from "./any-pointer.js";
+import { BuilderArena, type BuilderOptions, ReaderArena, type ReaderOptions } from "./arena.js";
 import { Orphan } from "./orphan.js";
+import { A } from "./pointer.js";
 import { readStruct, type StructCtor } from "./read.js";
 import { copyStructInto, type StructBuilderCtor, type StructView } from "./struct.js";
 import { getWritableStruct, initStruct, W } from "./write.js";
-import { A } from "./pointer.js";
 
 /** A message read from segments (views of the caller's bytes; nothing is copied). */
 export class MessageReader {
@@ -58,7 +59,15 @@ export class MessageBuilder {
 
   getRoot<T>(ctor: StructBuilderCtor<T>): T {
     getWritableStruct(this.arena, this.rootSeg, 0, ctor._dataWords, ctor._ptrCount, undefined);
-    return new ctor(this.arena, W.seg, W.off, W.dataWords * 8, W.off + W.dataWords * 8, W.ptrCount, 0x7fffffff);
+    return new ctor(
+      this.arena,
+      W.seg,
+      W.off,
+      W.dataWords * 8,
+      W.off + W.dataWords * 8,
+      W.ptrCount,
+      0x7fffffff,
+    );
   }
 
   /** Deep-copy `root` (a struct reader or builder of any message) as this message's root. */

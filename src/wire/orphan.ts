@@ -40,7 +40,13 @@ export class Orphan {
   /** A new struct orphan of the given size (C++ `Orphanage::newOrphan`). */
   static newStruct(arena: BuilderArena, dataWords: number, ptrCount: number): Orphan {
     arena.allocate(dataWords + ptrCount);
-    return new Orphan(arena, arena.allocSeg, arena.allocOff, KIND_STRUCT, (dataWords | (ptrCount << 16)) >>> 0);
+    return new Orphan(
+      arena,
+      arena.allocSeg,
+      arena.allocOff,
+      KIND_STRUCT,
+      (dataWords | (ptrCount << 16)) >>> 0,
+    );
   }
 
   /** A builder over a struct orphan (the orphan keeps ownership until adopted). */
@@ -62,7 +68,8 @@ export class Orphan {
 
   /** Point `p` (of this orphan's message) at the object; the orphan is consumed. */
   adoptInto(arena: BuilderArena, seg: Segment, p: number): void {
-    if (arena !== this._arena) throw new CapnpError("An orphan can only be adopted into the message that owns it.");
+    if (arena !== this._arena)
+      throw new CapnpError("An orphan can only be adopted into the message that owns it.");
     clearPointer(arena, seg, p);
     const s = this._seg;
     if (s !== null) {

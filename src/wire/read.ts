@@ -75,7 +75,10 @@ export class PointerDefault {
 }
 
 function nestingError(): never {
-  throw decodeError("nesting-limit", "Message is too deeply-nested or contains cycles. See capnp::ReaderOptions.");
+  throw decodeError(
+    "nesting-limit",
+    "Message is too deeply-nested or contains cycles. See capnp::ReaderOptions.",
+  );
 }
 
 export function readStruct<T>(
@@ -92,7 +95,10 @@ export function readStruct<T>(
   }
   if (nesting <= 0) nestingError();
   if ((R.lo & 3) !== KIND_STRUCT) {
-    throw decodeError("schema-mismatch", "Message contains non-struct pointer where struct pointer was expected.");
+    throw decodeError(
+      "schema-mismatch",
+      "Message contains non-struct pointer where struct pointer was expected.",
+    );
   }
   const s = R.seg;
   const off = R.off;
@@ -117,7 +123,10 @@ export function readList<L>(
   }
   if (nesting <= 0) nestingError();
   if ((R.lo & 3) !== KIND_LIST) {
-    throw decodeError("schema-mismatch", "Message contains non-list pointer where list pointer was expected.");
+    throw decodeError(
+      "schema-mismatch",
+      "Message contains non-list pointer where list pointer was expected.",
+    );
   }
   const s = R.seg;
   const off = R.off;
@@ -150,12 +159,18 @@ export function readList<L>(
       case ElementSize.FOUR_BYTES:
       case ElementSize.EIGHT_BYTES:
         if (dataWords === 0) {
-          throw decodeError("schema-mismatch", "Expected a primitive list, but got a list of pointer-only structs.");
+          throw decodeError(
+            "schema-mismatch",
+            "Expected a primitive list, but got a list of pointer-only structs.",
+          );
         }
         break;
       case ElementSize.POINTER:
         if (ptrs === 0) {
-          throw decodeError("schema-mismatch", "Expected a pointer list, but got a list of data-only structs.");
+          throw decodeError(
+            "schema-mismatch",
+            "Expected a pointer list, but got a list of data-only structs.",
+          );
         }
         break;
       default:
@@ -181,7 +196,10 @@ export function readList<L>(
   if (expected === ElementSize.BIT && es !== ElementSize.BIT) {
     throw decodeError("schema-mismatch", "Found data or pointer list where bit list was expected.");
   }
-  if (expected !== ElementSize.INLINE_COMPOSITE && (DATA_BITS[expected]! > dataBits || POINTERS[expected]! > ptrs)) {
+  if (
+    expected !== ElementSize.INLINE_COMPOSITE &&
+    (DATA_BITS[expected]! > dataBits || POINTERS[expected]! > ptrs)
+  ) {
     throw decodeError("schema-mismatch", "Message contains list with incompatible element type.");
   }
   return kind.make(arena, s, off, count, stepBits >>> 3, dataBits >>> 3, ptrs, nesting - 1, es);
@@ -222,7 +240,10 @@ export function readData(arena: Arena, seg: Segment, p: number, def: Uint8Array 
 export function readCapIndex(arena: Arena, seg: Segment, p: number): number {
   if (!resolve(arena, seg, p)) return -1;
   if ((R.lo & 3) !== KIND_OTHER || R.lo !== KIND_OTHER) {
-    throw decodeError("schema-mismatch", "Message contains non-capability pointer where capability pointer was expected.");
+    throw decodeError(
+      "schema-mismatch",
+      "Message contains non-capability pointer where capability pointer was expected.",
+    );
   }
   return R.hi;
 }

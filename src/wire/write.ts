@@ -96,7 +96,13 @@ export function clearPointer(arena: BuilderArena, seg: Segment, p: number): void
 // ---- structs ---------------------------------------------------------------------------------
 
 /** Allocate a zeroed struct behind `p` (zeroing whatever was there). Location in A. */
-export function initStruct(arena: BuilderArena, seg: Segment, p: number, dataWords: number, ptrCount: number): void {
+export function initStruct(
+  arena: BuilderArena,
+  seg: Segment,
+  p: number,
+  dataWords: number,
+  ptrCount: number,
+): void {
   zeroObject(arena, seg, p);
   allocatePointee(arena, seg, p, dataWords + ptrCount, KIND_STRUCT, (dataWords | (ptrCount << 16)) >>> 0);
 }
@@ -131,7 +137,10 @@ export function getWritableStruct(
     return;
   }
   if ((R.lo & 3) !== KIND_STRUCT) {
-    throw decodeError("schema-mismatch", "Message contains non-struct pointer where struct pointer was expected.");
+    throw decodeError(
+      "schema-mismatch",
+      "Message contains non-struct pointer where struct pointer was expected.",
+    );
   }
   const s = R.seg;
   const off = R.off;
@@ -164,7 +173,13 @@ export function getWritableStruct(
  * Move the pointer at `src` to `dst` (both in this message) without copying its object.
  * Far and capability pointers are position-independent and copied as they are.
  */
-export function transferPointer(arena: BuilderArena, dstSeg: Segment, dst: number, srcSeg: Segment, src: number): void {
+export function transferPointer(
+  arena: BuilderArena,
+  dstSeg: Segment,
+  dst: number,
+  srcSeg: Segment,
+  src: number,
+): void {
   const v = srcSeg.view;
   const lo = v.getUint32(src, true);
   const hi = v.getUint32(src + 4, true);
@@ -268,7 +283,10 @@ export function copyPointer(
     return;
   }
   if (nesting <= 0) {
-    throw decodeError("nesting-limit", "Message is too deeply-nested or contains cycles. See capnp::ReaderOptions.");
+    throw decodeError(
+      "nesting-limit",
+      "Message is too deeply-nested or contains cycles. See capnp::ReaderOptions.",
+    );
   }
   const s = R.seg;
   const off = R.off;
@@ -326,7 +344,19 @@ export function copyPointer(
         const first = A.off;
         const nstep = (ndw + npc) * 8;
         for (let e = 0; e < count; e++) {
-          copyStructBody(dst, ds, first + e * nstep, ndw, npc, src, s, off + 8 + e * step, dw, nesting - 1, canonical);
+          copyStructBody(
+            dst,
+            ds,
+            first + e * nstep,
+            ndw,
+            npc,
+            src,
+            s,
+            off + 8 + e * step,
+            dw,
+            nesting - 1,
+            canonical,
+          );
         }
         return;
       }
@@ -336,7 +366,8 @@ export function copyPointer(
         initList(dst, dstSeg, dstP, es, n);
         const ds = A.seg;
         const doff = A.off;
-        for (let i = 0; i < n; i++) copyPointer(dst, ds, doff + i * 8, src, s, off + i * 8, nesting - 1, canonical);
+        for (let i = 0; i < n; i++)
+          copyPointer(dst, ds, doff + i * 8, src, s, off + i * 8, nesting - 1, canonical);
         return;
       }
       const bits = n * DATA_BITS[es]!;
