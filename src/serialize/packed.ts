@@ -268,8 +268,15 @@ function unpackRange(
       const run = src[p + 8]! * 8;
       if (run > dEnd - d - 8) throw overrun();
       if (next + run > end) throw truncated();
-      dst.set(src.subarray(p, p + 8), d);
-      dst.set(src.subarray(next, next + run), d + 8);
+      dst[d] = src[p]!;
+      dst[d + 1] = src[p + 1]!;
+      dst[d + 2] = src[p + 2]!;
+      dst[d + 3] = src[p + 3]!;
+      dst[d + 4] = src[p + 4]!;
+      dst[d + 5] = src[p + 5]!;
+      dst[d + 6] = src[p + 6]!;
+      dst[d + 7] = src[p + 7]!;
+      if (run !== 0) dst.set(src.subarray(next, next + run), d + 8);
       d += 8 + run;
       p = next + run;
     } else {
