@@ -9,6 +9,7 @@
  * may sit at any byte offset (a socket chunk, a slice of a file), so u32s are assembled from bytes.
  */
 
+import { DEFAULT_TRAVERSAL_LIMIT_IN_WORDS } from "../wire/arena.js";
 import { DecodeError, EncodeError } from "../wire/errors.js";
 
 /** Limits applied while reading a frame (a subset of C++ `ReaderOptions`). */
@@ -27,9 +28,6 @@ export interface Frame {
   /** Offset in the input just past this frame (where the next frame, if any, starts). */
   end: number;
 }
-
-/** C++ `ReaderOptions::traversalLimitInWords` default. */
-export const DEFAULT_TRAVERSAL_LIMIT_IN_WORDS = 8 * 1024 * 1024;
 
 /**
  * Segment counts at or above this are refused (serialize.c++: "Reject messages with too many

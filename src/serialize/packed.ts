@@ -13,16 +13,9 @@
  * Unit = tag, its literal bytes and (for 0x00 / 0xff) the count byte: at most 10 bytes.
  */
 
+import { DEFAULT_TRAVERSAL_LIMIT_IN_WORDS } from "../wire/arena.js";
 import { DecodeError, EncodeError } from "../wire/errors.js";
-import {
-  DEFAULT_TRAVERSAL_LIMIT_IN_WORDS,
-  type Frame,
-  type FrameOptions,
-  frameSize,
-  headerSize,
-  scanHeader,
-  writeHeader,
-} from "./framing.js";
+import { type Frame, type FrameOptions, frameSize, headerSize, scanHeader, writeHeader } from "./framing.js";
 
 /** Number of set bits of each byte value: the literal byte count that follows a tag. */
 const POPCOUNT = /* @__PURE__ */ (() => {

@@ -7,14 +7,9 @@
  * 4 GiB message is refused before anything is buffered for it.
  */
 
+import { DEFAULT_TRAVERSAL_LIMIT_IN_WORDS } from "../wire/arena.js";
 import { DecodeError } from "../wire/errors.js";
-import {
-  DEFAULT_TRAVERSAL_LIMIT_IN_WORDS,
-  decodeFrame,
-  type FrameOptions,
-  MAX_HEADER_BYTES,
-  scanHeader,
-} from "./framing.js";
+import { decodeFrame, type FrameOptions, MAX_HEADER_BYTES, scanHeader } from "./framing.js";
 
 /** Compact the chunk queue once this many consumed entries sit at its front. */
 const COMPACT_AT = 64;

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
-  DEFAULT_TRAVERSAL_LIMIT_IN_WORDS,
   decodeFrame,
   decodeFrames,
   encodeFrame,
@@ -9,6 +8,7 @@ import {
   frameSize,
   writeFrame,
 } from "../../src/serialize/index.js";
+import { DEFAULT_TRAVERSAL_LIMIT_IN_WORDS } from "../../src/wire/arena.js";
 import { DecodeError, EncodeError } from "../../src/wire/errors.js";
 
 /** mulberry32: a small seeded PRNG so failures reproduce. */
