@@ -4,9 +4,11 @@
 
 import { AnyPointerBuilder, AnyPointerReader } from "./any-pointer.js";
 import { BuilderArena, type BuilderOptions, ReaderArena, type ReaderOptions } from "./arena.js";
+import { DecodeError } from "./errors.js";
 import { Orphan } from "./orphan.js";
 import { A } from "./pointer.js";
 import { readStruct, type StructCtor } from "./read.js";
+import type { Segment } from "./segment.js";
 import { copyStructInto, type StructBuilderCtor, type StructView } from "./struct.js";
 import { getWritableStruct, initStruct, W } from "./write.js";
 
@@ -20,12 +22,18 @@ export class MessageReader {
 
   getRoot<T>(ctor: StructCtor<T>): T {
     const a = this.arena;
-    return readStruct(a, a.segments[0]!, 0, a.nestingLimit, ctor, undefined);
+    return readStruct(a, this.rootSegment(), 0, a.nestingLimit, ctor, undefined);
   }
 
   getRootAnyPointer(): AnyPointerReader {
     const a = this.arena;
-    return new AnyPointerReader(a, a.segments[0]!, 0, a.nestingLimit);
+    return new AnyPointerReader(a, this.rootSegment(), 0, a.nestingLimit);
+  }
+
+  private rootSegment(): Segment {
+    const s = this.arena.segments[0]!;
+    if (s.end < 8) throw new DecodeError("out-of-bounds", "Message did not contain a root pointer.");
+    return s;
   }
 
   /** Capability table (filled by the RPC layer when a message carries capabilities). */
