@@ -6,13 +6,22 @@
  * A struct view is a fixed-shape object (arena, segment, data offset and size in bytes,
  * pointer offset and count); reading a primitive allocates nothing.
  */
-import type { Arena, BuilderArena } from "./arena.js";
+
 import { AnyPointerBuilder, AnyPointerReader } from "./any-pointer.js";
-import { Orphan } from "./orphan.js";
+import type { Arena, BuilderArena } from "./arena.js";
 import { getWritableList, initListOfKind, type ListBuilderKind } from "./list.js";
+import { Orphan } from "./orphan.js";
 import { A, allocatePointee, ElementSize, KIND_STRUCT } from "./pointer.js";
 import type { ListKind, PointerDefault, PointerType, StructCtor } from "./read.js";
-import { EMPTY_SEGMENT, pointerType, readCapability, readData, readList, readStruct, readText } from "./read.js";
+import {
+  EMPTY_SEGMENT,
+  pointerType,
+  readCapability,
+  readData,
+  readList,
+  readStruct,
+  readText,
+} from "./read.js";
 import type { Segment } from "./segment.js";
 import {
   clearPointer,
@@ -73,16 +82,22 @@ export abstract class StructView {
     return off < this._dataSize ? (this._seg.bytes[this._dataOff + off]! ^ def) & 0xff : def;
   }
   _getInt16(off: number, def = 0): number {
-    return off + 2 <= this._dataSize ? ((this._seg.view.getInt16(this._dataOff + off, true) ^ def) << 16) >> 16 : def;
+    return off + 2 <= this._dataSize
+      ? ((this._seg.view.getInt16(this._dataOff + off, true) ^ def) << 16) >> 16
+      : def;
   }
   _getUint16(off: number, def = 0): number {
-    return off + 2 <= this._dataSize ? (this._seg.view.getUint16(this._dataOff + off, true) ^ def) & 0xffff : def;
+    return off + 2 <= this._dataSize
+      ? (this._seg.view.getUint16(this._dataOff + off, true) ^ def) & 0xffff
+      : def;
   }
   _getInt32(off: number, def = 0): number {
     return off + 4 <= this._dataSize ? this._seg.view.getInt32(this._dataOff + off, true) ^ def : def;
   }
   _getUint32(off: number, def = 0): number {
-    return off + 4 <= this._dataSize ? (this._seg.view.getUint32(this._dataOff + off, true) ^ def) >>> 0 : def;
+    return off + 4 <= this._dataSize
+      ? (this._seg.view.getUint32(this._dataOff + off, true) ^ def) >>> 0
+      : def;
   }
   _getInt64(off: number, def = 0n): bigint {
     if (off + 8 > this._dataSize) return def;
@@ -161,7 +176,15 @@ export class StructReader extends StructView {
   }
   /** View this struct as another struct type (groups, AnyStruct casts). */
   _as<T>(ctor: StructCtor<T>): T {
-    return new ctor(this._arena, this._seg, this._dataOff, this._dataSize, this._ptrOff, this._ptrCount, this._nesting);
+    return new ctor(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
 }
 
@@ -212,7 +235,8 @@ export class StructBuilder extends StructView {
     if (off + 4 <= this._dataSize) this._seg.view.setUint32(this._dataOff + off, (value ^ def) >>> 0, true);
   }
   _setInt64(off: number, value: bigint, def = 0n): void {
-    if (off + 8 <= this._dataSize) this._seg.view.setBigInt64(this._dataOff + off, BigInt.asIntN(64, value ^ def), true);
+    if (off + 8 <= this._dataSize)
+      this._seg.view.setBigInt64(this._dataOff + off, BigInt.asIntN(64, value ^ def), true);
   }
   _setUint64(off: number, value: bigint, def = 0n): void {
     if (off + 8 <= this._dataSize) {
@@ -239,7 +263,8 @@ export class StructBuilder extends StructView {
   }
 
   private _p(i: number): number {
-    if (i >= this._ptrCount) throw new RangeError(`Pointer ${i} is outside this struct (${this._ptrCount} pointers).`);
+    if (i >= this._ptrCount)
+      throw new RangeError(`Pointer ${i} is outside this struct (${this._ptrCount} pointers).`);
     return this._ptrOff + i * 8;
   }
 
@@ -251,7 +276,15 @@ export class StructBuilder extends StructView {
   }
   _getStruct<T>(i: number, ctor: StructBuilderCtor<T>, def?: PointerDefault): T {
     getWritableStruct(this._arena, this._seg, this._p(i), ctor._dataWords, ctor._ptrCount, def);
-    return new ctor(this._arena, W.seg, W.off, W.dataWords * 8, W.off + W.dataWords * 8, W.ptrCount, 0x7fffffff);
+    return new ctor(
+      this._arena,
+      W.seg,
+      W.off,
+      W.dataWords * 8,
+      W.off + W.dataWords * 8,
+      W.ptrCount,
+      0x7fffffff,
+    );
   }
   /** Deep-copy `value` (a reader or builder of any message) into pointer `i`. */
   _setStruct(i: number, value: StructView): void {
@@ -297,10 +330,26 @@ export class StructBuilder extends StructView {
   }
   /** A reader over this builder's struct (C++ `asReader()`). */
   _asReader<T>(ctor: StructCtor<T>): T {
-    return new ctor(this._arena, this._seg, this._dataOff, this._dataSize, this._ptrOff, this._ptrCount, 0x7fffffff);
+    return new ctor(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      0x7fffffff,
+    );
   }
   _as<T>(ctor: StructBuilderCtor<T>): T {
-    return new ctor(this._arena, this._seg, this._dataOff, this._dataSize, this._ptrOff, this._ptrCount, this._nesting);
+    return new ctor(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
 }
 
@@ -319,6 +368,15 @@ export function copyStructInto(arena: BuilderArena, seg: Segment, p: number, val
   const doff = A.off;
   ds.bytes.set(value._seg.bytes.subarray(value._dataOff, value._dataOff + value._dataSize), doff);
   for (let k = 0; k < pc; k++) {
-    copyPointer(arena, ds, doff + ndw * 8 + k * 8, value._arena, value._seg, value._ptrOff + k * 8, value._nesting, false);
+    copyPointer(
+      arena,
+      ds,
+      doff + ndw * 8 + k * 8,
+      value._arena,
+      value._seg,
+      value._ptrOff + k * 8,
+      value._nesting,
+      false,
+    );
   }
 }
