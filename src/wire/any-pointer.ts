@@ -3,7 +3,13 @@
  * `AnyPointer::Builder`). RPC params, results and cap-table-bearing payloads are AnyPointers.
  */
 import type { Arena, BuilderArena } from "./arena.js";
-import { getWritableList, initListOfKind, type ListBuilderKind } from "./list.js";
+import {
+  copyListInto,
+  getWritableList,
+  initListOfKind,
+  type ListBuilderKind,
+  type ListView,
+} from "./list.js";
 import { Orphan } from "./orphan.js";
 import { A, isNullPointer } from "./pointer.js";
 import type { ListKind, PointerType, StructCtor } from "./read.js";
@@ -121,6 +127,10 @@ export class AnyPointerBuilder {
   /** Deep-copy a struct (reader or builder, any message) here. */
   setStruct(value: StructView): void {
     copyStructInto(this._arena, this._seg, this._p, value);
+  }
+  /** Deep-copy a list (reader or builder, any message) here. */
+  setList(value: ListView): void {
+    copyListInto(this._arena, this._seg, this._p, value);
   }
   /** Deep-copy whatever another AnyPointer holds here (C++ `AnyPointer::Builder::set`). */
   set(value: AnyPointerReader | AnyPointerBuilder): void {

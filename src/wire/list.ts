@@ -760,3 +760,42 @@ function upgradeToStructList<L>(
   s.bytes.fill(0, oldStart, first + n * step);
   return kind.make(arena, ns, nfirst, n, nstep, ndw * 8, npc, 0x7fffffff, ElementSize.INLINE_COMPOSITE);
 }
+
+/**
+ * Deep-copy the list `value` (reader or builder, any message) to a new list behind `p`, keeping
+ * the element size it is encoded with.
+ */
+export function copyListInto(arena: BuilderArena, seg: Segment, p: number, value: ListView): void {
+  const n = value.length;
+  const es = value._actual;
+  const src = value._arena;
+  const s = value._seg;
+  if (es === ElementSize.INLINE_COMPOSITE) {
+    const dw = value._dataSize >>> 3;
+    const pc = value._ptrCount;
+    initStructList(arena, seg, p, n, dw, pc);
+    const ds = A.seg;
+    const first = A.off;
+    const step = (dw + pc) * 8;
+    for (let e = 0; e < n; e++) {
+      const so = value._off + e * value._step;
+      const doff = first + e * step;
+      ds.bytes.set(s.bytes.subarray(so, so + dw * 8), doff);
+      for (let k = 0; k < pc; k++) {
+        copyPointer(arena, ds, doff + dw * 8 + k * 8, src, s, so + dw * 8 + k * 8, value._nesting, false);
+      }
+    }
+    return;
+  }
+  initList(arena, seg, p, es, n);
+  const ds = A.seg;
+  const doff = A.off;
+  if (es === ElementSize.POINTER) {
+    for (let i = 0; i < n; i++) {
+      copyPointer(arena, ds, doff + i * 8, src, s, value._off + i * value._step, value._nesting, false);
+    }
+    return;
+  }
+  const nbytes = Math.ceil((n * DATA_BITS[es]!) / 8);
+  ds.bytes.set(s.bytes.subarray(value._off, value._off + nbytes), doff);
+}

@@ -9,7 +9,13 @@
 
 import { AnyPointerBuilder, AnyPointerReader } from "./any-pointer.js";
 import type { Arena, BuilderArena } from "./arena.js";
-import { getWritableList, initListOfKind, type ListBuilderKind } from "./list.js";
+import {
+  copyListInto,
+  getWritableList,
+  initListOfKind,
+  type ListBuilderKind,
+  type ListView,
+} from "./list.js";
 import { Orphan } from "./orphan.js";
 import { A, allocatePointee, ElementSize, KIND_STRUCT } from "./pointer.js";
 import type { ListKind, PointerDefault, PointerType, StructCtor } from "./read.js";
@@ -295,6 +301,10 @@ export class StructBuilder extends StructView {
   }
   _getList<L>(i: number, kind: ListBuilderKind<L>, def?: PointerDefault): L {
     return getWritableList(this._arena, this._seg, this._p(i), kind, def);
+  }
+  /** Deep-copy a list (reader or builder, any message) into pointer `i`. */
+  _setList(i: number, value: ListView): void {
+    copyListInto(this._arena, this._seg, this._p(i), value);
   }
   _setText(i: number, value: string): void {
     setText(this._arena, this._seg, this._p(i), value);

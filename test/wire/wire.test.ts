@@ -293,6 +293,37 @@ describe("wire round trips", () => {
     check(new MessageReader(c.getSegmentsForOutput()).getRoot(PrimsR).inner);
   });
 
+  test("deep copy of lists of every encoding (set from a list reader)", () => {
+    const a = new MessageBuilder({ firstSegmentWords: 3 });
+    fill(a.initRoot(PrimsB));
+    const src = new MessageReader(a.getSegmentsForOutput()).getRoot(PrimsR);
+    const b = new MessageBuilder();
+    const dst = b.initRoot(PrimsB);
+    dst._setList(3, src.boolList);
+    dst._setList(6, src.i32List);
+    dst._setList(9, src.textList);
+    dst._setList(10, src.structList);
+    dst._setList(11, src.listList);
+    dst._setList(12, src.voidList);
+    const r = new MessageReader(b.getSegmentsForOutput()).getRoot(PrimsR);
+    assert.deepEqual(r.boolList.toArray(), src.boolList.toArray());
+    assert.deepEqual(r.i32List.toArray(), [0, -1000, -2000, -3000]);
+    assert.deepEqual(r.textList.toArray(), ["a", "", "ccc"]);
+    assert.deepEqual(
+      r.structList.toArray().map((x) => [x.i32, x.text]),
+      [
+        [0, "s0"],
+        [1, "s1"],
+        [2, "s2"],
+      ],
+    );
+    assert.deepEqual(
+      r.listList.toArray().map((l) => l.toArray()),
+      [[5, 6], []],
+    );
+    assert.equal(r.voidList.length, 1000);
+  });
+
   test("orphans move objects without copying; overwritten objects are zeroed", () => {
     const m = new MessageBuilder();
     const root = m.initRoot(PrimsB);
