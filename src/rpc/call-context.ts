@@ -1,0 +1,252 @@
+/**
+ * The shared part of a call being served (C++ CallContextHook + the pipeline side of
+ * LocalClient::call): lazily created results, the once-only resolution of the call's pipeline
+ * (results ready, `setPipeline`, or a tail call — whichever comes first, like C++'s
+ * `exclusiveJoin` of the two pipeline promises), cancellation, and tail calls.
+ *
+ * A context is also the PipelineHook its caller holds. Pipelined capabilities requested before
+ * the pipeline resolves are QueuedClients memoised per transform (C++ QueuedPipeline::clientMap:
+ * two queues for one path would reorder calls). Each holds a reference on the context, so
+ * dropping the caller's promise does not cancel the call while pipelined calls still depend on
+ * it (rpc-test.c++ TEST(Rpc, Pipelining)).
+ */
+import type { AnyPointerBuilder, AnyPointerReader } from "../wire/index.js";
+import { BrokenClient, newNullCap } from "./broken.js";
+import { canceledError, RpcError, toRpcError } from "./errors.js";
+import {
+  type CallContextHook,
+  type CallHints,
+  type ClientHook,
+  opsKey,
+  PipelineHook,
+  type PipelineOps,
+  type RequestHook,
+  type ResponseHook,
+  type ResponseSink,
+} from "./hooks.js";
+import { capAtPath, QueuedClient } from "./queued.js";
+
+const P_PENDING = 0;
+const P_RESULTS = 1; // pipeline reads the results
+const P_REDIRECT = 2; // pipeline forwards to `redirect`
+const P_BROKEN = 3;
+
+export abstract class CallContextBase extends PipelineHook implements CallContextHook {
+  readonly hints: CallHints;
+  allowCancellation = false;
+  delivered = false;
+  cancelRequested = false;
+  /** True once the outcome is known. */
+  isDone = false;
+  /** Executor bookkeeping (LocalClient): the method being called and a reference on the callee
+   * held until the outcome is known (C++ attaches `kj::addRef(*this)` to the call's promise). */
+  _iid = 0n;
+  _mid = 0;
+  _execRef: ClientHook | null = null;
+  /** The error the call ended with, if it failed. */
+  doneError: RpcError | null = null;
+
+  private pstate: 0 | 1 | 2 | 3 = P_PENDING;
+  private redirect: PipelineHook | null = null;
+  private pendingCaps: Map<string, QueuedClient> | null = null;
+  private cancelHandler: (() => void) | null = null;
+  private abort: AbortController | null = null;
+  /** A tail call was started: its outcome, not the executor's, completes the call. */
+  protected tailCalled = false;
+
+  constructor(hints: CallHints) {
+    super();
+    this.hints = hints;
+  }
+
+  abstract getParams(): AnyPointerReader;
+  abstract releaseParams(): void;
+  abstract getResults(): AnyPointerBuilder;
+  /** The results as a reader, or null if none were initialised. */
+  protected abstract resultsReader(): AnyPointerReader | null;
+  /** Subclass hook: the outcome is final. */
+  protected abstract onDone(error: RpcError | null): void;
+  /** Subclass hook: a tail call returned `response`; adopt it (or copy it) as our results. */
+  protected abstract adoptTailResponse(response: ResponseHook): void;
+
+  // ---- completion ------------------------------------------------------------------------------
+
+  done(error?: unknown): void {
+    if (this.isDone) return;
+    this.isDone = true;
+    this.cancelHandler = null;
+    const err = error === undefined ? null : toRpcError(error);
+    this.doneError = err;
+    if (err === null) this.resolvePipelineToResults();
+    else this.breakPipeline(err);
+    const x = this._execRef;
+    if (x !== null) {
+      this._execRef = null;
+      x.release();
+    }
+    const tp = this.tailPipeline;
+    if (tp !== null) {
+      this.tailPipeline = null;
+      tp.release();
+    }
+    this.onDone(err);
+    const w = this.doneWaiters;
+    if (w !== null) {
+      this.doneWaiters = null;
+      for (const f of w) f();
+    }
+  }
+
+  private doneWaiters: (() => void)[] | null = null;
+  /** Run `f` when the outcome is known (synchronously if it is). */
+  whenDone(f: () => void): void {
+    if (this.isDone) f();
+    else (this.doneWaiters ??= []).push(f);
+  }
+
+  /** Executors call this with the callee's outcome; ignored once a tail call owns the outcome. */
+  executorDone(error?: unknown): void {
+    if (this.tailCalled && !this.isDone) {
+      // The tail call completes us. A callee that failed after starting a tail call still wins.
+      if (error !== undefined) this.done(error);
+      return;
+    }
+    this.done(error);
+  }
+
+  // ---- cancellation ----------------------------------------------------------------------------
+
+  setCancelHandler(handler: (() => void) | null): void {
+    this.cancelHandler = handler;
+  }
+
+  /** The caller no longer wants the outcome (C++: the call's promise was dropped). */
+  requestCancel(): void {
+    if (this.isDone || this.cancelRequested) return;
+    this.cancelRequested = true;
+    const h = this.cancelHandler;
+    if (h !== null) h();
+  }
+
+  /** The callee allows cancellation from now on (C++ 0.9.2 `allowCancellation()`). */
+  permitCancellation(): void {
+    if (this.allowCancellation) return;
+    this.allowCancellation = true;
+    if (this.cancelRequested && !this.isDone) this.cancelDelivered();
+  }
+
+  /** Cancel a call already delivered to a local server: abort its signal, answer "canceled". */
+  cancelDelivered(): void {
+    if (this.isDone) return;
+    this.abort?.abort(canceledError());
+    this.done(canceledError());
+  }
+
+  get signal(): AbortSignal {
+    return (this.abort ??= new AbortController()).signal;
+  }
+
+  // ---- pipeline --------------------------------------------------------------------------------
+
+  getPipelinedCap(ops: PipelineOps): ClientHook {
+    switch (this.pstate) {
+      case P_REDIRECT:
+        return this.redirect!.getPipelinedCap(ops);
+      case P_RESULTS: {
+        const r = this.resultsReader();
+        if (r === null) return capAtPathOfEmpty();
+        return capAtPath(r, ops);
+      }
+      case P_BROKEN:
+        return new BrokenClient(this.doneError ?? canceledError());
+      default: {
+        const key = opsKey(ops);
+        const map = (this.pendingCaps ??= new Map());
+        let q = map.get(key);
+        if (q === undefined) {
+          q = new QueuedClient();
+          (q as QueuedClient & { _ops?: PipelineOps })._ops = ops.slice();
+          map.set(key, q);
+          this.addRef(); // released when the queued cap resolves
+        }
+        return q.addRef();
+      }
+    }
+  }
+
+  setPipeline(pipeline: PipelineHook): void {
+    if (this.pstate !== P_PENDING) return;
+    this.pstate = P_REDIRECT;
+    this.redirect = pipeline.addRef();
+    this.flushPending((ops) => pipeline.getPipelinedCap(ops));
+  }
+
+  private resolvePipelineToResults(): void {
+    if (this.pstate !== P_PENDING) return;
+    this.pstate = P_RESULTS;
+    if (this.pendingCaps === null) return;
+    const r = this.resultsReader();
+    this.flushPending((ops) => (r === null ? capAtPathOfEmpty() : capAtPath(r, ops)));
+  }
+
+  private breakPipeline(err: RpcError): void {
+    if (this.pstate !== P_PENDING) return;
+    this.pstate = P_BROKEN;
+    this.flushPending(() => new BrokenClient(err));
+  }
+
+  private flushPending(capFor: (ops: PipelineOps) => ClientHook): void {
+    const map = this.pendingCaps;
+    if (map === null) return;
+    this.pendingCaps = null;
+    for (const q of map.values()) {
+      const hook = capFor((q as QueuedClient & { _ops: PipelineOps })._ops);
+      q.resolve(hook);
+      hook.release();
+      q.release(); // the map's reference
+    }
+    for (let i = 0; i < map.size; i++) this.release();
+  }
+
+  protected override destroy(): void {
+    // Nobody holds the pipeline or waits for the outcome any more.
+    if (!this.isDone) this.requestCancel();
+    const r = this.redirect;
+    if (r !== null) {
+      this.redirect = null;
+      r.release();
+    }
+  }
+
+  // ---- tail calls ------------------------------------------------------------------------------
+
+  /** Send `request` as a tail call: its pipeline becomes ours and its outcome our outcome. */
+  directTailCall(request: RequestHook): void {
+    if (this.tailCalled) throw RpcError.failed("tailCall() was already called.");
+    this.tailCalled = true;
+    const sink: ResponseSink = {
+      onReturn: (response) => {
+        if (this.isDone) {
+          response.release();
+          return;
+        }
+        this.adoptTailResponse(response);
+        this.done();
+      },
+      onError: (e) => this.done(e),
+    };
+    const pipeline = request.send(sink);
+    this.tailPipeline = pipeline;
+    this.setPipeline(pipeline);
+    // Canceling us cancels the tail call (C++: dropping the tail call's promise); done()
+    // releases `tailPipeline`, which the callee side sees as the caller losing interest.
+    this.setCancelHandler(() => this.done(canceledError()));
+  }
+  /** The tail call's pipeline (our reference), released when we are done with it. */
+  protected tailPipeline: PipelineHook | null = null;
+}
+
+/** Pipelined caps of a call that returned no results: null capabilities. */
+function capAtPathOfEmpty(): ClientHook {
+  return newNullCap();
+}

@@ -1,0 +1,441 @@
+/**
+ * The typed handles users and generated code hold (C++ capability.h `Capability::Client`,
+ * `RemotePromise`, `Request`, `Pipeline`): thin wrappers over the hooks.
+ *
+ * Lifetime. A `Client` owns one reference to its capability: `dup()` takes another, `close()`
+ * (or `using`, `Symbol.dispose`) drops it. Capabilities read from a message (`getClient`) are new
+ * references. A `RemotePromise` owns the call's pipeline and, once it arrived, the response and
+ * the capabilities in it: dispose it (or `cancel()`) when done; before the response arrives that
+ * tells the callee the caller no longer cares (Finish). Awaiting it does not dispose it.
+ */
+import {
+  type StructBuilder,
+  type StructBuilderCtor,
+  type StructCtor,
+  type StructReader,
+  type StructView,
+} from "../wire/index.js";
+import { BrokenClient, newNullCap } from "./broken.js";
+import { RpcError, toRpcError } from "./errors.js";
+import { Future } from "./future.js";
+import {
+  type CallHints,
+  ClientHook,
+  innermost,
+  NO_HINTS,
+  type PipelineHook,
+  type PipelineOps,
+  type RequestHook,
+  type ResponseHook,
+  type ResponseSink,
+} from "./hooks.js";
+import { newLocalPromiseClient } from "./queued.js";
+import { type InterfaceInfo, Server } from "./server.js";
+
+export type ClientCtor<C extends Client = Client> = new (source: ClientSource) => C;
+export type PipelineCtor<P extends Pipeline = Pipeline> = new (hook: PipelineHook, ops: PipelineOps) => P;
+
+/** What a Client can be made from (C++ `Capability::Client` constructors). */
+export type ClientSource = ClientHook | Server | Client | PromiseLike<Client> | Error | null | undefined;
+
+const CLOSED: ClientHook = new BrokenClient(RpcError.failed("This capability handle was closed."));
+
+export class Client implements Disposable {
+  /** Interface of this client class (generated subclasses override it). */
+  static readonly _interface: InterfaceInfo | undefined = undefined;
+  /** @internal The capability; one reference owned by this handle. */
+  _hook: ClientHook;
+
+  /**
+   * From a hook (taken over), a Server (a new reference to its capability), another Client
+   * (a new reference: like `dup()`), a promise of a Client (a promise capability; the client it
+   * resolves to is taken over), an Error (a broken capability) or null (the null capability).
+   */
+  constructor(source?: ClientSource) {
+    this._hook = toHook(source);
+  }
+
+  /** C++ `castAs<T>()`: the same capability, typed as another interface. A new reference. */
+  castAs<C extends Client>(ctor: ClientCtor<C>): C {
+    return new ctor(this._live().addRef());
+  }
+
+  /** Another reference to the same capability. */
+  dup(): this {
+    const C = this.constructor as new (s: ClientSource) => this;
+    return new C(this._live().addRef());
+  }
+
+  /** Drop this reference (idempotent). */
+  close(): void {
+    const h = this._hook;
+    if (h === CLOSED) return;
+    this._hook = CLOSED;
+    h.release();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** True once `close()` was called. */
+  get closed(): boolean {
+    return this._hook === CLOSED;
+  }
+
+  /** True for the null capability (a null pointer read from a message). */
+  get isNull(): boolean {
+    return this._hook.isNull;
+  }
+
+  /** Settles when this capability is no longer a promise (rejects if it broke). */
+  whenResolved(): Promise<void> {
+    const start = this._live().addRef();
+    return new Promise<void>((resolve, reject) => {
+      const step = (h: ClientHook): void => {
+        const inner = innermost(h);
+        const more = inner.whenMoreResolved();
+        if (more === null) {
+          const err = inner.brokenError;
+          start.release();
+          if (err !== null && !inner.isNull) reject(err);
+          else resolve();
+          return;
+        }
+        more.listen((ok, v) => {
+          if (ok) step(v as ClientHook);
+          else {
+            start.release();
+            reject(v);
+          }
+        });
+      };
+      step(start);
+    });
+  }
+
+  /** @internal The hook, refusing a closed handle. */
+  _live(): ClientHook {
+    const h = this._hook;
+    if (h === CLOSED) throw RpcError.failed("This capability handle was closed.");
+    return h;
+  }
+
+  /** Generated methods call this. */
+  _call<PB, R, P extends Pipeline>(
+    interfaceId: bigint,
+    methodId: number,
+    paramsType: StructBuilderCtor<PB>,
+    resultsType: StructCtor<R>,
+    pipelineType: PipelineCtor<P>,
+    init?: (params: PB) => void,
+  ): RemotePromise<R, P> {
+    const req = this._live().newCall(interfaceId, methodId, NO_HINTS);
+    let params: PB;
+    try {
+      params = req.params.initAs(paramsType);
+      if (init !== undefined) init(params);
+    } catch (e) {
+      req.abandon();
+      throw e;
+    }
+    const rp = new RemotePromise<R, P>(resultsType, pipelineType);
+    rp._pipelineHook = req.send(rp);
+    return rp;
+  }
+
+  /** Generated `fooRequest()` methods call this. */
+  _request<PB, R, P extends Pipeline>(
+    interfaceId: bigint,
+    methodId: number,
+    paramsType: StructBuilderCtor<PB>,
+    resultsType: StructCtor<R>,
+    pipelineType: PipelineCtor<P>,
+    hints?: CallHints,
+  ): Request<PB, R, P> {
+    const req = this._live().newCall(interfaceId, methodId, hints ?? NO_HINTS);
+    return new Request<PB, R, P>(req, req.params.initAs(paramsType), resultsType, pipelineType);
+  }
+
+  /**
+   * Generated `-> stream` methods call this: sends the call and settles when flow control lets
+   * the next one go (locally: when the call has completed). A failed streaming call rejects.
+   */
+  _callStreaming<PB>(
+    interfaceId: bigint,
+    methodId: number,
+    paramsType: StructBuilderCtor<PB>,
+    init?: (params: PB) => void,
+  ): Promise<void> {
+    const req = this._live().newCall(interfaceId, methodId, NO_HINTS);
+    let params: PB;
+    try {
+      params = req.params.initAs(paramsType);
+      if (init !== undefined) init(params);
+    } catch (e) {
+      req.abandon();
+      return Promise.reject(e);
+    }
+    return sendStreaming(req);
+  }
+}
+
+function sendStreaming(req: RequestHook): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let pipeline: PipelineHook | null = null;
+    const sink: ResponseSink = {
+      onReturn(response) {
+        response.release();
+        pipeline?.release();
+        resolve();
+      },
+      onError(e) {
+        pipeline?.release();
+        reject(e);
+      },
+    };
+    const s = (req as RequestHook & { sendStreaming?: (sink: ResponseSink) => Future<void> | null }).sendStreaming;
+    if (typeof s === "function") {
+      const flow = s.call(req, sink);
+      if (flow !== null) {
+        flow.listenNow((ok, v) => (ok ? resolve() : reject(v)));
+        return;
+      }
+    }
+    pipeline = req.send(sink);
+  });
+}
+
+function toHook(source: ClientSource): ClientHook {
+  if (source === null || source === undefined) return newNullCap();
+  if (source instanceof ClientHook) return source;
+  if (source instanceof Server) return source._client();
+  if (source instanceof Client) return source._live().addRef();
+  if (source instanceof Error) return new BrokenClient(toRpcError(source));
+  if (typeof (source as PromiseLike<Client>).then === "function") {
+    const f = new Future<ClientHook>();
+    (source as PromiseLike<Client>).then(
+      (c) => {
+        if (!(c instanceof Client)) {
+          f.reject(RpcError.failed("Promise for a capability resolved to something else."));
+          return;
+        }
+        const h = c._live().addRef();
+        c.close();
+        f.resolve(h);
+        h.release();
+      },
+      (e: unknown) => f.reject(toRpcError(e)),
+    );
+    return newLocalPromiseClient(f);
+  }
+  throw new TypeError("Not a capability source.");
+}
+
+/**
+ * Promise pipelining handle for a call's results (C++ `Results::Pipeline`). Generated subclasses
+ * have one getter per capability or struct field.
+ */
+export class Pipeline {
+  /** @internal */
+  readonly _hook: PipelineHook;
+  /** @internal Pointer path from the results root to this struct. */
+  readonly _ops: PipelineOps;
+
+  constructor(hook: PipelineHook, ops: PipelineOps) {
+    this._hook = hook;
+    this._ops = ops;
+  }
+
+  /** The (promised) capability in pointer field `i`: a new reference; close it when done. */
+  _getCap<C extends Client>(i: number, ctor: ClientCtor<C>): C {
+    const ops = this._ops.length === 0 ? [i] : [...this._ops, i];
+    return new ctor(this._hook.getPipelinedCap(ops));
+  }
+
+  /** The (promised) struct in pointer field `i`. */
+  _getPipeline<P extends Pipeline>(i: number, ctor: PipelineCtor<P>): P {
+    const ops = this._ops.length === 0 ? [i] : [...this._ops, i];
+    return new ctor(this._hook, ops);
+  }
+}
+
+const PENDING = 0;
+const FULFILLED = 1;
+const REJECTED = 2;
+
+/**
+ * The result of a call (C++ `RemotePromise<T>`): a promise of the results reader, plus
+ * `pipeline` for calls on capabilities in the results before they arrive.
+ */
+export class RemotePromise<R, P extends Pipeline = Pipeline> implements Promise<R>, ResponseSink, Disposable {
+  /** @internal */
+  _pipelineHook: PipelineHook | null = null;
+  private response: ResponseHook | null = null;
+  private state: 0 | 1 | 2 = PENDING;
+  private value: unknown = undefined;
+  private promise: Promise<R> | null = null;
+  private resolveFn: ((v: R) => void) | null = null;
+  private rejectFn: ((e: unknown) => void) | null = null;
+  private disposed = false;
+  private pipe: P | null = null;
+  private readonly resultsType: StructCtor<R>;
+  private readonly pipelineType: PipelineCtor<P>;
+
+  constructor(resultsType: StructCtor<R>, pipelineType: PipelineCtor<P>) {
+    this.resultsType = resultsType;
+    this.pipelineType = pipelineType;
+  }
+
+  /** Pipelined access to the results' capabilities. */
+  get pipeline(): P {
+    if (this.pipe !== null) return this.pipe;
+    const h = this._pipelineHook;
+    if (h === null) throw RpcError.failed("This call's pipeline was disposed.");
+    return (this.pipe = new this.pipelineType(h, []));
+  }
+
+  // ---- ResponseSink ----
+  onReturn(response: ResponseHook): void {
+    if (this.disposed || this.state !== PENDING) {
+      response.release();
+      return;
+    }
+    let v: R;
+    try {
+      v = response.results.getAs(this.resultsType);
+    } catch (e) {
+      response.release();
+      this.settle(REJECTED, toRpcError(e));
+      return;
+    }
+    this.response = response;
+    this.settle(FULFILLED, v);
+  }
+  onError(error: RpcError): void {
+    if (this.state !== PENDING) return;
+    this.settle(REJECTED, error);
+  }
+
+  private settle(state: 1 | 2, value: unknown): void {
+    this.state = state;
+    this.value = value;
+    if (state === FULFILLED) this.resolveFn?.(value as R);
+    else this.rejectFn?.(value);
+    this.resolveFn = this.rejectFn = null;
+  }
+
+  private native(): Promise<R> {
+    if (this.promise !== null) return this.promise;
+    if (this.state === FULFILLED) this.promise = Promise.resolve(this.value as R);
+    else if (this.state === REJECTED) this.promise = Promise.reject(this.value);
+    else
+      this.promise = new Promise<R>((resolve, reject) => {
+        this.resolveFn = resolve;
+        this.rejectFn = reject;
+      });
+    return this.promise;
+  }
+
+  // ---- Promise ----
+  then<T1 = R, T2 = never>(
+    onfulfilled?: ((value: R) => T1 | PromiseLike<T1>) | null,
+    onrejected?: ((reason: any) => T2 | PromiseLike<T2>) | null,
+  ): Promise<T1 | T2> {
+    return this.native().then(onfulfilled, onrejected);
+  }
+  catch<T = never>(onrejected?: ((reason: any) => T | PromiseLike<T>) | null): Promise<R | T> {
+    return this.native().catch(onrejected);
+  }
+  finally(onfinally?: (() => void) | null): Promise<R> {
+    return this.native().finally(onfinally);
+  }
+  get [Symbol.toStringTag](): string {
+    return "RemotePromise";
+  }
+
+  /**
+   * Drop the call: before it returned, the callee learns the caller no longer cares (Finish;
+   * pipelined calls already made still complete); after, the response and the capabilities in
+   * it are released. Idempotent.
+   */
+  cancel(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    const h = this._pipelineHook;
+    this._pipelineHook = null;
+    this.pipe = null;
+    const r = this.response;
+    this.response = null;
+    h?.release();
+    r?.release();
+  }
+
+  [Symbol.dispose](): void {
+    this.cancel();
+  }
+}
+
+/** A call whose params are being built (C++ `Request<Params, Results>`). */
+export class Request<PB, R, P extends Pipeline = Pipeline> {
+  /** The params to fill in before `send()`. */
+  readonly params: PB;
+  private hook: RequestHook | null;
+  private readonly resultsType: StructCtor<R>;
+  private readonly pipelineType: PipelineCtor<P>;
+
+  constructor(hook: RequestHook, params: PB, resultsType: StructCtor<R>, pipelineType: PipelineCtor<P>) {
+    this.hook = hook;
+    this.params = params;
+    this.resultsType = resultsType;
+    this.pipelineType = pipelineType;
+  }
+
+  /** @internal Take the hook (send, tail call). */
+  _take(): RequestHook {
+    const h = this.hook;
+    if (h === null) throw RpcError.failed("Already called send() on this request.");
+    this.hook = null;
+    return h;
+  }
+
+  send(): RemotePromise<R, P> {
+    const req = this._take();
+    const rp = new RemotePromise<R, P>(this.resultsType, this.pipelineType);
+    rp._pipelineHook = req.send(rp);
+    return rp;
+  }
+
+  /** C++ 1.x `sendForPipeline()`: only the pipeline is wanted (Call.onlyPromisePipeline). */
+  sendForPipeline(): P {
+    const req = this._take();
+    return new this.pipelineType(req.sendForPipeline(), []);
+  }
+
+  /** Abandon the request without sending it (releases capabilities in the params). */
+  abandon(): void {
+    const h = this.hook;
+    this.hook = null;
+    h?.abandon();
+  }
+}
+
+/** Generated capability getters: a new reference to the capability in pointer field `i`. */
+export function getClient<C extends Client>(struct: StructView, i: number, ctor: ClientCtor<C>): C {
+  const cap = struct._getCapability(i);
+  if (cap === null) return new ctor(newNullCap());
+  if (cap instanceof ClientHook) return new ctor(cap.addRef());
+  return new ctor(new BrokenClient(RpcError.failed("Capability table entry is not a capability.")));
+}
+
+/** Generated capability setters: the message takes its own reference (the caller keeps theirs). */
+export function setClient(struct: StructBuilder, i: number, client: Client | Server | null): void {
+  if (client === null) {
+    struct._setCapability(i, null);
+    return;
+  }
+  const h = client instanceof Server ? client._client() : client._live().addRef();
+  struct._setCapability(i, h);
+}
+
+export type { StructReader };

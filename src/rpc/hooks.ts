@@ -1,0 +1,181 @@
+/**
+ * The internal object model, after C++ capability.h: a capability is a `ClientHook`, a promise
+ * for a call's results is a `PipelineHook`, an outgoing call under construction is a
+ * `RequestHook`, an incoming call being served is a `CallContextHook`, and a received result is
+ * a `ResponseHook`. Public classes (Client, Pipeline, RemotePromise, Request, CallContext) are
+ * thin typed handles over these.
+ *
+ * Reference counting replaces C++ `kj::Own`: `addRef()` takes a reference, `release()` drops
+ * one, and the hook's `destroy()` runs when the last one goes (an import sends Release, a local
+ * server is disposed, ...). Values handed out by `getResolved()` and by the futures of
+ * `whenMoreResolved()` are borrowed: take a reference to keep them.
+ */
+import type { AnyPointerBuilder, AnyPointerReader, MessageBuilder } from "../wire/index.js";
+import type { RpcError } from "./errors.js";
+import type { Future } from "./future.js";
+
+/** A pipeline transform: the pointer-field indices to follow (rpc.capnp PromisedAnswer.Op). */
+export type PipelineOps = readonly number[];
+
+/** Key of a transform for memoising pipelined caps per (question, transform). */
+export function opsKey(ops: PipelineOps): string {
+  return ops.length === 0 ? "" : ops.join(".");
+}
+
+/** C++ `ClientHook::CallHints` (rpc.capnp 1.x Call.noPromisePipelining / onlyPromisePipeline). */
+export interface CallHints {
+  noPromisePipelining?: boolean;
+  onlyPromisePipeline?: boolean;
+}
+
+export const NO_HINTS: CallHints = Object.freeze({});
+
+/** Who receives a call's outcome: the RemotePromise of a local caller, a tail call, ... */
+export interface ResponseSink {
+  /** The call returned; the sink now owns `response`. */
+  onReturn(response: ResponseHook): void;
+  /** The call failed. */
+  onError(error: RpcError): void;
+}
+
+/** A received result: a reader over the results, owning the capabilities in it. */
+export interface ResponseHook {
+  readonly results: AnyPointerReader;
+  /** Drop the response and the references its capabilities hold. Idempotent. */
+  release(): void;
+}
+
+/** Base of refcounted hooks. */
+export abstract class RefCounted {
+  /** Live references; the creator holds the first. */
+  _refs = 1;
+
+  addRef(): this {
+    if (this._refs <= 0) throw new Error(`${this.constructor.name}: addRef() after destruction.`);
+    this._refs++;
+    return this;
+  }
+
+  release(): void {
+    if (this._refs <= 0) return; // Tolerate a double release rather than corrupt counts.
+    if (--this._refs === 0) this.destroy();
+  }
+
+  /** Runs once, when the last reference is released. */
+  protected destroy(): void {}
+}
+
+/** C++ `PipelineHook`: where pipelined calls on a not-yet-returned result go. */
+export abstract class PipelineHook extends RefCounted {
+  /** A new reference to the capability at `ops` in the eventual results. */
+  abstract getPipelinedCap(ops: PipelineOps): ClientHook;
+}
+
+/** C++ `RequestHook`: a call whose params are being built. */
+export abstract class RequestHook {
+  /** The params message; `params` is its root. */
+  abstract readonly message: MessageBuilder;
+  abstract readonly params: AnyPointerBuilder;
+  readonly interfaceId: bigint;
+  readonly methodId: number;
+
+  constructor(interfaceId: bigint, methodId: number) {
+    this.interfaceId = interfaceId;
+    this.methodId = methodId;
+  }
+
+  /**
+   * Send the call. The outcome goes to `sink`; the returned pipeline (a reference the caller
+   * owns) serves pipelined calls, and releasing it — with the response not yet received —
+   * means the caller no longer cares (C++ drops the RemotePromise: Finish / cancellation).
+   */
+  abstract send(sink: ResponseSink): PipelineHook;
+
+  /** C++ 1.x `sendForPipeline()`: no results wanted, only the pipeline (Call.onlyPromisePipeline). */
+  abstract sendForPipeline(): PipelineHook;
+
+  /** Release the params without sending (the request was abandoned). */
+  abstract abandon(): void;
+}
+
+/** Brand of hooks whose calls run in this vat (C++ LocalClient::BRAND). */
+export const LOCAL_BRAND: unique symbol = Symbol("local");
+
+/** C++ `ClientHook`. */
+export abstract class ClientHook extends RefCounted {
+  /** Which implementation (connection) this hook belongs to; used to shorten paths. */
+  abstract readonly brand: unknown;
+
+  /** Start building a call. */
+  abstract newCall(interfaceId: bigint, methodId: number, hints: CallHints): RequestHook;
+
+  /**
+   * Deliver a call whose context exists already (an incoming RPC call, a forwarded or queued
+   * call). The outcome is reported through `ctx`; pipelined calls go to `ctx` (a PipelineHook).
+   * Implementations must not run the callee synchronously.
+   */
+  abstract call(interfaceId: bigint, methodId: number, ctx: CallContextHook, hints: CallHints): void;
+
+  /** The hook this one has resolved to, if it is a promise that has resolved (borrowed). */
+  getResolved(): ClientHook | null {
+    return null;
+  }
+
+  /** A future for the next resolution step, or null when this hook is settled (value borrowed). */
+  whenMoreResolved(): Future<ClientHook> | null {
+    return null;
+  }
+
+  /** The error every call fails with, when this hook is broken (or the null capability). */
+  get brokenError(): RpcError | null {
+    return null;
+  }
+
+  /** True for the null capability. */
+  get isNull(): boolean {
+    return false;
+  }
+
+  /** C++ `getFd()`: the attached file descriptor, if any. */
+  getFd(): number | null {
+    return null;
+  }
+}
+
+/** Follow resolutions as far as they are known (borrowed result). C++ `getInnermostClient`-like. */
+export function innermost(hook: ClientHook): ClientHook {
+  let h = hook;
+  for (;;) {
+    const r = h.getResolved();
+    if (r === null) return h;
+    h = r;
+  }
+}
+
+/**
+ * C++ `CallContextHook`: one call being served. Abstract here; see call-context.ts.
+ * Declared as an interface so that hooks can be written against it without a cycle.
+ */
+export interface CallContextHook extends PipelineHook {
+  getParams(): AnyPointerReader;
+  releaseParams(): void;
+  getResults(): AnyPointerBuilder;
+  /** Report the outcome (exactly once); `error` undefined means the results are ready. */
+  done(error?: unknown): void;
+  /** Redirect pipelined calls to another pipeline (setPipeline, tail calls, forwarding). */
+  setPipeline(pipeline: PipelineHook): void;
+  /** Send `request` as a tail call whose results become ours (C++ `directTailCall`). */
+  directTailCall(request: RequestHook): void;
+  /** Whoever currently executes the call installs how to cancel it (null: cannot). */
+  setCancelHandler(handler: (() => void) | null): void;
+  /** The caller asked to cancel. */
+  readonly cancelRequested: boolean;
+  /** The callee allows cancellation once delivered (C++ $Cxx.allowCancellation / allowCancellation()). */
+  allowCancellation: boolean;
+  /** The call was made with hints. */
+  readonly hints: CallHints;
+  /** Set when this call was delivered to a local server (not queued / forwarded). */
+  delivered: boolean;
+  /** AbortSignal for the server implementation (created on first use). */
+  readonly signal: AbortSignal;
+}

@@ -1,0 +1,244 @@
+/**
+ * Capability servers: what a user implements (C++ `Capability::Server`), the typed context a
+ * method receives (C++ `CallContext<Params, Results>`), and the interface descriptions the code
+ * generator emits.
+ */
+import {
+  type AnyPointerBuilder,
+  MessageBuilder,
+  type StructBuilder,
+  type StructBuilderCtor,
+  type StructCtor,
+  type StructReader,
+} from "../wire/index.js";
+import { releaseCapTable } from "./broken.js";
+import type { CallContextBase } from "./call-context.js";
+import { RpcError } from "./errors.js";
+import { type ClientHook, PipelineHook, type PipelineOps } from "./hooks.js";
+import { LocalClient } from "./local-client.js";
+import { capAtPath } from "./queued.js";
+import type { Request } from "./capability.js";
+
+/** One method of an interface, as generated. Fields may be getters (to defer class references). */
+export interface MethodInfo {
+  readonly name: string;
+  /** Reader class of the params struct. */
+  readonly params: StructCtor<any>;
+  /** Builder class of the results struct. */
+  readonly results: StructBuilderCtor<any>;
+  /** `-> stream` method (results are stream.capnp StreamResult). */
+  readonly streaming?: boolean;
+  /** C++ 1.x `$Cxx.allowCancellation` on the method, its interface or its file. */
+  readonly allowCancellation?: boolean;
+}
+
+/** An interface, as generated (`static readonly _interface` of its Client class). */
+export interface InterfaceInfo {
+  readonly typeId: bigint;
+  readonly name: string;
+  /** Indexed by method ordinal (`@n`). */
+  readonly methods: readonly MethodInfo[];
+  /** Direct superclasses (`interface Foo extends(Bar, Baz)`). */
+  readonly superclasses?: readonly InterfaceInfo[];
+}
+
+/** Generated per interface: calls the implementation's method for (interfaceId, methodId). */
+export type DispatchFn = (
+  impl: any,
+  interfaceId: bigint,
+  methodId: number,
+  ctx: CallContext<any, any>,
+) => Promise<void> | void;
+
+/** The error a missing method or interface raises (C++ `internalUnimplemented`). Throws. */
+export function unimplemented(interfaceName: string, methodName?: string, typeId?: bigint, methodId?: number): never {
+  const where =
+    methodName === undefined
+      ? `${interfaceName}${typeId !== undefined ? ` (0x${typeId.toString(16)})` : ""}`
+      : `${interfaceName}.${methodName}${typeId !== undefined ? ` (0x${typeId.toString(16)}@${methodId ?? "?"})` : ""}`;
+  throw new RpcError(
+    "unimplemented",
+    methodName === undefined ? `Requested interface not implemented: ${where}` : `Method not implemented: ${where}`,
+  );
+}
+
+function findInterface(info: InterfaceInfo, typeId: bigint, seen: Set<InterfaceInfo>): InterfaceInfo | null {
+  if (info.typeId === typeId) return info;
+  if (seen.has(info)) return null;
+  seen.add(info);
+  for (const s of info.superclasses ?? []) {
+    const r = findInterface(s, typeId, seen);
+    if (r !== null) return r;
+  }
+  return null;
+}
+
+/**
+ * A capability server: an implementation object plus the generated dispatch function.
+ * `new Foo.Client(server)` (or passing it anywhere a capability goes) makes a capability of it;
+ * all such capabilities share one local client, so sending it twice exports it once. When the
+ * last reference goes, the implementation's `[Symbol.dispose]()` runs (C++: the server's
+ * destructor).
+ */
+export class Server {
+  readonly info: InterfaceInfo;
+  readonly impl: object;
+  readonly dispatch: DispatchFn;
+  private hook: LocalClient | null = null;
+  private byId: Map<bigint, InterfaceInfo | null> | null = null;
+
+  constructor(info: InterfaceInfo, impl: object, dispatch: DispatchFn) {
+    this.info = info;
+    this.impl = impl;
+    this.dispatch = dispatch;
+  }
+
+  /** A new reference to this server's capability. */
+  _client(): ClientHook {
+    const h = this.hook;
+    if (h !== null) return h.addRef();
+    return (this.hook = new LocalClient(this));
+  }
+
+  /** @internal */
+  _clientDestroyed(h: LocalClient): void {
+    if (this.hook === h) this.hook = null;
+    const d = (this.impl as { [Symbol.dispose]?: () => void })[Symbol.dispose];
+    if (typeof d === "function") {
+      try {
+        d.call(this.impl);
+      } catch {
+        // A throwing destructor must not break the caller's release.
+      }
+    }
+  }
+
+  methodInfo(interfaceId: bigint, methodId: number): MethodInfo | null {
+    const map = (this.byId ??= new Map());
+    let iface = map.get(interfaceId);
+    if (iface === undefined) {
+      iface = findInterface(this.info, interfaceId, new Set());
+      map.set(interfaceId, iface);
+    }
+    if (iface === null) return null;
+    return iface.methods[methodId] ?? null;
+  }
+
+  /** Called for each delivered call. Unknown interfaces and methods fail as unimplemented. */
+  dispatchCall(interfaceId: bigint, methodId: number, hook: CallContextBase, method: MethodInfo | null): Promise<void> | void {
+    if (method === null) {
+      if (this.methodInfo(interfaceId, 0) === null && findInterface(this.info, interfaceId, new Set()) === null) {
+        unimplemented(this.info.name, undefined, interfaceId);
+      }
+      unimplemented(this.info.name, `method ${methodId}`, interfaceId, methodId);
+    }
+    return this.dispatch(this.impl, interfaceId, methodId, new CallContext(hook, method));
+  }
+
+  /** The FD this server wraps (C++ `Capability::Server::getFd()`); override via `impl.getFd`. */
+  getFd(): number | null {
+    const f = (this.impl as { getFd?: () => number | null }).getFd;
+    return typeof f === "function" ? f.call(this.impl) : null;
+  }
+}
+
+/**
+ * What a method implementation receives (C++ `CallContext<Params, Results>`): typed params and
+ * results, tail calls, pipelining before returning, and cancellation.
+ */
+export class CallContext<P = StructReader, RB = StructBuilder> {
+  /** @internal */
+  readonly _hook: CallContextBase;
+  private readonly method: MethodInfo;
+  private p: P | undefined = undefined;
+  private r: RB | undefined = undefined;
+
+  constructor(hook: CallContextBase, method: MethodInfo) {
+    this._hook = hook;
+    this.method = method;
+  }
+
+  /** The params (valid until `releaseParams()`). */
+  get params(): P {
+    return (this.p ??= this._hook.getParams().getAs(this.method.params) as P);
+  }
+  getParams(): P {
+    return this.params;
+  }
+  /** Free the params early (C++ `releaseParams()`); their capabilities are released. */
+  releaseParams(): void {
+    this.p = undefined;
+    this._hook.releaseParams();
+  }
+  /** The results builder, initialised on first use. */
+  get results(): RB {
+    return (this.r ??= this._hook.getResults().initAs(this.method.results) as RB);
+  }
+  getResults(): RB {
+    return this.results;
+  }
+  initResults(): RB {
+    this.r = this._hook.getResults().initAs(this.method.results) as RB;
+    return this.r;
+  }
+  /**
+   * Let `request` produce this call's results (C++ `tailCall()`); the returned promise settles
+   * when it has. Over RPC, a tail call back to the caller's vat is sent with
+   * `sendResultsTo.yourself` and answered with `takeFromOtherQuestion`.
+   */
+  tailCall(request: Request<any, RB extends never ? never : any, any>): Promise<void> {
+    const req = request._take();
+    return new Promise<void>((resolve, reject) => {
+      const h = this._hook;
+      h.directTailCall(req);
+      // Settles with the tail call's outcome (it completes this context).
+      waitDone(h, resolve, reject);
+    });
+  }
+  /**
+   * Make pipelined calls on this call's results go to the capabilities set by `init` before the
+   * call returns (C++ `setPipeline()`).
+   */
+  setPipeline(init: (results: RB) => void): void {
+    const m = new MessageBuilder();
+    const root = m.getRootAnyPointer();
+    init(root.initAs(this.method.results) as RB);
+    const pipeline = new MessagePipeline(m, root);
+    this._hook.setPipeline(pipeline);
+    pipeline.release();
+  }
+  /** Aborted when the caller cancels a call that may be canceled. */
+  get signal(): AbortSignal {
+    return this._hook.signal;
+  }
+  /** Allow the caller to cancel this call from now on (C++ 0.9.2 `allowCancellation()`). */
+  allowCancellation(): void {
+    this._hook.permitCancellation();
+  }
+}
+
+function waitDone(h: CallContextBase, resolve: () => void, reject: (e: unknown) => void): void {
+  h.whenDone(() => {
+    if (h.doneError === null) resolve();
+    else reject(h.doneError);
+  });
+}
+
+/** A pipeline over a message built by `setPipeline()`. */
+class MessagePipeline extends PipelineHook {
+  private m: MessageBuilder | null;
+  private root: AnyPointerBuilder;
+  constructor(m: MessageBuilder, root: AnyPointerBuilder) {
+    super();
+    this.m = m;
+    this.root = root;
+  }
+  getPipelinedCap(ops: PipelineOps): ClientHook {
+    return capAtPath(this.root.asReader(), ops);
+  }
+  protected override destroy(): void {
+    const m = this.m;
+    this.m = null;
+    if (m !== null) releaseCapTable(m.capTable);
+  }
+}
