@@ -1,0 +1,247 @@
+// The C++ interop fixtures tested against each other (C++ client <-> C++ server), so that the
+// fixtures are known good before they judge the TypeScript implementation: test-client runs every
+// scenario against test-server over TCP and over a Unix socket, and calculator-client gets the
+// expected values from calculator-server. Also checks the process conventions (LISTENING line,
+// exit on stdin EOF, hard timeout).
+//
+// Run: node scripts/run-tests.mjs cpp-selftest
+// Needs g++, capnp and libcapnp-dev: fails when CI is set and they are missing, skips otherwise.
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { buildInterop, toolchainProblem } from "./build.mjs";
+
+const problem = await toolchainProblem();
+const skip = problem === null ? false : `C++ toolchain missing: ${problem}`;
+
+/** The lines calculator-client prints against a correct Calculator (see calculator-client.c++). */
+const CALCULATOR_RESULTS = [
+  "RESULT literal 123 1",
+  "RESULT add 168 1",
+  "RESULT nested 101 1",
+  "RESULT previous-result-plus 27 1",
+  "RESULT previous-result-times 120 1",
+  "RESULT def-function-f 1234 1",
+  "RESULT def-function-g 4244 1",
+  "RESULT client-function 128 1",
+  "RESULT nested-awaited 101 5",
+];
+
+const live = new Set<ChildProcess>();
+let binDir = "";
+let tmp = "";
+
+function bin(name: string): string {
+  return join(binDir, name);
+}
+
+interface Finished {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a program to completion; kills it after `timeoutMs`. */
+function runProgram(file: string, args: string[], timeoutMs: number): Promise<Finished> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(file, args, { stdio: ["ignore", "pipe", "pipe"] });
+    live.add(proc);
+    let stdout = "";
+    let stderr = "";
+    proc.stdout.setEncoding("utf8").on("data", (d: string) => {
+      stdout += d;
+    });
+    proc.stderr.setEncoding("utf8").on("data", (d: string) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
+    proc.on("error", (e) => {
+      clearTimeout(timer);
+      live.delete(proc);
+      reject(e);
+    });
+    proc.on("close", (code, signal) => {
+      clearTimeout(timer);
+      live.delete(proc);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+interface Server {
+  address: string;
+  proc: ChildProcess;
+  stderr: () => string;
+  /** Closes the server's stdin and resolves to its exit status (kills it after 5 s). */
+  stop: () => Promise<number | null>;
+}
+
+/** Starts a fixture server and waits (at most `timeoutMs`) for its "LISTENING <address>" line. */
+function startServer(file: string, args: string[], timeoutMs = 10_000): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(file, args, { stdio: ["pipe", "pipe", "pipe"] });
+    live.add(proc);
+    let stdout = "";
+    let stderr = "";
+    let settled = false;
+    const exited = new Promise<number | null>((r) => {
+      proc.on("close", (code) => {
+        live.delete(proc);
+        r(code);
+      });
+    });
+    const fail = (message: string) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      proc.kill("SIGKILL");
+      reject(new Error(`${message}\nstdout: ${stdout}\nstderr: ${stderr}`));
+    };
+    const timer = setTimeout(() => fail(`${file}: no LISTENING line within ${timeoutMs} ms`), timeoutMs);
+    proc.on("error", (e) => fail(`${file}: ${e.message}`));
+    proc.on("exit", (code, signal) => fail(`${file} exited (${code ?? signal}) before listening`));
+    proc.stderr.setEncoding("utf8").on("data", (d: string) => {
+      stderr += d;
+    });
+    proc.stdout.setEncoding("utf8").on("data", (d: string) => {
+      stdout += d;
+      const newline = stdout.indexOf("\n");
+      if (settled || newline < 0) return;
+      const line = stdout.slice(0, newline);
+      const m = /^LISTENING (\S+)$/.exec(line);
+      if (m === null) {
+        fail(`${file}: unexpected first line ${JSON.stringify(line)}`);
+        return;
+      }
+      settled = true;
+      clearTimeout(timer);
+      const stop = async () => {
+        proc.stdin.end();
+        const killer = setTimeout(() => proc.kill("SIGKILL"), 5000);
+        const code = await exited;
+        clearTimeout(killer);
+        return code;
+      };
+      resolve({ address: m[1]!, proc, stderr: () => stderr, stop });
+    });
+  });
+}
+
+before(
+  async () => {
+    if (problem !== null) return;
+    ({ binDir } = await buildInterop());
+    tmp = mkdtempSync(join(tmpdir(), "capnts-interop-"));
+  },
+  { timeout: 300_000 },
+);
+
+after(() => {
+  for (const p of live) p.kill("SIGKILL");
+  if (tmp !== "") rmSync(tmp, { recursive: true, force: true });
+});
+
+test("CI must have the C++ toolchain", () => {
+  // On a user's machine these tests skip; in CI a missing toolchain is a failure.
+  if (problem !== null && process.env["CI"]) assert.fail(problem);
+});
+
+/** Scenario names, from `test-client --list`. */
+async function scenarioNames(): Promise<string[]> {
+  const r = await runProgram(bin("test-client"), ["--list"], 10_000);
+  assert.equal(r.code, 0, r.stderr);
+  return r.stdout
+    .trim()
+    .split("\n")
+    .map((l) => l.split(/\s+/)[0]!);
+}
+
+async function runAllScenarios(listen: string): Promise<void> {
+  const server = await startServer(bin("test-server"), ["--listen", listen, "--timeout-ms", "120000"]);
+  try {
+    const r = await runProgram(
+      bin("test-client"),
+      ["--connect", server.address, "--scenario", "all", "--timeout-ms", "100000"],
+      110_000,
+    );
+    const lines = r.stdout.split("\n").filter((l) => l !== "");
+    const notPass = lines.filter((l) => !/^PASS \S+ \S+$/.test(l));
+    assert.deepEqual(
+      notPass,
+      [],
+      `test-client stderr:\n${r.stderr}\ntest-server stderr:\n${server.stderr()}`,
+    );
+    assert.equal(r.code, 0, `test-client exited with ${r.code ?? r.signal}\n${r.stderr}`);
+    const seen = new Set(lines.map((l) => l.split(" ")[1]));
+    for (const name of await scenarioNames()) assert.ok(seen.has(name), `scenario ${name} reported nothing`);
+  } finally {
+    assert.equal(await server.stop(), 0, `test-server did not exit cleanly on stdin EOF\n${server.stderr()}`);
+  }
+}
+
+test("C++ test-client against C++ test-server over TCP: every check passes", {
+  skip,
+  timeout: 150_000,
+}, async () => {
+  await runAllScenarios("tcp:127.0.0.1:0");
+});
+
+test("C++ test-client against C++ test-server over a Unix socket: every check passes", {
+  skip,
+  timeout: 150_000,
+}, async () => {
+  await runAllScenarios(`unix:${join(tmp, "test.sock")}`);
+});
+
+for (const [transport, listen] of [
+  ["TCP", "tcp:127.0.0.1:0"],
+  ["a Unix socket", "unix"],
+] as const) {
+  test(`C++ calculator-client against C++ calculator-server over ${transport}: values and round trips`, {
+    skip,
+    timeout: 60_000,
+  }, async () => {
+    const address = listen === "unix" ? `unix:${join(tmp, "calculator.sock")}` : listen;
+    const server = await startServer(bin("calculator-server"), ["--listen", address]);
+    try {
+      const r = await runProgram(bin("calculator-client"), ["--connect", server.address], 30_000);
+      assert.deepEqual(
+        r.stdout.split("\n").filter((l) => l !== ""),
+        CALCULATOR_RESULTS,
+        r.stderr,
+      );
+      assert.equal(r.code, 0, r.stderr);
+    } finally {
+      assert.equal(await server.stop(), 0, server.stderr());
+    }
+  });
+}
+
+test("fixture servers: real port in LISTENING, exit 0 on stdin EOF, 124 on --timeout-ms", {
+  skip,
+  timeout: 30_000,
+}, async () => {
+  const server = await startServer(bin("test-server"), ["--listen", "tcp:127.0.0.1:0"]);
+  const m = /^tcp:127\.0\.0\.1:(\d+)$/.exec(server.address);
+  assert.ok(m !== null && Number(m[1]) > 0, server.address);
+  assert.equal(await server.stop(), 0);
+
+  const started = Date.now();
+  const timedOut = await startServer(bin("calculator-server"), [
+    "--listen",
+    "tcp:127.0.0.1:0",
+    "--timeout-ms",
+    "300",
+  ]);
+  const code = await new Promise<number | null>((resolve) => {
+    if (timedOut.proc.exitCode !== null) resolve(timedOut.proc.exitCode);
+    else timedOut.proc.on("close", (c) => resolve(c));
+  });
+  assert.equal(code, 124);
+  assert.ok(Date.now() - started < 10_000);
+  timedOut.proc.stdin?.end();
+});
