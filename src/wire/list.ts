@@ -293,7 +293,10 @@ export class StructList<T> extends Iterable_<T> {
   /** The kind for lists of `ctor` structs (made once per struct type). */
   static of<T>(ctor: StructCtor<T>): ListKind<StructList<T>> {
     const c = ctor as unknown as KindCache;
-    let k = c[STRUCT_LIST_KIND] as ListKind<StructList<T>> | undefined;
+    // Own property only: a subclass must not pick up the kind cached on its base class.
+    let k = (Object.hasOwn(c, STRUCT_LIST_KIND) ? c[STRUCT_LIST_KIND] : undefined) as
+      | ListKind<StructList<T>>
+      | undefined;
     if (k === undefined) {
       k = {
         size: ElementSize.INLINE_COMPOSITE,
@@ -568,7 +571,9 @@ export class StructListBuilder<T> extends BIterable<T> {
   }
   static of<T>(ctor: StructBuilderCtor<T>): ListBuilderKind<StructListBuilder<T>> {
     const c = ctor as unknown as KindCache;
-    let k = c[STRUCT_LIST_KIND] as ListBuilderKind<StructListBuilder<T>> | undefined;
+    let k = (Object.hasOwn(c, STRUCT_LIST_KIND) ? c[STRUCT_LIST_KIND] : undefined) as
+      | ListBuilderKind<StructListBuilder<T>>
+      | undefined;
     if (k === undefined) {
       k = {
         size: ElementSize.INLINE_COMPOSITE,
