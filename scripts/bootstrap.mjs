@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+// Regenerates every checked-in binding made by our own plugin:
+//   src/schema/schema.capnp.ts                       from schema.capnp
+//   src/gen/{rpc,rpc-twoparty,stream,persistent,c++}.capnp.ts
+// all from ../shared/reference/upstream-schemas/v1-master (the 1.x schemas compile with capnp 0.9.2).
+//
+// Usage: node scripts/bootstrap.mjs [--bootstrap] [--out DIR] [--schemas DIR]
+//   --bootstrap  read the request with the hand-written reader (when schema.capnp.ts is broken)
+//   --out DIR    write DIR/schema/… and DIR/gen/… instead of src/ (the freshness test uses this)
+//   --schemas DIR  where the v1-master schemas are (default ../shared/reference/upstream-schemas/v1-master)
+//
+// The schemas are copied to a temporary `capnp/` directory so that their imports of
+// "/capnp/c++.capnp" resolve to the 1.x copy (not the system's 0.9.2 one). The exact commands are
+// printed. c++.capnp is compiled on its own: requested together with files that import it, capnp
+// would load it under two names.
+import { execFileSync } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const args = process.argv.slice(2);
+const opt = (name, def) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : def;
+};
+const out = resolve(opt("--out", join(root, "src")));
+const schemas = resolve(opt("--schemas", join(root, "../shared/reference/upstream-schemas/v1-master")));
+const plugin = join(root, "bin/capnpc-capnts");
+
+const tmp = mkdtempSync(join(tmpdir(), "capnts-bootstrap-"));
+try {
+  const inc = join(tmp, "capnp");
+  mkdirSync(inc);
+  for (const f of readdirSync(schemas))
+    if (f.endsWith(".capnp")) copyFileSync(join(schemas, f), join(inc, f));
+  const env = {
+    ...process.env,
+    CAPNTS_RUNTIME: out,
+    CAPNTS_FROM_SOURCE: "1",
+    ...(args.includes("--bootstrap") ? { CAPNTS_BOOTSTRAP: "1" } : {}),
+  };
+  const run = (dir, files) => {
+    mkdirSync(join(out, dir), { recursive: true });
+    const argv = [
+      "compile",
+      "--no-standard-import",
+      `-I${tmp}`,
+      `--src-prefix=${inc}`,
+      `-o${plugin}:${join(out, dir)}`,
+      ...files.map((f) => join(inc, f)),
+    ];
+    console.log(`capnp ${argv.join(" ")}`);
+    execFileSync("capnp", argv, { env, stdio: "inherit" });
+  };
+  run("schema", ["schema.capnp"]);
+  run("gen", ["rpc.capnp", "rpc-twoparty.capnp", "stream.capnp", "persistent.capnp"]);
+  run("gen", ["c++.capnp"]);
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+}

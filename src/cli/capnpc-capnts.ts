@@ -1,0 +1,46 @@
+/**
+ * The capnp plugin executable: `capnp compile -ocapnts[:outdir] foo.capnp` runs it with a
+ * CodeGeneratorRequest on stdin and the output directory as working directory.
+ *
+ * Options come from the environment (capnp passes no arguments to plugins):
+ *   CAPNTS_RUNTIME    package name of the runtime (default "capnts") or, starting with "." or
+ *                     "/", the path of its src directory relative to the output directory
+ *   CAPNTS_BOOTSTRAP  "1": read the request with the hand-written reader (regenerating
+ *                     src/schema/schema.capnp.ts when it is broken)
+ */
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, isAbsolute, resolve } from "node:path";
+import { CompileError } from "../compiler/errors.js";
+import { generate, readRequest } from "../compiler/generate.js";
+
+/** A runtime path (not a package name) is resolved against the output directory (our cwd). */
+function runtimeOption(value: string | undefined): string {
+  if (value === undefined || value === "") return "capnts";
+  if (!value.startsWith(".") && !isAbsolute(value)) return value;
+  return resolve(process.cwd(), value).replaceAll("\\", "/");
+}
+
+function main(): number {
+  const bytes = new Uint8Array(readFileSync(0));
+  const options = {
+    runtime: runtimeOption(process.env.CAPNTS_RUNTIME),
+    bootstrap: process.env.CAPNTS_BOOTSTRAP === "1",
+    outDir: process.cwd().replaceAll("\\", "/"),
+  };
+  try {
+    const files = generate(readRequest(bytes, options), options);
+    for (const f of files) {
+      mkdirSync(dirname(f.path) || ".", { recursive: true });
+      writeFileSync(f.path, f.content);
+    }
+    return 0;
+  } catch (e) {
+    if (e instanceof CompileError) {
+      process.stderr.write(`capnpc-capnts: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+process.exitCode = main();

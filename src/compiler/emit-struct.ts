@@ -1,0 +1,390 @@
+/**
+ * Struct (and group) emitter: a Reader class over StructReader and a Builder class over
+ * StructBuilder, one accessor per field, calling the runtime's `_get*`/`_set*` methods with the
+ * field's byte offset (bit offset for Bool, pointer index for pointers) and default.
+ *
+ * Accessors (field `foo`): readers have `get foo()`, `hasFoo()` for pointers, `isFoo()` for union
+ * members; builders add `set foo(v)`, `initFoo(...)` (structs, lists, Data, groups, AnyPointer),
+ * `disownFoo()`/`adoptFoo(o)` (pointers) and `setFoo()` for Void union members. Setting a union
+ * member writes the discriminant. `which()` returns the active member's name (see emitWhich).
+ */
+import {
+  dataBits,
+  type Field,
+  NO_DISCRIMINANT,
+  type SlotField,
+  type StructNode,
+  type Type,
+} from "../schema/model.js";
+import type { FileContext } from "./context.js";
+import { pointerDefaultArg, primitiveDefaultArg } from "./defaults.js";
+import { hexBig, jsdoc, MemberNames, STRUCT_MEMBERS, str } from "./names.js";
+import {
+  builderListKind,
+  builderListType,
+  enumType,
+  readerListKind,
+  readerListType,
+  readerType,
+} from "./types.js";
+
+const ACCESSOR: Record<string, string> = {
+  bool: "Bool",
+  int8: "Int8",
+  int16: "Int16",
+  int32: "Int32",
+  int64: "Int64",
+  uint8: "Uint8",
+  uint16: "Uint16",
+  uint32: "Uint32",
+  uint64: "Uint64",
+  float32: "Float32",
+  float64: "Float64",
+  enum: "Uint16",
+};
+
+/** Names of every member generated for one field (shared by reader and builder). */
+interface FieldNames {
+  own: string;
+  is?: string;
+  has?: string;
+  set?: string;
+  init?: string;
+  disown?: string;
+  adopt?: string;
+}
+
+function isPointer(t: Type): boolean {
+  return dataBits(t) < 0;
+}
+
+function needsInit(f: Field): boolean {
+  if (f.kind === "group") return true;
+  switch (f.type.kind) {
+    case "struct":
+    case "list":
+    case "data":
+    case "anyPointer":
+    case "parameter":
+    case "implicitMethodParameter":
+      return true;
+    default:
+      return false;
+  }
+}
+
+function planNames(fields: readonly Field[]): FieldNames[] {
+  const m = new MemberNames(STRUCT_MEMBERS);
+  const plans: FieldNames[] = fields.map((f) => ({ own: m.own(f.name) }));
+  fields.forEach((f, i) => {
+    const p = plans[i]!;
+    const inUnion = f.discriminantValue !== NO_DISCRIMINANT;
+    const ptr = f.kind === "slot" && isPointer(f.type);
+    const isVoid = f.kind === "slot" && f.type.kind === "void";
+    if (inUnion) p.is = m.derived("is", f.name);
+    if (ptr) p.has = m.derived("has", f.name);
+    if (inUnion && isVoid) p.set = m.derived("set", f.name);
+    if (needsInit(f)) p.init = m.derived("init", f.name);
+    if (ptr) {
+      p.disown = m.derived("disown", f.name);
+      p.adopt = m.derived("adopt", f.name);
+    }
+  });
+  return plans;
+}
+
+export interface StructEmit {
+  /** The classes and helper declarations, in order. */
+  code: string;
+}
+
+/** Data offset of a field in bytes (bit for Bool). */
+function dataOffset(f: SlotField): number {
+  const b = dataBits(f.type);
+  return b === 1 ? f.offset : (f.offset * b) / 8;
+}
+
+/** Statements zeroing every field of a group (C++ `initGroup`: raw zeros, pointers cleared). */
+function zeroGroup(ctx: FileContext, g: StructNode, out: string[], seen: Set<string>): void {
+  if (g.discriminantCount > 0) {
+    const k = `u16:${g.discriminantOffset * 2}`;
+    if (!seen.has(k)) {
+      seen.add(k);
+      out.push(`this._setUint16(${g.discriminantOffset * 2}, 0);`);
+    }
+  }
+  for (const f of g.fields) {
+    if (f.kind === "group") {
+      const sub = ctx.node(f.typeId);
+      if (sub.kind !== "struct") throw ctx.error(`group ${f.name} is not a struct node`);
+      zeroGroup(ctx, sub, out, seen);
+      continue;
+    }
+    const b = dataBits(f.type);
+    if (b === 0) continue;
+    if (b < 0) {
+      const k = `p:${f.offset}`;
+      if (!seen.has(k)) {
+        seen.add(k);
+        out.push(`this._clearPointer(${f.offset});`);
+      }
+      continue;
+    }
+    const off = dataOffset(f);
+    const k = `${b}:${off}`;
+    if (seen.has(k)) continue;
+    seen.add(k);
+    if (b === 1) out.push(`this._setBool(${off}, false);`);
+    else if (b === 64) out.push(`this._setUint64(${off}, 0n);`);
+    else out.push(`this._setUint${b}(${off}, 0);`);
+  }
+}
+
+function args(...a: string[]): string {
+  return a.filter((x) => x !== "").join(", ");
+}
+
+export function emitStruct(ctx: FileContext, node: StructNode, ident: string): string {
+  ctx.current = node.displayName;
+  const storage = ctx.names.storageOf(node);
+  const fields = node.fields;
+  const names = planNames(fields);
+  const R: string[] = [];
+  const B: string[] = [];
+  const discOff = node.discriminantOffset * 2;
+  const pre = "    ";
+  let head = "";
+
+  if (node.discriminantCount > 0) {
+    const members: string[] = new Array(node.discriminantCount).fill("");
+    for (const f of fields)
+      if (f.discriminantValue !== NO_DISCRIMINANT) members[f.discriminantValue] = f.name;
+    head += `const ${ident}_which = [${members.map(str).join(", ")}] as const;\n`;
+    head += `/** Members of ${node.displayName.slice(node.displayNamePrefixLength)}'s union; "_unknown" for a discriminant this schema does not know. */\n`;
+    head += `export type ${ident}_Which = (typeof ${ident}_which)[number] | "_unknown";\n\n`;
+    const which = [
+      `  /** The active member of the union. */`,
+      `  which(): ${ident}_Which {`,
+      `    return ${ident}_which[this._getUint16(${discOff})] ?? "_unknown";`,
+      `  }`,
+    ];
+    R.push(...which);
+    B.push(...which);
+  }
+
+  fields.forEach((f, i) => {
+    const n = names[i]!;
+    const doc = jsdoc(f.doc, "  ");
+    const inUnion = f.discriminantValue !== NO_DISCRIMINANT;
+    const setDisc = inUnion ? `this._setUint16(${discOff}, ${f.discriminantValue});\n${pre}` : "";
+    if (n.is !== undefined) {
+      const is = [
+        `  ${n.is}(): boolean {`,
+        `    return this._getUint16(${discOff}) === ${f.discriminantValue};`,
+        `  }`,
+      ];
+      R.push(...is);
+      B.push(...is);
+    }
+    if (f.kind === "group") {
+      const g = ctx.ref(f.typeId, "");
+      const gn = ctx.node(f.typeId);
+      if (gn.kind !== "struct") throw ctx.error(`group ${f.name} is not a struct node`);
+      R.push(`${doc}  get ${n.own}(): ${g}_Reader {`, `    return this._as(${g}_Reader);`, `  }`);
+      B.push(`${doc}  get ${n.own}(): ${g}_Builder {`, `    return this._as(${g}_Builder);`, `  }`);
+      const zero: string[] = [];
+      zeroGroup(ctx, gn, zero, new Set());
+      B.push(
+        `  ${n.init}(): ${g}_Builder {`,
+        ...(inUnion ? [`    this._setUint16(${discOff}, ${f.discriminantValue});`] : []),
+        ...zero.map((z) => `    ${z}`),
+        `    return this._as(${g}_Builder);`,
+        `  }`,
+      );
+      return;
+    }
+    const t = f.type;
+    const ptr = f.offset;
+    switch (t.kind) {
+      case "void":
+        if (n.set !== undefined)
+          B.push(`  ${n.set}(): void {`, `    this._setUint16(${discOff}, ${f.discriminantValue});`, `  }`);
+        return;
+      case "bool":
+      case "int8":
+      case "int16":
+      case "int32":
+      case "int64":
+      case "uint8":
+      case "uint16":
+      case "uint32":
+      case "uint64":
+      case "float32":
+      case "float64":
+      case "enum": {
+        const acc = ACCESSOR[t.kind]!;
+        const off = dataOffset(f);
+        const def = primitiveDefaultArg(f.defaultValue);
+        const ts = t.kind === "enum" ? enumType(ctx, t.typeId) : readerType(ctx, t);
+        const cast = t.kind === "enum" ? ` as ${ts}` : "";
+        const get = [
+          `${doc}  get ${n.own}(): ${ts} {`,
+          `    return this._get${acc}(${args(String(off), def)})${cast};`,
+          `  }`,
+        ];
+        R.push(...get);
+        B.push(
+          ...get,
+          `  set ${n.own}(value: ${ts}) {`,
+          `    ${setDisc}this._set${acc}(${args(String(off), "value", def)});`,
+          `  }`,
+        );
+        return;
+      }
+      case "text":
+      case "data": {
+        const acc = t.kind === "text" ? "Text" : "Data";
+        const ts = t.kind === "text" ? "string" : "Uint8Array";
+        const def = pointerDefaultArg(ctx, f.defaultValue);
+        const get = [
+          `${doc}  get ${n.own}(): ${ts} {`,
+          `    return this._get${acc}(${args(String(ptr), def)});`,
+          `  }`,
+        ];
+        R.push(...get);
+        B.push(
+          ...get,
+          `  set ${n.own}(value: ${ts}) {`,
+          `    ${setDisc}this._set${acc}(${ptr}, value);`,
+          `  }`,
+        );
+        if (t.kind === "data") {
+          B.push(
+            `  ${n.init}(length: number): Uint8Array {`,
+            `    ${setDisc}return this._initData(${ptr}, length);`,
+            `  }`,
+          );
+        }
+        break;
+      }
+      case "struct": {
+        const rt = ctx.ref(t.typeId, "_Reader");
+        const bt = ctx.ref(t.typeId, "_Builder");
+        const def = pointerDefaultArg(ctx, f.defaultValue);
+        R.push(
+          `${doc}  get ${n.own}(): ${rt} {`,
+          `    return this._getStruct(${args(String(ptr), rt, def)});`,
+          `  }`,
+        );
+        B.push(
+          `${doc}  get ${n.own}(): ${bt} {`,
+          `    return this._getStruct(${args(String(ptr), bt, def)});`,
+          `  }`,
+          `  set ${n.own}(value: ${rt} | ${bt}) {`,
+          `    ${setDisc}this._setStruct(${ptr}, value);`,
+          `  }`,
+          `  ${n.init}(): ${bt} {`,
+          `    ${setDisc}return this._initStruct(${ptr}, ${bt});`,
+          `  }`,
+        );
+        break;
+      }
+      case "list": {
+        const rt = readerListType(ctx, t.elementType);
+        const bt = builderListType(ctx, t.elementType);
+        const def = pointerDefaultArg(ctx, f.defaultValue);
+        R.push(
+          `${doc}  get ${n.own}(): ${rt} {`,
+          `    return this._getList(${args(String(ptr), readerListKind(ctx, t.elementType), def)});`,
+          `  }`,
+        );
+        const bk = builderListKind(ctx, t.elementType);
+        B.push(
+          `${doc}  get ${n.own}(): ${bt} {`,
+          `    return this._getList(${args(String(ptr), bk, def)});`,
+          `  }`,
+          `  set ${n.own}(value: ${rt} | ${bt}) {`,
+          `    ${setDisc}this._setList(${ptr}, value);`,
+          `  }`,
+          `  ${n.init}(length: number): ${bt} {`,
+          `    ${setDisc}return this._initList(${ptr}, ${bk}, length);`,
+          `  }`,
+        );
+        break;
+      }
+      case "interface": {
+        const ct = readerType(ctx, t);
+        const rpc = ctx.rpc;
+        const get = [
+          `${doc}  get ${n.own}(): ${ct} {`,
+          `    return ${rpc}.getClient(this, ${ptr}, ${ct});`,
+          `  }`,
+        ];
+        R.push(...get);
+        B.push(
+          ...get,
+          `  set ${n.own}(value: ${ct} | null) {`,
+          `    ${setDisc}${rpc}.setClient(this, ${ptr}, value);`,
+          `  }`,
+        );
+        break;
+      }
+      default: {
+        // AnyPointer, and generic parameters read as AnyPointer.
+        R.push(`${doc}  get ${n.own}(): $.AnyPointerReader {`, `    return this._getPointer(${ptr});`, `  }`);
+        B.push(
+          `${doc}  get ${n.own}(): $.AnyPointerBuilder {`,
+          `    return this._getPointer(${ptr});`,
+          `  }`,
+          `  /** Clear the field${inUnion ? " (making it the active union member)" : ""} and return it for writing. */`,
+          `  ${n.init}(): $.AnyPointerBuilder {`,
+          `    ${setDisc}this._clearPointer(${ptr});`,
+          `    return this._getPointer(${ptr});`,
+          `  }`,
+        );
+        break;
+      }
+    }
+    // Every pointer field: presence, orphans.
+    const has = [`  ${n.has}(): boolean {`, `    return this._hasPointer(${ptr});`, `  }`];
+    R.push(...has);
+    B.push(
+      ...has,
+      `  ${n.disown}(): $.Orphan {`,
+      `    return this._disown(${ptr});`,
+      `  }`,
+      `  ${n.adopt}(orphan: $.Orphan): void {`,
+      `    ${setDisc}this._adopt(${ptr}, orphan);`,
+      `  }`,
+    );
+  });
+
+  const id = hexBig(node.id);
+  const text = [
+    `  override toString(): string {`,
+    `    return $text.structToString(this, ${id}, $schema);`,
+    `  }`,
+    `  [$inspect](): string {`,
+    `    return this.toString();`,
+    `  }`,
+  ];
+  const title = node.displayName.slice(node.displayNamePrefixLength);
+  const what = node.isGroup ? `group ${title}` : `struct ${title}`;
+  const docR = jsdoc(node.doc, "") || `/** Reader of ${what}. */\n`;
+  const docB = `/** Builder of ${what}. */\n`;
+  let code = head;
+  code += `${docR}export class ${ident}_Reader extends $.StructReader {\n`;
+  code += [...R, ...text].join("\n");
+  code += `\n}\n\n${docB}export class ${ident}_Builder extends $.StructBuilder {\n`;
+  code += `  static readonly _dataWords = ${storage.dataWordCount};\n  static readonly _ptrCount = ${storage.pointerCount};\n`;
+  code += [
+    ...B,
+    `  /** A reader over this builder's data. */`,
+    `  asReader(): ${ident}_Reader {`,
+    `    return this._asReader(${ident}_Reader);`,
+    `  }`,
+    ...text,
+  ].join("\n");
+  code += `\n}\n`;
+  return code;
+}

@@ -1,0 +1,143 @@
+/**
+ * Type mapping: a schema `Type` to the TypeScript type of a reader's / builder's value and to the
+ * list kind expression (`$.StructList.of(Foo_Reader)`, ...) that `_getList`/`_initList` take.
+ * Generic parameters that are not resolved to concrete types are read as AnyPointer.
+ */
+import type { Type } from "../schema/model.js";
+import type { FileContext } from "./context.js";
+
+const PRIMITIVE_TS: Record<string, string> = {
+  void: "void",
+  bool: "boolean",
+  int8: "number",
+  int16: "number",
+  int32: "number",
+  int64: "bigint",
+  uint8: "number",
+  uint16: "number",
+  uint32: "number",
+  uint64: "bigint",
+  float32: "number",
+  float64: "number",
+  text: "string",
+  data: "Uint8Array",
+};
+
+/** Name of the list class for a non-struct, non-list element type. */
+const LIST_CLASS: Record<string, string> = {
+  void: "VoidList",
+  bool: "BoolList",
+  int8: "Int8List",
+  int16: "Int16List",
+  int32: "Int32List",
+  int64: "Int64List",
+  uint8: "Uint8List",
+  uint16: "Uint16List",
+  uint32: "Uint32List",
+  uint64: "Uint64List",
+  float32: "Float32List",
+  float64: "Float64List",
+  text: "TextList",
+  data: "DataList",
+  interface: "CapabilityList",
+  anyPointer: "AnyPointerList",
+  parameter: "AnyPointerList",
+  implicitMethodParameter: "AnyPointerList",
+};
+
+export function primitiveTs(t: Type): string | undefined {
+  return PRIMITIVE_TS[t.kind];
+}
+
+/** TS type of an enum value. */
+export function enumType(ctx: FileContext, typeId: bigint): string {
+  return ctx.ref(typeId, "");
+}
+
+/** TS type a reader returns for a value of type `t`. */
+export function readerType(ctx: FileContext, t: Type): string {
+  const p = PRIMITIVE_TS[t.kind];
+  if (p !== undefined) return p;
+  switch (t.kind) {
+    case "enum":
+      return enumType(ctx, t.typeId);
+    case "struct":
+      return ctx.ref(t.typeId, "_Reader");
+    case "interface":
+      return ctx.ref(t.typeId, "_Client");
+    case "list":
+      return readerListType(ctx, t.elementType);
+    default:
+      return "$.AnyPointerReader";
+  }
+}
+
+/** TS type a builder returns for a value of type `t`. */
+export function builderType(ctx: FileContext, t: Type): string {
+  switch (t.kind) {
+    case "struct":
+      return ctx.ref(t.typeId, "_Builder");
+    case "list":
+      return builderListType(ctx, t.elementType);
+    case "anyPointer":
+    case "parameter":
+    case "implicitMethodParameter":
+      return "$.AnyPointerBuilder";
+    default:
+      return readerType(ctx, t);
+  }
+}
+
+export function readerListType(ctx: FileContext, e: Type): string {
+  switch (e.kind) {
+    case "enum":
+      return `$.EnumList<${enumType(ctx, e.typeId)}>`;
+    case "struct":
+      return `$.StructList<${ctx.ref(e.typeId, "_Reader")}>`;
+    case "list":
+      return `$.ListList<${readerListType(ctx, e.elementType)}>`;
+    default:
+      return `$.${LIST_CLASS[e.kind]!}`;
+  }
+}
+
+export function builderListType(ctx: FileContext, e: Type): string {
+  switch (e.kind) {
+    case "enum":
+      return `$.EnumListBuilder<${enumType(ctx, e.typeId)}>`;
+    case "struct":
+      return `$.StructListBuilder<${ctx.ref(e.typeId, "_Builder")}>`;
+    case "list":
+      return `$.ListListBuilder<${builderListType(ctx, e.elementType)}>`;
+    default:
+      return `$.${LIST_CLASS[e.kind]!}Builder`;
+  }
+}
+
+/** Expression for the reader list kind of `List(e)`. */
+export function readerListKind(ctx: FileContext, e: Type): string {
+  switch (e.kind) {
+    case "enum":
+      return `($.EnumList.kind as $.ListKind<${readerListType(ctx, e)}>)`;
+    case "struct":
+      return `$.StructList.of(${ctx.ref(e.typeId, "_Reader")})`;
+    case "list":
+      return `$.ListList.of(${readerListKind(ctx, e.elementType)})`;
+    default:
+      return `$.${LIST_CLASS[e.kind]!}.kind`;
+  }
+}
+
+/** Expression for the builder list kind of `List(e)`. */
+export function builderListKind(ctx: FileContext, e: Type): string {
+  switch (e.kind) {
+    case "enum":
+      return `($.EnumListBuilder.kind as $.ListBuilderKind<${builderListType(ctx, e)}>)`;
+    case "struct":
+      return `$.StructListBuilder.of(${ctx.ref(e.typeId, "_Builder")})`;
+    case "list":
+      return `$.ListListBuilder.of(${builderListKind(ctx, e.elementType)})`;
+    default:
+      return `$.${LIST_CLASS[e.kind]!}Builder.kind`;
+  }
+}
