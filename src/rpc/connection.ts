@@ -1,0 +1,1174 @@
+/**
+ * One RPC connection (rpc.c++ RpcConnectionState): the four tables, the message handlers, and
+ * the rules that tie them together. It does no I/O of its own and sets no timers: a transport
+ * feeds it messages and takes messages from it; everything else runs from the run queue.
+ *
+ * Tables (rpc.capnp "The Four Tables"): questions (calls we made, IDs ours), answers (calls we
+ * received, IDs theirs), exports (our capabilities the peer holds, IDs ours, shared when the
+ * same capability is sent again), imports (their capabilities we hold, IDs theirs). Plus
+ * embargoes ("There are only four tables. This definitely isn't a fifth table.").
+ *
+ * Protocol violations end the connection: an Abort carrying the reason is sent, then the
+ * transport is shut down; every question fails and every import breaks with a `disconnected`
+ * error, and all tables are emptied.
+ */
+import { type MessageBuilder, MessageBuilder as MB, type MessageReader } from "../wire/index.js";
+import { BrokenClient, BrokenPipeline, newBrokenCap, releaseCapTable } from "./broken.js";
+import {
+  EXCEPTION_TYPE_ORDINAL,
+  exceptionTypeFromOrdinal,
+  RpcError,
+  toRpcError,
+} from "./errors.js";
+import { type EventLoop, eventLoop } from "./event-loop.js";
+import type { Future } from "./future.js";
+import { type ClientHook, innermost, PipelineHook, type PipelineOps } from "./hooks.js";
+import {
+  type BootstrapR,
+  type CallR,
+  type CapDescriptorB,
+  type CapDescriptorR,
+  CapDescriptorWhich,
+  type DisembargoR,
+  DisembargoWhich,
+  type ExceptionB,
+  type ExceptionR,
+  type FinishR,
+  MessageB,
+  MessageR,
+  type MessageTargetB,
+  type MessageTargetR,
+  MessageWhich,
+  type PayloadB,
+  type ReleaseR,
+  type ResolveR,
+  type ReturnR,
+  ReturnWhich,
+  SendResultsTo,
+} from "./protocol.js";
+import { QueuedClient } from "./queued.js";
+import { RpcCallContext } from "./rpc-call-context.js";
+import { ImportClient, PipelineClient, PromiseClient, RpcClient, TribbleRaceBlocker } from "./rpc-client.js";
+import { QuestionRef, RpcPipeline, RpcResponse } from "./rpc-request.js";
+import { ExportTable, ImportTable } from "./tables.js";
+import type { RpcTransport, TransportReceiver } from "./transport.js";
+
+export interface Question {
+  /** Exports sent in the params; released if the Return says releaseParamCaps. */
+  paramExports: number[];
+  /** The live QuestionRef; null once it is gone (Finish sent). */
+  ref: QuestionRef | null;
+  /** From Call sent until Return received. */
+  isAwaitingReturn: boolean;
+  isTailCall: boolean;
+  /** No Finish: the Return said noFinishNeeded, or the Call never went out. */
+  skipFinish: boolean;
+}
+
+interface Answer {
+  /** From Call received until both Finish received and Return sent. */
+  active: boolean;
+  /** Where pipelined calls go; null after Finish (or when no caps can be pipelined on). */
+  pipeline: PipelineHook | null;
+  /** The call, while its context is alive. */
+  callContext: RpcCallContext | null;
+  /** Exports sent in the results; released if the Finish says releaseResultCaps. */
+  resultExports: number[];
+  /** For sendResultsTo.yourself: the results, taken by a Return.takeFromOtherQuestion. */
+  redirected: Future<RpcResponse> | null;
+}
+
+interface Export {
+  refcount: number;
+  hook: ClientHook;
+  /** Non-null while this export is a promise whose resolution we have yet to send. */
+  resolveOp: object | null;
+}
+
+interface Import {
+  importClient: ImportClient | null;
+  /** The ImportClient itself, or the PromiseClient wrapping it for promise imports. */
+  appClient: RpcClient | null;
+  /** For promise imports not yet resolved: resolve it when the Resolve arrives. */
+  promise: PromiseClient | null;
+  /** The peer sent this ID as a senderPromise. */
+  isPromise: boolean;
+}
+
+interface Embargo {
+  queued: QueuedClient;
+  target: ClientHook;
+}
+
+export interface ConnectionOptions {
+  /** The capability to return for a Bootstrap, per the peer's identity (BootstrapFactory). */
+  bootstrap?: (peerVatId: unknown) => ClientHook;
+  /** For Bootstrap.deprecatedObjectId (C++ SturdyRefRestorer); without it such a request fails. */
+  restorer?: (objectId: import("../wire/index.js").AnyPointerReader) => ClientHook;
+  /** C++ setTraceEncoder: its result goes into Exception.trace of exceptions we send. */
+  traceEncoder?: ((error: RpcError) => string) | null;
+  /** Called once the connection has ended (after tables were emptied). */
+  onDisconnect?: (error: RpcError) => void;
+  /** Incoming call words allowed in flight before reading pauses (C++ setFlowLimit). */
+  flowLimit?: number;
+  /** Protocol trace hook for tests and debugging. */
+  onProtocolError?: (error: RpcError) => void;
+}
+
+/** Thrown for a protocol violation: the connection aborts with this reason. */
+class ProtocolError extends RpcError {
+  constructor(message: string) {
+    super("failed", message);
+  }
+}
+
+function require_(cond: boolean, message: string): asserts cond {
+  if (!cond) throw new ProtocolError(message);
+}
+
+const NOT_EXPORT_ID = "Message target is not a current export ID.";
+
+export class RpcConnection implements TransportReceiver {
+  readonly transport: RpcTransport;
+  /** null while connected; the error the connection ended with afterwards. */
+  error: RpcError | null = null;
+
+  readonly questions = new ExportTable<Question>();
+  readonly answers = new ImportTable<Answer>();
+  readonly exports = new ExportTable<Export>();
+  readonly imports = new ImportTable<Import>();
+  readonly embargoes = new ExportTable<Embargo>();
+  private readonly exportsByCap = new Map<ClientHook, number>();
+
+  private readonly options: ConnectionOptions;
+  traceEncoder: ((error: RpcError) => string) | null;
+  private inbound: MessageReader[] = [];
+  private inboundHead = 0;
+  private processing = false;
+  callWordsInFlight = 0;
+  flowLimit: number;
+  private flowBlocked = false;
+  private readonly disconnectWaiters: ((e: RpcError) => void)[] = [];
+  private shutdownPromise: Promise<void> | null = null;
+  /** Messages sent / received (by type name) — cheap counters for tests and metrics. */
+  readonly stats = { sent: 0, received: 0 };
+
+  constructor(transport: RpcTransport, options: ConnectionOptions = {}) {
+    this.transport = transport;
+    this.options = options;
+    this.traceEncoder = options.traceEncoder ?? null;
+    this.flowLimit = options.flowLimit ?? Number.POSITIVE_INFINITY;
+  }
+
+  start(): void {
+    this.transport.start(this);
+  }
+
+  loop(): EventLoop {
+    return eventLoop();
+  }
+
+  get isConnected(): boolean {
+    return this.error === null;
+  }
+
+  /** Resolves (never rejects) with the error once the connection has ended. */
+  onDisconnect(): Promise<RpcError> {
+    if (this.error !== null) return Promise.resolve(this.error);
+    return new Promise((resolve) => this.disconnectWaiters.push(resolve));
+  }
+
+  /** Sizes of the five tables (the leak check: all zero once everything is released). */
+  tableSizes(): { questions: number; answers: number; exports: number; imports: number; embargoes: number } {
+    return {
+      questions: this.questions.size,
+      answers: this.answers.size,
+      exports: this.exports.size,
+      imports: this.imports.size,
+      embargoes: this.embargoes.size,
+    };
+  }
+
+  // ---- sending ---------------------------------------------------------------------------------
+
+  newMessage(): MessageBuilder {
+    const m = new MB();
+    m.initRoot(MessageB);
+    return m;
+  }
+
+  /** Send; throws if the transport refuses the message (too large, ...). */
+  send(m: MessageBuilder): void {
+    if (this.error !== null) return;
+    this.transport.send(m);
+    this.stats.sent++;
+  }
+
+  /** Send; a failure to send is a connection failure. */
+  sendOrFail(m: MessageBuilder): void {
+    try {
+      this.send(m);
+    } catch (e) {
+      this.loop().evalLater(() => this.disconnect(toRpcError(e)));
+    }
+  }
+
+  fromException(error: RpcError, b: ExceptionB): void {
+    b.reason = error.message;
+    b.type = EXCEPTION_TYPE_ORDINAL[error.type] ?? 0;
+    const enc = this.traceEncoder;
+    if (enc !== null) {
+      try {
+        b.trace = enc(error);
+      } catch {
+        // A failing trace encoder must not break the connection.
+      }
+    }
+  }
+
+  static toException(e: ExceptionR): RpcError {
+    return RpcError.fromRemote(exceptionTypeFromOrdinal(e.type), e.reason, e.hasTrace ? e.trace : undefined);
+  }
+
+  // ---- receiving -------------------------------------------------------------------------------
+
+  /** TransportReceiver: queue the message; one message is handled per run-queue turn (rpc.c++
+   * messageLoop's evalLater between messages). */
+  message(m: MessageReader): void {
+    if (this.error !== null) return;
+    this.inbound.push(m);
+    if (!this.processing && !this.flowBlocked) {
+      this.processing = true;
+      this.loop().evalLater(processNext, this);
+    }
+  }
+
+  closed(error: RpcError | null): void {
+    if (this.error !== null) return;
+    // Let the messages already received be handled first, then end.
+    this.loop().evalLater(() => {
+      this.endOfInput = error ?? RpcError.disconnected("Peer disconnected.");
+      this.maybeEnd();
+    });
+  }
+  private endOfInput: RpcError | null = null;
+
+  private maybeEnd(): void {
+    if (this.endOfInput !== null && this.inboundHead >= this.inbound.length && !this.processing) {
+      this.disconnect(this.endOfInput);
+    }
+  }
+
+  /** @internal */
+  _processNext(): void {
+    this.processing = false;
+    if (this.error !== null) return;
+    if (this.inboundHead >= this.inbound.length) {
+      this.maybeEnd();
+      return;
+    }
+    if (this.callWordsInFlight > this.flowLimit) {
+      this.flowBlocked = true;
+      this.transport.pauseReading?.();
+      return;
+    }
+    const m = this.inbound[this.inboundHead]!;
+    this.inbound[this.inboundHead++] = undefined as unknown as MessageReader;
+    if (this.inboundHead > 1024 && this.inboundHead * 2 > this.inbound.length) {
+      this.inbound = this.inbound.slice(this.inboundHead);
+      this.inboundHead = 0;
+    }
+    this.stats.received++;
+    try {
+      this.handleMessage(m);
+    } catch (e) {
+      const err = toRpcError(e);
+      this.options.onProtocolError?.(err);
+      this.disconnect(err);
+      return;
+    }
+    if (this.inboundHead < this.inbound.length) {
+      this.processing = true;
+      this.loop().evalLater(processNext, this);
+    } else {
+      this.maybeEnd();
+    }
+  }
+
+  maybeUnblockFlow(): void {
+    if (this.flowBlocked && this.callWordsInFlight < this.flowLimit) {
+      this.flowBlocked = false;
+      this.transport.resumeReading?.();
+      if (!this.processing) {
+        this.processing = true;
+        this.loop().evalLater(processNext, this);
+      }
+    }
+  }
+
+  setFlowLimit(words: number): void {
+    this.flowLimit = words;
+    this.maybeUnblockFlow();
+  }
+
+  private handleMessage(m: MessageReader): void {
+    const msg = m.getRoot(MessageR);
+    switch (msg.which) {
+      case MessageWhich.unimplemented:
+        this.handleUnimplemented(msg.unimplemented);
+        break;
+      case MessageWhich.abort:
+        throw RpcConnection.toException(msg.abort);
+      case MessageWhich.bootstrap:
+        this.handleBootstrap(msg.bootstrap);
+        break;
+      case MessageWhich.call:
+        this.handleCall(m, msg.call);
+        break;
+      case MessageWhich.return:
+        this.handleReturn(m, msg.return);
+        break;
+      case MessageWhich.finish:
+        this.handleFinish(msg.finish);
+        break;
+      case MessageWhich.resolve:
+        this.handleResolve(m, msg.resolve);
+        break;
+      case MessageWhich.release:
+        this.handleRelease(msg.release);
+        break;
+      case MessageWhich.disembargo:
+        this.handleDisembargo(msg.disembargo);
+        break;
+      default: {
+        // Level 2+ (obsoleteSave/Delete, provide, accept, join) and anything newer.
+        const out = this.newMessage();
+        out.getRoot(MessageB).setUnimplemented(msg);
+        this.sendOrFail(out);
+        break;
+      }
+    }
+  }
+
+  private handleUnimplemented(msg: MessageR): void {
+    if (msg.which === MessageWhich.resolve) {
+      // The peer does not do Level 1: release the export our Resolve named.
+      const r = msg.resolve;
+      if (r.which === 0) {
+        const cap = r.cap;
+        switch (cap.which) {
+          case CapDescriptorWhich.senderHosted:
+          case CapDescriptorWhich.senderPromise:
+            this.releaseExport(cap.id, 1);
+            break;
+          case CapDescriptorWhich.thirdPartyHosted:
+            this.releaseExport(cap.vineId, 1);
+            break;
+          default:
+            break;
+        }
+      }
+      return;
+    }
+    throw new ProtocolError(`Peer did not implement required RPC message type. (${msg.which})`);
+  }
+
+  // ---- Level 0 ---------------------------------------------------------------------------------
+
+  private handleBootstrap(b: BootstrapR): void {
+    if (this.error !== null) return;
+    const answerId = b.questionId;
+    const out = this.newMessage();
+    const ret = out.getRoot(MessageB).initReturn();
+    ret.answerId = answerId;
+    let capHook: ClientHook;
+    let resultExports: number[] = [];
+    try {
+      let cap: ClientHook;
+      if (b.hasDeprecatedObjectId) {
+        const r = this.options.restorer;
+        if (r === undefined) {
+          throw RpcError.failed(
+            "This vat only supports a bootstrap interface, not the old Cap'n-Proto-0.4-style named exports.",
+          );
+        }
+        cap = r(b.deprecatedObjectId);
+      } else {
+        const f = this.options.bootstrap;
+        cap =
+          f !== undefined
+            ? f(this.transport.peerVatId)
+            : newBrokenCap("This vat does not expose any public/bootstrap interfaces.");
+      }
+      const payload = ret.initResults();
+      payload.content.setCapability(cap); // the message's cap table takes our reference
+      resultExports = this.writeDescriptors(out.capTable, payload);
+      // Return the innermost client: if it is a promise pointing back over this connection, the
+      // peer must reach what the promise pointed at when we answered (rpc.c++: "This single line
+      // of code represents two hours of my life.").
+      capHook = this.getInnermostClient(cap);
+    } catch (e) {
+      const err = toRpcError(e);
+      releaseCapTable(out.capTable);
+      this.fromException(err, ret.initException());
+      capHook = new BrokenClient(err);
+    }
+    const existing = this.answers.find(answerId);
+    if (existing !== undefined && existing.active) {
+      capHook.release();
+      this.releaseExports(resultExports);
+      releaseCapTable(out.capTable);
+      throw new ProtocolError("questionId is already in use");
+    }
+    this.answers.set(answerId, {
+      active: true,
+      pipeline: new SingleCapPipeline(capHook),
+      callContext: null,
+      resultExports,
+      redirected: null,
+    });
+    try {
+      this.send(out);
+    } finally {
+      releaseCapTable(out.capTable);
+    }
+  }
+
+  private handleCall(m: MessageReader, call: CallR): void {
+    const target = this.getMessageTarget(call.target);
+    let redirectResults: boolean;
+    switch (call.sendResultsTo) {
+      case SendResultsTo.caller:
+        redirectResults = false;
+        break;
+      case SendResultsTo.yourself:
+        redirectResults = true;
+        break;
+      default:
+        target.release();
+        throw new ProtocolError("Unsupported `Call.sendResultsTo`.");
+    }
+    const answerId = call.questionId;
+    const existing = this.answers.find(answerId);
+    if (existing !== undefined && existing.active) {
+      target.release();
+      throw new ProtocolError("questionId is already in use");
+    }
+    let capTable: unknown[];
+    let params;
+    try {
+      const payload = call.params;
+      capTable = this.receiveCaps(payload);
+      m.arena.capTable = capTable;
+      params = payload.content;
+    } catch (e) {
+      target.release();
+      throw e;
+    }
+    const hints = {
+      noPromisePipelining: call.noPromisePipelining,
+      // "Don't honor onlyPromisePipeline if results are redirected."
+      onlyPromisePipeline: redirectResults ? false : call.onlyPromisePipeline,
+    };
+    const interfaceId = call.interfaceId;
+    const methodId = call.methodId;
+    let words = 0;
+    for (const s of m.arena.segments) words += s.end >>> 3;
+    const ctx = new RpcCallContext(
+      this,
+      answerId,
+      m,
+      params,
+      capTable,
+      redirectResults,
+      interfaceId,
+      methodId,
+      hints,
+      words,
+    );
+    const answer: Answer = {
+      active: true,
+      pipeline: null,
+      callContext: ctx,
+      resultExports: [],
+      redirected: ctx.redirectedResponse,
+    };
+    this.answers.set(answerId, answer);
+    // The answer holds the context's first reference (as its pipeline) until Finish.
+    answer.pipeline = ctx;
+    try {
+      target.call(interfaceId, methodId, ctx, hints);
+    } finally {
+      target.release();
+    }
+  }
+
+  /** The capability a MessageTarget names (a new reference). */
+  private getMessageTarget(t: MessageTargetR): ClientHook {
+    switch (t.which) {
+      case 0: {
+        const exp = this.exports.find(t.importedCap);
+        require_(exp !== undefined, NOT_EXPORT_ID);
+        return exp.hook.addRef();
+      }
+      case 1: {
+        const pa = t.promisedAnswer;
+        const ops = toPipelineOps(pa.transform);
+        const answer = this.answers.find(pa.questionId);
+        if (answer !== undefined && answer.active && answer.pipeline !== null) {
+          return answer.pipeline.getPipelinedCap(ops);
+        }
+        return new BrokenClient(
+          RpcError.failed("Pipeline call on a request that returned no capabilities or was already closed."),
+        );
+      }
+      default:
+        throw new ProtocolError("Unknown message target type.");
+    }
+  }
+
+  private handleReturn(m: MessageReader, ret: ReturnR): void {
+    const questionId = ret.answerId;
+    const question = this.questions.find(questionId);
+    require_(question !== undefined, "Invalid question ID in Return message.");
+    require_(question.isAwaitingReturn, "Duplicate Return.");
+    question.isAwaitingReturn = false;
+    let exportsToRelease: number[] = [];
+    if (ret.releaseParamCaps) exportsToRelease = question.paramExports;
+    question.paramExports = [];
+    if (ret.noFinishNeeded) question.skipFinish = true;
+
+    try {
+      const qref = question.ref;
+      if (qref !== null) {
+        switch (ret.which) {
+          case ReturnWhich.results: {
+            require_(!question.isTailCall, "Tail call `Return` must set `resultsSentElsewhere`, not `results`.");
+            const payload = ret.results;
+            const capTable = this.receiveCaps(payload);
+            m.arena.capTable = capTable;
+            qref.fulfill(new RpcResponse(m, payload.content, capTable));
+            break;
+          }
+          case ReturnWhich.exception:
+            require_(!question.isTailCall, "Tail call `Return` must set `resultsSentElsewhere`, not `exception`.");
+            qref.reject(RpcConnection.toException(ret.exception));
+            break;
+          case ReturnWhich.canceled:
+            throw new ProtocolError("Return message falsely claims call was canceled.");
+          case ReturnWhich.resultsSentElsewhere:
+            require_(question.isTailCall, "`Return` had `resultsSentElsewhere` but this was not a tail call.");
+            qref.fulfill(null);
+            break;
+          case ReturnWhich.takeFromOtherQuestion: {
+            const answer = this.answers.find(ret.takeFromOtherQuestion);
+            require_(answer !== undefined, "`Return.takeFromOtherQuestion` had invalid answer ID.");
+            const red = answer.redirected;
+            require_(
+              red !== null,
+              "`Return.takeFromOtherQuestion` referenced a call that did not use `sendResultsTo.yourself`.",
+            );
+            answer.redirected = null;
+            qref.fulfillLater(red);
+            // Tell the peer it can tear down the call whose results we took.
+            answer.callContext?.sendRedirectReturn();
+            break;
+          }
+          case ReturnWhich.acceptFromThirdParty:
+            // Level 3: we never send a Call that could be answered this way.
+            throw new ProtocolError("Unsupported `Return` type: acceptFromThirdParty (Level 3).");
+          default:
+            throw new ProtocolError("Unknown 'Return' type.");
+        }
+      } else {
+        // We canceled this question earlier (Finish sent with releaseResultCaps = true, so the
+        // caps in this Return are not ours to release).
+        if (ret.which === ReturnWhich.takeFromOtherQuestion) {
+          const answer = this.answers.find(ret.takeFromOtherQuestion);
+          if (answer !== undefined) {
+            answer.redirected = null;
+            const ctx = answer.callContext;
+            if (ctx !== null) {
+              ctx.requestCancel();
+              ctx.sendRedirectReturn();
+            }
+          }
+        }
+        this.questions.erase(questionId);
+      }
+    } finally {
+      this.releaseExports(exportsToRelease);
+    }
+  }
+
+  private handleFinish(f: FinishR): void {
+    const answer = this.answers.find(f.questionId);
+    // Unknown IDs are tolerated: we may have sent noFinishNeeded, or the Finish crossed our Return.
+    if (answer === undefined || !answer.active) return;
+    const exportsToRelease = f.releaseResultCaps ? answer.resultExports : [];
+    answer.resultExports = [];
+    const pipeline = answer.pipeline;
+    answer.pipeline = null;
+    const ctx = answer.callContext;
+    if (ctx !== null) {
+      ctx.finish();
+      // Cancel the call. Old peers (requireEarlyCancellationWorkaround, the default) get their
+      // queued calls delivered first: cancellation waits for the end of the queue (evalLast).
+      if (f.requireEarlyCancellationWorkaround) this.loop().evalLast(() => ctx.requestCancel());
+      else ctx.requestCancel();
+    } else {
+      this.answers.erase(f.questionId);
+    }
+    this.releaseExports(exportsToRelease);
+    pipeline?.release();
+  }
+
+  /** RpcCallContext: the call returned (or was canceled); update or remove its answer. */
+  _cleanupAnswer(ctx: RpcCallContext, resultExports: number[], shouldFreePipeline: boolean): void {
+    if (this.error !== null) return;
+    const answer = this.answers.find(ctx.answerId);
+    if (answer === undefined || answer.callContext !== ctx) return;
+    if (ctx.receivedFinish) {
+      this.answers.erase(ctx.answerId);
+      const p = answer.pipeline;
+      answer.pipeline = null;
+      p?.release();
+    } else {
+      answer.callContext = null;
+      answer.resultExports = resultExports;
+      if (shouldFreePipeline) {
+        const p = answer.pipeline;
+        answer.pipeline = null;
+        p?.release();
+      }
+    }
+  }
+
+  // ---- Level 1 ---------------------------------------------------------------------------------
+
+  private handleResolve(m: MessageReader, r: ResolveR): void {
+    let replacement: ClientHook | null = null;
+    let exception: RpcError | null = null;
+    switch (r.which) {
+      case 0: {
+        const cap = this.receiveCap(r.cap);
+        require_(cap !== null, "'Resolve' contained 'CapDescriptor.none'.");
+        replacement = cap;
+        break;
+      }
+      case 1:
+        // Not a broken cap: that would look like a reflected resolution needing a Disembargo.
+        exception = RpcConnection.toException(r.exception);
+        break;
+      default:
+        throw new ProtocolError("Unknown 'Resolve' type.");
+    }
+    void m;
+    try {
+      const imp = this.imports.find(r.promiseId);
+      if (imp === undefined) return; // already released: drop the resolution
+      const p = imp.promise;
+      if (p !== null) {
+        imp.promise = null;
+        if (replacement !== null) p.resolve(replacement);
+        else {
+          const b = new BrokenClient(exception!);
+          p.resolve(b);
+          b.release();
+        }
+      } else if (!imp.isPromise && imp.importClient !== null) {
+        throw new ProtocolError("Got 'Resolve' for a non-promise import.");
+      }
+    } finally {
+      replacement?.release();
+    }
+  }
+
+  private handleRelease(r: ReleaseR): void {
+    this.releaseExport(r.id, r.referenceCount);
+  }
+
+  releaseExport(id: number, refcount: number): void {
+    const exp = this.exports.find(id);
+    require_(exp !== undefined, "Tried to release invalid export ID.");
+    require_(refcount <= exp.refcount, "Tried to drop export's refcount below zero.");
+    exp.refcount -= refcount;
+    if (exp.refcount === 0) {
+      if (this.exportsByCap.get(exp.hook) === id) this.exportsByCap.delete(exp.hook);
+      this.exports.erase(id);
+      exp.resolveOp = null;
+      exp.hook.release();
+    }
+  }
+
+  releaseExports(ids: readonly number[]): void {
+    for (const id of ids) {
+      const exp = this.exports.find(id);
+      if (exp === undefined) continue;
+      this.releaseExport(id, 1);
+    }
+  }
+
+  private handleDisembargo(d: DisembargoR): void {
+    switch (d.contextWhich) {
+      case DisembargoWhich.senderLoopback: {
+        const target = this.getMessageTarget(d.target);
+        const embargoId = d.contextId;
+        // The target may still be a promise (A -> B -> C chains): wait for it to resolve, then
+        // for every call already queued towards it (evalLast), then reflect (C++ #1656).
+        whenResolvedHook(target, () => {
+          this.loop().evalLast(() => {
+            try {
+              this.reflectDisembargo(target, embargoId);
+            } catch (e) {
+              this.disconnect(toRpcError(e));
+            } finally {
+              target.release();
+            }
+          });
+        });
+        break;
+      }
+      case DisembargoWhich.receiverLoopback: {
+        const id = d.contextId;
+        const e = this.embargoes.find(id);
+        require_(e !== undefined, "Invalid embargo ID in 'Disembargo.context.receiverLoopback'.");
+        this.embargoes.erase(id);
+        e.queued.resolve(e.target);
+        e.target.release();
+        e.queued.release();
+        break;
+      }
+      default:
+        throw new ProtocolError("Unimplemented Disembargo type.");
+    }
+  }
+
+  private reflectDisembargo(target: ClientHook, embargoId: number): void {
+    const t = innermost(target);
+    require_(
+      t.brand === this,
+      "'Disembargo' of type 'senderLoopback' sent to an object that does not point back to the sender.",
+    );
+    if (this.error !== null) return;
+    const out = this.newMessage();
+    const d = out.getRoot(MessageB).initDisembargo();
+    const redirect = (t as RpcClient).writeTarget(d.initTarget());
+    if (redirect !== null) {
+      redirect.release();
+      throw new ProtocolError(
+        "'Disembargo' of type 'senderLoopback' sent to an object that does not appear to have been the subject of a previous 'Resolve' message.",
+      );
+    }
+    d.setReceiverLoopback(embargoId);
+    this.sendOrFail(out);
+  }
+
+  /**
+   * PromiseClient: `promiseTarget` (its old, remote path) resolved to a capability of ours after
+   * calls were made on it. Send a Disembargo along the old path and return a queue that releases
+   * calls to `resolution` (borrowed) when it comes back; null if none is needed.
+   */
+  startEmbargo(promiseTarget: ClientHook, resolution: ClientHook): ClientHook | null {
+    if (this.error !== null) return null;
+    const out = this.newMessage();
+    const d = out.getRoot(MessageB).initDisembargo();
+    const redirect = this.writeTarget(promiseTarget, d.initTarget());
+    if (redirect !== null) {
+      // "Original promise target should always be from this RPC connection."
+      redirect.release();
+      return null;
+    }
+    const queued = new QueuedClient();
+    queued.addRef(); // one for the embargo table, one returned
+    const id = this.embargoes.add({ queued, target: resolution.addRef() });
+    d.setSenderLoopback(id);
+    this.sendOrFail(out);
+    return queued;
+  }
+
+  // ---- capabilities on the wire ----------------------------------------------------------------
+
+  /** Write descriptors for a message's cap table into `payload`; returns the export IDs added. */
+  writeDescriptors(capTable: unknown[], payload: PayloadB): number[] {
+    if (capTable.length === 0) return [];
+    const list = payload.initCapTable(capTable.length);
+    const exports: number[] = [];
+    for (let i = 0; i < capTable.length; i++) {
+      const cap = capTable[i] as ClientHook | null | undefined;
+      const d = list.get(i);
+      if (cap === null || cap === undefined) {
+        d.setNone();
+        continue;
+      }
+      const id = this.writeDescriptor(cap, d);
+      if (id !== null) exports.push(id);
+    }
+    return exports;
+  }
+
+  writeDescriptor(cap: ClientHook, d: CapDescriptorB): number | null {
+    const inner = innermost(cap);
+    if (inner.brand === this) return (inner as RpcClient).writeDescriptor(d);
+    const known = this.exportsByCap.get(inner);
+    if (known !== undefined) {
+      const exp = this.exports.find(known)!;
+      exp.refcount++;
+      if (exp.resolveOp === null) d.setSenderHosted(known);
+      else d.setSenderPromise(known);
+      return known;
+    }
+    const exp: Export = { refcount: 1, hook: inner.addRef(), resolveOp: null };
+    const id = this.exports.add(exp);
+    this.exportsByCap.set(inner, id);
+    const more = inner.whenMoreResolved();
+    if (more !== null) {
+      exp.resolveOp = {};
+      this.resolveExportedPromise(id, exp, more);
+      d.setSenderPromise(id);
+    } else {
+      d.setSenderHosted(id);
+    }
+    return id;
+  }
+
+  /** Fill `target` for a call to `cap` over this connection and return null; or return the hook
+   * the call must go to instead (a new reference). */
+  writeTarget(cap: ClientHook, target: MessageTargetB): ClientHook | null {
+    if (cap.brand === this) return (cap as RpcClient).writeTarget(target);
+    return cap.addRef();
+  }
+
+  getInnermostClient(cap: ClientHook): ClientHook {
+    const inner = innermost(cap);
+    if (inner.brand === this) return (inner as RpcClient).getInnermostClient();
+    return inner.addRef();
+  }
+
+  /** An exported promise resolved: tell the peer (Resolve), or reuse the entry for a promise. */
+  private resolveExportedPromise(id: number, exp: Export, future: Future<ClientHook>): void {
+    const op = exp.resolveOp;
+    future.listen((ok, v) => {
+      if (this.error !== null || this.exports.find(id) !== exp || exp.resolveOp !== op) return;
+      try {
+        if (ok) {
+          // Innermost, including unresolved PromiseClients' inner Import/PipelineClient, so a
+          // Disembargo the peer sends back bounces correctly (rpc.capnp Disembargo).
+          const resolution = this.getInnermostClient(v as ClientHook);
+          if (this.exportsByCap.get(exp.hook) === id) this.exportsByCap.delete(exp.hook);
+          const old = exp.hook;
+          exp.hook = resolution;
+          old.release();
+          if (resolution.brand !== this) {
+            const more = resolution.whenMoreResolved();
+            if (more !== null && !this.exportsByCap.has(resolution)) {
+              // Another local promise: the entry now stands for it; no message needed yet.
+              this.exportsByCap.set(resolution, id);
+              exp.resolveOp = {};
+              this.resolveExportedPromise(id, exp, more);
+              return;
+            }
+          }
+          exp.resolveOp = null;
+          const out = this.newMessage();
+          const r = out.getRoot(MessageB).initResolve();
+          r.promiseId = id;
+          this.writeDescriptor(exp.hook, r.initCap());
+          this.sendOrFail(out);
+        } else {
+          exp.resolveOp = null;
+          const out = this.newMessage();
+          const r = out.getRoot(MessageB).initResolve();
+          r.promiseId = id;
+          this.fromException(toRpcError(v), r.initException());
+          this.sendOrFail(out);
+        }
+      } catch (e) {
+        this.disconnect(toRpcError(e));
+      }
+    });
+  }
+
+  private receiveCaps(payload: { hasCapTable: boolean; capTable: Iterable<CapDescriptorR> & { length: number; get(i: number): CapDescriptorR } }): unknown[] {
+    if (!payload.hasCapTable) return [];
+    const list = payload.capTable;
+    const n = list.length;
+    const out = new Array<unknown>(n);
+    let i = 0;
+    try {
+      for (; i < n; i++) out[i] = this.receiveCap(list.get(i));
+    } catch (e) {
+      for (let k = 0; k < i; k++) (out[k] as ClientHook | null)?.release();
+      throw e;
+    }
+    return out;
+  }
+
+  receiveCap(d: CapDescriptorR): ClientHook | null {
+    switch (d.which) {
+      case CapDescriptorWhich.none:
+        return null;
+      case CapDescriptorWhich.senderHosted:
+        return this.import(d.id, false);
+      case CapDescriptorWhich.senderPromise:
+        return this.import(d.id, true);
+      case CapDescriptorWhich.receiverHosted: {
+        const exp = this.exports.find(d.id);
+        if (exp === undefined) return newBrokenCap("invalid 'receiverHosted' export ID");
+        const r = exp.hook.addRef();
+        return r.brand === this ? new TribbleRaceBlocker(r) : r;
+      }
+      case CapDescriptorWhich.receiverAnswer: {
+        const pa = d.receiverAnswer;
+        const answer = this.answers.find(pa.questionId);
+        if (answer !== undefined && answer.active && answer.pipeline !== null) {
+          const ops = toPipelineOps(pa.transform);
+          const r = answer.pipeline.getPipelinedCap(ops);
+          return r.brand === this ? new TribbleRaceBlocker(r) : r;
+        }
+        return newBrokenCap("invalid 'receiverAnswer'");
+      }
+      case CapDescriptorWhich.thirdPartyHosted:
+        // No Level 3: use the vine.
+        return this.import(d.vineId, false);
+      default:
+        throw new ProtocolError("unknown CapDescriptor type");
+    }
+  }
+
+  private import(id: number, isPromise: boolean): ClientHook {
+    let imp = this.imports.find(id);
+    if (imp === undefined) {
+      imp = { importClient: null, appClient: null, promise: null, isPromise: false };
+      this.imports.set(id, imp);
+    }
+    let ic: ImportClient;
+    if (imp.importClient !== null) ic = imp.importClient.addRef();
+    else {
+      ic = new ImportClient(this, id);
+      imp.importClient = ic;
+    }
+    // We just received a copy of this import ID, so the remote refcount has gone up.
+    ic.remoteRefcount++;
+    if (isPromise) {
+      if (imp.appClient !== null && imp.appClient !== ic) {
+        ic.release();
+        return imp.appClient.addRef();
+      }
+      const p = new PromiseClient(this, ic, id);
+      imp.isPromise = true;
+      imp.appClient = p;
+      imp.promise = p;
+      return p;
+    }
+    imp.appClient = ic;
+    return ic;
+  }
+
+  /** @internal ImportClient gone: drop the entry and give the peer its references back. */
+  _importClientDestroyed(ic: ImportClient): void {
+    const imp = this.imports.find(ic.importId);
+    if (imp !== undefined && imp.importClient === ic) this.imports.erase(ic.importId);
+    if (ic.remoteRefcount > 0 && this.error === null) {
+      const out = this.newMessage();
+      const r = out.getRoot(MessageB).initRelease();
+      r.id = ic.importId;
+      r.referenceCount = ic.remoteRefcount;
+      this.sendOrFail(out);
+    }
+  }
+
+  /** @internal */
+  _promiseClientDestroyed(p: PromiseClient): void {
+    const imp = this.imports.find(p.importId!);
+    if (imp === undefined) return;
+    if (imp.appClient === p) imp.appClient = null;
+    if (imp.promise === p) imp.promise = null;
+  }
+
+  /** @internal */
+  _newPipelineClient(q: QuestionRef, ops: PipelineOps): PipelineClient {
+    return new PipelineClient(this, q, ops);
+  }
+  /** @internal */
+  _newPromiseClient(initial: RpcClient, importId: number | null): PromiseClient {
+    return new PromiseClient(this, initial, importId);
+  }
+
+  /** @internal QuestionRef gone: Finish (unless not needed), free the ID once returned. */
+  _questionRefDestroyed(q: QuestionRef): void {
+    const question = this.questions.find(q.id);
+    if (question === undefined || question.ref !== q) return;
+    if (this.error === null && !question.skipFinish) {
+      const out = this.newMessage();
+      const f = out.getRoot(MessageB).initFinish();
+      f.questionId = q.id;
+      // Still awaiting the Return: we are canceling and will ignore its caps, so the callee
+      // releases them. Otherwise we imported them and will Release them ourselves.
+      f.releaseResultCaps = question.isAwaitingReturn;
+      // "Let the peer know we don't have the early cancellation bug."
+      f.requireEarlyCancellationWorkaround = false;
+      this.sendOrFail(out);
+    }
+    // Free the ID only after the Finish went out, so it cannot be reused before.
+    if (question.isAwaitingReturn) question.ref = null;
+    else this.questions.erase(q.id);
+  }
+
+  // ---- bootstrap -------------------------------------------------------------------------------
+
+  /** The peer's bootstrap capability (a Bootstrap question). */
+  bootstrap(fillObjectId?: (objectId: import("../wire/index.js").AnyPointerBuilder) => void): ClientHook {
+    if (this.error !== null) return new BrokenClient(this.error);
+    const question: Question = {
+      paramExports: [],
+      ref: null,
+      isAwaitingReturn: true,
+      isTailCall: false,
+      skipFinish: false,
+    };
+    const id = this.questions.add(question);
+    const qref = new QuestionRef(this, id, question);
+    question.ref = qref;
+    const out = this.newMessage();
+    const b = out.getRoot(MessageB).initBootstrap();
+    b.questionId = id;
+    if (fillObjectId !== undefined) fillObjectId(b.deprecatedObjectId);
+    try {
+      this.send(out);
+    } catch (e) {
+      question.isAwaitingReturn = false;
+      question.skipFinish = true;
+      qref.reject(toRpcError(e));
+    }
+    const pipeline = new RpcPipeline(this, qref);
+    const cap = pipeline.getPipelinedCap([]);
+    pipeline.release();
+    return cap;
+  }
+
+  // ---- the end ---------------------------------------------------------------------------------
+
+  /**
+   * End the connection with `error`: every question fails, every import breaks, exports and
+   * answers are released, an Abort is sent (best effort), and the transport is shut down.
+   */
+  disconnect(error: RpcError): void {
+    if (this.error !== null) return;
+    const netError =
+      error.type === "disconnected" ? error : new RpcError("disconnected", error.message, error.remoteTrace !== undefined ? { remoteTrace: error.remoteTrace } : undefined);
+    // Set the state first so that nothing released below tries to send.
+    this.error = netError;
+    this.inbound = [];
+    this.inboundHead = 0;
+
+    const toRelease: { release(): void }[] = [];
+    const questions = this.questions.clear();
+    for (const q of questions) {
+      const r = q.ref;
+      if (r !== null) {
+        r.detached = true;
+        r.reject(netError);
+      }
+    }
+    for (const a of this.answers.clear()) {
+      if (a.pipeline !== null) toRelease.push(a.pipeline);
+      const ctx = a.callContext;
+      if (ctx !== null) {
+        ctx.detach();
+        toRelease.push({ release: () => ctx.requestCancel() });
+      }
+      a.redirected?.reject(netError);
+    }
+    for (const e of this.exports.clear()) {
+      e.resolveOp = null;
+      toRelease.push(e.hook);
+    }
+    this.exportsByCap.clear();
+    const pendingImports: PromiseClient[] = [];
+    for (const i of this.imports.clear()) if (i.promise !== null) pendingImports.push(i.promise);
+    for (const e of this.embargoes.clear()) {
+      e.queued.reject(netError);
+      e.queued.release();
+      toRelease.push(e.target);
+    }
+    for (const p of pendingImports) {
+      const b = new BrokenClient(netError);
+      p.resolve(b);
+      b.release();
+    }
+    for (const r of toRelease) {
+      try {
+        r.release();
+      } catch {
+        // A throwing destructor must not stop the teardown.
+      }
+    }
+
+    // Best effort: tell the peer why (C++ sends the original exception).
+    try {
+      const out = this.newMessage();
+      this.fromException(error, out.getRoot(MessageB).initAbort());
+      this.transport.send(out);
+    } catch {
+      // ignore
+    }
+    this.shutdownPromise = this.transport.shutdown().catch(() => {});
+    for (const w of this.disconnectWaiters.splice(0)) w(netError);
+    this.options.onDisconnect?.(netError);
+  }
+
+  /** Resolves when the transport has been shut down after a disconnect. */
+  whenShutDown(): Promise<void> {
+    return this.shutdownPromise ?? Promise.resolve();
+  }
+}
+
+function processNext(c: RpcConnection): void {
+  c._processNext();
+}
+
+function toPipelineOps(list: { length: number; get(i: number): { which: number; getPointerField: number } }): number[] {
+  const ops: number[] = [];
+  for (let i = 0; i < list.length; i++) {
+    const op = list.get(i);
+    switch (op.which) {
+      case 0:
+        break; // noop
+      case 1:
+        ops.push(op.getPointerField);
+        break;
+      default:
+        throw new ProtocolError("Unsupported pipeline op.");
+    }
+  }
+  return ops;
+}
+
+/** Run `f` once `hook` is no longer a promise (rpc.c++ `whenResolved()`), from the run queue. */
+function whenResolvedHook(hook: ClientHook, f: () => void): void {
+  const more = innermost(hook).whenMoreResolved();
+  if (more === null) {
+    eventLoop().evalLater(f);
+    return;
+  }
+  more.listen(() => whenResolvedHook(hook, f));
+}
+
+/** The pipeline of a Bootstrap answer: the one capability, with an empty transform. */
+class SingleCapPipeline extends PipelineHook {
+  private cap: ClientHook;
+  constructor(cap: ClientHook) {
+    super();
+    this.cap = cap;
+  }
+  getPipelinedCap(ops: PipelineOps): ClientHook {
+    if (ops.length === 0) return this.cap.addRef();
+    return newBrokenCap("Invalid pipeline transform.");
+  }
+  protected override destroy(): void {
+    this.cap.release();
+  }
+}
+
+export { BrokenPipeline };

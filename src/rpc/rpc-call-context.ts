@@ -1,0 +1,292 @@
+/**
+ * An incoming call being served (rpc.c++ RpcCallContext): params read in place from the Call
+ * message, results built straight into the Return message, and the Return variants: results,
+ * exception, canceled (Finish arrived first), resultsSentElsewhere / takeFromOtherQuestion (tail
+ * calls back to the caller), nothing at all for 1.x `onlyPromisePipeline` calls.
+ */
+import { type AnyPointerBuilder, type AnyPointerReader, MessageBuilder, type MessageReader } from "../wire/index.js";
+import { releaseCapTable } from "./broken.js";
+import { CallContextBase } from "./call-context.js";
+import type { RpcConnection } from "./connection.js";
+import { canceledError, RpcError, toRpcError } from "./errors.js";
+import { Future } from "./future.js";
+import type { CallHints, RequestHook, ResponseHook, ResponseSink } from "./hooks.js";
+import { MessageB, type PayloadB, type ReturnB } from "./protocol.js";
+import { copyInto, RpcRequest, RpcResponse } from "./rpc-request.js";
+
+export class RpcCallContext extends CallContextBase {
+  readonly conn: RpcConnection;
+  readonly answerId: number;
+  readonly redirectResults: boolean;
+  readonly interfaceId: bigint;
+  readonly methodId: number;
+  /** Words of the request, counted against the flow limit until we return. */
+  private readonly requestSize: number;
+  private request: MessageReader | null;
+  private readonly paramsReader: AnyPointerReader;
+  private paramsCapTable: unknown[];
+
+  private returnMsg: MessageBuilder | null = null;
+  private returnB: ReturnB | null = null;
+  private payload: PayloadB | null = null;
+  private resultsB: AnyPointerBuilder | null = null;
+  /** Results of a call whose results go to ourselves (sendResultsTo.yourself). */
+  private redirected: MessageBuilder | null = null;
+  /** For redirected results: the answer's task, taken by a later takeFromOtherQuestion. */
+  readonly redirectedResponse: Future<RpcResponse> | null;
+
+  private responseSent = false;
+  /** A Finish arrived, or we sent a Return with noFinishNeeded: we clean up the answer. */
+  receivedFinish = false;
+  private cleanedUp = false;
+
+  constructor(
+    conn: RpcConnection,
+    answerId: number,
+    request: MessageReader,
+    params: AnyPointerReader,
+    paramsCapTable: unknown[],
+    redirectResults: boolean,
+    interfaceId: bigint,
+    methodId: number,
+    hints: CallHints,
+    requestSize: number,
+  ) {
+    super(hints);
+    this.conn = conn;
+    this.answerId = answerId;
+    this.request = request;
+    this.paramsReader = params;
+    this.paramsCapTable = paramsCapTable;
+    this.redirectResults = redirectResults;
+    this.interfaceId = interfaceId;
+    this.methodId = methodId;
+    this.requestSize = requestSize;
+    this.redirectedResponse = redirectResults ? new Future<RpcResponse>() : null;
+    conn.callWordsInFlight += requestSize;
+  }
+
+  getParams(): AnyPointerReader {
+    if (this.request === null) throw RpcError.failed("Can't call getParams() after releaseParams().");
+    return this.paramsReader;
+  }
+
+  releaseParams(): void {
+    if (this.request === null) return;
+    this.request = null;
+    releaseCapTable(this.paramsCapTable);
+  }
+
+  getResults(): AnyPointerBuilder {
+    if (this.resultsB !== null) return this.resultsB;
+    if (this.redirectResults || this.conn.error !== null) {
+      const m = (this.redirected = new MessageBuilder());
+      this.resultsB = m.getRootAnyPointer();
+    } else {
+      const m = this.conn.newMessage();
+      this.returnMsg = m;
+      const ret = m.getRoot(MessageB).initReturn();
+      this.returnB = ret;
+      this.payload = ret.initResults();
+      this.resultsB = this.payload.content;
+    }
+    return this.resultsB;
+  }
+
+  protected resultsReader(): AnyPointerReader | null {
+    return this.resultsB === null ? null : this.resultsB.asReader();
+  }
+
+  protected adoptTailResponse(response: ResponseHook): void {
+    // "Copy the response." (rpc.c++: building it in place would need refactoring there too.)
+    try {
+      copyInto(this.getResults(), response.results);
+    } finally {
+      response.release();
+    }
+  }
+
+  /** Tail calls back to our caller go with sendResultsTo.yourself + takeFromOtherQuestion. */
+  override directTailCall(request: RequestHook): void {
+    if (
+      request instanceof RpcRequest &&
+      request.conn === this.conn &&
+      !this.redirectResults &&
+      this.hints.noPromisePipelining !== true &&
+      this.resultsB === null
+    ) {
+      const sink: ResponseSink = {
+        onReturn: (r) => {
+          r.release();
+          this.done();
+        },
+        onError: (e) => this.done(e),
+      };
+      const tail = request.tailSend(sink);
+      if (tail !== null) {
+        if (this.isFirstResponder()) {
+          if (this.conn.error === null) {
+            const m = this.conn.newMessage();
+            const ret = m.getRoot(MessageB).initReturn();
+            ret.answerId = this.answerId;
+            ret.releaseParamCaps = false;
+            ret.setTakeFromOtherQuestion(tail.questionId);
+            this.conn.sendOrFail(m);
+          }
+          // The tail results may hold caps, so keep honouring pipelined calls (bounced back).
+          this.cleanupAnswerTable([], false);
+        }
+        this.tailCalled = true;
+        this.tailPipeline = tail.pipeline;
+        this.setPipeline(tail.pipeline);
+        this.setCancelHandler(() => this.done(canceledError()));
+        return;
+      }
+    }
+    super.directTailCall(request);
+  }
+
+  protected onDone(error: RpcError | null): void {
+    this.releaseParams();
+    if (this.redirectResults) {
+      const f = this.redirectedResponse!;
+      if (error !== null) f.reject(error);
+      else {
+        const m = this.redirected ?? new MessageBuilder();
+        f.resolve(new RpcResponse(m, m.getRootAnyPointer().asReader(), m.capTable));
+      }
+      if (this.receivedFinish) this.sendRedirectReturn();
+      return;
+    }
+    if (this.hints.onlyPromisePipeline === true) {
+      // The caller wants no Return; the answer goes when its Finish arrives.
+      if (this.receivedFinish) this.cleanupAnswerTable([], true);
+      return;
+    }
+    if (this.receivedFinish) {
+      this.sendCanceledReturn();
+      return;
+    }
+    if (error !== null) this.sendErrorReturn(error);
+    else this.sendReturn();
+  }
+
+  private isFirstResponder(): boolean {
+    if (this.responseSent) return false;
+    this.responseSent = true;
+    return true;
+  }
+
+  private sendReturn(): void {
+    if (this.receivedFinish || !this.isFirstResponder()) return;
+    const conn = this.conn;
+    if (conn.error !== null) {
+      this.cleanupAnswerTable([], true);
+      return;
+    }
+    this.getResults();
+    const ret = this.returnB!;
+    const msg = this.returnMsg!;
+    ret.answerId = this.answerId;
+    ret.releaseParamCaps = false;
+    const capTable = msg.capTable;
+    const hasCaps = capTable.length > 0;
+    if (!hasCaps) {
+      // 1.x: no capabilities, so no need for a Finish; a 0.9.2 peer sends one anyway, which an
+      // unknown-question Finish tolerates.
+      ret.noFinishNeeded = true;
+      this.receivedFinish = true;
+    }
+    let exports: number[] = [];
+    try {
+      exports = conn.writeDescriptors(capTable, this.payload!);
+      conn.send(msg);
+    } catch (e) {
+      conn.releaseExports(exports);
+      if (!hasCaps) this.receivedFinish = false;
+      this.responseSent = false;
+      this.sendErrorReturn(toRpcError(e));
+      return;
+    }
+    if (hasCaps) this.cleanupAnswerTable(exports, false);
+    else this.cleanupAnswerTable([], true);
+  }
+
+  private sendErrorReturn(error: RpcError): void {
+    if (!this.isFirstResponder()) return;
+    const conn = this.conn;
+    if (conn.error === null) {
+      const m = conn.newMessage();
+      const ret = m.getRoot(MessageB).initReturn();
+      ret.answerId = this.answerId;
+      ret.releaseParamCaps = false;
+      conn.fromException(error, ret.initException());
+      conn.sendOrFail(m);
+    }
+    // Keep the pipeline: pipelined calls should see this error, not "no such field".
+    this.cleanupAnswerTable([], false);
+  }
+
+  /** The Finish came first: Return{canceled} (or resultsSentElsewhere for a redirect). */
+  private sendCanceledReturn(): void {
+    if (!this.isFirstResponder()) return;
+    const conn = this.conn;
+    if (conn.error === null && this.hints.onlyPromisePipeline !== true) {
+      const m = conn.newMessage();
+      const ret = m.getRoot(MessageB).initReturn();
+      ret.answerId = this.answerId;
+      ret.releaseParamCaps = false;
+      if (this.redirectResults) ret.setResultsSentElsewhere();
+      else ret.setCanceled();
+      conn.sendOrFail(m);
+    }
+    this.cleanupAnswerTable([], !this.redirectResults);
+  }
+
+  /** Our results were taken by the caller's own question: Return{resultsSentElsewhere}. */
+  sendRedirectReturn(): void {
+    if (!this.isFirstResponder()) return;
+    const conn = this.conn;
+    if (conn.error === null) {
+      const m = conn.newMessage();
+      const ret = m.getRoot(MessageB).initReturn();
+      ret.answerId = this.answerId;
+      ret.releaseParamCaps = false;
+      ret.setResultsSentElsewhere();
+      conn.sendOrFail(m);
+    }
+    this.cleanupAnswerTable([], false);
+  }
+
+  /** A Finish arrived while we exist. */
+  finish(): void {
+    this.receivedFinish = true;
+    if (!this.isDone || this.cleanedUp) return;
+    if (this.redirectResults) this.sendRedirectReturn();
+    else if (this.hints.onlyPromisePipeline === true) this.cleanupAnswerTable([], true);
+  }
+
+  private cleanupAnswerTable(resultExports: number[], shouldFreePipeline: boolean): void {
+    if (this.cleanedUp) return;
+    this.cleanedUp = true;
+    this.conn._cleanupAnswer(this, resultExports, shouldFreePipeline);
+    this.conn.callWordsInFlight -= this.requestSize;
+    this.conn.maybeUnblockFlow();
+  }
+
+  /** Disconnected: nothing more is sent; the answer table is gone. */
+  detach(): void {
+    this.receivedFinish = true;
+    this.responseSent = true;
+    this.cleanedUp = true;
+  }
+
+  protected override destroy(): void {
+    super.destroy();
+    this.releaseParams();
+    const m = this.returnMsg;
+    this.returnMsg = null;
+    if (m !== null) releaseCapTable(m.capTable);
+    // A redirected response's caps belong to whoever took it (or to the future's holder).
+  }
+}

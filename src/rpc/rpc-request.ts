@@ -1,0 +1,386 @@
+/**
+ * Outgoing calls over the connection (rpc.c++ RpcRequest / QuestionRef / RpcPipeline /
+ * RpcResponse).
+ *
+ * A question's ID is freed only once its Return has been received and its Finish sent
+ * (rpc.capnp Question lifetime). A `QuestionRef` is held by the call's pipeline while waiting and
+ * by each PipelineClient; when the last reference goes, Finish is sent (with `releaseResultCaps`
+ * set when the Return has not arrived: the caller canceled). The response, its capabilities
+ * imported, is owned by whoever received it; caps it holds are released with it.
+ */
+import {
+  type AnyPointerBuilder,
+  type AnyPointerReader,
+  MessageBuilder,
+  type MessageReader,
+} from "../wire/index.js";
+import { BrokenClient, BrokenPipeline, releaseCapTable } from "./broken.js";
+import type { RpcConnection, Question } from "./connection.js";
+import { canceledError, RpcError, toRpcError } from "./errors.js";
+import type { Future } from "./future.js";
+import {
+  type CallHints,
+  type ClientHook,
+  opsKey,
+  PipelineHook,
+  type PipelineOps,
+  RefCounted,
+  RequestHook,
+  type ResponseHook,
+  type ResponseSink,
+} from "./hooks.js";
+import { type CallB, MessageB, type PayloadB, SendResultsTo } from "./protocol.js";
+import { capAtPath } from "./queued.js";
+import type { PromiseClient, RpcClient } from "./rpc-client.js";
+
+/**
+ * Deep-copy `src` into `dst`, taking a reference for every capability copied (the wire layer
+ * copies cap-table entries, the RPC layer owns their references).
+ */
+export function copyInto(dst: AnyPointerBuilder, src: AnyPointerReader): void {
+  const table = dst._arena.capTable;
+  const before = table.length;
+  dst.set(src);
+  for (let i = before; i < table.length; i++) {
+    const h = table[i] as ClientHook | null;
+    if (h !== null && h !== undefined) h.addRef();
+  }
+}
+
+/** A received (or locally redirected) result: a reader plus the capabilities it owns. */
+export class RpcResponse extends RefCounted implements ResponseHook {
+  readonly results: AnyPointerReader;
+  private capTable: unknown[];
+  /** Keeps the message (and so its buffers) reachable while the response is. */
+  readonly message: MessageReader | MessageBuilder;
+
+  constructor(message: MessageReader | MessageBuilder, results: AnyPointerReader, capTable: unknown[]) {
+    super();
+    this.message = message;
+    this.results = results;
+    this.capTable = capTable;
+  }
+
+  protected override destroy(): void {
+    releaseCapTable(this.capTable);
+  }
+}
+
+/** Who hears about a question's outcome besides the app: its pipeline. */
+interface QuestionWaiter {
+  _resolve(response: RpcResponse | null): void;
+  _reject(error: RpcError): void;
+}
+
+export class QuestionRef extends RefCounted {
+  readonly conn: RpcConnection;
+  readonly id: number;
+  readonly question: Question;
+  /** The app's sink (a RemotePromise, a tail call, ...). */
+  sink: ResponseSink | null = null;
+  /** The pipeline of this question, told first ("the pipeline must get notified of resolution
+   * before the app does to maintain ordering"). */
+  waiter: QuestionWaiter | null = null;
+  /** Set on disconnect: the tables are gone, nothing more to send. */
+  detached = false;
+
+  constructor(conn: RpcConnection, id: number, question: Question) {
+    super();
+    this.conn = conn;
+    this.id = id;
+    this.question = question;
+  }
+
+  fulfill(response: RpcResponse | null): void {
+    const w = this.waiter;
+    if (w !== null) w._resolve(response);
+    const s = this.sink;
+    this.sink = null;
+    if (s !== null) {
+      if (response === null) s.onReturn(NULL_RESPONSE);
+      else s.onReturn(response.addRef());
+    }
+    response?.release();
+  }
+
+  /** Fulfill once `future` (a locally redirected tail call's results) settles. */
+  fulfillLater(future: Future<RpcResponse>): void {
+    this.addRef();
+    future.listenNow((ok, v) => {
+      if (ok) {
+        const r = v as RpcResponse;
+        r.addRef();
+        this.fulfill(r);
+      } else this.reject(toRpcError(v));
+      this.release();
+    });
+  }
+
+  reject(error: RpcError): void {
+    const w = this.waiter;
+    if (w !== null) w._reject(error);
+    const s = this.sink;
+    this.sink = null;
+    if (s !== null) s.onError(error);
+  }
+
+  protected override destroy(): void {
+    if (this.detached) return;
+    this.conn._questionRefDestroyed(this);
+  }
+}
+
+/** The response of a tail call (`resultsSentElsewhere`): nothing to read. */
+const NULL_RESPONSE: ResponseHook = {
+  get results(): AnyPointerReader {
+    throw RpcError.failed("Tail call results were sent elsewhere.");
+  },
+  release() {},
+};
+
+/** rpc.c++ RpcPipeline: pipelined capabilities of a question, memoised per transform. */
+export class RpcPipeline extends PipelineHook {
+  readonly conn: RpcConnection;
+  private qref: QuestionRef | null;
+  private state: 0 | 1 | 2 = 0; // waiting, resolved, broken
+  private response: RpcResponse | null = null;
+  private error: RpcError | null = null;
+  private readonly neverResolves: boolean;
+  private map: Map<string, ClientHook> | null = null;
+  private pending: { client: PromiseClient; ops: PipelineOps }[] | null = null;
+
+  /** `qref`: a reference the pipeline owns. `neverResolves`: a tail call's pipeline. */
+  constructor(conn: RpcConnection, qref: QuestionRef, neverResolves = false) {
+    super();
+    this.conn = conn;
+    this.qref = qref;
+    this.neverResolves = neverResolves;
+    if (!neverResolves) qref.waiter = this;
+  }
+
+  getPipelinedCap(ops: PipelineOps): ClientHook {
+    const key = opsKey(ops);
+    const map = (this.map ??= new Map());
+    const hit = map.get(key);
+    if (hit !== undefined) return hit.addRef();
+    let hook: ClientHook;
+    if (this.state === 0) {
+      const pc = this.conn._newPipelineClient(this.qref!.addRef(), ops.slice());
+      if (this.neverResolves) hook = pc;
+      else {
+        const p = this.conn._newPromiseClient(pc, null);
+        (this.pending ??= []).push({ client: p, ops: ops.slice() });
+        hook = p;
+      }
+    } else if (this.state === 1) {
+      hook = capAtPath(this.response!.results, ops);
+    } else {
+      hook = new BrokenClient(this.error!);
+    }
+    map.set(key, hook);
+    return hook.addRef();
+  }
+
+  _resolve(response: RpcResponse | null): void {
+    if (this.state !== 0) return;
+    const pending = this.pending;
+    this.pending = null;
+    if (response === null) {
+      // A tail call's question: pipelined calls keep going to the promised answer.
+      return;
+    }
+    this.state = 1;
+    if (this._refs > 0) this.response = response.addRef();
+    if (pending !== null) {
+      for (const { client, ops } of pending) {
+        if (client._refs <= 0) continue;
+        const hook = capAtPath(response.results, ops);
+        client.resolve(hook);
+        hook.release();
+      }
+    }
+    const q = this.qref;
+    this.qref = null;
+    q?.release();
+  }
+
+  _reject(error: RpcError): void {
+    if (this.state !== 0) return;
+    this.state = 2;
+    this.error = error;
+    const pending = this.pending;
+    this.pending = null;
+    if (pending !== null) {
+      for (const { client } of pending) {
+        if (client._refs <= 0) continue;
+        const b = new BrokenClient(error);
+        client.resolve(b);
+        b.release();
+      }
+    }
+    const q = this.qref;
+    this.qref = null;
+    q?.release();
+  }
+
+  protected override destroy(): void {
+    const m = this.map;
+    this.map = null;
+    if (m !== null) for (const h of m.values()) h.release();
+    const r = this.response;
+    this.response = null;
+    r?.release();
+    const q = this.qref;
+    this.qref = null;
+    // Pending pipelined clients still held elsewhere keep the question (and our registration as
+    // its waiter) alive through their PipelineClients.
+    q?.release();
+  }
+}
+
+/** rpc.c++ RpcRequest: a Call message being built. */
+export class RpcRequest extends RequestHook {
+  readonly conn: RpcConnection;
+  readonly message: MessageBuilder;
+  readonly params: AnyPointerBuilder;
+  private readonly call: CallB;
+  private readonly payload: PayloadB;
+  private target: RpcClient | null;
+
+  /** `target`: a reference the request owns. */
+  constructor(conn: RpcConnection, target: RpcClient, interfaceId: bigint, methodId: number, hints: CallHints) {
+    super(interfaceId, methodId);
+    this.conn = conn;
+    this.target = target;
+    const m = new MessageBuilder();
+    this.message = m;
+    const call = m.initRoot(MessageB).initCall();
+    this.call = call;
+    call.interfaceId = interfaceId;
+    call.methodId = methodId;
+    if (hints.noPromisePipelining === true) call.noPromisePipelining = true;
+    this.payload = call.initParams();
+    this.params = this.payload.content;
+  }
+
+  private takeTarget(): RpcClient {
+    const t = this.target;
+    if (t === null) throw RpcError.failed("Already called send() on this request.");
+    this.target = null;
+    return t;
+  }
+
+  abandon(): void {
+    const t = this.target;
+    if (t === null) return;
+    this.target = null;
+    releaseCapTable(this.message.capTable);
+    t.release();
+  }
+
+  /** The call was redirected while being built: copy it into a request on the new target. */
+  private redirected(redirect: ClientHook): RequestHook {
+    const repl = redirect.newCall(this.interfaceId, this.methodId, { noPromisePipelining: this.call.noPromisePipelining });
+    try {
+      copyInto(repl.params, this.params.asReader());
+    } finally {
+      releaseCapTable(this.message.capTable);
+      redirect.release();
+    }
+    return repl;
+  }
+
+  send(sink: ResponseSink): PipelineHook {
+    const target = this.takeTarget();
+    const conn = this.conn;
+    try {
+      if (conn.error !== null) {
+        releaseCapTable(this.message.capTable);
+        const e = conn.error;
+        conn.loop().evalLater(() => sink.onError(e));
+        return new BrokenPipeline(e);
+      }
+      const redirect = target.writeTarget(this.call.initTarget());
+      if (redirect !== null) return this.redirected(redirect).send(sink);
+      const qref = this.sendInternal(false);
+      qref.sink = sink;
+      return new RpcPipeline(conn, qref);
+    } finally {
+      target.release();
+    }
+  }
+
+  sendForPipeline(): PipelineHook {
+    // Sent as an ordinary call whose results are dropped: Call.onlyPromisePipeline would let a
+    // 1.x peer skip the Return, which needs C++'s high question IDs to be safe; a plain call
+    // behaves the same with both 0.9.2 and 1.x peers.
+    return this.send(DROP_SINK);
+  }
+
+  /**
+   * Send as a tail call (`sendResultsTo.yourself`); null when that is impossible (redirected
+   * target or disconnected), in which case the request is still usable for send().
+   */
+  tailSend(sink: ResponseSink): { questionId: number; pipeline: RpcPipeline } | null {
+    const conn = this.conn;
+    if (conn.error !== null || this.target === null) return null;
+    const redirect = this.target.writeTarget(this.call.initTarget());
+    if (redirect !== null) {
+      redirect.release();
+      return null;
+    }
+    const target = this.takeTarget();
+    try {
+      const qref = this.sendInternal(true);
+      qref.sink = sink;
+      const pipeline = new RpcPipeline(conn, qref, true);
+      return { questionId: qref.id, pipeline };
+    } finally {
+      target.release();
+    }
+  }
+
+  private sendInternal(isTailCall: boolean): QuestionRef {
+    const conn = this.conn;
+    // Build the cap table, then take the question ID ("to avoid interference").
+    const exports = conn.writeDescriptors(this.message.capTable, this.payload);
+    const question: Question = {
+      paramExports: exports,
+      ref: null,
+      isAwaitingReturn: true,
+      isTailCall,
+      skipFinish: false,
+    };
+    const id = conn.questions.add(question);
+    const qref = new QuestionRef(conn, id, question);
+    question.ref = qref;
+    this.call.questionId = id;
+    if (isTailCall) this.call.sendResultsTo = SendResultsTo.yourself;
+    // The exports hold their own references now.
+    const table = this.message.capTable.slice();
+    try {
+      conn.send(this.message);
+    } catch (e) {
+      // The peer never got the call: no Return, no Finish; free the exports we just made
+      // (rpc-test.c++ "when OutgoingRpcMessage::send() throws, we don't leak exports").
+      question.isAwaitingReturn = false;
+      question.skipFinish = true;
+      conn.releaseExports(exports);
+      question.paramExports = [];
+      const err = toRpcError(e);
+      conn.loop().evalLater(() => qref.reject(err));
+    }
+    releaseCapTable(table);
+    this.message.capTable.length = 0;
+    return qref;
+  }
+}
+
+const DROP_SINK: ResponseSink = {
+  onReturn(r) {
+    r.release();
+  },
+  onError() {},
+};
+
+export { canceledError };

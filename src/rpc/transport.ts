@@ -1,0 +1,42 @@
+/**
+ * What a connection runs over: a message-level duplex (C++ `VatNetwork::Connection`). The RPC
+ * core pushes whole `MessageBuilder`s in and is handed whole `MessageReader`s; framing, byte
+ * streams and sockets are the transport's business.
+ */
+import type { MessageBuilder, MessageReader } from "../wire/index.js";
+import type { RpcError } from "./errors.js";
+
+export interface TransportReceiver {
+  /** One incoming message. The reader may view the transport's buffers (no copy). */
+  message(message: MessageReader): void;
+  /** The transport ended: `null` for a clean end of stream, else the error. */
+  closed(error: RpcError | null): void;
+}
+
+export interface RpcTransport {
+  /**
+   * Queue one message for sending. Transports coalesce what is sent in one turn into one write.
+   * Throws (and sends nothing) when the message cannot be sent, e.g. it is at or over the
+   * peer's traversal limit (C++ "larger than our single-message size limit").
+   */
+  send(message: MessageBuilder): void;
+  /** Start delivering incoming messages to `receiver`. */
+  start(receiver: TransportReceiver): void;
+  /** Flush what was queued, end our side, release resources. Resolves when done. */
+  shutdown(): Promise<void>;
+  /** The peer's identity, for a BootstrapFactory (two-party: rpc-twoparty.capnp VatId). */
+  readonly peerVatId: unknown;
+  /** Optional back-pressure: stop / resume reading (RpcSystem.setFlowLimit). */
+  pauseReading?(): void;
+  resumeReading?(): void;
+}
+
+/** Default single-message size limit: C++ ReaderOptions.traversalLimitInWords (8 Mi words). */
+export const DEFAULT_MAX_MESSAGE_WORDS = 8 * 1024 * 1024;
+
+/** The error C++ raises for an outgoing message of `words` words at or over `limit`. */
+export function messageTooLarge(words: number, limit: number): Error {
+  return new Error(
+    `Trying to send Cap'n Proto message larger than our single-message size limit. The other side probably won't accept it (would hit its traversal limit) and would abort the connection, so I won't send it. size = ${words} words, limit = ${limit} words`,
+  );
+}
