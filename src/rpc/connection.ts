@@ -12,7 +12,7 @@
  * transport is shut down; every question fails and every import breaks with a `disconnected`
  * error, and all tables are emptied.
  */
-import { type MessageBuilder, MessageBuilder as MB, type MessageReader } from "../wire/index.js";
+import { type MessageBuilder, MessageBuilder as MB, type MessageReader, type StructList } from "../wire/index.js";
 import { BrokenClient, BrokenPipeline, newBrokenCap, releaseCapTable } from "./broken.js";
 import {
   EXCEPTION_TYPE_ORDINAL,
@@ -28,9 +28,7 @@ import {
   type CallR,
   type CapDescriptorB,
   type CapDescriptorR,
-  CapDescriptorWhich,
   type DisembargoR,
-  DisembargoWhich,
   type ExceptionB,
   type ExceptionR,
   type FinishR,
@@ -38,14 +36,14 @@ import {
   MessageR,
   type MessageTargetB,
   type MessageTargetR,
-  MessageWhich,
   type PayloadB,
+  type PayloadR,
+  type PromisedAnswerOpR,
   type ReleaseR,
   type ResolveR,
   type ReturnR,
-  ReturnWhich,
-  SendResultsTo,
 } from "./protocol.js";
+import type { Exception_Type } from "../gen/rpc.capnp.js";
 import { QueuedClient } from "./queued.js";
 import { RpcCallContext } from "./rpc-call-context.js";
 import { ImportClient, PipelineClient, PromiseClient, RpcClient, TribbleRaceBlocker } from "./rpc-client.js";
@@ -215,7 +213,7 @@ export class RpcConnection implements TransportReceiver {
 
   fromException(error: RpcError, b: ExceptionB): void {
     b.reason = error.message;
-    b.type = EXCEPTION_TYPE_ORDINAL[error.type] ?? 0;
+    b.type = (EXCEPTION_TYPE_ORDINAL[error.type] ?? 0) as Exception_Type;
     const enc = this.traceEncoder;
     if (enc !== null) {
       try {
@@ -227,7 +225,7 @@ export class RpcConnection implements TransportReceiver {
   }
 
   static toException(e: ExceptionR): RpcError {
-    return RpcError.fromRemote(exceptionTypeFromOrdinal(e.type), e.reason, e.hasTrace ? e.trace : undefined);
+    return RpcError.fromRemote(exceptionTypeFromOrdinal(e.type), e.reason, e.hasTrace() ? e.trace : undefined);
   }
 
   // ---- receiving -------------------------------------------------------------------------------
@@ -313,37 +311,37 @@ export class RpcConnection implements TransportReceiver {
 
   private handleMessage(m: MessageReader): void {
     const msg = m.getRoot(MessageR);
-    switch (msg.which) {
-      case MessageWhich.unimplemented:
+    switch (msg.which()) {
+      case "unimplemented":
         this.handleUnimplemented(msg.unimplemented);
         break;
-      case MessageWhich.abort:
+      case "abort":
         throw RpcConnection.toException(msg.abort);
-      case MessageWhich.bootstrap:
+      case "bootstrap":
         this.handleBootstrap(msg.bootstrap);
         break;
-      case MessageWhich.call:
+      case "call":
         this.handleCall(m, msg.call);
         break;
-      case MessageWhich.return:
+      case "return":
         this.handleReturn(m, msg.return);
         break;
-      case MessageWhich.finish:
+      case "finish":
         this.handleFinish(msg.finish);
         break;
-      case MessageWhich.resolve:
+      case "resolve":
         this.handleResolve(m, msg.resolve);
         break;
-      case MessageWhich.release:
+      case "release":
         this.handleRelease(msg.release);
         break;
-      case MessageWhich.disembargo:
+      case "disembargo":
         this.handleDisembargo(msg.disembargo);
         break;
       default: {
         // Level 2+ (obsoleteSave/Delete, provide, accept, join) and anything newer.
         const out = this.newMessage();
-        out.getRoot(MessageB).setUnimplemented(msg);
+        out.getRoot(MessageB).unimplemented = msg;
         this.sendOrFail(out);
         break;
       }
@@ -351,18 +349,20 @@ export class RpcConnection implements TransportReceiver {
   }
 
   private handleUnimplemented(msg: MessageR): void {
-    if (msg.which === MessageWhich.resolve) {
+    if (msg.which() === "resolve") {
       // The peer does not do Level 1: release the export our Resolve named.
       const r = msg.resolve;
-      if (r.which === 0) {
+      if (r.which() === "cap") {
         const cap = r.cap;
-        switch (cap.which) {
-          case CapDescriptorWhich.senderHosted:
-          case CapDescriptorWhich.senderPromise:
-            this.releaseExport(cap.id, 1);
+        switch (cap.which()) {
+          case "senderHosted":
+            this.releaseExport(cap.senderHosted, 1);
             break;
-          case CapDescriptorWhich.thirdPartyHosted:
-            this.releaseExport(cap.vineId, 1);
+          case "senderPromise":
+            this.releaseExport(cap.senderPromise, 1);
+            break;
+          case "thirdPartyHosted":
+            this.releaseExport(cap.thirdPartyHosted.vineId, 1);
             break;
           default:
             break;
@@ -370,7 +370,7 @@ export class RpcConnection implements TransportReceiver {
       }
       return;
     }
-    throw new ProtocolError(`Peer did not implement required RPC message type. (${msg.which})`);
+    throw new ProtocolError(`Peer did not implement required RPC message type. (${msg.which()})`);
   }
 
   // ---- Level 0 ---------------------------------------------------------------------------------
@@ -385,7 +385,7 @@ export class RpcConnection implements TransportReceiver {
     let resultExports: number[] = [];
     try {
       let cap: ClientHook;
-      if (b.hasDeprecatedObjectId) {
+      if (b.hasDeprecatedObjectId()) {
         const r = this.options.restorer;
         if (r === undefined) {
           throw RpcError.failed(
@@ -437,11 +437,11 @@ export class RpcConnection implements TransportReceiver {
   private handleCall(m: MessageReader, call: CallR): void {
     const target = this.getMessageTarget(call.target);
     let redirectResults: boolean;
-    switch (call.sendResultsTo) {
-      case SendResultsTo.caller:
+    switch (call.sendResultsTo.which()) {
+      case "caller":
         redirectResults = false;
         break;
-      case SendResultsTo.yourself:
+      case "yourself":
         redirectResults = true;
         break;
       default:
@@ -505,13 +505,13 @@ export class RpcConnection implements TransportReceiver {
 
   /** The capability a MessageTarget names (a new reference). */
   private getMessageTarget(t: MessageTargetR): ClientHook {
-    switch (t.which) {
-      case 0: {
+    switch (t.which()) {
+      case "importedCap": {
         const exp = this.exports.find(t.importedCap);
         require_(exp !== undefined, NOT_EXPORT_ID);
         return exp.hook.addRef();
       }
-      case 1: {
+      case "promisedAnswer": {
         const pa = t.promisedAnswer;
         const ops = toPipelineOps(pa.transform);
         const answer = this.answers.find(pa.questionId);
@@ -541,8 +541,8 @@ export class RpcConnection implements TransportReceiver {
     try {
       const qref = question.ref;
       if (qref !== null) {
-        switch (ret.which) {
-          case ReturnWhich.results: {
+        switch (ret.which()) {
+          case "results": {
             require_(!question.isTailCall, "Tail call `Return` must set `resultsSentElsewhere`, not `results`.");
             const payload = ret.results;
             const capTable = this.receiveCaps(payload);
@@ -550,17 +550,17 @@ export class RpcConnection implements TransportReceiver {
             qref.fulfill(new RpcResponse(m, payload.content, capTable));
             break;
           }
-          case ReturnWhich.exception:
+          case "exception":
             require_(!question.isTailCall, "Tail call `Return` must set `resultsSentElsewhere`, not `exception`.");
             qref.reject(RpcConnection.toException(ret.exception));
             break;
-          case ReturnWhich.canceled:
+          case "canceled":
             throw new ProtocolError("Return message falsely claims call was canceled.");
-          case ReturnWhich.resultsSentElsewhere:
+          case "resultsSentElsewhere":
             require_(question.isTailCall, "`Return` had `resultsSentElsewhere` but this was not a tail call.");
             qref.fulfill(null);
             break;
-          case ReturnWhich.takeFromOtherQuestion: {
+          case "takeFromOtherQuestion": {
             const answer = this.answers.find(ret.takeFromOtherQuestion);
             require_(answer !== undefined, "`Return.takeFromOtherQuestion` had invalid answer ID.");
             const red = answer.redirected;
@@ -574,7 +574,7 @@ export class RpcConnection implements TransportReceiver {
             answer.callContext?.sendRedirectReturn();
             break;
           }
-          case ReturnWhich.acceptFromThirdParty:
+          case "acceptFromThirdParty":
             // Level 3: we never send a Call that could be answered this way.
             throw new ProtocolError("Unsupported `Return` type: acceptFromThirdParty (Level 3).");
           default:
@@ -583,7 +583,7 @@ export class RpcConnection implements TransportReceiver {
       } else {
         // We canceled this question earlier (Finish sent with releaseResultCaps = true, so the
         // caps in this Return are not ours to release).
-        if (ret.which === ReturnWhich.takeFromOtherQuestion) {
+        if (ret.which() === "takeFromOtherQuestion") {
           const answer = this.answers.find(ret.takeFromOtherQuestion);
           if (answer !== undefined) {
             answer.redirected = null;
@@ -649,14 +649,14 @@ export class RpcConnection implements TransportReceiver {
   private handleResolve(m: MessageReader, r: ResolveR): void {
     let replacement: ClientHook | null = null;
     let exception: RpcError | null = null;
-    switch (r.which) {
-      case 0: {
+    switch (r.which()) {
+      case "cap": {
         const cap = this.receiveCap(r.cap);
         require_(cap !== null, "'Resolve' contained 'CapDescriptor.none'.");
         replacement = cap;
         break;
       }
-      case 1:
+      case "exception":
         // Not a broken cap: that would look like a reflected resolution needing a Disembargo.
         exception = RpcConnection.toException(r.exception);
         break;
@@ -710,10 +710,11 @@ export class RpcConnection implements TransportReceiver {
   }
 
   private handleDisembargo(d: DisembargoR): void {
-    switch (d.contextWhich) {
-      case DisembargoWhich.senderLoopback: {
+    const context = d.context;
+    switch (context.which()) {
+      case "senderLoopback": {
         const target = this.getMessageTarget(d.target);
-        const embargoId = d.contextId;
+        const embargoId = context.senderLoopback;
         // The target may still be a promise (A -> B -> C chains): wait for it to resolve, then
         // for every call already queued towards it (evalLast), then reflect (C++ #1656).
         whenResolvedHook(target, () => {
@@ -729,8 +730,8 @@ export class RpcConnection implements TransportReceiver {
         });
         break;
       }
-      case DisembargoWhich.receiverLoopback: {
-        const id = d.contextId;
+      case "receiverLoopback": {
+        const id = context.receiverLoopback;
         const e = this.embargoes.find(id);
         require_(e !== undefined, "Invalid embargo ID in 'Disembargo.context.receiverLoopback'.");
         this.embargoes.erase(id);
@@ -760,7 +761,7 @@ export class RpcConnection implements TransportReceiver {
         "'Disembargo' of type 'senderLoopback' sent to an object that does not appear to have been the subject of a previous 'Resolve' message.",
       );
     }
-    d.setReceiverLoopback(embargoId);
+    d.initContext().receiverLoopback = embargoId;
     this.sendOrFail(out);
   }
 
@@ -782,7 +783,7 @@ export class RpcConnection implements TransportReceiver {
     const queued = new QueuedClient();
     queued.addRef(); // one for the embargo table, one returned
     const id = this.embargoes.add({ queued, target: resolution.addRef() });
-    d.setSenderLoopback(id);
+    d.initContext().senderLoopback = id;
     this.sendOrFail(out);
     return queued;
   }
@@ -814,8 +815,8 @@ export class RpcConnection implements TransportReceiver {
     if (known !== undefined) {
       const exp = this.exports.find(known)!;
       exp.refcount++;
-      if (exp.resolveOp === null) d.setSenderHosted(known);
-      else d.setSenderPromise(known);
+      if (exp.resolveOp === null) d.senderHosted = known;
+      else d.senderPromise = known;
       return known;
     }
     const exp: Export = { refcount: 1, hook: inner.addRef(), resolveOp: null };
@@ -825,9 +826,9 @@ export class RpcConnection implements TransportReceiver {
     if (more !== null) {
       exp.resolveOp = {};
       this.resolveExportedPromise(id, exp, more);
-      d.setSenderPromise(id);
+      d.senderPromise = id;
     } else {
-      d.setSenderHosted(id);
+      d.senderHosted = id;
     }
     return id;
   }
@@ -889,8 +890,8 @@ export class RpcConnection implements TransportReceiver {
     });
   }
 
-  private receiveCaps(payload: { hasCapTable: boolean; capTable: Iterable<CapDescriptorR> & { length: number; get(i: number): CapDescriptorR } }): unknown[] {
-    if (!payload.hasCapTable) return [];
+  private receiveCaps(payload: PayloadR): unknown[] {
+    if (!payload.hasCapTable()) return [];
     const list = payload.capTable;
     const n = list.length;
     const out = new Array<unknown>(n);
@@ -905,20 +906,20 @@ export class RpcConnection implements TransportReceiver {
   }
 
   receiveCap(d: CapDescriptorR): ClientHook | null {
-    switch (d.which) {
-      case CapDescriptorWhich.none:
+    switch (d.which()) {
+      case "none":
         return null;
-      case CapDescriptorWhich.senderHosted:
-        return this.import(d.id, false);
-      case CapDescriptorWhich.senderPromise:
-        return this.import(d.id, true);
-      case CapDescriptorWhich.receiverHosted: {
-        const exp = this.exports.find(d.id);
+      case "senderHosted":
+        return this.import(d.senderHosted, false);
+      case "senderPromise":
+        return this.import(d.senderPromise, true);
+      case "receiverHosted": {
+        const exp = this.exports.find(d.receiverHosted);
         if (exp === undefined) return newBrokenCap("invalid 'receiverHosted' export ID");
         const r = exp.hook.addRef();
         return r.brand === this ? new TribbleRaceBlocker(r) : r;
       }
-      case CapDescriptorWhich.receiverAnswer: {
+      case "receiverAnswer": {
         const pa = d.receiverAnswer;
         const answer = this.answers.find(pa.questionId);
         if (answer !== undefined && answer.active && answer.pipeline !== null) {
@@ -928,9 +929,9 @@ export class RpcConnection implements TransportReceiver {
         }
         return newBrokenCap("invalid 'receiverAnswer'");
       }
-      case CapDescriptorWhich.thirdPartyHosted:
+      case "thirdPartyHosted":
         // No Level 3: use the vine.
-        return this.import(d.vineId, false);
+        return this.import(d.thirdPartyHosted.vineId, false);
       default:
         throw new ProtocolError("unknown CapDescriptor type");
     }
@@ -1128,14 +1129,14 @@ function processNext(c: RpcConnection): void {
   c._processNext();
 }
 
-function toPipelineOps(list: { length: number; get(i: number): { which: number; getPointerField: number } }): number[] {
+function toPipelineOps(list: StructList<PromisedAnswerOpR>): number[] {
   const ops: number[] = [];
   for (let i = 0; i < list.length; i++) {
     const op = list.get(i);
-    switch (op.which) {
-      case 0:
-        break; // noop
-      case 1:
+    switch (op.which()) {
+      case "noop":
+        break;
+      case "getPointerField":
         ops.push(op.getPointerField);
         break;
       default:

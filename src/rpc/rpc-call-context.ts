@@ -130,7 +130,7 @@ export class RpcCallContext extends CallContextBase {
             const ret = m.getRoot(MessageB).initReturn();
             ret.answerId = this.answerId;
             ret.releaseParamCaps = false;
-            ret.setTakeFromOtherQuestion(tail.questionId);
+            ret.takeFromOtherQuestion = tail.questionId;
             this.conn.sendOrFail(m);
           }
           // The tail results may hold caps, so keep honouring pipelined calls (bounced back).

@@ -3,7 +3,7 @@
  * (ImportClient), a pipelined promise on a question we asked (PipelineClient), a promise that
  * later resolves elsewhere (PromiseClient, with the embargo logic), and the TribbleRaceBlocker.
  */
-import type { AnyPointerReader } from "../wire/index.js";
+import type { AnyPointerReader, StructListBuilder } from "../wire/index.js";
 import { BrokenClient, BrokenRequest, BROKEN_BRAND } from "./broken.js";
 import type { CallContextBase } from "./call-context.js";
 import type { RpcConnection } from "./connection.js";
@@ -16,7 +16,7 @@ import {
   type PipelineOps,
   type RequestHook,
 } from "./hooks.js";
-import type { CapDescriptorB, MessageTargetB } from "./protocol.js";
+import type { CapDescriptorB, MessageTargetB, PromisedAnswerOpB } from "./protocol.js";
 import { QueuedClient } from "./queued.js";
 import type { QuestionRef } from "./rpc-request.js";
 import { RpcRequest, copyInto } from "./rpc-request.js";
@@ -83,7 +83,7 @@ export class ImportClient extends RpcClient {
   }
 
   writeDescriptor(descriptor: CapDescriptorB): number | null {
-    descriptor.setReceiverHosted(this.importId);
+    descriptor.receiverHosted = this.importId;
     return null;
   }
   writeTarget(target: MessageTargetB): ClientHook | null {
@@ -132,8 +132,8 @@ export class PipelineClient extends RpcClient {
   }
 }
 
-function writeOps(list: { get(i: number): { setGetPointerField(i: number): void } }, ops: PipelineOps): void {
-  for (let i = 0; i < ops.length; i++) list.get(i).setGetPointerField(ops[i]!);
+function writeOps(list: StructListBuilder<PromisedAnswerOpB>, ops: PipelineOps): void {
+  for (let i = 0; i < ops.length; i++) list.get(i).getPointerField = ops[i]!;
 }
 
 const enum Resolution {

@@ -29,7 +29,7 @@ import {
   type ResponseHook,
   type ResponseSink,
 } from "./hooks.js";
-import { type CallB, MessageB, type PayloadB, SendResultsTo } from "./protocol.js";
+import { type CallB, MessageB, type PayloadB } from "./protocol.js";
 import { capAtPath } from "./queued.js";
 import type { PromiseClient, RpcClient } from "./rpc-client.js";
 
@@ -355,7 +355,7 @@ export class RpcRequest extends RequestHook {
     const qref = new QuestionRef(conn, id, question);
     question.ref = qref;
     this.call.questionId = id;
-    if (isTailCall) this.call.sendResultsTo = SendResultsTo.yourself;
+    if (isTailCall) this.call.sendResultsTo.setYourself();
     // The exports hold their own references now.
     const table = this.message.capTable.slice();
     try {
