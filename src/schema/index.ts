@@ -1,1 +1,32 @@
-export * from "./text.js";
+/**
+ * capnts/schema: generated schema.capnp bindings, the plain schema model, reflection (loader,
+ * dynamic access) and the Cap'n Proto text format.
+ */
+export * from "./brand.js";
+export * from "./dynamic.js";
+export { loadBrand, loadNode, loadRequest, loadType, loadValue, type NodeDocs, SchemaError } from "./load.js";
+export { decodeSchemaNodes, type SchemaFile, SchemaLoader, schemas } from "./loader.js";
+export type {
+  AnnotationNode,
+  ConstNode,
+  EnumNode,
+  FileNode,
+  GroupField,
+  InterfaceNode,
+  SchemaRequest,
+  SlotField,
+  StructNode,
+} from "./model.js";
+/** The plain schema model (`model.StructNode`, ...): what reflection and the generator work on. */
+export * as model from "./model.js";
+export * from "./schema.capnp.js";
+export {
+  byteStringToBytes,
+  byteStringToString,
+  formatFloat32,
+  formatFloat64,
+  formatStruct,
+  formatStructBytes,
+  structToString,
+  type TextOptions,
+} from "./text.js";
