@@ -236,15 +236,31 @@ function toHook(source: ClientSource): ClientHook {
  * Promise pipelining handle for a call's results (C++ `Results::Pipeline`). Generated subclasses
  * have one getter per capability or struct field.
  */
-export class Pipeline {
+export class Pipeline implements Disposable {
   /** @internal */
   readonly _hook: PipelineHook;
   /** @internal Pointer path from the results root to this struct. */
   readonly _ops: PipelineOps;
+  /** @internal Set when this pipeline owns its hook (`Request.sendForPipeline()`). */
+  _owned = false;
 
   constructor(hook: PipelineHook, ops: PipelineOps) {
     this._hook = hook;
     this._ops = ops;
+  }
+
+  /**
+   * Release a pipeline you own (from `sendForPipeline()`): capabilities taken from it stay
+   * valid. Pipelines of a RemotePromise are released with the promise. Idempotent.
+   */
+  close(): void {
+    if (!this._owned) return;
+    this._owned = false;
+    this._hook.release();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
   }
 
   /** The (promised) capability in pointer field `i`: a new reference; close it when done. */
@@ -409,7 +425,9 @@ export class Request<PB, R, P extends Pipeline = Pipeline> {
   /** C++ 1.x `sendForPipeline()`: only the pipeline is wanted (Call.onlyPromisePipeline). */
   sendForPipeline(): P {
     const req = this._take();
-    return new this.pipelineType(req.sendForPipeline(), []);
+    const p = new this.pipelineType(req.sendForPipeline(), []);
+    p._owned = true;
+    return p;
   }
 
   /** Abandon the request without sending it (releases capabilities in the params). */

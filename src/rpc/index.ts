@@ -26,3 +26,17 @@ export {
 } from "./event-loop.js";
 export { newBrokenCap, newNullCap } from "./broken.js";
 export { ClientHook, PipelineHook, RequestHook, type ResponseHook, type CallHints } from "./hooks.js";
+export { RpcSystem, type VatNetwork, type BootstrapFactory, type BootstrapSource, type RpcSystemOptions } from "./rpc-system.js";
+export {
+  type ByteStream,
+  newByteStreamPair,
+  type SideName,
+  TwoPartyClient,
+  type TwoPartyOptions,
+  TwoPartyServer,
+  TwoPartyVatNetwork,
+} from "./two-party.js";
+export { Runtime, RuntimeServer, type ListenInfo, type NetListener, type NetProvider, type RuntimeOptions } from "./runtime.js";
+export { MemoryTransport, newMemoryTransportPair, type MemoryTransportOptions } from "./memory-transport.js";
+export { RpcConnection, type ConnectionOptions } from "./connection.js";
+export type { RpcTransport, TransportReceiver } from "./transport.js";

@@ -10,6 +10,7 @@ import {
   type StructBuilderCtor,
   type StructCtor,
   type StructReader,
+  type StructView,
 } from "../wire/index.js";
 import { releaseCapTable } from "./broken.js";
 import type { CallContextBase } from "./call-context.js";
@@ -172,7 +173,7 @@ export class CallContext<P = StructReader, RB = StructBuilder> {
   }
   /** The results builder, initialised on first use. */
   get results(): RB {
-    return (this.r ??= this._hook.getResults().initAs(this.method.results) as RB);
+    return (this.r ??= this._hook.getResults().getAs(this.method.results) as RB);
   }
   getResults(): RB {
     return this.results;
@@ -180,6 +181,15 @@ export class CallContext<P = StructReader, RB = StructBuilder> {
   initResults(): RB {
     this.r = this._hook.getResults().initAs(this.method.results) as RB;
     return this.r;
+  }
+  /** Copy `value` as the results (C++ `setResults(reader)`); capabilities in it are shared. */
+  setResults(value: StructView): void {
+    const root = this._hook.getResults();
+    const table = root._arena.capTable;
+    const before = table.length;
+    root.setStruct(value);
+    for (let i = before; i < table.length; i++) (table[i] as ClientHook | null)?.addRef();
+    this.r = undefined;
   }
   /**
    * Let `request` produce this call's results (C++ `tailCall()`); the returned promise settles

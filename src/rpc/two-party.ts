@@ -1,0 +1,346 @@
+/**
+ * The two-party network (C++ rpc-twoparty.h): one connection over a byte stream, framed with the
+ * standard stream framing; `TwoPartyClient` and `TwoPartyServer` convenience classes.
+ *
+ * Outgoing messages are coalesced: everything sent in one turn goes out in one write (Finish,
+ * Release and Return ride along with whatever else leaves that turn). Incoming messages are read
+ * in place from the received chunks (segments are views, not copies).
+ */
+import { FrameReader, frameSize, writeFrame } from "../serialize/index.js";
+import {
+  DEFAULT_NESTING_LIMIT,
+  DEFAULT_TRAVERSAL_LIMIT_IN_WORDS,
+  type MessageBuilder,
+  MessageBuilder as MB,
+  MessageReader,
+} from "../wire/index.js";
+import { Client, type ClientCtor } from "./capability.js";
+import { RpcError, toRpcError } from "./errors.js";
+import { Side, VatIdB, type VatIdR } from "./protocol.js";
+import { type BootstrapSource, RpcSystem, type RpcSystemOptions, type VatNetwork } from "./rpc-system.js";
+import type { Server } from "./server.js";
+import { messageTooLarge, type RpcTransport, type TransportReceiver } from "./transport.js";
+import { VatId_Reader } from "../gen/rpc-twoparty.capnp.js";
+
+/** A bidirectional byte stream (a socket, a pipe, a WebSocket's bytes, an in-memory pipe). */
+export interface ByteStream {
+  /**
+   * Begin reading: `onData` for each chunk (the stream must not reuse a chunk's memory once
+   * handed over), then `onEnd` once — `null` at a clean end of stream, or the error.
+   */
+  start(onData: (chunk: Uint8Array) => void, onEnd: (error: Error | null) => void): void;
+  /** Queue bytes for writing. A write error ends the stream (onEnd with the error). */
+  write(data: Uint8Array): void;
+  /** Flush, then end our side and release the stream. */
+  end(): Promise<void>;
+  pause?(): void;
+  resume?(): void;
+}
+
+export type SideName = "server" | "client";
+
+export interface TwoPartyOptions {
+  /** Reader limits for incoming messages; outgoing messages at or over the traversal limit are
+   * refused (C++ TwoPartyNetwork.HugeMessage). */
+  traversalLimitInWords?: number;
+  nestingLimit?: number;
+}
+
+function vatId(side: SideName): VatIdR {
+  const m = new MB({ firstSegmentWords: 2 });
+  m.initRoot(VatIdB).side = side === "server" ? Side.server : Side.client;
+  return m.asReader().getRoot(VatId_Reader);
+}
+
+function sideOf(v: unknown): SideName | null {
+  if (v === "server" || v === "client") return v;
+  if (v instanceof VatId_Reader || v instanceof VatIdB) return v.side === Side.server ? "server" : "client";
+  if (typeof v === "object" && v !== null && "side" in v) {
+    const s = (v as { side: unknown }).side;
+    if (s === "server" || s === Side.server) return "server";
+    if (s === "client" || s === Side.client) return "client";
+  }
+  return null;
+}
+
+/**
+ * C++ `TwoPartyVatNetwork`: the VatNetwork of a two-party connection, and that connection's
+ * transport. `connect(VatId{side})` returns the connection unless `side` is our own side;
+ * `accept()` yields it once on the server side.
+ */
+export class TwoPartyVatNetwork implements VatNetwork, RpcTransport {
+  readonly side: SideName;
+  readonly peerVatId: VatIdR;
+  private readonly stream: ByteStream;
+  private readonly frames: FrameReader;
+  private readonly limitWords: number;
+  private readonly nestingLimit: number;
+  private receiver: TransportReceiver | null = null;
+  private out: Uint8Array[][] = [];
+  private outBytes = 0;
+  private flushScheduled = false;
+  private ended = false;
+  private readonly disconnected: Promise<void>;
+  private resolveDisconnected!: () => void;
+  private accepted = false;
+
+  constructor(stream: ByteStream, side: SideName, options: TwoPartyOptions = {}) {
+    this.stream = stream;
+    this.side = side;
+    this.peerVatId = vatId(side === "server" ? "client" : "server");
+    this.limitWords = options.traversalLimitInWords ?? DEFAULT_TRAVERSAL_LIMIT_IN_WORDS;
+    this.nestingLimit = options.nestingLimit ?? DEFAULT_NESTING_LIMIT;
+    this.frames = new FrameReader({ traversalLimitInWords: this.limitWords });
+    this.disconnected = new Promise((r) => (this.resolveDisconnected = r));
+  }
+
+  // ---- VatNetwork ----
+  connect(vat: unknown): RpcTransport | null {
+    const s = sideOf(vat);
+    if (s === this.side) return null;
+    return this;
+  }
+
+  accept(handler: (t: RpcTransport) => void): void {
+    if (this.side === "server" && !this.accepted) {
+      this.accepted = true;
+      handler(this);
+    }
+  }
+
+  /** Resolves when the connection has ended (C++ `onDisconnect()`). */
+  onDisconnect(): Promise<void> {
+    return this.disconnected;
+  }
+
+  /** Bytes and messages queued for the next write (C++ getCurrentQueueSize/Count). */
+  get currentQueueSize(): number {
+    return this.outBytes;
+  }
+  get currentQueueCount(): number {
+    return this.out.length;
+  }
+
+  // ---- RpcTransport ----
+  send(message: MessageBuilder): void {
+    if (this.ended) throw RpcError.disconnected("Connection is closed.");
+    const segs = message.getSegmentsForOutput();
+    let words = 0;
+    for (const s of segs) words += s.byteLength >>> 3;
+    if (words >= this.limitWords) throw RpcError.failed(messageTooLarge(words, this.limitWords).message);
+    this.out.push(segs);
+    this.outBytes += frameSize(segs);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(this.flush);
+    }
+  }
+
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    const n = this.outBytes;
+    if (n === 0) return;
+    const buf = new Uint8Array(n);
+    let off = 0;
+    for (const segs of this.out) off = writeFrame(segs, buf, off);
+    this.out = [];
+    this.outBytes = 0;
+    try {
+      this.stream.write(buf);
+    } catch (e) {
+      this.onEnd(e instanceof Error ? e : new Error(String(e)));
+    }
+  };
+
+  start(receiver: TransportReceiver): void {
+    this.receiver = receiver;
+    this.stream.start(
+      (chunk) => this.onData(chunk),
+      (err) => this.onEnd(err),
+    );
+  }
+
+  private onData(chunk: Uint8Array): void {
+    const r = this.receiver;
+    if (r === null || this.ended) return;
+    try {
+      this.frames.push(chunk);
+      for (;;) {
+        const segs = this.frames.next();
+        if (segs === undefined) break;
+        r.message(new MessageReader(segs, { traversalLimitInWords: this.limitWords, nestingLimit: this.nestingLimit }));
+      }
+    } catch (e) {
+      // Malformed framing: the connection ends (and sends an Abort saying why).
+      this.onEnd(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  private endReported = false;
+  private onEnd(err: Error | null): void {
+    if (this.endReported) return;
+    this.endReported = true;
+    this.receiver?.closed(err === null ? null : err instanceof RpcError ? err : new RpcError("disconnected", err.message, { cause: err }));
+    this.resolveDisconnected();
+  }
+
+  pauseReading(): void {
+    this.stream.pause?.();
+  }
+  resumeReading(): void {
+    this.stream.resume?.();
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.ended) return;
+    this.flush();
+    this.ended = true;
+    try {
+      await this.stream.end();
+    } catch {
+      // The peer may already be gone.
+    }
+    this.resolveDisconnected();
+  }
+}
+
+/** C++ `TwoPartyClient`: a two-party network plus an RpcSystem over one stream. */
+export class TwoPartyClient {
+  readonly network: TwoPartyVatNetwork;
+  readonly rpcSystem: RpcSystem;
+
+  constructor(stream: ByteStream, bootstrap?: BootstrapSource, side: SideName = "client", options: TwoPartyOptions & RpcSystemOptions = {}) {
+    this.network = new TwoPartyVatNetwork(stream, side, options);
+    this.rpcSystem = new RpcSystem(this.network, bootstrap, options);
+  }
+
+  /** The other side's bootstrap capability. */
+  bootstrap<C extends Client = Client>(ctor?: ClientCtor<C>): C {
+    const other = this.network.side === "client" ? "server" : "client";
+    return this.rpcSystem.bootstrap(other, ctor ?? (Client as unknown as ClientCtor<C>));
+  }
+
+  onDisconnect(): Promise<void> {
+    return this.network.onDisconnect();
+  }
+
+  setTraceEncoder(f: ((error: RpcError) => string) | null): void {
+    this.rpcSystem.setTraceEncoder(f);
+  }
+
+  /** Close the connection (pending calls fail with `disconnected`). */
+  close(): Promise<void> {
+    return this.rpcSystem.shutdown(RpcError.disconnected("Client closed the connection."));
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+/** C++ `TwoPartyServer`: serves a bootstrap capability on every accepted stream. */
+export class TwoPartyServer {
+  private readonly bootstrap: BootstrapSource;
+  private readonly options: TwoPartyOptions & RpcSystemOptions;
+  private readonly live = new Set<TwoPartyClient>();
+  private drainWaiters: (() => void)[] = [];
+  /** Called with each new connection (runtimes use it). */
+  onConnection: ((c: TwoPartyClient) => void) | null = null;
+
+  constructor(bootstrap: Client | Server | import("./rpc-system.js").BootstrapFactory, options: TwoPartyOptions & RpcSystemOptions = {}) {
+    this.bootstrap = bootstrap;
+    this.options = options;
+  }
+
+  /** Serve one stream; resolves when it disconnects. */
+  accept(stream: ByteStream): Promise<void> {
+    const c = new TwoPartyClient(stream, this.bootstrap, "server", this.options);
+    this.live.add(c);
+    this.onConnection?.(c);
+    return c.onDisconnect().then(() => {
+      this.live.delete(c);
+      if (this.live.size === 0) for (const w of this.drainWaiters.splice(0)) w();
+    });
+  }
+
+  /** Accept every stream a listener yields (returns when it stops). */
+  async listen(listener: AsyncIterable<ByteStream>): Promise<void> {
+    for await (const s of listener) void this.accept(s);
+  }
+
+  /** Resolves when all accepted connections have closed (C++ `drain()`). */
+  drain(): Promise<void> {
+    if (this.live.size === 0) return Promise.resolve();
+    return new Promise((r) => this.drainWaiters.push(r));
+  }
+
+  /** Live connections. */
+  get connections(): readonly TwoPartyClient[] {
+    return [...this.live];
+  }
+
+  setTraceEncoder(f: ((error: RpcError) => string) | null): void {
+    this.options.traceEncoder = f;
+    for (const c of this.live) c.setTraceEncoder(f);
+  }
+
+  /** Close every connection. */
+  async close(): Promise<void> {
+    await Promise.all([...this.live].map((c) => c.close()));
+  }
+}
+
+/**
+ * Two connected in-memory byte streams (real framing, no sockets): what a test uses to run the
+ * two-party network in one process. Writes arrive on the other side on a later turn.
+ */
+export function newByteStreamPair(): [ByteStream, ByteStream] {
+  const a = new MemoryByteStream();
+  const b = new MemoryByteStream();
+  a.peer = b;
+  b.peer = a;
+  return [a, b];
+}
+
+class MemoryByteStream implements ByteStream {
+  peer!: MemoryByteStream;
+  private onData: ((c: Uint8Array) => void) | null = null;
+  private onEnd: ((e: Error | null) => void) | null = null;
+  private backlog: (Uint8Array | null)[] = [];
+  private closed = false;
+
+  start(onData: (chunk: Uint8Array) => void, onEnd: (error: Error | null) => void): void {
+    this.onData = onData;
+    this.onEnd = onEnd;
+    const b = this.backlog;
+    this.backlog = [];
+    for (const c of b) this.deliver(c);
+  }
+  write(data: Uint8Array): void {
+    if (this.closed) throw new Error("Stream is closed.");
+    const p = this.peer;
+    const copy = data.slice();
+    setTimeout(() => p.deliver(copy), 0);
+  }
+  private deliver(c: Uint8Array | null): void {
+    if (this.onData === null) {
+      this.backlog.push(c);
+      return;
+    }
+    if (c === null) {
+      const e = this.onEnd;
+      this.onEnd = null;
+      e?.(null);
+    } else this.onData(c);
+  }
+  async end(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const p = this.peer;
+    setTimeout(() => p.deliver(null), 0);
+    // Our own reading side ends too.
+    setTimeout(() => this.deliver(null), 0);
+  }
+}
+
+export { toRpcError };

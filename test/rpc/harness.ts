@@ -1,0 +1,173 @@
+/**
+ * Runs an RPC behaviour test the way C++'s rpc-test.c++ TestContext does — a client vat and a
+ * server vat whose bootstrap hands out the test objects — over each transport: an in-memory
+ * message pair (observable message by message), and real sockets (TCP, Unix). After each test
+ * everything is released and both connections' tables must be empty (the leak check).
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { Client, type RpcConnection, type Server, whenIdle } from "../../src/rpc/index.js";
+import { MemoryTransport, newMemoryTransportPair } from "../../src/rpc/memory-transport.js";
+import { RpcConnection as Conn } from "../../src/rpc/connection.js";
+import { Runtime } from "../../src/transport/index.js";
+import type { TwoPartyClient } from "../../src/rpc/two-party.js";
+import { type Counters, newCounters, TestBootstrapServer } from "./fixtures/impls.js";
+import { TestBootstrap_Client } from "./gen/test.capnp.js";
+
+export type Mode = "memory" | "tcp" | "unix";
+export const ALL_MODES: readonly Mode[] = ["memory", "tcp", "unix"];
+
+export interface Ctx {
+  readonly mode: Mode;
+  readonly counters: Counters;
+  /** The server's bootstrap (TestBootstrap). */
+  readonly boot: TestBootstrap_Client;
+  readonly clientConn: RpcConnection;
+  readonly serverConn: RpcConnection;
+  /** Memory mode: the client's and server's transports (observe / intercept messages). */
+  readonly clientTransport: MemoryTransport | null;
+  readonly serverTransport: MemoryTransport | null;
+  /** Let both vats run until nothing moves. */
+  settle(): Promise<void>;
+  /** Things to release before the leak check (closed in reverse order). */
+  defer<T extends Disposable>(x: T): T;
+}
+
+export interface RpcTestOptions {
+  modes?: readonly Mode[];
+  /** The server's bootstrap, if not TestBootstrap. */
+  serverBootstrap?: (c: Counters) => Server | Client;
+  /** A bootstrap the client exports to the server. */
+  clientBootstrap?: () => Server | Client;
+  /** Skip the empty-tables check (tests that end the connection themselves). */
+  noLeakCheck?: boolean;
+}
+
+function activity(...cs: (RpcConnection | null)[]): number {
+  let n = 0;
+  for (const c of cs) if (c !== null) n += c.stats.sent + c.stats.received;
+  return n;
+}
+
+export async function settleConns(realIo: boolean, ...cs: (RpcConnection | null)[]): Promise<void> {
+  let last = -1;
+  let quiet = 0;
+  for (let i = 0; i < 500 && quiet < (realIo ? 3 : 2); i++) {
+    await whenIdle();
+    await new Promise((r) => (realIo ? setTimeout(r, 1) : setImmediate(r)));
+    const a = activity(...cs);
+    if (a === last) quiet++;
+    else quiet = 0;
+    last = a;
+  }
+}
+
+export function emptyTables() {
+  return { questions: 0, answers: 0, exports: 0, imports: 0, embargoes: 0 };
+}
+
+async function waitEmpty(settle: () => Promise<void>, ...cs: RpcConnection[]): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (cs.every((c) => Object.values(c.tableSizes()).every((v) => v === 0))) return;
+    await settle();
+  }
+  for (const c of cs) assert.deepEqual(c.tableSizes(), emptyTables(), "leak check: tables not empty");
+}
+
+async function setup(mode: Mode, opts: RpcTestOptions) {
+  const counters = newCounters();
+  const serverBoot = opts.serverBootstrap?.(counters) ?? TestBootstrapServer(counters);
+  const clientBoot = opts.clientBootstrap?.();
+  if (mode === "memory") {
+    const [a, b] = newMemoryTransportPair({ vatId: "client" }, { vatId: "server" });
+    const hook = (x: Server | Client | undefined) =>
+      x === undefined ? undefined : () => (x instanceof Client ? x._live().addRef() : x._client());
+    const sb = hook(serverBoot)!;
+    const cb = hook(clientBoot);
+    const serverConn = new Conn(b, { bootstrap: sb });
+    const clientConn = new Conn(a, cb !== undefined ? { bootstrap: cb } : {});
+    serverConn.start();
+    clientConn.start();
+    const boot = new TestBootstrap_Client(clientConn.bootstrap());
+    const settle = () => settleConns(false, clientConn, serverConn);
+    const close = async () => {
+      clientConn.disconnect(new (await import("../../src/rpc/errors.js")).RpcError("disconnected", "test over"));
+      await settle();
+      if (serverBoot instanceof Client) serverBoot.close();
+      if (clientBoot instanceof Client) clientBoot.close();
+    };
+    return { counters, boot, clientConn, serverConn: () => serverConn, clientTransport: a, serverTransport: b, settle, close };
+  }
+  const rt = Runtime.init();
+  const server = rt.newServer(serverBoot);
+  let serverConn: RpcConnection | null = null;
+  server.onConnection = (c: TwoPartyClient) => {
+    serverConn = c.rpcSystem.liveConnections[0] ?? null;
+  };
+  const address =
+    mode === "tcp" ? "127.0.0.1:0" : `unix:${join(mkdtempSync(join(tmpdir(), "capnts-rpc-")), "sock")}`;
+  const info = await server.listen(address);
+  const client = await rt.connect(info.address, clientBoot !== undefined ? { bootstrap: clientBoot } : {});
+  const clientConn = client.rpcSystem.liveConnections[0] ?? client.rpcSystem.connectionFor(client.network);
+  const boot = client.bootstrap(TestBootstrap_Client);
+  const settle = () => settleConns(true, clientConn, serverConn);
+  // Wait for the server side to exist.
+  for (let i = 0; i < 200 && serverConn === null; i++) await new Promise((r) => setTimeout(r, 1));
+  const close = async () => {
+    await rt.shutdown();
+    if (serverBoot instanceof Client) serverBoot.close();
+    if (clientBoot instanceof Client) clientBoot.close();
+  };
+  return {
+    counters,
+    boot,
+    clientConn,
+    serverConn: () => serverConn!,
+    clientTransport: null,
+    serverTransport: null,
+    settle,
+    close,
+  };
+}
+
+/** Define `name` once per mode. */
+export function rpcTest(name: string, fn: (ctx: Ctx) => Promise<void>, opts: RpcTestOptions = {}): void {
+  for (const mode of opts.modes ?? ALL_MODES) {
+    test(`${name} [${mode}]`, async () => {
+      const s = await setup(mode, opts);
+      const deferred: Disposable[] = [];
+      const ctx: Ctx = {
+        mode,
+        counters: s.counters,
+        boot: s.boot,
+        clientConn: s.clientConn,
+        get serverConn() {
+          return s.serverConn();
+        },
+        clientTransport: s.clientTransport,
+        serverTransport: s.serverTransport,
+        settle: s.settle,
+        defer(x) {
+          deferred.push(x);
+          return x;
+        },
+      };
+      try {
+        await fn(ctx);
+        for (const d of deferred.reverse()) d[Symbol.dispose]();
+        deferred.length = 0;
+        s.boot.close();
+        if (!opts.noLeakCheck) await waitEmpty(s.settle, s.clientConn, s.serverConn());
+      } finally {
+        for (const d of deferred.reverse()) d[Symbol.dispose]();
+        s.boot.close();
+        await s.close();
+      }
+      // After a disconnect every table is empty, whatever was still held.
+      assert.deepEqual(s.clientConn.tableSizes(), emptyTables());
+    });
+  }
+}
