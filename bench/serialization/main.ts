@@ -1,0 +1,125 @@
+/**
+ * Serialization benchmarks (issue 7): carsales, catrank and eval, in object, bytes, packed and
+ * read-only modes, for capnts, capnp-es, JSON and protobuf-es, measured in the same run.
+ *
+ *   node --import tsx bench/serialization/main.ts [--quick] [--workload=carsales,eval]
+ *        [--contender=capnts,JSON] [--mode=read,bytes] [--pool=16] [--json=out.json] [--in-process]
+ *
+ * Each workload runs in its own child process (like the C++ suite's one binary per workload), so
+ * the JIT's type feedback from one workload does not shape another's; --in-process runs all in
+ * this process. Prints one markdown table per workload (see report.ts) to stdout; progress goes
+ * to stderr. Normally started by bench/run.mjs (`npm run bench`).
+ */
+import { spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { CONTENDERS, REFERENCE, setupWorkload, WORKLOADS, type WorkloadName } from "./cases.js";
+import { FULL, measure, QUICK, type Result } from "./harness.js";
+import { formatReport, machineLine, type WorkloadReport } from "./report.js";
+
+interface Args {
+  quick: boolean;
+  workloads: WorkloadName[];
+  contenders: string[];
+  modes: string[] | undefined;
+  pool: number;
+  json: string | undefined;
+  inProcess: boolean;
+  child: boolean;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const a: Args = {
+    quick: false,
+    workloads: [...WORKLOADS],
+    contenders: CONTENDERS.map((c) => c.name),
+    modes: undefined,
+    pool: 16,
+    json: undefined,
+    inProcess: false,
+    child: false,
+  };
+  for (const arg of argv) {
+    const [k, v = ""] = arg.split("=", 2) as [string, string | undefined];
+    const list = () => v.split(",").filter((s) => s !== "");
+    switch (k) {
+      case "--quick":
+        a.quick = true;
+        break;
+      case "--workload":
+        a.workloads = list() as WorkloadName[];
+        for (const w of a.workloads) if (!WORKLOADS.includes(w)) throw new Error(`unknown workload ${w}`);
+        break;
+      case "--contender":
+        a.contenders = list();
+        break;
+      case "--mode":
+        a.modes = list();
+        break;
+      case "--pool":
+        a.pool = Number(v);
+        break;
+      case "--json":
+        a.json = v;
+        break;
+      case "--in-process":
+        a.inProcess = true;
+        break;
+      case "--child":
+        a.child = true;
+        break;
+      default:
+        throw new Error(`unknown argument ${arg}`);
+    }
+  }
+  return a;
+}
+
+function runWorkload(w: WorkloadName, a: Args): WorkloadReport {
+  const contenders = CONTENDERS.filter((c) => a.contenders.includes(c.name));
+  const setup = setupWorkload(w, a.pool, contenders);
+  const modes = a.modes;
+  const cases = modes === undefined ? setup.cases : setup.cases.filter((c) => modes.includes(c.mode));
+  const opt = a.quick ? QUICK : FULL;
+  process.stderr.write(`${w}: ${cases.length} cases, ${opt.rounds} rounds `);
+  const results: Result[] = measure(cases, opt, () => process.stderr.write("."));
+  process.stderr.write("\n");
+  return { workload: w, roundTripSize: setup.roundTripSize, readSize: setup.readSize, results };
+}
+
+function runChild(w: WorkloadName, argv: readonly string[]): WorkloadReport {
+  const self = fileURLToPath(import.meta.url);
+  const rest = argv.filter((s) => !s.startsWith("--workload=") && !s.startsWith("--json="));
+  const r = spawnSync(
+    process.execPath,
+    ["--expose-gc", "--import", "tsx", self, "--child", `--workload=${w}`, ...rest],
+    { stdio: ["ignore", "pipe", "inherit"], encoding: "utf8", maxBuffer: 64 << 20 },
+  );
+  if (r.status !== 0) throw new Error(`${w} benchmark failed (exit ${r.status ?? r.signal})`);
+  const lines = r.stdout.trim().split("\n");
+  return (JSON.parse(lines[lines.length - 1]!) as WorkloadReport[])[0]!;
+}
+
+function main(): void {
+  const argv = process.argv.slice(2);
+  const a = parseArgs(argv);
+  if (a.child) {
+    process.stdout.write(`${JSON.stringify(a.workloads.map((w) => runWorkload(w, a)))}\n`);
+    return;
+  }
+  const t0 = performance.now();
+  const reports = a.workloads.map((w) => (a.inProcess ? runWorkload(w, a) : runChild(w, argv)));
+  const names = CONTENDERS.map((c) => c.name).filter((n) => a.contenders.includes(n));
+  const seconds = ((performance.now() - t0) / 1000).toFixed(0);
+  const mode = a.quick ? "quick" : "full";
+  process.stdout.write(`## Serialization (${mode} run, ${seconds} s; ${machineLine()})\n\n`);
+  process.stdout.write(`${formatReport(reports, names, REFERENCE)}\n`);
+  if (a.json !== undefined) {
+    writeFileSync(
+      a.json,
+      `${JSON.stringify({ machine: machineLine(), mode, date: new Date().toISOString(), reports }, null, 1)}\n`,
+    );
+  }
+}
+
+main();
