@@ -1,0 +1,34 @@
+/**
+ * Runs one benchmark case in a loop, for profiling:
+ *
+ *   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/serialization/profile.ts \
+ *        carsales read [capnts] [seconds=5]
+ *
+ * then summarise the profile with `node bench/serialization/prof-summary.mjs /tmp/prof/*.cpuprofile`.
+ */
+import { type CaseMode, setupWorkload, type WorkloadName } from "./cases.js";
+
+const [workload = "carsales", mode = "read", contender = "capnts", seconds = "5"] = process.argv.slice(2);
+const setup = setupWorkload(workload as WorkloadName, 16);
+const c = setup.cases.find((x) => x.mode === (mode as CaseMode) && x.contender === contender);
+if (c === undefined) throw new Error(`no case ${workload} ${mode} ${contender}`);
+const t0 = performance.now();
+const cpu0 = process.cpuUsage();
+const end = t0 + Number(seconds) * 1000;
+let ops = 0;
+let k = 0;
+while (performance.now() < end) {
+  for (let i = 0; i < 16; i++) {
+    if (c.run(c.args[k]) !== c.expected[k]) throw new Error("wrong answer");
+    if (++k === c.args.length) k = 0;
+    ops++;
+  }
+}
+// Also per CPU second of this process: less disturbed than wall time when the machine is busy.
+const wall = (performance.now() - t0) / 1000;
+const cpu = process.cpuUsage(cpu0);
+const cpuSec = (cpu.user + cpu.system) / 1e6;
+const fmt = (x: number) => Math.round(x).toLocaleString("en-US");
+process.stderr.write(
+  `${workload} ${mode} ${contender}: ${fmt(ops / wall)} ops/s (${fmt(ops / cpuSec)} per CPU second)\n`,
+);
