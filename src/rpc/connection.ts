@@ -569,7 +569,7 @@ export class RpcConnection implements TransportReceiver {
               "`Return.takeFromOtherQuestion` referenced a call that did not use `sendResultsTo.yourself`.",
             );
             answer.redirected = null;
-            qref.fulfillLater(red);
+            qref.fulfillLater(red, answer.callContext);
             // Tell the peer it can tear down the call whose results we took.
             answer.callContext?.sendRedirectReturn();
             break;

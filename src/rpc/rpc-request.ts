@@ -103,16 +103,24 @@ export class QuestionRef extends RefCounted {
     response?.release();
   }
 
-  /** Fulfill once `future` (a locally redirected tail call's results) settles. */
-  fulfillLater(future: Future<RpcResponse>): void {
-    this.addRef();
+  /** A call of ours whose results this question takes (Return.takeFromOtherQuestion). */
+  private redirectedCall: { requestCancel(): void; isDone: boolean } | null = null;
+
+  /**
+   * Fulfill once `future` — the results of `call`, a call the peer sent back to us with
+   * `sendResultsTo.yourself` — settles. Dropping this question before then cancels that call
+   * (C++: the redirected results promise is dropped).
+   */
+  fulfillLater(future: Future<RpcResponse>, call: { requestCancel(): void; isDone: boolean } | null): void {
+    this.redirectedCall = call;
     future.listenNow((ok, v) => {
+      this.redirectedCall = null;
+      if (this._refs <= 0) return; // nobody wants it any more
       if (ok) {
         const r = v as RpcResponse;
         r.addRef();
         this.fulfill(r);
       } else this.reject(toRpcError(v));
-      this.release();
     });
   }
 
@@ -125,6 +133,9 @@ export class QuestionRef extends RefCounted {
   }
 
   protected override destroy(): void {
+    const rc = this.redirectedCall;
+    this.redirectedCall = null;
+    if (rc !== null && !rc.isDone) rc.requestCancel();
     if (this.detached) return;
     this.conn._questionRefDestroyed(this);
   }

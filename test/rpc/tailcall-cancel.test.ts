@@ -1,0 +1,226 @@
+/**
+ * Tail calls and cancellation, mirroring C++ rpc-test.c++ (TailCall, TailCallCancel,
+ * TailCallCancelRace, Cancellation, Cancel) and rpc-twoparty-test.c++ ("Dropping capability
+ * during call doesn't destroy server").
+ */
+import assert from "node:assert/strict";
+import { Client, type Server } from "../../src/rpc/index.js";
+import { capDestructor, hangingTailCallee, testMoreStuffImpl, testTailCalleeImpl } from "./fixtures/impls.js";
+import {
+  TestInterface,
+  TestInterface_Client,
+  TestMoreStuff,
+  TestMoreStuff_Client,
+  TestTailCallee,
+  TestTailCallee_Client,
+  TestTailCaller,
+  TestTailCaller_Client,
+} from "./gen/test.capnp.js";
+import { rpcTest } from "./harness.js";
+import { obj } from "./util.js";
+
+rpcTest("Rpc.TailCall (rpc-test.c++ TEST(Rpc, TailCall))", async (ctx) => {
+  using caller = obj(ctx.boot, "testTailCaller");
+  const counts = { callCount: 0, handleCount: 0, cancelCount: 0 };
+  using callee = new TestTailCallee_Client(TestTailCallee.server(testTailCalleeImpl(counts)));
+  const { Message_Reader } = await import("../../src/gen/rpc.capnp.js");
+  const seen: string[] = [];
+  if (ctx.serverTransport !== null) {
+    ctx.serverTransport.onSend = (m) => {
+      const msg = m.getRoot(Message_Reader);
+      if (msg.which() === "call") seen.push(`call:${msg.call.sendResultsTo.which()}`);
+      if (msg.which() === "return") seen.push(`return:${msg.return.which()}`);
+    };
+  }
+  using promise = caller.foo((p) => {
+    p.i = 456;
+    p.callee = callee;
+  });
+  using c0 = promise.pipeline.c;
+  using dependentCall0 = c0.getCallSequence();
+  const response = await promise;
+  assert.equal(response.i, 456);
+  assert.equal(response.t, "from TestTailCaller");
+  using c1 = promise.pipeline.c;
+  using dependentCall1 = c1.getCallSequence();
+  assert.equal((await dependentCall0).n, 0);
+  assert.equal((await dependentCall1).n, 1);
+  using c2 = response.c;
+  using dependentCall2 = c2.getCallSequence();
+  assert.equal((await dependentCall2).n, 2);
+  assert.equal(counts.callCount, 1);
+  assert.equal(ctx.counters.callCount, 1);
+  if (ctx.serverTransport !== null) {
+    // The server sent the tail call back to us with sendResultsTo.yourself and answered our call
+    // with takeFromOtherQuestion (what C++ does).
+    assert.ok(seen.includes("call:yourself"), seen.join(","));
+    assert.ok(seen.includes("return:takeFromOtherQuestion"), seen.join(","));
+    ctx.serverTransport.onSend = null;
+  }
+});
+
+rpcTest("Rpc.TailCallCancel (rpc-test.c++ TEST(Rpc, TailCallCancel))", async (ctx) => {
+  using caller = obj(ctx.boot, "testTailCaller");
+  const counts = { callCount: 0, handleCount: 0, cancelCount: 0 };
+  using callee = new TestTailCallee_Client(TestTailCallee.server(hangingTailCallee(counts)));
+  {
+    using promise = caller.foo((p) => {
+      p.callee = callee;
+    });
+    assert.equal(counts.callCount, 0);
+    await ctx.settle();
+    assert.equal(counts.callCount, 1);
+    assert.equal(counts.cancelCount, 0);
+    void promise;
+  }
+  await ctx.settle();
+  assert.equal(counts.callCount, 1);
+  assert.equal(counts.cancelCount, 1);
+});
+
+rpcTest(
+  "Rpc.TailCallCancelRace (rpc-test.c++ TEST(Rpc, TailCallCancelRace))",
+  async (ctx) => {
+    using caller = ctx.boot.castAs(TestTailCaller_Client);
+    const counts = { callCount: 0, handleCount: 0, cancelCount: 0 };
+    using callee = new TestTailCallee_Client(TestTailCallee.server(hangingTailCallee(counts)));
+    {
+      using promise = caller.foo((p) => {
+        p.callee = callee;
+      });
+      await ctx.settle();
+      assert.equal(counts.callCount, 0);
+      assert.equal(counts.cancelCount, 0);
+      // Unblock the server and at the same time cancel the client.
+      unblock();
+      void promise;
+    }
+    await ctx.settle();
+    assert.equal(counts.callCount, 1);
+    assert.equal(counts.cancelCount, 1);
+  },
+  {
+    serverBootstrap: () => {
+      blocked = new Promise<void>((r) => (unblock = r));
+      return TestTailCaller.server({
+        async foo(c) {
+          c.allowCancellation();
+          await blocked;
+          using callee = c.params.callee;
+          return c.tailCall(callee.fooRequest());
+        },
+      });
+    },
+  },
+);
+let unblock!: () => void;
+let blocked: Promise<void>;
+
+rpcTest("Rpc.Cancellation (rpc-test.c++ TEST(Rpc, Cancellation))", async (ctx) => {
+  using client = obj(ctx.boot, "testMoreStuff");
+  let destroyed = false;
+  let onDestroyed!: () => void;
+  const destruction = new Promise<void>((r) => (onDestroyed = r));
+  let returned = false;
+  {
+    using cap = new TestInterface_Client(
+      capDestructor(() => {
+        destroyed = true;
+        onDestroyed();
+      }),
+    );
+    const promise = client.expectCancel((p) => {
+      p.cap = cap;
+    });
+    promise.then(
+      () => (returned = true),
+      () => {},
+    );
+    for (let i = 0; i < 6; i++) await ctx.settle();
+    assert.equal(destroyed, false);
+    assert.equal(returned, false);
+    promise.cancel(); // request cancellation
+  }
+  await destruction;
+  assert.equal(destroyed, true);
+  assert.equal(returned, false);
+  await ctx.settle();
+  assert.equal(ctx.counters.cancelCount, 1);
+});
+
+rpcTest("Rpc.Cancel (rpc-test.c++ TEST(Rpc, Cancel))", async (ctx) => {
+  using client = obj(ctx.boot, "testMoreStuff");
+  let destroyed = false;
+  let onDestroyed!: () => void;
+  const destruction = new Promise<void>((r) => (onDestroyed = r));
+  {
+    using cap = new TestInterface_Client(
+      capDestructor(() => {
+        destroyed = true;
+        onDestroyed();
+      }),
+    );
+    using _response = client.neverReturn((p) => {
+      p.cap = cap;
+    });
+    {
+      using s = client.getCallSequence();
+      assert.equal((await s).n, 1);
+    }
+    {
+      using s = client.getCallSequence();
+      assert.equal((await s).n, 2);
+    }
+    assert.equal(destroyed, false);
+  }
+  await destruction;
+  assert.equal(destroyed, true);
+});
+
+rpcTest(
+  "Dropping capability during call doesn't destroy server (rpc-twoparty-test.c++)",
+  async (ctx) => {
+    using more = ctx.boot.castAs(TestMoreStuff_Client);
+    const p = more.getHeld();
+    using cap = (await p).cap;
+    p.cancel();
+    using call = cap.foo((x) => {
+      x.i = 123;
+      x.j = true;
+    });
+    await ctx.settle();
+    assert.equal(live.count, 1);
+    cap.close();
+    await ctx.settle();
+    assert.equal(live.count, 1, "dropping the cap does not destroy the server");
+    call.cancel();
+    await ctx.settle();
+    assert.equal(live.count, 1, "the call is not cancellable, so it keeps the server");
+    live.finish();
+    await ctx.settle();
+    assert.equal(live.count, 0);
+  },
+  {
+    serverBootstrap: () => {
+      const impl = testMoreStuffImpl({ callCount: 0, handleCount: 0, cancelCount: 0 });
+      impl.getHeld = (c) => {
+        live.count++;
+        using x = new TestInterface_Client(
+          TestInterface.server({
+            foo(cc: import("../../src/rpc/index.js").CallContext<unknown, { x: string }>) {
+              cc.results.x = "foo";
+              return new Promise<void>((r) => (live.finish = r));
+            },
+            [Symbol.dispose]() {
+              live.count--;
+            },
+          } as object),
+        );
+        c.results.cap = x;
+      };
+      return TestMoreStuff.server(impl) as Server;
+    },
+  },
+);
+const live = { count: 0, finish: () => {} };
+void Client;
