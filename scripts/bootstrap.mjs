@@ -2,11 +2,13 @@
 // Regenerates every checked-in binding made by our own plugin:
 //   src/schema/schema.capnp.ts                       from schema.capnp
 //   src/gen/{rpc,rpc-twoparty,stream,persistent,c++}.capnp.ts
-// all from ../shared/reference/upstream-schemas/v1-master (the 1.x schemas compile with capnp 0.9.2).
+// from ../shared/reference/upstream-schemas/v1-master (the 1.x schemas compile with capnp 0.9.2),
+// and test/compiler/gen/codegen-*.capnp.ts from test/schemas/codegen-*.capnp.
 //
 // Usage: node scripts/bootstrap.mjs [--bootstrap] [--out DIR] [--schemas DIR]
 //   --bootstrap  read the request with the hand-written reader (when schema.capnp.ts is broken)
-//   --out DIR    write DIR/schema/… and DIR/gen/… instead of src/ (the freshness test uses this)
+//   --out DIR    write into DIR as if it were the repository root (DIR/src/schema/…,
+//                DIR/src/gen/…, DIR/test/compiler/gen/…); the freshness test uses this
 //   --schemas DIR  where the v1-master schemas are (default ../shared/reference/upstream-schemas/v1-master)
 //
 // The schemas are copied to a temporary `capnp/` directory so that their imports of
@@ -25,7 +27,8 @@ const opt = (name, def) => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : def;
 };
-const out = resolve(opt("--out", join(root, "src")));
+const outRoot = resolve(opt("--out", root));
+const out = join(outRoot, "src");
 const schemas = resolve(opt("--schemas", join(root, "../shared/reference/upstream-schemas/v1-master")));
 const plugin = join(root, "bin/capnpc-capnts");
 
@@ -41,15 +44,15 @@ try {
     CAPNTS_FROM_SOURCE: "1",
     ...(args.includes("--bootstrap") ? { CAPNTS_BOOTSTRAP: "1" } : {}),
   };
-  const run = (dir, files) => {
+  const run = (dir, files, from = inc) => {
     mkdirSync(join(out, dir), { recursive: true });
     const argv = [
       "compile",
       "--no-standard-import",
       `-I${tmp}`,
-      `--src-prefix=${inc}`,
+      `--src-prefix=${from}`,
       `-o${plugin}:${join(out, dir)}`,
-      ...files.map((f) => join(inc, f)),
+      ...files.map((f) => join(from, f)),
     ];
     console.log(`capnp ${argv.join(" ")}`);
     execFileSync("capnp", argv, { env, stdio: "inherit" });
@@ -57,6 +60,8 @@ try {
   run("schema", ["schema.capnp"]);
   run("gen", ["rpc.capnp", "rpc-twoparty.capnp", "stream.capnp", "persistent.capnp"]);
   run("gen", ["c++.capnp"]);
+  // The generator's own test schemas (checked in so that tests and type tests can import them).
+  run("../test/compiler/gen", ["codegen-test.capnp", "codegen-import.capnp"], join(root, "test/schemas"));
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }

@@ -53,20 +53,60 @@ type Mode = 0 | 1;
 
 // ---- numbers ----------------------------------------------------------------------------------
 
-/** C `%.<p>g`. */
+const f64 = new DataView(new ArrayBuffer(8));
+
+/**
+ * C `%.<p>g` (glibc: exact decimal expansion, round half to even). `toExponential`/`toFixed`
+ * round exact ties up, which differs for values like 1346709.25 at 8 digits, so the digits are
+ * computed exactly with BigInt. `v` is finite.
+ */
 function formatG(v: number, p: number): string {
   if (v === 0) return Object.is(v, -0) ? "-0" : "0";
-  const exp = v.toExponential(p - 1);
-  const e = Number(exp.slice(exp.indexOf("e") + 1));
-  if (e < -4 || e >= p) {
-    let mant = exp.slice(0, exp.indexOf("e"));
-    if (mant.includes(".")) mant = mant.replace(/0+$/, "").replace(/\.$/, "");
-    const ae = Math.abs(e);
-    return `${mant}e${e < 0 ? "-" : "+"}${ae < 10 ? "0" : ""}${ae}`;
+  const neg = v < 0;
+  f64.setFloat64(0, Math.abs(v), true);
+  const raw = f64.getBigUint64(0, true);
+  const expField = Number(raw >> 52n);
+  const frac = raw & ((1n << 52n) - 1n);
+  const m = expField === 0 ? frac : frac | (1n << 52n);
+  const e = expField === 0 ? -1074 : expField - 1075;
+  // Exact decimal digits D and exponent X with |v| = D[0].D[1...] * 10^X.
+  let digits: string;
+  let x: number;
+  if (e >= 0) {
+    digits = (m << BigInt(e)).toString();
+    x = digits.length - 1;
+  } else {
+    digits = (m * 5n ** BigInt(-e)).toString();
+    x = digits.length - 1 + e;
   }
-  let s = v.toFixed(Math.max(0, p - 1 - e));
-  if (s.includes(".")) s = s.replace(/0+$/, "").replace(/\.$/, "");
-  return s;
+  if (digits.length > p) {
+    let keep = digits.slice(0, p);
+    const first = digits.charCodeAt(p) - 48;
+    const tail = digits.slice(p + 1);
+    const up = first > 5 || (first === 5 && (/[1-9]/.test(tail) || (keep.charCodeAt(p - 1) - 48) % 2 === 1));
+    if (up) {
+      const inc = (BigInt(keep) + 1n).toString();
+      if (inc.length > p) {
+        x++;
+        keep = inc.slice(0, p);
+      } else keep = inc;
+    }
+    digits = keep;
+  }
+  digits = digits.replace(/0+$/, "") || "0";
+  let out: string;
+  if (x < -4 || x >= p) {
+    const mant = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
+    const ax = Math.abs(x);
+    out = `${mant}e${x < 0 ? "-" : "+"}${ax < 10 ? "0" : ""}${ax}`;
+  } else if (x >= 0) {
+    const int = digits.slice(0, x + 1).padEnd(x + 1, "0");
+    const rest = digits.slice(x + 1);
+    out = rest === "" ? int : `${int}.${rest}`;
+  } else {
+    out = `0.${"0".repeat(-x - 1)}${digits}`;
+  }
+  return neg ? `-${out}` : out;
 }
 
 /** kj's exponent style: "1e+20" → "1e20" (the sign of a positive exponent is dropped). */
@@ -90,7 +130,8 @@ export function formatFloat32(v: number): string {
   if (v === Number.NEGATIVE_INFINITY) return "-inf";
   if (Number.isNaN(v)) return "nan";
   let s = formatG(v, 6);
-  if (Math.fround(Number(s)) !== v) s = formatG(v, 8);
+  // kj parses back with strtof and treats its ERANGE (subnormal results) as a failure too.
+  if (Math.fround(Number(s)) !== v || Math.abs(v) < 1.1754943508222875e-38) s = formatG(v, 8);
   return kjExponent(s);
 }
 

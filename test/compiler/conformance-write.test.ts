@@ -1,0 +1,269 @@
+/**
+ * Messages built by generated builders, decoded by `capnp decode` (the C++ oracle) and compared
+ * with the expected text; our text format (toString, `capnts decode`) compared with capnp's on
+ * the same bytes, packed and unpacked.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { test } from "node:test";
+import { decodeToText, loadSchemaType } from "../../src/cli/decode.js";
+import { packedFrame } from "../../src/serialize/index.js";
+import { MessageBuilder, MessageReader, StructReader } from "../../src/wire/index.js";
+import { AllTypes, Collide, Color, Defaults, Shape } from "./gen/codegen-test.capnp.js";
+import { CODEGEN_TEST, capnpDecode, capnpEncode, frame, needCapnp, ROOT } from "./helpers.js";
+
+function buildAllTypes(): MessageBuilder {
+  const m = new MessageBuilder();
+  const r = m.initRoot(AllTypes.Builder);
+  r.boolField = true;
+  r.int8Field = -100;
+  r.int16Field = 1234;
+  r.int32Field = -7;
+  r.int64Field = -1n;
+  r.uint8Field = 250;
+  r.uint16Field = 65000;
+  r.uint32Field = 4000000000;
+  r.uint64Field = 2n ** 64n - 2n;
+  r.float32Field = 0.1;
+  r.float64Field = -0;
+  r.textField = 'tab\there "quoted" é';
+  r.dataField = new Uint8Array([0, 0x41, 0xff, 0x80, 0x0a]);
+  const s = r.initStructField();
+  s.textField = "inner";
+  s.enumField = Color.green;
+  r.enumField = Color.blue;
+  r.initVoidList(2);
+  const bl = r.initBoolList(3);
+  bl.set(0, true);
+  bl.set(2, true);
+  const i8 = r.initInt8List(2);
+  i8.set(0, -1);
+  i8.set(1, 127);
+  r.initInt64List(1).set(0, -(2n ** 63n));
+  r.initUint64List(1).set(0, 2n ** 64n - 1n);
+  const f32 = r.initFloat32List(4);
+  for (const [i, v] of [1e20, Number.NaN, Number.NEGATIVE_INFINITY, 123456792].entries()) f32.set(i, v);
+  const f64 = r.initFloat64List(5);
+  for (const [i, v] of [0.1, 1e100, 5e-324, -0, 1.7976931348623157e308].entries()) f64.set(i, v);
+  const tl = r.initTextList(2);
+  tl.set(0, "x");
+  tl.set(1, "");
+  r.initDataList(1).set(0, new Uint8Array([1, 2]));
+  const sl = r.initStructList(2);
+  sl.get(0).int8Field = 1;
+  sl.get(1).textField = "second";
+  const el = r.initEnumList(2);
+  el.set(0, Color.green);
+  el.set(1, 7 as Color); // unknown enumerant
+  const ll = r.initListList(2);
+  const l0 = ll.init(0, 2);
+  l0.set(0, 1);
+  l0.set(1, 2);
+  ll.init(1, 0);
+  const sll = r.initStructListList(1);
+  const inner = sll.init(0, 1);
+  inner.get(0).a = 9;
+  inner.get(0).b = "nine";
+  r.initImported().id = 5n;
+  r.initAnyField().setText("any");
+  return m;
+}
+
+const EXPECTED_ALL_TYPES = `( voidField = void,
+  boolField = true,
+  int8Field = -100,
+  int16Field = 1234,
+  int32Field = -7,
+  int64Field = -1,
+  uint8Field = 250,
+  uint16Field = 65000,
+  uint32Field = 4000000000,
+  uint64Field = 18446744073709551614,
+  float32Field = 0.1,
+  float64Field = -0,
+  textField = "tab\\there \\"quoted\\" é",
+  dataField = "\\000A\\377\\200\\n",
+  structField = (
+    voidField = void,
+    boolField = false,
+    int8Field = 0,
+    int16Field = 0,
+    int32Field = 0,
+    int64Field = 0,
+    uint8Field = 0,
+    uint16Field = 0,
+    uint32Field = 0,
+    uint64Field = 0,
+    float32Field = 0,
+    float64Field = 0,
+    textField = "inner",
+    enumField = green ),
+  enumField = blue,
+  anyField = <opaque pointer>,
+  voidList = [void, void],
+  boolList = [true, false, true],
+  int8List = [-1, 127],
+  int64List = [-9223372036854775808],
+  uint64List = [18446744073709551615],
+  float32List = [1e20, nan, -inf, 1.2345679e08],
+  float64List = [0.1, 1e100, 4.94065645841247e-324, -0, 1.7976931348623157e308],
+  textList = ["x", ""],
+  dataList = ["\\001\\002"],
+  structList = [
+    ( voidField = void,
+      boolField = false,
+      int8Field = 1,
+      int16Field = 0,
+      int32Field = 0,
+      int64Field = 0,
+      uint8Field = 0,
+      uint16Field = 0,
+      uint32Field = 0,
+      uint64Field = 0,
+      float32Field = 0,
+      float64Field = 0,
+      enumField = red ),
+    ( voidField = void,
+      boolField = false,
+      int8Field = 0,
+      int16Field = 0,
+      int32Field = 0,
+      int64Field = 0,
+      uint8Field = 0,
+      uint16Field = 0,
+      uint32Field = 0,
+      uint64Field = 0,
+      float32Field = 0,
+      float64Field = 0,
+      textField = "second",
+      enumField = red ) ],
+  enumList = [green, (7)],
+  listList = [[1, 2], []],
+  structListList = [[(a = 9, b = "nine")]],
+  imported = (id = 5) )
+`;
+
+test("a message built through generated builders decodes with capnp as expected", (t) => {
+  if (!needCapnp(t)) return;
+  const bytes = frame(buildAllTypes().getSegmentsForOutput());
+  assert.equal(capnpDecode(CODEGEN_TEST, "AllTypes", bytes), EXPECTED_ALL_TYPES);
+});
+
+test("toString() is capnp decode --short; capnts decode is capnp decode (packed and not)", (t) => {
+  if (!needCapnp(t)) return;
+  const m = buildAllTypes();
+  const segs = m.getSegmentsForOutput();
+  const bytes = frame(segs);
+  const packed = packedFrame(segs);
+  const short = capnpDecode(CODEGEN_TEST, "AllTypes", bytes, ["--short"]);
+  assert.equal(`${m.getRoot(AllTypes.Builder).toString()}\n`, short);
+  assert.equal(`${new MessageReader(segs).getRoot(AllTypes.Reader)}\n`, short);
+  const { loader, node } = loadSchemaType(CODEGEN_TEST, "AllTypes");
+  const ours = (input: Uint8Array, o: { packed?: boolean; short?: boolean; flat?: boolean }) =>
+    Buffer.from(decodeToText(input, loader, node, o)).toString("latin1");
+  const theirs = (input: Uint8Array, flags: string[]) =>
+    spawnSync("capnp", ["decode", ...flags, CODEGEN_TEST, "AllTypes"], { input }).stdout.toString("latin1");
+  assert.equal(ours(bytes, {}), theirs(bytes, []));
+  assert.equal(ours(packed, { packed: true }), theirs(packed, ["--packed"]));
+  assert.equal(ours(packed, { packed: true, short: true }), theirs(packed, ["--packed", "--short"]));
+  const flat = segs.length === 1 ? segs[0]! : undefined;
+  if (flat !== undefined) assert.equal(ours(flat, { flat: true }), theirs(flat, ["--flat"]));
+  // Several messages in one stream.
+  const two = new Uint8Array([...bytes, ...bytes]);
+  assert.equal(ours(two, {}), theirs(two, []));
+});
+
+test("capnts decode (the command) prints what capnp decode prints", (t) => {
+  if (!needCapnp(t)) return;
+  const bytes = frame(buildAllTypes().getSegmentsForOutput());
+  const run = (cmd: string, args: string[]) =>
+    spawnSync(cmd, args, { input: bytes }).stdout.toString("latin1");
+  const ours = run(join(ROOT, "bin/capnts"), ["decode", CODEGEN_TEST, "AllTypes"]);
+  assert.equal(ours, run("capnp", ["decode", CODEGEN_TEST, "AllTypes"]));
+});
+
+const SHAPES = [
+  "()",
+  `(name = "sq", square = 2)`,
+  `(rectangle = (width = 1, height = 2), style = (colored = blue), position = (x = 3, y = 4))`,
+  `(inner = (name = "deep", inner = (nothing = void)), style = (fancy = (pattern = "p", border = (width = 2))))`,
+  `(nested = (kind = b, deeper = (value = -1)), nothing = void)`,
+];
+
+test("union, group and nested layouts print like capnp (pretty and short)", (t) => {
+  if (!needCapnp(t)) return;
+  const { loader, node } = loadSchemaType(CODEGEN_TEST, "Shape");
+  for (const text of SHAPES) {
+    const bytes = capnpEncode(CODEGEN_TEST, "Shape", text);
+    for (const short of [false, true]) {
+      const ours = Buffer.from(decodeToText(bytes, loader, node, { short })).toString();
+      assert.equal(ours, capnpDecode(CODEGEN_TEST, "Shape", bytes, short ? ["--short"] : []), text);
+    }
+  }
+});
+
+test("builders: unions set their discriminant, groups init to zero, defaults XOR", (t) => {
+  if (!needCapnp(t)) return;
+  const m = new MessageBuilder();
+  const s = m.initRoot(Shape.Builder);
+  s.circle = 3;
+  assert.equal(s.which(), "circle");
+  const rect = s.initRectangle();
+  assert.equal(s.which(), "rectangle");
+  assert.equal(rect.width, 0, "initRectangle zeroed the circle's bits");
+  rect.height = 2;
+  s.style.initFancy().border.width = 5;
+  s.position.x = 1;
+  s.initNested().initDeeper();
+  assert.equal(
+    capnpDecode(CODEGEN_TEST, "Shape", frame(m.getSegmentsForOutput()), ["--short"]),
+    "(rectangle = (width = 0, height = 2), style = (fancy = (border = (width = 5))), position = (x = 1, y = 0), nested = (kind = a, deeper = (value = 42)))\n",
+  );
+
+  const d = new MessageBuilder().initRoot(Defaults.Builder);
+  assert.equal(d.int32Field, -12345678);
+  d.int32Field = 5;
+  d.float32Field = 0;
+  d.boolField = false;
+  assert.equal(d.int32Field, 5);
+  assert.equal(d.textField, "foo");
+  assert.equal(d.structField.a, 7, "getting a struct field copies its default");
+  d.structField.a = 8;
+  const dm = d.asReader();
+  assert.equal(dm.int32Field, 5);
+  assert.equal(dm.float32Field, 0);
+  assert.equal(dm.boolField, false);
+  assert.equal(dm.structField.a, 8);
+  assert.equal(dm.structField.b, "seven");
+
+  const c = new MessageBuilder().initRoot(Collide.Builder);
+  c.class = 3;
+  c.constructor$ = "x";
+  c.setReturn();
+  assert.equal(c.which(), "return");
+  c.enum = 4;
+  assert.equal(c.which(), "enum");
+  assert.equal(c.asReader().enum, 4);
+});
+
+test("copying structs and lists between messages, orphans", () => {
+  const a = buildAllTypes().getRoot(AllTypes.Builder);
+  const m = new MessageBuilder();
+  const b = m.initRoot(AllTypes.Builder);
+  b.structField = a.structField;
+  b.structList = a.asReader().structList;
+  b.textList = a.textList;
+  assert.equal(b.structField.textField, "inner");
+  assert.equal(b.structList.get(1).textField, "second");
+  assert.deepEqual(b.textList.toArray(), ["x", ""]);
+  const o = b.disownStructField();
+  assert.equal(b.hasStructField(), false);
+  b.initStructList(0);
+  b.structList.length;
+  const inner = b.initStructField();
+  inner.adoptStructField(o);
+  assert.equal(b.structField.structField.textField, "inner");
+  const r = new MessageReader(m.getSegmentsForOutput()).getRoot(StructReader);
+  assert.ok(r._totalWords > 0);
+});

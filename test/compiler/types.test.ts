@@ -1,0 +1,114 @@
+/**
+ * Compile-only type tests of the generated API: every `@ts-expect-error` line must stay an error
+ * (the project typecheck, `tsc -p tsconfig.json`, fails when one compiles), and the other lines
+ * must compile. The functions are never called with real data; the test only loads the module.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { MessageBuilder, MessageReader } from "../../src/wire/index.js";
+import {
+  AllTypes,
+  Calculator,
+  type Calculator_Server,
+  Color,
+  Derived,
+  type Derived_Server,
+  type HasCaps,
+  Shape,
+  type Small,
+} from "./gen/codegen-test.capnp.js";
+
+export function readerTypes(m: MessageReader): void {
+  const r = m.getRoot(AllTypes.Reader);
+  const n: number = r.int32Field;
+  const b: bigint = r.int64Field;
+  const s: string = r.textField;
+  const d: Uint8Array = r.dataField;
+  const c: Color = r.enumField;
+  const l: number = r.int32List.get(0);
+  const sl: string = r.structList.get(0).textField;
+  const ll: number = r.listList.get(0).get(0);
+  void [n, b, s, d, c, l, sl, ll];
+  // @ts-expect-error Int64 is a bigint
+  const wrong: number = r.int64Field;
+  // @ts-expect-error readers have no setters
+  r.int32Field = 3;
+  // @ts-expect-error no such field
+  void r.noSuchField;
+  // @ts-expect-error list elements of a struct list are readers of that struct
+  const notSmall: Small.Reader = r.structList.get(0);
+  void [wrong, notSmall];
+}
+
+export function builderTypes(m: MessageBuilder, other: Small.Reader): void {
+  const r = m.initRoot(AllTypes.Builder);
+  r.int32Field = 5;
+  r.textField = "x";
+  r.enumField = Color.green;
+  r.structField = r.structField.asReader();
+  // @ts-expect-error a string is not an Int32
+  r.int32Field = "5";
+  // @ts-expect-error 7 is not a Color
+  r.enumField = 7;
+  // @ts-expect-error a Small is not an AllTypes
+  r.structField = other;
+  // @ts-expect-error init of a list takes a length
+  r.initInt32List();
+  const s = m.initRoot(Shape.Builder);
+  const w: Shape.Which = s.which();
+  // @ts-expect-error "triangle" is not a member of Shape's union
+  if (w === "triangle") return;
+  if (w === "circle" || w === "_unknown") return;
+}
+
+export function clientTypes(calc: Calculator.Client, hc: HasCaps.Reader, derived: Derived.Client): void {
+  const p = calc.evaluate((params) => {
+    params.initExpression().literal = 1;
+  });
+  const value: Calculator.Value.Client = p.pipeline.value;
+  void value.read().then((r) => {
+    const v: number = r.value;
+    void v;
+  });
+  const streaming: Promise<void> = calc.write((params) => {
+    params.data = new Uint8Array(1);
+  });
+  void streaming;
+  // @ts-expect-error no such method
+  calc.subtract();
+  // @ts-expect-error params of evaluate are Calculator.evaluate's params
+  calc.evaluate((params) => (params.op = 1));
+  const c: Calculator.Client = hc.calc;
+  void c;
+  // Inherited methods of every superclass.
+  void derived.ping();
+  void derived.pong((p) => (p.n = 1));
+  void derived.dance().pipeline.next;
+  void derived.then$();
+}
+
+export const server: Calculator_Server = {
+  evaluate(ctx) {
+    const lit: number = ctx.params.expression.literal;
+    ctx.results.value = null;
+    void lit;
+  },
+  getOperator(ctx) {
+    // @ts-expect-error getOperator's params have no `expression`
+    void ctx.params.expression;
+  },
+};
+
+export const derivedServer: Derived_Server = {
+  ping() {},
+  pong(ctx) {
+    ctx.results.n = ctx.params.n + 1;
+  },
+};
+
+test("generated API type tests compile (see tsc -p tsconfig.json)", () => {
+  assert.equal(typeof readerTypes, "function");
+  assert.equal(Calculator.methods.evaluate, 0);
+  assert.equal(Derived.methods.dance, 0);
+  assert.equal(typeof Calculator.server, "function");
+});
