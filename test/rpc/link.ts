@@ -1,0 +1,69 @@
+/**
+ * Two vats connected directly, both able to export a bootstrap (C++ tests that build
+ * TwoPartyClient pairs by hand: peer-to-peer, proxies, loops). Modes: an in-memory message pair,
+ * or the two-party network over a real TCP socket.
+ */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Client, type RpcConnection, type Server } from "../../src/rpc/index.js";
+import { RpcConnection as Conn } from "../../src/rpc/connection.js";
+import { newMemoryTransportPair } from "../../src/rpc/memory-transport.js";
+import { type ByteStream, TwoPartyVatNetwork } from "../../src/rpc/two-party.js";
+import { nodeNet } from "../../src/transport/index.js";
+import type { Mode } from "./harness.js";
+
+export type Boot = Server | Client | undefined;
+
+function hook(x: Boot) {
+  if (x === undefined) return {};
+  return { bootstrap: () => (x instanceof Client ? x._live().addRef() : x._client()) };
+}
+
+export interface Link {
+  a: RpcConnection;
+  b: RpcConnection;
+  close(): Promise<void>;
+}
+
+async function streamPair(mode: Mode): Promise<[ByteStream, ByteStream, () => Promise<void>]> {
+  let accepted!: (s: ByteStream) => void;
+  const got = new Promise<ByteStream>((r) => (accepted = r));
+  const address = mode === "tcp" ? "127.0.0.1:0" : `unix:${join(mkdtempSync(join(tmpdir(), "capnts-link-")), "s")}`;
+  const l = await nodeNet.listen(address, (s) => accepted(s));
+  const a = await nodeNet.connect(l.address);
+  const b = await got;
+  return [a, b, () => l.close()];
+}
+
+/** Vat A (client side) ⇄ vat B (server side). */
+export async function link(mode: Mode, bootA: Boot, bootB: Boot): Promise<Link> {
+  if (mode === "memory") {
+    const [x, y] = newMemoryTransportPair({ vatId: "client" }, { vatId: "server" });
+    const a = new Conn(x, hook(bootA));
+    const b = new Conn(y, hook(bootB));
+    a.start();
+    b.start();
+    return {
+      a,
+      b,
+      async close() {
+        a.disconnect(new (await import("../../src/rpc/errors.js")).RpcError("disconnected", "done"));
+      },
+    };
+  }
+  const [sa, sb, closeListener] = await streamPair(mode);
+  const a = new Conn(new TwoPartyVatNetwork(sa, "client"), hook(bootA));
+  const b = new Conn(new TwoPartyVatNetwork(sb, "server"), hook(bootB));
+  a.start();
+  b.start();
+  return {
+    a,
+    b,
+    async close() {
+      a.disconnect(new (await import("../../src/rpc/errors.js")).RpcError("disconnected", "done"));
+      await a.whenShutDown();
+      await closeListener();
+    },
+  };
+}

@@ -1,0 +1,209 @@
+/**
+ * Promise resolution, embargoes and disembargoes, mirroring C++ rpc-test.c++ (PromiseResolve,
+ * Embargo, EmbargoError, EmbargoNull, CallBrokenPromise) and rpc-twoparty-test.c++ ("promise cap
+ * resolves between starting request and sending it", "Two-hop embargo").
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { Client, type RemotePromise, RpcError } from "../../src/rpc/index.js";
+import { Message_Reader } from "../../src/gen/rpc.capnp.js";
+import { testCallOrderImpl, testInterfaceImpl, testMoreStuffImpl, newCounters } from "./fixtures/impls.js";
+import {
+  TestCallOrder,
+  TestCallOrder_Client,
+  TestInterface,
+  TestInterface_Client,
+  TestMoreStuff,
+  TestMoreStuff_Client,
+} from "./gen/test.capnp.js";
+import { ALL_MODES, emptyTables, rpcTest, settleConns } from "./harness.js";
+import { link } from "./link.js";
+import { obj } from "./util.js";
+
+function seq(cap: TestCallOrder_Client, expected: number) {
+  return cap.getCallSequence((p) => {
+    p.expected = expected;
+  });
+}
+
+async function n(p: RemotePromise<{ n: number }, never>): Promise<number> {
+  try {
+    return (await p).n;
+  } finally {
+    p.cancel();
+  }
+}
+
+function countDisembargoes(t: { onSend: ((m: import("../../src/wire/index.js").MessageReader) => void) | null } | null) {
+  const c = { n: 0 };
+  if (t !== null) {
+    t.onSend = (m) => {
+      if (m.getRoot(Message_Reader).which() === "disembargo") c.n++;
+    };
+  }
+  return c;
+}
+
+rpcTest("Rpc.PromiseResolve (rpc-test.c++ TEST(Rpc, PromiseResolve))", async (ctx) => {
+  using client = obj(ctx.boot, "testMoreStuff");
+  const chained = newCounters();
+  let fulfill!: (c: TestInterface_Client) => void;
+  using promised = new TestInterface_Client(new Promise<TestInterface_Client>((r) => (fulfill = r)));
+  using promise = client.callFoo((p) => (p.cap = promised));
+  using promise2 = client.callFooWhenResolved((p) => (p.cap = promised));
+  assert.equal(await n(client.getCallSequence() as never), 2);
+  assert.equal(ctx.counters.callCount, 3);
+  fulfill(new TestInterface_Client(TestInterface.server(testInterfaceImpl(chained))));
+  assert.equal((await promise).s, "bar");
+  assert.equal((await promise2).s, "bar");
+  assert.equal(ctx.counters.callCount, 3);
+  assert.equal(chained.callCount, 2);
+});
+
+rpcTest("Rpc.Embargo (rpc-test.c++ TEST(Rpc, Embargo))", async (ctx) => {
+  const disembargoes = countDisembargoes(ctx.clientTransport);
+  using client = obj(ctx.boot, "testMoreStuff");
+  using cap = new TestCallOrder_Client(TestCallOrder.server(testCallOrderImpl()));
+  using earlyCall = client.getCallSequence();
+  using echo = client.echo((p) => (p.cap = cap));
+  using pipeline = echo.pipeline.cap;
+  const call0 = seq(pipeline, 0);
+  const call1 = seq(pipeline, 1);
+  await earlyCall;
+  const call2 = seq(pipeline, 2);
+  using resolved = (await echo).cap;
+  const call3 = seq(pipeline, 3);
+  const call4 = seq(pipeline, 4);
+  const call5 = seq(pipeline, 5);
+  const got = [];
+  for (const c of [call0, call1, call2, call3, call4, call5]) got.push(await n(c as never));
+  assert.deepEqual(got, [0, 1, 2, 3, 4, 5]);
+  void resolved;
+  if (ctx.clientTransport !== null) {
+    assert.equal(disembargoes.n, 1, "the pipelined cap resolved to a local object: one Disembargo");
+    ctx.clientTransport.onSend = null;
+  }
+});
+
+rpcTest("Rpc.EmbargoError (rpc-test.c++ TEST(Rpc, EmbargoError))", async (ctx) => {
+  using client = obj(ctx.boot, "testMoreStuff");
+  let reject!: (e: Error) => void;
+  using cap = new TestCallOrder_Client(new Promise<Client>((_, r) => (reject = r)));
+  using earlyCall = client.getCallSequence();
+  using echo = client.echo((p) => (p.cap = cap));
+  using pipeline = echo.pipeline.cap;
+  const calls = [seq(pipeline, 0), seq(pipeline, 1)];
+  await earlyCall;
+  calls.push(seq(pipeline, 2));
+  using resolved = (await echo).cap;
+  calls.push(seq(pipeline, 3), seq(pipeline, 4), seq(pipeline, 5));
+  reject(new Error("foo"));
+  for (const c of calls) {
+    await assert.rejects(c);
+    c.cancel();
+  }
+  void resolved;
+  // Still connected: no protocol error.
+  assert.equal(typeof (await n(seq(client, 1) as never)), "number");
+});
+
+rpcTest("Rpc.EmbargoNull (rpc-test.c++ TEST(Rpc, EmbargoNull))", async (ctx) => {
+  const disembargoes = countDisembargoes(ctx.clientTransport);
+  using client = obj(ctx.boot, "testMoreStuff");
+  using promise = client.getNull();
+  using cap = promise.pipeline.nullCap;
+  const call0 = cap.getCallSequence();
+  await promise;
+  const call1 = cap.getCallSequence();
+  await assert.rejects(call0);
+  await assert.rejects(call1);
+  call0.cancel();
+  call1.cancel();
+  await n(seq(client, 0) as never);
+  if (ctx.clientTransport !== null) {
+    assert.equal(disembargoes.n, 0, "no Disembargo for a null capability");
+    ctx.clientTransport.onSend = null;
+  }
+});
+
+rpcTest("Rpc.CallBrokenPromise (rpc-test.c++ TEST(Rpc, CallBrokenPromise))", async (ctx) => {
+  using client = obj(ctx.boot, "testMoreStuff");
+  let reject!: (e: Error) => void;
+  {
+    using held = new TestInterface_Client(new Promise<Client>((_, r) => (reject = r)));
+    using p = client.hold((p) => (p.cap = held));
+    await p;
+  }
+  let returned = false;
+  using req = client.callHeld();
+  req.then(
+    () => (returned = true),
+    () => (returned = true),
+  );
+  for (let i = 0; i < 8; i++) await ctx.settle();
+  assert.equal(returned, false);
+  reject(new Error("foo"));
+  await assert.rejects(req);
+  assert.equal(returned, true);
+  await ctx.settle();
+  await n(seq(client, 1) as never);
+});
+
+for (const mode of ALL_MODES) {
+  test(`promise cap resolves between starting request and sending it (rpc-twoparty-test.c++) [${mode}]`, async () => {
+    // The client exports a TestCallOrder; the server exports a promise that will resolve to the
+    // client's own bootstrap (a loop back to the client).
+    let fulfill!: (c: Client) => void;
+    const serverBoot = new Client(new Promise<Client>((r) => (fulfill = r)));
+    const clientBoot = TestCallOrder.server(testCallOrderImpl());
+    const l = await link(mode, clientBoot, serverBoot);
+    const settle = () => settleConns(mode !== "memory", l.a, l.b);
+    {
+      using cap = new TestCallOrder_Client(l.a.bootstrap());
+      const req1 = cap.getCallSequenceRequest();
+      fulfill(new Client(l.b.bootstrap()));
+      await cap.whenResolved();
+      using p1 = req1.send();
+      using p2 = cap.getCallSequence();
+      assert.equal((await p1).n, 0);
+      assert.equal((await p2).n, 1);
+    }
+    serverBoot.close();
+    await settle();
+    assert.deepEqual(l.a.tableSizes(), emptyTables());
+    assert.deepEqual(l.b.tableSizes(), emptyTables());
+    await l.close();
+  });
+
+  test(`Two-hop embargo (rpc-twoparty-test.c++ KJ_TEST("Two-hop embargo")) [${mode}]`, async () => {
+    const counters = newCounters();
+    // client ⇄ proxy ⇄ server; the proxy re-exports the server's bootstrap.
+    const back = await link(mode, undefined, TestMoreStuff.server(testMoreStuffImpl(counters)));
+    const proxyBoot = new Client(back.a.bootstrap());
+    const front = await link(mode, undefined, proxyBoot);
+    const settle = () => settleConns(mode !== "memory", front.a, front.b, back.a, back.b);
+    {
+      using client = new TestMoreStuff_Client(front.a.bootstrap());
+      using cap = new TestCallOrder_Client(TestCallOrder.server(testCallOrderImpl()));
+      using earlyCall = client.getCallSequence();
+      using echo = client.echo((p) => (p.cap = cap));
+      using pipeline = echo.pipeline.cap;
+      const calls = [seq(pipeline, 0), seq(pipeline, 1)];
+      await earlyCall;
+      calls.push(seq(pipeline, 2));
+      using resolved = (await echo).cap;
+      calls.push(seq(pipeline, 3), seq(pipeline, 4), seq(pipeline, 5));
+      const got = [];
+      for (const c of calls) got.push(await n(c as never));
+      assert.deepEqual(got, [0, 1, 2, 3, 4, 5]);
+      void resolved;
+    }
+    proxyBoot.close();
+    await settle();
+    for (const c of [front.a, front.b, back.a, back.b]) assert.deepEqual(c.tableSizes(), emptyTables());
+    await front.close();
+    await back.close();
+  });
+}
+
+void RpcError;
