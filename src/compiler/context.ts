@@ -3,9 +3,20 @@
  * (runtime namespaces and other generated files), and module-level helper constants (default
  * values). Emitters write through it; the file writer assembles the result.
  */
-import type { FileNode, Node } from "../schema/model.js";
+import { type Bindings, bindingsOf, NO_BINDINGS, resolveBrand } from "../schema/brand.js";
+import type { FileNode, Node, Type } from "../schema/model.js";
 import { CompileError } from "./errors.js";
 import type { NameTable } from "./scope.js";
+
+/**
+ * A generic struct with its parameters bound to concrete types, generated as its own classes in
+ * the file that uses it (`Box(Text)` → `Box$Text_Reader` whose `value` is a string).
+ */
+export interface Specialization {
+  readonly ident: string;
+  readonly typeId: bigint;
+  readonly bindings: Bindings;
+}
 
 /** How generated files reach the runtime and each other. */
 export interface ModuleResolver {
@@ -26,6 +37,11 @@ export class FileContext {
   usesRpc = false;
   /** Display name of the node being generated, for error messages. */
   current = "";
+  /** Generic bindings in effect while generating a specialization. */
+  bindings: Bindings = NO_BINDINGS;
+  /** Specializations referenced so far (emitted by the file writer until none is pending). */
+  readonly specializations = new Map<string, Specialization>();
+  private readonly specIdents = new Set<string>();
 
   constructor(
     readonly names: NameTable,
@@ -43,6 +59,58 @@ export class FileContext {
     const ident = `${n.ident}${suffix}`;
     if (n.fileId === this.file.id) return ident;
     return `${this.importFile(n.fileId)}.${ident}`;
+  }
+
+  /**
+   * Identifier (plus `suffix`) of the classes for struct type `t`: its own, or a specialization
+   * when `t` binds generic parameters to concrete types.
+   */
+  structRef(
+    t: {
+      typeId: bigint;
+      brand: { scopes: readonly { scopeId: bigint; bind: readonly (Type | null)[] | null }[] };
+    },
+    suffix: string,
+  ): string {
+    const node = this.node(t.typeId);
+    if (node.kind !== "struct" || !node.isGeneric) return this.ref(t.typeId, suffix);
+    const brand = resolveBrand(t.brand, this.bindings);
+    const concrete = brand.scopes.some((sc) => sc.bind?.some((b) => b !== null && b.kind !== "anyPointer"));
+    if (!concrete) return this.ref(t.typeId, suffix);
+    const bindings = bindingsOf(brand);
+    const key = `${t.typeId}:${JSON.stringify(
+      [...bindings].sort((a, b) => (a[0] < b[0] ? -1 : 1)),
+      (_, v) => (typeof v === "bigint" ? v.toString() : v),
+    )}`;
+    let spec = this.specializations.get(key);
+    if (spec === undefined) {
+      const args = brand.scopes.flatMap((sc) => (sc.bind ?? []).map((b) => this.typeName(b)));
+      let ident = `${this.names.name(t.typeId, this.current).ident}$${args.join("$")}`;
+      while (this.specIdents.has(ident)) ident += "$";
+      this.specIdents.add(ident);
+      spec = { ident, typeId: t.typeId, bindings };
+      this.specializations.set(key, spec);
+    }
+    return `${spec.ident}${suffix}`;
+  }
+
+  /** A short name of a type for specialization identifiers. */
+  private typeName(t: Type | null): string {
+    if (t === null) return "Any";
+    switch (t.kind) {
+      case "struct":
+      case "enum":
+      case "interface":
+        return this.names.name(t.typeId, this.current).ident;
+      case "list":
+        return `List${this.typeName(t.elementType)}`;
+      case "anyPointer":
+      case "parameter":
+      case "implicitMethodParameter":
+        return "Any";
+      default:
+        return t.kind[0]!.toUpperCase() + t.kind.slice(1);
+    }
   }
 
   /** True when `id` is declared in the file being generated. */

@@ -11,6 +11,7 @@
  * Module-level code never calls into `$text`/`$rpc`: the schema runtime imports the generated
  * schema.capnp bindings, so it may be mid-evaluation when a generated module runs.
  */
+import { NO_BINDINGS } from "../schema/brand.js";
 import type { FileNode, InterfaceNode, Node } from "../schema/model.js";
 import { FileContext, type ModuleResolver } from "./context.js";
 import { emitInterface, emitPipeline } from "./emit-interface.js";
@@ -73,6 +74,23 @@ export function emitFile(input: FileInput): string {
         break;
     }
   }
+  // Specializations of generic structs referenced so far (they may reference further ones).
+  const emittedSpecs = new Set<string>();
+  for (let more = true; more; ) {
+    more = false;
+    for (const spec of [...ctx.specializations.values()]) {
+      if (emittedSpecs.has(spec.ident)) continue;
+      emittedSpecs.add(spec.ident);
+      more = true;
+      const n = names.node(spec.typeId);
+      if (n.kind !== "struct") continue;
+      ctx.bindings = spec.bindings;
+      structs.push(emitStruct(ctx, n, spec.ident));
+      if (withPipelines) structs.push(emitPipeline(ctx, n, spec.ident, input.pipelineFiles));
+      ctx.bindings = NO_BINDINGS;
+    }
+  }
+
   // Interfaces: a client class extends its first superclass's, so local superclasses go first.
   const done = new Set<bigint>();
   const visit = (n: InterfaceNode): void => {

@@ -36,7 +36,7 @@ export function emitConst(ctx: FileContext, node: ConstNode, ident: string): str
     }
     const msg = `new $.MessageReader([${bytesLiteral(words)}])`;
     if (t.kind === "struct") {
-      const rt = ctx.ref(t.typeId, "_Reader");
+      const rt = ctx.structRef(t, "_Reader");
       return `${doc}export const ${ident}: ${rt} = ${msg}.getRoot(${rt});\n`;
     }
     if (t.kind === "list") {

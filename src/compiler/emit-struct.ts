@@ -8,6 +8,7 @@
  * `disownFoo()`/`adoptFoo(o)` (pointers) and `setFoo()` for Void union members. Setting a union
  * member writes the discriminant. `which()` returns the active member's name (see emitWhich).
  */
+import { resolveType } from "../schema/brand.js";
 import {
   dataBits,
   type Field,
@@ -79,6 +80,7 @@ function planNames(fields: readonly Field[]): FieldNames[] {
   fields.forEach((f, i) => {
     const p = plans[i]!;
     const inUnion = f.discriminantValue !== NO_DISCRIMINANT;
+    // Pointer-ness does not depend on bindings (generic parameters are always pointers).
     const ptr = f.kind === "slot" && isPointer(f.type);
     const isVoid = f.kind === "slot" && f.type.kind === "void";
     if (inUnion) p.is = m.derived("is", f.name);
@@ -138,6 +140,22 @@ function zeroGroup(ctx: FileContext, g: StructNode, out: string[], seen: Set<str
     else if (b === 64) out.push(`this._setUint64(${off}, 0n);`);
     else out.push(`this._setUint${b}(${off}, 0);`);
   }
+}
+
+/** A JS literal of generic bindings (`Map<scopeId, Type[]>`), for the text format. */
+function bindingsLiteral(b: ReadonlyMap<bigint, readonly (Type | null)[]>): string {
+  const lit = (v: unknown): string => {
+    if (typeof v === "bigint") return hexBig(v);
+    if (v === null) return "null";
+    if (Array.isArray(v)) return `[${v.map(lit).join(", ")}]`;
+    if (typeof v === "object") {
+      return `{ ${Object.entries(v as object)
+        .map(([k, x]) => `${k}: ${lit(x)}`)
+        .join(", ")} }`;
+    }
+    return JSON.stringify(v);
+  };
+  return `new Map<bigint, readonly ($text.model.Type | null)[]>([${[...b].map(([k, v]) => `[${hexBig(k)}, ${lit(v)}]`).join(", ")}])`;
 }
 
 function args(...a: string[]): string {
@@ -203,7 +221,8 @@ export function emitStruct(ctx: FileContext, node: StructNode, ident: string): s
       );
       return;
     }
-    const t = f.type;
+    // Generic parameters: bound ones take their binding, unbound ones read as AnyPointer.
+    const t = resolveType(f.type, ctx.bindings);
     const ptr = f.offset;
     switch (t.kind) {
       case "void":
@@ -268,8 +287,8 @@ export function emitStruct(ctx: FileContext, node: StructNode, ident: string): s
         break;
       }
       case "struct": {
-        const rt = ctx.ref(t.typeId, "_Reader");
-        const bt = ctx.ref(t.typeId, "_Builder");
+        const rt = ctx.structRef(t, "_Reader");
+        const bt = ctx.structRef(t, "_Builder");
         const def = pointerDefaultArg(ctx, f.defaultValue);
         R.push(
           `${doc}  get ${n.own}(): ${rt} {`,
@@ -360,9 +379,11 @@ export function emitStruct(ctx: FileContext, node: StructNode, ident: string): s
   });
 
   const id = hexBig(node.id);
+  // A specialization prints its generic fields with their bound types, like C++ does.
+  const brand = ctx.bindings.size === 0 ? "" : `, ${ctx.helper(bindingsLiteral(ctx.bindings))}`;
   const text = [
     `  override toString(): string {`,
-    `    return $text.structToString(this, ${id}, $schema);`,
+    `    return $text.structToString(this, ${id}, $schema${brand});`,
     `  }`,
     `  [$inspect](): string {`,
     `    return this.toString();`,

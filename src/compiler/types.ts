@@ -1,7 +1,9 @@
 /**
  * Type mapping: a schema `Type` to the TypeScript type of a reader's / builder's value and to the
  * list kind expression (`$.StructList.of(Foo_Reader)`, ...) that `_getList`/`_initList` take.
- * Generic parameters that are not resolved to concrete types are read as AnyPointer.
+ * Callers pass types resolved against the bindings in effect (schema/brand.ts `resolveType`):
+ * generic parameters left unbound are then AnyPointer; bound generic structs name their
+ * specialization (FileContext.structRef).
  */
 import type { Type } from "../schema/model.js";
 import type { FileContext } from "./context.js";
@@ -62,7 +64,7 @@ export function readerType(ctx: FileContext, t: Type): string {
     case "enum":
       return enumType(ctx, t.typeId);
     case "struct":
-      return ctx.ref(t.typeId, "_Reader");
+      return ctx.structRef(t, "_Reader");
     case "interface":
       return ctx.ref(t.typeId, "_Client");
     case "list":
@@ -76,7 +78,7 @@ export function readerType(ctx: FileContext, t: Type): string {
 export function builderType(ctx: FileContext, t: Type): string {
   switch (t.kind) {
     case "struct":
-      return ctx.ref(t.typeId, "_Builder");
+      return ctx.structRef(t, "_Builder");
     case "list":
       return builderListType(ctx, t.elementType);
     case "anyPointer":
@@ -93,7 +95,7 @@ export function readerListType(ctx: FileContext, e: Type): string {
     case "enum":
       return `$.EnumList<${enumType(ctx, e.typeId)}>`;
     case "struct":
-      return `$.StructList<${ctx.ref(e.typeId, "_Reader")}>`;
+      return `$.StructList<${ctx.structRef(e, "_Reader")}>`;
     case "list":
       return `$.ListList<${readerListType(ctx, e.elementType)}>`;
     default:
@@ -106,7 +108,7 @@ export function builderListType(ctx: FileContext, e: Type): string {
     case "enum":
       return `$.EnumListBuilder<${enumType(ctx, e.typeId)}>`;
     case "struct":
-      return `$.StructListBuilder<${ctx.ref(e.typeId, "_Builder")}>`;
+      return `$.StructListBuilder<${ctx.structRef(e, "_Builder")}>`;
     case "list":
       return `$.ListListBuilder<${builderListType(ctx, e.elementType)}>`;
     default:
@@ -120,7 +122,7 @@ export function readerListKind(ctx: FileContext, e: Type): string {
     case "enum":
       return `($.EnumList.kind as $.ListKind<${readerListType(ctx, e)}>)`;
     case "struct":
-      return `$.StructList.of(${ctx.ref(e.typeId, "_Reader")})`;
+      return `$.StructList.of(${ctx.structRef(e, "_Reader")})`;
     case "list":
       return `$.ListList.of(${readerListKind(ctx, e.elementType)})`;
     default:
@@ -134,7 +136,7 @@ export function builderListKind(ctx: FileContext, e: Type): string {
     case "enum":
       return `($.EnumListBuilder.kind as $.ListBuilderKind<${builderListType(ctx, e)}>)`;
     case "struct":
-      return `$.StructListBuilder.of(${ctx.ref(e.typeId, "_Builder")})`;
+      return `$.StructListBuilder.of(${ctx.structRef(e, "_Builder")})`;
     case "list":
       return `$.ListListBuilder.of(${builderListKind(ctx, e.elementType)})`;
     default:

@@ -498,8 +498,16 @@ export function formatStruct(view: StructView, node: StructNode, options: TextOp
   return byteStringToString(formatStructBytes(view, node, options));
 }
 
-/** Generated `toString()`: the struct `typeId` of the generated file `file`, in text format. */
-export function structToString(view: StructView, typeId: bigint, file: SchemaFile): string {
+/**
+ * Generated `toString()`: the struct `typeId` of the generated file `file`, in text format
+ * (`bindings`: the generic bindings of a specialization).
+ */
+export function structToString(
+  view: StructView,
+  typeId: bigint,
+  file: SchemaFile,
+  bindings?: Bindings,
+): string {
   schemas.addFile(file);
-  return formatStruct(view, schemas.getStruct(typeId));
+  return formatStruct(view, schemas.getStruct(typeId), bindings === undefined ? {} : { bindings });
 }

@@ -432,6 +432,9 @@ const $d5 = new $.PointerDefault(new Uint8Array([
   0x05, 0x00, 0x00, 0x00, 0x12, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00, 0x00, 0x12, 0x00, 0x00, 0x00,
   0x62, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x63, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
 ]));
+const $d6 = new Map<bigint, readonly ($text.model.Type | null)[]>([[0xfbd9740d5911b3bfn, [{ kind: "text" }]]]);
+const $d7 = new Map<bigint, readonly ($text.model.Type | null)[]>([[0xfbd9740d5911b3bfn, [{ kind: "struct", typeId: 0xe62df3c1a0f33f65n, brand: { scopes: [] } }]]]);
+const $d8 = new Map<bigint, readonly ($text.model.Type | null)[]>([[0x9e7328e6012f8b6en, [{ kind: "text" }, { kind: "list", elementType: { kind: "int32" } }]]]);
 
 /** enum Color */
 export const Color = {
@@ -3558,20 +3561,20 @@ export class Pair_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct UsesGenerics. */
 export class UsesGenerics_Reader extends $.StructReader {
-  get textBox(): Box_Reader {
-    return this._getStruct(0, Box_Reader);
+  get textBox(): Box$Text_Reader {
+    return this._getStruct(0, Box$Text_Reader);
   }
   hasTextBox(): boolean {
     return this._hasPointer(0);
   }
-  get smallBox(): Box_Reader {
-    return this._getStruct(1, Box_Reader);
+  get smallBox(): Box$Small_Reader {
+    return this._getStruct(1, Box$Small_Reader);
   }
   hasSmallBox(): boolean {
     return this._hasPointer(1);
   }
-  get pair(): Pair_Reader {
-    return this._getStruct(2, Pair_Reader);
+  get pair(): Pair$Text$ListInt32_Reader {
+    return this._getStruct(2, Pair$Text$ListInt32_Reader);
   }
   hasPair(): boolean {
     return this._hasPointer(2);
@@ -3594,14 +3597,14 @@ export class UsesGenerics_Reader extends $.StructReader {
 export class UsesGenerics_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 4;
-  get textBox(): Box_Builder {
-    return this._getStruct(0, Box_Builder);
+  get textBox(): Box$Text_Builder {
+    return this._getStruct(0, Box$Text_Builder);
   }
-  set textBox(value: Box_Reader | Box_Builder) {
+  set textBox(value: Box$Text_Reader | Box$Text_Builder) {
     this._setStruct(0, value);
   }
-  initTextBox(): Box_Builder {
-    return this._initStruct(0, Box_Builder);
+  initTextBox(): Box$Text_Builder {
+    return this._initStruct(0, Box$Text_Builder);
   }
   hasTextBox(): boolean {
     return this._hasPointer(0);
@@ -3612,14 +3615,14 @@ export class UsesGenerics_Builder extends $.StructBuilder {
   adoptTextBox(orphan: $.Orphan): void {
     this._adopt(0, orphan);
   }
-  get smallBox(): Box_Builder {
-    return this._getStruct(1, Box_Builder);
+  get smallBox(): Box$Small_Builder {
+    return this._getStruct(1, Box$Small_Builder);
   }
-  set smallBox(value: Box_Reader | Box_Builder) {
+  set smallBox(value: Box$Small_Reader | Box$Small_Builder) {
     this._setStruct(1, value);
   }
-  initSmallBox(): Box_Builder {
-    return this._initStruct(1, Box_Builder);
+  initSmallBox(): Box$Small_Builder {
+    return this._initStruct(1, Box$Small_Builder);
   }
   hasSmallBox(): boolean {
     return this._hasPointer(1);
@@ -3630,14 +3633,14 @@ export class UsesGenerics_Builder extends $.StructBuilder {
   adoptSmallBox(orphan: $.Orphan): void {
     this._adopt(1, orphan);
   }
-  get pair(): Pair_Builder {
-    return this._getStruct(2, Pair_Builder);
+  get pair(): Pair$Text$ListInt32_Builder {
+    return this._getStruct(2, Pair$Text$ListInt32_Builder);
   }
-  set pair(value: Pair_Reader | Pair_Builder) {
+  set pair(value: Pair$Text$ListInt32_Reader | Pair$Text$ListInt32_Builder) {
     this._setStruct(2, value);
   }
-  initPair(): Pair_Builder {
-    return this._initStruct(2, Pair_Builder);
+  initPair(): Pair$Text$ListInt32_Builder {
+    return this._initStruct(2, Pair$Text$ListInt32_Builder);
   }
   hasPair(): boolean {
     return this._hasPointer(2);
@@ -3962,6 +3965,228 @@ export class Annotated_Builder extends $.StructBuilder {
 
 /** Promise pipeline of Annotated. */
 export class Annotated_Pipeline extends $rpc.Pipeline {
+}
+
+/** Reader of struct Box. */
+export class Box$Text_Reader extends $.StructReader {
+  get value(): string {
+    return this._getText(0);
+  }
+  hasValue(): boolean {
+    return this._hasPointer(0);
+  }
+  get label(): string {
+    return this._getText(1);
+  }
+  hasLabel(): boolean {
+    return this._hasPointer(1);
+  }
+  override toString(): string {
+    return $text.structToString(this, 0xfbd9740d5911b3bfn, $schema, $d6);
+  }
+  [$inspect](): string {
+    return this.toString();
+  }
+}
+
+/** Builder of struct Box. */
+export class Box$Text_Builder extends $.StructBuilder {
+  static readonly _dataWords = 0;
+  static readonly _ptrCount = 2;
+  get value(): string {
+    return this._getText(0);
+  }
+  set value(value: string) {
+    this._setText(0, value);
+  }
+  hasValue(): boolean {
+    return this._hasPointer(0);
+  }
+  disownValue(): $.Orphan {
+    return this._disown(0);
+  }
+  adoptValue(orphan: $.Orphan): void {
+    this._adopt(0, orphan);
+  }
+  get label(): string {
+    return this._getText(1);
+  }
+  set label(value: string) {
+    this._setText(1, value);
+  }
+  hasLabel(): boolean {
+    return this._hasPointer(1);
+  }
+  disownLabel(): $.Orphan {
+    return this._disown(1);
+  }
+  adoptLabel(orphan: $.Orphan): void {
+    this._adopt(1, orphan);
+  }
+  /** A reader over this builder's data. */
+  asReader(): Box$Text_Reader {
+    return this._asReader(Box$Text_Reader);
+  }
+  override toString(): string {
+    return $text.structToString(this, 0xfbd9740d5911b3bfn, $schema, $d6);
+  }
+  [$inspect](): string {
+    return this.toString();
+  }
+}
+
+/** Promise pipeline of Box. */
+export class Box$Text_Pipeline extends $rpc.Pipeline {
+}
+
+/** Reader of struct Box. */
+export class Box$Small_Reader extends $.StructReader {
+  get value(): Small_Reader {
+    return this._getStruct(0, Small_Reader);
+  }
+  hasValue(): boolean {
+    return this._hasPointer(0);
+  }
+  get label(): string {
+    return this._getText(1);
+  }
+  hasLabel(): boolean {
+    return this._hasPointer(1);
+  }
+  override toString(): string {
+    return $text.structToString(this, 0xfbd9740d5911b3bfn, $schema, $d7);
+  }
+  [$inspect](): string {
+    return this.toString();
+  }
+}
+
+/** Builder of struct Box. */
+export class Box$Small_Builder extends $.StructBuilder {
+  static readonly _dataWords = 0;
+  static readonly _ptrCount = 2;
+  get value(): Small_Builder {
+    return this._getStruct(0, Small_Builder);
+  }
+  set value(value: Small_Reader | Small_Builder) {
+    this._setStruct(0, value);
+  }
+  initValue(): Small_Builder {
+    return this._initStruct(0, Small_Builder);
+  }
+  hasValue(): boolean {
+    return this._hasPointer(0);
+  }
+  disownValue(): $.Orphan {
+    return this._disown(0);
+  }
+  adoptValue(orphan: $.Orphan): void {
+    this._adopt(0, orphan);
+  }
+  get label(): string {
+    return this._getText(1);
+  }
+  set label(value: string) {
+    this._setText(1, value);
+  }
+  hasLabel(): boolean {
+    return this._hasPointer(1);
+  }
+  disownLabel(): $.Orphan {
+    return this._disown(1);
+  }
+  adoptLabel(orphan: $.Orphan): void {
+    this._adopt(1, orphan);
+  }
+  /** A reader over this builder's data. */
+  asReader(): Box$Small_Reader {
+    return this._asReader(Box$Small_Reader);
+  }
+  override toString(): string {
+    return $text.structToString(this, 0xfbd9740d5911b3bfn, $schema, $d7);
+  }
+  [$inspect](): string {
+    return this.toString();
+  }
+}
+
+/** Promise pipeline of Box. */
+export class Box$Small_Pipeline extends $rpc.Pipeline {
+}
+
+/** Reader of struct Pair. */
+export class Pair$Text$ListInt32_Reader extends $.StructReader {
+  get key(): string {
+    return this._getText(0);
+  }
+  hasKey(): boolean {
+    return this._hasPointer(0);
+  }
+  get value(): $.Int32List {
+    return this._getList(1, $.Int32List.kind);
+  }
+  hasValue(): boolean {
+    return this._hasPointer(1);
+  }
+  override toString(): string {
+    return $text.structToString(this, 0x9e7328e6012f8b6en, $schema, $d8);
+  }
+  [$inspect](): string {
+    return this.toString();
+  }
+}
+
+/** Builder of struct Pair. */
+export class Pair$Text$ListInt32_Builder extends $.StructBuilder {
+  static readonly _dataWords = 0;
+  static readonly _ptrCount = 2;
+  get key(): string {
+    return this._getText(0);
+  }
+  set key(value: string) {
+    this._setText(0, value);
+  }
+  hasKey(): boolean {
+    return this._hasPointer(0);
+  }
+  disownKey(): $.Orphan {
+    return this._disown(0);
+  }
+  adoptKey(orphan: $.Orphan): void {
+    this._adopt(0, orphan);
+  }
+  get value(): $.Int32ListBuilder {
+    return this._getList(1, $.Int32ListBuilder.kind);
+  }
+  set value(value: $.Int32List | $.Int32ListBuilder) {
+    this._setList(1, value);
+  }
+  initValue(length: number): $.Int32ListBuilder {
+    return this._initList(1, $.Int32ListBuilder.kind, length);
+  }
+  hasValue(): boolean {
+    return this._hasPointer(1);
+  }
+  disownValue(): $.Orphan {
+    return this._disown(1);
+  }
+  adoptValue(orphan: $.Orphan): void {
+    this._adopt(1, orphan);
+  }
+  /** A reader over this builder's data. */
+  asReader(): Pair$Text$ListInt32_Reader {
+    return this._asReader(Pair$Text$ListInt32_Reader);
+  }
+  override toString(): string {
+    return $text.structToString(this, 0x9e7328e6012f8b6en, $schema, $d8);
+  }
+  [$inspect](): string {
+    return this.toString();
+  }
+}
+
+/** Promise pipeline of Pair. */
+export class Pair$Text$ListInt32_Pipeline extends $rpc.Pipeline {
 }
 
 /** Client of interface Calculator. */
