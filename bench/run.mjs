@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench` (package.json: "bench": "node bench/run.mjs"). Runs every benchmark group in
-// turn, each in its own process, through tsx (esbuild strips the types; timing is unaffected):
+// turn, each in its own process. A group may first build itself (the serialization group compiles
+// to plain JavaScript with tsc: timing through tsx is distorted, see bench/serialization/build.mjs).
 //
 //   npm run bench                       all groups, full runs (several minutes)
 //   npm run bench -- --quick            all groups, quick runs (about a minute in all)
@@ -9,9 +10,10 @@
 // Arguments other than --group are passed to every group. Each group prints its own markdown
 // tables (method and latest results: BENCHMARKS.md).
 //
-// Adding a group (the RPC benchmarks, issue 7): append { name, entry } to GROUPS below, where
-// `entry` is a TypeScript program that accepts --quick (and ignores arguments it does not know,
-// or documents them) and prints its tables to stdout. Groups whose entry does not exist yet are
+// Adding a group (the RPC benchmarks, issue 7): append { name, source, build?, entry } to GROUPS
+// below. `build` (optional) is a command run first; `entry` is the program then run with node
+// (a .ts entry runs through tsx); it accepts --quick (and ignores arguments it does not know, or
+// documents them) and prints its tables to stdout. A group whose `source` does not exist yet is
 // skipped with a note, so the RPC group can be listed before its program lands.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -20,12 +22,19 @@ import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
-/** @type {{ name: string, entry: string }[]} */
+/** @type {{ name: string, source: string, build?: string[], entry: string }[]} */
 const GROUPS = [
-  { name: "serialization", entry: "bench/serialization/main.ts" },
+  {
+    name: "serialization",
+    source: "bench/serialization/main.ts",
+    build: ["bench/serialization/build.mjs"],
+    entry: "node_modules/.cache/capnts-bench/bench/serialization/main.js",
+  },
   // RPC hook: the RPC benchmark program (loopback TCP / Unix sockets, C++ and TS peers, grpc-js,
-  // capnweb) goes here, e.g. { name: "rpc", entry: "bench/rpc/main.ts" }.
-  { name: "rpc", entry: "bench/rpc/main.ts" },
+  // capnweb). Adjust to what bench/rpc/ provides; if it is timed TypeScript, build it like the
+  // serialization group (or extend bench/serialization/tsconfig.build.json) rather than run it
+  // through tsx.
+  { name: "rpc", source: "bench/rpc/main.ts", entry: "bench/rpc/main.ts" },
 ];
 
 const args = process.argv.slice(2);
@@ -45,11 +54,20 @@ let failed = 0;
 const t0 = performance.now();
 for (const g of GROUPS) {
   if (selected !== undefined && !selected.includes(g.name)) continue;
-  if (!existsSync(join(root, g.entry))) {
-    console.log(`## ${g.name}: not yet available (${g.entry} does not exist)\n`);
+  if (!existsSync(join(root, g.source))) {
+    console.log(`## ${g.name}: not yet available (${g.source} does not exist)\n`);
     continue;
   }
-  const r = spawnSync(process.execPath, ["--import", "tsx", g.entry, ...rest], { cwd: root, stdio: "inherit" });
+  if (g.build !== undefined) {
+    const b = spawnSync(process.execPath, g.build, { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
+    if (b.status !== 0) {
+      console.error(`bench group ${g.name}: build failed (${b.status ?? b.signal})`);
+      failed++;
+      continue;
+    }
+  }
+  const loader = g.entry.endsWith(".ts") ? ["--import", "tsx"] : [];
+  const r = spawnSync(process.execPath, [...loader, g.entry, ...rest], { cwd: root, stdio: "inherit" });
   if (r.status !== 0) {
     console.error(`bench group ${g.name} failed (${r.status ?? r.signal})`);
     failed++;

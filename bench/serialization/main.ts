@@ -2,8 +2,10 @@
  * Serialization benchmarks (issue 7): carsales, catrank and eval, in object, bytes, packed and
  * read-only modes, for capnts, capnp-es, JSON and protobuf-es, measured in the same run.
  *
- *   node --import tsx bench/serialization/main.ts [--quick] [--workload=carsales,eval]
- *        [--contender=capnts,JSON] [--mode=read,bytes] [--pool=16] [--json=out.json] [--in-process]
+ *   node bench/serialization/build.mjs      # tsc to node_modules/.cache/capnts-bench (see there why)
+ *   node node_modules/.cache/capnts-bench/bench/serialization/main.js [--quick]
+ *        [--workload=carsales,eval] [--contender=capnts,JSON] [--mode=read,bytes] [--pool=16]
+ *        [--json=out.json] [--in-process]
  *
  * Each workload runs in its own child process (like the C++ suite's one binary per workload), so
  * the JIT's type feedback from one workload does not shape another's; --in-process runs all in
@@ -90,9 +92,12 @@ function runWorkload(w: WorkloadName, a: Args): WorkloadReport {
 function runChild(w: WorkloadName, argv: readonly string[]): WorkloadReport {
   const self = fileURLToPath(import.meta.url);
   const rest = argv.filter((s) => !s.startsWith("--workload=") && !s.startsWith("--json="));
+  // Through tsx only when started through tsx (for a look without building; timing is not
+  // representative then, see build.mjs).
+  const loader = self.endsWith(".ts") ? ["--import", "tsx"] : [];
   const r = spawnSync(
     process.execPath,
-    ["--expose-gc", "--import", "tsx", self, "--child", `--workload=${w}`, ...rest],
+    ["--expose-gc", ...loader, self, "--child", `--workload=${w}`, ...rest],
     { stdio: ["ignore", "pipe", "inherit"], encoding: "utf8", maxBuffer: 64 << 20 },
   );
   if (r.status !== 0) throw new Error(`${w} benchmark failed (exit ${r.status ?? r.signal})`);
