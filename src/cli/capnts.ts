@@ -10,7 +10,7 @@
  *       Read binary messages from stdin and print them as text, byte for byte like
  *       `capnp decode`.
  */
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CapnpMissingError, runCapnp } from "./capnp-tool.js";
@@ -98,14 +98,26 @@ async function compile(argv: readonly string[]): Promise<number> {
   for (const s of p.values.get("--src-prefix") ?? []) args.push(`--src-prefix=${s}`);
   args.push(`-o${pluginPath()}:${out}`, ...p.rest);
   const runtimeEnv = runtime.startsWith(".") ? resolve(runtime) : runtime;
+  const started = Date.now();
   const r = runCapnp(args, { env: { ...process.env, CAPNTS_RUNTIME: runtimeEnv }, inherit: true });
   if (r.status !== 0) return r.status;
-  if (p.flags.has("--js")) return toJs(out, p.rest);
+  if (p.flags.has("--js")) return toJs(generatedSince(out, started - 1000));
   return 0;
 }
 
+/** The .capnp.ts files under `dir` written since `time` (what the plugin just generated). */
+function generatedSince(dir: string, time: number): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!e.isFile() || !e.name.endsWith(".capnp.ts")) continue;
+    const p = join(e.parentPath ?? (e as unknown as { path: string }).path, e.name);
+    if (statSync(p).mtimeMs >= time) out.push(p);
+  }
+  return out;
+}
+
 /** --js: compile the generated .ts files to .js and .d.ts with the TypeScript compiler API. */
-async function toJs(out: string, schemaFiles: readonly string[]): Promise<number> {
+async function toJs(files: readonly string[]): Promise<number> {
   let ts: typeof import("typescript");
   try {
     ts = (await import("typescript")).default;
@@ -113,11 +125,11 @@ async function toJs(out: string, schemaFiles: readonly string[]): Promise<number
     process.stderr.write("capnts compile --js needs the `typescript` package (npm install -D typescript).\n");
     return 1;
   }
-  const files = schemaFiles.map((f) => join(out, `${f.replace(/^\/+/, "")}.ts`)).filter((f) => existsSync(f));
   const program = ts.createProgram(files, {
     target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.Node16,
-    moduleResolution: ts.ModuleResolutionKind.Node16,
+    // ES modules whatever the output directory's package.json says (generated code is ESM).
+    module: ts.ModuleKind.ES2022,
+    moduleResolution: ts.ModuleResolutionKind.Bundler,
     declaration: true,
     skipLibCheck: true,
     strict: true,
