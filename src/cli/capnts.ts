@@ -9,16 +9,21 @@
  *   capnts decode [--packed] [--flat] [--short] [-I DIR]... SCHEMA.capnp TYPE
  *       Read binary messages from stdin and print them as text, byte for byte like
  *       `capnp decode`.
+ *   capnts encode [--packed] [--flat] [-I DIR]... SCHEMA.capnp TYPE
+ *       Read text messages from stdin and write them in binary (like `capnp encode`).
  */
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { encodeText } from "../schema/text-encode.js";
+import { encodeFrame, pack, packedFrame } from "../serialize/index.js";
 import { CapnpMissingError, runCapnp } from "./capnp-tool.js";
 import { decodeToText, loadSchemaType } from "./decode.js";
 
 const USAGE = `Usage:
   capnts compile [-o DIR] [-I DIR]... [--no-standard-import] [--src-prefix DIR] [--runtime SPEC] [--js] FILE.capnp...
   capnts decode [--packed] [--flat] [--short] [-I DIR]... [--no-standard-import] SCHEMA.capnp TYPE
+  capnts encode [--packed] [--flat] [-I DIR]... [--no-standard-import] SCHEMA.capnp TYPE
 `;
 
 class UsageError extends Error {}
@@ -149,6 +154,28 @@ async function toJs(files: readonly string[]): Promise<number> {
   return skipped ? 1 : 0;
 }
 
+function encode(argv: readonly string[]): number {
+  const p = parse(argv, ["--import-path"], { "-I": "--import-path", "-p": "--packed" });
+  const [schema, type] = p.rest;
+  if (schema === undefined || type === undefined || p.rest.length > 2)
+    throw new UsageError("encode needs SCHEMA and TYPE");
+  const { loader, node } = loadSchemaType(schema, type, importArgs(p));
+  const text = readFileSync(0, "utf8");
+  const messages = encodeText(text, node, loader);
+  const flat = p.flags.has("--flat");
+  if (flat && messages.length !== 1) throw new Error("--flat expects exactly one message");
+  for (const m of messages) {
+    const segs = m.getSegmentsForOutput();
+    let bytes: Uint8Array;
+    if (flat) {
+      if (segs.length !== 1) throw new Error("--flat: the message does not fit one segment");
+      bytes = p.flags.has("--packed") ? pack(segs[0]!) : segs[0]!;
+    } else bytes = p.flags.has("--packed") ? packedFrame(segs) : encodeFrame(segs);
+    process.stdout.write(bytes);
+  }
+  return 0;
+}
+
 function decode(argv: readonly string[]): number {
   const p = parse(argv, ["--import-path"], { "-I": "--import-path", "-p": "--packed" });
   const [schema, type] = p.rest;
@@ -173,6 +200,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await compile(rest);
       case "decode":
         return decode(rest);
+      case "encode":
+        return encode(rest);
       case undefined:
       case "help":
       case "--help":

@@ -30,3 +30,5 @@ export {
   structToString,
   type TextOptions,
 } from "./text.js";
+export { encodeText } from "./text-encode.js";
+export { TextParseError, TextParser, type TextValue } from "./text-parse.js";
