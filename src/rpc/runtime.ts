@@ -82,8 +82,10 @@ export class RuntimeServer extends TwoPartyServer {
   override async close(): Promise<void> {
     const ls = [...this.listeners];
     this.listeners.clear();
-    await Promise.all(ls.map((l) => l.close().catch(() => {})));
+    // A listener's close completes once its connections are gone: start it, close them, wait.
+    const closing = Promise.all(ls.map((l) => l.close().catch(() => {})));
     await super.close();
+    await closing;
   }
 }
 

@@ -229,8 +229,8 @@ export class TwoPartyClient {
   }
 
   /** Close the connection (pending calls fail with `disconnected`). */
-  close(): Promise<void> {
-    return this.rpcSystem.shutdown(RpcError.disconnected("Client closed the connection."));
+  close(reason = "Connection closed."): Promise<void> {
+    return this.rpcSystem.shutdown(RpcError.disconnected(reason));
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -286,7 +286,7 @@ export class TwoPartyServer {
 
   /** Close every connection. */
   async close(): Promise<void> {
-    await Promise.all([...this.live].map((c) => c.close()));
+    await Promise.all([...this.live].map((c) => c.close("Server closed the connection.")));
   }
 }
 

@@ -1,0 +1,254 @@
+/**
+ * Connecting, disconnecting and bootstrapping, mirroring C++ rpc-test.c++ ("loopback
+ * bootstrap()", "handles exceptions thrown during disconnect") and rpc-twoparty-test.c++
+ * (ConvenienceClasses, BootstrapFactory, Pipelining with a disconnect, "write error propagates to
+ * read error"), plus the Runtime lifecycle.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { Client, RpcError, ShutdownError, whenIdle } from "../../src/rpc/index.js";
+import { RpcConnection } from "../../src/rpc/connection.js";
+import { newMemoryTransportPair } from "../../src/rpc/memory-transport.js";
+import { type ByteStream, newByteStreamPair, TwoPartyClient, TwoPartyServer } from "../../src/rpc/two-party.js";
+import { Runtime } from "../../src/transport/index.js";
+import { newCounters, testInterfaceImpl, testPipelineImpl } from "./fixtures/impls.js";
+import {
+  TestAuthenticatedBootstrap,
+  TestAuthenticatedBootstrap_Client,
+  TestExtends_Client,
+  TestInterface,
+  TestInterface_Client,
+  TestPipeline,
+  TestPipeline_Client,
+} from "./gen/test.capnp.js";
+import { emptyTables, settleConns } from "./harness.js";
+import { sleep } from "./util.js";
+
+const MODES = ["tcp", "unix"] as const;
+
+function address(mode: "tcp" | "unix"): string {
+  return mode === "tcp" ? "127.0.0.1:0" : `unix:/tmp/capnts-tb-${process.pid}-${Math.random().toString(36).slice(2)}.sock`;
+}
+
+for (const mode of MODES) {
+  test(`TwoPartyNetwork.ConvenienceClasses (rpc-twoparty-test.c++ TEST(TwoPartyNetwork, ConvenienceClasses)) [${mode}]`, async () => {
+    const counters = newCounters();
+    await Runtime.run(async (rt) => {
+      const server = rt.newServer(TestInterface.server(testInterfaceImpl(counters)));
+      const { address: addr } = await server.listen(address(mode));
+      const client = await rt.connect(addr);
+      using cap = client.bootstrap(TestInterface_Client);
+      using p = cap.foo((p) => {
+        p.i = 123;
+        p.j = true;
+      });
+      assert.equal(counters.callCount, 0);
+      assert.equal((await p).x, "foo");
+      assert.equal(counters.callCount, 1);
+    });
+  });
+
+  test(`TwoPartyNetwork.BootstrapFactory (rpc-twoparty-test.c++ TEST(TwoPartyNetwork, BootstrapFactory)) [${mode}]`, async () => {
+    let called = false;
+    await Runtime.run(async (rt) => {
+      const server = rt.newServer({
+        createFor(vatId: unknown) {
+          called = true;
+          assert.equal((vatId as { side: number }).side, 1 /* client */);
+          return TestAuthenticatedBootstrap.server({
+            getCallerId(c) {
+              c.results.initCaller().side = (vatId as { side: number }).side as never;
+            },
+          });
+        },
+      });
+      const { address: addr } = await server.listen(address(mode));
+      const client = await rt.connect(addr);
+      using cap = client.bootstrap(TestAuthenticatedBootstrap_Client);
+      using p = cap.getCallerId();
+      assert.equal((await p).caller.side, 1);
+      assert.equal(called, true);
+    });
+  });
+
+  test(`TwoPartyNetwork.Pipelining (rpc-twoparty-test.c++ TEST(TwoPartyNetwork, Pipelining)) then disconnect [${mode}]`, async () => {
+    const counters = newCounters();
+    await Runtime.run(async (rt) => {
+      const server = rt.newServer(TestPipeline.server(testPipelineImpl(counters)));
+      const { address: addr } = await server.listen(address(mode));
+      const client = await rt.connect(addr);
+      let disconnected = false;
+      void client.onDisconnect().then(() => (disconnected = true));
+      using cap = client.bootstrap(TestPipeline_Client);
+      let reverseCallCount = 0;
+      using inCap = new TestInterface_Client(
+        TestInterface.server({
+          foo(c) {
+            reverseCallCount++;
+            c.results.x = "foo";
+          },
+        }),
+      );
+      const promise = cap.getCap((p) => {
+        p.n = 234;
+        p.inCap = inCap;
+      });
+      using pipelineCap = promise.pipeline.outBox.cap;
+      using p2 = pipelineCap.foo((p) => (p.i = 321));
+      using ext = pipelineCap.castAs(TestExtends_Client);
+      using p3 = ext.grault();
+      promise.cancel();
+      assert.equal((await p2).x, "bar");
+      assert.equal((await p3).textField, "foo");
+      assert.equal(counters.callCount, 3);
+      assert.equal(reverseCallCount, 1);
+      assert.equal(disconnected, false);
+      // The server goes away: onDisconnect fires; new and pipelined calls fail as DISCONNECTED.
+      const p4 = cap.getCap((p) => {
+        p.n = 234;
+        p.inCap = inCap;
+      });
+      using pipeline4 = p4.pipeline.outBox.cap;
+      await server.close();
+      await client.onDisconnect();
+      assert.equal(disconnected, true);
+      await assert.rejects(p4, (e: unknown) => e instanceof RpcError && e.type === "disconnected");
+      using p5 = pipeline4.foo((p) => (p.i = 321));
+      await assert.rejects(p5, (e: unknown) => e instanceof RpcError && e.type === "disconnected");
+      using p6 = cap.getCap((p) => (p.n = 234));
+      await assert.rejects(p6, (e: unknown) => e instanceof RpcError && e.type === "disconnected");
+      p4.cancel();
+      assert.deepEqual(client.rpcSystem.liveConnections.length, 0);
+    });
+  });
+}
+
+test('RPC loopback bootstrap() (rpc-test.c++ KJ_TEST("loopback bootstrap()"))', async () => {
+  const counters = newCounters();
+  const [a, b] = newByteStreamPair();
+  const client = new TwoPartyClient(a, TestInterface.server(testInterfaceImpl(counters)), "client");
+  const server = new TwoPartyClient(b, undefined, "server");
+  // Bootstrapping our own VatId gives our own bootstrap: no network involved.
+  using cap = client.rpcSystem.bootstrap({ side: 1 }, TestInterface_Client);
+  using p = cap.foo((p) => {
+    p.i = 123;
+    p.j = true;
+  });
+  assert.equal((await p).x, "foo");
+  assert.equal(counters.callCount, 1);
+  const conn = client.rpcSystem.liveConnections[0];
+  assert.equal(conn?.stats.sent ?? 0, 0);
+  await client.close();
+  await server.close();
+});
+
+test('RPC handles exceptions thrown during disconnect (rpc-test.c++ KJ_TEST("handles exceptions thrown during disconnect"))', async () => {
+  const [x, y] = newMemoryTransportPair();
+  y.shutdown = () => Promise.reject(new Error("a_disconnect_exception"));
+  const server = new RpcConnection(y, { bootstrap: () => TestInterface.server(testInterfaceImpl(newCounters()))._client() });
+  server.start();
+  const raw: unknown[] = [];
+  x.start({ message: (m) => raw.push(m), closed: () => raw.push(null) });
+  const { MessageBuilder } = await import("../../src/wire/index.js");
+  const { Message_Builder } = await import("../../src/gen/rpc.capnp.js");
+  const m = new MessageBuilder();
+  const ret = m.initRoot(Message_Builder).initReturn();
+  ret.answerId = 1234;
+  ret.setCanceled();
+  x.send(m);
+  for (let i = 0; i < 5; i++) await whenIdle();
+  assert.ok(server.error !== null);
+  assert.deepEqual(server.tableSizes(), emptyTables());
+});
+
+test('write error propagates to read error (rpc-twoparty-test.c++ KJ_TEST("write error propagates to read error"))', async () => {
+  const counters = newCounters();
+  const [a, b] = newByteStreamPair();
+  let failWrites = false;
+  const faulty: ByteStream = {
+    start: (d, e) => a.start(d, e),
+    write(data) {
+      if (failWrites) throw new Error("abortRead() has been called");
+      a.write(data);
+    },
+    end: () => a.end(),
+  };
+  const server = new TwoPartyServer(TestInterface.server(testInterfaceImpl(counters)));
+  void server.accept(b);
+  const client = new TwoPartyClient(faulty);
+  using cap = client.bootstrap(TestInterface_Client);
+  {
+    using p = cap.foo((p) => {
+      p.i = 123;
+      p.j = true;
+    });
+    assert.equal((await p).x, "foo");
+  }
+  failWrites = true;
+  using p2 = cap.foo((p) => {
+    p.i = 123;
+    p.j = true;
+  });
+  // Promptly rejected, with the write error.
+  const t = sleep(1000).then(() => "timeout");
+  const r = await Promise.race([p2.then(() => "ok", (e: Error) => e.message), t]);
+  assert.match(String(r), /abortRead\(\) has been called/);
+  await client.close();
+  await server.close();
+});
+
+test("Runtime: shutdown is idempotent, closes everything, and refuses work afterwards", async () => {
+  const counters = newCounters();
+  const rt = Runtime.init();
+  const server = rt.newServer(TestInterface.server(testInterfaceImpl(counters)));
+  const { address: addr, port } = await server.listen("127.0.0.1:0");
+  assert.ok(typeof port === "number" && port > 0);
+  const client = await rt.connect(addr);
+  using cap = client.bootstrap(TestInterface_Client);
+  {
+    using p = cap.foo((p) => {
+      p.i = 123;
+      p.j = true;
+    });
+    assert.equal((await p).x, "foo");
+  }
+  const conn = client.rpcSystem.liveConnections[0]!;
+  const s1 = rt.shutdown();
+  const s2 = rt.shutdown();
+  assert.equal(s1, s2);
+  await s1;
+  assert.deepEqual(conn.tableSizes(), emptyTables());
+  assert.throws(() => rt.newServer(TestInterface.server({})), ShutdownError);
+  await assert.rejects(rt.connect(addr), ShutdownError);
+  using p = cap.foo((p) => {
+    p.i = 123;
+    p.j = true;
+  });
+  await assert.rejects(p, (e: unknown) => e instanceof RpcError && e.type === "disconnected" && /shut down/.test(e.message));
+});
+
+test("Runtime: await using and Runtime.run", async () => {
+  let rtRef: Runtime | null = null;
+  {
+    await using rt = Runtime.init();
+    rtRef = rt;
+    const server = rt.newServer(TestInterface.server({}));
+    await server.listen("127.0.0.1:0");
+  }
+  assert.equal(rtRef.isShutDown, true);
+  const r = await Runtime.run(async (rt) => {
+    assert.equal(rt.isShutDown, false);
+    return 42;
+  });
+  assert.equal(r, 42);
+});
+
+test("core Runtime without sockets explains what is missing", async () => {
+  const { Runtime: CoreRuntime } = await import("../../src/rpc/index.js");
+  const rt = CoreRuntime.init();
+  await assert.rejects(rt.connect("127.0.0.1:1"), /no socket provider/);
+  await rt.shutdown();
+});
+
+void Client;
+void settleConns;
