@@ -14,12 +14,15 @@ const [workload = "carsales", mode = "read", contender = "capnts", seconds = "5"
 const setup = setupWorkload(workload as WorkloadName, 16);
 const c = setup.cases.find((x) => x.mode === (mode as CaseMode) && x.contender === contender);
 if (c === undefined) throw new Error(`no case ${workload} ${mode} ${contender}`);
+// "5" runs for 5 seconds; "20000x" runs exactly 20000 calls (for `perf stat -e instructions`,
+// which counts work regardless of what else the machine is doing).
+const fixed = seconds.endsWith("x") ? Number(seconds.slice(0, -1)) : -1;
 const t0 = performance.now();
 const cpu0 = process.cpuUsage();
 const end = t0 + Number(seconds) * 1000;
 let ops = 0;
 let k = 0;
-while (performance.now() < end) {
+while (fixed >= 0 ? ops < fixed : performance.now() < end) {
   for (let i = 0; i < 16; i++) {
     if (c.run(c.args[k]) !== c.expected[k]) throw new Error("wrong answer");
     if (++k === c.args.length) k = 0;
