@@ -1,7 +1,7 @@
 /**
  * capnts: the three workloads over the wire runtime (src/wire) and framing (src/serialize),
- * through typed accessor classes shaped like generated code (bench/serialization/capnts/).
- * Written the way a user would write it: no reuse of builders between rounds.
+ * through the classes capnts's code generator makes (bench/serialization/gen/capnts/, see
+ * regen.sh). Written the way a user would write it: no reuse of builders between rounds.
  */
 import { decodeFrame, decodePackedFrame, encodeFrame, packedFrame } from "../../../src/serialize/index.js";
 import { MessageBuilder, MessageReader } from "../../../src/wire/index.js";
@@ -12,19 +12,19 @@ import {
   ParkingLot_Reader,
   TotalValue_Builder,
   TotalValue_Reader,
-} from "../capnts/carsales.js";
+} from "../gen/capnts/carsales.capnp.js";
 import {
   type SearchResult_Reader,
   SearchResultList_Builder,
   SearchResultList_Reader,
-} from "../capnts/catrank.js";
+} from "../gen/capnts/catrank.capnp.js";
 import {
   EvaluationResult_Builder,
   EvaluationResult_Reader,
   Expression_Builder,
   Expression_Reader,
   type Operation,
-} from "../capnts/eval.js";
+} from "../gen/capnts/eval.capnp.js";
 import {
   applyOp,
   catrankResponseDigest,
