@@ -1,0 +1,393 @@
+/**
+ * Scripted-peer tests: the test plays one side of the connection with hand-built rpc.capnp
+ * messages and checks the exact replies (C++ rpc-test.c++ TEST(Rpc, Abort) and
+ * rpc-twoparty-test.c++ TEST(TwoPartyNetwork, Abort), plus the rpc.capnp rules: Unimplemented for
+ * Level 3 messages, tolerance of an unknown Finish, Abort on protocol violations, no crash on
+ * malformed input).
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { type Message_Builder, Message_Reader } from "../../src/gen/rpc.capnp.js";
+import { type RpcTransport, type TransportReceiver, whenIdle } from "../../src/rpc/index.js";
+import { RpcConnection } from "../../src/rpc/connection.js";
+import { newMemoryTransportPair } from "../../src/rpc/memory-transport.js";
+import { TwoPartyVatNetwork } from "../../src/rpc/two-party.js";
+import { nodeNet } from "../../src/transport/index.js";
+import { MessageBuilder, type MessageReader } from "../../src/wire/index.js";
+import { newCounters, TestBootstrapServer, testInterfaceImpl } from "./fixtures/impls.js";
+import { TestInterface, TestInterface_Client } from "./gen/test.capnp.js";
+import { emptyTables } from "./harness.js";
+
+/** The test's side of the connection. */
+class RawPeer implements TransportReceiver {
+  readonly inbox: (MessageReader | null)[] = [];
+  private waiters: (() => void)[] = [];
+  constructor(readonly t: RpcTransport) {
+    t.start(this);
+  }
+  message(m: MessageReader): void {
+    this.inbox.push(m);
+    for (const w of this.waiters.splice(0)) w();
+  }
+  closed(): void {
+    this.inbox.push(null);
+    for (const w of this.waiters.splice(0)) w();
+  }
+  send(build: (m: Message_Builder) => void): void {
+    const mb = new MessageBuilder();
+    build(mb.initRoot((awaitImport as { Message_Builder: typeof Message_Builder }).Message_Builder));
+    this.t.send(mb);
+  }
+  sendRaw(segments: Uint8Array[]): void {
+    (this.t as unknown as { sendRawSegments?: (s: Uint8Array[]) => void }).sendRawSegments?.(segments);
+  }
+  /** The next message (null at end of stream); fails after 2 s. */
+  async next(): Promise<Message_Reader | null> {
+    for (let i = 0; i < 2000 && this.inbox.length === 0; i++) {
+      await new Promise<void>((r) => {
+        this.waiters.push(r);
+        setTimeout(r, 1);
+      });
+      await whenIdle();
+    }
+    assert.ok(this.inbox.length > 0, "expected a message");
+    const m = this.inbox.shift()!;
+    return m === null ? null : m.getRoot(Message_Reader);
+  }
+  /** Nothing arrives for a while. */
+  async quiet(): Promise<void> {
+    for (let i = 0; i < 20; i++) {
+      await whenIdle();
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    assert.equal(this.inbox.length, 0, `unexpected message: ${this.inbox[0] === null ? "EOF" : this.inbox[0]?.getRoot(Message_Reader).which()}`);
+  }
+}
+const awaitImport = await import("../../src/gen/rpc.capnp.js");
+
+type Mode = "memory" | "tcp";
+
+async function scripted(mode: Mode, bootstrap = TestBootstrapServer(newCounters())) {
+  let serverT: RpcTransport;
+  let peerT: RpcTransport;
+  let cleanup = async () => {};
+  if (mode === "memory") {
+    const [a, b] = newMemoryTransportPair({ vatId: "client" }, { vatId: "server" });
+    serverT = b;
+    peerT = a;
+  } else {
+    let accepted!: (s: import("../../src/rpc/two-party.js").ByteStream) => void;
+    const got = new Promise<import("../../src/rpc/two-party.js").ByteStream>((r) => (accepted = r));
+    const l = await nodeNet.listen("127.0.0.1:0", (s) => accepted(s));
+    const c = await nodeNet.connect(l.address);
+    peerT = new TwoPartyVatNetwork(c, "client");
+    serverT = new TwoPartyVatNetwork(await got, "server");
+    cleanup = () => l.close();
+  }
+  const server = new RpcConnection(serverT, { bootstrap: () => bootstrap._client() });
+  server.start();
+  const peer = new RawPeer(peerT);
+  return {
+    server,
+    peer,
+    async close() {
+      await peerT.shutdown();
+      for (let i = 0; i < 50 && server.error === null; i++) await new Promise((r) => setTimeout(r, 2));
+      await cleanup();
+    },
+  };
+}
+
+async function expectAbort(peer: RawPeer, reason?: RegExp): Promise<void> {
+  const m = await peer.next();
+  assert.ok(m !== null, "expected an Abort, got end of stream");
+  assert.equal(m.which(), "abort");
+  if (reason !== undefined) assert.match(m.abort.reason, reason);
+  // Then the stream ends.
+  assert.equal(await peer.next(), null);
+}
+
+for (const mode of ["memory", "tcp"] as const) {
+  test(`Rpc.Abort / TwoPartyNetwork.Abort (rpc-test.c++ TEST(Rpc, Abort)): Return to an unknown question → Abort, then EOF [${mode}]`, async () => {
+    const s = await scripted(mode);
+    s.peer.send((m) => {
+      const r = m.initReturn();
+      r.answerId = 1234;
+      r.setCanceled();
+    });
+    await expectAbort(s.peer, /Invalid question ID in Return message/);
+    assert.ok(s.server.error !== null);
+    assert.deepEqual(s.server.tableSizes(), emptyTables());
+    await s.close();
+  });
+
+  test(`scripted: Level 3 and obsolete messages get Unimplemented with the message echoed [${mode}]`, async () => {
+    const s = await scripted(mode);
+    s.peer.send((m) => {
+      const p = m.initProvide();
+      p.questionId = 7;
+    });
+    let r = await s.peer.next();
+    assert.equal(r?.which(), "unimplemented");
+    assert.equal(r?.unimplemented.which(), "provide");
+    assert.equal(r?.unimplemented.provide.questionId, 7);
+    s.peer.send((m) => {
+      m.initAccept().questionId = 8;
+    });
+    r = await s.peer.next();
+    assert.equal(r?.unimplemented.which(), "accept");
+    s.peer.send((m) => {
+      m.initJoin().questionId = 9;
+    });
+    r = await s.peer.next();
+    assert.equal(r?.unimplemented.which(), "join");
+    s.peer.send((m) => {
+      m.initObsoleteSave().setText("x");
+    });
+    r = await s.peer.next();
+    assert.equal(r?.unimplemented.which(), "obsoleteSave");
+    // Still up.
+    assert.equal(s.server.error, null);
+    await s.close();
+  });
+
+  test(`scripted: Bootstrap, Finish for an unknown question is tolerated, bootstrap answered [${mode}]`, async () => {
+    const s = await scripted(mode, TestInterface.server(testInterfaceImpl(newCounters())));
+    s.peer.send((m) => {
+      const f = m.initFinish();
+      f.questionId = 99;
+    });
+    s.peer.send((m) => {
+      m.initBootstrap().questionId = 0;
+    });
+    const r = await s.peer.next();
+    assert.equal(r?.which(), "return");
+    assert.equal(r?.return.answerId, 0);
+    assert.equal(r?.return.which(), "results");
+    const caps = r!.return.results.capTable;
+    assert.equal(caps.length, 1);
+    assert.equal(caps.get(0).which(), "senderHosted");
+    assert.equal(caps.get(0).senderHosted, 0);
+    // Like C++'s handleBootstrap, releaseParamCaps keeps its default (there are no params).
+    assert.equal(r?.return.releaseParamCaps, true);
+    // Call foo on the bootstrap through the promised answer (Level 0 pipelining).
+    s.peer.send((m) => {
+      const c = m.initCall();
+      c.questionId = 1;
+      c.initTarget().initPromisedAnswer().questionId = 0;
+      c.interfaceId = TestInterface_Client._interface!.typeId;
+      c.methodId = 0;
+      const p = c.initParams().content.initAs(
+        (await_ as typeof import("./gen/test.capnp.js")).TestInterface_foo_Params_Builder,
+      );
+      p.i = 123;
+      p.j = true;
+    });
+    const r2 = await s.peer.next();
+    assert.equal(r2?.which(), "return");
+    assert.equal(r2?.return.answerId, 1);
+    assert.equal(r2?.return.which(), "results");
+    // C++ always sends releaseParamCaps = false (it releases param caps with Release messages).
+    assert.equal(r2?.return.releaseParamCaps, false);
+    // No caps in the results: 1.x says no Finish is needed.
+    assert.equal(r2?.return.noFinishNeeded, true);
+    s.peer.send((m) => {
+      const f = m.initFinish();
+      f.questionId = 0;
+      f.releaseResultCaps = false; // we imported the bootstrap: we Release it ourselves
+    });
+    s.peer.send((m) => {
+      const rel = m.initRelease();
+      rel.id = 0;
+      rel.referenceCount = 1;
+    });
+    await s.peer.quiet();
+    assert.equal(s.server.error, null);
+    assert.deepEqual(s.server.tableSizes(), emptyTables());
+    await s.close();
+  });
+
+  test(`scripted: Bootstrap with deprecatedObjectId is refused as C++ does without a restorer [${mode}]`, async () => {
+    const s = await scripted(mode);
+    s.peer.send((m) => {
+      const b = m.initBootstrap();
+      b.questionId = 0;
+      b.initDeprecatedObjectId().setText("testInterface");
+    });
+    const r = await s.peer.next();
+    assert.equal(r?.return.which(), "exception");
+    assert.match(
+      r!.return.exception.reason,
+      /This vat only supports a bootstrap interface, not the old Cap'n-Proto-0.4-style named exports\./,
+    );
+    s.peer.send((m) => {
+      m.initFinish().questionId = 0;
+    });
+    await s.peer.quiet();
+    assert.deepEqual(s.server.tableSizes(), emptyTables());
+    await s.close();
+  });
+
+  const violations: [string, (m: Message_Builder) => void, RegExp][] = [
+    [
+      "Call to an export ID that does not exist",
+      (m) => {
+        const c = m.initCall();
+        c.questionId = 0;
+        c.initTarget().importedCap = 42;
+        c.initParams();
+      },
+      /Message target is not a current export ID/,
+    ],
+    [
+      "Call with sendResultsTo.thirdParty",
+      (m) => {
+        const c = m.initCall();
+        c.questionId = 0;
+        c.initTarget().initPromisedAnswer().questionId = 5;
+        c.sendResultsTo.initThirdParty();
+        c.initParams();
+      },
+      /Unsupported `Call.sendResultsTo`/,
+    ],
+    [
+      "Release of an export ID that does not exist",
+      (m) => {
+        const r = m.initRelease();
+        r.id = 3;
+        r.referenceCount = 1;
+      },
+      /Tried to release invalid export ID/,
+    ],
+    [
+      "Disembargo receiverLoopback with an unknown embargo",
+      (m) => {
+        const d = m.initDisembargo();
+        d.initTarget().importedCap = 0;
+        d.initContext().receiverLoopback = 17;
+      },
+      /Invalid embargo ID/,
+    ],
+    [
+      "Disembargo accept (Level 3)",
+      (m) => {
+        const d = m.initDisembargo();
+        d.initTarget().importedCap = 0;
+        d.initContext().setAccept();
+      },
+      /Unimplemented Disembargo type/,
+    ],
+    [
+      "Resolve with CapDescriptor.none",
+      (m) => {
+        const r = m.initResolve();
+        r.promiseId = 0;
+        r.initCap().setNone();
+      },
+      /CapDescriptor.none/,
+    ],
+    [
+      "Unimplemented echo of a Bootstrap we never sent",
+      (m) => {
+        m.initUnimplemented().initBootstrap().questionId = 0;
+      },
+      /Peer did not implement required RPC message type/,
+    ],
+    [
+      "Return with acceptFromThirdParty for an unknown question",
+      (m) => {
+        const r = m.initReturn();
+        r.answerId = 0;
+        r.initAcceptFromThirdParty();
+      },
+      /Invalid question ID/,
+    ],
+  ];
+  for (const [what, build, reason] of violations) {
+    test(`scripted: ${what} → Abort with a reason, connection closed [${mode}]`, async () => {
+      const s = await scripted(mode);
+      s.peer.send(build);
+      await expectAbort(s.peer, reason);
+      assert.deepEqual(s.server.tableSizes(), emptyTables());
+      await s.close();
+    });
+  }
+
+  test(`scripted: a questionId already in use → Abort [${mode}]`, async () => {
+    const s = await scripted(mode);
+    s.peer.send((m) => {
+      m.initBootstrap().questionId = 0;
+    });
+    await s.peer.next();
+    s.peer.send((m) => {
+      m.initBootstrap().questionId = 0;
+    });
+    await expectAbort(s.peer, /questionId is already in use/);
+    await s.close();
+  });
+
+  test(`scripted: Unimplemented echo of our Resolve releases the export (rpc.capnp Message.unimplemented) [${mode}]`, async () => {
+    // The server's bootstrap is a promise; its Resolve comes back as Unimplemented from a
+    // Level 0 peer, which releases the export instead of aborting.
+    let fulfill!: (c: TestInterface_Client) => void;
+    const promised = new TestInterface_Client(new Promise<TestInterface_Client>((r) => (fulfill = r)));
+    const s = await scripted(mode, { _client: () => promised._live().addRef() } as never);
+    s.peer.send((m) => {
+      m.initBootstrap().questionId = 0;
+    });
+    const r = await s.peer.next();
+    assert.equal(r?.return.results.capTable.get(0).which(), "senderPromise");
+    const promiseId = r!.return.results.capTable.get(0).senderPromise;
+    s.peer.send((m) => {
+      const f = m.initFinish();
+      f.questionId = 0;
+      f.releaseResultCaps = false; // we keep the import
+    });
+    fulfill(new TestInterface_Client(TestInterface.server(testInterfaceImpl(newCounters()))));
+    const res = await s.peer.next();
+    assert.equal(res?.which(), "resolve");
+    assert.equal(res?.resolve.promiseId, promiseId);
+    const newExport = res!.resolve.cap.senderHosted;
+    // Echo it back as unimplemented: the server releases the export the Resolve named.
+    s.peer.send((m) => {
+      m.unimplemented = res!;
+    });
+    // And release the promise export itself.
+    s.peer.send((m) => {
+      const rel = m.initRelease();
+      rel.id = promiseId;
+      rel.referenceCount = 1;
+    });
+    await s.peer.quiet();
+    assert.equal(s.server.error, null);
+    assert.equal(s.server.exports.find(newExport), undefined);
+    assert.deepEqual(s.server.tableSizes(), emptyTables());
+    promised.close();
+    await s.close();
+  });
+
+  test(`scripted: a message with a bad pointer → Abort, no crash [${mode}]`, async () => {
+    const s = await scripted(mode);
+    // A Message whose pointer points far outside its segment.
+    const seg = new Uint8Array(16);
+    const dv = new DataView(seg.buffer);
+    dv.setUint32(0, (1000 << 2) | 0, true); // struct pointer, offset 1000 words
+    dv.setUint32(4, 1 | (1 << 16), true);
+    const mb = new MessageBuilder();
+    void mb;
+    // Send through the transport's framing by wrapping the bytes as a builder's segment.
+    const { MessageBuilder: MB } = await import("../../src/wire/index.js");
+    const fake = new MB();
+    const arena = fake.arena;
+    arena.segments[0]!.bytes.set(seg, 0);
+    arena.segments[0]!.end = 16;
+    s.peer.t.send(fake);
+    const m = await s.peer.next();
+    assert.equal(m?.which(), "abort");
+    assert.equal(await s.peer.next(), null);
+    assert.deepEqual(s.server.tableSizes(), emptyTables());
+    await s.close();
+  });
+}
+
+const await_ = await import("./gen/test.capnp.js");
