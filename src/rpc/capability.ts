@@ -182,29 +182,39 @@ export class Client implements Disposable {
 
 function sendStreaming(req: RequestHook): Promise<void> {
   return new Promise<void>((resolve, reject) => {
+    const s = (req as RequestHook & { sendStreaming?: (sink: ResponseSink) => Future<void> }).sendStreaming;
+    if (typeof s === "function") {
+      // Over RPC: settles when flow control allows; a failure of this call poisons later ones.
+      const flow = s.call(req, STREAM_SINK);
+      flow.listenNow((ok, v) => (ok ? resolve() : reject(v)));
+      return;
+    }
+    // Locally: settles when the call has completed (C++ LocalRequest::sendStreaming).
     let pipeline: PipelineHook | null = null;
-    const sink: ResponseSink = {
+    let finished = false;
+    pipeline = req.send({
       onReturn(response) {
         response.release();
+        finished = true;
         pipeline?.release();
         resolve();
       },
       onError(e) {
+        finished = true;
         pipeline?.release();
         reject(e);
       },
-    };
-    const s = (req as RequestHook & { sendStreaming?: (sink: ResponseSink) => Future<void> | null }).sendStreaming;
-    if (typeof s === "function") {
-      const flow = s.call(req, sink);
-      if (flow !== null) {
-        flow.listenNow((ok, v) => (ok ? resolve() : reject(v)));
-        return;
-      }
-    }
-    pipeline = req.send(sink);
+    });
+    if (finished) pipeline.release();
   });
 }
+
+const STREAM_SINK: ResponseSink = {
+  onReturn(r) {
+    r.release();
+  },
+  onError() {},
+};
 
 function toHook(source: ClientSource): ClientHook {
   if (source === null || source === undefined) return newNullCap();

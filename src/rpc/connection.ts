@@ -162,6 +162,11 @@ export class RpcConnection implements TransportReceiver {
     this.transport.start(this);
   }
 
+  /** Window for streaming calls (C++ gets it from the socket's SO_SNDBUF, else 64 KiB). */
+  streamWindow(): number {
+    return (this.transport as { streamWindow?: number }).streamWindow ?? 65536;
+  }
+
   loop(): EventLoop {
     return eventLoop();
   }
@@ -494,8 +499,10 @@ export class RpcConnection implements TransportReceiver {
       redirected: ctx.redirectedResponse,
     };
     this.answers.set(answerId, answer);
-    // The answer holds the context's first reference (as its pipeline) until Finish.
+    // The answer holds the context's first reference (as its pipeline) until Finish; the
+    // execution holds another until the outcome is known (C++: the answer's task).
     answer.pipeline = ctx;
+    ctx.addRef();
     try {
       target.call(interfaceId, methodId, ctx, hints);
     } finally {

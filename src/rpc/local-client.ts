@@ -48,6 +48,18 @@ export class LocalClient extends ClientHook {
   _deliver(ctx: CallContextBase): void {
     if (ctx.isDone) return; // canceled while queued
     if (this.blocked) {
+      // Waiting behind a streaming call: it has reached the object, so it counts as delivered
+      // and is canceled only if the method allows it (a 0.9.2 peer's streaming calls are followed
+      // by an immediate Finish; they must still run).
+      ctx.delivered = true;
+      try {
+        if (this.server.methodInfo(ctx._iid, ctx._mid)?.allowCancellation === true) ctx.allowCancellation = true;
+      } catch {
+        // reported when the call runs
+      }
+      ctx.setCancelHandler(() => {
+        if (ctx.allowCancellation) ctx.cancelDelivered();
+      });
       this.blockedCalls.push(ctx);
       return;
     }

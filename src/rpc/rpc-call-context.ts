@@ -10,7 +10,8 @@ import { CallContextBase } from "./call-context.js";
 import type { RpcConnection } from "./connection.js";
 import { canceledError, RpcError, toRpcError } from "./errors.js";
 import { Future } from "./future.js";
-import type { CallHints, RequestHook, ResponseHook, ResponseSink } from "./hooks.js";
+import { type CallHints, ClientHook, type PipelineOps, type RequestHook, type ResponseHook, type ResponseSink } from "./hooks.js";
+import { capAtPath } from "./queued.js";
 import { MessageB, type PayloadB, type ReturnB } from "./protocol.js";
 import { copyInto, RpcRequest, RpcResponse } from "./rpc-request.js";
 
@@ -147,6 +148,14 @@ export class RpcCallContext extends CallContextBase {
   }
 
   protected onDone(error: RpcError | null): void {
+    try {
+      this.finishCall(error);
+    } finally {
+      this.release(); // the execution's reference
+    }
+  }
+
+  private finishCall(error: RpcError | null): void {
     this.releaseParams();
     if (this.redirectResults) {
       const f = this.redirectedResponse!;
@@ -208,8 +217,35 @@ export class RpcCallContext extends CallContextBase {
       this.sendErrorReturn(toRpcError(e));
       return;
     }
-    if (hasCaps) this.cleanupAnswerTable(exports, false);
-    else this.cleanupAnswerTable([], true);
+    if (hasCaps) {
+      // From now on, pipelined calls and Disembargoes addressed to the returned caps go to what
+      // they were as of this Return, even if they later resolve further (Tribble 4-way race;
+      // rpc.c++ PostReturnRpcPipeline).
+      let map: Map<ClientHook, ClientHook> | null = null;
+      for (const c of capTable) {
+        if (!(c instanceof ClientHook)) continue;
+        const inner = conn.getInnermostClient(c);
+        if (inner === c || (map !== null && map.has(c))) inner.release();
+        else (map ??= new Map()).set(c, inner);
+      }
+      this.resolutionsAtReturnTime = map;
+      this.returnedCaps = true;
+      this.cleanupAnswerTable(exports, false);
+    } else this.cleanupAnswerTable([], true);
+  }
+
+  private resolutionsAtReturnTime: Map<ClientHook, ClientHook> | null = null;
+  private returnedCaps = false;
+
+  override getPipelinedCap(ops: PipelineOps): ClientHook {
+    if (!this.returnedCaps) return super.getPipelinedCap(ops);
+    const r = this.resultsReader();
+    if (r === null) return super.getPipelinedCap(ops);
+    const cap = capAtPath(r, ops);
+    const u = this.resolutionsAtReturnTime?.get(cap);
+    if (u === undefined) return cap;
+    cap.release();
+    return u.addRef();
   }
 
   private sendErrorReturn(error: RpcError): void {
@@ -287,6 +323,9 @@ export class RpcCallContext extends CallContextBase {
     const m = this.returnMsg;
     this.returnMsg = null;
     if (m !== null) releaseCapTable(m.capTable);
+    const map = this.resolutionsAtReturnTime;
+    this.resolutionsAtReturnTime = null;
+    if (map !== null) for (const h of map.values()) h.release();
     // A redirected response's caps belong to whoever took it (or to the future's holder).
   }
 }

@@ -23,6 +23,8 @@ import { RpcRequest, copyInto } from "./rpc-request.js";
 
 export abstract class RpcClient extends ClientHook {
   readonly conn: RpcConnection;
+  /** Made on the first streaming call on this capability (C++ RpcClient::flowController). */
+  flowController: import("./flow-control.js").WindowFlowController | null = null;
 
   constructor(conn: RpcConnection) {
     super();

@@ -17,7 +17,8 @@ import {
 import { BrokenClient, BrokenPipeline, releaseCapTable } from "./broken.js";
 import type { RpcConnection, Question } from "./connection.js";
 import { canceledError, RpcError, toRpcError } from "./errors.js";
-import type { Future } from "./future.js";
+import { Future } from "./future.js";
+import { WindowFlowController } from "./flow-control.js";
 import {
   type CallHints,
   type ClientHook,
@@ -316,6 +317,61 @@ export class RpcRequest extends RequestHook {
       const qref = this.sendInternal(false);
       qref.sink = sink;
       return new RpcPipeline(conn, qref);
+    } finally {
+      target.release();
+    }
+  }
+
+  /**
+   * Send a streaming call: sent now; the returned future settles when flow control lets the next
+   * streaming call on this capability go (C++ `sendStreaming()`).
+   */
+  sendStreaming(sink: ResponseSink): Future<void> {
+    const target = this.takeTarget();
+    const conn = this.conn;
+    try {
+      if (conn.error !== null) {
+        releaseCapTable(this.message.capTable);
+        return Future.rejected(conn.error);
+      }
+      const redirect = target.writeTarget(this.call.initTarget());
+      if (redirect !== null) {
+        const repl = this.redirected(redirect);
+        const s = (repl as RequestHook & { sendStreaming?: (k: ResponseSink) => Future<void> }).sendStreaming;
+        if (typeof s === "function") return s.call(repl, sink);
+        const done = new Future<void>();
+        const pipeline = repl.send({
+          onReturn(r) {
+            r.release();
+            pipeline.release();
+            done.resolve();
+          },
+          onError(e) {
+            pipeline.release();
+            done.reject(e);
+          },
+        });
+        return done;
+      }
+      const fc = (target.flowController ??= new WindowFlowController(() => conn.streamWindow()));
+      const size = this.message.sizeInWords * 8;
+      const qref = this.sendInternal(false);
+      const { ready, ack } = fc.sent(size);
+      const pipeline = new RpcPipeline(conn, qref);
+      qref.sink = {
+        onReturn(r) {
+          r.release();
+          pipeline.release();
+          ack();
+          sink.onReturn(NULL_RESPONSE);
+        },
+        onError(e) {
+          pipeline.release();
+          ack(e);
+          sink.onError(e);
+        },
+      };
+      return ready;
     } finally {
       target.release();
     }
