@@ -34,25 +34,10 @@ export type Direction = "cpp-client/ts-server" | "ts-client/cpp-server" | "ts-cl
  * CAPNTS_INTEROP_STRICT=1 to make them fail the run too.
  */
 export const KNOWN_FAILURES: Readonly<Record<Direction, Readonly<Record<string, string>>>> = {
-  "cpp-client/ts-server": {
-    "embargo-error getCallSequence":
-      "src/rpc/connection.ts handleDisembargo waits for the senderLoopback target to resolve; the " +
-      "client's promise is rejected meanwhile, reflectDisembargo sees a broken cap and aborts the " +
-      "connection ('does not point back to the sender'); C++ checks the target when the Disembargo arrives",
-    "stream-drop finish-after-drop":
-      "src/rpc/connection.ts handleFinish: with requireEarlyCancellationWorkaround (a 0.9.2 peer) a call " +
-      "not yet delivered (queued behind a streaming call in LocalClient) is cancelled at evalLast instead " +
-      "of after its delivery, so the second doStreamI never runs",
-    "stream-drop stream-calls-completed": "same as stream-drop finish-after-drop",
-  },
-  "ts-client/cpp-server": {
-    "streaming window-admits-several-calls":
-      "waits on the runtime: no client-side flow control for `-> stream` calls yet (send() settles on return)",
-  },
-  "ts-client/ts-server": {
-    "streaming window-admits-several-calls":
-      "waits on the runtime: no client-side flow control for `-> stream` calls yet (send() settles on return)",
-  },
+  // Fixed by 130253a (embargo-error, stream-drop, client-side stream window); none known now.
+  "cpp-client/ts-server": {},
+  "ts-client/cpp-server": {},
+  "ts-client/ts-server": {},
 };
 
 const strict = process.env["CAPNTS_INTEROP_STRICT"] === "1";

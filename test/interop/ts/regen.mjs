@@ -39,5 +39,9 @@ const env = {
 for (const [file, prefix] of schemas) {
   const argv = ["compile", `--src-prefix=${prefix}`, `-o${plugin}:${out}`, file];
   if (!quiet) console.log(`CAPNTS_RUNTIME=${env.CAPNTS_RUNTIME} capnp ${argv.join(" ")}`);
-  execFileSync("capnp", argv, { env: { ...env, PWD: dirname(file) }, stdio: ["ignore", "inherit", "inherit"], cwd: dirname(file) });
+  execFileSync("capnp", argv, {
+    env: { ...env, PWD: dirname(file) },
+    stdio: ["ignore", "inherit", "inherit"],
+    cwd: dirname(file),
+  });
 }
