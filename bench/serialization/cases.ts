@@ -105,23 +105,27 @@ function pools(
   }
 }
 
+/** The cases of `workload` (only those of `modes`, if given: a child process times one mode). */
 export function setupWorkload(
   workload: WorkloadName,
   poolSize: number,
   contenders: readonly Contender[] = CONTENDERS,
+  modes?: readonly string[],
 ): WorkloadSetup {
   const p = pools(workload, poolSize);
   const cases: Case[] = [];
+  const want = (m: CaseMode) => modes === undefined || modes.includes(m);
   for (const c of contenders) {
     const ops = c[workload] as WorkloadOps<unknown>;
     const rt = (mode: CaseMode, fn: ((input: unknown) => number) | undefined) => {
-      if (fn !== undefined) {
+      if (fn !== undefined && want(mode)) {
         cases.push({ workload, mode, contender: c.name, run: fn, args: p.inputs, expected: p.answers });
       }
     };
     rt("object", ops.object);
     rt("bytes", ops.bytes);
     rt("packed", ops.packed);
+    if (!want("read")) continue;
     cases.push({
       workload,
       mode: "read",

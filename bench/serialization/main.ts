@@ -5,19 +5,22 @@
  *   node bench/serialization/build.mjs      # tsc to node_modules/.cache/capnts-bench (see there why)
  *   node node_modules/.cache/capnts-bench/bench/serialization/main.js [--quick]
  *        [--workload=carsales,eval] [--contender=capnts,JSON] [--mode=read,bytes] [--pool=16]
- *        [--json=out.json] [--in-process] [--clock=cpu]
+ *        [--json=out.json] [--per-workload] [--in-process] [--clock=cpu]
  *
  * --clock=cpu times samples by this process's CPU time instead of wall time: use it when the
  * machine is busy with other work (see harness.ts).
- * Each workload runs in its own child process (like the C++ suite's one binary per workload), so
- * the JIT's type feedback from one workload does not shape another's; --in-process runs all in
- * this process. Prints one markdown table per workload (see report.ts) to stdout; progress goes
+ * Each workload and mode runs in its own child process (like the C++ suite, one process per
+ * workload and mode), with the contenders interleaved in it: the JIT's type feedback from one
+ * mode does not shape another's (capnts readers over builders in object mode and over parsed
+ * bytes in the other modes make the same classes polymorphic; that costs up to several times,
+ * see BENCHMARKS.md). --per-workload runs all modes of a workload in one process (that mixed
+ * case); --in-process runs everything in this process. Prints one markdown table per workload (see report.ts) to stdout; progress goes
  * to stderr. Normally started by bench/run.mjs (`npm run bench`).
  */
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { CONTENDERS, REFERENCE, setupWorkload, WORKLOADS, type WorkloadName } from "./cases.js";
+import { CASE_MODES, CONTENDERS, REFERENCE, setupWorkload, WORKLOADS, type WorkloadName } from "./cases.js";
 import { type Clock, FULL, measure, QUICK, type Result } from "./harness.js";
 import { formatReport, machineLine, type WorkloadReport } from "./report.js";
 
@@ -29,6 +32,7 @@ interface Args {
   pool: number;
   json: string | undefined;
   inProcess: boolean;
+  perWorkload: boolean;
   child: boolean;
   clock: Clock;
 }
@@ -42,6 +46,7 @@ function parseArgs(argv: readonly string[]): Args {
     pool: 16,
     json: undefined,
     inProcess: false,
+    perWorkload: false,
     child: false,
     clock: "wall",
   };
@@ -71,6 +76,9 @@ function parseArgs(argv: readonly string[]): Args {
       case "--in-process":
         a.inProcess = true;
         break;
+      case "--per-workload":
+        a.perWorkload = true;
+        break;
       case "--child":
         a.child = true;
         break;
@@ -87,19 +95,27 @@ function parseArgs(argv: readonly string[]): Args {
 
 function runWorkload(w: WorkloadName, a: Args): WorkloadReport {
   const contenders = CONTENDERS.filter((c) => a.contenders.includes(c.name));
-  const setup = setupWorkload(w, a.pool, contenders);
   const modes = a.modes;
-  const cases = modes === undefined ? setup.cases : setup.cases.filter((c) => modes.includes(c.mode));
+  const setup = setupWorkload(w, a.pool, contenders, modes);
+  const cases = setup.cases;
   const opt = a.quick ? QUICK : FULL;
-  process.stderr.write(`${w}: ${cases.length} cases, ${opt.rounds} rounds `);
+  const what = modes === undefined ? w : `${w} ${modes.join(",")}`;
+  process.stderr.write(`${what}: ${cases.length} cases, ${opt.rounds} rounds `);
   const results: Result[] = measure(cases, opt, () => process.stderr.write("."), a.clock);
   process.stderr.write("\n");
   return { workload: w, roundTripSize: setup.roundTripSize, readSize: setup.readSize, results };
 }
 
-function runChild(w: WorkloadName, argv: readonly string[]): WorkloadReport {
+/** Runs workload `w` (only `mode`, if given) in a child process. */
+function runChild(w: WorkloadName, argv: readonly string[], mode?: string): WorkloadReport {
   const self = fileURLToPath(import.meta.url);
-  const rest = argv.filter((s) => !s.startsWith("--workload=") && !s.startsWith("--json="));
+  const rest = argv.filter(
+    (s) =>
+      !s.startsWith("--workload=") &&
+      !s.startsWith("--json=") &&
+      (mode === undefined || !s.startsWith("--mode=")),
+  );
+  if (mode !== undefined) rest.push(`--mode=${mode}`);
   // Through tsx only when started through tsx (for a look without building; timing is not
   // representative then, see build.mjs).
   const loader = self.endsWith(".ts") ? ["--import", "tsx"] : [];
@@ -121,7 +137,14 @@ function main(): void {
     return;
   }
   const t0 = performance.now();
-  const reports = a.workloads.map((w) => (a.inProcess ? runWorkload(w, a) : runChild(w, argv)));
+  const reports = a.workloads.map((w) => {
+    if (a.inProcess) return runWorkload(w, a);
+    if (a.perWorkload) return runChild(w, argv);
+    const parts = CASE_MODES.filter((m) => a.modes === undefined || a.modes.includes(m)).map((m) =>
+      runChild(w, argv, m),
+    );
+    return { ...parts[0]!, results: parts.flatMap((p) => p.results) };
+  });
   const names = CONTENDERS.map((c) => c.name).filter((n) => a.contenders.includes(n));
   const seconds = ((performance.now() - t0) / 1000).toFixed(0);
   const mode = a.quick ? "quick" : "full";
