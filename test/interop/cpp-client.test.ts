@@ -118,6 +118,31 @@ for (const transport of ["TCP", "Unix socket"] as const) {
   });
 }
 
+test("C++ calculator-client against the demo's calculator server (examples/calculator/server.ts) over TCP: same values and round trips", {
+  skip,
+  timeout: 90_000,
+}, async () => {
+  const server = await startTsServer([
+    "--listen",
+    "tcp:127.0.0.1:0",
+    "--serve",
+    "demo-calculator",
+    "--timeout-ms",
+    "80000",
+  ]);
+  try {
+    const r = await runProgram(join(binDir, "calculator-client"), ["--connect", server.address], 30_000);
+    assert.deepEqual(
+      r.stdout.split("\n").filter((l) => l !== ""),
+      CALCULATOR_RESULTS,
+      `${r.stderr}\nTS server stderr:\n${server.stderr()}`,
+    );
+    assert.equal(r.code, 0, r.stderr);
+  } finally {
+    assert.equal(await server.stop(), 0, server.stderr());
+  }
+});
+
 test("TS server conventions: real port in LISTENING, nothing else on stdout, exit 0 on stdin EOF, 124 on --timeout-ms", {
   timeout: 60_000,
 }, async () => {

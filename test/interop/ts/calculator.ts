@@ -1,7 +1,7 @@
 /**
- * The calculator (examples/calculator/calculator.capnp) for the interop tests: a server with the
- * behaviour of test/interop/cpp/calculator-server.c++, and a client that evaluates the same fixed
- * list as calculator-client.c++ and prints the same lines:
+ * The calculator (examples/calculator/calculator.capnp, with the demo's generated bindings) for the
+ * interop tests: a server with the behaviour of test/interop/cpp/calculator-server.c++, and a client
+ * that evaluates the same fixed list as calculator-client.c++ and prints the same lines:
  *
  *   RESULT <name> <value> <roundTrips>
  *   FAIL calculator <name> <detail>
@@ -10,7 +10,7 @@
  * client does: everything sent before a wait travels pipelined, and values awaited together
  * (Promise.all) cost one wait.
  */
-import { RpcError } from "../../../src/rpc/index.js";
+
 import {
   Calculator,
   type Calculator_Client,
@@ -24,7 +24,8 @@ import {
   Calculator_Value,
   type Calculator_Value_Client,
   type Calculator_Value_Server,
-} from "../gen/calculator.capnp.js";
+} from "../../../examples/calculator/calculator.capnp.js";
+import { RpcError } from "../../../src/rpc/index.js";
 import { put, serve } from "./impls.js";
 
 // ---------------------------------------------------------------------------------------------

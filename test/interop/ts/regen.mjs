@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// Regenerates the TypeScript bindings the interop tests use, with our own plugin
+// Regenerates the TypeScript bindings of the interop test schema with our own plugin
 // (bin/capnpc-capnts, run from source):
 //   test/interop/gen/test.capnp.ts        from test/interop/schema/test.capnp
-//   test/interop/gen/calculator.capnp.ts  from examples/calculator/calculator.capnp
+// (The calculator's bindings are the demo's, examples/calculator/calculator.capnp.ts.)
 //
 // Usage: node test/interop/ts/regen.mjs [--out DIR]
 //   --out DIR  write there instead of test/interop/gen (the freshness test uses this); the
@@ -23,10 +23,7 @@ const plugin = join(root, "bin/capnpc-capnts");
 const quiet = args.includes("--quiet");
 
 /** [schema file, directory it is named relative to] */
-const schemas = [
-  [join(root, "test/interop/schema/test.capnp"), join(root, "test/interop/schema")],
-  [join(root, "examples/calculator/calculator.capnp"), join(root, "examples/calculator")],
-];
+const schemas = [[join(root, "test/interop/schema/test.capnp"), join(root, "test/interop/schema")]];
 
 mkdirSync(out, { recursive: true });
 // A relative runtime path keeps the generated files independent of where the checkout lives.

@@ -2,8 +2,11 @@
  * The TypeScript interop test server: the counterpart of test/interop/build/test-server (and of
  * calculator-server with `--serve calculator`), with the same conventions (test/interop/README.md):
  *
- *   node --import tsx test/interop/ts/server.ts --listen ADDRESS [--serve test|calculator]
+ *   node --import tsx test/interop/ts/server.ts --listen ADDRESS [--serve test|calculator|demo-calculator]
  *        [--timeout-ms 60000] [--ignore-stdin]
+ *
+ * `--serve calculator` serves test/interop/ts/calculator.ts (modelled on calculator-server.c++);
+ * `--serve demo-calculator` serves the demo's calculator (examples/calculator/server.ts).
  *
  * ADDRESS is tcp:HOST:PORT, HOST:PORT or unix:PATH (port 0 picks one; a stale socket file is
  * removed first and at exit). When ready it prints exactly one line on stdout,
@@ -15,15 +18,17 @@
  * Every connection gets its own bootstrap object (and counters), made once per connection by a
  * BootstrapFactory that records the peer's VatId.
  */
+
+import { Calculator } from "../../../examples/calculator/calculator.capnp.js";
+import { calculatorServer } from "../../../examples/calculator/server.js";
 import type { Server, TwoPartyClient } from "../../../src/rpc/index.js";
 import { Runtime } from "../../../src/transport/index.js";
-import { Calculator } from "../gen/calculator.capnp.js";
 import { CalculatorImpl } from "./calculator.js";
 import { newTestBootstrap, traceFor } from "./impls.js";
 import { parseAddress, removeStaleSocket, toDisplayAddress, toRuntimeAddress } from "./net.js";
 
 const PROGRAM = "ts-test-server";
-const USAGE = `usage: node --import tsx test/interop/ts/server.ts --listen ADDRESS [--serve test|calculator]
+const USAGE = `usage: node --import tsx test/interop/ts/server.ts --listen ADDRESS [--serve test|calculator|demo-calculator]
                   [--timeout-ms N] [--ignore-stdin]
   ADDRESS: tcp:HOST:PORT (port 0 = any), HOST:PORT or unix:PATH
   Prints 'LISTENING <address>' when ready; exits when stdin closes (unless --ignore-stdin)
@@ -63,7 +68,8 @@ async function main(): Promise<void> {
   const listen = args.get("listen");
   if (listen === undefined) usageError("--listen is required");
   const serve = args.get("serve") ?? "test";
-  if (serve !== "test" && serve !== "calculator") usageError(`unknown --serve ${serve}`);
+  if (serve !== "test" && serve !== "calculator" && serve !== "demo-calculator")
+    usageError(`unknown --serve ${serve}`);
   const timeoutMs = Number(args.get("timeout-ms") ?? "60000");
   if (!Number.isFinite(timeoutMs) || timeoutMs < 0) usageError("bad --timeout-ms");
   let parsed: ReturnType<typeof parseAddress>;
@@ -113,6 +119,8 @@ async function main(): Promise<void> {
       let server: Server;
       if (serve === "calculator") {
         server = Calculator.server(new CalculatorImpl());
+      } else if (serve === "demo-calculator") {
+        server = calculatorServer();
       } else {
         const side = (peerVatId as { side?: number } | null)?.side === 0 ? "server" : "client";
         server = newTestBootstrap({
