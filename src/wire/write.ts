@@ -386,10 +386,27 @@ export function copyPointer(
       if (cap === undefined) {
         throw decodeError("bad-capability", `Message contains invalid capability pointer (index ${hi}).`);
       }
-      setCapability(dst, dstSeg, dstP, cap);
+      setCapability(dst, dstSeg, dstP, retainCapability(cap));
       return;
     }
   }
+}
+
+/** Cap table entries that count references (the RPC layer's clients) implement this. */
+interface Retainable {
+  addRef(): unknown;
+}
+
+/**
+ * A copied capability pointer is a new reference: each message's cap table owns its entries
+ * (C++ copies with `extractCap` + `injectCap`, which adds a reference). Entries without
+ * reference counting are shared as they are.
+ */
+function retainCapability(cap: unknown): unknown {
+  if (cap !== null && typeof cap === "object" && typeof (cap as Retainable).addRef === "function") {
+    return (cap as Retainable).addRef();
+  }
+  return cap;
 }
 
 /** Copy a struct's data section (truncated to `ndw` words) and its pointers, recursively. */

@@ -476,3 +476,35 @@ describe("read limits and hostile input", () => {
     );
   });
 });
+
+describe("capabilities in cap tables", () => {
+  class Ref {
+    refs = 1;
+    addRef(): this {
+      this.refs++;
+      return this;
+    }
+  }
+
+  test("copying a struct that holds a capability takes a new reference (C++ extractCap/injectCap)", () => {
+    const a = new MessageBuilder();
+    const cap = new Ref();
+    a.initRoot(PrimsB)._setCapability(0, cap);
+    const b = new MessageBuilder();
+    b.setRoot(a.getRoot(PrimsB));
+    assert.equal(cap.refs, 2);
+    assert.equal(b.capTable.length, 1);
+    assert.equal(b.getRoot(PrimsB)._getCapability(0), cap);
+    const c = new MessageBuilder();
+    c.getRootAnyPointer().set(a.getRootAnyPointer());
+    assert.equal(cap.refs, 3);
+  });
+
+  test("plain values in a cap table are shared as they are", () => {
+    const a = new MessageBuilder();
+    a.initRoot(PrimsB)._setCapability(1, "token");
+    const b = new MessageBuilder();
+    b.setRoot(a.getRoot(PrimsB));
+    assert.equal(b.getRoot(PrimsB)._getCapability(1), "token");
+  });
+});
