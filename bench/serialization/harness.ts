@@ -5,6 +5,10 @@
  * result per case is the median over rounds of ops/s, with the spread (median absolute deviation
  * relative to the median). Every call's answer is compared with the reference answer; a wrong
  * answer aborts the benchmark.
+ *
+ * No forced GC between samples: a full GC shrinks V8's young generation, and the next samples
+ * of allocating code then pay many more scavenges (catrank ran 2.5x slower with gc() before
+ * each sample).
  */
 import type { Case } from "./cases.js";
 
@@ -17,7 +21,7 @@ export interface TimingOptions {
   rounds: number;
 }
 
-export const QUICK: TimingOptions = { warmupMs: 120, sampleMs: 50, rounds: 5 };
+export const QUICK: TimingOptions = { warmupMs: 250, sampleMs: 60, rounds: 5 };
 export const FULL: TimingOptions = { warmupMs: 500, sampleMs: 200, rounds: 11 };
 
 /**
@@ -38,8 +42,6 @@ export interface Result {
   spread: number;
   samples: number[];
 }
-
-const gc: (() => void) | undefined = (globalThis as { gc?: () => void }).gc;
 
 class Runner {
   private cursor = 0;
@@ -111,7 +113,6 @@ export function measure(
   for (let round = 0; round < opt.rounds; round++) {
     for (let j = 0; j < runners.length; j++) {
       const i = (j + round) % runners.length;
-      gc?.();
       const n = sizes[i]!;
       const ms = runners[i]!.batch(n, clock);
       samples[i]!.push((n * 1000) / Math.max(ms, 0.001));

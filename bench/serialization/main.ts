@@ -119,11 +119,11 @@ function runChild(w: WorkloadName, argv: readonly string[], mode?: string): Work
   // Through tsx only when started through tsx (for a look without building; timing is not
   // representative then, see build.mjs).
   const loader = self.endsWith(".ts") ? ["--import", "tsx"] : [];
-  const r = spawnSync(
-    process.execPath,
-    ["--expose-gc", ...loader, self, "--child", `--workload=${w}`, ...rest],
-    { stdio: ["ignore", "pipe", "inherit"], encoding: "utf8", maxBuffer: 64 << 20 },
-  );
+  const r = spawnSync(process.execPath, [...loader, self, "--child", `--workload=${w}`, ...rest], {
+    stdio: ["ignore", "pipe", "inherit"],
+    encoding: "utf8",
+    maxBuffer: 64 << 20,
+  });
   if (r.status !== 0) throw new Error(`${w} benchmark failed (exit ${r.status ?? r.signal})`);
   const lines = r.stdout.trim().split("\n");
   return (JSON.parse(lines[lines.length - 1]!) as WorkloadReport[])[0]!;
