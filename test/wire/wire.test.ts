@@ -508,3 +508,40 @@ describe("capabilities in cap tables", () => {
     assert.equal(b.getRoot(PrimsB)._getCapability(1), "token");
   });
 });
+
+describe("text encoding paths", () => {
+  const samples = [
+    "",
+    "short",
+    "a".repeat(24),
+    "b".repeat(25),
+    "ascii ".repeat(100),
+    "wörld ✓ ".repeat(40),
+    "emoji 😀 and CJK 漢字 ".repeat(20),
+    `lone surrogate \ud800 in a long enough string ${"x".repeat(30)}`,
+  ];
+
+  for (const firstSegmentWords of [1024, 4]) {
+    test(`long and short, ASCII and not, round-trip exactly (firstSegmentWords=${firstSegmentWords})`, () => {
+      const m = new MessageBuilder({ firstSegmentWords });
+      const root = m.initRoot(PrimsB);
+      const list = root.initTextList(samples.length);
+      samples.forEach((s, i) => {
+        list.set(i, s);
+      });
+      root.text = samples[5]!;
+      const r = new MessageReader(m.getSegmentsForOutput()).getRoot(PrimsR);
+      const expected = samples.map((s) => Buffer.from(s, "utf8").toString("utf8"));
+      assert.deepEqual(r.textList.toArray(), expected);
+      assert.equal(r.text, samples[5]);
+    });
+  }
+
+  test("the one-pass path gives back unused space: a long ASCII text takes its exact words", () => {
+    const m = new MessageBuilder();
+    const root = m.initRoot(PrimsB);
+    const before = m.sizeInWords;
+    root.text = "z".repeat(100); // 101 bytes with NUL → 13 words
+    assert.equal(m.sizeInWords - before, 13);
+  });
+});
