@@ -2,7 +2,7 @@
  * The calculator client (after C++'s samples/calculator-client.c++): each step builds on results
  * that have not arrived yet, so most of them cost a single network round trip.
  */
-import { Server } from "../../src/rpc/index.js";
+import type { Server } from "../../src/rpc/index.js";
 import {
   type Calculator_Client,
   type Calculator_Expression_Builder,
@@ -37,10 +37,14 @@ function call(
   const c = e.initCall();
   c.function = fn;
   const list = c.initParams(params.length);
-  params.forEach((p, i) => p(list.get(i)));
+  for (let i = 0; i < params.length; i++) params[i]!(list.get(i));
 }
 
-export async function runClient(calc: Calculator_Client, counter: RoundTripCounter, log: (s: string) => void): Promise<Step[]> {
+export async function runClient(
+  calc: Calculator_Client,
+  counter: RoundTripCounter,
+  log: (s: string) => void,
+): Promise<Step[]> {
   const steps: Step[] = [];
   const measure = async (name: string, expected: number, calls: number, f: () => Promise<number>) => {
     const before = counter.roundTrips;
@@ -48,7 +52,9 @@ export async function runClient(calc: Calculator_Client, counter: RoundTripCount
     const step = { name, value, expected, calls, roundTrips: counter.roundTrips - before };
     steps.push(step);
     const ok = Math.abs(value - expected) < 1e-9 ? "ok" : `WRONG (expected ${expected})`;
-    log(`  ${name.padEnd(52)} = ${String(value).padEnd(6)} ${ok}  ${calls} calls, ${step.roundTrips} round trip${step.roundTrips === 1 ? "" : "s"}`);
+    log(
+      `  ${name.padEnd(52)} = ${String(value).padEnd(6)} ${ok}  ${calls} calls, ${step.roundTrips} round trip${step.roundTrips === 1 ? "" : "s"}`,
+    );
     return value;
   };
 
@@ -67,7 +73,18 @@ export async function runClient(calc: Calculator_Client, counter: RoundTripCount
     using add = addP.pipeline.func;
     using sub = subP.pipeline.func;
     using e = calc.evaluate((p) =>
-      call(p.initExpression(), sub, (x) => call(x, add, (y) => literal(y, 123), (y) => literal(y, 45)), (x) => literal(x, 67)),
+      call(
+        p.initExpression(),
+        sub,
+        (x) =>
+          call(
+            x,
+            add,
+            (y) => literal(y, 123),
+            (y) => literal(y, 45),
+          ),
+        (x) => literal(x, 67),
+      ),
     );
     using value = e.pipeline.value;
     using r = value.read();
@@ -80,10 +97,22 @@ export async function runClient(calc: Calculator_Client, counter: RoundTripCount
     using addP = calc.getOperator((p) => (p.op = Calculator_Operator.add));
     using mul = mulP.pipeline.func;
     using add = addP.pipeline.func;
-    using e1 = calc.evaluate((p) => call(p.initExpression(), mul, (x) => literal(x, 4), (x) => literal(x, 6)));
+    using e1 = calc.evaluate((p) =>
+      call(
+        p.initExpression(),
+        mul,
+        (x) => literal(x, 4),
+        (x) => literal(x, 6),
+      ),
+    );
     using v1 = e1.pipeline.value;
     using e2 = calc.evaluate((p) =>
-      call(p.initExpression(), add, (x) => (x.previousResult = v1), (x) => literal(x, 3)),
+      call(
+        p.initExpression(),
+        add,
+        (x) => (x.previousResult = v1),
+        (x) => literal(x, 3),
+      ),
     );
     using v2 = e2.pipeline.value;
     using r = v2.read();
@@ -98,11 +127,23 @@ export async function runClient(calc: Calculator_Client, counter: RoundTripCount
     const addP = calc.getOperator((p) => (p.op = Calculator_Operator.add));
     using add = (await addP).func;
     addP.cancel();
-    const e1 = calc.evaluate((p) => call(p.initExpression(), mul, (x) => literal(x, 4), (x) => literal(x, 6)));
+    const e1 = calc.evaluate((p) =>
+      call(
+        p.initExpression(),
+        mul,
+        (x) => literal(x, 4),
+        (x) => literal(x, 6),
+      ),
+    );
     using v1 = (await e1).value;
     e1.cancel();
     const e2 = calc.evaluate((p) =>
-      call(p.initExpression(), add, (x) => (x.previousResult = v1), (x) => literal(x, 3)),
+      call(
+        p.initExpression(),
+        add,
+        (x) => (x.previousResult = v1),
+        (x) => literal(x, 3),
+      ),
     );
     using v2 = (await e2).value;
     e2.cancel();
@@ -118,10 +159,28 @@ export async function runClient(calc: Calculator_Client, counter: RoundTripCount
     using mul = mulP.pipeline.func;
     using fP = calc.defFunction((p) => {
       p.paramCount = 2;
-      call(p.initBody(), add, (x) => call(x, mul, (y) => (y.parameter = 0), (y) => literal(y, 100)), (x) => (x.parameter = 1));
+      call(
+        p.initBody(),
+        add,
+        (x) =>
+          call(
+            x,
+            mul,
+            (y) => (y.parameter = 0),
+            (y) => literal(y, 100),
+          ),
+        (x) => (x.parameter = 1),
+      );
     });
     using f = fP.pipeline.func;
-    using e = calc.evaluate((p) => call(p.initExpression(), f, (x) => literal(x, 12), (x) => literal(x, 34)));
+    using e = calc.evaluate((p) =>
+      call(
+        p.initExpression(),
+        f,
+        (x) => literal(x, 12),
+        (x) => literal(x, 34),
+      ),
+    );
     using v = e.pipeline.value;
     using r = v.read();
     return (await r).value;
@@ -134,7 +193,18 @@ export async function runClient(calc: Calculator_Client, counter: RoundTripCount
     using mul = mulP.pipeline.func;
     using fP = calc.defFunction((p) => {
       p.paramCount = 2;
-      call(p.initBody(), add, (x) => call(x, mul, (y) => (y.parameter = 0), (y) => literal(y, 100)), (x) => (x.parameter = 1));
+      call(
+        p.initBody(),
+        add,
+        (x) =>
+          call(
+            x,
+            mul,
+            (y) => (y.parameter = 0),
+            (y) => literal(y, 100),
+          ),
+        (x) => (x.parameter = 1),
+      );
     });
     using f = fP.pipeline.func;
     using gP = calc.defFunction((p) => {
@@ -142,7 +212,19 @@ export async function runClient(calc: Calculator_Client, counter: RoundTripCount
       call(
         p.initBody(),
         mul,
-        (x) => call(x, f, (y) => (y.parameter = 0), (y) => call(y, add, (z) => (z.parameter = 0), (z) => literal(z, 1))),
+        (x) =>
+          call(
+            x,
+            f,
+            (y) => (y.parameter = 0),
+            (y) =>
+              call(
+                y,
+                add,
+                (z) => (z.parameter = 0),
+                (z) => literal(z, 1),
+              ),
+          ),
         (x) => literal(x, 2),
       );
     });
@@ -168,7 +250,18 @@ export async function runClient(calc: Calculator_Client, counter: RoundTripCount
     using addP = calc.getOperator((p) => (p.op = Calculator_Operator.add));
     using add = addP.pipeline.func;
     using e = calc.evaluate((p) =>
-      call(p.initExpression(), pow, (x) => literal(x, 2), (x) => call(x, add, (y) => literal(y, 4), (y) => literal(y, 5))),
+      call(
+        p.initExpression(),
+        pow,
+        (x) => literal(x, 2),
+        (x) =>
+          call(
+            x,
+            add,
+            (y) => literal(y, 4),
+            (y) => literal(y, 5),
+          ),
+      ),
     );
     using v = e.pipeline.value;
     using r = v.read();

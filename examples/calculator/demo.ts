@@ -8,11 +8,12 @@
  * runtime coalesces everything sent in one turn into one write, so we count the client's writes
  * that carry at least one Call (Finish and Release messages that follow answers do not count).
  */
-import { decodeFrames } from "../../src/serialize/index.js";
+
 import { Message_Reader } from "../../src/gen/rpc.capnp.js";
 import type { ByteStream } from "../../src/rpc/index.js";
-import { MessageReader } from "../../src/wire/index.js";
+import { decodeFrames } from "../../src/serialize/index.js";
 import { nodeNet, Runtime } from "../../src/transport/index.js";
+import { MessageReader } from "../../src/wire/index.js";
 import { Calculator_Client } from "./calculator.capnp.js";
 import { runClient } from "./client.js";
 import { calculatorServer } from "./server.js";
@@ -58,7 +59,9 @@ export async function demo(log: (s: string) => void = console.log): Promise<bool
     );
     const total = steps.reduce((n, s) => n + s.calls, 0);
     const rts = steps.reduce((n, s) => n + s.roundTrips, 0);
-    log(`All steps: ${total} calls in ${rts} round trips. ${ok ? "All results correct." : "SOME RESULTS WRONG."}`);
+    log(
+      `All steps: ${total} calls in ${rts} round trips. ${ok ? "All results correct." : "SOME RESULTS WRONG."}`,
+    );
     return ok && piped.roundTrips === 1 && plain.roundTrips > piped.roundTrips;
   });
 }

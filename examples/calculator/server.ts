@@ -4,11 +4,11 @@
  *
  * Run it on its own:  node --import tsx examples/calculator/server.ts [127.0.0.1:0 | unix:/path]
  */
-import { type CallContext, Server } from "../../src/rpc/index.js";
+import type { CallContext, Server } from "../../src/rpc/index.js";
 import { Runtime } from "../../src/transport/index.js";
 import {
   Calculator,
-  Calculator_Expression_Reader,
+  type Calculator_Expression_Reader,
   Calculator_Function,
   Calculator_Function_Client,
   Calculator_Operator,
@@ -132,7 +132,12 @@ export function calculatorServer(): Server {
         disposeAst(ast);
       }
     },
-    defFunction(ctx: CallContext<import("./calculator.capnp.js").Calculator_defFunction_Params_Reader, import("./calculator.capnp.js").Calculator_defFunction_Results_Builder>) {
+    defFunction(
+      ctx: CallContext<
+        import("./calculator.capnp.js").Calculator_defFunction_Params_Reader,
+        import("./calculator.capnp.js").Calculator_defFunction_Results_Builder
+      >,
+    ) {
       const body = toAst(ctx.params.body);
       using fn = new Calculator_Function_Client(functionServer(ctx.params.paramCount, body));
       ctx.results.func = fn;

@@ -3,8 +3,9 @@
  * BrokenRequest): every call fails with the same error. The null capability is a broken one
  * whose error says so (C++ `newNullCap()`).
  */
-import { MessageBuilder, type AnyPointerBuilder } from "../wire/index.js";
+import { type AnyPointerBuilder, MessageBuilder } from "../wire/index.js";
 import { RpcError } from "./errors.js";
+import { eventLoop } from "./event-loop.js";
 import {
   type CallContextHook,
   type CallHints,
@@ -14,7 +15,6 @@ import {
   RequestHook,
   type ResponseSink,
 } from "./hooks.js";
-import { eventLoop } from "./event-loop.js";
 
 export const BROKEN_BRAND: unique symbol = Symbol("broken");
 

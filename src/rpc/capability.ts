@@ -8,12 +8,12 @@
  * the capabilities in it: dispose it (or `cancel()`) when done; before the response arrives that
  * tells the callee the caller no longer cares (Finish). Awaiting it does not dispose it.
  */
-import {
-  type StructBuilder,
-  type StructBuilderCtor,
-  type StructCtor,
-  type StructReader,
-  type StructView,
+import type {
+  StructBuilder,
+  StructBuilderCtor,
+  StructCtor,
+  StructReader,
+  StructView,
 } from "../wire/index.js";
 import { BrokenClient, newNullCap } from "./broken.js";
 import { RpcError, toRpcError } from "./errors.js";
@@ -364,12 +364,15 @@ export class RemotePromise<R, P extends Pipeline = Pipeline> implements Promise<
   }
 
   // ---- Promise ----
+  // biome-ignore lint/suspicious/noThenProperty: a RemotePromise is a Promise (C++ RemotePromise).
   then<T1 = R, T2 = never>(
     onfulfilled?: ((value: R) => T1 | PromiseLike<T1>) | null,
+    // biome-ignore lint/suspicious/noExplicitAny: the same signature as Promise.then.
     onrejected?: ((reason: any) => T2 | PromiseLike<T2>) | null,
   ): Promise<T1 | T2> {
     return this.native().then(onfulfilled, onrejected);
   }
+  // biome-ignore lint/suspicious/noExplicitAny: the same signature as Promise.catch.
   catch<T = never>(onrejected?: ((reason: any) => T | PromiseLike<T>) | null): Promise<R | T> {
     return this.native().catch(onrejected);
   }

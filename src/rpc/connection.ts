@@ -12,14 +12,17 @@
  * transport is shut down; every question fails and every import breaks with a `disconnected`
  * error, and all tables are emptied.
  */
-import { type MessageBuilder, MessageBuilder as MB, type MessageReader, type StructList } from "../wire/index.js";
-import { BrokenClient, BrokenPipeline, newBrokenCap, releaseCapTable } from "./broken.js";
+
+import type { Exception_Type } from "../gen/rpc.capnp.js";
 import {
-  EXCEPTION_TYPE_ORDINAL,
-  exceptionTypeFromOrdinal,
-  RpcError,
-  toRpcError,
-} from "./errors.js";
+  type AnyPointerReader,
+  MessageBuilder as MB,
+  type MessageBuilder,
+  type MessageReader,
+  type StructList,
+} from "../wire/index.js";
+import { BrokenClient, BrokenPipeline, newBrokenCap, releaseCapTable } from "./broken.js";
+import { EXCEPTION_TYPE_ORDINAL, exceptionTypeFromOrdinal, RpcError, toRpcError } from "./errors.js";
 import { type EventLoop, eventLoop } from "./event-loop.js";
 import type { Future } from "./future.js";
 import { type ClientHook, innermost, PipelineHook, type PipelineOps } from "./hooks.js";
@@ -43,10 +46,15 @@ import {
   type ResolveR,
   type ReturnR,
 } from "./protocol.js";
-import type { Exception_Type } from "../gen/rpc.capnp.js";
 import { QueuedClient } from "./queued.js";
 import { RpcCallContext } from "./rpc-call-context.js";
-import { ImportClient, PipelineClient, PromiseClient, RpcClient, TribbleRaceBlocker } from "./rpc-client.js";
+import {
+  ImportClient,
+  PipelineClient,
+  PromiseClient,
+  type RpcClient,
+  TribbleRaceBlocker,
+} from "./rpc-client.js";
 import { QuestionRef, RpcPipeline, RpcResponse } from "./rpc-request.js";
 import { ExportTable, ImportTable } from "./tables.js";
 import type { RpcTransport, TransportReceiver } from "./transport.js";
@@ -230,7 +238,11 @@ export class RpcConnection implements TransportReceiver {
   }
 
   static toException(e: ExceptionR): RpcError {
-    return RpcError.fromRemote(exceptionTypeFromOrdinal(e.type), e.reason, e.hasTrace() ? e.trace : undefined);
+    return RpcError.fromRemote(
+      exceptionTypeFromOrdinal(e.type),
+      e.reason,
+      e.hasTrace() ? e.trace : undefined,
+    );
   }
 
   // ---- receiving -------------------------------------------------------------------------------
@@ -419,7 +431,7 @@ export class RpcConnection implements TransportReceiver {
       capHook = new BrokenClient(err);
     }
     const existing = this.answers.find(answerId);
-    if (existing !== undefined && existing.active) {
+    if (existing?.active) {
       capHook.release();
       this.releaseExports(resultExports);
       releaseCapTable(out.capTable);
@@ -455,12 +467,12 @@ export class RpcConnection implements TransportReceiver {
     }
     const answerId = call.questionId;
     const existing = this.answers.find(answerId);
-    if (existing !== undefined && existing.active) {
+    if (existing?.active) {
       target.release();
       throw new ProtocolError("questionId is already in use");
     }
     let capTable: unknown[];
-    let params;
+    let params: AnyPointerReader;
     try {
       const payload = call.params;
       capTable = this.receiveCaps(payload);
@@ -522,7 +534,7 @@ export class RpcConnection implements TransportReceiver {
         const pa = t.promisedAnswer;
         const ops = toPipelineOps(pa.transform);
         const answer = this.answers.find(pa.questionId);
-        if (answer !== undefined && answer.active && answer.pipeline !== null) {
+        if (answer?.active && answer.pipeline !== null) {
           return answer.pipeline.getPipelinedCap(ops);
         }
         return new BrokenClient(
@@ -550,7 +562,10 @@ export class RpcConnection implements TransportReceiver {
       if (qref !== null) {
         switch (ret.which()) {
           case "results": {
-            require_(!question.isTailCall, "Tail call `Return` must set `resultsSentElsewhere`, not `results`.");
+            require_(
+              !question.isTailCall,
+              "Tail call `Return` must set `resultsSentElsewhere`, not `results`.",
+            );
             const payload = ret.results;
             const capTable = this.receiveCaps(payload);
             m.arena.capTable = capTable;
@@ -558,13 +573,19 @@ export class RpcConnection implements TransportReceiver {
             break;
           }
           case "exception":
-            require_(!question.isTailCall, "Tail call `Return` must set `resultsSentElsewhere`, not `exception`.");
+            require_(
+              !question.isTailCall,
+              "Tail call `Return` must set `resultsSentElsewhere`, not `exception`.",
+            );
             qref.reject(RpcConnection.toException(ret.exception));
             break;
           case "canceled":
             throw new ProtocolError("Return message falsely claims call was canceled.");
           case "resultsSentElsewhere":
-            require_(question.isTailCall, "`Return` had `resultsSentElsewhere` but this was not a tail call.");
+            require_(
+              question.isTailCall,
+              "`Return` had `resultsSentElsewhere` but this was not a tail call.",
+            );
             qref.fulfill(null);
             break;
           case "takeFromOtherQuestion": {
@@ -929,7 +950,7 @@ export class RpcConnection implements TransportReceiver {
       case "receiverAnswer": {
         const pa = d.receiverAnswer;
         const answer = this.answers.find(pa.questionId);
-        if (answer !== undefined && answer.active && answer.pipeline !== null) {
+        if (answer?.active && answer.pipeline !== null) {
           const ops = toPipelineOps(pa.transform);
           const r = answer.pipeline.getPipelinedCap(ops);
           return r.brand === this ? new TribbleRaceBlocker(r) : r;
@@ -1064,7 +1085,13 @@ export class RpcConnection implements TransportReceiver {
   disconnect(error: RpcError): void {
     if (this.error !== null) return;
     const netError =
-      error.type === "disconnected" ? error : new RpcError("disconnected", error.message, error.remoteTrace !== undefined ? { remoteTrace: error.remoteTrace } : undefined);
+      error.type === "disconnected"
+        ? error
+        : new RpcError(
+            "disconnected",
+            error.message,
+            error.remoteTrace !== undefined ? { remoteTrace: error.remoteTrace } : undefined,
+          );
     // Set the state first so that nothing released below tries to send.
     this.error = netError;
     this.inbound = [];

@@ -37,7 +37,11 @@ export class RpcError extends Error {
   /** An error as received from the peer: the C++ prefix rule applied to `reason`. */
   static fromRemote(type: RpcErrorType, reason: string, trace?: string): RpcError {
     const message = reason.startsWith(REMOTE_EXCEPTION_PREFIX) ? reason : REMOTE_EXCEPTION_PREFIX + reason;
-    return new RpcError(type, message, trace !== undefined && trace !== "" ? { remoteTrace: trace } : undefined);
+    return new RpcError(
+      type,
+      message,
+      trace !== undefined && trace !== "" ? { remoteTrace: trace } : undefined,
+    );
   }
 
   static failed(message: string): RpcError {

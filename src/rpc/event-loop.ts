@@ -13,6 +13,7 @@
  * re-queueing itself cannot starve socket reads. Tests can install a manual loop and single-step.
  */
 
+// biome-ignore lint/suspicious/noExplicitAny: a task and its argument are stored side by side.
 type Task = (arg: any) => void;
 
 export interface LoopScheduler {

@@ -1,6 +1,8 @@
 /**
  * capnts/rpc: capabilities, calls and two-party RPC with C++ `rpc.c++` semantics.
  */
+
+export { newBrokenCap, newNullCap } from "./broken.js";
 export {
   Client,
   type ClientCtor,
@@ -12,21 +14,44 @@ export {
   Request,
   setClient,
 } from "./capability.js";
-export { CallContext, type DispatchFn, type InterfaceInfo, type MethodInfo, Server, unimplemented } from "./server.js";
+export { type ConnectionOptions, RpcConnection } from "./connection.js";
 export { RpcError, type RpcErrorType, ShutdownError } from "./errors.js";
 export {
-  EventLoop,
-  eventLoop,
-  evalLater,
-  manualScheduler,
   defaultScheduler,
+  EventLoop,
+  evalLater,
+  eventLoop,
+  type LoopScheduler,
+  manualScheduler,
   setEventLoop,
   whenIdle,
-  type LoopScheduler,
 } from "./event-loop.js";
-export { newBrokenCap, newNullCap } from "./broken.js";
-export { ClientHook, PipelineHook, RequestHook, type ResponseHook, type CallHints } from "./hooks.js";
-export { RpcSystem, type VatNetwork, type BootstrapFactory, type BootstrapSource, type RpcSystemOptions } from "./rpc-system.js";
+export { type CallHints, ClientHook, PipelineHook, RequestHook, type ResponseHook } from "./hooks.js";
+export { MemoryTransport, type MemoryTransportOptions, newMemoryTransportPair } from "./memory-transport.js";
+export {
+  type BootstrapFactory,
+  type BootstrapSource,
+  RpcSystem,
+  type RpcSystemOptions,
+  type VatNetwork,
+} from "./rpc-system.js";
+export {
+  type ListenInfo,
+  type NetListener,
+  type NetProvider,
+  Runtime,
+  type RuntimeOptions,
+  RuntimeServer,
+} from "./runtime.js";
+export {
+  CallContext,
+  type DispatchFn,
+  type InterfaceInfo,
+  type MethodInfo,
+  Server,
+  unimplemented,
+} from "./server.js";
+export type { RpcTransport, TransportReceiver } from "./transport.js";
 export {
   type ByteStream,
   newByteStreamPair,
@@ -36,7 +61,3 @@ export {
   TwoPartyServer,
   TwoPartyVatNetwork,
 } from "./two-party.js";
-export { Runtime, RuntimeServer, type ListenInfo, type NetListener, type NetProvider, type RuntimeOptions } from "./runtime.js";
-export { MemoryTransport, newMemoryTransportPair, type MemoryTransportOptions } from "./memory-transport.js";
-export { RpcConnection, type ConnectionOptions } from "./connection.js";
-export type { RpcTransport, TransportReceiver } from "./transport.js";

@@ -8,9 +8,10 @@
  * Streaming methods (`-> stream`) are delivered one at a time: later calls wait behind them
  * (the C++ `blocked` flag), and a failed streaming call fails every later call.
  */
+
+import type { CallContextBase } from "./call-context.js";
 import { canceledError, RpcError, toRpcError } from "./errors.js";
 import { eventLoop } from "./event-loop.js";
-import type { CallContextBase } from "./call-context.js";
 import { type CallContextHook, type CallHints, ClientHook, LOCAL_BRAND, type RequestHook } from "./hooks.js";
 import { LocalRequest } from "./local-request.js";
 import type { MethodInfo, Server } from "./server.js";
@@ -53,7 +54,8 @@ export class LocalClient extends ClientHook {
       // by an immediate Finish; they must still run).
       ctx.delivered = true;
       try {
-        if (this.server.methodInfo(ctx._iid, ctx._mid)?.allowCancellation === true) ctx.allowCancellation = true;
+        if (this.server.methodInfo(ctx._iid, ctx._mid)?.allowCancellation === true)
+          ctx.allowCancellation = true;
       } catch {
         // reported when the call runs
       }

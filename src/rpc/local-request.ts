@@ -7,7 +7,14 @@ import { type AnyPointerBuilder, type AnyPointerReader, MessageBuilder } from ".
 import { releaseCapTable } from "./broken.js";
 import { CallContextBase } from "./call-context.js";
 import { RpcError } from "./errors.js";
-import { type CallHints, type ClientHook, type PipelineHook, RequestHook, type ResponseHook, type ResponseSink } from "./hooks.js";
+import {
+  type CallHints,
+  type ClientHook,
+  type PipelineHook,
+  RequestHook,
+  type ResponseHook,
+  type ResponseSink,
+} from "./hooks.js";
 
 export class LocalRequest extends RequestHook {
   message: MessageBuilder;
@@ -171,4 +178,3 @@ export class LocalCallContext extends CallContextBase {
     if (this.keptResponse === null) this.dropResults();
   }
 }
-

@@ -7,7 +7,12 @@
 import { type MessageBuilder, MessageReader } from "../wire/index.js";
 import { RpcError } from "./errors.js";
 import { eventLoop } from "./event-loop.js";
-import { DEFAULT_MAX_MESSAGE_WORDS, messageTooLarge, type RpcTransport, type TransportReceiver } from "./transport.js";
+import {
+  DEFAULT_MAX_MESSAGE_WORDS,
+  messageTooLarge,
+  type RpcTransport,
+  type TransportReceiver,
+} from "./transport.js";
 
 export interface MemoryTransportOptions {
   /** Refuse to send messages of this many words or more (default 8 Mi words, like C++). */

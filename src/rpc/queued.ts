@@ -7,7 +7,7 @@
  * queue), so "previously-queued calls are delivered before any new calls made in response to the
  * resolution" (capability.c++).
  */
-import { StructReader, type AnyPointerReader } from "../wire/index.js";
+import { type AnyPointerReader, StructReader } from "../wire/index.js";
 import { BrokenClient, newNullCap } from "./broken.js";
 import { canceledError, type RpcError, toRpcError } from "./errors.js";
 import { Future } from "./future.js";

@@ -4,15 +4,27 @@
  * exception, canceled (Finish arrived first), resultsSentElsewhere / takeFromOtherQuestion (tail
  * calls back to the caller), nothing at all for 1.x `onlyPromisePipeline` calls.
  */
-import { type AnyPointerBuilder, type AnyPointerReader, MessageBuilder, type MessageReader } from "../wire/index.js";
+import {
+  type AnyPointerBuilder,
+  type AnyPointerReader,
+  MessageBuilder,
+  type MessageReader,
+} from "../wire/index.js";
 import { releaseCapTable } from "./broken.js";
 import { CallContextBase } from "./call-context.js";
 import type { RpcConnection } from "./connection.js";
 import { canceledError, RpcError, toRpcError } from "./errors.js";
 import { Future } from "./future.js";
-import { type CallHints, ClientHook, type PipelineOps, type RequestHook, type ResponseHook, type ResponseSink } from "./hooks.js";
-import { capAtPath } from "./queued.js";
+import {
+  type CallHints,
+  ClientHook,
+  type PipelineOps,
+  type RequestHook,
+  type ResponseHook,
+  type ResponseSink,
+} from "./hooks.js";
 import { MessageB, type PayloadB, type ReturnB } from "./protocol.js";
+import { capAtPath } from "./queued.js";
 import { copyInto, RpcRequest, RpcResponse } from "./rpc-request.js";
 
 export class RpcCallContext extends CallContextBase {
@@ -225,7 +237,7 @@ export class RpcCallContext extends CallContextBase {
       for (const c of capTable) {
         if (!(c instanceof ClientHook)) continue;
         const inner = conn.getInnermostClient(c);
-        if (inner === c || (map !== null && map.has(c))) inner.release();
+        if (inner === c || map?.has(c)) inner.release();
         else (map ??= new Map()).set(c, inner);
       }
       this.resolutionsAtReturnTime = map;

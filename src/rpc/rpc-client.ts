@@ -4,7 +4,7 @@
  * later resolves elsewhere (PromiseClient, with the embargo logic), and the TribbleRaceBlocker.
  */
 import type { AnyPointerReader, StructListBuilder } from "../wire/index.js";
-import { BrokenClient, BrokenRequest, BROKEN_BRAND } from "./broken.js";
+import { BROKEN_BRAND, BrokenClient, BrokenRequest } from "./broken.js";
 import type { CallContextBase } from "./call-context.js";
 import type { RpcConnection } from "./connection.js";
 import { RpcError } from "./errors.js";
@@ -19,7 +19,7 @@ import {
 import type { CapDescriptorB, MessageTargetB, PromisedAnswerOpB } from "./protocol.js";
 import { QueuedClient } from "./queued.js";
 import type { QuestionRef } from "./rpc-request.js";
-import { RpcRequest, copyInto } from "./rpc-request.js";
+import { copyInto, RpcRequest } from "./rpc-request.js";
 
 export abstract class RpcClient extends ClientHook {
   readonly conn: RpcConnection;
@@ -138,7 +138,7 @@ function writeOps(list: StructListBuilder<PromisedAnswerOpB>, ops: PipelineOps):
   for (let i = 0; i < ops.length; i++) list.get(i).getPointerField = ops[i]!;
 }
 
-const enum Resolution {
+enum Resolution {
   UNRESOLVED,
   /** Resolved to a settled capability of the peer (or one it hosts via another path). */
   REMOTE,
@@ -294,5 +294,5 @@ export class TribbleRaceBlocker extends ClientHook {
 }
 const TRIBBLE_BRAND: unique symbol = Symbol("tribble-race-blocker");
 
-export { BrokenClient, RpcError, QueuedClient };
 export type { AnyPointerReader };
+export { BrokenClient, QueuedClient, RpcError };

@@ -15,10 +15,10 @@ import {
   type MessageReader,
 } from "../wire/index.js";
 import { BrokenClient, BrokenPipeline, releaseCapTable } from "./broken.js";
-import type { RpcConnection, Question } from "./connection.js";
+import type { Question, RpcConnection } from "./connection.js";
 import { canceledError, RpcError, toRpcError } from "./errors.js";
-import { Future } from "./future.js";
 import { WindowFlowController } from "./flow-control.js";
+import { Future } from "./future.js";
 import {
   type CallHints,
   type ClientHook,
@@ -35,17 +35,11 @@ import { capAtPath } from "./queued.js";
 import type { PromiseClient, RpcClient } from "./rpc-client.js";
 
 /**
- * Deep-copy `src` into `dst`, taking a reference for every capability copied (the wire layer
- * copies cap-table entries, the RPC layer owns their references).
+ * Deep-copy `src` into `dst`. The wire layer takes a reference for every capability it copies
+ * (each message's cap table owns its entries, like C++ extractCap/injectCap).
  */
 export function copyInto(dst: AnyPointerBuilder, src: AnyPointerReader): void {
-  const table = dst._arena.capTable;
-  const before = table.length;
   dst.set(src);
-  for (let i = before; i < table.length; i++) {
-    const h = table[i] as ClientHook | null;
-    if (h !== null && h !== undefined) h.addRef();
-  }
 }
 
 /** A received (or locally redirected) result: a reader plus the capabilities it owns. */
@@ -260,7 +254,13 @@ export class RpcRequest extends RequestHook {
   private target: RpcClient | null;
 
   /** `target`: a reference the request owns. */
-  constructor(conn: RpcConnection, target: RpcClient, interfaceId: bigint, methodId: number, hints: CallHints) {
+  constructor(
+    conn: RpcConnection,
+    target: RpcClient,
+    interfaceId: bigint,
+    methodId: number,
+    hints: CallHints,
+  ) {
     super(interfaceId, methodId);
     this.conn = conn;
     this.target = target;
@@ -292,7 +292,9 @@ export class RpcRequest extends RequestHook {
 
   /** The call was redirected while being built: copy it into a request on the new target. */
   private redirected(redirect: ClientHook): RequestHook {
-    const repl = redirect.newCall(this.interfaceId, this.methodId, { noPromisePipelining: this.call.noPromisePipelining });
+    const repl = redirect.newCall(this.interfaceId, this.methodId, {
+      noPromisePipelining: this.call.noPromisePipelining,
+    });
     try {
       copyInto(repl.params, this.params.asReader());
     } finally {

@@ -110,7 +110,11 @@ export class RpcSystem {
   }
 
   /** C++'s deprecated `restore()`: Bootstrap with `deprecatedObjectId`. */
-  restore<C extends Client = Client>(vatId: unknown, objectId: (b: AnyPointerBuilder) => void, ctor?: ClientCtor<C>): C {
+  restore<C extends Client = Client>(
+    vatId: unknown,
+    objectId: (b: AnyPointerBuilder) => void,
+    ctor?: ClientCtor<C>,
+  ): C {
     const C = (ctor ?? Client) as ClientCtor<C>;
     if (this.shutDown !== null) return new C(new BrokenClient(this.shutDown));
     const t = this.network.connect(vatId);

@@ -11,7 +11,7 @@ import type { Client, ClientCtor } from "./capability.js";
 import { RpcError, ShutdownError } from "./errors.js";
 import type { BootstrapFactory, RpcSystemOptions } from "./rpc-system.js";
 import type { Server } from "./server.js";
-import { type ByteStream, TwoPartyClient, TwoPartyServer, type TwoPartyOptions } from "./two-party.js";
+import { type ByteStream, TwoPartyClient, type TwoPartyOptions, TwoPartyServer } from "./two-party.js";
 
 export interface ListenInfo {
   /** The address as KJ writes it: "127.0.0.1:4000" or "unix:/path". */
@@ -49,28 +49,31 @@ export class RuntimeServer extends TwoPartyServer {
   }
 
   /** Listen on `address` ("127.0.0.1:0", "unix:/tmp/x.sock") or accept from a stream iterable. */
-  override listen(listener: AsyncIterable<ByteStream>): Promise<void>;
+  override listen(listener: AsyncIterable<ByteStream>): Promise<undefined>;
   override listen(address: string): Promise<ListenInfo>;
-  override listen(where: string | AsyncIterable<ByteStream>): Promise<ListenInfo | void> {
+  override listen(where: string | AsyncIterable<ByteStream>): Promise<ListenInfo | undefined> {
     this.rt._check("listen()");
-    if (typeof where !== "string") return super.listen(where);
-    return this.rt._net().listen(where, (s) => {
-      if (this.rt.isShutDown) {
-        void s.end();
-        return;
-      }
-      void this.accept(s);
-    }).then((l) => {
-      if (this.rt.isShutDown) {
-        void l.close();
-        throw new ShutdownError("listen()");
-      }
-      this.listeners.add(l);
-      const info: ListenInfo = { address: l.address };
-      if (l.port !== undefined) info.port = l.port;
-      if (l.path !== undefined) info.path = l.path;
-      return info;
-    });
+    if (typeof where !== "string") return super.listen(where).then(() => undefined);
+    return this.rt
+      ._net()
+      .listen(where, (s) => {
+        if (this.rt.isShutDown) {
+          void s.end();
+          return;
+        }
+        void this.accept(s);
+      })
+      .then((l) => {
+        if (this.rt.isShutDown) {
+          void l.close();
+          throw new ShutdownError("listen()");
+        }
+        this.listeners.add(l);
+        const info: ListenInfo = { address: l.address };
+        if (l.port !== undefined) info.port = l.port;
+        if (l.path !== undefined) info.path = l.path;
+        return info;
+      });
   }
 
   override accept(stream: ByteStream): Promise<void> {
@@ -105,7 +108,9 @@ export class Runtime implements AsyncDisposable {
 
   /** Run `fn` with a fresh runtime, shut down afterwards whatever happens. */
   static async run<T, R extends Runtime>(
-    this: new (o?: RuntimeOptions) => R,
+    this: new (
+      o?: RuntimeOptions,
+    ) => R,
     fn: (rt: R) => Promise<T> | T,
     options?: RuntimeOptions,
   ): Promise<T> {
@@ -146,7 +151,10 @@ export class Runtime implements AsyncDisposable {
   }
 
   /** Connect to `address` ("127.0.0.1:4000", "unix:/path"); optionally export `bootstrap` to the peer. */
-  async connect(address: string, options: ConnectionOptions & { bootstrap?: Client | Server } = {}): Promise<TwoPartyClient> {
+  async connect(
+    address: string,
+    options: ConnectionOptions & { bootstrap?: Client | Server } = {},
+  ): Promise<TwoPartyClient> {
     this._check("connect()");
     const stream = await this._net().connect(address);
     if (this.isShutDown) {
@@ -157,7 +165,10 @@ export class Runtime implements AsyncDisposable {
   }
 
   /** Run the client side of a two-party connection over any byte stream. */
-  connectStream(stream: ByteStream, options: ConnectionOptions & { bootstrap?: Client | Server } = {}): TwoPartyClient {
+  connectStream(
+    stream: ByteStream,
+    options: ConnectionOptions & { bootstrap?: Client | Server } = {},
+  ): TwoPartyClient {
     this._check("connectStream()");
     const c = new TwoPartyClient(stream, options.bootstrap, "client", options);
     this.clients.add(c);
@@ -166,7 +177,11 @@ export class Runtime implements AsyncDisposable {
   }
 
   /** Convenience: connect and return the typed bootstrap capability. */
-  async bootstrap<C extends Client>(address: string, ctor: ClientCtor<C>, options?: ConnectionOptions): Promise<C> {
+  async bootstrap<C extends Client>(
+    address: string,
+    ctor: ClientCtor<C>,
+    options?: ConnectionOptions,
+  ): Promise<C> {
     const c = await this.connect(address, options);
     return c.bootstrap(ctor);
   }

@@ -14,19 +14,19 @@ import {
 } from "../wire/index.js";
 import { releaseCapTable } from "./broken.js";
 import type { CallContextBase } from "./call-context.js";
+import type { Pipeline, Request } from "./capability.js";
 import { RpcError } from "./errors.js";
 import { type ClientHook, PipelineHook, type PipelineOps } from "./hooks.js";
 import { LocalClient } from "./local-client.js";
 import { capAtPath } from "./queued.js";
-import type { Request } from "./capability.js";
 
 /** One method of an interface, as generated. Fields may be getters (to defer class references). */
 export interface MethodInfo {
   readonly name: string;
   /** Reader class of the params struct. */
-  readonly params: StructCtor<any>;
+  readonly params: StructCtor<unknown>;
   /** Builder class of the results struct. */
-  readonly results: StructBuilderCtor<any>;
+  readonly results: StructBuilderCtor<unknown>;
   /** `-> stream` method (results are stream.capnp StreamResult). */
   readonly streaming?: boolean;
   /** C++ 1.x `$Cxx.allowCancellation` on the method, its interface or its file. */
@@ -45,21 +45,29 @@ export interface InterfaceInfo {
 
 /** Generated per interface: calls the implementation's method for (interfaceId, methodId). */
 export type DispatchFn = (
+  // biome-ignore lint/suspicious/noExplicitAny: each generated dispatch takes its own Foo_Server.
   impl: any,
   interfaceId: bigint,
   methodId: number,
-  ctx: CallContext<any, any>,
+  ctx: CallContext<unknown, unknown>,
 ) => Promise<void> | void;
 
 /** The error a missing method or interface raises (C++ `internalUnimplemented`). Throws. */
-export function unimplemented(interfaceName: string, methodName?: string, typeId?: bigint, methodId?: number): never {
+export function unimplemented(
+  interfaceName: string,
+  methodName?: string,
+  typeId?: bigint,
+  methodId?: number,
+): never {
   const where =
     methodName === undefined
       ? `${interfaceName}${typeId !== undefined ? ` (0x${typeId.toString(16)})` : ""}`
       : `${interfaceName}.${methodName}${typeId !== undefined ? ` (0x${typeId.toString(16)}@${methodId ?? "?"})` : ""}`;
   throw new RpcError(
     "unimplemented",
-    methodName === undefined ? `Requested interface not implemented: ${where}` : `Method not implemented: ${where}`,
+    methodName === undefined
+      ? `Requested interface not implemented: ${where}`
+      : `Method not implemented: ${where}`,
   );
 }
 
@@ -126,9 +134,17 @@ export class Server {
   }
 
   /** Called for each delivered call. Unknown interfaces and methods fail as unimplemented. */
-  dispatchCall(interfaceId: bigint, methodId: number, hook: CallContextBase, method: MethodInfo | null): Promise<void> | void {
+  dispatchCall(
+    interfaceId: bigint,
+    methodId: number,
+    hook: CallContextBase,
+    method: MethodInfo | null,
+  ): Promise<void> | void {
     if (method === null) {
-      if (this.methodInfo(interfaceId, 0) === null && findInterface(this.info, interfaceId, new Set()) === null) {
+      if (
+        this.methodInfo(interfaceId, 0) === null &&
+        findInterface(this.info, interfaceId, new Set()) === null
+      ) {
         unimplemented(this.info.name, undefined, interfaceId);
       }
       unimplemented(this.info.name, `method ${methodId}`, interfaceId, methodId);
@@ -184,11 +200,8 @@ export class CallContext<P = StructReader, RB = StructBuilder> {
   }
   /** Copy `value` as the results (C++ `setResults(reader)`); capabilities in it are shared. */
   setResults(value: StructView): void {
-    const root = this._hook.getResults();
-    const table = root._arena.capTable;
-    const before = table.length;
-    root.setStruct(value);
-    for (let i = before; i < table.length; i++) (table[i] as ClientHook | null)?.addRef();
+    // The copy takes its own references to capabilities in `value` (wire copyPointer).
+    this._hook.getResults().setStruct(value);
     this.r = undefined;
   }
   /**
@@ -196,7 +209,7 @@ export class CallContext<P = StructReader, RB = StructBuilder> {
    * when it has. Over RPC, a tail call back to the caller's vat is sent with
    * `sendResultsTo.yourself` and answered with `takeFromOtherQuestion`.
    */
-  tailCall(request: Request<any, RB extends never ? never : any, any>): Promise<void> {
+  tailCall<PB, R, P extends Pipeline>(request: Request<PB, R, P>): Promise<void> {
     const req = request._take();
     return new Promise<void>((resolve, reject) => {
       const h = this._hook;

@@ -6,12 +6,14 @@
  * Release and Return ride along with whatever else leaves that turn). Incoming messages are read
  * in place from the received chunks (segments are views, not copies).
  */
+
+import { VatId_Reader } from "../gen/rpc-twoparty.capnp.js";
 import { FrameReader, frameSize, writeFrame } from "../serialize/index.js";
 import {
   DEFAULT_NESTING_LIMIT,
   DEFAULT_TRAVERSAL_LIMIT_IN_WORDS,
-  type MessageBuilder,
   MessageBuilder as MB,
+  type MessageBuilder,
   MessageReader,
 } from "../wire/index.js";
 import { Client, type ClientCtor } from "./capability.js";
@@ -20,7 +22,6 @@ import { Side, VatIdB, type VatIdR } from "./protocol.js";
 import { type BootstrapSource, RpcSystem, type RpcSystemOptions, type VatNetwork } from "./rpc-system.js";
 import type { Server } from "./server.js";
 import { messageTooLarge, type RpcTransport, type TransportReceiver } from "./transport.js";
-import { VatId_Reader } from "../gen/rpc-twoparty.capnp.js";
 
 /** A bidirectional byte stream (a socket, a pipe, a WebSocket's bytes, an in-memory pipe). */
 export interface ByteStream {
@@ -168,7 +169,12 @@ export class TwoPartyVatNetwork implements VatNetwork, RpcTransport {
       for (;;) {
         const segs = this.frames.next();
         if (segs === undefined) break;
-        r.message(new MessageReader(segs, { traversalLimitInWords: this.limitWords, nestingLimit: this.nestingLimit }));
+        r.message(
+          new MessageReader(segs, {
+            traversalLimitInWords: this.limitWords,
+            nestingLimit: this.nestingLimit,
+          }),
+        );
       }
     } catch (e) {
       // Malformed framing: the connection ends (and sends an Abort saying why).
@@ -180,7 +186,13 @@ export class TwoPartyVatNetwork implements VatNetwork, RpcTransport {
   private onEnd(err: Error | null): void {
     if (this.endReported) return;
     this.endReported = true;
-    this.receiver?.closed(err === null ? null : err instanceof RpcError ? err : new RpcError("disconnected", err.message, { cause: err }));
+    this.receiver?.closed(
+      err === null
+        ? null
+        : err instanceof RpcError
+          ? err
+          : new RpcError("disconnected", err.message, { cause: err }),
+    );
     this.resolveDisconnected();
   }
 
@@ -209,7 +221,12 @@ export class TwoPartyClient {
   readonly network: TwoPartyVatNetwork;
   readonly rpcSystem: RpcSystem;
 
-  constructor(stream: ByteStream, bootstrap?: BootstrapSource, side: SideName = "client", options: TwoPartyOptions & RpcSystemOptions = {}) {
+  constructor(
+    stream: ByteStream,
+    bootstrap?: BootstrapSource,
+    side: SideName = "client",
+    options: TwoPartyOptions & RpcSystemOptions = {},
+  ) {
     this.network = new TwoPartyVatNetwork(stream, side, options);
     this.rpcSystem = new RpcSystem(this.network, bootstrap, options);
   }
@@ -247,7 +264,10 @@ export class TwoPartyServer {
   /** Called with each new connection (runtimes use it). */
   onConnection: ((c: TwoPartyClient) => void) | null = null;
 
-  constructor(bootstrap: Client | Server | import("./rpc-system.js").BootstrapFactory, options: TwoPartyOptions & RpcSystemOptions = {}) {
+  constructor(
+    bootstrap: Client | Server | import("./rpc-system.js").BootstrapFactory,
+    options: TwoPartyOptions & RpcSystemOptions = {},
+  ) {
     this.bootstrap = bootstrap;
     this.options = options;
   }
@@ -264,8 +284,9 @@ export class TwoPartyServer {
   }
 
   /** Accept every stream a listener yields (returns when it stops). */
-  async listen(listener: AsyncIterable<ByteStream>): Promise<void> {
+  async listen(listener: AsyncIterable<ByteStream>): Promise<undefined> {
     for await (const s of listener) void this.accept(s);
+    return undefined;
   }
 
   /** Resolves when all accepted connections have closed (C++ `drain()`). */

@@ -5,7 +5,7 @@
 import { Runtime as CoreRuntime, type RuntimeOptions } from "../rpc/runtime.js";
 import { nodeNet } from "./node.js";
 
-export { nodeNet, parseAddress, socketStream, type ParsedAddress } from "./node.js";
+export { nodeNet, type ParsedAddress, parseAddress, socketStream } from "./node.js";
 
 /** The RPC Runtime with Node sockets: `listen("127.0.0.1:0")`, `connect("unix:/path")`. */
 export class Runtime extends CoreRuntime {

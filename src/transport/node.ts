@@ -4,8 +4,8 @@
  */
 import { existsSync, unlinkSync } from "node:fs";
 import * as net from "node:net";
-import type { ByteStream } from "../rpc/two-party.js";
 import type { NetListener, NetProvider } from "../rpc/runtime.js";
+import type { ByteStream } from "../rpc/two-party.js";
 
 export type ParsedAddress = { kind: "unix"; path: string } | { kind: "tcp"; host: string; port: number };
 
@@ -52,7 +52,9 @@ export function socketStream(socket: net.Socket): ByteStream {
   return {
     start(onData, onEnd) {
       onEndCb = onEnd;
-      socket.on("data", (chunk: Buffer) => onData(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
+      socket.on("data", (chunk: Buffer) =>
+        onData(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)),
+      );
       if (ended) onEnd(pendingError);
     },
     write(data) {

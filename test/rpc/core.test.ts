@@ -3,9 +3,14 @@
  */
 import assert from "node:assert/strict";
 import { RpcError } from "../../src/rpc/index.js";
-import { canonicalAllTypes, TestExtends_Client, TestInterface, TestInterface_Client } from "./gen/test.capnp.js";
-import { rpcTest } from "./harness.js";
 import { testInterfaceImpl } from "./fixtures/impls.js";
+import {
+  canonicalAllTypes,
+  TestExtends_Client,
+  TestInterface,
+  TestInterface_Client,
+} from "./gen/test.capnp.js";
+import { rpcTest } from "./harness.js";
 import { obj } from "./util.js";
 
 rpcTest("Rpc.Basic (rpc-test.c++ TEST(Rpc, Basic))", async (ctx) => {
@@ -106,12 +111,16 @@ rpcTest('RPC context.setPipeline (rpc-test.c++ KJ_TEST("RPC context.setPipeline"
   assert.equal(ctx.counters.callCount, 3);
 });
 
-rpcTest("local loop: a TestInterface served locally behaves the same", async () => {
-  const c = { callCount: 0, handleCount: 0, cancelCount: 0 };
-  using cap = new TestInterface_Client(TestInterface.server(testInterfaceImpl(c)));
-  using p = cap.foo((p) => {
-    p.i = 123;
-    p.j = true;
-  });
-  assert.equal((await p).x, "foo");
-}, { modes: ["memory"] });
+rpcTest(
+  "local loop: a TestInterface served locally behaves the same",
+  async () => {
+    const c = { callCount: 0, handleCount: 0, cancelCount: 0 };
+    using cap = new TestInterface_Client(TestInterface.server(testInterfaceImpl(c)));
+    using p = cap.foo((p) => {
+      p.i = 123;
+      p.j = true;
+    });
+    assert.equal((await p).x, "foo");
+  },
+  { modes: ["memory"] },
+);

@@ -29,7 +29,7 @@ rpcTest('RPC method throws exception (rpc-test.c++ KJ_TEST("method throws except
 });
 
 rpcTest(
-  'RPC method throws exception won\'t redundantly add remote exception prefix (rpc-test.c++ KJ_TEST("method throws exception won\'t redundantly add remote exception prefix"))',
+  "RPC method throws exception won't redundantly add remote exception prefix (rpc-test.c++ KJ_TEST(\"method throws exception won't redundantly add remote exception prefix\"))",
   async (ctx) => {
     using client = obj(ctx.boot, "testMoreStuff");
     const e = await failure(client.throwRemoteException());
@@ -59,24 +59,24 @@ rpcTest("RPC exception types cross the wire (rpc.capnp Exception.Type)", async (
 rpcTest(
   "TwoPartyNetwork.HugeMessage (rpc-twoparty-test.c++ TEST(TwoPartyNetwork, HugeMessage))",
   async (ctx) => {
-  using client = obj(ctx.boot, "testMoreStuff");
-  // Oversized request fails locally.
-  {
-    using p = client.methodWithDefaults((p) => {
-      p.a = "x".repeat(100_000_000);
-    });
-    await assert.rejects(p, /larger than our single-message size limit/);
-  }
-  // Oversized response fails: the server sends an exception Return instead.
-  {
-    const e = await failure(client.getEnormousString());
-    assert.match(e.message, /larger than our single-message size limit/);
-  }
-  // The connection is still up.
-  {
-    using p = client.getCallSequence((p) => (p.expected = 0));
-    assert.equal((await p).n, 0);
-  }
+    using client = obj(ctx.boot, "testMoreStuff");
+    // Oversized request fails locally.
+    {
+      using p = client.methodWithDefaults((p) => {
+        p.a = "x".repeat(100_000_000);
+      });
+      await assert.rejects(p, /larger than our single-message size limit/);
+    }
+    // Oversized response fails: the server sends an exception Return instead.
+    {
+      const e = await failure(client.getEnormousString());
+      assert.match(e.message, /larger than our single-message size limit/);
+    }
+    // The connection is still up.
+    {
+      using p = client.getCallSequence((p) => (p.expected = 0));
+      assert.equal((await p).n, 0);
+    }
   },
   { modes: ["memory", "tcp"] },
 );

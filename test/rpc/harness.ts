@@ -9,11 +9,11 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { Client, type RpcConnection, type Server, whenIdle } from "../../src/rpc/index.js";
-import { MemoryTransport, newMemoryTransportPair } from "../../src/rpc/memory-transport.js";
 import { RpcConnection as Conn } from "../../src/rpc/connection.js";
-import { Runtime } from "../../src/transport/index.js";
+import { Client, type RpcConnection, type Server, whenIdle } from "../../src/rpc/index.js";
+import { type MemoryTransport, newMemoryTransportPair } from "../../src/rpc/memory-transport.js";
 import type { TwoPartyClient } from "../../src/rpc/two-party.js";
+import { Runtime } from "../../src/transport/index.js";
 import { type Counters, newCounters, TestBootstrapServer } from "./fixtures/impls.js";
 import { TestBootstrap_Client } from "./gen/test.capnp.js";
 
@@ -94,12 +94,23 @@ async function setup(mode: Mode, opts: RpcTestOptions) {
     const boot = new TestBootstrap_Client(clientConn.bootstrap());
     const settle = () => settleConns(false, clientConn, serverConn);
     const close = async () => {
-      clientConn.disconnect(new (await import("../../src/rpc/errors.js")).RpcError("disconnected", "test over"));
+      clientConn.disconnect(
+        new (await import("../../src/rpc/errors.js")).RpcError("disconnected", "test over"),
+      );
       await settle();
       if (serverBoot instanceof Client) serverBoot.close();
       if (clientBoot instanceof Client) clientBoot.close();
     };
-    return { counters, boot, clientConn, serverConn: () => serverConn, clientTransport: a, serverTransport: b, settle, close };
+    return {
+      counters,
+      boot,
+      clientConn,
+      serverConn: () => serverConn,
+      clientTransport: a,
+      serverTransport: b,
+      settle,
+      close,
+    };
   }
   const rt = Runtime.init();
   const server = rt.newServer(serverBoot);

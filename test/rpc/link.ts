@@ -6,8 +6,8 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Client, type RpcConnection, type Server } from "../../src/rpc/index.js";
 import { RpcConnection as Conn } from "../../src/rpc/connection.js";
+import { Client, type RpcConnection, type Server } from "../../src/rpc/index.js";
 import { newMemoryTransportPair } from "../../src/rpc/memory-transport.js";
 import { type ByteStream, TwoPartyVatNetwork } from "../../src/rpc/two-party.js";
 import { nodeNet } from "../../src/transport/index.js";
@@ -29,7 +29,8 @@ export interface Link {
 async function streamPair(mode: Mode): Promise<[ByteStream, ByteStream, () => Promise<void>]> {
   let accepted!: (s: ByteStream) => void;
   const got = new Promise<ByteStream>((r) => (accepted = r));
-  const address = mode === "tcp" ? "127.0.0.1:0" : `unix:${join(mkdtempSync(join(tmpdir(), "capnts-link-")), "s")}`;
+  const address =
+    mode === "tcp" ? "127.0.0.1:0" : `unix:${join(mkdtempSync(join(tmpdir(), "capnts-link-")), "s")}`;
   const l = await nodeNet.listen(address, (s) => accepted(s));
   const a = await nodeNet.connect(l.address);
   const b = await got;

@@ -5,11 +5,15 @@
 import assert from "node:assert/strict";
 import { RpcError } from "../../src/rpc/index.js";
 import { capDestructor } from "./fixtures/impls.js";
-import { TestInterface_Client, TestMoreStuff_Client } from "./gen/test.capnp.js";
+import { type TestHandle_Client, TestInterface_Client, TestMoreStuff_Client } from "./gen/test.capnp.js";
 import { rpcTest } from "./harness.js";
 import { obj } from "./util.js";
 
-function destructible(): { cap: TestInterface_Client; destroyed: () => boolean; whenDestroyed: Promise<void> } {
+function destructible(): {
+  cap: TestInterface_Client;
+  destroyed: () => boolean;
+  whenDestroyed: Promise<void>;
+} {
   let destroyed = false;
   let resolve!: () => void;
   const whenDestroyed = new Promise<void>((r) => (resolve = r));
@@ -24,7 +28,7 @@ function destructible(): { cap: TestInterface_Client; destroyed: () => boolean; 
 
 rpcTest("Rpc.Release (rpc-test.c++ TEST(Rpc, Release))", async (ctx) => {
   using client = obj(ctx.boot, "testMoreStuff");
-  let handle1;
+  let handle1: TestHandle_Client;
   {
     using p = client.getHandle();
     handle1 = (await p).handle;
@@ -76,24 +80,27 @@ rpcTest("Rpc.ReleaseOnCancel over a stream (cancel soon after sending)", async (
   assert.equal(ctx.counters.handleCount, 0);
 });
 
-rpcTest("TwoPartyNetwork.Release (rpc-twoparty-test.c++ TEST(TwoPartyNetwork, Release)): Release goes out without further calls", async (ctx) => {
-  using client = obj(ctx.boot, "testMoreStuff");
-  let handle1;
-  {
-    using p = client.getHandle();
-    handle1 = (await p).handle;
-  }
-  const promise = client.getHandle();
-  const handle2 = (await promise).handle;
-  assert.equal(ctx.counters.handleCount, 2);
-  handle1.close();
-  for (let i = 0; i < 1000 && ctx.counters.handleCount > 1; i++) await new Promise((r) => setTimeout(r, 1));
-  assert.equal(ctx.counters.handleCount, 1);
-  handle2.close();
-  promise.cancel();
-  for (let i = 0; i < 1000 && ctx.counters.handleCount > 0; i++) await new Promise((r) => setTimeout(r, 1));
-  assert.equal(ctx.counters.handleCount, 0);
-});
+rpcTest(
+  "TwoPartyNetwork.Release (rpc-twoparty-test.c++ TEST(TwoPartyNetwork, Release)): Release goes out without further calls",
+  async (ctx) => {
+    using client = obj(ctx.boot, "testMoreStuff");
+    let handle1: TestHandle_Client;
+    {
+      using p = client.getHandle();
+      handle1 = (await p).handle;
+    }
+    const promise = client.getHandle();
+    const handle2 = (await promise).handle;
+    assert.equal(ctx.counters.handleCount, 2);
+    handle1.close();
+    for (let i = 0; i < 1000 && ctx.counters.handleCount > 1; i++) await new Promise((r) => setTimeout(r, 1));
+    assert.equal(ctx.counters.handleCount, 1);
+    handle2.close();
+    promise.cancel();
+    for (let i = 0; i < 1000 && ctx.counters.handleCount > 0; i++) await new Promise((r) => setTimeout(r, 1));
+    assert.equal(ctx.counters.handleCount, 0);
+  },
+);
 
 rpcTest("Rpc.RetainAndRelease (rpc-test.c++ TEST(Rpc, RetainAndRelease))", async (ctx) => {
   const d = destructible();

@@ -5,9 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Client, type RemotePromise, RpcError } from "../../src/rpc/index.js";
 import { Message_Reader } from "../../src/gen/rpc.capnp.js";
-import { testCallOrderImpl, testInterfaceImpl, testMoreStuffImpl, newCounters } from "./fixtures/impls.js";
+import { Client, type RemotePromise, RpcError } from "../../src/rpc/index.js";
+import { newCounters, testCallOrderImpl, testInterfaceImpl, testMoreStuffImpl } from "./fixtures/impls.js";
 import {
   TestCallOrder,
   TestCallOrder_Client,
@@ -34,7 +34,9 @@ async function n(p: RemotePromise<{ n: number }, never>): Promise<number> {
   }
 }
 
-function countDisembargoes(t: { onSend: ((m: import("../../src/wire/index.js").MessageReader) => void) | null } | null) {
+function countDisembargoes(
+  t: { onSend: ((m: import("../../src/wire/index.js").MessageReader) => void) | null } | null,
+) {
   const c = { n: 0 };
   if (t !== null) {
     t.onSend = (m) => {

@@ -7,15 +7,15 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { type Message_Builder, Message_Reader } from "../../src/gen/rpc.capnp.js";
-import { type RpcTransport, type TransportReceiver, whenIdle } from "../../src/rpc/index.js";
+import { Message_Builder, Message_Reader } from "../../src/gen/rpc.capnp.js";
 import { RpcConnection } from "../../src/rpc/connection.js";
+import { type RpcTransport, type TransportReceiver, whenIdle } from "../../src/rpc/index.js";
 import { newMemoryTransportPair } from "../../src/rpc/memory-transport.js";
 import { TwoPartyVatNetwork } from "../../src/rpc/two-party.js";
 import { nodeNet } from "../../src/transport/index.js";
 import { MessageBuilder, type MessageReader } from "../../src/wire/index.js";
 import { newCounters, TestBootstrapServer, testInterfaceImpl } from "./fixtures/impls.js";
-import { TestInterface, TestInterface_Client } from "./gen/test.capnp.js";
+import { TestInterface, TestInterface_Client, TestInterface_foo_Params_Builder } from "./gen/test.capnp.js";
 import { emptyTables } from "./harness.js";
 
 /** The test's side of the connection. */
@@ -35,7 +35,7 @@ class RawPeer implements TransportReceiver {
   }
   send(build: (m: Message_Builder) => void): void {
     const mb = new MessageBuilder();
-    build(mb.initRoot((awaitImport as { Message_Builder: typeof Message_Builder }).Message_Builder));
+    build(mb.initRoot(Message_Builder));
     this.t.send(mb);
   }
   sendRaw(segments: Uint8Array[]): void {
@@ -60,10 +60,13 @@ class RawPeer implements TransportReceiver {
       await whenIdle();
       await new Promise((r) => setTimeout(r, 1));
     }
-    assert.equal(this.inbox.length, 0, `unexpected message: ${this.inbox[0] === null ? "EOF" : this.inbox[0]?.getRoot(Message_Reader).which()}`);
+    assert.equal(
+      this.inbox.length,
+      0,
+      `unexpected message: ${this.inbox[0] === null ? "EOF" : this.inbox[0]?.getRoot(Message_Reader).which()}`,
+    );
   }
 }
-const awaitImport = await import("../../src/gen/rpc.capnp.js");
 
 type Mode = "memory" | "tcp";
 
@@ -177,9 +180,7 @@ for (const mode of ["memory", "tcp"] as const) {
       c.initTarget().initPromisedAnswer().questionId = 0;
       c.interfaceId = TestInterface_Client._interface!.typeId;
       c.methodId = 0;
-      const p = c.initParams().content.initAs(
-        (await_ as typeof import("./gen/test.capnp.js")).TestInterface_foo_Params_Builder,
-      );
+      const p = c.initParams().content.initAs(TestInterface_foo_Params_Builder);
       p.i = 123;
       p.j = true;
     });
@@ -390,4 +391,96 @@ for (const mode of ["memory", "tcp"] as const) {
   });
 }
 
-const await_ = await import("./gen/test.capnp.js");
+/** The raw peer plays the server: the RpcConnection under test is the client. */
+async function scriptedServer() {
+  const [a, b] = newMemoryTransportPair({ vatId: "client" }, { vatId: "server" });
+  const client = new RpcConnection(a, {});
+  client.start();
+  const peer = new RawPeer(b);
+  return { client, peer };
+}
+
+test("scripted: Abort received — every pending call fails and every capability breaks (rpc.capnp Message.abort)", async () => {
+  const { client, peer } = await scriptedServer();
+  using cap = new TestInterface_Client(client.bootstrap());
+  const boot = await peer.next();
+  assert.equal(boot?.which(), "bootstrap");
+  // Answer the bootstrap with our export 0.
+  peer.send((m) => {
+    const r = m.initReturn();
+    r.answerId = boot!.bootstrap.questionId;
+    r.releaseParamCaps = false;
+    const payload = r.initResults();
+    payload.content.setCapability("cap #0"); // a capability pointer to cap-table index 0
+    payload.initCapTable(1).get(0).senderHosted = 0;
+  });
+  await whenIdle();
+  using pending = cap.foo((p) => {
+    p.i = 1;
+  });
+  let call = await peer.next();
+  while (call?.which() === "finish") call = await peer.next(); // the bootstrap's Finish
+  assert.equal(call?.which(), "call");
+  peer.send((m) => {
+    const e = m.initAbort();
+    e.reason = "going away";
+    e.type = 2 as never;
+  });
+  await assert.rejects(pending, (e: unknown) => {
+    assert.ok(e instanceof Error);
+    assert.match(e.message, /remote exception: going away/);
+    return true;
+  });
+  using after = cap.foo((p) => {
+    p.i = 2;
+  });
+  await assert.rejects(after, /going away/);
+  assert.deepEqual(client.tableSizes(), emptyTables());
+});
+
+test("scripted: a Call with onlyPromisePipeline gets no Return; Finish ends it (rpc.capnp Call.onlyPromisePipeline)", async () => {
+  const s = await scripted("memory", TestInterface.server(testInterfaceImpl(newCounters())));
+  s.peer.send((m) => {
+    m.initBootstrap().questionId = 0;
+  });
+  await s.peer.next();
+  s.peer.send((m) => {
+    const c = m.initCall();
+    c.questionId = 1;
+    c.initTarget().initPromisedAnswer().questionId = 0;
+    c.interfaceId = TestInterface_Client._interface!.typeId;
+    c.methodId = 0;
+    c.onlyPromisePipeline = true;
+    const p = c.initParams().content.initAs(TestInterface_foo_Params_Builder);
+    p.i = 123;
+    p.j = true;
+  });
+  await s.peer.quiet();
+  s.peer.send((m) => {
+    const f = m.initFinish();
+    f.questionId = 1;
+  });
+  s.peer.send((m) => {
+    m.initFinish().questionId = 0;
+  });
+  await s.peer.quiet();
+  assert.equal(s.server.error, null);
+  assert.deepEqual(s.server.tableSizes(), emptyTables());
+  await s.close();
+});
+
+test("scripted: Finish with releaseResultCaps (a Level 0 peer) releases the caps of the results", async () => {
+  const s = await scripted("memory");
+  s.peer.send((m) => {
+    m.initBootstrap().questionId = 0;
+  });
+  const r = await s.peer.next();
+  assert.equal(r?.return.results.capTable.get(0).senderHosted, 0);
+  assert.equal(s.server.exports.size, 1);
+  s.peer.send((m) => {
+    m.initFinish().questionId = 0; // releaseResultCaps defaults to true
+  });
+  await s.peer.quiet();
+  assert.deepEqual(s.server.tableSizes(), emptyTables());
+  await s.close();
+});

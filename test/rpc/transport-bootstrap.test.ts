@@ -6,10 +6,15 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Client, RpcError, ShutdownError, whenIdle } from "../../src/rpc/index.js";
 import { RpcConnection } from "../../src/rpc/connection.js";
+import { Client, RpcError, ShutdownError, whenIdle } from "../../src/rpc/index.js";
 import { newMemoryTransportPair } from "../../src/rpc/memory-transport.js";
-import { type ByteStream, newByteStreamPair, TwoPartyClient, TwoPartyServer } from "../../src/rpc/two-party.js";
+import {
+  type ByteStream,
+  newByteStreamPair,
+  TwoPartyClient,
+  TwoPartyServer,
+} from "../../src/rpc/two-party.js";
 import { Runtime } from "../../src/transport/index.js";
 import { newCounters, testInterfaceImpl, testPipelineImpl } from "./fixtures/impls.js";
 import {
@@ -27,7 +32,9 @@ import { sleep } from "./util.js";
 const MODES = ["tcp", "unix"] as const;
 
 function address(mode: "tcp" | "unix"): string {
-  return mode === "tcp" ? "127.0.0.1:0" : `unix:/tmp/capnts-tb-${process.pid}-${Math.random().toString(36).slice(2)}.sock`;
+  return mode === "tcp"
+    ? "127.0.0.1:0"
+    : `unix:/tmp/capnts-tb-${process.pid}-${Math.random().toString(36).slice(2)}.sock`;
 }
 
 for (const mode of MODES) {
@@ -145,7 +152,9 @@ test('RPC loopback bootstrap() (rpc-test.c++ KJ_TEST("loopback bootstrap()"))', 
 test('RPC handles exceptions thrown during disconnect (rpc-test.c++ KJ_TEST("handles exceptions thrown during disconnect"))', async () => {
   const [x, y] = newMemoryTransportPair();
   y.shutdown = () => Promise.reject(new Error("a_disconnect_exception"));
-  const server = new RpcConnection(y, { bootstrap: () => TestInterface.server(testInterfaceImpl(newCounters()))._client() });
+  const server = new RpcConnection(y, {
+    bootstrap: () => TestInterface.server(testInterfaceImpl(newCounters()))._client(),
+  });
   server.start();
   const raw: unknown[] = [];
   x.start({ message: (m) => raw.push(m), closed: () => raw.push(null) });
@@ -191,7 +200,13 @@ test('write error propagates to read error (rpc-twoparty-test.c++ KJ_TEST("write
   });
   // Promptly rejected, with the write error.
   const t = sleep(1000).then(() => "timeout");
-  const r = await Promise.race([p2.then(() => "ok", (e: Error) => e.message), t]);
+  const r = await Promise.race([
+    p2.then(
+      () => "ok",
+      (e: Error) => e.message,
+    ),
+    t,
+  ]);
   assert.match(String(r), /abortRead\(\) has been called/);
   await client.close();
   await server.close();
@@ -224,7 +239,10 @@ test("Runtime: shutdown is idempotent, closes everything, and refuses work after
     p.i = 123;
     p.j = true;
   });
-  await assert.rejects(p, (e: unknown) => e instanceof RpcError && e.type === "disconnected" && /shut down/.test(e.message));
+  await assert.rejects(
+    p,
+    (e: unknown) => e instanceof RpcError && e.type === "disconnected" && /shut down/.test(e.message),
+  );
 });
 
 test("Runtime: await using and Runtime.run", async () => {

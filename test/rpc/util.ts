@@ -9,10 +9,20 @@ export function pipelined<C extends Client>(p: RemotePromise<unknown, Pipeline &
   return cap;
 }
 
-type Getters = "testInterface" | "testExtends" | "testPipeline" | "testCallOrder" | "testTailCallee" | "testTailCaller" | "testMoreStuff";
+type Getters =
+  | "testInterface"
+  | "testExtends"
+  | "testPipeline"
+  | "testCallOrder"
+  | "testTailCallee"
+  | "testTailCaller"
+  | "testMoreStuff";
 
 /** `boot.testX()` as a pipelined capability (C++ TestContext::connect(tag)). */
-export function obj<K extends Getters>(boot: TestBootstrap_Client, k: K): ReturnType<TestBootstrap_Client[K]>["pipeline"]["cap"] {
+export function obj<K extends Getters>(
+  boot: TestBootstrap_Client,
+  k: K,
+): ReturnType<TestBootstrap_Client[K]>["pipeline"]["cap"] {
   return pipelined(boot[k]() as never);
 }
 
