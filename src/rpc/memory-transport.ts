@@ -19,6 +19,8 @@ export interface MemoryTransportOptions {
   maxMessageWords?: number;
   /** The VatId the other side sees for this one. */
   vatId?: unknown;
+  /** Flow-control window for streaming calls sent over this transport (default 64 KiB). */
+  streamWindow?: number;
 }
 
 export class MemoryTransport implements RpcTransport {
@@ -35,6 +37,7 @@ export class MemoryTransport implements RpcTransport {
   hold = false;
   readonly held: MessageReader[] = [];
   readonly vatId: unknown;
+  readonly streamWindow: number | undefined;
   private readonly maxWords: number;
   /** Count of messages sent (C++ TestNetworkAdapter::getSentCount). */
   sentCount = 0;
@@ -44,6 +47,7 @@ export class MemoryTransport implements RpcTransport {
 
   constructor(options: MemoryTransportOptions = {}) {
     this.vatId = options.vatId;
+    this.streamWindow = options.streamWindow;
     this.maxWords = options.maxMessageWords ?? DEFAULT_MAX_MESSAGE_WORDS;
   }
 

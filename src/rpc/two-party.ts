@@ -45,6 +45,8 @@ export interface TwoPartyOptions {
    * refused (C++ TwoPartyNetwork.HugeMessage). */
   traversalLimitInWords?: number;
   nestingLimit?: number;
+  /** Flow-control window for streaming calls (C++ uses the socket's SO_SNDBUF; default 64 KiB). */
+  streamWindow?: number;
 }
 
 function vatId(side: SideName): VatIdR {
@@ -72,6 +74,7 @@ function sideOf(v: unknown): SideName | null {
 export class TwoPartyVatNetwork implements VatNetwork, RpcTransport {
   readonly side: SideName;
   readonly peerVatId: VatIdR;
+  readonly streamWindow: number | undefined;
   private readonly stream: ByteStream;
   private readonly frames: FrameReader;
   private readonly limitWords: number;
@@ -91,6 +94,7 @@ export class TwoPartyVatNetwork implements VatNetwork, RpcTransport {
     this.peerVatId = vatId(side === "server" ? "client" : "server");
     this.limitWords = options.traversalLimitInWords ?? DEFAULT_TRAVERSAL_LIMIT_IN_WORDS;
     this.nestingLimit = options.nestingLimit ?? DEFAULT_NESTING_LIMIT;
+    this.streamWindow = options.streamWindow;
     this.frames = new FrameReader({ traversalLimitInWords: this.limitWords });
     this.disconnected = new Promise((r) => (this.resolveDisconnected = r));
   }
