@@ -270,3 +270,83 @@ test("core Runtime without sockets explains what is missing", async () => {
 
 void Client;
 void settleConns;
+
+test("TwoPartyServer.drain() resolves once every accepted connection has closed", async () => {
+  const server = new TwoPartyServer(TestInterface.server(testInterfaceImpl(newCounters())));
+  const [a, b] = newByteStreamPair();
+  void server.accept(b);
+  const client = new TwoPartyClient(a);
+  using cap = client.bootstrap(TestInterface_Client);
+  await cap.whenResolved();
+  let drained = false;
+  const d = server.drain().then(() => (drained = true));
+  await sleep(5);
+  assert.equal(drained, false);
+  await client.close();
+  await d;
+  assert.equal(drained, true);
+});
+
+test("RpcSystem.setFlowLimit: reading pauses while too many call words are in flight, and resumes", async () => {
+  const counters = newCounters();
+  let release!: () => void;
+  let gate = new Promise<void>((r) => (release = r));
+  const server = new TwoPartyServer(
+    TestInterface.server({
+      async foo(c) {
+        counters.callCount++;
+        await gate;
+        c.results.x = "foo";
+      },
+    }),
+    { flowLimit: 1 },
+  );
+  const [a, b] = newByteStreamPair();
+  void server.accept(b);
+  const client = new TwoPartyClient(a);
+  using cap = client.bootstrap(TestInterface_Client);
+  await cap.whenResolved();
+  const calls = Array.from({ length: 5 }, () => cap.foo((p) => (p.i = 1)));
+  await sleep(20);
+  // One call is in flight (over the limit): the others wait unread.
+  assert.equal(counters.callCount, 1);
+  release();
+  gate = Promise.resolve();
+  for (const c of calls) {
+    assert.equal((await c).x, "foo");
+    c.cancel();
+  }
+  assert.equal(counters.callCount, 5);
+  await client.close();
+  await server.close();
+});
+
+test("scripted: an incoming frame over the size limit ends the connection with an Abort (TCP)", async () => {
+  const { FrameReader } = await import("../../src/serialize/index.js");
+  const { Message_Reader } = await import("../../src/gen/rpc.capnp.js");
+  const { MessageReader } = await import("../../src/wire/index.js");
+  const { nodeNet } = await import("../../src/transport/index.js");
+  await Runtime.run(async (rt) => {
+    const server = rt.newServer(TestInterface.server({}));
+    const { address: addr } = await server.listen("127.0.0.1:0");
+    const raw = await nodeNet.connect(addr);
+    const frames = new FrameReader();
+    const got: string[] = [];
+    let ended!: () => void;
+    const end = new Promise<void>((r) => (ended = r));
+    raw.start(
+      (chunk) => {
+        frames.push(chunk);
+        for (let m = frames.next(); m !== undefined; m = frames.next())
+          got.push(new MessageReader(m).getRoot(Message_Reader).which());
+      },
+      () => ended(),
+    );
+    // A segment table announcing one segment of 2^28 words (2 GiB).
+    const header = new Uint8Array(8);
+    new DataView(header.buffer).setUint32(4, 1 << 28, true);
+    raw.write(header);
+    await end;
+    assert.deepEqual(got, ["abort"]);
+  });
+});
