@@ -18,6 +18,7 @@ import type {
 import { BrokenClient, newNullCap } from "./broken.js";
 import { RpcError, toRpcError } from "./errors.js";
 import { Future } from "./future.js";
+import { forget, releaseWhenCollected } from "./gc.js";
 import {
   type CallHints,
   ClientHook,
@@ -52,7 +53,10 @@ export class Client implements Disposable {
    * resolves to is taken over), an Error (a broken capability) or null (the null capability).
    */
   constructor(source?: ClientSource) {
-    this._hook = toHook(source);
+    const h = toHook(source);
+    this._hook = h;
+    // Released by the garbage collector if never closed (see gc.ts).
+    releaseWhenCollected(this, h, this);
   }
 
   /** C++ `castAs<T>()`: the same capability, typed as another interface. A new reference. */
@@ -71,6 +75,7 @@ export class Client implements Disposable {
     const h = this._hook;
     if (h === CLOSED) return;
     this._hook = CLOSED;
+    forget(this);
     h.release();
   }
 
@@ -140,7 +145,7 @@ export class Client implements Disposable {
       throw e;
     }
     const rp = new RemotePromise<R, P>(resultsType, pipelineType);
-    rp._pipelineHook = req.send(rp);
+    rp._setPipeline(req.send(rp));
     return rp;
   }
 
@@ -266,6 +271,7 @@ export class Pipeline implements Disposable {
   close(): void {
     if (!this._owned) return;
     this._owned = false;
+    forget(this);
     this._hook.release();
   }
 
@@ -313,13 +319,24 @@ export class RemotePromise<R, P extends Pipeline = Pipeline> implements Promise<
     this.pipelineType = pipelineType;
   }
 
+  /** @internal */
+  _setPipeline(hook: PipelineHook): void {
+    this._pipelineHook = hook;
+  }
+
   /** Pipelined access to the results' capabilities. */
   get pipeline(): P {
     if (this.pipe !== null) return this.pipe;
     const h = this._pipelineHook;
     if (h === null) throw RpcError.failed("This call's pipeline was disposed.");
+    // Pipelined capabilities now hang off the pipeline: if this promise is never disposed, drop
+    // the pipeline when it is collected (the response has its own net; gc.ts). Registered only
+    // here, so calls that never pipeline pay nothing.
+    releaseWhenCollected(this, h, this);
+    this.registered = true;
     return (this.pipe = new this.pipelineType(h, []));
   }
+  private registered = false;
 
   // ---- ResponseSink ----
   onReturn(response: ResponseHook): void {
@@ -396,6 +413,7 @@ export class RemotePromise<R, P extends Pipeline = Pipeline> implements Promise<
     this.pipe = null;
     const r = this.response;
     this.response = null;
+    if (this.registered) forget(this);
     h?.release();
     r?.release();
   }
@@ -431,15 +449,17 @@ export class Request<PB, R, P extends Pipeline = Pipeline> {
   send(): RemotePromise<R, P> {
     const req = this._take();
     const rp = new RemotePromise<R, P>(this.resultsType, this.pipelineType);
-    rp._pipelineHook = req.send(rp);
+    rp._setPipeline(req.send(rp));
     return rp;
   }
 
   /** C++ 1.x `sendForPipeline()`: only the pipeline is wanted (Call.onlyPromisePipeline). */
   sendForPipeline(): P {
     const req = this._take();
-    const p = new this.pipelineType(req.sendForPipeline(), []);
+    const hook = req.sendForPipeline();
+    const p = new this.pipelineType(hook, []);
     p._owned = true;
+    releaseWhenCollected(p, hook, p);
     return p;
   }
 

@@ -7,6 +7,7 @@ import { type AnyPointerBuilder, type AnyPointerReader, MessageBuilder } from ".
 import { releaseCapTable } from "./broken.js";
 import { CallContextBase } from "./call-context.js";
 import { RpcError } from "./errors.js";
+import { forget, releaseWhenCollected } from "./gc.js";
 import {
   type CallHints,
   type ClientHook,
@@ -15,6 +16,7 @@ import {
   type ResponseHook,
   type ResponseSink,
 } from "./hooks.js";
+import { CapTableRelease } from "./rpc-request.js";
 
 export class LocalRequest extends RequestHook {
   message: MessageBuilder;
@@ -72,12 +74,16 @@ export class LocalResponse implements ResponseHook {
   constructor(message: MessageBuilder) {
     this.message = message;
     this.results = message.getRootAnyPointer().asReader();
+    if (message.capTable.length > 0) {
+      releaseWhenCollected(message.arena, new CapTableRelease(message.capTable), this);
+    }
   }
 
   release(): void {
     const m = this.message;
     if (m === null) return;
     this.message = null;
+    forget(this);
     releaseCapTable(m.capTable);
   }
 }

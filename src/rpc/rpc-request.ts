@@ -19,6 +19,7 @@ import type { Question, RpcConnection } from "./connection.js";
 import { canceledError, RpcError, toRpcError } from "./errors.js";
 import { WindowFlowController } from "./flow-control.js";
 import { Future } from "./future.js";
+import { forget, releaseWhenCollected } from "./gc.js";
 import {
   type CallHints,
   type ClientHook,
@@ -54,10 +55,22 @@ export class RpcResponse extends RefCounted implements ResponseHook {
     this.message = message;
     this.results = results;
     this.capTable = capTable;
+    // If every reader of this message is dropped without disposing the response, release its
+    // capabilities when the message is collected (gc.ts).
+    if (capTable.length > 0) releaseWhenCollected(results._arena, new CapTableRelease(capTable), this);
   }
 
   protected override destroy(): void {
+    forget(this);
     releaseCapTable(this.capTable);
+  }
+}
+
+/** Releases a cap table's references (holds no reference to the message). */
+export class CapTableRelease {
+  constructor(private readonly table: unknown[]) {}
+  release(): void {
+    releaseCapTable(this.table);
   }
 }
 
