@@ -2,7 +2,9 @@
  * AnyPointer: a pointer location whose type the schema leaves open (C++ `AnyPointer::Reader` /
  * `AnyPointer::Builder`). RPC params, results and cap-table-bearing payloads are AnyPointers.
  */
+
 import type { Arena, BuilderArena } from "./arena.js";
+import { UNLIMITED_NESTING } from "./arena.js";
 import {
   copyListInto,
   getWritableList,
@@ -28,11 +30,11 @@ import {
 } from "./write.js";
 
 export class AnyPointerReader {
-  readonly _arena: Arena;
-  readonly _seg: Segment;
+  declare readonly _arena: Arena;
+  declare readonly _seg: Segment;
   /** Byte offset of the pointer word. */
-  readonly _p: number;
-  readonly _nesting: number;
+  declare readonly _p: number;
+  declare readonly _nesting: number;
 
   constructor(arena: Arena, seg: Segment, p: number, nesting: number) {
     this._arena = arena;
@@ -66,9 +68,9 @@ export class AnyPointerReader {
 }
 
 export class AnyPointerBuilder {
-  readonly _arena: BuilderArena;
-  readonly _seg: Segment;
-  readonly _p: number;
+  declare readonly _arena: BuilderArena;
+  declare readonly _seg: Segment;
+  declare readonly _p: number;
 
   constructor(arena: BuilderArena, seg: Segment, p: number) {
     this._arena = arena;
@@ -89,7 +91,7 @@ export class AnyPointerBuilder {
     const dw = ctor._dataWords;
     const pc = ctor._ptrCount;
     initStruct(this._arena, this._seg, this._p, dw, pc);
-    return new ctor(this._arena, A.seg, A.off, dw * 8, A.off + dw * 8, pc, 0x7fffffff);
+    return new ctor(this._arena, A.seg, A.off, dw * 8, A.off + dw * 8, pc, UNLIMITED_NESTING);
   }
   getAs<T>(ctor: StructBuilderCtor<T>): T {
     getWritableStruct(this._arena, this._seg, this._p, ctor._dataWords, ctor._ptrCount, undefined);
@@ -100,7 +102,7 @@ export class AnyPointerBuilder {
       W.dataWords * 8,
       W.off + W.dataWords * 8,
       W.ptrCount,
-      0x7fffffff,
+      UNLIMITED_NESTING,
     );
   }
   initList<L>(kind: ListBuilderKind<L>, length: number): L {
@@ -134,7 +136,7 @@ export class AnyPointerBuilder {
   }
   /** Deep-copy whatever another AnyPointer holds here (C++ `AnyPointer::Builder::set`). */
   set(value: AnyPointerReader | AnyPointerBuilder): void {
-    const nesting = value instanceof AnyPointerReader ? value._nesting : 0x7fffffff;
+    const nesting = value instanceof AnyPointerReader ? value._nesting : UNLIMITED_NESTING;
     copyPointer(this._arena, this._seg, this._p, value._arena, value._seg, value._p, nesting, false);
   }
   disown(): Orphan {
@@ -144,6 +146,6 @@ export class AnyPointerBuilder {
     orphan.adoptInto(this._arena, this._seg, this._p);
   }
   asReader(): AnyPointerReader {
-    return new AnyPointerReader(this._arena, this._seg, this._p, 0x7fffffff);
+    return new AnyPointerReader(this._arena, this._seg, this._p, UNLIMITED_NESTING);
   }
 }

@@ -15,6 +15,12 @@ export interface ReaderOptions {
 
 export const DEFAULT_TRAVERSAL_LIMIT_IN_WORDS = 8 * 1024 * 1024;
 export const DEFAULT_NESTING_LIMIT = 64;
+/**
+ * "No nesting limit" for builders and readers over builders. 2^30-1 rather than 2^31-1 so that
+ * it is a Smi under V8's pointer compression (31-bit Smis): a non-Smi would turn the `_nesting`
+ * field of every reader class into a boxed double.
+ */
+export const UNLIMITED_NESTING = 0x3fffffff;
 
 /** What readers need from any arena (builders' arenas are readable too). */
 export interface Arena {
@@ -70,6 +76,26 @@ export class ReaderArena implements Arena {
   }
 }
 
+/**
+ * Segments of up to 1024 words are carved out of a shared zeroed slab (msgpackr's trick): a
+ * fresh zeroed ArrayBuffer costs ~3 us whatever its size. Carved bytes are never handed out
+ * twice (the slab only moves forward; a new one is allocated when it runs out), so a message
+ * keeps its slab alive and nothing else writes to its bytes.
+ */
+const SLAB_BYTES = 256 * 1024;
+const SLAB_CARVE_MAX_WORDS = 1024;
+let slab: Uint8Array | null = null;
+let slabPos = 0;
+function carve(bytes: number): Uint8Array {
+  if (slab === null || slabPos + bytes > SLAB_BYTES) {
+    slab = new Uint8Array(SLAB_BYTES);
+    slabPos = 0;
+  }
+  const b = slab.subarray(slabPos, slabPos + bytes);
+  slabPos += bytes;
+  return b;
+}
+
 /** C++ `SUGGESTED_FIRST_SEGMENT_WORDS`. */
 export const DEFAULT_FIRST_SEGMENT_WORDS = 1024;
 /** Largest segment the format can address (2^29 words). */
@@ -88,7 +114,7 @@ export interface BuilderOptions {
 export class BuilderArena implements Arena {
   readonly segments: Segment[] = [];
   capTable: unknown[] = [];
-  readonly nestingLimit = 0x7fffffff;
+  readonly nestingLimit = UNLIMITED_NESTING;
   private nextSizeWords: number;
   private totalWords = 0;
 
@@ -135,7 +161,8 @@ export class BuilderArena implements Arena {
       throw new EncodeError(`Allocation of ${minWords} words exceeds the maximum segment size.`);
     }
     const size = Math.min(MAX_SEGMENT_WORDS, Math.max(minWords, this.nextSizeWords));
-    const seg = new Segment(this.segments.length, new Uint8Array(size * 8), 0);
+    const bytes = size <= SLAB_CARVE_MAX_WORDS ? carve(size * 8) : new Uint8Array(size * 8);
+    const seg = new Segment(this.segments.length, bytes, 0);
     this.segments.push(seg);
     this.totalWords += size;
     this.nextSizeWords = Math.max(this.nextSizeWords, this.totalWords);

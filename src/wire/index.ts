@@ -5,6 +5,6 @@ export * from "./list.js";
 export * from "./message.js";
 export { Orphan } from "./orphan.js";
 export { ElementSize } from "./pointer.js";
-export { type ListKind, PointerDefault, type PointerType, type StructCtor } from "./read.js";
+export { type ListKind, locateStruct, PointerDefault, type PointerType, S, type StructCtor } from "./read.js";
 export { Segment } from "./segment.js";
 export * from "./struct.js";

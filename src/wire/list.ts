@@ -11,6 +11,7 @@
 
 import { AnyPointerBuilder, AnyPointerReader } from "./any-pointer.js";
 import type { Arena, BuilderArena } from "./arena.js";
+import { UNLIMITED_NESTING } from "./arena.js";
 import { decodeError } from "./errors.js";
 import {
   A,
@@ -87,16 +88,16 @@ function kindOf<L, AR>(size: ElementSize, ctor: ListCtor<L, AR>, dataWords = 0, 
 
 /** Fields shared by every list view (C++ `ListReader`). Untyped it is AnyList. */
 export class ListView<A extends Arena = Arena> {
-  readonly _arena: A;
-  readonly _seg: Segment;
-  readonly _off: number;
-  readonly length: number;
-  readonly _step: number;
-  readonly _dataSize: number;
-  readonly _ptrCount: number;
-  readonly _nesting: number;
+  declare readonly _arena: A;
+  declare readonly _seg: Segment;
+  declare readonly _off: number;
+  declare readonly length: number;
+  declare readonly _step: number;
+  declare readonly _dataSize: number;
+  declare readonly _ptrCount: number;
+  declare readonly _nesting: number;
   /** The element size encoded in the message. */
-  readonly _actual: ElementSize;
+  declare readonly _actual: ElementSize;
 
   constructor(
     arena: A,
@@ -262,7 +263,7 @@ const LIST_LIST_KIND = Symbol("listListKind");
 type KindCache = { [STRUCT_LIST_KIND]?: unknown; [LIST_LIST_KIND]?: unknown };
 
 export class StructList<T> extends Iterable_<T> {
-  readonly _ctor: StructCtor<T>;
+  declare readonly _ctor: StructCtor<T>;
   constructor(
     arena: Arena,
     seg: Segment,
@@ -312,7 +313,7 @@ export class StructList<T> extends Iterable_<T> {
 }
 
 export class ListList<L> extends Iterable_<L> {
-  readonly _inner: ListKind<L>;
+  declare readonly _inner: ListKind<L>;
   constructor(
     arena: Arena,
     seg: Segment,
@@ -541,7 +542,7 @@ export class AnyPointerListBuilder extends BIterable<AnyPointerBuilder> {
 }
 
 export class StructListBuilder<T> extends BIterable<T> {
-  readonly _ctor: StructBuilderCtor<T>;
+  declare readonly _ctor: StructBuilderCtor<T>;
   constructor(
     arena: BuilderArena,
     seg: Segment,
@@ -566,7 +567,7 @@ export class StructListBuilder<T> extends BIterable<T> {
       this._dataSize,
       o + this._dataSize,
       this._ptrCount,
-      0x7fffffff,
+      UNLIMITED_NESTING,
     );
   }
   static of<T>(ctor: StructBuilderCtor<T>): ListBuilderKind<StructListBuilder<T>> {
@@ -589,7 +590,7 @@ export class StructListBuilder<T> extends BIterable<T> {
 }
 
 export class ListListBuilder<L> extends BIterable<L> {
-  readonly _inner: ListBuilderKind<L>;
+  declare readonly _inner: ListBuilderKind<L>;
   constructor(
     arena: BuilderArena,
     seg: Segment,
@@ -643,12 +644,22 @@ export function initListOfKind<L>(
     const dw = kind.dataWords;
     const pc = kind.ptrCount;
     initStructList(arena, seg, p, length, dw, pc);
-    return kind.make(arena, A.seg, A.off, length, (dw + pc) * 8, dw * 8, pc, 0x7fffffff, es);
+    return kind.make(arena, A.seg, A.off, length, (dw + pc) * 8, dw * 8, pc, UNLIMITED_NESTING, es);
   }
   initList(arena, seg, p, es, length);
   const bits = DATA_BITS[es]!;
   const ptrs = POINTERS[es]!;
-  return kind.make(arena, A.seg, A.off, length, (bits + ptrs * 64) >>> 3, bits >>> 3, ptrs, 0x7fffffff, es);
+  return kind.make(
+    arena,
+    A.seg,
+    A.off,
+    length,
+    (bits + ptrs * 64) >>> 3,
+    bits >>> 3,
+    ptrs,
+    UNLIMITED_NESTING,
+    es,
+  );
 }
 
 /**
@@ -665,10 +676,10 @@ export function getWritableList<L>(
 ): L {
   if (!resolve(arena, seg, p)) {
     if (def !== undefined && resolve(def.arena, def.seg, 0)) {
-      copyPointer(arena, seg, p, def.arena, def.seg, 0, 0x7fffffff, false);
+      copyPointer(arena, seg, p, def.arena, def.seg, 0, UNLIMITED_NESTING, false);
       return getWritableList(arena, seg, p, kind, undefined);
     }
-    return kind.make(arena, EMPTY_SEGMENT, 0, 0, 0, 0, 0, 0x7fffffff, kind.size);
+    return kind.make(arena, EMPTY_SEGMENT, 0, 0, 0, 0, 0, UNLIMITED_NESTING, kind.size);
   }
   if ((R.lo & 3) !== KIND_LIST) {
     throw decodeError(
@@ -689,7 +700,7 @@ export function getWritableList<L>(
     const pc = thi >>> 16;
     if (expected === ElementSize.INLINE_COMPOSITE) {
       if (dw >= kind.dataWords && pc >= kind.ptrCount) {
-        return kind.make(arena, s, off + 8, n, (dw + pc) * 8, dw * 8, pc, 0x7fffffff, es);
+        return kind.make(arena, s, off + 8, n, (dw + pc) * 8, dw * 8, pc, UNLIMITED_NESTING, es);
       }
       return upgradeToStructList(arena, seg, p, kind, s, off + 8, n, (dw + pc) * 8, dw * 8, pc, off);
     }
@@ -698,7 +709,7 @@ export function getWritableList<L>(
     if (expected === ElementSize.POINTER ? pc === 0 : expected !== ElementSize.VOID && dw === 0) {
       throw decodeError("schema-mismatch", "Existing list value is incompatible with expected type.");
     }
-    return kind.make(arena, s, off + 8, n, (dw + pc) * 8, dw * 8, pc, 0x7fffffff, es);
+    return kind.make(arena, s, off + 8, n, (dw + pc) * 8, dw * 8, pc, UNLIMITED_NESTING, es);
   }
   const bits = DATA_BITS[es]!;
   const ptrs = POINTERS[es]!;
@@ -727,7 +738,7 @@ export function getWritableList<L>(
   if (es !== expected && expected !== ElementSize.VOID) {
     throw decodeError("schema-mismatch", "Existing list value is incompatible with expected type.");
   }
-  return kind.make(arena, s, off, count, (bits + ptrs * 64) >>> 3, bits >>> 3, ptrs, 0x7fffffff, es);
+  return kind.make(arena, s, off, count, (bits + ptrs * 64) >>> 3, bits >>> 3, ptrs, UNLIMITED_NESTING, es);
 }
 
 function upgradeToStructList<L>(
@@ -763,7 +774,17 @@ function upgradeToStructList<L>(
   }
   // Zero the old words (pointers were moved, so only raw bytes remain; a tag word too).
   s.bytes.fill(0, oldStart, first + n * step);
-  return kind.make(arena, ns, nfirst, n, nstep, ndw * 8, npc, 0x7fffffff, ElementSize.INLINE_COMPOSITE);
+  return kind.make(
+    arena,
+    ns,
+    nfirst,
+    n,
+    nstep,
+    ndw * 8,
+    npc,
+    UNLIMITED_NESTING,
+    ElementSize.INLINE_COMPOSITE,
+  );
 }
 
 /**

@@ -3,7 +3,13 @@
  */
 
 import { AnyPointerBuilder, AnyPointerReader } from "./any-pointer.js";
-import { BuilderArena, type BuilderOptions, ReaderArena, type ReaderOptions } from "./arena.js";
+import {
+  BuilderArena,
+  type BuilderOptions,
+  ReaderArena,
+  type ReaderOptions,
+  UNLIMITED_NESTING,
+} from "./arena.js";
 import { DecodeError } from "./errors.js";
 import { Orphan } from "./orphan.js";
 import { A } from "./pointer.js";
@@ -62,7 +68,7 @@ export class MessageBuilder {
     const dw = ctor._dataWords;
     const pc = ctor._ptrCount;
     initStruct(this.arena, this.rootSeg, 0, dw, pc);
-    return new ctor(this.arena, A.seg, A.off, dw * 8, A.off + dw * 8, pc, 0x7fffffff);
+    return new ctor(this.arena, A.seg, A.off, dw * 8, A.off + dw * 8, pc, UNLIMITED_NESTING);
   }
 
   getRoot<T>(ctor: StructBuilderCtor<T>): T {
@@ -74,7 +80,7 @@ export class MessageBuilder {
       W.dataWords * 8,
       W.off + W.dataWords * 8,
       W.ptrCount,
-      0x7fffffff,
+      UNLIMITED_NESTING,
     );
   }
 

@@ -3,7 +3,9 @@
  * without copying (C++ `Orphan<T>`). Disowning a field detaches its object; adopting attaches it
  * elsewhere in the same message. An orphan must be adopted by the message that owns it.
  */
+
 import type { BuilderArena } from "./arena.js";
+import { UNLIMITED_NESTING } from "./arena.js";
 import { CapnpError } from "./errors.js";
 import { KIND_LIST, KIND_OTHER, KIND_STRUCT, R, resolve, writePointer } from "./pointer.js";
 import type { Segment } from "./segment.js";
@@ -54,7 +56,15 @@ export class Orphan {
     const s = this._seg;
     if (s === null || (this._lo & 3) !== KIND_STRUCT) throw new CapnpError("Orphan is not a struct.");
     const dw = this._hi & 0xffff;
-    return new ctor(this._arena, s, this._off, dw * 8, this._off + dw * 8, this._hi >>> 16, 0x7fffffff);
+    return new ctor(
+      this._arena,
+      s,
+      this._off,
+      dw * 8,
+      this._off + dw * 8,
+      this._hi >>> 16,
+      UNLIMITED_NESTING,
+    );
   }
 
   get isNull(): boolean {

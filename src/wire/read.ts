@@ -3,7 +3,9 @@
  * traversal limit (zero-sized list elements counted, so amplification stops), nesting limit,
  * and element-size compatibility (including the struct-list upgrade rules).
  */
+
 import type { Arena } from "./arena.js";
+import { UNLIMITED_NESTING } from "./arena.js";
 import { decodeError } from "./errors.js";
 import {
   checkBounds,
@@ -69,7 +71,7 @@ export class PointerDefault {
       },
       readLimit(): void {},
       capTable: [],
-      nestingLimit: 0x7fffffff,
+      nestingLimit: UNLIMITED_NESTING,
     };
   }
 }
@@ -272,4 +274,62 @@ export function pointerType(arena: Arena, seg: Segment, p: number): PointerType 
       if (R.lo !== KIND_OTHER) throw decodeError("bad-pointer", "Unknown pointer type.");
       return "capability";
   }
+}
+
+/**
+ * Where `locateStruct` found a struct (a scratch record like R): generated getters read it and
+ * construct their reader class themselves, so that every `new` site is monomorphic.
+ */
+export const S = {
+  arena: undefined as unknown as Arena,
+  seg: EMPTY_SEGMENT,
+  dataOff: 0,
+  dataSize: 0,
+  ptrOff: 0,
+  ptrCount: 0,
+  nesting: 0,
+};
+
+/** readStruct without the construction: the struct's location goes to S. */
+export function locateStruct(
+  arena: Arena,
+  seg: Segment,
+  p: number,
+  nesting: number,
+  def: PointerDefault | undefined,
+): void {
+  if (!resolve(arena, seg, p)) {
+    if (def !== undefined) {
+      locateStruct(def.arena, def.seg, 0, nesting, undefined);
+      return;
+    }
+    S.arena = arena;
+    S.seg = EMPTY_SEGMENT;
+    S.dataOff = 0;
+    S.dataSize = 0;
+    S.ptrOff = 0;
+    S.ptrCount = 0;
+    S.nesting = nesting;
+    return;
+  }
+  if (nesting <= 0) nestingError();
+  if ((R.lo & 3) !== KIND_STRUCT) {
+    throw decodeError(
+      "schema-mismatch",
+      "Message contains non-struct pointer where struct pointer was expected.",
+    );
+  }
+  const s = R.seg;
+  const off = R.off;
+  const dataWords = R.hi & 0xffff;
+  const ptrs = R.hi >>> 16;
+  checkBounds(s, off, (dataWords + ptrs) * 8, "struct");
+  arena.readLimit(dataWords + ptrs);
+  S.arena = arena;
+  S.seg = s;
+  S.dataOff = off;
+  S.dataSize = dataWords * 8;
+  S.ptrOff = off + dataWords * 8;
+  S.ptrCount = ptrs;
+  S.nesting = nesting - 1;
 }

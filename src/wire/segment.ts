@@ -3,13 +3,13 @@
  * (no copy); builders own a buffer with spare capacity and track how much is in use.
  */
 export class Segment {
-  readonly id: number;
+  declare readonly id: number;
   /** The bytes of the segment (a builder's buffer may be longer than `end`). */
-  bytes: Uint8Array;
+  declare bytes: Uint8Array;
   /** One cached DataView per segment: every field read goes through it. */
-  view: DataView;
+  declare view: DataView;
   /** Bytes in use: for readers the segment's length, for builders the allocation mark. */
-  end: number;
+  declare end: number;
 
   constructor(id: number, bytes: Uint8Array, end: number) {
     this.id = id;

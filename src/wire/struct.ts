@@ -9,6 +9,7 @@
 
 import { AnyPointerBuilder, AnyPointerReader } from "./any-pointer.js";
 import type { Arena, BuilderArena } from "./arena.js";
+import { UNLIMITED_NESTING } from "./arena.js";
 import {
   copyListInto,
   getWritableList,
@@ -21,12 +22,14 @@ import { A, allocatePointee, ElementSize, KIND_STRUCT } from "./pointer.js";
 import type { ListKind, PointerDefault, PointerType, StructCtor } from "./read.js";
 import {
   EMPTY_SEGMENT,
+  locateStruct,
   pointerType,
   readCapability,
   readData,
   readList,
   readStruct,
   readText,
+  S,
 } from "./read.js";
 import type { Segment } from "./segment.js";
 import {
@@ -43,36 +46,45 @@ import {
 
 const f32 = new DataView(new ArrayBuffer(8));
 
-/** Readable view over a struct's sections; shared by readers and builders. */
+/**
+ * Readable view over a struct's sections; shared by readers and builders.
+ *
+ * The fields are `declare`d (no class-field initialiser runs per construction) and the
+ * constructor assigns them only when given arguments: generated classes have constructors of
+ * their own that call `super()` and assign the seven fields themselves, so that each class's
+ * stores stay monomorphic instead of every generated class sharing this constructor's.
+ */
 export abstract class StructView {
-  readonly _arena: Arena;
-  readonly _seg: Segment;
+  declare _arena: Arena;
+  declare _seg: Segment;
   /** Byte offset of the data section in the segment. */
-  readonly _dataOff: number;
+  declare _dataOff: number;
   /** Size of the data section in bytes (fields beyond it read as their defaults). */
-  readonly _dataSize: number;
+  declare _dataSize: number;
   /** Byte offset of the pointer section. */
-  readonly _ptrOff: number;
-  readonly _ptrCount: number;
+  declare _ptrOff: number;
+  declare _ptrCount: number;
   /** Nesting levels left below this struct. */
-  readonly _nesting: number;
+  declare _nesting: number;
 
   constructor(
-    arena: Arena,
-    seg: Segment,
-    dataOff: number,
-    dataSize: number,
-    ptrOff: number,
-    ptrCount: number,
-    nesting: number,
+    arena?: Arena,
+    seg?: Segment,
+    dataOff?: number,
+    dataSize?: number,
+    ptrOff?: number,
+    ptrCount?: number,
+    nesting?: number,
   ) {
-    this._arena = arena;
-    this._seg = seg;
-    this._dataOff = dataOff;
-    this._dataSize = dataSize;
-    this._ptrOff = ptrOff;
-    this._ptrCount = ptrCount;
-    this._nesting = nesting;
+    if (arena !== undefined) {
+      this._arena = arena;
+      this._seg = seg!;
+      this._dataOff = dataOff!;
+      this._dataSize = dataSize!;
+      this._ptrOff = ptrOff!;
+      this._ptrCount = ptrCount!;
+      this._nesting = nesting!;
+    }
   }
 
   _getBool(bit: number, def = false): boolean {
@@ -168,6 +180,11 @@ export abstract class StructView {
 
 /** Base of generated struct readers (C++ `StructReader`); untyped it is AnyStruct.Reader. */
 export class StructReader extends StructView {
+  /** Locates pointer i's struct into S (generated getters then construct their class). */
+  _locStruct(i: number, def?: PointerDefault): void {
+    if (i >= this._ptrCount) locateStruct(this._arena, EMPTY_SEGMENT, 0, this._nesting, def);
+    else locateStruct(this._arena, this._seg, this._ptrOff + i * 8, this._nesting, def);
+  }
   _getStruct<T>(i: number, ctor: StructCtor<T>, def?: PointerDefault): T {
     if (i >= this._ptrCount) return readStruct(this._arena, EMPTY_SEGMENT, 0, this._nesting, ctor, def);
     return readStruct(this._arena, this._seg, this._ptrOff + i * 8, this._nesting, ctor, def);
@@ -211,7 +228,7 @@ export interface StructBuilderCtor<T> {
 
 /** Base of generated struct builders (C++ `StructBuilder`). */
 export class StructBuilder extends StructView {
-  declare readonly _arena: BuilderArena;
+  declare _arena: BuilderArena;
 
   _setBool(bit: number, value: boolean, def = false): void {
     const byte = bit >>> 3;
@@ -274,11 +291,33 @@ export class StructBuilder extends StructView {
     return this._ptrOff + i * 8;
   }
 
+  /** Allocates struct i (dw data words, pc pointers); its location goes to S. */
+  _initStructLoc(i: number, dw: number, pc: number): void {
+    initStruct(this._arena, this._seg, this._p(i), dw, pc);
+    S.arena = this._arena;
+    S.seg = A.seg;
+    S.dataOff = A.off;
+    S.dataSize = dw * 8;
+    S.ptrOff = A.off + dw * 8;
+    S.ptrCount = pc;
+    S.nesting = UNLIMITED_NESTING;
+  }
+  /** Struct i for writing (at least dw/pc large); its location goes to S. */
+  _getStructLoc(i: number, dw: number, pc: number, def?: PointerDefault): void {
+    getWritableStruct(this._arena, this._seg, this._p(i), dw, pc, def);
+    S.arena = this._arena;
+    S.seg = W.seg;
+    S.dataOff = W.off;
+    S.dataSize = W.dataWords * 8;
+    S.ptrOff = W.off + W.dataWords * 8;
+    S.ptrCount = W.ptrCount;
+    S.nesting = UNLIMITED_NESTING;
+  }
   _initStruct<T>(i: number, ctor: StructBuilderCtor<T>): T {
     const dw = ctor._dataWords;
     const pc = ctor._ptrCount;
     initStruct(this._arena, this._seg, this._p(i), dw, pc);
-    return new ctor(this._arena, A.seg, A.off, dw * 8, A.off + dw * 8, pc, 0x7fffffff);
+    return new ctor(this._arena, A.seg, A.off, dw * 8, A.off + dw * 8, pc, UNLIMITED_NESTING);
   }
   _getStruct<T>(i: number, ctor: StructBuilderCtor<T>, def?: PointerDefault): T {
     getWritableStruct(this._arena, this._seg, this._p(i), ctor._dataWords, ctor._ptrCount, def);
@@ -289,7 +328,7 @@ export class StructBuilder extends StructView {
       W.dataWords * 8,
       W.off + W.dataWords * 8,
       W.ptrCount,
-      0x7fffffff,
+      UNLIMITED_NESTING,
     );
   }
   /** Deep-copy `value` (a reader or builder of any message) into pointer `i`. */
@@ -347,7 +386,7 @@ export class StructBuilder extends StructView {
       this._dataSize,
       this._ptrOff,
       this._ptrCount,
-      0x7fffffff,
+      UNLIMITED_NESTING,
     );
   }
   _as<T>(ctor: StructBuilderCtor<T>): T {

@@ -4,7 +4,9 @@
  * overwritten, moving pointers, and deep copies between messages (optionally canonical).
  * C++ counterpart: the builder half of `WireHelpers` in `capnp/layout.c++`.
  */
+
 import type { Arena, BuilderArena } from "./arena.js";
+import { UNLIMITED_NESTING } from "./arena.js";
 import { decodeError, EncodeError } from "./errors.js";
 import {
   A,
@@ -23,7 +25,7 @@ import {
 } from "./pointer.js";
 import type { PointerDefault } from "./read.js";
 import type { Segment } from "./segment.js";
-import { encodeUtf8Into, utf8Length } from "./text.js";
+import { encodeUtf8Bounded, encodeUtf8Into, SHORT_ENCODE, utf8Length } from "./text.js";
 
 export const MAX_LIST_ELEMENTS = (1 << 29) - 1;
 
@@ -125,7 +127,7 @@ export function getWritableStruct(
 ): void {
   if (!resolve(arena, seg, p)) {
     if (def !== undefined && resolve(def.arena, def.seg, 0)) {
-      copyPointer(arena, seg, p, def.arena, def.seg, 0, 0x7fffffff, false);
+      copyPointer(arena, seg, p, def.arena, def.seg, 0, UNLIMITED_NESTING, false);
       getWritableStruct(arena, seg, p, dataWords, ptrCount, undefined);
       return;
     }
@@ -232,6 +234,26 @@ export function initStructList(
 
 /** Write `s` as Text behind `p`. */
 export function setText(arena: BuilderArena, seg: Segment, p: number, s: string): void {
+  const units = s.length;
+  if (units > SHORT_ENCODE) {
+    // One native pass: encode into the worst-case space (3 bytes per UTF-16 unit) at the end of
+    // this segment, then give back what was not used. Space past a segment's end is always
+    // zero, so the NUL terminator and the padding are already there.
+    const max = units * 3;
+    const bytes = Math.ceil((max + 1) / 8) * 8;
+    zeroObject(arena, seg, p);
+    if (seg.available() >= bytes) {
+      const off = seg.end;
+      const written = encodeUtf8Bounded(s, seg.bytes, off, max);
+      if (written >= 0) {
+        seg.end = off + Math.ceil((written + 1) / 8) * 8;
+        const v = seg.view;
+        v.setUint32(p, ((((off - p - 8) >> 3) << 2) | KIND_LIST) >>> 0, true);
+        v.setUint32(p + 4, (((written + 1) << 3) | ElementSize.BYTE) >>> 0, true);
+        return;
+      }
+    }
+  }
   const n = utf8Length(s);
   initList(arena, seg, p, ElementSize.BYTE, n + 1);
   encodeUtf8Into(s, A.seg.bytes, A.off);
