@@ -160,29 +160,27 @@ test("capnp encode --flat is the single segment of the framed message", { skip }
   }
 });
 
-test(
-  "the oracle's streams read incrementally: FrameReader and PackedDecoder in small chunks",
-  { skip },
-  () => {
-    const all = MESSAGES.join("\n");
-    const framed = encode(all, "--segment-size=16");
-    const packed = encode(all, "--packed", "--segment-size=16");
-    const expected = [...decodeFrames(framed)];
-    for (const step of [1, 7, 64, 1000]) {
-      const reader = new FrameReader();
-      const got: Uint8Array[][] = [];
-      for (let o = 0; o < framed.length; o += step) {
-        reader.push(framed.subarray(o, o + step));
-        for (const m of reader) got.push(m);
-      }
-      reader.finish();
-      assert.deepEqual(got, expected, `framed by ${step}`);
-
-      const dec = new PackedDecoder();
-      const parts: Uint8Array[] = [];
-      for (let o = 0; o < packed.length; o += step) parts.push(dec.push(packed.subarray(o, o + step)));
-      dec.finish();
-      assert.deepEqual(concat(parts), framed, `packed by ${step}`);
+test("the oracle's streams read incrementally: FrameReader and PackedDecoder in small chunks", {
+  skip,
+}, () => {
+  const all = MESSAGES.join("\n");
+  const framed = encode(all, "--segment-size=16");
+  const packed = encode(all, "--packed", "--segment-size=16");
+  const expected = [...decodeFrames(framed)];
+  for (const step of [1, 7, 64, 1000]) {
+    const reader = new FrameReader();
+    const got: Uint8Array[][] = [];
+    for (let o = 0; o < framed.length; o += step) {
+      reader.push(framed.subarray(o, o + step));
+      for (const m of reader) got.push(m);
     }
-  },
-);
+    reader.finish();
+    assert.deepEqual(got, expected, `framed by ${step}`);
+
+    const dec = new PackedDecoder();
+    const parts: Uint8Array[] = [];
+    for (let o = 0; o < packed.length; o += step) parts.push(dec.push(packed.subarray(o, o + step)));
+    dec.finish();
+    assert.deepEqual(concat(parts), framed, `packed by ${step}`);
+  }
+});
