@@ -484,3 +484,25 @@ test("scripted: Finish with releaseResultCaps (a Level 0 peer) releases the caps
   assert.deepEqual(s.server.tableSizes(), emptyTables());
   await s.close();
 });
+
+test("scripted: a thirdPartyHosted capability is used through its vine (no Level 3)", async () => {
+  const { client, peer } = await scriptedServer();
+  using cap = new TestInterface_Client(client.bootstrap());
+  const boot = await peer.next();
+  peer.send((m) => {
+    const r = m.initReturn();
+    r.answerId = boot!.bootstrap.questionId;
+    r.releaseParamCaps = false;
+    const payload = r.initResults();
+    payload.content.setCapability("cap #0");
+    payload.initCapTable(1).get(0).initThirdPartyHosted().vineId = 5;
+  });
+  await cap.whenResolved();
+  using p = cap.foo((x) => (x.i = 1));
+  let call = await peer.next();
+  while (call?.which() === "finish") call = await peer.next();
+  assert.equal(call?.which(), "call");
+  assert.equal(call?.call.target.which(), "importedCap");
+  assert.equal(call?.call.target.importedCap, 5);
+  void p;
+});
