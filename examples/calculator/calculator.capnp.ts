@@ -99,6 +99,24 @@ export type Calculator_Expression_Which = (typeof Calculator_Expression_which)[n
 
 /** Reader of struct Expression. */
 export class Calculator_Expression_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): Calculator_Expression_Which {
     return Calculator_Expression_which[this._getUint16(8)] ?? "_unknown";
@@ -132,7 +150,15 @@ export class Calculator_Expression_Reader extends $.StructReader {
   }
   /** Calls a function with the values of the parameter expressions. */
   get call(): Calculator_Expression_call_Reader {
-    return this._as(Calculator_Expression_call_Reader);
+    return new Calculator_Expression_call_Reader(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   override toString(): string {
     return $text.structToString(this, 0xe5ced6262cac7afbn, $schema);
@@ -146,6 +172,24 @@ export class Calculator_Expression_Reader extends $.StructReader {
 export class Calculator_Expression_Builder extends $.StructBuilder {
   static readonly _dataWords = 2;
   static readonly _ptrCount = 2;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): Calculator_Expression_Which {
     return Calculator_Expression_which[this._getUint16(8)] ?? "_unknown";
@@ -198,13 +242,29 @@ export class Calculator_Expression_Builder extends $.StructBuilder {
   }
   /** Calls a function with the values of the parameter expressions. */
   get call(): Calculator_Expression_call_Builder {
-    return this._as(Calculator_Expression_call_Builder);
+    return new Calculator_Expression_call_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   initCall(): Calculator_Expression_call_Builder {
     this._setUint16(8, 3);
     this._clearPointer(0);
     this._clearPointer(1);
-    return this._as(Calculator_Expression_call_Builder);
+    return new Calculator_Expression_call_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   /** A reader over this builder's data. */
   asReader(): Calculator_Expression_Reader {
@@ -215,6 +275,76 @@ export class Calculator_Expression_Builder extends $.StructBuilder {
   }
   [$inspect](): string {
     return this.toString();
+  }
+}
+
+/** Reader of List(Expression): `get(i)` is a Calculator_Expression_Reader. */
+export class Calculator_Expression_List extends $.StructList<Calculator_Expression_Reader> {
+  static readonly kind: $.ListKind<Calculator_Expression_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Calculator_Expression_List(
+        arena,
+        seg,
+        off,
+        len,
+        step,
+        ds,
+        pc,
+        nest,
+        es,
+        Calculator_Expression_Reader,
+      ),
+  };
+  override get(i: number): Calculator_Expression_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Calculator_Expression_Reader(
+      this._arena,
+      this._seg,
+      o,
+      d,
+      o + d,
+      this._ptrCount,
+      this._nesting,
+    );
+  }
+}
+
+/** Builder of List(Expression): `get(i)` is a Calculator_Expression_Builder. */
+export class Calculator_Expression_ListBuilder extends $.StructListBuilder<Calculator_Expression_Builder> {
+  static readonly kind: $.ListBuilderKind<Calculator_Expression_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 2,
+    ptrCount: 2,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Calculator_Expression_ListBuilder(
+        arena,
+        seg,
+        off,
+        len,
+        step,
+        ds,
+        pc,
+        nest,
+        es,
+        Calculator_Expression_Builder,
+      ),
+  };
+  override get(i: number): Calculator_Expression_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Calculator_Expression_Builder(
+      this._arena,
+      this._seg,
+      o,
+      d,
+      o + d,
+      this._ptrCount,
+      this._nesting,
+    );
   }
 }
 
@@ -232,14 +362,32 @@ export class Calculator_Expression_Pipeline extends $rpc.Pipeline {
 
 /** Calls a function with the values of the parameter expressions. */
 export class Calculator_Expression_call_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get function(): Calculator_Function_Client {
     return $rpc.getClient(this, 0, Calculator_Function_Client);
   }
   hasFunction(): boolean {
     return this._hasPointer(0);
   }
-  get params(): $.StructList<Calculator_Expression_Reader> {
-    return this._getList(1, $.StructList.of(Calculator_Expression_Reader));
+  get params(): Calculator_Expression_List {
+    return this._getList(1, Calculator_Expression_List.kind);
   }
   hasParams(): boolean {
     return this._hasPointer(1);
@@ -256,6 +404,24 @@ export class Calculator_Expression_call_Reader extends $.StructReader {
 export class Calculator_Expression_call_Builder extends $.StructBuilder {
   static readonly _dataWords = 2;
   static readonly _ptrCount = 2;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get function(): Calculator_Function_Client {
     return $rpc.getClient(this, 0, Calculator_Function_Client);
   }
@@ -271,14 +437,14 @@ export class Calculator_Expression_call_Builder extends $.StructBuilder {
   adoptFunction(orphan: $.Orphan): void {
     this._adopt(0, orphan);
   }
-  get params(): $.StructListBuilder<Calculator_Expression_Builder> {
-    return this._getList(1, $.StructListBuilder.of(Calculator_Expression_Builder));
+  get params(): Calculator_Expression_ListBuilder {
+    return this._getList(1, Calculator_Expression_ListBuilder.kind);
   }
   set params(value: $.StructList<Calculator_Expression_Reader> | $.StructListBuilder<Calculator_Expression_Builder>) {
     this._setList(1, value);
   }
-  initParams(length: number): $.StructListBuilder<Calculator_Expression_Builder> {
-    return this._initList(1, $.StructListBuilder.of(Calculator_Expression_Builder), length);
+  initParams(length: number): Calculator_Expression_ListBuilder {
+    return this._initList(1, Calculator_Expression_ListBuilder.kind, length);
   }
   hasParams(): boolean {
     return this._hasPointer(1);
@@ -311,6 +477,24 @@ export class Calculator_Expression_call_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct read$Params. */
 export class Calculator_Value_read_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   override toString(): string {
     return $text.structToString(this, 0x9b4f6143ed1cb0fen, $schema);
   }
@@ -323,6 +507,24 @@ export class Calculator_Value_read_Params_Reader extends $.StructReader {
 export class Calculator_Value_read_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** A reader over this builder's data. */
   asReader(): Calculator_Value_read_Params_Reader {
     return this._asReader(Calculator_Value_read_Params_Reader);
@@ -341,6 +543,24 @@ export class Calculator_Value_read_Params_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct read$Results. */
 export class Calculator_Value_read_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get value(): number {
     return this._getFloat64(0);
   }
@@ -356,6 +576,24 @@ export class Calculator_Value_read_Results_Reader extends $.StructReader {
 export class Calculator_Value_read_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get value(): number {
     return this._getFloat64(0);
   }
@@ -380,6 +618,24 @@ export class Calculator_Value_read_Results_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct call$Params. */
 export class Calculator_Function_call_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get params(): $.Float64List {
     return this._getList(0, $.Float64List.kind);
   }
@@ -398,6 +654,24 @@ export class Calculator_Function_call_Params_Reader extends $.StructReader {
 export class Calculator_Function_call_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get params(): $.Float64ListBuilder {
     return this._getList(0, $.Float64ListBuilder.kind);
   }
@@ -434,6 +708,24 @@ export class Calculator_Function_call_Params_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct call$Results. */
 export class Calculator_Function_call_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get value(): number {
     return this._getFloat64(0);
   }
@@ -449,6 +741,24 @@ export class Calculator_Function_call_Results_Reader extends $.StructReader {
 export class Calculator_Function_call_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get value(): number {
     return this._getFloat64(0);
   }
@@ -473,8 +783,36 @@ export class Calculator_Function_call_Results_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct evaluate$Params. */
 export class Calculator_evaluate_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get expression(): Calculator_Expression_Reader {
-    return this._getStruct(0, Calculator_Expression_Reader);
+    this._locStruct(0);
+    const s = $.S;
+    return new Calculator_Expression_Reader(
+      s.arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   hasExpression(): boolean {
     return this._hasPointer(0);
@@ -491,14 +829,52 @@ export class Calculator_evaluate_Params_Reader extends $.StructReader {
 export class Calculator_evaluate_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get expression(): Calculator_Expression_Builder {
-    return this._getStruct(0, Calculator_Expression_Builder);
+    this._getStructLoc(0, 2, 2);
+    const s = $.S;
+    return new Calculator_Expression_Builder(
+      this._arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   set expression(value: Calculator_Expression_Reader | Calculator_Expression_Builder) {
     this._setStruct(0, value);
   }
   initExpression(): Calculator_Expression_Builder {
-    return this._initStruct(0, Calculator_Expression_Builder);
+    this._initStructLoc(0, 2, 2);
+    const s = $.S;
+    return new Calculator_Expression_Builder(
+      this._arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   hasExpression(): boolean {
     return this._hasPointer(0);
@@ -530,6 +906,24 @@ export class Calculator_evaluate_Params_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct evaluate$Results. */
 export class Calculator_evaluate_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get value(): Calculator_Value_Client {
     return $rpc.getClient(this, 0, Calculator_Value_Client);
   }
@@ -548,6 +942,24 @@ export class Calculator_evaluate_Results_Reader extends $.StructReader {
 export class Calculator_evaluate_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get value(): Calculator_Value_Client {
     return $rpc.getClient(this, 0, Calculator_Value_Client);
   }
@@ -585,11 +997,39 @@ export class Calculator_evaluate_Results_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct defFunction$Params. */
 export class Calculator_defFunction_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get paramCount(): number {
     return this._getInt32(0);
   }
   get body(): Calculator_Expression_Reader {
-    return this._getStruct(0, Calculator_Expression_Reader);
+    this._locStruct(0);
+    const s = $.S;
+    return new Calculator_Expression_Reader(
+      s.arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   hasBody(): boolean {
     return this._hasPointer(0);
@@ -606,6 +1046,24 @@ export class Calculator_defFunction_Params_Reader extends $.StructReader {
 export class Calculator_defFunction_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get paramCount(): number {
     return this._getInt32(0);
   }
@@ -613,13 +1071,33 @@ export class Calculator_defFunction_Params_Builder extends $.StructBuilder {
     this._setInt32(0, value);
   }
   get body(): Calculator_Expression_Builder {
-    return this._getStruct(0, Calculator_Expression_Builder);
+    this._getStructLoc(0, 2, 2);
+    const s = $.S;
+    return new Calculator_Expression_Builder(
+      this._arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   set body(value: Calculator_Expression_Reader | Calculator_Expression_Builder) {
     this._setStruct(0, value);
   }
   initBody(): Calculator_Expression_Builder {
-    return this._initStruct(0, Calculator_Expression_Builder);
+    this._initStructLoc(0, 2, 2);
+    const s = $.S;
+    return new Calculator_Expression_Builder(
+      this._arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   hasBody(): boolean {
     return this._hasPointer(0);
@@ -651,6 +1129,24 @@ export class Calculator_defFunction_Params_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct defFunction$Results. */
 export class Calculator_defFunction_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get func(): Calculator_Function_Client {
     return $rpc.getClient(this, 0, Calculator_Function_Client);
   }
@@ -669,6 +1165,24 @@ export class Calculator_defFunction_Results_Reader extends $.StructReader {
 export class Calculator_defFunction_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get func(): Calculator_Function_Client {
     return $rpc.getClient(this, 0, Calculator_Function_Client);
   }
@@ -706,6 +1220,24 @@ export class Calculator_defFunction_Results_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct getOperator$Params. */
 export class Calculator_getOperator_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get op(): Calculator_Operator {
     return this._getUint16(0) as Calculator_Operator;
   }
@@ -721,6 +1253,24 @@ export class Calculator_getOperator_Params_Reader extends $.StructReader {
 export class Calculator_getOperator_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get op(): Calculator_Operator {
     return this._getUint16(0) as Calculator_Operator;
   }
@@ -745,6 +1295,24 @@ export class Calculator_getOperator_Params_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct getOperator$Results. */
 export class Calculator_getOperator_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get func(): Calculator_Function_Client {
     return $rpc.getClient(this, 0, Calculator_Function_Client);
   }
@@ -763,6 +1331,24 @@ export class Calculator_getOperator_Results_Reader extends $.StructReader {
 export class Calculator_getOperator_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get func(): Calculator_Function_Client {
     return $rpc.getClient(this, 0, Calculator_Function_Client);
   }

@@ -162,6 +162,90 @@ function args(...a: string[]): string {
   return a.filter((x) => x !== "").join(", ");
 }
 
+/** Longest generated line before a call is split into one argument per line. */
+const LINE_WIDTH = 110;
+
+/** `head(a, b, ...)` plus `tail`: one line when it fits, else one argument per line. */
+function call(indent: string, head: string, argList: readonly string[], tail = ";"): string[] {
+  const line = `${indent}${head}(${argList.join(", ")})${tail}`;
+  if (line.length <= LINE_WIDTH) return [line];
+  return [`${indent}${head}(`, ...argList.map((a) => `${indent}  ${a},`), `${indent})${tail}`];
+}
+
+/** The location fields of a struct view, in constructor order. */
+const VIEW_FIELDS = ["arena", "seg", "dataOff", "dataSize", "ptrOff", "ptrCount", "nesting"] as const;
+
+/** Arguments constructing a view of the struct `locateStruct`/`_initStructLoc`/... left in `$.S`. */
+const FROM_S = VIEW_FIELDS.map((f) => `s.${f}`);
+
+/** Arguments constructing another view of this struct's sections (groups). */
+const FROM_THIS = VIEW_FIELDS.map((f) => `this._${f}`);
+
+/**
+ * The constructor every generated reader/builder has: `super()` (which assigns nothing) and the
+ * seven field stores here, so that each class's stores stay monomorphic (BENCHMARKS.md, profile
+ * finding 2). The runtime constructs through it too (`StructCtor` / `StructBuilderCtor`).
+ */
+function viewConstructor(arena: string): string[] {
+  const types = [arena, "$.Segment", "number", "number", "number", "number", "number"];
+  return [
+    `  constructor(`,
+    ...VIEW_FIELDS.map((f, i) => `    ${f}: ${types[i]},`),
+    `  ) {`,
+    `    super();`,
+    ...VIEW_FIELDS.map((f) => `    this._${f} = ${f};`),
+    `  }`,
+  ];
+}
+
+/**
+ * `X_List` / `X_ListBuilder`: struct lists whose `get(i)` constructs X's reader/builder itself
+ * (one monomorphic `new` site per struct type; BENCHMARKS.md, profile finding 3), each with the
+ * list kind that `_getList` / `_initList` take. `$.StructList.of(X_Reader)` still works; it makes
+ * plain `$.StructList`s.
+ */
+function emitStructLists(ident: string, title: string, dataWords: number, ptrCount: number): string {
+  const list = (
+    name: string,
+    base: string,
+    kind: string,
+    elem: string,
+    dw: number,
+    pc: number,
+    what: string,
+  ): string[] => [
+    `/** ${what} of List(${title}): \`get(i)\` is a ${elem}. */`,
+    `export class ${name} extends ${base}<${elem}> {`,
+    `  static readonly kind: ${kind}<${name}> = {`,
+    `    size: $.ElementSize.INLINE_COMPOSITE,`,
+    `    dataWords: ${dw},`,
+    `    ptrCount: ${pc},`,
+    `    make: (arena, seg, off, len, step, ds, pc, nest, es) =>`,
+    ...call("      ", `new ${name}`, ["arena", "seg", "off", "len", "step", "ds", "pc", "nest", "es", elem], ","),
+    `  };`,
+    `  override get(i: number): ${elem} {`,
+    `    const o = this._at(i);`,
+    `    const d = this._dataSize;`,
+    ...call(`    `, `return new ${elem}`, ["this._arena", "this._seg", "o", "d", "o + d", "this._ptrCount", "this._nesting"]),
+    `  }`,
+    `}`,
+  ];
+  return [
+    ...list(`${ident}_List`, "$.StructList", "$.ListKind", `${ident}_Reader`, 0, 0, "Reader"),
+    "",
+    ...list(
+      `${ident}_ListBuilder`,
+      "$.StructListBuilder",
+      "$.ListBuilderKind",
+      `${ident}_Builder`,
+      dataWords,
+      ptrCount,
+      "Builder",
+    ),
+    "",
+  ].join("\n");
+}
+
 export function emitStruct(ctx: FileContext, node: StructNode, ident: string): string {
   ctx.current = node.displayName;
   const storage = ctx.names.storageOf(node);
@@ -208,15 +292,16 @@ export function emitStruct(ctx: FileContext, node: StructNode, ident: string): s
       const g = ctx.ref(f.typeId, "");
       const gn = ctx.node(f.typeId);
       if (gn.kind !== "struct") throw ctx.error(`group ${f.name} is not a struct node`);
-      R.push(`${doc}  get ${n.own}(): ${g}_Reader {`, `    return this._as(${g}_Reader);`, `  }`);
-      B.push(`${doc}  get ${n.own}(): ${g}_Builder {`, `    return this._as(${g}_Builder);`, `  }`);
+      // A group is another view of this struct's sections.
+      R.push(`${doc}  get ${n.own}(): ${g}_Reader {`, ...call("    ", `return new ${g}_Reader`, FROM_THIS), `  }`);
+      B.push(`${doc}  get ${n.own}(): ${g}_Builder {`, ...call("    ", `return new ${g}_Builder`, FROM_THIS), `  }`);
       const zero: string[] = [];
       zeroGroup(ctx, gn, zero, new Set());
       B.push(
         `  ${n.init}(): ${g}_Builder {`,
         ...(inUnion ? [`    this._setUint16(${discOff}, ${f.discriminantValue});`] : []),
         ...zero.map((z) => `    ${z}`),
-        `    return this._as(${g}_Builder);`,
+        ...call("    ", `return new ${g}_Builder`, FROM_THIS),
         `  }`,
       );
       return;
@@ -290,20 +375,31 @@ export function emitStruct(ctx: FileContext, node: StructNode, ident: string): s
         const rt = ctx.structRef(t, "_Reader");
         const bt = ctx.structRef(t, "_Builder");
         const def = pointerDefaultArg(ctx, f.defaultValue);
+        const sn = ctx.node(t.typeId);
+        if (sn.kind !== "struct") throw ctx.error(`field ${f.name} is not of a struct type`);
+        const size = `${sn.dataWordCount}, ${sn.pointerCount}`;
+        // The runtime leaves the struct's location in $.S; the class is constructed here.
         R.push(
           `${doc}  get ${n.own}(): ${rt} {`,
-          `    return this._getStruct(${args(String(ptr), rt, def)});`,
+          `    this._locStruct(${args(String(ptr), def)});`,
+          `    const s = $.S;`,
+          ...call("    ", `return new ${rt}`, FROM_S),
           `  }`,
         );
         B.push(
           `${doc}  get ${n.own}(): ${bt} {`,
-          `    return this._getStruct(${args(String(ptr), bt, def)});`,
+          `    this._getStructLoc(${args(String(ptr), size, def)});`,
+          `    const s = $.S;`,
+          ...call("    ", `return new ${bt}`, ["this._arena", ...FROM_S.slice(1)]),
           `  }`,
           `  set ${n.own}(value: ${rt} | ${bt}) {`,
           `    ${setDisc}this._setStruct(${ptr}, value);`,
           `  }`,
           `  ${n.init}(): ${bt} {`,
-          `    ${setDisc}return this._initStruct(${ptr}, ${bt});`,
+          ...(inUnion ? [`    this._setUint16(${discOff}, ${f.discriminantValue});`] : []),
+          `    this._initStructLoc(${ptr}, ${size});`,
+          `    const s = $.S;`,
+          ...call("    ", `return new ${bt}`, ["this._arena", ...FROM_S.slice(1)]),
           `  }`,
         );
         break;
@@ -311,6 +407,9 @@ export function emitStruct(ctx: FileContext, node: StructNode, ident: string): s
       case "list": {
         const rt = readerListType(ctx, t.elementType);
         const bt = builderListType(ctx, t.elementType);
+        // Setters take any list of the type, not only the generated classes.
+        const rtAny = readerListType(ctx, t.elementType, false);
+        const btAny = builderListType(ctx, t.elementType, false);
         const def = pointerDefaultArg(ctx, f.defaultValue);
         R.push(
           `${doc}  get ${n.own}(): ${rt} {`,
@@ -322,7 +421,7 @@ export function emitStruct(ctx: FileContext, node: StructNode, ident: string): s
           `${doc}  get ${n.own}(): ${bt} {`,
           `    return this._getList(${args(String(ptr), bk, def)});`,
           `  }`,
-          `  set ${n.own}(value: ${rt} | ${bt}) {`,
+          `  set ${n.own}(value: ${rtAny} | ${btAny}) {`,
           `    ${setDisc}this._setList(${ptr}, value);`,
           `  }`,
           `  ${n.init}(length: number): ${bt} {`,
@@ -395,10 +494,11 @@ export function emitStruct(ctx: FileContext, node: StructNode, ident: string): s
   const docB = `/** Builder of ${what}. */\n`;
   let code = head;
   code += `${docR}export class ${ident}_Reader extends $.StructReader {\n`;
-  code += [...R, ...text].join("\n");
+  code += [...viewConstructor("$.Arena"), ...R, ...text].join("\n");
   code += `\n}\n\n${docB}export class ${ident}_Builder extends $.StructBuilder {\n`;
   code += `  static readonly _dataWords = ${storage.dataWordCount};\n  static readonly _ptrCount = ${storage.pointerCount};\n`;
   code += [
+    ...viewConstructor("$.BuilderArena"),
     ...B,
     `  /** A reader over this builder's data. */`,
     `  asReader(): ${ident}_Reader {`,
@@ -407,5 +507,9 @@ export function emitStruct(ctx: FileContext, node: StructNode, ident: string): s
     ...text,
   ].join("\n");
   code += `\n}\n`;
+  // Groups are never list elements, nor are the structs capnp makes for method parameters.
+  if (!node.isGroup && ctx.names.name(node.id).kind === "node") {
+    code += `\n${emitStructLists(ident, title, storage.dataWordCount, storage.pointerCount)}`;
+  }
   return code;
 }

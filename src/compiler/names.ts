@@ -178,6 +178,8 @@ const DECLARATION_SUFFIXES = new Set([
   "which",
   "dispatch",
   "methods",
+  "List",
+  "ListBuilder",
 ]);
 
 /** The part a nested node or group contributes to its identifier (`Foo` + `_` + part). */

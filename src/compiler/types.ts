@@ -90,27 +90,33 @@ export function builderType(ctx: FileContext, t: Type): string {
   }
 }
 
-export function readerListType(ctx: FileContext, e: Type): string {
+/**
+ * TS type of a reader's `List(e)`: the generated list class of a struct (`Foo_List`), else the
+ * runtime's. With `exact` false, the runtime class any list of that type is an instance of
+ * (`$.StructList<Foo_Reader>`): what setters accept.
+ */
+export function readerListType(ctx: FileContext, e: Type, exact = true): string {
   switch (e.kind) {
     case "enum":
       return `$.EnumList<${enumType(ctx, e.typeId)}>`;
     case "struct":
-      return `$.StructList<${ctx.structRef(e, "_Reader")}>`;
+      return exact ? ctx.structRef(e, "_List") : `$.StructList<${ctx.structRef(e, "_Reader")}>`;
     case "list":
-      return `$.ListList<${readerListType(ctx, e.elementType)}>`;
+      return `$.ListList<${readerListType(ctx, e.elementType, exact)}>`;
     default:
       return `$.${LIST_CLASS[e.kind]!}`;
   }
 }
 
-export function builderListType(ctx: FileContext, e: Type): string {
+/** TS type of a builder's `List(e)` (see readerListType). */
+export function builderListType(ctx: FileContext, e: Type, exact = true): string {
   switch (e.kind) {
     case "enum":
       return `$.EnumListBuilder<${enumType(ctx, e.typeId)}>`;
     case "struct":
-      return `$.StructListBuilder<${ctx.structRef(e, "_Builder")}>`;
+      return exact ? ctx.structRef(e, "_ListBuilder") : `$.StructListBuilder<${ctx.structRef(e, "_Builder")}>`;
     case "list":
-      return `$.ListListBuilder<${builderListType(ctx, e.elementType)}>`;
+      return `$.ListListBuilder<${builderListType(ctx, e.elementType, exact)}>`;
     default:
       return `$.${LIST_CLASS[e.kind]!}Builder`;
   }
@@ -122,7 +128,7 @@ export function readerListKind(ctx: FileContext, e: Type): string {
     case "enum":
       return `($.EnumList.kind as $.ListKind<${readerListType(ctx, e)}>)`;
     case "struct":
-      return `$.StructList.of(${ctx.structRef(e, "_Reader")})`;
+      return `${ctx.structRef(e, "_List")}.kind`;
     case "list":
       return `$.ListList.of(${readerListKind(ctx, e.elementType)})`;
     default:
@@ -136,7 +142,7 @@ export function builderListKind(ctx: FileContext, e: Type): string {
     case "enum":
       return `($.EnumListBuilder.kind as $.ListBuilderKind<${builderListType(ctx, e)}>)`;
     case "struct":
-      return `$.StructListBuilder.of(${ctx.structRef(e, "_Builder")})`;
+      return `${ctx.structRef(e, "_ListBuilder")}.kind`;
     case "list":
       return `$.ListListBuilder.of(${builderListKind(ctx, e.elementType)})`;
     default:

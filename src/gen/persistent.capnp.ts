@@ -33,6 +33,24 @@ export const $schema: $text.SchemaFile = {
 
 /** Reader of struct SaveParams. */
 export class Persistent_SaveParams_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /**
    * Seal the SturdyRef so that it can only be restored by the specified Owner. This is meant
    * to mitigate damage when a SturdyRef is leaked. See comments above.
@@ -59,6 +77,24 @@ export class Persistent_SaveParams_Reader extends $.StructReader {
 export class Persistent_SaveParams_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /**
    * Seal the SturdyRef so that it can only be restored by the specified Owner. This is meant
    * to mitigate damage when a SturdyRef is leaked. See comments above.
@@ -96,12 +132,100 @@ export class Persistent_SaveParams_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(SaveParams): `get(i)` is a Persistent_SaveParams_Reader. */
+export class Persistent_SaveParams_List extends $.StructList<Persistent_SaveParams_Reader> {
+  static readonly kind: $.ListKind<Persistent_SaveParams_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Persistent_SaveParams_List(
+        arena,
+        seg,
+        off,
+        len,
+        step,
+        ds,
+        pc,
+        nest,
+        es,
+        Persistent_SaveParams_Reader,
+      ),
+  };
+  override get(i: number): Persistent_SaveParams_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Persistent_SaveParams_Reader(
+      this._arena,
+      this._seg,
+      o,
+      d,
+      o + d,
+      this._ptrCount,
+      this._nesting,
+    );
+  }
+}
+
+/** Builder of List(SaveParams): `get(i)` is a Persistent_SaveParams_Builder. */
+export class Persistent_SaveParams_ListBuilder extends $.StructListBuilder<Persistent_SaveParams_Builder> {
+  static readonly kind: $.ListBuilderKind<Persistent_SaveParams_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 1,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Persistent_SaveParams_ListBuilder(
+        arena,
+        seg,
+        off,
+        len,
+        step,
+        ds,
+        pc,
+        nest,
+        es,
+        Persistent_SaveParams_Builder,
+      ),
+  };
+  override get(i: number): Persistent_SaveParams_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Persistent_SaveParams_Builder(
+      this._arena,
+      this._seg,
+      o,
+      d,
+      o + d,
+      this._ptrCount,
+      this._nesting,
+    );
+  }
+}
+
 /** Promise pipeline of SaveParams. */
 export class Persistent_SaveParams_Pipeline extends $rpc.Pipeline {
 }
 
 /** Reader of struct SaveResults. */
 export class Persistent_SaveResults_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get sturdyRef(): $.AnyPointerReader {
     return this._getPointer(0);
   }
@@ -120,6 +244,24 @@ export class Persistent_SaveResults_Reader extends $.StructReader {
 export class Persistent_SaveResults_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get sturdyRef(): $.AnyPointerBuilder {
     return this._getPointer(0);
   }
@@ -146,6 +288,76 @@ export class Persistent_SaveResults_Builder extends $.StructBuilder {
   }
   [$inspect](): string {
     return this.toString();
+  }
+}
+
+/** Reader of List(SaveResults): `get(i)` is a Persistent_SaveResults_Reader. */
+export class Persistent_SaveResults_List extends $.StructList<Persistent_SaveResults_Reader> {
+  static readonly kind: $.ListKind<Persistent_SaveResults_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Persistent_SaveResults_List(
+        arena,
+        seg,
+        off,
+        len,
+        step,
+        ds,
+        pc,
+        nest,
+        es,
+        Persistent_SaveResults_Reader,
+      ),
+  };
+  override get(i: number): Persistent_SaveResults_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Persistent_SaveResults_Reader(
+      this._arena,
+      this._seg,
+      o,
+      d,
+      o + d,
+      this._ptrCount,
+      this._nesting,
+    );
+  }
+}
+
+/** Builder of List(SaveResults): `get(i)` is a Persistent_SaveResults_Builder. */
+export class Persistent_SaveResults_ListBuilder extends $.StructListBuilder<Persistent_SaveResults_Builder> {
+  static readonly kind: $.ListBuilderKind<Persistent_SaveResults_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 1,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Persistent_SaveResults_ListBuilder(
+        arena,
+        seg,
+        off,
+        len,
+        step,
+        ds,
+        pc,
+        nest,
+        es,
+        Persistent_SaveResults_Builder,
+      ),
+  };
+  override get(i: number): Persistent_SaveResults_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Persistent_SaveResults_Builder(
+      this._arena,
+      this._seg,
+      o,
+      d,
+      o + d,
+      this._ptrCount,
+      this._nesting,
+    );
   }
 }
 

@@ -119,6 +119,24 @@ export type Side = (typeof Side)[keyof typeof Side];
 
 /** Reader of struct VatId. */
 export class VatId_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get side(): Side {
     return this._getUint16(0) as Side;
   }
@@ -134,6 +152,24 @@ export class VatId_Reader extends $.StructReader {
 export class VatId_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get side(): Side {
     return this._getUint16(0) as Side;
   }
@@ -152,8 +188,58 @@ export class VatId_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(VatId): `get(i)` is a VatId_Reader. */
+export class VatId_List extends $.StructList<VatId_Reader> {
+  static readonly kind: $.ListKind<VatId_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new VatId_List(arena, seg, off, len, step, ds, pc, nest, es, VatId_Reader),
+  };
+  override get(i: number): VatId_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new VatId_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(VatId): `get(i)` is a VatId_Builder. */
+export class VatId_ListBuilder extends $.StructListBuilder<VatId_Builder> {
+  static readonly kind: $.ListBuilderKind<VatId_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 1,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new VatId_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, VatId_Builder),
+  };
+  override get(i: number): VatId_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new VatId_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 /** Only used for joins, since three-way introductions never happen on a two-party network. */
 export class ProvisionId_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The ID from `JoinKeyPart`. */
   get joinId(): number {
     return this._getUint32(0);
@@ -170,6 +256,24 @@ export class ProvisionId_Reader extends $.StructReader {
 export class ProvisionId_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The ID from `JoinKeyPart`. */
   get joinId(): number {
     return this._getUint32(0);
@@ -189,8 +293,58 @@ export class ProvisionId_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(ProvisionId): `get(i)` is a ProvisionId_Reader. */
+export class ProvisionId_List extends $.StructList<ProvisionId_Reader> {
+  static readonly kind: $.ListKind<ProvisionId_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new ProvisionId_List(arena, seg, off, len, step, ds, pc, nest, es, ProvisionId_Reader),
+  };
+  override get(i: number): ProvisionId_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new ProvisionId_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(ProvisionId): `get(i)` is a ProvisionId_Builder. */
+export class ProvisionId_ListBuilder extends $.StructListBuilder<ProvisionId_Builder> {
+  static readonly kind: $.ListBuilderKind<ProvisionId_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 1,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new ProvisionId_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, ProvisionId_Builder),
+  };
+  override get(i: number): ProvisionId_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new ProvisionId_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 /** Never used, because there are only two parties. */
 export class RecipientId_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   override toString(): string {
     return $text.structToString(this, 0x89f389b6fd4082c1n, $schema);
   }
@@ -203,6 +357,24 @@ export class RecipientId_Reader extends $.StructReader {
 export class RecipientId_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** A reader over this builder's data. */
   asReader(): RecipientId_Reader {
     return this._asReader(RecipientId_Reader);
@@ -215,8 +387,58 @@ export class RecipientId_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(RecipientId): `get(i)` is a RecipientId_Reader. */
+export class RecipientId_List extends $.StructList<RecipientId_Reader> {
+  static readonly kind: $.ListKind<RecipientId_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new RecipientId_List(arena, seg, off, len, step, ds, pc, nest, es, RecipientId_Reader),
+  };
+  override get(i: number): RecipientId_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new RecipientId_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(RecipientId): `get(i)` is a RecipientId_Builder. */
+export class RecipientId_ListBuilder extends $.StructListBuilder<RecipientId_Builder> {
+  static readonly kind: $.ListBuilderKind<RecipientId_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new RecipientId_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, RecipientId_Builder),
+  };
+  override get(i: number): RecipientId_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new RecipientId_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 /** Never used, because there is no third party. */
 export class ThirdPartyCapId_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   override toString(): string {
     return $text.structToString(this, 0xb47f4979672cb59dn, $schema);
   }
@@ -229,6 +451,24 @@ export class ThirdPartyCapId_Reader extends $.StructReader {
 export class ThirdPartyCapId_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** A reader over this builder's data. */
   asReader(): ThirdPartyCapId_Reader {
     return this._asReader(ThirdPartyCapId_Reader);
@@ -238,6 +478,38 @@ export class ThirdPartyCapId_Builder extends $.StructBuilder {
   }
   [$inspect](): string {
     return this.toString();
+  }
+}
+
+/** Reader of List(ThirdPartyCapId): `get(i)` is a ThirdPartyCapId_Reader. */
+export class ThirdPartyCapId_List extends $.StructList<ThirdPartyCapId_Reader> {
+  static readonly kind: $.ListKind<ThirdPartyCapId_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new ThirdPartyCapId_List(arena, seg, off, len, step, ds, pc, nest, es, ThirdPartyCapId_Reader),
+  };
+  override get(i: number): ThirdPartyCapId_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new ThirdPartyCapId_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(ThirdPartyCapId): `get(i)` is a ThirdPartyCapId_Builder. */
+export class ThirdPartyCapId_ListBuilder extends $.StructListBuilder<ThirdPartyCapId_Builder> {
+  static readonly kind: $.ListBuilderKind<ThirdPartyCapId_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new ThirdPartyCapId_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, ThirdPartyCapId_Builder),
+  };
+  override get(i: number): ThirdPartyCapId_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new ThirdPartyCapId_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
 
@@ -274,6 +546,24 @@ export class ThirdPartyCapId_Builder extends $.StructBuilder {
  * as if it had been requested locally.
  */
 export class JoinKeyPart_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /**
    * A number identifying this join, chosen by the sender.  May be reused once `Finish` messages are
    * sent corresponding to all of the `Join` messages.
@@ -301,6 +591,24 @@ export class JoinKeyPart_Reader extends $.StructReader {
 export class JoinKeyPart_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /**
    * A number identifying this join, chosen by the sender.  May be reused once `Finish` messages are
    * sent corresponding to all of the `Join` messages.
@@ -337,8 +645,58 @@ export class JoinKeyPart_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(JoinKeyPart): `get(i)` is a JoinKeyPart_Reader. */
+export class JoinKeyPart_List extends $.StructList<JoinKeyPart_Reader> {
+  static readonly kind: $.ListKind<JoinKeyPart_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new JoinKeyPart_List(arena, seg, off, len, step, ds, pc, nest, es, JoinKeyPart_Reader),
+  };
+  override get(i: number): JoinKeyPart_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new JoinKeyPart_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(JoinKeyPart): `get(i)` is a JoinKeyPart_Builder. */
+export class JoinKeyPart_ListBuilder extends $.StructListBuilder<JoinKeyPart_Builder> {
+  static readonly kind: $.ListBuilderKind<JoinKeyPart_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 1,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new JoinKeyPart_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, JoinKeyPart_Builder),
+  };
+  override get(i: number): JoinKeyPart_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new JoinKeyPart_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 /** Reader of struct JoinResult. */
 export class JoinResult_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** Matches `JoinKeyPart`. */
   get joinId(): number {
     return this._getUint32(0);
@@ -370,6 +728,24 @@ export class JoinResult_Reader extends $.StructReader {
 export class JoinResult_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** Matches `JoinKeyPart`. */
   get joinId(): number {
     return this._getUint32(0);
@@ -415,6 +791,38 @@ export class JoinResult_Builder extends $.StructBuilder {
   }
   [$inspect](): string {
     return this.toString();
+  }
+}
+
+/** Reader of List(JoinResult): `get(i)` is a JoinResult_Reader. */
+export class JoinResult_List extends $.StructList<JoinResult_Reader> {
+  static readonly kind: $.ListKind<JoinResult_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new JoinResult_List(arena, seg, off, len, step, ds, pc, nest, es, JoinResult_Reader),
+  };
+  override get(i: number): JoinResult_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new JoinResult_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(JoinResult): `get(i)` is a JoinResult_Builder. */
+export class JoinResult_ListBuilder extends $.StructListBuilder<JoinResult_Builder> {
+  static readonly kind: $.ListBuilderKind<JoinResult_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 1,
+    ptrCount: 1,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new JoinResult_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, JoinResult_Builder),
+  };
+  override get(i: number): JoinResult_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new JoinResult_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
 

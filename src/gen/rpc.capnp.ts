@@ -352,6 +352,24 @@ export type Message_Which = (typeof Message_which)[number] | "_unknown";
 
 /** An RPC connection is a bi-directional stream of Messages. */
 export class Message_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): Message_Which {
     return Message_which[this._getUint16(0)] ?? "_unknown";
@@ -378,7 +396,9 @@ export class Message_Reader extends $.StructReader {
    * a gray area; different implementations may take different approaches.
    */
   get unimplemented(): Message_Reader {
-    return this._getStruct(0, Message_Reader);
+    this._locStruct(0);
+    const s = $.S;
+    return new Message_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasUnimplemented(): boolean {
     return this._hasPointer(0);
@@ -395,7 +415,9 @@ export class Message_Reader extends $.StructReader {
    * connection is reset).
    */
   get abort(): Exception_Reader {
-    return this._getStruct(0, Exception_Reader);
+    this._locStruct(0);
+    const s = $.S;
+    return new Exception_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasAbort(): boolean {
     return this._hasPointer(0);
@@ -405,7 +427,9 @@ export class Message_Reader extends $.StructReader {
   }
   /** Begin a method call. */
   get call(): Call_Reader {
-    return this._getStruct(0, Call_Reader);
+    this._locStruct(0);
+    const s = $.S;
+    return new Call_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasCall(): boolean {
     return this._hasPointer(0);
@@ -415,7 +439,9 @@ export class Message_Reader extends $.StructReader {
   }
   /** Complete a method call. */
   get return(): Return_Reader {
-    return this._getStruct(0, Return_Reader);
+    this._locStruct(0);
+    const s = $.S;
+    return new Return_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasReturn(): boolean {
     return this._hasPointer(0);
@@ -425,7 +451,9 @@ export class Message_Reader extends $.StructReader {
   }
   /** Release a returned answer / cancel a call. */
   get finish(): Finish_Reader {
-    return this._getStruct(0, Finish_Reader);
+    this._locStruct(0);
+    const s = $.S;
+    return new Finish_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasFinish(): boolean {
     return this._hasPointer(0);
@@ -435,7 +463,9 @@ export class Message_Reader extends $.StructReader {
   }
   /** Resolve a previously-sent promise. */
   get resolve(): Resolve_Reader {
-    return this._getStruct(0, Resolve_Reader);
+    this._locStruct(0);
+    const s = $.S;
+    return new Resolve_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasResolve(): boolean {
     return this._hasPointer(0);
@@ -445,7 +475,9 @@ export class Message_Reader extends $.StructReader {
   }
   /** Release a capability so that the remote object can be deallocated. */
   get release(): Release_Reader {
-    return this._getStruct(0, Release_Reader);
+    this._locStruct(0);
+    const s = $.S;
+    return new Release_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasRelease(): boolean {
     return this._hasPointer(0);
@@ -469,7 +501,9 @@ export class Message_Reader extends $.StructReader {
   }
   /** Request the peer's bootstrap interface. */
   get bootstrap(): Bootstrap_Reader {
-    return this._getStruct(0, Bootstrap_Reader);
+    this._locStruct(0);
+    const s = $.S;
+    return new Bootstrap_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasBootstrap(): boolean {
     return this._hasPointer(0);
@@ -489,7 +523,9 @@ export class Message_Reader extends $.StructReader {
   }
   /** Provide a capability to a third party. */
   get provide(): Provide_Reader {
-    return this._getStruct(0, Provide_Reader);
+    this._locStruct(0);
+    const s = $.S;
+    return new Provide_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasProvide(): boolean {
     return this._hasPointer(0);
@@ -499,7 +535,9 @@ export class Message_Reader extends $.StructReader {
   }
   /** Accept a capability provided by a third party. */
   get accept(): Accept_Reader {
-    return this._getStruct(0, Accept_Reader);
+    this._locStruct(0);
+    const s = $.S;
+    return new Accept_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasAccept(): boolean {
     return this._hasPointer(0);
@@ -509,7 +547,9 @@ export class Message_Reader extends $.StructReader {
   }
   /** Directly connect to the common root of two or more proxied caps. */
   get join(): Join_Reader {
-    return this._getStruct(0, Join_Reader);
+    this._locStruct(0);
+    const s = $.S;
+    return new Join_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasJoin(): boolean {
     return this._hasPointer(0);
@@ -519,7 +559,9 @@ export class Message_Reader extends $.StructReader {
   }
   /** Lift an embargo used to enforce E-order over promise resolution. */
   get disembargo(): Disembargo_Reader {
-    return this._getStruct(0, Disembargo_Reader);
+    this._locStruct(0);
+    const s = $.S;
+    return new Disembargo_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasDisembargo(): boolean {
     return this._hasPointer(0);
@@ -536,6 +578,24 @@ export class Message_Reader extends $.StructReader {
 export class Message_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): Message_Which {
     return Message_which[this._getUint16(0)] ?? "_unknown";
@@ -562,7 +622,9 @@ export class Message_Builder extends $.StructBuilder {
    * a gray area; different implementations may take different approaches.
    */
   get unimplemented(): Message_Builder {
-    return this._getStruct(0, Message_Builder);
+    this._getStructLoc(0, 1, 1);
+    const s = $.S;
+    return new Message_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   set unimplemented(value: Message_Reader | Message_Builder) {
     this._setUint16(0, 0);
@@ -570,7 +632,9 @@ export class Message_Builder extends $.StructBuilder {
   }
   initUnimplemented(): Message_Builder {
     this._setUint16(0, 0);
-    return this._initStruct(0, Message_Builder);
+    this._initStructLoc(0, 1, 1);
+    const s = $.S;
+    return new Message_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasUnimplemented(): boolean {
     return this._hasPointer(0);
@@ -594,7 +658,9 @@ export class Message_Builder extends $.StructBuilder {
    * connection is reset).
    */
   get abort(): Exception_Builder {
-    return this._getStruct(0, Exception_Builder);
+    this._getStructLoc(0, 1, 2);
+    const s = $.S;
+    return new Exception_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   set abort(value: Exception_Reader | Exception_Builder) {
     this._setUint16(0, 1);
@@ -602,7 +668,9 @@ export class Message_Builder extends $.StructBuilder {
   }
   initAbort(): Exception_Builder {
     this._setUint16(0, 1);
-    return this._initStruct(0, Exception_Builder);
+    this._initStructLoc(0, 1, 2);
+    const s = $.S;
+    return new Exception_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasAbort(): boolean {
     return this._hasPointer(0);
@@ -619,7 +687,9 @@ export class Message_Builder extends $.StructBuilder {
   }
   /** Begin a method call. */
   get call(): Call_Builder {
-    return this._getStruct(0, Call_Builder);
+    this._getStructLoc(0, 3, 3);
+    const s = $.S;
+    return new Call_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   set call(value: Call_Reader | Call_Builder) {
     this._setUint16(0, 2);
@@ -627,7 +697,9 @@ export class Message_Builder extends $.StructBuilder {
   }
   initCall(): Call_Builder {
     this._setUint16(0, 2);
-    return this._initStruct(0, Call_Builder);
+    this._initStructLoc(0, 3, 3);
+    const s = $.S;
+    return new Call_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasCall(): boolean {
     return this._hasPointer(0);
@@ -644,7 +716,9 @@ export class Message_Builder extends $.StructBuilder {
   }
   /** Complete a method call. */
   get return(): Return_Builder {
-    return this._getStruct(0, Return_Builder);
+    this._getStructLoc(0, 2, 1);
+    const s = $.S;
+    return new Return_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   set return(value: Return_Reader | Return_Builder) {
     this._setUint16(0, 3);
@@ -652,7 +726,9 @@ export class Message_Builder extends $.StructBuilder {
   }
   initReturn(): Return_Builder {
     this._setUint16(0, 3);
-    return this._initStruct(0, Return_Builder);
+    this._initStructLoc(0, 2, 1);
+    const s = $.S;
+    return new Return_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasReturn(): boolean {
     return this._hasPointer(0);
@@ -669,7 +745,9 @@ export class Message_Builder extends $.StructBuilder {
   }
   /** Release a returned answer / cancel a call. */
   get finish(): Finish_Builder {
-    return this._getStruct(0, Finish_Builder);
+    this._getStructLoc(0, 1, 0);
+    const s = $.S;
+    return new Finish_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   set finish(value: Finish_Reader | Finish_Builder) {
     this._setUint16(0, 4);
@@ -677,7 +755,9 @@ export class Message_Builder extends $.StructBuilder {
   }
   initFinish(): Finish_Builder {
     this._setUint16(0, 4);
-    return this._initStruct(0, Finish_Builder);
+    this._initStructLoc(0, 1, 0);
+    const s = $.S;
+    return new Finish_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasFinish(): boolean {
     return this._hasPointer(0);
@@ -694,7 +774,9 @@ export class Message_Builder extends $.StructBuilder {
   }
   /** Resolve a previously-sent promise. */
   get resolve(): Resolve_Builder {
-    return this._getStruct(0, Resolve_Builder);
+    this._getStructLoc(0, 1, 1);
+    const s = $.S;
+    return new Resolve_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   set resolve(value: Resolve_Reader | Resolve_Builder) {
     this._setUint16(0, 5);
@@ -702,7 +784,9 @@ export class Message_Builder extends $.StructBuilder {
   }
   initResolve(): Resolve_Builder {
     this._setUint16(0, 5);
-    return this._initStruct(0, Resolve_Builder);
+    this._initStructLoc(0, 1, 1);
+    const s = $.S;
+    return new Resolve_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasResolve(): boolean {
     return this._hasPointer(0);
@@ -719,7 +803,9 @@ export class Message_Builder extends $.StructBuilder {
   }
   /** Release a capability so that the remote object can be deallocated. */
   get release(): Release_Builder {
-    return this._getStruct(0, Release_Builder);
+    this._getStructLoc(0, 1, 0);
+    const s = $.S;
+    return new Release_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   set release(value: Release_Reader | Release_Builder) {
     this._setUint16(0, 6);
@@ -727,7 +813,9 @@ export class Message_Builder extends $.StructBuilder {
   }
   initRelease(): Release_Builder {
     this._setUint16(0, 6);
-    return this._initStruct(0, Release_Builder);
+    this._initStructLoc(0, 1, 0);
+    const s = $.S;
+    return new Release_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasRelease(): boolean {
     return this._hasPointer(0);
@@ -771,7 +859,9 @@ export class Message_Builder extends $.StructBuilder {
   }
   /** Request the peer's bootstrap interface. */
   get bootstrap(): Bootstrap_Builder {
-    return this._getStruct(0, Bootstrap_Builder);
+    this._getStructLoc(0, 1, 1);
+    const s = $.S;
+    return new Bootstrap_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   set bootstrap(value: Bootstrap_Reader | Bootstrap_Builder) {
     this._setUint16(0, 8);
@@ -779,7 +869,9 @@ export class Message_Builder extends $.StructBuilder {
   }
   initBootstrap(): Bootstrap_Builder {
     this._setUint16(0, 8);
-    return this._initStruct(0, Bootstrap_Builder);
+    this._initStructLoc(0, 1, 1);
+    const s = $.S;
+    return new Bootstrap_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasBootstrap(): boolean {
     return this._hasPointer(0);
@@ -819,7 +911,9 @@ export class Message_Builder extends $.StructBuilder {
   }
   /** Provide a capability to a third party. */
   get provide(): Provide_Builder {
-    return this._getStruct(0, Provide_Builder);
+    this._getStructLoc(0, 1, 2);
+    const s = $.S;
+    return new Provide_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   set provide(value: Provide_Reader | Provide_Builder) {
     this._setUint16(0, 10);
@@ -827,7 +921,9 @@ export class Message_Builder extends $.StructBuilder {
   }
   initProvide(): Provide_Builder {
     this._setUint16(0, 10);
-    return this._initStruct(0, Provide_Builder);
+    this._initStructLoc(0, 1, 2);
+    const s = $.S;
+    return new Provide_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasProvide(): boolean {
     return this._hasPointer(0);
@@ -844,7 +940,9 @@ export class Message_Builder extends $.StructBuilder {
   }
   /** Accept a capability provided by a third party. */
   get accept(): Accept_Builder {
-    return this._getStruct(0, Accept_Builder);
+    this._getStructLoc(0, 1, 1);
+    const s = $.S;
+    return new Accept_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   set accept(value: Accept_Reader | Accept_Builder) {
     this._setUint16(0, 11);
@@ -852,7 +950,9 @@ export class Message_Builder extends $.StructBuilder {
   }
   initAccept(): Accept_Builder {
     this._setUint16(0, 11);
-    return this._initStruct(0, Accept_Builder);
+    this._initStructLoc(0, 1, 1);
+    const s = $.S;
+    return new Accept_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasAccept(): boolean {
     return this._hasPointer(0);
@@ -869,7 +969,9 @@ export class Message_Builder extends $.StructBuilder {
   }
   /** Directly connect to the common root of two or more proxied caps. */
   get join(): Join_Builder {
-    return this._getStruct(0, Join_Builder);
+    this._getStructLoc(0, 1, 2);
+    const s = $.S;
+    return new Join_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   set join(value: Join_Reader | Join_Builder) {
     this._setUint16(0, 12);
@@ -877,7 +979,9 @@ export class Message_Builder extends $.StructBuilder {
   }
   initJoin(): Join_Builder {
     this._setUint16(0, 12);
-    return this._initStruct(0, Join_Builder);
+    this._initStructLoc(0, 1, 2);
+    const s = $.S;
+    return new Join_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasJoin(): boolean {
     return this._hasPointer(0);
@@ -894,7 +998,9 @@ export class Message_Builder extends $.StructBuilder {
   }
   /** Lift an embargo used to enforce E-order over promise resolution. */
   get disembargo(): Disembargo_Builder {
-    return this._getStruct(0, Disembargo_Builder);
+    this._getStructLoc(0, 1, 1);
+    const s = $.S;
+    return new Disembargo_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   set disembargo(value: Disembargo_Reader | Disembargo_Builder) {
     this._setUint16(0, 13);
@@ -902,7 +1008,9 @@ export class Message_Builder extends $.StructBuilder {
   }
   initDisembargo(): Disembargo_Builder {
     this._setUint16(0, 13);
-    return this._initStruct(0, Disembargo_Builder);
+    this._initStructLoc(0, 1, 1);
+    const s = $.S;
+    return new Disembargo_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasDisembargo(): boolean {
     return this._hasPointer(0);
@@ -923,6 +1031,38 @@ export class Message_Builder extends $.StructBuilder {
   }
   [$inspect](): string {
     return this.toString();
+  }
+}
+
+/** Reader of List(Message): `get(i)` is a Message_Reader. */
+export class Message_List extends $.StructList<Message_Reader> {
+  static readonly kind: $.ListKind<Message_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Message_List(arena, seg, off, len, step, ds, pc, nest, es, Message_Reader),
+  };
+  override get(i: number): Message_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Message_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(Message): `get(i)` is a Message_Builder. */
+export class Message_ListBuilder extends $.StructListBuilder<Message_Builder> {
+  static readonly kind: $.ListBuilderKind<Message_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 1,
+    ptrCount: 1,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Message_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Message_Builder),
+  };
+  override get(i: number): Message_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Message_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
 
@@ -958,6 +1098,24 @@ export class Message_Builder extends $.StructBuilder {
  * `Return` indicating an exception, or should return a dummy capability with no methods.
  */
 export class Bootstrap_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /**
    * A new question ID identifying this request, which will eventually receive a Return message
    * containing the restored capability.
@@ -1058,6 +1216,24 @@ export class Bootstrap_Reader extends $.StructReader {
 export class Bootstrap_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /**
    * A new question ID identifying this request, which will eventually receive a Return message
    * containing the restored capability.
@@ -1172,12 +1348,62 @@ export class Bootstrap_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(Bootstrap): `get(i)` is a Bootstrap_Reader. */
+export class Bootstrap_List extends $.StructList<Bootstrap_Reader> {
+  static readonly kind: $.ListKind<Bootstrap_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Bootstrap_List(arena, seg, off, len, step, ds, pc, nest, es, Bootstrap_Reader),
+  };
+  override get(i: number): Bootstrap_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Bootstrap_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(Bootstrap): `get(i)` is a Bootstrap_Builder. */
+export class Bootstrap_ListBuilder extends $.StructListBuilder<Bootstrap_Builder> {
+  static readonly kind: $.ListBuilderKind<Bootstrap_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 1,
+    ptrCount: 1,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Bootstrap_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Bootstrap_Builder),
+  };
+  override get(i: number): Bootstrap_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Bootstrap_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 /**
  * **(level 0)**
  *
  * Message type initiating a method call on a capability.
  */
 export class Call_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /**
    * A number, chosen by the caller, that identifies this call in future messages.  This number
    * must be different from all other calls originating from the same end of the connection (but
@@ -1193,7 +1419,9 @@ export class Call_Reader extends $.StructReader {
   }
   /** The object that should receive this call. */
   get target(): MessageTarget_Reader {
-    return this._getStruct(0, MessageTarget_Reader);
+    this._locStruct(0);
+    const s = $.S;
+    return new MessageTarget_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasTarget(): boolean {
     return this._hasPointer(0);
@@ -1211,14 +1439,24 @@ export class Call_Reader extends $.StructReader {
    * the method.
    */
   get params(): Payload_Reader {
-    return this._getStruct(1, Payload_Reader);
+    this._locStruct(1);
+    const s = $.S;
+    return new Payload_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasParams(): boolean {
     return this._hasPointer(1);
   }
   /** Where should the return message be sent? */
   get sendResultsTo(): Call_sendResultsTo_Reader {
-    return this._as(Call_sendResultsTo_Reader);
+    return new Call_sendResultsTo_Reader(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   /**
    * Indicates whether or not the receiver is allowed to send a `Return` containing
@@ -1270,6 +1508,24 @@ export class Call_Reader extends $.StructReader {
 export class Call_Builder extends $.StructBuilder {
   static readonly _dataWords = 3;
   static readonly _ptrCount = 3;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /**
    * A number, chosen by the caller, that identifies this call in future messages.  This number
    * must be different from all other calls originating from the same end of the connection (but
@@ -1288,13 +1544,33 @@ export class Call_Builder extends $.StructBuilder {
   }
   /** The object that should receive this call. */
   get target(): MessageTarget_Builder {
-    return this._getStruct(0, MessageTarget_Builder);
+    this._getStructLoc(0, 1, 1);
+    const s = $.S;
+    return new MessageTarget_Builder(
+      this._arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   set target(value: MessageTarget_Reader | MessageTarget_Builder) {
     this._setStruct(0, value);
   }
   initTarget(): MessageTarget_Builder {
-    return this._initStruct(0, MessageTarget_Builder);
+    this._initStructLoc(0, 1, 1);
+    const s = $.S;
+    return new MessageTarget_Builder(
+      this._arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   hasTarget(): boolean {
     return this._hasPointer(0);
@@ -1324,13 +1600,17 @@ export class Call_Builder extends $.StructBuilder {
    * the method.
    */
   get params(): Payload_Builder {
-    return this._getStruct(1, Payload_Builder);
+    this._getStructLoc(1, 0, 2);
+    const s = $.S;
+    return new Payload_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   set params(value: Payload_Reader | Payload_Builder) {
     this._setStruct(1, value);
   }
   initParams(): Payload_Builder {
-    return this._initStruct(1, Payload_Builder);
+    this._initStructLoc(1, 0, 2);
+    const s = $.S;
+    return new Payload_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasParams(): boolean {
     return this._hasPointer(1);
@@ -1343,12 +1623,28 @@ export class Call_Builder extends $.StructBuilder {
   }
   /** Where should the return message be sent? */
   get sendResultsTo(): Call_sendResultsTo_Builder {
-    return this._as(Call_sendResultsTo_Builder);
+    return new Call_sendResultsTo_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   initSendResultsTo(): Call_sendResultsTo_Builder {
     this._setUint16(6, 0);
     this._clearPointer(2);
-    return this._as(Call_sendResultsTo_Builder);
+    return new Call_sendResultsTo_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   /**
    * Indicates whether or not the receiver is allowed to send a `Return` containing
@@ -1409,12 +1705,62 @@ export class Call_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(Call): `get(i)` is a Call_Reader. */
+export class Call_List extends $.StructList<Call_Reader> {
+  static readonly kind: $.ListKind<Call_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Call_List(arena, seg, off, len, step, ds, pc, nest, es, Call_Reader),
+  };
+  override get(i: number): Call_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Call_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(Call): `get(i)` is a Call_Builder. */
+export class Call_ListBuilder extends $.StructListBuilder<Call_Builder> {
+  static readonly kind: $.ListBuilderKind<Call_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 3,
+    ptrCount: 3,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Call_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Call_Builder),
+  };
+  override get(i: number): Call_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Call_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 const Call_sendResultsTo_which = ["caller", "yourself", "thirdParty"] as const;
 /** Members of sendResultsTo's union; "_unknown" for a discriminant this schema does not know. */
 export type Call_sendResultsTo_Which = (typeof Call_sendResultsTo_which)[number] | "_unknown";
 
 /** Where should the return message be sent? */
 export class Call_sendResultsTo_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): Call_sendResultsTo_Which {
     return Call_sendResultsTo_which[this._getUint16(6)] ?? "_unknown";
@@ -1459,6 +1805,24 @@ export class Call_sendResultsTo_Reader extends $.StructReader {
 export class Call_sendResultsTo_Builder extends $.StructBuilder {
   static readonly _dataWords = 3;
   static readonly _ptrCount = 3;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): Call_sendResultsTo_Which {
     return Call_sendResultsTo_which[this._getUint16(6)] ?? "_unknown";
@@ -1532,6 +1896,24 @@ export type Return_Which = (typeof Return_which)[number] | "_unknown";
  * Message type sent from callee to caller indicating that the call has completed.
  */
 export class Return_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): Return_Which {
     return Return_which[this._getUint16(6)] ?? "_unknown";
@@ -1566,7 +1948,9 @@ export class Return_Reader extends $.StructReader {
    * index 0.  A `Finish` is still required in this case.
    */
   get results(): Payload_Reader {
-    return this._getStruct(0, Payload_Reader);
+    this._locStruct(0);
+    const s = $.S;
+    return new Payload_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasResults(): boolean {
     return this._hasPointer(0);
@@ -1576,7 +1960,9 @@ export class Return_Reader extends $.StructReader {
   }
   /** Indicates that the call failed and explains why. */
   get exception(): Exception_Reader {
-    return this._getStruct(0, Exception_Reader);
+    this._locStruct(0);
+    const s = $.S;
+    return new Exception_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasException(): boolean {
     return this._hasPointer(0);
@@ -1636,6 +2022,24 @@ export class Return_Reader extends $.StructReader {
 export class Return_Builder extends $.StructBuilder {
   static readonly _dataWords = 2;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): Return_Which {
     return Return_which[this._getUint16(6)] ?? "_unknown";
@@ -1676,7 +2080,9 @@ export class Return_Builder extends $.StructBuilder {
    * index 0.  A `Finish` is still required in this case.
    */
   get results(): Payload_Builder {
-    return this._getStruct(0, Payload_Builder);
+    this._getStructLoc(0, 0, 2);
+    const s = $.S;
+    return new Payload_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   set results(value: Payload_Reader | Payload_Builder) {
     this._setUint16(6, 0);
@@ -1684,7 +2090,9 @@ export class Return_Builder extends $.StructBuilder {
   }
   initResults(): Payload_Builder {
     this._setUint16(6, 0);
-    return this._initStruct(0, Payload_Builder);
+    this._initStructLoc(0, 0, 2);
+    const s = $.S;
+    return new Payload_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasResults(): boolean {
     return this._hasPointer(0);
@@ -1701,7 +2109,9 @@ export class Return_Builder extends $.StructBuilder {
   }
   /** Indicates that the call failed and explains why. */
   get exception(): Exception_Builder {
-    return this._getStruct(0, Exception_Builder);
+    this._getStructLoc(0, 1, 2);
+    const s = $.S;
+    return new Exception_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   set exception(value: Exception_Reader | Exception_Builder) {
     this._setUint16(6, 1);
@@ -1709,7 +2119,9 @@ export class Return_Builder extends $.StructBuilder {
   }
   initException(): Exception_Builder {
     this._setUint16(6, 1);
-    return this._initStruct(0, Exception_Builder);
+    this._initStructLoc(0, 1, 2);
+    const s = $.S;
+    return new Exception_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasException(): boolean {
     return this._hasPointer(0);
@@ -1802,6 +2214,38 @@ export class Return_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(Return): `get(i)` is a Return_Reader. */
+export class Return_List extends $.StructList<Return_Reader> {
+  static readonly kind: $.ListKind<Return_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Return_List(arena, seg, off, len, step, ds, pc, nest, es, Return_Reader),
+  };
+  override get(i: number): Return_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Return_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(Return): `get(i)` is a Return_Builder. */
+export class Return_ListBuilder extends $.StructListBuilder<Return_Builder> {
+  static readonly kind: $.ListBuilderKind<Return_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 2,
+    ptrCount: 1,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Return_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Return_Builder),
+  };
+  override get(i: number): Return_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Return_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 /**
  * **(level 0)**
  *
@@ -1823,6 +2267,24 @@ export class Return_Builder extends $.StructBuilder {
  *   pipelined calls, although this seems less useful (just saving some bytes on the wire).
  */
 export class Finish_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** ID of the call whose result is to be released. */
   get questionId(): number {
     return this._getUint32(0);
@@ -1866,6 +2328,24 @@ export class Finish_Reader extends $.StructReader {
 export class Finish_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** ID of the call whose result is to be released. */
   get questionId(): number {
     return this._getUint32(0);
@@ -1918,6 +2398,38 @@ export class Finish_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(Finish): `get(i)` is a Finish_Reader. */
+export class Finish_List extends $.StructList<Finish_Reader> {
+  static readonly kind: $.ListKind<Finish_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Finish_List(arena, seg, off, len, step, ds, pc, nest, es, Finish_Reader),
+  };
+  override get(i: number): Finish_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Finish_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(Finish): `get(i)` is a Finish_Builder. */
+export class Finish_ListBuilder extends $.StructListBuilder<Finish_Builder> {
+  static readonly kind: $.ListBuilderKind<Finish_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 1,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Finish_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Finish_Builder),
+  };
+  override get(i: number): Finish_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Finish_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 const Resolve_which = ["cap", "exception"] as const;
 /** Members of Resolve's union; "_unknown" for a discriminant this schema does not know. */
 export type Resolve_Which = (typeof Resolve_which)[number] | "_unknown";
@@ -1941,6 +2453,24 @@ export type Resolve_Which = (typeof Resolve_which)[number] | "_unknown";
  * below.
  */
 export class Resolve_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): Resolve_Which {
     return Resolve_which[this._getUint16(4)] ?? "_unknown";
@@ -1986,7 +2516,9 @@ export class Resolve_Reader extends $.StructReader {
    * if that object is itself a promise.
    */
   get cap(): CapDescriptor_Reader {
-    return this._getStruct(0, CapDescriptor_Reader);
+    this._locStruct(0);
+    const s = $.S;
+    return new CapDescriptor_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasCap(): boolean {
     return this._hasPointer(0);
@@ -1996,7 +2528,9 @@ export class Resolve_Reader extends $.StructReader {
   }
   /** Indicates that the promise was broken. */
   get exception(): Exception_Reader {
-    return this._getStruct(0, Exception_Reader);
+    this._locStruct(0);
+    const s = $.S;
+    return new Exception_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasException(): boolean {
     return this._hasPointer(0);
@@ -2013,6 +2547,24 @@ export class Resolve_Reader extends $.StructReader {
 export class Resolve_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): Resolve_Which {
     return Resolve_which[this._getUint16(4)] ?? "_unknown";
@@ -2061,7 +2613,17 @@ export class Resolve_Builder extends $.StructBuilder {
    * if that object is itself a promise.
    */
   get cap(): CapDescriptor_Builder {
-    return this._getStruct(0, CapDescriptor_Builder);
+    this._getStructLoc(0, 1, 1);
+    const s = $.S;
+    return new CapDescriptor_Builder(
+      this._arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   set cap(value: CapDescriptor_Reader | CapDescriptor_Builder) {
     this._setUint16(4, 0);
@@ -2069,7 +2631,17 @@ export class Resolve_Builder extends $.StructBuilder {
   }
   initCap(): CapDescriptor_Builder {
     this._setUint16(4, 0);
-    return this._initStruct(0, CapDescriptor_Builder);
+    this._initStructLoc(0, 1, 1);
+    const s = $.S;
+    return new CapDescriptor_Builder(
+      this._arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   hasCap(): boolean {
     return this._hasPointer(0);
@@ -2086,7 +2658,9 @@ export class Resolve_Builder extends $.StructBuilder {
   }
   /** Indicates that the promise was broken. */
   get exception(): Exception_Builder {
-    return this._getStruct(0, Exception_Builder);
+    this._getStructLoc(0, 1, 2);
+    const s = $.S;
+    return new Exception_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   set exception(value: Exception_Reader | Exception_Builder) {
     this._setUint16(4, 1);
@@ -2094,7 +2668,9 @@ export class Resolve_Builder extends $.StructBuilder {
   }
   initException(): Exception_Builder {
     this._setUint16(4, 1);
-    return this._initStruct(0, Exception_Builder);
+    this._initStructLoc(0, 1, 2);
+    const s = $.S;
+    return new Exception_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasException(): boolean {
     return this._hasPointer(0);
@@ -2118,6 +2694,38 @@ export class Resolve_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(Resolve): `get(i)` is a Resolve_Reader. */
+export class Resolve_List extends $.StructList<Resolve_Reader> {
+  static readonly kind: $.ListKind<Resolve_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Resolve_List(arena, seg, off, len, step, ds, pc, nest, es, Resolve_Reader),
+  };
+  override get(i: number): Resolve_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Resolve_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(Resolve): `get(i)` is a Resolve_Builder. */
+export class Resolve_ListBuilder extends $.StructListBuilder<Resolve_Builder> {
+  static readonly kind: $.ListBuilderKind<Resolve_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 1,
+    ptrCount: 1,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Resolve_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Resolve_Builder),
+  };
+  override get(i: number): Resolve_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Resolve_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 /**
  * **(level 1)**
  *
@@ -2125,6 +2733,24 @@ export class Resolve_Builder extends $.StructBuilder {
  * can free resources allocated to it.
  */
 export class Release_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** What to release. */
   get id(): number {
     return this._getUint32(0);
@@ -2148,6 +2774,24 @@ export class Release_Reader extends $.StructReader {
 export class Release_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** What to release. */
   get id(): number {
     return this._getUint32(0);
@@ -2174,6 +2818,38 @@ export class Release_Builder extends $.StructBuilder {
   }
   [$inspect](): string {
     return this.toString();
+  }
+}
+
+/** Reader of List(Release): `get(i)` is a Release_Reader. */
+export class Release_List extends $.StructList<Release_Reader> {
+  static readonly kind: $.ListKind<Release_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Release_List(arena, seg, off, len, step, ds, pc, nest, es, Release_Reader),
+  };
+  override get(i: number): Release_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Release_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(Release): `get(i)` is a Release_Builder. */
+export class Release_ListBuilder extends $.StructListBuilder<Release_Builder> {
+  static readonly kind: $.ListBuilderKind<Release_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 1,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Release_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Release_Builder),
+  };
+  override get(i: number): Release_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Release_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
 
@@ -2250,15 +2926,43 @@ export class Release_Builder extends $.StructBuilder {
  * 1 implementations, not just level 3 implementations.
  */
 export class Disembargo_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** What is to be disembargoed. */
   get target(): MessageTarget_Reader {
-    return this._getStruct(0, MessageTarget_Reader);
+    this._locStruct(0);
+    const s = $.S;
+    return new MessageTarget_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasTarget(): boolean {
     return this._hasPointer(0);
   }
   get context(): Disembargo_context_Reader {
-    return this._as(Disembargo_context_Reader);
+    return new Disembargo_context_Reader(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   override toString(): string {
     return $text.structToString(this, 0xf964368b0fbd3711n, $schema);
@@ -2272,15 +2976,53 @@ export class Disembargo_Reader extends $.StructReader {
 export class Disembargo_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** What is to be disembargoed. */
   get target(): MessageTarget_Builder {
-    return this._getStruct(0, MessageTarget_Builder);
+    this._getStructLoc(0, 1, 1);
+    const s = $.S;
+    return new MessageTarget_Builder(
+      this._arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   set target(value: MessageTarget_Reader | MessageTarget_Builder) {
     this._setStruct(0, value);
   }
   initTarget(): MessageTarget_Builder {
-    return this._initStruct(0, MessageTarget_Builder);
+    this._initStructLoc(0, 1, 1);
+    const s = $.S;
+    return new MessageTarget_Builder(
+      this._arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   hasTarget(): boolean {
     return this._hasPointer(0);
@@ -2292,12 +3034,28 @@ export class Disembargo_Builder extends $.StructBuilder {
     this._adopt(0, orphan);
   }
   get context(): Disembargo_context_Builder {
-    return this._as(Disembargo_context_Builder);
+    return new Disembargo_context_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   initContext(): Disembargo_context_Builder {
     this._setUint16(4, 0);
     this._setUint32(0, 0);
-    return this._as(Disembargo_context_Builder);
+    return new Disembargo_context_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   /** A reader over this builder's data. */
   asReader(): Disembargo_Reader {
@@ -2311,12 +3069,62 @@ export class Disembargo_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(Disembargo): `get(i)` is a Disembargo_Reader. */
+export class Disembargo_List extends $.StructList<Disembargo_Reader> {
+  static readonly kind: $.ListKind<Disembargo_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Disembargo_List(arena, seg, off, len, step, ds, pc, nest, es, Disembargo_Reader),
+  };
+  override get(i: number): Disembargo_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Disembargo_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(Disembargo): `get(i)` is a Disembargo_Builder. */
+export class Disembargo_ListBuilder extends $.StructListBuilder<Disembargo_Builder> {
+  static readonly kind: $.ListBuilderKind<Disembargo_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 1,
+    ptrCount: 1,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Disembargo_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Disembargo_Builder),
+  };
+  override get(i: number): Disembargo_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Disembargo_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 const Disembargo_context_which = ["senderLoopback", "receiverLoopback", "accept", "provide"] as const;
 /** Members of context's union; "_unknown" for a discriminant this schema does not know. */
 export type Disembargo_context_Which = (typeof Disembargo_context_which)[number] | "_unknown";
 
 /** Reader of group context. */
 export class Disembargo_context_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): Disembargo_context_Which {
     return Disembargo_context_which[this._getUint16(4)] ?? "_unknown";
@@ -2378,6 +3186,24 @@ export class Disembargo_context_Reader extends $.StructReader {
 export class Disembargo_context_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): Disembargo_context_Which {
     return Disembargo_context_which[this._getUint16(4)] ?? "_unknown";
@@ -2465,6 +3291,24 @@ export class Disembargo_context_Builder extends $.StructBuilder {
  * every vat.  In Cap'n Proto, we bake this into the core protocol.)
  */
 export class Provide_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /**
    * Question ID to be held open until the recipient has received the capability.  A result will be
    * returned once the third party has successfully received the capability.  The sender must at some
@@ -2476,7 +3320,9 @@ export class Provide_Reader extends $.StructReader {
   }
   /** What is to be provided to the third party. */
   get target(): MessageTarget_Reader {
-    return this._getStruct(0, MessageTarget_Reader);
+    this._locStruct(0);
+    const s = $.S;
+    return new MessageTarget_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasTarget(): boolean {
     return this._hasPointer(0);
@@ -2500,6 +3346,24 @@ export class Provide_Reader extends $.StructReader {
 export class Provide_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 2;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /**
    * Question ID to be held open until the recipient has received the capability.  A result will be
    * returned once the third party has successfully received the capability.  The sender must at some
@@ -2514,13 +3378,33 @@ export class Provide_Builder extends $.StructBuilder {
   }
   /** What is to be provided to the third party. */
   get target(): MessageTarget_Builder {
-    return this._getStruct(0, MessageTarget_Builder);
+    this._getStructLoc(0, 1, 1);
+    const s = $.S;
+    return new MessageTarget_Builder(
+      this._arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   set target(value: MessageTarget_Reader | MessageTarget_Builder) {
     this._setStruct(0, value);
   }
   initTarget(): MessageTarget_Builder {
-    return this._initStruct(0, MessageTarget_Builder);
+    this._initStructLoc(0, 1, 1);
+    const s = $.S;
+    return new MessageTarget_Builder(
+      this._arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   hasTarget(): boolean {
     return this._hasPointer(0);
@@ -2561,6 +3445,38 @@ export class Provide_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(Provide): `get(i)` is a Provide_Reader. */
+export class Provide_List extends $.StructList<Provide_Reader> {
+  static readonly kind: $.ListKind<Provide_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Provide_List(arena, seg, off, len, step, ds, pc, nest, es, Provide_Reader),
+  };
+  override get(i: number): Provide_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Provide_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(Provide): `get(i)` is a Provide_Builder. */
+export class Provide_ListBuilder extends $.StructListBuilder<Provide_Builder> {
+  static readonly kind: $.ListBuilderKind<Provide_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 1,
+    ptrCount: 2,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Provide_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Provide_Builder),
+  };
+  override get(i: number): Provide_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Provide_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 /**
  * **(level 3)**
  *
@@ -2570,6 +3486,24 @@ export class Provide_Builder extends $.StructBuilder {
  * This message is also used to pick up a redirected return -- see `Return.acceptFromThirdParty`.
  */
 export class Accept_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /**
    * A new question ID identifying this accept message, which will eventually receive a Return
    * message containing the provided capability (or the call result in the case of a redirected
@@ -2634,6 +3568,24 @@ export class Accept_Reader extends $.StructReader {
 export class Accept_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /**
    * A new question ID identifying this accept message, which will eventually receive a Return
    * message containing the provided capability (or the call result in the case of a redirected
@@ -2715,6 +3667,38 @@ export class Accept_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(Accept): `get(i)` is a Accept_Reader. */
+export class Accept_List extends $.StructList<Accept_Reader> {
+  static readonly kind: $.ListKind<Accept_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Accept_List(arena, seg, off, len, step, ds, pc, nest, es, Accept_Reader),
+  };
+  override get(i: number): Accept_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Accept_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(Accept): `get(i)` is a Accept_Builder. */
+export class Accept_ListBuilder extends $.StructListBuilder<Accept_Builder> {
+  static readonly kind: $.ListBuilderKind<Accept_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 1,
+    ptrCount: 1,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Accept_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Accept_Builder),
+  };
+  override get(i: number): Accept_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Accept_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 /**
  * **(level 4)**
  *
@@ -2755,6 +3739,24 @@ export class Accept_Builder extends $.StructBuilder {
  * connection.
  */
 export class Join_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /**
    * Question ID used to respond to this Join.  (Note that this ID only identifies one part of the
    * request for one hop; each part has a different ID and relayed copies of the request have
@@ -2777,7 +3779,9 @@ export class Join_Reader extends $.StructReader {
   }
   /** The capability to join. */
   get target(): MessageTarget_Reader {
-    return this._getStruct(0, MessageTarget_Reader);
+    this._locStruct(0);
+    const s = $.S;
+    return new MessageTarget_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasTarget(): boolean {
     return this._hasPointer(0);
@@ -2804,6 +3808,24 @@ export class Join_Reader extends $.StructReader {
 export class Join_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 2;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /**
    * Question ID used to respond to this Join.  (Note that this ID only identifies one part of the
    * request for one hop; each part has a different ID and relayed copies of the request have
@@ -2829,13 +3851,33 @@ export class Join_Builder extends $.StructBuilder {
   }
   /** The capability to join. */
   get target(): MessageTarget_Builder {
-    return this._getStruct(0, MessageTarget_Builder);
+    this._getStructLoc(0, 1, 1);
+    const s = $.S;
+    return new MessageTarget_Builder(
+      this._arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   set target(value: MessageTarget_Reader | MessageTarget_Builder) {
     this._setStruct(0, value);
   }
   initTarget(): MessageTarget_Builder {
-    return this._initStruct(0, MessageTarget_Builder);
+    this._initStructLoc(0, 1, 1);
+    const s = $.S;
+    return new MessageTarget_Builder(
+      this._arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   hasTarget(): boolean {
     return this._hasPointer(0);
@@ -2879,12 +3921,62 @@ export class Join_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(Join): `get(i)` is a Join_Reader. */
+export class Join_List extends $.StructList<Join_Reader> {
+  static readonly kind: $.ListKind<Join_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Join_List(arena, seg, off, len, step, ds, pc, nest, es, Join_Reader),
+  };
+  override get(i: number): Join_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Join_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(Join): `get(i)` is a Join_Builder. */
+export class Join_ListBuilder extends $.StructListBuilder<Join_Builder> {
+  static readonly kind: $.ListBuilderKind<Join_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 1,
+    ptrCount: 2,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Join_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Join_Builder),
+  };
+  override get(i: number): Join_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Join_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 const MessageTarget_which = ["importedCap", "promisedAnswer"] as const;
 /** Members of MessageTarget's union; "_unknown" for a discriminant this schema does not know. */
 export type MessageTarget_Which = (typeof MessageTarget_which)[number] | "_unknown";
 
 /** The target of a `Call` or other messages that target a capability. */
 export class MessageTarget_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): MessageTarget_Which {
     return MessageTarget_which[this._getUint16(4)] ?? "_unknown";
@@ -2910,7 +4002,9 @@ export class MessageTarget_Reader extends $.StructReader {
    * that initial startup doesn't require a round trip.
    */
   get promisedAnswer(): PromisedAnswer_Reader {
-    return this._getStruct(0, PromisedAnswer_Reader);
+    this._locStruct(0);
+    const s = $.S;
+    return new PromisedAnswer_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasPromisedAnswer(): boolean {
     return this._hasPointer(0);
@@ -2927,6 +4021,24 @@ export class MessageTarget_Reader extends $.StructReader {
 export class MessageTarget_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): MessageTarget_Which {
     return MessageTarget_which[this._getUint16(4)] ?? "_unknown";
@@ -2956,7 +4068,17 @@ export class MessageTarget_Builder extends $.StructBuilder {
    * that initial startup doesn't require a round trip.
    */
   get promisedAnswer(): PromisedAnswer_Builder {
-    return this._getStruct(0, PromisedAnswer_Builder);
+    this._getStructLoc(0, 1, 1);
+    const s = $.S;
+    return new PromisedAnswer_Builder(
+      this._arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   set promisedAnswer(value: PromisedAnswer_Reader | PromisedAnswer_Builder) {
     this._setUint16(4, 1);
@@ -2964,7 +4086,17 @@ export class MessageTarget_Builder extends $.StructBuilder {
   }
   initPromisedAnswer(): PromisedAnswer_Builder {
     this._setUint16(4, 1);
-    return this._initStruct(0, PromisedAnswer_Builder);
+    this._initStructLoc(0, 1, 1);
+    const s = $.S;
+    return new PromisedAnswer_Builder(
+      this._arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   hasPromisedAnswer(): boolean {
     return this._hasPointer(0);
@@ -2988,8 +4120,58 @@ export class MessageTarget_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(MessageTarget): `get(i)` is a MessageTarget_Reader. */
+export class MessageTarget_List extends $.StructList<MessageTarget_Reader> {
+  static readonly kind: $.ListKind<MessageTarget_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new MessageTarget_List(arena, seg, off, len, step, ds, pc, nest, es, MessageTarget_Reader),
+  };
+  override get(i: number): MessageTarget_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new MessageTarget_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(MessageTarget): `get(i)` is a MessageTarget_Builder. */
+export class MessageTarget_ListBuilder extends $.StructListBuilder<MessageTarget_Builder> {
+  static readonly kind: $.ListBuilderKind<MessageTarget_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 1,
+    ptrCount: 1,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new MessageTarget_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, MessageTarget_Builder),
+  };
+  override get(i: number): MessageTarget_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new MessageTarget_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 /** Represents some data structure that might contain capabilities. */
 export class Payload_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /**
    * Some Cap'n Proto data structure.  Capability pointers embedded in this structure index into
    * `capTable`.
@@ -3001,8 +4183,8 @@ export class Payload_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   /** Descriptors corresponding to the cap pointers in `content`. */
-  get capTable(): $.StructList<CapDescriptor_Reader> {
-    return this._getList(1, $.StructList.of(CapDescriptor_Reader));
+  get capTable(): CapDescriptor_List {
+    return this._getList(1, CapDescriptor_List.kind);
   }
   hasCapTable(): boolean {
     return this._hasPointer(1);
@@ -3019,6 +4201,24 @@ export class Payload_Reader extends $.StructReader {
 export class Payload_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 2;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /**
    * Some Cap'n Proto data structure.  Capability pointers embedded in this structure index into
    * `capTable`.
@@ -3041,14 +4241,14 @@ export class Payload_Builder extends $.StructBuilder {
     this._adopt(0, orphan);
   }
   /** Descriptors corresponding to the cap pointers in `content`. */
-  get capTable(): $.StructListBuilder<CapDescriptor_Builder> {
-    return this._getList(1, $.StructListBuilder.of(CapDescriptor_Builder));
+  get capTable(): CapDescriptor_ListBuilder {
+    return this._getList(1, CapDescriptor_ListBuilder.kind);
   }
   set capTable(value: $.StructList<CapDescriptor_Reader> | $.StructListBuilder<CapDescriptor_Builder>) {
     this._setList(1, value);
   }
-  initCapTable(length: number): $.StructListBuilder<CapDescriptor_Builder> {
-    return this._initList(1, $.StructListBuilder.of(CapDescriptor_Builder), length);
+  initCapTable(length: number): CapDescriptor_ListBuilder {
+    return this._initList(1, CapDescriptor_ListBuilder.kind, length);
   }
   hasCapTable(): boolean {
     return this._hasPointer(1);
@@ -3068,6 +4268,38 @@ export class Payload_Builder extends $.StructBuilder {
   }
   [$inspect](): string {
     return this.toString();
+  }
+}
+
+/** Reader of List(Payload): `get(i)` is a Payload_Reader. */
+export class Payload_List extends $.StructList<Payload_Reader> {
+  static readonly kind: $.ListKind<Payload_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Payload_List(arena, seg, off, len, step, ds, pc, nest, es, Payload_Reader),
+  };
+  override get(i: number): Payload_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Payload_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(Payload): `get(i)` is a Payload_Builder. */
+export class Payload_ListBuilder extends $.StructListBuilder<Payload_Builder> {
+  static readonly kind: $.ListBuilderKind<Payload_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 2,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Payload_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Payload_Builder),
+  };
+  override get(i: number): Payload_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Payload_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
 
@@ -3093,6 +4325,24 @@ export type CapDescriptor_Which = (typeof CapDescriptor_which)[number] | "_unkno
  * broken capability, resolving it to an exception.
  */
 export class CapDescriptor_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): CapDescriptor_Which {
     return CapDescriptor_which[this._getUint16(0)] ?? "_unknown";
@@ -3138,7 +4388,9 @@ export class CapDescriptor_Reader extends $.StructReader {
    * by the sender.
    */
   get receiverAnswer(): PromisedAnswer_Reader {
-    return this._getStruct(0, PromisedAnswer_Reader);
+    this._locStruct(0);
+    const s = $.S;
+    return new PromisedAnswer_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasReceiverAnswer(): boolean {
     return this._hasPointer(0);
@@ -3156,7 +4408,17 @@ export class CapDescriptor_Reader extends $.StructReader {
    * `vine` instead.
    */
   get thirdPartyHosted(): ThirdPartyCapDescriptor_Reader {
-    return this._getStruct(0, ThirdPartyCapDescriptor_Reader);
+    this._locStruct(0);
+    const s = $.S;
+    return new ThirdPartyCapDescriptor_Reader(
+      s.arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   hasThirdPartyHosted(): boolean {
     return this._hasPointer(0);
@@ -3233,6 +4495,24 @@ export class CapDescriptor_Reader extends $.StructReader {
 export class CapDescriptor_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): CapDescriptor_Which {
     return CapDescriptor_which[this._getUint16(0)] ?? "_unknown";
@@ -3293,7 +4573,17 @@ export class CapDescriptor_Builder extends $.StructBuilder {
    * by the sender.
    */
   get receiverAnswer(): PromisedAnswer_Builder {
-    return this._getStruct(0, PromisedAnswer_Builder);
+    this._getStructLoc(0, 1, 1);
+    const s = $.S;
+    return new PromisedAnswer_Builder(
+      this._arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   set receiverAnswer(value: PromisedAnswer_Reader | PromisedAnswer_Builder) {
     this._setUint16(0, 4);
@@ -3301,7 +4591,17 @@ export class CapDescriptor_Builder extends $.StructBuilder {
   }
   initReceiverAnswer(): PromisedAnswer_Builder {
     this._setUint16(0, 4);
-    return this._initStruct(0, PromisedAnswer_Builder);
+    this._initStructLoc(0, 1, 1);
+    const s = $.S;
+    return new PromisedAnswer_Builder(
+      this._arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   hasReceiverAnswer(): boolean {
     return this._hasPointer(0);
@@ -3326,7 +4626,17 @@ export class CapDescriptor_Builder extends $.StructBuilder {
    * `vine` instead.
    */
   get thirdPartyHosted(): ThirdPartyCapDescriptor_Builder {
-    return this._getStruct(0, ThirdPartyCapDescriptor_Builder);
+    this._getStructLoc(0, 1, 1);
+    const s = $.S;
+    return new ThirdPartyCapDescriptor_Builder(
+      this._arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   set thirdPartyHosted(value: ThirdPartyCapDescriptor_Reader | ThirdPartyCapDescriptor_Builder) {
     this._setUint16(0, 5);
@@ -3334,7 +4644,17 @@ export class CapDescriptor_Builder extends $.StructBuilder {
   }
   initThirdPartyHosted(): ThirdPartyCapDescriptor_Builder {
     this._setUint16(0, 5);
-    return this._initStruct(0, ThirdPartyCapDescriptor_Builder);
+    this._initStructLoc(0, 1, 1);
+    const s = $.S;
+    return new ThirdPartyCapDescriptor_Builder(
+      this._arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   hasThirdPartyHosted(): boolean {
     return this._hasPointer(0);
@@ -3421,6 +4741,38 @@ export class CapDescriptor_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(CapDescriptor): `get(i)` is a CapDescriptor_Reader. */
+export class CapDescriptor_List extends $.StructList<CapDescriptor_Reader> {
+  static readonly kind: $.ListKind<CapDescriptor_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new CapDescriptor_List(arena, seg, off, len, step, ds, pc, nest, es, CapDescriptor_Reader),
+  };
+  override get(i: number): CapDescriptor_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new CapDescriptor_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(CapDescriptor): `get(i)` is a CapDescriptor_Builder. */
+export class CapDescriptor_ListBuilder extends $.StructListBuilder<CapDescriptor_Builder> {
+  static readonly kind: $.ListBuilderKind<CapDescriptor_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 1,
+    ptrCount: 1,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new CapDescriptor_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, CapDescriptor_Builder),
+  };
+  override get(i: number): CapDescriptor_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new CapDescriptor_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 /**
  * **(mostly level 1)**
  *
@@ -3434,6 +4786,24 @@ export class CapDescriptor_Builder extends $.StructBuilder {
  * a raw capability.
  */
 export class PromisedAnswer_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /**
    * ID of the question (in the sender's question table / receiver's answer table) whose answer is
    * expected to contain the capability.
@@ -3446,8 +4816,8 @@ export class PromisedAnswer_Reader extends $.StructReader {
    * being addressed.  E.g. if the result is a struct and you want to call a method on a capability
    * pointed to by a field of the struct, you need a `getPointerField` op.
    */
-  get transform(): $.StructList<PromisedAnswer_Op_Reader> {
-    return this._getList(0, $.StructList.of(PromisedAnswer_Op_Reader));
+  get transform(): PromisedAnswer_Op_List {
+    return this._getList(0, PromisedAnswer_Op_List.kind);
   }
   hasTransform(): boolean {
     return this._hasPointer(0);
@@ -3464,6 +4834,24 @@ export class PromisedAnswer_Reader extends $.StructReader {
 export class PromisedAnswer_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /**
    * ID of the question (in the sender's question table / receiver's answer table) whose answer is
    * expected to contain the capability.
@@ -3479,14 +4867,14 @@ export class PromisedAnswer_Builder extends $.StructBuilder {
    * being addressed.  E.g. if the result is a struct and you want to call a method on a capability
    * pointed to by a field of the struct, you need a `getPointerField` op.
    */
-  get transform(): $.StructListBuilder<PromisedAnswer_Op_Builder> {
-    return this._getList(0, $.StructListBuilder.of(PromisedAnswer_Op_Builder));
+  get transform(): PromisedAnswer_Op_ListBuilder {
+    return this._getList(0, PromisedAnswer_Op_ListBuilder.kind);
   }
   set transform(value: $.StructList<PromisedAnswer_Op_Reader> | $.StructListBuilder<PromisedAnswer_Op_Builder>) {
     this._setList(0, value);
   }
-  initTransform(length: number): $.StructListBuilder<PromisedAnswer_Op_Builder> {
-    return this._initList(0, $.StructListBuilder.of(PromisedAnswer_Op_Builder), length);
+  initTransform(length: number): PromisedAnswer_Op_ListBuilder {
+    return this._initList(0, PromisedAnswer_Op_ListBuilder.kind, length);
   }
   hasTransform(): boolean {
     return this._hasPointer(0);
@@ -3509,12 +4897,62 @@ export class PromisedAnswer_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(PromisedAnswer): `get(i)` is a PromisedAnswer_Reader. */
+export class PromisedAnswer_List extends $.StructList<PromisedAnswer_Reader> {
+  static readonly kind: $.ListKind<PromisedAnswer_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new PromisedAnswer_List(arena, seg, off, len, step, ds, pc, nest, es, PromisedAnswer_Reader),
+  };
+  override get(i: number): PromisedAnswer_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new PromisedAnswer_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(PromisedAnswer): `get(i)` is a PromisedAnswer_Builder. */
+export class PromisedAnswer_ListBuilder extends $.StructListBuilder<PromisedAnswer_Builder> {
+  static readonly kind: $.ListBuilderKind<PromisedAnswer_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 1,
+    ptrCount: 1,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new PromisedAnswer_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, PromisedAnswer_Builder),
+  };
+  override get(i: number): PromisedAnswer_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new PromisedAnswer_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 const PromisedAnswer_Op_which = ["noop", "getPointerField"] as const;
 /** Members of Op's union; "_unknown" for a discriminant this schema does not know. */
 export type PromisedAnswer_Op_Which = (typeof PromisedAnswer_Op_which)[number] | "_unknown";
 
 /** Reader of struct Op. */
 export class PromisedAnswer_Op_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): PromisedAnswer_Op_Which {
     return PromisedAnswer_Op_which[this._getUint16(0)] ?? "_unknown";
@@ -3544,6 +4982,24 @@ export class PromisedAnswer_Op_Reader extends $.StructReader {
 export class PromisedAnswer_Op_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): PromisedAnswer_Op_Which {
     return PromisedAnswer_Op_which[this._getUint16(0)] ?? "_unknown";
@@ -3580,12 +5036,73 @@ export class PromisedAnswer_Op_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(Op): `get(i)` is a PromisedAnswer_Op_Reader. */
+export class PromisedAnswer_Op_List extends $.StructList<PromisedAnswer_Op_Reader> {
+  static readonly kind: $.ListKind<PromisedAnswer_Op_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new PromisedAnswer_Op_List(arena, seg, off, len, step, ds, pc, nest, es, PromisedAnswer_Op_Reader),
+  };
+  override get(i: number): PromisedAnswer_Op_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new PromisedAnswer_Op_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(Op): `get(i)` is a PromisedAnswer_Op_Builder. */
+export class PromisedAnswer_Op_ListBuilder extends $.StructListBuilder<PromisedAnswer_Op_Builder> {
+  static readonly kind: $.ListBuilderKind<PromisedAnswer_Op_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 1,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new PromisedAnswer_Op_ListBuilder(
+        arena,
+        seg,
+        off,
+        len,
+        step,
+        ds,
+        pc,
+        nest,
+        es,
+        PromisedAnswer_Op_Builder,
+      ),
+  };
+  override get(i: number): PromisedAnswer_Op_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new PromisedAnswer_Op_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 /**
  * **(level 3)**
  *
  * Identifies a capability in a third-party vat that the sender wants the receiver to pick up.
  */
 export class ThirdPartyCapDescriptor_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** Identifies the third-party host and the specific capability to accept from it. */
   get id(): $.AnyPointerReader {
     return this._getPointer(0);
@@ -3624,6 +5141,24 @@ export class ThirdPartyCapDescriptor_Reader extends $.StructReader {
 export class ThirdPartyCapDescriptor_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** Identifies the third-party host and the specific capability to accept from it. */
   get id(): $.AnyPointerBuilder {
     return this._getPointer(0);
@@ -3676,6 +5211,76 @@ export class ThirdPartyCapDescriptor_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(ThirdPartyCapDescriptor): `get(i)` is a ThirdPartyCapDescriptor_Reader. */
+export class ThirdPartyCapDescriptor_List extends $.StructList<ThirdPartyCapDescriptor_Reader> {
+  static readonly kind: $.ListKind<ThirdPartyCapDescriptor_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new ThirdPartyCapDescriptor_List(
+        arena,
+        seg,
+        off,
+        len,
+        step,
+        ds,
+        pc,
+        nest,
+        es,
+        ThirdPartyCapDescriptor_Reader,
+      ),
+  };
+  override get(i: number): ThirdPartyCapDescriptor_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new ThirdPartyCapDescriptor_Reader(
+      this._arena,
+      this._seg,
+      o,
+      d,
+      o + d,
+      this._ptrCount,
+      this._nesting,
+    );
+  }
+}
+
+/** Builder of List(ThirdPartyCapDescriptor): `get(i)` is a ThirdPartyCapDescriptor_Builder. */
+export class ThirdPartyCapDescriptor_ListBuilder extends $.StructListBuilder<ThirdPartyCapDescriptor_Builder> {
+  static readonly kind: $.ListBuilderKind<ThirdPartyCapDescriptor_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 1,
+    ptrCount: 1,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new ThirdPartyCapDescriptor_ListBuilder(
+        arena,
+        seg,
+        off,
+        len,
+        step,
+        ds,
+        pc,
+        nest,
+        es,
+        ThirdPartyCapDescriptor_Builder,
+      ),
+  };
+  override get(i: number): ThirdPartyCapDescriptor_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new ThirdPartyCapDescriptor_Builder(
+      this._arena,
+      this._seg,
+      o,
+      d,
+      o + d,
+      this._ptrCount,
+      this._nesting,
+    );
+  }
+}
+
 /**
  * **(level 0)**
  *
@@ -3699,6 +5304,24 @@ export class ThirdPartyCapDescriptor_Builder extends $.StructBuilder {
  * clients are forced by the type system to handle those exceptions) do NOT make sense.
  */
 export class Exception_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** Human-readable failure description. */
   get reason(): string {
     return this._getText(0);
@@ -3744,6 +5367,24 @@ export class Exception_Reader extends $.StructReader {
 export class Exception_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 2;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** Human-readable failure description. */
   get reason(): string {
     return this._getText(0);
@@ -3813,6 +5454,38 @@ export class Exception_Builder extends $.StructBuilder {
   }
   [$inspect](): string {
     return this.toString();
+  }
+}
+
+/** Reader of List(Exception): `get(i)` is a Exception_Reader. */
+export class Exception_List extends $.StructList<Exception_Reader> {
+  static readonly kind: $.ListKind<Exception_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Exception_List(arena, seg, off, len, step, ds, pc, nest, es, Exception_Reader),
+  };
+  override get(i: number): Exception_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Exception_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(Exception): `get(i)` is a Exception_Builder. */
+export class Exception_ListBuilder extends $.StructListBuilder<Exception_Builder> {
+  static readonly kind: $.ListBuilderKind<Exception_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 1,
+    ptrCount: 2,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Exception_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Exception_Builder),
+  };
+  override get(i: number): Exception_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Exception_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
 

@@ -44,6 +44,24 @@ export const $schema: $text.SchemaFile = {
  * On the server side, the RPC system will deliver one call at a time.
  */
 export class StreamResult_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   override toString(): string {
     return $text.structToString(this, 0x995f9a3377c0b16en, $schema);
   }
@@ -56,6 +74,24 @@ export class StreamResult_Reader extends $.StructReader {
 export class StreamResult_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** A reader over this builder's data. */
   asReader(): StreamResult_Reader {
     return this._asReader(StreamResult_Reader);
@@ -65,6 +101,38 @@ export class StreamResult_Builder extends $.StructBuilder {
   }
   [$inspect](): string {
     return this.toString();
+  }
+}
+
+/** Reader of List(StreamResult): `get(i)` is a StreamResult_Reader. */
+export class StreamResult_List extends $.StructList<StreamResult_Reader> {
+  static readonly kind: $.ListKind<StreamResult_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new StreamResult_List(arena, seg, off, len, step, ds, pc, nest, es, StreamResult_Reader),
+  };
+  override get(i: number): StreamResult_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new StreamResult_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(StreamResult): `get(i)` is a StreamResult_Builder. */
+export class StreamResult_ListBuilder extends $.StructListBuilder<StreamResult_Builder> {
+  static readonly kind: $.ListBuilderKind<StreamResult_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new StreamResult_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, StreamResult_Builder),
+  };
+  override get(i: number): StreamResult_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new StreamResult_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
 

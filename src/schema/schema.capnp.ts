@@ -389,6 +389,24 @@ export type Node_Which = (typeof Node_which)[number] | "_unknown";
 
 /** Reader of struct Node. */
 export class Node_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): Node_Which {
     return Node_which[this._getUint16(12)] ?? "_unknown";
@@ -426,15 +444,15 @@ export class Node_Reader extends $.StructReader {
     return this._getUint64(16);
   }
   /** List of nodes nested within this node, along with the names under which they were declared. */
-  get nestedNodes(): $.StructList<Node_NestedNode_Reader> {
-    return this._getList(1, $.StructList.of(Node_NestedNode_Reader));
+  get nestedNodes(): Node_NestedNode_List {
+    return this._getList(1, Node_NestedNode_List.kind);
   }
   hasNestedNodes(): boolean {
     return this._hasPointer(1);
   }
   /** Annotations applied to this node. */
-  get annotations(): $.StructList<Annotation_Reader> {
-    return this._getList(2, $.StructList.of(Annotation_Reader));
+  get annotations(): Annotation_List {
+    return this._getList(2, Annotation_List.kind);
   }
   hasAnnotations(): boolean {
     return this._hasPointer(2);
@@ -446,35 +464,75 @@ export class Node_Reader extends $.StructReader {
     return this._getUint16(12) === 1;
   }
   get struct(): Node_struct_Reader {
-    return this._as(Node_struct_Reader);
+    return new Node_struct_Reader(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   isEnum(): boolean {
     return this._getUint16(12) === 2;
   }
   get enum(): Node_enum_Reader {
-    return this._as(Node_enum_Reader);
+    return new Node_enum_Reader(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   isInterface(): boolean {
     return this._getUint16(12) === 3;
   }
   get interface(): Node_interface_Reader {
-    return this._as(Node_interface_Reader);
+    return new Node_interface_Reader(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   isConst(): boolean {
     return this._getUint16(12) === 4;
   }
   get const(): Node_const_Reader {
-    return this._as(Node_const_Reader);
+    return new Node_const_Reader(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   isAnnotation(): boolean {
     return this._getUint16(12) === 5;
   }
   get annotation(): Node_annotation_Reader {
-    return this._as(Node_annotation_Reader);
+    return new Node_annotation_Reader(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   /** If this node is parameterized (generic), the list of parameters. Empty for non-generic types. */
-  get parameters(): $.StructList<Node_Parameter_Reader> {
-    return this._getList(5, $.StructList.of(Node_Parameter_Reader));
+  get parameters(): Node_Parameter_List {
+    return this._getList(5, Node_Parameter_List.kind);
   }
   hasParameters(): boolean {
     return this._hasPointer(5);
@@ -504,6 +562,24 @@ export class Node_Reader extends $.StructReader {
 export class Node_Builder extends $.StructBuilder {
   static readonly _dataWords = 6;
   static readonly _ptrCount = 6;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): Node_Which {
     return Node_which[this._getUint16(12)] ?? "_unknown";
@@ -559,14 +635,14 @@ export class Node_Builder extends $.StructBuilder {
     this._setUint64(16, value);
   }
   /** List of nodes nested within this node, along with the names under which they were declared. */
-  get nestedNodes(): $.StructListBuilder<Node_NestedNode_Builder> {
-    return this._getList(1, $.StructListBuilder.of(Node_NestedNode_Builder));
+  get nestedNodes(): Node_NestedNode_ListBuilder {
+    return this._getList(1, Node_NestedNode_ListBuilder.kind);
   }
   set nestedNodes(value: $.StructList<Node_NestedNode_Reader> | $.StructListBuilder<Node_NestedNode_Builder>) {
     this._setList(1, value);
   }
-  initNestedNodes(length: number): $.StructListBuilder<Node_NestedNode_Builder> {
-    return this._initList(1, $.StructListBuilder.of(Node_NestedNode_Builder), length);
+  initNestedNodes(length: number): Node_NestedNode_ListBuilder {
+    return this._initList(1, Node_NestedNode_ListBuilder.kind, length);
   }
   hasNestedNodes(): boolean {
     return this._hasPointer(1);
@@ -578,14 +654,14 @@ export class Node_Builder extends $.StructBuilder {
     this._adopt(1, orphan);
   }
   /** Annotations applied to this node. */
-  get annotations(): $.StructListBuilder<Annotation_Builder> {
-    return this._getList(2, $.StructListBuilder.of(Annotation_Builder));
+  get annotations(): Annotation_ListBuilder {
+    return this._getList(2, Annotation_ListBuilder.kind);
   }
   set annotations(value: $.StructList<Annotation_Reader> | $.StructListBuilder<Annotation_Builder>) {
     this._setList(2, value);
   }
-  initAnnotations(length: number): $.StructListBuilder<Annotation_Builder> {
-    return this._initList(2, $.StructListBuilder.of(Annotation_Builder), length);
+  initAnnotations(length: number): Annotation_ListBuilder {
+    return this._initList(2, Annotation_ListBuilder.kind, length);
   }
   hasAnnotations(): boolean {
     return this._hasPointer(2);
@@ -606,7 +682,15 @@ export class Node_Builder extends $.StructBuilder {
     return this._getUint16(12) === 1;
   }
   get struct(): Node_struct_Builder {
-    return this._as(Node_struct_Builder);
+    return new Node_struct_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   initStruct(): Node_struct_Builder {
     this._setUint16(12, 1);
@@ -617,48 +701,112 @@ export class Node_Builder extends $.StructBuilder {
     this._setUint16(30, 0);
     this._setUint32(32, 0);
     this._clearPointer(3);
-    return this._as(Node_struct_Builder);
+    return new Node_struct_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   isEnum(): boolean {
     return this._getUint16(12) === 2;
   }
   get enum(): Node_enum_Builder {
-    return this._as(Node_enum_Builder);
+    return new Node_enum_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   initEnum(): Node_enum_Builder {
     this._setUint16(12, 2);
     this._clearPointer(3);
-    return this._as(Node_enum_Builder);
+    return new Node_enum_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   isInterface(): boolean {
     return this._getUint16(12) === 3;
   }
   get interface(): Node_interface_Builder {
-    return this._as(Node_interface_Builder);
+    return new Node_interface_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   initInterface(): Node_interface_Builder {
     this._setUint16(12, 3);
     this._clearPointer(3);
     this._clearPointer(4);
-    return this._as(Node_interface_Builder);
+    return new Node_interface_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   isConst(): boolean {
     return this._getUint16(12) === 4;
   }
   get const(): Node_const_Builder {
-    return this._as(Node_const_Builder);
+    return new Node_const_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   initConst(): Node_const_Builder {
     this._setUint16(12, 4);
     this._clearPointer(3);
     this._clearPointer(4);
-    return this._as(Node_const_Builder);
+    return new Node_const_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   isAnnotation(): boolean {
     return this._getUint16(12) === 5;
   }
   get annotation(): Node_annotation_Builder {
-    return this._as(Node_annotation_Builder);
+    return new Node_annotation_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   initAnnotation(): Node_annotation_Builder {
     this._setUint16(12, 5);
@@ -675,17 +823,25 @@ export class Node_Builder extends $.StructBuilder {
     this._setBool(121, false);
     this._setBool(122, false);
     this._setBool(123, false);
-    return this._as(Node_annotation_Builder);
+    return new Node_annotation_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   /** If this node is parameterized (generic), the list of parameters. Empty for non-generic types. */
-  get parameters(): $.StructListBuilder<Node_Parameter_Builder> {
-    return this._getList(5, $.StructListBuilder.of(Node_Parameter_Builder));
+  get parameters(): Node_Parameter_ListBuilder {
+    return this._getList(5, Node_Parameter_ListBuilder.kind);
   }
   set parameters(value: $.StructList<Node_Parameter_Reader> | $.StructListBuilder<Node_Parameter_Builder>) {
     this._setList(5, value);
   }
-  initParameters(length: number): $.StructListBuilder<Node_Parameter_Builder> {
-    return this._initList(5, $.StructListBuilder.of(Node_Parameter_Builder), length);
+  initParameters(length: number): Node_Parameter_ListBuilder {
+    return this._initList(5, Node_Parameter_ListBuilder.kind, length);
   }
   hasParameters(): boolean {
     return this._hasPointer(5);
@@ -730,8 +886,58 @@ export class Node_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(Node): `get(i)` is a Node_Reader. */
+export class Node_List extends $.StructList<Node_Reader> {
+  static readonly kind: $.ListKind<Node_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Node_List(arena, seg, off, len, step, ds, pc, nest, es, Node_Reader),
+  };
+  override get(i: number): Node_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Node_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(Node): `get(i)` is a Node_Builder. */
+export class Node_ListBuilder extends $.StructListBuilder<Node_Builder> {
+  static readonly kind: $.ListBuilderKind<Node_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 6,
+    ptrCount: 6,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Node_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Node_Builder),
+  };
+  override get(i: number): Node_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Node_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 /** Information about one of the node's parameters. */
 export class Node_Parameter_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get name(): string {
     return this._getText(0);
   }
@@ -750,6 +956,24 @@ export class Node_Parameter_Reader extends $.StructReader {
 export class Node_Parameter_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get name(): string {
     return this._getText(0);
   }
@@ -777,8 +1001,58 @@ export class Node_Parameter_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(Parameter): `get(i)` is a Node_Parameter_Reader. */
+export class Node_Parameter_List extends $.StructList<Node_Parameter_Reader> {
+  static readonly kind: $.ListKind<Node_Parameter_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Node_Parameter_List(arena, seg, off, len, step, ds, pc, nest, es, Node_Parameter_Reader),
+  };
+  override get(i: number): Node_Parameter_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Node_Parameter_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(Parameter): `get(i)` is a Node_Parameter_Builder. */
+export class Node_Parameter_ListBuilder extends $.StructListBuilder<Node_Parameter_Builder> {
+  static readonly kind: $.ListBuilderKind<Node_Parameter_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 1,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Node_Parameter_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Node_Parameter_Builder),
+  };
+  override get(i: number): Node_Parameter_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Node_Parameter_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 /** Reader of struct NestedNode. */
 export class Node_NestedNode_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /**
    * Unqualified symbol name.  Unlike Node.displayName, this *can* be used programmatically.
    *
@@ -809,6 +1083,24 @@ export class Node_NestedNode_Reader extends $.StructReader {
 export class Node_NestedNode_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /**
    * Unqualified symbol name.  Unlike Node.displayName, this *can* be used programmatically.
    *
@@ -851,6 +1143,38 @@ export class Node_NestedNode_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(NestedNode): `get(i)` is a Node_NestedNode_Reader. */
+export class Node_NestedNode_List extends $.StructList<Node_NestedNode_Reader> {
+  static readonly kind: $.ListKind<Node_NestedNode_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Node_NestedNode_List(arena, seg, off, len, step, ds, pc, nest, es, Node_NestedNode_Reader),
+  };
+  override get(i: number): Node_NestedNode_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Node_NestedNode_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(NestedNode): `get(i)` is a Node_NestedNode_Builder. */
+export class Node_NestedNode_ListBuilder extends $.StructListBuilder<Node_NestedNode_Builder> {
+  static readonly kind: $.ListBuilderKind<Node_NestedNode_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 1,
+    ptrCount: 1,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Node_NestedNode_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Node_NestedNode_Builder),
+  };
+  override get(i: number): Node_NestedNode_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Node_NestedNode_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 /**
  * Additional information about a node which is not needed at runtime, but may be useful for
  * documentation or debugging purposes. This is kept in a separate struct to make sure it
@@ -858,6 +1182,24 @@ export class Node_NestedNode_Builder extends $.StructBuilder {
  * `CodeGeneratorRequest` includes this information in a separate array.
  */
 export class Node_SourceInfo_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** ID of the Node which this info describes. */
   get id(): bigint {
     return this._getUint64(0);
@@ -876,8 +1218,8 @@ export class Node_SourceInfo_Reader extends $.StructReader {
    * This list is the same length and order as the corresponding list in the Node, i.e.
    * Node.struct.fields, Node.enum.enumerants, or Node.interface.methods.
    */
-  get members(): $.StructList<Node_SourceInfo_Member_Reader> {
-    return this._getList(1, $.StructList.of(Node_SourceInfo_Member_Reader));
+  get members(): Node_SourceInfo_Member_List {
+    return this._getList(1, Node_SourceInfo_Member_List.kind);
   }
   hasMembers(): boolean {
     return this._hasPointer(1);
@@ -900,6 +1242,24 @@ export class Node_SourceInfo_Reader extends $.StructReader {
 export class Node_SourceInfo_Builder extends $.StructBuilder {
   static readonly _dataWords = 2;
   static readonly _ptrCount = 2;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** ID of the Node which this info describes. */
   get id(): bigint {
     return this._getUint64(0);
@@ -930,14 +1290,14 @@ export class Node_SourceInfo_Builder extends $.StructBuilder {
    * This list is the same length and order as the corresponding list in the Node, i.e.
    * Node.struct.fields, Node.enum.enumerants, or Node.interface.methods.
    */
-  get members(): $.StructListBuilder<Node_SourceInfo_Member_Builder> {
-    return this._getList(1, $.StructListBuilder.of(Node_SourceInfo_Member_Builder));
+  get members(): Node_SourceInfo_Member_ListBuilder {
+    return this._getList(1, Node_SourceInfo_Member_ListBuilder.kind);
   }
   set members(value: $.StructList<Node_SourceInfo_Member_Reader> | $.StructListBuilder<Node_SourceInfo_Member_Builder>) {
     this._setList(1, value);
   }
-  initMembers(length: number): $.StructListBuilder<Node_SourceInfo_Member_Builder> {
-    return this._initList(1, $.StructListBuilder.of(Node_SourceInfo_Member_Builder), length);
+  initMembers(length: number): Node_SourceInfo_Member_ListBuilder {
+    return this._initList(1, Node_SourceInfo_Member_ListBuilder.kind, length);
   }
   hasMembers(): boolean {
     return this._hasPointer(1);
@@ -972,8 +1332,58 @@ export class Node_SourceInfo_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(SourceInfo): `get(i)` is a Node_SourceInfo_Reader. */
+export class Node_SourceInfo_List extends $.StructList<Node_SourceInfo_Reader> {
+  static readonly kind: $.ListKind<Node_SourceInfo_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Node_SourceInfo_List(arena, seg, off, len, step, ds, pc, nest, es, Node_SourceInfo_Reader),
+  };
+  override get(i: number): Node_SourceInfo_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Node_SourceInfo_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(SourceInfo): `get(i)` is a Node_SourceInfo_Builder. */
+export class Node_SourceInfo_ListBuilder extends $.StructListBuilder<Node_SourceInfo_Builder> {
+  static readonly kind: $.ListBuilderKind<Node_SourceInfo_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 2,
+    ptrCount: 2,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Node_SourceInfo_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Node_SourceInfo_Builder),
+  };
+  override get(i: number): Node_SourceInfo_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Node_SourceInfo_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 /** Reader of struct Member. */
 export class Node_SourceInfo_Member_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** Doc comment on the member. */
   get docComment(): string {
     return this._getText(0);
@@ -993,6 +1403,24 @@ export class Node_SourceInfo_Member_Reader extends $.StructReader {
 export class Node_SourceInfo_Member_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** Doc comment on the member. */
   get docComment(): string {
     return this._getText(0);
@@ -1021,8 +1449,96 @@ export class Node_SourceInfo_Member_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(Member): `get(i)` is a Node_SourceInfo_Member_Reader. */
+export class Node_SourceInfo_Member_List extends $.StructList<Node_SourceInfo_Member_Reader> {
+  static readonly kind: $.ListKind<Node_SourceInfo_Member_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Node_SourceInfo_Member_List(
+        arena,
+        seg,
+        off,
+        len,
+        step,
+        ds,
+        pc,
+        nest,
+        es,
+        Node_SourceInfo_Member_Reader,
+      ),
+  };
+  override get(i: number): Node_SourceInfo_Member_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Node_SourceInfo_Member_Reader(
+      this._arena,
+      this._seg,
+      o,
+      d,
+      o + d,
+      this._ptrCount,
+      this._nesting,
+    );
+  }
+}
+
+/** Builder of List(Member): `get(i)` is a Node_SourceInfo_Member_Builder. */
+export class Node_SourceInfo_Member_ListBuilder extends $.StructListBuilder<Node_SourceInfo_Member_Builder> {
+  static readonly kind: $.ListBuilderKind<Node_SourceInfo_Member_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 1,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Node_SourceInfo_Member_ListBuilder(
+        arena,
+        seg,
+        off,
+        len,
+        step,
+        ds,
+        pc,
+        nest,
+        es,
+        Node_SourceInfo_Member_Builder,
+      ),
+  };
+  override get(i: number): Node_SourceInfo_Member_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Node_SourceInfo_Member_Builder(
+      this._arena,
+      this._seg,
+      o,
+      d,
+      o + d,
+      this._ptrCount,
+      this._nesting,
+    );
+  }
+}
+
 /** Reader of group struct. */
 export class Node_struct_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** Size of the data section, in words. */
   get dataWordCount(): number {
     return this._getUint16(14);
@@ -1087,8 +1603,8 @@ export class Node_struct_Reader extends $.StructReader {
    * Therefore, for most use cases, if you want to identify a field by number, it may make the
    * most sense to use the field's index in this list rather than its ordinal.
    */
-  get fields(): $.StructList<Field_Reader> {
-    return this._getList(3, $.StructList.of(Field_Reader));
+  get fields(): Field_List {
+    return this._getList(3, Field_List.kind);
   }
   hasFields(): boolean {
     return this._hasPointer(3);
@@ -1105,6 +1621,24 @@ export class Node_struct_Reader extends $.StructReader {
 export class Node_struct_Builder extends $.StructBuilder {
   static readonly _dataWords = 6;
   static readonly _ptrCount = 6;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** Size of the data section, in words. */
   get dataWordCount(): number {
     return this._getUint16(14);
@@ -1187,14 +1721,14 @@ export class Node_struct_Builder extends $.StructBuilder {
    * Therefore, for most use cases, if you want to identify a field by number, it may make the
    * most sense to use the field's index in this list rather than its ordinal.
    */
-  get fields(): $.StructListBuilder<Field_Builder> {
-    return this._getList(3, $.StructListBuilder.of(Field_Builder));
+  get fields(): Field_ListBuilder {
+    return this._getList(3, Field_ListBuilder.kind);
   }
   set fields(value: $.StructList<Field_Reader> | $.StructListBuilder<Field_Builder>) {
     this._setList(3, value);
   }
-  initFields(length: number): $.StructListBuilder<Field_Builder> {
-    return this._initList(3, $.StructListBuilder.of(Field_Builder), length);
+  initFields(length: number): Field_ListBuilder {
+    return this._initList(3, Field_ListBuilder.kind, length);
   }
   hasFields(): boolean {
     return this._hasPointer(3);
@@ -1219,9 +1753,27 @@ export class Node_struct_Builder extends $.StructBuilder {
 
 /** Reader of group enum. */
 export class Node_enum_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** Enumerants ordered by numeric value (ordinal). */
-  get enumerants(): $.StructList<Enumerant_Reader> {
-    return this._getList(3, $.StructList.of(Enumerant_Reader));
+  get enumerants(): Enumerant_List {
+    return this._getList(3, Enumerant_List.kind);
   }
   hasEnumerants(): boolean {
     return this._hasPointer(3);
@@ -1238,15 +1790,33 @@ export class Node_enum_Reader extends $.StructReader {
 export class Node_enum_Builder extends $.StructBuilder {
   static readonly _dataWords = 6;
   static readonly _ptrCount = 6;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** Enumerants ordered by numeric value (ordinal). */
-  get enumerants(): $.StructListBuilder<Enumerant_Builder> {
-    return this._getList(3, $.StructListBuilder.of(Enumerant_Builder));
+  get enumerants(): Enumerant_ListBuilder {
+    return this._getList(3, Enumerant_ListBuilder.kind);
   }
   set enumerants(value: $.StructList<Enumerant_Reader> | $.StructListBuilder<Enumerant_Builder>) {
     this._setList(3, value);
   }
-  initEnumerants(length: number): $.StructListBuilder<Enumerant_Builder> {
-    return this._initList(3, $.StructListBuilder.of(Enumerant_Builder), length);
+  initEnumerants(length: number): Enumerant_ListBuilder {
+    return this._initList(3, Enumerant_ListBuilder.kind, length);
   }
   hasEnumerants(): boolean {
     return this._hasPointer(3);
@@ -1271,16 +1841,34 @@ export class Node_enum_Builder extends $.StructBuilder {
 
 /** Reader of group interface. */
 export class Node_interface_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** Methods ordered by ordinal. */
-  get methods(): $.StructList<Method_Reader> {
-    return this._getList(3, $.StructList.of(Method_Reader));
+  get methods(): Method_List {
+    return this._getList(3, Method_List.kind);
   }
   hasMethods(): boolean {
     return this._hasPointer(3);
   }
   /** Superclasses of this interface. */
-  get superclasses(): $.StructList<Superclass_Reader> {
-    return this._getList(4, $.StructList.of(Superclass_Reader));
+  get superclasses(): Superclass_List {
+    return this._getList(4, Superclass_List.kind);
   }
   hasSuperclasses(): boolean {
     return this._hasPointer(4);
@@ -1297,15 +1885,33 @@ export class Node_interface_Reader extends $.StructReader {
 export class Node_interface_Builder extends $.StructBuilder {
   static readonly _dataWords = 6;
   static readonly _ptrCount = 6;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** Methods ordered by ordinal. */
-  get methods(): $.StructListBuilder<Method_Builder> {
-    return this._getList(3, $.StructListBuilder.of(Method_Builder));
+  get methods(): Method_ListBuilder {
+    return this._getList(3, Method_ListBuilder.kind);
   }
   set methods(value: $.StructList<Method_Reader> | $.StructListBuilder<Method_Builder>) {
     this._setList(3, value);
   }
-  initMethods(length: number): $.StructListBuilder<Method_Builder> {
-    return this._initList(3, $.StructListBuilder.of(Method_Builder), length);
+  initMethods(length: number): Method_ListBuilder {
+    return this._initList(3, Method_ListBuilder.kind, length);
   }
   hasMethods(): boolean {
     return this._hasPointer(3);
@@ -1317,14 +1923,14 @@ export class Node_interface_Builder extends $.StructBuilder {
     this._adopt(3, orphan);
   }
   /** Superclasses of this interface. */
-  get superclasses(): $.StructListBuilder<Superclass_Builder> {
-    return this._getList(4, $.StructListBuilder.of(Superclass_Builder));
+  get superclasses(): Superclass_ListBuilder {
+    return this._getList(4, Superclass_ListBuilder.kind);
   }
   set superclasses(value: $.StructList<Superclass_Reader> | $.StructListBuilder<Superclass_Builder>) {
     this._setList(4, value);
   }
-  initSuperclasses(length: number): $.StructListBuilder<Superclass_Builder> {
-    return this._initList(4, $.StructListBuilder.of(Superclass_Builder), length);
+  initSuperclasses(length: number): Superclass_ListBuilder {
+    return this._initList(4, Superclass_ListBuilder.kind, length);
   }
   hasSuperclasses(): boolean {
     return this._hasPointer(4);
@@ -1349,14 +1955,36 @@ export class Node_interface_Builder extends $.StructBuilder {
 
 /** Reader of group const. */
 export class Node_const_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get type(): Type_Reader {
-    return this._getStruct(3, Type_Reader);
+    this._locStruct(3);
+    const s = $.S;
+    return new Type_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasType(): boolean {
     return this._hasPointer(3);
   }
   get value(): Value_Reader {
-    return this._getStruct(4, Value_Reader);
+    this._locStruct(4);
+    const s = $.S;
+    return new Value_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasValue(): boolean {
     return this._hasPointer(4);
@@ -1373,14 +2001,36 @@ export class Node_const_Reader extends $.StructReader {
 export class Node_const_Builder extends $.StructBuilder {
   static readonly _dataWords = 6;
   static readonly _ptrCount = 6;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get type(): Type_Builder {
-    return this._getStruct(3, Type_Builder);
+    this._getStructLoc(3, 3, 1);
+    const s = $.S;
+    return new Type_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   set type(value: Type_Reader | Type_Builder) {
     this._setStruct(3, value);
   }
   initType(): Type_Builder {
-    return this._initStruct(3, Type_Builder);
+    this._initStructLoc(3, 3, 1);
+    const s = $.S;
+    return new Type_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasType(): boolean {
     return this._hasPointer(3);
@@ -1392,13 +2042,17 @@ export class Node_const_Builder extends $.StructBuilder {
     this._adopt(3, orphan);
   }
   get value(): Value_Builder {
-    return this._getStruct(4, Value_Builder);
+    this._getStructLoc(4, 2, 1);
+    const s = $.S;
+    return new Value_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   set value(value: Value_Reader | Value_Builder) {
     this._setStruct(4, value);
   }
   initValue(): Value_Builder {
-    return this._initStruct(4, Value_Builder);
+    this._initStructLoc(4, 2, 1);
+    const s = $.S;
+    return new Value_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasValue(): boolean {
     return this._hasPointer(4);
@@ -1423,8 +2077,28 @@ export class Node_const_Builder extends $.StructBuilder {
 
 /** Reader of group annotation. */
 export class Node_annotation_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get type(): Type_Reader {
-    return this._getStruct(3, Type_Reader);
+    this._locStruct(3);
+    const s = $.S;
+    return new Type_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasType(): boolean {
     return this._hasPointer(3);
@@ -1477,14 +2151,36 @@ export class Node_annotation_Reader extends $.StructReader {
 export class Node_annotation_Builder extends $.StructBuilder {
   static readonly _dataWords = 6;
   static readonly _ptrCount = 6;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get type(): Type_Builder {
-    return this._getStruct(3, Type_Builder);
+    this._getStructLoc(3, 3, 1);
+    const s = $.S;
+    return new Type_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   set type(value: Type_Reader | Type_Builder) {
     this._setStruct(3, value);
   }
   initType(): Type_Builder {
-    return this._initStruct(3, Type_Builder);
+    this._initStructLoc(3, 3, 1);
+    const s = $.S;
+    return new Type_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasType(): boolean {
     return this._hasPointer(3);
@@ -1585,6 +2281,24 @@ export type Field_Which = (typeof Field_which)[number] | "_unknown";
 
 /** Schema for a field of a struct. */
 export class Field_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): Field_Which {
     return Field_which[this._getUint16(8)] ?? "_unknown";
@@ -1606,8 +2320,8 @@ export class Field_Reader extends $.StructReader {
   get codeOrder(): number {
     return this._getUint16(0);
   }
-  get annotations(): $.StructList<Annotation_Reader> {
-    return this._getList(1, $.StructList.of(Annotation_Reader));
+  get annotations(): Annotation_List {
+    return this._getList(1, Annotation_List.kind);
   }
   hasAnnotations(): boolean {
     return this._hasPointer(1);
@@ -1624,17 +2338,41 @@ export class Field_Reader extends $.StructReader {
   }
   /** A regular, non-group, non-fixed-list field. */
   get slot(): Field_slot_Reader {
-    return this._as(Field_slot_Reader);
+    return new Field_slot_Reader(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   isGroup(): boolean {
     return this._getUint16(8) === 1;
   }
   /** A group. */
   get group(): Field_group_Reader {
-    return this._as(Field_group_Reader);
+    return new Field_group_Reader(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   get ordinal(): Field_ordinal_Reader {
-    return this._as(Field_ordinal_Reader);
+    return new Field_ordinal_Reader(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   override toString(): string {
     return $text.structToString(this, 0x9aad50a41f4af45fn, $schema);
@@ -1648,6 +2386,24 @@ export class Field_Reader extends $.StructReader {
 export class Field_Builder extends $.StructBuilder {
   static readonly _dataWords = 3;
   static readonly _ptrCount = 4;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): Field_Which {
     return Field_which[this._getUint16(8)] ?? "_unknown";
@@ -1681,14 +2437,14 @@ export class Field_Builder extends $.StructBuilder {
   set codeOrder(value: number) {
     this._setUint16(0, value);
   }
-  get annotations(): $.StructListBuilder<Annotation_Builder> {
-    return this._getList(1, $.StructListBuilder.of(Annotation_Builder));
+  get annotations(): Annotation_ListBuilder {
+    return this._getList(1, Annotation_ListBuilder.kind);
   }
   set annotations(value: $.StructList<Annotation_Reader> | $.StructListBuilder<Annotation_Builder>) {
     this._setList(1, value);
   }
-  initAnnotations(length: number): $.StructListBuilder<Annotation_Builder> {
-    return this._initList(1, $.StructListBuilder.of(Annotation_Builder), length);
+  initAnnotations(length: number): Annotation_ListBuilder {
+    return this._initList(1, Annotation_ListBuilder.kind, length);
   }
   hasAnnotations(): boolean {
     return this._hasPointer(1);
@@ -1714,7 +2470,15 @@ export class Field_Builder extends $.StructBuilder {
   }
   /** A regular, non-group, non-fixed-list field. */
   get slot(): Field_slot_Builder {
-    return this._as(Field_slot_Builder);
+    return new Field_slot_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   initSlot(): Field_slot_Builder {
     this._setUint16(8, 0);
@@ -1722,27 +2486,67 @@ export class Field_Builder extends $.StructBuilder {
     this._clearPointer(2);
     this._clearPointer(3);
     this._setBool(128, false);
-    return this._as(Field_slot_Builder);
+    return new Field_slot_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   isGroup(): boolean {
     return this._getUint16(8) === 1;
   }
   /** A group. */
   get group(): Field_group_Builder {
-    return this._as(Field_group_Builder);
+    return new Field_group_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   initGroup(): Field_group_Builder {
     this._setUint16(8, 1);
     this._setUint64(16, 0n);
-    return this._as(Field_group_Builder);
+    return new Field_group_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   get ordinal(): Field_ordinal_Builder {
-    return this._as(Field_ordinal_Builder);
+    return new Field_ordinal_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   initOrdinal(): Field_ordinal_Builder {
     this._setUint16(10, 0);
     this._setUint16(12, 0);
-    return this._as(Field_ordinal_Builder);
+    return new Field_ordinal_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   /** A reader over this builder's data. */
   asReader(): Field_Reader {
@@ -1756,8 +2560,58 @@ export class Field_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(Field): `get(i)` is a Field_Reader. */
+export class Field_List extends $.StructList<Field_Reader> {
+  static readonly kind: $.ListKind<Field_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Field_List(arena, seg, off, len, step, ds, pc, nest, es, Field_Reader),
+  };
+  override get(i: number): Field_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Field_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(Field): `get(i)` is a Field_Builder. */
+export class Field_ListBuilder extends $.StructListBuilder<Field_Builder> {
+  static readonly kind: $.ListBuilderKind<Field_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 3,
+    ptrCount: 4,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Field_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Field_Builder),
+  };
+  override get(i: number): Field_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Field_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 /** A regular, non-group, non-fixed-list field. */
 export class Field_slot_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /**
    * Offset, in units of the field's size, from the beginning of the section in which the field
    * resides.  E.g. for a UInt32 field, multiply this by 4 to get the byte offset from the
@@ -1767,13 +2621,17 @@ export class Field_slot_Reader extends $.StructReader {
     return this._getUint32(4);
   }
   get type(): Type_Reader {
-    return this._getStruct(2, Type_Reader);
+    this._locStruct(2);
+    const s = $.S;
+    return new Type_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasType(): boolean {
     return this._hasPointer(2);
   }
   get defaultValue(): Value_Reader {
-    return this._getStruct(3, Value_Reader);
+    this._locStruct(3);
+    const s = $.S;
+    return new Value_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasDefaultValue(): boolean {
     return this._hasPointer(3);
@@ -1799,6 +2657,24 @@ export class Field_slot_Reader extends $.StructReader {
 export class Field_slot_Builder extends $.StructBuilder {
   static readonly _dataWords = 3;
   static readonly _ptrCount = 4;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /**
    * Offset, in units of the field's size, from the beginning of the section in which the field
    * resides.  E.g. for a UInt32 field, multiply this by 4 to get the byte offset from the
@@ -1811,13 +2687,17 @@ export class Field_slot_Builder extends $.StructBuilder {
     this._setUint32(4, value);
   }
   get type(): Type_Builder {
-    return this._getStruct(2, Type_Builder);
+    this._getStructLoc(2, 3, 1);
+    const s = $.S;
+    return new Type_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   set type(value: Type_Reader | Type_Builder) {
     this._setStruct(2, value);
   }
   initType(): Type_Builder {
-    return this._initStruct(2, Type_Builder);
+    this._initStructLoc(2, 3, 1);
+    const s = $.S;
+    return new Type_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasType(): boolean {
     return this._hasPointer(2);
@@ -1829,13 +2709,17 @@ export class Field_slot_Builder extends $.StructBuilder {
     this._adopt(2, orphan);
   }
   get defaultValue(): Value_Builder {
-    return this._getStruct(3, Value_Builder);
+    this._getStructLoc(3, 2, 1);
+    const s = $.S;
+    return new Value_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   set defaultValue(value: Value_Reader | Value_Builder) {
     this._setStruct(3, value);
   }
   initDefaultValue(): Value_Builder {
-    return this._initStruct(3, Value_Builder);
+    this._initStructLoc(3, 2, 1);
+    const s = $.S;
+    return new Value_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasDefaultValue(): boolean {
     return this._hasPointer(3);
@@ -1872,6 +2756,24 @@ export class Field_slot_Builder extends $.StructBuilder {
 
 /** A group. */
 export class Field_group_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The ID of the group's node. */
   get typeId(): bigint {
     return this._getUint64(16);
@@ -1888,6 +2790,24 @@ export class Field_group_Reader extends $.StructReader {
 export class Field_group_Builder extends $.StructBuilder {
   static readonly _dataWords = 3;
   static readonly _ptrCount = 4;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The ID of the group's node. */
   get typeId(): bigint {
     return this._getUint64(16);
@@ -1913,6 +2833,24 @@ export type Field_ordinal_Which = (typeof Field_ordinal_which)[number] | "_unkno
 
 /** Reader of group ordinal. */
 export class Field_ordinal_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): Field_ordinal_Which {
     return Field_ordinal_which[this._getUint16(10)] ?? "_unknown";
@@ -1944,6 +2882,24 @@ export class Field_ordinal_Reader extends $.StructReader {
 export class Field_ordinal_Builder extends $.StructBuilder {
   static readonly _dataWords = 3;
   static readonly _ptrCount = 4;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): Field_ordinal_Which {
     return Field_ordinal_which[this._getUint16(10)] ?? "_unknown";
@@ -1984,6 +2940,24 @@ export class Field_ordinal_Builder extends $.StructBuilder {
 
 /** Schema for member of an enum. */
 export class Enumerant_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get name(): string {
     return this._getText(0);
   }
@@ -1997,8 +2971,8 @@ export class Enumerant_Reader extends $.StructReader {
   get codeOrder(): number {
     return this._getUint16(0);
   }
-  get annotations(): $.StructList<Annotation_Reader> {
-    return this._getList(1, $.StructList.of(Annotation_Reader));
+  get annotations(): Annotation_List {
+    return this._getList(1, Annotation_List.kind);
   }
   hasAnnotations(): boolean {
     return this._hasPointer(1);
@@ -2015,6 +2989,24 @@ export class Enumerant_Reader extends $.StructReader {
 export class Enumerant_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 2;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get name(): string {
     return this._getText(0);
   }
@@ -2040,14 +3032,14 @@ export class Enumerant_Builder extends $.StructBuilder {
   set codeOrder(value: number) {
     this._setUint16(0, value);
   }
-  get annotations(): $.StructListBuilder<Annotation_Builder> {
-    return this._getList(1, $.StructListBuilder.of(Annotation_Builder));
+  get annotations(): Annotation_ListBuilder {
+    return this._getList(1, Annotation_ListBuilder.kind);
   }
   set annotations(value: $.StructList<Annotation_Reader> | $.StructListBuilder<Annotation_Builder>) {
     this._setList(1, value);
   }
-  initAnnotations(length: number): $.StructListBuilder<Annotation_Builder> {
-    return this._initList(1, $.StructListBuilder.of(Annotation_Builder), length);
+  initAnnotations(length: number): Annotation_ListBuilder {
+    return this._initList(1, Annotation_ListBuilder.kind, length);
   }
   hasAnnotations(): boolean {
     return this._hasPointer(1);
@@ -2070,13 +3062,65 @@ export class Enumerant_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(Enumerant): `get(i)` is a Enumerant_Reader. */
+export class Enumerant_List extends $.StructList<Enumerant_Reader> {
+  static readonly kind: $.ListKind<Enumerant_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Enumerant_List(arena, seg, off, len, step, ds, pc, nest, es, Enumerant_Reader),
+  };
+  override get(i: number): Enumerant_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Enumerant_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(Enumerant): `get(i)` is a Enumerant_Builder. */
+export class Enumerant_ListBuilder extends $.StructListBuilder<Enumerant_Builder> {
+  static readonly kind: $.ListBuilderKind<Enumerant_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 1,
+    ptrCount: 2,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Enumerant_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Enumerant_Builder),
+  };
+  override get(i: number): Enumerant_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Enumerant_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 /** Reader of struct Superclass. */
 export class Superclass_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get id(): bigint {
     return this._getUint64(0);
   }
   get brand(): Brand_Reader {
-    return this._getStruct(0, Brand_Reader);
+    this._locStruct(0);
+    const s = $.S;
+    return new Brand_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasBrand(): boolean {
     return this._hasPointer(0);
@@ -2093,6 +3137,24 @@ export class Superclass_Reader extends $.StructReader {
 export class Superclass_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get id(): bigint {
     return this._getUint64(0);
   }
@@ -2100,13 +3162,17 @@ export class Superclass_Builder extends $.StructBuilder {
     this._setUint64(0, value);
   }
   get brand(): Brand_Builder {
-    return this._getStruct(0, Brand_Builder);
+    this._getStructLoc(0, 0, 1);
+    const s = $.S;
+    return new Brand_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   set brand(value: Brand_Reader | Brand_Builder) {
     this._setStruct(0, value);
   }
   initBrand(): Brand_Builder {
-    return this._initStruct(0, Brand_Builder);
+    this._initStructLoc(0, 0, 1);
+    const s = $.S;
+    return new Brand_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasBrand(): boolean {
     return this._hasPointer(0);
@@ -2129,8 +3195,58 @@ export class Superclass_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(Superclass): `get(i)` is a Superclass_Reader. */
+export class Superclass_List extends $.StructList<Superclass_Reader> {
+  static readonly kind: $.ListKind<Superclass_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Superclass_List(arena, seg, off, len, step, ds, pc, nest, es, Superclass_Reader),
+  };
+  override get(i: number): Superclass_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Superclass_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(Superclass): `get(i)` is a Superclass_Builder. */
+export class Superclass_ListBuilder extends $.StructListBuilder<Superclass_Builder> {
+  static readonly kind: $.ListBuilderKind<Superclass_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 1,
+    ptrCount: 1,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Superclass_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Superclass_Builder),
+  };
+  override get(i: number): Superclass_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Superclass_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 /** Schema for method of an interface. */
 export class Method_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get name(): string {
     return this._getText(0);
   }
@@ -2160,22 +3276,26 @@ export class Method_Reader extends $.StructReader {
   get resultStructType(): bigint {
     return this._getUint64(16);
   }
-  get annotations(): $.StructList<Annotation_Reader> {
-    return this._getList(1, $.StructList.of(Annotation_Reader));
+  get annotations(): Annotation_List {
+    return this._getList(1, Annotation_List.kind);
   }
   hasAnnotations(): boolean {
     return this._hasPointer(1);
   }
   /** Brand of param struct type. */
   get paramBrand(): Brand_Reader {
-    return this._getStruct(2, Brand_Reader);
+    this._locStruct(2);
+    const s = $.S;
+    return new Brand_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasParamBrand(): boolean {
     return this._hasPointer(2);
   }
   /** Brand of result struct type. */
   get resultBrand(): Brand_Reader {
-    return this._getStruct(3, Brand_Reader);
+    this._locStruct(3);
+    const s = $.S;
+    return new Brand_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasResultBrand(): boolean {
     return this._hasPointer(3);
@@ -2184,8 +3304,8 @@ export class Method_Reader extends $.StructReader {
    * The parameters listed in [] (typically, type / generic parameters), whose bindings are intended
    * to be inferred rather than specified explicitly, although not all languages support this.
    */
-  get implicitParameters(): $.StructList<Node_Parameter_Reader> {
-    return this._getList(4, $.StructList.of(Node_Parameter_Reader));
+  get implicitParameters(): Node_Parameter_List {
+    return this._getList(4, Node_Parameter_List.kind);
   }
   hasImplicitParameters(): boolean {
     return this._hasPointer(4);
@@ -2202,6 +3322,24 @@ export class Method_Reader extends $.StructReader {
 export class Method_Builder extends $.StructBuilder {
   static readonly _dataWords = 3;
   static readonly _ptrCount = 5;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get name(): string {
     return this._getText(0);
   }
@@ -2249,14 +3387,14 @@ export class Method_Builder extends $.StructBuilder {
   set resultStructType(value: bigint) {
     this._setUint64(16, value);
   }
-  get annotations(): $.StructListBuilder<Annotation_Builder> {
-    return this._getList(1, $.StructListBuilder.of(Annotation_Builder));
+  get annotations(): Annotation_ListBuilder {
+    return this._getList(1, Annotation_ListBuilder.kind);
   }
   set annotations(value: $.StructList<Annotation_Reader> | $.StructListBuilder<Annotation_Builder>) {
     this._setList(1, value);
   }
-  initAnnotations(length: number): $.StructListBuilder<Annotation_Builder> {
-    return this._initList(1, $.StructListBuilder.of(Annotation_Builder), length);
+  initAnnotations(length: number): Annotation_ListBuilder {
+    return this._initList(1, Annotation_ListBuilder.kind, length);
   }
   hasAnnotations(): boolean {
     return this._hasPointer(1);
@@ -2269,13 +3407,17 @@ export class Method_Builder extends $.StructBuilder {
   }
   /** Brand of param struct type. */
   get paramBrand(): Brand_Builder {
-    return this._getStruct(2, Brand_Builder);
+    this._getStructLoc(2, 0, 1);
+    const s = $.S;
+    return new Brand_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   set paramBrand(value: Brand_Reader | Brand_Builder) {
     this._setStruct(2, value);
   }
   initParamBrand(): Brand_Builder {
-    return this._initStruct(2, Brand_Builder);
+    this._initStructLoc(2, 0, 1);
+    const s = $.S;
+    return new Brand_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasParamBrand(): boolean {
     return this._hasPointer(2);
@@ -2288,13 +3430,17 @@ export class Method_Builder extends $.StructBuilder {
   }
   /** Brand of result struct type. */
   get resultBrand(): Brand_Builder {
-    return this._getStruct(3, Brand_Builder);
+    this._getStructLoc(3, 0, 1);
+    const s = $.S;
+    return new Brand_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   set resultBrand(value: Brand_Reader | Brand_Builder) {
     this._setStruct(3, value);
   }
   initResultBrand(): Brand_Builder {
-    return this._initStruct(3, Brand_Builder);
+    this._initStructLoc(3, 0, 1);
+    const s = $.S;
+    return new Brand_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasResultBrand(): boolean {
     return this._hasPointer(3);
@@ -2309,14 +3455,14 @@ export class Method_Builder extends $.StructBuilder {
    * The parameters listed in [] (typically, type / generic parameters), whose bindings are intended
    * to be inferred rather than specified explicitly, although not all languages support this.
    */
-  get implicitParameters(): $.StructListBuilder<Node_Parameter_Builder> {
-    return this._getList(4, $.StructListBuilder.of(Node_Parameter_Builder));
+  get implicitParameters(): Node_Parameter_ListBuilder {
+    return this._getList(4, Node_Parameter_ListBuilder.kind);
   }
   set implicitParameters(value: $.StructList<Node_Parameter_Reader> | $.StructListBuilder<Node_Parameter_Builder>) {
     this._setList(4, value);
   }
-  initImplicitParameters(length: number): $.StructListBuilder<Node_Parameter_Builder> {
-    return this._initList(4, $.StructListBuilder.of(Node_Parameter_Builder), length);
+  initImplicitParameters(length: number): Node_Parameter_ListBuilder {
+    return this._initList(4, Node_Parameter_ListBuilder.kind, length);
   }
   hasImplicitParameters(): boolean {
     return this._hasPointer(4);
@@ -2339,12 +3485,62 @@ export class Method_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(Method): `get(i)` is a Method_Reader. */
+export class Method_List extends $.StructList<Method_Reader> {
+  static readonly kind: $.ListKind<Method_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Method_List(arena, seg, off, len, step, ds, pc, nest, es, Method_Reader),
+  };
+  override get(i: number): Method_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Method_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(Method): `get(i)` is a Method_Builder. */
+export class Method_ListBuilder extends $.StructListBuilder<Method_Builder> {
+  static readonly kind: $.ListBuilderKind<Method_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 3,
+    ptrCount: 5,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Method_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Method_Builder),
+  };
+  override get(i: number): Method_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Method_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 const Type_which = ["void", "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float32", "float64", "text", "data", "list", "enum", "struct", "interface", "anyPointer"] as const;
 /** Members of Type's union; "_unknown" for a discriminant this schema does not know. */
 export type Type_Which = (typeof Type_which)[number] | "_unknown";
 
 /** Represents a type expression. */
 export class Type_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): Type_Which {
     return Type_which[this._getUint16(0)] ?? "_unknown";
@@ -2395,31 +3591,71 @@ export class Type_Reader extends $.StructReader {
     return this._getUint16(0) === 14;
   }
   get list(): Type_list_Reader {
-    return this._as(Type_list_Reader);
+    return new Type_list_Reader(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   isEnum(): boolean {
     return this._getUint16(0) === 15;
   }
   get enum(): Type_enum_Reader {
-    return this._as(Type_enum_Reader);
+    return new Type_enum_Reader(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   isStruct(): boolean {
     return this._getUint16(0) === 16;
   }
   get struct(): Type_struct_Reader {
-    return this._as(Type_struct_Reader);
+    return new Type_struct_Reader(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   isInterface(): boolean {
     return this._getUint16(0) === 17;
   }
   get interface(): Type_interface_Reader {
-    return this._as(Type_interface_Reader);
+    return new Type_interface_Reader(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   isAnyPointer(): boolean {
     return this._getUint16(0) === 18;
   }
   get anyPointer(): Type_anyPointer_Reader {
-    return this._as(Type_anyPointer_Reader);
+    return new Type_anyPointer_Reader(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   override toString(): string {
     return $text.structToString(this, 0xd07378ede1f9cc60n, $schema);
@@ -2433,6 +3669,24 @@ export class Type_Reader extends $.StructReader {
 export class Type_Builder extends $.StructBuilder {
   static readonly _dataWords = 3;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): Type_Which {
     return Type_which[this._getUint16(0)] ?? "_unknown";
@@ -2525,54 +3779,126 @@ export class Type_Builder extends $.StructBuilder {
     return this._getUint16(0) === 14;
   }
   get list(): Type_list_Builder {
-    return this._as(Type_list_Builder);
+    return new Type_list_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   initList(): Type_list_Builder {
     this._setUint16(0, 14);
     this._clearPointer(0);
-    return this._as(Type_list_Builder);
+    return new Type_list_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   isEnum(): boolean {
     return this._getUint16(0) === 15;
   }
   get enum(): Type_enum_Builder {
-    return this._as(Type_enum_Builder);
+    return new Type_enum_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   initEnum(): Type_enum_Builder {
     this._setUint16(0, 15);
     this._setUint64(8, 0n);
     this._clearPointer(0);
-    return this._as(Type_enum_Builder);
+    return new Type_enum_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   isStruct(): boolean {
     return this._getUint16(0) === 16;
   }
   get struct(): Type_struct_Builder {
-    return this._as(Type_struct_Builder);
+    return new Type_struct_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   initStruct(): Type_struct_Builder {
     this._setUint16(0, 16);
     this._setUint64(8, 0n);
     this._clearPointer(0);
-    return this._as(Type_struct_Builder);
+    return new Type_struct_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   isInterface(): boolean {
     return this._getUint16(0) === 17;
   }
   get interface(): Type_interface_Builder {
-    return this._as(Type_interface_Builder);
+    return new Type_interface_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   initInterface(): Type_interface_Builder {
     this._setUint16(0, 17);
     this._setUint64(8, 0n);
     this._clearPointer(0);
-    return this._as(Type_interface_Builder);
+    return new Type_interface_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   isAnyPointer(): boolean {
     return this._getUint16(0) === 18;
   }
   get anyPointer(): Type_anyPointer_Builder {
-    return this._as(Type_anyPointer_Builder);
+    return new Type_anyPointer_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   initAnyPointer(): Type_anyPointer_Builder {
     this._setUint16(0, 18);
@@ -2580,7 +3906,15 @@ export class Type_Builder extends $.StructBuilder {
     this._setUint16(10, 0);
     this._setUint64(16, 0n);
     this._setUint16(10, 0);
-    return this._as(Type_anyPointer_Builder);
+    return new Type_anyPointer_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   /** A reader over this builder's data. */
   asReader(): Type_Reader {
@@ -2594,10 +3928,62 @@ export class Type_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(Type): `get(i)` is a Type_Reader. */
+export class Type_List extends $.StructList<Type_Reader> {
+  static readonly kind: $.ListKind<Type_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Type_List(arena, seg, off, len, step, ds, pc, nest, es, Type_Reader),
+  };
+  override get(i: number): Type_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Type_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(Type): `get(i)` is a Type_Builder. */
+export class Type_ListBuilder extends $.StructListBuilder<Type_Builder> {
+  static readonly kind: $.ListBuilderKind<Type_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 3,
+    ptrCount: 1,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Type_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Type_Builder),
+  };
+  override get(i: number): Type_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Type_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 /** Reader of group list. */
 export class Type_list_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get elementType(): Type_Reader {
-    return this._getStruct(0, Type_Reader);
+    this._locStruct(0);
+    const s = $.S;
+    return new Type_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasElementType(): boolean {
     return this._hasPointer(0);
@@ -2614,14 +4000,36 @@ export class Type_list_Reader extends $.StructReader {
 export class Type_list_Builder extends $.StructBuilder {
   static readonly _dataWords = 3;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get elementType(): Type_Builder {
-    return this._getStruct(0, Type_Builder);
+    this._getStructLoc(0, 3, 1);
+    const s = $.S;
+    return new Type_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   set elementType(value: Type_Reader | Type_Builder) {
     this._setStruct(0, value);
   }
   initElementType(): Type_Builder {
-    return this._initStruct(0, Type_Builder);
+    this._initStructLoc(0, 3, 1);
+    const s = $.S;
+    return new Type_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasElementType(): boolean {
     return this._hasPointer(0);
@@ -2646,11 +4054,31 @@ export class Type_list_Builder extends $.StructBuilder {
 
 /** Reader of group enum. */
 export class Type_enum_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get typeId(): bigint {
     return this._getUint64(8);
   }
   get brand(): Brand_Reader {
-    return this._getStruct(0, Brand_Reader);
+    this._locStruct(0);
+    const s = $.S;
+    return new Brand_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasBrand(): boolean {
     return this._hasPointer(0);
@@ -2667,6 +4095,24 @@ export class Type_enum_Reader extends $.StructReader {
 export class Type_enum_Builder extends $.StructBuilder {
   static readonly _dataWords = 3;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get typeId(): bigint {
     return this._getUint64(8);
   }
@@ -2674,13 +4120,17 @@ export class Type_enum_Builder extends $.StructBuilder {
     this._setUint64(8, value);
   }
   get brand(): Brand_Builder {
-    return this._getStruct(0, Brand_Builder);
+    this._getStructLoc(0, 0, 1);
+    const s = $.S;
+    return new Brand_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   set brand(value: Brand_Reader | Brand_Builder) {
     this._setStruct(0, value);
   }
   initBrand(): Brand_Builder {
-    return this._initStruct(0, Brand_Builder);
+    this._initStructLoc(0, 0, 1);
+    const s = $.S;
+    return new Brand_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasBrand(): boolean {
     return this._hasPointer(0);
@@ -2705,11 +4155,31 @@ export class Type_enum_Builder extends $.StructBuilder {
 
 /** Reader of group struct. */
 export class Type_struct_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get typeId(): bigint {
     return this._getUint64(8);
   }
   get brand(): Brand_Reader {
-    return this._getStruct(0, Brand_Reader);
+    this._locStruct(0);
+    const s = $.S;
+    return new Brand_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasBrand(): boolean {
     return this._hasPointer(0);
@@ -2726,6 +4196,24 @@ export class Type_struct_Reader extends $.StructReader {
 export class Type_struct_Builder extends $.StructBuilder {
   static readonly _dataWords = 3;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get typeId(): bigint {
     return this._getUint64(8);
   }
@@ -2733,13 +4221,17 @@ export class Type_struct_Builder extends $.StructBuilder {
     this._setUint64(8, value);
   }
   get brand(): Brand_Builder {
-    return this._getStruct(0, Brand_Builder);
+    this._getStructLoc(0, 0, 1);
+    const s = $.S;
+    return new Brand_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   set brand(value: Brand_Reader | Brand_Builder) {
     this._setStruct(0, value);
   }
   initBrand(): Brand_Builder {
-    return this._initStruct(0, Brand_Builder);
+    this._initStructLoc(0, 0, 1);
+    const s = $.S;
+    return new Brand_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasBrand(): boolean {
     return this._hasPointer(0);
@@ -2764,11 +4256,31 @@ export class Type_struct_Builder extends $.StructBuilder {
 
 /** Reader of group interface. */
 export class Type_interface_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get typeId(): bigint {
     return this._getUint64(8);
   }
   get brand(): Brand_Reader {
-    return this._getStruct(0, Brand_Reader);
+    this._locStruct(0);
+    const s = $.S;
+    return new Brand_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasBrand(): boolean {
     return this._hasPointer(0);
@@ -2785,6 +4297,24 @@ export class Type_interface_Reader extends $.StructReader {
 export class Type_interface_Builder extends $.StructBuilder {
   static readonly _dataWords = 3;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get typeId(): bigint {
     return this._getUint64(8);
   }
@@ -2792,13 +4322,17 @@ export class Type_interface_Builder extends $.StructBuilder {
     this._setUint64(8, value);
   }
   get brand(): Brand_Builder {
-    return this._getStruct(0, Brand_Builder);
+    this._getStructLoc(0, 0, 1);
+    const s = $.S;
+    return new Brand_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   set brand(value: Brand_Reader | Brand_Builder) {
     this._setStruct(0, value);
   }
   initBrand(): Brand_Builder {
-    return this._initStruct(0, Brand_Builder);
+    this._initStructLoc(0, 0, 1);
+    const s = $.S;
+    return new Brand_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasBrand(): boolean {
     return this._hasPointer(0);
@@ -2827,6 +4361,24 @@ export type Type_anyPointer_Which = (typeof Type_anyPointer_which)[number] | "_u
 
 /** Reader of group anyPointer. */
 export class Type_anyPointer_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): Type_anyPointer_Which {
     return Type_anyPointer_which[this._getUint16(8)] ?? "_unknown";
@@ -2842,14 +4394,30 @@ export class Type_anyPointer_Reader extends $.StructReader {
    * to be a struct, list, or capability.
    */
   get unconstrained(): Type_anyPointer_unconstrained_Reader {
-    return this._as(Type_anyPointer_unconstrained_Reader);
+    return new Type_anyPointer_unconstrained_Reader(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   isParameter(): boolean {
     return this._getUint16(8) === 1;
   }
   /** This is actually a reference to a type parameter defined within this scope. */
   get parameter(): Type_anyPointer_parameter_Reader {
-    return this._as(Type_anyPointer_parameter_Reader);
+    return new Type_anyPointer_parameter_Reader(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   isImplicitMethodParameter(): boolean {
     return this._getUint16(8) === 2;
@@ -2859,7 +4427,15 @@ export class Type_anyPointer_Reader extends $.StructReader {
    * legal context for this type to appear is inside Method.paramBrand or Method.resultBrand.
    */
   get implicitMethodParameter(): Type_anyPointer_implicitMethodParameter_Reader {
-    return this._as(Type_anyPointer_implicitMethodParameter_Reader);
+    return new Type_anyPointer_implicitMethodParameter_Reader(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   override toString(): string {
     return $text.structToString(this, 0xc2573fe8a23e49f1n, $schema);
@@ -2873,6 +4449,24 @@ export class Type_anyPointer_Reader extends $.StructReader {
 export class Type_anyPointer_Builder extends $.StructBuilder {
   static readonly _dataWords = 3;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): Type_anyPointer_Which {
     return Type_anyPointer_which[this._getUint16(8)] ?? "_unknown";
@@ -2888,25 +4482,57 @@ export class Type_anyPointer_Builder extends $.StructBuilder {
    * to be a struct, list, or capability.
    */
   get unconstrained(): Type_anyPointer_unconstrained_Builder {
-    return this._as(Type_anyPointer_unconstrained_Builder);
+    return new Type_anyPointer_unconstrained_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   initUnconstrained(): Type_anyPointer_unconstrained_Builder {
     this._setUint16(8, 0);
     this._setUint16(10, 0);
-    return this._as(Type_anyPointer_unconstrained_Builder);
+    return new Type_anyPointer_unconstrained_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   isParameter(): boolean {
     return this._getUint16(8) === 1;
   }
   /** This is actually a reference to a type parameter defined within this scope. */
   get parameter(): Type_anyPointer_parameter_Builder {
-    return this._as(Type_anyPointer_parameter_Builder);
+    return new Type_anyPointer_parameter_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   initParameter(): Type_anyPointer_parameter_Builder {
     this._setUint16(8, 1);
     this._setUint64(16, 0n);
     this._setUint16(10, 0);
-    return this._as(Type_anyPointer_parameter_Builder);
+    return new Type_anyPointer_parameter_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   isImplicitMethodParameter(): boolean {
     return this._getUint16(8) === 2;
@@ -2916,12 +4542,28 @@ export class Type_anyPointer_Builder extends $.StructBuilder {
    * legal context for this type to appear is inside Method.paramBrand or Method.resultBrand.
    */
   get implicitMethodParameter(): Type_anyPointer_implicitMethodParameter_Builder {
-    return this._as(Type_anyPointer_implicitMethodParameter_Builder);
+    return new Type_anyPointer_implicitMethodParameter_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   initImplicitMethodParameter(): Type_anyPointer_implicitMethodParameter_Builder {
     this._setUint16(8, 2);
     this._setUint16(10, 0);
-    return this._as(Type_anyPointer_implicitMethodParameter_Builder);
+    return new Type_anyPointer_implicitMethodParameter_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   /** A reader over this builder's data. */
   asReader(): Type_anyPointer_Reader {
@@ -2947,6 +4589,24 @@ export type Type_anyPointer_unconstrained_Which = (typeof Type_anyPointer_uncons
  * to be a struct, list, or capability.
  */
 export class Type_anyPointer_unconstrained_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): Type_anyPointer_unconstrained_Which {
     return Type_anyPointer_unconstrained_which[this._getUint16(10)] ?? "_unknown";
@@ -2975,6 +4635,24 @@ export class Type_anyPointer_unconstrained_Reader extends $.StructReader {
 export class Type_anyPointer_unconstrained_Builder extends $.StructBuilder {
   static readonly _dataWords = 3;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): Type_anyPointer_unconstrained_Which {
     return Type_anyPointer_unconstrained_which[this._getUint16(10)] ?? "_unknown";
@@ -3017,6 +4695,24 @@ export class Type_anyPointer_unconstrained_Builder extends $.StructBuilder {
 
 /** This is actually a reference to a type parameter defined within this scope. */
 export class Type_anyPointer_parameter_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /**
    * ID of the generic type whose parameter we're referencing. This is always either the
    * current scope's type ID or one of its ancestors' IDs.
@@ -3040,6 +4736,24 @@ export class Type_anyPointer_parameter_Reader extends $.StructReader {
 export class Type_anyPointer_parameter_Builder extends $.StructBuilder {
   static readonly _dataWords = 3;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /**
    * ID of the generic type whose parameter we're referencing. This is always either the
    * current scope's type ID or one of its ancestors' IDs.
@@ -3074,6 +4788,24 @@ export class Type_anyPointer_parameter_Builder extends $.StructBuilder {
  * legal context for this type to appear is inside Method.paramBrand or Method.resultBrand.
  */
 export class Type_anyPointer_implicitMethodParameter_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get parameterIndex(): number {
     return this._getUint16(10);
   }
@@ -3089,6 +4821,24 @@ export class Type_anyPointer_implicitMethodParameter_Reader extends $.StructRead
 export class Type_anyPointer_implicitMethodParameter_Builder extends $.StructBuilder {
   static readonly _dataWords = 3;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get parameterIndex(): number {
     return this._getUint16(10);
   }
@@ -3112,13 +4862,31 @@ export class Type_anyPointer_implicitMethodParameter_Builder extends $.StructBui
  * non-generic, we call it the "brand".
  */
 export class Brand_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /**
    * For each of the target type and each of its parent scopes, a parameterization may be included
    * in this list. If no parameterization is included for a particular relevant scope, then either
    * that scope has no parameters or all parameters should be considered to be `AnyPointer`.
    */
-  get scopes(): $.StructList<Brand_Scope_Reader> {
-    return this._getList(0, $.StructList.of(Brand_Scope_Reader));
+  get scopes(): Brand_Scope_List {
+    return this._getList(0, Brand_Scope_List.kind);
   }
   hasScopes(): boolean {
     return this._hasPointer(0);
@@ -3135,19 +4903,37 @@ export class Brand_Reader extends $.StructReader {
 export class Brand_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /**
    * For each of the target type and each of its parent scopes, a parameterization may be included
    * in this list. If no parameterization is included for a particular relevant scope, then either
    * that scope has no parameters or all parameters should be considered to be `AnyPointer`.
    */
-  get scopes(): $.StructListBuilder<Brand_Scope_Builder> {
-    return this._getList(0, $.StructListBuilder.of(Brand_Scope_Builder));
+  get scopes(): Brand_Scope_ListBuilder {
+    return this._getList(0, Brand_Scope_ListBuilder.kind);
   }
   set scopes(value: $.StructList<Brand_Scope_Reader> | $.StructListBuilder<Brand_Scope_Builder>) {
     this._setList(0, value);
   }
-  initScopes(length: number): $.StructListBuilder<Brand_Scope_Builder> {
-    return this._initList(0, $.StructListBuilder.of(Brand_Scope_Builder), length);
+  initScopes(length: number): Brand_Scope_ListBuilder {
+    return this._initList(0, Brand_Scope_ListBuilder.kind, length);
   }
   hasScopes(): boolean {
     return this._hasPointer(0);
@@ -3170,12 +4956,62 @@ export class Brand_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(Brand): `get(i)` is a Brand_Reader. */
+export class Brand_List extends $.StructList<Brand_Reader> {
+  static readonly kind: $.ListKind<Brand_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Brand_List(arena, seg, off, len, step, ds, pc, nest, es, Brand_Reader),
+  };
+  override get(i: number): Brand_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Brand_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(Brand): `get(i)` is a Brand_Builder. */
+export class Brand_ListBuilder extends $.StructListBuilder<Brand_Builder> {
+  static readonly kind: $.ListBuilderKind<Brand_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 1,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Brand_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Brand_Builder),
+  };
+  override get(i: number): Brand_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Brand_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 const Brand_Scope_which = ["bind", "inherit"] as const;
 /** Members of Scope's union; "_unknown" for a discriminant this schema does not know. */
 export type Brand_Scope_Which = (typeof Brand_Scope_which)[number] | "_unknown";
 
 /** Reader of struct Scope. */
 export class Brand_Scope_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): Brand_Scope_Which {
     return Brand_Scope_which[this._getUint16(8)] ?? "_unknown";
@@ -3188,8 +5024,8 @@ export class Brand_Scope_Reader extends $.StructReader {
     return this._getUint16(8) === 0;
   }
   /** List of parameter bindings. */
-  get bind(): $.StructList<Brand_Binding_Reader> {
-    return this._getList(0, $.StructList.of(Brand_Binding_Reader));
+  get bind(): Brand_Binding_List {
+    return this._getList(0, Brand_Binding_List.kind);
   }
   hasBind(): boolean {
     return this._hasPointer(0);
@@ -3209,6 +5045,24 @@ export class Brand_Scope_Reader extends $.StructReader {
 export class Brand_Scope_Builder extends $.StructBuilder {
   static readonly _dataWords = 2;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): Brand_Scope_Which {
     return Brand_Scope_which[this._getUint16(8)] ?? "_unknown";
@@ -3224,16 +5078,16 @@ export class Brand_Scope_Builder extends $.StructBuilder {
     return this._getUint16(8) === 0;
   }
   /** List of parameter bindings. */
-  get bind(): $.StructListBuilder<Brand_Binding_Builder> {
-    return this._getList(0, $.StructListBuilder.of(Brand_Binding_Builder));
+  get bind(): Brand_Binding_ListBuilder {
+    return this._getList(0, Brand_Binding_ListBuilder.kind);
   }
   set bind(value: $.StructList<Brand_Binding_Reader> | $.StructListBuilder<Brand_Binding_Builder>) {
     this._setUint16(8, 0);
     this._setList(0, value);
   }
-  initBind(length: number): $.StructListBuilder<Brand_Binding_Builder> {
+  initBind(length: number): Brand_Binding_ListBuilder {
     this._setUint16(8, 0);
-    return this._initList(0, $.StructListBuilder.of(Brand_Binding_Builder), length);
+    return this._initList(0, Brand_Binding_ListBuilder.kind, length);
   }
   hasBind(): boolean {
     return this._hasPointer(0);
@@ -3263,12 +5117,62 @@ export class Brand_Scope_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(Scope): `get(i)` is a Brand_Scope_Reader. */
+export class Brand_Scope_List extends $.StructList<Brand_Scope_Reader> {
+  static readonly kind: $.ListKind<Brand_Scope_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Brand_Scope_List(arena, seg, off, len, step, ds, pc, nest, es, Brand_Scope_Reader),
+  };
+  override get(i: number): Brand_Scope_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Brand_Scope_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(Scope): `get(i)` is a Brand_Scope_Builder. */
+export class Brand_Scope_ListBuilder extends $.StructListBuilder<Brand_Scope_Builder> {
+  static readonly kind: $.ListBuilderKind<Brand_Scope_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 2,
+    ptrCount: 1,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Brand_Scope_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Brand_Scope_Builder),
+  };
+  override get(i: number): Brand_Scope_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Brand_Scope_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 const Brand_Binding_which = ["unbound", "type"] as const;
 /** Members of Binding's union; "_unknown" for a discriminant this schema does not know. */
 export type Brand_Binding_Which = (typeof Brand_Binding_which)[number] | "_unknown";
 
 /** Reader of struct Binding. */
 export class Brand_Binding_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): Brand_Binding_Which {
     return Brand_Binding_which[this._getUint16(0)] ?? "_unknown";
@@ -3280,7 +5184,9 @@ export class Brand_Binding_Reader extends $.StructReader {
     return this._getUint16(0) === 1;
   }
   get type(): Type_Reader {
-    return this._getStruct(0, Type_Reader);
+    this._locStruct(0);
+    const s = $.S;
+    return new Type_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasType(): boolean {
     return this._hasPointer(0);
@@ -3297,6 +5203,24 @@ export class Brand_Binding_Reader extends $.StructReader {
 export class Brand_Binding_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): Brand_Binding_Which {
     return Brand_Binding_which[this._getUint16(0)] ?? "_unknown";
@@ -3311,7 +5235,9 @@ export class Brand_Binding_Builder extends $.StructBuilder {
     return this._getUint16(0) === 1;
   }
   get type(): Type_Builder {
-    return this._getStruct(0, Type_Builder);
+    this._getStructLoc(0, 3, 1);
+    const s = $.S;
+    return new Type_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   set type(value: Type_Reader | Type_Builder) {
     this._setUint16(0, 1);
@@ -3319,7 +5245,9 @@ export class Brand_Binding_Builder extends $.StructBuilder {
   }
   initType(): Type_Builder {
     this._setUint16(0, 1);
-    return this._initStruct(0, Type_Builder);
+    this._initStructLoc(0, 3, 1);
+    const s = $.S;
+    return new Type_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasType(): boolean {
     return this._hasPointer(0);
@@ -3343,12 +5271,62 @@ export class Brand_Binding_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(Binding): `get(i)` is a Brand_Binding_Reader. */
+export class Brand_Binding_List extends $.StructList<Brand_Binding_Reader> {
+  static readonly kind: $.ListKind<Brand_Binding_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Brand_Binding_List(arena, seg, off, len, step, ds, pc, nest, es, Brand_Binding_Reader),
+  };
+  override get(i: number): Brand_Binding_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Brand_Binding_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(Binding): `get(i)` is a Brand_Binding_Builder. */
+export class Brand_Binding_ListBuilder extends $.StructListBuilder<Brand_Binding_Builder> {
+  static readonly kind: $.ListBuilderKind<Brand_Binding_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 1,
+    ptrCount: 1,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Brand_Binding_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Brand_Binding_Builder),
+  };
+  override get(i: number): Brand_Binding_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Brand_Binding_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 const Value_which = ["void", "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float32", "float64", "text", "data", "list", "enum", "struct", "interface", "anyPointer"] as const;
 /** Members of Value's union; "_unknown" for a discriminant this schema does not know. */
 export type Value_Which = (typeof Value_which)[number] | "_unknown";
 
 /** Represents a value, e.g. a field default value, constant value, or annotation value. */
 export class Value_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): Value_Which {
     return Value_which[this._getUint16(0)] ?? "_unknown";
@@ -3488,6 +5466,24 @@ export class Value_Reader extends $.StructReader {
 export class Value_Builder extends $.StructBuilder {
   static readonly _dataWords = 2;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): Value_Which {
     return Value_which[this._getUint16(0)] ?? "_unknown";
@@ -3746,17 +5742,69 @@ export class Value_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(Value): `get(i)` is a Value_Reader. */
+export class Value_List extends $.StructList<Value_Reader> {
+  static readonly kind: $.ListKind<Value_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Value_List(arena, seg, off, len, step, ds, pc, nest, es, Value_Reader),
+  };
+  override get(i: number): Value_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Value_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(Value): `get(i)` is a Value_Builder. */
+export class Value_ListBuilder extends $.StructListBuilder<Value_Builder> {
+  static readonly kind: $.ListBuilderKind<Value_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 2,
+    ptrCount: 1,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Value_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Value_Builder),
+  };
+  override get(i: number): Value_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Value_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 /**
  * Describes an annotation applied to a declaration.  Note AnnotationNode describes the
  * annotation's declaration, while this describes a use of the annotation.
  */
 export class Annotation_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** ID of the annotation node. */
   get id(): bigint {
     return this._getUint64(0);
   }
   get value(): Value_Reader {
-    return this._getStruct(0, Value_Reader);
+    this._locStruct(0);
+    const s = $.S;
+    return new Value_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasValue(): boolean {
     return this._hasPointer(0);
@@ -3767,7 +5815,9 @@ export class Annotation_Reader extends $.StructReader {
    * Note that the annotation itself is not allowed to be parameterized, but its scope might be.
    */
   get brand(): Brand_Reader {
-    return this._getStruct(1, Brand_Reader);
+    this._locStruct(1);
+    const s = $.S;
+    return new Brand_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasBrand(): boolean {
     return this._hasPointer(1);
@@ -3784,6 +5834,24 @@ export class Annotation_Reader extends $.StructReader {
 export class Annotation_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 2;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** ID of the annotation node. */
   get id(): bigint {
     return this._getUint64(0);
@@ -3792,13 +5860,17 @@ export class Annotation_Builder extends $.StructBuilder {
     this._setUint64(0, value);
   }
   get value(): Value_Builder {
-    return this._getStruct(0, Value_Builder);
+    this._getStructLoc(0, 2, 1);
+    const s = $.S;
+    return new Value_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   set value(value: Value_Reader | Value_Builder) {
     this._setStruct(0, value);
   }
   initValue(): Value_Builder {
-    return this._initStruct(0, Value_Builder);
+    this._initStructLoc(0, 2, 1);
+    const s = $.S;
+    return new Value_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasValue(): boolean {
     return this._hasPointer(0);
@@ -3815,13 +5887,17 @@ export class Annotation_Builder extends $.StructBuilder {
    * Note that the annotation itself is not allowed to be parameterized, but its scope might be.
    */
   get brand(): Brand_Builder {
-    return this._getStruct(1, Brand_Builder);
+    this._getStructLoc(1, 0, 1);
+    const s = $.S;
+    return new Brand_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   set brand(value: Brand_Reader | Brand_Builder) {
     this._setStruct(1, value);
   }
   initBrand(): Brand_Builder {
-    return this._initStruct(1, Brand_Builder);
+    this._initStructLoc(1, 0, 1);
+    const s = $.S;
+    return new Brand_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasBrand(): boolean {
     return this._hasPointer(1);
@@ -3844,8 +5920,58 @@ export class Annotation_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(Annotation): `get(i)` is a Annotation_Reader. */
+export class Annotation_List extends $.StructList<Annotation_Reader> {
+  static readonly kind: $.ListKind<Annotation_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Annotation_List(arena, seg, off, len, step, ds, pc, nest, es, Annotation_Reader),
+  };
+  override get(i: number): Annotation_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Annotation_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(Annotation): `get(i)` is a Annotation_Builder. */
+export class Annotation_ListBuilder extends $.StructListBuilder<Annotation_Builder> {
+  static readonly kind: $.ListBuilderKind<Annotation_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 1,
+    ptrCount: 2,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Annotation_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Annotation_Builder),
+  };
+  override get(i: number): Annotation_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Annotation_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 /** Reader of struct CapnpVersion. */
 export class CapnpVersion_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get major(): number {
     return this._getUint16(0);
   }
@@ -3867,6 +5993,24 @@ export class CapnpVersion_Reader extends $.StructReader {
 export class CapnpVersion_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get major(): number {
     return this._getUint16(0);
   }
@@ -3897,21 +6041,71 @@ export class CapnpVersion_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(CapnpVersion): `get(i)` is a CapnpVersion_Reader. */
+export class CapnpVersion_List extends $.StructList<CapnpVersion_Reader> {
+  static readonly kind: $.ListKind<CapnpVersion_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new CapnpVersion_List(arena, seg, off, len, step, ds, pc, nest, es, CapnpVersion_Reader),
+  };
+  override get(i: number): CapnpVersion_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new CapnpVersion_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(CapnpVersion): `get(i)` is a CapnpVersion_Builder. */
+export class CapnpVersion_ListBuilder extends $.StructListBuilder<CapnpVersion_Builder> {
+  static readonly kind: $.ListBuilderKind<CapnpVersion_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 1,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new CapnpVersion_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, CapnpVersion_Builder),
+  };
+  override get(i: number): CapnpVersion_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new CapnpVersion_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 /** Reader of struct CodeGeneratorRequest. */
 export class CodeGeneratorRequest_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /**
    * All nodes parsed by the compiler, including for the files on the command line and their
    * imports.
    */
-  get nodes(): $.StructList<Node_Reader> {
-    return this._getList(0, $.StructList.of(Node_Reader));
+  get nodes(): Node_List {
+    return this._getList(0, Node_List.kind);
   }
   hasNodes(): boolean {
     return this._hasPointer(0);
   }
   /** Files which were listed on the command line. */
-  get requestedFiles(): $.StructList<CodeGeneratorRequest_RequestedFile_Reader> {
-    return this._getList(1, $.StructList.of(CodeGeneratorRequest_RequestedFile_Reader));
+  get requestedFiles(): CodeGeneratorRequest_RequestedFile_List {
+    return this._getList(1, CodeGeneratorRequest_RequestedFile_List.kind);
   }
   hasRequestedFiles(): boolean {
     return this._hasPointer(1);
@@ -3925,7 +6119,9 @@ export class CodeGeneratorRequest_Reader extends $.StructReader {
    * is older than that.
    */
   get capnpVersion(): CapnpVersion_Reader {
-    return this._getStruct(2, CapnpVersion_Reader);
+    this._locStruct(2);
+    const s = $.S;
+    return new CapnpVersion_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasCapnpVersion(): boolean {
     return this._hasPointer(2);
@@ -3934,8 +6130,8 @@ export class CodeGeneratorRequest_Reader extends $.StructReader {
    * Information about the original source code for each node, where available. This array may be
    * omitted or may be missing some nodes if no info is available for them.
    */
-  get sourceInfo(): $.StructList<Node_SourceInfo_Reader> {
-    return this._getList(3, $.StructList.of(Node_SourceInfo_Reader));
+  get sourceInfo(): Node_SourceInfo_List {
+    return this._getList(3, Node_SourceInfo_List.kind);
   }
   hasSourceInfo(): boolean {
     return this._hasPointer(3);
@@ -3952,18 +6148,36 @@ export class CodeGeneratorRequest_Reader extends $.StructReader {
 export class CodeGeneratorRequest_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 4;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /**
    * All nodes parsed by the compiler, including for the files on the command line and their
    * imports.
    */
-  get nodes(): $.StructListBuilder<Node_Builder> {
-    return this._getList(0, $.StructListBuilder.of(Node_Builder));
+  get nodes(): Node_ListBuilder {
+    return this._getList(0, Node_ListBuilder.kind);
   }
   set nodes(value: $.StructList<Node_Reader> | $.StructListBuilder<Node_Builder>) {
     this._setList(0, value);
   }
-  initNodes(length: number): $.StructListBuilder<Node_Builder> {
-    return this._initList(0, $.StructListBuilder.of(Node_Builder), length);
+  initNodes(length: number): Node_ListBuilder {
+    return this._initList(0, Node_ListBuilder.kind, length);
   }
   hasNodes(): boolean {
     return this._hasPointer(0);
@@ -3975,14 +6189,14 @@ export class CodeGeneratorRequest_Builder extends $.StructBuilder {
     this._adopt(0, orphan);
   }
   /** Files which were listed on the command line. */
-  get requestedFiles(): $.StructListBuilder<CodeGeneratorRequest_RequestedFile_Builder> {
-    return this._getList(1, $.StructListBuilder.of(CodeGeneratorRequest_RequestedFile_Builder));
+  get requestedFiles(): CodeGeneratorRequest_RequestedFile_ListBuilder {
+    return this._getList(1, CodeGeneratorRequest_RequestedFile_ListBuilder.kind);
   }
   set requestedFiles(value: $.StructList<CodeGeneratorRequest_RequestedFile_Reader> | $.StructListBuilder<CodeGeneratorRequest_RequestedFile_Builder>) {
     this._setList(1, value);
   }
-  initRequestedFiles(length: number): $.StructListBuilder<CodeGeneratorRequest_RequestedFile_Builder> {
-    return this._initList(1, $.StructListBuilder.of(CodeGeneratorRequest_RequestedFile_Builder), length);
+  initRequestedFiles(length: number): CodeGeneratorRequest_RequestedFile_ListBuilder {
+    return this._initList(1, CodeGeneratorRequest_RequestedFile_ListBuilder.kind, length);
   }
   hasRequestedFiles(): boolean {
     return this._hasPointer(1);
@@ -4002,13 +6216,33 @@ export class CodeGeneratorRequest_Builder extends $.StructBuilder {
    * is older than that.
    */
   get capnpVersion(): CapnpVersion_Builder {
-    return this._getStruct(2, CapnpVersion_Builder);
+    this._getStructLoc(2, 1, 0);
+    const s = $.S;
+    return new CapnpVersion_Builder(
+      this._arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   set capnpVersion(value: CapnpVersion_Reader | CapnpVersion_Builder) {
     this._setStruct(2, value);
   }
   initCapnpVersion(): CapnpVersion_Builder {
-    return this._initStruct(2, CapnpVersion_Builder);
+    this._initStructLoc(2, 1, 0);
+    const s = $.S;
+    return new CapnpVersion_Builder(
+      this._arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   hasCapnpVersion(): boolean {
     return this._hasPointer(2);
@@ -4023,14 +6257,14 @@ export class CodeGeneratorRequest_Builder extends $.StructBuilder {
    * Information about the original source code for each node, where available. This array may be
    * omitted or may be missing some nodes if no info is available for them.
    */
-  get sourceInfo(): $.StructListBuilder<Node_SourceInfo_Builder> {
-    return this._getList(3, $.StructListBuilder.of(Node_SourceInfo_Builder));
+  get sourceInfo(): Node_SourceInfo_ListBuilder {
+    return this._getList(3, Node_SourceInfo_ListBuilder.kind);
   }
   set sourceInfo(value: $.StructList<Node_SourceInfo_Reader> | $.StructListBuilder<Node_SourceInfo_Builder>) {
     this._setList(3, value);
   }
-  initSourceInfo(length: number): $.StructListBuilder<Node_SourceInfo_Builder> {
-    return this._initList(3, $.StructListBuilder.of(Node_SourceInfo_Builder), length);
+  initSourceInfo(length: number): Node_SourceInfo_ListBuilder {
+    return this._initList(3, Node_SourceInfo_ListBuilder.kind, length);
   }
   hasSourceInfo(): boolean {
     return this._hasPointer(3);
@@ -4053,8 +6287,96 @@ export class CodeGeneratorRequest_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(CodeGeneratorRequest): `get(i)` is a CodeGeneratorRequest_Reader. */
+export class CodeGeneratorRequest_List extends $.StructList<CodeGeneratorRequest_Reader> {
+  static readonly kind: $.ListKind<CodeGeneratorRequest_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new CodeGeneratorRequest_List(
+        arena,
+        seg,
+        off,
+        len,
+        step,
+        ds,
+        pc,
+        nest,
+        es,
+        CodeGeneratorRequest_Reader,
+      ),
+  };
+  override get(i: number): CodeGeneratorRequest_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new CodeGeneratorRequest_Reader(
+      this._arena,
+      this._seg,
+      o,
+      d,
+      o + d,
+      this._ptrCount,
+      this._nesting,
+    );
+  }
+}
+
+/** Builder of List(CodeGeneratorRequest): `get(i)` is a CodeGeneratorRequest_Builder. */
+export class CodeGeneratorRequest_ListBuilder extends $.StructListBuilder<CodeGeneratorRequest_Builder> {
+  static readonly kind: $.ListBuilderKind<CodeGeneratorRequest_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 4,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new CodeGeneratorRequest_ListBuilder(
+        arena,
+        seg,
+        off,
+        len,
+        step,
+        ds,
+        pc,
+        nest,
+        es,
+        CodeGeneratorRequest_Builder,
+      ),
+  };
+  override get(i: number): CodeGeneratorRequest_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new CodeGeneratorRequest_Builder(
+      this._arena,
+      this._seg,
+      o,
+      d,
+      o + d,
+      this._ptrCount,
+      this._nesting,
+    );
+  }
+}
+
 /** Reader of struct RequestedFile. */
 export class CodeGeneratorRequest_RequestedFile_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** ID of the file. */
   get id(): bigint {
     return this._getUint64(0);
@@ -4070,14 +6392,24 @@ export class CodeGeneratorRequest_RequestedFile_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   /** List of all imported paths seen in this file. */
-  get imports(): $.StructList<CodeGeneratorRequest_RequestedFile_Import_Reader> {
-    return this._getList(1, $.StructList.of(CodeGeneratorRequest_RequestedFile_Import_Reader));
+  get imports(): CodeGeneratorRequest_RequestedFile_Import_List {
+    return this._getList(1, CodeGeneratorRequest_RequestedFile_Import_List.kind);
   }
   hasImports(): boolean {
     return this._hasPointer(1);
   }
   get fileSourceInfo(): CodeGeneratorRequest_RequestedFile_FileSourceInfo_Reader {
-    return this._getStruct(2, CodeGeneratorRequest_RequestedFile_FileSourceInfo_Reader);
+    this._locStruct(2);
+    const s = $.S;
+    return new CodeGeneratorRequest_RequestedFile_FileSourceInfo_Reader(
+      s.arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   hasFileSourceInfo(): boolean {
     return this._hasPointer(2);
@@ -4094,6 +6426,24 @@ export class CodeGeneratorRequest_RequestedFile_Reader extends $.StructReader {
 export class CodeGeneratorRequest_RequestedFile_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 3;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** ID of the file. */
   get id(): bigint {
     return this._getUint64(0);
@@ -4121,14 +6471,14 @@ export class CodeGeneratorRequest_RequestedFile_Builder extends $.StructBuilder 
     this._adopt(0, orphan);
   }
   /** List of all imported paths seen in this file. */
-  get imports(): $.StructListBuilder<CodeGeneratorRequest_RequestedFile_Import_Builder> {
-    return this._getList(1, $.StructListBuilder.of(CodeGeneratorRequest_RequestedFile_Import_Builder));
+  get imports(): CodeGeneratorRequest_RequestedFile_Import_ListBuilder {
+    return this._getList(1, CodeGeneratorRequest_RequestedFile_Import_ListBuilder.kind);
   }
   set imports(value: $.StructList<CodeGeneratorRequest_RequestedFile_Import_Reader> | $.StructListBuilder<CodeGeneratorRequest_RequestedFile_Import_Builder>) {
     this._setList(1, value);
   }
-  initImports(length: number): $.StructListBuilder<CodeGeneratorRequest_RequestedFile_Import_Builder> {
-    return this._initList(1, $.StructListBuilder.of(CodeGeneratorRequest_RequestedFile_Import_Builder), length);
+  initImports(length: number): CodeGeneratorRequest_RequestedFile_Import_ListBuilder {
+    return this._initList(1, CodeGeneratorRequest_RequestedFile_Import_ListBuilder.kind, length);
   }
   hasImports(): boolean {
     return this._hasPointer(1);
@@ -4140,13 +6490,33 @@ export class CodeGeneratorRequest_RequestedFile_Builder extends $.StructBuilder 
     this._adopt(1, orphan);
   }
   get fileSourceInfo(): CodeGeneratorRequest_RequestedFile_FileSourceInfo_Builder {
-    return this._getStruct(2, CodeGeneratorRequest_RequestedFile_FileSourceInfo_Builder);
+    this._getStructLoc(2, 0, 1);
+    const s = $.S;
+    return new CodeGeneratorRequest_RequestedFile_FileSourceInfo_Builder(
+      this._arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   set fileSourceInfo(value: CodeGeneratorRequest_RequestedFile_FileSourceInfo_Reader | CodeGeneratorRequest_RequestedFile_FileSourceInfo_Builder) {
     this._setStruct(2, value);
   }
   initFileSourceInfo(): CodeGeneratorRequest_RequestedFile_FileSourceInfo_Builder {
-    return this._initStruct(2, CodeGeneratorRequest_RequestedFile_FileSourceInfo_Builder);
+    this._initStructLoc(2, 0, 1);
+    const s = $.S;
+    return new CodeGeneratorRequest_RequestedFile_FileSourceInfo_Builder(
+      this._arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   hasFileSourceInfo(): boolean {
     return this._hasPointer(2);
@@ -4169,8 +6539,96 @@ export class CodeGeneratorRequest_RequestedFile_Builder extends $.StructBuilder 
   }
 }
 
+/** Reader of List(RequestedFile): `get(i)` is a CodeGeneratorRequest_RequestedFile_Reader. */
+export class CodeGeneratorRequest_RequestedFile_List extends $.StructList<CodeGeneratorRequest_RequestedFile_Reader> {
+  static readonly kind: $.ListKind<CodeGeneratorRequest_RequestedFile_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new CodeGeneratorRequest_RequestedFile_List(
+        arena,
+        seg,
+        off,
+        len,
+        step,
+        ds,
+        pc,
+        nest,
+        es,
+        CodeGeneratorRequest_RequestedFile_Reader,
+      ),
+  };
+  override get(i: number): CodeGeneratorRequest_RequestedFile_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new CodeGeneratorRequest_RequestedFile_Reader(
+      this._arena,
+      this._seg,
+      o,
+      d,
+      o + d,
+      this._ptrCount,
+      this._nesting,
+    );
+  }
+}
+
+/** Builder of List(RequestedFile): `get(i)` is a CodeGeneratorRequest_RequestedFile_Builder. */
+export class CodeGeneratorRequest_RequestedFile_ListBuilder extends $.StructListBuilder<CodeGeneratorRequest_RequestedFile_Builder> {
+  static readonly kind: $.ListBuilderKind<CodeGeneratorRequest_RequestedFile_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 1,
+    ptrCount: 3,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new CodeGeneratorRequest_RequestedFile_ListBuilder(
+        arena,
+        seg,
+        off,
+        len,
+        step,
+        ds,
+        pc,
+        nest,
+        es,
+        CodeGeneratorRequest_RequestedFile_Builder,
+      ),
+  };
+  override get(i: number): CodeGeneratorRequest_RequestedFile_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new CodeGeneratorRequest_RequestedFile_Builder(
+      this._arena,
+      this._seg,
+      o,
+      d,
+      o + d,
+      this._ptrCount,
+      this._nesting,
+    );
+  }
+}
+
 /** Reader of struct Import. */
 export class CodeGeneratorRequest_RequestedFile_Import_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** ID of the imported file. */
   get id(): bigint {
     return this._getUint64(0);
@@ -4201,6 +6659,24 @@ export class CodeGeneratorRequest_RequestedFile_Import_Reader extends $.StructRe
 export class CodeGeneratorRequest_RequestedFile_Import_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** ID of the imported file. */
   get id(): bigint {
     return this._getUint64(0);
@@ -4243,10 +6719,98 @@ export class CodeGeneratorRequest_RequestedFile_Import_Builder extends $.StructB
   }
 }
 
+/** Reader of List(Import): `get(i)` is a CodeGeneratorRequest_RequestedFile_Import_Reader. */
+export class CodeGeneratorRequest_RequestedFile_Import_List extends $.StructList<CodeGeneratorRequest_RequestedFile_Import_Reader> {
+  static readonly kind: $.ListKind<CodeGeneratorRequest_RequestedFile_Import_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new CodeGeneratorRequest_RequestedFile_Import_List(
+        arena,
+        seg,
+        off,
+        len,
+        step,
+        ds,
+        pc,
+        nest,
+        es,
+        CodeGeneratorRequest_RequestedFile_Import_Reader,
+      ),
+  };
+  override get(i: number): CodeGeneratorRequest_RequestedFile_Import_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new CodeGeneratorRequest_RequestedFile_Import_Reader(
+      this._arena,
+      this._seg,
+      o,
+      d,
+      o + d,
+      this._ptrCount,
+      this._nesting,
+    );
+  }
+}
+
+/** Builder of List(Import): `get(i)` is a CodeGeneratorRequest_RequestedFile_Import_Builder. */
+export class CodeGeneratorRequest_RequestedFile_Import_ListBuilder extends $.StructListBuilder<CodeGeneratorRequest_RequestedFile_Import_Builder> {
+  static readonly kind: $.ListBuilderKind<CodeGeneratorRequest_RequestedFile_Import_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 1,
+    ptrCount: 1,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new CodeGeneratorRequest_RequestedFile_Import_ListBuilder(
+        arena,
+        seg,
+        off,
+        len,
+        step,
+        ds,
+        pc,
+        nest,
+        es,
+        CodeGeneratorRequest_RequestedFile_Import_Builder,
+      ),
+  };
+  override get(i: number): CodeGeneratorRequest_RequestedFile_Import_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new CodeGeneratorRequest_RequestedFile_Import_Builder(
+      this._arena,
+      this._seg,
+      o,
+      d,
+      o + d,
+      this._ptrCount,
+      this._nesting,
+    );
+  }
+}
+
 /** Reader of struct FileSourceInfo. */
 export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_Reader extends $.StructReader {
-  get identifiers(): $.StructList<CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Reader> {
-    return this._getList(0, $.StructList.of(CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Reader));
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
+  get identifiers(): CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_List {
+    return this._getList(0, CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_List.kind);
   }
   hasIdentifiers(): boolean {
     return this._hasPointer(0);
@@ -4263,14 +6827,32 @@ export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_Reader extends $.
 export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 1;
-  get identifiers(): $.StructListBuilder<CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Builder> {
-    return this._getList(0, $.StructListBuilder.of(CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Builder));
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
+  get identifiers(): CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_ListBuilder {
+    return this._getList(0, CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_ListBuilder.kind);
   }
   set identifiers(value: $.StructList<CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Reader> | $.StructListBuilder<CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Builder>) {
     this._setList(0, value);
   }
-  initIdentifiers(length: number): $.StructListBuilder<CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Builder> {
-    return this._initList(0, $.StructListBuilder.of(CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Builder), length);
+  initIdentifiers(length: number): CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_ListBuilder {
+    return this._initList(0, CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_ListBuilder.kind, length);
   }
   hasIdentifiers(): boolean {
     return this._hasPointer(0);
@@ -4293,12 +6875,100 @@ export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_Builder extends $
   }
 }
 
+/** Reader of List(FileSourceInfo): `get(i)` is a CodeGeneratorRequest_RequestedFile_FileSourceInfo_Reader. */
+export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_List extends $.StructList<CodeGeneratorRequest_RequestedFile_FileSourceInfo_Reader> {
+  static readonly kind: $.ListKind<CodeGeneratorRequest_RequestedFile_FileSourceInfo_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new CodeGeneratorRequest_RequestedFile_FileSourceInfo_List(
+        arena,
+        seg,
+        off,
+        len,
+        step,
+        ds,
+        pc,
+        nest,
+        es,
+        CodeGeneratorRequest_RequestedFile_FileSourceInfo_Reader,
+      ),
+  };
+  override get(i: number): CodeGeneratorRequest_RequestedFile_FileSourceInfo_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new CodeGeneratorRequest_RequestedFile_FileSourceInfo_Reader(
+      this._arena,
+      this._seg,
+      o,
+      d,
+      o + d,
+      this._ptrCount,
+      this._nesting,
+    );
+  }
+}
+
+/** Builder of List(FileSourceInfo): `get(i)` is a CodeGeneratorRequest_RequestedFile_FileSourceInfo_Builder. */
+export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_ListBuilder extends $.StructListBuilder<CodeGeneratorRequest_RequestedFile_FileSourceInfo_Builder> {
+  static readonly kind: $.ListBuilderKind<CodeGeneratorRequest_RequestedFile_FileSourceInfo_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 1,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new CodeGeneratorRequest_RequestedFile_FileSourceInfo_ListBuilder(
+        arena,
+        seg,
+        off,
+        len,
+        step,
+        ds,
+        pc,
+        nest,
+        es,
+        CodeGeneratorRequest_RequestedFile_FileSourceInfo_Builder,
+      ),
+  };
+  override get(i: number): CodeGeneratorRequest_RequestedFile_FileSourceInfo_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new CodeGeneratorRequest_RequestedFile_FileSourceInfo_Builder(
+      this._arena,
+      this._seg,
+      o,
+      d,
+      o + d,
+      this._ptrCount,
+      this._nesting,
+    );
+  }
+}
+
 const CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_which = ["typeId", "member"] as const;
 /** Members of Identifier's union; "_unknown" for a discriminant this schema does not know. */
 export type CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Which = (typeof CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_which)[number] | "_unknown";
 
 /** Reader of struct Identifier. */
 export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Which {
     return CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_which[this._getUint16(16)] ?? "_unknown";
@@ -4321,7 +6991,15 @@ export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Reader
   }
   /** Identifier refers to a member of a type. */
   get member(): CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_member_Reader {
-    return this._as(CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_member_Reader);
+    return new CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_member_Reader(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   override toString(): string {
     return $text.structToString(this, 0xdda719892e0499bbn, $schema);
@@ -4335,6 +7013,24 @@ export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Reader
 export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Builder extends $.StructBuilder {
   static readonly _dataWords = 3;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Which {
     return CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_which[this._getUint16(16)] ?? "_unknown";
@@ -4367,13 +7063,29 @@ export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Builde
   }
   /** Identifier refers to a member of a type. */
   get member(): CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_member_Builder {
-    return this._as(CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_member_Builder);
+    return new CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_member_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   initMember(): CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_member_Builder {
     this._setUint16(16, 1);
     this._setUint64(8, 0n);
     this._setUint16(18, 0);
-    return this._as(CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_member_Builder);
+    return new CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_member_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   /** A reader over this builder's data. */
   asReader(): CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Reader {
@@ -4387,8 +7099,96 @@ export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Builde
   }
 }
 
+/** Reader of List(Identifier): `get(i)` is a CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Reader. */
+export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_List extends $.StructList<CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Reader> {
+  static readonly kind: $.ListKind<CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_List(
+        arena,
+        seg,
+        off,
+        len,
+        step,
+        ds,
+        pc,
+        nest,
+        es,
+        CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Reader,
+      ),
+  };
+  override get(i: number): CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Reader(
+      this._arena,
+      this._seg,
+      o,
+      d,
+      o + d,
+      this._ptrCount,
+      this._nesting,
+    );
+  }
+}
+
+/** Builder of List(Identifier): `get(i)` is a CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Builder. */
+export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_ListBuilder extends $.StructListBuilder<CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Builder> {
+  static readonly kind: $.ListBuilderKind<CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 3,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_ListBuilder(
+        arena,
+        seg,
+        off,
+        len,
+        step,
+        ds,
+        pc,
+        nest,
+        es,
+        CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Builder,
+      ),
+  };
+  override get(i: number): CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Builder(
+      this._arena,
+      this._seg,
+      o,
+      d,
+      o + d,
+      this._ptrCount,
+      this._nesting,
+    );
+  }
+}
+
 /** Identifier refers to a member of a type. */
 export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_member_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get parentTypeId(): bigint {
     return this._getUint64(8);
   }
@@ -4407,6 +7207,24 @@ export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_member
 export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_member_Builder extends $.StructBuilder {
   static readonly _dataWords = 3;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get parentTypeId(): bigint {
     return this._getUint64(8);
   }

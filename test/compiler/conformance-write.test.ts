@@ -9,8 +9,25 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { decodeToText, loadSchemaType } from "../../src/cli/decode.js";
 import { packedFrame } from "../../src/serialize/index.js";
-import { MessageBuilder, MessageReader, StructReader } from "../../src/wire/index.js";
-import { AllTypes, Collide, Color, Defaults, Shape } from "./gen/codegen-test.capnp.js";
+import {
+  MessageBuilder,
+  MessageReader,
+  StructList,
+  StructListBuilder,
+  StructReader,
+} from "../../src/wire/index.js";
+import {
+  AllTypes,
+  AllTypes_List,
+  AllTypes_ListBuilder,
+  Collide,
+  Color,
+  Defaults,
+  Shape,
+  Shape_rectangle_Builder,
+  Small,
+  Small_List,
+} from "./gen/codegen-test.capnp.js";
 import { CODEGEN_TEST, capnpDecode, capnpEncode, frame, needCapnp, ROOT } from "./helpers.js";
 
 function buildAllTypes(): MessageBuilder {
@@ -266,4 +283,64 @@ test("copying structs and lists between messages, orphans", () => {
   assert.equal(b.structField.structField.textField, "inner");
   const r = new MessageReader(m.getSegmentsForOutput()).getRoot(StructReader);
   assert.ok(r._totalWords > 0);
+});
+
+test("accessors construct their classes: struct fields, groups, generated struct lists", () => {
+  const m = buildAllTypes();
+  const b = m.getRoot(AllTypes.Builder);
+  // Builders: init/get of struct fields, struct lists (generated list classes).
+  assert.ok(b.structField instanceof AllTypes.Builder);
+  assert.equal(b.structField.textField, "inner");
+  const lb = b.structList;
+  assert.ok(lb instanceof AllTypes_ListBuilder && lb instanceof StructListBuilder);
+  assert.ok(lb.get(1) instanceof AllTypes.Builder);
+  lb.get(1).int32Field = 77;
+  assert.deepEqual(
+    b.initStructListList(1).init(0, 2).toArray().map((s) => s instanceof Small.Builder),
+    [true, true],
+  );
+  const r = new MessageReader(m.getSegmentsForOutput()).getRoot(AllTypes.Reader);
+  assert.ok(r.structField instanceof AllTypes.Reader);
+  assert.equal(r.structField.textField, "inner");
+  assert.equal(r.structField.structField.textField, "", "a null struct reads as its defaults");
+  const l = r.structList;
+  assert.ok(l instanceof AllTypes_List && l instanceof StructList);
+  assert.deepEqual(
+    l.toArray().map((e) => [e instanceof AllTypes.Reader, e.int32Field]),
+    [
+      [true, 0],
+      [true, 77],
+    ],
+  );
+  assert.equal([...l][1]!.textField, "second");
+  assert.ok(r.structListList.get(0) instanceof Small_List);
+  // StructList.of still reads the same list (plain StructList, same elements).
+  const viaOf = r._getList(18, StructList.of(AllTypes.Reader)); // structList is pointer 18
+  assert.ok(!(viaOf instanceof AllTypes_List));
+  assert.equal(viaOf.get(1).int32Field, 77);
+  b.structList = viaOf; // setters take any struct list of the type
+  // Struct defaults through _locStruct / _getStructLoc, groups from their parent's fields.
+  const d = new MessageBuilder().initRoot(Defaults.Builder);
+  assert.equal(d.asReader().structField.a, 7);
+  assert.equal(d.structField.b, "seven", "the builder getter copies the default in");
+  d.structField.a = 8;
+  assert.equal(d.asReader().structField.a, 8);
+  const sh = new MessageBuilder().initRoot(Shape.Builder);
+  sh.initRectangle().width = 3;
+  assert.ok(sh.rectangle instanceof Shape_rectangle_Builder);
+  assert.equal(sh.asReader().rectangle.width, 3);
+});
+
+test("the nesting limit applies to struct fields read through _locStruct", () => {
+  const m = new MessageBuilder();
+  let s = m.initRoot(AllTypes.Builder);
+  for (let i = 0; i < 10; i++) s = s.initStructField();
+  s.int32Field = 5;
+  const deep = (limit: number) => {
+    let r = new MessageReader(m.getSegmentsForOutput(), { nestingLimit: limit }).getRoot(AllTypes.Reader);
+    for (let i = 0; i < 10; i++) r = r.structField;
+    return r.int32Field;
+  };
+  assert.equal(deep(64), 5);
+  assert.throws(() => deep(5), /nest/i);
 });

@@ -21,6 +21,24 @@ export const $schema: $text.SchemaFile = {
 
 /** Reader of struct Imported. */
 export class Imported_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get id(): bigint {
     return this._getUint64(0);
   }
@@ -42,6 +60,24 @@ export class Imported_Reader extends $.StructReader {
 export class Imported_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get id(): bigint {
     return this._getUint64(0);
   }
@@ -75,6 +111,38 @@ export class Imported_Builder extends $.StructBuilder {
   }
   [$inspect](): string {
     return this.toString();
+  }
+}
+
+/** Reader of List(Imported): `get(i)` is a Imported_Reader. */
+export class Imported_List extends $.StructList<Imported_Reader> {
+  static readonly kind: $.ListKind<Imported_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Imported_List(arena, seg, off, len, step, ds, pc, nest, es, Imported_Reader),
+  };
+  override get(i: number): Imported_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Imported_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(Imported): `get(i)` is a Imported_Builder. */
+export class Imported_ListBuilder extends $.StructListBuilder<Imported_Builder> {
+  static readonly kind: $.ListBuilderKind<Imported_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 1,
+    ptrCount: 1,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Imported_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Imported_Builder),
+  };
+  override get(i: number): Imported_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Imported_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
 

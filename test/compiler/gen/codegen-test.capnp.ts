@@ -461,6 +461,24 @@ export type Calculator_Operator = (typeof Calculator_Operator)[keyof typeof Calc
 
 /** Reader of struct AllTypes. */
 export class AllTypes_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get boolField(): boolean {
     return this._getBool(0);
   }
@@ -507,7 +525,9 @@ export class AllTypes_Reader extends $.StructReader {
     return this._hasPointer(1);
   }
   get structField(): AllTypes_Reader {
-    return this._getStruct(2, AllTypes_Reader);
+    this._locStruct(2);
+    const s = $.S;
+    return new AllTypes_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasStructField(): boolean {
     return this._hasPointer(2);
@@ -605,8 +625,8 @@ export class AllTypes_Reader extends $.StructReader {
   hasDataList(): boolean {
     return this._hasPointer(17);
   }
-  get structList(): $.StructList<AllTypes_Reader> {
-    return this._getList(18, $.StructList.of(AllTypes_Reader));
+  get structList(): AllTypes_List {
+    return this._getList(18, AllTypes_List.kind);
   }
   hasStructList(): boolean {
     return this._hasPointer(18);
@@ -623,14 +643,24 @@ export class AllTypes_Reader extends $.StructReader {
   hasListList(): boolean {
     return this._hasPointer(20);
   }
-  get structListList(): $.ListList<$.StructList<Small_Reader>> {
-    return this._getList(21, $.ListList.of($.StructList.of(Small_Reader)));
+  get structListList(): $.ListList<Small_List> {
+    return this._getList(21, $.ListList.of(Small_List.kind));
   }
   hasStructListList(): boolean {
     return this._hasPointer(21);
   }
   get imported(): $codegen_import.Imported_Reader {
-    return this._getStruct(22, $codegen_import.Imported_Reader);
+    this._locStruct(22);
+    const s = $.S;
+    return new $codegen_import.Imported_Reader(
+      s.arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   hasImported(): boolean {
     return this._hasPointer(22);
@@ -647,6 +677,24 @@ export class AllTypes_Reader extends $.StructReader {
 export class AllTypes_Builder extends $.StructBuilder {
   static readonly _dataWords = 6;
   static readonly _ptrCount = 23;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get boolField(): boolean {
     return this._getBool(0);
   }
@@ -747,13 +795,17 @@ export class AllTypes_Builder extends $.StructBuilder {
     this._adopt(1, orphan);
   }
   get structField(): AllTypes_Builder {
-    return this._getStruct(2, AllTypes_Builder);
+    this._getStructLoc(2, 6, 23);
+    const s = $.S;
+    return new AllTypes_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   set structField(value: AllTypes_Reader | AllTypes_Builder) {
     this._setStruct(2, value);
   }
   initStructField(): AllTypes_Builder {
-    return this._initStruct(2, AllTypes_Builder);
+    this._initStructLoc(2, 6, 23);
+    const s = $.S;
+    return new AllTypes_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasStructField(): boolean {
     return this._hasPointer(2);
@@ -1039,14 +1091,14 @@ export class AllTypes_Builder extends $.StructBuilder {
   adoptDataList(orphan: $.Orphan): void {
     this._adopt(17, orphan);
   }
-  get structList(): $.StructListBuilder<AllTypes_Builder> {
-    return this._getList(18, $.StructListBuilder.of(AllTypes_Builder));
+  get structList(): AllTypes_ListBuilder {
+    return this._getList(18, AllTypes_ListBuilder.kind);
   }
   set structList(value: $.StructList<AllTypes_Reader> | $.StructListBuilder<AllTypes_Builder>) {
     this._setList(18, value);
   }
-  initStructList(length: number): $.StructListBuilder<AllTypes_Builder> {
-    return this._initList(18, $.StructListBuilder.of(AllTypes_Builder), length);
+  initStructList(length: number): AllTypes_ListBuilder {
+    return this._initList(18, AllTypes_ListBuilder.kind, length);
   }
   hasStructList(): boolean {
     return this._hasPointer(18);
@@ -1093,14 +1145,14 @@ export class AllTypes_Builder extends $.StructBuilder {
   adoptListList(orphan: $.Orphan): void {
     this._adopt(20, orphan);
   }
-  get structListList(): $.ListListBuilder<$.StructListBuilder<Small_Builder>> {
-    return this._getList(21, $.ListListBuilder.of($.StructListBuilder.of(Small_Builder)));
+  get structListList(): $.ListListBuilder<Small_ListBuilder> {
+    return this._getList(21, $.ListListBuilder.of(Small_ListBuilder.kind));
   }
   set structListList(value: $.ListList<$.StructList<Small_Reader>> | $.ListListBuilder<$.StructListBuilder<Small_Builder>>) {
     this._setList(21, value);
   }
-  initStructListList(length: number): $.ListListBuilder<$.StructListBuilder<Small_Builder>> {
-    return this._initList(21, $.ListListBuilder.of($.StructListBuilder.of(Small_Builder)), length);
+  initStructListList(length: number): $.ListListBuilder<Small_ListBuilder> {
+    return this._initList(21, $.ListListBuilder.of(Small_ListBuilder.kind), length);
   }
   hasStructListList(): boolean {
     return this._hasPointer(21);
@@ -1112,13 +1164,33 @@ export class AllTypes_Builder extends $.StructBuilder {
     this._adopt(21, orphan);
   }
   get imported(): $codegen_import.Imported_Builder {
-    return this._getStruct(22, $codegen_import.Imported_Builder);
+    this._getStructLoc(22, 1, 1);
+    const s = $.S;
+    return new $codegen_import.Imported_Builder(
+      this._arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   set imported(value: $codegen_import.Imported_Reader | $codegen_import.Imported_Builder) {
     this._setStruct(22, value);
   }
   initImported(): $codegen_import.Imported_Builder {
-    return this._initStruct(22, $codegen_import.Imported_Builder);
+    this._initStructLoc(22, 1, 1);
+    const s = $.S;
+    return new $codegen_import.Imported_Builder(
+      this._arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   hasImported(): boolean {
     return this._hasPointer(22);
@@ -1141,6 +1213,38 @@ export class AllTypes_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(AllTypes): `get(i)` is a AllTypes_Reader. */
+export class AllTypes_List extends $.StructList<AllTypes_Reader> {
+  static readonly kind: $.ListKind<AllTypes_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new AllTypes_List(arena, seg, off, len, step, ds, pc, nest, es, AllTypes_Reader),
+  };
+  override get(i: number): AllTypes_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new AllTypes_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(AllTypes): `get(i)` is a AllTypes_Builder. */
+export class AllTypes_ListBuilder extends $.StructListBuilder<AllTypes_Builder> {
+  static readonly kind: $.ListBuilderKind<AllTypes_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 6,
+    ptrCount: 23,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new AllTypes_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, AllTypes_Builder),
+  };
+  override get(i: number): AllTypes_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new AllTypes_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 /** Promise pipeline of AllTypes. */
 export class AllTypes_Pipeline extends $rpc.Pipeline {
   get structField(): AllTypes_Pipeline {
@@ -1153,6 +1257,24 @@ export class AllTypes_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct Small. */
 export class Small_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get a(): number {
     return this._getUint32(0);
   }
@@ -1174,6 +1296,24 @@ export class Small_Reader extends $.StructReader {
 export class Small_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get a(): number {
     return this._getUint32(0);
   }
@@ -1207,12 +1347,62 @@ export class Small_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(Small): `get(i)` is a Small_Reader. */
+export class Small_List extends $.StructList<Small_Reader> {
+  static readonly kind: $.ListKind<Small_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Small_List(arena, seg, off, len, step, ds, pc, nest, es, Small_Reader),
+  };
+  override get(i: number): Small_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Small_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(Small): `get(i)` is a Small_Builder. */
+export class Small_ListBuilder extends $.StructListBuilder<Small_Builder> {
+  static readonly kind: $.ListBuilderKind<Small_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 1,
+    ptrCount: 1,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Small_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Small_Builder),
+  };
+  override get(i: number): Small_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Small_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 /** Promise pipeline of Small. */
 export class Small_Pipeline extends $rpc.Pipeline {
 }
 
 /** Reader of struct Defaults. */
 export class Defaults_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get boolField(): boolean {
     return this._getBool(0, true);
   }
@@ -1259,7 +1449,9 @@ export class Defaults_Reader extends $.StructReader {
     return this._hasPointer(1);
   }
   get structField(): Small_Reader {
-    return this._getStruct(2, Small_Reader, $d1);
+    this._locStruct(2, $d1);
+    const s = $.S;
+    return new Small_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasStructField(): boolean {
     return this._hasPointer(2);
@@ -1279,8 +1471,8 @@ export class Defaults_Reader extends $.StructReader {
   hasTextList(): boolean {
     return this._hasPointer(4);
   }
-  get structList(): $.StructList<Small_Reader> {
-    return this._getList(5, $.StructList.of(Small_Reader), $d4);
+  get structList(): Small_List {
+    return this._getList(5, Small_List.kind, $d4);
   }
   hasStructList(): boolean {
     return this._hasPointer(5);
@@ -1309,6 +1501,24 @@ export class Defaults_Reader extends $.StructReader {
 export class Defaults_Builder extends $.StructBuilder {
   static readonly _dataWords = 8;
   static readonly _ptrCount = 7;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get boolField(): boolean {
     return this._getBool(0, true);
   }
@@ -1409,13 +1619,17 @@ export class Defaults_Builder extends $.StructBuilder {
     this._adopt(1, orphan);
   }
   get structField(): Small_Builder {
-    return this._getStruct(2, Small_Builder, $d1);
+    this._getStructLoc(2, 1, 1, $d1);
+    const s = $.S;
+    return new Small_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   set structField(value: Small_Reader | Small_Builder) {
     this._setStruct(2, value);
   }
   initStructField(): Small_Builder {
-    return this._initStruct(2, Small_Builder);
+    this._initStructLoc(2, 1, 1);
+    const s = $.S;
+    return new Small_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasStructField(): boolean {
     return this._hasPointer(2);
@@ -1468,14 +1682,14 @@ export class Defaults_Builder extends $.StructBuilder {
   adoptTextList(orphan: $.Orphan): void {
     this._adopt(4, orphan);
   }
-  get structList(): $.StructListBuilder<Small_Builder> {
-    return this._getList(5, $.StructListBuilder.of(Small_Builder), $d4);
+  get structList(): Small_ListBuilder {
+    return this._getList(5, Small_ListBuilder.kind, $d4);
   }
   set structList(value: $.StructList<Small_Reader> | $.StructListBuilder<Small_Builder>) {
     this._setList(5, value);
   }
-  initStructList(length: number): $.StructListBuilder<Small_Builder> {
-    return this._initList(5, $.StructListBuilder.of(Small_Builder), length);
+  initStructList(length: number): Small_ListBuilder {
+    return this._initList(5, Small_ListBuilder.kind, length);
   }
   hasStructList(): boolean {
     return this._hasPointer(5);
@@ -1528,6 +1742,38 @@ export class Defaults_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(Defaults): `get(i)` is a Defaults_Reader. */
+export class Defaults_List extends $.StructList<Defaults_Reader> {
+  static readonly kind: $.ListKind<Defaults_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Defaults_List(arena, seg, off, len, step, ds, pc, nest, es, Defaults_Reader),
+  };
+  override get(i: number): Defaults_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Defaults_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(Defaults): `get(i)` is a Defaults_Builder. */
+export class Defaults_ListBuilder extends $.StructListBuilder<Defaults_Builder> {
+  static readonly kind: $.ListBuilderKind<Defaults_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 8,
+    ptrCount: 7,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Defaults_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Defaults_Builder),
+  };
+  override get(i: number): Defaults_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Defaults_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 /** Promise pipeline of Defaults. */
 export class Defaults_Pipeline extends $rpc.Pipeline {
   get structField(): Small_Pipeline {
@@ -1541,6 +1787,24 @@ export type Shape_Which = (typeof Shape_which)[number] | "_unknown";
 
 /** Reader of struct Shape. */
 export class Shape_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): Shape_Which {
     return Shape_which[this._getUint16(8)] ?? "_unknown";
@@ -1567,28 +1831,56 @@ export class Shape_Reader extends $.StructReader {
     return this._getUint16(8) === 2;
   }
   get rectangle(): Shape_rectangle_Reader {
-    return this._as(Shape_rectangle_Reader);
+    return new Shape_rectangle_Reader(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   isNothing(): boolean {
     return this._getUint16(8) === 3;
   }
   get style(): Shape_style_Reader {
-    return this._as(Shape_style_Reader);
+    return new Shape_style_Reader(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   get position(): Shape_position_Reader {
-    return this._as(Shape_position_Reader);
+    return new Shape_position_Reader(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   isInner(): boolean {
     return this._getUint16(8) === 4;
   }
   get inner(): Shape_Reader {
-    return this._getStruct(2, Shape_Reader);
+    this._locStruct(2);
+    const s = $.S;
+    return new Shape_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasInner(): boolean {
     return this._hasPointer(2);
   }
   get nested(): Shape_Nested_Reader {
-    return this._getStruct(3, Shape_Nested_Reader);
+    this._locStruct(3);
+    const s = $.S;
+    return new Shape_Nested_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasNested(): boolean {
     return this._hasPointer(3);
@@ -1605,6 +1897,24 @@ export class Shape_Reader extends $.StructReader {
 export class Shape_Builder extends $.StructBuilder {
   static readonly _dataWords = 4;
   static readonly _ptrCount = 4;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): Shape_Which {
     return Shape_which[this._getUint16(8)] ?? "_unknown";
@@ -1648,13 +1958,29 @@ export class Shape_Builder extends $.StructBuilder {
     return this._getUint16(8) === 2;
   }
   get rectangle(): Shape_rectangle_Builder {
-    return this._as(Shape_rectangle_Builder);
+    return new Shape_rectangle_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   initRectangle(): Shape_rectangle_Builder {
     this._setUint16(8, 2);
     this._setUint64(0, 0n);
     this._setUint64(16, 0n);
-    return this._as(Shape_rectangle_Builder);
+    return new Shape_rectangle_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   isNothing(): boolean {
     return this._getUint16(8) === 3;
@@ -1663,7 +1989,15 @@ export class Shape_Builder extends $.StructBuilder {
     this._setUint16(8, 3);
   }
   get style(): Shape_style_Builder {
-    return this._as(Shape_style_Builder);
+    return new Shape_style_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   initStyle(): Shape_style_Builder {
     this._setUint16(10, 0);
@@ -1671,21 +2005,47 @@ export class Shape_Builder extends $.StructBuilder {
     this._clearPointer(1);
     this._setUint16(12, 0);
     this._setUint16(14, 0);
-    return this._as(Shape_style_Builder);
+    return new Shape_style_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   get position(): Shape_position_Builder {
-    return this._as(Shape_position_Builder);
+    return new Shape_position_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   initPosition(): Shape_position_Builder {
     this._setUint32(24, 0);
     this._setUint32(28, 0);
-    return this._as(Shape_position_Builder);
+    return new Shape_position_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   isInner(): boolean {
     return this._getUint16(8) === 4;
   }
   get inner(): Shape_Builder {
-    return this._getStruct(2, Shape_Builder);
+    this._getStructLoc(2, 4, 4);
+    const s = $.S;
+    return new Shape_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   set inner(value: Shape_Reader | Shape_Builder) {
     this._setUint16(8, 4);
@@ -1693,7 +2053,9 @@ export class Shape_Builder extends $.StructBuilder {
   }
   initInner(): Shape_Builder {
     this._setUint16(8, 4);
-    return this._initStruct(2, Shape_Builder);
+    this._initStructLoc(2, 4, 4);
+    const s = $.S;
+    return new Shape_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasInner(): boolean {
     return this._hasPointer(2);
@@ -1706,13 +2068,33 @@ export class Shape_Builder extends $.StructBuilder {
     this._adopt(2, orphan);
   }
   get nested(): Shape_Nested_Builder {
-    return this._getStruct(3, Shape_Nested_Builder);
+    this._getStructLoc(3, 1, 1);
+    const s = $.S;
+    return new Shape_Nested_Builder(
+      this._arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   set nested(value: Shape_Nested_Reader | Shape_Nested_Builder) {
     this._setStruct(3, value);
   }
   initNested(): Shape_Nested_Builder {
-    return this._initStruct(3, Shape_Nested_Builder);
+    this._initStructLoc(3, 1, 1);
+    const s = $.S;
+    return new Shape_Nested_Builder(
+      this._arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   hasNested(): boolean {
     return this._hasPointer(3);
@@ -1732,6 +2114,38 @@ export class Shape_Builder extends $.StructBuilder {
   }
   [$inspect](): string {
     return this.toString();
+  }
+}
+
+/** Reader of List(Shape): `get(i)` is a Shape_Reader. */
+export class Shape_List extends $.StructList<Shape_Reader> {
+  static readonly kind: $.ListKind<Shape_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Shape_List(arena, seg, off, len, step, ds, pc, nest, es, Shape_Reader),
+  };
+  override get(i: number): Shape_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Shape_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(Shape): `get(i)` is a Shape_Builder. */
+export class Shape_ListBuilder extends $.StructListBuilder<Shape_Builder> {
+  static readonly kind: $.ListBuilderKind<Shape_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 4,
+    ptrCount: 4,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Shape_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Shape_Builder),
+  };
+  override get(i: number): Shape_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Shape_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
 
@@ -1756,11 +2170,39 @@ export class Shape_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct Nested. */
 export class Shape_Nested_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get kind(): Shape_Nested_Kind {
     return this._getUint16(0) as Shape_Nested_Kind;
   }
   get deeper(): Shape_Nested_Deeper_Reader {
-    return this._getStruct(0, Shape_Nested_Deeper_Reader);
+    this._locStruct(0);
+    const s = $.S;
+    return new Shape_Nested_Deeper_Reader(
+      s.arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   hasDeeper(): boolean {
     return this._hasPointer(0);
@@ -1777,6 +2219,24 @@ export class Shape_Nested_Reader extends $.StructReader {
 export class Shape_Nested_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get kind(): Shape_Nested_Kind {
     return this._getUint16(0) as Shape_Nested_Kind;
   }
@@ -1784,13 +2244,33 @@ export class Shape_Nested_Builder extends $.StructBuilder {
     this._setUint16(0, value);
   }
   get deeper(): Shape_Nested_Deeper_Builder {
-    return this._getStruct(0, Shape_Nested_Deeper_Builder);
+    this._getStructLoc(0, 1, 0);
+    const s = $.S;
+    return new Shape_Nested_Deeper_Builder(
+      this._arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   set deeper(value: Shape_Nested_Deeper_Reader | Shape_Nested_Deeper_Builder) {
     this._setStruct(0, value);
   }
   initDeeper(): Shape_Nested_Deeper_Builder {
-    return this._initStruct(0, Shape_Nested_Deeper_Builder);
+    this._initStructLoc(0, 1, 0);
+    const s = $.S;
+    return new Shape_Nested_Deeper_Builder(
+      this._arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   hasDeeper(): boolean {
     return this._hasPointer(0);
@@ -1813,6 +2293,38 @@ export class Shape_Nested_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(Nested): `get(i)` is a Shape_Nested_Reader. */
+export class Shape_Nested_List extends $.StructList<Shape_Nested_Reader> {
+  static readonly kind: $.ListKind<Shape_Nested_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Shape_Nested_List(arena, seg, off, len, step, ds, pc, nest, es, Shape_Nested_Reader),
+  };
+  override get(i: number): Shape_Nested_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Shape_Nested_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(Nested): `get(i)` is a Shape_Nested_Builder. */
+export class Shape_Nested_ListBuilder extends $.StructListBuilder<Shape_Nested_Builder> {
+  static readonly kind: $.ListBuilderKind<Shape_Nested_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 1,
+    ptrCount: 1,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Shape_Nested_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Shape_Nested_Builder),
+  };
+  override get(i: number): Shape_Nested_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Shape_Nested_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 /** Promise pipeline of Nested. */
 export class Shape_Nested_Pipeline extends $rpc.Pipeline {
   get deeper(): Shape_Nested_Deeper_Pipeline {
@@ -1822,6 +2334,24 @@ export class Shape_Nested_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct Deeper. */
 export class Shape_Nested_Deeper_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get value(): bigint {
     return this._getInt64(0, 42n);
   }
@@ -1837,6 +2367,24 @@ export class Shape_Nested_Deeper_Reader extends $.StructReader {
 export class Shape_Nested_Deeper_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get value(): bigint {
     return this._getInt64(0, 42n);
   }
@@ -1855,12 +2403,81 @@ export class Shape_Nested_Deeper_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(Deeper): `get(i)` is a Shape_Nested_Deeper_Reader. */
+export class Shape_Nested_Deeper_List extends $.StructList<Shape_Nested_Deeper_Reader> {
+  static readonly kind: $.ListKind<Shape_Nested_Deeper_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Shape_Nested_Deeper_List(arena, seg, off, len, step, ds, pc, nest, es, Shape_Nested_Deeper_Reader),
+  };
+  override get(i: number): Shape_Nested_Deeper_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Shape_Nested_Deeper_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(Deeper): `get(i)` is a Shape_Nested_Deeper_Builder. */
+export class Shape_Nested_Deeper_ListBuilder extends $.StructListBuilder<Shape_Nested_Deeper_Builder> {
+  static readonly kind: $.ListBuilderKind<Shape_Nested_Deeper_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 1,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Shape_Nested_Deeper_ListBuilder(
+        arena,
+        seg,
+        off,
+        len,
+        step,
+        ds,
+        pc,
+        nest,
+        es,
+        Shape_Nested_Deeper_Builder,
+      ),
+  };
+  override get(i: number): Shape_Nested_Deeper_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Shape_Nested_Deeper_Builder(
+      this._arena,
+      this._seg,
+      o,
+      d,
+      o + d,
+      this._ptrCount,
+      this._nesting,
+    );
+  }
+}
+
 /** Promise pipeline of Deeper. */
 export class Shape_Nested_Deeper_Pipeline extends $rpc.Pipeline {
 }
 
 /** Reader of group rectangle. */
 export class Shape_rectangle_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get width(): number {
     return this._getFloat64(0);
   }
@@ -1879,6 +2496,24 @@ export class Shape_rectangle_Reader extends $.StructReader {
 export class Shape_rectangle_Builder extends $.StructBuilder {
   static readonly _dataWords = 4;
   static readonly _ptrCount = 4;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get width(): number {
     return this._getFloat64(0);
   }
@@ -1913,6 +2548,24 @@ export type Shape_style_Which = (typeof Shape_style_which)[number] | "_unknown";
 
 /** Reader of group style. */
 export class Shape_style_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): Shape_style_Which {
     return Shape_style_which[this._getUint16(10)] ?? "_unknown";
@@ -1930,7 +2583,15 @@ export class Shape_style_Reader extends $.StructReader {
     return this._getUint16(10) === 2;
   }
   get fancy(): Shape_style_fancy_Reader {
-    return this._as(Shape_style_fancy_Reader);
+    return new Shape_style_fancy_Reader(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   override toString(): string {
     return $text.structToString(this, 0xee83e51195333f83n, $schema);
@@ -1944,6 +2605,24 @@ export class Shape_style_Reader extends $.StructReader {
 export class Shape_style_Builder extends $.StructBuilder {
   static readonly _dataWords = 4;
   static readonly _ptrCount = 4;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): Shape_style_Which {
     return Shape_style_which[this._getUint16(10)] ?? "_unknown";
@@ -1968,14 +2647,30 @@ export class Shape_style_Builder extends $.StructBuilder {
     return this._getUint16(10) === 2;
   }
   get fancy(): Shape_style_fancy_Builder {
-    return this._as(Shape_style_fancy_Builder);
+    return new Shape_style_fancy_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   initFancy(): Shape_style_fancy_Builder {
     this._setUint16(10, 2);
     this._clearPointer(1);
     this._setUint16(12, 0);
     this._setUint16(14, 0);
-    return this._as(Shape_style_fancy_Builder);
+    return new Shape_style_fancy_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   /** A reader over this builder's data. */
   asReader(): Shape_style_Reader {
@@ -1998,6 +2693,24 @@ export class Shape_style_Pipeline extends $rpc.Pipeline {
 
 /** Reader of group fancy. */
 export class Shape_style_fancy_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get pattern(): string {
     return this._getText(1);
   }
@@ -2005,7 +2718,15 @@ export class Shape_style_fancy_Reader extends $.StructReader {
     return this._hasPointer(1);
   }
   get border(): Shape_style_fancy_border_Reader {
-    return this._as(Shape_style_fancy_border_Reader);
+    return new Shape_style_fancy_border_Reader(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   override toString(): string {
     return $text.structToString(this, 0xe74e9ebf01d936bbn, $schema);
@@ -2019,6 +2740,24 @@ export class Shape_style_fancy_Reader extends $.StructReader {
 export class Shape_style_fancy_Builder extends $.StructBuilder {
   static readonly _dataWords = 4;
   static readonly _ptrCount = 4;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get pattern(): string {
     return this._getText(1);
   }
@@ -2035,12 +2774,28 @@ export class Shape_style_fancy_Builder extends $.StructBuilder {
     this._adopt(1, orphan);
   }
   get border(): Shape_style_fancy_border_Builder {
-    return this._as(Shape_style_fancy_border_Builder);
+    return new Shape_style_fancy_border_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   initBorder(): Shape_style_fancy_border_Builder {
     this._setUint16(12, 0);
     this._setUint16(14, 0);
-    return this._as(Shape_style_fancy_border_Builder);
+    return new Shape_style_fancy_border_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   /** A reader over this builder's data. */
   asReader(): Shape_style_fancy_Reader {
@@ -2067,6 +2822,24 @@ export type Shape_style_fancy_border_Which = (typeof Shape_style_fancy_border_wh
 
 /** Reader of group border. */
 export class Shape_style_fancy_border_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): Shape_style_fancy_border_Which {
     return Shape_style_fancy_border_which[this._getUint16(12)] ?? "_unknown";
@@ -2092,6 +2865,24 @@ export class Shape_style_fancy_border_Reader extends $.StructReader {
 export class Shape_style_fancy_border_Builder extends $.StructBuilder {
   static readonly _dataWords = 4;
   static readonly _ptrCount = 4;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): Shape_style_fancy_border_Which {
     return Shape_style_fancy_border_which[this._getUint16(12)] ?? "_unknown";
@@ -2130,6 +2921,24 @@ export class Shape_style_fancy_border_Pipeline extends $rpc.Pipeline {
 
 /** Reader of group position. */
 export class Shape_position_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get x(): number {
     return this._getInt32(24);
   }
@@ -2148,6 +2957,24 @@ export class Shape_position_Reader extends $.StructReader {
 export class Shape_position_Builder extends $.StructBuilder {
   static readonly _dataWords = 4;
   static readonly _ptrCount = 4;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get x(): number {
     return this._getInt32(24);
   }
@@ -2182,6 +3009,24 @@ export type Collide_Which = (typeof Collide_which)[number] | "_unknown";
 
 /** Reader of struct Collide. */
 export class Collide_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): Collide_Which {
     return Collide_which[this._getUint16(8)] ?? "_unknown";
@@ -2234,6 +3079,24 @@ export class Collide_Reader extends $.StructReader {
 export class Collide_Builder extends $.StructBuilder {
   static readonly _dataWords = 2;
   static readonly _ptrCount = 2;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): Collide_Which {
     return Collide_which[this._getUint16(8)] ?? "_unknown";
@@ -2326,12 +3189,62 @@ export class Collide_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(Collide): `get(i)` is a Collide_Reader. */
+export class Collide_List extends $.StructList<Collide_Reader> {
+  static readonly kind: $.ListKind<Collide_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Collide_List(arena, seg, off, len, step, ds, pc, nest, es, Collide_Reader),
+  };
+  override get(i: number): Collide_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Collide_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(Collide): `get(i)` is a Collide_Builder. */
+export class Collide_ListBuilder extends $.StructListBuilder<Collide_Builder> {
+  static readonly kind: $.ListBuilderKind<Collide_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 2,
+    ptrCount: 2,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Collide_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Collide_Builder),
+  };
+  override get(i: number): Collide_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Collide_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 /** Promise pipeline of Collide. */
 export class Collide_Pipeline extends $rpc.Pipeline {
 }
 
 /** Reader of struct Reader. */
 export class Collide_Reader$_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get x(): number {
     return this._getInt32(0);
   }
@@ -2347,6 +3260,24 @@ export class Collide_Reader$_Reader extends $.StructReader {
 export class Collide_Reader$_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get x(): number {
     return this._getInt32(0);
   }
@@ -2365,6 +3296,38 @@ export class Collide_Reader$_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(Reader): `get(i)` is a Collide_Reader$_Reader. */
+export class Collide_Reader$_List extends $.StructList<Collide_Reader$_Reader> {
+  static readonly kind: $.ListKind<Collide_Reader$_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Collide_Reader$_List(arena, seg, off, len, step, ds, pc, nest, es, Collide_Reader$_Reader),
+  };
+  override get(i: number): Collide_Reader$_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Collide_Reader$_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(Reader): `get(i)` is a Collide_Reader$_Builder. */
+export class Collide_Reader$_ListBuilder extends $.StructListBuilder<Collide_Reader$_Builder> {
+  static readonly kind: $.ListBuilderKind<Collide_Reader$_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 1,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Collide_Reader$_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Collide_Reader$_Builder),
+  };
+  override get(i: number): Collide_Reader$_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Collide_Reader$_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 /** Promise pipeline of Reader. */
 export class Collide_Reader$_Pipeline extends $rpc.Pipeline {
 }
@@ -2375,6 +3338,24 @@ export type Calculator_Expression_Which = (typeof Calculator_Expression_which)[n
 
 /** Reader of struct Expression. */
 export class Calculator_Expression_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): Calculator_Expression_Which {
     return Calculator_Expression_which[this._getUint16(8)] ?? "_unknown";
@@ -2404,7 +3385,15 @@ export class Calculator_Expression_Reader extends $.StructReader {
     return this._getUint16(8) === 3;
   }
   get call(): Calculator_Expression_call_Reader {
-    return this._as(Calculator_Expression_call_Reader);
+    return new Calculator_Expression_call_Reader(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   override toString(): string {
     return $text.structToString(this, 0x9b7c194a3fdbac55n, $schema);
@@ -2418,6 +3407,24 @@ export class Calculator_Expression_Reader extends $.StructReader {
 export class Calculator_Expression_Builder extends $.StructBuilder {
   static readonly _dataWords = 2;
   static readonly _ptrCount = 2;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): Calculator_Expression_Which {
     return Calculator_Expression_which[this._getUint16(8)] ?? "_unknown";
@@ -2466,13 +3473,29 @@ export class Calculator_Expression_Builder extends $.StructBuilder {
     return this._getUint16(8) === 3;
   }
   get call(): Calculator_Expression_call_Builder {
-    return this._as(Calculator_Expression_call_Builder);
+    return new Calculator_Expression_call_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   initCall(): Calculator_Expression_call_Builder {
     this._setUint16(8, 3);
     this._clearPointer(0);
     this._clearPointer(1);
-    return this._as(Calculator_Expression_call_Builder);
+    return new Calculator_Expression_call_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   /** A reader over this builder's data. */
   asReader(): Calculator_Expression_Reader {
@@ -2483,6 +3506,76 @@ export class Calculator_Expression_Builder extends $.StructBuilder {
   }
   [$inspect](): string {
     return this.toString();
+  }
+}
+
+/** Reader of List(Expression): `get(i)` is a Calculator_Expression_Reader. */
+export class Calculator_Expression_List extends $.StructList<Calculator_Expression_Reader> {
+  static readonly kind: $.ListKind<Calculator_Expression_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Calculator_Expression_List(
+        arena,
+        seg,
+        off,
+        len,
+        step,
+        ds,
+        pc,
+        nest,
+        es,
+        Calculator_Expression_Reader,
+      ),
+  };
+  override get(i: number): Calculator_Expression_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Calculator_Expression_Reader(
+      this._arena,
+      this._seg,
+      o,
+      d,
+      o + d,
+      this._ptrCount,
+      this._nesting,
+    );
+  }
+}
+
+/** Builder of List(Expression): `get(i)` is a Calculator_Expression_Builder. */
+export class Calculator_Expression_ListBuilder extends $.StructListBuilder<Calculator_Expression_Builder> {
+  static readonly kind: $.ListBuilderKind<Calculator_Expression_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 2,
+    ptrCount: 2,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Calculator_Expression_ListBuilder(
+        arena,
+        seg,
+        off,
+        len,
+        step,
+        ds,
+        pc,
+        nest,
+        es,
+        Calculator_Expression_Builder,
+      ),
+  };
+  override get(i: number): Calculator_Expression_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Calculator_Expression_Builder(
+      this._arena,
+      this._seg,
+      o,
+      d,
+      o + d,
+      this._ptrCount,
+      this._nesting,
+    );
   }
 }
 
@@ -2499,14 +3592,32 @@ export class Calculator_Expression_Pipeline extends $rpc.Pipeline {
 
 /** Reader of group call. */
 export class Calculator_Expression_call_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get function(): Calculator_Function_Client {
     return $rpc.getClient(this, 0, Calculator_Function_Client);
   }
   hasFunction(): boolean {
     return this._hasPointer(0);
   }
-  get params(): $.StructList<Calculator_Expression_Reader> {
-    return this._getList(1, $.StructList.of(Calculator_Expression_Reader));
+  get params(): Calculator_Expression_List {
+    return this._getList(1, Calculator_Expression_List.kind);
   }
   hasParams(): boolean {
     return this._hasPointer(1);
@@ -2523,6 +3634,24 @@ export class Calculator_Expression_call_Reader extends $.StructReader {
 export class Calculator_Expression_call_Builder extends $.StructBuilder {
   static readonly _dataWords = 2;
   static readonly _ptrCount = 2;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get function(): Calculator_Function_Client {
     return $rpc.getClient(this, 0, Calculator_Function_Client);
   }
@@ -2538,14 +3667,14 @@ export class Calculator_Expression_call_Builder extends $.StructBuilder {
   adoptFunction(orphan: $.Orphan): void {
     this._adopt(0, orphan);
   }
-  get params(): $.StructListBuilder<Calculator_Expression_Builder> {
-    return this._getList(1, $.StructListBuilder.of(Calculator_Expression_Builder));
+  get params(): Calculator_Expression_ListBuilder {
+    return this._getList(1, Calculator_Expression_ListBuilder.kind);
   }
   set params(value: $.StructList<Calculator_Expression_Reader> | $.StructListBuilder<Calculator_Expression_Builder>) {
     this._setList(1, value);
   }
-  initParams(length: number): $.StructListBuilder<Calculator_Expression_Builder> {
-    return this._initList(1, $.StructListBuilder.of(Calculator_Expression_Builder), length);
+  initParams(length: number): Calculator_Expression_ListBuilder {
+    return this._initList(1, Calculator_Expression_ListBuilder.kind, length);
   }
   hasParams(): boolean {
     return this._hasPointer(1);
@@ -2578,6 +3707,24 @@ export class Calculator_Expression_call_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct read$Params. */
 export class Calculator_Value_read_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   override toString(): string {
     return $text.structToString(this, 0xa4d5bc83ef1557ecn, $schema);
   }
@@ -2590,6 +3737,24 @@ export class Calculator_Value_read_Params_Reader extends $.StructReader {
 export class Calculator_Value_read_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** A reader over this builder's data. */
   asReader(): Calculator_Value_read_Params_Reader {
     return this._asReader(Calculator_Value_read_Params_Reader);
@@ -2608,6 +3773,24 @@ export class Calculator_Value_read_Params_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct read$Results. */
 export class Calculator_Value_read_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get value(): number {
     return this._getFloat64(0);
   }
@@ -2623,6 +3806,24 @@ export class Calculator_Value_read_Results_Reader extends $.StructReader {
 export class Calculator_Value_read_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get value(): number {
     return this._getFloat64(0);
   }
@@ -2647,6 +3848,24 @@ export class Calculator_Value_read_Results_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct call$Params. */
 export class Calculator_Function_call_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get params(): $.Float64List {
     return this._getList(0, $.Float64List.kind);
   }
@@ -2665,6 +3884,24 @@ export class Calculator_Function_call_Params_Reader extends $.StructReader {
 export class Calculator_Function_call_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get params(): $.Float64ListBuilder {
     return this._getList(0, $.Float64ListBuilder.kind);
   }
@@ -2701,6 +3938,24 @@ export class Calculator_Function_call_Params_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct call$Results. */
 export class Calculator_Function_call_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get value(): number {
     return this._getFloat64(0);
   }
@@ -2716,6 +3971,24 @@ export class Calculator_Function_call_Results_Reader extends $.StructReader {
 export class Calculator_Function_call_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get value(): number {
     return this._getFloat64(0);
   }
@@ -2740,8 +4013,36 @@ export class Calculator_Function_call_Results_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct evaluate$Params. */
 export class Calculator_evaluate_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get expression(): Calculator_Expression_Reader {
-    return this._getStruct(0, Calculator_Expression_Reader);
+    this._locStruct(0);
+    const s = $.S;
+    return new Calculator_Expression_Reader(
+      s.arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   hasExpression(): boolean {
     return this._hasPointer(0);
@@ -2758,14 +4059,52 @@ export class Calculator_evaluate_Params_Reader extends $.StructReader {
 export class Calculator_evaluate_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get expression(): Calculator_Expression_Builder {
-    return this._getStruct(0, Calculator_Expression_Builder);
+    this._getStructLoc(0, 2, 2);
+    const s = $.S;
+    return new Calculator_Expression_Builder(
+      this._arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   set expression(value: Calculator_Expression_Reader | Calculator_Expression_Builder) {
     this._setStruct(0, value);
   }
   initExpression(): Calculator_Expression_Builder {
-    return this._initStruct(0, Calculator_Expression_Builder);
+    this._initStructLoc(0, 2, 2);
+    const s = $.S;
+    return new Calculator_Expression_Builder(
+      this._arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   hasExpression(): boolean {
     return this._hasPointer(0);
@@ -2797,6 +4136,24 @@ export class Calculator_evaluate_Params_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct evaluate$Results. */
 export class Calculator_evaluate_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get value(): Calculator_Value_Client {
     return $rpc.getClient(this, 0, Calculator_Value_Client);
   }
@@ -2815,6 +4172,24 @@ export class Calculator_evaluate_Results_Reader extends $.StructReader {
 export class Calculator_evaluate_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get value(): Calculator_Value_Client {
     return $rpc.getClient(this, 0, Calculator_Value_Client);
   }
@@ -2852,6 +4227,24 @@ export class Calculator_evaluate_Results_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct getOperator$Params. */
 export class Calculator_getOperator_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get op(): Calculator_Operator {
     return this._getUint16(0) as Calculator_Operator;
   }
@@ -2867,6 +4260,24 @@ export class Calculator_getOperator_Params_Reader extends $.StructReader {
 export class Calculator_getOperator_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get op(): Calculator_Operator {
     return this._getUint16(0) as Calculator_Operator;
   }
@@ -2891,6 +4302,24 @@ export class Calculator_getOperator_Params_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct getOperator$Results. */
 export class Calculator_getOperator_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get func(): Calculator_Function_Client {
     return $rpc.getClient(this, 0, Calculator_Function_Client);
   }
@@ -2909,6 +4338,24 @@ export class Calculator_getOperator_Results_Reader extends $.StructReader {
 export class Calculator_getOperator_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get func(): Calculator_Function_Client {
     return $rpc.getClient(this, 0, Calculator_Function_Client);
   }
@@ -2946,6 +4393,24 @@ export class Calculator_getOperator_Results_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct write$Params. */
 export class Calculator_write_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get data(): Uint8Array {
     return this._getData(0);
   }
@@ -2964,6 +4429,24 @@ export class Calculator_write_Params_Reader extends $.StructReader {
 export class Calculator_write_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get data(): Uint8Array {
     return this._getData(0);
   }
@@ -3000,6 +4483,24 @@ export class Calculator_write_Params_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct ping$Params. */
 export class Base_ping_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   override toString(): string {
     return $text.structToString(this, 0x8ed251246fd705b5n, $schema);
   }
@@ -3012,6 +4513,24 @@ export class Base_ping_Params_Reader extends $.StructReader {
 export class Base_ping_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** A reader over this builder's data. */
   asReader(): Base_ping_Params_Reader {
     return this._asReader(Base_ping_Params_Reader);
@@ -3030,6 +4549,24 @@ export class Base_ping_Params_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct ping$Results. */
 export class Base_ping_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   override toString(): string {
     return $text.structToString(this, 0x9732d9093a2a9958n, $schema);
   }
@@ -3042,6 +4579,24 @@ export class Base_ping_Results_Reader extends $.StructReader {
 export class Base_ping_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** A reader over this builder's data. */
   asReader(): Base_ping_Results_Reader {
     return this._asReader(Base_ping_Results_Reader);
@@ -3060,6 +4615,24 @@ export class Base_ping_Results_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct pong$Params. */
 export class Other_pong_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get n(): number {
     return this._getUint32(0);
   }
@@ -3075,6 +4648,24 @@ export class Other_pong_Params_Reader extends $.StructReader {
 export class Other_pong_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get n(): number {
     return this._getUint32(0);
   }
@@ -3099,6 +4690,24 @@ export class Other_pong_Params_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct pong$Results. */
 export class Other_pong_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get n(): number {
     return this._getUint32(0);
   }
@@ -3114,6 +4723,24 @@ export class Other_pong_Results_Reader extends $.StructReader {
 export class Other_pong_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get n(): number {
     return this._getUint32(0);
   }
@@ -3138,6 +4765,24 @@ export class Other_pong_Results_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct dance$Params. */
 export class Derived_dance_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   override toString(): string {
     return $text.structToString(this, 0xa07c6a7f62400086n, $schema);
   }
@@ -3150,6 +4795,24 @@ export class Derived_dance_Params_Reader extends $.StructReader {
 export class Derived_dance_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** A reader over this builder's data. */
   asReader(): Derived_dance_Params_Reader {
     return this._asReader(Derived_dance_Params_Reader);
@@ -3168,6 +4831,24 @@ export class Derived_dance_Params_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct dance$Results. */
 export class Derived_dance_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get moves(): $.TextList {
     return this._getList(0, $.TextList.kind);
   }
@@ -3192,6 +4873,24 @@ export class Derived_dance_Results_Reader extends $.StructReader {
 export class Derived_dance_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 2;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get moves(): $.TextListBuilder {
     return this._getList(0, $.TextListBuilder.kind);
   }
@@ -3247,6 +4946,24 @@ export class Derived_dance_Results_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct then$Params. */
 export class Derived_then_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   override toString(): string {
     return $text.structToString(this, 0xeaa9a4c0a69b7aeen, $schema);
   }
@@ -3259,6 +4976,24 @@ export class Derived_then_Params_Reader extends $.StructReader {
 export class Derived_then_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** A reader over this builder's data. */
   asReader(): Derived_then_Params_Reader {
     return this._asReader(Derived_then_Params_Reader);
@@ -3277,6 +5012,24 @@ export class Derived_then_Params_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct then$Results. */
 export class Derived_then_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   override toString(): string {
     return $text.structToString(this, 0x8a511ca7b3dce6e9n, $schema);
   }
@@ -3289,6 +5042,24 @@ export class Derived_then_Results_Reader extends $.StructReader {
 export class Derived_then_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** A reader over this builder's data. */
   asReader(): Derived_then_Results_Reader {
     return this._asReader(Derived_then_Results_Reader);
@@ -3307,6 +5078,24 @@ export class Derived_then_Results_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct HasCaps. */
 export class HasCaps_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get calc(): Calculator_Client {
     return $rpc.getClient(this, 0, Calculator_Client);
   }
@@ -3337,6 +5126,24 @@ export class HasCaps_Reader extends $.StructReader {
 export class HasCaps_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 3;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get calc(): Calculator_Client {
     return $rpc.getClient(this, 0, Calculator_Client);
   }
@@ -3397,6 +5204,38 @@ export class HasCaps_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(HasCaps): `get(i)` is a HasCaps_Reader. */
+export class HasCaps_List extends $.StructList<HasCaps_Reader> {
+  static readonly kind: $.ListKind<HasCaps_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new HasCaps_List(arena, seg, off, len, step, ds, pc, nest, es, HasCaps_Reader),
+  };
+  override get(i: number): HasCaps_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new HasCaps_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(HasCaps): `get(i)` is a HasCaps_Builder. */
+export class HasCaps_ListBuilder extends $.StructListBuilder<HasCaps_Builder> {
+  static readonly kind: $.ListBuilderKind<HasCaps_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 3,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new HasCaps_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, HasCaps_Builder),
+  };
+  override get(i: number): HasCaps_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new HasCaps_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 /** Promise pipeline of HasCaps. */
 export class HasCaps_Pipeline extends $rpc.Pipeline {
   /** A new reference to the promised capability; close it when done. */
@@ -3411,6 +5250,24 @@ export class HasCaps_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct Box. */
 export class Box_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get value(): $.AnyPointerReader {
     return this._getPointer(0);
   }
@@ -3435,6 +5292,24 @@ export class Box_Reader extends $.StructReader {
 export class Box_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 2;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get value(): $.AnyPointerBuilder {
     return this._getPointer(0);
   }
@@ -3479,12 +5354,62 @@ export class Box_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(Box): `get(i)` is a Box_Reader. */
+export class Box_List extends $.StructList<Box_Reader> {
+  static readonly kind: $.ListKind<Box_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Box_List(arena, seg, off, len, step, ds, pc, nest, es, Box_Reader),
+  };
+  override get(i: number): Box_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Box_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(Box): `get(i)` is a Box_Builder. */
+export class Box_ListBuilder extends $.StructListBuilder<Box_Builder> {
+  static readonly kind: $.ListBuilderKind<Box_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 2,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Box_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Box_Builder),
+  };
+  override get(i: number): Box_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Box_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 /** Promise pipeline of Box. */
 export class Box_Pipeline extends $rpc.Pipeline {
 }
 
 /** Reader of struct Pair. */
 export class Pair_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get key(): $.AnyPointerReader {
     return this._getPointer(0);
   }
@@ -3509,6 +5434,24 @@ export class Pair_Reader extends $.StructReader {
 export class Pair_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 2;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get key(): $.AnyPointerBuilder {
     return this._getPointer(0);
   }
@@ -3555,32 +5498,98 @@ export class Pair_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(Pair): `get(i)` is a Pair_Reader. */
+export class Pair_List extends $.StructList<Pair_Reader> {
+  static readonly kind: $.ListKind<Pair_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Pair_List(arena, seg, off, len, step, ds, pc, nest, es, Pair_Reader),
+  };
+  override get(i: number): Pair_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Pair_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(Pair): `get(i)` is a Pair_Builder. */
+export class Pair_ListBuilder extends $.StructListBuilder<Pair_Builder> {
+  static readonly kind: $.ListBuilderKind<Pair_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 2,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Pair_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Pair_Builder),
+  };
+  override get(i: number): Pair_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Pair_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 /** Promise pipeline of Pair. */
 export class Pair_Pipeline extends $rpc.Pipeline {
 }
 
 /** Reader of struct UsesGenerics. */
 export class UsesGenerics_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get textBox(): Box$Text_Reader {
-    return this._getStruct(0, Box$Text_Reader);
+    this._locStruct(0);
+    const s = $.S;
+    return new Box$Text_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasTextBox(): boolean {
     return this._hasPointer(0);
   }
   get smallBox(): Box$Small_Reader {
-    return this._getStruct(1, Box$Small_Reader);
+    this._locStruct(1);
+    const s = $.S;
+    return new Box$Small_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasSmallBox(): boolean {
     return this._hasPointer(1);
   }
   get pair(): Pair$Text$ListInt32_Reader {
-    return this._getStruct(2, Pair$Text$ListInt32_Reader);
+    this._locStruct(2);
+    const s = $.S;
+    return new Pair$Text$ListInt32_Reader(
+      s.arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   hasPair(): boolean {
     return this._hasPointer(2);
   }
   get anyBox(): Box_Reader {
-    return this._getStruct(3, Box_Reader);
+    this._locStruct(3);
+    const s = $.S;
+    return new Box_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasAnyBox(): boolean {
     return this._hasPointer(3);
@@ -3597,14 +5606,36 @@ export class UsesGenerics_Reader extends $.StructReader {
 export class UsesGenerics_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 4;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get textBox(): Box$Text_Builder {
-    return this._getStruct(0, Box$Text_Builder);
+    this._getStructLoc(0, 0, 2);
+    const s = $.S;
+    return new Box$Text_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   set textBox(value: Box$Text_Reader | Box$Text_Builder) {
     this._setStruct(0, value);
   }
   initTextBox(): Box$Text_Builder {
-    return this._initStruct(0, Box$Text_Builder);
+    this._initStructLoc(0, 0, 2);
+    const s = $.S;
+    return new Box$Text_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasTextBox(): boolean {
     return this._hasPointer(0);
@@ -3616,13 +5647,17 @@ export class UsesGenerics_Builder extends $.StructBuilder {
     this._adopt(0, orphan);
   }
   get smallBox(): Box$Small_Builder {
-    return this._getStruct(1, Box$Small_Builder);
+    this._getStructLoc(1, 0, 2);
+    const s = $.S;
+    return new Box$Small_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   set smallBox(value: Box$Small_Reader | Box$Small_Builder) {
     this._setStruct(1, value);
   }
   initSmallBox(): Box$Small_Builder {
-    return this._initStruct(1, Box$Small_Builder);
+    this._initStructLoc(1, 0, 2);
+    const s = $.S;
+    return new Box$Small_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasSmallBox(): boolean {
     return this._hasPointer(1);
@@ -3634,13 +5669,33 @@ export class UsesGenerics_Builder extends $.StructBuilder {
     this._adopt(1, orphan);
   }
   get pair(): Pair$Text$ListInt32_Builder {
-    return this._getStruct(2, Pair$Text$ListInt32_Builder);
+    this._getStructLoc(2, 0, 2);
+    const s = $.S;
+    return new Pair$Text$ListInt32_Builder(
+      this._arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   set pair(value: Pair$Text$ListInt32_Reader | Pair$Text$ListInt32_Builder) {
     this._setStruct(2, value);
   }
   initPair(): Pair$Text$ListInt32_Builder {
-    return this._initStruct(2, Pair$Text$ListInt32_Builder);
+    this._initStructLoc(2, 0, 2);
+    const s = $.S;
+    return new Pair$Text$ListInt32_Builder(
+      this._arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   hasPair(): boolean {
     return this._hasPointer(2);
@@ -3652,13 +5707,17 @@ export class UsesGenerics_Builder extends $.StructBuilder {
     this._adopt(2, orphan);
   }
   get anyBox(): Box_Builder {
-    return this._getStruct(3, Box_Builder);
+    this._getStructLoc(3, 0, 2);
+    const s = $.S;
+    return new Box_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   set anyBox(value: Box_Reader | Box_Builder) {
     this._setStruct(3, value);
   }
   initAnyBox(): Box_Builder {
-    return this._initStruct(3, Box_Builder);
+    this._initStructLoc(3, 0, 2);
+    const s = $.S;
+    return new Box_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasAnyBox(): boolean {
     return this._hasPointer(3);
@@ -3681,6 +5740,38 @@ export class UsesGenerics_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(UsesGenerics): `get(i)` is a UsesGenerics_Reader. */
+export class UsesGenerics_List extends $.StructList<UsesGenerics_Reader> {
+  static readonly kind: $.ListKind<UsesGenerics_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new UsesGenerics_List(arena, seg, off, len, step, ds, pc, nest, es, UsesGenerics_Reader),
+  };
+  override get(i: number): UsesGenerics_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new UsesGenerics_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(UsesGenerics): `get(i)` is a UsesGenerics_Builder. */
+export class UsesGenerics_ListBuilder extends $.StructListBuilder<UsesGenerics_Builder> {
+  static readonly kind: $.ListBuilderKind<UsesGenerics_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 4,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new UsesGenerics_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, UsesGenerics_Builder),
+  };
+  override get(i: number): UsesGenerics_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new UsesGenerics_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 /** Promise pipeline of UsesGenerics. */
 export class UsesGenerics_Pipeline extends $rpc.Pipeline {
   get textBox(): Box_Pipeline {
@@ -3699,6 +5790,24 @@ export class UsesGenerics_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct put$Params. */
 export class Store_put_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get value(): $.AnyPointerReader {
     return this._getPointer(0);
   }
@@ -3723,6 +5832,24 @@ export class Store_put_Params_Reader extends $.StructReader {
 export class Store_put_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 2;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get value(): $.AnyPointerBuilder {
     return this._getPointer(0);
   }
@@ -3775,6 +5902,24 @@ export class Store_put_Params_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct put$Results. */
 export class Store_put_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get key(): string {
     return this._getText(0);
   }
@@ -3793,6 +5938,24 @@ export class Store_put_Results_Reader extends $.StructReader {
 export class Store_put_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get key(): string {
     return this._getText(0);
   }
@@ -3826,6 +5989,24 @@ export class Store_put_Results_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct get$Params. */
 export class Store_get_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get key(): string {
     return this._getText(0);
   }
@@ -3844,6 +6025,24 @@ export class Store_get_Params_Reader extends $.StructReader {
 export class Store_get_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get key(): string {
     return this._getText(0);
   }
@@ -3877,6 +6076,24 @@ export class Store_get_Params_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct get$Results. */
 export class Store_get_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get value(): $.AnyPointerReader {
     return this._getPointer(0);
   }
@@ -3895,6 +6112,24 @@ export class Store_get_Results_Reader extends $.StructReader {
 export class Store_get_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get value(): $.AnyPointerBuilder {
     return this._getPointer(0);
   }
@@ -3930,6 +6165,24 @@ export class Store_get_Results_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct Annotated. */
 export class Annotated_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get field(): number {
     return this._getUint32(0);
   }
@@ -3945,6 +6198,24 @@ export class Annotated_Reader extends $.StructReader {
 export class Annotated_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get field(): number {
     return this._getUint32(0);
   }
@@ -3963,12 +6234,62 @@ export class Annotated_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(Annotated): `get(i)` is a Annotated_Reader. */
+export class Annotated_List extends $.StructList<Annotated_Reader> {
+  static readonly kind: $.ListKind<Annotated_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Annotated_List(arena, seg, off, len, step, ds, pc, nest, es, Annotated_Reader),
+  };
+  override get(i: number): Annotated_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Annotated_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(Annotated): `get(i)` is a Annotated_Builder. */
+export class Annotated_ListBuilder extends $.StructListBuilder<Annotated_Builder> {
+  static readonly kind: $.ListBuilderKind<Annotated_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 1,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Annotated_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Annotated_Builder),
+  };
+  override get(i: number): Annotated_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Annotated_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 /** Promise pipeline of Annotated. */
 export class Annotated_Pipeline extends $rpc.Pipeline {
 }
 
 /** Reader of struct Box. */
 export class Box$Text_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get value(): string {
     return this._getText(0);
   }
@@ -3993,6 +6314,24 @@ export class Box$Text_Reader extends $.StructReader {
 export class Box$Text_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 2;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get value(): string {
     return this._getText(0);
   }
@@ -4035,14 +6374,66 @@ export class Box$Text_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(Box): `get(i)` is a Box$Text_Reader. */
+export class Box$Text_List extends $.StructList<Box$Text_Reader> {
+  static readonly kind: $.ListKind<Box$Text_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Box$Text_List(arena, seg, off, len, step, ds, pc, nest, es, Box$Text_Reader),
+  };
+  override get(i: number): Box$Text_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Box$Text_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(Box): `get(i)` is a Box$Text_Builder. */
+export class Box$Text_ListBuilder extends $.StructListBuilder<Box$Text_Builder> {
+  static readonly kind: $.ListBuilderKind<Box$Text_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 2,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Box$Text_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Box$Text_Builder),
+  };
+  override get(i: number): Box$Text_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Box$Text_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 /** Promise pipeline of Box. */
 export class Box$Text_Pipeline extends $rpc.Pipeline {
 }
 
 /** Reader of struct Box. */
 export class Box$Small_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get value(): Small_Reader {
-    return this._getStruct(0, Small_Reader);
+    this._locStruct(0);
+    const s = $.S;
+    return new Small_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasValue(): boolean {
     return this._hasPointer(0);
@@ -4065,14 +6456,36 @@ export class Box$Small_Reader extends $.StructReader {
 export class Box$Small_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 2;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get value(): Small_Builder {
-    return this._getStruct(0, Small_Builder);
+    this._getStructLoc(0, 1, 1);
+    const s = $.S;
+    return new Small_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   set value(value: Small_Reader | Small_Builder) {
     this._setStruct(0, value);
   }
   initValue(): Small_Builder {
-    return this._initStruct(0, Small_Builder);
+    this._initStructLoc(0, 1, 1);
+    const s = $.S;
+    return new Small_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasValue(): boolean {
     return this._hasPointer(0);
@@ -4110,12 +6523,62 @@ export class Box$Small_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(Box): `get(i)` is a Box$Small_Reader. */
+export class Box$Small_List extends $.StructList<Box$Small_Reader> {
+  static readonly kind: $.ListKind<Box$Small_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Box$Small_List(arena, seg, off, len, step, ds, pc, nest, es, Box$Small_Reader),
+  };
+  override get(i: number): Box$Small_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Box$Small_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(Box): `get(i)` is a Box$Small_Builder. */
+export class Box$Small_ListBuilder extends $.StructListBuilder<Box$Small_Builder> {
+  static readonly kind: $.ListBuilderKind<Box$Small_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 2,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Box$Small_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Box$Small_Builder),
+  };
+  override get(i: number): Box$Small_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Box$Small_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 /** Promise pipeline of Box. */
 export class Box$Small_Pipeline extends $rpc.Pipeline {
 }
 
 /** Reader of struct Pair. */
 export class Pair$Text$ListInt32_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get key(): string {
     return this._getText(0);
   }
@@ -4140,6 +6603,24 @@ export class Pair$Text$ListInt32_Reader extends $.StructReader {
 export class Pair$Text$ListInt32_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 2;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get key(): string {
     return this._getText(0);
   }
@@ -4182,6 +6663,57 @@ export class Pair$Text$ListInt32_Builder extends $.StructBuilder {
   }
   [$inspect](): string {
     return this.toString();
+  }
+}
+
+/** Reader of List(Pair): `get(i)` is a Pair$Text$ListInt32_Reader. */
+export class Pair$Text$ListInt32_List extends $.StructList<Pair$Text$ListInt32_Reader> {
+  static readonly kind: $.ListKind<Pair$Text$ListInt32_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Pair$Text$ListInt32_List(arena, seg, off, len, step, ds, pc, nest, es, Pair$Text$ListInt32_Reader),
+  };
+  override get(i: number): Pair$Text$ListInt32_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Pair$Text$ListInt32_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(Pair): `get(i)` is a Pair$Text$ListInt32_Builder. */
+export class Pair$Text$ListInt32_ListBuilder extends $.StructListBuilder<Pair$Text$ListInt32_Builder> {
+  static readonly kind: $.ListBuilderKind<Pair$Text$ListInt32_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 2,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Pair$Text$ListInt32_ListBuilder(
+        arena,
+        seg,
+        off,
+        len,
+        step,
+        ds,
+        pc,
+        nest,
+        es,
+        Pair$Text$ListInt32_Builder,
+      ),
+  };
+  override get(i: number): Pair$Text$ListInt32_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Pair$Text$ListInt32_Builder(
+      this._arena,
+      this._seg,
+      o,
+      d,
+      o + d,
+      this._ptrCount,
+      this._nesting,
+    );
   }
 }
 

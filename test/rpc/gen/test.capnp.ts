@@ -510,6 +510,24 @@ export type Side = (typeof Side)[keyof typeof Side];
  * `canonicalAllTypes` below; both sides build and compare against it.
  */
 export class TestAllTypes_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get boolField(): boolean {
     return this._getBool(0);
   }
@@ -556,7 +574,9 @@ export class TestAllTypes_Reader extends $.StructReader {
     return this._hasPointer(1);
   }
   get structField(): TestAllTypes_Reader {
-    return this._getStruct(2, TestAllTypes_Reader);
+    this._locStruct(2);
+    const s = $.S;
+    return new TestAllTypes_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasStructField(): boolean {
     return this._hasPointer(2);
@@ -600,8 +620,8 @@ export class TestAllTypes_Reader extends $.StructReader {
   hasDataList(): boolean {
     return this._hasPointer(8);
   }
-  get structList(): $.StructList<TestAllTypes_Reader> {
-    return this._getList(9, $.StructList.of(TestAllTypes_Reader));
+  get structList(): TestAllTypes_List {
+    return this._getList(9, TestAllTypes_List.kind);
   }
   hasStructList(): boolean {
     return this._hasPointer(9);
@@ -624,6 +644,24 @@ export class TestAllTypes_Reader extends $.StructReader {
 export class TestAllTypes_Builder extends $.StructBuilder {
   static readonly _dataWords = 6;
   static readonly _ptrCount = 11;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get boolField(): boolean {
     return this._getBool(0);
   }
@@ -724,13 +762,33 @@ export class TestAllTypes_Builder extends $.StructBuilder {
     this._adopt(1, orphan);
   }
   get structField(): TestAllTypes_Builder {
-    return this._getStruct(2, TestAllTypes_Builder);
+    this._getStructLoc(2, 6, 11);
+    const s = $.S;
+    return new TestAllTypes_Builder(
+      this._arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   set structField(value: TestAllTypes_Reader | TestAllTypes_Builder) {
     this._setStruct(2, value);
   }
   initStructField(): TestAllTypes_Builder {
-    return this._initStruct(2, TestAllTypes_Builder);
+    this._initStructLoc(2, 6, 11);
+    const s = $.S;
+    return new TestAllTypes_Builder(
+      this._arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   hasStructField(): boolean {
     return this._hasPointer(2);
@@ -855,14 +913,14 @@ export class TestAllTypes_Builder extends $.StructBuilder {
   adoptDataList(orphan: $.Orphan): void {
     this._adopt(8, orphan);
   }
-  get structList(): $.StructListBuilder<TestAllTypes_Builder> {
-    return this._getList(9, $.StructListBuilder.of(TestAllTypes_Builder));
+  get structList(): TestAllTypes_ListBuilder {
+    return this._getList(9, TestAllTypes_ListBuilder.kind);
   }
   set structList(value: $.StructList<TestAllTypes_Reader> | $.StructListBuilder<TestAllTypes_Builder>) {
     this._setList(9, value);
   }
-  initStructList(length: number): $.StructListBuilder<TestAllTypes_Builder> {
-    return this._initList(9, $.StructListBuilder.of(TestAllTypes_Builder), length);
+  initStructList(length: number): TestAllTypes_ListBuilder {
+    return this._initList(9, TestAllTypes_ListBuilder.kind, length);
   }
   hasStructList(): boolean {
     return this._hasPointer(9);
@@ -903,6 +961,38 @@ export class TestAllTypes_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(TestAllTypes): `get(i)` is a TestAllTypes_Reader. */
+export class TestAllTypes_List extends $.StructList<TestAllTypes_Reader> {
+  static readonly kind: $.ListKind<TestAllTypes_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new TestAllTypes_List(arena, seg, off, len, step, ds, pc, nest, es, TestAllTypes_Reader),
+  };
+  override get(i: number): TestAllTypes_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new TestAllTypes_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(TestAllTypes): `get(i)` is a TestAllTypes_Builder. */
+export class TestAllTypes_ListBuilder extends $.StructListBuilder<TestAllTypes_Builder> {
+  static readonly kind: $.ListBuilderKind<TestAllTypes_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 6,
+    ptrCount: 11,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new TestAllTypes_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, TestAllTypes_Builder),
+  };
+  override get(i: number): TestAllTypes_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new TestAllTypes_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 /** Promise pipeline of TestAllTypes. */
 export class TestAllTypes_Pipeline extends $rpc.Pipeline {
   get structField(): TestAllTypes_Pipeline {
@@ -912,6 +1002,24 @@ export class TestAllTypes_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct foo$Params. */
 export class TestInterface_foo_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get i(): number {
     return this._getUint32(0);
   }
@@ -930,6 +1038,24 @@ export class TestInterface_foo_Params_Reader extends $.StructReader {
 export class TestInterface_foo_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get i(): number {
     return this._getUint32(0);
   }
@@ -960,6 +1086,24 @@ export class TestInterface_foo_Params_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct foo$Results. */
 export class TestInterface_foo_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get x(): string {
     return this._getText(0);
   }
@@ -978,6 +1122,24 @@ export class TestInterface_foo_Results_Reader extends $.StructReader {
 export class TestInterface_foo_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get x(): string {
     return this._getText(0);
   }
@@ -1011,6 +1173,24 @@ export class TestInterface_foo_Results_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct bar$Params. */
 export class TestInterface_bar_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   override toString(): string {
     return $text.structToString(this, 0x9dfad9ec0e325239n, $schema);
   }
@@ -1023,6 +1203,24 @@ export class TestInterface_bar_Params_Reader extends $.StructReader {
 export class TestInterface_bar_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** A reader over this builder's data. */
   asReader(): TestInterface_bar_Params_Reader {
     return this._asReader(TestInterface_bar_Params_Reader);
@@ -1041,6 +1239,24 @@ export class TestInterface_bar_Params_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct bar$Results. */
 export class TestInterface_bar_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   override toString(): string {
     return $text.structToString(this, 0xa04cb20e27fcb3c0n, $schema);
   }
@@ -1053,6 +1269,24 @@ export class TestInterface_bar_Results_Reader extends $.StructReader {
 export class TestInterface_bar_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** A reader over this builder's data. */
   asReader(): TestInterface_bar_Results_Reader {
     return this._asReader(TestInterface_bar_Results_Reader);
@@ -1071,8 +1305,28 @@ export class TestInterface_bar_Results_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct baz$Params. */
 export class TestInterface_baz_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get s(): TestAllTypes_Reader {
-    return this._getStruct(0, TestAllTypes_Reader);
+    this._locStruct(0);
+    const s = $.S;
+    return new TestAllTypes_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasS(): boolean {
     return this._hasPointer(0);
@@ -1089,14 +1343,52 @@ export class TestInterface_baz_Params_Reader extends $.StructReader {
 export class TestInterface_baz_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get s(): TestAllTypes_Builder {
-    return this._getStruct(0, TestAllTypes_Builder);
+    this._getStructLoc(0, 6, 11);
+    const s = $.S;
+    return new TestAllTypes_Builder(
+      this._arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   set s(value: TestAllTypes_Reader | TestAllTypes_Builder) {
     this._setStruct(0, value);
   }
   initS(): TestAllTypes_Builder {
-    return this._initStruct(0, TestAllTypes_Builder);
+    this._initStructLoc(0, 6, 11);
+    const s = $.S;
+    return new TestAllTypes_Builder(
+      this._arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   hasS(): boolean {
     return this._hasPointer(0);
@@ -1128,6 +1420,24 @@ export class TestInterface_baz_Params_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct baz$Results. */
 export class TestInterface_baz_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   override toString(): string {
     return $text.structToString(this, 0x87abfecded081d7en, $schema);
   }
@@ -1140,6 +1450,24 @@ export class TestInterface_baz_Results_Reader extends $.StructReader {
 export class TestInterface_baz_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** A reader over this builder's data. */
   asReader(): TestInterface_baz_Results_Reader {
     return this._asReader(TestInterface_baz_Results_Reader);
@@ -1158,6 +1486,24 @@ export class TestInterface_baz_Results_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct qux$Params. */
 export class TestExtends_qux_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   override toString(): string {
     return $text.structToString(this, 0xc9b8a9c8026e3446n, $schema);
   }
@@ -1170,6 +1516,24 @@ export class TestExtends_qux_Params_Reader extends $.StructReader {
 export class TestExtends_qux_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** A reader over this builder's data. */
   asReader(): TestExtends_qux_Params_Reader {
     return this._asReader(TestExtends_qux_Params_Reader);
@@ -1188,6 +1552,24 @@ export class TestExtends_qux_Params_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct qux$Results. */
 export class TestExtends_qux_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   override toString(): string {
     return $text.structToString(this, 0xf4e885a1fe73b45an, $schema);
   }
@@ -1200,6 +1582,24 @@ export class TestExtends_qux_Results_Reader extends $.StructReader {
 export class TestExtends_qux_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** A reader over this builder's data. */
   asReader(): TestExtends_qux_Results_Reader {
     return this._asReader(TestExtends_qux_Results_Reader);
@@ -1218,6 +1618,24 @@ export class TestExtends_qux_Results_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct corge$Results. */
 export class TestExtends_corge_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   override toString(): string {
     return $text.structToString(this, 0xe84b0d4222147cf4n, $schema);
   }
@@ -1230,6 +1648,24 @@ export class TestExtends_corge_Results_Reader extends $.StructReader {
 export class TestExtends_corge_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** A reader over this builder's data. */
   asReader(): TestExtends_corge_Results_Reader {
     return this._asReader(TestExtends_corge_Results_Reader);
@@ -1248,6 +1684,24 @@ export class TestExtends_corge_Results_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct grault$Params. */
 export class TestExtends_grault_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   override toString(): string {
     return $text.structToString(this, 0x977aff596e17beeen, $schema);
   }
@@ -1260,6 +1714,24 @@ export class TestExtends_grault_Params_Reader extends $.StructReader {
 export class TestExtends_grault_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** A reader over this builder's data. */
   asReader(): TestExtends_grault_Params_Reader {
     return this._asReader(TestExtends_grault_Params_Reader);
@@ -1278,6 +1750,24 @@ export class TestExtends_grault_Params_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct Box. */
 export class TestPipeline_Box_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get cap(): TestInterface_Client {
     return $rpc.getClient(this, 0, TestInterface_Client);
   }
@@ -1296,6 +1786,24 @@ export class TestPipeline_Box_Reader extends $.StructReader {
 export class TestPipeline_Box_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get cap(): TestInterface_Client {
     return $rpc.getClient(this, 0, TestInterface_Client);
   }
@@ -1323,6 +1831,49 @@ export class TestPipeline_Box_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(Box): `get(i)` is a TestPipeline_Box_Reader. */
+export class TestPipeline_Box_List extends $.StructList<TestPipeline_Box_Reader> {
+  static readonly kind: $.ListKind<TestPipeline_Box_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new TestPipeline_Box_List(arena, seg, off, len, step, ds, pc, nest, es, TestPipeline_Box_Reader),
+  };
+  override get(i: number): TestPipeline_Box_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new TestPipeline_Box_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(Box): `get(i)` is a TestPipeline_Box_Builder. */
+export class TestPipeline_Box_ListBuilder extends $.StructListBuilder<TestPipeline_Box_Builder> {
+  static readonly kind: $.ListBuilderKind<TestPipeline_Box_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 1,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new TestPipeline_Box_ListBuilder(
+        arena,
+        seg,
+        off,
+        len,
+        step,
+        ds,
+        pc,
+        nest,
+        es,
+        TestPipeline_Box_Builder,
+      ),
+  };
+  override get(i: number): TestPipeline_Box_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new TestPipeline_Box_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 /** Promise pipeline of Box. */
 export class TestPipeline_Box_Pipeline extends $rpc.Pipeline {
   /** A new reference to the promised capability; close it when done. */
@@ -1333,6 +1884,24 @@ export class TestPipeline_Box_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct AnyBox. */
 export class TestPipeline_AnyBox_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get cap(): $.AnyPointerReader {
     return this._getPointer(0);
   }
@@ -1351,6 +1920,24 @@ export class TestPipeline_AnyBox_Reader extends $.StructReader {
 export class TestPipeline_AnyBox_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get cap(): $.AnyPointerBuilder {
     return this._getPointer(0);
   }
@@ -1380,12 +1967,81 @@ export class TestPipeline_AnyBox_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(AnyBox): `get(i)` is a TestPipeline_AnyBox_Reader. */
+export class TestPipeline_AnyBox_List extends $.StructList<TestPipeline_AnyBox_Reader> {
+  static readonly kind: $.ListKind<TestPipeline_AnyBox_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new TestPipeline_AnyBox_List(arena, seg, off, len, step, ds, pc, nest, es, TestPipeline_AnyBox_Reader),
+  };
+  override get(i: number): TestPipeline_AnyBox_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new TestPipeline_AnyBox_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(AnyBox): `get(i)` is a TestPipeline_AnyBox_Builder. */
+export class TestPipeline_AnyBox_ListBuilder extends $.StructListBuilder<TestPipeline_AnyBox_Builder> {
+  static readonly kind: $.ListBuilderKind<TestPipeline_AnyBox_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 1,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new TestPipeline_AnyBox_ListBuilder(
+        arena,
+        seg,
+        off,
+        len,
+        step,
+        ds,
+        pc,
+        nest,
+        es,
+        TestPipeline_AnyBox_Builder,
+      ),
+  };
+  override get(i: number): TestPipeline_AnyBox_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new TestPipeline_AnyBox_Builder(
+      this._arena,
+      this._seg,
+      o,
+      d,
+      o + d,
+      this._ptrCount,
+      this._nesting,
+    );
+  }
+}
+
 /** Promise pipeline of AnyBox. */
 export class TestPipeline_AnyBox_Pipeline extends $rpc.Pipeline {
 }
 
 /** Reader of struct getCap$Params. */
 export class TestPipeline_getCap_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get n(): number {
     return this._getUint32(0);
   }
@@ -1407,6 +2063,24 @@ export class TestPipeline_getCap_Params_Reader extends $.StructReader {
 export class TestPipeline_getCap_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get n(): number {
     return this._getUint32(0);
   }
@@ -1450,6 +2124,24 @@ export class TestPipeline_getCap_Params_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct getCap$Results. */
 export class TestPipeline_getCap_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get s(): string {
     return this._getText(0);
   }
@@ -1457,7 +2149,17 @@ export class TestPipeline_getCap_Results_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   get outBox(): TestPipeline_Box_Reader {
-    return this._getStruct(1, TestPipeline_Box_Reader);
+    this._locStruct(1);
+    const s = $.S;
+    return new TestPipeline_Box_Reader(
+      s.arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   hasOutBox(): boolean {
     return this._hasPointer(1);
@@ -1474,6 +2176,24 @@ export class TestPipeline_getCap_Results_Reader extends $.StructReader {
 export class TestPipeline_getCap_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 2;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get s(): string {
     return this._getText(0);
   }
@@ -1490,13 +2210,33 @@ export class TestPipeline_getCap_Results_Builder extends $.StructBuilder {
     this._adopt(0, orphan);
   }
   get outBox(): TestPipeline_Box_Builder {
-    return this._getStruct(1, TestPipeline_Box_Builder);
+    this._getStructLoc(1, 0, 1);
+    const s = $.S;
+    return new TestPipeline_Box_Builder(
+      this._arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   set outBox(value: TestPipeline_Box_Reader | TestPipeline_Box_Builder) {
     this._setStruct(1, value);
   }
   initOutBox(): TestPipeline_Box_Builder {
-    return this._initStruct(1, TestPipeline_Box_Builder);
+    this._initStructLoc(1, 0, 1);
+    const s = $.S;
+    return new TestPipeline_Box_Builder(
+      this._arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   hasOutBox(): boolean {
     return this._hasPointer(1);
@@ -1528,6 +2268,24 @@ export class TestPipeline_getCap_Results_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct testPointers$Params. */
 export class TestPipeline_testPointers_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get cap(): TestInterface_Client {
     return $rpc.getClient(this, 0, TestInterface_Client);
   }
@@ -1558,6 +2316,24 @@ export class TestPipeline_testPointers_Params_Reader extends $.StructReader {
 export class TestPipeline_testPointers_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 3;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get cap(): TestInterface_Client {
     return $rpc.getClient(this, 0, TestInterface_Client);
   }
@@ -1630,6 +2406,24 @@ export class TestPipeline_testPointers_Params_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct testPointers$Results. */
 export class TestPipeline_testPointers_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   override toString(): string {
     return $text.structToString(this, 0x8c334b7283c0118cn, $schema);
   }
@@ -1642,6 +2436,24 @@ export class TestPipeline_testPointers_Results_Reader extends $.StructReader {
 export class TestPipeline_testPointers_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** A reader over this builder's data. */
   asReader(): TestPipeline_testPointers_Results_Reader {
     return this._asReader(TestPipeline_testPointers_Results_Reader);
@@ -1660,6 +2472,24 @@ export class TestPipeline_testPointers_Results_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct getAnyCap$Params. */
 export class TestPipeline_getAnyCap_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get n(): number {
     return this._getUint32(0);
   }
@@ -1681,6 +2511,24 @@ export class TestPipeline_getAnyCap_Params_Reader extends $.StructReader {
 export class TestPipeline_getAnyCap_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get n(): number {
     return this._getUint32(0);
   }
@@ -1722,6 +2570,24 @@ export class TestPipeline_getAnyCap_Params_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct getAnyCap$Results. */
 export class TestPipeline_getAnyCap_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get s(): string {
     return this._getText(0);
   }
@@ -1729,7 +2595,17 @@ export class TestPipeline_getAnyCap_Results_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   get outBox(): TestPipeline_AnyBox_Reader {
-    return this._getStruct(1, TestPipeline_AnyBox_Reader);
+    this._locStruct(1);
+    const s = $.S;
+    return new TestPipeline_AnyBox_Reader(
+      s.arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   hasOutBox(): boolean {
     return this._hasPointer(1);
@@ -1746,6 +2622,24 @@ export class TestPipeline_getAnyCap_Results_Reader extends $.StructReader {
 export class TestPipeline_getAnyCap_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 2;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get s(): string {
     return this._getText(0);
   }
@@ -1762,13 +2656,33 @@ export class TestPipeline_getAnyCap_Results_Builder extends $.StructBuilder {
     this._adopt(0, orphan);
   }
   get outBox(): TestPipeline_AnyBox_Builder {
-    return this._getStruct(1, TestPipeline_AnyBox_Builder);
+    this._getStructLoc(1, 0, 1);
+    const s = $.S;
+    return new TestPipeline_AnyBox_Builder(
+      this._arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   set outBox(value: TestPipeline_AnyBox_Reader | TestPipeline_AnyBox_Builder) {
     this._setStruct(1, value);
   }
   initOutBox(): TestPipeline_AnyBox_Builder {
-    return this._initStruct(1, TestPipeline_AnyBox_Builder);
+    this._initStructLoc(1, 0, 1);
+    const s = $.S;
+    return new TestPipeline_AnyBox_Builder(
+      this._arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   hasOutBox(): boolean {
     return this._hasPointer(1);
@@ -1800,6 +2714,24 @@ export class TestPipeline_getAnyCap_Results_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct getCapPipelineOnly$Params. */
 export class TestPipeline_getCapPipelineOnly_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   override toString(): string {
     return $text.structToString(this, 0xeca8353b781a0dcdn, $schema);
   }
@@ -1812,6 +2744,24 @@ export class TestPipeline_getCapPipelineOnly_Params_Reader extends $.StructReade
 export class TestPipeline_getCapPipelineOnly_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** A reader over this builder's data. */
   asReader(): TestPipeline_getCapPipelineOnly_Params_Reader {
     return this._asReader(TestPipeline_getCapPipelineOnly_Params_Reader);
@@ -1830,8 +2780,36 @@ export class TestPipeline_getCapPipelineOnly_Params_Pipeline extends $rpc.Pipeli
 
 /** Reader of struct getCapPipelineOnly$Results. */
 export class TestPipeline_getCapPipelineOnly_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get outBox(): TestPipeline_Box_Reader {
-    return this._getStruct(0, TestPipeline_Box_Reader);
+    this._locStruct(0);
+    const s = $.S;
+    return new TestPipeline_Box_Reader(
+      s.arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   hasOutBox(): boolean {
     return this._hasPointer(0);
@@ -1848,14 +2826,52 @@ export class TestPipeline_getCapPipelineOnly_Results_Reader extends $.StructRead
 export class TestPipeline_getCapPipelineOnly_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get outBox(): TestPipeline_Box_Builder {
-    return this._getStruct(0, TestPipeline_Box_Builder);
+    this._getStructLoc(0, 0, 1);
+    const s = $.S;
+    return new TestPipeline_Box_Builder(
+      this._arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   set outBox(value: TestPipeline_Box_Reader | TestPipeline_Box_Builder) {
     this._setStruct(0, value);
   }
   initOutBox(): TestPipeline_Box_Builder {
-    return this._initStruct(0, TestPipeline_Box_Builder);
+    this._initStructLoc(0, 0, 1);
+    const s = $.S;
+    return new TestPipeline_Box_Builder(
+      this._arena,
+      s.seg,
+      s.dataOff,
+      s.dataSize,
+      s.ptrOff,
+      s.ptrCount,
+      s.nesting,
+    );
   }
   hasOutBox(): boolean {
     return this._hasPointer(0);
@@ -1887,6 +2903,24 @@ export class TestPipeline_getCapPipelineOnly_Results_Pipeline extends $rpc.Pipel
 
 /** Reader of struct getCallSequence$Params. */
 export class TestCallOrder_getCallSequence_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get expected(): number {
     return this._getUint32(0);
   }
@@ -1902,6 +2936,24 @@ export class TestCallOrder_getCallSequence_Params_Reader extends $.StructReader 
 export class TestCallOrder_getCallSequence_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get expected(): number {
     return this._getUint32(0);
   }
@@ -1926,6 +2978,24 @@ export class TestCallOrder_getCallSequence_Params_Pipeline extends $rpc.Pipeline
 
 /** Reader of struct getCallSequence$Results. */
 export class TestCallOrder_getCallSequence_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get n(): number {
     return this._getUint32(0);
   }
@@ -1941,6 +3011,24 @@ export class TestCallOrder_getCallSequence_Results_Reader extends $.StructReader
 export class TestCallOrder_getCallSequence_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get n(): number {
     return this._getUint32(0);
   }
@@ -1965,6 +3053,24 @@ export class TestCallOrder_getCallSequence_Results_Pipeline extends $rpc.Pipelin
 
 /** Reader of struct TailResult. */
 export class TestTailCallee_TailResult_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get i(): number {
     return this._getUint32(0);
   }
@@ -1992,6 +3098,24 @@ export class TestTailCallee_TailResult_Reader extends $.StructReader {
 export class TestTailCallee_TailResult_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 2;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get i(): number {
     return this._getUint32(0);
   }
@@ -2040,6 +3164,76 @@ export class TestTailCallee_TailResult_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(TailResult): `get(i)` is a TestTailCallee_TailResult_Reader. */
+export class TestTailCallee_TailResult_List extends $.StructList<TestTailCallee_TailResult_Reader> {
+  static readonly kind: $.ListKind<TestTailCallee_TailResult_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new TestTailCallee_TailResult_List(
+        arena,
+        seg,
+        off,
+        len,
+        step,
+        ds,
+        pc,
+        nest,
+        es,
+        TestTailCallee_TailResult_Reader,
+      ),
+  };
+  override get(i: number): TestTailCallee_TailResult_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new TestTailCallee_TailResult_Reader(
+      this._arena,
+      this._seg,
+      o,
+      d,
+      o + d,
+      this._ptrCount,
+      this._nesting,
+    );
+  }
+}
+
+/** Builder of List(TailResult): `get(i)` is a TestTailCallee_TailResult_Builder. */
+export class TestTailCallee_TailResult_ListBuilder extends $.StructListBuilder<TestTailCallee_TailResult_Builder> {
+  static readonly kind: $.ListBuilderKind<TestTailCallee_TailResult_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 1,
+    ptrCount: 2,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new TestTailCallee_TailResult_ListBuilder(
+        arena,
+        seg,
+        off,
+        len,
+        step,
+        ds,
+        pc,
+        nest,
+        es,
+        TestTailCallee_TailResult_Builder,
+      ),
+  };
+  override get(i: number): TestTailCallee_TailResult_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new TestTailCallee_TailResult_Builder(
+      this._arena,
+      this._seg,
+      o,
+      d,
+      o + d,
+      this._ptrCount,
+      this._nesting,
+    );
+  }
+}
+
 /** Promise pipeline of TailResult. */
 export class TestTailCallee_TailResult_Pipeline extends $rpc.Pipeline {
   /** A new reference to the promised capability; close it when done. */
@@ -2050,6 +3244,24 @@ export class TestTailCallee_TailResult_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct foo$Params. */
 export class TestTailCallee_foo_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get i(): number {
     return this._getInt32(0);
   }
@@ -2071,6 +3283,24 @@ export class TestTailCallee_foo_Params_Reader extends $.StructReader {
 export class TestTailCallee_foo_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get i(): number {
     return this._getInt32(0);
   }
@@ -2110,6 +3340,24 @@ export class TestTailCallee_foo_Params_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct foo$Params. */
 export class TestTailCaller_foo_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get i(): number {
     return this._getInt32(0);
   }
@@ -2131,6 +3379,24 @@ export class TestTailCaller_foo_Params_Reader extends $.StructReader {
 export class TestTailCaller_foo_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get i(): number {
     return this._getInt32(0);
   }
@@ -2174,6 +3440,24 @@ export class TestTailCaller_foo_Params_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct doStreamI$Params. */
 export class TestStreaming_doStreamI_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get i(): number {
     return this._getUint32(0);
   }
@@ -2189,6 +3473,24 @@ export class TestStreaming_doStreamI_Params_Reader extends $.StructReader {
 export class TestStreaming_doStreamI_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get i(): number {
     return this._getUint32(0);
   }
@@ -2213,6 +3515,24 @@ export class TestStreaming_doStreamI_Params_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct doStreamJ$Params. */
 export class TestStreaming_doStreamJ_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get j(): number {
     return this._getUint32(0);
   }
@@ -2228,6 +3548,24 @@ export class TestStreaming_doStreamJ_Params_Reader extends $.StructReader {
 export class TestStreaming_doStreamJ_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get j(): number {
     return this._getUint32(0);
   }
@@ -2252,6 +3590,24 @@ export class TestStreaming_doStreamJ_Params_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct finishStream$Params. */
 export class TestStreaming_finishStream_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   override toString(): string {
     return $text.structToString(this, 0x83e247601dde3bd6n, $schema);
   }
@@ -2264,6 +3620,24 @@ export class TestStreaming_finishStream_Params_Reader extends $.StructReader {
 export class TestStreaming_finishStream_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** A reader over this builder's data. */
   asReader(): TestStreaming_finishStream_Params_Reader {
     return this._asReader(TestStreaming_finishStream_Params_Reader);
@@ -2282,6 +3656,24 @@ export class TestStreaming_finishStream_Params_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct finishStream$Results. */
 export class TestStreaming_finishStream_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get totalI(): number {
     return this._getUint32(0);
   }
@@ -2300,6 +3692,24 @@ export class TestStreaming_finishStream_Results_Reader extends $.StructReader {
 export class TestStreaming_finishStream_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get totalI(): number {
     return this._getUint32(0);
   }
@@ -2330,6 +3740,24 @@ export class TestStreaming_finishStream_Results_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct doStreamData$Params. */
 export class TestStreaming_doStreamData_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get data(): Uint8Array {
     return this._getData(0);
   }
@@ -2348,6 +3776,24 @@ export class TestStreaming_doStreamData_Params_Reader extends $.StructReader {
 export class TestStreaming_doStreamData_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get data(): Uint8Array {
     return this._getData(0);
   }
@@ -2384,6 +3830,24 @@ export class TestStreaming_doStreamData_Params_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct release$Params. */
 export class TestStreamingControl_release_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get count(): number {
     return this._getUint32(0);
   }
@@ -2399,6 +3863,24 @@ export class TestStreamingControl_release_Params_Reader extends $.StructReader {
 export class TestStreamingControl_release_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get count(): number {
     return this._getUint32(0);
   }
@@ -2423,6 +3905,24 @@ export class TestStreamingControl_release_Params_Pipeline extends $rpc.Pipeline 
 
 /** Reader of struct release$Results. */
 export class TestStreamingControl_release_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   override toString(): string {
     return $text.structToString(this, 0xf97611dc3cdc08ddn, $schema);
   }
@@ -2435,6 +3935,24 @@ export class TestStreamingControl_release_Results_Reader extends $.StructReader 
 export class TestStreamingControl_release_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** A reader over this builder's data. */
   asReader(): TestStreamingControl_release_Results_Reader {
     return this._asReader(TestStreamingControl_release_Results_Reader);
@@ -2453,6 +3971,24 @@ export class TestStreamingControl_release_Results_Pipeline extends $rpc.Pipeline
 
 /** Reader of struct getState$Params. */
 export class TestStreamingControl_getState_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   override toString(): string {
     return $text.structToString(this, 0xfdd681b343aa0ba4n, $schema);
   }
@@ -2465,6 +4001,24 @@ export class TestStreamingControl_getState_Params_Reader extends $.StructReader 
 export class TestStreamingControl_getState_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** A reader over this builder's data. */
   asReader(): TestStreamingControl_getState_Params_Reader {
     return this._asReader(TestStreamingControl_getState_Params_Reader);
@@ -2483,6 +4037,24 @@ export class TestStreamingControl_getState_Params_Pipeline extends $rpc.Pipeline
 
 /** Reader of struct getState$Results. */
 export class TestStreamingControl_getState_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get iSum(): number {
     return this._getUint32(0);
   }
@@ -2513,6 +4085,24 @@ export class TestStreamingControl_getState_Results_Reader extends $.StructReader
 export class TestStreamingControl_getState_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 4;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get iSum(): number {
     return this._getUint32(0);
   }
@@ -2567,6 +4157,24 @@ export class TestStreamingControl_getState_Results_Pipeline extends $rpc.Pipelin
 
 /** Reader of struct callFoo$Params. */
 export class TestMoreStuff_callFoo_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get cap(): TestInterface_Client {
     return $rpc.getClient(this, 0, TestInterface_Client);
   }
@@ -2585,6 +4193,24 @@ export class TestMoreStuff_callFoo_Params_Reader extends $.StructReader {
 export class TestMoreStuff_callFoo_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get cap(): TestInterface_Client {
     return $rpc.getClient(this, 0, TestInterface_Client);
   }
@@ -2622,6 +4248,24 @@ export class TestMoreStuff_callFoo_Params_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct callFoo$Results. */
 export class TestMoreStuff_callFoo_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get s(): string {
     return this._getText(0);
   }
@@ -2640,6 +4284,24 @@ export class TestMoreStuff_callFoo_Results_Reader extends $.StructReader {
 export class TestMoreStuff_callFoo_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get s(): string {
     return this._getText(0);
   }
@@ -2673,6 +4335,24 @@ export class TestMoreStuff_callFoo_Results_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct callFooWhenResolved$Params. */
 export class TestMoreStuff_callFooWhenResolved_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get cap(): TestInterface_Client {
     return $rpc.getClient(this, 0, TestInterface_Client);
   }
@@ -2691,6 +4371,24 @@ export class TestMoreStuff_callFooWhenResolved_Params_Reader extends $.StructRea
 export class TestMoreStuff_callFooWhenResolved_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get cap(): TestInterface_Client {
     return $rpc.getClient(this, 0, TestInterface_Client);
   }
@@ -2728,6 +4426,24 @@ export class TestMoreStuff_callFooWhenResolved_Params_Pipeline extends $rpc.Pipe
 
 /** Reader of struct callFooWhenResolved$Results. */
 export class TestMoreStuff_callFooWhenResolved_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get s(): string {
     return this._getText(0);
   }
@@ -2746,6 +4462,24 @@ export class TestMoreStuff_callFooWhenResolved_Results_Reader extends $.StructRe
 export class TestMoreStuff_callFooWhenResolved_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get s(): string {
     return this._getText(0);
   }
@@ -2779,6 +4513,24 @@ export class TestMoreStuff_callFooWhenResolved_Results_Pipeline extends $rpc.Pip
 
 /** Reader of struct neverReturn$Params. */
 export class TestMoreStuff_neverReturn_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get cap(): TestInterface_Client {
     return $rpc.getClient(this, 0, TestInterface_Client);
   }
@@ -2797,6 +4549,24 @@ export class TestMoreStuff_neverReturn_Params_Reader extends $.StructReader {
 export class TestMoreStuff_neverReturn_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get cap(): TestInterface_Client {
     return $rpc.getClient(this, 0, TestInterface_Client);
   }
@@ -2834,6 +4604,24 @@ export class TestMoreStuff_neverReturn_Params_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct neverReturn$Results. */
 export class TestMoreStuff_neverReturn_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get capCopy(): TestInterface_Client {
     return $rpc.getClient(this, 0, TestInterface_Client);
   }
@@ -2852,6 +4640,24 @@ export class TestMoreStuff_neverReturn_Results_Reader extends $.StructReader {
 export class TestMoreStuff_neverReturn_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get capCopy(): TestInterface_Client {
     return $rpc.getClient(this, 0, TestInterface_Client);
   }
@@ -2889,6 +4695,24 @@ export class TestMoreStuff_neverReturn_Results_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct hold$Params. */
 export class TestMoreStuff_hold_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get cap(): TestInterface_Client {
     return $rpc.getClient(this, 0, TestInterface_Client);
   }
@@ -2907,6 +4731,24 @@ export class TestMoreStuff_hold_Params_Reader extends $.StructReader {
 export class TestMoreStuff_hold_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get cap(): TestInterface_Client {
     return $rpc.getClient(this, 0, TestInterface_Client);
   }
@@ -2944,6 +4786,24 @@ export class TestMoreStuff_hold_Params_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct hold$Results. */
 export class TestMoreStuff_hold_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   override toString(): string {
     return $text.structToString(this, 0xcab21ec1507378e2n, $schema);
   }
@@ -2956,6 +4816,24 @@ export class TestMoreStuff_hold_Results_Reader extends $.StructReader {
 export class TestMoreStuff_hold_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** A reader over this builder's data. */
   asReader(): TestMoreStuff_hold_Results_Reader {
     return this._asReader(TestMoreStuff_hold_Results_Reader);
@@ -2974,6 +4852,24 @@ export class TestMoreStuff_hold_Results_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct callHeld$Params. */
 export class TestMoreStuff_callHeld_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   override toString(): string {
     return $text.structToString(this, 0xd1dfee110423ba18n, $schema);
   }
@@ -2986,6 +4882,24 @@ export class TestMoreStuff_callHeld_Params_Reader extends $.StructReader {
 export class TestMoreStuff_callHeld_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** A reader over this builder's data. */
   asReader(): TestMoreStuff_callHeld_Params_Reader {
     return this._asReader(TestMoreStuff_callHeld_Params_Reader);
@@ -3004,6 +4918,24 @@ export class TestMoreStuff_callHeld_Params_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct callHeld$Results. */
 export class TestMoreStuff_callHeld_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get s(): string {
     return this._getText(0);
   }
@@ -3022,6 +4954,24 @@ export class TestMoreStuff_callHeld_Results_Reader extends $.StructReader {
 export class TestMoreStuff_callHeld_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get s(): string {
     return this._getText(0);
   }
@@ -3055,6 +5005,24 @@ export class TestMoreStuff_callHeld_Results_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct getHeld$Params. */
 export class TestMoreStuff_getHeld_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   override toString(): string {
     return $text.structToString(this, 0xb7e1de54d2b3a182n, $schema);
   }
@@ -3067,6 +5035,24 @@ export class TestMoreStuff_getHeld_Params_Reader extends $.StructReader {
 export class TestMoreStuff_getHeld_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** A reader over this builder's data. */
   asReader(): TestMoreStuff_getHeld_Params_Reader {
     return this._asReader(TestMoreStuff_getHeld_Params_Reader);
@@ -3085,6 +5071,24 @@ export class TestMoreStuff_getHeld_Params_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct getHeld$Results. */
 export class TestMoreStuff_getHeld_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get cap(): TestInterface_Client {
     return $rpc.getClient(this, 0, TestInterface_Client);
   }
@@ -3103,6 +5107,24 @@ export class TestMoreStuff_getHeld_Results_Reader extends $.StructReader {
 export class TestMoreStuff_getHeld_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get cap(): TestInterface_Client {
     return $rpc.getClient(this, 0, TestInterface_Client);
   }
@@ -3140,6 +5162,24 @@ export class TestMoreStuff_getHeld_Results_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct echo$Params. */
 export class TestMoreStuff_echo_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get cap(): TestCallOrder_Client {
     return $rpc.getClient(this, 0, TestCallOrder_Client);
   }
@@ -3158,6 +5198,24 @@ export class TestMoreStuff_echo_Params_Reader extends $.StructReader {
 export class TestMoreStuff_echo_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get cap(): TestCallOrder_Client {
     return $rpc.getClient(this, 0, TestCallOrder_Client);
   }
@@ -3195,6 +5253,24 @@ export class TestMoreStuff_echo_Params_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct echo$Results. */
 export class TestMoreStuff_echo_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get cap(): TestCallOrder_Client {
     return $rpc.getClient(this, 0, TestCallOrder_Client);
   }
@@ -3213,6 +5289,24 @@ export class TestMoreStuff_echo_Results_Reader extends $.StructReader {
 export class TestMoreStuff_echo_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get cap(): TestCallOrder_Client {
     return $rpc.getClient(this, 0, TestCallOrder_Client);
   }
@@ -3250,6 +5344,24 @@ export class TestMoreStuff_echo_Results_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct expectCancel$Params. */
 export class TestMoreStuff_expectCancel_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get cap(): TestInterface_Client {
     return $rpc.getClient(this, 0, TestInterface_Client);
   }
@@ -3268,6 +5380,24 @@ export class TestMoreStuff_expectCancel_Params_Reader extends $.StructReader {
 export class TestMoreStuff_expectCancel_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get cap(): TestInterface_Client {
     return $rpc.getClient(this, 0, TestInterface_Client);
   }
@@ -3305,6 +5435,24 @@ export class TestMoreStuff_expectCancel_Params_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct expectCancel$Results. */
 export class TestMoreStuff_expectCancel_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   override toString(): string {
     return $text.structToString(this, 0xb7757ed8f1316337n, $schema);
   }
@@ -3317,6 +5465,24 @@ export class TestMoreStuff_expectCancel_Results_Reader extends $.StructReader {
 export class TestMoreStuff_expectCancel_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** A reader over this builder's data. */
   asReader(): TestMoreStuff_expectCancel_Results_Reader {
     return this._asReader(TestMoreStuff_expectCancel_Results_Reader);
@@ -3335,6 +5501,24 @@ export class TestMoreStuff_expectCancel_Results_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct methodWithDefaults$Params. */
 export class TestMoreStuff_methodWithDefaults_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get a(): string {
     return this._getText(0);
   }
@@ -3362,6 +5546,24 @@ export class TestMoreStuff_methodWithDefaults_Params_Reader extends $.StructRead
 export class TestMoreStuff_methodWithDefaults_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 2;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get a(): string {
     return this._getText(0);
   }
@@ -3416,6 +5618,24 @@ export class TestMoreStuff_methodWithDefaults_Params_Pipeline extends $rpc.Pipel
 
 /** Reader of struct methodWithDefaults$Results. */
 export class TestMoreStuff_methodWithDefaults_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get d(): string {
     return this._getText(0);
   }
@@ -3440,6 +5660,24 @@ export class TestMoreStuff_methodWithDefaults_Results_Reader extends $.StructRea
 export class TestMoreStuff_methodWithDefaults_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 2;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get d(): string {
     return this._getText(0);
   }
@@ -3488,6 +5726,24 @@ export class TestMoreStuff_methodWithDefaults_Results_Pipeline extends $rpc.Pipe
 
 /** Reader of struct getHandle$Params. */
 export class TestMoreStuff_getHandle_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   override toString(): string {
     return $text.structToString(this, 0xf52b2ee6f2ad3e79n, $schema);
   }
@@ -3500,6 +5756,24 @@ export class TestMoreStuff_getHandle_Params_Reader extends $.StructReader {
 export class TestMoreStuff_getHandle_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** A reader over this builder's data. */
   asReader(): TestMoreStuff_getHandle_Params_Reader {
     return this._asReader(TestMoreStuff_getHandle_Params_Reader);
@@ -3518,6 +5792,24 @@ export class TestMoreStuff_getHandle_Params_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct getHandle$Results. */
 export class TestMoreStuff_getHandle_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get handle(): TestHandle_Client {
     return $rpc.getClient(this, 0, TestHandle_Client);
   }
@@ -3536,6 +5828,24 @@ export class TestMoreStuff_getHandle_Results_Reader extends $.StructReader {
 export class TestMoreStuff_getHandle_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get handle(): TestHandle_Client {
     return $rpc.getClient(this, 0, TestHandle_Client);
   }
@@ -3573,6 +5883,24 @@ export class TestMoreStuff_getHandle_Results_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct getNull$Params. */
 export class TestMoreStuff_getNull_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   override toString(): string {
     return $text.structToString(this, 0xdeb5713472b6777fn, $schema);
   }
@@ -3585,6 +5913,24 @@ export class TestMoreStuff_getNull_Params_Reader extends $.StructReader {
 export class TestMoreStuff_getNull_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** A reader over this builder's data. */
   asReader(): TestMoreStuff_getNull_Params_Reader {
     return this._asReader(TestMoreStuff_getNull_Params_Reader);
@@ -3603,6 +5949,24 @@ export class TestMoreStuff_getNull_Params_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct getNull$Results. */
 export class TestMoreStuff_getNull_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get nullCap(): TestMoreStuff_Client {
     return $rpc.getClient(this, 0, TestMoreStuff_Client);
   }
@@ -3621,6 +5985,24 @@ export class TestMoreStuff_getNull_Results_Reader extends $.StructReader {
 export class TestMoreStuff_getNull_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get nullCap(): TestMoreStuff_Client {
     return $rpc.getClient(this, 0, TestMoreStuff_Client);
   }
@@ -3658,6 +6040,24 @@ export class TestMoreStuff_getNull_Results_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct getEnormousString$Params. */
 export class TestMoreStuff_getEnormousString_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   override toString(): string {
     return $text.structToString(this, 0xbdcdf1416d95e8edn, $schema);
   }
@@ -3670,6 +6070,24 @@ export class TestMoreStuff_getEnormousString_Params_Reader extends $.StructReade
 export class TestMoreStuff_getEnormousString_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** A reader over this builder's data. */
   asReader(): TestMoreStuff_getEnormousString_Params_Reader {
     return this._asReader(TestMoreStuff_getEnormousString_Params_Reader);
@@ -3688,6 +6106,24 @@ export class TestMoreStuff_getEnormousString_Params_Pipeline extends $rpc.Pipeli
 
 /** Reader of struct getEnormousString$Results. */
 export class TestMoreStuff_getEnormousString_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get str(): string {
     return this._getText(0);
   }
@@ -3706,6 +6142,24 @@ export class TestMoreStuff_getEnormousString_Results_Reader extends $.StructRead
 export class TestMoreStuff_getEnormousString_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get str(): string {
     return this._getText(0);
   }
@@ -3739,6 +6193,24 @@ export class TestMoreStuff_getEnormousString_Results_Pipeline extends $rpc.Pipel
 
 /** Reader of struct methodWithNullDefault$Params. */
 export class TestMoreStuff_methodWithNullDefault_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get a(): string {
     return this._getText(0);
   }
@@ -3763,6 +6235,24 @@ export class TestMoreStuff_methodWithNullDefault_Params_Reader extends $.StructR
 export class TestMoreStuff_methodWithNullDefault_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 2;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get a(): string {
     return this._getText(0);
   }
@@ -3815,6 +6305,24 @@ export class TestMoreStuff_methodWithNullDefault_Params_Pipeline extends $rpc.Pi
 
 /** Reader of struct methodWithNullDefault$Results. */
 export class TestMoreStuff_methodWithNullDefault_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   override toString(): string {
     return $text.structToString(this, 0xaeaf22d5007d4c56n, $schema);
   }
@@ -3827,6 +6335,24 @@ export class TestMoreStuff_methodWithNullDefault_Results_Reader extends $.Struct
 export class TestMoreStuff_methodWithNullDefault_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** A reader over this builder's data. */
   asReader(): TestMoreStuff_methodWithNullDefault_Results_Reader {
     return this._asReader(TestMoreStuff_methodWithNullDefault_Results_Reader);
@@ -3845,6 +6371,24 @@ export class TestMoreStuff_methodWithNullDefault_Results_Pipeline extends $rpc.P
 
 /** Reader of struct writeToFd$Params. */
 export class TestMoreStuff_writeToFd_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get fdCap1(): TestInterface_Client {
     return $rpc.getClient(this, 0, TestInterface_Client);
   }
@@ -3869,6 +6413,24 @@ export class TestMoreStuff_writeToFd_Params_Reader extends $.StructReader {
 export class TestMoreStuff_writeToFd_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 2;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get fdCap1(): TestInterface_Client {
     return $rpc.getClient(this, 0, TestInterface_Client);
   }
@@ -3925,6 +6487,24 @@ export class TestMoreStuff_writeToFd_Params_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct writeToFd$Results. */
 export class TestMoreStuff_writeToFd_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get fdCap3(): TestInterface_Client {
     return $rpc.getClient(this, 0, TestInterface_Client);
   }
@@ -3946,6 +6526,24 @@ export class TestMoreStuff_writeToFd_Results_Reader extends $.StructReader {
 export class TestMoreStuff_writeToFd_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get fdCap3(): TestInterface_Client {
     return $rpc.getClient(this, 0, TestInterface_Client);
   }
@@ -3989,6 +6587,24 @@ export class TestMoreStuff_writeToFd_Results_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct throwException$Params. */
 export class TestMoreStuff_throwException_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   override toString(): string {
     return $text.structToString(this, 0xed9e660aae8985e5n, $schema);
   }
@@ -4001,6 +6617,24 @@ export class TestMoreStuff_throwException_Params_Reader extends $.StructReader {
 export class TestMoreStuff_throwException_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** A reader over this builder's data. */
   asReader(): TestMoreStuff_throwException_Params_Reader {
     return this._asReader(TestMoreStuff_throwException_Params_Reader);
@@ -4019,6 +6653,24 @@ export class TestMoreStuff_throwException_Params_Pipeline extends $rpc.Pipeline 
 
 /** Reader of struct throwException$Results. */
 export class TestMoreStuff_throwException_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   override toString(): string {
     return $text.structToString(this, 0xad280034f793fac6n, $schema);
   }
@@ -4031,6 +6683,24 @@ export class TestMoreStuff_throwException_Results_Reader extends $.StructReader 
 export class TestMoreStuff_throwException_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** A reader over this builder's data. */
   asReader(): TestMoreStuff_throwException_Results_Reader {
     return this._asReader(TestMoreStuff_throwException_Results_Reader);
@@ -4049,6 +6719,24 @@ export class TestMoreStuff_throwException_Results_Pipeline extends $rpc.Pipeline
 
 /** Reader of struct throwRemoteException$Params. */
 export class TestMoreStuff_throwRemoteException_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   override toString(): string {
     return $text.structToString(this, 0xfdbfd3f51de1dec7n, $schema);
   }
@@ -4061,6 +6749,24 @@ export class TestMoreStuff_throwRemoteException_Params_Reader extends $.StructRe
 export class TestMoreStuff_throwRemoteException_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** A reader over this builder's data. */
   asReader(): TestMoreStuff_throwRemoteException_Params_Reader {
     return this._asReader(TestMoreStuff_throwRemoteException_Params_Reader);
@@ -4079,6 +6785,24 @@ export class TestMoreStuff_throwRemoteException_Params_Pipeline extends $rpc.Pip
 
 /** Reader of struct throwRemoteException$Results. */
 export class TestMoreStuff_throwRemoteException_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   override toString(): string {
     return $text.structToString(this, 0xc40d32df48e13d3en, $schema);
   }
@@ -4091,6 +6815,24 @@ export class TestMoreStuff_throwRemoteException_Results_Reader extends $.StructR
 export class TestMoreStuff_throwRemoteException_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** A reader over this builder's data. */
   asReader(): TestMoreStuff_throwRemoteException_Results_Reader {
     return this._asReader(TestMoreStuff_throwRemoteException_Results_Reader);
@@ -4112,6 +6854,24 @@ export class TestMoreStuff_throwRemoteException_Results_Pipeline extends $rpc.Pi
  * this schema imports nothing but c++.capnp.
  */
 export class VatId_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get side(): Side {
     return this._getUint16(0) as Side;
   }
@@ -4127,6 +6887,24 @@ export class VatId_Reader extends $.StructReader {
 export class VatId_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get side(): Side {
     return this._getUint16(0) as Side;
   }
@@ -4145,12 +6923,62 @@ export class VatId_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(VatId): `get(i)` is a VatId_Reader. */
+export class VatId_List extends $.StructList<VatId_Reader> {
+  static readonly kind: $.ListKind<VatId_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new VatId_List(arena, seg, off, len, step, ds, pc, nest, es, VatId_Reader),
+  };
+  override get(i: number): VatId_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new VatId_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(VatId): `get(i)` is a VatId_Builder. */
+export class VatId_ListBuilder extends $.StructListBuilder<VatId_Builder> {
+  static readonly kind: $.ListBuilderKind<VatId_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 1,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new VatId_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, VatId_Builder),
+  };
+  override get(i: number): VatId_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new VatId_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 /** Promise pipeline of VatId. */
 export class VatId_Pipeline extends $rpc.Pipeline {
 }
 
 /** Reader of struct getCallerId$Params. */
 export class TestAuthenticatedBootstrap_getCallerId_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   override toString(): string {
     return $text.structToString(this, 0xc98de72150474b6bn, $schema);
   }
@@ -4163,6 +6991,24 @@ export class TestAuthenticatedBootstrap_getCallerId_Params_Reader extends $.Stru
 export class TestAuthenticatedBootstrap_getCallerId_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** A reader over this builder's data. */
   asReader(): TestAuthenticatedBootstrap_getCallerId_Params_Reader {
     return this._asReader(TestAuthenticatedBootstrap_getCallerId_Params_Reader);
@@ -4181,8 +7027,28 @@ export class TestAuthenticatedBootstrap_getCallerId_Params_Pipeline extends $rpc
 
 /** Reader of struct getCallerId$Results. */
 export class TestAuthenticatedBootstrap_getCallerId_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get caller(): VatId_Reader {
-    return this._getStruct(0, VatId_Reader);
+    this._locStruct(0);
+    const s = $.S;
+    return new VatId_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasCaller(): boolean {
     return this._hasPointer(0);
@@ -4199,14 +7065,36 @@ export class TestAuthenticatedBootstrap_getCallerId_Results_Reader extends $.Str
 export class TestAuthenticatedBootstrap_getCallerId_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get caller(): VatId_Builder {
-    return this._getStruct(0, VatId_Builder);
+    this._getStructLoc(0, 1, 0);
+    const s = $.S;
+    return new VatId_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   set caller(value: VatId_Reader | VatId_Builder) {
     this._setStruct(0, value);
   }
   initCaller(): VatId_Builder {
-    return this._initStruct(0, VatId_Builder);
+    this._initStructLoc(0, 1, 0);
+    const s = $.S;
+    return new VatId_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasCaller(): boolean {
     return this._hasPointer(0);
@@ -4238,6 +7126,24 @@ export class TestAuthenticatedBootstrap_getCallerId_Results_Pipeline extends $rp
 
 /** What C++'s tests read from the variables they share with the test impls. */
 export class Counters_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /**
    * Calls counted by the impls (C++ TestRestorer's callCount), shared by every object this
    * connection's TestBootstrap handed out. TestMoreStuff.getCallSequence reads and bumps it.
@@ -4269,6 +7175,24 @@ export class Counters_Reader extends $.StructReader {
 export class Counters_Builder extends $.StructBuilder {
   static readonly _dataWords = 2;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /**
    * Calls counted by the impls (C++ TestRestorer's callCount), shared by every object this
    * connection's TestBootstrap handed out. TestMoreStuff.getCallSequence reads and bumps it.
@@ -4312,12 +7236,62 @@ export class Counters_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(Counters): `get(i)` is a Counters_Reader. */
+export class Counters_List extends $.StructList<Counters_Reader> {
+  static readonly kind: $.ListKind<Counters_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Counters_List(arena, seg, off, len, step, ds, pc, nest, es, Counters_Reader),
+  };
+  override get(i: number): Counters_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Counters_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(Counters): `get(i)` is a Counters_Builder. */
+export class Counters_ListBuilder extends $.StructListBuilder<Counters_Builder> {
+  static readonly kind: $.ListBuilderKind<Counters_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 2,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Counters_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Counters_Builder),
+  };
+  override get(i: number): Counters_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Counters_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 /** Promise pipeline of Counters. */
 export class Counters_Pipeline extends $rpc.Pipeline {
 }
 
 /** Reader of struct testInterface$Params. */
 export class TestBootstrap_testInterface_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   override toString(): string {
     return $text.structToString(this, 0x8994b650f18676d9n, $schema);
   }
@@ -4330,6 +7304,24 @@ export class TestBootstrap_testInterface_Params_Reader extends $.StructReader {
 export class TestBootstrap_testInterface_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** A reader over this builder's data. */
   asReader(): TestBootstrap_testInterface_Params_Reader {
     return this._asReader(TestBootstrap_testInterface_Params_Reader);
@@ -4348,6 +7340,24 @@ export class TestBootstrap_testInterface_Params_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct testInterface$Results. */
 export class TestBootstrap_testInterface_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get cap(): TestInterface_Client {
     return $rpc.getClient(this, 0, TestInterface_Client);
   }
@@ -4366,6 +7376,24 @@ export class TestBootstrap_testInterface_Results_Reader extends $.StructReader {
 export class TestBootstrap_testInterface_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get cap(): TestInterface_Client {
     return $rpc.getClient(this, 0, TestInterface_Client);
   }
@@ -4403,6 +7431,24 @@ export class TestBootstrap_testInterface_Results_Pipeline extends $rpc.Pipeline 
 
 /** Reader of struct testExtends$Params. */
 export class TestBootstrap_testExtends_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   override toString(): string {
     return $text.structToString(this, 0x8d92363d02e64d7en, $schema);
   }
@@ -4415,6 +7461,24 @@ export class TestBootstrap_testExtends_Params_Reader extends $.StructReader {
 export class TestBootstrap_testExtends_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** A reader over this builder's data. */
   asReader(): TestBootstrap_testExtends_Params_Reader {
     return this._asReader(TestBootstrap_testExtends_Params_Reader);
@@ -4433,6 +7497,24 @@ export class TestBootstrap_testExtends_Params_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct testExtends$Results. */
 export class TestBootstrap_testExtends_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get cap(): TestExtends_Client {
     return $rpc.getClient(this, 0, TestExtends_Client);
   }
@@ -4451,6 +7533,24 @@ export class TestBootstrap_testExtends_Results_Reader extends $.StructReader {
 export class TestBootstrap_testExtends_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get cap(): TestExtends_Client {
     return $rpc.getClient(this, 0, TestExtends_Client);
   }
@@ -4488,6 +7588,24 @@ export class TestBootstrap_testExtends_Results_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct testPipeline$Params. */
 export class TestBootstrap_testPipeline_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   override toString(): string {
     return $text.structToString(this, 0xa71cba6e91c95978n, $schema);
   }
@@ -4500,6 +7618,24 @@ export class TestBootstrap_testPipeline_Params_Reader extends $.StructReader {
 export class TestBootstrap_testPipeline_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** A reader over this builder's data. */
   asReader(): TestBootstrap_testPipeline_Params_Reader {
     return this._asReader(TestBootstrap_testPipeline_Params_Reader);
@@ -4518,6 +7654,24 @@ export class TestBootstrap_testPipeline_Params_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct testPipeline$Results. */
 export class TestBootstrap_testPipeline_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get cap(): TestPipeline_Client {
     return $rpc.getClient(this, 0, TestPipeline_Client);
   }
@@ -4536,6 +7690,24 @@ export class TestBootstrap_testPipeline_Results_Reader extends $.StructReader {
 export class TestBootstrap_testPipeline_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get cap(): TestPipeline_Client {
     return $rpc.getClient(this, 0, TestPipeline_Client);
   }
@@ -4573,6 +7745,24 @@ export class TestBootstrap_testPipeline_Results_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct testCallOrder$Params. */
 export class TestBootstrap_testCallOrder_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   override toString(): string {
     return $text.structToString(this, 0xcaf7acabfa4b5240n, $schema);
   }
@@ -4585,6 +7775,24 @@ export class TestBootstrap_testCallOrder_Params_Reader extends $.StructReader {
 export class TestBootstrap_testCallOrder_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** A reader over this builder's data. */
   asReader(): TestBootstrap_testCallOrder_Params_Reader {
     return this._asReader(TestBootstrap_testCallOrder_Params_Reader);
@@ -4603,6 +7811,24 @@ export class TestBootstrap_testCallOrder_Params_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct testCallOrder$Results. */
 export class TestBootstrap_testCallOrder_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get cap(): TestCallOrder_Client {
     return $rpc.getClient(this, 0, TestCallOrder_Client);
   }
@@ -4621,6 +7847,24 @@ export class TestBootstrap_testCallOrder_Results_Reader extends $.StructReader {
 export class TestBootstrap_testCallOrder_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get cap(): TestCallOrder_Client {
     return $rpc.getClient(this, 0, TestCallOrder_Client);
   }
@@ -4658,6 +7902,24 @@ export class TestBootstrap_testCallOrder_Results_Pipeline extends $rpc.Pipeline 
 
 /** Reader of struct testTailCallee$Params. */
 export class TestBootstrap_testTailCallee_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   override toString(): string {
     return $text.structToString(this, 0xa86a416cb8cd2870n, $schema);
   }
@@ -4670,6 +7932,24 @@ export class TestBootstrap_testTailCallee_Params_Reader extends $.StructReader {
 export class TestBootstrap_testTailCallee_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** A reader over this builder's data. */
   asReader(): TestBootstrap_testTailCallee_Params_Reader {
     return this._asReader(TestBootstrap_testTailCallee_Params_Reader);
@@ -4688,6 +7968,24 @@ export class TestBootstrap_testTailCallee_Params_Pipeline extends $rpc.Pipeline 
 
 /** Reader of struct testTailCallee$Results. */
 export class TestBootstrap_testTailCallee_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get cap(): TestTailCallee_Client {
     return $rpc.getClient(this, 0, TestTailCallee_Client);
   }
@@ -4706,6 +8004,24 @@ export class TestBootstrap_testTailCallee_Results_Reader extends $.StructReader 
 export class TestBootstrap_testTailCallee_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get cap(): TestTailCallee_Client {
     return $rpc.getClient(this, 0, TestTailCallee_Client);
   }
@@ -4743,6 +8059,24 @@ export class TestBootstrap_testTailCallee_Results_Pipeline extends $rpc.Pipeline
 
 /** Reader of struct testTailCaller$Params. */
 export class TestBootstrap_testTailCaller_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   override toString(): string {
     return $text.structToString(this, 0xce25108794aa8655n, $schema);
   }
@@ -4755,6 +8089,24 @@ export class TestBootstrap_testTailCaller_Params_Reader extends $.StructReader {
 export class TestBootstrap_testTailCaller_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** A reader over this builder's data. */
   asReader(): TestBootstrap_testTailCaller_Params_Reader {
     return this._asReader(TestBootstrap_testTailCaller_Params_Reader);
@@ -4773,6 +8125,24 @@ export class TestBootstrap_testTailCaller_Params_Pipeline extends $rpc.Pipeline 
 
 /** Reader of struct testTailCaller$Results. */
 export class TestBootstrap_testTailCaller_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get cap(): TestTailCaller_Client {
     return $rpc.getClient(this, 0, TestTailCaller_Client);
   }
@@ -4791,6 +8161,24 @@ export class TestBootstrap_testTailCaller_Results_Reader extends $.StructReader 
 export class TestBootstrap_testTailCaller_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get cap(): TestTailCaller_Client {
     return $rpc.getClient(this, 0, TestTailCaller_Client);
   }
@@ -4828,6 +8216,24 @@ export class TestBootstrap_testTailCaller_Results_Pipeline extends $rpc.Pipeline
 
 /** Reader of struct testMoreStuff$Params. */
 export class TestBootstrap_testMoreStuff_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   override toString(): string {
     return $text.structToString(this, 0xf0b37ccd2d24699cn, $schema);
   }
@@ -4840,6 +8246,24 @@ export class TestBootstrap_testMoreStuff_Params_Reader extends $.StructReader {
 export class TestBootstrap_testMoreStuff_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** A reader over this builder's data. */
   asReader(): TestBootstrap_testMoreStuff_Params_Reader {
     return this._asReader(TestBootstrap_testMoreStuff_Params_Reader);
@@ -4858,6 +8282,24 @@ export class TestBootstrap_testMoreStuff_Params_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct testMoreStuff$Results. */
 export class TestBootstrap_testMoreStuff_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get cap(): TestMoreStuff_Client {
     return $rpc.getClient(this, 0, TestMoreStuff_Client);
   }
@@ -4876,6 +8318,24 @@ export class TestBootstrap_testMoreStuff_Results_Reader extends $.StructReader {
 export class TestBootstrap_testMoreStuff_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 1;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get cap(): TestMoreStuff_Client {
     return $rpc.getClient(this, 0, TestMoreStuff_Client);
   }
@@ -4913,6 +8373,24 @@ export class TestBootstrap_testMoreStuff_Results_Pipeline extends $rpc.Pipeline 
 
 /** Reader of struct testStreaming$Params. */
 export class TestBootstrap_testStreaming_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get holdCalls(): boolean {
     return this._getBool(0);
   }
@@ -4931,6 +8409,24 @@ export class TestBootstrap_testStreaming_Params_Reader extends $.StructReader {
 export class TestBootstrap_testStreaming_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get holdCalls(): boolean {
     return this._getBool(0);
   }
@@ -4961,6 +8457,24 @@ export class TestBootstrap_testStreaming_Params_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct testStreaming$Results. */
 export class TestBootstrap_testStreaming_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get cap(): TestStreaming_Client {
     return $rpc.getClient(this, 0, TestStreaming_Client);
   }
@@ -4985,6 +8499,24 @@ export class TestBootstrap_testStreaming_Results_Reader extends $.StructReader {
 export class TestBootstrap_testStreaming_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 2;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get cap(): TestStreaming_Client {
     return $rpc.getClient(this, 0, TestStreaming_Client);
   }
@@ -5041,6 +8573,24 @@ export class TestBootstrap_testStreaming_Results_Pipeline extends $rpc.Pipeline 
 
 /** Reader of struct getCounters$Params. */
 export class TestBootstrap_getCounters_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   override toString(): string {
     return $text.structToString(this, 0xf5b5248085908638n, $schema);
   }
@@ -5053,6 +8603,24 @@ export class TestBootstrap_getCounters_Params_Reader extends $.StructReader {
 export class TestBootstrap_getCounters_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** A reader over this builder's data. */
   asReader(): TestBootstrap_getCounters_Params_Reader {
     return this._asReader(TestBootstrap_getCounters_Params_Reader);
@@ -5071,6 +8639,24 @@ export class TestBootstrap_getCounters_Params_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct resetCounters$Params. */
 export class TestBootstrap_resetCounters_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   override toString(): string {
     return $text.structToString(this, 0xfca5df4e22f5abe3n, $schema);
   }
@@ -5083,6 +8669,24 @@ export class TestBootstrap_resetCounters_Params_Reader extends $.StructReader {
 export class TestBootstrap_resetCounters_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** A reader over this builder's data. */
   asReader(): TestBootstrap_resetCounters_Params_Reader {
     return this._asReader(TestBootstrap_resetCounters_Params_Reader);
@@ -5101,6 +8705,24 @@ export class TestBootstrap_resetCounters_Params_Pipeline extends $rpc.Pipeline {
 
 /** Reader of struct resetCounters$Results. */
 export class TestBootstrap_resetCounters_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   override toString(): string {
     return $text.structToString(this, 0xc0b14bcbe4fb97f1n, $schema);
   }
@@ -5113,6 +8735,24 @@ export class TestBootstrap_resetCounters_Results_Reader extends $.StructReader {
 export class TestBootstrap_resetCounters_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** A reader over this builder's data. */
   asReader(): TestBootstrap_resetCounters_Results_Reader {
     return this._asReader(TestBootstrap_resetCounters_Results_Reader);
@@ -5131,6 +8771,24 @@ export class TestBootstrap_resetCounters_Results_Pipeline extends $rpc.Pipeline 
 
 /** Reader of struct setTraceEncoder$Params. */
 export class TestBootstrap_setTraceEncoder_Params_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get enabled(): boolean {
     return this._getBool(0);
   }
@@ -5146,6 +8804,24 @@ export class TestBootstrap_setTraceEncoder_Params_Reader extends $.StructReader 
 export class TestBootstrap_setTraceEncoder_Params_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get enabled(): boolean {
     return this._getBool(0);
   }
@@ -5170,6 +8846,24 @@ export class TestBootstrap_setTraceEncoder_Params_Pipeline extends $rpc.Pipeline
 
 /** Reader of struct setTraceEncoder$Results. */
 export class TestBootstrap_setTraceEncoder_Results_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   override toString(): string {
     return $text.structToString(this, 0xd52cf8137cef95a7n, $schema);
   }
@@ -5182,6 +8876,24 @@ export class TestBootstrap_setTraceEncoder_Results_Reader extends $.StructReader
 export class TestBootstrap_setTraceEncoder_Results_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** A reader over this builder's data. */
   asReader(): TestBootstrap_setTraceEncoder_Results_Reader {
     return this._asReader(TestBootstrap_setTraceEncoder_Results_Reader);

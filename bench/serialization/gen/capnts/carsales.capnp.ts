@@ -94,8 +94,26 @@ export type Color = (typeof Color)[keyof typeof Color];
 
 /** Reader of struct ParkingLot. */
 export class ParkingLot_Reader extends $.StructReader {
-  get cars(): $.StructList<Car_Reader> {
-    return this._getList(0, $.StructList.of(Car_Reader));
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
+  get cars(): Car_List {
+    return this._getList(0, Car_List.kind);
   }
   hasCars(): boolean {
     return this._hasPointer(0);
@@ -112,14 +130,32 @@ export class ParkingLot_Reader extends $.StructReader {
 export class ParkingLot_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 1;
-  get cars(): $.StructListBuilder<Car_Builder> {
-    return this._getList(0, $.StructListBuilder.of(Car_Builder));
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
+  get cars(): Car_ListBuilder {
+    return this._getList(0, Car_ListBuilder.kind);
   }
   set cars(value: $.StructList<Car_Reader> | $.StructListBuilder<Car_Builder>) {
     this._setList(0, value);
   }
-  initCars(length: number): $.StructListBuilder<Car_Builder> {
-    return this._initList(0, $.StructListBuilder.of(Car_Builder), length);
+  initCars(length: number): Car_ListBuilder {
+    return this._initList(0, Car_ListBuilder.kind, length);
   }
   hasCars(): boolean {
     return this._hasPointer(0);
@@ -142,8 +178,58 @@ export class ParkingLot_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(ParkingLot): `get(i)` is a ParkingLot_Reader. */
+export class ParkingLot_List extends $.StructList<ParkingLot_Reader> {
+  static readonly kind: $.ListKind<ParkingLot_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new ParkingLot_List(arena, seg, off, len, step, ds, pc, nest, es, ParkingLot_Reader),
+  };
+  override get(i: number): ParkingLot_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new ParkingLot_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(ParkingLot): `get(i)` is a ParkingLot_Builder. */
+export class ParkingLot_ListBuilder extends $.StructListBuilder<ParkingLot_Builder> {
+  static readonly kind: $.ListBuilderKind<ParkingLot_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 1,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new ParkingLot_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, ParkingLot_Builder),
+  };
+  override get(i: number): ParkingLot_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new ParkingLot_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 /** Reader of struct TotalValue. */
 export class TotalValue_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get amount(): bigint {
     return this._getUint64(0);
   }
@@ -159,6 +245,24 @@ export class TotalValue_Reader extends $.StructReader {
 export class TotalValue_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get amount(): bigint {
     return this._getUint64(0);
   }
@@ -177,8 +281,58 @@ export class TotalValue_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(TotalValue): `get(i)` is a TotalValue_Reader. */
+export class TotalValue_List extends $.StructList<TotalValue_Reader> {
+  static readonly kind: $.ListKind<TotalValue_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new TotalValue_List(arena, seg, off, len, step, ds, pc, nest, es, TotalValue_Reader),
+  };
+  override get(i: number): TotalValue_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new TotalValue_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(TotalValue): `get(i)` is a TotalValue_Builder. */
+export class TotalValue_ListBuilder extends $.StructListBuilder<TotalValue_Builder> {
+  static readonly kind: $.ListBuilderKind<TotalValue_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 1,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new TotalValue_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, TotalValue_Builder),
+  };
+  override get(i: number): TotalValue_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new TotalValue_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 /** Reader of struct Car. */
 export class Car_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get make(): string {
     return this._getText(0);
   }
@@ -200,8 +354,8 @@ export class Car_Reader extends $.StructReader {
   get doors(): number {
     return this._getUint8(3);
   }
-  get wheels(): $.StructList<Wheel_Reader> {
-    return this._getList(2, $.StructList.of(Wheel_Reader));
+  get wheels(): Wheel_List {
+    return this._getList(2, Wheel_List.kind);
   }
   hasWheels(): boolean {
     return this._hasPointer(2);
@@ -219,7 +373,9 @@ export class Car_Reader extends $.StructReader {
     return this._getUint32(12);
   }
   get engine(): Engine_Reader {
-    return this._getStruct(3, Engine_Reader);
+    this._locStruct(3);
+    const s = $.S;
+    return new Engine_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasEngine(): boolean {
     return this._hasPointer(3);
@@ -257,6 +413,24 @@ export class Car_Reader extends $.StructReader {
 export class Car_Builder extends $.StructBuilder {
   static readonly _dataWords = 3;
   static readonly _ptrCount = 4;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get make(): string {
     return this._getText(0);
   }
@@ -305,14 +479,14 @@ export class Car_Builder extends $.StructBuilder {
   set doors(value: number) {
     this._setUint8(3, value);
   }
-  get wheels(): $.StructListBuilder<Wheel_Builder> {
-    return this._getList(2, $.StructListBuilder.of(Wheel_Builder));
+  get wheels(): Wheel_ListBuilder {
+    return this._getList(2, Wheel_ListBuilder.kind);
   }
   set wheels(value: $.StructList<Wheel_Reader> | $.StructListBuilder<Wheel_Builder>) {
     this._setList(2, value);
   }
-  initWheels(length: number): $.StructListBuilder<Wheel_Builder> {
-    return this._initList(2, $.StructListBuilder.of(Wheel_Builder), length);
+  initWheels(length: number): Wheel_ListBuilder {
+    return this._initList(2, Wheel_ListBuilder.kind, length);
   }
   hasWheels(): boolean {
     return this._hasPointer(2);
@@ -348,13 +522,17 @@ export class Car_Builder extends $.StructBuilder {
     this._setUint32(12, value);
   }
   get engine(): Engine_Builder {
-    return this._getStruct(3, Engine_Builder);
+    this._getStructLoc(3, 1, 0);
+    const s = $.S;
+    return new Engine_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   set engine(value: Engine_Reader | Engine_Builder) {
     this._setStruct(3, value);
   }
   initEngine(): Engine_Builder {
-    return this._initStruct(3, Engine_Builder);
+    this._initStructLoc(3, 1, 0);
+    const s = $.S;
+    return new Engine_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasEngine(): boolean {
     return this._hasPointer(3);
@@ -419,8 +597,58 @@ export class Car_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(Car): `get(i)` is a Car_Reader. */
+export class Car_List extends $.StructList<Car_Reader> {
+  static readonly kind: $.ListKind<Car_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Car_List(arena, seg, off, len, step, ds, pc, nest, es, Car_Reader),
+  };
+  override get(i: number): Car_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Car_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(Car): `get(i)` is a Car_Builder. */
+export class Car_ListBuilder extends $.StructListBuilder<Car_Builder> {
+  static readonly kind: $.ListBuilderKind<Car_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 3,
+    ptrCount: 4,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Car_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Car_Builder),
+  };
+  override get(i: number): Car_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Car_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 /** Reader of struct Wheel. */
 export class Wheel_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get diameter(): number {
     return this._getUint16(0);
   }
@@ -442,6 +670,24 @@ export class Wheel_Reader extends $.StructReader {
 export class Wheel_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get diameter(): number {
     return this._getUint16(0);
   }
@@ -472,8 +718,58 @@ export class Wheel_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(Wheel): `get(i)` is a Wheel_Reader. */
+export class Wheel_List extends $.StructList<Wheel_Reader> {
+  static readonly kind: $.ListKind<Wheel_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Wheel_List(arena, seg, off, len, step, ds, pc, nest, es, Wheel_Reader),
+  };
+  override get(i: number): Wheel_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Wheel_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(Wheel): `get(i)` is a Wheel_Builder. */
+export class Wheel_ListBuilder extends $.StructListBuilder<Wheel_Builder> {
+  static readonly kind: $.ListBuilderKind<Wheel_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 1,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Wheel_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Wheel_Builder),
+  };
+  override get(i: number): Wheel_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Wheel_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 /** Reader of struct Engine. */
 export class Engine_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get horsepower(): number {
     return this._getUint16(0);
   }
@@ -501,6 +797,24 @@ export class Engine_Reader extends $.StructReader {
 export class Engine_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get horsepower(): number {
     return this._getUint16(0);
   }
@@ -540,6 +854,38 @@ export class Engine_Builder extends $.StructBuilder {
   }
   [$inspect](): string {
     return this.toString();
+  }
+}
+
+/** Reader of List(Engine): `get(i)` is a Engine_Reader. */
+export class Engine_List extends $.StructList<Engine_Reader> {
+  static readonly kind: $.ListKind<Engine_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Engine_List(arena, seg, off, len, step, ds, pc, nest, es, Engine_Reader),
+  };
+  override get(i: number): Engine_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Engine_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(Engine): `get(i)` is a Engine_Builder. */
+export class Engine_ListBuilder extends $.StructListBuilder<Engine_Builder> {
+  static readonly kind: $.ListBuilderKind<Engine_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 1,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Engine_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Engine_Builder),
+  };
+  override get(i: number): Engine_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Engine_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
 

@@ -27,8 +27,26 @@ export const $schema: $text.SchemaFile = {
 
 /** Reader of struct SearchResultList. */
 export class SearchResultList_Reader extends $.StructReader {
-  get results(): $.StructList<SearchResult_Reader> {
-    return this._getList(0, $.StructList.of(SearchResult_Reader));
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
+  get results(): SearchResult_List {
+    return this._getList(0, SearchResult_List.kind);
   }
   hasResults(): boolean {
     return this._hasPointer(0);
@@ -45,14 +63,32 @@ export class SearchResultList_Reader extends $.StructReader {
 export class SearchResultList_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
   static readonly _ptrCount = 1;
-  get results(): $.StructListBuilder<SearchResult_Builder> {
-    return this._getList(0, $.StructListBuilder.of(SearchResult_Builder));
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
+  get results(): SearchResult_ListBuilder {
+    return this._getList(0, SearchResult_ListBuilder.kind);
   }
   set results(value: $.StructList<SearchResult_Reader> | $.StructListBuilder<SearchResult_Builder>) {
     this._setList(0, value);
   }
-  initResults(length: number): $.StructListBuilder<SearchResult_Builder> {
-    return this._initList(0, $.StructListBuilder.of(SearchResult_Builder), length);
+  initResults(length: number): SearchResult_ListBuilder {
+    return this._initList(0, SearchResult_ListBuilder.kind, length);
   }
   hasResults(): boolean {
     return this._hasPointer(0);
@@ -75,8 +111,69 @@ export class SearchResultList_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(SearchResultList): `get(i)` is a SearchResultList_Reader. */
+export class SearchResultList_List extends $.StructList<SearchResultList_Reader> {
+  static readonly kind: $.ListKind<SearchResultList_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new SearchResultList_List(arena, seg, off, len, step, ds, pc, nest, es, SearchResultList_Reader),
+  };
+  override get(i: number): SearchResultList_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new SearchResultList_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(SearchResultList): `get(i)` is a SearchResultList_Builder. */
+export class SearchResultList_ListBuilder extends $.StructListBuilder<SearchResultList_Builder> {
+  static readonly kind: $.ListBuilderKind<SearchResultList_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 1,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new SearchResultList_ListBuilder(
+        arena,
+        seg,
+        off,
+        len,
+        step,
+        ds,
+        pc,
+        nest,
+        es,
+        SearchResultList_Builder,
+      ),
+  };
+  override get(i: number): SearchResultList_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new SearchResultList_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 /** Reader of struct SearchResult. */
 export class SearchResult_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get url(): string {
     return this._getText(0);
   }
@@ -104,6 +201,24 @@ export class SearchResult_Reader extends $.StructReader {
 export class SearchResult_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 2;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get url(): string {
     return this._getText(0);
   }
@@ -149,6 +264,38 @@ export class SearchResult_Builder extends $.StructBuilder {
   }
   [$inspect](): string {
     return this.toString();
+  }
+}
+
+/** Reader of List(SearchResult): `get(i)` is a SearchResult_Reader. */
+export class SearchResult_List extends $.StructList<SearchResult_Reader> {
+  static readonly kind: $.ListKind<SearchResult_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new SearchResult_List(arena, seg, off, len, step, ds, pc, nest, es, SearchResult_Reader),
+  };
+  override get(i: number): SearchResult_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new SearchResult_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(SearchResult): `get(i)` is a SearchResult_Builder. */
+export class SearchResult_ListBuilder extends $.StructListBuilder<SearchResult_Builder> {
+  static readonly kind: $.ListBuilderKind<SearchResult_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 1,
+    ptrCount: 2,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new SearchResult_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, SearchResult_Builder),
+  };
+  override get(i: number): SearchResult_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new SearchResult_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
 

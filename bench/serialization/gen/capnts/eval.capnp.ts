@@ -50,14 +50,48 @@ export type Operation = (typeof Operation)[keyof typeof Operation];
 
 /** Reader of struct Expression. */
 export class Expression_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get op(): Operation {
     return this._getUint16(0) as Operation;
   }
   get left(): Expression_left_Reader {
-    return this._as(Expression_left_Reader);
+    return new Expression_left_Reader(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   get right(): Expression_right_Reader {
-    return this._as(Expression_right_Reader);
+    return new Expression_right_Reader(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   override toString(): string {
     return $text.structToString(this, 0xa2a3bd7161204b52n, $schema);
@@ -71,6 +105,24 @@ export class Expression_Reader extends $.StructReader {
 export class Expression_Builder extends $.StructBuilder {
   static readonly _dataWords = 2;
   static readonly _ptrCount = 2;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get op(): Operation {
     return this._getUint16(0) as Operation;
   }
@@ -78,22 +130,54 @@ export class Expression_Builder extends $.StructBuilder {
     this._setUint16(0, value);
   }
   get left(): Expression_left_Builder {
-    return this._as(Expression_left_Builder);
+    return new Expression_left_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   initLeft(): Expression_left_Builder {
     this._setUint16(2, 0);
     this._setUint32(4, 0);
     this._clearPointer(0);
-    return this._as(Expression_left_Builder);
+    return new Expression_left_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   get right(): Expression_right_Builder {
-    return this._as(Expression_right_Builder);
+    return new Expression_right_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   initRight(): Expression_right_Builder {
     this._setUint16(12, 0);
     this._setUint32(8, 0);
     this._clearPointer(1);
-    return this._as(Expression_right_Builder);
+    return new Expression_right_Builder(
+      this._arena,
+      this._seg,
+      this._dataOff,
+      this._dataSize,
+      this._ptrOff,
+      this._ptrCount,
+      this._nesting,
+    );
   }
   /** A reader over this builder's data. */
   asReader(): Expression_Reader {
@@ -107,12 +191,62 @@ export class Expression_Builder extends $.StructBuilder {
   }
 }
 
+/** Reader of List(Expression): `get(i)` is a Expression_Reader. */
+export class Expression_List extends $.StructList<Expression_Reader> {
+  static readonly kind: $.ListKind<Expression_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Expression_List(arena, seg, off, len, step, ds, pc, nest, es, Expression_Reader),
+  };
+  override get(i: number): Expression_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Expression_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(Expression): `get(i)` is a Expression_Builder. */
+export class Expression_ListBuilder extends $.StructListBuilder<Expression_Builder> {
+  static readonly kind: $.ListBuilderKind<Expression_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 2,
+    ptrCount: 2,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Expression_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Expression_Builder),
+  };
+  override get(i: number): Expression_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Expression_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
 const Expression_left_which = ["value", "expression"] as const;
 /** Members of left's union; "_unknown" for a discriminant this schema does not know. */
 export type Expression_left_Which = (typeof Expression_left_which)[number] | "_unknown";
 
 /** Reader of group left. */
 export class Expression_left_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): Expression_left_Which {
     return Expression_left_which[this._getUint16(2)] ?? "_unknown";
@@ -127,7 +261,9 @@ export class Expression_left_Reader extends $.StructReader {
     return this._getUint16(2) === 1;
   }
   get expression(): Expression_Reader {
-    return this._getStruct(0, Expression_Reader);
+    this._locStruct(0);
+    const s = $.S;
+    return new Expression_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasExpression(): boolean {
     return this._hasPointer(0);
@@ -144,6 +280,24 @@ export class Expression_left_Reader extends $.StructReader {
 export class Expression_left_Builder extends $.StructBuilder {
   static readonly _dataWords = 2;
   static readonly _ptrCount = 2;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): Expression_left_Which {
     return Expression_left_which[this._getUint16(2)] ?? "_unknown";
@@ -162,7 +316,9 @@ export class Expression_left_Builder extends $.StructBuilder {
     return this._getUint16(2) === 1;
   }
   get expression(): Expression_Builder {
-    return this._getStruct(0, Expression_Builder);
+    this._getStructLoc(0, 2, 2);
+    const s = $.S;
+    return new Expression_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   set expression(value: Expression_Reader | Expression_Builder) {
     this._setUint16(2, 1);
@@ -170,7 +326,9 @@ export class Expression_left_Builder extends $.StructBuilder {
   }
   initExpression(): Expression_Builder {
     this._setUint16(2, 1);
-    return this._initStruct(0, Expression_Builder);
+    this._initStructLoc(0, 2, 2);
+    const s = $.S;
+    return new Expression_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasExpression(): boolean {
     return this._hasPointer(0);
@@ -200,6 +358,24 @@ export type Expression_right_Which = (typeof Expression_right_which)[number] | "
 
 /** Reader of group right. */
 export class Expression_right_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): Expression_right_Which {
     return Expression_right_which[this._getUint16(12)] ?? "_unknown";
@@ -214,7 +390,9 @@ export class Expression_right_Reader extends $.StructReader {
     return this._getUint16(12) === 1;
   }
   get expression(): Expression_Reader {
-    return this._getStruct(1, Expression_Reader);
+    this._locStruct(1);
+    const s = $.S;
+    return new Expression_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasExpression(): boolean {
     return this._hasPointer(1);
@@ -231,6 +409,24 @@ export class Expression_right_Reader extends $.StructReader {
 export class Expression_right_Builder extends $.StructBuilder {
   static readonly _dataWords = 2;
   static readonly _ptrCount = 2;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   /** The active member of the union. */
   which(): Expression_right_Which {
     return Expression_right_which[this._getUint16(12)] ?? "_unknown";
@@ -249,7 +445,9 @@ export class Expression_right_Builder extends $.StructBuilder {
     return this._getUint16(12) === 1;
   }
   get expression(): Expression_Builder {
-    return this._getStruct(1, Expression_Builder);
+    this._getStructLoc(1, 2, 2);
+    const s = $.S;
+    return new Expression_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   set expression(value: Expression_Reader | Expression_Builder) {
     this._setUint16(12, 1);
@@ -257,7 +455,9 @@ export class Expression_right_Builder extends $.StructBuilder {
   }
   initExpression(): Expression_Builder {
     this._setUint16(12, 1);
-    return this._initStruct(1, Expression_Builder);
+    this._initStructLoc(1, 2, 2);
+    const s = $.S;
+    return new Expression_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasExpression(): boolean {
     return this._hasPointer(1);
@@ -283,6 +483,24 @@ export class Expression_right_Builder extends $.StructBuilder {
 
 /** Reader of struct EvaluationResult. */
 export class EvaluationResult_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get value(): number {
     return this._getInt32(0);
   }
@@ -298,6 +516,24 @@ export class EvaluationResult_Reader extends $.StructReader {
 export class EvaluationResult_Builder extends $.StructBuilder {
   static readonly _dataWords = 1;
   static readonly _ptrCount = 0;
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
   get value(): number {
     return this._getInt32(0);
   }
@@ -313,6 +549,49 @@ export class EvaluationResult_Builder extends $.StructBuilder {
   }
   [$inspect](): string {
     return this.toString();
+  }
+}
+
+/** Reader of List(EvaluationResult): `get(i)` is a EvaluationResult_Reader. */
+export class EvaluationResult_List extends $.StructList<EvaluationResult_Reader> {
+  static readonly kind: $.ListKind<EvaluationResult_List> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new EvaluationResult_List(arena, seg, off, len, step, ds, pc, nest, es, EvaluationResult_Reader),
+  };
+  override get(i: number): EvaluationResult_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new EvaluationResult_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+
+/** Builder of List(EvaluationResult): `get(i)` is a EvaluationResult_Builder. */
+export class EvaluationResult_ListBuilder extends $.StructListBuilder<EvaluationResult_Builder> {
+  static readonly kind: $.ListBuilderKind<EvaluationResult_ListBuilder> = {
+    size: $.ElementSize.INLINE_COMPOSITE,
+    dataWords: 1,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new EvaluationResult_ListBuilder(
+        arena,
+        seg,
+        off,
+        len,
+        step,
+        ds,
+        pc,
+        nest,
+        es,
+        EvaluationResult_Builder,
+      ),
+  };
+  override get(i: number): EvaluationResult_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new EvaluationResult_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
 
