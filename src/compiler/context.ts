@@ -26,6 +26,14 @@ export interface ModuleResolver {
   file(fileId: bigint): string;
 }
 
+/**
+ * Files whose bindings the RPC runtime itself imports (src/rpc imports src/gen/rpc.capnp.js and
+ * rpc-twoparty.capnp.js): they must not import capnts/rpc back, or loading the runtime would run
+ * their module code inside its own import cycle. Their `:Capability` fields (rpc-twoparty's
+ * JoinResult.cap) stay AnyPointer.
+ */
+export const RPC_RUNTIME_IMPORTS: ReadonlySet<bigint> = new Set([0xb312981b2552a250n, 0xa184c7885cdaf2a1n]);
+
 export class FileContext {
   /** Lines of module-level constants (defaults), emitted after the imports. */
   readonly helpers: string[] = [];
@@ -35,6 +43,8 @@ export class FileContext {
   readonly fileImports = new Map<bigint, string>();
   private readonly aliasesUsed = new Set<string>();
   usesRpc = false;
+  /** `:Capability` fields read as AnyPointer (a file the RPC runtime imports). */
+  readonly untypedCapabilities: boolean;
   /** Display name of the node being generated, for error messages. */
   current = "";
   /** Generic bindings in effect while generating a specialization. */
@@ -47,7 +57,9 @@ export class FileContext {
     readonly names: NameTable,
     readonly file: FileNode,
     readonly resolver: ModuleResolver,
-  ) {}
+  ) {
+    this.untypedCapabilities = RPC_RUNTIME_IMPORTS.has(file.id);
+  }
 
   node(id: bigint): Node {
     return this.names.node(id, this.current);

@@ -11,7 +11,8 @@
  * - Pipeline classes (`X_Pipeline`) for the structs of files that use capabilities: one getter
  *   per capability field (`_getCap`), struct field (`_getPipeline`) and group.
  */
-import type { Annotation, InterfaceNode, Method, Node, StructNode } from "../schema/model.js";
+import { resolveType } from "../schema/brand.js";
+import type { Annotation, InterfaceNode, Method, Node, StructNode, Type } from "../schema/model.js";
 import type { FileContext } from "./context.js";
 import { CLIENT_MEMBERS, hexBig, jsdoc, MemberNames, STRUCT_MEMBERS, str } from "./names.js";
 
@@ -20,11 +21,25 @@ export const STREAM_RESULT_ID = 0x995f9a3377c0b16en;
 /** c++.capnp (1.x) `allowCancellation`. */
 export const ALLOW_CANCELLATION_ID = 0xac7096ff8cfc9dcen;
 
-/** Whether a file gets pipeline classes: it declares interfaces or capability fields. */
-export function fileUsesCapabilities(nodes: Iterable<Node>): boolean {
+/** An interface type, or `:Capability` (AnyPointer constrained to capabilities). */
+export function isCapability(t: Type): boolean {
+  return t.kind === "interface" || (t.kind === "anyPointer" && t.constraint === "capability");
+}
+
+/**
+ * Whether a file gets pipeline classes: it declares interfaces or capability fields (`:Capability`
+ * ones only when they are typed: not in the files the RPC runtime imports, see generate.ts).
+ */
+export function fileUsesCapabilities(nodes: Iterable<Node>, untypedCapabilities = false): boolean {
   for (const n of nodes) {
     if (n.kind === "interface") return true;
-    if (n.kind === "struct" && n.fields.some((f) => f.kind === "slot" && f.type.kind === "interface"))
+    if (
+      n.kind === "struct" &&
+      n.fields.some(
+        (f) =>
+          f.kind === "slot" && (untypedCapabilities ? f.type.kind === "interface" : isCapability(f.type)),
+      )
+    )
       return true;
   }
   return false;
@@ -53,7 +68,8 @@ export function emitPipeline(
       body.push(`  get ${m.own(f.name)}(): ${g} {`, `    return new ${g}(this._hook, this._ops);`, `  }`);
       continue;
     }
-    const t = f.type;
+    // Generic parameters take the bindings of a specialization (`Box(Foo)`: a Foo capability).
+    const t = resolveType(f.type, ctx.bindings);
     if (t.kind === "struct") {
       const p = pipelineRef(ctx, t.typeId, pipelineFiles);
       body.push(
@@ -61,8 +77,8 @@ export function emitPipeline(
         `    return this._getPipeline(${f.offset}, ${p});`,
         `  }`,
       );
-    } else if (t.kind === "interface") {
-      const c = ctx.ref(t.typeId, "_Client");
+    } else if (isCapability(t)) {
+      const c = t.kind === "interface" ? ctx.ref(t.typeId, "_Client") : `${rpc}.Client`;
       body.push(
         `${jsdoc(f.doc, "  ")}  /** A new reference to the promised capability; close it when done. */`,
         `  get ${m.own(f.name)}(): ${c} {`,

@@ -59,13 +59,14 @@ function isPointer(t: Type): boolean {
   return dataBits(t) < 0;
 }
 
-function needsInit(f: Field): boolean {
+function needsInit(f: Field, untypedCapabilities: boolean): boolean {
   if (f.kind === "group") return true;
   switch (f.type.kind) {
+    case "anyPointer":
+      return f.type.constraint !== "capability" || untypedCapabilities;
     case "struct":
     case "list":
     case "data":
-    case "anyPointer":
     case "parameter":
     case "implicitMethodParameter":
       return true;
@@ -74,7 +75,7 @@ function needsInit(f: Field): boolean {
   }
 }
 
-function planNames(fields: readonly Field[]): FieldNames[] {
+function planNames(fields: readonly Field[], untypedCapabilities: boolean): FieldNames[] {
   const m = new MemberNames(STRUCT_MEMBERS);
   const plans: FieldNames[] = fields.map((f) => ({ own: m.own(f.name) }));
   fields.forEach((f, i) => {
@@ -86,7 +87,7 @@ function planNames(fields: readonly Field[]): FieldNames[] {
     if (inUnion) p.is = m.derived("is", f.name);
     if (ptr) p.has = m.derived("has", f.name);
     if (inUnion && isVoid) p.set = m.derived("set", f.name);
-    if (needsInit(f)) p.init = m.derived("init", f.name);
+    if (needsInit(f, untypedCapabilities)) p.init = m.derived("init", f.name);
     if (ptr) {
       p.disown = m.derived("disown", f.name);
       p.adopt = m.derived("adopt", f.name);
@@ -221,12 +222,25 @@ function emitStructLists(ident: string, title: string, dataWords: number, ptrCou
     `    dataWords: ${dw},`,
     `    ptrCount: ${pc},`,
     `    make: (arena, seg, off, len, step, ds, pc, nest, es) =>`,
-    ...call("      ", `new ${name}`, ["arena", "seg", "off", "len", "step", "ds", "pc", "nest", "es", elem], ","),
+    ...call(
+      "      ",
+      `new ${name}`,
+      ["arena", "seg", "off", "len", "step", "ds", "pc", "nest", "es", elem],
+      ",",
+    ),
     `  };`,
     `  override get(i: number): ${elem} {`,
     `    const o = this._at(i);`,
     `    const d = this._dataSize;`,
-    ...call(`    `, `return new ${elem}`, ["this._arena", "this._seg", "o", "d", "o + d", "this._ptrCount", "this._nesting"]),
+    ...call(`    `, `return new ${elem}`, [
+      "this._arena",
+      "this._seg",
+      "o",
+      "d",
+      "o + d",
+      "this._ptrCount",
+      "this._nesting",
+    ]),
     `  }`,
     `}`,
   ];
@@ -246,11 +260,64 @@ function emitStructLists(ident: string, title: string, dataWords: number, ptrCou
   ].join("\n");
 }
 
+/**
+ * Capability fields (an interface, or `:Capability` as the untyped `$rpc.Client`): getters return
+ * a new reference (`$rpc.getClient`); builders' setters take the client or a `$rpc.Server`, the
+ * message keeping its own reference (`$rpc.setClient`), or null.
+ */
+function capabilityAccessors(
+  ctx: FileContext,
+  client: string,
+  own: string,
+  ptr: number,
+  doc: string,
+  setDisc: string,
+  R: string[],
+  B: string[],
+): void {
+  const rpc = ctx.rpc;
+  const get = [
+    `${doc}  get ${own}(): ${client} {`,
+    `    return ${rpc}.getClient(this, ${ptr}, ${client});`,
+    `  }`,
+  ];
+  R.push(...get);
+  B.push(
+    ...get,
+    `  set ${own}(value: ${client}${client === `${rpc}.Client` ? ` | ${rpc}.Server` : ""} | null) {`,
+    `    ${setDisc}${rpc}.setClient(this, ${ptr}, value);`,
+    `  }`,
+  );
+}
+
+/** AnyPointer fields (and unbound generic parameters). */
+function anyPointerAccessors(
+  n: FieldNames,
+  ptr: number,
+  doc: string,
+  setDisc: string,
+  inUnion: boolean,
+  R: string[],
+  B: string[],
+): void {
+  R.push(`${doc}  get ${n.own}(): $.AnyPointerReader {`, `    return this._getPointer(${ptr});`, `  }`);
+  B.push(
+    `${doc}  get ${n.own}(): $.AnyPointerBuilder {`,
+    `    return this._getPointer(${ptr});`,
+    `  }`,
+    `  /** Clear the field${inUnion ? " (making it the active union member)" : ""} and return it for writing. */`,
+    `  ${n.init}(): $.AnyPointerBuilder {`,
+    `    ${setDisc}this._clearPointer(${ptr});`,
+    `    return this._getPointer(${ptr});`,
+    `  }`,
+  );
+}
+
 export function emitStruct(ctx: FileContext, node: StructNode, ident: string): string {
   ctx.current = node.displayName;
   const storage = ctx.names.storageOf(node);
   const fields = node.fields;
-  const names = planNames(fields);
+  const names = planNames(fields, ctx.untypedCapabilities);
   const R: string[] = [];
   const B: string[] = [];
   const discOff = node.discriminantOffset * 2;
@@ -293,8 +360,16 @@ export function emitStruct(ctx: FileContext, node: StructNode, ident: string): s
       const gn = ctx.node(f.typeId);
       if (gn.kind !== "struct") throw ctx.error(`group ${f.name} is not a struct node`);
       // A group is another view of this struct's sections.
-      R.push(`${doc}  get ${n.own}(): ${g}_Reader {`, ...call("    ", `return new ${g}_Reader`, FROM_THIS), `  }`);
-      B.push(`${doc}  get ${n.own}(): ${g}_Builder {`, ...call("    ", `return new ${g}_Builder`, FROM_THIS), `  }`);
+      R.push(
+        `${doc}  get ${n.own}(): ${g}_Reader {`,
+        ...call("    ", `return new ${g}_Reader`, FROM_THIS),
+        `  }`,
+      );
+      B.push(
+        `${doc}  get ${n.own}(): ${g}_Builder {`,
+        ...call("    ", `return new ${g}_Builder`, FROM_THIS),
+        `  }`,
+      );
       const zero: string[] = [];
       zeroGroup(ctx, gn, zero, new Set());
       B.push(
@@ -430,38 +505,21 @@ export function emitStruct(ctx: FileContext, node: StructNode, ident: string): s
         );
         break;
       }
-      case "interface": {
-        const ct = readerType(ctx, t);
-        const rpc = ctx.rpc;
-        const get = [
-          `${doc}  get ${n.own}(): ${ct} {`,
-          `    return ${rpc}.getClient(this, ${ptr}, ${ct});`,
-          `  }`,
-        ];
-        R.push(...get);
-        B.push(
-          ...get,
-          `  set ${n.own}(value: ${ct} | null) {`,
-          `    ${setDisc}${rpc}.setClient(this, ${ptr}, value);`,
-          `  }`,
-        );
+      case "interface":
+        capabilityAccessors(ctx, readerType(ctx, t), n.own, ptr, doc, setDisc, R, B);
         break;
-      }
-      default: {
-        // AnyPointer, and generic parameters read as AnyPointer.
-        R.push(`${doc}  get ${n.own}(): $.AnyPointerReader {`, `    return this._getPointer(${ptr});`, `  }`);
-        B.push(
-          `${doc}  get ${n.own}(): $.AnyPointerBuilder {`,
-          `    return this._getPointer(${ptr});`,
-          `  }`,
-          `  /** Clear the field${inUnion ? " (making it the active union member)" : ""} and return it for writing. */`,
-          `  ${n.init}(): $.AnyPointerBuilder {`,
-          `    ${setDisc}this._clearPointer(${ptr});`,
-          `    return this._getPointer(${ptr});`,
-          `  }`,
-        );
+      case "anyPointer":
+        if (t.constraint === "capability" && !ctx.untypedCapabilities) {
+          // `:Capability`: a capability of any interface, as the runtime's untyped Client.
+          capabilityAccessors(ctx, `${ctx.rpc}.Client`, n.own, ptr, doc, setDisc, R, B);
+          break;
+        }
+        anyPointerAccessors(n, ptr, doc, setDisc, inUnion, R, B);
         break;
-      }
+      default:
+        // Generic parameters read as AnyPointer.
+        anyPointerAccessors(n, ptr, doc, setDisc, inUnion, R, B);
+        break;
     }
     // Every pointer field: presence, orphans.
     const has = [`  ${n.has}(): boolean {`, `    return this._hasPointer(${ptr});`, `  }`];

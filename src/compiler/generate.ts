@@ -17,7 +17,7 @@ import {
   StructReader,
 } from "../wire/index.js";
 import { readRequestBootstrap } from "./bootstrap-reader.js";
-import type { ModuleResolver } from "./context.js";
+import { type ModuleResolver, RPC_RUNTIME_IMPORTS } from "./context.js";
 import { emitFile, fileNodes } from "./emit-file.js";
 import { fileUsesCapabilities } from "./emit-interface.js";
 import { CompileError } from "./errors.js";
@@ -162,7 +162,8 @@ export function generate(loaded: LoadedRequest, options: GenerateOptions = {}): 
 
   const pipelineFiles = new Set<bigint>();
   for (const n of request.nodes.values()) {
-    if (n.kind === "file" && fileUsesCapabilities(fileNodes(names, n))) pipelineFiles.add(n.id);
+    if (n.kind === "file" && fileUsesCapabilities(fileNodes(names, n), RPC_RUNTIME_IMPORTS.has(n.id)))
+      pipelineFiles.add(n.id);
   }
 
   const out: GeneratedFile[] = [];

@@ -69,6 +69,8 @@ export function readerType(ctx: FileContext, t: Type): string {
       return ctx.ref(t.typeId, "_Client");
     case "list":
       return readerListType(ctx, t.elementType);
+    case "anyPointer":
+      return t.constraint === "capability" ? `${ctx.rpc}.Client` : "$.AnyPointerReader";
     default:
       return "$.AnyPointerReader";
   }
@@ -82,6 +84,7 @@ export function builderType(ctx: FileContext, t: Type): string {
     case "list":
       return builderListType(ctx, t.elementType);
     case "anyPointer":
+      return t.constraint === "capability" ? `${ctx.rpc}.Client` : "$.AnyPointerBuilder";
     case "parameter":
     case "implicitMethodParameter":
       return "$.AnyPointerBuilder";
@@ -114,7 +117,9 @@ export function builderListType(ctx: FileContext, e: Type, exact = true): string
     case "enum":
       return `$.EnumListBuilder<${enumType(ctx, e.typeId)}>`;
     case "struct":
-      return exact ? ctx.structRef(e, "_ListBuilder") : `$.StructListBuilder<${ctx.structRef(e, "_Builder")}>`;
+      return exact
+        ? ctx.structRef(e, "_ListBuilder")
+        : `$.StructListBuilder<${ctx.structRef(e, "_Builder")}>`;
     case "list":
       return `$.ListListBuilder<${builderListType(ctx, e.elementType, exact)}>`;
     default:

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { RpcError } from "../../src/rpc/index.js";
+import { Client, RpcError } from "../../src/rpc/index.js";
 import { MessageBuilder } from "../../src/wire/index.js";
 import {
   Calculator,
@@ -13,6 +13,7 @@ import {
   Derived,
   type Derived_Server,
   HasCaps,
+  Holder,
 } from "./gen/codegen-test.capnp.js";
 
 function valueServer(v: number): Calculator.Value.Client {
@@ -109,4 +110,58 @@ test("capability fields in structs", async () => {
   await assert.rejects(r, (e: unknown) => e instanceof RpcError && e.type === "unimplemented");
   hc.calc = null;
   assert.equal(hc.hasCalc(), false);
+});
+
+test(":Capability fields, params and results are untyped clients", async () => {
+  // Fields: any client or a Server goes in; a Client comes out (castAs gives it its interface).
+  const m = new MessageBuilder();
+  const hc = m.initRoot(HasCaps.Builder);
+  using seven = valueServer(7);
+  hc.anyCap = seven;
+  assert.equal(hc.hasAnyCap(), true);
+  using back = hc.asReader().anyCap;
+  assert.ok(back instanceof Client);
+  using typed = back.castAs(Calculator.Value.Client);
+  using read = typed.read();
+  assert.equal((await read).value, 7);
+  hc.anyCap = Calculator.Value.server({
+    read(ctx) {
+      ctx.results.value = 8;
+    },
+  });
+  using raw = hc.anyCap;
+  using fromServer = raw.castAs(Calculator.Value.Client);
+  using read8 = fromServer.read();
+  assert.equal((await read8).value, 8);
+  hc.anyCap = null;
+  assert.equal(hc.hasAnyCap(), false);
+  using none = hc.anyCap;
+  assert.equal(none.isNull, true);
+
+  // Params and results, and pipelining on a `:Capability` result.
+  using holder = new Holder.Client(
+    Holder.server({
+      hold(ctx) {
+        using cap = ctx.params.cap;
+        ctx.results.cap = cap;
+        ctx.results.initHeld().anyCap = cap;
+      },
+    }),
+  );
+  using p = holder.hold((params) => {
+    params.cap = seven;
+  });
+  using pipelinedCap = p.pipeline.cap;
+  using pipelined = pipelinedCap.castAs(Calculator.Value.Client);
+  using viaPipeline = pipelined.read();
+  assert.equal((await viaPipeline).value, 7);
+  using deepCap = p.pipeline.held.anyCap;
+  using deep = deepCap.castAs(Calculator.Value.Client);
+  using viaDeep = deep.read();
+  assert.equal((await viaDeep).value, 7);
+  const res = await p;
+  using resRaw = res.cap;
+  using resCap = resRaw.castAs(Calculator.Value.Client);
+  using viaResult = resCap.read();
+  assert.equal((await viaResult).value, 7);
 });

@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { MessageBuilder, MessageReader } from "../../src/wire/index.js";
+import type { Client, Server } from "../../src/rpc/index.js";
+import type { AnyPointerReader, MessageBuilder, MessageReader } from "../../src/wire/index.js";
 import {
   AllTypes,
   Calculator,
@@ -14,6 +15,7 @@ import {
   Derived,
   type Derived_Server,
   type HasCaps,
+  type Holder,
   Shape,
   type Small,
 } from "./gen/codegen-test.capnp.js";
@@ -87,6 +89,45 @@ export function clientTypes(calc: Calculator.Client, hc: HasCaps.Reader, derived
   void derived.then$();
 }
 
+/** `:Capability` fields, params and results: the runtime's untyped Client. */
+export function capabilityTypes(
+  r: HasCaps.Reader,
+  b: HasCaps.Builder,
+  calc: Calculator.Client,
+  srv: Server,
+  holder: Holder.Client,
+): void {
+  const any: Client = r.anyCap;
+  const fromBuilder: Client = b.anyCap;
+  b.anyCap = calc;
+  b.anyCap = srv;
+  b.anyCap = null;
+  const boxed: Calculator.Client = r.calcBox.value;
+  const p = holder.hold((params) => {
+    params.cap = calc;
+  });
+  const pipelined: Client = p.pipeline.cap;
+  const deep: Calculator.Client = p.pipeline.held.calc;
+  const anyDeep: Client = p.pipeline.held.anyCap;
+  void p.then((res) => {
+    const back: Client = res.cap;
+    const typed: Calculator.Client = back.castAs(Calculator.Client);
+    void typed;
+  });
+  void [any, fromBuilder, boxed, pipelined, deep, anyDeep];
+  // @ts-expect-error an untyped capability is not a Calculator client
+  const notCalc: Calculator.Client = r.anyCap;
+  // @ts-expect-error readers have no setters
+  r.anyCap = calc;
+  // @ts-expect-error a capability field takes a client, a Server or null
+  b.anyCap = "cap";
+  // @ts-expect-error capability fields have no init
+  b.initAnyCap();
+  // @ts-expect-error nor are they AnyPointers
+  const ap: AnyPointerReader = r.anyCap;
+  void [notCalc, ap];
+}
+
 export const server: Calculator_Server = {
   evaluate(ctx) {
     const lit: number = ctx.params.expression.literal;
@@ -108,6 +149,7 @@ export const derivedServer: Derived_Server = {
 
 test("generated API type tests compile (see tsc -p tsconfig.json)", () => {
   assert.equal(typeof readerTypes, "function");
+  assert.equal(typeof capabilityTypes, "function");
   assert.equal(Calculator.methods.evaluate, 0);
   assert.equal(Derived.methods.dance, 0);
   assert.equal(typeof Calculator.server, "function");

@@ -204,6 +204,13 @@ struct HasCaps {
   calc @0 :Calculator;
   calcs @1 :List(Calculator);
   derived @2 :Derived;
+  anyCap @3 :Capability;
+  calcBox @4 :Box(Calculator);
+}
+
+# `:Capability` parameters and results.
+interface Holder {
+  hold @0 (cap :Capability) -> (held :HasCaps, cap :Capability);
 }
 
 # Generics.

@@ -1902,8 +1902,8 @@ export class TestPipeline_AnyBox_Reader extends $.StructReader {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  get cap(): $.AnyPointerReader {
-    return this._getPointer(0);
+  get cap(): $rpc.Client {
+    return $rpc.getClient(this, 0, $rpc.Client);
   }
   hasCap(): boolean {
     return this._hasPointer(0);
@@ -1938,13 +1938,11 @@ export class TestPipeline_AnyBox_Builder extends $.StructBuilder {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  get cap(): $.AnyPointerBuilder {
-    return this._getPointer(0);
+  get cap(): $rpc.Client {
+    return $rpc.getClient(this, 0, $rpc.Client);
   }
-  /** Clear the field and return it for writing. */
-  initCap(): $.AnyPointerBuilder {
-    this._clearPointer(0);
-    return this._getPointer(0);
+  set cap(value: $rpc.Client | $rpc.Server | null) {
+    $rpc.setClient(this, 0, value);
   }
   hasCap(): boolean {
     return this._hasPointer(0);
@@ -2020,6 +2018,10 @@ export class TestPipeline_AnyBox_ListBuilder extends $.StructListBuilder<TestPip
 
 /** Promise pipeline of AnyBox. */
 export class TestPipeline_AnyBox_Pipeline extends $rpc.Pipeline {
+  /** A new reference to the promised capability; close it when done. */
+  get cap(): $rpc.Client {
+    return this._getCap(0, $rpc.Client);
+  }
 }
 
 /** Reader of struct getCap$Params. */
@@ -2493,8 +2495,8 @@ export class TestPipeline_getAnyCap_Params_Reader extends $.StructReader {
   get n(): number {
     return this._getUint32(0);
   }
-  get inCap(): $.AnyPointerReader {
-    return this._getPointer(0);
+  get inCap(): $rpc.Client {
+    return $rpc.getClient(this, 0, $rpc.Client);
   }
   hasInCap(): boolean {
     return this._hasPointer(0);
@@ -2535,13 +2537,11 @@ export class TestPipeline_getAnyCap_Params_Builder extends $.StructBuilder {
   set n(value: number) {
     this._setUint32(0, value);
   }
-  get inCap(): $.AnyPointerBuilder {
-    return this._getPointer(0);
+  get inCap(): $rpc.Client {
+    return $rpc.getClient(this, 0, $rpc.Client);
   }
-  /** Clear the field and return it for writing. */
-  initInCap(): $.AnyPointerBuilder {
-    this._clearPointer(0);
-    return this._getPointer(0);
+  set inCap(value: $rpc.Client | $rpc.Server | null) {
+    $rpc.setClient(this, 0, value);
   }
   hasInCap(): boolean {
     return this._hasPointer(0);
@@ -2566,6 +2566,10 @@ export class TestPipeline_getAnyCap_Params_Builder extends $.StructBuilder {
 
 /** Promise pipeline of getAnyCap$Params. */
 export class TestPipeline_getAnyCap_Params_Pipeline extends $rpc.Pipeline {
+  /** A new reference to the promised capability; close it when done. */
+  get inCap(): $rpc.Client {
+    return this._getCap(0, $rpc.Client);
+  }
 }
 
 /** Reader of struct getAnyCap$Results. */
