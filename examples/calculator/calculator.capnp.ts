@@ -212,7 +212,7 @@ export class Calculator_Expression_Builder extends $.StructBuilder {
   get previousResult(): Calculator_Value_Client {
     return $rpc.getClient(this, 0, Calculator_Value_Client);
   }
-  set previousResult(value: Calculator_Value_Client | null) {
+  set previousResult(value: Calculator_Value_Client | $rpc.Server | null) {
     this._setUint16(8, 1);
     $rpc.setClient(this, 0, value);
   }
@@ -425,7 +425,7 @@ export class Calculator_Expression_call_Builder extends $.StructBuilder {
   get function(): Calculator_Function_Client {
     return $rpc.getClient(this, 0, Calculator_Function_Client);
   }
-  set function(value: Calculator_Function_Client | null) {
+  set function(value: Calculator_Function_Client | $rpc.Server | null) {
     $rpc.setClient(this, 0, value);
   }
   hasFunction(): boolean {
@@ -963,7 +963,7 @@ export class Calculator_evaluate_Results_Builder extends $.StructBuilder {
   get value(): Calculator_Value_Client {
     return $rpc.getClient(this, 0, Calculator_Value_Client);
   }
-  set value(value: Calculator_Value_Client | null) {
+  set value(value: Calculator_Value_Client | $rpc.Server | null) {
     $rpc.setClient(this, 0, value);
   }
   hasValue(): boolean {
@@ -1186,7 +1186,7 @@ export class Calculator_defFunction_Results_Builder extends $.StructBuilder {
   get func(): Calculator_Function_Client {
     return $rpc.getClient(this, 0, Calculator_Function_Client);
   }
-  set func(value: Calculator_Function_Client | null) {
+  set func(value: Calculator_Function_Client | $rpc.Server | null) {
     $rpc.setClient(this, 0, value);
   }
   hasFunc(): boolean {
@@ -1352,7 +1352,7 @@ export class Calculator_getOperator_Results_Builder extends $.StructBuilder {
   get func(): Calculator_Function_Client {
     return $rpc.getClient(this, 0, Calculator_Function_Client);
   }
-  set func(value: Calculator_Function_Client | null) {
+  set func(value: Calculator_Function_Client | $rpc.Server | null) {
     $rpc.setClient(this, 0, value);
   }
   hasFunc(): boolean {

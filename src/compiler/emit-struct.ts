@@ -284,7 +284,7 @@ function capabilityAccessors(
   R.push(...get);
   B.push(
     ...get,
-    `  set ${own}(value: ${client}${client === `${rpc}.Client` ? ` | ${rpc}.Server` : ""} | null) {`,
+    `  set ${own}(value: ${client} | ${rpc}.Server | null) {`,
     `    ${setDisc}${rpc}.setClient(this, ${ptr}, value);`,
     `  }`,
   );

@@ -110,6 +110,30 @@ test("capability fields in structs", async () => {
   await assert.rejects(r, (e: unknown) => e instanceof RpcError && e.type === "unimplemented");
   hc.calc = null;
   assert.equal(hc.hasCalc(), false);
+  // A Server goes in directly (the message takes its own reference).
+  hc.calc = Calculator.server({
+    evaluate(ctx) {
+      using v = valueServer(ctx.params.expression.literal + 1);
+      ctx.results.value = v;
+    },
+  });
+  hc.derived = Derived.server({
+    pong(ctx) {
+      ctx.results.n = ctx.params.n * 2;
+    },
+  });
+  using viaServer = hc.asReader().calc;
+  using e = viaServer.evaluate((p) => {
+    p.initExpression().literal = 1;
+  });
+  using v = e.pipeline.value;
+  using read = v.read();
+  assert.equal((await read).value, 2);
+  using d = hc.derived;
+  using pong = d.pong((p) => {
+    p.n = 21;
+  });
+  assert.equal((await pong).n, 42);
 });
 
 test(":Capability fields, params and results are untyped clients", async () => {

@@ -128,6 +128,20 @@ export function capabilityTypes(
   void [notCalc, ap];
 }
 
+/** Interface-typed fields take their client, a Server (any: servers are untyped) or null. */
+export function capabilitySetterTypes(b: HasCaps.Builder, calc: Calculator.Client, derived: Derived.Client): void {
+  b.calc = calc;
+  b.calc = Calculator.server({});
+  b.calc = null;
+  b.derived = Derived.server({});
+  // @ts-expect-error a Derived client is not a Calculator client
+  b.calc = derived;
+  // @ts-expect-error nor is the untyped Client (castAs first)
+  b.calc = b.anyCap;
+  // @ts-expect-error readers take nothing
+  b.asReader().calc = calc;
+}
+
 export const server: Calculator_Server = {
   evaluate(ctx) {
     const lit: number = ctx.params.expression.literal;
@@ -150,6 +164,7 @@ export const derivedServer: Derived_Server = {
 test("generated API type tests compile (see tsc -p tsconfig.json)", () => {
   assert.equal(typeof readerTypes, "function");
   assert.equal(typeof capabilityTypes, "function");
+  assert.equal(typeof capabilitySetterTypes, "function");
   assert.equal(Calculator.methods.evaluate, 0);
   assert.equal(Derived.methods.dance, 0);
   assert.equal(typeof Calculator.server, "function");

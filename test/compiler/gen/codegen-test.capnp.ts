@@ -3463,7 +3463,7 @@ export class Calculator_Expression_Builder extends $.StructBuilder {
   get previousResult(): Calculator_Value_Client {
     return $rpc.getClient(this, 0, Calculator_Value_Client);
   }
-  set previousResult(value: Calculator_Value_Client | null) {
+  set previousResult(value: Calculator_Value_Client | $rpc.Server | null) {
     this._setUint16(8, 1);
     $rpc.setClient(this, 0, value);
   }
@@ -3673,7 +3673,7 @@ export class Calculator_Expression_call_Builder extends $.StructBuilder {
   get function(): Calculator_Function_Client {
     return $rpc.getClient(this, 0, Calculator_Function_Client);
   }
-  set function(value: Calculator_Function_Client | null) {
+  set function(value: Calculator_Function_Client | $rpc.Server | null) {
     $rpc.setClient(this, 0, value);
   }
   hasFunction(): boolean {
@@ -4211,7 +4211,7 @@ export class Calculator_evaluate_Results_Builder extends $.StructBuilder {
   get value(): Calculator_Value_Client {
     return $rpc.getClient(this, 0, Calculator_Value_Client);
   }
-  set value(value: Calculator_Value_Client | null) {
+  set value(value: Calculator_Value_Client | $rpc.Server | null) {
     $rpc.setClient(this, 0, value);
   }
   hasValue(): boolean {
@@ -4377,7 +4377,7 @@ export class Calculator_getOperator_Results_Builder extends $.StructBuilder {
   get func(): Calculator_Function_Client {
     return $rpc.getClient(this, 0, Calculator_Function_Client);
   }
-  set func(value: Calculator_Function_Client | null) {
+  set func(value: Calculator_Function_Client | $rpc.Server | null) {
     $rpc.setClient(this, 0, value);
   }
   hasFunc(): boolean {
@@ -4930,7 +4930,7 @@ export class Derived_dance_Results_Builder extends $.StructBuilder {
   get next(): Derived_Client {
     return $rpc.getClient(this, 1, Derived_Client);
   }
-  set next(value: Derived_Client | null) {
+  set next(value: Derived_Client | $rpc.Server | null) {
     $rpc.setClient(this, 1, value);
   }
   hasNext(): boolean {
@@ -5179,7 +5179,7 @@ export class HasCaps_Builder extends $.StructBuilder {
   get calc(): Calculator_Client {
     return $rpc.getClient(this, 0, Calculator_Client);
   }
-  set calc(value: Calculator_Client | null) {
+  set calc(value: Calculator_Client | $rpc.Server | null) {
     $rpc.setClient(this, 0, value);
   }
   hasCalc(): boolean {
@@ -5212,7 +5212,7 @@ export class HasCaps_Builder extends $.StructBuilder {
   get derived(): Derived_Client {
     return $rpc.getClient(this, 2, Derived_Client);
   }
-  set derived(value: Derived_Client | null) {
+  set derived(value: Derived_Client | $rpc.Server | null) {
     $rpc.setClient(this, 2, value);
   }
   hasDerived(): boolean {
@@ -6642,7 +6642,7 @@ export class Box$Calculator_Builder extends $.StructBuilder {
   get value(): Calculator_Client {
     return $rpc.getClient(this, 0, Calculator_Client);
   }
-  set value(value: Calculator_Client | null) {
+  set value(value: Calculator_Client | $rpc.Server | null) {
     $rpc.setClient(this, 0, value);
   }
   hasValue(): boolean {

@@ -1807,7 +1807,7 @@ export class TestPipeline_Box_Builder extends $.StructBuilder {
   get cap(): TestInterface_Client {
     return $rpc.getClient(this, 0, TestInterface_Client);
   }
-  set cap(value: TestInterface_Client | null) {
+  set cap(value: TestInterface_Client | $rpc.Server | null) {
     $rpc.setClient(this, 0, value);
   }
   hasCap(): boolean {
@@ -2092,7 +2092,7 @@ export class TestPipeline_getCap_Params_Builder extends $.StructBuilder {
   get inCap(): TestInterface_Client {
     return $rpc.getClient(this, 0, TestInterface_Client);
   }
-  set inCap(value: TestInterface_Client | null) {
+  set inCap(value: TestInterface_Client | $rpc.Server | null) {
     $rpc.setClient(this, 0, value);
   }
   hasInCap(): boolean {
@@ -2339,7 +2339,7 @@ export class TestPipeline_testPointers_Params_Builder extends $.StructBuilder {
   get cap(): TestInterface_Client {
     return $rpc.getClient(this, 0, TestInterface_Client);
   }
-  set cap(value: TestInterface_Client | null) {
+  set cap(value: TestInterface_Client | $rpc.Server | null) {
     $rpc.setClient(this, 0, value);
   }
   hasCap(): boolean {
@@ -3144,7 +3144,7 @@ export class TestTailCallee_TailResult_Builder extends $.StructBuilder {
   get c(): TestCallOrder_Client {
     return $rpc.getClient(this, 1, TestCallOrder_Client);
   }
-  set c(value: TestCallOrder_Client | null) {
+  set c(value: TestCallOrder_Client | $rpc.Server | null) {
     $rpc.setClient(this, 1, value);
   }
   hasC(): boolean {
@@ -3410,7 +3410,7 @@ export class TestTailCaller_foo_Params_Builder extends $.StructBuilder {
   get callee(): TestTailCallee_Client {
     return $rpc.getClient(this, 0, TestTailCallee_Client);
   }
-  set callee(value: TestTailCallee_Client | null) {
+  set callee(value: TestTailCallee_Client | $rpc.Server | null) {
     $rpc.setClient(this, 0, value);
   }
   hasCallee(): boolean {
@@ -4218,7 +4218,7 @@ export class TestMoreStuff_callFoo_Params_Builder extends $.StructBuilder {
   get cap(): TestInterface_Client {
     return $rpc.getClient(this, 0, TestInterface_Client);
   }
-  set cap(value: TestInterface_Client | null) {
+  set cap(value: TestInterface_Client | $rpc.Server | null) {
     $rpc.setClient(this, 0, value);
   }
   hasCap(): boolean {
@@ -4396,7 +4396,7 @@ export class TestMoreStuff_callFooWhenResolved_Params_Builder extends $.StructBu
   get cap(): TestInterface_Client {
     return $rpc.getClient(this, 0, TestInterface_Client);
   }
-  set cap(value: TestInterface_Client | null) {
+  set cap(value: TestInterface_Client | $rpc.Server | null) {
     $rpc.setClient(this, 0, value);
   }
   hasCap(): boolean {
@@ -4574,7 +4574,7 @@ export class TestMoreStuff_neverReturn_Params_Builder extends $.StructBuilder {
   get cap(): TestInterface_Client {
     return $rpc.getClient(this, 0, TestInterface_Client);
   }
-  set cap(value: TestInterface_Client | null) {
+  set cap(value: TestInterface_Client | $rpc.Server | null) {
     $rpc.setClient(this, 0, value);
   }
   hasCap(): boolean {
@@ -4665,7 +4665,7 @@ export class TestMoreStuff_neverReturn_Results_Builder extends $.StructBuilder {
   get capCopy(): TestInterface_Client {
     return $rpc.getClient(this, 0, TestInterface_Client);
   }
-  set capCopy(value: TestInterface_Client | null) {
+  set capCopy(value: TestInterface_Client | $rpc.Server | null) {
     $rpc.setClient(this, 0, value);
   }
   hasCapCopy(): boolean {
@@ -4756,7 +4756,7 @@ export class TestMoreStuff_hold_Params_Builder extends $.StructBuilder {
   get cap(): TestInterface_Client {
     return $rpc.getClient(this, 0, TestInterface_Client);
   }
-  set cap(value: TestInterface_Client | null) {
+  set cap(value: TestInterface_Client | $rpc.Server | null) {
     $rpc.setClient(this, 0, value);
   }
   hasCap(): boolean {
@@ -5132,7 +5132,7 @@ export class TestMoreStuff_getHeld_Results_Builder extends $.StructBuilder {
   get cap(): TestInterface_Client {
     return $rpc.getClient(this, 0, TestInterface_Client);
   }
-  set cap(value: TestInterface_Client | null) {
+  set cap(value: TestInterface_Client | $rpc.Server | null) {
     $rpc.setClient(this, 0, value);
   }
   hasCap(): boolean {
@@ -5223,7 +5223,7 @@ export class TestMoreStuff_echo_Params_Builder extends $.StructBuilder {
   get cap(): TestCallOrder_Client {
     return $rpc.getClient(this, 0, TestCallOrder_Client);
   }
-  set cap(value: TestCallOrder_Client | null) {
+  set cap(value: TestCallOrder_Client | $rpc.Server | null) {
     $rpc.setClient(this, 0, value);
   }
   hasCap(): boolean {
@@ -5314,7 +5314,7 @@ export class TestMoreStuff_echo_Results_Builder extends $.StructBuilder {
   get cap(): TestCallOrder_Client {
     return $rpc.getClient(this, 0, TestCallOrder_Client);
   }
-  set cap(value: TestCallOrder_Client | null) {
+  set cap(value: TestCallOrder_Client | $rpc.Server | null) {
     $rpc.setClient(this, 0, value);
   }
   hasCap(): boolean {
@@ -5405,7 +5405,7 @@ export class TestMoreStuff_expectCancel_Params_Builder extends $.StructBuilder {
   get cap(): TestInterface_Client {
     return $rpc.getClient(this, 0, TestInterface_Client);
   }
-  set cap(value: TestInterface_Client | null) {
+  set cap(value: TestInterface_Client | $rpc.Server | null) {
     $rpc.setClient(this, 0, value);
   }
   hasCap(): boolean {
@@ -5853,7 +5853,7 @@ export class TestMoreStuff_getHandle_Results_Builder extends $.StructBuilder {
   get handle(): TestHandle_Client {
     return $rpc.getClient(this, 0, TestHandle_Client);
   }
-  set handle(value: TestHandle_Client | null) {
+  set handle(value: TestHandle_Client | $rpc.Server | null) {
     $rpc.setClient(this, 0, value);
   }
   hasHandle(): boolean {
@@ -6010,7 +6010,7 @@ export class TestMoreStuff_getNull_Results_Builder extends $.StructBuilder {
   get nullCap(): TestMoreStuff_Client {
     return $rpc.getClient(this, 0, TestMoreStuff_Client);
   }
-  set nullCap(value: TestMoreStuff_Client | null) {
+  set nullCap(value: TestMoreStuff_Client | $rpc.Server | null) {
     $rpc.setClient(this, 0, value);
   }
   hasNullCap(): boolean {
@@ -6275,7 +6275,7 @@ export class TestMoreStuff_methodWithNullDefault_Params_Builder extends $.Struct
   get b(): TestInterface_Client {
     return $rpc.getClient(this, 1, TestInterface_Client);
   }
-  set b(value: TestInterface_Client | null) {
+  set b(value: TestInterface_Client | $rpc.Server | null) {
     $rpc.setClient(this, 1, value);
   }
   hasB(): boolean {
@@ -6438,7 +6438,7 @@ export class TestMoreStuff_writeToFd_Params_Builder extends $.StructBuilder {
   get fdCap1(): TestInterface_Client {
     return $rpc.getClient(this, 0, TestInterface_Client);
   }
-  set fdCap1(value: TestInterface_Client | null) {
+  set fdCap1(value: TestInterface_Client | $rpc.Server | null) {
     $rpc.setClient(this, 0, value);
   }
   hasFdCap1(): boolean {
@@ -6453,7 +6453,7 @@ export class TestMoreStuff_writeToFd_Params_Builder extends $.StructBuilder {
   get fdCap2(): TestInterface_Client {
     return $rpc.getClient(this, 1, TestInterface_Client);
   }
-  set fdCap2(value: TestInterface_Client | null) {
+  set fdCap2(value: TestInterface_Client | $rpc.Server | null) {
     $rpc.setClient(this, 1, value);
   }
   hasFdCap2(): boolean {
@@ -6551,7 +6551,7 @@ export class TestMoreStuff_writeToFd_Results_Builder extends $.StructBuilder {
   get fdCap3(): TestInterface_Client {
     return $rpc.getClient(this, 0, TestInterface_Client);
   }
-  set fdCap3(value: TestInterface_Client | null) {
+  set fdCap3(value: TestInterface_Client | $rpc.Server | null) {
     $rpc.setClient(this, 0, value);
   }
   hasFdCap3(): boolean {
@@ -7401,7 +7401,7 @@ export class TestBootstrap_testInterface_Results_Builder extends $.StructBuilder
   get cap(): TestInterface_Client {
     return $rpc.getClient(this, 0, TestInterface_Client);
   }
-  set cap(value: TestInterface_Client | null) {
+  set cap(value: TestInterface_Client | $rpc.Server | null) {
     $rpc.setClient(this, 0, value);
   }
   hasCap(): boolean {
@@ -7558,7 +7558,7 @@ export class TestBootstrap_testExtends_Results_Builder extends $.StructBuilder {
   get cap(): TestExtends_Client {
     return $rpc.getClient(this, 0, TestExtends_Client);
   }
-  set cap(value: TestExtends_Client | null) {
+  set cap(value: TestExtends_Client | $rpc.Server | null) {
     $rpc.setClient(this, 0, value);
   }
   hasCap(): boolean {
@@ -7715,7 +7715,7 @@ export class TestBootstrap_testPipeline_Results_Builder extends $.StructBuilder 
   get cap(): TestPipeline_Client {
     return $rpc.getClient(this, 0, TestPipeline_Client);
   }
-  set cap(value: TestPipeline_Client | null) {
+  set cap(value: TestPipeline_Client | $rpc.Server | null) {
     $rpc.setClient(this, 0, value);
   }
   hasCap(): boolean {
@@ -7872,7 +7872,7 @@ export class TestBootstrap_testCallOrder_Results_Builder extends $.StructBuilder
   get cap(): TestCallOrder_Client {
     return $rpc.getClient(this, 0, TestCallOrder_Client);
   }
-  set cap(value: TestCallOrder_Client | null) {
+  set cap(value: TestCallOrder_Client | $rpc.Server | null) {
     $rpc.setClient(this, 0, value);
   }
   hasCap(): boolean {
@@ -8029,7 +8029,7 @@ export class TestBootstrap_testTailCallee_Results_Builder extends $.StructBuilde
   get cap(): TestTailCallee_Client {
     return $rpc.getClient(this, 0, TestTailCallee_Client);
   }
-  set cap(value: TestTailCallee_Client | null) {
+  set cap(value: TestTailCallee_Client | $rpc.Server | null) {
     $rpc.setClient(this, 0, value);
   }
   hasCap(): boolean {
@@ -8186,7 +8186,7 @@ export class TestBootstrap_testTailCaller_Results_Builder extends $.StructBuilde
   get cap(): TestTailCaller_Client {
     return $rpc.getClient(this, 0, TestTailCaller_Client);
   }
-  set cap(value: TestTailCaller_Client | null) {
+  set cap(value: TestTailCaller_Client | $rpc.Server | null) {
     $rpc.setClient(this, 0, value);
   }
   hasCap(): boolean {
@@ -8343,7 +8343,7 @@ export class TestBootstrap_testMoreStuff_Results_Builder extends $.StructBuilder
   get cap(): TestMoreStuff_Client {
     return $rpc.getClient(this, 0, TestMoreStuff_Client);
   }
-  set cap(value: TestMoreStuff_Client | null) {
+  set cap(value: TestMoreStuff_Client | $rpc.Server | null) {
     $rpc.setClient(this, 0, value);
   }
   hasCap(): boolean {
@@ -8524,7 +8524,7 @@ export class TestBootstrap_testStreaming_Results_Builder extends $.StructBuilder
   get cap(): TestStreaming_Client {
     return $rpc.getClient(this, 0, TestStreaming_Client);
   }
-  set cap(value: TestStreaming_Client | null) {
+  set cap(value: TestStreaming_Client | $rpc.Server | null) {
     $rpc.setClient(this, 0, value);
   }
   hasCap(): boolean {
@@ -8539,7 +8539,7 @@ export class TestBootstrap_testStreaming_Results_Builder extends $.StructBuilder
   get control(): TestStreamingControl_Client {
     return $rpc.getClient(this, 1, TestStreamingControl_Client);
   }
-  set control(value: TestStreamingControl_Client | null) {
+  set control(value: TestStreamingControl_Client | $rpc.Server | null) {
     $rpc.setClient(this, 1, value);
   }
   hasControl(): boolean {
