@@ -1445,6 +1445,39 @@ export class Calculator_Client extends $rpc.Client {
   }
 }
 
+/** List(Calculator): `get(i)` is a new reference to element i (close it), or null. */
+export class Calculator_List extends $.CapabilityList<Calculator_Client> {
+  static override readonly kind: $.ListKind<Calculator_List> = {
+    size: $.ElementSize.POINTER,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Calculator_List(arena, seg, off, len, step, ds, pc, nest, es),
+  };
+  override get(i: number): Calculator_Client | null {
+    const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
+    return element._hasPointer(0) ? $rpc.getClient(element, 0, Calculator_Client) : null;
+  }
+}
+
+/** Builder of List(Calculator): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
+export class Calculator_ListBuilder extends $.CapabilityListBuilder<Calculator_Client> {
+  static override readonly kind: $.ListBuilderKind<Calculator_ListBuilder> = {
+    size: $.ElementSize.POINTER,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Calculator_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+  };
+  override get(i: number): Calculator_Client | null {
+    const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
+    return element._hasPointer(0) ? $rpc.getClient(element, 0, Calculator_Client) : null;
+  }
+  override set(i: number, value: Calculator_Client | $rpc.Server | null): void {
+    $rpc.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
+  }
+}
+
 /** What an implementation of Calculator provides (missing methods answer "unimplemented"). */
 export interface Calculator_Server {
   /**
@@ -1515,6 +1548,39 @@ export class Calculator_Value_Client extends $rpc.Client {
   }
 }
 
+/** List(Value): `get(i)` is a new reference to element i (close it), or null. */
+export class Calculator_Value_List extends $.CapabilityList<Calculator_Value_Client> {
+  static override readonly kind: $.ListKind<Calculator_Value_List> = {
+    size: $.ElementSize.POINTER,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Calculator_Value_List(arena, seg, off, len, step, ds, pc, nest, es),
+  };
+  override get(i: number): Calculator_Value_Client | null {
+    const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
+    return element._hasPointer(0) ? $rpc.getClient(element, 0, Calculator_Value_Client) : null;
+  }
+}
+
+/** Builder of List(Value): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
+export class Calculator_Value_ListBuilder extends $.CapabilityListBuilder<Calculator_Value_Client> {
+  static override readonly kind: $.ListBuilderKind<Calculator_Value_ListBuilder> = {
+    size: $.ElementSize.POINTER,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Calculator_Value_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+  };
+  override get(i: number): Calculator_Value_Client | null {
+    const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
+    return element._hasPointer(0) ? $rpc.getClient(element, 0, Calculator_Value_Client) : null;
+  }
+  override set(i: number, value: Calculator_Value_Client | $rpc.Server | null): void {
+    $rpc.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
+  }
+}
+
 /** What an implementation of Value provides (missing methods answer "unimplemented"). */
 export interface Calculator_Value_Server {
   read?(context: $rpc.CallContext<Calculator_Value_read_Params_Reader, Calculator_Value_read_Results_Builder>): Promise<void> | void;
@@ -1567,6 +1633,39 @@ export class Calculator_Function_Client extends $rpc.Client {
   }
   callRequest(): $rpc.Request<Calculator_Function_call_Params_Builder, Calculator_Function_call_Results_Reader, Calculator_Function_call_Results_Pipeline> {
     return this._request(0xbb4424057785bfa0n, 0, Calculator_Function_call_Params_Builder, Calculator_Function_call_Results_Reader, Calculator_Function_call_Results_Pipeline);
+  }
+}
+
+/** List(Function): `get(i)` is a new reference to element i (close it), or null. */
+export class Calculator_Function_List extends $.CapabilityList<Calculator_Function_Client> {
+  static override readonly kind: $.ListKind<Calculator_Function_List> = {
+    size: $.ElementSize.POINTER,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Calculator_Function_List(arena, seg, off, len, step, ds, pc, nest, es),
+  };
+  override get(i: number): Calculator_Function_Client | null {
+    const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
+    return element._hasPointer(0) ? $rpc.getClient(element, 0, Calculator_Function_Client) : null;
+  }
+}
+
+/** Builder of List(Function): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
+export class Calculator_Function_ListBuilder extends $.CapabilityListBuilder<Calculator_Function_Client> {
+  static override readonly kind: $.ListBuilderKind<Calculator_Function_ListBuilder> = {
+    size: $.ElementSize.POINTER,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Calculator_Function_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+  };
+  override get(i: number): Calculator_Function_Client | null {
+    const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
+    return element._hasPointer(0) ? $rpc.getClient(element, 0, Calculator_Function_Client) : null;
+  }
+  override set(i: number, value: Calculator_Function_Client | $rpc.Server | null): void {
+    $rpc.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
 

@@ -153,6 +153,15 @@ export class FileContext {
     return "$rpc";
   }
 
+  /** Whether the file needs its `$Client_List` classes (`List(Capability)`). */
+  usesClientList = false;
+
+  /** `$Client` + suffix: this file's list classes of untyped clients (emit-file.ts). */
+  clientList(suffix: "_List" | "_ListBuilder"): string {
+    this.usesClientList = true;
+    return `$Client${suffix}`;
+  }
+
   /** A module-level constant holding `expr` (deduplicated); returns its name. */
   helper(expr: string): string {
     let name = this.helperByKey.get(expr);

@@ -14,7 +14,7 @@
 import { NO_BINDINGS } from "../schema/brand.js";
 import type { FileNode, InterfaceNode, Node } from "../schema/model.js";
 import { FileContext, type ModuleResolver } from "./context.js";
-import { emitInterface, emitPipeline } from "./emit-interface.js";
+import { emitClientLists, emitInterface, emitPipeline } from "./emit-interface.js";
 import { emitConst, emitEnum, emitNamespaceObject, emitTypeNamespace, hasNamespace } from "./emit-misc.js";
 import { emitStruct } from "./emit-struct.js";
 import { hexBig, jsdoc } from "./names.js";
@@ -123,6 +123,9 @@ export function emitFile(input: FileInput): string {
       if (hasNamespace(n) && nn.kind === "node") types.push(emitTypeNamespace(ctx, n, ident(n)));
     }
   }
+
+  // `List(Capability)` reads as lists of untyped clients (classes declared before any use).
+  if (ctx.usesClientList) structs.unshift(emitClientLists(ctx, "$Client", `${ctx.rpc}.Client`, "Capability"));
 
   // Imports last: emitting decided which are needed.
   let body = "";

@@ -91,6 +91,52 @@ export function emitPipeline(
   return `/** Promise pipeline of ${title}. */\nexport class ${ident}_Pipeline extends ${rpc}.Pipeline {\n${body.join("\n")}${body.length > 0 ? "\n" : ""}}\n`;
 }
 
+/**
+ * Typed lists of capabilities (`List(Foo)`: `Foo_List` / `Foo_ListBuilder`; `List(Capability)`:
+ * a file's `$ClientList` / `$ClientListBuilder` over `$rpc.Client`), subclasses of the runtime's
+ * CapabilityList / CapabilityListBuilder. `get(i)` is a new reference to element i's capability
+ * (close it) or null for a null pointer; the builder's `set(i, v)` takes a client, a Server or
+ * null, the message keeping its own reference. Element i is handed to `$rpc.getClient` /
+ * `$rpc.setClient` as pointer 0 of a one-pointer struct view, so references and broken entries
+ * are handled by the runtime exactly as for capability fields.
+ */
+export function emitClientLists(ctx: FileContext, name: string, client: string, title: string): string {
+  const rpc = ctx.rpc;
+  const kind = (cls: string, type: string) => [
+    `  static override readonly kind: ${type}<${cls}> = {`,
+    `    size: $.ElementSize.POINTER,`,
+    `    dataWords: 0,`,
+    `    ptrCount: 0,`,
+    `    make: (arena, seg, off, len, step, ds, pc, nest, es) =>`,
+    `      new ${cls}(arena, seg, off, len, step, ds, pc, nest, es),`,
+    `  };`,
+  ];
+  const view = (base: string) => `new ${base}(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting)`;
+  const get = (base: string) => [
+    `  override get(i: number): ${client} | null {`,
+    `    const element = ${view(base)};`,
+    `    return element._hasPointer(0) ? ${rpc}.getClient(element, 0, ${client}) : null;`,
+    `  }`,
+  ];
+  return [
+    `/** List(${title}): \`get(i)\` is a new reference to element i (close it), or null. */`,
+    `export class ${name}_List extends $.CapabilityList<${client}> {`,
+    ...kind(`${name}_List`, "$.ListKind"),
+    ...get("$.StructReader"),
+    `}`,
+    ``,
+    `/** Builder of List(${title}): \`set(i, v)\` takes a client, a Server or null (the list keeps its own reference). */`,
+    `export class ${name}_ListBuilder extends $.CapabilityListBuilder<${client}> {`,
+    ...kind(`${name}_ListBuilder`, "$.ListBuilderKind"),
+    ...get("$.StructBuilder"),
+    `  override set(i: number, value: ${client} | ${rpc}.Server | null): void {`,
+    `    ${rpc}.setClient(${view("$.StructBuilder")}, 0, value);`,
+    `  }`,
+    `}`,
+    ``,
+  ].join("\n");
+}
+
 function hasAnnotation(list: readonly Annotation[], id: bigint): boolean {
   return list.some((a) => a.id === id);
 }
@@ -210,6 +256,7 @@ export function emitInterface(
   code += `  };\n`;
   code += client.join("\n");
   code += `${client.length ? "\n" : ""}}\n\n`;
+  code += `${emitClientLists(ctx, ident, `${ident}_Client`, title)}\n`;
 
   // Server interface.
   const serverNames = new MemberNames(CLIENT_MEMBERS);

@@ -94,21 +94,45 @@ export function builderType(ctx: FileContext, t: Type): string {
 }
 
 /**
- * TS type of a reader's `List(e)`: the generated list class of a struct (`Foo_List`), else the
+ * The generated list class of `List(e)`, if it has one: `Foo_List` for a struct (or its
+ * specialization), for an interface (typed clients), and this file's `$Client_List` for
+ * `:Capability` (untyped clients; not in the files the RPC runtime imports).
+ */
+function generatedList(ctx: FileContext, e: Type, suffix: "_List" | "_ListBuilder"): string | undefined {
+  switch (e.kind) {
+    case "struct":
+      return ctx.structRef(e, suffix);
+    case "interface":
+      return ctx.ref(e.typeId, suffix);
+    case "anyPointer":
+      return e.constraint === "capability" && !ctx.untypedCapabilities ? ctx.clientList(suffix) : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** The runtime's list class of an element type (`CapabilityList` for capabilities). */
+function runtimeList(e: Type): string {
+  if (e.kind === "anyPointer" && e.constraint === "capability") return "CapabilityList";
+  return LIST_CLASS[e.kind]!;
+}
+
+/**
+ * TS type of a reader's `List(e)`: the generated list class (see generatedList), else the
  * runtime's. With `exact` false, the runtime class any list of that type is an instance of
- * (`$.StructList<Foo_Reader>`): what setters accept.
+ * (`$.StructList<Foo_Reader>`, `$.CapabilityList`): what setters accept.
  */
 export function readerListType(ctx: FileContext, e: Type, exact = true): string {
   switch (e.kind) {
     case "enum":
       return `$.EnumList<${enumType(ctx, e.typeId)}>`;
-    case "struct":
-      return exact ? ctx.structRef(e, "_List") : `$.StructList<${ctx.structRef(e, "_Reader")}>`;
     case "list":
       return `$.ListList<${readerListType(ctx, e.elementType, exact)}>`;
-    default:
-      return `$.${LIST_CLASS[e.kind]!}`;
+    case "struct":
+      if (!exact) return `$.StructList<${ctx.structRef(e, "_Reader")}>`;
+      break;
   }
+  return (exact ? generatedList(ctx, e, "_List") : undefined) ?? `$.${runtimeList(e)}`;
 }
 
 /** TS type of a builder's `List(e)` (see readerListType). */
@@ -116,15 +140,13 @@ export function builderListType(ctx: FileContext, e: Type, exact = true): string
   switch (e.kind) {
     case "enum":
       return `$.EnumListBuilder<${enumType(ctx, e.typeId)}>`;
-    case "struct":
-      return exact
-        ? ctx.structRef(e, "_ListBuilder")
-        : `$.StructListBuilder<${ctx.structRef(e, "_Builder")}>`;
     case "list":
       return `$.ListListBuilder<${builderListType(ctx, e.elementType, exact)}>`;
-    default:
-      return `$.${LIST_CLASS[e.kind]!}Builder`;
+    case "struct":
+      if (!exact) return `$.StructListBuilder<${ctx.structRef(e, "_Builder")}>`;
+      break;
   }
+  return (exact ? generatedList(ctx, e, "_ListBuilder") : undefined) ?? `$.${runtimeList(e)}Builder`;
 }
 
 /** Expression for the reader list kind of `List(e)`. */
@@ -132,12 +154,10 @@ export function readerListKind(ctx: FileContext, e: Type): string {
   switch (e.kind) {
     case "enum":
       return `($.EnumList.kind as $.ListKind<${readerListType(ctx, e)}>)`;
-    case "struct":
-      return `${ctx.structRef(e, "_List")}.kind`;
     case "list":
       return `$.ListList.of(${readerListKind(ctx, e.elementType)})`;
     default:
-      return `$.${LIST_CLASS[e.kind]!}.kind`;
+      return `${readerListType(ctx, e)}.kind`;
   }
 }
 
@@ -146,11 +166,9 @@ export function builderListKind(ctx: FileContext, e: Type): string {
   switch (e.kind) {
     case "enum":
       return `($.EnumListBuilder.kind as $.ListBuilderKind<${builderListType(ctx, e)}>)`;
-    case "struct":
-      return `${ctx.structRef(e, "_ListBuilder")}.kind`;
     case "list":
       return `$.ListListBuilder.of(${builderListKind(ctx, e.elementType)})`;
     default:
-      return `$.${LIST_CLASS[e.kind]!}Builder.kind`;
+      return `${builderListType(ctx, e)}.kind`;
   }
 }

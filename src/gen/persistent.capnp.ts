@@ -460,6 +460,39 @@ export class Persistent_Client extends $rpc.Client {
   }
 }
 
+/** List(Persistent): `get(i)` is a new reference to element i (close it), or null. */
+export class Persistent_List extends $.CapabilityList<Persistent_Client> {
+  static override readonly kind: $.ListKind<Persistent_List> = {
+    size: $.ElementSize.POINTER,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Persistent_List(arena, seg, off, len, step, ds, pc, nest, es),
+  };
+  override get(i: number): Persistent_Client | null {
+    const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
+    return element._hasPointer(0) ? $rpc.getClient(element, 0, Persistent_Client) : null;
+  }
+}
+
+/** Builder of List(Persistent): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
+export class Persistent_ListBuilder extends $.CapabilityListBuilder<Persistent_Client> {
+  static override readonly kind: $.ListBuilderKind<Persistent_ListBuilder> = {
+    size: $.ElementSize.POINTER,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Persistent_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+  };
+  override get(i: number): Persistent_Client | null {
+    const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
+    return element._hasPointer(0) ? $rpc.getClient(element, 0, Persistent_Client) : null;
+  }
+  override set(i: number, value: Persistent_Client | $rpc.Server | null): void {
+    $rpc.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
+  }
+}
+
 /** What an implementation of Persistent provides (missing methods answer "unimplemented"). */
 export interface Persistent_Server {
   /**

@@ -189,3 +189,63 @@ test(":Capability fields, params and results are untyped clients", async () => {
   using viaResult = resCap.read();
   assert.equal((await viaResult).value, 7);
 });
+
+test("lists of interfaces are typed clients; List(Capability) untyped ones", async () => {
+  const m = new MessageBuilder();
+  const hc = m.initRoot(HasCaps.Builder);
+  const calcs = hc.initCalcs(3);
+  {
+    using calc = new Calculator.Client(
+      Calculator.server({
+        evaluate(ctx) {
+          using v = valueServer(ctx.params.expression.literal * 10);
+          ctx.results.value = v;
+        },
+      }),
+    );
+    calcs.set(0, calc); // the list takes its own reference: closing ours keeps it alive
+  }
+  calcs.set(1, Calculator.server({}));
+  calcs.set(2, null);
+  assert.equal(calcs.get(2), null);
+  const evaluate = async (c: Calculator.Client | null, x: number): Promise<number> => {
+    assert.ok(c instanceof Calculator.Client);
+    using cc = c;
+    using p = cc.evaluate((params) => {
+      params.initExpression().literal = x;
+    });
+    using v = p.pipeline.value;
+    using r = v.read();
+    return (await r).value;
+  };
+  assert.equal(await evaluate(calcs.get(0), 4), 40);
+  const r = hc.asReader();
+  assert.equal(await evaluate(r.calcs.get(0), 5), 50);
+  using second = r.calcs.get(1);
+  using unimpl = second!.evaluate();
+  await assert.rejects(unimpl, (e: unknown) => e instanceof RpcError && e.type === "unimplemented");
+  const all = r.calcs.toArray();
+  assert.deepEqual(
+    all.map((c) => c === null),
+    [false, false, true],
+  );
+  for (const c of all) c?.close();
+
+  // Nested lists, and List(Capability) holding any interface.
+  hc.initCalcLists(1).init(0, 1).set(0, Calculator.server({}));
+  using nested = r.calcLists.get(0).get(0);
+  assert.ok(nested instanceof Calculator.Client);
+  const anyCaps = hc.initAnyCaps(2);
+  anyCaps.set(0, Calculator.Value.server({ read: (ctx) => void (ctx.results.value = 3) }));
+  using anyCap = r.anyCaps.get(0);
+  assert.ok(anyCap instanceof Client && !(anyCap instanceof Calculator.Client));
+  using value = anyCap.castAs(Calculator.Value.Client);
+  using read = value.read();
+  assert.equal((await read).value, 3);
+  assert.equal(r.anyCaps.get(1), null);
+
+  // Copied lists keep their capabilities.
+  const copy = new MessageBuilder().initRoot(HasCaps.Builder);
+  copy.calcs = r.calcs;
+  assert.equal(await evaluate(copy.asReader().calcs.get(0), 6), 60);
+});

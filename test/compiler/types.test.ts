@@ -128,6 +128,44 @@ export function capabilityTypes(
   void [notCalc, ap];
 }
 
+/** Lists of interfaces: typed clients (or null); `List(Capability)`: untyped clients. */
+export function capabilityListTypes(
+  r: HasCaps.Reader,
+  b: HasCaps.Builder,
+  calc: Calculator.Client,
+  derived: Derived.Client,
+  srv: Server,
+): void {
+  const first: Calculator.Client | null = r.calcs.get(0);
+  for (const x of r.calcs) {
+    const y: Calculator.Client | null = x;
+    void y;
+  }
+  const all: (Calculator.Client | null)[] = r.calcs.toArray();
+  const l = b.initCalcs(3);
+  l.set(0, calc);
+  l.set(1, srv);
+  l.set(2, null);
+  const fromBuilder: Calculator.Client | null = l.get(0);
+  const untyped: Client | null = r.anyCaps.get(0);
+  b.initAnyCaps(2).set(0, derived);
+  const nested: Calculator.Client | null = r.calcLists.get(0).get(0);
+  b.initCalcLists(1).init(0, 1).set(0, calc);
+  b.calcs = r.calcs;
+  void [first, all, fromBuilder, untyped, nested];
+  // @ts-expect-error elements are Calculator clients
+  const notDerived: Derived.Client | null = r.calcs.get(0);
+  // @ts-expect-error an element may be null
+  const notNull: Calculator.Client = r.calcs.get(0);
+  // @ts-expect-error a Derived client is not a Calculator client
+  l.set(0, derived);
+  // @ts-expect-error reader lists have no set
+  r.calcs.set(0, calc);
+  // @ts-expect-error untyped elements are not Calculator clients
+  const notTyped: Calculator.Client | null = r.anyCaps.get(0);
+  void [notDerived, notNull, notTyped];
+}
+
 /** Interface-typed fields take their client, a Server (any: servers are untyped) or null. */
 export function capabilitySetterTypes(b: HasCaps.Builder, calc: Calculator.Client, derived: Derived.Client): void {
   b.calc = calc;
@@ -165,6 +203,7 @@ test("generated API type tests compile (see tsc -p tsconfig.json)", () => {
   assert.equal(typeof readerTypes, "function");
   assert.equal(typeof capabilityTypes, "function");
   assert.equal(typeof capabilitySetterTypes, "function");
+  assert.equal(typeof capabilityListTypes, "function");
   assert.equal(Calculator.methods.evaluate, 0);
   assert.equal(Derived.methods.dance, 0);
   assert.equal(typeof Calculator.server, "function");

@@ -206,6 +206,8 @@ struct HasCaps {
   derived @2 :Derived;
   anyCap @3 :Capability;
   calcBox @4 :Box(Calculator);
+  anyCaps @5 :List(Capability);
+  calcLists @6 :List(List(Calculator));
 }
 
 # `:Capability` parameters and results.

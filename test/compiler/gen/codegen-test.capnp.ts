@@ -16,8 +16,8 @@ export const $schema: $text.SchemaFile = {
     "BgDoHwAABQAGAEQgAAAFAAYArCAAAAUABgAcIQAABQAGAHQhAAAFAAYAzCEAAAUABgAkIgAABQAGAHwiAAAFAAYAfCMAAAUABgCg" +
     "JAAABQAGAHAlAAAFAAYA4CUAAAUABgAgJgAABQAGAKQmAAAFAAYAFCcAAAUABgCoJwAABQAGACwoAAAFAAYAlCgAAAUABgAYKQAA" +
     "BQAGAJgpAAAFAAYAHCoAAAUABgCgKgAABQAGACArAAAFAAYAiCsAAAUABgDEKwAABQAGAAAsAAAFAAYAbCwAAAUABgDoLAAABQAG" +
-    "AGQtAAAFAAYACC4AAAUABgBELgAABQAGABAvAAAFAAYATC8AAAUABgCILwAABQAGADQxAAAFAAYAoDEAAAUABgAcMgAABQAGANQy" +
-    "AAAFAAYAlDMAAAUABgBcNAAABQAGAEg2AAAFAAYAQDcAAAUABgAEOAAABQAGAIw4AAAFAAYACDkAAAUABgCEOQAABQAGAMw5AAAF" +
+    "AGQtAAAFAAYACC4AAAUABgBELgAABQAGABAvAAAFAAYATC8AAAUABgCILwAABQAGAOAxAAAFAAYATDIAAAUABgDIMgAABQAGAIAz" +
+    "AAAFAAYAQDQAAAUABgAINQAABQAGAPQ2AAAFAAYA7DcAAAUABgCwOAAABQAGADg5AAAFAAYAtDkAAAUABgAwOgAABQAGAHg6AAAF" +
     "AAYA1sW0ocPw4tcNAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAABUAAACaAAAAHQAAALcBAAAAAAAAAAAAAAAAAAAAAAAA" +
     "AAAAAAAAAAAAAAAAAAAAAGNvZGVnZW4tdGVzdC5jYXBucAAAAAAAAGwAAAABAAEAKKcfzgnMJMHRAAAAMgAAAGmQ22fvxWKHzQAA" +
     "AEoAAABlP/OgwfMt5s0AAAAyAAAARQPWvlGFHsPJAAAASgAAAB3cdbIpfHTtyQAAADIAAAD/Cm4hZFP5+8UAAABCAAAAdyCmqEyi" +
@@ -341,84 +341,88 @@ export const $schema: $text.SchemaFile = {
     "AAAAAAAHAAAAAAAAAAAAAAAAABUAAAA6AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAGNvZGVnZW4t" +
     "dGVzdC5jYXBucDpEZXJpdmVkLnRoZW4kUGFyYW1zAADp5tyzpxxRihsAAAABAAAAAAAAAAAAAAAAAAcAAAAAAAAAAAAAAAAAFQAA" +
     "AEIBAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAY29kZWdlbi10ZXN0LmNhcG5wOkRlcml2ZWQudGhl" +
-    "biRSZXN1bHRzAMpvoGsv9G/0EwAAAAEAAADWxbShw/Di1wUABwAAAAAAAAAAAAAAAAAVAAAA2gAAACEAAAAHAAAAAAAAAAAAAAAd" +
-    "AAAAHwEAAAAAAAAAAAAAAAAAAAAAAABjb2RlZ2VuLXRlc3QuY2FwbnA6SGFzQ2FwcwAAAAAAAAAAAAABAAEAFAAAAAMABAAAAAAA" +
-    "AAAAAAAAAQAAAAAAAAAAAAAAAAB9AAAAKgAAAAAAAAAAAAAAeAAAAAMAAQCEAAAAAgABAAEAAAABAAAAAAABAAEAAAAAAAAAAAAA" +
-    "AIEAAAAyAAAAAAAAAAAAAAB8AAAAAwABAJgAAAACAAEAAgAAAAIAAAAAAAEAAgAAAAAAAAAAAAAAlQAAAEIAAAAAAAAAAAAAAJAA" +
-    "AAADAAEAnAAAAAIAAQADAAAAAwAAAAAAAQADAAAAAAAAAAAAAACZAAAAOgAAAAAAAAAAAAAAlAAAAAMAAQCgAAAAAgABAAQAAAAE" +
-    "AAAAAAABAAQAAAAAAAAAAAAAAJ0AAABCAAAAAAAAAAAAAACYAAAAAwABANQAAAACAAEAY2FsYwAAAAARAAAAAAAAAPIT2acr8i7H" +
-    "AAAAAAAAAAAAAAAAAAAAABEAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAGNhbGNzAAAADgAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" +
-    "AAMAAQARAAAAAAAAAPIT2acr8i7HAAAAAAAAAAAAAAAAAAAAAA4AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAGRlcml2ZWQAEQAAAAAA" +
-    "AACAtDc+hNHxwwAAAAAAAAAAAAAAAAAAAAARAAAAAAAAAAAAAAAAAAAAAAAAAAAAAABhbnlDYXAAABIAAAAAAAAAAAADAAAAAAAA" +
-    "AAAAAAAAAAAAAAAAAAAAEgAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAY2FsY0JveAAQAAAAAAAAAL+zEVkNdNn7AAAAAAAAAAAAAAAA" +
-    "AAABAAEAAAAfAAAABAAAAAIAAQC/sxFZDXTZ+wAAAAAAAAAAAQAAABcAAAAEAAAAAQABAAEAAAAAAAAAAAAAAAMAAQARAAAAAAAA" +
-    "APIT2acr8i7HAAAAAAAAAAAAAAAAAAAAABAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAKDDf0q0C8yTEwAAAAMAAADWxbShw/Di1wAA" +
-    "AAAAAAAAAAAAAAAAAAAVAAAA0gAAACEAAAAHAAAAAAAAAAAAAAAdAAAARwAAAEUAAAAHAAAAAAAAAAAAAABjb2RlZ2VuLXRlc3Qu" +
-    "Y2FwbnA6SG9sZGVyAAAAAAAAAAAAAAABAAEABAAAAAMABQAAAAAAAAAAACSU3D6rU2CaWCGuUrwlGLgRAAAAKgAAAAAAAAAAAAAA" +
-    "AAAAAAAAAAAAAAAAAAAAAAUAAAAHAAAAaG9sZAAAAAAAAAAAAAABAAAAAAABAAEAJJTcPqtTYJoaAAAAAQAAAAAAAAAAAAAAAQAH" +
-    "AAAAAAAAAAAAAAAAABUAAAAyAQAAAAAAAAAAAAAAAAAAAAAAAB0AAAA/AAAAAAAAAAAAAAAAAAAAAAAAAGNvZGVnZW4tdGVzdC5j" +
-    "YXBucDpIb2xkZXIuaG9sZCRQYXJhbXMAAAAEAAAAAwAEAAAAAAAAAAAAAAABAAAAAAAAAAAAAAAAAA0AAAAiAAAAAAAAAAAAAAAI" +
-    "AAAAAwABABQAAAACAAEAY2FwAAAAAAASAAAAAAAAAAAAAwAAAAAAAAAAAAAAAAAAAAAAAAAAABIAAAAAAAAAAAAAAAAAAAAAAAAA" +
-    "AAAAAFghrlK8JRi4GgAAAAEAAAAAAAAAAAAAAAIABwAAAAAAAAAAAAAAAAAVAAAAOgEAAAAAAAAAAAAAAAAAAAAAAAAdAAAAdwAA" +
-    "AAAAAAAAAAAAAAAAAAAAAABjb2RlZ2VuLXRlc3QuY2FwbnA6SG9sZGVyLmhvbGQkUmVzdWx0cwAACAAAAAMABAAAAAAAAAAAAAAA" +
-    "AQAAAAAAAAAAAAAAAAApAAAAKgAAAAAAAAAAAAAAJAAAAAMAAQAwAAAAAgABAAEAAAABAAAAAAABAAEAAAAAAAAAAAAAAC0AAAAi" +
-    "AAAAAAAAAAAAAAAoAAAAAwABADQAAAACAAEAaGVsZAAAAAAQAAAAAAAAAMpvoGsv9G/0AAAAAAAAAAAAAAAAAAAAABAAAAAAAAAA" +
-    "AAAAAAAAAAAAAAAAAAAAAGNhcAAAAAAAEgAAAAAAAAAAAAMAAAAAAAAAAAAAAAAAAAAAAAAAAAASAAAAAAAAAAAAAAAAAAAAAAAA" +
-    "AAAAAAC/sxFZDXTZ+xMAAAABAAAA1sW0ocPw4tcCAAcAAAAAAAAAAAABAAAAFQAAALoAAAAdAAAABwAAAAAAAAAAAAAAGQAAAHcA" +
-    "AAAAAAAAAAAAAI0AAAAPAAAAY29kZWdlbi10ZXN0LmNhcG5wOkJveAAAAAAAAAEAAQAIAAAAAwAEAAAAAAAAAAAAAAABAAAAAAAA" +
-    "AAAAAAAAACkAAAAyAAAAAAAAAAAAAAAkAAAAAwABADAAAAACAAEAAQAAAAEAAAAAAAEAAQAAAAAAAAAAAAAALQAAADIAAAAAAAAA" +
-    "AAAAACgAAAADAAEANAAAAAIAAQB2YWx1ZQAAABIAAAAAAAAAAQAAAAAAAAC/sxFZDXTZ+wAAAAAAAAAAEgAAAAAAAAAAAAAAAAAA" +
-    "AAAAAAAAAAAAbGFiZWwAAAAMAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAwAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAQA" +
-    "AAAAAAEAAQAAABIAAABUAAAAAAAAAG6LLwHmKHOeEwAAAAEAAADWxbShw/Di1wIABwAAAAAAAAAAAAEAAAAVAAAAwgAAAB0AAAAH" +
-    "AAAAAAAAAAAAAAAZAAAAdwAAAAAAAAAAAAAAjQAAABcAAABjb2RlZ2VuLXRlc3QuY2FwbnA6UGFpcgAAAAAAAQABAAgAAAADAAQA" +
-    "AAAAAAAAAAAAAAEAAAAAAAAAAAAAAAAAKQAAACIAAAAAAAAAAAAAACQAAAADAAEAMAAAAAIAAQABAAAAAQAAAAAAAQABAAAAAAAA" +
-    "AAAAAAAtAAAAMgAAAAAAAAAAAAAAKAAAAAMAAQA0AAAAAgABAGtleQAAAAAAEgAAAAAAAAABAAAAAAAAAG6LLwHmKHOeAAAAAAAA" +
-    "AAASAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB2YWx1ZQAAABIAAAAAAAAAAQABAAAAAABuiy8B5ihzngAAAAAAAAAAEgAAAAAAAAAA" +
-    "AAAAAAAAAAAAAAAAAAAACAAAAAAAAQAFAAAAEgAAAAUAAAASAAAASwAAAAAAAABWAAAAAAAAAIbRxhb0LX3eEwAAAAEAAADWxbSh" +
-    "w/Di1wQABwAAAAAAAAAAAAAAAAAVAAAAAgEAACEAAAAHAAAAAAAAAAAAAAAdAAAA5wAAAAAAAAAAAAAAAAAAAAAAAABjb2RlZ2Vu" +
-    "LXRlc3QuY2FwbnA6VXNlc0dlbmVyaWNzAAAAAAABAAEAEAAAAAMABAAAAAAAAAAAAAAAAQAAAAAAAAAAAAAAAABhAAAAQgAAAAAA" +
-    "AAAAAAAAXAAAAAMAAQCYAAAAAgABAAEAAAABAAAAAAABAAEAAAAAAAAAAAAAAJUAAABKAAAAAAAAAAAAAACUAAAAAwABANAAAAAC" +
-    "AAEAAgAAAAIAAAAAAAEAAgAAAAAAAAAAAAAAzQAAACoAAAAAAAAAAAAAAMgAAAADAAEALAEAAAIAAQADAAAAAwAAAAAAAQADAAAA" +
-    "AAAAAAAAAAApAQAAOgAAAAAAAAAAAAAAJAEAAAMAAQAwAQAAAgABAHRleHRCb3gAEAAAAAAAAAC/sxFZDXTZ+wAAAAAAAAAAAAAA" +
-    "AAAAAQABAAAAHwAAAAQAAAACAAEAv7MRWQ102fsAAAAAAAAAAAEAAAAXAAAABAAAAAEAAQABAAAAAAAAAAAAAAADAAEADAAAAAAA" +
-    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAABzbWFsbEJveAAAAAAAAAAAEAAAAAAAAAC/" +
-    "sxFZDXTZ+wAAAAAAAAAAAAAAAAAAAQABAAAAHwAAAAQAAAACAAEAv7MRWQ102fsAAAAAAAAAAAEAAAAXAAAABAAAAAEAAQABAAAA" +
-    "AAAAAAAAAAADAAEAEAAAAAAAAABlP/OgwfMt5gAAAAAAAAAAAAAAAAAAAAAQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAABwYWlyAAAA" +
-    "ABAAAAAAAAAAbosvAeYoc54AAAAAAAAAAAAAAAAAAAEAAQAAAB8AAAAEAAAAAgABAG6LLwHmKHOeAAAAAAAAAAABAAAAJwAAAAgA" +
-    "AAABAAEAAQAAAAAAAAAIAAAAAwABAAEAAAAAAAAAEAAAAAMAAQAMAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA4AAAAA" +
-    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAADAAEABAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAQAAAAAAAAAAAAAAAAAAAA" +
-    "AAAAAAAAAABhbnlCb3gAABAAAAAAAAAAv7MRWQ102fsAAAAAAAAAAAAAAAAAAAAAEAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAbQT8" +
-    "CkPmqboTAAAAAwAAANbFtKHD8OLXAAAAAAAAAAAAAAAAAQAAABUAAADKAAAAIQAAAAcAAAAAAAAAAAAAAB0AAACHAAAAxQAAAAcA" +
-    "AADFAAAADwAAAGNvZGVnZW4tdGVzdC5jYXBucDpTdG9yZQAAAAAAAAAAAAAAAAEAAQAIAAAAAwAFAAAAAAAAAAAA0xbIffYMQ7h2" +
-    "Q6/AStr85zEAAAAiAAAAAAAAAAAAAAAsAAAAAAABADwAAAAAAAEATQAAAA8AAAABAAAAAAAAABVxn/7Shw3hcrS7dxZwqvJJAAAA" +
-    "IgAAAAAAAAAAAAAARAAAAAAAAQBUAAAAAAABAGUAAAAHAAAAcHV0AAAAAAABAAAAHwAAAAQAAAACAAEAbQT8CkPmqboBAAAAAAAA" +
-    "AAAAAAAAAAAAAQAAAB8AAAAEAAAAAgABAG0E/ApD5qm6AQAAAAAAAAAAAAAAAAAAAAQAAAAAAAEAAQAAABIAAABVAAAAAAAAAGdl" +
-    "dAAAAAAAAQAAAB8AAAAEAAAAAgABAG0E/ApD5qm6AQAAAAAAAAAAAAAAAAAAAAEAAAAfAAAABAAAAAIAAQBtBPwKQ+apugEAAAAA" +
-    "AAAAAAAAAAAAAAAAAAAAAAABAAAAAAABAAEABAAAAAAAAQABAAAAEgAAAFQAAAAAAAAA0xbIffYMQ7gZAAAAAQAAAAAAAAAAAAAA" +
-    "AgAHAAAAAAAAAAAAAQAAABUAAAAiAQAAAAAAAAAAAAAAAAAAAAAAAB0AAAB3AAAAAAAAAAAAAACRAAAADwAAAGNvZGVnZW4tdGVz" +
-    "dC5jYXBucDpTdG9yZS5wdXQkUGFyYW1zAAAAAAAIAAAAAwAEAAAAAAAAAAAAAAABAAAAAAAAAAAAAAAAACkAAAAyAAAAAAAAAAAA" +
-    "AAAkAAAAAwABADAAAAACAAEAAQAAAAEAAAAAAAEAAQAAAAAAAAAAAAAALQAAADIAAAAAAAAAAAAAACgAAAADAAEANAAAAAIAAQB2" +
-    "YWx1ZQAAABIAAAAAAAAAAQAAAAAAAABtBPwKQ+apugAAAAAAAAAAEgAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAZXh0cmEAAAASAAAA" +
-    "AAAAAAEAAAAAAAAA0xbIffYMQ7gAAAAAAAAAABIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAQAAAAAAAEAAQAAABIAAABVAAAAAAAA" +
-    "AHZDr8BK2vznGQAAAAEAAAAAAAAAAAAAAAEABwAAAAAAAAAAAAEAAAAVAAAAKgEAAAAAAAAAAAAAAAAAAAAAAAAdAAAAPwAAAAAA" +
-    "AAAAAAAAVQAAAA8AAABjb2RlZ2VuLXRlc3QuY2FwbnA6U3RvcmUucHV0JFJlc3VsdHMAAAAABAAAAAMABAAAAAAAAAAAAAAAAQAA" +
-    "AAAAAAAAAAAAAAANAAAAIgAAAAAAAAAAAAAACAAAAAMAAQAUAAAAAgABAGtleQAAAAAADAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" +
-    "AAAAAAAAAAAMAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAEAAAAAAABAAEAAAASAAAAVQAAAAAAAAAVcZ/+0ocN4RkAAAABAAAAAAAA" +
-    "AAAAAAABAAcAAAAAAAAAAAABAAAAFQAAACIBAAAAAAAAAAAAAAAAAAAAAAAAHQAAAD8AAAAAAAAAAAAAAAAAAAAAAAAAY29kZWdl" +
-    "bi10ZXN0LmNhcG5wOlN0b3JlLmdldCRQYXJhbXMAAAAAAAQAAAADAAQAAAAAAAAAAAAAAAEAAAAAAAAAAAAAAAAADQAAACIAAAAA" +
-    "AAAAAAAAAAgAAAADAAEAFAAAAAIAAQBrZXkAAAAAAAwAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAADAAAAAAAAAAAAAAA" +
-    "AAAAAAAAAAAAAAAAcrS7dxZwqvIZAAAAAQAAAAAAAAAAAAAAAQAHAAAAAAAAAAAAAQAAABUAAAAqAQAAAAAAAAAAAAAAAAAAAAAA" +
-    "AB0AAAA/AAAAAAAAAAAAAAAAAAAAAAAAAGNvZGVnZW4tdGVzdC5jYXBucDpTdG9yZS5nZXQkUmVzdWx0cwAAAAAEAAAAAwAEAAAA" +
-    "AAAAAAAAAAABAAAAAAAAAAAAAAAAAA0AAAAyAAAAAAAAAAAAAAAIAAAAAwABABQAAAACAAEAdmFsdWUAAAASAAAAAAAAAAEAAAAA" +
-    "AAAAbQT8CkPmqboAAAAAAAAAABIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAFY5Rg0y6Mb+EwAAAAUA/w/WxbShw/Di1wAAAAAAAAAA" +
-    "AAAAAAAAAAAVAAAAwgAAAB0AAAAHAAAAAAAAAAAAAAAYAAAAAwABAAAAAAAAAAAAAAAAAAAAAABjb2RlZ2VuLXRlc3QuY2FwbnA6" +
-    "bm90ZQAAAAAAAQABAAwAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAlHgXnbtLh6kTAAAAAQABANbFtKHD8OLXAAAHAAAA" +
-    "AAAAAAAAAAAAABUAAADqAAAAIQAAAAcAAAAhAAAAHwAAAEUAAAA/AAAAAAAAAAAAAAAAAAAAAAAAAGNvZGVnZW4tdGVzdC5jYXBu" +
-    "cDpBbm5vdGF0ZWQAAAAAAAAAAAEAAQAEAAAAAQACAFY5Rg0y6Mb+BAAAAAIAAQAUAAAAAAABAAwAAAAAAAAAAAAAAAAAAAABAAAA" +
-    "YgAAAG9uIGEgc3RydWN0AAAAAAAAAAAAAAAAAAQAAAADAAQAAAAAAAAAAAAAAAEAAAAAAAAAAAAAAAAADQAAADIAAAANAAAAHwAA" +
-    "ADAAAAADAAEAPAAAAAIAAQBmaWVsZAAAAAQAAAABAAIAVjlGDTLoxv4EAAAAAgABABQAAAAAAAEADAAAAAAAAAAAAAAAAAAAAAEA" +
-    "AABaAAAAb24gYSBmaWVsZAAAAAAAAAAAAAAAAAAACAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAIAAAAAAAAAAAAAAAA" +
-    "AAAAAAAAAAAAAAA=",
+    "biRSZXN1bHRzAMpvoGsv9G/0EwAAAAEAAADWxbShw/Di1wcABwAAAAAAAAAAAAAAAAAVAAAA2gAAACEAAAAHAAAAAAAAAAAAAAAd" +
+    "AAAAjwEAAAAAAAAAAAAAAAAAAAAAAABjb2RlZ2VuLXRlc3QuY2FwbnA6SGFzQ2FwcwAAAAAAAAAAAAABAAEAHAAAAAMABAAAAAAA" +
+    "AAAAAAAAAQAAAAAAAAAAAAAAAAC1AAAAKgAAAAAAAAAAAAAAsAAAAAMAAQC8AAAAAgABAAEAAAABAAAAAAABAAEAAAAAAAAAAAAA" +
+    "ALkAAAAyAAAAAAAAAAAAAAC0AAAAAwABANAAAAACAAEAAgAAAAIAAAAAAAEAAgAAAAAAAAAAAAAAzQAAAEIAAAAAAAAAAAAAAMgA" +
+    "AAADAAEA1AAAAAIAAQADAAAAAwAAAAAAAQADAAAAAAAAAAAAAADRAAAAOgAAAAAAAAAAAAAAzAAAAAMAAQDYAAAAAgABAAQAAAAE" +
+    "AAAAAAABAAQAAAAAAAAAAAAAANUAAABCAAAAAAAAAAAAAADQAAAAAwABAAwBAAACAAEABQAAAAUAAAAAAAEABQAAAAAAAAAAAAAA" +
+    "CQEAAEIAAAAAAAAAAAAAAAQBAAADAAEAIAEAAAIAAQAGAAAABgAAAAAAAQAGAAAAAAAAAAAAAAAdAQAAUgAAAAAAAAAAAAAAHAEA" +
+    "AAMAAQBIAQAAAgABAGNhbGMAAAAAEQAAAAAAAADyE9mnK/IuxwAAAAAAAAAAAAAAAAAAAAARAAAAAAAAAAAAAAAAAAAAAAAAAAAA" +
+    "AABjYWxjcwAAAA4AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAADAAEAEQAAAAAAAADyE9mnK/IuxwAAAAAAAAAAAAAAAAAAAAAO" +
+    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAABkZXJpdmVkABEAAAAAAAAAgLQ3PoTR8cMAAAAAAAAAAAAAAAAAAAAAEQAAAAAAAAAAAAAA" +
+    "AAAAAAAAAAAAAAAAYW55Q2FwAAASAAAAAAAAAAAAAwAAAAAAAAAAAAAAAAAAAAAAAAAAABIAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" +
+    "AGNhbGNCb3gAEAAAAAAAAAC/sxFZDXTZ+wAAAAAAAAAAAAAAAAAAAQABAAAAHwAAAAQAAAACAAEAv7MRWQ102fsAAAAAAAAAAAEA" +
+    "AAAXAAAABAAAAAEAAQABAAAAAAAAAAAAAAADAAEAEQAAAAAAAADyE9mnK/IuxwAAAAAAAAAAAAAAAAAAAAAQAAAAAAAAAAAAAAAA" +
+    "AAAAAAAAAAAAAABhbnlDYXBzAA4AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAADAAEAEgAAAAAAAAAAAAMAAAAAAAAAAAAAAAAA" +
+    "AAAAAAAAAAAOAAAAAAAAAAAAAAAAAAAAAAAAAAAAAABjYWxjTGlzdHMAAAAAAAAADgAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" +
+    "AAMAAQAOAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAwABABEAAAAAAAAA8hPZpyvyLscAAAAAAAAAAAAAAAAAAAAADgAAAAAA" +
+    "AAAAAAAAAAAAAAAAAAAAAAAAoMN/SrQLzJMTAAAAAwAAANbFtKHD8OLXAAAAAAAAAAAAAAAAAAAAABUAAADSAAAAIQAAAAcAAAAA" +
+    "AAAAAAAAAB0AAABHAAAARQAAAAcAAAAAAAAAAAAAAGNvZGVnZW4tdGVzdC5jYXBucDpIb2xkZXIAAAAAAAAAAAAAAAEAAQAEAAAA" +
+    "AwAFAAAAAAAAAAAAJJTcPqtTYJpYIa5SvCUYuBEAAAAqAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAABQAAAAcAAABob2xkAAAA" +
+    "AAAAAAAAAAEAAAAAAAEAAQAklNw+q1NgmhoAAAABAAAAAAAAAAAAAAABAAcAAAAAAAAAAAAAAAAAFQAAADIBAAAAAAAAAAAAAAAA" +
+    "AAAAAAAAHQAAAD8AAAAAAAAAAAAAAAAAAAAAAAAAY29kZWdlbi10ZXN0LmNhcG5wOkhvbGRlci5ob2xkJFBhcmFtcwAAAAQAAAAD" +
+    "AAQAAAAAAAAAAAAAAAEAAAAAAAAAAAAAAAAADQAAACIAAAAAAAAAAAAAAAgAAAADAAEAFAAAAAIAAQBjYXAAAAAAABIAAAAAAAAA" +
+    "AAADAAAAAAAAAAAAAAAAAAAAAAAAAAAAEgAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAWCGuUrwlGLgaAAAAAQAAAAAAAAAAAAAAAgAH" +
+    "AAAAAAAAAAAAAAAAABUAAAA6AQAAAAAAAAAAAAAAAAAAAAAAAB0AAAB3AAAAAAAAAAAAAAAAAAAAAAAAAGNvZGVnZW4tdGVzdC5j" +
+    "YXBucDpIb2xkZXIuaG9sZCRSZXN1bHRzAAAIAAAAAwAEAAAAAAAAAAAAAAABAAAAAAAAAAAAAAAAACkAAAAqAAAAAAAAAAAAAAAk" +
+    "AAAAAwABADAAAAACAAEAAQAAAAEAAAAAAAEAAQAAAAAAAAAAAAAALQAAACIAAAAAAAAAAAAAACgAAAADAAEANAAAAAIAAQBoZWxk" +
+    "AAAAABAAAAAAAAAAym+gay/0b/QAAAAAAAAAAAAAAAAAAAAAEAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAY2FwAAAAAAASAAAAAAAA" +
+    "AAAAAwAAAAAAAAAAAAAAAAAAAAAAAAAAABIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAL+zEVkNdNn7EwAAAAEAAADWxbShw/Di1wIA" +
+    "BwAAAAAAAAAAAAEAAAAVAAAAugAAAB0AAAAHAAAAAAAAAAAAAAAZAAAAdwAAAAAAAAAAAAAAjQAAAA8AAABjb2RlZ2VuLXRlc3Qu" +
+    "Y2FwbnA6Qm94AAAAAAAAAQABAAgAAAADAAQAAAAAAAAAAAAAAAEAAAAAAAAAAAAAAAAAKQAAADIAAAAAAAAAAAAAACQAAAADAAEA" +
+    "MAAAAAIAAQABAAAAAQAAAAAAAQABAAAAAAAAAAAAAAAtAAAAMgAAAAAAAAAAAAAAKAAAAAMAAQA0AAAAAgABAHZhbHVlAAAAEgAA" +
+    "AAAAAAABAAAAAAAAAL+zEVkNdNn7AAAAAAAAAAASAAAAAAAAAAAAAAAAAAAAAAAAAAAAAABsYWJlbAAAAAwAAAAAAAAAAAAAAAAA" +
+    "AAAAAAAAAAAAAAAAAAAAAAAADAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAABAAAAAAAAQABAAAAEgAAAFQAAAAAAAAAbosvAeYoc54T" +
+    "AAAAAQAAANbFtKHD8OLXAgAHAAAAAAAAAAAAAQAAABUAAADCAAAAHQAAAAcAAAAAAAAAAAAAABkAAAB3AAAAAAAAAAAAAACNAAAA" +
+    "FwAAAGNvZGVnZW4tdGVzdC5jYXBucDpQYWlyAAAAAAABAAEACAAAAAMABAAAAAAAAAAAAAAAAQAAAAAAAAAAAAAAAAApAAAAIgAA" +
+    "AAAAAAAAAAAAJAAAAAMAAQAwAAAAAgABAAEAAAABAAAAAAABAAEAAAAAAAAAAAAAAC0AAAAyAAAAAAAAAAAAAAAoAAAAAwABADQA" +
+    "AAACAAEAa2V5AAAAAAASAAAAAAAAAAEAAAAAAAAAbosvAeYoc54AAAAAAAAAABIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAHZhbHVl" +
+    "AAAAEgAAAAAAAAABAAEAAAAAAG6LLwHmKHOeAAAAAAAAAAASAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAIAAAAAAABAAUAAAASAAAA" +
+    "BQAAABIAAABLAAAAAAAAAFYAAAAAAAAAhtHGFvQtfd4TAAAAAQAAANbFtKHD8OLXBAAHAAAAAAAAAAAAAAAAABUAAAACAQAAIQAA" +
+    "AAcAAAAAAAAAAAAAAB0AAADnAAAAAAAAAAAAAAAAAAAAAAAAAGNvZGVnZW4tdGVzdC5jYXBucDpVc2VzR2VuZXJpY3MAAAAAAAEA" +
+    "AQAQAAAAAwAEAAAAAAAAAAAAAAABAAAAAAAAAAAAAAAAAGEAAABCAAAAAAAAAAAAAABcAAAAAwABAJgAAAACAAEAAQAAAAEAAAAA" +
+    "AAEAAQAAAAAAAAAAAAAAlQAAAEoAAAAAAAAAAAAAAJQAAAADAAEA0AAAAAIAAQACAAAAAgAAAAAAAQACAAAAAAAAAAAAAADNAAAA" +
+    "KgAAAAAAAAAAAAAAyAAAAAMAAQAsAQAAAgABAAMAAAADAAAAAAABAAMAAAAAAAAAAAAAACkBAAA6AAAAAAAAAAAAAAAkAQAAAwAB" +
+    "ADABAAACAAEAdGV4dEJveAAQAAAAAAAAAL+zEVkNdNn7AAAAAAAAAAAAAAAAAAABAAEAAAAfAAAABAAAAAIAAQC/sxFZDXTZ+wAA" +
+    "AAAAAAAAAQAAABcAAAAEAAAAAQABAAEAAAAAAAAAAAAAAAMAAQAMAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAABAAAAAA" +
+    "AAAAAAAAAAAAAAAAAAAAAAAAAHNtYWxsQm94AAAAAAAAAAAQAAAAAAAAAL+zEVkNdNn7AAAAAAAAAAAAAAAAAAABAAEAAAAfAAAA" +
+    "BAAAAAIAAQC/sxFZDXTZ+wAAAAAAAAAAAQAAABcAAAAEAAAAAQABAAEAAAAAAAAAAAAAAAMAAQAQAAAAAAAAAGU/86DB8y3mAAAA" +
+    "AAAAAAAAAAAAAAAAABAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAHBhaXIAAAAAEAAAAAAAAABuiy8B5ihzngAAAAAAAAAAAAAAAAAA" +
+    "AQABAAAAHwAAAAQAAAACAAEAbosvAeYoc54AAAAAAAAAAAEAAAAnAAAACAAAAAEAAQABAAAAAAAAAAgAAAADAAEAAQAAAAAAAAAQ" +
+    "AAAAAwABAAwAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAADgAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAMAAQAEAAAA" +
+    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAABAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAGFueUJveAAAEAAAAAAAAAC/sxFZDXTZ" +
+    "+wAAAAAAAAAAAAAAAAAAAAAQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAABtBPwKQ+apuhMAAAADAAAA1sW0ocPw4tcAAAAAAAAAAAAA" +
+    "AAABAAAAFQAAAMoAAAAhAAAABwAAAAAAAAAAAAAAHQAAAIcAAADFAAAABwAAAMUAAAAPAAAAY29kZWdlbi10ZXN0LmNhcG5wOlN0" +
+    "b3JlAAAAAAAAAAAAAAAAAQABAAgAAAADAAUAAAAAAAAAAADTFsh99gxDuHZDr8BK2vznMQAAACIAAAAAAAAAAAAAACwAAAAAAAEA" +
+    "PAAAAAAAAQBNAAAADwAAAAEAAAAAAAAAFXGf/tKHDeFytLt3FnCq8kkAAAAiAAAAAAAAAAAAAABEAAAAAAABAFQAAAAAAAEAZQAA" +
+    "AAcAAABwdXQAAAAAAAEAAAAfAAAABAAAAAIAAQBtBPwKQ+apugEAAAAAAAAAAAAAAAAAAAABAAAAHwAAAAQAAAACAAEAbQT8CkPm" +
+    "qboBAAAAAAAAAAAAAAAAAAAABAAAAAAAAQABAAAAEgAAAFUAAAAAAAAAZ2V0AAAAAAABAAAAHwAAAAQAAAACAAEAbQT8CkPmqboB" +
+    "AAAAAAAAAAAAAAAAAAAAAQAAAB8AAAAEAAAAAgABAG0E/ApD5qm6AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAEAAAAAAAEAAQAEAAAA" +
+    "AAABAAEAAAASAAAAVAAAAAAAAADTFsh99gxDuBkAAAABAAAAAAAAAAAAAAACAAcAAAAAAAAAAAABAAAAFQAAACIBAAAAAAAAAAAA" +
+    "AAAAAAAAAAAAHQAAAHcAAAAAAAAAAAAAAJEAAAAPAAAAY29kZWdlbi10ZXN0LmNhcG5wOlN0b3JlLnB1dCRQYXJhbXMAAAAAAAgA" +
+    "AAADAAQAAAAAAAAAAAAAAAEAAAAAAAAAAAAAAAAAKQAAADIAAAAAAAAAAAAAACQAAAADAAEAMAAAAAIAAQABAAAAAQAAAAAAAQAB" +
+    "AAAAAAAAAAAAAAAtAAAAMgAAAAAAAAAAAAAAKAAAAAMAAQA0AAAAAgABAHZhbHVlAAAAEgAAAAAAAAABAAAAAAAAAG0E/ApD5qm6" +
+    "AAAAAAAAAAASAAAAAAAAAAAAAAAAAAAAAAAAAAAAAABleHRyYQAAABIAAAAAAAAAAQAAAAAAAADTFsh99gxDuAAAAAAAAAAAEgAA" +
+    "AAAAAAAAAAAAAAAAAAAAAAAAAAAABAAAAAAAAQABAAAAEgAAAFUAAAAAAAAAdkOvwEra/OcZAAAAAQAAAAAAAAAAAAAAAQAHAAAA" +
+    "AAAAAAAAAQAAABUAAAAqAQAAAAAAAAAAAAAAAAAAAAAAAB0AAAA/AAAAAAAAAAAAAABVAAAADwAAAGNvZGVnZW4tdGVzdC5jYXBu" +
+    "cDpTdG9yZS5wdXQkUmVzdWx0cwAAAAAEAAAAAwAEAAAAAAAAAAAAAAABAAAAAAAAAAAAAAAAAA0AAAAiAAAAAAAAAAAAAAAIAAAA" +
+    "AwABABQAAAACAAEAa2V5AAAAAAAMAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAwAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" +
+    "AAQAAAAAAAEAAQAAABIAAABVAAAAAAAAABVxn/7Shw3hGQAAAAEAAAAAAAAAAAAAAAEABwAAAAAAAAAAAAEAAAAVAAAAIgEAAAAA" +
+    "AAAAAAAAAAAAAAAAAAAdAAAAPwAAAAAAAAAAAAAAAAAAAAAAAABjb2RlZ2VuLXRlc3QuY2FwbnA6U3RvcmUuZ2V0JFBhcmFtcwAA" +
+    "AAAABAAAAAMABAAAAAAAAAAAAAAAAQAAAAAAAAAAAAAAAAANAAAAIgAAAAAAAAAAAAAACAAAAAMAAQAUAAAAAgABAGtleQAAAAAA" +
+    "DAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAMAAAAAAAAAAAAAAAAAAAAAAAAAAAAAABytLt3FnCq8hkAAAABAAAAAAAA" +
+    "AAAAAAABAAcAAAAAAAAAAAABAAAAFQAAACoBAAAAAAAAAAAAAAAAAAAAAAAAHQAAAD8AAAAAAAAAAAAAAAAAAAAAAAAAY29kZWdl" +
+    "bi10ZXN0LmNhcG5wOlN0b3JlLmdldCRSZXN1bHRzAAAAAAQAAAADAAQAAAAAAAAAAAAAAAEAAAAAAAAAAAAAAAAADQAAADIAAAAA" +
+    "AAAAAAAAAAgAAAADAAEAFAAAAAIAAQB2YWx1ZQAAABIAAAAAAAAAAQAAAAAAAABtBPwKQ+apugAAAAAAAAAAEgAAAAAAAAAAAAAA" +
+    "AAAAAAAAAAAAAAAAVjlGDTLoxv4TAAAABQD/D9bFtKHD8OLXAAAAAAAAAAAAAAAAAAAAABUAAADCAAAAHQAAAAcAAAAAAAAAAAAA" +
+    "ABgAAAADAAEAAAAAAAAAAAAAAAAAAAAAAGNvZGVnZW4tdGVzdC5jYXBucDpub3RlAAAAAAABAAEADAAAAAAAAAAAAAAAAAAAAAAA" +
+    "AAAAAAAAAAAAAAAAAACUeBedu0uHqRMAAAABAAEA1sW0ocPw4tcAAAcAAAAAAAAAAAAAAAAAFQAAAOoAAAAhAAAABwAAACEAAAAf" +
+    "AAAARQAAAD8AAAAAAAAAAAAAAAAAAAAAAAAAY29kZWdlbi10ZXN0LmNhcG5wOkFubm90YXRlZAAAAAAAAAAAAQABAAQAAAABAAIA" +
+    "VjlGDTLoxv4EAAAAAgABABQAAAAAAAEADAAAAAAAAAAAAAAAAAAAAAEAAABiAAAAb24gYSBzdHJ1Y3QAAAAAAAAAAAAAAAAABAAA" +
+    "AAMABAAAAAAAAAAAAAAAAQAAAAAAAAAAAAAAAAANAAAAMgAAAA0AAAAfAAAAMAAAAAMAAQA8AAAAAgABAGZpZWxkAAAABAAAAAEA" +
+    "AgBWOUYNMujG/gQAAAACAAEAFAAAAAAAAQAMAAAAAAAAAAAAAAAAAAAAAQAAAFoAAABvbiBhIGZpZWxkAAAAAAAAAAAAAAAAAAAI" +
+    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAgAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==",
   imports: () => [$codegen_import.$schema, $stream.$schema],
 };
 
@@ -476,6 +480,39 @@ export const Calculator_Operator = {
   subtract: 1,
 } as const;
 export type Calculator_Operator = (typeof Calculator_Operator)[keyof typeof Calculator_Operator];
+
+/** List(Capability): `get(i)` is a new reference to element i (close it), or null. */
+export class $Client_List extends $.CapabilityList<$rpc.Client> {
+  static override readonly kind: $.ListKind<$Client_List> = {
+    size: $.ElementSize.POINTER,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new $Client_List(arena, seg, off, len, step, ds, pc, nest, es),
+  };
+  override get(i: number): $rpc.Client | null {
+    const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
+    return element._hasPointer(0) ? $rpc.getClient(element, 0, $rpc.Client) : null;
+  }
+}
+
+/** Builder of List(Capability): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
+export class $Client_ListBuilder extends $.CapabilityListBuilder<$rpc.Client> {
+  static override readonly kind: $.ListBuilderKind<$Client_ListBuilder> = {
+    size: $.ElementSize.POINTER,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new $Client_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+  };
+  override get(i: number): $rpc.Client | null {
+    const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
+    return element._hasPointer(0) ? $rpc.getClient(element, 0, $rpc.Client) : null;
+  }
+  override set(i: number, value: $rpc.Client | $rpc.Server | null): void {
+    $rpc.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
+  }
+}
 
 /** Reader of struct AllTypes. */
 export class AllTypes_Reader extends $.StructReader {
@@ -5120,8 +5157,8 @@ export class HasCaps_Reader extends $.StructReader {
   hasCalc(): boolean {
     return this._hasPointer(0);
   }
-  get calcs(): $.CapabilityList {
-    return this._getList(1, $.CapabilityList.kind);
+  get calcs(): Calculator_List {
+    return this._getList(1, Calculator_List.kind);
   }
   hasCalcs(): boolean {
     return this._hasPointer(1);
@@ -5146,6 +5183,18 @@ export class HasCaps_Reader extends $.StructReader {
   hasCalcBox(): boolean {
     return this._hasPointer(4);
   }
+  get anyCaps(): $Client_List {
+    return this._getList(5, $Client_List.kind);
+  }
+  hasAnyCaps(): boolean {
+    return this._hasPointer(5);
+  }
+  get calcLists(): $.ListList<Calculator_List> {
+    return this._getList(6, $.ListList.of(Calculator_List.kind));
+  }
+  hasCalcLists(): boolean {
+    return this._hasPointer(6);
+  }
   override toString(): string {
     return $text.structToString(this, 0xf46ff42f6ba06fcan, $schema);
   }
@@ -5157,7 +5206,7 @@ export class HasCaps_Reader extends $.StructReader {
 /** Builder of struct HasCaps. */
 export class HasCaps_Builder extends $.StructBuilder {
   static readonly _dataWords = 0;
-  static readonly _ptrCount = 5;
+  static readonly _ptrCount = 7;
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -5191,14 +5240,14 @@ export class HasCaps_Builder extends $.StructBuilder {
   adoptCalc(orphan: $.Orphan): void {
     this._adopt(0, orphan);
   }
-  get calcs(): $.CapabilityListBuilder {
-    return this._getList(1, $.CapabilityListBuilder.kind);
+  get calcs(): Calculator_ListBuilder {
+    return this._getList(1, Calculator_ListBuilder.kind);
   }
   set calcs(value: $.CapabilityList | $.CapabilityListBuilder) {
     this._setList(1, value);
   }
-  initCalcs(length: number): $.CapabilityListBuilder {
-    return this._initList(1, $.CapabilityListBuilder.kind, length);
+  initCalcs(length: number): Calculator_ListBuilder {
+    return this._initList(1, Calculator_ListBuilder.kind, length);
   }
   hasCalcs(): boolean {
     return this._hasPointer(1);
@@ -5277,6 +5326,42 @@ export class HasCaps_Builder extends $.StructBuilder {
   adoptCalcBox(orphan: $.Orphan): void {
     this._adopt(4, orphan);
   }
+  get anyCaps(): $Client_ListBuilder {
+    return this._getList(5, $Client_ListBuilder.kind);
+  }
+  set anyCaps(value: $.CapabilityList | $.CapabilityListBuilder) {
+    this._setList(5, value);
+  }
+  initAnyCaps(length: number): $Client_ListBuilder {
+    return this._initList(5, $Client_ListBuilder.kind, length);
+  }
+  hasAnyCaps(): boolean {
+    return this._hasPointer(5);
+  }
+  disownAnyCaps(): $.Orphan {
+    return this._disown(5);
+  }
+  adoptAnyCaps(orphan: $.Orphan): void {
+    this._adopt(5, orphan);
+  }
+  get calcLists(): $.ListListBuilder<Calculator_ListBuilder> {
+    return this._getList(6, $.ListListBuilder.of(Calculator_ListBuilder.kind));
+  }
+  set calcLists(value: $.ListList<$.CapabilityList> | $.ListListBuilder<$.CapabilityListBuilder>) {
+    this._setList(6, value);
+  }
+  initCalcLists(length: number): $.ListListBuilder<Calculator_ListBuilder> {
+    return this._initList(6, $.ListListBuilder.of(Calculator_ListBuilder.kind), length);
+  }
+  hasCalcLists(): boolean {
+    return this._hasPointer(6);
+  }
+  disownCalcLists(): $.Orphan {
+    return this._disown(6);
+  }
+  adoptCalcLists(orphan: $.Orphan): void {
+    this._adopt(6, orphan);
+  }
   /** A reader over this builder's data. */
   asReader(): HasCaps_Reader {
     return this._asReader(HasCaps_Reader);
@@ -5310,7 +5395,7 @@ export class HasCaps_ListBuilder extends $.StructListBuilder<HasCaps_Builder> {
   static readonly kind: $.ListBuilderKind<HasCaps_ListBuilder> = {
     size: $.ElementSize.INLINE_COMPOSITE,
     dataWords: 0,
-    ptrCount: 5,
+    ptrCount: 7,
     make: (arena, seg, off, len, step, ds, pc, nest, es) =>
       new HasCaps_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, HasCaps_Builder),
   };
@@ -5496,7 +5581,7 @@ export class Holder_hold_Results_Builder extends $.StructBuilder {
     this._nesting = nesting;
   }
   get held(): HasCaps_Builder {
-    this._getStructLoc(0, 0, 5);
+    this._getStructLoc(0, 0, 7);
     const s = $.S;
     return new HasCaps_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
@@ -5504,7 +5589,7 @@ export class Holder_hold_Results_Builder extends $.StructBuilder {
     this._setStruct(0, value);
   }
   initHeld(): HasCaps_Builder {
-    this._initStructLoc(0, 0, 5);
+    this._initStructLoc(0, 0, 7);
     const s = $.S;
     return new HasCaps_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
@@ -7232,6 +7317,39 @@ export class Calculator_Client extends $rpc.Client {
   }
 }
 
+/** List(Calculator): `get(i)` is a new reference to element i (close it), or null. */
+export class Calculator_List extends $.CapabilityList<Calculator_Client> {
+  static override readonly kind: $.ListKind<Calculator_List> = {
+    size: $.ElementSize.POINTER,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Calculator_List(arena, seg, off, len, step, ds, pc, nest, es),
+  };
+  override get(i: number): Calculator_Client | null {
+    const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
+    return element._hasPointer(0) ? $rpc.getClient(element, 0, Calculator_Client) : null;
+  }
+}
+
+/** Builder of List(Calculator): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
+export class Calculator_ListBuilder extends $.CapabilityListBuilder<Calculator_Client> {
+  static override readonly kind: $.ListBuilderKind<Calculator_ListBuilder> = {
+    size: $.ElementSize.POINTER,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Calculator_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+  };
+  override get(i: number): Calculator_Client | null {
+    const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
+    return element._hasPointer(0) ? $rpc.getClient(element, 0, Calculator_Client) : null;
+  }
+  override set(i: number, value: Calculator_Client | $rpc.Server | null): void {
+    $rpc.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
+  }
+}
+
 /** What an implementation of Calculator provides (missing methods answer "unimplemented"). */
 export interface Calculator_Server {
   evaluate?(context: $rpc.CallContext<Calculator_evaluate_Params_Reader, Calculator_evaluate_Results_Builder>): Promise<void> | void;
@@ -7296,6 +7414,39 @@ export class Calculator_Value_Client extends $rpc.Client {
   }
 }
 
+/** List(Value): `get(i)` is a new reference to element i (close it), or null. */
+export class Calculator_Value_List extends $.CapabilityList<Calculator_Value_Client> {
+  static override readonly kind: $.ListKind<Calculator_Value_List> = {
+    size: $.ElementSize.POINTER,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Calculator_Value_List(arena, seg, off, len, step, ds, pc, nest, es),
+  };
+  override get(i: number): Calculator_Value_Client | null {
+    const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
+    return element._hasPointer(0) ? $rpc.getClient(element, 0, Calculator_Value_Client) : null;
+  }
+}
+
+/** Builder of List(Value): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
+export class Calculator_Value_ListBuilder extends $.CapabilityListBuilder<Calculator_Value_Client> {
+  static override readonly kind: $.ListBuilderKind<Calculator_Value_ListBuilder> = {
+    size: $.ElementSize.POINTER,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Calculator_Value_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+  };
+  override get(i: number): Calculator_Value_Client | null {
+    const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
+    return element._hasPointer(0) ? $rpc.getClient(element, 0, Calculator_Value_Client) : null;
+  }
+  override set(i: number, value: Calculator_Value_Client | $rpc.Server | null): void {
+    $rpc.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
+  }
+}
+
 /** What an implementation of Value provides (missing methods answer "unimplemented"). */
 export interface Calculator_Value_Server {
   read?(context: $rpc.CallContext<Calculator_Value_read_Params_Reader, Calculator_Value_read_Results_Builder>): Promise<void> | void;
@@ -7347,6 +7498,39 @@ export class Calculator_Function_Client extends $rpc.Client {
   }
   callRequest(): $rpc.Request<Calculator_Function_call_Params_Builder, Calculator_Function_call_Results_Reader, Calculator_Function_call_Results_Pipeline> {
     return this._request(0xd1fe2406a7c9be29n, 0, Calculator_Function_call_Params_Builder, Calculator_Function_call_Results_Reader, Calculator_Function_call_Results_Pipeline);
+  }
+}
+
+/** List(Function): `get(i)` is a new reference to element i (close it), or null. */
+export class Calculator_Function_List extends $.CapabilityList<Calculator_Function_Client> {
+  static override readonly kind: $.ListKind<Calculator_Function_List> = {
+    size: $.ElementSize.POINTER,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Calculator_Function_List(arena, seg, off, len, step, ds, pc, nest, es),
+  };
+  override get(i: number): Calculator_Function_Client | null {
+    const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
+    return element._hasPointer(0) ? $rpc.getClient(element, 0, Calculator_Function_Client) : null;
+  }
+}
+
+/** Builder of List(Function): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
+export class Calculator_Function_ListBuilder extends $.CapabilityListBuilder<Calculator_Function_Client> {
+  static override readonly kind: $.ListBuilderKind<Calculator_Function_ListBuilder> = {
+    size: $.ElementSize.POINTER,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Calculator_Function_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+  };
+  override get(i: number): Calculator_Function_Client | null {
+    const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
+    return element._hasPointer(0) ? $rpc.getClient(element, 0, Calculator_Function_Client) : null;
+  }
+  override set(i: number, value: Calculator_Function_Client | $rpc.Server | null): void {
+    $rpc.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
 
@@ -7404,6 +7588,39 @@ export class Base_Client extends $rpc.Client {
   }
 }
 
+/** List(Base): `get(i)` is a new reference to element i (close it), or null. */
+export class Base_List extends $.CapabilityList<Base_Client> {
+  static override readonly kind: $.ListKind<Base_List> = {
+    size: $.ElementSize.POINTER,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Base_List(arena, seg, off, len, step, ds, pc, nest, es),
+  };
+  override get(i: number): Base_Client | null {
+    const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
+    return element._hasPointer(0) ? $rpc.getClient(element, 0, Base_Client) : null;
+  }
+}
+
+/** Builder of List(Base): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
+export class Base_ListBuilder extends $.CapabilityListBuilder<Base_Client> {
+  static override readonly kind: $.ListBuilderKind<Base_ListBuilder> = {
+    size: $.ElementSize.POINTER,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Base_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+  };
+  override get(i: number): Base_Client | null {
+    const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
+    return element._hasPointer(0) ? $rpc.getClient(element, 0, Base_Client) : null;
+  }
+  override set(i: number, value: Base_Client | $rpc.Server | null): void {
+    $rpc.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
+  }
+}
+
 /** What an implementation of Base provides (missing methods answer "unimplemented"). */
 export interface Base_Server {
   ping?(context: $rpc.CallContext<Base_ping_Params_Reader, Base_ping_Results_Builder>): Promise<void> | void;
@@ -7455,6 +7672,39 @@ export class Other_Client extends $rpc.Client {
   }
   pongRequest(): $rpc.Request<Other_pong_Params_Builder, Other_pong_Results_Reader, Other_pong_Results_Pipeline> {
     return this._request(0xc1da8ed0fe338fc4n, 0, Other_pong_Params_Builder, Other_pong_Results_Reader, Other_pong_Results_Pipeline);
+  }
+}
+
+/** List(Other): `get(i)` is a new reference to element i (close it), or null. */
+export class Other_List extends $.CapabilityList<Other_Client> {
+  static override readonly kind: $.ListKind<Other_List> = {
+    size: $.ElementSize.POINTER,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Other_List(arena, seg, off, len, step, ds, pc, nest, es),
+  };
+  override get(i: number): Other_Client | null {
+    const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
+    return element._hasPointer(0) ? $rpc.getClient(element, 0, Other_Client) : null;
+  }
+}
+
+/** Builder of List(Other): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
+export class Other_ListBuilder extends $.CapabilityListBuilder<Other_Client> {
+  static override readonly kind: $.ListBuilderKind<Other_ListBuilder> = {
+    size: $.ElementSize.POINTER,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Other_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+  };
+  override get(i: number): Other_Client | null {
+    const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
+    return element._hasPointer(0) ? $rpc.getClient(element, 0, Other_Client) : null;
+  }
+  override set(i: number, value: Other_Client | $rpc.Server | null): void {
+    $rpc.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
 
@@ -7536,6 +7786,39 @@ export class Derived_Client extends Base_Client {
   }
 }
 
+/** List(Derived): `get(i)` is a new reference to element i (close it), or null. */
+export class Derived_List extends $.CapabilityList<Derived_Client> {
+  static override readonly kind: $.ListKind<Derived_List> = {
+    size: $.ElementSize.POINTER,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Derived_List(arena, seg, off, len, step, ds, pc, nest, es),
+  };
+  override get(i: number): Derived_Client | null {
+    const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
+    return element._hasPointer(0) ? $rpc.getClient(element, 0, Derived_Client) : null;
+  }
+}
+
+/** Builder of List(Derived): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
+export class Derived_ListBuilder extends $.CapabilityListBuilder<Derived_Client> {
+  static override readonly kind: $.ListBuilderKind<Derived_ListBuilder> = {
+    size: $.ElementSize.POINTER,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Derived_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+  };
+  override get(i: number): Derived_Client | null {
+    const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
+    return element._hasPointer(0) ? $rpc.getClient(element, 0, Derived_Client) : null;
+  }
+  override set(i: number, value: Derived_Client | $rpc.Server | null): void {
+    $rpc.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
+  }
+}
+
 /** What an implementation of Derived provides (missing methods answer "unimplemented"). */
 export interface Derived_Server extends Base_Server, Other_Server {
   dance?(context: $rpc.CallContext<Derived_dance_Params_Reader, Derived_dance_Results_Builder>): Promise<void> | void;
@@ -7598,6 +7881,39 @@ export class Holder_Client extends $rpc.Client {
   }
   holdRequest(): $rpc.Request<Holder_hold_Params_Builder, Holder_hold_Results_Reader, Holder_hold_Results_Pipeline> {
     return this._request(0x93cc0bb44a7fc3a0n, 0, Holder_hold_Params_Builder, Holder_hold_Results_Reader, Holder_hold_Results_Pipeline);
+  }
+}
+
+/** List(Holder): `get(i)` is a new reference to element i (close it), or null. */
+export class Holder_List extends $.CapabilityList<Holder_Client> {
+  static override readonly kind: $.ListKind<Holder_List> = {
+    size: $.ElementSize.POINTER,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Holder_List(arena, seg, off, len, step, ds, pc, nest, es),
+  };
+  override get(i: number): Holder_Client | null {
+    const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
+    return element._hasPointer(0) ? $rpc.getClient(element, 0, Holder_Client) : null;
+  }
+}
+
+/** Builder of List(Holder): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
+export class Holder_ListBuilder extends $.CapabilityListBuilder<Holder_Client> {
+  static override readonly kind: $.ListBuilderKind<Holder_ListBuilder> = {
+    size: $.ElementSize.POINTER,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Holder_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+  };
+  override get(i: number): Holder_Client | null {
+    const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
+    return element._hasPointer(0) ? $rpc.getClient(element, 0, Holder_Client) : null;
+  }
+  override set(i: number, value: Holder_Client | $rpc.Server | null): void {
+    $rpc.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
 
@@ -7667,6 +7983,39 @@ export class Store_Client extends $rpc.Client {
   }
   getRequest(): $rpc.Request<Store_get_Params_Builder, Store_get_Results_Reader, Store_get_Results_Pipeline> {
     return this._request(0xbaa9e6430afc046dn, 1, Store_get_Params_Builder, Store_get_Results_Reader, Store_get_Results_Pipeline);
+  }
+}
+
+/** List(Store): `get(i)` is a new reference to element i (close it), or null. */
+export class Store_List extends $.CapabilityList<Store_Client> {
+  static override readonly kind: $.ListKind<Store_List> = {
+    size: $.ElementSize.POINTER,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Store_List(arena, seg, off, len, step, ds, pc, nest, es),
+  };
+  override get(i: number): Store_Client | null {
+    const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
+    return element._hasPointer(0) ? $rpc.getClient(element, 0, Store_Client) : null;
+  }
+}
+
+/** Builder of List(Store): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
+export class Store_ListBuilder extends $.CapabilityListBuilder<Store_Client> {
+  static override readonly kind: $.ListBuilderKind<Store_ListBuilder> = {
+    size: $.ElementSize.POINTER,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new Store_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+  };
+  override get(i: number): Store_Client | null {
+    const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
+    return element._hasPointer(0) ? $rpc.getClient(element, 0, Store_Client) : null;
+  }
+  override set(i: number, value: Store_Client | $rpc.Server | null): void {
+    $rpc.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
 

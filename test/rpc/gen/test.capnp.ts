@@ -2300,8 +2300,8 @@ export class TestPipeline_testPointers_Params_Reader extends $.StructReader {
   hasObj(): boolean {
     return this._hasPointer(1);
   }
-  get list(): $.CapabilityList {
-    return this._getList(2, $.CapabilityList.kind);
+  get list(): TestInterface_List {
+    return this._getList(2, TestInterface_List.kind);
   }
   hasList(): boolean {
     return this._hasPointer(2);
@@ -2368,14 +2368,14 @@ export class TestPipeline_testPointers_Params_Builder extends $.StructBuilder {
   adoptObj(orphan: $.Orphan): void {
     this._adopt(1, orphan);
   }
-  get list(): $.CapabilityListBuilder {
-    return this._getList(2, $.CapabilityListBuilder.kind);
+  get list(): TestInterface_ListBuilder {
+    return this._getList(2, TestInterface_ListBuilder.kind);
   }
   set list(value: $.CapabilityList | $.CapabilityListBuilder) {
     this._setList(2, value);
   }
-  initList(length: number): $.CapabilityListBuilder {
-    return this._initList(2, $.CapabilityListBuilder.kind, length);
+  initList(length: number): TestInterface_ListBuilder {
+    return this._initList(2, TestInterface_ListBuilder.kind, length);
   }
   hasList(): boolean {
     return this._hasPointer(2);
@@ -8972,6 +8972,39 @@ export class TestInterface_Client extends $rpc.Client {
   }
 }
 
+/** List(TestInterface): `get(i)` is a new reference to element i (close it), or null. */
+export class TestInterface_List extends $.CapabilityList<TestInterface_Client> {
+  static override readonly kind: $.ListKind<TestInterface_List> = {
+    size: $.ElementSize.POINTER,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new TestInterface_List(arena, seg, off, len, step, ds, pc, nest, es),
+  };
+  override get(i: number): TestInterface_Client | null {
+    const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
+    return element._hasPointer(0) ? $rpc.getClient(element, 0, TestInterface_Client) : null;
+  }
+}
+
+/** Builder of List(TestInterface): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
+export class TestInterface_ListBuilder extends $.CapabilityListBuilder<TestInterface_Client> {
+  static override readonly kind: $.ListBuilderKind<TestInterface_ListBuilder> = {
+    size: $.ElementSize.POINTER,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new TestInterface_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+  };
+  override get(i: number): TestInterface_Client | null {
+    const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
+    return element._hasPointer(0) ? $rpc.getClient(element, 0, TestInterface_Client) : null;
+  }
+  override set(i: number, value: TestInterface_Client | $rpc.Server | null): void {
+    $rpc.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
+  }
+}
+
 /** What an implementation of TestInterface provides (missing methods answer "unimplemented"). */
 export interface TestInterface_Server {
   /** TestInterfaceImpl: counts the call, requires i == 123 and j == true, returns x = "foo". */
@@ -9072,6 +9105,39 @@ export class TestExtends_Client extends TestInterface_Client {
   }
   graultRequest(): $rpc.Request<TestExtends_grault_Params_Builder, TestAllTypes_Reader, TestAllTypes_Pipeline> {
     return this._request(0xe03c1953aa58e8dbn, 2, TestExtends_grault_Params_Builder, TestAllTypes_Reader, TestAllTypes_Pipeline);
+  }
+}
+
+/** List(TestExtends): `get(i)` is a new reference to element i (close it), or null. */
+export class TestExtends_List extends $.CapabilityList<TestExtends_Client> {
+  static override readonly kind: $.ListKind<TestExtends_List> = {
+    size: $.ElementSize.POINTER,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new TestExtends_List(arena, seg, off, len, step, ds, pc, nest, es),
+  };
+  override get(i: number): TestExtends_Client | null {
+    const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
+    return element._hasPointer(0) ? $rpc.getClient(element, 0, TestExtends_Client) : null;
+  }
+}
+
+/** Builder of List(TestExtends): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
+export class TestExtends_ListBuilder extends $.CapabilityListBuilder<TestExtends_Client> {
+  static override readonly kind: $.ListBuilderKind<TestExtends_ListBuilder> = {
+    size: $.ElementSize.POINTER,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new TestExtends_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+  };
+  override get(i: number): TestExtends_Client | null {
+    const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
+    return element._hasPointer(0) ? $rpc.getClient(element, 0, TestExtends_Client) : null;
+  }
+  override set(i: number, value: TestExtends_Client | $rpc.Server | null): void {
+    $rpc.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
 
@@ -9194,6 +9260,39 @@ export class TestPipeline_Client extends $rpc.Client {
   }
 }
 
+/** List(TestPipeline): `get(i)` is a new reference to element i (close it), or null. */
+export class TestPipeline_List extends $.CapabilityList<TestPipeline_Client> {
+  static override readonly kind: $.ListKind<TestPipeline_List> = {
+    size: $.ElementSize.POINTER,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new TestPipeline_List(arena, seg, off, len, step, ds, pc, nest, es),
+  };
+  override get(i: number): TestPipeline_Client | null {
+    const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
+    return element._hasPointer(0) ? $rpc.getClient(element, 0, TestPipeline_Client) : null;
+  }
+}
+
+/** Builder of List(TestPipeline): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
+export class TestPipeline_ListBuilder extends $.CapabilityListBuilder<TestPipeline_Client> {
+  static override readonly kind: $.ListBuilderKind<TestPipeline_ListBuilder> = {
+    size: $.ElementSize.POINTER,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new TestPipeline_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+  };
+  override get(i: number): TestPipeline_Client | null {
+    const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
+    return element._hasPointer(0) ? $rpc.getClient(element, 0, TestPipeline_Client) : null;
+  }
+  override set(i: number, value: TestPipeline_Client | $rpc.Server | null): void {
+    $rpc.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
+  }
+}
+
 /** What an implementation of TestPipeline provides (missing methods answer "unimplemented"). */
 export interface TestPipeline_Server {
   /**
@@ -9271,6 +9370,39 @@ export class TestCallOrder_Client extends $rpc.Client {
   }
 }
 
+/** List(TestCallOrder): `get(i)` is a new reference to element i (close it), or null. */
+export class TestCallOrder_List extends $.CapabilityList<TestCallOrder_Client> {
+  static override readonly kind: $.ListKind<TestCallOrder_List> = {
+    size: $.ElementSize.POINTER,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new TestCallOrder_List(arena, seg, off, len, step, ds, pc, nest, es),
+  };
+  override get(i: number): TestCallOrder_Client | null {
+    const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
+    return element._hasPointer(0) ? $rpc.getClient(element, 0, TestCallOrder_Client) : null;
+  }
+}
+
+/** Builder of List(TestCallOrder): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
+export class TestCallOrder_ListBuilder extends $.CapabilityListBuilder<TestCallOrder_Client> {
+  static override readonly kind: $.ListBuilderKind<TestCallOrder_ListBuilder> = {
+    size: $.ElementSize.POINTER,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new TestCallOrder_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+  };
+  override get(i: number): TestCallOrder_Client | null {
+    const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
+    return element._hasPointer(0) ? $rpc.getClient(element, 0, TestCallOrder_Client) : null;
+  }
+  override set(i: number, value: TestCallOrder_Client | $rpc.Server | null): void {
+    $rpc.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
+  }
+}
+
 /** What an implementation of TestCallOrder provides (missing methods answer "unimplemented"). */
 export interface TestCallOrder_Server {
   /** The first call returns 0, the next 1, ... `expected` is ignored (it helps reading logs). */
@@ -9324,6 +9456,39 @@ export class TestTailCallee_Client extends $rpc.Client {
   }
   fooRequest(): $rpc.Request<TestTailCallee_foo_Params_Builder, TestTailCallee_TailResult_Reader, TestTailCallee_TailResult_Pipeline> {
     return this._request(0x979509048d769cf9n, 0, TestTailCallee_foo_Params_Builder, TestTailCallee_TailResult_Reader, TestTailCallee_TailResult_Pipeline);
+  }
+}
+
+/** List(TestTailCallee): `get(i)` is a new reference to element i (close it), or null. */
+export class TestTailCallee_List extends $.CapabilityList<TestTailCallee_Client> {
+  static override readonly kind: $.ListKind<TestTailCallee_List> = {
+    size: $.ElementSize.POINTER,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new TestTailCallee_List(arena, seg, off, len, step, ds, pc, nest, es),
+  };
+  override get(i: number): TestTailCallee_Client | null {
+    const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
+    return element._hasPointer(0) ? $rpc.getClient(element, 0, TestTailCallee_Client) : null;
+  }
+}
+
+/** Builder of List(TestTailCallee): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
+export class TestTailCallee_ListBuilder extends $.CapabilityListBuilder<TestTailCallee_Client> {
+  static override readonly kind: $.ListBuilderKind<TestTailCallee_ListBuilder> = {
+    size: $.ElementSize.POINTER,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new TestTailCallee_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+  };
+  override get(i: number): TestTailCallee_Client | null {
+    const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
+    return element._hasPointer(0) ? $rpc.getClient(element, 0, TestTailCallee_Client) : null;
+  }
+  override set(i: number, value: TestTailCallee_Client | $rpc.Server | null): void {
+    $rpc.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
 
@@ -9383,6 +9548,39 @@ export class TestTailCaller_Client extends $rpc.Client {
   }
 }
 
+/** List(TestTailCaller): `get(i)` is a new reference to element i (close it), or null. */
+export class TestTailCaller_List extends $.CapabilityList<TestTailCaller_Client> {
+  static override readonly kind: $.ListKind<TestTailCaller_List> = {
+    size: $.ElementSize.POINTER,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new TestTailCaller_List(arena, seg, off, len, step, ds, pc, nest, es),
+  };
+  override get(i: number): TestTailCaller_Client | null {
+    const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
+    return element._hasPointer(0) ? $rpc.getClient(element, 0, TestTailCaller_Client) : null;
+  }
+}
+
+/** Builder of List(TestTailCaller): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
+export class TestTailCaller_ListBuilder extends $.CapabilityListBuilder<TestTailCaller_Client> {
+  static override readonly kind: $.ListBuilderKind<TestTailCaller_ListBuilder> = {
+    size: $.ElementSize.POINTER,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new TestTailCaller_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+  };
+  override get(i: number): TestTailCaller_Client | null {
+    const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
+    return element._hasPointer(0) ? $rpc.getClient(element, 0, TestTailCaller_Client) : null;
+  }
+  override set(i: number, value: TestTailCaller_Client | $rpc.Server | null): void {
+    $rpc.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
+  }
+}
+
 /** What an implementation of TestTailCaller provides (missing methods answer "unimplemented"). */
 export interface TestTailCaller_Server {
   /** TestTailCallerImpl: counts the call, then tail-calls callee.foo(i, "from TestTailCaller"). */
@@ -9421,6 +9619,39 @@ export class TestHandle_Client extends $rpc.Client {
     methods: [
     ],
   };
+}
+
+/** List(TestHandle): `get(i)` is a new reference to element i (close it), or null. */
+export class TestHandle_List extends $.CapabilityList<TestHandle_Client> {
+  static override readonly kind: $.ListKind<TestHandle_List> = {
+    size: $.ElementSize.POINTER,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new TestHandle_List(arena, seg, off, len, step, ds, pc, nest, es),
+  };
+  override get(i: number): TestHandle_Client | null {
+    const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
+    return element._hasPointer(0) ? $rpc.getClient(element, 0, TestHandle_Client) : null;
+  }
+}
+
+/** Builder of List(TestHandle): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
+export class TestHandle_ListBuilder extends $.CapabilityListBuilder<TestHandle_Client> {
+  static override readonly kind: $.ListBuilderKind<TestHandle_ListBuilder> = {
+    size: $.ElementSize.POINTER,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new TestHandle_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+  };
+  override get(i: number): TestHandle_Client | null {
+    const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
+    return element._hasPointer(0) ? $rpc.getClient(element, 0, TestHandle_Client) : null;
+  }
+  override set(i: number, value: TestHandle_Client | $rpc.Server | null): void {
+    $rpc.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
+  }
 }
 
 /** What an implementation of TestHandle provides (missing methods answer "unimplemented"). */
@@ -9526,6 +9757,39 @@ export class TestStreaming_Client extends $rpc.Client {
   }
 }
 
+/** List(TestStreaming): `get(i)` is a new reference to element i (close it), or null. */
+export class TestStreaming_List extends $.CapabilityList<TestStreaming_Client> {
+  static override readonly kind: $.ListKind<TestStreaming_List> = {
+    size: $.ElementSize.POINTER,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new TestStreaming_List(arena, seg, off, len, step, ds, pc, nest, es),
+  };
+  override get(i: number): TestStreaming_Client | null {
+    const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
+    return element._hasPointer(0) ? $rpc.getClient(element, 0, TestStreaming_Client) : null;
+  }
+}
+
+/** Builder of List(TestStreaming): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
+export class TestStreaming_ListBuilder extends $.CapabilityListBuilder<TestStreaming_Client> {
+  static override readonly kind: $.ListBuilderKind<TestStreaming_ListBuilder> = {
+    size: $.ElementSize.POINTER,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new TestStreaming_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+  };
+  override get(i: number): TestStreaming_Client | null {
+    const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
+    return element._hasPointer(0) ? $rpc.getClient(element, 0, TestStreaming_Client) : null;
+  }
+  override set(i: number, value: TestStreaming_Client | $rpc.Server | null): void {
+    $rpc.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
+  }
+}
+
 /** What an implementation of TestStreaming provides (missing methods answer "unimplemented"). */
 export interface TestStreaming_Server {
   doStreamI?(context: $rpc.CallContext<TestStreaming_doStreamI_Params_Reader, $stream.StreamResult_Builder>): Promise<void> | void;
@@ -9620,6 +9884,39 @@ export class TestStreamingControl_Client extends $rpc.Client {
   }
   getStateRequest(): $rpc.Request<TestStreamingControl_getState_Params_Builder, TestStreamingControl_getState_Results_Reader, TestStreamingControl_getState_Results_Pipeline> {
     return this._request(0xd803a9f78c8bf25an, 1, TestStreamingControl_getState_Params_Builder, TestStreamingControl_getState_Results_Reader, TestStreamingControl_getState_Results_Pipeline);
+  }
+}
+
+/** List(TestStreamingControl): `get(i)` is a new reference to element i (close it), or null. */
+export class TestStreamingControl_List extends $.CapabilityList<TestStreamingControl_Client> {
+  static override readonly kind: $.ListKind<TestStreamingControl_List> = {
+    size: $.ElementSize.POINTER,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new TestStreamingControl_List(arena, seg, off, len, step, ds, pc, nest, es),
+  };
+  override get(i: number): TestStreamingControl_Client | null {
+    const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
+    return element._hasPointer(0) ? $rpc.getClient(element, 0, TestStreamingControl_Client) : null;
+  }
+}
+
+/** Builder of List(TestStreamingControl): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
+export class TestStreamingControl_ListBuilder extends $.CapabilityListBuilder<TestStreamingControl_Client> {
+  static override readonly kind: $.ListBuilderKind<TestStreamingControl_ListBuilder> = {
+    size: $.ElementSize.POINTER,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new TestStreamingControl_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+  };
+  override get(i: number): TestStreamingControl_Client | null {
+    const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
+    return element._hasPointer(0) ? $rpc.getClient(element, 0, TestStreamingControl_Client) : null;
+  }
+  override set(i: number, value: TestStreamingControl_Client | $rpc.Server | null): void {
+    $rpc.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
 
@@ -9940,6 +10237,39 @@ export class TestMoreStuff_Client extends TestCallOrder_Client {
   }
 }
 
+/** List(TestMoreStuff): `get(i)` is a new reference to element i (close it), or null. */
+export class TestMoreStuff_List extends $.CapabilityList<TestMoreStuff_Client> {
+  static override readonly kind: $.ListKind<TestMoreStuff_List> = {
+    size: $.ElementSize.POINTER,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new TestMoreStuff_List(arena, seg, off, len, step, ds, pc, nest, es),
+  };
+  override get(i: number): TestMoreStuff_Client | null {
+    const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
+    return element._hasPointer(0) ? $rpc.getClient(element, 0, TestMoreStuff_Client) : null;
+  }
+}
+
+/** Builder of List(TestMoreStuff): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
+export class TestMoreStuff_ListBuilder extends $.CapabilityListBuilder<TestMoreStuff_Client> {
+  static override readonly kind: $.ListBuilderKind<TestMoreStuff_ListBuilder> = {
+    size: $.ElementSize.POINTER,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new TestMoreStuff_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+  };
+  override get(i: number): TestMoreStuff_Client | null {
+    const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
+    return element._hasPointer(0) ? $rpc.getClient(element, 0, TestMoreStuff_Client) : null;
+  }
+  override set(i: number, value: TestMoreStuff_Client | $rpc.Server | null): void {
+    $rpc.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
+  }
+}
+
 /** What an implementation of TestMoreStuff provides (missing methods answer "unimplemented"). */
 export interface TestMoreStuff_Server extends TestCallOrder_Server {
   /** Counts; calls cap.foo(123, true), expects "foo", returns s = "bar". */
@@ -10092,6 +10422,39 @@ export class TestAuthenticatedBootstrap_Client extends $rpc.Client {
   }
   getCallerIdRequest(): $rpc.Request<TestAuthenticatedBootstrap_getCallerId_Params_Builder, TestAuthenticatedBootstrap_getCallerId_Results_Reader, TestAuthenticatedBootstrap_getCallerId_Results_Pipeline> {
     return this._request(0xaa03b51ccdbfea72n, 0, TestAuthenticatedBootstrap_getCallerId_Params_Builder, TestAuthenticatedBootstrap_getCallerId_Results_Reader, TestAuthenticatedBootstrap_getCallerId_Results_Pipeline);
+  }
+}
+
+/** List(TestAuthenticatedBootstrap): `get(i)` is a new reference to element i (close it), or null. */
+export class TestAuthenticatedBootstrap_List extends $.CapabilityList<TestAuthenticatedBootstrap_Client> {
+  static override readonly kind: $.ListKind<TestAuthenticatedBootstrap_List> = {
+    size: $.ElementSize.POINTER,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new TestAuthenticatedBootstrap_List(arena, seg, off, len, step, ds, pc, nest, es),
+  };
+  override get(i: number): TestAuthenticatedBootstrap_Client | null {
+    const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
+    return element._hasPointer(0) ? $rpc.getClient(element, 0, TestAuthenticatedBootstrap_Client) : null;
+  }
+}
+
+/** Builder of List(TestAuthenticatedBootstrap): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
+export class TestAuthenticatedBootstrap_ListBuilder extends $.CapabilityListBuilder<TestAuthenticatedBootstrap_Client> {
+  static override readonly kind: $.ListBuilderKind<TestAuthenticatedBootstrap_ListBuilder> = {
+    size: $.ElementSize.POINTER,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new TestAuthenticatedBootstrap_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+  };
+  override get(i: number): TestAuthenticatedBootstrap_Client | null {
+    const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
+    return element._hasPointer(0) ? $rpc.getClient(element, 0, TestAuthenticatedBootstrap_Client) : null;
+  }
+  override set(i: number, value: TestAuthenticatedBootstrap_Client | $rpc.Server | null): void {
+    $rpc.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
 
@@ -10307,6 +10670,39 @@ export class TestBootstrap_Client extends TestAuthenticatedBootstrap_Client {
   }
   setTraceEncoderRequest(): $rpc.Request<TestBootstrap_setTraceEncoder_Params_Builder, TestBootstrap_setTraceEncoder_Results_Reader, TestBootstrap_setTraceEncoder_Results_Pipeline> {
     return this._request(0xf2b7a56d3cd910e7n, 10, TestBootstrap_setTraceEncoder_Params_Builder, TestBootstrap_setTraceEncoder_Results_Reader, TestBootstrap_setTraceEncoder_Results_Pipeline);
+  }
+}
+
+/** List(TestBootstrap): `get(i)` is a new reference to element i (close it), or null. */
+export class TestBootstrap_List extends $.CapabilityList<TestBootstrap_Client> {
+  static override readonly kind: $.ListKind<TestBootstrap_List> = {
+    size: $.ElementSize.POINTER,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new TestBootstrap_List(arena, seg, off, len, step, ds, pc, nest, es),
+  };
+  override get(i: number): TestBootstrap_Client | null {
+    const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
+    return element._hasPointer(0) ? $rpc.getClient(element, 0, TestBootstrap_Client) : null;
+  }
+}
+
+/** Builder of List(TestBootstrap): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
+export class TestBootstrap_ListBuilder extends $.CapabilityListBuilder<TestBootstrap_Client> {
+  static override readonly kind: $.ListBuilderKind<TestBootstrap_ListBuilder> = {
+    size: $.ElementSize.POINTER,
+    dataWords: 0,
+    ptrCount: 0,
+    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+      new TestBootstrap_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+  };
+  override get(i: number): TestBootstrap_Client | null {
+    const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
+    return element._hasPointer(0) ? $rpc.getClient(element, 0, TestBootstrap_Client) : null;
+  }
+  override set(i: number, value: TestBootstrap_Client | $rpc.Server | null): void {
+    $rpc.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
 
