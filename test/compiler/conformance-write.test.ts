@@ -296,7 +296,11 @@ test("accessors construct their classes: struct fields, groups, generated struct
   assert.ok(lb.get(1) instanceof AllTypes.Builder);
   lb.get(1).int32Field = 77;
   assert.deepEqual(
-    b.initStructListList(1).init(0, 2).toArray().map((s) => s instanceof Small.Builder),
+    b
+      .initStructListList(1)
+      .init(0, 2)
+      .toArray()
+      .map((s) => s instanceof Small.Builder),
     [true, true],
   );
   const r = new MessageReader(m.getSegmentsForOutput()).getRoot(AllTypes.Reader);

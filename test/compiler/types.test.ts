@@ -167,7 +167,11 @@ export function capabilityListTypes(
 }
 
 /** Interface-typed fields take their client, a Server (any: servers are untyped) or null. */
-export function capabilitySetterTypes(b: HasCaps.Builder, calc: Calculator.Client, derived: Derived.Client): void {
+export function capabilitySetterTypes(
+  b: HasCaps.Builder,
+  calc: Calculator.Client,
+  derived: Derived.Client,
+): void {
   b.calc = calc;
   b.calc = Calculator.server({});
   b.calc = null;
