@@ -47,6 +47,11 @@ export interface TwoPartyOptions {
   nestingLimit?: number;
   /** Flow-control window for streaming calls (C++ uses the socket's SO_SNDBUF; default 64 KiB). */
   streamWindow?: number;
+  /**
+   * Monotonic clock in milliseconds for `getOutgoingMessageWaitTime()` (C++ passes a
+   * `kj::MonotonicClock`); default `performance.now`. Tests inject one they advance by hand.
+   */
+  clock?: () => number;
 }
 
 function vatId(side: SideName): VatIdR {
@@ -83,6 +88,9 @@ export class TwoPartyVatNetwork implements VatNetwork, RpcTransport {
   private out: Uint8Array[][] = [];
   private outBytes = 0;
   private flushScheduled = false;
+  private readonly clock: () => number;
+  /** When the oldest message still queued was sent (C++ currentOutgoingMessageSendTime). */
+  private oldestSendTime = 0;
   private ended = false;
   private readonly disconnected: Promise<void>;
   private resolveDisconnected!: () => void;
@@ -95,6 +103,7 @@ export class TwoPartyVatNetwork implements VatNetwork, RpcTransport {
     this.limitWords = options.traversalLimitInWords ?? DEFAULT_TRAVERSAL_LIMIT_IN_WORDS;
     this.nestingLimit = options.nestingLimit ?? DEFAULT_NESTING_LIMIT;
     this.streamWindow = options.streamWindow;
+    this.clock = options.clock ?? (() => performance.now());
     this.frames = new FrameReader({ traversalLimitInWords: this.limitWords });
     this.disconnected = new Promise((r) => (this.resolveDisconnected = r));
   }
@@ -126,6 +135,28 @@ export class TwoPartyVatNetwork implements VatNetwork, RpcTransport {
     return this.out.length;
   }
 
+  /**
+   * C++ `getCurrentQueueSize()`: bytes of outgoing messages queued in memory, not yet handed to
+   * the byte stream (framing included; always a multiple of 8). Useful for backpressure.
+   */
+  getCurrentQueueSize(): number {
+    return this.outBytes;
+  }
+
+  /** C++ `getCurrentQueueCount()`: outgoing messages queued, not yet handed to the byte stream. */
+  getCurrentQueueCount(): number {
+    return this.out.length;
+  }
+
+  /**
+   * C++ `getOutgoingMessageWaitTime()`: how long (milliseconds of the clock) the oldest queued
+   * message has waited; 0 when nothing is queued. The time is taken when a message enters an
+   * empty queue, so a send after an idle period never reports the idle time (the 1.x fix).
+   */
+  getOutgoingMessageWaitTime(): number {
+    return this.out.length > 0 ? this.clock() - this.oldestSendTime : 0;
+  }
+
   // ---- RpcTransport ----
   send(message: MessageBuilder): void {
     if (this.ended) throw RpcError.disconnected("Connection is closed.");
@@ -133,6 +164,7 @@ export class TwoPartyVatNetwork implements VatNetwork, RpcTransport {
     let words = 0;
     for (const s of segs) words += s.byteLength >>> 3;
     if (words >= this.limitWords) throw RpcError.failed(messageTooLarge(words, this.limitWords).message);
+    if (this.out.length === 0) this.oldestSendTime = this.clock();
     this.out.push(segs);
     this.outBytes += frameSize(segs);
     if (!this.flushScheduled) {
@@ -247,6 +279,19 @@ export class TwoPartyClient {
 
   setTraceEncoder(f: ((error: RpcError) => string) | null): void {
     this.rpcSystem.setTraceEncoder(f);
+  }
+
+  /** C++ `TwoPartyClient::getCurrentQueueSize()` (the network's). */
+  getCurrentQueueSize(): number {
+    return this.network.getCurrentQueueSize();
+  }
+  /** C++ `TwoPartyClient::getCurrentQueueCount()`. */
+  getCurrentQueueCount(): number {
+    return this.network.getCurrentQueueCount();
+  }
+  /** C++ `TwoPartyClient::getOutgoingMessageWaitTime()` (milliseconds). */
+  getOutgoingMessageWaitTime(): number {
+    return this.network.getOutgoingMessageWaitTime();
   }
 
   /** Close the connection (pending calls fail with `disconnected`). */

@@ -26,7 +26,8 @@ export interface Link {
   close(): Promise<void>;
 }
 
-async function streamPair(mode: Mode): Promise<[ByteStream, ByteStream, () => Promise<void>]> {
+/** Two connected byte streams over a real socket (TCP or Unix), and how to close the listener. */
+export async function streamPair(mode: Mode): Promise<[ByteStream, ByteStream, () => Promise<void>]> {
   let accepted!: (s: ByteStream) => void;
   const got = new Promise<ByteStream>((r) => (accepted = r));
   const address =
