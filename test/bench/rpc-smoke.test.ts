@@ -1,0 +1,308 @@
+// Smoke test of the RPC benchmarks (bench/rpc): the workloads compute the right answers and the
+// benchmark programs run, with tiny counts. No timing assertions.
+//
+// - In-process: capnts, grpc-js and capnweb servers (bench/rpc/serve.ts) and the benchmark
+//   clients (bench/rpc/client.ts) over TCP and a Unix socket: echoed payloads are byte-exact,
+//   chains return n = 3, streams' finish() totals match what was written; then every benchmark of
+//   every TS client runs for a few milliseconds with --verify semantics.
+// - The driver (bench/rpc/main.ts --smoke --from-source), as processes: the TS pairs, the memory
+//   section (connections opened, counted by the server, all closed again), and the C++ pairs
+//   (TS client → C++ server, C++ client → TS server, C++ ↔ C++). The C++ pairs need g++, capnp
+//   and libcapnp-dev: they fail when CI is set and the toolchain is missing, and skip otherwise.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import * as grpc from "@grpc/grpc-js";
+import {
+  type BenchClient,
+  capntsClient,
+  capnwebClient,
+  grpcClient,
+  runBenches,
+} from "../../bench/rpc/client.js";
+import { type Address, BENCHES, type BenchLine, payload, sameBytes } from "../../bench/rpc/common.js";
+import { Echo_Client } from "../../bench/rpc/gen/bench.capnp.js";
+import { GrpcEchoClient, grpcEcho } from "../../bench/rpc/impls.js";
+import { type RunningServer, serve } from "../../bench/rpc/serve.js";
+import { Runtime } from "../../src/transport/index.js";
+import { toolchainProblem } from "../interop/build.mjs";
+
+const root = join(import.meta.dirname, "..", "..");
+const problem = await toolchainProblem();
+const cppSkip =
+  problem !== null && process.env.CI === undefined ? `C++ toolchain missing: ${problem}` : false;
+
+let dir = "";
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), "capnts-rpc-smoke-"));
+});
+after(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function addresses(name: string): Address[] {
+  return [
+    { transport: "tcp", host: "127.0.0.1", port: 0, path: "" },
+    { transport: "unix", host: "", port: 0, path: join(dir, `${name}.sock`) },
+  ];
+}
+
+const SIZES = [0, 1, 16, 1000, 65536, 300000];
+
+describe("capnts Echo (in-process, TCP and Unix socket)", () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await serve("capnts", addresses("capnts"));
+  });
+  after(() => server.close());
+
+  for (const t of ["tcp", "unix"] as const) {
+    it(`${t}: echo returns the payload, chains return n + 3, streams count every write`, async () => {
+      const a = server.addresses.find((x) => x.transport === t)!;
+      const rt = Runtime.init();
+      try {
+        const conn = await rt.connect(t === "tcp" ? `127.0.0.1:${a.port}` : `unix:${a.path}`);
+        using echo = conn.bootstrap(Echo_Client);
+        for (const n of SIZES) {
+          const data = payload(n);
+          using p = echo.echo((b) => {
+            b.data = data;
+          });
+          const r = await p;
+          assert.ok(sameBytes(r.data, data), `echo of ${n} bytes`);
+        }
+        // 64 outstanding, each with its own payload.
+        const calls = Array.from({ length: 64 }, (_, i) => {
+          const data = payload(i + 1).map((x) => x ^ i);
+          const p = echo.echo((b) => {
+            b.data = data;
+          });
+          return p.then((r) => {
+            assert.ok(sameBytes(r.data, data), `outstanding call ${i}`);
+            p.cancel();
+          });
+        });
+        await Promise.all(calls);
+        // Pipelined chain.
+        {
+          using p1 = echo.next((b) => {
+            b.n = 10;
+          });
+          using e1 = p1.pipeline.echo;
+          using p2 = e1.next((b) => {
+            b.n = 20;
+          });
+          using e2 = p2.pipeline.echo;
+          using p3 = e2.next((b) => {
+            b.n = 30;
+          });
+          assert.equal((await p3).n, 31);
+          assert.equal((await p1).n, 11);
+        }
+        // Streams: totals since the previous finish().
+        for (const [size, count] of [
+          [1024, 200],
+          [65536, 20],
+        ] as const) {
+          const data = payload(size);
+          for (let i = 0; i < count; i++) {
+            await echo.write((b) => {
+              b.data = data;
+            });
+          }
+          using f = echo.finish();
+          const totals = await f;
+          assert.equal(totals.writes, BigInt(count));
+          assert.equal(totals.bytes, BigInt(count * size));
+        }
+        {
+          using f = echo.finish();
+          const totals = await f;
+          assert.equal(totals.writes, 0n, "finish() resets the counters");
+        }
+      } finally {
+        await rt.shutdown();
+      }
+    });
+  }
+});
+
+describe("grpc-js and capnweb echo (in-process)", () => {
+  let g: RunningServer;
+  let w: RunningServer;
+  before(async () => {
+    [g, w] = await Promise.all([serve("grpc", addresses("grpc")), serve("capnweb", addresses("capnweb"))]);
+  });
+  after(async () => {
+    await Promise.all([g.close(), w.close()]);
+  });
+
+  for (const t of ["tcp", "unix"] as const) {
+    it(`${t}: grpc-js echoes the payload`, async () => {
+      const a = g.addresses.find((x) => x.transport === t)!;
+      const c = new GrpcEchoClient(
+        t === "tcp" ? `127.0.0.1:${a.port}` : `unix:${a.path}`,
+        grpc.credentials.createInsecure(),
+      );
+      try {
+        for (const n of [0, 16, 1000, 65536]) {
+          const data = Buffer.from(payload(n));
+          assert.ok(sameBytes(await grpcEcho(c, data), data), `grpc echo of ${n} bytes`);
+        }
+      } finally {
+        c.close();
+      }
+    });
+  }
+  it("capnweb echoes the payload and pipelines next()", async () => {
+    for (const t of ["tcp", "unix"] as const) {
+      const c = await capnwebClient(w.addresses.find((x) => x.transport === t)!);
+      try {
+        const lines: BenchLine[] = [];
+        const o = { durationMs: 5, warmupMs: 1, outstanding: 8, payloadBytes: 16, verify: true };
+        assert.ok(await runBenches(c, BENCHES, o, (l) => lines.push(l)), JSON.stringify(lines));
+        assert.deepEqual(
+          lines.map((l) => l.bench),
+          ["echo-sequential", "chain-pipelined", "chain-awaited", "echo-outstanding"],
+        );
+        for (const l of lines) assert.ok((l.ops ?? 0) > 0, `${t} ${l.bench} made calls`);
+      } finally {
+        await c.close();
+      }
+    }
+  });
+});
+
+describe("benchmark clients run every benchmark (tiny durations, payloads verified)", () => {
+  let servers: RunningServer[] = [];
+  before(async () => {
+    servers = await Promise.all([serve("capnts", addresses("c2")), serve("grpc", addresses("g2"))]);
+  });
+  after(async () => {
+    await Promise.all(servers.map((s) => s.close()));
+  });
+  for (const t of ["tcp", "unix"] as const) {
+    it(`${t}: capnts and grpc-js clients`, async () => {
+      const clients: BenchClient[] = [
+        await capntsClient(servers[0]!.addresses.find((x) => x.transport === t)!),
+        await grpcClient(servers[1]!.addresses.find((x) => x.transport === t)!),
+      ];
+      for (const c of clients) {
+        try {
+          const lines: BenchLine[] = [];
+          const o = { durationMs: 5, warmupMs: 1, outstanding: 8, payloadBytes: 16, verify: true };
+          assert.ok(await runBenches(c, BENCHES, o, (l) => lines.push(l)), JSON.stringify(lines));
+          assert.deepEqual(
+            lines.map((l) => l.bench),
+            BENCHES.filter((b) => c.supports.includes(b)),
+          );
+          for (const l of lines) assert.ok((l.ops ?? 0) > 0, `${c.name} ${l.bench} made calls`);
+        } finally {
+          await c.close();
+        }
+      }
+    });
+  }
+});
+
+interface DriverRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  json: {
+    samples: { pair: string; transport: string; bench: string; opsPerSec: number }[];
+    memory: {
+      idle: { server: string; n: number; left?: number }[];
+      hold: { server: string; held: number; left?: number }[];
+    };
+    errors: string[];
+  };
+}
+
+/** Runs bench/rpc/main.ts through tsx with --smoke --from-source (no build step, tiny counts). */
+function driver(args: string[]): Promise<DriverRun> {
+  const json = join(dir, `run-${Math.random().toString(36).slice(2)}.json`);
+  return new Promise((resolve, reject) => {
+    const p = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        join(root, "bench/rpc/main.ts"),
+        "--smoke",
+        "--from-source",
+        `--json=${json}`,
+        ...args,
+      ],
+      {
+        cwd: root,
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let stdout = "";
+    let stderr = "";
+    p.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    p.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    const timer = setTimeout(() => p.kill("SIGKILL"), 100000);
+    p.on("error", reject);
+    p.on("close", (code) => {
+      clearTimeout(timer);
+      let parsed: DriverRun["json"];
+      try {
+        parsed = JSON.parse(readFileSync(json, "utf8")) as DriverRun["json"];
+      } catch (e) {
+        reject(new Error(`no JSON from the driver (exit ${code}): ${String(e)}\n${stderr.slice(-3000)}`));
+        return;
+      }
+      resolve({ code, stdout, stderr, json: parsed });
+    });
+  });
+}
+
+function expectSamples(r: DriverRun, pairs: Record<string, readonly string[]>): void {
+  assert.deepEqual(r.json.errors, [], r.stderr.slice(-3000));
+  assert.equal(r.code, 0, r.stderr.slice(-3000));
+  for (const [pair, benches] of Object.entries(pairs)) {
+    for (const t of ["tcp", "unix"]) {
+      for (const b of benches) {
+        const s = r.json.samples.find((x) => x.pair === pair && x.transport === t && x.bench === b);
+        assert.ok(s !== undefined && s.opsPerSec > 0, `${pair} ${t} ${b} measured`);
+      }
+    }
+  }
+  assert.match(r.stdout, /### RPC over loopback TCP/);
+  assert.match(r.stdout, /### RPC over Unix socket/);
+  assert.match(r.stdout, /### Targets \(issue 7\)/);
+}
+
+describe("driver (bench/rpc/main.ts --smoke)", () => {
+  it("TS pairs: TS↔TS, grpc-js, capnweb over TCP and Unix", async () => {
+    const r = await driver(["--pair=ts-ts,grpc,capnweb", "--no-memory"]);
+    expectSamples(r, {
+      "TS↔TS": BENCHES,
+      "grpc-js": ["echo-sequential", "echo-outstanding"],
+      capnweb: ["echo-sequential", "chain-pipelined", "chain-awaited", "echo-outstanding"],
+    });
+  });
+
+  it("memory: idle connections are counted by the server and all closed again", async () => {
+    const r = await driver(["--memory-only"]);
+    assert.deepEqual(r.json.errors, [], r.stderr.slice(-3000));
+    assert.equal(r.code, 0);
+    const idle = r.json.memory.idle.filter((x) => x.left !== undefined);
+    assert.ok(idle.length >= 3, "capnts (capnts and raw clients) and node:net rows");
+    for (const x of idle) assert.equal(x.left, 0, `${x.server}: every connection closed`);
+    const hold = r.json.memory.hold.find((x) => x.server === "capnts");
+    assert.ok(hold !== undefined && hold.held === 50 && hold.left === 0, JSON.stringify(r.json.memory.hold));
+    assert.match(r.stdout, /### Memory per idle connection/);
+  });
+
+  it("C++ pairs: C++↔C++, TS→C++, C++→TS", { skip: cppSkip }, async () => {
+    assert.equal(problem, null, `the C++ toolchain is required in CI: ${problem}`);
+    const r = await driver(["--pair=cpp-cpp,ts-cpp,cpp-ts", "--no-memory"]);
+    expectSamples(r, { "C++↔C++": BENCHES, "TS→C++": BENCHES, "C++→TS": BENCHES });
+  });
+});
