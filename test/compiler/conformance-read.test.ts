@@ -9,6 +9,7 @@ import { MessageReader } from "../../src/wire/index.js";
 import {
   AllTypes,
   Collide,
+  Collide_ListBuilder,
   Color,
   constBool,
   constData,
@@ -213,6 +214,10 @@ test("names that collide with reserved words and base members", (t) => {
   assert.equal(r.which(), "enum");
   assert.equal(r.enum, 7);
   assert.equal(typeof r.toString(), "string");
+  // Nested types named like the generated list classes keep their namespace names.
+  assert.equal(Collide.List.a, 0);
+  assert.equal(typeof Collide.ListBuilder.Reader, "function");
+  assert.notEqual(Collide.ListBuilder.Reader, Collide_ListBuilder);
 });
 
 test("generic structs: bound parameters take their types, unbound ones read as AnyPointer", (t) => {

@@ -143,6 +143,13 @@ struct Collide {
   struct Reader {
     x @0 :Int32;
   }
+  # Named like the generated list classes (Collide_List, Collide_ListBuilder).
+  enum List {
+    a @0;
+  }
+  struct ListBuilder {
+    y @0 :Int32;
+  }
 }
 
 const constInt :Int32 = -77;
