@@ -27,3 +27,6 @@ interface AbortController {
   abort(reason?: unknown): void;
 }
 declare var AbortController: { prototype: AbortController; new (): AbortController };
+
+/** High-resolution clock (every runtime we target has it); used for queue wait-time metrics. */
+declare var performance: { now(): number };
