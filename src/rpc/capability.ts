@@ -119,6 +119,36 @@ export class Client implements Disposable {
     });
   }
 
+  /**
+   * C++ `Capability::Client::getFd()`: the file descriptor the capability's server exposes (a
+   * local server's `getFd()`, or an FD that arrived attached to an imported capability over a
+   * Unix socket), after waiting for a promise to resolve; null when there is none. The FD stays
+   * owned by the capability: do not close it, and do not use it after the last reference goes.
+   */
+  getFd(): Promise<number | null> {
+    const start = this._live().addRef();
+    return new Promise<number | null>((resolve, reject) => {
+      const step = (h: ClientHook): void => {
+        const inner = innermost(h);
+        const fd = inner.getFd();
+        const more = fd === null ? inner.whenMoreResolved() : null;
+        if (more === null) {
+          start.release();
+          resolve(fd);
+          return;
+        }
+        more.listen((ok, v) => {
+          if (ok) step(v as ClientHook);
+          else {
+            start.release();
+            reject(v);
+          }
+        });
+      };
+      step(start);
+    });
+  }
+
   /** @internal The hook, refusing a closed handle. */
   _live(): ClientHook {
     const h = this._hook;

@@ -24,6 +24,7 @@ import {
 import { BrokenClient, BrokenPipeline, newBrokenCap, releaseCapTable } from "./broken.js";
 import { EXCEPTION_TYPE_ORDINAL, exceptionTypeFromOrdinal, RpcError, toRpcError } from "./errors.js";
 import { type EventLoop, eventLoop } from "./event-loop.js";
+import { attachCapFd, claimCapFd, closeFd, closeUnclaimedFds } from "./fd.js";
 import type { Future } from "./future.js";
 import { type ClientHook, innermost, PipelineHook, type PipelineOps } from "./hooks.js";
 import {
@@ -250,7 +251,10 @@ export class RpcConnection implements TransportReceiver {
   /** TransportReceiver: queue the message; one message is handled per run-queue turn (rpc.c++
    * messageLoop's evalLater between messages). */
   message(m: MessageReader): void {
-    if (this.error !== null) return;
+    if (this.error !== null) {
+      closeUnclaimedFds(m);
+      return;
+    }
     this.inbound.push(m);
     if (!this.processing && !this.flowBlocked) {
       this.processing = true;
@@ -301,6 +305,10 @@ export class RpcConnection implements TransportReceiver {
       this.options.onProtocolError?.(err);
       this.disconnect(err);
       return;
+    } finally {
+      // FDs that arrived with the message and that no capability claimed (C++ closes them with
+      // the IncomingRpcMessage).
+      closeUnclaimedFds(m);
     }
     if (this.inboundHead < this.inbound.length) {
       this.processing = true;
@@ -838,6 +846,7 @@ export class RpcConnection implements TransportReceiver {
 
   writeDescriptor(cap: ClientHook, d: CapDescriptorB): number | null {
     const inner = innermost(cap);
+    attachCapFd(inner, d); // C++: `KJ_IF_MAYBE(fd, inner->getFd()) descriptor.setAttachedFd(...)`
     if (inner.brand === this) return (inner as RpcClient).writeDescriptor(d);
     const known = this.exportsByCap.get(inner);
     if (known !== undefined) {
@@ -934,20 +943,26 @@ export class RpcConnection implements TransportReceiver {
   }
 
   receiveCap(d: CapDescriptorR): ClientHook | null {
+    // The FD attached to this descriptor, if it arrived: an import takes it; for the other kinds
+    // it is closed (C++ drops it with the message).
+    const fd = claimCapFd(d);
     switch (d.which()) {
       case "none":
+        if (fd !== null) closeFd(fd);
         return null;
       case "senderHosted":
-        return this.import(d.senderHosted, false);
+        return this.import(d.senderHosted, false, fd);
       case "senderPromise":
-        return this.import(d.senderPromise, true);
+        return this.import(d.senderPromise, true, fd);
       case "receiverHosted": {
+        if (fd !== null) closeFd(fd);
         const exp = this.exports.find(d.receiverHosted);
         if (exp === undefined) return newBrokenCap("invalid 'receiverHosted' export ID");
         const r = exp.hook.addRef();
         return r.brand === this ? new TribbleRaceBlocker(r) : r;
       }
       case "receiverAnswer": {
+        if (fd !== null) closeFd(fd);
         const pa = d.receiverAnswer;
         const answer = this.answers.find(pa.questionId);
         if (answer?.active && answer.pipeline !== null) {
@@ -959,13 +974,14 @@ export class RpcConnection implements TransportReceiver {
       }
       case "thirdPartyHosted":
         // No Level 3: use the vine.
-        return this.import(d.thirdPartyHosted.vineId, false);
+        return this.import(d.thirdPartyHosted.vineId, false, fd);
       default:
+        if (fd !== null) closeFd(fd);
         throw new ProtocolError("unknown CapDescriptor type");
     }
   }
 
-  private import(id: number, isPromise: boolean): ClientHook {
+  private import(id: number, isPromise: boolean, fd: number | null = null): ClientHook {
     let imp = this.imports.find(id);
     if (imp === undefined) {
       imp = { importClient: null, appClient: null, promise: null, isPromise: false };
@@ -977,6 +993,8 @@ export class RpcConnection implements TransportReceiver {
       ic = new ImportClient(this, id);
       imp.importClient = ic;
     }
+    // A later introduction may bring the FD an earlier one lacked (C++ setFdIfMissing).
+    if (fd !== null) ic.setFdIfMissing(fd);
     // We just received a copy of this import ID, so the remote refcount has gone up.
     ic.remoteRefcount++;
     if (isPromise) {
@@ -1094,6 +1112,7 @@ export class RpcConnection implements TransportReceiver {
           );
     // Set the state first so that nothing released below tries to send.
     this.error = netError;
+    for (let i = this.inboundHead; i < this.inbound.length; i++) closeUnclaimedFds(this.inbound[i]!);
     this.inbound = [];
     this.inboundHead = 0;
 

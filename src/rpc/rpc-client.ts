@@ -8,6 +8,7 @@ import { BROKEN_BRAND, BrokenClient, BrokenRequest } from "./broken.js";
 import type { CallContextBase } from "./call-context.js";
 import type { RpcConnection } from "./connection.js";
 import { RpcError } from "./errors.js";
+import { closeFd } from "./fd.js";
 import { Future } from "./future.js";
 import {
   type CallContextHook,
@@ -78,10 +79,22 @@ export class ImportClient extends RpcClient {
   readonly importId: number;
   /** Times the peer has sent us this ID (what a Release must give back). */
   remoteRefcount = 0;
+  /** The FD that came attached to this capability (CapDescriptor.attachedFd); ours to close. */
+  private fd: number | null = null;
 
   constructor(conn: RpcConnection, importId: number) {
     super(conn);
     this.importId = importId;
+  }
+
+  /** C++ `ImportClient::setFdIfMissing`: keep the first FD received; close any later one. */
+  setFdIfMissing(fd: number): void {
+    if (this.fd === null) this.fd = fd;
+    else if (fd !== this.fd) closeFd(fd);
+  }
+
+  override getFd(): number | null {
+    return this.fd;
   }
 
   writeDescriptor(descriptor: CapDescriptorB): number | null {
@@ -97,6 +110,9 @@ export class ImportClient extends RpcClient {
   }
 
   protected override destroy(): void {
+    const fd = this.fd;
+    this.fd = null;
+    if (fd !== null) closeFd(fd);
     this.conn._importClientDestroyed(this);
   }
 }
@@ -175,6 +191,12 @@ export class PromiseClient extends RpcClient {
 
   get isResolved(): boolean {
     return this.resolutionType !== Resolution.UNRESOLVED;
+  }
+
+  /** C++ PromiseClient::getFd: the resolution's FD; none before (an FD attached to the promise
+   * import itself is not reported: it may be closed when the Resolve arrives). */
+  override getFd(): number | null {
+    return this.isResolved ? this.cap.getFd() : null;
   }
 
   writeDescriptor(descriptor: CapDescriptorB): number | null {

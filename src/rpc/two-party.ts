@@ -18,6 +18,7 @@ import {
 } from "../wire/index.js";
 import { Client, type ClientCtor } from "./capability.js";
 import { RpcError, toRpcError } from "./errors.js";
+import { closeFd, IncomingFdTracker, setIncomingFds, takeOutgoingFds } from "./fd.js";
 import { Side, VatIdB, type VatIdR } from "./protocol.js";
 import { type BootstrapSource, RpcSystem, type RpcSystemOptions, type VatNetwork } from "./rpc-system.js";
 import type { Server } from "./server.js";
@@ -28,10 +29,20 @@ export interface ByteStream {
   /**
    * Begin reading: `onData` for each chunk (the stream must not reuse a chunk's memory once
    * handed over), then `onEnd` once — `null` at a clean end of stream, or the error.
+   * A stream that carries file descriptors (a Unix socket, src/transport/fd-socket.ts) passes
+   * the FDs received with a chunk as `fds`; the receiver owns them.
    */
-  start(onData: (chunk: Uint8Array) => void, onEnd: (error: Error | null) => void): void;
+  start(
+    onData: (chunk: Uint8Array, fds?: readonly number[]) => void,
+    onEnd: (error: Error | null) => void,
+  ): void;
   /** Queue bytes for writing. A write error ends the stream (onEnd with the error). */
   write(data: Uint8Array): void;
+  /**
+   * FD-capable streams: write `data` in one send with `fds` attached (SCM_RIGHTS), so that they
+   * arrive with its first byte (C++ `AsyncCapabilityStream::writeWithFds`). The FDs are borrowed.
+   */
+  writeWithFds?(data: Uint8Array, fds: readonly number[]): void;
   /** Flush, then end our side and release the stream. */
   end(): Promise<void>;
   pause?(): void;
@@ -47,6 +58,12 @@ export interface TwoPartyOptions {
   nestingLimit?: number;
   /** Flow-control window for streaming calls (C++ uses the socket's SO_SNDBUF; default 64 KiB). */
   streamWindow?: number;
+  /**
+   * FDs accepted per incoming message on an FD-capable stream (C++ `maxFdsPerMessage`, a DoS
+   * guard; default 0: every FD received is closed). Extra FDs are closed; a capability whose
+   * `attachedFd` points past the kept ones arrives without its FD. Outgoing FDs are not limited.
+   */
+  maxFdsPerMessage?: number;
   /**
    * Monotonic clock in milliseconds for `getOutgoingMessageWaitTime()` (C++ passes a
    * `kj::MonotonicClock`); default `performance.now`. Tests inject one they advance by hand.
@@ -88,6 +105,10 @@ export class TwoPartyVatNetwork implements VatNetwork, RpcTransport {
   private out: Uint8Array[][] = [];
   private outBytes = 0;
   private flushScheduled = false;
+  /** FDs to send with queued messages (index into `out`); null when none. */
+  private outFds: Map<number, readonly number[]> | null = null;
+  /** Matches received FDs to messages; null when the stream cannot carry FDs. */
+  private readonly fdTracker: IncomingFdTracker | null;
   private readonly clock: () => number;
   /** When the oldest message still queued was sent (C++ currentOutgoingMessageSendTime). */
   private oldestSendTime = 0;
@@ -103,6 +124,10 @@ export class TwoPartyVatNetwork implements VatNetwork, RpcTransport {
     this.limitWords = options.traversalLimitInWords ?? DEFAULT_TRAVERSAL_LIMIT_IN_WORDS;
     this.nestingLimit = options.nestingLimit ?? DEFAULT_NESTING_LIMIT;
     this.streamWindow = options.streamWindow;
+    this.fdTracker =
+      stream.writeWithFds !== undefined || options.maxFdsPerMessage !== undefined
+        ? new IncomingFdTracker(options.maxFdsPerMessage ?? 0)
+        : null;
     this.clock = options.clock ?? (() => performance.now());
     this.frames = new FrameReader({ traversalLimitInWords: this.limitWords });
     this.disconnected = new Promise((r) => (this.resolveDisconnected = r));
@@ -167,6 +192,10 @@ export class TwoPartyVatNetwork implements VatNetwork, RpcTransport {
     if (this.out.length === 0) this.oldestSendTime = this.clock();
     this.out.push(segs);
     this.outBytes += frameSize(segs);
+    const fds = takeOutgoingFds(message);
+    if (fds !== null && this.stream.writeWithFds !== undefined) {
+      (this.outFds ??= new Map()).set(this.out.length - 1, fds);
+    }
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       queueMicrotask(this.flush);
@@ -177,6 +206,10 @@ export class TwoPartyVatNetwork implements VatNetwork, RpcTransport {
     this.flushScheduled = false;
     const n = this.outBytes;
     if (n === 0) return;
+    if (this.outFds !== null) {
+      this.flushWithFds();
+      return;
+    }
     const buf = new Uint8Array(n);
     let off = 0;
     for (const segs of this.out) off = writeFrame(segs, buf, off);
@@ -189,28 +222,70 @@ export class TwoPartyVatNetwork implements VatNetwork, RpcTransport {
     }
   };
 
+  /** Like flush, but each message with FDs goes out alone, in one write carrying its FDs. */
+  private flushWithFds(): void {
+    const out = this.out;
+    const fdsAt = this.outFds!;
+    this.out = [];
+    this.outBytes = 0;
+    this.outFds = null;
+    const writeRange = (from: number, to: number): void => {
+      let size = 0;
+      for (let i = from; i < to; i++) size += frameSize(out[i]!);
+      if (size === 0) return;
+      const buf = new Uint8Array(size);
+      let off = 0;
+      for (let i = from; i < to; i++) off = writeFrame(out[i]!, buf, off);
+      this.stream.write(buf);
+    };
+    try {
+      let from = 0;
+      for (let i = 0; i < out.length; i++) {
+        const fds = fdsAt.get(i);
+        if (fds === undefined) continue;
+        writeRange(from, i);
+        const buf = new Uint8Array(frameSize(out[i]!));
+        writeFrame(out[i]!, buf, 0);
+        this.stream.writeWithFds!(buf, fds);
+        from = i + 1;
+      }
+      writeRange(from, out.length);
+    } catch (e) {
+      this.onEnd(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
   start(receiver: TransportReceiver): void {
     this.receiver = receiver;
     this.stream.start(
-      (chunk) => this.onData(chunk),
+      (chunk, fds) => this.onData(chunk, fds),
       (err) => this.onEnd(err),
     );
   }
 
-  private onData(chunk: Uint8Array): void {
+  private onData(chunk: Uint8Array, fds?: readonly number[]): void {
     const r = this.receiver;
-    if (r === null || this.ended) return;
+    const tracker = this.fdTracker;
+    if (r === null || this.ended) {
+      if (fds !== undefined) for (const fd of fds) closeFd(fd);
+      return;
+    }
+    if (tracker !== null) tracker.chunk(chunk.byteLength, fds);
+    else if (fds !== undefined) for (const fd of fds) closeFd(fd);
     try {
       this.frames.push(chunk);
       for (;;) {
         const segs = this.frames.next();
         if (segs === undefined) break;
-        r.message(
-          new MessageReader(segs, {
-            traversalLimitInWords: this.limitWords,
-            nestingLimit: this.nestingLimit,
-          }),
-        );
+        const m = new MessageReader(segs, {
+          traversalLimitInWords: this.limitWords,
+          nestingLimit: this.nestingLimit,
+        });
+        if (tracker !== null) {
+          const got = tracker.frame(frameSize(segs));
+          if (got !== null) setIncomingFds(m, got);
+        }
+        r.message(m);
       }
     } catch (e) {
       // Malformed framing: the connection ends (and sends an Abort saying why).
@@ -222,6 +297,7 @@ export class TwoPartyVatNetwork implements VatNetwork, RpcTransport {
   private onEnd(err: Error | null): void {
     if (this.endReported) return;
     this.endReported = true;
+    this.fdTracker?.dispose();
     this.receiver?.closed(
       err === null
         ? null
