@@ -51,6 +51,7 @@ export {
   Server,
   unimplemented,
 } from "./server.js";
+export { CapabilityServerSet } from "./server-set.js";
 export type { RpcTransport, TransportReceiver } from "./transport.js";
 export {
   type ByteStream,

@@ -20,7 +20,8 @@ export class LocalClient extends ClientHook {
   readonly brand = LOCAL_BRAND;
   server: Server;
   private blocked = false;
-  private blockedCalls: CallContextBase[] = [];
+  /** Calls waiting behind a streaming call, and `_whenUnblocked()` waiters, in order. */
+  private blockedCalls: (CallContextBase | (() => void))[] = [];
   private brokenError_: RpcError | null = null;
 
   constructor(server: Server) {
@@ -118,8 +119,19 @@ export class LocalClient extends ClientHook {
     this.blocked = false;
     while (!this.blocked && this.blockedCalls.length > 0) {
       const next = this.blockedCalls.shift()!;
-      if (!next.isDone) this.callInternal(next);
+      if (typeof next === "function") next();
+      else if (!next.isDone) this.callInternal(next);
     }
+  }
+
+  /**
+   * @internal Null when no streaming call is in progress; else a promise that settles once the
+   * calls queued behind it now have run (C++ LocalClient::getLocalServer's BlockedCall without a
+   * call). Calls made later may still be queued then.
+   */
+  _whenUnblocked(): Promise<void> | null {
+    if (!this.blocked) return null;
+    return new Promise<void>((resolve) => this.blockedCalls.push(resolve));
   }
 
   protected override destroy(): void {
