@@ -10,6 +10,14 @@
  *
  *   const stream = await connectFdSocket("/run/app.sock");
  *   const client = new TwoPartyClient(stream, undefined, "client", { maxFdsPerMessage: 2 });
+ *
+ * Known limits of usocket 1.1.0 (not worked around here):
+ * - if the kernel send buffer is full at the very moment a message with FDs is written (the
+ *   first sendmsg fails with EAGAIN), usocket retries the bytes without the FDs, so that message's
+ *   capabilities arrive without them (the receiver sees attachedFd out of range, as rpc.capnp
+ *   allows). Messages with FDs are written after the bytes queued before them.
+ * - received FDs are not close-on-exec (recvmsg without MSG_CMSG_CLOEXEC).
+ * - at most 64 FDs are received per read; the kernel closes any beyond that.
  */
 
 import { closeSync } from "node:fs";
