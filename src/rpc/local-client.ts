@@ -12,8 +12,10 @@
 import type { CallContextBase } from "./call-context.js";
 import { canceledError, RpcError, toRpcError } from "./errors.js";
 import { eventLoop } from "./event-loop.js";
+import { Future } from "./future.js";
 import { type CallContextHook, type CallHints, ClientHook, LOCAL_BRAND, type RequestHook } from "./hooks.js";
 import { LocalRequest } from "./local-request.js";
+import { newLocalPromiseClient } from "./queued.js";
 import type { MethodInfo, Server } from "./server.js";
 
 export class LocalClient extends ClientHook {
@@ -24,16 +26,84 @@ export class LocalClient extends ClientHook {
   private blockedCalls: (CallContextBase | (() => void))[] = [];
   private brokenError_: RpcError | null = null;
 
+  /** What `shortenPath()` resolved to (C++ `resolved`): new calls go there directly. */
+  private shortened: ClientHook | null = null;
+  /** Non-null when the server presents itself as a promise (C++ `resolveTask`). */
+  private resolveTask: Future<ClientHook> | null = null;
+
   constructor(server: Server) {
     super();
     this.server = server;
+    let p: PromiseLike<unknown> | null = null;
+    try {
+      p = server.shortenPath();
+    } catch {
+      p = null;
+    }
+    if (p !== null) this.startResolveTask(p);
+  }
+
+  /**
+   * C++ `startResolveTask`: the server's `shortenPath()` promise makes this capability a promise
+   * (exported as `senderPromise`, a `Resolve` once it settles). If streaming calls are queued when
+   * it resolves, new calls wait for them (they must not jump the queue).
+   */
+  private startResolveTask(p: PromiseLike<unknown>): void {
+    const task = new Future<ClientHook>();
+    this.resolveTask = task;
+    p.then(
+      (c) => {
+        let hook: ClientHook;
+        try {
+          hook = toHook(c);
+        } catch (e) {
+          task.reject(toRpcError(e));
+          return;
+        }
+        if (this._refs <= 0) {
+          hook.release(); // we are gone
+          return;
+        }
+        const drained = this._whenUnblocked();
+        if (drained !== null) {
+          const f = new Future<ClientHook>();
+          const h = hook;
+          drained.then(() => {
+            f.resolve(h);
+            h.release();
+          });
+          hook = newLocalPromiseClient(f);
+        }
+        this.shortened = hook;
+        task.resolve(hook);
+      },
+      (e: unknown) => task.reject(toRpcError(e)),
+    );
+  }
+
+  override getResolved(): ClientHook | null {
+    return this.shortened;
+  }
+
+  override whenMoreResolved(): Future<ClientHook> | null {
+    const s = this.shortened;
+    if (s !== null) return Future.resolved(s);
+    return this.resolveTask;
   }
 
   newCall(interfaceId: bigint, methodId: number, hints: CallHints): RequestHook {
+    // Resolved to a shorter path: new calls go there directly (never into our streaming queue).
+    const s = this.shortened;
+    if (s !== null) return s.newCall(interfaceId, methodId, hints);
     return new LocalRequest(interfaceId, methodId, hints, this.addRef());
   }
 
-  call(interfaceId: bigint, methodId: number, ctxHook: CallContextHook, _hints: CallHints): void {
+  call(interfaceId: bigint, methodId: number, ctxHook: CallContextHook, hints: CallHints): void {
+    const s = this.shortened;
+    if (s !== null) {
+      s.call(interfaceId, methodId, ctxHook, hints);
+      return;
+    }
     const ctx = ctxHook as CallContextBase;
     ctx._iid = interfaceId;
     ctx._mid = methodId;
@@ -135,8 +205,24 @@ export class LocalClient extends ClientHook {
   }
 
   protected override destroy(): void {
+    const s = this.shortened;
+    if (s !== null) s.release(); // stays readable for borrowers later in this turn
     this.server._clientDestroyed(this);
   }
+}
+
+/** A new reference to the capability `shortenPath()` resolved to (a Client, Server or hook). */
+function toHook(c: unknown): ClientHook {
+  if (c instanceof ClientHook) return c.addRef();
+  const x = c as { _live?: () => ClientHook; close?: () => void; _client?: () => ClientHook };
+  if (typeof x?._live === "function") {
+    // A Client: take its reference over.
+    const h = x._live().addRef();
+    x.close?.();
+    return h;
+  }
+  if (typeof x?._client === "function") return x._client();
+  throw RpcError.failed("shortenPath() resolved to something that is not a capability.");
 }
 
 function deliver(ctx: CallContextBase): void {

@@ -152,6 +152,19 @@ export class Server {
     return this.dispatch(this.impl, interfaceId, methodId, new CallContext(hook, method));
   }
 
+  /**
+   * C++ `Capability::Server::shortenPath()`, via `impl.shortenPath()`: a promise for a capability
+   * that later calls may go to directly (a shorter path), or null (the default). A non-null
+   * result makes this server's capability a promise: it is exported as `senderPromise` and the
+   * peer gets a `Resolve` when the promise settles (never, if it never does). Called once, when
+   * the capability is made.
+   */
+  shortenPath(): PromiseLike<unknown> | null {
+    const f = (this.impl as { shortenPath?: () => PromiseLike<unknown> | null | undefined }).shortenPath;
+    if (typeof f !== "function") return null;
+    return f.call(this.impl) ?? null;
+  }
+
   /** The FD this server wraps (C++ `Capability::Server::getFd()`); override via `impl.getFd`. */
   getFd(): number | null {
     const f = (this.impl as { getFd?: () => number | null }).getFd;
