@@ -42,7 +42,7 @@ import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import { newWebSocketRpcSession } from "capnweb";
 import { WebSocket } from "ws";
-import type { TwoPartyClient } from "../../src/rpc/index.js";
+import type { ByteStream, TwoPartyClient } from "../../src/rpc/index.js";
 import { Runtime } from "../../src/transport/index.js";
 import {
   type Address,
@@ -143,8 +143,12 @@ export async function capntsClient(
   address: Address,
   rt: Runtime = Runtime.init(),
   options: { streamWindow?: number } = {},
+  byteStream?: ByteStream,
 ): Promise<BenchClient & { conn: TwoPartyClient }> {
-  const conn = await rt.connect(capntsAddress(address), options);
+  const conn =
+    byteStream === undefined
+      ? await rt.connect(capntsAddress(address), options)
+      : rt.connectStream(byteStream, options);
   const echo = conn.bootstrap(Echo_Client);
   const transport = address.transport;
   const name = "ts";

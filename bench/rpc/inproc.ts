@@ -1,0 +1,108 @@
+// bench/rpc/inproc.ts: the CPU cost of capnts's RPC stack alone, both sides in one process over an
+// in-memory byte stream (real framing; each write is delivered to the peer from a setImmediate,
+// like a socket read), so no syscalls, no wake-ups and no second process: what is left is the
+// JavaScript work per call, which is what changes to src/rpc and src/wire move. Much less
+// sensitive to a busy machine than the socket benchmarks (one thread, CPU time per call).
+//
+//   node bench/rpc/build.mjs
+//   node node_modules/.cache/capnts-bench-rpc/bench/rpc/inproc.js [BENCH[,BENCH...]] [--ms N] [--rounds N]
+//
+// BENCH: echo-sequential, echo-outstanding, chain-pipelined, chain-awaited, stream-1k, stream-64k
+// (default: all). Each is warmed up for --ms (default 1500), then timed --rounds times (default 5)
+// for --ms each; prints one line per benchmark: ops/s and CPU µs per op (median, min, max), and the
+// socket writes per op. Run it under `node --cpu-prof` to profile both sides at once.
+import { type ByteStream, Runtime } from "../../src/rpc/index.js";
+import { type BenchClient, capntsClient, runBenches } from "./client.js";
+import { BENCHES, type BenchLine, type BenchName, parseArgs } from "./common.js";
+import { capntsEcho } from "./impls.js";
+
+class MemStream implements ByteStream {
+  peer!: MemStream;
+  writes = 0;
+  private onData: ((c: Uint8Array) => void) | null = null;
+  private onEnd: ((e: Error | null) => void) | null = null;
+  private closed = false;
+  start(onData: (c: Uint8Array) => void, onEnd: (e: Error | null) => void): void {
+    this.onData = onData;
+    this.onEnd = onEnd;
+  }
+  write(data: Uint8Array): void {
+    if (this.closed) throw new Error("closed");
+    this.writes++;
+    const copy = data.slice();
+    const p = this.peer;
+    setImmediate(() => p.onData?.(copy));
+  }
+  async end(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const p = this.peer;
+    setImmediate(() => {
+      p.onEnd?.(null);
+      this.onEnd?.(null);
+    });
+  }
+}
+
+function pair(): [MemStream, MemStream] {
+  const a = new MemStream();
+  const b = new MemStream();
+  a.peer = b;
+  b.peer = a;
+  return [a, b];
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+};
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const names = (
+    argv[0] !== undefined && !argv[0].startsWith("--") ? argv.shift()!.split(",") : [...BENCHES]
+  ) as BenchName[];
+  const args = parseArgs(argv, []);
+  const ms = args.int("ms", 1500);
+  const rounds = args.int("rounds", 5);
+  const rt = Runtime.init();
+  const server = rt.newServer({ createFor: () => capntsEcho() });
+  const [cs, ss] = pair();
+  void server.accept(ss);
+  // capntsClient over our stream: connectStream instead of a socket.
+  const client: BenchClient = await capntsClient(
+    { transport: "tcp", host: "", port: 0, path: "" },
+    rt,
+    {},
+    cs,
+  );
+  for (const n of names) {
+    const o = { durationMs: ms, warmupMs: 0, outstanding: 64, payloadBytes: 16, verify: false };
+    const lines: BenchLine[] = [];
+    await runBenches(client, [n], o, (l) => lines.push(l)); // warm-up
+    const ops: number[] = [];
+    const cpu: number[] = [];
+    const w0 = cs.writes;
+    let total = 0;
+    for (let r = 0; r < rounds; r++) {
+      const c0 = process.cpuUsage();
+      const got: BenchLine[] = [];
+      await runBenches(client, [n], o, (l) => got.push(l));
+      const c = process.cpuUsage(c0);
+      const l = got[0]!;
+      if (l.error !== undefined) throw new Error(`${n}: ${l.error}`);
+      ops.push(l.opsPerSec!);
+      // The benchmark's own warm-up is 0: CPU over the round is CPU over the timed ops.
+      cpu.push((c.user + c.system) / l.ops!);
+      total += l.ops!;
+    }
+    const writes = (cs.writes - w0) / total;
+    process.stdout.write(
+      `${n.padEnd(17)} ${Math.round(median(ops)).toLocaleString("en-US").padStart(9)} ops/s   CPU ${median(cpu).toFixed(2).padStart(7)} µs/op (${Math.min(...cpu).toFixed(2)}-${Math.max(...cpu).toFixed(2)})   client writes/op ${writes.toFixed(2)}\n`,
+    );
+  }
+  await client.close();
+  await rt.shutdown();
+}
+
+await main();
