@@ -11,8 +11,9 @@
  * it (rpc-test.c++ TEST(Rpc, Pipelining)).
  */
 import type { AnyPointerBuilder, AnyPointerReader } from "../wire/index.js";
-import { BrokenClient, newNullCap } from "./broken.js";
+import { BrokenClient, BrokenPipeline, newNullCap } from "./broken.js";
 import { canceledError, RpcError, toRpcError } from "./errors.js";
+import type { Future } from "./future.js";
 import {
   type CallContextHook,
   type CallHints,
@@ -45,6 +46,11 @@ export abstract class CallContextBase extends PipelineHook implements CallContex
   _execRef: ClientHook | null = null;
   /** The error the call ended with, if it failed. */
   doneError: RpcError | null = null;
+  /**
+   * A streaming call (C++ LocalCallContext::isStreaming): if it ends up forwarded over RPC, it
+   * is sent as a streaming call and completes as soon as flow control allows.
+   */
+  isStreaming = false;
 
   private pstate: 0 | 1 | 2 | 3 = P_PENDING;
   private redirect: PipelineHook | null = null;
@@ -224,6 +230,17 @@ export abstract class CallContextBase extends PipelineHook implements CallContex
   directTailCall(request: RequestHook): void {
     if (this.tailCalled) throw RpcError.failed("tailCall() was already called.");
     this.tailCalled = true;
+    const streaming = this.isStreaming
+      ? (request as RequestHook & { sendStreaming?: (sink: ResponseSink) => Future<void> }).sendStreaming
+      : undefined;
+    if (typeof streaming === "function") {
+      // C++: `request->sendStreaming()` with a disabled pipeline; we are done when flow control
+      // lets the next streaming call go (a local caller then sends it, in order).
+      const flow = streaming.call(request, DROP_SINK);
+      this.setPipeline(NO_PIPELINE);
+      flow.listenNow((ok, v) => (ok ? this.done() : this.done(v)));
+      return;
+    }
     const sink: ResponseSink = {
       onReturn: (response) => {
         if (this.isDone) {
@@ -245,6 +262,16 @@ export abstract class CallContextBase extends PipelineHook implements CallContex
   /** The tail call's pipeline (our reference), released when we are done with it. */
   protected tailPipeline: PipelineHook | null = null;
 }
+
+const DROP_SINK: ResponseSink = {
+  onReturn(r) {
+    r.release();
+  },
+  onError() {},
+};
+
+/** C++ getDisabledPipeline(): a streaming call has no results to pipeline on. */
+const NO_PIPELINE = new BrokenPipeline(RpcError.failed("Streaming calls have no results to pipeline on."));
 
 /** Pipelined caps of a call that returned no results: null capabilities. */
 function capAtPathOfEmpty(): ClientHook {

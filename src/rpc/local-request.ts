@@ -7,6 +7,7 @@ import { type AnyPointerBuilder, type AnyPointerReader, MessageBuilder } from ".
 import { releaseCapTable } from "./broken.js";
 import { CallContextBase } from "./call-context.js";
 import { RpcError } from "./errors.js";
+import { Future } from "./future.js";
 import { forget, releaseWhenCollected } from "./gc.js";
 import {
   type CallHints,
@@ -46,6 +47,35 @@ export class LocalRequest extends RequestHook {
     ctx.addRef(); // one for the caller (returned), one for the execution
     target.call(this.interfaceId, this.methodId, ctx, this.hints);
     return ctx;
+  }
+
+  /**
+   * C++ LocalRequest::sendStreaming(): no flow control locally (settles when the call has
+   * completed), but the call stays a streaming call if it is forwarded over RPC, where it
+   * completes as soon as the window allows ("Streaming over a chain of local and remote RPC
+   * calls").
+   */
+  sendStreaming(sink: ResponseSink): Future<void> {
+    const target = this.take();
+    const done = new Future<void>();
+    const ctx = new LocalCallContext(
+      this.message,
+      {
+        onReturn(r) {
+          sink.onReturn(r);
+          done.resolve();
+        },
+        onError(e) {
+          sink.onError(e);
+          done.reject(e);
+        },
+      },
+      target,
+      this.hints,
+    );
+    ctx.isStreaming = true;
+    target.call(this.interfaceId, this.methodId, ctx, this.hints);
+    return done;
   }
 
   sendForPipeline(): PipelineHook {

@@ -39,9 +39,15 @@ export async function streamPair(mode: Mode): Promise<[ByteStream, ByteStream, (
 }
 
 /** Vat A (client side) ⇄ vat B (server side). */
-export async function link(mode: Mode, bootA: Boot, bootB: Boot): Promise<Link> {
+export async function link(
+  mode: Mode,
+  bootA: Boot,
+  bootB: Boot,
+  opts: { streamWindow?: number } = {},
+): Promise<Link> {
+  const w = opts.streamWindow !== undefined ? { streamWindow: opts.streamWindow } : {};
   if (mode === "memory") {
-    const [x, y] = newMemoryTransportPair({ vatId: "client" }, { vatId: "server" });
+    const [x, y] = newMemoryTransportPair({ vatId: "client", ...w }, { vatId: "server", ...w });
     const a = new Conn(x, hook(bootA));
     const b = new Conn(y, hook(bootB));
     a.start();
@@ -55,8 +61,8 @@ export async function link(mode: Mode, bootA: Boot, bootB: Boot): Promise<Link> 
     };
   }
   const [sa, sb, closeListener] = await streamPair(mode);
-  const a = new Conn(new TwoPartyVatNetwork(sa, "client"), hook(bootA));
-  const b = new Conn(new TwoPartyVatNetwork(sb, "server"), hook(bootB));
+  const a = new Conn(new TwoPartyVatNetwork(sa, "client", w), hook(bootA));
+  const b = new Conn(new TwoPartyVatNetwork(sb, "server", w), hook(bootB));
   a.start();
   b.start();
   return {
