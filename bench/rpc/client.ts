@@ -104,7 +104,9 @@ async function timedSteps(o: RunOptions, step: () => Promise<number>): Promise<T
   const cpu0 = process.cpuUsage();
   const deadline = start + o.durationMs;
   let ops = 0;
-  while (now() < deadline) ops += await step();
+  // At least one step, so that a run on a stalled machine still measures something.
+  do ops += await step();
+  while (now() < deadline);
   return { ops, seconds: (now() - start) / 1000, cpu: cpuSince(cpu0) };
 }
 
@@ -122,10 +124,10 @@ async function outstanding(o: RunOptions, one: () => Promise<void>): Promise<Tim
     const cpu0 = process.cpuUsage();
     const deadline = start + ms;
     const loop = async (): Promise<void> => {
-      while (now() < deadline) {
+      do {
         await one();
         count++;
-      }
+      } while (now() < deadline);
     };
     const loops: Promise<void>[] = [];
     for (let i = 0; i < o.outstanding; i++) loops.push(loop());
@@ -205,12 +207,12 @@ export async function capntsClient(
       const cpu0 = process.cpuUsage();
       const deadline = start + ms;
       let writes = 0;
-      while (now() < deadline) {
+      do {
         await echo.write((b) => {
           b.data = data;
         });
         writes++;
-      }
+      } while (now() < deadline);
       using f = echo.finish();
       const t = await f; // after every write() completed
       check(
