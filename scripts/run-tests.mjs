@@ -26,8 +26,12 @@ if (files.length === 0) {
   console.error("no test files matched");
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", "--test-timeout=600000", ...files], {
-  cwd: root,
-  stdio: "inherit",
-});
+const r = spawnSync(
+  process.execPath,
+  ["--import", "tsx", "--test", "--test-concurrency=2", "--test-timeout=600000", ...files],
+  {
+    cwd: root,
+    stdio: "inherit",
+  },
+);
 process.exit(r.status ?? 1);
