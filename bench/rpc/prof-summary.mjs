@@ -2,7 +2,7 @@
 // Summarises a V8 .cpuprofile (from `node --cpu-prof`) of an RPC benchmark process: self time per
 // function (top N, with file:line), self time per source file, and inclusive ("total") time of the
 // functions under src/, so the costs of a round trip can be read without a browser.
-//   node bench/rpc/prof-summary.mjs /tmp/prof/x.cpuprofile [N=30]
+//   node bench/rpc/prof-summary.mjs prof/x.cpuprofile [N=30]
 // "(idle)" is time the event loop waited (for the peer); percentages of the non-idle time are
 // given too.
 import { readFileSync } from "node:fs";

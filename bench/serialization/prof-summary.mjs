@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Summarises a V8 .cpuprofile (from `node --cpu-prof`): self time per function, top N, with
 // file:line, so the hot spots of a benchmark case can be read without a browser.
-//   node bench/serialization/prof-summary.mjs /tmp/prof/x.cpuprofile [N=25]
+//   node bench/serialization/prof-summary.mjs prof/x.cpuprofile [N=25]
 import { readFileSync } from "node:fs";
 
 const [file, topArg = "25"] = process.argv.slice(2);

@@ -2,10 +2,10 @@
  * Runs one benchmark case in a loop, for profiling:
  *
  *   node bench/serialization/build.mjs
- *   node --cpu-prof --cpu-prof-dir=/tmp/prof node_modules/.cache/capnts-bench/bench/serialization/profile.js \
+ *   node --cpu-prof --cpu-prof-dir=prof node_modules/.cache/capnts-bench/bench/serialization/profile.js \
  *        carsales read [capnts] [seconds=5]
  *
- * then summarise the profile with `node bench/serialization/prof-summary.mjs /tmp/prof/CPU*.cpuprofile`.
+ * then summarise the profile with `node bench/serialization/prof-summary.mjs prof/CPU*.cpuprofile`.
  * (Through tsx it runs too, but slower for capnts than users would see: see build.mjs.)
  */
 import { type CaseMode, setupWorkload, type WorkloadName } from "./cases.js";

@@ -48,7 +48,7 @@ export class RuntimeServer extends TwoPartyServer {
     this.rt = rt;
   }
 
-  /** Listen on `address` ("127.0.0.1:0", "unix:/tmp/x.sock") or accept from a stream iterable. */
+  /** Listen on `address` ("127.0.0.1:0", "unix:/run/app.sock") or accept from a stream iterable. */
   override listen(listener: AsyncIterable<ByteStream>): Promise<undefined>;
   override listen(address: string): Promise<ListenInfo>;
   override listen(where: string | AsyncIterable<ByteStream>): Promise<ListenInfo | undefined> {

@@ -5,6 +5,8 @@
  * read error"), plus the Runtime lifecycle.
  */
 import assert from "node:assert/strict";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
 import { RpcConnection } from "../../src/rpc/connection.js";
 import { Client, RpcError, ShutdownError, whenIdle } from "../../src/rpc/index.js";
@@ -34,7 +36,7 @@ const MODES = ["tcp", "unix"] as const;
 function address(mode: "tcp" | "unix"): string {
   return mode === "tcp"
     ? "127.0.0.1:0"
-    : `unix:/tmp/capnts-tb-${process.pid}-${Math.random().toString(36).slice(2)}.sock`;
+    : `unix:${join(tmpdir(), `capnts-tb-${process.pid}-${Math.random().toString(36).slice(2)}.sock`)}`;
 }
 
 for (const mode of MODES) {
