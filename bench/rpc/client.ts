@@ -292,7 +292,7 @@ export async function grpcClient(address: Address): Promise<BenchClient> {
   const target = address.transport === "unix" ? `unix:${address.path}` : `${address.host}:${address.port}`;
   const c = new GrpcEchoClient(target, grpc.credentials.createInsecure());
   await new Promise<void>((resolve, reject) =>
-    c.waitForReady(Date.now() + 10000, (e) => (e ? reject(e) : resolve())),
+    c.waitForReady(Date.now() + 30000, (e) => (e ? reject(e) : resolve())),
   );
   const name = "grpc-js";
   const transport = address.transport;

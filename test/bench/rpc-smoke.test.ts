@@ -148,6 +148,9 @@ describe("grpc-js and capnweb echo (in-process)", () => {
         grpc.credentials.createInsecure(),
       );
       try {
+        await new Promise<void>((resolve, reject) =>
+          c.waitForReady(Date.now() + 30000, (e) => (e ? reject(e) : resolve())),
+        );
         for (const n of [0, 16, 1000, 65536]) {
           const data = Buffer.from(payload(n));
           assert.ok(sameBytes(await grpcEcho(c, data), data), `grpc echo of ${n} bytes`);
