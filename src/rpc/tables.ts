@@ -99,30 +99,74 @@ export class ExportTable<T> {
   }
 }
 
-/** Table of entries whose IDs the peer allocates. */
+/**
+ * Table of entries whose IDs the peer allocates. A well-behaved peer allocates them lowest-free
+ * first, so they are small and dense: those live in an array (a Map get/delete per message was
+ * 11% of a pipelined-echo profile). IDs at or above DENSE_LIMIT (a hostile or odd peer may pick
+ * any 32-bit value) go to a Map, so memory stays bounded by the number of live entries.
+ */
+const DENSE_LIMIT = 1 << 16;
+
 export class ImportTable<T> {
-  private map = new Map<number, T>();
+  private dense: (T | undefined)[] = [];
+  private sparse: Map<number, T> | null = null;
+  private live = 0;
 
   get size(): number {
-    return this.map.size;
+    return this.live;
   }
   find(id: number): T | undefined {
-    return this.map.get(id);
+    return id < DENSE_LIMIT ? this.dense[id] : this.sparse?.get(id);
   }
   set(id: number, entry: T): void {
-    this.map.set(id, entry);
+    if (id < DENSE_LIMIT) {
+      const d = this.dense;
+      // Grow one slot at a time (push) so the array stays packed, never holey.
+      while (d.length <= id) d.push(undefined);
+      if (d[id] === undefined) this.live++;
+      d[id] = entry;
+    } else {
+      const m = (this.sparse ??= new Map());
+      if (!m.has(id)) this.live++;
+      m.set(id, entry);
+    }
   }
   erase(id: number): T | undefined {
-    const e = this.map.get(id);
-    if (e !== undefined) this.map.delete(id);
+    let e: T | undefined;
+    if (id < DENSE_LIMIT) {
+      const d = this.dense;
+      e = d[id];
+      if (e === undefined) return undefined;
+      d[id] = undefined;
+      // Trim trailing free slots so a burst of IDs does not pin a large array forever.
+      if (id === d.length - 1) {
+        let n = id;
+        while (n > 0 && d[n - 1] === undefined) n--;
+        d.length = n;
+      }
+    } else {
+      e = this.sparse?.get(id);
+      if (e === undefined) return undefined;
+      this.sparse!.delete(id);
+    }
+    this.live--;
     return e;
   }
   forEach(f: (id: number, entry: T) => void): void {
-    for (const [k, v] of this.map) f(k, v);
+    const d = this.dense;
+    for (let i = 0; i < d.length; i++) {
+      const e = d[i];
+      if (e !== undefined) f(i, e);
+    }
+    if (this.sparse !== null) for (const [k, v] of this.sparse) f(k, v);
   }
   clear(): T[] {
-    const out = [...this.map.values()];
-    this.map.clear();
+    const out: T[] = [];
+    for (const e of this.dense) if (e !== undefined) out.push(e);
+    if (this.sparse !== null) out.push(...this.sparse.values());
+    this.dense = [];
+    this.sparse = null;
+    this.live = 0;
     return out;
   }
 }
