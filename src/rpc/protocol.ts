@@ -4,6 +4,26 @@
  * (src/gen, wire-compatible with 0.9.2, which lacks only the 1.x fields). Keeping the aliases in
  * one module keeps the connection independent of the generated names.
  */
+
+import { Message_Builder } from "../gen/rpc.capnp.js";
+import { MessageBuilder } from "../wire/index.js";
+
+/**
+ * First-segment size of outgoing RPC messages, in words. Most RPC messages are a few dozen words
+ * (a Call or Return with small params, a Finish, a Release), and builder segments come zeroed: the
+ * general default (1024 words, C++ SUGGESTED_FIRST_SEGMENT_WORDS) zeroes 8 KiB per message, which
+ * was the largest single cost of a small call. Larger params simply continue in a second segment
+ * (sized like C++'s GROW_HEURISTICALLY), which every reader accepts.
+ */
+export const RPC_FIRST_SEGMENT_WORDS = 128;
+
+/** A new outgoing RPC message with its Message root initialised. */
+export function newRpcMessage(): MessageBuilder {
+  const m = new MessageBuilder({ firstSegmentWords: RPC_FIRST_SEGMENT_WORDS });
+  m.initRoot(Message_Builder);
+  return m;
+}
+
 export {
   Bootstrap_Builder as BootstrapB,
   Bootstrap_Reader as BootstrapR,

@@ -8,12 +8,7 @@
  * set when the Return has not arrived: the caller canceled). The response, its capabilities
  * imported, is owned by whoever received it; caps it holds are released with it.
  */
-import {
-  type AnyPointerBuilder,
-  type AnyPointerReader,
-  MessageBuilder,
-  type MessageReader,
-} from "../wire/index.js";
+import type { AnyPointerBuilder, AnyPointerReader, MessageBuilder, MessageReader } from "../wire/index.js";
 import { BrokenClient, BrokenPipeline, releaseCapTable } from "./broken.js";
 import type { Question, RpcConnection } from "./connection.js";
 import { canceledError, RpcError, toRpcError } from "./errors.js";
@@ -31,7 +26,7 @@ import {
   type ResponseHook,
   type ResponseSink,
 } from "./hooks.js";
-import { type CallB, MessageB, type PayloadB } from "./protocol.js";
+import { type CallB, MessageB, newRpcMessage, type PayloadB } from "./protocol.js";
 import { capAtPath } from "./queued.js";
 import type { PromiseClient, RpcClient } from "./rpc-client.js";
 
@@ -277,9 +272,9 @@ export class RpcRequest extends RequestHook {
     super(interfaceId, methodId);
     this.conn = conn;
     this.target = target;
-    const m = new MessageBuilder();
+    const m = newRpcMessage();
     this.message = m;
-    const call = m.initRoot(MessageB).initCall();
+    const call = m.getRoot(MessageB).initCall();
     this.call = call;
     call.interfaceId = interfaceId;
     call.methodId = methodId;
