@@ -14,17 +14,12 @@
  */
 
 import type { Exception_Type } from "../gen/rpc.capnp.js";
-import {
-  type AnyPointerReader,
-  MessageBuilder as MB,
-  type MessageBuilder,
-  type MessageReader,
-  type StructList,
-} from "../wire/index.js";
+import type { AnyPointerReader, MessageBuilder, MessageReader, StructList } from "../wire/index.js";
 import { BrokenClient, BrokenPipeline, newBrokenCap, releaseCapTable } from "./broken.js";
 import { EXCEPTION_TYPE_ORDINAL, exceptionTypeFromOrdinal, RpcError, toRpcError } from "./errors.js";
 import { type EventLoop, eventLoop } from "./event-loop.js";
 import { attachCapFd, claimCapFd, closeFd, closeUnclaimedFds } from "./fd.js";
+import { DEFAULT_WINDOW_SIZE } from "./flow-control.js";
 import type { Future } from "./future.js";
 import { type ClientHook, innermost, PipelineHook, type PipelineOps } from "./hooks.js";
 import {
@@ -40,6 +35,7 @@ import {
   MessageR,
   type MessageTargetB,
   type MessageTargetR,
+  newRpcMessage,
   type PayloadB,
   type PayloadR,
   type PromisedAnswerOpR,
@@ -173,7 +169,7 @@ export class RpcConnection implements TransportReceiver {
 
   /** Window for streaming calls (C++ gets it from the socket's SO_SNDBUF, else 64 KiB). */
   streamWindow(): number {
-    return (this.transport as { streamWindow?: number }).streamWindow ?? 65536;
+    return this.transport.streamWindow ?? DEFAULT_WINDOW_SIZE;
   }
 
   loop(): EventLoop {
@@ -204,9 +200,7 @@ export class RpcConnection implements TransportReceiver {
   // ---- sending ---------------------------------------------------------------------------------
 
   newMessage(): MessageBuilder {
-    const m = new MB();
-    m.initRoot(MessageB);
-    return m;
+    return newRpcMessage();
   }
 
   /** Send; throws if the transport refuses the message (too large, ...). */

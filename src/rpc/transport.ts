@@ -26,6 +26,11 @@ export interface RpcTransport {
   shutdown(): Promise<void>;
   /** The peer's identity, for a BootstrapFactory (two-party: rpc-twoparty.capnp VatId). */
   readonly peerVatId: unknown;
+  /**
+   * Flow-control window of streaming calls in bytes, read before every streaming send (C++
+   * `Connection::newStream()` with a variable window); undefined: 64 KiB, C++ DEFAULT_WINDOW_SIZE.
+   */
+  readonly streamWindow?: number | undefined;
   /** Optional back-pressure: stop / resume reading (RpcSystem.setFlowLimit). */
   pauseReading?(): void;
   resumeReading?(): void;

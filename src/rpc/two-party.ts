@@ -45,6 +45,11 @@ export interface ByteStream {
   writeWithFds?(data: Uint8Array, fds: readonly number[]): void;
   /** Flush, then end our side and release the stream. */
   end(): Promise<void>;
+  /**
+   * The bytes the kernel buffers for sending on this stream (SO_SNDBUF), if known. C++
+   * TwoPartyVatNetwork::getWindow() uses it as the flow-control window of streaming calls.
+   */
+  sendBufferSize?(): number | undefined;
   pause?(): void;
   resume?(): void;
 }
@@ -56,7 +61,11 @@ export interface TwoPartyOptions {
    * refused (C++ TwoPartyNetwork.HugeMessage). */
   traversalLimitInWords?: number;
   nestingLimit?: number;
-  /** Flow-control window for streaming calls (C++ uses the socket's SO_SNDBUF; default 64 KiB). */
+  /**
+   * Flow-control window for streaming calls, in bytes. Default: the stream's `sendBufferSize()`
+   * when it has one (C++ TwoPartyVatNetwork::getWindow() reads the socket's SO_SNDBUF), else
+   * 64 KiB (C++ RpcFlowController::DEFAULT_WINDOW_SIZE).
+   */
   streamWindow?: number;
   /**
    * FDs accepted per incoming message on an FD-capable stream (C++ `maxFdsPerMessage`, a DoS
@@ -69,6 +78,28 @@ export interface TwoPartyOptions {
    * `kj::MonotonicClock`); default `performance.now`. Tests inject one they advance by hand.
    */
   clock?: () => number;
+}
+
+/**
+ * Buffers for outgoing writes. A fresh small Uint8Array per write costs more than the copy into
+ * it (an ArrayBuffer allocation, external-memory accounting, GC pressure: 10% of a sequential
+ * call's CPU), so writes of up to OUT_CARVE_MAX bytes are carved from a shared slab. The slab
+ * only moves forward and a new one replaces it when it runs out, so no byte is handed out twice:
+ * a write the socket still holds is never overwritten.
+ */
+const OUT_SLAB_BYTES = 64 * 1024;
+const OUT_CARVE_MAX = 8 * 1024;
+let outSlab: Uint8Array | null = null;
+let outSlabPos = 0;
+function outputBuffer(bytes: number): Uint8Array {
+  if (bytes > OUT_CARVE_MAX) return new Uint8Array(bytes);
+  if (outSlab === null || outSlabPos + bytes > OUT_SLAB_BYTES) {
+    outSlab = new Uint8Array(OUT_SLAB_BYTES);
+    outSlabPos = 0;
+  }
+  const b = outSlab.subarray(outSlabPos, outSlabPos + bytes);
+  outSlabPos += bytes;
+  return b;
 }
 
 function vatId(side: SideName): VatIdR {
@@ -96,7 +127,7 @@ function sideOf(v: unknown): SideName | null {
 export class TwoPartyVatNetwork implements VatNetwork, RpcTransport {
   readonly side: SideName;
   readonly peerVatId: VatIdR;
-  readonly streamWindow: number | undefined;
+  private readonly fixedWindow: number | undefined;
   private readonly stream: ByteStream;
   private readonly frames: FrameReader;
   private readonly limitWords: number;
@@ -123,7 +154,7 @@ export class TwoPartyVatNetwork implements VatNetwork, RpcTransport {
     this.peerVatId = vatId(side === "server" ? "client" : "server");
     this.limitWords = options.traversalLimitInWords ?? DEFAULT_TRAVERSAL_LIMIT_IN_WORDS;
     this.nestingLimit = options.nestingLimit ?? DEFAULT_NESTING_LIMIT;
-    this.streamWindow = options.streamWindow;
+    this.fixedWindow = options.streamWindow;
     this.fdTracker =
       stream.writeWithFds !== undefined || options.maxFdsPerMessage !== undefined
         ? new IncomingFdTracker(options.maxFdsPerMessage ?? 0)
@@ -131,6 +162,14 @@ export class TwoPartyVatNetwork implements VatNetwork, RpcTransport {
     this.clock = options.clock ?? (() => performance.now());
     this.frames = new FrameReader({ traversalLimitInWords: this.limitWords });
     this.disconnected = new Promise((r) => (this.resolveDisconnected = r));
+  }
+
+  /**
+   * The window of streaming calls, asked again for every send like C++'s variable window
+   * controller (the kernel's buffer may grow while the connection runs).
+   */
+  get streamWindow(): number | undefined {
+    return this.fixedWindow ?? this.stream.sendBufferSize?.();
   }
 
   // ---- VatNetwork ----
@@ -210,7 +249,7 @@ export class TwoPartyVatNetwork implements VatNetwork, RpcTransport {
       this.flushWithFds();
       return;
     }
-    const buf = new Uint8Array(n);
+    const buf = outputBuffer(n);
     let off = 0;
     for (const segs of this.out) off = writeFrame(segs, buf, off);
     this.out = [];

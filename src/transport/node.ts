@@ -2,7 +2,7 @@
  * Node byte streams and sockets for the RPC runtime: TCP and Unix domain sockets, addressed as KJ
  * writes them ("127.0.0.1:4000", "[::1]:4000", "localhost:4000", "unix:/path/to.sock").
  */
-import { existsSync, unlinkSync } from "node:fs";
+import { existsSync, readFileSync, unlinkSync } from "node:fs";
 import * as net from "node:net";
 import type { NetListener, NetProvider } from "../rpc/runtime.js";
 import type { ByteStream } from "../rpc/two-party.js";
@@ -29,6 +29,33 @@ export function parseAddress(address: string): ParsedAddress {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`Bad port in address: ${address}`);
   return { kind: "tcp", host, port };
 }
+
+/**
+ * What Linux's getsockopt(SO_SNDBUF) reports for a socket of this kind: C++ TwoPartyVatNetwork
+ * uses it as the flow-control window of streaming calls, and Node offers no getsockopt. TCP: the
+ * send-buffer autotuning maximum (tcp_wmem's third field, 4 MiB by default; on loopback the
+ * kernel grants it at once); Unix sockets: wmem_default (208 KiB by default). Read once from /proc;
+ * undefined elsewhere (the RPC layer then uses C++'s DEFAULT_WINDOW_SIZE, 64 KiB).
+ */
+function kernelSendBuffer(kind: "tcp" | "unix"): number | undefined {
+  let v = sendBufferCache[kind];
+  if (v === null) {
+    v = undefined;
+    try {
+      const text =
+        kind === "tcp"
+          ? readFileSync("/proc/sys/net/ipv4/tcp_wmem", "utf8").trim().split(/\s+/)[2]
+          : readFileSync("/proc/sys/net/core/wmem_default", "utf8").trim();
+      const n = Number(text);
+      if (Number.isSafeInteger(n) && n > 0) v = n;
+    } catch {
+      // Not Linux, or /proc is not mounted.
+    }
+    sendBufferCache[kind] = v;
+  }
+  return v;
+}
+const sendBufferCache: Record<"tcp" | "unix", number | undefined | null> = { tcp: null, unix: null };
 
 /** A ByteStream over a connected Node socket. */
 export function socketStream(socket: net.Socket): ByteStream {
@@ -73,6 +100,10 @@ export function socketStream(socket: net.Socket): ByteStream {
           socket.destroy();
         });
       });
+    },
+    sendBufferSize() {
+      // remoteFamily is set for TCP sockets only.
+      return kernelSendBuffer(socket.remoteFamily === undefined ? "unix" : "tcp");
     },
     pause() {
       socket.pause();

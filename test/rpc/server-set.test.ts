@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { DEFAULT_WINDOW_SIZE } from "../../src/rpc/flow-control.js";
 import { CapabilityServerSet, Client, type RemotePromise, whenIdle } from "../../src/rpc/index.js";
 import { testCallOrderImpl } from "./fixtures/impls.js";
 import {
@@ -169,7 +170,10 @@ for (const mode of ALL_MODES) {
     const serverBoot = new Client(new Promise<Client>((r) => (fulfill = r)));
     // Vat A (the test's client) exports serverCap; vat B's bootstrap is a promise, later
     // fulfilled with B's import of A's bootstrap (a loop back to A).
-    const l = await link(mode, serverCap, serverBoot);
+    // C++ runs this over a kj pipe, whose getsockopt(SO_SNDBUF) is unimplemented, so its window
+    // is DEFAULT_WINDOW_SIZE; our sockets would otherwise get the kernel's (MiBs), and the loop
+    // below that fills the window would run for a long time.
+    const l = await link(mode, serverCap, serverBoot, { streamWindow: DEFAULT_WINDOW_SIZE });
     const settle = () => settleConns(mode !== "memory", l.a, l.b);
     {
       using clientCap = new TestStreaming_Client(l.a.bootstrap());
