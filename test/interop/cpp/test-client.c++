@@ -23,7 +23,9 @@
 #include <cstring>
 #include <functional>
 #include <string>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
 
@@ -36,7 +38,8 @@ const char USAGE[] =
     "  ADDRESS: tcp:HOST:PORT, HOST:PORT or unix:PATH of a server whose bootstrap is\n"
     "  TestBootstrap. Prints 'PASS <scenario> <check>' or 'FAIL <scenario> <check> <detail>'\n"
     "  per check; exits 0 only if all passed. --wait-ms bounds each wait (default 10000),\n"
-    "  --timeout-ms the whole run (default 60000). --list prints the scenarios.\n";
+    "  --timeout-ms the whole run (default 60000). --list prints the scenarios.\n"
+    "  send-fd and fd-limit (not in 'all') need a unix: server started with --max-fds 2 / 1.\n";
 
 using interop::TestBootstrap;
 using interop::TestCallOrder;
@@ -1172,10 +1175,86 @@ void scenarioAbort(Scenario& s) {
   }
 }
 
+// ---- FD passing (Unix socket, SCM_RIGHTS) ----
+
+// All bytes of `fd` until EOF, without taking it. A pipe is read through the event loop, so the
+// wait is bounded: EOF comes only once every copy of the write end is closed, also the one the
+// server received (a leak there shows up as a timeout). A regular file (what a TS server, which
+// cannot make pipes, sends) cannot be polled and is read from its start with pread().
+std::string readAllFromFd(Scenario& s, int fd, const std::string& what) {
+  struct stat st;
+  KJ_SYSCALL(fstat(fd, &st));
+  if (S_ISREG(st.st_mode)) {
+    std::string out;
+    char buf[4096];
+    for (;;) {
+      ssize_t n;
+      KJ_SYSCALL(n = pread(fd, buf, sizeof(buf), static_cast<off_t>(out.size())));
+      if (n == 0) return out;
+      out.append(buf, static_cast<size_t>(n));
+    }
+  }
+  auto in = s.env.io.lowLevelProvider->wrapInputFd(fd);
+  auto text = s.wait(in->readAllText(), what);
+  return text.cStr();
+}
+
+// mirrors rpc-twoparty-test.c++ KJ_TEST("send FD over RPC") (maxFds 2) and KJ_TEST("FD per
+// message limit") (maxFds 1): both sides of the connection keep at most `maxFds` FDs per received
+// message (the server must run with --max-fds set to the same value, as the C++ tests set both).
+void runFdScenario(Scenario& s, uint maxFds) {
+  KJ_REQUIRE(s.env.endpoint.isUnix, "FD passing needs a unix: address");
+  auto stream = asCapabilityStream(s.wait(connectTo(s.env.io, s.env.endpoint), "connect"));
+  capnp::TwoPartyClient client(*stream, maxFds);
+  auto cap = client.bootstrap().castAs<TestBootstrap>().testMoreStuffRequest().send().getCap();
+
+  int pipeFds[2];
+  KJ_SYSCALL(pipe2(pipeFds, O_CLOEXEC));
+  kj::AutoCloseFd in1(pipeFds[0]);
+  kj::AutoCloseFd out1(pipeFds[1]);
+  KJ_SYSCALL(pipe2(pipeFds, O_CLOEXEC));
+  kj::AutoCloseFd in2(pipeFds[0]);
+  kj::AutoCloseFd out2(pipeFds[1]);
+
+  capnp::RemotePromise<TestMoreStuff::WriteToFdResults> promise = nullptr;
+  {
+    auto req = cap.writeToFdRequest();
+    // "Order reversal intentional, just trying to mix things up."
+    req.setFdCap1(kj::heap<TestFdCap>(kj::mv(out2)));
+    req.setFdCap2(kj::heap<TestFdCap>(kj::mv(out1)));
+    promise = req.send();
+  }
+
+  // The FD of the *pipelined* fdCap3 (before the call returned, as the C++ test does).
+  auto fd3 = s.wait(promise.getFdCap3().getFd(), "fdCap3.getFd()");
+  KJ_IF_MAYBE(f, fd3) {
+    s.pass("pipelined-cap-has-fd");
+    s.expectText("fd-cap3-reads-baz", "baz", readAllFromFd(s, *f, "read fdCap3").c_str());
+  } else {
+    s.fail("pipelined-cap-has-fd", "fdCap3.getFd() is null");
+  }
+  {
+    auto promise2 = kj::mv(promise);  // make sure the PipelineHook also goes out of scope
+    auto response = s.wait(kj::mv(promise2), "writeToFd");
+    s.expect("second-fd-present", response.getSecondFdPresent() == (maxFds >= 2),
+             std::string("secondFdPresent = ") + (response.getSecondFdPresent() ? "true" : "false") +
+                 " with maxFdsPerMessage " + std::to_string(maxFds));
+  }
+  // fdCap2 wrapped pipe 1, fdCap1 pipe 2 (check names say fd1/fd2: the TS client uses files).
+  // With one FD per message the receiver's limit closed the second FD unwritten: pipe 1 reads "".
+  s.expectText(maxFds >= 2 ? "fd1-reads-bar" : "fd1-reads-nothing", maxFds >= 2 ? "bar" : "",
+               readAllFromFd(s, in1, "read pipe 1 to EOF").c_str());
+  s.expectText("fd2-reads-foo", "foo", readAllFromFd(s, in2, "read pipe 2 to EOF").c_str());
+}
+
+void scenarioSendFd(Scenario& s) { runFdScenario(s, 2); }
+void scenarioFdLimit(Scenario& s) { runFdScenario(s, 1); }
+
 struct ScenarioInfo {
   const char* name;
   void (*run)(Scenario&);
   const char* mirrors;
+  bool needsFds = false;  // needs a server started with --max-fds (see runFdScenario); not in "all"
 };
 
 const ScenarioInfo SCENARIOS[] = {
@@ -1204,6 +1283,8 @@ const ScenarioInfo SCENARIOS[] = {
     {"stream-drop", scenarioStreamDrop, "twoparty (master) KJ_TEST(\"Streaming over RPC no premature cancellation when client dropped\")"},
     {"disconnect", scenarioDisconnect, "twoparty TEST(TwoPartyNetwork, Pipelining) (disconnect half)"},
     {"abort", scenarioAbort, "rpc-test TEST(Rpc, Abort); twoparty TEST(TwoPartyNetwork, Abort)"},
+    {"send-fd", scenarioSendFd, "twoparty KJ_TEST(\"send FD over RPC\") (server: --max-fds 2)", true},
+    {"fd-limit", scenarioFdLimit, "twoparty KJ_TEST(\"FD per message limit\") (server: --max-fds 1)", true},
 };
 
 std::vector<std::string> splitComma(const std::string& text) {
@@ -1239,7 +1320,7 @@ int main(int argc, char** argv) {
   for (auto& name: splitComma(args.get("scenario", "all"))) {
     bool found = false;
     for (auto& sc: SCENARIOS) {
-      if (name == "all" || name == sc.name) {
+      if ((name == "all" && !sc.needsFds) || name == sc.name) {
         selected.push_back(&sc);
         found = true;
       }

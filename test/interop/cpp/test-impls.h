@@ -12,6 +12,7 @@
 
 #include <capnp/capability.h>
 #include <kj/async.h>
+#include <kj/io.h>
 #include <kj/refcount.h>
 #include <kj/timer.h>
 
@@ -126,6 +127,17 @@ private:
   LiveObject live;
 };
 
+class TestFdCap final: public interop::TestInterface::Server {
+  // test-util.h TestFdCap: a TestInterface with no methods whose getFd() is the FD it owns, so
+  // that the RPC system attaches the FD to every CapDescriptor it writes for it (SCM_RIGHTS).
+public:
+  explicit TestFdCap(kj::AutoCloseFd fd): fd(kj::mv(fd)) {}
+  kj::Maybe<int> getFd() override { return fd.get(); }
+
+private:
+  kj::AutoCloseFd fd;
+};
+
 class HandleImpl final: public interop::TestHandle::Server {
 public:
   explicit HandleImpl(Shared& shared): shared(kj::addRef(shared)) { ++this->shared->handleCount; }
@@ -152,6 +164,7 @@ protected:
   kj::Promise<void> getHandle(GetHandleContext context) override;
   kj::Promise<void> getNull(GetNullContext context) override;
   kj::Promise<void> getEnormousString(GetEnormousStringContext context) override;
+  kj::Promise<void> writeToFd(WriteToFdContext context) override;
   kj::Promise<void> throwException(ThrowExceptionContext context) override;
   kj::Promise<void> throwRemoteException(ThrowRemoteExceptionContext context) override;
 

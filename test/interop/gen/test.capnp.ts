@@ -10212,8 +10212,9 @@ export class TestMoreStuff_Client extends TestCallOrder_Client {
     return this._request(0xee410393c4cf7e9an, 12, TestMoreStuff_methodWithNullDefault_Params_Builder, TestMoreStuff_methodWithNullDefault_Results_Reader, TestMoreStuff_methodWithNullDefault_Results_Pipeline);
   }
   /**
-   * FD passing shape of C++ 0.9.2 (not of master, whose layout differs). Not implemented by the
-   * capnts C++ fixture server yet.
+   * FD passing shape of C++ 0.9.2 (not of master, whose layout differs). Not counted. Writes "foo"
+   * through fdCap1's FD and "bar" through fdCap2's if it came (secondFdPresent says whether);
+   * fdCap3 comes with an FD reading "baz". Needs a connection that passes FDs (--max-fds).
    */
   writeToFd(init?: (params: TestMoreStuff_writeToFd_Params_Builder) => void): $rpc.RemotePromise<TestMoreStuff_writeToFd_Results_Reader, TestMoreStuff_writeToFd_Results_Pipeline> {
     return this._call(0xee410393c4cf7e9an, 13, TestMoreStuff_writeToFd_Params_Builder, TestMoreStuff_writeToFd_Results_Reader, TestMoreStuff_writeToFd_Results_Pipeline, init);
@@ -10302,8 +10303,9 @@ export interface TestMoreStuff_Server extends TestCallOrder_Server {
   /** Not implemented. */
   methodWithNullDefault?(context: $rpc.CallContext<TestMoreStuff_methodWithNullDefault_Params_Reader, TestMoreStuff_methodWithNullDefault_Results_Builder>): Promise<void> | void;
   /**
-   * FD passing shape of C++ 0.9.2 (not of master, whose layout differs). Not implemented by the
-   * capnts C++ fixture server yet.
+   * FD passing shape of C++ 0.9.2 (not of master, whose layout differs). Not counted. Writes "foo"
+   * through fdCap1's FD and "bar" through fdCap2's if it came (secondFdPresent says whether);
+   * fdCap3 comes with an FD reading "baz". Needs a connection that passes FDs (--max-fds).
    */
   writeToFd?(context: $rpc.CallContext<TestMoreStuff_writeToFd_Params_Reader, TestMoreStuff_writeToFd_Results_Builder>): Promise<void> | void;
   /** Fails with FAILED "test exception". */

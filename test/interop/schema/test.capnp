@@ -212,8 +212,9 @@ interface TestMoreStuff extends(TestCallOrder) {
   # Not implemented.
   writeToFd @13 (fdCap1 :TestInterface, fdCap2 :TestInterface)
              -> (fdCap3 :TestInterface, secondFdPresent :Bool);
-  # FD passing shape of C++ 0.9.2 (not of master, whose layout differs). Not implemented by the
-  # capnts C++ fixture server yet.
+  # FD passing shape of C++ 0.9.2 (not of master, whose layout differs). Not counted. Writes "foo"
+  # through fdCap1's FD and "bar" through fdCap2's if it came (secondFdPresent says whether);
+  # fdCap3 comes with an FD reading "baz". Needs a connection that passes FDs (--max-fds).
   throwException @14 ();
   # Fails with FAILED "test exception".
   throwRemoteException @15 ();

@@ -2,14 +2,17 @@
  * TypeScript implementations of the interop test interfaces (test/interop/schema/test.capnp) with
  * the behaviour of the C++ fixture impls (test/interop/cpp/test-impls.c++, modelled on C++'s
  * test-util.c++): counters shared per connection, held capabilities, hanging calls that record
- * their cancellation through the call's AbortSignal, echo, tail calls back into the caller and
- * streaming sums. The TS test server (server.ts) serves them to the C++ test-client; the TS
+ * their cancellation through the call's AbortSignal, echo, tail calls back into the caller,
+ * streaming sums and FD passing (writeToFd, TestFdCap). The TS test server (server.ts) serves them to the C++ test-client; the TS
  * interop client tests use the client-side ones (TestCapDestructor, TestHangingTailCallee, ...)
  * as the C++ tests do.
  *
  * Where a C++ impl records a failed EXPECT and goes on, ours throws, so the caller sees it.
  */
 
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   type Client,
   type ClientCtor,
@@ -294,6 +297,49 @@ export class TestCapDestructor implements TestInterface_Server, Disposable {
   }
 }
 
+/**
+ * test-util.h TestFdCap: a TestInterface with no methods whose getFd() is the FD it owns, so that
+ * the RPC system attaches the FD to the CapDescriptors it writes for it. Closes the FD when the
+ * capability is released.
+ */
+class TestFdCap implements Disposable {
+  private fd: number | null;
+  constructor(fd: number) {
+    this.fd = fd;
+  }
+  getFd(): number | null {
+    return this.fd;
+  }
+  [Symbol.dispose](): void {
+    if (this.fd === null) return;
+    closeSync(this.fd);
+    this.fd = null;
+  }
+}
+
+/**
+ * A new TestFdCap capability owning `fd`. (The generated `_Server` interfaces do not declare the
+ * optional `getFd` hook that the runtime looks for, hence the cast.)
+ */
+export function fdCap(fd: number): TestInterface_Client {
+  return serve(TestInterface, new TestFdCap(fd) as TestInterface_Server);
+}
+
+/**
+ * An FD open for reading on a file holding `text`. C++'s writeToFd returns a pipe; Node cannot
+ * make one, so the fixture uses a file, unlinked at once: it lives exactly as long as its FD.
+ */
+function fdReading(text: string): number {
+  const dir = mkdtempSync(join(tmpdir(), "capnts-interop-fd-"));
+  try {
+    const path = join(dir, "f");
+    writeFileSync(path, text);
+    return openSync(path, "r");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export class TestMoreStuffImpl extends Live implements TestMoreStuff_Server {
   private held: TestInterface_Client | null = null;
 
@@ -402,7 +448,24 @@ export class TestMoreStuffImpl extends Live implements TestMoreStuff_Server {
   throwRemoteException: NonNullable<TestMoreStuff_Server["throwRemoteException"]> = () => {
     throw RpcError.failed("remote exception: test exception");
   };
-  // methodWithDefaults, methodWithNullDefault, writeToFd: unimplemented (as in the C++ fixture).
+  writeToFd: NonNullable<TestMoreStuff_Server["writeToFd"]> = async (ctx) => {
+    // test-util.c++ (0.9.2): "foo" through fdCap1's FD, "bar" through fdCap2's if it came
+    // (secondFdPresent says whether), fdCap3 = an FD reading "baz". Not counted.
+    const cap1 = ctx.params.fdCap1;
+    const cap2 = ctx.params.fdCap2;
+    try {
+      const [fd1, fd2] = await Promise.all([cap1.getFd(), cap2.getFd()]);
+      if (fd1 === null) throw RpcError.failed("writeToFd: fdCap1 arrived without its FD");
+      writeSync(fd1, "foo");
+      ctx.results.secondFdPresent = fd2 !== null;
+      if (fd2 !== null) writeSync(fd2, "bar");
+    } finally {
+      cap1.close();
+      cap2.close();
+    }
+    put((c) => (ctx.results.fdCap3 = c), fdCap(fdReading("baz")));
+  };
+  // methodWithDefaults, methodWithNullDefault: unimplemented (as in the C++ fixture).
 
   override [Symbol.dispose](): void {
     const h = this.held;

@@ -10,7 +10,10 @@
  *   FAIL <scenario> <check> <detail>
  * An exception that escapes a scenario is reported as `FAIL <scenario> <step> exception: ...`.
  */
+import { fstatSync, mkdtempSync, openSync, read, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Message_Builder, Message_Reader } from "../../../src/gen/rpc.capnp.js";
 import {
   type Client,
@@ -36,6 +39,7 @@ import {
   TestTailCallee,
 } from "../gen/test.capnp.js";
 import {
+  fdCap,
   isCanonicalAllTypes,
   Shared,
   serve,
@@ -45,7 +49,7 @@ import {
   TestInterfaceImpl,
   TestTailCalleeImpl,
 } from "./impls.js";
-import type { CountedStream } from "./net.js";
+import { type CountedStream, openFdCount } from "./net.js";
 
 /** One connection of a scenario. */
 export interface Conn {
@@ -62,6 +66,8 @@ export interface Env {
   rawConnect(): Promise<net.Socket>;
   /** Bound of each wait (C++ --wait-ms). */
   waitMs: number;
+  /** FDs the server process has open (Linux /proc), for the FD scenarios' leak check. */
+  serverFdCount?: () => number | null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1188,6 +1194,95 @@ async function scenarioAbort(s: Scenario): Promise<void> {
   }
 }
 
+// ---- FD passing (Unix socket, SCM_RIGHTS) ----
+
+/** All bytes of `fd` until EOF, without closing it (a pipe from C++, a file from a TS server). */
+async function readAllFromFd(fd: number): Promise<string> {
+  // A file is read from its start (its offset is shared with the sender); a pipe as it comes,
+  // asynchronously, so that a write end left open shows up as a bounded wait, not a hang.
+  const position = fstatSync(fd).isFile() ? 0 : null;
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for (;;) {
+    const buf = Buffer.alloc(4096);
+    const n = await new Promise<number>((resolve, reject) =>
+      read(fd, buf, 0, buf.length, position === null ? null : position + total, (e, bytes) =>
+        e === null ? resolve(bytes) : reject(e),
+      ),
+    );
+    if (n === 0) return Buffer.concat(chunks).toString("utf8");
+    chunks.push(buf.subarray(0, n));
+    total += n;
+  }
+}
+
+/** Polls `count` until it is back at `before`; reports PASS/FAIL under `check`. */
+async function expectFdCountBack(s: Scenario, check: string, count: () => number | null, before: number) {
+  let now: number | null = null;
+  const ok = await s.waitUntil(check, () => (now = count()) === before);
+  s.expect(check, ok, `${now} FDs open, ${before} before`);
+}
+
+// mirrors rpc-twoparty-test.c++ KJ_TEST("send FD over RPC") (maxFds 2) and KJ_TEST("FD per message
+// limit") (maxFds 1): both ends keep at most `maxFds` FDs per received message (the connection was
+// made with that limit; the server must be started with --max-fds set to the same value). C++
+// uses pipes, Node cannot make one: the caps we send wrap files, which the test reads back.
+async function runFdScenario(s: Scenario, c: Conn, maxFds: number): Promise<void> {
+  const ms = moreStuff(s, c);
+  await s.wait(ms.whenResolved(), "testMoreStuff");
+  // Counted with the connection up, so that these come back only if every capability released
+  // on both sides closed its FD (not merely at disconnect).
+  const ownBefore = openFdCount();
+  const serverFds = s.env.serverFdCount;
+  const serverBefore = serverFds?.() ?? null;
+  const dir = mkdtempSync(join(tmpdir(), "capnts-interop-fd-"));
+  s.defer(() => rmSync(dir, { recursive: true, force: true }));
+  const file1 = join(dir, "1");
+  const file2 = join(dir, "2");
+  writeFileSync(file1, "");
+  writeFileSync(file2, "");
+  {
+    // "Order reversal intentional, just trying to mix things up." Each TestFdCap owns its FD and
+    // closes it when the server releases the capability.
+    const fdCap1 = fdCap(openSync(file2, "w"));
+    const fdCap2 = fdCap(openSync(file1, "w"));
+    const promise = ms.writeToFd((p) => {
+      p.fdCap1 = fdCap1;
+      p.fdCap2 = fdCap2;
+    });
+    fdCap1.close();
+    fdCap2.close();
+    try {
+      // The FD of the *pipelined* fdCap3 (before the call returned, as the C++ test does).
+      const fdCap3 = promise.pipeline.fdCap3;
+      try {
+        const fd3 = await s.wait(fdCap3.getFd(), "fdCap3.getFd()");
+        if (s.expect("pipelined-cap-has-fd", fd3 !== null, "fdCap3.getFd() is null") && fd3 !== null)
+          s.expectText("fd-cap3-reads-baz", "baz", await s.wait(readAllFromFd(fd3), "read fdCap3"));
+      } finally {
+        fdCap3.close();
+      }
+      const present = (await s.wait(promise, "writeToFd")).secondFdPresent;
+      s.expect(
+        "second-fd-present",
+        present === maxFds >= 2,
+        `secondFdPresent = ${present} with maxFdsPerMessage ${maxFds}`,
+      );
+    } finally {
+      promise.cancel();
+    }
+  }
+  // fdCap2 wrapped file 1, fdCap1 file 2. With one FD per message the receiver's limit closed the
+  // second FD unwritten: file 1 stays empty.
+  if (maxFds >= 2) s.expectText("fd1-reads-bar", "bar", readFileSync(file1, "utf8"));
+  else s.expectText("fd1-reads-nothing", "", readFileSync(file1, "utf8"));
+  s.expectText("fd2-reads-foo", "foo", readFileSync(file2, "utf8"));
+
+  if (ownBefore !== null) await expectFdCountBack(s, "client-fds-closed", () => openFdCount(), ownBefore);
+  if (serverFds !== undefined && serverBefore !== null)
+    await expectFdCountBack(s, "server-fds-closed", serverFds, serverBefore);
+}
+
 // ---------------------------------------------------------------------------------------------
 
 export interface ScenarioInfo {
@@ -1269,7 +1364,27 @@ export const SCENARIOS: readonly ScenarioInfo[] = [
   },
 ];
 
-/** The scenario names of test-client.c++ (`test-client --list`), in its order. */
+/**
+ * The FD passing scenarios: they need a Unix socket that passes FDs, with `maxFds` as both ends'
+ * `maxFdsPerMessage` (the server started with `--max-fds <maxFds>`), so they are not in SCENARIOS
+ * (nor in test-client's `all`). Same names and checks as test-client.c++, plus leak checks.
+ */
+export const FD_SCENARIOS: readonly (ScenarioInfo & { maxFds: number })[] = [
+  {
+    name: "send-fd",
+    mirrors: 'twoparty KJ_TEST("send FD over RPC")',
+    maxFds: 2,
+    run: (s, c) => runFdScenario(s, c, 2),
+  },
+  {
+    name: "fd-limit",
+    mirrors: 'twoparty KJ_TEST("FD per message limit")',
+    maxFds: 1,
+    run: (s, c) => runFdScenario(s, c, 1),
+  },
+];
+
+/** The scenario names of test-client.c++'s `all` (`test-client --list` adds FD_SCENARIOS), in its order. */
 export const CPP_SCENARIO_NAMES: readonly string[] = [
   ...SCENARIOS.slice(0, 14).map((s) => s.name),
   "embargo-unwrap",
