@@ -516,6 +516,51 @@ void scenarioTailCallCancel(Scenario& s) {
   s.expectEq("callee-called-once", 1, local->callCount);
 }
 
+// mirrors rpc-test.c++ TEST(Rpc, TailCallCancelRace): the server's TestRacingTailCaller is
+// unblocked and the client drops its call in the same turn (C++'s order; then also the other way
+// round). The caller cannot be cancelled, so whichever of its unblock and the Finish the server
+// sees first, it makes the tail call back to our callee, which must then be cancelled: called
+// exactly once, cancelled exactly once, connection still up.
+void scenarioTailCallCancelRace(Scenario& s) {
+  auto c = connect(s);
+  for (bool unblockFirst: {true, false}) {
+    std::string round = unblockFirst ? "unblock-then-drop-" : "drop-then-unblock-";
+    auto racing = s.wait(c.bootstrap.testRacingTailCallerRequest().send(), "testRacingTailCaller");
+    auto caller = racing.getCap();
+    auto control = racing.getControl();
+    auto local = kj::refcounted<Shared>(s.timer);
+    interop::TestTailCallee::Client callee(kj::heap<TestHangingTailCallee>(*local));
+
+    auto request = caller.fooRequest();
+    request.setCallee(callee);
+    auto promise = request.send();
+    counters(s, c);  // a round trip: the server has the call (and waits for the unblock)
+    s.expect(round + "call-waits-for-unblock", local->callCount == 0 && !promise.poll(s.ws),
+             "callee called " + std::to_string(local->callCount) + " time(s)");
+
+    kj::Promise<void> unblocked = nullptr;
+    if (unblockFirst) {
+      // "Unblock the server and at the same time cancel the client."
+      unblocked = control.unblockRequest().send().ignoreResult();
+      promise = nullptr;
+    } else {
+      promise = nullptr;
+      unblocked = control.unblockRequest().send().ignoreResult();
+    }
+    s.wait(kj::mv(unblocked), "unblock");
+
+    bool called = s.waitUntil("callee called", [&]() { return local->callCount >= 1; });
+    s.expect(round + "tail-call-made", called, "the callee was never called");
+    bool cancelled = s.waitUntil("callee cancelled", [&]() { return local->cancelCount >= 1; });
+    s.expect(round + "tail-call-cancelled", cancelled, "the callee was never cancelled");
+    s.sleep(20);
+    s.expectEq(round + "callee-called-once", 1, local->callCount);
+    s.expectEq(round + "callee-cancelled-once", 1, local->cancelCount);
+  }
+  counters(s, c);
+  s.pass("connection-still-up");
+}
+
 // mirrors rpc-test.c++ TEST(Rpc, Cancel)
 void scenarioCancel(Scenario& s) {
   auto c = connect(s);
@@ -1266,6 +1311,7 @@ const ScenarioInfo SCENARIOS[] = {
     {"release-on-cancel", scenarioReleaseOnCancel, "rpc-test TEST(Rpc, ReleaseOnCancel)"},
     {"tail-call", scenarioTailCall, "rpc-test TEST(Rpc, TailCall)"},
     {"tail-call-cancel", scenarioTailCallCancel, "rpc-test TEST(Rpc, TailCallCancel)"},
+    {"tail-call-cancel-race", scenarioTailCallCancelRace, "rpc-test TEST(Rpc, TailCallCancelRace)"},
     {"cancel", scenarioCancel, "rpc-test TEST(Rpc, Cancel)"},
     {"cancellation", scenarioCancellation, "rpc-test TEST(Rpc, Cancelation) / TEST(Rpc, Cancellation)"},
     {"promise-resolve", scenarioPromiseResolve, "rpc-test TEST(Rpc, PromiseResolve)"},

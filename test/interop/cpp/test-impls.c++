@@ -146,6 +146,18 @@ kj::Promise<void> TestTailCallerImpl::foo(FooContext context) {
   return context.tailCall(kj::mv(tailRequest));
 }
 
+kj::Promise<void> TestRacingTailCallerImpl::foo(FooContext context) {
+  return gate->promise.addBranch().then([context]() mutable {
+    auto tailRequest = context.getParams().getCallee().fooRequest();
+    return context.tailCall(kj::mv(tailRequest));
+  });
+}
+
+kj::Promise<void> TestRacingControlImpl::unblock(UnblockContext context) {
+  gate->fulfiller->fulfill();
+  return kj::READY_NOW;
+}
+
 // ---------------------------------------------------------------------------------------------
 // TestMoreStuffImpl
 

@@ -138,6 +138,43 @@ private:
   kj::AutoCloseFd fd;
 };
 
+struct RacingGate final: public kj::Refcounted {
+  // What a TestRacingTailCallerImpl waits for and its TestRacingControlImpl opens.
+  RacingGate(): RacingGate(kj::newPromiseAndFulfiller<void>()) {}
+  explicit RacingGate(kj::PromiseFulfillerPair<void> paf)
+      : promise(paf.promise.fork()), fulfiller(kj::mv(paf.fulfiller)) {}
+  kj::ForkedPromise<void> promise;
+  kj::Own<kj::PromiseFulfiller<void>> fulfiller;
+};
+
+class TestRacingTailCallerImpl final: public interop::TestTailCaller::Server {
+  // rpc-test.c++ TestRacingTailCaller: foo waits for the gate, then tail-calls callee.foo(). Like
+  // 0.9.2's, it does not allow cancellation, so the tail call is made even when the caller's
+  // Finish came first, and must then be cancelled. Not counted.
+public:
+  TestRacingTailCallerImpl(Shared& shared, RacingGate& gate)
+      : live(shared), gate(kj::addRef(gate)) {}
+
+protected:
+  kj::Promise<void> foo(FooContext context) override;
+
+private:
+  LiveObject live;
+  kj::Own<RacingGate> gate;
+};
+
+class TestRacingControlImpl final: public interop::TestRacingControl::Server {
+public:
+  TestRacingControlImpl(Shared& shared, RacingGate& gate): live(shared), gate(kj::addRef(gate)) {}
+
+protected:
+  kj::Promise<void> unblock(UnblockContext context) override;
+
+private:
+  LiveObject live;
+  kj::Own<RacingGate> gate;
+};
+
 class HandleImpl final: public interop::TestHandle::Server {
 public:
   explicit HandleImpl(Shared& shared): shared(kj::addRef(shared)) { ++this->shared->handleCount; }

@@ -66,6 +66,13 @@ protected:
     context.getResults().setCap(kj::heap<TestTailCallerImpl>(*shared));
     return kj::READY_NOW;
   }
+  kj::Promise<void> testRacingTailCaller(TestRacingTailCallerContext context) override {
+    auto gate = kj::refcounted<RacingGate>();
+    auto results = context.getResults();
+    results.setCap(kj::heap<TestRacingTailCallerImpl>(*shared, *gate));
+    results.setControl(kj::heap<TestRacingControlImpl>(*shared, *gate));
+    return kj::READY_NOW;
+  }
   kj::Promise<void> testMoreStuff(TestMoreStuffContext context) override {
     context.getResults().setCap(kj::heap<TestMoreStuffImpl>(*shared));
     return kj::READY_NOW;

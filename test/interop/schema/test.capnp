@@ -153,6 +153,13 @@ interface TestTailCaller {
   # TestTailCallerImpl: counts the call, then tail-calls callee.foo(i, "from TestTailCaller").
 }
 
+interface TestRacingControl {
+  # capnts addition, for rpc-test.c++ TEST(Rpc, TailCallCancelRace) over a socket: the test body
+  # there fulfils the racing caller's promise; here the client does it through this object.
+  unblock @0 () -> ();
+  # Lets the TestTailCaller handed out with this object go on (once).
+}
+
 interface TestHandle {}
 # getHandle() hands these out; the server counts live handles (Counters.handleCount).
 
@@ -272,4 +279,8 @@ interface TestBootstrap extends(TestAuthenticatedBootstrap) {
   setTraceEncoder @10 (enabled :Bool) -> ();
   # When enabled, exceptions this connection sends carry Exception.trace =
   # "trace for " + <exception description> (C++: RpcSystem::setTraceEncoder).
+  testRacingTailCaller @11 () -> (cap :TestTailCaller, control :TestRacingControl);
+  # capnts addition: C++'s TestRacingTailCaller. cap.foo waits until control.unblock(), then
+  # tail-calls callee.foo() (no parameters set); it is not cancellable (as in 0.9.2), so a Finish
+  # that arrives first cannot stop the tail call, which must then be cancelled. Not counted.
 }

@@ -40,6 +40,8 @@ import {
   type TestMoreStuff_Server,
   TestPipeline,
   type TestPipeline_Server,
+  TestRacingControl,
+  type TestRacingControl_Server,
   TestStreaming,
   type TestStreaming_Server,
   TestStreamingControl,
@@ -249,6 +251,46 @@ export class TestTailCallerImpl extends Live implements TestTailCaller_Server {
     req.params.t = "from TestTailCaller";
     callee.close();
     return ctx.tailCall(req);
+  };
+}
+
+/** What a TestRacingTailCallerImpl waits for and its TestRacingControlImpl opens. */
+export class RacingGate {
+  readonly opened: Promise<void>;
+  open!: () => void;
+  constructor() {
+    this.opened = new Promise<void>((resolve) => (this.open = resolve));
+  }
+}
+
+/**
+ * rpc-test.c++ TestRacingTailCaller: foo waits for the gate, then tail-calls callee.foo(). Like
+ * 0.9.2's, it does not allow cancellation, so the tail call is made even when the caller's Finish
+ * came first, and must then be cancelled. Not counted.
+ */
+export class TestRacingTailCallerImpl extends Live implements TestTailCaller_Server {
+  private readonly gate: RacingGate;
+  constructor(shared: Shared, gate: RacingGate) {
+    super(shared);
+    this.gate = gate;
+  }
+  foo: NonNullable<TestTailCaller_Server["foo"]> = async (ctx) => {
+    await this.gate.opened;
+    const callee = ctx.params.callee;
+    const req = callee.fooRequest();
+    callee.close();
+    return ctx.tailCall(req);
+  };
+}
+
+export class TestRacingControlImpl extends Live implements TestRacingControl_Server {
+  private readonly gate: RacingGate;
+  constructor(shared: Shared, gate: RacingGate) {
+    super(shared);
+    this.gate = gate;
+  }
+  unblock: NonNullable<TestRacingControl_Server["unblock"]> = () => {
+    this.gate.open();
   };
 }
 
@@ -612,6 +654,14 @@ export class TestBootstrapImpl implements TestBootstrap_Server {
   };
   testTailCaller: NonNullable<TestBootstrap_Server["testTailCaller"]> = (ctx) => {
     put((c) => (ctx.results.cap = c), serve(TestTailCaller, new TestTailCallerImpl(this.shared)));
+  };
+  testRacingTailCaller: NonNullable<TestBootstrap_Server["testRacingTailCaller"]> = (ctx) => {
+    const gate = new RacingGate();
+    put((c) => (ctx.results.cap = c), serve(TestTailCaller, new TestRacingTailCallerImpl(this.shared, gate)));
+    put(
+      (c) => (ctx.results.control = c),
+      serve(TestRacingControl, new TestRacingControlImpl(this.shared, gate)),
+    );
   };
   testMoreStuff: NonNullable<TestBootstrap_Server["testMoreStuff"]> = (ctx) => {
     put((c) => (ctx.results.cap = c), serve(TestMoreStuff, new TestMoreStuffImpl(this.shared)));

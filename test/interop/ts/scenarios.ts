@@ -562,6 +562,53 @@ async function scenarioTailCallCancel(s: Scenario, c: Conn): Promise<void> {
   s.expectEq("callee-called-once", 1, local.callCount);
 }
 
+// mirrors rpc-test.c++ TEST(Rpc, TailCallCancelRace): the server's TestRacingTailCaller is
+// unblocked and the client drops its call in the same turn (C++'s order; then also the other way
+// round), so both messages leave in one write. The caller cannot be cancelled, so whichever of its
+// unblock and the Finish the server sees first, it makes the tail call back to our callee, which
+// must then be cancelled: called exactly once, cancelled exactly once, connection still up.
+async function scenarioTailCallCancelRace(s: Scenario, c: Conn): Promise<void> {
+  for (const unblockFirst of [true, false]) {
+    const round = unblockFirst ? "unblock-then-drop-" : "drop-then-unblock-";
+    const racing = s.track(c.bootstrap.testRacingTailCaller());
+    const r = await s.wait(racing, "testRacingTailCaller");
+    const caller = s.keep(r.cap);
+    const control = s.keep(r.control);
+    const local = new Shared();
+    const callee = s.keep(serve(TestTailCallee, new TestHangingTailCallee(local)));
+
+    const promise = caller.foo((p) => (p.callee = callee));
+    const state = settledFlag(promise);
+    await counters(s, c); // a round trip: the server has the call (and waits for the unblock)
+    s.expect(
+      `${round}call-waits-for-unblock`,
+      local.callCount === 0 && !state.settled,
+      `callee called ${local.callCount} time(s)`,
+    );
+
+    let unblocked: ReturnType<typeof control.unblock>;
+    if (unblockFirst) {
+      // "Unblock the server and at the same time cancel the client."
+      unblocked = control.unblock();
+      promise.cancel();
+    } else {
+      promise.cancel();
+      unblocked = control.unblock();
+    }
+    await result(s, unblocked, "unblock", () => {});
+
+    const called = await s.waitUntil("callee called", () => local.callCount >= 1);
+    s.expect(`${round}tail-call-made`, called, "the callee was never called");
+    const cancelled = await s.waitUntil("callee cancelled", () => local.cancelCount >= 1);
+    s.expect(`${round}tail-call-cancelled`, cancelled, "the callee was never cancelled");
+    await s.sleep(20);
+    s.expectEq(`${round}callee-called-once`, 1, local.callCount);
+    s.expectEq(`${round}callee-cancelled-once`, 1, local.cancelCount);
+  }
+  await counters(s, c);
+  s.pass("connection-still-up");
+}
+
 // mirrors rpc-test.c++ TEST(Rpc, Cancel)
 async function scenarioCancel(s: Scenario, c: Conn): Promise<void> {
   const ms = moreStuff(s, c);
@@ -1316,6 +1363,11 @@ export const SCENARIOS: readonly ScenarioInfo[] = [
   { name: "release-on-cancel", mirrors: "rpc-test TEST(Rpc, ReleaseOnCancel)", run: scenarioReleaseOnCancel },
   { name: "tail-call", mirrors: "rpc-test TEST(Rpc, TailCall)", run: scenarioTailCall },
   { name: "tail-call-cancel", mirrors: "rpc-test TEST(Rpc, TailCallCancel)", run: scenarioTailCallCancel },
+  {
+    name: "tail-call-cancel-race",
+    mirrors: "rpc-test TEST(Rpc, TailCallCancelRace)",
+    run: scenarioTailCallCancelRace,
+  },
   { name: "cancel", mirrors: "rpc-test TEST(Rpc, Cancel)", run: scenarioCancel },
   {
     name: "cancellation",
@@ -1386,9 +1438,9 @@ export const FD_SCENARIOS: readonly (ScenarioInfo & { maxFds: number })[] = [
 
 /** The scenario names of test-client.c++'s `all` (`test-client --list` adds FD_SCENARIOS), in its order. */
 export const CPP_SCENARIO_NAMES: readonly string[] = [
-  ...SCENARIOS.slice(0, 14).map((s) => s.name),
+  ...SCENARIOS.slice(0, 15).map((s) => s.name),
   "embargo-unwrap",
-  ...SCENARIOS.slice(14).map((s) => s.name),
+  ...SCENARIOS.slice(15).map((s) => s.name),
 ];
 
 /**
