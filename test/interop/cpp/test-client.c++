@@ -1169,6 +1169,57 @@ void scenarioDisconnect(Scenario& s) {
   s.expect("new-call-fails-disconnected", isDisconnected(e3), describeMaybe(e3));
 }
 
+// ---- flow limit ----
+
+// The flood of the flow-limit scenario (same numbers in test/interop/ts/scenarios.ts).
+constexpr uint32_t FLOOD_CALLS = 200;
+constexpr uint32_t FLOOD_BYTES = 1024;
+constexpr uint64_t FLOW_LIMIT_WORDS = 4096;
+// A take() call is more than its payload (FLOOD_BYTES / 8 words), so a server that stops reading
+// once more than FLOW_LIMIT_WORDS of calls are in flight has at most this many running at once.
+constexpr uint32_t FLOW_BOUND = FLOW_LIMIT_WORDS / (FLOOD_BYTES / 8) + 1;
+
+// Sends FLOOD_CALLS take() calls at once to a new sink holding each for `delayMs`; checks that all
+// completed; returns the most the server had in flight at once.
+uint32_t flood(Scenario& s, Connection& c, uint32_t delayMs, const std::string& round) {
+  auto sinkRequest = c.bootstrap.testFlowSinkRequest();
+  sinkRequest.setDelayMs(delayMs);
+  auto sink = sinkRequest.send().getCap();
+  auto data = kj::heapArray<kj::byte>(FLOOD_BYTES);
+  memset(data.begin(), 0x5a, data.size());
+  auto calls = kj::heapArrayBuilder<kj::Promise<void>>(FLOOD_CALLS);
+  for (uint32_t i = 0; i < FLOOD_CALLS; i++) {
+    auto req = sink.takeRequest();
+    req.setData(data);
+    calls.add(req.send().ignoreResult());
+  }
+  s.wait(kj::joinPromises(calls.finish()), round + "flood");
+  auto state = s.wait(sink.getStateRequest().send(), "getState");
+  s.expectEq(round + "every-call-completes", FLOOD_CALLS, state.getCompleted());
+  s.expectEq(round + "all-bytes-arrive", uint64_t(FLOOD_CALLS) * FLOOD_BYTES, state.getBytes());
+  return state.getMaxInFlight();
+}
+
+// RpcSystem::setFlowLimit (rpc.h; no C++ test of its own): a flood of calls to a server whose
+// connection has a flow limit all complete, while the server never has more than about
+// limit / call size of them in flight. The same flood without the limit piles up (so the bound is
+// the limit's doing). Our client has no limit of its own on outgoing calls.
+void scenarioFlowLimit(Scenario& s) {
+  auto c = connect(s);
+  uint32_t unlimited = flood(s, c, 100, "unlimited-");
+  s.expect("unlimited-flood-piles-up", unlimited > FLOW_BOUND,
+           "maxInFlight " + std::to_string(unlimited) + ", bound " + std::to_string(FLOW_BOUND));
+
+  auto req = c.bootstrap.setFlowLimitRequest();
+  req.setWords(FLOW_LIMIT_WORDS);
+  s.wait(req.send(), "setFlowLimit");
+  uint32_t limited = flood(s, c, 20, "limited-");
+  s.expect("in-flight-bounded", limited >= 2 && limited <= FLOW_BOUND,
+           "maxInFlight " + std::to_string(limited) + ", expected 2.." + std::to_string(FLOW_BOUND));
+  counters(s, c);
+  s.pass("connection-still-up");
+}
+
 // mirrors rpc-test.c++ TEST(Rpc, Abort) and rpc-twoparty-test.c++ TEST(TwoPartyNetwork, Abort);
 // first, a message type the server does not implement comes back as `unimplemented`
 void scenarioAbort(Scenario& s) {
@@ -1327,6 +1378,7 @@ const ScenarioInfo SCENARIOS[] = {
     {"bootstrap-factory", scenarioBootstrapFactory, "twoparty TEST(TwoPartyNetwork, BootstrapFactory)"},
     {"streaming", scenarioStreaming, "twoparty KJ_TEST(\"Streaming over RPC\")"},
     {"stream-drop", scenarioStreamDrop, "twoparty (master) KJ_TEST(\"Streaming over RPC no premature cancellation when client dropped\")"},
+    {"flow-limit", scenarioFlowLimit, "RpcSystem::setFlowLimit (no C++ test): a flood completes, in flight bounded"},
     {"disconnect", scenarioDisconnect, "twoparty TEST(TwoPartyNetwork, Pipelining) (disconnect half)"},
     {"abort", scenarioAbort, "rpc-test TEST(Rpc, Abort); twoparty TEST(TwoPartyNetwork, Abort)"},
     {"send-fd", scenarioSendFd, "twoparty KJ_TEST(\"send FD over RPC\") (server: --max-fds 2)", true},

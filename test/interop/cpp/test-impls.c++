@@ -158,6 +158,24 @@ kj::Promise<void> TestRacingControlImpl::unblock(UnblockContext context) {
   return kj::READY_NOW;
 }
 
+kj::Promise<void> TestFlowSinkImpl::take(TakeContext context) {
+  state->bytes += context.getParams().getData().size();
+  state->maxInFlight = kj::max(state->maxInFlight, ++state->inFlight);
+  return live.get().timer.afterDelay(delayMs * kj::MILLISECONDS)
+      .then([state = kj::addRef(*state)]() mutable {
+        --state->inFlight;
+        ++state->completed;
+      });
+}
+
+kj::Promise<void> TestFlowSinkImpl::getState(GetStateContext context) {
+  auto r = context.getResults();
+  r.setCompleted(state->completed);
+  r.setMaxInFlight(state->maxInFlight);
+  r.setBytes(state->bytes);
+  return kj::READY_NOW;
+}
+
 // ---------------------------------------------------------------------------------------------
 // TestMoreStuffImpl
 

@@ -175,6 +175,30 @@ private:
   kj::Own<RacingGate> gate;
 };
 
+struct FlowState final: public kj::Refcounted {
+  uint32_t completed = 0;
+  uint32_t inFlight = 0;
+  uint32_t maxInFlight = 0;
+  uint64_t bytes = 0;
+};
+
+class TestFlowSinkImpl final: public interop::TestFlowSink::Server {
+  // take(): in flight for `delayMs`, then returns; getState(): completed, maxInFlight, bytes.
+  // With the connection's flow limit set, maxInFlight stays about limit / call size.
+public:
+  TestFlowSinkImpl(Shared& shared, uint32_t delayMs)
+      : live(shared), delayMs(delayMs), state(kj::refcounted<FlowState>()) {}
+
+protected:
+  kj::Promise<void> take(TakeContext context) override;
+  kj::Promise<void> getState(GetStateContext context) override;
+
+private:
+  LiveObject live;
+  uint32_t delayMs;
+  kj::Own<FlowState> state;  // shared with the calls in flight
+};
+
 class HandleImpl final: public interop::TestHandle::Server {
 public:
   explicit HandleImpl(Shared& shared): shared(kj::addRef(shared)) { ++this->shared->handleCount; }

@@ -73,6 +73,16 @@ protected:
     results.setControl(kj::heap<TestRacingControlImpl>(*shared, *gate));
     return kj::READY_NOW;
   }
+  kj::Promise<void> testFlowSink(TestFlowSinkContext context) override {
+    context.getResults().setCap(
+        kj::heap<TestFlowSinkImpl>(*shared, context.getParams().getDelayMs()));
+    return kj::READY_NOW;
+  }
+  kj::Promise<void> setFlowLimit(SetFlowLimitContext context) override {
+    // Each connection has its own RpcSystem (ServerConnection), so this limits this one only.
+    conn.rpcSystem().setFlowLimit(context.getParams().getWords());
+    return kj::READY_NOW;
+  }
   kj::Promise<void> testMoreStuff(TestMoreStuffContext context) override {
     context.getResults().setCap(kj::heap<TestMoreStuffImpl>(*shared));
     return kj::READY_NOW;

@@ -160,6 +160,14 @@ interface TestRacingControl {
   # Lets the TestTailCaller handed out with this object go on (once).
 }
 
+interface TestFlowSink {
+  # capnts addition, for RpcSystem::setFlowLimit over a socket: every take() stays in flight for
+  # the delay the sink was made with, and the sink records how many were in flight at once.
+  take @0 (data :Data) -> ();
+  getState @1 () -> (completed :UInt32, maxInFlight :UInt32, bytes :UInt64);
+  # completed: take() calls that returned; maxInFlight: most take() calls running at once.
+}
+
 interface TestHandle {}
 # getHandle() hands these out; the server counts live handles (Counters.handleCount).
 
@@ -283,4 +291,10 @@ interface TestBootstrap extends(TestAuthenticatedBootstrap) {
   # capnts addition: C++'s TestRacingTailCaller. cap.foo waits until control.unblock(), then
   # tail-calls callee.foo() (no parameters set); it is not cancellable (as in 0.9.2), so a Finish
   # that arrives first cannot stop the tail call, which must then be cancelled. Not counted.
+  testFlowSink @12 (delayMs :UInt32) -> (cap :TestFlowSink);
+  # capnts addition: a new TestFlowSink whose take() calls each return after delayMs.
+  setFlowLimit @13 (words :UInt64) -> ();
+  # C++ RpcSystem::setFlowLimit for this connection (every connection has its own RpcSystem):
+  # once the calls received and not yet returned add up to more than `words`, the server stops
+  # reading the connection until enough of them returned.
 }

@@ -32,6 +32,8 @@ import {
   type TestCallOrder_Server,
   TestExtends,
   type TestExtends_Server,
+  TestFlowSink,
+  type TestFlowSink_Server,
   TestHandle,
   TestInterface,
   type TestInterface_Client,
@@ -291,6 +293,34 @@ export class TestRacingControlImpl extends Live implements TestRacingControl_Ser
   }
   unblock: NonNullable<TestRacingControl_Server["unblock"]> = () => {
     this.gate.open();
+  };
+}
+
+/**
+ * take(): in flight for `delayMs`, then returns; getState(): completed, maxInFlight, bytes. With
+ * the connection's flow limit set, maxInFlight stays about limit / call size.
+ */
+export class TestFlowSinkImpl extends Live implements TestFlowSink_Server {
+  private readonly delayMs: number;
+  private completed = 0;
+  private inFlight = 0;
+  private maxInFlight = 0;
+  private bytes = 0n;
+  constructor(shared: Shared, delayMs: number) {
+    super(shared);
+    this.delayMs = delayMs;
+  }
+  take: NonNullable<TestFlowSink_Server["take"]> = async (ctx) => {
+    this.bytes += BigInt(ctx.params.data.length);
+    this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
+    await new Promise((r) => setTimeout(r, this.delayMs));
+    this.inFlight--;
+    this.completed++;
+  };
+  getState: NonNullable<TestFlowSink_Server["getState"]> = (ctx) => {
+    ctx.results.completed = this.completed;
+    ctx.results.maxInFlight = this.maxInFlight;
+    ctx.results.bytes = this.bytes;
   };
 }
 
@@ -622,6 +652,8 @@ export interface TestBootstrapOptions {
   peerSide: "client" | "server";
   /** Switches this connection's trace encoder on or off (TestBootstrap.setTraceEncoder). */
   setTraceEncoder: (enabled: boolean) => void;
+  /** Sets this connection's flow limit in words (TestBootstrap.setFlowLimit). */
+  setFlowLimit: (words: number) => void;
 }
 
 /**
@@ -662,6 +694,15 @@ export class TestBootstrapImpl implements TestBootstrap_Server {
       (c) => (ctx.results.control = c),
       serve(TestRacingControl, new TestRacingControlImpl(this.shared, gate)),
     );
+  };
+  testFlowSink: NonNullable<TestBootstrap_Server["testFlowSink"]> = (ctx) => {
+    put(
+      (c) => (ctx.results.cap = c),
+      serve(TestFlowSink, new TestFlowSinkImpl(this.shared, ctx.params.delayMs)),
+    );
+  };
+  setFlowLimit: NonNullable<TestBootstrap_Server["setFlowLimit"]> = (ctx) => {
+    this.options.setFlowLimit(Number(ctx.params.words));
   };
   testMoreStuff: NonNullable<TestBootstrap_Server["testMoreStuff"]> = (ctx) => {
     put((c) => (ctx.results.cap = c), serve(TestMoreStuff, new TestMoreStuffImpl(this.shared)));

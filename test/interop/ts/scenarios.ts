@@ -1153,6 +1153,71 @@ async function scenarioDisconnect(s: Scenario, c: Conn): Promise<void> {
   s.expect("new-call-fails-disconnected", isType(e3, "disconnected"), describe(e3));
 }
 
+// ---- flow limit ----
+
+// The flood of the flow-limit scenario (same numbers in test-client.c++).
+const FLOOD_CALLS = 200;
+const FLOOD_BYTES = 1024;
+const FLOW_LIMIT_WORDS = 4096n;
+/**
+ * A take() call is more than its payload (FLOOD_BYTES / 8 words), so a server that stops reading
+ * once more than FLOW_LIMIT_WORDS of calls are in flight has at most this many running at once.
+ */
+const FLOW_BOUND = Number(FLOW_LIMIT_WORDS) / (FLOOD_BYTES / 8) + 1;
+
+/**
+ * Sends FLOOD_CALLS take() calls at once to a new sink holding each for `delayMs`; checks that all
+ * completed; returns the most the server had in flight at once.
+ */
+async function flood(s: Scenario, c: Conn, delayMs: number, round: string): Promise<number> {
+  const sink = s.keep(
+    pipelined(
+      c.bootstrap.testFlowSink((p) => (p.delayMs = delayMs)),
+      (p) => p.cap,
+    ),
+  );
+  const data = new Uint8Array(FLOOD_BYTES).fill(0x5a);
+  const calls = [];
+  for (let i = 0; i < FLOOD_CALLS; i++) calls.push(s.track(sink.take((p) => (p.data = data))));
+  await s.wait(Promise.all(calls), `${round}flood`);
+  const [completed, maxInFlight, bytes] = await result(
+    s,
+    sink.getState(),
+    "getState",
+    (st) => [st.completed, st.maxInFlight, st.bytes] as const,
+  );
+  s.expectEq(`${round}every-call-completes`, FLOOD_CALLS, completed);
+  s.expectEq(`${round}all-bytes-arrive`, BigInt(FLOOD_CALLS * FLOOD_BYTES), bytes);
+  return maxInFlight;
+}
+
+// RpcSystem::setFlowLimit (C++ rpc.h; no C++ test of its own): a flood of calls to a server whose
+// connection has a flow limit all complete, while the server never has more than about
+// limit / call size of them in flight. The same flood without the limit piles up (so the bound is
+// the limit's doing). The TS client has no limit of its own on outgoing calls.
+async function scenarioFlowLimit(s: Scenario, c: Conn): Promise<void> {
+  const unlimited = await flood(s, c, 100, "unlimited-");
+  s.expect(
+    "unlimited-flood-piles-up",
+    unlimited > FLOW_BOUND,
+    `maxInFlight ${unlimited}, bound ${FLOW_BOUND}`,
+  );
+  await result(
+    s,
+    c.bootstrap.setFlowLimit((p) => (p.words = FLOW_LIMIT_WORDS)),
+    "setFlowLimit",
+    () => {},
+  );
+  const limited = await flood(s, c, 20, "limited-");
+  s.expect(
+    "in-flight-bounded",
+    limited >= 2 && limited <= FLOW_BOUND,
+    `maxInFlight ${limited}, expected 2..${FLOW_BOUND}`,
+  );
+  await counters(s, c);
+  s.pass("connection-still-up");
+}
+
 // ---- raw messages (abort) ----
 
 class RawConn {
@@ -1402,6 +1467,11 @@ export const SCENARIOS: readonly ScenarioInfo[] = [
     name: "stream-drop",
     mirrors: 'twoparty (master) KJ_TEST("Streaming over RPC no premature cancellation when client dropped")',
     run: scenarioStreamDrop,
+  },
+  {
+    name: "flow-limit",
+    mirrors: "RpcSystem::setFlowLimit (no C++ test): a flood completes, in flight bounded",
+    run: scenarioFlowLimit,
   },
   {
     name: "disconnect",

@@ -122,6 +122,11 @@ async function main(): Promise<void> {
   // two-party network makes once per connection, so it also identifies the connection.
   const connections = new WeakMap<object, TwoPartyClient>();
   const bootstraps = new WeakMap<object, Server>();
+  const connectionOf = (key: object, what: string): TwoPartyClient => {
+    const conn = connections.get(key);
+    if (conn === undefined) throw new Error(`${what}: connection not found`);
+    return conn;
+  };
   const factory = {
     createFor(peerVatId: unknown): Server {
       const key = peerVatId as object;
@@ -136,11 +141,9 @@ async function main(): Promise<void> {
         const side = (peerVatId as { side?: number } | null)?.side === 0 ? "server" : "client";
         server = newTestBootstrap({
           peerSide: side,
-          setTraceEncoder: (enabled) => {
-            const conn = connections.get(key);
-            if (conn === undefined) throw new Error("setTraceEncoder: connection not found");
-            conn.setTraceEncoder(enabled ? traceFor : null);
-          },
+          setTraceEncoder: (enabled) =>
+            connectionOf(key, "setTraceEncoder").setTraceEncoder(enabled ? traceFor : null),
+          setFlowLimit: (words) => connectionOf(key, "setFlowLimit").rpcSystem.setFlowLimit(words),
         }).server;
       }
       bootstraps.set(key, server);
