@@ -14,7 +14,7 @@ import { after, before, describe, test } from "node:test";
 import { CALCULATOR_RESULTS } from "./ts/calculator.js";
 import { fdSkip, fixtures, judge, requireToolchainInCi, skip } from "./ts/harness.js";
 import { openFdCount } from "./ts/net.js";
-import { killAll, type RunningServer, runProgram, startTsServer } from "./ts/process.js";
+import { killAll, type RunningServer, runProgram, startTsServer, tsServerCommand } from "./ts/process.js";
 import { CPP_SCENARIO_NAMES, FD_SCENARIOS } from "./ts/scenarios.js";
 
 let binDir = "";
@@ -207,4 +207,16 @@ test("TS server conventions: real port in LISTENING, nothing else on stdout, exi
   assert.equal(await timedOut.exited, 124, timedOut.stderr());
   assert.match(timedOut.stderr(), /TIMEOUT after 1500 ms/);
   assert.ok(Date.now() - started < 30_000);
+
+  // --max-fds: Unix sockets only, 0..253 (as the C++ servers); a usage error otherwise.
+  for (const extra of [
+    ["--listen", "tcp:127.0.0.1:0", "--max-fds", "2"],
+    ["--listen", "unix:capnts-unused.sock", "--max-fds", "254"],
+    ["--listen", "unix:capnts-unused.sock", "--max-fds", "x"],
+  ]) {
+    const [file, argv] = tsServerCommand(extra);
+    const r = await runProgram(file, argv, 30_000);
+    assert.equal(r.code, 2, `${extra.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, /--max-fds/);
+  }
 });
