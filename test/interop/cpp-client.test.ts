@@ -12,9 +12,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { CALCULATOR_RESULTS } from "./ts/calculator.js";
-import { fixtures, judge, requireToolchainInCi, skip } from "./ts/harness.js";
-import { killAll, type RunningServer, runProgram, startTsServer } from "./ts/process.js";
-import { CPP_SCENARIO_NAMES } from "./ts/scenarios.js";
+import { fdSkip, fixtures, judge, requireToolchainInCi, skip } from "./ts/harness.js";
+import { openFdCount } from "./ts/net.js";
+import { killAll, type RunningServer, runProgram, startTsServer, tsServerCommand } from "./ts/process.js";
+import { CPP_SCENARIO_NAMES, FD_SCENARIOS } from "./ts/scenarios.js";
 
 let binDir = "";
 let tmp = "";
@@ -65,7 +66,7 @@ for (const transport of ["TCP", "Unix socket"] as const) {
     });
 
     test("test-client --list names the scenarios run here", async () => {
-      assert.deepEqual(await scenarioNames(), CPP_SCENARIO_NAMES);
+      assert.deepEqual(await scenarioNames(), [...CPP_SCENARIO_NAMES, ...FD_SCENARIOS.map((s) => s.name)]);
     });
 
     // Each scenario on its own connection (its own bootstrap and counters on the server).
@@ -89,6 +90,54 @@ for (const transport of ["TCP", "Unix socket"] as const) {
     }
   });
 }
+
+/** Polls until `count()` is `expected` or 5 s passed; returns the last count. */
+async function settleFdCount(count: () => number | null, expected: number | null): Promise<number | null> {
+  let now = count();
+  for (let i = 0; i < 250 && now !== expected; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    now = count();
+  }
+  return now;
+}
+
+// FD passing (issue 6): the C++ client's FD scenarios against a TS server started with --max-fds
+// equal to the limit the scenario connects with (test-client.c++ runFdScenario). The C++ client
+// reads its pipes to EOF, which comes only once the TS server closed the write ends it received;
+// here we also check that the TS server has no more FDs open than before the client came.
+describe("C++ test-client against the TS test server over a Unix socket passing FDs", {
+  skip: fdSkip,
+}, () => {
+  for (const scenario of FD_SCENARIOS) {
+    test(`${scenario.name} (${scenario.mirrors}; --max-fds ${scenario.maxFds})`, {
+      timeout: 70_000,
+    }, async (t) => {
+      const listen = `unix:${join(tmp, `ts-fd-${scenario.maxFds}.sock`)}`;
+      const server = await startTsServer(["--listen", listen, "--max-fds", String(scenario.maxFds)]);
+      try {
+        const fds = () => (server.proc.pid === undefined ? null : openFdCount(server.proc.pid));
+        const before = fds();
+        const r = await runProgram(
+          join(binDir, "test-client"),
+          ["--connect", server.address, "--scenario", scenario.name, "--wait-ms", "10000"],
+          65_000,
+        );
+        const lines = r.stdout.split("\n").filter((l) => l !== "");
+        const context = () =>
+          `test-client exit ${r.code ?? r.signal}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}\nTS server stderr:\n${server.stderr()}`;
+        judge(t, "cpp-client/ts-server", lines, context);
+        assert.equal(r.code, 0, context());
+        assert.equal(
+          await settleFdCount(fds, before),
+          before,
+          "the TS server closed every FD it got or made",
+        );
+      } finally {
+        assert.equal(await server.stop(), 0, server.stderr());
+      }
+    });
+  }
+});
 
 for (const transport of ["TCP", "Unix socket"] as const) {
   test(`C++ calculator-client against the TS calculator over ${transport}: same values and round trips`, {
@@ -158,4 +207,16 @@ test("TS server conventions: real port in LISTENING, nothing else on stdout, exi
   assert.equal(await timedOut.exited, 124, timedOut.stderr());
   assert.match(timedOut.stderr(), /TIMEOUT after 1500 ms/);
   assert.ok(Date.now() - started < 30_000);
+
+  // --max-fds: Unix sockets only, 0..253 (as the C++ servers); a usage error otherwise.
+  for (const extra of [
+    ["--listen", "tcp:127.0.0.1:0", "--max-fds", "2"],
+    ["--listen", "unix:capnts-unused.sock", "--max-fds", "254"],
+    ["--listen", "unix:capnts-unused.sock", "--max-fds", "x"],
+  ]) {
+    const [file, argv] = tsServerCommand(extra);
+    const r = await runProgram(file, argv, 30_000);
+    assert.equal(r.code, 2, `${extra.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, /--max-fds/);
+  }
 });

@@ -16,10 +16,18 @@ import { Calculator } from "../../examples/calculator/calculator.capnp.js";
 import { Runtime } from "../../src/transport/index.js";
 import { TestBootstrap } from "./gen/test.capnp.js";
 import { CALCULATOR_RESULTS, runCalculatorClient } from "./ts/calculator.js";
-import { type Direction, fixtures, judge, requireToolchainInCi, skip } from "./ts/harness.js";
-import { type CountedStream, connectSocket, countingNet, toRuntimeAddress } from "./ts/net.js";
+import {
+  type Direction,
+  fdSkip,
+  fdUnavailable,
+  fixtures,
+  judge,
+  requireToolchainInCi,
+  skip,
+} from "./ts/harness.js";
+import { type CountedStream, connectSocket, countingNet, openFdCount, toRuntimeAddress } from "./ts/net.js";
 import { killAll, type RunningServer, startServer, startTsServer } from "./ts/process.js";
-import { type Env, runScenario, SCENARIOS } from "./ts/scenarios.js";
+import { type Env, FD_SCENARIOS, runScenario, SCENARIOS } from "./ts/scenarios.js";
 
 let binDir = "";
 let tmp = "";
@@ -42,15 +50,19 @@ test("CI must have the C++ toolchain", () => {
   requireToolchainInCi();
 });
 
-/** A client runtime whose connections report their stream (write counts, half-close). */
-function clientEnv(address: () => string): { env: Env; rt: Runtime } {
+/**
+ * A client runtime whose connections report their stream (write counts, half-close). With
+ * `maxFds`, it connects over FD-passing Unix sockets with that `maxFdsPerMessage`.
+ */
+function clientEnv(address: () => string, maxFds?: number): { env: Env; rt: Runtime } {
   let last: CountedStream | null = null;
-  const rt = Runtime.init({ net: countingNet((s) => (last = s)) });
+  const rt = Runtime.init({ net: countingNet((s) => (last = s), maxFds !== undefined) });
   const env: Env = {
     waitMs: 10_000,
     async connect() {
       last = null;
-      const client = await rt.connect(toRuntimeAddress(address()));
+      const options = maxFds !== undefined ? { maxFdsPerMessage: maxFds } : {};
+      const client = await rt.connect(toRuntimeAddress(address()), options);
       const stream = last as CountedStream | null;
       assert.ok(stream !== null);
       return {
@@ -101,6 +113,35 @@ for (const { server: kind, transport } of targets) {
       test(scenario.name, { timeout: 70_000 }, async (t) => {
         const lines = await runScenario(scenario, env);
         judge(t, direction, lines, () => `${lines.join("\n")}\nserver stderr:\n${server!.stderr()}`);
+      });
+    }
+  });
+}
+
+// FD passing (issue 6): each FD scenario against a server started with --max-fds equal to the
+// limit the scenario connects with, as the C++ tests give both ends the same limit.
+for (const kind of ["C++", "TS"] as const) {
+  const direction: Direction = kind === "C++" ? "ts-client/cpp-server" : "ts-client/ts-server";
+  describe(`TS client against the ${kind} test server over a Unix socket passing FDs`, {
+    skip: kind === "C++" ? fdSkip : fdUnavailable,
+  }, () => {
+    for (const scenario of FD_SCENARIOS) {
+      test(`${scenario.name} (${scenario.mirrors}; --max-fds ${scenario.maxFds})`, {
+        timeout: 70_000,
+      }, async (t) => {
+        const listen = `unix:${join(tmp, `${kind}-fd-${scenario.maxFds}.sock`)}`;
+        const args = ["--listen", listen, "--max-fds", String(scenario.maxFds), "--timeout-ms", "60000"];
+        const server =
+          kind === "C++" ? await startServer(join(binDir, "test-server"), args) : await startTsServer(args);
+        const { env, rt } = clientEnv(() => server.address, scenario.maxFds);
+        env.serverFdCount = () => (server.proc.pid === undefined ? null : openFdCount(server.proc.pid));
+        try {
+          const lines = await runScenario(scenario, env);
+          judge(t, direction, lines, () => `${lines.join("\n")}\nserver stderr:\n${server.stderr()}`);
+        } finally {
+          await rt.shutdown();
+          assert.equal(await server.stop(), 0, `server did not exit cleanly\n${server.stderr()}`);
+        }
       });
     }
   });

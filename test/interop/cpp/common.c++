@@ -202,11 +202,23 @@ std::string describe(const kj::Exception& e) {
 // ---------------------------------------------------------------------------------------------
 // Server side
 
+namespace {
+kj::Own<capnp::TwoPartyVatNetwork> newServerNetwork(kj::Own<kj::AsyncIoStream>& stream,
+                                                    uint maxFds) {
+  auto side = capnp::rpc::twoparty::Side::SERVER;
+  if (maxFds == 0) return kj::heap<capnp::TwoPartyVatNetwork>(*stream, side);
+  auto capStream = asCapabilityStream(kj::mv(stream));
+  auto network = kj::heap<capnp::TwoPartyVatNetwork>(*capStream, maxFds, side);
+  stream = kj::mv(capStream);  // same object, kept alive (and owned) by the connection
+  return network;
+}
+}  // namespace
+
 ServerConnection::ServerConnection(kj::Own<kj::AsyncIoStream>&& streamParam,
-                                   BootstrapMaker& maker, bool withTraceEncoder)
+                                   BootstrapMaker& maker, bool withTraceEncoder, uint maxFds)
     : stream(kj::mv(streamParam)),
-      network(*stream, capnp::rpc::twoparty::Side::SERVER),
-      rpc(network, static_cast<capnp::BootstrapFactory<capnp::rpc::twoparty::VatId>&>(*this)),
+      network(newServerNetwork(stream, maxFds)),
+      rpc(*network, static_cast<capnp::BootstrapFactory<capnp::rpc::twoparty::VatId>&>(*this)),
       maker(maker) {
   if (withTraceEncoder) {
     // Must happen before the event loop runs: the RpcSystem creates the connection state (which
@@ -232,12 +244,12 @@ namespace {
 
 class Acceptor final: private kj::TaskSet::ErrorHandler {
 public:
-  Acceptor(BootstrapMaker& maker, bool withTraceEncoder)
-      : maker(maker), withTraceEncoder(withTraceEncoder), tasks(*this) {}
+  Acceptor(BootstrapMaker& maker, bool withTraceEncoder, uint maxFds)
+      : maker(maker), withTraceEncoder(withTraceEncoder), maxFds(maxFds), tasks(*this) {}
 
   kj::Promise<void> listen(kj::ConnectionReceiver& listener) {
     return listener.accept().then([this, &listener](kj::Own<kj::AsyncIoStream>&& stream) {
-      auto conn = kj::heap<ServerConnection>(kj::mv(stream), maker, withTraceEncoder);
+      auto conn = kj::heap<ServerConnection>(kj::mv(stream), maker, withTraceEncoder, maxFds);
       auto done = conn->vatNetwork().onDisconnect();
       tasks.add(done.attach(kj::mv(conn)));
       return listen(listener);
@@ -247,6 +259,7 @@ public:
 private:
   BootstrapMaker& maker;
   bool withTraceEncoder;
+  uint maxFds;
   kj::TaskSet tasks;
 
   void taskFailed(kj::Exception&& exception) override {
@@ -276,6 +289,14 @@ int runServerMain(int argc, char** argv, const char* usage, long long defaultTim
   KJ_IF_MAYBE(e, kj::runCatchingExceptions([&]() { ep = parseEndpoint(args.get("listen")); })) {
     usageError(args.program, e->getDescription().cStr(), usage);
   }
+  long long maxFds = args.getInt("max-fds", 0);
+  if (maxFds < 0 || maxFds > MAX_FDS_PER_MESSAGE) {
+    usageError(args.program, "--max-fds must be between 0 and 253", usage);
+  }
+  if (maxFds > 0 && !ep.isUnix) {
+    usageError(args.program, "--max-fds needs a unix: address (FDs pass over Unix sockets only)",
+               usage);
+  }
 
   auto io = kj::setupAsyncIo();
   BootstrapMaker maker = setup(io);
@@ -295,7 +316,7 @@ int runServerMain(int argc, char** argv, const char* usage, long long defaultTim
   printf("LISTENING %s\n", ep.display().c_str());
   fflush(stdout);
 
-  Acceptor acceptor(maker, withTraceEncoder);
+  Acceptor acceptor(maker, withTraceEncoder, static_cast<uint>(maxFds));
   bool acceptFailed = false;
   auto accepting = acceptor.listen(*listener).then(
       []() {},
@@ -324,6 +345,15 @@ kj::Promise<kj::Own<kj::AsyncIoStream>> connectTo(kj::AsyncIoContext& io, const 
         auto promise = addr->connect();
         return promise.attach(kj::mv(addr));
       });
+}
+
+kj::Own<kj::AsyncCapabilityStream> asCapabilityStream(kj::Own<kj::AsyncIoStream>&& stream) {
+  // KJ's Unix-socket streams (accepted or connected through kj::Network) are AsyncStreamFds,
+  // which implement AsyncCapabilityStream; upstream's TwoPartyServer::listenCapStreamReceiver
+  // relies on the same downcast. Checked here so that a TCP stream fails with a message.
+  KJ_REQUIRE(dynamic_cast<kj::AsyncCapabilityStream*>(stream.get()) != nullptr,
+             "this connection cannot pass FDs (not a Unix socket)");
+  return stream.downcast<kj::AsyncCapabilityStream>();
 }
 
 kj::Promise<size_t> CountingStream::read(void* buffer, size_t minBytes, size_t maxBytes) {

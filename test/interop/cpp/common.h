@@ -85,11 +85,14 @@ class ServerConnection final: public capnp::BootstrapFactory<capnp::rpc::twopart
   // Bootstrap message; we cache its answer), so all bootstrap() calls of one client see the same
   // object and each connection has its own state.
 public:
+  // `maxFds` > 0: the stream must be a Unix socket; the connection then passes FDs with its
+  // messages (TwoPartyVatNetwork over an AsyncCapabilityStream) and keeps at most `maxFds` of
+  // those received with one message (C++ `maxFdsPerMessage`).
   ServerConnection(kj::Own<kj::AsyncIoStream>&& stream, BootstrapMaker& maker,
-                   bool withTraceEncoder);
+                   bool withTraceEncoder, uint maxFds = 0);
 
   capnp::RpcSystem<capnp::rpc::twoparty::VatId>& rpcSystem() { return rpc; }
-  capnp::TwoPartyVatNetwork& vatNetwork() { return network; }
+  capnp::TwoPartyVatNetwork& vatNetwork() { return *network; }
 
   // With `withTraceEncoder`, the connection has a trace encoder from the start (C++ 0.9.2 hands a
   // connection its encoder when the connection is set up; one set later is never used by it). It
@@ -101,7 +104,7 @@ public:
 
 private:
   kj::Own<kj::AsyncIoStream> stream;
-  capnp::TwoPartyVatNetwork network;
+  kj::Own<capnp::TwoPartyVatNetwork> network;
   capnp::RpcSystem<capnp::rpc::twoparty::VatId> rpc;
   BootstrapMaker& maker;
   bool traceEnabled = false;
@@ -109,7 +112,8 @@ private:
 };
 
 // The main() of a fixture server: parses --listen ADDRESS (required), --timeout-ms N (default
-// `defaultTimeoutMs`; 0 = none) and --ignore-stdin; listens; prints exactly one line
+// `defaultTimeoutMs`; 0 = none), --ignore-stdin and --max-fds N (Unix sockets only: every
+// connection passes FDs, keeping at most N per received message; see ServerConnection); listens; prints exactly one line
 // "LISTENING <address>" (the real port for TCP) on stdout and flushes; serves each connection with
 // its own bootstrap from `maker`; exits 0 when stdin closes (unless --ignore-stdin), 124 on the
 // hard timeout, 1 when listening fails. Unix socket files are unlinked before listening (if they
@@ -123,6 +127,13 @@ int runServerMain(int argc, char** argv, const char* usage, long long defaultTim
 // Client side
 
 kj::Promise<kj::Own<kj::AsyncIoStream>> connectTo(kj::AsyncIoContext& io, const Endpoint& ep);
+
+// The stream of a Unix socket connection as the AsyncCapabilityStream it is (what
+// TwoPartyVatNetwork needs to pass FDs). Throws a kj::Exception if it is not one (e.g. TCP).
+kj::Own<kj::AsyncCapabilityStream> asCapabilityStream(kj::Own<kj::AsyncIoStream>&& stream);
+
+// Most FDs one SCM_RIGHTS message may carry on Linux (SCM_MAX_FD); the bound of --max-fds.
+constexpr uint MAX_FDS_PER_MESSAGE = 253;
 
 class CountingStream final: public kj::AsyncIoStream {
   // Forwards everything to `inner` and counts write() calls. TwoPartyVatNetwork (0.9.2) writes

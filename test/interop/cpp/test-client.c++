@@ -23,7 +23,9 @@
 #include <cstring>
 #include <functional>
 #include <string>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
 
@@ -36,7 +38,8 @@ const char USAGE[] =
     "  ADDRESS: tcp:HOST:PORT, HOST:PORT or unix:PATH of a server whose bootstrap is\n"
     "  TestBootstrap. Prints 'PASS <scenario> <check>' or 'FAIL <scenario> <check> <detail>'\n"
     "  per check; exits 0 only if all passed. --wait-ms bounds each wait (default 10000),\n"
-    "  --timeout-ms the whole run (default 60000). --list prints the scenarios.\n";
+    "  --timeout-ms the whole run (default 60000). --list prints the scenarios.\n"
+    "  send-fd and fd-limit (not in 'all') need a unix: server started with --max-fds 2 / 1.\n";
 
 using interop::TestBootstrap;
 using interop::TestCallOrder;
@@ -511,6 +514,51 @@ void scenarioTailCallCancel(Scenario& s) {
   s.expect("cancellation-propagates-through-tail-call", cancelled,
            "cancelCount = " + std::to_string(local->cancelCount));
   s.expectEq("callee-called-once", 1, local->callCount);
+}
+
+// mirrors rpc-test.c++ TEST(Rpc, TailCallCancelRace): the server's TestRacingTailCaller is
+// unblocked and the client drops its call in the same turn (C++'s order; then also the other way
+// round). The caller cannot be cancelled, so whichever of its unblock and the Finish the server
+// sees first, it makes the tail call back to our callee, which must then be cancelled: called
+// exactly once, cancelled exactly once, connection still up.
+void scenarioTailCallCancelRace(Scenario& s) {
+  auto c = connect(s);
+  for (bool unblockFirst: {true, false}) {
+    std::string round = unblockFirst ? "unblock-then-drop-" : "drop-then-unblock-";
+    auto racing = s.wait(c.bootstrap.testRacingTailCallerRequest().send(), "testRacingTailCaller");
+    auto caller = racing.getCap();
+    auto control = racing.getControl();
+    auto local = kj::refcounted<Shared>(s.timer);
+    interop::TestTailCallee::Client callee(kj::heap<TestHangingTailCallee>(*local));
+
+    auto request = caller.fooRequest();
+    request.setCallee(callee);
+    auto promise = request.send();
+    counters(s, c);  // a round trip: the server has the call (and waits for the unblock)
+    s.expect(round + "call-waits-for-unblock", local->callCount == 0 && !promise.poll(s.ws),
+             "callee called " + std::to_string(local->callCount) + " time(s)");
+
+    kj::Promise<void> unblocked = nullptr;
+    if (unblockFirst) {
+      // "Unblock the server and at the same time cancel the client."
+      unblocked = control.unblockRequest().send().ignoreResult();
+      promise = nullptr;
+    } else {
+      promise = nullptr;
+      unblocked = control.unblockRequest().send().ignoreResult();
+    }
+    s.wait(kj::mv(unblocked), "unblock");
+
+    bool called = s.waitUntil("callee called", [&]() { return local->callCount >= 1; });
+    s.expect(round + "tail-call-made", called, "the callee was never called");
+    bool cancelled = s.waitUntil("callee cancelled", [&]() { return local->cancelCount >= 1; });
+    s.expect(round + "tail-call-cancelled", cancelled, "the callee was never cancelled");
+    s.sleep(20);
+    s.expectEq(round + "callee-called-once", 1, local->callCount);
+    s.expectEq(round + "callee-cancelled-once", 1, local->cancelCount);
+  }
+  counters(s, c);
+  s.pass("connection-still-up");
 }
 
 // mirrors rpc-test.c++ TEST(Rpc, Cancel)
@@ -1121,6 +1169,57 @@ void scenarioDisconnect(Scenario& s) {
   s.expect("new-call-fails-disconnected", isDisconnected(e3), describeMaybe(e3));
 }
 
+// ---- flow limit ----
+
+// The flood of the flow-limit scenario (same numbers in test/interop/ts/scenarios.ts).
+constexpr uint32_t FLOOD_CALLS = 200;
+constexpr uint32_t FLOOD_BYTES = 1024;
+constexpr uint64_t FLOW_LIMIT_WORDS = 4096;
+// A take() call is more than its payload (FLOOD_BYTES / 8 words), so a server that stops reading
+// once more than FLOW_LIMIT_WORDS of calls are in flight has at most this many running at once.
+constexpr uint32_t FLOW_BOUND = FLOW_LIMIT_WORDS / (FLOOD_BYTES / 8) + 1;
+
+// Sends FLOOD_CALLS take() calls at once to a new sink holding each for `delayMs`; checks that all
+// completed; returns the most the server had in flight at once.
+uint32_t flood(Scenario& s, Connection& c, uint32_t delayMs, const std::string& round) {
+  auto sinkRequest = c.bootstrap.testFlowSinkRequest();
+  sinkRequest.setDelayMs(delayMs);
+  auto sink = sinkRequest.send().getCap();
+  auto data = kj::heapArray<kj::byte>(FLOOD_BYTES);
+  memset(data.begin(), 0x5a, data.size());
+  auto calls = kj::heapArrayBuilder<kj::Promise<void>>(FLOOD_CALLS);
+  for (uint32_t i = 0; i < FLOOD_CALLS; i++) {
+    auto req = sink.takeRequest();
+    req.setData(data);
+    calls.add(req.send().ignoreResult());
+  }
+  s.wait(kj::joinPromises(calls.finish()), round + "flood");
+  auto state = s.wait(sink.getStateRequest().send(), "getState");
+  s.expectEq(round + "every-call-completes", FLOOD_CALLS, state.getCompleted());
+  s.expectEq(round + "all-bytes-arrive", uint64_t(FLOOD_CALLS) * FLOOD_BYTES, state.getBytes());
+  return state.getMaxInFlight();
+}
+
+// RpcSystem::setFlowLimit (rpc.h; no C++ test of its own): a flood of calls to a server whose
+// connection has a flow limit all complete, while the server never has more than about
+// limit / call size of them in flight. The same flood without the limit piles up (so the bound is
+// the limit's doing). Our client has no limit of its own on outgoing calls.
+void scenarioFlowLimit(Scenario& s) {
+  auto c = connect(s);
+  uint32_t unlimited = flood(s, c, 100, "unlimited-");
+  s.expect("unlimited-flood-piles-up", unlimited > FLOW_BOUND,
+           "maxInFlight " + std::to_string(unlimited) + ", bound " + std::to_string(FLOW_BOUND));
+
+  auto req = c.bootstrap.setFlowLimitRequest();
+  req.setWords(FLOW_LIMIT_WORDS);
+  s.wait(req.send(), "setFlowLimit");
+  uint32_t limited = flood(s, c, 20, "limited-");
+  s.expect("in-flight-bounded", limited >= 2 && limited <= FLOW_BOUND,
+           "maxInFlight " + std::to_string(limited) + ", expected 2.." + std::to_string(FLOW_BOUND));
+  counters(s, c);
+  s.pass("connection-still-up");
+}
+
 // mirrors rpc-test.c++ TEST(Rpc, Abort) and rpc-twoparty-test.c++ TEST(TwoPartyNetwork, Abort);
 // first, a message type the server does not implement comes back as `unimplemented`
 void scenarioAbort(Scenario& s) {
@@ -1172,10 +1271,86 @@ void scenarioAbort(Scenario& s) {
   }
 }
 
+// ---- FD passing (Unix socket, SCM_RIGHTS) ----
+
+// All bytes of `fd` until EOF, without taking it. A pipe is read through the event loop, so the
+// wait is bounded: EOF comes only once every copy of the write end is closed, also the one the
+// server received (a leak there shows up as a timeout). A regular file (what a TS server, which
+// cannot make pipes, sends) cannot be polled and is read from its start with pread().
+std::string readAllFromFd(Scenario& s, int fd, const std::string& what) {
+  struct stat st;
+  KJ_SYSCALL(fstat(fd, &st));
+  if (S_ISREG(st.st_mode)) {
+    std::string out;
+    char buf[4096];
+    for (;;) {
+      ssize_t n;
+      KJ_SYSCALL(n = pread(fd, buf, sizeof(buf), static_cast<off_t>(out.size())));
+      if (n == 0) return out;
+      out.append(buf, static_cast<size_t>(n));
+    }
+  }
+  auto in = s.env.io.lowLevelProvider->wrapInputFd(fd);
+  auto text = s.wait(in->readAllText(), what);
+  return text.cStr();
+}
+
+// mirrors rpc-twoparty-test.c++ KJ_TEST("send FD over RPC") (maxFds 2) and KJ_TEST("FD per
+// message limit") (maxFds 1): both sides of the connection keep at most `maxFds` FDs per received
+// message (the server must run with --max-fds set to the same value, as the C++ tests set both).
+void runFdScenario(Scenario& s, uint maxFds) {
+  KJ_REQUIRE(s.env.endpoint.isUnix, "FD passing needs a unix: address");
+  auto stream = asCapabilityStream(s.wait(connectTo(s.env.io, s.env.endpoint), "connect"));
+  capnp::TwoPartyClient client(*stream, maxFds);
+  auto cap = client.bootstrap().castAs<TestBootstrap>().testMoreStuffRequest().send().getCap();
+
+  int pipeFds[2];
+  KJ_SYSCALL(pipe2(pipeFds, O_CLOEXEC));
+  kj::AutoCloseFd in1(pipeFds[0]);
+  kj::AutoCloseFd out1(pipeFds[1]);
+  KJ_SYSCALL(pipe2(pipeFds, O_CLOEXEC));
+  kj::AutoCloseFd in2(pipeFds[0]);
+  kj::AutoCloseFd out2(pipeFds[1]);
+
+  capnp::RemotePromise<TestMoreStuff::WriteToFdResults> promise = nullptr;
+  {
+    auto req = cap.writeToFdRequest();
+    // "Order reversal intentional, just trying to mix things up."
+    req.setFdCap1(kj::heap<TestFdCap>(kj::mv(out2)));
+    req.setFdCap2(kj::heap<TestFdCap>(kj::mv(out1)));
+    promise = req.send();
+  }
+
+  // The FD of the *pipelined* fdCap3 (before the call returned, as the C++ test does).
+  auto fd3 = s.wait(promise.getFdCap3().getFd(), "fdCap3.getFd()");
+  KJ_IF_MAYBE(f, fd3) {
+    s.pass("pipelined-cap-has-fd");
+    s.expectText("fd-cap3-reads-baz", "baz", readAllFromFd(s, *f, "read fdCap3").c_str());
+  } else {
+    s.fail("pipelined-cap-has-fd", "fdCap3.getFd() is null");
+  }
+  {
+    auto promise2 = kj::mv(promise);  // make sure the PipelineHook also goes out of scope
+    auto response = s.wait(kj::mv(promise2), "writeToFd");
+    s.expect("second-fd-present", response.getSecondFdPresent() == (maxFds >= 2),
+             std::string("secondFdPresent = ") + (response.getSecondFdPresent() ? "true" : "false") +
+                 " with maxFdsPerMessage " + std::to_string(maxFds));
+  }
+  // fdCap2 wrapped pipe 1, fdCap1 pipe 2 (check names say fd1/fd2: the TS client uses files).
+  // With one FD per message the receiver's limit closed the second FD unwritten: pipe 1 reads "".
+  s.expectText(maxFds >= 2 ? "fd1-reads-bar" : "fd1-reads-nothing", maxFds >= 2 ? "bar" : "",
+               readAllFromFd(s, in1, "read pipe 1 to EOF").c_str());
+  s.expectText("fd2-reads-foo", "foo", readAllFromFd(s, in2, "read pipe 2 to EOF").c_str());
+}
+
+void scenarioSendFd(Scenario& s) { runFdScenario(s, 2); }
+void scenarioFdLimit(Scenario& s) { runFdScenario(s, 1); }
+
 struct ScenarioInfo {
   const char* name;
   void (*run)(Scenario&);
   const char* mirrors;
+  bool needsFds = false;  // needs a server started with --max-fds (see runFdScenario); not in "all"
 };
 
 const ScenarioInfo SCENARIOS[] = {
@@ -1187,6 +1362,7 @@ const ScenarioInfo SCENARIOS[] = {
     {"release-on-cancel", scenarioReleaseOnCancel, "rpc-test TEST(Rpc, ReleaseOnCancel)"},
     {"tail-call", scenarioTailCall, "rpc-test TEST(Rpc, TailCall)"},
     {"tail-call-cancel", scenarioTailCallCancel, "rpc-test TEST(Rpc, TailCallCancel)"},
+    {"tail-call-cancel-race", scenarioTailCallCancelRace, "rpc-test TEST(Rpc, TailCallCancelRace)"},
     {"cancel", scenarioCancel, "rpc-test TEST(Rpc, Cancel)"},
     {"cancellation", scenarioCancellation, "rpc-test TEST(Rpc, Cancelation) / TEST(Rpc, Cancellation)"},
     {"promise-resolve", scenarioPromiseResolve, "rpc-test TEST(Rpc, PromiseResolve)"},
@@ -1202,8 +1378,11 @@ const ScenarioInfo SCENARIOS[] = {
     {"bootstrap-factory", scenarioBootstrapFactory, "twoparty TEST(TwoPartyNetwork, BootstrapFactory)"},
     {"streaming", scenarioStreaming, "twoparty KJ_TEST(\"Streaming over RPC\")"},
     {"stream-drop", scenarioStreamDrop, "twoparty (master) KJ_TEST(\"Streaming over RPC no premature cancellation when client dropped\")"},
+    {"flow-limit", scenarioFlowLimit, "RpcSystem::setFlowLimit (no C++ test): a flood completes, in flight bounded"},
     {"disconnect", scenarioDisconnect, "twoparty TEST(TwoPartyNetwork, Pipelining) (disconnect half)"},
     {"abort", scenarioAbort, "rpc-test TEST(Rpc, Abort); twoparty TEST(TwoPartyNetwork, Abort)"},
+    {"send-fd", scenarioSendFd, "twoparty KJ_TEST(\"send FD over RPC\") (server: --max-fds 2)", true},
+    {"fd-limit", scenarioFdLimit, "twoparty KJ_TEST(\"FD per message limit\") (server: --max-fds 1)", true},
 };
 
 std::vector<std::string> splitComma(const std::string& text) {
@@ -1239,7 +1418,7 @@ int main(int argc, char** argv) {
   for (auto& name: splitComma(args.get("scenario", "all"))) {
     bool found = false;
     for (auto& sc: SCENARIOS) {
-      if (name == "all" || name == sc.name) {
+      if ((name == "all" && !sc.needsFds) || name == sc.name) {
         selected.push_back(&sc);
         found = true;
       }

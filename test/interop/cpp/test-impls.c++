@@ -6,6 +6,8 @@
 #include <kj/debug.h>
 
 #include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace capnts_fixture {
 
@@ -144,6 +146,36 @@ kj::Promise<void> TestTailCallerImpl::foo(FooContext context) {
   return context.tailCall(kj::mv(tailRequest));
 }
 
+kj::Promise<void> TestRacingTailCallerImpl::foo(FooContext context) {
+  return gate->promise.addBranch().then([context]() mutable {
+    auto tailRequest = context.getParams().getCallee().fooRequest();
+    return context.tailCall(kj::mv(tailRequest));
+  });
+}
+
+kj::Promise<void> TestRacingControlImpl::unblock(UnblockContext context) {
+  gate->fulfiller->fulfill();
+  return kj::READY_NOW;
+}
+
+kj::Promise<void> TestFlowSinkImpl::take(TakeContext context) {
+  state->bytes += context.getParams().getData().size();
+  state->maxInFlight = kj::max(state->maxInFlight, ++state->inFlight);
+  return live.get().timer.afterDelay(delayMs * kj::MILLISECONDS)
+      .then([state = kj::addRef(*state)]() mutable {
+        --state->inFlight;
+        ++state->completed;
+      });
+}
+
+kj::Promise<void> TestFlowSinkImpl::getState(GetStateContext context) {
+  auto r = context.getResults();
+  r.setCompleted(state->completed);
+  r.setMaxInFlight(state->maxInFlight);
+  r.setBytes(state->bytes);
+  return kj::READY_NOW;
+}
+
 // ---------------------------------------------------------------------------------------------
 // TestMoreStuffImpl
 
@@ -240,6 +272,33 @@ kj::Promise<void> TestMoreStuffImpl::getNull(GetNullContext context) {
 kj::Promise<void> TestMoreStuffImpl::getEnormousString(GetEnormousStringContext context) {
   context.getResults().initStr(100000000);  // 100 MB: must fail to send
   return kj::READY_NOW;
+}
+
+kj::Promise<void> TestMoreStuffImpl::writeToFd(WriteToFdContext context) {
+  // test-util.c++ (0.9.2) TestMoreStuffImpl::writeToFd: "foo" through fdCap1's FD, "bar" through
+  // fdCap2's if it came (secondFdPresent says whether), and fdCap3 = a pipe's read end holding
+  // "baz" (its write end closed, so the reader sees EOF after "baz"). Not counted in callCount.
+  auto params = context.getParams();
+  auto promises = kj::heapArrayBuilder<kj::Promise<void>>(2);
+  promises.add(params.getFdCap1().getFd().then([](kj::Maybe<int> fd) {
+    KJ_IF_MAYBE(f, fd) {
+      kj::FdOutputStream(*f).write("foo", 3);
+    } else {
+      KJ_FAIL_REQUIRE("writeToFd: fdCap1 arrived without its FD");
+    }
+  }));
+  promises.add(params.getFdCap2().getFd().then([context](kj::Maybe<int> fd) mutable {
+    context.getResults().setSecondFdPresent(fd != nullptr);
+    KJ_IF_MAYBE(f, fd) {
+      kj::FdOutputStream(*f).write("bar", 3);
+    }
+  }));
+  int pair[2];
+  KJ_SYSCALL(pipe2(pair, O_CLOEXEC));
+  kj::AutoCloseFd in(pair[0]);
+  kj::FdOutputStream(kj::AutoCloseFd(pair[1])).write("baz", 3);
+  context.getResults().setFdCap3(kj::heap<TestFdCap>(kj::mv(in)));
+  return kj::joinPromises(promises.finish());
 }
 
 kj::Promise<void> TestMoreStuffImpl::throwException(ThrowExceptionContext context) {

@@ -12,6 +12,7 @@
 
 #include <capnp/capability.h>
 #include <kj/async.h>
+#include <kj/io.h>
 #include <kj/refcount.h>
 #include <kj/timer.h>
 
@@ -126,6 +127,78 @@ private:
   LiveObject live;
 };
 
+class TestFdCap final: public interop::TestInterface::Server {
+  // test-util.h TestFdCap: a TestInterface with no methods whose getFd() is the FD it owns, so
+  // that the RPC system attaches the FD to every CapDescriptor it writes for it (SCM_RIGHTS).
+public:
+  explicit TestFdCap(kj::AutoCloseFd fd): fd(kj::mv(fd)) {}
+  kj::Maybe<int> getFd() override { return fd.get(); }
+
+private:
+  kj::AutoCloseFd fd;
+};
+
+struct RacingGate final: public kj::Refcounted {
+  // What a TestRacingTailCallerImpl waits for and its TestRacingControlImpl opens.
+  RacingGate(): RacingGate(kj::newPromiseAndFulfiller<void>()) {}
+  explicit RacingGate(kj::PromiseFulfillerPair<void> paf)
+      : promise(paf.promise.fork()), fulfiller(kj::mv(paf.fulfiller)) {}
+  kj::ForkedPromise<void> promise;
+  kj::Own<kj::PromiseFulfiller<void>> fulfiller;
+};
+
+class TestRacingTailCallerImpl final: public interop::TestTailCaller::Server {
+  // rpc-test.c++ TestRacingTailCaller: foo waits for the gate, then tail-calls callee.foo(). Like
+  // 0.9.2's, it does not allow cancellation, so the tail call is made even when the caller's
+  // Finish came first, and must then be cancelled. Not counted.
+public:
+  TestRacingTailCallerImpl(Shared& shared, RacingGate& gate)
+      : live(shared), gate(kj::addRef(gate)) {}
+
+protected:
+  kj::Promise<void> foo(FooContext context) override;
+
+private:
+  LiveObject live;
+  kj::Own<RacingGate> gate;
+};
+
+class TestRacingControlImpl final: public interop::TestRacingControl::Server {
+public:
+  TestRacingControlImpl(Shared& shared, RacingGate& gate): live(shared), gate(kj::addRef(gate)) {}
+
+protected:
+  kj::Promise<void> unblock(UnblockContext context) override;
+
+private:
+  LiveObject live;
+  kj::Own<RacingGate> gate;
+};
+
+struct FlowState final: public kj::Refcounted {
+  uint32_t completed = 0;
+  uint32_t inFlight = 0;
+  uint32_t maxInFlight = 0;
+  uint64_t bytes = 0;
+};
+
+class TestFlowSinkImpl final: public interop::TestFlowSink::Server {
+  // take(): in flight for `delayMs`, then returns; getState(): completed, maxInFlight, bytes.
+  // With the connection's flow limit set, maxInFlight stays about limit / call size.
+public:
+  TestFlowSinkImpl(Shared& shared, uint32_t delayMs)
+      : live(shared), delayMs(delayMs), state(kj::refcounted<FlowState>()) {}
+
+protected:
+  kj::Promise<void> take(TakeContext context) override;
+  kj::Promise<void> getState(GetStateContext context) override;
+
+private:
+  LiveObject live;
+  uint32_t delayMs;
+  kj::Own<FlowState> state;  // shared with the calls in flight
+};
+
 class HandleImpl final: public interop::TestHandle::Server {
 public:
   explicit HandleImpl(Shared& shared): shared(kj::addRef(shared)) { ++this->shared->handleCount; }
@@ -152,6 +225,7 @@ protected:
   kj::Promise<void> getHandle(GetHandleContext context) override;
   kj::Promise<void> getNull(GetNullContext context) override;
   kj::Promise<void> getEnormousString(GetEnormousStringContext context) override;
+  kj::Promise<void> writeToFd(WriteToFdContext context) override;
   kj::Promise<void> throwException(ThrowExceptionContext context) override;
   kj::Promise<void> throwRemoteException(ThrowRemoteExceptionContext context) override;
 

@@ -3,6 +3,11 @@
 // TestBootstrap and its own counters, like a fresh TestContext in rpc-test.c++.
 //
 //   test-server --listen tcp:127.0.0.1:0 | --listen unix:/path [--timeout-ms 60000] [--ignore-stdin]
+//               [--max-fds N]
+//
+// With --max-fds N (Unix sockets only) every connection passes FDs with its messages, keeping at
+// most N of those received with one message, as rpc-twoparty-test.c++'s "send FD over RPC" (2)
+// and "FD per message limit" (1) set up their TwoPartyServer.
 //
 // Prints "LISTENING <address>" once ready; exits when stdin closes; exits 124 after the timeout.
 
@@ -15,10 +20,11 @@ namespace capnts_fixture {
 namespace {
 
 const char USAGE[] =
-    "usage: test-server --listen ADDRESS [--timeout-ms N] [--ignore-stdin]\n"
+    "usage: test-server --listen ADDRESS [--timeout-ms N] [--ignore-stdin] [--max-fds N]\n"
     "  ADDRESS: tcp:HOST:PORT (port 0 = any), HOST:PORT or unix:PATH\n"
     "  Prints 'LISTENING <address>' when ready; exits when stdin closes (unless --ignore-stdin)\n"
-    "  or with status 124 after --timeout-ms (default 60000; 0 = never).\n";
+    "  or with status 124 after --timeout-ms (default 60000; 0 = never).\n"
+    "  --max-fds N (unix: only): pass FDs (SCM_RIGHTS), keeping at most N per received message.\n";
 
 class TestBootstrapImpl final: public interop::TestBootstrap::Server {
   // The bootstrap object: hands out new objects sharing this connection's counters (as C++'s
@@ -58,6 +64,23 @@ protected:
   }
   kj::Promise<void> testTailCaller(TestTailCallerContext context) override {
     context.getResults().setCap(kj::heap<TestTailCallerImpl>(*shared));
+    return kj::READY_NOW;
+  }
+  kj::Promise<void> testRacingTailCaller(TestRacingTailCallerContext context) override {
+    auto gate = kj::refcounted<RacingGate>();
+    auto results = context.getResults();
+    results.setCap(kj::heap<TestRacingTailCallerImpl>(*shared, *gate));
+    results.setControl(kj::heap<TestRacingControlImpl>(*shared, *gate));
+    return kj::READY_NOW;
+  }
+  kj::Promise<void> testFlowSink(TestFlowSinkContext context) override {
+    context.getResults().setCap(
+        kj::heap<TestFlowSinkImpl>(*shared, context.getParams().getDelayMs()));
+    return kj::READY_NOW;
+  }
+  kj::Promise<void> setFlowLimit(SetFlowLimitContext context) override {
+    // Each connection has its own RpcSystem (ServerConnection), so this limits this one only.
+    conn.rpcSystem().setFlowLimit(context.getParams().getWords());
     return kj::READY_NOW;
   }
   kj::Promise<void> testMoreStuff(TestMoreStuffContext context) override {

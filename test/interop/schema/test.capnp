@@ -153,6 +153,21 @@ interface TestTailCaller {
   # TestTailCallerImpl: counts the call, then tail-calls callee.foo(i, "from TestTailCaller").
 }
 
+interface TestRacingControl {
+  # capnts addition, for rpc-test.c++ TEST(Rpc, TailCallCancelRace) over a socket: the test body
+  # there fulfils the racing caller's promise; here the client does it through this object.
+  unblock @0 () -> ();
+  # Lets the TestTailCaller handed out with this object go on (once).
+}
+
+interface TestFlowSink {
+  # capnts addition, for RpcSystem::setFlowLimit over a socket: every take() stays in flight for
+  # the delay the sink was made with, and the sink records how many were in flight at once.
+  take @0 (data :Data) -> ();
+  getState @1 () -> (completed :UInt32, maxInFlight :UInt32, bytes :UInt64);
+  # completed: take() calls that returned; maxInFlight: most take() calls running at once.
+}
+
 interface TestHandle {}
 # getHandle() hands these out; the server counts live handles (Counters.handleCount).
 
@@ -212,8 +227,9 @@ interface TestMoreStuff extends(TestCallOrder) {
   # Not implemented.
   writeToFd @13 (fdCap1 :TestInterface, fdCap2 :TestInterface)
              -> (fdCap3 :TestInterface, secondFdPresent :Bool);
-  # FD passing shape of C++ 0.9.2 (not of master, whose layout differs). Not implemented by the
-  # capnts C++ fixture server yet.
+  # FD passing shape of C++ 0.9.2 (not of master, whose layout differs). Not counted. Writes "foo"
+  # through fdCap1's FD and "bar" through fdCap2's if it came (secondFdPresent says whether);
+  # fdCap3 comes with an FD reading "baz". Needs a connection that passes FDs (--max-fds).
   throwException @14 ();
   # Fails with FAILED "test exception".
   throwRemoteException @15 ();
@@ -271,4 +287,14 @@ interface TestBootstrap extends(TestAuthenticatedBootstrap) {
   setTraceEncoder @10 (enabled :Bool) -> ();
   # When enabled, exceptions this connection sends carry Exception.trace =
   # "trace for " + <exception description> (C++: RpcSystem::setTraceEncoder).
+  testRacingTailCaller @11 () -> (cap :TestTailCaller, control :TestRacingControl);
+  # capnts addition: C++'s TestRacingTailCaller. cap.foo waits until control.unblock(), then
+  # tail-calls callee.foo() (no parameters set); it is not cancellable (as in 0.9.2), so a Finish
+  # that arrives first cannot stop the tail call, which must then be cancelled. Not counted.
+  testFlowSink @12 (delayMs :UInt32) -> (cap :TestFlowSink);
+  # capnts addition: a new TestFlowSink whose take() calls each return after delayMs.
+  setFlowLimit @13 (words :UInt64) -> ();
+  # C++ RpcSystem::setFlowLimit for this connection (every connection has its own RpcSystem):
+  # once the calls received and not yet returned add up to more than `words`, the server stops
+  # reading the connection until enough of them returned.
 }

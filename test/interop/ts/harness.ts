@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import type { TestContext } from "node:test";
+import { fdPassingUnavailableReason } from "../../../src/transport/index.js";
 import { buildInterop, INSTALL_HINT, toolchainProblem } from "../build.mjs";
 
 export const problem = await toolchainProblem();
@@ -14,6 +15,21 @@ export const skip: string | false =
   problem === null
     ? false
     : `C++ toolchain missing: ${problem}${problem.includes(INSTALL_HINT) ? "" : ` (install with: ${INSTALL_HINT})`}`;
+
+const fdProblem = await fdPassingUnavailableReason();
+
+/**
+ * `skip` option of FD passing between TS programs: FD passing needs Linux and the optional
+ * `usocket` package; without them the tests skip, unless CAPNTS_REQUIRE_FD_PASSING=1 (then they
+ * run and fail), as test/rpc/fd-passing.test.ts does.
+ */
+export const fdUnavailable: string | false =
+  fdProblem !== null && process.env["CAPNTS_REQUIRE_FD_PASSING"] !== "1"
+    ? `FD passing unavailable: ${fdProblem}`
+    : false;
+
+/** `skip` option of FD passing with a C++ fixture: the toolchain and FD passing. */
+export const fdSkip: string | false = skip !== false ? skip : fdUnavailable;
 
 /** Fails when CI is set and the toolchain is missing (a test of its own in every file). */
 export function requireToolchainInCi(): void {

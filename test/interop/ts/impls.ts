@@ -2,14 +2,17 @@
  * TypeScript implementations of the interop test interfaces (test/interop/schema/test.capnp) with
  * the behaviour of the C++ fixture impls (test/interop/cpp/test-impls.c++, modelled on C++'s
  * test-util.c++): counters shared per connection, held capabilities, hanging calls that record
- * their cancellation through the call's AbortSignal, echo, tail calls back into the caller and
- * streaming sums. The TS test server (server.ts) serves them to the C++ test-client; the TS
+ * their cancellation through the call's AbortSignal, echo, tail calls back into the caller,
+ * streaming sums and FD passing (writeToFd, TestFdCap). The TS test server (server.ts) serves them to the C++ test-client; the TS
  * interop client tests use the client-side ones (TestCapDestructor, TestHangingTailCallee, ...)
  * as the C++ tests do.
  *
  * Where a C++ impl records a failed EXPECT and goes on, ours throws, so the caller sees it.
  */
 
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   type Client,
   type ClientCtor,
@@ -29,6 +32,8 @@ import {
   type TestCallOrder_Server,
   TestExtends,
   type TestExtends_Server,
+  TestFlowSink,
+  type TestFlowSink_Server,
   TestHandle,
   TestInterface,
   type TestInterface_Client,
@@ -37,6 +42,8 @@ import {
   type TestMoreStuff_Server,
   TestPipeline,
   type TestPipeline_Server,
+  TestRacingControl,
+  type TestRacingControl_Server,
   TestStreaming,
   type TestStreaming_Server,
   TestStreamingControl,
@@ -249,6 +256,74 @@ export class TestTailCallerImpl extends Live implements TestTailCaller_Server {
   };
 }
 
+/** What a TestRacingTailCallerImpl waits for and its TestRacingControlImpl opens. */
+export class RacingGate {
+  readonly opened: Promise<void>;
+  open!: () => void;
+  constructor() {
+    this.opened = new Promise<void>((resolve) => (this.open = resolve));
+  }
+}
+
+/**
+ * rpc-test.c++ TestRacingTailCaller: foo waits for the gate, then tail-calls callee.foo(). Like
+ * 0.9.2's, it does not allow cancellation, so the tail call is made even when the caller's Finish
+ * came first, and must then be cancelled. Not counted.
+ */
+export class TestRacingTailCallerImpl extends Live implements TestTailCaller_Server {
+  private readonly gate: RacingGate;
+  constructor(shared: Shared, gate: RacingGate) {
+    super(shared);
+    this.gate = gate;
+  }
+  foo: NonNullable<TestTailCaller_Server["foo"]> = async (ctx) => {
+    await this.gate.opened;
+    const callee = ctx.params.callee;
+    const req = callee.fooRequest();
+    callee.close();
+    return ctx.tailCall(req);
+  };
+}
+
+export class TestRacingControlImpl extends Live implements TestRacingControl_Server {
+  private readonly gate: RacingGate;
+  constructor(shared: Shared, gate: RacingGate) {
+    super(shared);
+    this.gate = gate;
+  }
+  unblock: NonNullable<TestRacingControl_Server["unblock"]> = () => {
+    this.gate.open();
+  };
+}
+
+/**
+ * take(): in flight for `delayMs`, then returns; getState(): completed, maxInFlight, bytes. With
+ * the connection's flow limit set, maxInFlight stays about limit / call size.
+ */
+export class TestFlowSinkImpl extends Live implements TestFlowSink_Server {
+  private readonly delayMs: number;
+  private completed = 0;
+  private inFlight = 0;
+  private maxInFlight = 0;
+  private bytes = 0n;
+  constructor(shared: Shared, delayMs: number) {
+    super(shared);
+    this.delayMs = delayMs;
+  }
+  take: NonNullable<TestFlowSink_Server["take"]> = async (ctx) => {
+    this.bytes += BigInt(ctx.params.data.length);
+    this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
+    await new Promise((r) => setTimeout(r, this.delayMs));
+    this.inFlight--;
+    this.completed++;
+  };
+  getState: NonNullable<TestFlowSink_Server["getState"]> = (ctx) => {
+    ctx.results.completed = this.completed;
+    ctx.results.maxInFlight = this.maxInFlight;
+    ctx.results.bytes = this.bytes;
+  };
+}
+
 /** rpc-test.c++ TestHangingTailCallee: counts the call, never returns, counts its cancellation. */
 export class TestHangingTailCallee implements TestTailCallee_Server {
   readonly shared: Shared;
@@ -291,6 +366,49 @@ export class TestCapDestructor implements TestInterface_Server, Disposable {
   };
   [Symbol.dispose](): void {
     this.destroyed = true;
+  }
+}
+
+/**
+ * test-util.h TestFdCap: a TestInterface with no methods whose getFd() is the FD it owns, so that
+ * the RPC system attaches the FD to the CapDescriptors it writes for it. Closes the FD when the
+ * capability is released.
+ */
+class TestFdCap implements Disposable {
+  private fd: number | null;
+  constructor(fd: number) {
+    this.fd = fd;
+  }
+  getFd(): number | null {
+    return this.fd;
+  }
+  [Symbol.dispose](): void {
+    if (this.fd === null) return;
+    closeSync(this.fd);
+    this.fd = null;
+  }
+}
+
+/**
+ * A new TestFdCap capability owning `fd`. (The generated `_Server` interfaces do not declare the
+ * optional `getFd` hook that the runtime looks for, hence the cast.)
+ */
+export function fdCap(fd: number): TestInterface_Client {
+  return serve(TestInterface, new TestFdCap(fd) as TestInterface_Server);
+}
+
+/**
+ * An FD open for reading on a file holding `text`. C++'s writeToFd returns a pipe; Node cannot
+ * make one, so the fixture uses a file, unlinked at once: it lives exactly as long as its FD.
+ */
+function fdReading(text: string): number {
+  const dir = mkdtempSync(join(tmpdir(), "capnts-interop-fd-"));
+  try {
+    const path = join(dir, "f");
+    writeFileSync(path, text);
+    return openSync(path, "r");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -402,7 +520,24 @@ export class TestMoreStuffImpl extends Live implements TestMoreStuff_Server {
   throwRemoteException: NonNullable<TestMoreStuff_Server["throwRemoteException"]> = () => {
     throw RpcError.failed("remote exception: test exception");
   };
-  // methodWithDefaults, methodWithNullDefault, writeToFd: unimplemented (as in the C++ fixture).
+  writeToFd: NonNullable<TestMoreStuff_Server["writeToFd"]> = async (ctx) => {
+    // test-util.c++ (0.9.2): "foo" through fdCap1's FD, "bar" through fdCap2's if it came
+    // (secondFdPresent says whether), fdCap3 = an FD reading "baz". Not counted.
+    const cap1 = ctx.params.fdCap1;
+    const cap2 = ctx.params.fdCap2;
+    try {
+      const [fd1, fd2] = await Promise.all([cap1.getFd(), cap2.getFd()]);
+      if (fd1 === null) throw RpcError.failed("writeToFd: fdCap1 arrived without its FD");
+      writeSync(fd1, "foo");
+      ctx.results.secondFdPresent = fd2 !== null;
+      if (fd2 !== null) writeSync(fd2, "bar");
+    } finally {
+      cap1.close();
+      cap2.close();
+    }
+    put((c) => (ctx.results.fdCap3 = c), fdCap(fdReading("baz")));
+  };
+  // methodWithDefaults, methodWithNullDefault: unimplemented (as in the C++ fixture).
 
   override [Symbol.dispose](): void {
     const h = this.held;
@@ -517,6 +652,8 @@ export interface TestBootstrapOptions {
   peerSide: "client" | "server";
   /** Switches this connection's trace encoder on or off (TestBootstrap.setTraceEncoder). */
   setTraceEncoder: (enabled: boolean) => void;
+  /** Sets this connection's flow limit in words (TestBootstrap.setFlowLimit). */
+  setFlowLimit: (words: number) => void;
 }
 
 /**
@@ -549,6 +686,23 @@ export class TestBootstrapImpl implements TestBootstrap_Server {
   };
   testTailCaller: NonNullable<TestBootstrap_Server["testTailCaller"]> = (ctx) => {
     put((c) => (ctx.results.cap = c), serve(TestTailCaller, new TestTailCallerImpl(this.shared)));
+  };
+  testRacingTailCaller: NonNullable<TestBootstrap_Server["testRacingTailCaller"]> = (ctx) => {
+    const gate = new RacingGate();
+    put((c) => (ctx.results.cap = c), serve(TestTailCaller, new TestRacingTailCallerImpl(this.shared, gate)));
+    put(
+      (c) => (ctx.results.control = c),
+      serve(TestRacingControl, new TestRacingControlImpl(this.shared, gate)),
+    );
+  };
+  testFlowSink: NonNullable<TestBootstrap_Server["testFlowSink"]> = (ctx) => {
+    put(
+      (c) => (ctx.results.cap = c),
+      serve(TestFlowSink, new TestFlowSinkImpl(this.shared, ctx.params.delayMs)),
+    );
+  };
+  setFlowLimit: NonNullable<TestBootstrap_Server["setFlowLimit"]> = (ctx) => {
+    this.options.setFlowLimit(Number(ctx.params.words));
   };
   testMoreStuff: NonNullable<TestBootstrap_Server["testMoreStuff"]> = (ctx) => {
     put((c) => (ctx.results.cap = c), serve(TestMoreStuff, new TestMoreStuffImpl(this.shared)));

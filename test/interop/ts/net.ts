@@ -5,14 +5,23 @@
  * runtime takes KJ's spelling, `HOST:PORT` or `unix:PATH`. `toRuntimeAddress` converts.
  *
  * `countingNet` is the runtime's Node provider (capnts/node) with the client side instrumented:
- * each connected stream is handed to the test with its socket and a count of write() calls (the
- * two-party network writes once per turn that has something to send), so a test can check that a
- * call sent no message, or end only its write side (C++ `shutdownWrite()`).
+ * each connected stream is handed to the test with a count of write() calls (the two-party
+ * network writes once per turn that has something to send), so a test can check that a call sent
+ * no message, or end only its write side (C++ `shutdownWrite()`).
+ *
+ * `fdNet` is a provider over Unix sockets that pass FDs (SCM_RIGHTS, through the optional
+ * `usocket` package: src/transport/fd-socket.ts), for the FD passing scenarios.
  */
-import { existsSync, lstatSync, unlinkSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, unlinkSync } from "node:fs";
 import net from "node:net";
 import type { ByteStream, NetProvider } from "../../../src/rpc/index.js";
-import { nodeNet, parseAddress, socketStream } from "../../../src/transport/index.js";
+import {
+  connectFdSocket,
+  listenFdSocket,
+  nodeNet,
+  parseAddress,
+  socketStream,
+} from "../../../src/transport/index.js";
 
 /** `tcp:HOST:PORT` / `HOST:PORT` / `unix:PATH` → what Runtime.listen/connect take. */
 export function toRuntimeAddress(address: string): string {
@@ -35,11 +44,13 @@ export function removeStaleSocket(path: string): void {
   }
 }
 
-/** A client-side stream with its socket and a count of writes. */
+/** A client-side stream's count of writes. */
 export interface CountedStream {
-  readonly socket: net.Socket;
   readonly writes: number;
-  /** End our write side only; reading goes on (C++ `shutdownWrite()`). */
+  /**
+   * End our write side only; reading goes on (C++ `shutdownWrite()`). On an FD-passing socket
+   * (usocket has no half-close) this ends the whole stream.
+   */
   shutdownWrite(): void;
 }
 
@@ -56,32 +67,75 @@ export function connectSocket(address: string): Promise<net.Socket> {
   });
 }
 
-/** capnts/node's provider; `onConnect` sees every stream it connects. */
-export function countingNet(onConnect: (s: CountedStream) => void): NetProvider {
+/** The path of a `unix:PATH` address; FDs pass over Unix sockets only. */
+function unixPath(address: string): string {
+  const a = parseAddress(toRuntimeAddress(address));
+  if (a.kind !== "unix") throw new TypeError(`FD passing needs a unix: address, not ${address}`);
+  return a.path;
+}
+
+/** Unix sockets that pass FDs with the bytes (usocket); throws for a TCP address. */
+export const fdNet: NetProvider = {
+  async listen(address, onStream) {
+    const l = await listenFdSocket(unixPath(address), onStream);
+    return { address: `unix:${l.path}`, path: l.path, close: () => l.close() };
+  },
+  connect: (address) => connectFdSocket(unixPath(address)),
+};
+
+/** `inner` with its writes counted (FD writes too: they carry a message each). */
+function countWrites(inner: ByteStream, counted: { writes: number }): ByteStream {
+  const stream: ByteStream = {
+    start: (onData, onEnd) => inner.start(onData, onEnd),
+    write: (data) => {
+      counted.writes++;
+      inner.write(data);
+    },
+    end: () => inner.end(),
+    pause: () => inner.pause?.(),
+    resume: () => inner.resume?.(),
+  };
+  const withFds = inner.writeWithFds?.bind(inner);
+  if (withFds !== undefined) {
+    // The two-party network passes FDs only on a stream that has writeWithFds.
+    stream.writeWithFds = (data, fds) => {
+      counted.writes++;
+      withFds(data, fds);
+    };
+  }
+  return stream;
+}
+
+/**
+ * capnts/node's provider (or, with `fds`, `fdNet`); `onConnect` sees every stream it connects.
+ */
+export function countingNet(onConnect: (s: CountedStream) => void, fds = false): NetProvider {
+  const base = fds ? fdNet : nodeNet;
   return {
-    listen: (address, onStream) => nodeNet.listen(address, onStream),
+    listen: (address, onStream) => base.listen(address, onStream),
     async connect(address) {
-      const socket = await connectSocket(address);
-      const inner = socketStream(socket);
-      const counted = {
-        socket,
-        writes: 0,
-        shutdownWrite: () => {
-          socket.end();
-        },
-      };
-      const stream: ByteStream = {
-        start: (onData, onEnd) => inner.start(onData, onEnd),
-        write: (data) => {
-          counted.writes++;
-          inner.write(data);
-        },
-        end: () => inner.end(),
-        pause: () => inner.pause?.(),
-        resume: () => inner.resume?.(),
-      };
+      let inner: ByteStream;
+      let shutdownWrite: () => void;
+      if (fds) {
+        inner = await fdNet.connect(address);
+        shutdownWrite = () => void inner.end();
+      } else {
+        const socket = await connectSocket(address);
+        inner = socketStream(socket);
+        shutdownWrite = () => socket.end();
+      }
+      const counted = { writes: 0, shutdownWrite };
       onConnect(counted);
-      return stream;
+      return countWrites(inner, counted);
     },
   };
+}
+
+/** How many FDs process `pid` has open (Linux /proc), or null where that cannot be read. */
+export function openFdCount(pid: number | "self" = "self"): number | null {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return null;
+  }
 }

@@ -10,7 +10,10 @@
  *   FAIL <scenario> <check> <detail>
  * An exception that escapes a scenario is reported as `FAIL <scenario> <step> exception: ...`.
  */
+import { fstatSync, mkdtempSync, openSync, read, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Message_Builder, Message_Reader } from "../../../src/gen/rpc.capnp.js";
 import {
   type Client,
@@ -36,6 +39,7 @@ import {
   TestTailCallee,
 } from "../gen/test.capnp.js";
 import {
+  fdCap,
   isCanonicalAllTypes,
   Shared,
   serve,
@@ -45,7 +49,7 @@ import {
   TestInterfaceImpl,
   TestTailCalleeImpl,
 } from "./impls.js";
-import type { CountedStream } from "./net.js";
+import { type CountedStream, openFdCount } from "./net.js";
 
 /** One connection of a scenario. */
 export interface Conn {
@@ -62,6 +66,8 @@ export interface Env {
   rawConnect(): Promise<net.Socket>;
   /** Bound of each wait (C++ --wait-ms). */
   waitMs: number;
+  /** FDs the server process has open (Linux /proc), for the FD scenarios' leak check. */
+  serverFdCount?: () => number | null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -554,6 +560,53 @@ async function scenarioTailCallCancel(s: Scenario, c: Conn): Promise<void> {
   const cancelled = await s.waitUntil("callee cancelled", () => local.cancelCount === 1);
   s.expect("cancellation-propagates-through-tail-call", cancelled, `cancelCount = ${local.cancelCount}`);
   s.expectEq("callee-called-once", 1, local.callCount);
+}
+
+// mirrors rpc-test.c++ TEST(Rpc, TailCallCancelRace): the server's TestRacingTailCaller is
+// unblocked and the client drops its call in the same turn (C++'s order; then also the other way
+// round), so both messages leave in one write. The caller cannot be cancelled, so whichever of its
+// unblock and the Finish the server sees first, it makes the tail call back to our callee, which
+// must then be cancelled: called exactly once, cancelled exactly once, connection still up.
+async function scenarioTailCallCancelRace(s: Scenario, c: Conn): Promise<void> {
+  for (const unblockFirst of [true, false]) {
+    const round = unblockFirst ? "unblock-then-drop-" : "drop-then-unblock-";
+    const racing = s.track(c.bootstrap.testRacingTailCaller());
+    const r = await s.wait(racing, "testRacingTailCaller");
+    const caller = s.keep(r.cap);
+    const control = s.keep(r.control);
+    const local = new Shared();
+    const callee = s.keep(serve(TestTailCallee, new TestHangingTailCallee(local)));
+
+    const promise = caller.foo((p) => (p.callee = callee));
+    const state = settledFlag(promise);
+    await counters(s, c); // a round trip: the server has the call (and waits for the unblock)
+    s.expect(
+      `${round}call-waits-for-unblock`,
+      local.callCount === 0 && !state.settled,
+      `callee called ${local.callCount} time(s)`,
+    );
+
+    let unblocked: ReturnType<typeof control.unblock>;
+    if (unblockFirst) {
+      // "Unblock the server and at the same time cancel the client."
+      unblocked = control.unblock();
+      promise.cancel();
+    } else {
+      promise.cancel();
+      unblocked = control.unblock();
+    }
+    await result(s, unblocked, "unblock", () => {});
+
+    const called = await s.waitUntil("callee called", () => local.callCount >= 1);
+    s.expect(`${round}tail-call-made`, called, "the callee was never called");
+    const cancelled = await s.waitUntil("callee cancelled", () => local.cancelCount >= 1);
+    s.expect(`${round}tail-call-cancelled`, cancelled, "the callee was never cancelled");
+    await s.sleep(20);
+    s.expectEq(`${round}callee-called-once`, 1, local.callCount);
+    s.expectEq(`${round}callee-cancelled-once`, 1, local.cancelCount);
+  }
+  await counters(s, c);
+  s.pass("connection-still-up");
 }
 
 // mirrors rpc-test.c++ TEST(Rpc, Cancel)
@@ -1100,6 +1153,71 @@ async function scenarioDisconnect(s: Scenario, c: Conn): Promise<void> {
   s.expect("new-call-fails-disconnected", isType(e3, "disconnected"), describe(e3));
 }
 
+// ---- flow limit ----
+
+// The flood of the flow-limit scenario (same numbers in test-client.c++).
+const FLOOD_CALLS = 200;
+const FLOOD_BYTES = 1024;
+const FLOW_LIMIT_WORDS = 4096n;
+/**
+ * A take() call is more than its payload (FLOOD_BYTES / 8 words), so a server that stops reading
+ * once more than FLOW_LIMIT_WORDS of calls are in flight has at most this many running at once.
+ */
+const FLOW_BOUND = Number(FLOW_LIMIT_WORDS) / (FLOOD_BYTES / 8) + 1;
+
+/**
+ * Sends FLOOD_CALLS take() calls at once to a new sink holding each for `delayMs`; checks that all
+ * completed; returns the most the server had in flight at once.
+ */
+async function flood(s: Scenario, c: Conn, delayMs: number, round: string): Promise<number> {
+  const sink = s.keep(
+    pipelined(
+      c.bootstrap.testFlowSink((p) => (p.delayMs = delayMs)),
+      (p) => p.cap,
+    ),
+  );
+  const data = new Uint8Array(FLOOD_BYTES).fill(0x5a);
+  const calls = [];
+  for (let i = 0; i < FLOOD_CALLS; i++) calls.push(s.track(sink.take((p) => (p.data = data))));
+  await s.wait(Promise.all(calls), `${round}flood`);
+  const [completed, maxInFlight, bytes] = await result(
+    s,
+    sink.getState(),
+    "getState",
+    (st) => [st.completed, st.maxInFlight, st.bytes] as const,
+  );
+  s.expectEq(`${round}every-call-completes`, FLOOD_CALLS, completed);
+  s.expectEq(`${round}all-bytes-arrive`, BigInt(FLOOD_CALLS * FLOOD_BYTES), bytes);
+  return maxInFlight;
+}
+
+// RpcSystem::setFlowLimit (C++ rpc.h; no C++ test of its own): a flood of calls to a server whose
+// connection has a flow limit all complete, while the server never has more than about
+// limit / call size of them in flight. The same flood without the limit piles up (so the bound is
+// the limit's doing). The TS client has no limit of its own on outgoing calls.
+async function scenarioFlowLimit(s: Scenario, c: Conn): Promise<void> {
+  const unlimited = await flood(s, c, 100, "unlimited-");
+  s.expect(
+    "unlimited-flood-piles-up",
+    unlimited > FLOW_BOUND,
+    `maxInFlight ${unlimited}, bound ${FLOW_BOUND}`,
+  );
+  await result(
+    s,
+    c.bootstrap.setFlowLimit((p) => (p.words = FLOW_LIMIT_WORDS)),
+    "setFlowLimit",
+    () => {},
+  );
+  const limited = await flood(s, c, 20, "limited-");
+  s.expect(
+    "in-flight-bounded",
+    limited >= 2 && limited <= FLOW_BOUND,
+    `maxInFlight ${limited}, expected 2..${FLOW_BOUND}`,
+  );
+  await counters(s, c);
+  s.pass("connection-still-up");
+}
+
 // ---- raw messages (abort) ----
 
 class RawConn {
@@ -1188,6 +1306,95 @@ async function scenarioAbort(s: Scenario): Promise<void> {
   }
 }
 
+// ---- FD passing (Unix socket, SCM_RIGHTS) ----
+
+/** All bytes of `fd` until EOF, without closing it (a pipe from C++, a file from a TS server). */
+async function readAllFromFd(fd: number): Promise<string> {
+  // A file is read from its start (its offset is shared with the sender); a pipe as it comes,
+  // asynchronously, so that a write end left open shows up as a bounded wait, not a hang.
+  const position = fstatSync(fd).isFile() ? 0 : null;
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for (;;) {
+    const buf = Buffer.alloc(4096);
+    const n = await new Promise<number>((resolve, reject) =>
+      read(fd, buf, 0, buf.length, position === null ? null : position + total, (e, bytes) =>
+        e === null ? resolve(bytes) : reject(e),
+      ),
+    );
+    if (n === 0) return Buffer.concat(chunks).toString("utf8");
+    chunks.push(buf.subarray(0, n));
+    total += n;
+  }
+}
+
+/** Polls `count` until it is back at `before`; reports PASS/FAIL under `check`. */
+async function expectFdCountBack(s: Scenario, check: string, count: () => number | null, before: number) {
+  let now: number | null = null;
+  const ok = await s.waitUntil(check, () => (now = count()) === before);
+  s.expect(check, ok, `${now} FDs open, ${before} before`);
+}
+
+// mirrors rpc-twoparty-test.c++ KJ_TEST("send FD over RPC") (maxFds 2) and KJ_TEST("FD per message
+// limit") (maxFds 1): both ends keep at most `maxFds` FDs per received message (the connection was
+// made with that limit; the server must be started with --max-fds set to the same value). C++
+// uses pipes, Node cannot make one: the caps we send wrap files, which the test reads back.
+async function runFdScenario(s: Scenario, c: Conn, maxFds: number): Promise<void> {
+  const ms = moreStuff(s, c);
+  await s.wait(ms.whenResolved(), "testMoreStuff");
+  // Counted with the connection up, so that these come back only if every capability released
+  // on both sides closed its FD (not merely at disconnect).
+  const ownBefore = openFdCount();
+  const serverFds = s.env.serverFdCount;
+  const serverBefore = serverFds?.() ?? null;
+  const dir = mkdtempSync(join(tmpdir(), "capnts-interop-fd-"));
+  s.defer(() => rmSync(dir, { recursive: true, force: true }));
+  const file1 = join(dir, "1");
+  const file2 = join(dir, "2");
+  writeFileSync(file1, "");
+  writeFileSync(file2, "");
+  {
+    // "Order reversal intentional, just trying to mix things up." Each TestFdCap owns its FD and
+    // closes it when the server releases the capability.
+    const fdCap1 = fdCap(openSync(file2, "w"));
+    const fdCap2 = fdCap(openSync(file1, "w"));
+    const promise = ms.writeToFd((p) => {
+      p.fdCap1 = fdCap1;
+      p.fdCap2 = fdCap2;
+    });
+    fdCap1.close();
+    fdCap2.close();
+    try {
+      // The FD of the *pipelined* fdCap3 (before the call returned, as the C++ test does).
+      const fdCap3 = promise.pipeline.fdCap3;
+      try {
+        const fd3 = await s.wait(fdCap3.getFd(), "fdCap3.getFd()");
+        if (s.expect("pipelined-cap-has-fd", fd3 !== null, "fdCap3.getFd() is null") && fd3 !== null)
+          s.expectText("fd-cap3-reads-baz", "baz", await s.wait(readAllFromFd(fd3), "read fdCap3"));
+      } finally {
+        fdCap3.close();
+      }
+      const present = (await s.wait(promise, "writeToFd")).secondFdPresent;
+      s.expect(
+        "second-fd-present",
+        present === maxFds >= 2,
+        `secondFdPresent = ${present} with maxFdsPerMessage ${maxFds}`,
+      );
+    } finally {
+      promise.cancel();
+    }
+  }
+  // fdCap2 wrapped file 1, fdCap1 file 2. With one FD per message the receiver's limit closed the
+  // second FD unwritten: file 1 stays empty.
+  if (maxFds >= 2) s.expectText("fd1-reads-bar", "bar", readFileSync(file1, "utf8"));
+  else s.expectText("fd1-reads-nothing", "", readFileSync(file1, "utf8"));
+  s.expectText("fd2-reads-foo", "foo", readFileSync(file2, "utf8"));
+
+  if (ownBefore !== null) await expectFdCountBack(s, "client-fds-closed", () => openFdCount(), ownBefore);
+  if (serverFds !== undefined && serverBefore !== null)
+    await expectFdCountBack(s, "server-fds-closed", serverFds, serverBefore);
+}
+
 // ---------------------------------------------------------------------------------------------
 
 export interface ScenarioInfo {
@@ -1221,6 +1428,11 @@ export const SCENARIOS: readonly ScenarioInfo[] = [
   { name: "release-on-cancel", mirrors: "rpc-test TEST(Rpc, ReleaseOnCancel)", run: scenarioReleaseOnCancel },
   { name: "tail-call", mirrors: "rpc-test TEST(Rpc, TailCall)", run: scenarioTailCall },
   { name: "tail-call-cancel", mirrors: "rpc-test TEST(Rpc, TailCallCancel)", run: scenarioTailCallCancel },
+  {
+    name: "tail-call-cancel-race",
+    mirrors: "rpc-test TEST(Rpc, TailCallCancelRace)",
+    run: scenarioTailCallCancelRace,
+  },
   { name: "cancel", mirrors: "rpc-test TEST(Rpc, Cancel)", run: scenarioCancel },
   {
     name: "cancellation",
@@ -1257,6 +1469,11 @@ export const SCENARIOS: readonly ScenarioInfo[] = [
     run: scenarioStreamDrop,
   },
   {
+    name: "flow-limit",
+    mirrors: "RpcSystem::setFlowLimit (no C++ test): a flood completes, in flight bounded",
+    run: scenarioFlowLimit,
+  },
+  {
     name: "disconnect",
     mirrors: "twoparty TEST(TwoPartyNetwork, Pipelining) (disconnect half)",
     run: scenarioDisconnect,
@@ -1269,11 +1486,31 @@ export const SCENARIOS: readonly ScenarioInfo[] = [
   },
 ];
 
-/** The scenario names of test-client.c++ (`test-client --list`), in its order. */
+/**
+ * The FD passing scenarios: they need a Unix socket that passes FDs, with `maxFds` as both ends'
+ * `maxFdsPerMessage` (the server started with `--max-fds <maxFds>`), so they are not in SCENARIOS
+ * (nor in test-client's `all`). Same names and checks as test-client.c++, plus leak checks.
+ */
+export const FD_SCENARIOS: readonly (ScenarioInfo & { maxFds: number })[] = [
+  {
+    name: "send-fd",
+    mirrors: 'twoparty KJ_TEST("send FD over RPC")',
+    maxFds: 2,
+    run: (s, c) => runFdScenario(s, c, 2),
+  },
+  {
+    name: "fd-limit",
+    mirrors: 'twoparty KJ_TEST("FD per message limit")',
+    maxFds: 1,
+    run: (s, c) => runFdScenario(s, c, 1),
+  },
+];
+
+/** The scenario names of test-client.c++'s `all` (`test-client --list` adds FD_SCENARIOS), in its order. */
 export const CPP_SCENARIO_NAMES: readonly string[] = [
-  ...SCENARIOS.slice(0, 14).map((s) => s.name),
+  ...SCENARIOS.slice(0, 15).map((s) => s.name),
   "embargo-unwrap",
-  ...SCENARIOS.slice(14).map((s) => s.name),
+  ...SCENARIOS.slice(15).map((s) => s.name),
 ];
 
 /**

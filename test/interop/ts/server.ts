@@ -3,7 +3,11 @@
  * calculator-server with `--serve calculator`), with the same conventions (test/interop/README.md):
  *
  *   node --import tsx test/interop/ts/server.ts --listen ADDRESS [--serve test|calculator|demo-calculator]
- *        [--timeout-ms 60000] [--ignore-stdin]
+ *        [--timeout-ms 60000] [--ignore-stdin] [--max-fds N]
+ *
+ * `--max-fds N` (unix: addresses only) makes every connection pass FDs (SCM_RIGHTS, through the
+ * optional `usocket` package), keeping at most N of those received with one message, as the C++
+ * test-server's option of the same name.
  *
  * `--serve calculator` serves test/interop/ts/calculator.ts (modelled on calculator-server.c++);
  * `--serve demo-calculator` serves the demo's calculator (examples/calculator/server.ts).
@@ -21,18 +25,20 @@
 
 import { Calculator } from "../../../examples/calculator/calculator.capnp.js";
 import { calculatorServer } from "../../../examples/calculator/server.js";
+import { MAX_FDS_PER_MESSAGE } from "../../../src/rpc/fd.js";
 import type { Server, TwoPartyClient } from "../../../src/rpc/index.js";
 import { Runtime } from "../../../src/transport/index.js";
 import { CalculatorImpl } from "./calculator.js";
 import { newTestBootstrap, traceFor } from "./impls.js";
-import { parseAddress, removeStaleSocket, toDisplayAddress, toRuntimeAddress } from "./net.js";
+import { fdNet, parseAddress, removeStaleSocket, toDisplayAddress, toRuntimeAddress } from "./net.js";
 
 const PROGRAM = "ts-test-server";
 const USAGE = `usage: node --import tsx test/interop/ts/server.ts --listen ADDRESS [--serve test|calculator|demo-calculator]
-                  [--timeout-ms N] [--ignore-stdin]
+                  [--timeout-ms N] [--ignore-stdin] [--max-fds N]
   ADDRESS: tcp:HOST:PORT (port 0 = any), HOST:PORT or unix:PATH
   Prints 'LISTENING <address>' when ready; exits when stdin closes (unless --ignore-stdin)
   or with status 124 after --timeout-ms (default 60000; 0 = never).
+  --max-fds N (unix: only): pass FDs (SCM_RIGHTS), keeping at most N per received message.
 `;
 
 function usageError(message: string): never {
@@ -79,6 +85,11 @@ async function main(): Promise<void> {
     usageError((e as Error).message);
   }
   const unixPath = parsed.kind === "unix" ? parsed.path : null;
+  const maxFds = Number(args.get("max-fds") ?? "0");
+  if (!Number.isInteger(maxFds) || maxFds < 0 || maxFds > MAX_FDS_PER_MESSAGE)
+    usageError(`--max-fds must be an integer from 0 to ${MAX_FDS_PER_MESSAGE}`);
+  if (maxFds > 0 && unixPath === null)
+    usageError("--max-fds needs a unix: address (FDs pass over Unix sockets only)");
 
   let exiting = false;
   const exit = (code: number): never => {
@@ -105,12 +116,17 @@ async function main(): Promise<void> {
     );
   });
 
-  const rt = Runtime.init();
+  const rt = Runtime.init(maxFds > 0 ? { net: fdNet } : {});
 
   // One bootstrap object per connection. The factory sees the peer's VatId object, which the
   // two-party network makes once per connection, so it also identifies the connection.
   const connections = new WeakMap<object, TwoPartyClient>();
   const bootstraps = new WeakMap<object, Server>();
+  const connectionOf = (key: object, what: string): TwoPartyClient => {
+    const conn = connections.get(key);
+    if (conn === undefined) throw new Error(`${what}: connection not found`);
+    return conn;
+  };
   const factory = {
     createFor(peerVatId: unknown): Server {
       const key = peerVatId as object;
@@ -125,18 +141,17 @@ async function main(): Promise<void> {
         const side = (peerVatId as { side?: number } | null)?.side === 0 ? "server" : "client";
         server = newTestBootstrap({
           peerSide: side,
-          setTraceEncoder: (enabled) => {
-            const conn = connections.get(key);
-            if (conn === undefined) throw new Error("setTraceEncoder: connection not found");
-            conn.setTraceEncoder(enabled ? traceFor : null);
-          },
+          setTraceEncoder: (enabled) =>
+            connectionOf(key, "setTraceEncoder").setTraceEncoder(enabled ? traceFor : null),
+          setFlowLimit: (words) => connectionOf(key, "setFlowLimit").rpcSystem.setFlowLimit(words),
         }).server;
       }
       bootstraps.set(key, server);
       return server;
     },
   };
-  const server = rt.newServer(factory);
+  if (unixPath !== null) removeStaleSocket(unixPath); // usocket does not replace one
+  const server = rt.newServer(factory, maxFds > 0 ? { maxFdsPerMessage: maxFds } : {});
   server.onConnection = (c) => {
     connections.set(c.network.peerVatId as object, c);
   };
