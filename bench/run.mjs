@@ -30,8 +30,8 @@ const GROUPS = [
     build: ["bench/serialization/build.mjs"],
     entry: "node_modules/.cache/capnts-bench/bench/serialization/main.js",
   },
-  // capnts read-only next to C++ read-only (libcapnp, g++ -O2) on the same messages: issue 7's
-  // "within 5x of C++". Its driver builds the C++ program (or prints why it skips: no g++/capnp).
+  // capnts next to C++ (libcapnp, g++ -O2) on the same messages, read-only (issue 7's "within 5x
+  // of C++") and bytes mode. Its driver builds the C++ program (or prints why it skips: no g++).
   {
     name: "serialization-cpp",
     source: "bench/cpp-serialization/main.ts",

@@ -1,11 +1,15 @@
 /**
  * The C++ program of the comparison (bench/cpp/serialization-read.c++) as a child process: it is
- * given the messages as files, answers with each message's answer, then times batches on
- * request ("batch N" on stdin, "TIME <wall ns> <cpu ns>" on stdout). The program times itself,
+ * given the messages as files (read mode: the messages to read; bytes mode: the round-trip
+ * inputs), answers with each one's answer, then times batches on request ("batch N" on stdin, "TIME <wall ns> <cpu ns>" on stdout). The program times itself,
  * so the pipe's latency is not in its figures.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import type { Clock } from "../serialization/harness.js";
+
+/** The modes the C++ program has (the serialization group's read-only and bytes modes). */
+export type CppMode = "read" | "bytes";
+export const CPP_MODES: readonly CppMode[] = ["read", "bytes"];
 
 export class CppReader {
   private readonly child: ChildProcessWithoutNullStreams;
@@ -15,8 +19,8 @@ export class CppReader {
   private stderr = "";
   private closed = false;
 
-  constructor(binary: string, workload: string, files: readonly string[]) {
-    this.child = spawn(binary, [workload, ...files], { stdio: ["pipe", "pipe", "pipe"] });
+  constructor(binary: string, workload: string, mode: CppMode, files: readonly string[]) {
+    this.child = spawn(binary, [workload, mode, ...files], { stdio: ["pipe", "pipe", "pipe"] });
     this.child.stdout.setEncoding("utf8").on("data", (d: string) => {
       this.buf += d;
       for (let i = this.buf.indexOf("\n"); i >= 0; i = this.buf.indexOf("\n")) {
@@ -56,7 +60,7 @@ export class CppReader {
     return l;
   }
 
-  /** Each message's answer, as the program computed it (once, before any timing). */
+  /** Each item's answer, as the program computed it (once, before any timing). */
   async answers(): Promise<bigint[]> {
     const l = await this.line();
     if (!l.startsWith("ANSWERS")) throw new Error(`serialization-read: expected ANSWERS, got ${l}`);
@@ -66,7 +70,7 @@ export class CppReader {
       .map((x) => BigInt(x));
   }
 
-  /** Runs `n` reads in the program; resolves to their duration in ms on `clock`. */
+  /** Runs `n` ops in the program; resolves to their duration in ms on `clock`. */
   async batch(n: number, clock: Clock): Promise<number> {
     this.child.stdin.write(`batch ${n}\n`);
     const l = await this.line();

@@ -1,26 +1,28 @@
 /**
- * Serialization read-only, capnts against C++ (issue 7: "read-only within 5x of C++"), in the
- * same run: the `serialization-cpp` group of `npm run bench`.
+ * Serialization, capnts against C++ (issue 7: "read-only within 5x of C++"), in the same run:
+ * the `serialization-cpp` group of `npm run bench`. Read-only mode (the target's) and bytes mode.
  *
  *   node bench/cpp-serialization/build.mjs      # tsc (never tsx for timing: BENCHMARKS.md finding 4)
  *   node node_modules/.cache/capnts-bench/bench/cpp-serialization/main.js [--quick]
- *        [--workload=carsales,eval] [--pool=16] [--clock=cpu] [--json=FILE] [--smoke]
+ *        [--workload=carsales,eval] [--mode=read,bytes] [--pool=16] [--clock=cpu] [--json=FILE]
+ *        [--smoke]
  *
- * Per workload, a child process (as the serialization group does: one process per workload, so
- * the JIT's feedback from one workload does not shape another's) sets up capnts's read-only case
- * exactly as the serialization group does (bench/serialization/cases.ts: the same pool of
- * messages, encoded by capnts), writes the encoded messages to a temporary directory, and starts
- * the C++ program (bench/cpp/serialization-read.c++, built by build.mjs --cpp) on them, which
- * loads them into memory once; the directory is removed as soon as the program has answered. The
- * C++ answers must equal capnts's reference answers. Then both are timed like the serialization
+ * Per workload and mode, a child process (as the serialization group does: one process per
+ * workload and mode, so the JIT's feedback from one does not shape another's) sets up capnts's
+ * case exactly as the serialization group does (bench/serialization/cases.ts: the same pool),
+ * writes its messages to a temporary directory (read-only: the encoded requests capnts parses;
+ * bytes: the round-trip inputs, encoded by capnts), and starts the C++ program
+ * (bench/cpp/serialization-read.c++, built by build.mjs --cpp) on them, which loads them into
+ * memory once; the directory is removed as soon as the program has answered. The C++ answers
+ * must equal capnts's reference answers. Then both are timed like the serialization
  * harness does (bench/serialization/harness.ts): warm-up and calibration to a batch of about
  * 200 ms (60 ms quick), then 11 rounds (5 quick) alternating which goes first, median ops/s. The
  * C++ program times its own batches (wall or process CPU time, as --clock says), so the pipe to
  * it is outside its figures; while one side runs, the other waits.
  *
  * --smoke: two messages, one tiny round (the smoke test: no meaningful timing). Arguments of
- * other groups (--mode, --contender, ...) are ignored, since run.mjs passes every argument to
- * every group; --mode without "read" skips this group (it only has a read-only mode).
+ * other groups (--contender, ...) are ignored, since run.mjs passes every argument to every
+ * group; --mode keeps the modes this group has (none: the group is skipped).
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -31,7 +33,7 @@ import { type Case, setupWorkload, WORKLOADS, type WorkloadName } from "../seria
 import { capnts } from "../serialization/contenders/capnts.js";
 import { type Clock, FULL, QUICK, type TimingOptions } from "../serialization/harness.js";
 import { machineLine } from "../serialization/report.js";
-import { CppReader } from "./cpp.js";
+import { CPP_MODES, type CppMode, CppReader } from "./cpp.js";
 import { formatReport, type PairReport, type Timing } from "./report.js";
 
 const SMOKE: TimingOptions = { warmupMs: 1, sampleMs: 1, rounds: 1 };
@@ -40,12 +42,12 @@ interface Args {
   quick: boolean;
   smoke: boolean;
   workloads: WorkloadName[];
+  modes: CppMode[];
   pool: number;
   clock: Clock;
   json: string | undefined;
   child: boolean;
   cpp: string | undefined;
-  skip: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -53,12 +55,12 @@ function parseArgs(argv: readonly string[]): Args {
     quick: false,
     smoke: false,
     workloads: [...WORKLOADS],
+    modes: [...CPP_MODES],
     pool: 16,
     clock: "wall",
     json: undefined,
     child: false,
     cpp: undefined,
-    skip: false,
   };
   for (const arg of argv) {
     const eq = arg.indexOf("=");
@@ -93,9 +95,11 @@ function parseArgs(argv: readonly string[]): Args {
       case "--cpp":
         a.cpp = v;
         break;
-      case "--mode":
-        if (!v.split(",").includes("read")) a.skip = true;
+      case "--mode": {
+        const named = v.split(",");
+        a.modes = CPP_MODES.filter((m) => named.includes(m));
         break;
+      }
       default:
         // Another group's option (run.mjs passes every argument to every group).
         break;
@@ -113,7 +117,7 @@ function median(xs: readonly number[]): number {
 /** Something timed in batches: runs `n` ops, returns their duration in ms on `clock`. */
 type Batch = (n: number, clock: Clock) => number | Promise<number>;
 
-/** capnts's read-only case, timed like harness.ts's Runner (every answer checked). */
+/** capnts's case, timed like harness.ts's Runner (every answer checked). */
 function capntsBatch(c: Case): Batch {
   let k = 0;
   return (n, clock) => {
@@ -137,7 +141,7 @@ function capntsBatch(c: Case): Batch {
       const u = process.cpuUsage(c0);
       t = (u.user + u.system) / 1000;
     }
-    if (bad >= 0) throw new Error(`capnts ${c.workload} read: answer ${got}, expected ${expected[bad]}`);
+    if (bad >= 0) throw new Error(`capnts ${c.workload} ${c.mode}: answer ${got}, expected ${expected[bad]}`);
     return t;
   };
 }
@@ -177,12 +181,15 @@ async function measure(batches: readonly Batch[], opt: TimingOptions, clock: Clo
   });
 }
 
-/** One workload, in this process: capnts and the C++ program on the same messages. */
-async function runWorkload(w: WorkloadName, a: Args): Promise<PairReport> {
+/** One workload and mode, in this process: capnts and the C++ program on the same messages. */
+async function runCase(w: WorkloadName, mode: CppMode, a: Args): Promise<PairReport> {
   if (a.cpp === undefined) throw new Error("--cpp=PATH of serialization-read is required with --child");
-  const setup = setupWorkload(w, a.pool, [capnts], ["read"]);
+  const setup = setupWorkload(w, a.pool, [capnts], [mode]);
   const c = setup.cases[0]!;
-  const frames = c.args as Uint8Array[];
+  // Read-only: the encoded requests capnts parses. Bytes: the inputs capnts builds its requests
+  // from (plain JS objects), encoded for the C++ program, which turns them back into plain values.
+  const encode = capnts[w].encode as (input: unknown) => Uint8Array;
+  const frames = mode === "read" ? (c.args as Uint8Array[]) : c.args.map(encode);
   const dir = mkdtempSync(join(tmpdir(), "capnts-cpp-ser-"));
   let cpp: CppReader | undefined;
   try {
@@ -191,16 +198,16 @@ async function runWorkload(w: WorkloadName, a: Args): Promise<PairReport> {
       writeFileSync(file, f);
       return file;
     });
-    cpp = new CppReader(a.cpp, w, files);
+    cpp = new CppReader(a.cpp, w, mode, files);
     const answers = await cpp.answers();
     // The program has loaded every message: the files are no longer needed.
     rmSync(dir, { recursive: true, force: true });
     const want = c.expected.map((x) => BigInt(x));
     if (answers.length !== want.length || answers.some((x, k) => x !== want[k])) {
-      throw new Error(`${w}: C++ answers ${answers.join(" ")}, capnts answers ${want.join(" ")}`);
+      throw new Error(`${w} ${mode}: C++ answers ${answers.join(" ")}, expected ${want.join(" ")}`);
     }
     const opt = a.smoke ? SMOKE : a.quick ? QUICK : FULL;
-    process.stderr.write(`${w} read-only, capnts and C++: ${opt.rounds} rounds `);
+    process.stderr.write(`${w} ${mode}, capnts and C++: ${opt.rounds} rounds `);
     const cppRef = cpp;
     const [capntsT, cppT] = await measure(
       [capntsBatch(c), (n, clock) => cppRef.batch(n, clock)],
@@ -213,7 +220,8 @@ async function runWorkload(w: WorkloadName, a: Args): Promise<PairReport> {
     if (status !== 0) throw new Error(`serialization-read exited with ${status}`);
     return {
       workload: w,
-      readSize: setup.readSize,
+      mode,
+      size: mode === "read" ? setup.readSize : setup.roundTripSize,
       meanBytes: frames.reduce((s, f) => s + f.length, 0) / frames.length,
       messages: frames.length,
       capnts: capntsT!,
@@ -246,17 +254,17 @@ function buildCpp(root: string): { binary: string } | { skipped: string } {
   return { binary: r.stdout.trim() };
 }
 
-function runChild(w: WorkloadName, argv: readonly string[], binary: string): PairReport {
+function runChild(w: WorkloadName, mode: CppMode, argv: readonly string[], binary: string): PairReport {
   const self = fileURLToPath(import.meta.url);
-  const rest = argv.filter((s) => !s.startsWith("--workload=") && !s.startsWith("--json=") && !s.startsWith("--cpp="));
+  const rest = argv.filter((s) => !/^--(workload|mode|json|cpp)=/.test(s));
   // Through tsx only when started through tsx (the smoke test; timing is not representative then).
   const loader = self.endsWith(".ts") ? ["--import", "tsx"] : [];
   const r = spawnSync(
     process.execPath,
-    [...loader, self, "--child", `--workload=${w}`, `--cpp=${binary}`, ...rest],
+    [...loader, self, "--child", `--workload=${w}`, `--mode=${mode}`, `--cpp=${binary}`, ...rest],
     { stdio: ["ignore", "pipe", "inherit"], encoding: "utf8", maxBuffer: 64 << 20 },
   );
-  if (r.status !== 0) throw new Error(`${w}: C++ comparison failed (exit ${r.status ?? r.signal})`);
+  if (r.status !== 0) throw new Error(`${w} ${mode}: C++ comparison failed (exit ${r.status ?? r.signal})`);
   const lines = r.stdout.trim().split("\n");
   return JSON.parse(lines[lines.length - 1]!) as PairReport;
 }
@@ -265,14 +273,12 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const a = parseArgs(argv);
   if (a.child) {
-    const reports: PairReport[] = [];
-    for (const w of a.workloads) reports.push(await runWorkload(w, a));
-    process.stdout.write(`${JSON.stringify(reports[0])}\n`);
+    process.stdout.write(`${JSON.stringify(await runCase(a.workloads[0]!, a.modes[0]!, a))}\n`);
     return;
   }
-  const title = "## Serialization: capnts against C++, read-only";
-  if (a.skip) {
-    process.stdout.write(`${title}: skipped (only a read-only mode; --mode does not name read)\n`);
+  const title = "## Serialization: capnts against C++";
+  if (a.modes.length === 0) {
+    process.stdout.write(`${title}: skipped (--mode names neither read nor bytes)\n`);
     return;
   }
   const t0 = performance.now();
@@ -282,7 +288,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${title}: skipped, ${built.skipped}\n`);
     return;
   }
-  const reports = a.workloads.map((w) => runChild(w, argv, built.binary));
+  const reports = a.workloads.flatMap((w) => a.modes.map((m) => runChild(w, m, argv, built.binary)));
   const seconds = ((performance.now() - t0) / 1000).toFixed(0);
   const run = a.smoke ? "smoke run" : a.quick ? "quick run" : "full run";
   const clock = a.clock === "cpu" ? "ops per CPU second" : "ops per second";

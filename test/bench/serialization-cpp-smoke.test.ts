@@ -1,6 +1,7 @@
 // Smoke test of the serialization comparison against C++ (bench/cpp-serialization and
-// bench/cpp/serialization-read.c++): the C++ program builds, computes exactly capnts's reference
-// answers on messages capnts encoded, and the driver runs end to end with tiny counts. No timing
+// bench/cpp/serialization-read.c++): the C++ program builds, computes exactly the reference
+// answers on messages capnts encoded (read-only and bytes modes), and the driver runs end to end
+// with tiny counts. No timing
 // assertions. Needs g++, capnp and libcapnp-dev: fails when CI is set and they are missing,
 // skips otherwise (like the interop tests).
 import assert from "node:assert/strict";
@@ -10,11 +11,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it, test } from "node:test";
 import { buildCpp, toolchainProblem } from "../../bench/cpp-serialization/build.mjs";
-import { CppReader } from "../../bench/cpp-serialization/cpp.js";
+import { type CppMode, CppReader } from "../../bench/cpp-serialization/cpp.js";
 import type { PairReport } from "../../bench/cpp-serialization/report.js";
 import { capnts } from "../../bench/serialization/contenders/capnts.js";
 import {
   carsalesAnswer,
+  catrankAnswer,
   catrankReadAnswer,
   evalAnswer,
   FastRand,
@@ -44,16 +46,16 @@ describe("serialization-read (C++) against capnts", { skip }, () => {
   });
 
   /** Writes the frames, runs the program on them; returns its answers (and checks a batch runs). */
-  async function cppAnswers(workload: string, frames: readonly unknown[]): Promise<bigint[]> {
+  async function cppAnswers(workload: string, mode: CppMode, frames: readonly unknown[]): Promise<bigint[]> {
     const files = frames.map((f, k) => {
       const file = join(dir, `${workload}-${k}.bin`);
       writeFileSync(file, f as Uint8Array);
       return file;
     });
-    const cpp = new CppReader(binary, workload, files);
+    const cpp = new CppReader(binary, workload, mode, files);
     try {
       const answers = await cpp.answers();
-      // A batch longer than the pool: the program cycles and checks every read against its answers.
+      // A batch longer than the pool: the program cycles and checks every op against its answers.
       const ms = await cpp.batch(2 * frames.length + 1, "wall");
       assert.ok(ms >= 0 && Number.isFinite(ms), `batch time ${ms}`);
       return answers;
@@ -64,49 +66,53 @@ describe("serialization-read (C++) against capnts", { skip }, () => {
 
   const r = new FastRand(42);
 
-  /** Tiny inputs per workload (empty, one element, a few, and the benchmark's 150 cars), encoded
-   * by capnts, with the plain-JS reference answers. */
-  const CASES: { workload: string; what: string; frames: unknown[]; want: number[] }[] = (() => {
+  /**
+   * Tiny inputs per workload (empty, one element, a few, and the benchmark's 150 cars), encoded
+   * by capnts (read-only: the messages read; bytes: the round-trip inputs), with the plain-JS
+   * reference answers of each mode.
+   */
+  const CASES: { workload: string; frames: unknown[]; want: Record<CppMode, number[]> }[] = (() => {
     const lots = [0, 1, 7, 150].map((n) => randomParkingLot(r, n));
     const lists = [0, 1, 40].map((n) => randomSearchResults(r, n));
     const exprs = [0, 0, 7, 0].map((depth) => randomExpression(r, depth));
+    const carsales = lots.map(carsalesAnswer);
+    const evals = exprs.map(evalAnswer);
     return [
       {
         workload: "carsales",
-        what: "every car's value",
         frames: lots.map((l) => capnts.carsales.encode(l)),
-        want: lots.map(carsalesAnswer),
+        want: { read: carsales, bytes: carsales },
       },
       {
         workload: "catrank",
-        what: "score, snippet and URL of every result",
         frames: lists.map((l) => capnts.catrank.encode(l)),
-        want: lists.map(catrankReadAnswer),
+        want: { read: lists.map(catrankReadAnswer), bytes: lists.map(catrankAnswer) },
       },
       {
         workload: "eval",
-        what: "the trees evaluated with int32 semantics",
         frames: exprs.map((e) => capnts.eval.encode(e)),
-        want: exprs.map(evalAnswer),
+        want: { read: evals, bytes: evals },
       },
     ];
   })();
 
   for (const c of CASES) {
-    it(`${c.workload}: ${c.what}, as the reference computes it`, async () => {
-      assert.deepEqual(await cppAnswers(c.workload, c.frames), c.want.map(BigInt));
-    });
+    for (const mode of ["read", "bytes"] as const) {
+      it(`${c.workload} ${mode}: the reference answers`, async () => {
+        assert.deepEqual(await cppAnswers(c.workload, mode, c.frames), c.want[mode].map(BigInt));
+      });
+    }
   }
 
   it("rejects a file that is not whole words", () => {
     const file = join(dir, "bad.bin");
     writeFileSync(file, new Uint8Array([1, 2, 3]));
-    const res = spawnSync(binary, ["carsales", file], { input: "", encoding: "utf8" });
+    const res = spawnSync(binary, ["carsales", "read", file], { input: "", encoding: "utf8" });
     assert.equal(res.status, 2);
     assert.match(res.stderr, /whole number of words/);
   });
 
-  it("the driver (--smoke) runs every workload and prints the table", () => {
+  it("the driver (--smoke) runs every workload and mode and prints the table", () => {
     const json = join(dir, "out.json");
     const res = spawnSync(
       process.execPath,
@@ -114,15 +120,15 @@ describe("serialization-read (C++) against capnts", { skip }, () => {
       { cwd: root, encoding: "utf8", timeout: 240_000 },
     );
     assert.equal(res.status, 0, res.stderr);
-    assert.match(res.stdout, /\| workload \| read-only message \| capnts ops\/s \| C\+\+ ops\/s \|/);
+    assert.match(res.stdout, /\| workload \| mode \| request \| capnts ops\/s \| C\+\+ ops\/s \|/);
     const out = JSON.parse(readFileSync(json, "utf8")) as { reports: PairReport[] };
     assert.deepEqual(
-      out.reports.map((p) => p.workload),
-      ["carsales", "catrank", "eval"],
+      out.reports.map((p) => `${p.workload} ${p.mode}`),
+      ["carsales read", "carsales bytes", "catrank read", "catrank bytes", "eval read", "eval bytes"],
     );
     for (const p of out.reports) {
-      assert.ok(p.capnts.opsPerSec > 0 && p.cpp.opsPerSec > 0, `${p.workload}: ops/s measured`);
-      assert.match(res.stdout, new RegExp(`\\| ${p.workload} \\| `));
+      assert.ok(p.capnts.opsPerSec > 0 && p.cpp.opsPerSec > 0, `${p.workload} ${p.mode}: ops/s measured`);
     }
+    assert.equal(res.stdout.match(/^\| (carsales|catrank|eval) \| /gm)?.length, 6, res.stdout);
   });
 });
