@@ -30,6 +30,14 @@ const GROUPS = [
     build: ["bench/serialization/build.mjs"],
     entry: "node_modules/.cache/capnts-bench/bench/serialization/main.js",
   },
+  // capnts next to C++ (libcapnp, g++ -O2) on the same messages, read-only (issue 7's "within 5x
+  // of C++") and bytes mode. Its driver builds the C++ program (or prints why it skips: no g++).
+  {
+    name: "serialization-cpp",
+    source: "bench/cpp-serialization/main.ts",
+    build: ["bench/cpp-serialization/build.mjs"],
+    entry: "node_modules/.cache/capnts-bench/bench/cpp-serialization/main.js",
+  },
   // RPC hook: the RPC benchmark program (loopback TCP / Unix sockets, C++ and TS peers, grpc-js,
   // capnweb). Adjust to what bench/rpc/ provides; if it is timed TypeScript, build it like the
   // serialization group (or extend bench/serialization/tsconfig.build.json) rather than run it
