@@ -8,7 +8,7 @@
  */
 
 import { VatId_Reader } from "../gen/rpc-twoparty.capnp.js";
-import { FrameReader, frameSize, writeFrame } from "../serialize/index.js";
+import { FrameReader, frameSize, headerSize, writeFrame, writeHeader } from "../serialize/index.js";
 import {
   DEFAULT_NESTING_LIMIT,
   DEFAULT_TRAVERSAL_LIMIT_IN_WORDS,
@@ -38,6 +38,11 @@ export interface ByteStream {
   ): void;
   /** Queue bytes for writing. A write error ends the stream (onEnd with the error). */
   write(data: Uint8Array): void;
+  /**
+   * Optional: queue several chunks as one write (a gathered write, writev). The chunks are
+   * borrowed until written and must not change.
+   */
+  writev?(chunks: readonly Uint8Array[]): void;
   /**
    * FD-capable streams: write `data` in one send with `fds` attached (SCM_RIGHTS), so that they
    * arrive with its first byte (C++ `AsyncCapabilityStream::writeWithFds`). The FDs are borrowed.
@@ -100,6 +105,54 @@ function outputBuffer(bytes: number): Uint8Array {
   const b = outSlab.subarray(outSlabPos, outSlabPos + bytes);
   outSlabPos += bytes;
   return b;
+}
+
+/**
+ * Segments of at least this many bytes go to the stream as they are, in a gathered write, instead
+ * of being copied into the write buffer (a 64 KiB streaming call was copied twice: into its
+ * message, then into the frame). The segments stay untouched: a sent message is never modified.
+ */
+const GATHER_MIN_SEGMENT = 16 * 1024;
+
+/**
+ * The chunks of one gathered write of `messages`: big segments as views, everything between them
+ * (tables, small messages and small segments) copied into buffers from outputBuffer().
+ */
+function gatherFrames(messages: readonly Uint8Array[][]): Uint8Array[] {
+  // Pass 1: the sizes of the copied runs between big segments.
+  const runs: number[] = [];
+  let run = 0;
+  for (const segs of messages) {
+    run += headerSize(segs.length);
+    for (const seg of segs) {
+      if (seg.length >= GATHER_MIN_SEGMENT) {
+        runs.push(run);
+        run = 0;
+      } else run += seg.length;
+    }
+  }
+  runs.push(run);
+  // Pass 2: fill the runs, big segments in between as they are.
+  const chunks: Uint8Array[] = [];
+  let r = 0;
+  let buf = outputBuffer(runs[0]!);
+  let o = 0;
+  for (const segs of messages) {
+    o = writeHeader(segs, buf, o);
+    for (const seg of segs) {
+      if (seg.length >= GATHER_MIN_SEGMENT) {
+        if (o > 0) chunks.push(buf);
+        chunks.push(seg);
+        buf = outputBuffer(runs[++r]!);
+        o = 0;
+      } else {
+        buf.set(seg, o);
+        o += seg.length;
+      }
+    }
+  }
+  if (o > 0) chunks.push(buf);
+  return chunks;
 }
 
 function vatId(side: SideName): VatIdR {
@@ -249,12 +302,17 @@ export class TwoPartyVatNetwork implements VatNetwork, RpcTransport {
       this.flushWithFds();
       return;
     }
-    const buf = outputBuffer(n);
-    let off = 0;
-    for (const segs of this.out) off = writeFrame(segs, buf, off);
+    const out = this.out;
     this.out = [];
     this.outBytes = 0;
     try {
+      if (n > OUT_CARVE_MAX && this.stream.writev !== undefined) {
+        this.stream.writev(gatherFrames(out));
+        return;
+      }
+      const buf = outputBuffer(n);
+      let off = 0;
+      for (const segs of out) off = writeFrame(segs, buf, off);
       this.stream.write(buf);
     } catch (e) {
       this.onEnd(e instanceof Error ? e : new Error(String(e)));

@@ -88,6 +88,13 @@ export function socketStream(socket: net.Socket): ByteStream {
       if (socket.destroyed || !socket.writable) throw new Error("Socket is not writable.");
       socket.write(data);
     },
+    writev(chunks) {
+      if (socket.destroyed || !socket.writable) throw new Error("Socket is not writable.");
+      // Corked writes leave in one writev(2).
+      socket.cork();
+      for (const c of chunks) socket.write(c);
+      socket.uncork();
+    },
     end() {
       return new Promise<void>((resolve) => {
         if (socket.destroyed) {
