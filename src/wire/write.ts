@@ -232,6 +232,16 @@ export function initStructList(
   A.off += 8;
 }
 
+/**
+ * After a one-pass text encode reached past the zeroed watermark: bytes from the text's end to
+ * the segment's new `end` (NUL and padding) are zeroed. Those between the old watermark and the
+ * text's end were written; those below the watermark are zero already.
+ */
+function zeroTextTail(seg: Segment, textEnd: number, end: number): void {
+  seg.bytes.fill(0, Math.max(seg.zeroed, textEnd), end);
+  seg.zeroed = end;
+}
+
 /** Write `s` as Text behind `p`. */
 export function setText(arena: BuilderArena, seg: Segment, p: number, s: string): void {
   zeroObject(arena, seg, p);
@@ -247,7 +257,10 @@ export function setText(arena: BuilderArena, seg: Segment, p: number, s: string)
     if (avail > max) {
       const off = seg.end;
       const written = encodeUtf8Bounded(s, seg.bytes, off);
-      seg.end = off + ((written + 8) & ~7);
+      const end = off + ((written + 8) & ~7);
+      seg.end = end;
+      // The NUL and the padding must be zero (the bytes before were written).
+      if (end > seg.zeroed) zeroTextTail(seg, off + written, end);
       const v = seg.view;
       v.setUint32(p, ((((off - p - 8) >> 3) << 2) | KIND_LIST) >>> 0, true);
       v.setUint32(p + 4, (((written + 1) << 3) | ElementSize.BYTE) >>> 0, true);
@@ -261,7 +274,9 @@ export function setText(arena: BuilderArena, seg: Segment, p: number, s: string)
     if (avail < ((s.length + 8) & ~7) && last !== seg && last.available() - 8 > max) {
       const pad = last.end;
       const written = encodeUtf8Bounded(s, last.bytes, pad + 8);
-      last.end = pad + 8 + ((written + 8) & ~7);
+      const end = pad + 8 + ((written + 8) & ~7);
+      last.end = end;
+      if (end > last.zeroed) zeroTextTail(last, pad + 8 + written, end);
       const tv = last.view;
       tv.setUint32(pad, KIND_LIST, true);
       tv.setUint32(pad + 4, (((written + 1) << 3) | ElementSize.BYTE) >>> 0, true);
