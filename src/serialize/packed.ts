@@ -350,6 +350,10 @@ export function decodePackedFrame(
   p = unpackRange(bytes, p, end, body, 0, body.length);
 
   const segments = new Array<Uint8Array>(count);
+  if (count === 1) {
+    segments[0] = body; // the whole body: no view needed
+    return { segments, end: p };
+  }
   let o = 0;
   for (let i = 0, t = 4; i < count; i++, t += 4) {
     const words = (table[t]! | (table[t + 1]! << 8) | (table[t + 2]! << 16) | (table[t + 3]! << 24)) >>> 0;
