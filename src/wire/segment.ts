@@ -8,7 +8,10 @@ const ZERO_AHEAD = 1024;
 
 export class Segment {
   declare readonly id: number;
-  /** The bytes of the segment (a builder's buffer may be longer than `end`). */
+  /**
+   * The bytes of the segment (a builder's buffer may be longer than `end`; past `zeroed` it may
+   * be uninitialised memory, so only `[0, end)` is ever handed out).
+   */
   declare bytes: Uint8Array;
   /** One cached DataView per segment: every field read goes through it. */
   declare view: DataView;
