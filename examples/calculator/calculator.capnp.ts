@@ -150,15 +150,7 @@ export class Calculator_Expression_Reader extends $.StructReader {
   }
   /** Calls a function with the values of the parameter expressions. */
   get call(): Calculator_Expression_call_Reader {
-    return new Calculator_Expression_call_Reader(
-      this._arena,
-      this._seg,
-      this._dataOff,
-      this._dataSize,
-      this._ptrOff,
-      this._ptrCount,
-      this._nesting,
-    );
+    return new Calculator_Expression_call_Reader(this);
   }
   override toString(): string {
     return $text.structToString(this, 0xe5ced6262cac7afbn, $schema);
@@ -360,45 +352,33 @@ export class Calculator_Expression_Pipeline extends $rpc.Pipeline {
   }
 }
 
+/** The group reader's type: a $.GroupReader (the class below links its prototype). */
+export interface Calculator_Expression_call_Reader extends $.GroupReader {}
 /** Calls a function with the values of the parameter expressions. */
-export class Calculator_Expression_call_Reader extends $.StructReader {
-  constructor(
-    arena: $.Arena,
-    seg: $.Segment,
-    dataOff: number,
-    dataSize: number,
-    ptrOff: number,
-    ptrCount: number,
-    nesting: number,
-  ) {
-    super();
-    this._arena = arena;
-    this._seg = seg;
-    this._dataOff = dataOff;
-    this._dataSize = dataSize;
-    this._ptrOff = ptrOff;
-    this._ptrCount = ptrCount;
-    this._nesting = nesting;
+export class Calculator_Expression_call_Reader {
+  constructor(parent: $.StructReader) {
+    this._p = parent;
   }
   get function(): Calculator_Function_Client {
-    return $rpc.getClient(this, 0, Calculator_Function_Client);
+    return $rpc.getClient(this._p, 0, Calculator_Function_Client);
   }
   hasFunction(): boolean {
-    return this._hasPointer(0);
+    return this._p._hasPointer(0);
   }
   get params(): Calculator_Expression_List {
-    return this._getList(1, Calculator_Expression_List.kind);
+    return this._p._getList(1, Calculator_Expression_List.kind);
   }
   hasParams(): boolean {
-    return this._hasPointer(1);
+    return this._p._hasPointer(1);
   }
-  override toString(): string {
+  toString(): string {
     return $text.structToString(this, 0x9fdaf764ea84de82n, $schema);
   }
   [$inspect](): string {
     return this.toString();
   }
 }
+Object.setPrototypeOf(Calculator_Expression_call_Reader.prototype, $.GroupReader.prototype);
 
 /** Builder of group call. */
 export class Calculator_Expression_call_Builder extends $.StructBuilder {
@@ -457,7 +437,7 @@ export class Calculator_Expression_call_Builder extends $.StructBuilder {
   }
   /** A reader over this builder's data. */
   asReader(): Calculator_Expression_call_Reader {
-    return this._asReader(Calculator_Expression_call_Reader);
+    return new Calculator_Expression_call_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
     return $text.structToString(this, 0x9fdaf764ea84de82n, $schema);

@@ -200,6 +200,30 @@ function viewConstructor(arena: string): string[] {
 }
 
 /**
+ * Group readers' constructor: they keep their struct's reader, one store (BENCHMARKS.md, profile
+ * finding 10). No `super()`: a group reader class does not `extends` (its prototype is linked to
+ * `$.GroupReader`'s after the class, its type by interface merging), so constructing one inlines
+ * to a single store; the `super()` chain and a seven-argument form measured 20-40% slower on
+ * eval read-only, by the inlining budget they take from recursive readers.
+ */
+function groupReaderConstructor(): string[] {
+  return [`  constructor(parent: $.StructReader) {`, `    this._p = parent;`, `  }`];
+}
+
+/** `override` goes where there is nothing to override (group readers do not `extends`). */
+function noOverride(line: string): string {
+  return line.replace(/^ {2}override /, "  ");
+}
+
+/**
+ * A group reader's accessor line, reading through its struct's reader: `this._getX(` becomes
+ * `this._p._getX(` and `(this, ` (runtime helpers taking the view) `(this._p, `.
+ */
+function throughParent(line: string): string {
+  return line.replace(/\bthis\._(?=[A-Za-z]\w*\()/g, "this._p._").replace(/\(this, /g, "(this._p, ");
+}
+
+/**
  * `X_List` / `X_ListBuilder`: struct lists whose `get(i)` constructs X's reader/builder itself
  * (one monomorphic `new` site per struct type; BENCHMARKS.md, profile finding 3), each with the
  * list kind that `_getList` / `_initList` take. `$.StructList.of(X_Reader)` still works; it makes
@@ -360,9 +384,10 @@ export function emitStruct(ctx: FileContext, node: StructNode, ident: string): s
       const gn = ctx.node(f.typeId);
       if (gn.kind !== "struct") throw ctx.error(`group ${f.name} is not a struct node`);
       // A group is another view of this struct's sections.
+      // Group readers keep their struct's reader (`$.GroupReader`); nested ones share it.
       R.push(
         `${doc}  get ${n.own}(): ${g}_Reader {`,
-        ...call("    ", `return new ${g}_Reader`, FROM_THIS),
+        `    return new ${g}_Reader(${node.isGroup ? "this._p" : "this"});`,
         `  }`,
       );
       B.push(
@@ -551,16 +576,27 @@ export function emitStruct(ctx: FileContext, node: StructNode, ident: string): s
   const docR = jsdoc(node.doc, "") || `/** Reader of ${what}. */\n`;
   const docB = `/** Builder of ${what}. */\n`;
   let code = head;
-  code += `${docR}export class ${ident}_Reader extends $.StructReader {\n`;
-  code += [...viewConstructor("$.Arena"), ...R, ...text].join("\n");
-  code += `\n}\n\n${docB}export class ${ident}_Builder extends $.StructBuilder {\n`;
+  if (node.isGroup) {
+    code += `/** The group reader's type: a $.GroupReader (the class below links its prototype). */\n`;
+    code += `export interface ${ident}_Reader extends $.GroupReader {}\n`;
+    code += `${docR}export class ${ident}_Reader {\n`;
+    code += [...groupReaderConstructor(), ...R.map(throughParent), ...text.map(noOverride)].join("\n");
+    code += `\n}\nObject.setPrototypeOf(${ident}_Reader.prototype, $.GroupReader.prototype);\n`;
+    code += `\n${docB}export class ${ident}_Builder extends $.StructBuilder {\n`;
+  } else {
+    code += `${docR}export class ${ident}_Reader extends $.StructReader {\n`;
+    code += [...viewConstructor("$.Arena"), ...R, ...text].join("\n");
+    code += `\n}\n\n${docB}export class ${ident}_Builder extends $.StructBuilder {\n`;
+  }
   code += `  static readonly _dataWords = ${storage.dataWordCount};\n  static readonly _ptrCount = ${storage.pointerCount};\n`;
   code += [
     ...viewConstructor("$.BuilderArena"),
     ...B,
     `  /** A reader over this builder's data. */`,
     `  asReader(): ${ident}_Reader {`,
-    `    return this._asReader(${ident}_Reader);`,
+    node.isGroup
+      ? `    return new ${ident}_Reader(this._asReader($.StructReader));`
+      : `    return this._asReader(${ident}_Reader);`,
     `  }`,
     ...text,
   ].join("\n");

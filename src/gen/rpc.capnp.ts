@@ -1448,15 +1448,7 @@ export class Call_Reader extends $.StructReader {
   }
   /** Where should the return message be sent? */
   get sendResultsTo(): Call_sendResultsTo_Reader {
-    return new Call_sendResultsTo_Reader(
-      this._arena,
-      this._seg,
-      this._dataOff,
-      this._dataSize,
-      this._ptrOff,
-      this._ptrCount,
-      this._nesting,
-    );
+    return new Call_sendResultsTo_Reader(this);
   }
   /**
    * Indicates whether or not the receiver is allowed to send a `Return` containing
@@ -1741,38 +1733,25 @@ const Call_sendResultsTo_which = ["caller", "yourself", "thirdParty"] as const;
 /** Members of sendResultsTo's union; "_unknown" for a discriminant this schema does not know. */
 export type Call_sendResultsTo_Which = (typeof Call_sendResultsTo_which)[number] | "_unknown";
 
+/** The group reader's type: a $.GroupReader (the class below links its prototype). */
+export interface Call_sendResultsTo_Reader extends $.GroupReader {}
 /** Where should the return message be sent? */
-export class Call_sendResultsTo_Reader extends $.StructReader {
-  constructor(
-    arena: $.Arena,
-    seg: $.Segment,
-    dataOff: number,
-    dataSize: number,
-    ptrOff: number,
-    ptrCount: number,
-    nesting: number,
-  ) {
-    super();
-    this._arena = arena;
-    this._seg = seg;
-    this._dataOff = dataOff;
-    this._dataSize = dataSize;
-    this._ptrOff = ptrOff;
-    this._ptrCount = ptrCount;
-    this._nesting = nesting;
+export class Call_sendResultsTo_Reader {
+  constructor(parent: $.StructReader) {
+    this._p = parent;
   }
   /** The active member of the union. */
   which(): Call_sendResultsTo_Which {
-    return Call_sendResultsTo_which[this._getUint16(6)] ?? "_unknown";
+    return Call_sendResultsTo_which[this._p._getUint16(6)] ?? "_unknown";
   }
   isCaller(): boolean {
-    return this._getUint16(6) === 0;
+    return this._p._getUint16(6) === 0;
   }
   isYourself(): boolean {
-    return this._getUint16(6) === 1;
+    return this._p._getUint16(6) === 1;
   }
   isThirdParty(): boolean {
-    return this._getUint16(6) === 2;
+    return this._p._getUint16(6) === 2;
   }
   /**
    * **(level 3)**
@@ -1788,18 +1767,19 @@ export class Call_sendResultsTo_Reader extends $.StructReader {
    * also sends a `Return` to Vat B with `resultsSentElsewhere`.
    */
   get thirdParty(): $.AnyPointerReader {
-    return this._getPointer(2);
+    return this._p._getPointer(2);
   }
   hasThirdParty(): boolean {
-    return this._hasPointer(2);
+    return this._p._hasPointer(2);
   }
-  override toString(): string {
+  toString(): string {
     return $text.structToString(this, 0xdae8b0f61aab5f99n, $schema);
   }
   [$inspect](): string {
     return this.toString();
   }
 }
+Object.setPrototypeOf(Call_sendResultsTo_Reader.prototype, $.GroupReader.prototype);
 
 /** Builder of group sendResultsTo. */
 export class Call_sendResultsTo_Builder extends $.StructBuilder {
@@ -1876,7 +1856,7 @@ export class Call_sendResultsTo_Builder extends $.StructBuilder {
   }
   /** A reader over this builder's data. */
   asReader(): Call_sendResultsTo_Reader {
-    return this._asReader(Call_sendResultsTo_Reader);
+    return new Call_sendResultsTo_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
     return $text.structToString(this, 0xdae8b0f61aab5f99n, $schema);
@@ -2954,15 +2934,7 @@ export class Disembargo_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   get context(): Disembargo_context_Reader {
-    return new Disembargo_context_Reader(
-      this._arena,
-      this._seg,
-      this._dataOff,
-      this._dataSize,
-      this._ptrOff,
-      this._ptrCount,
-      this._nesting,
-    );
+    return new Disembargo_context_Reader(this);
   }
   override toString(): string {
     return $text.structToString(this, 0xf964368b0fbd3711n, $schema);
@@ -3105,32 +3077,19 @@ const Disembargo_context_which = ["senderLoopback", "receiverLoopback", "accept"
 /** Members of context's union; "_unknown" for a discriminant this schema does not know. */
 export type Disembargo_context_Which = (typeof Disembargo_context_which)[number] | "_unknown";
 
+/** The group reader's type: a $.GroupReader (the class below links its prototype). */
+export interface Disembargo_context_Reader extends $.GroupReader {}
 /** Reader of group context. */
-export class Disembargo_context_Reader extends $.StructReader {
-  constructor(
-    arena: $.Arena,
-    seg: $.Segment,
-    dataOff: number,
-    dataSize: number,
-    ptrOff: number,
-    ptrCount: number,
-    nesting: number,
-  ) {
-    super();
-    this._arena = arena;
-    this._seg = seg;
-    this._dataOff = dataOff;
-    this._dataSize = dataSize;
-    this._ptrOff = ptrOff;
-    this._ptrCount = ptrCount;
-    this._nesting = nesting;
+export class Disembargo_context_Reader {
+  constructor(parent: $.StructReader) {
+    this._p = parent;
   }
   /** The active member of the union. */
   which(): Disembargo_context_Which {
-    return Disembargo_context_which[this._getUint16(4)] ?? "_unknown";
+    return Disembargo_context_which[this._p._getUint16(4)] ?? "_unknown";
   }
   isSenderLoopback(): boolean {
-    return this._getUint16(4) === 0;
+    return this._p._getUint16(4) === 0;
   }
   /**
    * The sender is requesting a disembargo on a promise that is known to resolve back to a
@@ -3144,23 +3103,23 @@ export class Disembargo_context_Reader extends $.StructReader {
    * vat.  Otherwise, the sender has committed a protocol error and should be disconnected.
    */
   get senderLoopback(): number {
-    return this._getUint32(0);
+    return this._p._getUint32(0);
   }
   isReceiverLoopback(): boolean {
-    return this._getUint16(4) === 1;
+    return this._p._getUint16(4) === 1;
   }
   /**
    * The receiver previously sent a `senderLoopback` Disembargo towards a promise resolving to
    * this capability, and that Disembargo is now being echoed back.
    */
   get receiverLoopback(): number {
-    return this._getUint32(0);
+    return this._p._getUint32(0);
   }
   isAccept(): boolean {
-    return this._getUint16(4) === 2;
+    return this._p._getUint16(4) === 2;
   }
   isProvide(): boolean {
-    return this._getUint16(4) === 3;
+    return this._p._getUint16(4) === 3;
   }
   /**
    * **(level 3)**
@@ -3172,15 +3131,16 @@ export class Disembargo_context_Reader extends $.StructReader {
    * an example.
    */
   get provide(): number {
-    return this._getUint32(0);
+    return this._p._getUint32(0);
   }
-  override toString(): string {
+  toString(): string {
     return $text.structToString(this, 0xd562b4df655bdd4dn, $schema);
   }
   [$inspect](): string {
     return this.toString();
   }
 }
+Object.setPrototypeOf(Disembargo_context_Reader.prototype, $.GroupReader.prototype);
 
 /** Builder of group context. */
 export class Disembargo_context_Builder extends $.StructBuilder {
@@ -3270,7 +3230,7 @@ export class Disembargo_context_Builder extends $.StructBuilder {
   }
   /** A reader over this builder's data. */
   asReader(): Disembargo_context_Reader {
-    return this._asReader(Disembargo_context_Reader);
+    return new Disembargo_context_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
     return $text.structToString(this, 0xd562b4df655bdd4dn, $schema);

@@ -464,71 +464,31 @@ export class Node_Reader extends $.StructReader {
     return this._getUint16(12) === 1;
   }
   get struct(): Node_struct_Reader {
-    return new Node_struct_Reader(
-      this._arena,
-      this._seg,
-      this._dataOff,
-      this._dataSize,
-      this._ptrOff,
-      this._ptrCount,
-      this._nesting,
-    );
+    return new Node_struct_Reader(this);
   }
   isEnum(): boolean {
     return this._getUint16(12) === 2;
   }
   get enum(): Node_enum_Reader {
-    return new Node_enum_Reader(
-      this._arena,
-      this._seg,
-      this._dataOff,
-      this._dataSize,
-      this._ptrOff,
-      this._ptrCount,
-      this._nesting,
-    );
+    return new Node_enum_Reader(this);
   }
   isInterface(): boolean {
     return this._getUint16(12) === 3;
   }
   get interface(): Node_interface_Reader {
-    return new Node_interface_Reader(
-      this._arena,
-      this._seg,
-      this._dataOff,
-      this._dataSize,
-      this._ptrOff,
-      this._ptrCount,
-      this._nesting,
-    );
+    return new Node_interface_Reader(this);
   }
   isConst(): boolean {
     return this._getUint16(12) === 4;
   }
   get const(): Node_const_Reader {
-    return new Node_const_Reader(
-      this._arena,
-      this._seg,
-      this._dataOff,
-      this._dataSize,
-      this._ptrOff,
-      this._ptrCount,
-      this._nesting,
-    );
+    return new Node_const_Reader(this);
   }
   isAnnotation(): boolean {
     return this._getUint16(12) === 5;
   }
   get annotation(): Node_annotation_Reader {
-    return new Node_annotation_Reader(
-      this._arena,
-      this._seg,
-      this._dataOff,
-      this._dataSize,
-      this._ptrOff,
-      this._ptrCount,
-      this._nesting,
-    );
+    return new Node_annotation_Reader(this);
   }
   /** If this node is parameterized (generic), the list of parameters. Empty for non-generic types. */
   get parameters(): Node_Parameter_List {
@@ -1519,33 +1479,20 @@ export class Node_SourceInfo_Member_ListBuilder extends $.StructListBuilder<Node
   }
 }
 
+/** The group reader's type: a $.GroupReader (the class below links its prototype). */
+export interface Node_struct_Reader extends $.GroupReader {}
 /** Reader of group struct. */
-export class Node_struct_Reader extends $.StructReader {
-  constructor(
-    arena: $.Arena,
-    seg: $.Segment,
-    dataOff: number,
-    dataSize: number,
-    ptrOff: number,
-    ptrCount: number,
-    nesting: number,
-  ) {
-    super();
-    this._arena = arena;
-    this._seg = seg;
-    this._dataOff = dataOff;
-    this._dataSize = dataSize;
-    this._ptrOff = ptrOff;
-    this._ptrCount = ptrCount;
-    this._nesting = nesting;
+export class Node_struct_Reader {
+  constructor(parent: $.StructReader) {
+    this._p = parent;
   }
   /** Size of the data section, in words. */
   get dataWordCount(): number {
-    return this._getUint16(14);
+    return this._p._getUint16(14);
   }
   /** Size of the pointer section, in pointers (which are one word each). */
   get pointerCount(): number {
-    return this._getUint16(24);
+    return this._p._getUint16(24);
   }
   /**
    * The preferred element size to use when encoding a list of this struct.  If this is anything
@@ -1553,7 +1500,7 @@ export class Node_struct_Reader extends $.StructReader {
    * for list packing optimization.
    */
   get preferredListEncoding(): ElementSize {
-    return this._getUint16(26) as ElementSize;
+    return this._p._getUint16(26) as ElementSize;
   }
   /**
    * If true, then this "struct" node is actually not an independent node, but merely represents
@@ -1568,7 +1515,7 @@ export class Node_struct_Reader extends $.StructReader {
    * is exactly equivalent to a group that contains nothing but an unnamed union.
    */
   get isGroup(): boolean {
-    return this._getBool(224);
+    return this._p._getBool(224);
   }
   /**
    * Number of fields in this struct which are members of an anonymous union, and thus may
@@ -1583,14 +1530,14 @@ export class Node_struct_Reader extends $.StructReader {
    * `isGroup` = true.
    */
   get discriminantCount(): number {
-    return this._getUint16(30);
+    return this._p._getUint16(30);
   }
   /**
    * If `discriminantCount` is non-zero, this is the offset of the union discriminant, in
    * multiples of 16 bits.
    */
   get discriminantOffset(): number {
-    return this._getUint32(32);
+    return this._p._getUint32(32);
   }
   /**
    * Fields defined within this scope (either the struct's top-level fields, or the fields of
@@ -1604,18 +1551,19 @@ export class Node_struct_Reader extends $.StructReader {
    * most sense to use the field's index in this list rather than its ordinal.
    */
   get fields(): Field_List {
-    return this._getList(3, Field_List.kind);
+    return this._p._getList(3, Field_List.kind);
   }
   hasFields(): boolean {
-    return this._hasPointer(3);
+    return this._p._hasPointer(3);
   }
-  override toString(): string {
+  toString(): string {
     return $text.structToString(this, 0x9ea0b19b37fb4435n, $schema);
   }
   [$inspect](): string {
     return this.toString();
   }
 }
+Object.setPrototypeOf(Node_struct_Reader.prototype, $.GroupReader.prototype);
 
 /** Builder of group struct. */
 export class Node_struct_Builder extends $.StructBuilder {
@@ -1741,7 +1689,7 @@ export class Node_struct_Builder extends $.StructBuilder {
   }
   /** A reader over this builder's data. */
   asReader(): Node_struct_Reader {
-    return this._asReader(Node_struct_Reader);
+    return new Node_struct_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
     return $text.structToString(this, 0x9ea0b19b37fb4435n, $schema);
@@ -1751,40 +1699,28 @@ export class Node_struct_Builder extends $.StructBuilder {
   }
 }
 
+/** The group reader's type: a $.GroupReader (the class below links its prototype). */
+export interface Node_enum_Reader extends $.GroupReader {}
 /** Reader of group enum. */
-export class Node_enum_Reader extends $.StructReader {
-  constructor(
-    arena: $.Arena,
-    seg: $.Segment,
-    dataOff: number,
-    dataSize: number,
-    ptrOff: number,
-    ptrCount: number,
-    nesting: number,
-  ) {
-    super();
-    this._arena = arena;
-    this._seg = seg;
-    this._dataOff = dataOff;
-    this._dataSize = dataSize;
-    this._ptrOff = ptrOff;
-    this._ptrCount = ptrCount;
-    this._nesting = nesting;
+export class Node_enum_Reader {
+  constructor(parent: $.StructReader) {
+    this._p = parent;
   }
   /** Enumerants ordered by numeric value (ordinal). */
   get enumerants(): Enumerant_List {
-    return this._getList(3, Enumerant_List.kind);
+    return this._p._getList(3, Enumerant_List.kind);
   }
   hasEnumerants(): boolean {
-    return this._hasPointer(3);
+    return this._p._hasPointer(3);
   }
-  override toString(): string {
+  toString(): string {
     return $text.structToString(this, 0xb54ab3364333f598n, $schema);
   }
   [$inspect](): string {
     return this.toString();
   }
 }
+Object.setPrototypeOf(Node_enum_Reader.prototype, $.GroupReader.prototype);
 
 /** Builder of group enum. */
 export class Node_enum_Builder extends $.StructBuilder {
@@ -1829,7 +1765,7 @@ export class Node_enum_Builder extends $.StructBuilder {
   }
   /** A reader over this builder's data. */
   asReader(): Node_enum_Reader {
-    return this._asReader(Node_enum_Reader);
+    return new Node_enum_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
     return $text.structToString(this, 0xb54ab3364333f598n, $schema);
@@ -1839,47 +1775,35 @@ export class Node_enum_Builder extends $.StructBuilder {
   }
 }
 
+/** The group reader's type: a $.GroupReader (the class below links its prototype). */
+export interface Node_interface_Reader extends $.GroupReader {}
 /** Reader of group interface. */
-export class Node_interface_Reader extends $.StructReader {
-  constructor(
-    arena: $.Arena,
-    seg: $.Segment,
-    dataOff: number,
-    dataSize: number,
-    ptrOff: number,
-    ptrCount: number,
-    nesting: number,
-  ) {
-    super();
-    this._arena = arena;
-    this._seg = seg;
-    this._dataOff = dataOff;
-    this._dataSize = dataSize;
-    this._ptrOff = ptrOff;
-    this._ptrCount = ptrCount;
-    this._nesting = nesting;
+export class Node_interface_Reader {
+  constructor(parent: $.StructReader) {
+    this._p = parent;
   }
   /** Methods ordered by ordinal. */
   get methods(): Method_List {
-    return this._getList(3, Method_List.kind);
+    return this._p._getList(3, Method_List.kind);
   }
   hasMethods(): boolean {
-    return this._hasPointer(3);
+    return this._p._hasPointer(3);
   }
   /** Superclasses of this interface. */
   get superclasses(): Superclass_List {
-    return this._getList(4, Superclass_List.kind);
+    return this._p._getList(4, Superclass_List.kind);
   }
   hasSuperclasses(): boolean {
-    return this._hasPointer(4);
+    return this._p._hasPointer(4);
   }
-  override toString(): string {
+  toString(): string {
     return $text.structToString(this, 0xe82753cff0c2218fn, $schema);
   }
   [$inspect](): string {
     return this.toString();
   }
 }
+Object.setPrototypeOf(Node_interface_Reader.prototype, $.GroupReader.prototype);
 
 /** Builder of group interface. */
 export class Node_interface_Builder extends $.StructBuilder {
@@ -1943,7 +1867,7 @@ export class Node_interface_Builder extends $.StructBuilder {
   }
   /** A reader over this builder's data. */
   asReader(): Node_interface_Reader {
-    return this._asReader(Node_interface_Reader);
+    return new Node_interface_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
     return $text.structToString(this, 0xe82753cff0c2218fn, $schema);
@@ -1953,49 +1877,37 @@ export class Node_interface_Builder extends $.StructBuilder {
   }
 }
 
+/** The group reader's type: a $.GroupReader (the class below links its prototype). */
+export interface Node_const_Reader extends $.GroupReader {}
 /** Reader of group const. */
-export class Node_const_Reader extends $.StructReader {
-  constructor(
-    arena: $.Arena,
-    seg: $.Segment,
-    dataOff: number,
-    dataSize: number,
-    ptrOff: number,
-    ptrCount: number,
-    nesting: number,
-  ) {
-    super();
-    this._arena = arena;
-    this._seg = seg;
-    this._dataOff = dataOff;
-    this._dataSize = dataSize;
-    this._ptrOff = ptrOff;
-    this._ptrCount = ptrCount;
-    this._nesting = nesting;
+export class Node_const_Reader {
+  constructor(parent: $.StructReader) {
+    this._p = parent;
   }
   get type(): Type_Reader {
-    this._locStruct(3);
+    this._p._locStruct(3);
     const s = $.S;
     return new Type_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasType(): boolean {
-    return this._hasPointer(3);
+    return this._p._hasPointer(3);
   }
   get value(): Value_Reader {
-    this._locStruct(4);
+    this._p._locStruct(4);
     const s = $.S;
     return new Value_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasValue(): boolean {
-    return this._hasPointer(4);
+    return this._p._hasPointer(4);
   }
-  override toString(): string {
+  toString(): string {
     return $text.structToString(this, 0xb18aa5ac7a0d9420n, $schema);
   }
   [$inspect](): string {
     return this.toString();
   }
 }
+Object.setPrototypeOf(Node_const_Reader.prototype, $.GroupReader.prototype);
 
 /** Builder of group const. */
 export class Node_const_Builder extends $.StructBuilder {
@@ -2065,7 +1977,7 @@ export class Node_const_Builder extends $.StructBuilder {
   }
   /** A reader over this builder's data. */
   asReader(): Node_const_Reader {
-    return this._asReader(Node_const_Reader);
+    return new Node_const_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
     return $text.structToString(this, 0xb18aa5ac7a0d9420n, $schema);
@@ -2075,77 +1987,65 @@ export class Node_const_Builder extends $.StructBuilder {
   }
 }
 
+/** The group reader's type: a $.GroupReader (the class below links its prototype). */
+export interface Node_annotation_Reader extends $.GroupReader {}
 /** Reader of group annotation. */
-export class Node_annotation_Reader extends $.StructReader {
-  constructor(
-    arena: $.Arena,
-    seg: $.Segment,
-    dataOff: number,
-    dataSize: number,
-    ptrOff: number,
-    ptrCount: number,
-    nesting: number,
-  ) {
-    super();
-    this._arena = arena;
-    this._seg = seg;
-    this._dataOff = dataOff;
-    this._dataSize = dataSize;
-    this._ptrOff = ptrOff;
-    this._ptrCount = ptrCount;
-    this._nesting = nesting;
+export class Node_annotation_Reader {
+  constructor(parent: $.StructReader) {
+    this._p = parent;
   }
   get type(): Type_Reader {
-    this._locStruct(3);
+    this._p._locStruct(3);
     const s = $.S;
     return new Type_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasType(): boolean {
-    return this._hasPointer(3);
+    return this._p._hasPointer(3);
   }
   get targetsFile(): boolean {
-    return this._getBool(112);
+    return this._p._getBool(112);
   }
   get targetsConst(): boolean {
-    return this._getBool(113);
+    return this._p._getBool(113);
   }
   get targetsEnum(): boolean {
-    return this._getBool(114);
+    return this._p._getBool(114);
   }
   get targetsEnumerant(): boolean {
-    return this._getBool(115);
+    return this._p._getBool(115);
   }
   get targetsStruct(): boolean {
-    return this._getBool(116);
+    return this._p._getBool(116);
   }
   get targetsField(): boolean {
-    return this._getBool(117);
+    return this._p._getBool(117);
   }
   get targetsUnion(): boolean {
-    return this._getBool(118);
+    return this._p._getBool(118);
   }
   get targetsGroup(): boolean {
-    return this._getBool(119);
+    return this._p._getBool(119);
   }
   get targetsInterface(): boolean {
-    return this._getBool(120);
+    return this._p._getBool(120);
   }
   get targetsMethod(): boolean {
-    return this._getBool(121);
+    return this._p._getBool(121);
   }
   get targetsParam(): boolean {
-    return this._getBool(122);
+    return this._p._getBool(122);
   }
   get targetsAnnotation(): boolean {
-    return this._getBool(123);
+    return this._p._getBool(123);
   }
-  override toString(): string {
+  toString(): string {
     return $text.structToString(this, 0xec1619d4400a0290n, $schema);
   }
   [$inspect](): string {
     return this.toString();
   }
 }
+Object.setPrototypeOf(Node_annotation_Reader.prototype, $.GroupReader.prototype);
 
 /** Builder of group annotation. */
 export class Node_annotation_Builder extends $.StructBuilder {
@@ -2265,7 +2165,7 @@ export class Node_annotation_Builder extends $.StructBuilder {
   }
   /** A reader over this builder's data. */
   asReader(): Node_annotation_Reader {
-    return this._asReader(Node_annotation_Reader);
+    return new Node_annotation_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
     return $text.structToString(this, 0xec1619d4400a0290n, $schema);
@@ -2338,41 +2238,17 @@ export class Field_Reader extends $.StructReader {
   }
   /** A regular, non-group, non-fixed-list field. */
   get slot(): Field_slot_Reader {
-    return new Field_slot_Reader(
-      this._arena,
-      this._seg,
-      this._dataOff,
-      this._dataSize,
-      this._ptrOff,
-      this._ptrCount,
-      this._nesting,
-    );
+    return new Field_slot_Reader(this);
   }
   isGroup(): boolean {
     return this._getUint16(8) === 1;
   }
   /** A group. */
   get group(): Field_group_Reader {
-    return new Field_group_Reader(
-      this._arena,
-      this._seg,
-      this._dataOff,
-      this._dataSize,
-      this._ptrOff,
-      this._ptrCount,
-      this._nesting,
-    );
+    return new Field_group_Reader(this);
   }
   get ordinal(): Field_ordinal_Reader {
-    return new Field_ordinal_Reader(
-      this._arena,
-      this._seg,
-      this._dataOff,
-      this._dataSize,
-      this._ptrOff,
-      this._ptrCount,
-      this._nesting,
-    );
+    return new Field_ordinal_Reader(this);
   }
   override toString(): string {
     return $text.structToString(this, 0x9aad50a41f4af45fn, $schema);
@@ -2592,25 +2468,12 @@ export class Field_ListBuilder extends $.StructListBuilder<Field_Builder> {
   }
 }
 
+/** The group reader's type: a $.GroupReader (the class below links its prototype). */
+export interface Field_slot_Reader extends $.GroupReader {}
 /** A regular, non-group, non-fixed-list field. */
-export class Field_slot_Reader extends $.StructReader {
-  constructor(
-    arena: $.Arena,
-    seg: $.Segment,
-    dataOff: number,
-    dataSize: number,
-    ptrOff: number,
-    ptrCount: number,
-    nesting: number,
-  ) {
-    super();
-    this._arena = arena;
-    this._seg = seg;
-    this._dataOff = dataOff;
-    this._dataSize = dataSize;
-    this._ptrOff = ptrOff;
-    this._ptrCount = ptrCount;
-    this._nesting = nesting;
+export class Field_slot_Reader {
+  constructor(parent: $.StructReader) {
+    this._p = parent;
   }
   /**
    * Offset, in units of the field's size, from the beginning of the section in which the field
@@ -2618,23 +2481,23 @@ export class Field_slot_Reader extends $.StructReader {
    * beginning of the data section.
    */
   get offset(): number {
-    return this._getUint32(4);
+    return this._p._getUint32(4);
   }
   get type(): Type_Reader {
-    this._locStruct(2);
+    this._p._locStruct(2);
     const s = $.S;
     return new Type_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasType(): boolean {
-    return this._hasPointer(2);
+    return this._p._hasPointer(2);
   }
   get defaultValue(): Value_Reader {
-    this._locStruct(3);
+    this._p._locStruct(3);
     const s = $.S;
     return new Value_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasDefaultValue(): boolean {
-    return this._hasPointer(3);
+    return this._p._hasPointer(3);
   }
   /**
    * Whether the default value was specified explicitly.  Non-explicit default values are always
@@ -2643,15 +2506,16 @@ export class Field_slot_Reader extends $.StructReader {
    * explicitly-defaulted parameters may be allowed to be omitted when calling the method.
    */
   get hadExplicitDefault(): boolean {
-    return this._getBool(128);
+    return this._p._getBool(128);
   }
-  override toString(): string {
+  toString(): string {
     return $text.structToString(this, 0xc42305476bb4746fn, $schema);
   }
   [$inspect](): string {
     return this.toString();
   }
 }
+Object.setPrototypeOf(Field_slot_Reader.prototype, $.GroupReader.prototype);
 
 /** Builder of group slot. */
 export class Field_slot_Builder extends $.StructBuilder {
@@ -2744,7 +2608,7 @@ export class Field_slot_Builder extends $.StructBuilder {
   }
   /** A reader over this builder's data. */
   asReader(): Field_slot_Reader {
-    return this._asReader(Field_slot_Reader);
+    return new Field_slot_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
     return $text.structToString(this, 0xc42305476bb4746fn, $schema);
@@ -2754,37 +2618,25 @@ export class Field_slot_Builder extends $.StructBuilder {
   }
 }
 
+/** The group reader's type: a $.GroupReader (the class below links its prototype). */
+export interface Field_group_Reader extends $.GroupReader {}
 /** A group. */
-export class Field_group_Reader extends $.StructReader {
-  constructor(
-    arena: $.Arena,
-    seg: $.Segment,
-    dataOff: number,
-    dataSize: number,
-    ptrOff: number,
-    ptrCount: number,
-    nesting: number,
-  ) {
-    super();
-    this._arena = arena;
-    this._seg = seg;
-    this._dataOff = dataOff;
-    this._dataSize = dataSize;
-    this._ptrOff = ptrOff;
-    this._ptrCount = ptrCount;
-    this._nesting = nesting;
+export class Field_group_Reader {
+  constructor(parent: $.StructReader) {
+    this._p = parent;
   }
   /** The ID of the group's node. */
   get typeId(): bigint {
-    return this._getUint64(16);
+    return this._p._getUint64(16);
   }
-  override toString(): string {
+  toString(): string {
     return $text.structToString(this, 0xcafccddb68db1d11n, $schema);
   }
   [$inspect](): string {
     return this.toString();
   }
 }
+Object.setPrototypeOf(Field_group_Reader.prototype, $.GroupReader.prototype);
 
 /** Builder of group group. */
 export class Field_group_Builder extends $.StructBuilder {
@@ -2817,7 +2669,7 @@ export class Field_group_Builder extends $.StructBuilder {
   }
   /** A reader over this builder's data. */
   asReader(): Field_group_Reader {
-    return this._asReader(Field_group_Reader);
+    return new Field_group_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
     return $text.structToString(this, 0xcafccddb68db1d11n, $schema);
@@ -2831,35 +2683,22 @@ const Field_ordinal_which = ["implicit", "explicit"] as const;
 /** Members of ordinal's union; "_unknown" for a discriminant this schema does not know. */
 export type Field_ordinal_Which = (typeof Field_ordinal_which)[number] | "_unknown";
 
+/** The group reader's type: a $.GroupReader (the class below links its prototype). */
+export interface Field_ordinal_Reader extends $.GroupReader {}
 /** Reader of group ordinal. */
-export class Field_ordinal_Reader extends $.StructReader {
-  constructor(
-    arena: $.Arena,
-    seg: $.Segment,
-    dataOff: number,
-    dataSize: number,
-    ptrOff: number,
-    ptrCount: number,
-    nesting: number,
-  ) {
-    super();
-    this._arena = arena;
-    this._seg = seg;
-    this._dataOff = dataOff;
-    this._dataSize = dataSize;
-    this._ptrOff = ptrOff;
-    this._ptrCount = ptrCount;
-    this._nesting = nesting;
+export class Field_ordinal_Reader {
+  constructor(parent: $.StructReader) {
+    this._p = parent;
   }
   /** The active member of the union. */
   which(): Field_ordinal_Which {
-    return Field_ordinal_which[this._getUint16(10)] ?? "_unknown";
+    return Field_ordinal_which[this._p._getUint16(10)] ?? "_unknown";
   }
   isImplicit(): boolean {
-    return this._getUint16(10) === 0;
+    return this._p._getUint16(10) === 0;
   }
   isExplicit(): boolean {
-    return this._getUint16(10) === 1;
+    return this._p._getUint16(10) === 1;
   }
   /**
    * The original ordinal number given to the field.  You probably should NOT use this; if you need
@@ -2868,15 +2707,16 @@ export class Field_ordinal_Reader extends $.StructReader {
    * the compiled version -- i.e. so that `capnp compile -ocapnp` can do its job.
    */
   get explicit(): number {
-    return this._getUint16(12);
+    return this._p._getUint16(12);
   }
-  override toString(): string {
+  toString(): string {
     return $text.structToString(this, 0xbb90d5c287870be6n, $schema);
   }
   [$inspect](): string {
     return this.toString();
   }
 }
+Object.setPrototypeOf(Field_ordinal_Reader.prototype, $.GroupReader.prototype);
 
 /** Builder of group ordinal. */
 export class Field_ordinal_Builder extends $.StructBuilder {
@@ -2928,7 +2768,7 @@ export class Field_ordinal_Builder extends $.StructBuilder {
   }
   /** A reader over this builder's data. */
   asReader(): Field_ordinal_Reader {
-    return this._asReader(Field_ordinal_Reader);
+    return new Field_ordinal_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
     return $text.structToString(this, 0xbb90d5c287870be6n, $schema);
@@ -3591,71 +3431,31 @@ export class Type_Reader extends $.StructReader {
     return this._getUint16(0) === 14;
   }
   get list(): Type_list_Reader {
-    return new Type_list_Reader(
-      this._arena,
-      this._seg,
-      this._dataOff,
-      this._dataSize,
-      this._ptrOff,
-      this._ptrCount,
-      this._nesting,
-    );
+    return new Type_list_Reader(this);
   }
   isEnum(): boolean {
     return this._getUint16(0) === 15;
   }
   get enum(): Type_enum_Reader {
-    return new Type_enum_Reader(
-      this._arena,
-      this._seg,
-      this._dataOff,
-      this._dataSize,
-      this._ptrOff,
-      this._ptrCount,
-      this._nesting,
-    );
+    return new Type_enum_Reader(this);
   }
   isStruct(): boolean {
     return this._getUint16(0) === 16;
   }
   get struct(): Type_struct_Reader {
-    return new Type_struct_Reader(
-      this._arena,
-      this._seg,
-      this._dataOff,
-      this._dataSize,
-      this._ptrOff,
-      this._ptrCount,
-      this._nesting,
-    );
+    return new Type_struct_Reader(this);
   }
   isInterface(): boolean {
     return this._getUint16(0) === 17;
   }
   get interface(): Type_interface_Reader {
-    return new Type_interface_Reader(
-      this._arena,
-      this._seg,
-      this._dataOff,
-      this._dataSize,
-      this._ptrOff,
-      this._ptrCount,
-      this._nesting,
-    );
+    return new Type_interface_Reader(this);
   }
   isAnyPointer(): boolean {
     return this._getUint16(0) === 18;
   }
   get anyPointer(): Type_anyPointer_Reader {
-    return new Type_anyPointer_Reader(
-      this._arena,
-      this._seg,
-      this._dataOff,
-      this._dataSize,
-      this._ptrOff,
-      this._ptrCount,
-      this._nesting,
-    );
+    return new Type_anyPointer_Reader(this);
   }
   override toString(): string {
     return $text.structToString(this, 0xd07378ede1f9cc60n, $schema);
@@ -3960,41 +3760,29 @@ export class Type_ListBuilder extends $.StructListBuilder<Type_Builder> {
   }
 }
 
+/** The group reader's type: a $.GroupReader (the class below links its prototype). */
+export interface Type_list_Reader extends $.GroupReader {}
 /** Reader of group list. */
-export class Type_list_Reader extends $.StructReader {
-  constructor(
-    arena: $.Arena,
-    seg: $.Segment,
-    dataOff: number,
-    dataSize: number,
-    ptrOff: number,
-    ptrCount: number,
-    nesting: number,
-  ) {
-    super();
-    this._arena = arena;
-    this._seg = seg;
-    this._dataOff = dataOff;
-    this._dataSize = dataSize;
-    this._ptrOff = ptrOff;
-    this._ptrCount = ptrCount;
-    this._nesting = nesting;
+export class Type_list_Reader {
+  constructor(parent: $.StructReader) {
+    this._p = parent;
   }
   get elementType(): Type_Reader {
-    this._locStruct(0);
+    this._p._locStruct(0);
     const s = $.S;
     return new Type_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasElementType(): boolean {
-    return this._hasPointer(0);
+    return this._p._hasPointer(0);
   }
-  override toString(): string {
+  toString(): string {
     return $text.structToString(this, 0x87e739250a60ea97n, $schema);
   }
   [$inspect](): string {
     return this.toString();
   }
 }
+Object.setPrototypeOf(Type_list_Reader.prototype, $.GroupReader.prototype);
 
 /** Builder of group list. */
 export class Type_list_Builder extends $.StructBuilder {
@@ -4042,7 +3830,7 @@ export class Type_list_Builder extends $.StructBuilder {
   }
   /** A reader over this builder's data. */
   asReader(): Type_list_Reader {
-    return this._asReader(Type_list_Reader);
+    return new Type_list_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
     return $text.structToString(this, 0x87e739250a60ea97n, $schema);
@@ -4052,44 +3840,32 @@ export class Type_list_Builder extends $.StructBuilder {
   }
 }
 
+/** The group reader's type: a $.GroupReader (the class below links its prototype). */
+export interface Type_enum_Reader extends $.GroupReader {}
 /** Reader of group enum. */
-export class Type_enum_Reader extends $.StructReader {
-  constructor(
-    arena: $.Arena,
-    seg: $.Segment,
-    dataOff: number,
-    dataSize: number,
-    ptrOff: number,
-    ptrCount: number,
-    nesting: number,
-  ) {
-    super();
-    this._arena = arena;
-    this._seg = seg;
-    this._dataOff = dataOff;
-    this._dataSize = dataSize;
-    this._ptrOff = ptrOff;
-    this._ptrCount = ptrCount;
-    this._nesting = nesting;
+export class Type_enum_Reader {
+  constructor(parent: $.StructReader) {
+    this._p = parent;
   }
   get typeId(): bigint {
-    return this._getUint64(8);
+    return this._p._getUint64(8);
   }
   get brand(): Brand_Reader {
-    this._locStruct(0);
+    this._p._locStruct(0);
     const s = $.S;
     return new Brand_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasBrand(): boolean {
-    return this._hasPointer(0);
+    return this._p._hasPointer(0);
   }
-  override toString(): string {
+  toString(): string {
     return $text.structToString(this, 0x9e0e78711a7f87a9n, $schema);
   }
   [$inspect](): string {
     return this.toString();
   }
 }
+Object.setPrototypeOf(Type_enum_Reader.prototype, $.GroupReader.prototype);
 
 /** Builder of group enum. */
 export class Type_enum_Builder extends $.StructBuilder {
@@ -4143,7 +3919,7 @@ export class Type_enum_Builder extends $.StructBuilder {
   }
   /** A reader over this builder's data. */
   asReader(): Type_enum_Reader {
-    return this._asReader(Type_enum_Reader);
+    return new Type_enum_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
     return $text.structToString(this, 0x9e0e78711a7f87a9n, $schema);
@@ -4153,44 +3929,32 @@ export class Type_enum_Builder extends $.StructBuilder {
   }
 }
 
+/** The group reader's type: a $.GroupReader (the class below links its prototype). */
+export interface Type_struct_Reader extends $.GroupReader {}
 /** Reader of group struct. */
-export class Type_struct_Reader extends $.StructReader {
-  constructor(
-    arena: $.Arena,
-    seg: $.Segment,
-    dataOff: number,
-    dataSize: number,
-    ptrOff: number,
-    ptrCount: number,
-    nesting: number,
-  ) {
-    super();
-    this._arena = arena;
-    this._seg = seg;
-    this._dataOff = dataOff;
-    this._dataSize = dataSize;
-    this._ptrOff = ptrOff;
-    this._ptrCount = ptrCount;
-    this._nesting = nesting;
+export class Type_struct_Reader {
+  constructor(parent: $.StructReader) {
+    this._p = parent;
   }
   get typeId(): bigint {
-    return this._getUint64(8);
+    return this._p._getUint64(8);
   }
   get brand(): Brand_Reader {
-    this._locStruct(0);
+    this._p._locStruct(0);
     const s = $.S;
     return new Brand_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasBrand(): boolean {
-    return this._hasPointer(0);
+    return this._p._hasPointer(0);
   }
-  override toString(): string {
+  toString(): string {
     return $text.structToString(this, 0xac3a6f60ef4cc6d3n, $schema);
   }
   [$inspect](): string {
     return this.toString();
   }
 }
+Object.setPrototypeOf(Type_struct_Reader.prototype, $.GroupReader.prototype);
 
 /** Builder of group struct. */
 export class Type_struct_Builder extends $.StructBuilder {
@@ -4244,7 +4008,7 @@ export class Type_struct_Builder extends $.StructBuilder {
   }
   /** A reader over this builder's data. */
   asReader(): Type_struct_Reader {
-    return this._asReader(Type_struct_Reader);
+    return new Type_struct_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
     return $text.structToString(this, 0xac3a6f60ef4cc6d3n, $schema);
@@ -4254,44 +4018,32 @@ export class Type_struct_Builder extends $.StructBuilder {
   }
 }
 
+/** The group reader's type: a $.GroupReader (the class below links its prototype). */
+export interface Type_interface_Reader extends $.GroupReader {}
 /** Reader of group interface. */
-export class Type_interface_Reader extends $.StructReader {
-  constructor(
-    arena: $.Arena,
-    seg: $.Segment,
-    dataOff: number,
-    dataSize: number,
-    ptrOff: number,
-    ptrCount: number,
-    nesting: number,
-  ) {
-    super();
-    this._arena = arena;
-    this._seg = seg;
-    this._dataOff = dataOff;
-    this._dataSize = dataSize;
-    this._ptrOff = ptrOff;
-    this._ptrCount = ptrCount;
-    this._nesting = nesting;
+export class Type_interface_Reader {
+  constructor(parent: $.StructReader) {
+    this._p = parent;
   }
   get typeId(): bigint {
-    return this._getUint64(8);
+    return this._p._getUint64(8);
   }
   get brand(): Brand_Reader {
-    this._locStruct(0);
+    this._p._locStruct(0);
     const s = $.S;
     return new Brand_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasBrand(): boolean {
-    return this._hasPointer(0);
+    return this._p._hasPointer(0);
   }
-  override toString(): string {
+  toString(): string {
     return $text.structToString(this, 0xed8bca69f7fb0cbfn, $schema);
   }
   [$inspect](): string {
     return this.toString();
   }
 }
+Object.setPrototypeOf(Type_interface_Reader.prototype, $.GroupReader.prototype);
 
 /** Builder of group interface. */
 export class Type_interface_Builder extends $.StructBuilder {
@@ -4345,7 +4097,7 @@ export class Type_interface_Builder extends $.StructBuilder {
   }
   /** A reader over this builder's data. */
   asReader(): Type_interface_Reader {
-    return this._asReader(Type_interface_Reader);
+    return new Type_interface_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
     return $text.structToString(this, 0xed8bca69f7fb0cbfn, $schema);
@@ -4359,32 +4111,19 @@ const Type_anyPointer_which = ["unconstrained", "parameter", "implicitMethodPara
 /** Members of anyPointer's union; "_unknown" for a discriminant this schema does not know. */
 export type Type_anyPointer_Which = (typeof Type_anyPointer_which)[number] | "_unknown";
 
+/** The group reader's type: a $.GroupReader (the class below links its prototype). */
+export interface Type_anyPointer_Reader extends $.GroupReader {}
 /** Reader of group anyPointer. */
-export class Type_anyPointer_Reader extends $.StructReader {
-  constructor(
-    arena: $.Arena,
-    seg: $.Segment,
-    dataOff: number,
-    dataSize: number,
-    ptrOff: number,
-    ptrCount: number,
-    nesting: number,
-  ) {
-    super();
-    this._arena = arena;
-    this._seg = seg;
-    this._dataOff = dataOff;
-    this._dataSize = dataSize;
-    this._ptrOff = ptrOff;
-    this._ptrCount = ptrCount;
-    this._nesting = nesting;
+export class Type_anyPointer_Reader {
+  constructor(parent: $.StructReader) {
+    this._p = parent;
   }
   /** The active member of the union. */
   which(): Type_anyPointer_Which {
-    return Type_anyPointer_which[this._getUint16(8)] ?? "_unknown";
+    return Type_anyPointer_which[this._p._getUint16(8)] ?? "_unknown";
   }
   isUnconstrained(): boolean {
-    return this._getUint16(8) === 0;
+    return this._p._getUint16(8) === 0;
   }
   /**
    * A regular AnyPointer.
@@ -4394,56 +4133,33 @@ export class Type_anyPointer_Reader extends $.StructReader {
    * to be a struct, list, or capability.
    */
   get unconstrained(): Type_anyPointer_unconstrained_Reader {
-    return new Type_anyPointer_unconstrained_Reader(
-      this._arena,
-      this._seg,
-      this._dataOff,
-      this._dataSize,
-      this._ptrOff,
-      this._ptrCount,
-      this._nesting,
-    );
+    return new Type_anyPointer_unconstrained_Reader(this._p);
   }
   isParameter(): boolean {
-    return this._getUint16(8) === 1;
+    return this._p._getUint16(8) === 1;
   }
   /** This is actually a reference to a type parameter defined within this scope. */
   get parameter(): Type_anyPointer_parameter_Reader {
-    return new Type_anyPointer_parameter_Reader(
-      this._arena,
-      this._seg,
-      this._dataOff,
-      this._dataSize,
-      this._ptrOff,
-      this._ptrCount,
-      this._nesting,
-    );
+    return new Type_anyPointer_parameter_Reader(this._p);
   }
   isImplicitMethodParameter(): boolean {
-    return this._getUint16(8) === 2;
+    return this._p._getUint16(8) === 2;
   }
   /**
    * This is actually a reference to an implicit (generic) parameter of a method. The only
    * legal context for this type to appear is inside Method.paramBrand or Method.resultBrand.
    */
   get implicitMethodParameter(): Type_anyPointer_implicitMethodParameter_Reader {
-    return new Type_anyPointer_implicitMethodParameter_Reader(
-      this._arena,
-      this._seg,
-      this._dataOff,
-      this._dataSize,
-      this._ptrOff,
-      this._ptrCount,
-      this._nesting,
-    );
+    return new Type_anyPointer_implicitMethodParameter_Reader(this._p);
   }
-  override toString(): string {
+  toString(): string {
     return $text.structToString(this, 0xc2573fe8a23e49f1n, $schema);
   }
   [$inspect](): string {
     return this.toString();
   }
 }
+Object.setPrototypeOf(Type_anyPointer_Reader.prototype, $.GroupReader.prototype);
 
 /** Builder of group anyPointer. */
 export class Type_anyPointer_Builder extends $.StructBuilder {
@@ -4567,7 +4283,7 @@ export class Type_anyPointer_Builder extends $.StructBuilder {
   }
   /** A reader over this builder's data. */
   asReader(): Type_anyPointer_Reader {
-    return this._asReader(Type_anyPointer_Reader);
+    return new Type_anyPointer_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
     return $text.structToString(this, 0xc2573fe8a23e49f1n, $schema);
@@ -4581,6 +4297,8 @@ const Type_anyPointer_unconstrained_which = ["anyKind", "struct", "list", "capab
 /** Members of unconstrained's union; "_unknown" for a discriminant this schema does not know. */
 export type Type_anyPointer_unconstrained_Which = (typeof Type_anyPointer_unconstrained_which)[number] | "_unknown";
 
+/** The group reader's type: a $.GroupReader (the class below links its prototype). */
+export interface Type_anyPointer_unconstrained_Reader extends $.GroupReader {}
 /**
  * A regular AnyPointer.
  *
@@ -4588,48 +4306,34 @@ export type Type_anyPointer_unconstrained_Which = (typeof Type_anyPointer_uncons
  * In retrospect this name is probably a poor choice given that it may still be constrained
  * to be a struct, list, or capability.
  */
-export class Type_anyPointer_unconstrained_Reader extends $.StructReader {
-  constructor(
-    arena: $.Arena,
-    seg: $.Segment,
-    dataOff: number,
-    dataSize: number,
-    ptrOff: number,
-    ptrCount: number,
-    nesting: number,
-  ) {
-    super();
-    this._arena = arena;
-    this._seg = seg;
-    this._dataOff = dataOff;
-    this._dataSize = dataSize;
-    this._ptrOff = ptrOff;
-    this._ptrCount = ptrCount;
-    this._nesting = nesting;
+export class Type_anyPointer_unconstrained_Reader {
+  constructor(parent: $.StructReader) {
+    this._p = parent;
   }
   /** The active member of the union. */
   which(): Type_anyPointer_unconstrained_Which {
-    return Type_anyPointer_unconstrained_which[this._getUint16(10)] ?? "_unknown";
+    return Type_anyPointer_unconstrained_which[this._p._getUint16(10)] ?? "_unknown";
   }
   isAnyKind(): boolean {
-    return this._getUint16(10) === 0;
+    return this._p._getUint16(10) === 0;
   }
   isStruct(): boolean {
-    return this._getUint16(10) === 1;
+    return this._p._getUint16(10) === 1;
   }
   isList(): boolean {
-    return this._getUint16(10) === 2;
+    return this._p._getUint16(10) === 2;
   }
   isCapability(): boolean {
-    return this._getUint16(10) === 3;
+    return this._p._getUint16(10) === 3;
   }
-  override toString(): string {
+  toString(): string {
     return $text.structToString(this, 0x8e3b5f79fe593656n, $schema);
   }
   [$inspect](): string {
     return this.toString();
   }
 }
+Object.setPrototypeOf(Type_anyPointer_unconstrained_Reader.prototype, $.GroupReader.prototype);
 
 /** Builder of group unconstrained. */
 export class Type_anyPointer_unconstrained_Builder extends $.StructBuilder {
@@ -4683,7 +4387,7 @@ export class Type_anyPointer_unconstrained_Builder extends $.StructBuilder {
   }
   /** A reader over this builder's data. */
   asReader(): Type_anyPointer_unconstrained_Reader {
-    return this._asReader(Type_anyPointer_unconstrained_Reader);
+    return new Type_anyPointer_unconstrained_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
     return $text.structToString(this, 0x8e3b5f79fe593656n, $schema);
@@ -4693,44 +4397,32 @@ export class Type_anyPointer_unconstrained_Builder extends $.StructBuilder {
   }
 }
 
+/** The group reader's type: a $.GroupReader (the class below links its prototype). */
+export interface Type_anyPointer_parameter_Reader extends $.GroupReader {}
 /** This is actually a reference to a type parameter defined within this scope. */
-export class Type_anyPointer_parameter_Reader extends $.StructReader {
-  constructor(
-    arena: $.Arena,
-    seg: $.Segment,
-    dataOff: number,
-    dataSize: number,
-    ptrOff: number,
-    ptrCount: number,
-    nesting: number,
-  ) {
-    super();
-    this._arena = arena;
-    this._seg = seg;
-    this._dataOff = dataOff;
-    this._dataSize = dataSize;
-    this._ptrOff = ptrOff;
-    this._ptrCount = ptrCount;
-    this._nesting = nesting;
+export class Type_anyPointer_parameter_Reader {
+  constructor(parent: $.StructReader) {
+    this._p = parent;
   }
   /**
    * ID of the generic type whose parameter we're referencing. This is always either the
    * current scope's type ID or one of its ancestors' IDs.
    */
   get scopeId(): bigint {
-    return this._getUint64(16);
+    return this._p._getUint64(16);
   }
   /** Index of the parameter within the generic type's parameter list. */
   get parameterIndex(): number {
-    return this._getUint16(10);
+    return this._p._getUint16(10);
   }
-  override toString(): string {
+  toString(): string {
     return $text.structToString(this, 0x9dd1f724f4614a85n, $schema);
   }
   [$inspect](): string {
     return this.toString();
   }
 }
+Object.setPrototypeOf(Type_anyPointer_parameter_Reader.prototype, $.GroupReader.prototype);
 
 /** Builder of group parameter. */
 export class Type_anyPointer_parameter_Builder extends $.StructBuilder {
@@ -4773,7 +4465,7 @@ export class Type_anyPointer_parameter_Builder extends $.StructBuilder {
   }
   /** A reader over this builder's data. */
   asReader(): Type_anyPointer_parameter_Reader {
-    return this._asReader(Type_anyPointer_parameter_Reader);
+    return new Type_anyPointer_parameter_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
     return $text.structToString(this, 0x9dd1f724f4614a85n, $schema);
@@ -4783,39 +4475,27 @@ export class Type_anyPointer_parameter_Builder extends $.StructBuilder {
   }
 }
 
+/** The group reader's type: a $.GroupReader (the class below links its prototype). */
+export interface Type_anyPointer_implicitMethodParameter_Reader extends $.GroupReader {}
 /**
  * This is actually a reference to an implicit (generic) parameter of a method. The only
  * legal context for this type to appear is inside Method.paramBrand or Method.resultBrand.
  */
-export class Type_anyPointer_implicitMethodParameter_Reader extends $.StructReader {
-  constructor(
-    arena: $.Arena,
-    seg: $.Segment,
-    dataOff: number,
-    dataSize: number,
-    ptrOff: number,
-    ptrCount: number,
-    nesting: number,
-  ) {
-    super();
-    this._arena = arena;
-    this._seg = seg;
-    this._dataOff = dataOff;
-    this._dataSize = dataSize;
-    this._ptrOff = ptrOff;
-    this._ptrCount = ptrCount;
-    this._nesting = nesting;
+export class Type_anyPointer_implicitMethodParameter_Reader {
+  constructor(parent: $.StructReader) {
+    this._p = parent;
   }
   get parameterIndex(): number {
-    return this._getUint16(10);
+    return this._p._getUint16(10);
   }
-  override toString(): string {
+  toString(): string {
     return $text.structToString(this, 0xbaefc9120c56e274n, $schema);
   }
   [$inspect](): string {
     return this.toString();
   }
 }
+Object.setPrototypeOf(Type_anyPointer_implicitMethodParameter_Reader.prototype, $.GroupReader.prototype);
 
 /** Builder of group implicitMethodParameter. */
 export class Type_anyPointer_implicitMethodParameter_Builder extends $.StructBuilder {
@@ -4847,7 +4527,7 @@ export class Type_anyPointer_implicitMethodParameter_Builder extends $.StructBui
   }
   /** A reader over this builder's data. */
   asReader(): Type_anyPointer_implicitMethodParameter_Reader {
-    return this._asReader(Type_anyPointer_implicitMethodParameter_Reader);
+    return new Type_anyPointer_implicitMethodParameter_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
     return $text.structToString(this, 0xbaefc9120c56e274n, $schema);
@@ -6991,15 +6671,7 @@ export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Reader
   }
   /** Identifier refers to a member of a type. */
   get member(): CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_member_Reader {
-    return new CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_member_Reader(
-      this._arena,
-      this._seg,
-      this._dataOff,
-      this._dataSize,
-      this._ptrOff,
-      this._ptrCount,
-      this._nesting,
-    );
+    return new CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_member_Reader(this);
   }
   override toString(): string {
     return $text.structToString(this, 0xdda719892e0499bbn, $schema);
@@ -7169,39 +6841,27 @@ export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_ListBu
   }
 }
 
+/** The group reader's type: a $.GroupReader (the class below links its prototype). */
+export interface CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_member_Reader extends $.GroupReader {}
 /** Identifier refers to a member of a type. */
-export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_member_Reader extends $.StructReader {
-  constructor(
-    arena: $.Arena,
-    seg: $.Segment,
-    dataOff: number,
-    dataSize: number,
-    ptrOff: number,
-    ptrCount: number,
-    nesting: number,
-  ) {
-    super();
-    this._arena = arena;
-    this._seg = seg;
-    this._dataOff = dataOff;
-    this._dataSize = dataSize;
-    this._ptrOff = ptrOff;
-    this._ptrCount = ptrCount;
-    this._nesting = nesting;
+export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_member_Reader {
+  constructor(parent: $.StructReader) {
+    this._p = parent;
   }
   get parentTypeId(): bigint {
-    return this._getUint64(8);
+    return this._p._getUint64(8);
   }
   get ordinal(): number {
-    return this._getUint16(18);
+    return this._p._getUint16(18);
   }
-  override toString(): string {
+  toString(): string {
     return $text.structToString(this, 0xfc69d5e1d630a151n, $schema);
   }
   [$inspect](): string {
     return this.toString();
   }
 }
+Object.setPrototypeOf(CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_member_Reader.prototype, $.GroupReader.prototype);
 
 /** Builder of group member. */
 export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_member_Builder extends $.StructBuilder {
@@ -7239,7 +6899,7 @@ export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_member
   }
   /** A reader over this builder's data. */
   asReader(): CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_member_Reader {
-    return this._asReader(CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_member_Reader);
+    return new CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_member_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
     return $text.structToString(this, 0xfc69d5e1d630a151n, $schema);

@@ -55,6 +55,14 @@ export function maxPackedSize(byteLength: number): number {
 }
 
 /**
+ * 0x80 in each byte of `x` that is zero, exactly (no false positives from borrows: the low seven
+ * bits are added without carrying into the next byte). A 32-bit int, possibly negative.
+ */
+function zeroByteMask(x: number): number {
+  return ~(((x & 0x7f7f7f7f) + 0x7f7f7f7f) | x | 0x7f7f7f7f);
+}
+
+/**
  * Packs `words` (a whole number of 8-byte words) into `out` at `offset`; returns the end offset.
  * `out` needs `maxPackedSize(words.length)` bytes free at `offset`. Runs never extend past the end
  * of `words`: C++ packs each `write()` separately, so callers reproduce C++ output by packing the
@@ -71,6 +79,7 @@ export function packInto(words: Uint8Array, out: Uint8Array, offset: number): nu
   const src = words;
   let i = 0;
   let o = offset;
+  let dv: DataView | undefined;
   while (i < len) {
     const tagPos = o++;
     let tag = 0;
@@ -152,17 +161,13 @@ export function packInto(words: Uint8Array, out: Uint8Array, offset: number): nu
       // takes every following word with fewer than two zero bytes, at most 255 words.
       const limit = Math.min(len, i + 255 * 8);
       const start = i;
+      // Two 32-bit loads per word instead of eight byte compares (text is mostly raw runs).
+      if (dv === undefined) dv = new DataView(src.buffer, src.byteOffset, src.byteLength);
       while (i < limit) {
-        const zeros =
-          (src[i] === 0 ? 1 : 0) +
-          (src[i + 1] === 0 ? 1 : 0) +
-          (src[i + 2] === 0 ? 1 : 0) +
-          (src[i + 3] === 0 ? 1 : 0) +
-          (src[i + 4] === 0 ? 1 : 0) +
-          (src[i + 5] === 0 ? 1 : 0) +
-          (src[i + 6] === 0 ? 1 : 0) +
-          (src[i + 7] === 0 ? 1 : 0);
-        if (zeros >= 2) break;
+        const zl = zeroByteMask(dv.getUint32(i, true));
+        const zh = zeroByteMask(dv.getUint32(i + 4, true));
+        // Two or more zero bytes: one in each half, or two in one half.
+        if ((zl !== 0 && zh !== 0) || ((zl | zh) & ((zl | zh) - 1)) !== 0) break;
         i += 8;
       }
       const n = i - start;
@@ -345,6 +350,10 @@ export function decodePackedFrame(
   p = unpackRange(bytes, p, end, body, 0, body.length);
 
   const segments = new Array<Uint8Array>(count);
+  if (count === 1) {
+    segments[0] = body; // the whole body: no view needed
+    return { segments, end: p };
+  }
   let o = 0;
   for (let i = 0, t = 4; i < count; i++, t += 4) {
     const words = (table[t]! | (table[t + 1]! << 8) | (table[t + 2]! << 16) | (table[t + 3]! << 24)) >>> 0;

@@ -133,6 +133,7 @@ export function writePointer(
   if (target.available() >= 8) {
     const pad = target.end;
     target.end += 8;
+    target.reserve(target.end);
     const tv = target.view;
     tv.setUint32(pad, ((((off - pad - 8) >> 3) << 2) | kind) >>> 0, true);
     tv.setUint32(pad + 4, hi, true);
@@ -172,6 +173,7 @@ export function allocatePointee(
   if (seg.available() >= bytes) {
     const off = seg.end;
     seg.end += bytes;
+    seg.reserve(seg.end);
     const v = seg.view;
     v.setUint32(p, ((((off - p - 8) >> 3) << 2) | kind) >>> 0, true);
     v.setUint32(p + 4, hi, true);

@@ -298,6 +298,14 @@ export function locateStruct(
   nesting: number,
   def: PointerDefault | undefined,
 ): void {
+  // The common case inline: a non-null near struct pointer (no R record, no far-pointer checks).
+  const v = seg.view;
+  const lo = v.getUint32(p, true);
+  const hi = v.getUint32(p + 4, true);
+  if ((lo & 3) === KIND_STRUCT && (lo !== 0 || hi !== 0) && nesting > 0) {
+    foundStruct(arena, seg, p + 8 + (lo >> 2) * 8, hi, nesting);
+    return;
+  }
   if (!resolve(arena, seg, p)) {
     if (def !== undefined) {
       locateStruct(def.arena, def.seg, 0, nesting, undefined);
@@ -319,10 +327,13 @@ export function locateStruct(
       "Message contains non-struct pointer where struct pointer was expected.",
     );
   }
-  const s = R.seg;
-  const off = R.off;
-  const dataWords = R.hi & 0xffff;
-  const ptrs = R.hi >>> 16;
+  foundStruct(arena, R.seg, R.off, R.hi, nesting);
+}
+
+/** locateStruct's end: check the struct at `off` (sizes in `hi`), charge it, record it in S. */
+function foundStruct(arena: Arena, s: Segment, off: number, hi: number, nesting: number): void {
+  const dataWords = hi & 0xffff;
+  const ptrs = hi >>> 16;
   checkBounds(s, off, (dataWords + ptrs) * 8, "struct");
   arena.readLimit(dataWords + ptrs);
   S.arena = arena;

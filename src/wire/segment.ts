@@ -2,24 +2,51 @@
  * One segment of a message: a view over word-aligned bytes. Readers keep the caller's bytes
  * (no copy); builders own a buffer with spare capacity and track how much is in use.
  */
+
+/** Bytes zeroed at a time ahead of a builder's allocations (see `Segment.zeroed`). */
+const ZERO_AHEAD = 1024;
+
 export class Segment {
   declare readonly id: number;
-  /** The bytes of the segment (a builder's buffer may be longer than `end`). */
+  /**
+   * The bytes of the segment (a builder's buffer may be longer than `end`; past `zeroed` it may
+   * be uninitialised memory, so only `[0, end)` is ever handed out).
+   */
   declare bytes: Uint8Array;
   /** One cached DataView per segment: every field read goes through it. */
   declare view: DataView;
   /** Bytes in use: for readers the segment's length, for builders the allocation mark. */
   declare end: number;
+  /**
+   * Bytes [0, zeroed) are known to be zero or written; builders' allocations must stay below it
+   * (`reserve`). Builder segments carved from uninitialised memory start at 0 and are zeroed
+   * ahead of allocation, in chunks, so a message pays for zeroing only the bytes it uses
+   * instead of its whole first segment (8 KiB by default). Otherwise the whole buffer.
+   */
+  declare zeroed: number;
 
   constructor(id: number, bytes: Uint8Array, end: number) {
     this.id = id;
     this.bytes = bytes;
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.end = end;
+    this.zeroed = bytes.byteLength;
   }
 
   /** Free capacity, in bytes, at the end of a builder segment. */
   available(): number {
     return this.bytes.byteLength - this.end;
+  }
+
+  /** Make sure bytes up to `end` (at most the capacity) are zero or written. */
+  reserve(end: number): void {
+    if (end > this.zeroed) this.zeroAhead(end);
+  }
+
+  /** Zero from the watermark to `end` and a chunk beyond, within the capacity. */
+  zeroAhead(end: number): void {
+    const z = Math.min(this.bytes.byteLength, Math.max(end, this.zeroed + ZERO_AHEAD));
+    this.bytes.fill(0, this.zeroed, z);
+    this.zeroed = z;
   }
 }

@@ -25,7 +25,7 @@ import {
 } from "./pointer.js";
 import type { PointerDefault } from "./read.js";
 import type { Segment } from "./segment.js";
-import { encodeUtf8Bounded, encodeUtf8Into, SHORT_ENCODE, utf8Length } from "./text.js";
+import { encodeUtf8Bounded, encodeUtf8Into, utf8Length } from "./text.js";
 
 export const MAX_LIST_ELEMENTS = (1 << 29) - 1;
 
@@ -232,26 +232,58 @@ export function initStructList(
   A.off += 8;
 }
 
+/**
+ * After a one-pass text encode reached past the zeroed watermark: bytes from the text's end to
+ * the segment's new `end` (NUL and padding) are zeroed. Those between the old watermark and the
+ * text's end were written; those below the watermark are zero already.
+ */
+function zeroTextTail(seg: Segment, textEnd: number, end: number): void {
+  seg.bytes.fill(0, Math.max(seg.zeroed, textEnd), end);
+  seg.zeroed = end;
+}
+
 /** Write `s` as Text behind `p`. */
 export function setText(arena: BuilderArena, seg: Segment, p: number, s: string): void {
-  const units = s.length;
-  if (units > SHORT_ENCODE) {
-    // One native pass: encode into the worst-case space (3 bytes per UTF-16 unit) at the end of
-    // this segment, then give back what was not used. Space past a segment's end is always
-    // zero, so the NUL terminator and the padding are already there.
-    const max = units * 3;
-    const bytes = Math.ceil((max + 1) / 8) * 8;
-    zeroObject(arena, seg, p);
-    if (seg.available() >= bytes) {
+  zeroObject(arena, seg, p);
+  // One pass: when the segment the text will go to has room for the worst case (3 bytes per
+  // UTF-16 unit, plus the NUL), encode straight into the space at its end and keep only what was
+  // written. That is where initList would put the exact-size list too, so the message is the
+  // same bytes. Space past a segment's end is always zero, so the NUL terminator and the padding
+  // are already there. (Capacities are whole words, so `available() > max` leaves room for the
+  // rounded-up size.)
+  const max = s.length * 3;
+  if (max < MAX_LIST_ELEMENTS) {
+    const avail = seg.available();
+    if (avail > max) {
       const off = seg.end;
-      const written = encodeUtf8Bounded(s, seg.bytes, off, max);
-      if (written >= 0) {
-        seg.end = off + Math.ceil((written + 1) / 8) * 8;
-        const v = seg.view;
-        v.setUint32(p, ((((off - p - 8) >> 3) << 2) | KIND_LIST) >>> 0, true);
-        v.setUint32(p + 4, (((written + 1) << 3) | ElementSize.BYTE) >>> 0, true);
-        return;
-      }
+      const written = encodeUtf8Bounded(s, seg.bytes, off);
+      const end = off + ((written + 8) & ~7);
+      seg.end = end;
+      // The NUL and the padding must be zero (the bytes before were written).
+      if (end > seg.zeroed) zeroTextTail(seg, off + written, end);
+      const v = seg.view;
+      v.setUint32(p, ((((off - p - 8) >> 3) << 2) | KIND_LIST) >>> 0, true);
+      v.setUint32(p + 4, (((written + 1) << 3) | ElementSize.BYTE) >>> 0, true);
+      return;
+    }
+    // Not even one byte per unit fits here, so allocatePointee would place the text in the last
+    // segment behind a landing pad (or in a new segment). A full segment is the common case: a
+    // struct list's segment is often filled by the list itself, and each element's text then
+    // goes to the next segment.
+    const last = arena.segments[arena.segments.length - 1]!;
+    if (avail < ((s.length + 8) & ~7) && last !== seg && last.available() - 8 > max) {
+      const pad = last.end;
+      const written = encodeUtf8Bounded(s, last.bytes, pad + 8);
+      const end = pad + 8 + ((written + 8) & ~7);
+      last.end = end;
+      if (end > last.zeroed) zeroTextTail(last, pad + 8 + written, end);
+      const tv = last.view;
+      tv.setUint32(pad, KIND_LIST, true);
+      tv.setUint32(pad + 4, (((written + 1) << 3) | ElementSize.BYTE) >>> 0, true);
+      const v = seg.view;
+      v.setUint32(p, ((pad >>> 3) * 8 + KIND_FAR) >>> 0, true);
+      v.setUint32(p + 4, last.id, true);
+      return;
     }
   }
   const n = utf8Length(s);

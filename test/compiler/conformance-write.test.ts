@@ -10,6 +10,7 @@ import { test } from "node:test";
 import { decodeToText, loadSchemaType } from "../../src/cli/decode.js";
 import { packedFrame } from "../../src/serialize/index.js";
 import {
+  GroupReader,
   MessageBuilder,
   MessageReader,
   StructList,
@@ -25,6 +26,7 @@ import {
   Defaults,
   Shape,
   Shape_rectangle_Builder,
+  Shape_style_fancy_Reader,
   Small,
   Small_List,
 } from "./gen/codegen-test.capnp.js";
@@ -333,6 +335,39 @@ test("accessors construct their classes: struct fields, groups, generated struct
   sh.initRectangle().width = 3;
   assert.ok(sh.rectangle instanceof Shape_rectangle_Builder);
   assert.equal(sh.asReader().rectangle.width, 3);
+});
+
+test("group readers read through their struct's reader and stay StructReaders", () => {
+  const m = new MessageBuilder();
+  const sh = m.initRoot(Shape.Builder);
+  sh.name = "s";
+  const fancy = sh.style.initFancy();
+  fancy.pattern = "dots";
+  fancy.border.width = 4;
+  sh.position.x = -1;
+  sh.position.y = 2;
+  const r = new MessageReader(m.getSegmentsForOutput()).getRoot(Shape.Reader);
+  // Nested groups share the struct's reader.
+  const f = r.style.fancy;
+  assert.ok(f instanceof Shape_style_fancy_Reader);
+  assert.ok(f instanceof GroupReader && f instanceof StructReader);
+  assert.equal(f._p, r);
+  assert.equal(f.border._p, r);
+  assert.equal(f.pattern, "dots");
+  assert.equal(f.border.which(), "width");
+  assert.equal(f.border.width, 4);
+  assert.equal(r.position.y, 2);
+  // A group reader is still a working StructReader (location fields through its parent's).
+  assert.equal(f._seg, r._seg);
+  assert.equal(f._dataOff, r._dataOff);
+  assert.equal(r.position._hasPointer(0), true); // `name`, through an inherited StructView method
+  assert.equal(r.position.toString(), "(x = -1, y = 2)");
+  // A group builder's reader: over a plain StructReader of the same sections.
+  const pr = sh.position.asReader();
+  assert.equal(pr.x, -1);
+  assert.equal(pr.y, 2);
+  assert.equal(pr.toString(), r.position.toString());
+  assert.equal(sh.style.fancy.asReader().border.width, 4);
 });
 
 test("the nesting limit applies to struct fields read through _locStruct", () => {

@@ -232,6 +232,55 @@ test("random round trips at several densities stay within maxPackedSize", () => 
   }
 });
 
+/** C++ PackedOutputStream::write, transcribed byte by byte: the reference for packInto. */
+function referencePack(src: Uint8Array): Uint8Array {
+  const out: number[] = [];
+  let i = 0;
+  while (i < src.length) {
+    let tag = 0;
+    const lits: number[] = [];
+    for (let k = 0; k < 8; k++) {
+      if (src[i + k] !== 0) {
+        tag |= 1 << k;
+        lits.push(src[i + k]!);
+      }
+    }
+    out.push(tag, ...lits);
+    i += 8;
+    if (tag === 0) {
+      let n = 0;
+      while (n < 255 && i < src.length && src.subarray(i, i + 8).every((b) => b === 0)) {
+        n++;
+        i += 8;
+      }
+      out.push(n);
+    } else if (tag === 0xff) {
+      let n = 0;
+      while (n < 255 && i < src.length && src.subarray(i, i + 8).filter((b) => b === 0).length < 2) {
+        n++;
+        i += 8;
+      }
+      out.push(n, ...src.subarray(i - n * 8, i));
+    }
+  }
+  return Uint8Array.from(out);
+}
+
+test("packInto matches a byte-by-byte transcription of C++, at any byte offset of the input", () => {
+  const r = rng(11);
+  for (let round = 0; round < 300; round++) {
+    const words = Math.floor(r() * 300);
+    const unpacked =
+      round % 2 === 0 ? randomWords(r, words, [0, 0.05, 0.13, 0.25, 0.5][round % 5]!) : mixedWords(r, words);
+    // An input at an odd offset of its buffer: packInto reads it through a DataView too.
+    const shift = round % 8;
+    const host = new Uint8Array(unpacked.length + shift);
+    host.set(unpacked, shift);
+    const view = host.subarray(shift);
+    assert.deepEqual(pack(view), referencePack(unpacked), `round ${round}`);
+  }
+});
+
 test("maxPackedSize holds for the worst shapes (0xff word then a two-zero word, a lone final 0xff)", () => {
   const ff = [1, 2, 3, 4, 5, 6, 7, 8];
   const two = [0, 0, 3, 4, 5, 6, 7, 8];

@@ -7,6 +7,7 @@ import {
   MessageBuilder,
   MessageReader,
   StructList,
+  setSlabPoisonForTesting,
   Uint8ListBuilder,
   Uint16ListBuilder,
 } from "../../src/wire/index.js";
@@ -544,4 +545,70 @@ describe("text encoding paths", () => {
     root.text = "z".repeat(100); // 101 bytes with NUL → 13 words
     assert.equal(m.sizeInWords - before, 13);
   });
+
+  test("a leading U+FEFF (byte order mark) is kept, short and long", () => {
+    for (const s of ["\ufeff", "\ufeffab", `\ufeff${"long enough for the platform decoder ".repeat(3)}`]) {
+      const m = new MessageBuilder();
+      m.initRoot(PrimsB).text = s;
+      assert.equal(new MessageReader(m.getSegmentsForOutput()).getRoot(PrimsR).text, s);
+    }
+  });
+
+  // The one-pass paths must lay messages out exactly as the exact-size path does (C++'s layout):
+  // Data of the same bytes (UTF-8 plus NUL) goes through initList with the exact size, so the two
+  // messages must be the same bytes, whether texts land in their pointer's segment, behind a
+  // landing pad in the last segment (struct list segments filled by the list) or in new segments.
+  const texts = ["", "a", "x".repeat(7), "y".repeat(8), "z".repeat(30), "wörld ✓ ".repeat(5), "😀", "\ud800"];
+  for (const firstSegmentWords of [1, 4, 16, 64, 1024]) {
+    test(`one-pass text layout is the exact-size layout (firstSegmentWords=${firstSegmentWords})`, () => {
+      const enc = new TextEncoder();
+      const build = (asData: boolean) => {
+        const m = new MessageBuilder({ firstSegmentWords });
+        const list = m.initRoot(PrimsB).initStructList(24);
+        for (let i = 0; i < 24; i++) {
+          const el = list.get(i);
+          for (let k = 0; k < 2; k++) {
+            const s = texts[(i * 3 + k) % texts.length]!.repeat(1 + (i % 4));
+            const bytes = enc.encode(`${s}\0`);
+            if (asData) el._setData(k, bytes);
+            else el._setText(k, s);
+          }
+          el.i32 = i;
+        }
+        return m.getSegmentsForOutput();
+      };
+      const a = build(false);
+      const b = build(true);
+      assert.equal(a.length, b.length);
+      for (let i = 0; i < a.length; i++) assert.deepEqual(a[i], b[i], `segment ${i}`);
+    });
+  }
+});
+
+describe("first segments from uninitialised memory", () => {
+  // Builders zero their slab memory ahead of allocation (wire/arena.ts); with poisoned slabs the
+  // same build must give the same bytes as with zeroed ones, whatever the segment layout.
+  for (const firstSegmentWords of [1, 4, 16, 100, 1024]) {
+    test(`poisoned slabs give the same message (firstSegmentWords=${firstSegmentWords})`, () => {
+      const build = (poison: number) => {
+        setSlabPoisonForTesting(poison);
+        try {
+          const m = new MessageBuilder({ firstSegmentWords });
+          const root = m.initRoot(PrimsB);
+          fill(root, 2);
+          root.text = "one pass ".repeat(20);
+          const tl = root.initTextList(40);
+          for (let i = 0; i < 40; i++) tl.set(i, "wörd ".repeat(i % 7));
+          const copy = new MessageBuilder({ firstSegmentWords });
+          copy.setRoot(root.asReader());
+          return [m.getSegmentsForOutput(), copy.getSegmentsForOutput()];
+        } finally {
+          setSlabPoisonForTesting(-1);
+        }
+      };
+      const zeroed = build(0);
+      const poisoned = build(0xa5);
+      assert.deepEqual(poisoned, zeroed);
+    });
+  }
 });

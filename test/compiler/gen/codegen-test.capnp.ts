@@ -1899,40 +1899,16 @@ export class Shape_Reader extends $.StructReader {
     return this._getUint16(8) === 2;
   }
   get rectangle(): Shape_rectangle_Reader {
-    return new Shape_rectangle_Reader(
-      this._arena,
-      this._seg,
-      this._dataOff,
-      this._dataSize,
-      this._ptrOff,
-      this._ptrCount,
-      this._nesting,
-    );
+    return new Shape_rectangle_Reader(this);
   }
   isNothing(): boolean {
     return this._getUint16(8) === 3;
   }
   get style(): Shape_style_Reader {
-    return new Shape_style_Reader(
-      this._arena,
-      this._seg,
-      this._dataOff,
-      this._dataSize,
-      this._ptrOff,
-      this._ptrCount,
-      this._nesting,
-    );
+    return new Shape_style_Reader(this);
   }
   get position(): Shape_position_Reader {
-    return new Shape_position_Reader(
-      this._arena,
-      this._seg,
-      this._dataOff,
-      this._dataSize,
-      this._ptrOff,
-      this._ptrCount,
-      this._nesting,
-    );
+    return new Shape_position_Reader(this);
   }
   isInner(): boolean {
     return this._getUint16(8) === 4;
@@ -2526,39 +2502,27 @@ export class Shape_Nested_Deeper_ListBuilder extends $.StructListBuilder<Shape_N
 export class Shape_Nested_Deeper_Pipeline extends $rpc.Pipeline {
 }
 
+/** The group reader's type: a $.GroupReader (the class below links its prototype). */
+export interface Shape_rectangle_Reader extends $.GroupReader {}
 /** Reader of group rectangle. */
-export class Shape_rectangle_Reader extends $.StructReader {
-  constructor(
-    arena: $.Arena,
-    seg: $.Segment,
-    dataOff: number,
-    dataSize: number,
-    ptrOff: number,
-    ptrCount: number,
-    nesting: number,
-  ) {
-    super();
-    this._arena = arena;
-    this._seg = seg;
-    this._dataOff = dataOff;
-    this._dataSize = dataSize;
-    this._ptrOff = ptrOff;
-    this._ptrCount = ptrCount;
-    this._nesting = nesting;
+export class Shape_rectangle_Reader {
+  constructor(parent: $.StructReader) {
+    this._p = parent;
   }
   get width(): number {
-    return this._getFloat64(0);
+    return this._p._getFloat64(0);
   }
   get height(): number {
-    return this._getFloat64(16);
+    return this._p._getFloat64(16);
   }
-  override toString(): string {
+  toString(): string {
     return $text.structToString(this, 0xec065797ba67ce93n, $schema);
   }
   [$inspect](): string {
     return this.toString();
   }
 }
+Object.setPrototypeOf(Shape_rectangle_Reader.prototype, $.GroupReader.prototype);
 
 /** Builder of group rectangle. */
 export class Shape_rectangle_Builder extends $.StructBuilder {
@@ -2596,7 +2560,7 @@ export class Shape_rectangle_Builder extends $.StructBuilder {
   }
   /** A reader over this builder's data. */
   asReader(): Shape_rectangle_Reader {
-    return this._asReader(Shape_rectangle_Reader);
+    return new Shape_rectangle_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
     return $text.structToString(this, 0xec065797ba67ce93n, $schema);
@@ -2614,60 +2578,40 @@ const Shape_style_which = ["plain", "colored", "fancy"] as const;
 /** Members of style's union; "_unknown" for a discriminant this schema does not know. */
 export type Shape_style_Which = (typeof Shape_style_which)[number] | "_unknown";
 
+/** The group reader's type: a $.GroupReader (the class below links its prototype). */
+export interface Shape_style_Reader extends $.GroupReader {}
 /** Reader of group style. */
-export class Shape_style_Reader extends $.StructReader {
-  constructor(
-    arena: $.Arena,
-    seg: $.Segment,
-    dataOff: number,
-    dataSize: number,
-    ptrOff: number,
-    ptrCount: number,
-    nesting: number,
-  ) {
-    super();
-    this._arena = arena;
-    this._seg = seg;
-    this._dataOff = dataOff;
-    this._dataSize = dataSize;
-    this._ptrOff = ptrOff;
-    this._ptrCount = ptrCount;
-    this._nesting = nesting;
+export class Shape_style_Reader {
+  constructor(parent: $.StructReader) {
+    this._p = parent;
   }
   /** The active member of the union. */
   which(): Shape_style_Which {
-    return Shape_style_which[this._getUint16(10)] ?? "_unknown";
+    return Shape_style_which[this._p._getUint16(10)] ?? "_unknown";
   }
   isPlain(): boolean {
-    return this._getUint16(10) === 0;
+    return this._p._getUint16(10) === 0;
   }
   isColored(): boolean {
-    return this._getUint16(10) === 1;
+    return this._p._getUint16(10) === 1;
   }
   get colored(): Color {
-    return this._getUint16(12) as Color;
+    return this._p._getUint16(12) as Color;
   }
   isFancy(): boolean {
-    return this._getUint16(10) === 2;
+    return this._p._getUint16(10) === 2;
   }
   get fancy(): Shape_style_fancy_Reader {
-    return new Shape_style_fancy_Reader(
-      this._arena,
-      this._seg,
-      this._dataOff,
-      this._dataSize,
-      this._ptrOff,
-      this._ptrCount,
-      this._nesting,
-    );
+    return new Shape_style_fancy_Reader(this._p);
   }
-  override toString(): string {
+  toString(): string {
     return $text.structToString(this, 0xee83e51195333f83n, $schema);
   }
   [$inspect](): string {
     return this.toString();
   }
 }
+Object.setPrototypeOf(Shape_style_Reader.prototype, $.GroupReader.prototype);
 
 /** Builder of group style. */
 export class Shape_style_Builder extends $.StructBuilder {
@@ -2742,7 +2686,7 @@ export class Shape_style_Builder extends $.StructBuilder {
   }
   /** A reader over this builder's data. */
   asReader(): Shape_style_Reader {
-    return this._asReader(Shape_style_Reader);
+    return new Shape_style_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
     return $text.structToString(this, 0xee83e51195333f83n, $schema);
@@ -2759,50 +2703,30 @@ export class Shape_style_Pipeline extends $rpc.Pipeline {
   }
 }
 
+/** The group reader's type: a $.GroupReader (the class below links its prototype). */
+export interface Shape_style_fancy_Reader extends $.GroupReader {}
 /** Reader of group fancy. */
-export class Shape_style_fancy_Reader extends $.StructReader {
-  constructor(
-    arena: $.Arena,
-    seg: $.Segment,
-    dataOff: number,
-    dataSize: number,
-    ptrOff: number,
-    ptrCount: number,
-    nesting: number,
-  ) {
-    super();
-    this._arena = arena;
-    this._seg = seg;
-    this._dataOff = dataOff;
-    this._dataSize = dataSize;
-    this._ptrOff = ptrOff;
-    this._ptrCount = ptrCount;
-    this._nesting = nesting;
+export class Shape_style_fancy_Reader {
+  constructor(parent: $.StructReader) {
+    this._p = parent;
   }
   get pattern(): string {
-    return this._getText(1);
+    return this._p._getText(1);
   }
   hasPattern(): boolean {
-    return this._hasPointer(1);
+    return this._p._hasPointer(1);
   }
   get border(): Shape_style_fancy_border_Reader {
-    return new Shape_style_fancy_border_Reader(
-      this._arena,
-      this._seg,
-      this._dataOff,
-      this._dataSize,
-      this._ptrOff,
-      this._ptrCount,
-      this._nesting,
-    );
+    return new Shape_style_fancy_border_Reader(this._p);
   }
-  override toString(): string {
+  toString(): string {
     return $text.structToString(this, 0xe74e9ebf01d936bbn, $schema);
   }
   [$inspect](): string {
     return this.toString();
   }
 }
+Object.setPrototypeOf(Shape_style_fancy_Reader.prototype, $.GroupReader.prototype);
 
 /** Builder of group fancy. */
 export class Shape_style_fancy_Builder extends $.StructBuilder {
@@ -2867,7 +2791,7 @@ export class Shape_style_fancy_Builder extends $.StructBuilder {
   }
   /** A reader over this builder's data. */
   asReader(): Shape_style_fancy_Reader {
-    return this._asReader(Shape_style_fancy_Reader);
+    return new Shape_style_fancy_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
     return $text.structToString(this, 0xe74e9ebf01d936bbn, $schema);
@@ -2888,46 +2812,34 @@ const Shape_style_fancy_border_which = ["none", "width"] as const;
 /** Members of border's union; "_unknown" for a discriminant this schema does not know. */
 export type Shape_style_fancy_border_Which = (typeof Shape_style_fancy_border_which)[number] | "_unknown";
 
+/** The group reader's type: a $.GroupReader (the class below links its prototype). */
+export interface Shape_style_fancy_border_Reader extends $.GroupReader {}
 /** Reader of group border. */
-export class Shape_style_fancy_border_Reader extends $.StructReader {
-  constructor(
-    arena: $.Arena,
-    seg: $.Segment,
-    dataOff: number,
-    dataSize: number,
-    ptrOff: number,
-    ptrCount: number,
-    nesting: number,
-  ) {
-    super();
-    this._arena = arena;
-    this._seg = seg;
-    this._dataOff = dataOff;
-    this._dataSize = dataSize;
-    this._ptrOff = ptrOff;
-    this._ptrCount = ptrCount;
-    this._nesting = nesting;
+export class Shape_style_fancy_border_Reader {
+  constructor(parent: $.StructReader) {
+    this._p = parent;
   }
   /** The active member of the union. */
   which(): Shape_style_fancy_border_Which {
-    return Shape_style_fancy_border_which[this._getUint16(12)] ?? "_unknown";
+    return Shape_style_fancy_border_which[this._p._getUint16(12)] ?? "_unknown";
   }
   isNone(): boolean {
-    return this._getUint16(12) === 0;
+    return this._p._getUint16(12) === 0;
   }
   isWidth(): boolean {
-    return this._getUint16(12) === 1;
+    return this._p._getUint16(12) === 1;
   }
   get width(): number {
-    return this._getUint16(14);
+    return this._p._getUint16(14);
   }
-  override toString(): string {
+  toString(): string {
     return $text.structToString(this, 0xc8ad2f0b6438729en, $schema);
   }
   [$inspect](): string {
     return this.toString();
   }
 }
+Object.setPrototypeOf(Shape_style_fancy_border_Reader.prototype, $.GroupReader.prototype);
 
 /** Builder of group border. */
 export class Shape_style_fancy_border_Builder extends $.StructBuilder {
@@ -2973,7 +2885,7 @@ export class Shape_style_fancy_border_Builder extends $.StructBuilder {
   }
   /** A reader over this builder's data. */
   asReader(): Shape_style_fancy_border_Reader {
-    return this._asReader(Shape_style_fancy_border_Reader);
+    return new Shape_style_fancy_border_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
     return $text.structToString(this, 0xc8ad2f0b6438729en, $schema);
@@ -2987,39 +2899,27 @@ export class Shape_style_fancy_border_Builder extends $.StructBuilder {
 export class Shape_style_fancy_border_Pipeline extends $rpc.Pipeline {
 }
 
+/** The group reader's type: a $.GroupReader (the class below links its prototype). */
+export interface Shape_position_Reader extends $.GroupReader {}
 /** Reader of group position. */
-export class Shape_position_Reader extends $.StructReader {
-  constructor(
-    arena: $.Arena,
-    seg: $.Segment,
-    dataOff: number,
-    dataSize: number,
-    ptrOff: number,
-    ptrCount: number,
-    nesting: number,
-  ) {
-    super();
-    this._arena = arena;
-    this._seg = seg;
-    this._dataOff = dataOff;
-    this._dataSize = dataSize;
-    this._ptrOff = ptrOff;
-    this._ptrCount = ptrCount;
-    this._nesting = nesting;
+export class Shape_position_Reader {
+  constructor(parent: $.StructReader) {
+    this._p = parent;
   }
   get x(): number {
-    return this._getInt32(24);
+    return this._p._getInt32(24);
   }
   get y(): number {
-    return this._getInt32(28);
+    return this._p._getInt32(28);
   }
-  override toString(): string {
+  toString(): string {
     return $text.structToString(this, 0xd23019237e86eddfn, $schema);
   }
   [$inspect](): string {
     return this.toString();
   }
 }
+Object.setPrototypeOf(Shape_position_Reader.prototype, $.GroupReader.prototype);
 
 /** Builder of group position. */
 export class Shape_position_Builder extends $.StructBuilder {
@@ -3057,7 +2957,7 @@ export class Shape_position_Builder extends $.StructBuilder {
   }
   /** A reader over this builder's data. */
   asReader(): Shape_position_Reader {
-    return this._asReader(Shape_position_Reader);
+    return new Shape_position_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
     return $text.structToString(this, 0xd23019237e86eddfn, $schema);
@@ -3598,15 +3498,7 @@ export class Calculator_Expression_Reader extends $.StructReader {
     return this._getUint16(8) === 3;
   }
   get call(): Calculator_Expression_call_Reader {
-    return new Calculator_Expression_call_Reader(
-      this._arena,
-      this._seg,
-      this._dataOff,
-      this._dataSize,
-      this._ptrOff,
-      this._ptrCount,
-      this._nesting,
-    );
+    return new Calculator_Expression_call_Reader(this);
   }
   override toString(): string {
     return $text.structToString(this, 0x9b7c194a3fdbac55n, $schema);
@@ -3803,45 +3695,33 @@ export class Calculator_Expression_Pipeline extends $rpc.Pipeline {
   }
 }
 
+/** The group reader's type: a $.GroupReader (the class below links its prototype). */
+export interface Calculator_Expression_call_Reader extends $.GroupReader {}
 /** Reader of group call. */
-export class Calculator_Expression_call_Reader extends $.StructReader {
-  constructor(
-    arena: $.Arena,
-    seg: $.Segment,
-    dataOff: number,
-    dataSize: number,
-    ptrOff: number,
-    ptrCount: number,
-    nesting: number,
-  ) {
-    super();
-    this._arena = arena;
-    this._seg = seg;
-    this._dataOff = dataOff;
-    this._dataSize = dataSize;
-    this._ptrOff = ptrOff;
-    this._ptrCount = ptrCount;
-    this._nesting = nesting;
+export class Calculator_Expression_call_Reader {
+  constructor(parent: $.StructReader) {
+    this._p = parent;
   }
   get function(): Calculator_Function_Client {
-    return $rpc.getClient(this, 0, Calculator_Function_Client);
+    return $rpc.getClient(this._p, 0, Calculator_Function_Client);
   }
   hasFunction(): boolean {
-    return this._hasPointer(0);
+    return this._p._hasPointer(0);
   }
   get params(): Calculator_Expression_List {
-    return this._getList(1, Calculator_Expression_List.kind);
+    return this._p._getList(1, Calculator_Expression_List.kind);
   }
   hasParams(): boolean {
-    return this._hasPointer(1);
+    return this._p._hasPointer(1);
   }
-  override toString(): string {
+  toString(): string {
     return $text.structToString(this, 0x91a326c5607cc689n, $schema);
   }
   [$inspect](): string {
     return this.toString();
   }
 }
+Object.setPrototypeOf(Calculator_Expression_call_Reader.prototype, $.GroupReader.prototype);
 
 /** Builder of group call. */
 export class Calculator_Expression_call_Builder extends $.StructBuilder {
@@ -3900,7 +3780,7 @@ export class Calculator_Expression_call_Builder extends $.StructBuilder {
   }
   /** A reader over this builder's data. */
   asReader(): Calculator_Expression_call_Reader {
-    return this._asReader(Calculator_Expression_call_Reader);
+    return new Calculator_Expression_call_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
     return $text.structToString(this, 0x91a326c5607cc689n, $schema);

@@ -72,26 +72,10 @@ export class Expression_Reader extends $.StructReader {
     return this._getUint16(0) as Operation;
   }
   get left(): Expression_left_Reader {
-    return new Expression_left_Reader(
-      this._arena,
-      this._seg,
-      this._dataOff,
-      this._dataSize,
-      this._ptrOff,
-      this._ptrCount,
-      this._nesting,
-    );
+    return new Expression_left_Reader(this);
   }
   get right(): Expression_right_Reader {
-    return new Expression_right_Reader(
-      this._arena,
-      this._seg,
-      this._dataOff,
-      this._dataSize,
-      this._ptrOff,
-      this._ptrCount,
-      this._nesting,
-    );
+    return new Expression_right_Reader(this);
   }
   override toString(): string {
     return $text.structToString(this, 0xa2a3bd7161204b52n, $schema);
@@ -227,54 +211,42 @@ const Expression_left_which = ["value", "expression"] as const;
 /** Members of left's union; "_unknown" for a discriminant this schema does not know. */
 export type Expression_left_Which = (typeof Expression_left_which)[number] | "_unknown";
 
+/** The group reader's type: a $.GroupReader (the class below links its prototype). */
+export interface Expression_left_Reader extends $.GroupReader {}
 /** Reader of group left. */
-export class Expression_left_Reader extends $.StructReader {
-  constructor(
-    arena: $.Arena,
-    seg: $.Segment,
-    dataOff: number,
-    dataSize: number,
-    ptrOff: number,
-    ptrCount: number,
-    nesting: number,
-  ) {
-    super();
-    this._arena = arena;
-    this._seg = seg;
-    this._dataOff = dataOff;
-    this._dataSize = dataSize;
-    this._ptrOff = ptrOff;
-    this._ptrCount = ptrCount;
-    this._nesting = nesting;
+export class Expression_left_Reader {
+  constructor(parent: $.StructReader) {
+    this._p = parent;
   }
   /** The active member of the union. */
   which(): Expression_left_Which {
-    return Expression_left_which[this._getUint16(2)] ?? "_unknown";
+    return Expression_left_which[this._p._getUint16(2)] ?? "_unknown";
   }
   isValue(): boolean {
-    return this._getUint16(2) === 0;
+    return this._p._getUint16(2) === 0;
   }
   get value(): number {
-    return this._getInt32(4);
+    return this._p._getInt32(4);
   }
   isExpression(): boolean {
-    return this._getUint16(2) === 1;
+    return this._p._getUint16(2) === 1;
   }
   get expression(): Expression_Reader {
-    this._locStruct(0);
+    this._p._locStruct(0);
     const s = $.S;
     return new Expression_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasExpression(): boolean {
-    return this._hasPointer(0);
+    return this._p._hasPointer(0);
   }
-  override toString(): string {
+  toString(): string {
     return $text.structToString(this, 0xb139234895738bd7n, $schema);
   }
   [$inspect](): string {
     return this.toString();
   }
 }
+Object.setPrototypeOf(Expression_left_Reader.prototype, $.GroupReader.prototype);
 
 /** Builder of group left. */
 export class Expression_left_Builder extends $.StructBuilder {
@@ -342,7 +314,7 @@ export class Expression_left_Builder extends $.StructBuilder {
   }
   /** A reader over this builder's data. */
   asReader(): Expression_left_Reader {
-    return this._asReader(Expression_left_Reader);
+    return new Expression_left_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
     return $text.structToString(this, 0xb139234895738bd7n, $schema);
@@ -356,54 +328,42 @@ const Expression_right_which = ["value", "expression"] as const;
 /** Members of right's union; "_unknown" for a discriminant this schema does not know. */
 export type Expression_right_Which = (typeof Expression_right_which)[number] | "_unknown";
 
+/** The group reader's type: a $.GroupReader (the class below links its prototype). */
+export interface Expression_right_Reader extends $.GroupReader {}
 /** Reader of group right. */
-export class Expression_right_Reader extends $.StructReader {
-  constructor(
-    arena: $.Arena,
-    seg: $.Segment,
-    dataOff: number,
-    dataSize: number,
-    ptrOff: number,
-    ptrCount: number,
-    nesting: number,
-  ) {
-    super();
-    this._arena = arena;
-    this._seg = seg;
-    this._dataOff = dataOff;
-    this._dataSize = dataSize;
-    this._ptrOff = ptrOff;
-    this._ptrCount = ptrCount;
-    this._nesting = nesting;
+export class Expression_right_Reader {
+  constructor(parent: $.StructReader) {
+    this._p = parent;
   }
   /** The active member of the union. */
   which(): Expression_right_Which {
-    return Expression_right_which[this._getUint16(12)] ?? "_unknown";
+    return Expression_right_which[this._p._getUint16(12)] ?? "_unknown";
   }
   isValue(): boolean {
-    return this._getUint16(12) === 0;
+    return this._p._getUint16(12) === 0;
   }
   get value(): number {
-    return this._getInt32(8);
+    return this._p._getInt32(8);
   }
   isExpression(): boolean {
-    return this._getUint16(12) === 1;
+    return this._p._getUint16(12) === 1;
   }
   get expression(): Expression_Reader {
-    this._locStruct(1);
+    this._p._locStruct(1);
     const s = $.S;
     return new Expression_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasExpression(): boolean {
-    return this._hasPointer(1);
+    return this._p._hasPointer(1);
   }
-  override toString(): string {
+  toString(): string {
     return $text.structToString(this, 0xb3ae57b41f8c2721n, $schema);
   }
   [$inspect](): string {
     return this.toString();
   }
 }
+Object.setPrototypeOf(Expression_right_Reader.prototype, $.GroupReader.prototype);
 
 /** Builder of group right. */
 export class Expression_right_Builder extends $.StructBuilder {
@@ -471,7 +431,7 @@ export class Expression_right_Builder extends $.StructBuilder {
   }
   /** A reader over this builder's data. */
   asReader(): Expression_right_Reader {
-    return this._asReader(Expression_right_Reader);
+    return new Expression_right_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
     return $text.structToString(this, 0xb3ae57b41f8c2721n, $schema);
