@@ -18,6 +18,9 @@
  *   allows). Messages with FDs are written after the bytes queued before them.
  * - received FDs are not close-on-exec (recvmsg without MSG_CMSG_CLOEXEC).
  * - at most 64 FDs are received per read; the kernel closes any beyond that.
+ *
+ * One usocket 1.1.0 bug is worked around (see `track`): its native wrappers free their libuv
+ * handle memory when garbage-collected, even while the handle is open or still closing.
  */
 
 import { closeSync } from "node:fs";
@@ -36,6 +39,8 @@ export class FdPassingUnavailableError extends Error {
 
 /** The parts of usocket we use (it ships no types). */
 interface USocketLike {
+  /** usocket's native wrapper; created by connect() (or the constructor with `fd`), nulled on close. */
+  _wrap?: NativeWrap | null;
   on(event: "data", f: (chunk: Buffer) => void): unknown;
   on(event: "fds", f: (fds: number[]) => void): unknown;
   on(event: "end" | "close", f: () => void): unknown;
@@ -52,6 +57,7 @@ interface USocketLike {
   resume(): unknown;
 }
 interface UServerLike {
+  _wrap?: NativeWrap | null;
   on(event: "connection", f: (s: USocketLike) => void): unknown;
   on(event: "error", f: (e: Error) => void): unknown;
   once(event: "listening", f: () => void): unknown;
@@ -62,6 +68,43 @@ interface UServerLike {
 interface USocketModule {
   USocket: new (opts?: { path?: string; fd?: number }) => USocketLike;
   UServer: new () => UServerLike;
+}
+
+/** The part of a usocket native wrapper (`USocketWrap` / `UServerWrap`) that `track` needs. */
+interface NativeWrap {
+  close(): void;
+}
+
+/**
+ * usocket's native wrappers embed their `uv_poll_t` and free it when V8 collects them. libuv needs
+ * a handle's memory until the loop's closing phase has run for it, so a wrapper collected while
+ * open (its destructor closes and frees at once) or between `close()` and that phase makes libuv
+ * read freed memory, and abort the process (`uv__finish_close: Assertion '0' failed`). A
+ * wrapper also owns an in-flight connect, whose completion uses it. So every wrapper is held
+ * here from creation until two event-loop turns after its close: the first immediate runs in the
+ * check phase that may precede the closing phase of the turn close() ran in; the second runs
+ * after it (a handle closed during the closing phase itself finishes in the next turn's).
+ */
+const liveWraps = new Set<NativeWrap>();
+
+function track(wrap: NativeWrap | null | undefined): void {
+  if (wrap == null || liveWraps.has(wrap)) return;
+  liveWraps.add(wrap);
+  const close = wrap.close;
+  // An own property shadows the native method; usocket calls `this._wrap.close()` on every close
+  // path (destroy, error, end of both directions, server close).
+  wrap.close = function (this: NativeWrap): void {
+    try {
+      close.call(wrap);
+    } finally {
+      setImmediate(() => setImmediate(() => liveWraps.delete(wrap)));
+    }
+  };
+}
+
+/** How many usocket native wrappers are open or still closing (tests check nothing leaks). */
+export function liveFdSocketHandlesForTesting(): number {
+  return liveWraps.size;
 }
 
 let loaded: Promise<USocketModule> | null = null;
@@ -116,6 +159,7 @@ export async function fdPassingUnavailableReason(): Promise<string | null> {
  * `writeWithFds` sends a buffer with FDs attached to its first byte.
  */
 function fdSocketStream(sock: USocketLike): ByteStream {
+  track(sock._wrap);
   let ended = false;
   let onEndCb: ((e: Error | null) => void) | null = null;
   let pendingError: Error | null = null;
@@ -125,6 +169,9 @@ function fdSocketStream(sock: USocketLike): ByteStream {
     const cb = onEndCb;
     onEndCb = null;
     cb?.(e);
+    // Writes are refused from here on, so close the socket now rather than leave it (and its FD)
+    // open until usocket sees both directions ended; a no-op where usocket already closed it.
+    sock.destroy();
   };
   // usocket emits "fds" and then pushes the bytes read by the same recvmsg: pair them up.
   let nextFds: number[] | null = null;
@@ -200,6 +247,7 @@ export async function connectFdSocket(path: string): Promise<ByteStream> {
       resolve(fdSocketStream(s));
     });
     (s as unknown as { connect(p: string): void }).connect(p);
+    track(s._wrap); // the connect runs on the thread pool and completes into this wrapper
   });
 }
 
@@ -216,6 +264,7 @@ export async function listenFdSocket(path: string, onStream: (s: ByteStream) => 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(p, () => resolve());
+    track(server._wrap);
   });
   server.on("connection", (s) => onStream(fdSocketStream(s)));
   server.on("error", () => {});
