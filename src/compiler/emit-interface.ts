@@ -262,7 +262,9 @@ export function emitInterface(
   const serverNames = new MemberNames(CLIENT_MEMBERS);
   const ext = node.superclasses.map((s) => ctx.ref(s.id, "_Server"));
   code += `/** What an implementation of ${title} provides (missing methods answer "unimplemented"). */\n`;
-  code += `export interface ${ident}_Server${ext.length ? ` extends ${ext.join(", ")}` : ""} {\n`;
+  // The superclasses' interfaces already extend ServerHooks.
+  const bases = ext.length > 0 ? ext : [`${rpc}.ServerHooks`];
+  code += `export interface ${ident}_Server extends ${bases.join(", ")} {\n`;
   const serverMethod: string[] = [];
   node.methods.forEach((m) => {
     const name = serverNames.own(m.name);

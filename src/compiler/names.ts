@@ -9,7 +9,8 @@
  *   uses (`Promise`, `Uint8Array`, ...); a nested type name that is a reserved word or one of the
  *   members of the generated namespace object (`Reader`, `Builder`, `Client`, ...); a field or
  *   method name that equals a member of the base classes (`constructor`, `toString`, `which`,
- *   `asReader`, `castAs`, `then`, ...). Property names that are merely reserved words (`struct`,
+ *   `asReader`, `castAs`, `then`, ...) or a server hook (`getFd`, `shortenPath`: see
+ *   `$rpc.ServerHooks`). Property names that are merely reserved words (`struct`,
  *   `enum`, `return`) stay as they are: `node.struct` is valid JavaScript and reads better.
  * - Derived member names (`hasFoo`, `initFoo`, `disownFoo`, `adoptFoo`, `isFoo`, `setFoo`,
  *   `fooRequest`) get a `$` suffix when they collide with a field's own name or an earlier member.
@@ -147,13 +148,21 @@ export const STRUCT_MEMBERS = new Set([
   "asReader",
 ]);
 
-/** Members of the RPC runtime's Client base (and our own) that methods must not replace. */
+/**
+ * Members of the RPC runtime's Client base (and our own) that methods must not replace, and the
+ * hooks of a server implementation (`$rpc.ServerHooks`: `getFd`, `shortenPath`): client methods
+ * and server implementations use the same names, so a method has one name on both sides.
+ */
 export const CLIENT_MEMBERS = new Set([
   ...STRUCT_MEMBERS,
   "castAs",
   "dup",
   "close",
+  "closed",
+  "isNull",
   "whenResolved",
+  "getFd",
+  "shortenPath",
   "pipeline",
   "cancel",
   "hook",

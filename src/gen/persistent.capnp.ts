@@ -494,7 +494,7 @@ export class Persistent_ListBuilder extends $.CapabilityListBuilder<Persistent_C
 }
 
 /** What an implementation of Persistent provides (missing methods answer "unimplemented"). */
-export interface Persistent_Server {
+export interface Persistent_Server extends $rpc.ServerHooks {
   /**
    * Save a capability persistently so that it can be restored by a future connection.  Not all
    * capabilities can be saved -- application interfaces should define which capabilities support

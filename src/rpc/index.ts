@@ -49,6 +49,7 @@ export {
   type InterfaceInfo,
   type MethodInfo,
   Server,
+  type ServerHooks,
   unimplemented,
 } from "./server.js";
 export { CapabilityServerSet } from "./server-set.js";

@@ -83,6 +83,27 @@ function findInterface(info: InterfaceInfo, typeId: bigint, seen: Set<InterfaceI
 }
 
 /**
+ * The optional members of an implementation object that are not RPC methods: what C++'s
+ * `Capability::Server` lets a subclass override, and its destructor. Generated `Foo_Server`
+ * interfaces extend this, and their method names never collide with it (a method named `getFd`
+ * or `shortenPath` is generated as `getFd$` / `shortenPath$`).
+ */
+export interface ServerHooks {
+  /**
+   * C++ `Capability::Server::getFd()`: the file descriptor this capability wraps, sent with it
+   * when FD passing is on (`TwoPartyOptions.maxFdsPerMessage`); null (or absent) for none.
+   */
+  getFd?(): number | null;
+  /**
+   * C++ `Capability::Server::shortenPath()`: a promise for a capability that later calls may go
+   * to directly; null or absent for none. Called once, when the capability is made.
+   */
+  shortenPath?(): PromiseLike<unknown> | null | undefined;
+  /** Runs when the last reference to the capability goes (C++: the server's destructor). */
+  [Symbol.dispose]?(): void;
+}
+
+/**
  * A capability server: an implementation object plus the generated dispatch function.
  * `new Foo.Client(server)` (or passing it anywhere a capability goes) makes a capability of it;
  * all such capabilities share one local client, so sending it twice exports it once. When the
@@ -112,7 +133,7 @@ export class Server {
   /** @internal */
   _clientDestroyed(h: LocalClient): void {
     if (this.hook === h) this.hook = null;
-    const d = (this.impl as { [Symbol.dispose]?: () => void })[Symbol.dispose];
+    const d = (this.impl as ServerHooks)[Symbol.dispose];
     if (typeof d === "function") {
       try {
         d.call(this.impl);
@@ -160,14 +181,14 @@ export class Server {
    * the capability is made.
    */
   shortenPath(): PromiseLike<unknown> | null {
-    const f = (this.impl as { shortenPath?: () => PromiseLike<unknown> | null | undefined }).shortenPath;
+    const f = (this.impl as ServerHooks).shortenPath;
     if (typeof f !== "function") return null;
     return f.call(this.impl) ?? null;
   }
 
   /** The FD this server wraps (C++ `Capability::Server::getFd()`); override via `impl.getFd`. */
   getFd(): number | null {
-    const f = (this.impl as { getFd?: () => number | null }).getFd;
+    const f = (this.impl as ServerHooks).getFd;
     return typeof f === "function" ? f.call(this.impl) : null;
   }
 }

@@ -10,6 +10,7 @@ import { MessageBuilder } from "../../src/wire/index.js";
 import {
   Calculator,
   type Calculator_Server,
+  Clash,
   Derived,
   type Derived_Server,
   HasCaps,
@@ -248,4 +249,43 @@ test("lists of interfaces are typed clients; List(Capability) untyped ones", asy
   const copy = new MessageBuilder().initRoot(HasCaps.Builder);
   copy.calcs = r.calcs;
   assert.equal(await evaluate(copy.asReader().calcs.get(0), 6), 60);
+});
+
+test("methods named like Client members or server hooks get a $ suffix; the hooks keep working", async () => {
+  let disposed = 0;
+  let shortened = 0;
+  using calls = new Clash.Client(
+    Clash.server({
+      getFd$(ctx) {
+        ctx.results.n = 42;
+      },
+      shortenPath$() {},
+      isNull$(ctx) {
+        ctx.results.yes = true;
+      },
+      closed$() {},
+      // The server hooks (ServerHooks), typed on the generated interface without casts.
+      getFd: () => 7,
+      shortenPath() {
+        shortened++;
+        return null;
+      },
+      [Symbol.dispose]() {
+        disposed++;
+      },
+    }),
+  );
+  assert.equal(shortened, 1, "shortenPath() runs once, when the capability is made");
+  // The RPC methods under their suffixed names...
+  assert.equal((await calls.getFd$()).n, 42);
+  assert.equal((await calls.isNull$()).yes, true);
+  await calls.shortenPath$();
+  await calls.closed$();
+  // ...and the Client base's members and the FD hook untouched.
+  assert.equal(await calls.getFd(), 7);
+  assert.equal(calls.isNull, false);
+  assert.equal(calls.closed, false);
+  calls.close();
+  assert.equal(calls.closed, true);
+  assert.equal(disposed, 1, "[Symbol.dispose]() runs when the last reference goes");
 });

@@ -51,7 +51,7 @@ function testFdCap(fd: number): Server {
     [Symbol.dispose]() {
       closeSync(fd);
     },
-  } as object);
+  });
 }
 
 interface Seen {

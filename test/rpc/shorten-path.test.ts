@@ -35,7 +35,7 @@ async function n(p: RemotePromise<{ n: number }, never>): Promise<number> {
 /** C++ TestCallOrderImplAsPromise: a TestCallOrder whose shortenPath() never completes. */
 function testCallOrderImplAsPromise(): TestCallOrder_Server {
   const inner = testCallOrderImpl();
-  const impl: TestCallOrder_Server & ShortenPath = {
+  const impl: TestCallOrder_Server = {
     getCallSequence: (ctx) => inner.getCallSequence!(ctx),
     shortenPath() {
       return new Promise<Client>(() => {});
@@ -44,14 +44,9 @@ function testCallOrderImplAsPromise(): TestCallOrder_Server {
   return impl;
 }
 
-/** The optional server method (not part of the generated interface type). */
-interface ShortenPath {
-  shortenPath(): PromiseLike<Client>;
-}
-
 /** A TestCallOrder counting into `a` whose path is shortened when the test says so. */
 function shortenable(a: ReturnType<typeof testCallOrderImpl>, setShorten: (f: (c: Client) => void) => void) {
-  const impl: TestCallOrder_Server & ShortenPath = {
+  const impl: TestCallOrder_Server = {
     getCallSequence: (ctx) => a.getCallSequence!(ctx),
     shortenPath: () => new Promise<Client>((r) => setShorten(r)),
   };

@@ -214,7 +214,7 @@ rpcTest(
             [Symbol.dispose]() {
               live.count--;
             },
-          } as object),
+          }),
         );
         c.results.cap = x;
       };

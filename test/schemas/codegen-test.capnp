@@ -207,6 +207,15 @@ interface Derived extends(Base, Other) {
   then @1 () -> ();
 }
 
+# Methods named like members of the Client base and the server hooks (getFd, shortenPath): they
+# get a `$` suffix on both sides, so the hooks and the base members keep working.
+interface Clash {
+  getFd @0 () -> (n :Int32);
+  shortenPath @1 () -> ();
+  isNull @2 () -> (yes :Bool);
+  closed @3 () -> ();
+}
+
 struct HasCaps {
   calc @0 :Calculator;
   calcs @1 :List(Calculator);

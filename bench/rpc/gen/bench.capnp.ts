@@ -759,7 +759,7 @@ export class Echo_ListBuilder extends $.CapabilityListBuilder<Echo_Client> {
 }
 
 /** What an implementation of Echo provides (missing methods answer "unimplemented"). */
-export interface Echo_Server {
+export interface Echo_Server extends $rpc.ServerHooks {
   /** Returns its argument. Sequential round trips (latency) and many outstanding (throughput). */
   echo?(context: $rpc.CallContext<Echo_echo_Params_Reader, Echo_echo_Results_Builder>): Promise<void> | void;
   /**

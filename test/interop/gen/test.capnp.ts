@@ -9992,7 +9992,7 @@ export class TestInterface_ListBuilder extends $.CapabilityListBuilder<TestInter
 }
 
 /** What an implementation of TestInterface provides (missing methods answer "unimplemented"). */
-export interface TestInterface_Server {
+export interface TestInterface_Server extends $rpc.ServerHooks {
   /** TestInterfaceImpl: counts the call, requires i == 123 and j == true, returns x = "foo". */
   foo?(context: $rpc.CallContext<TestInterface_foo_Params_Reader, TestInterface_foo_Results_Builder>): Promise<void> | void;
   /** Not implemented by any impl: the caller gets an UNIMPLEMENTED exception. */
@@ -10280,7 +10280,7 @@ export class TestPipeline_ListBuilder extends $.CapabilityListBuilder<TestPipeli
 }
 
 /** What an implementation of TestPipeline provides (missing methods answer "unimplemented"). */
-export interface TestPipeline_Server {
+export interface TestPipeline_Server extends $rpc.ServerHooks {
   /**
    * Requires n == 234; calls inCap.foo(123, true), expects "foo", then returns s = "bar" and
    * outBox.cap = a new TestExtends.
@@ -10390,7 +10390,7 @@ export class TestCallOrder_ListBuilder extends $.CapabilityListBuilder<TestCallO
 }
 
 /** What an implementation of TestCallOrder provides (missing methods answer "unimplemented"). */
-export interface TestCallOrder_Server {
+export interface TestCallOrder_Server extends $rpc.ServerHooks {
   /** The first call returns 0, the next 1, ... `expected` is ignored (it helps reading logs). */
   getCallSequence?(context: $rpc.CallContext<TestCallOrder_getCallSequence_Params_Reader, TestCallOrder_getCallSequence_Results_Builder>): Promise<void> | void;
 }
@@ -10479,7 +10479,7 @@ export class TestTailCallee_ListBuilder extends $.CapabilityListBuilder<TestTail
 }
 
 /** What an implementation of TestTailCallee provides (missing methods answer "unimplemented"). */
-export interface TestTailCallee_Server {
+export interface TestTailCallee_Server extends $rpc.ServerHooks {
   /** TestTailCalleeImpl: counts the call, returns i, t and c = a new TestCallOrder. */
   foo?(context: $rpc.CallContext<TestTailCallee_foo_Params_Reader, TestTailCallee_TailResult_Builder>): Promise<void> | void;
 }
@@ -10568,7 +10568,7 @@ export class TestTailCaller_ListBuilder extends $.CapabilityListBuilder<TestTail
 }
 
 /** What an implementation of TestTailCaller provides (missing methods answer "unimplemented"). */
-export interface TestTailCaller_Server {
+export interface TestTailCaller_Server extends $rpc.ServerHooks {
   /** TestTailCallerImpl: counts the call, then tail-calls callee.foo(i, "from TestTailCaller"). */
   foo?(context: $rpc.CallContext<TestTailCaller_foo_Params_Reader, TestTailCallee_TailResult_Builder>): Promise<void> | void;
 }
@@ -10660,7 +10660,7 @@ export class TestRacingControl_ListBuilder extends $.CapabilityListBuilder<TestR
 }
 
 /** What an implementation of TestRacingControl provides (missing methods answer "unimplemented"). */
-export interface TestRacingControl_Server {
+export interface TestRacingControl_Server extends $rpc.ServerHooks {
   /** Lets the TestTailCaller handed out with this object go on (once). */
   unblock?(context: $rpc.CallContext<TestRacingControl_unblock_Params_Reader, TestRacingControl_unblock_Results_Builder>): Promise<void> | void;
 }
@@ -10767,7 +10767,7 @@ export class TestFlowSink_ListBuilder extends $.CapabilityListBuilder<TestFlowSi
 }
 
 /** What an implementation of TestFlowSink provides (missing methods answer "unimplemented"). */
-export interface TestFlowSink_Server {
+export interface TestFlowSink_Server extends $rpc.ServerHooks {
   take?(context: $rpc.CallContext<TestFlowSink_take_Params_Reader, TestFlowSink_take_Results_Builder>): Promise<void> | void;
   /** completed: take() calls that returned; maxInFlight: most take() calls running at once. */
   getState?(context: $rpc.CallContext<TestFlowSink_getState_Params_Reader, TestFlowSink_getState_Results_Builder>): Promise<void> | void;
@@ -10845,7 +10845,7 @@ export class TestHandle_ListBuilder extends $.CapabilityListBuilder<TestHandle_C
 }
 
 /** What an implementation of TestHandle provides (missing methods answer "unimplemented"). */
-export interface TestHandle_Server {
+export interface TestHandle_Server extends $rpc.ServerHooks {
 }
 
 /** Routes a call on TestHandle (or a superclass) to the implementation. */
@@ -10981,7 +10981,7 @@ export class TestStreaming_ListBuilder extends $.CapabilityListBuilder<TestStrea
 }
 
 /** What an implementation of TestStreaming provides (missing methods answer "unimplemented"). */
-export interface TestStreaming_Server {
+export interface TestStreaming_Server extends $rpc.ServerHooks {
   doStreamI?(context: $rpc.CallContext<TestStreaming_doStreamI_Params_Reader, $stream.StreamResult_Builder>): Promise<void> | void;
   /** Fails with "throw requested" when the object was created with jShouldThrow. */
   doStreamJ?(context: $rpc.CallContext<TestStreaming_doStreamJ_Params_Reader, $stream.StreamResult_Builder>): Promise<void> | void;
@@ -11111,7 +11111,7 @@ export class TestStreamingControl_ListBuilder extends $.CapabilityListBuilder<Te
 }
 
 /** What an implementation of TestStreamingControl provides (missing methods answer "unimplemented"). */
-export interface TestStreamingControl_Server {
+export interface TestStreamingControl_Server extends $rpc.ServerHooks {
   /** Adds `count` release credits; each pending or later stream call consumes one and completes. */
   release?(context: $rpc.CallContext<TestStreamingControl_release_Params_Reader, TestStreamingControl_release_Results_Builder>): Promise<void> | void;
   /**
@@ -11651,7 +11651,7 @@ export class TestAuthenticatedBootstrap_ListBuilder extends $.CapabilityListBuil
 }
 
 /** What an implementation of TestAuthenticatedBootstrap provides (missing methods answer "unimplemented"). */
-export interface TestAuthenticatedBootstrap_Server {
+export interface TestAuthenticatedBootstrap_Server extends $rpc.ServerHooks {
   /** The VatId the server's BootstrapFactory was given for this connection (side = client). */
   getCallerId?(context: $rpc.CallContext<TestAuthenticatedBootstrap_getCallerId_Params_Reader, TestAuthenticatedBootstrap_getCallerId_Results_Builder>): Promise<void> | void;
 }

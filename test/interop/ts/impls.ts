@@ -374,7 +374,7 @@ export class TestCapDestructor implements TestInterface_Server, Disposable {
  * the RPC system attaches the FD to the CapDescriptors it writes for it. Closes the FD when the
  * capability is released.
  */
-class TestFdCap implements Disposable {
+class TestFdCap implements TestInterface_Server, Disposable {
   private fd: number | null;
   constructor(fd: number) {
     this.fd = fd;
@@ -389,12 +389,9 @@ class TestFdCap implements Disposable {
   }
 }
 
-/**
- * A new TestFdCap capability owning `fd`. (The generated `_Server` interfaces do not declare the
- * optional `getFd` hook that the runtime looks for, hence the cast.)
- */
+/** A new TestFdCap capability owning `fd`. */
 export function fdCap(fd: number): TestInterface_Client {
-  return serve(TestInterface, new TestFdCap(fd) as TestInterface_Server);
+  return serve(TestInterface, new TestFdCap(fd));
 }
 
 /**
