@@ -1459,7 +1459,7 @@ export class Calculator_ListBuilder extends $.CapabilityListBuilder<Calculator_C
 }
 
 /** What an implementation of Calculator provides (missing methods answer "unimplemented"). */
-export interface Calculator_Server {
+export interface Calculator_Server extends $rpc.ServerHooks {
   /**
    * Evaluates the expression and returns its value as a capability: the client can pass it back
    * in a later expression (`previousResult`) or call read() on it, both without waiting.
@@ -1562,7 +1562,7 @@ export class Calculator_Value_ListBuilder extends $.CapabilityListBuilder<Calcul
 }
 
 /** What an implementation of Value provides (missing methods answer "unimplemented"). */
-export interface Calculator_Value_Server {
+export interface Calculator_Value_Server extends $rpc.ServerHooks {
   read?(context: $rpc.CallContext<Calculator_Value_read_Params_Reader, Calculator_Value_read_Results_Builder>): Promise<void> | void;
 }
 
@@ -1650,7 +1650,7 @@ export class Calculator_Function_ListBuilder extends $.CapabilityListBuilder<Cal
 }
 
 /** What an implementation of Function provides (missing methods answer "unimplemented"). */
-export interface Calculator_Function_Server {
+export interface Calculator_Function_Server extends $rpc.ServerHooks {
   /** Requires exactly as many params as the function takes. */
   call?(context: $rpc.CallContext<Calculator_Function_call_Params_Reader, Calculator_Function_call_Results_Builder>): Promise<void> | void;
 }
