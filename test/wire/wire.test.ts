@@ -611,4 +611,33 @@ describe("first segments from uninitialised memory", () => {
       assert.deepEqual(poisoned, zeroed);
     });
   }
+
+  // A new builder's first segment trims the previous one's unused tail off the slab (wire/arena.ts):
+  // builders built in turns must not write over each other, and one that grows past its trimmed
+  // segment continues in a new one.
+  test("builders built in turns keep their own bytes (trimmed slab tails)", () => {
+    setSlabPoisonForTesting(0xa5);
+    try {
+      const builders = Array.from({ length: 6 }, () => new MessageBuilder());
+      const roots = builders.map((m) => m.initRoot(PrimsB));
+      for (let round = 0; round < 4; round++) {
+        roots.forEach((root, i) => {
+          const tl = root.initTextList(30 + round * 40);
+          for (let k = 0; k < tl.length; k++) tl.set(k, `m${i} r${round} ${"x".repeat(k % 13)}`);
+          root.i32 = i * 1000 + round;
+        });
+      }
+      builders.forEach((m, i) => {
+        const segs = m.getSegmentsForOutput();
+        assert.ok(segs.length > 1, `builder ${i} grew into more segments (${segs.length})`);
+        const r = new MessageReader(segs).getRoot(PrimsR);
+        assert.equal(r.i32, i * 1000 + 3);
+        const tl = r.textList;
+        assert.equal(tl.length, 30 + 3 * 40);
+        for (let k = 0; k < tl.length; k++) assert.equal(tl.get(k), `m${i} r3 ${"x".repeat(k % 13)}`);
+      });
+    } finally {
+      setSlabPoisonForTesting(-1);
+    }
+  });
 });
