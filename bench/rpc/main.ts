@@ -849,7 +849,7 @@ async function main(): Promise<number> {
       out.push(throughputTable(get, t, o.benches, pairs), "");
     }
     out.push(
-      `Pairs are client↔server (TS→C++: capnts client, C++ server). Reference: ${REF}, libcapnp 0.9.2 (bench/cpp). grpc-js: unary echo of the raw bytes (no protobuf); capnweb 0.12 over a WebSocket (ws 8); neither has the streaming benchmarks. Node raw: no RPC, a 4-byte length and the payload written with socket.write() and echoed back over node:net (the echo benchmarks only), the bound Node itself sets. Payload ${16} bytes; streams end with finish(), inside the timed interval.`,
+      `Pairs are client↔server (TS→C++: capnts client, C++ server). Reference: ${REF}, libcapnp 0.9.2 (bench/cpp). grpc-js: unary echo of the raw bytes (no protobuf); capnweb 0.12 over a WebSocket (ws 8); neither has the streaming benchmarks. Node raw: no RPC, a 4-byte length and the payload written with one socket.write() per message and echoed back over node:net (the echo benchmarks only), the bound Node itself sets on sequential echo (capnts gathers a turn's messages into one write, so it can beat it at 64 outstanding). Payload ${16} bytes; streams end with finish(), inside the timed interval.`,
       "",
     );
     if (o.benches.includes("chain-pipelined") && o.benches.includes("chain-awaited")) {
