@@ -1,9 +1,9 @@
 // bench/rpc/client.ts: the TypeScript clients of the RPC benchmarks, mirroring
 // bench/cpp/bench-echo-client.c++ (same benchmarks, options and JSON lines):
 //
-//   node client.js --kind capnts|grpc|capnweb --connect ADDRESS [--only NAME[,NAME...]] [--quick]
-//                  [--duration-ms 2000] [--warmup-ms 200] [--outstanding 64] [--payload 16]
-//                  [--verify] [--commands] [--stream-window BYTES]
+//   node client.js --kind capnts|grpc|capnweb|raw-echo --connect ADDRESS [--only NAME[,NAME...]]
+//                  [--quick] [--duration-ms 2000] [--warmup-ms 200] [--outstanding 64]
+//                  [--payload 16] [--verify] [--commands] [--stream-window BYTES]
 //
 //   echo-sequential   one echo(data) at a time (latency)
 //   echo-outstanding  --outstanding echo calls kept in flight (throughput)
@@ -13,9 +13,11 @@
 //   stream-64k        write(64 KiB) likewise
 //
 // grpc-js runs only the echo benchmarks; capnweb the echo and chain ones (its streams are
-// WHATWG streams, not calls). Each benchmark prints one JSON line like bench-echo-client's, with
-// "client" set to "ts", "grpc-js" or "capnweb". Every echoed payload's size is checked, and with
-// --verify its bytes; every stream ends with finish(), whose totals must match what was sent.
+// WHATWG streams, not calls). raw-echo is no RPC at all: length-framed messages over node:net to
+// serve.ts's "raw-echo" server (raw.ts), the echo benchmarks only, the bound Node itself sets.
+// Each benchmark prints one JSON line like bench-echo-client's, with "client" set to "ts",
+// "grpc-js", "capnweb" or "node-raw". Every echoed payload's size is checked, and with --verify
+// its bytes; every stream ends with finish(), whose totals must match what was sent.
 //
 // --stream-window sets capnts's streaming flow-control window (TwoPartyOptions.streamWindow;
 // default: the runtime's, 64 KiB). For experiments: the tables use the default.
@@ -35,8 +37,8 @@
 //               prints HELD {"connections":<held>,"seconds":…}
 //   ECHO <ms>   echo-sequential for <ms> on one more (capnts) connection; prints its JSON line
 //   CLOSE       closes every held connection; prints CLOSED {"seconds":…}
-// (a failure prints ERROR "<message>") and exits when stdin closes.
-import * as net from "node:net";
+// (a failure prints ERROR "<message>") and exits when stdin closes. (`--kind raw` here is not
+// `--kind raw-echo`: it only holds sockets, the memory baseline.)
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
@@ -58,6 +60,7 @@ import {
 } from "./common.js";
 import { Echo_Client } from "./gen/bench.capnp.js";
 import { type CapnwebEchoApi, GrpcEchoClient, grpcEcho } from "./impls.js";
+import { connectNet, encodeFrame, FRAME_HEADER, frameReader } from "./raw.js";
 
 (globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket;
 
@@ -136,6 +139,39 @@ async function outstanding(o: RunOptions, one: () => Promise<void>): Promise<Tim
   };
   await burst(o.warmupMs);
   return burst(o.durationMs);
+}
+
+type EchoBench = "echo-sequential" | "echo-outstanding";
+
+/**
+ * The two echo benchmarks, alike for every kind: `echoOnce(verify)` makes one echo and checks
+ * its answer (its size; its bytes when `verify`). The first call, outside timing, always checks
+ * the bytes.
+ */
+async function echoBench(
+  bench: EchoBench,
+  name: string,
+  transport: string,
+  o: RunOptions,
+  echoOnce: (verify: boolean) => Promise<void>,
+): Promise<BenchLine> {
+  if (bench === "echo-sequential") {
+    await echoOnce(true);
+    const r = await timedSteps(o, async () => {
+      await echoOnce(o.verify);
+      return 1;
+    });
+    return resultLine(bench, name, transport, r.ops, r.seconds, {
+      cpuUsPerOp: cpuPerOp(r),
+      payloadBytes: o.payloadBytes,
+    });
+  }
+  const r = await outstanding(o, () => echoOnce(o.verify));
+  return resultLine(bench, name, transport, r.ops, r.seconds, {
+    cpuUsPerOp: cpuPerOp(r),
+    payloadBytes: o.payloadBytes,
+    outstanding: o.outstanding,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -239,25 +275,9 @@ export async function capntsClient(
     async run(bench, o) {
       const data = payload(o.payloadBytes);
       switch (bench) {
-        case "echo-sequential": {
-          await echoOnce(data, true);
-          const r = await timedSteps(o, async () => {
-            await echoOnce(data, o.verify);
-            return 1;
-          });
-          return resultLine(bench, name, transport, r.ops, r.seconds, {
-            cpuUsPerOp: cpuPerOp(r),
-            payloadBytes: o.payloadBytes,
-          });
-        }
-        case "echo-outstanding": {
-          const r = await outstanding(o, () => echoOnce(data, o.verify));
-          return resultLine(bench, name, transport, r.ops, r.seconds, {
-            cpuUsPerOp: cpuPerOp(r),
-            payloadBytes: o.payloadBytes,
-            outstanding: o.outstanding,
-          });
-        }
+        case "echo-sequential":
+        case "echo-outstanding":
+          return echoBench(bench, name, transport, o, (verify) => echoOnce(data, verify));
         case "chain-pipelined": {
           const r = await timedSteps(o, chainPipelined);
           return resultLine(bench, name, transport, r.ops, r.seconds, {
@@ -306,25 +326,8 @@ export async function grpcClient(address: Address): Promise<BenchClient> {
     supports: ["echo-sequential", "echo-outstanding"],
     async run(bench, o) {
       const data = Buffer.from(payload(o.payloadBytes));
-      if (bench === "echo-sequential") {
-        await echoOnce(data, true);
-        const r = await timedSteps(o, async () => {
-          await echoOnce(data, o.verify);
-          return 1;
-        });
-        return resultLine(bench, name, transport, r.ops, r.seconds, {
-          cpuUsPerOp: cpuPerOp(r),
-          payloadBytes: o.payloadBytes,
-        });
-      }
-      if (bench === "echo-outstanding") {
-        const r = await outstanding(o, () => echoOnce(data, o.verify));
-        return resultLine(bench, name, transport, r.ops, r.seconds, {
-          cpuUsPerOp: cpuPerOp(r),
-          payloadBytes: o.payloadBytes,
-          outstanding: o.outstanding,
-        });
-      }
+      if (bench === "echo-sequential" || bench === "echo-outstanding")
+        return echoBench(bench, name, transport, o, (verify) => echoOnce(data, verify));
       throw new Error(`grpc-js has no ${bench}`);
     },
     async close() {
@@ -385,25 +388,9 @@ export async function capnwebClient(address: Address): Promise<BenchClient> {
     async run(bench, o) {
       const data = payload(o.payloadBytes);
       switch (bench) {
-        case "echo-sequential": {
-          await echoOnce(data, true);
-          const r = await timedSteps(o, async () => {
-            await echoOnce(data, o.verify);
-            return 1;
-          });
-          return resultLine(bench, name, transport, r.ops, r.seconds, {
-            cpuUsPerOp: cpuPerOp(r),
-            payloadBytes: o.payloadBytes,
-          });
-        }
-        case "echo-outstanding": {
-          const r = await outstanding(o, () => echoOnce(data, o.verify));
-          return resultLine(bench, name, transport, r.ops, r.seconds, {
-            cpuUsPerOp: cpuPerOp(r),
-            payloadBytes: o.payloadBytes,
-            outstanding: o.outstanding,
-          });
-        }
+        case "echo-sequential":
+        case "echo-outstanding":
+          return echoBench(bench, name, transport, o, (verify) => echoOnce(data, verify));
         case "chain-pipelined": {
           const r = await timedSteps(o, chainPipelined);
           return resultLine(bench, name, transport, r.ops, r.seconds, {
@@ -429,6 +416,51 @@ export async function capnwebClient(address: Address): Promise<BenchClient> {
   };
 }
 
+// ---------------------------------------------------------------------------------------------
+// node:net raw (no RPC: raw.ts)
+
+export async function rawEchoClient(address: Address): Promise<BenchClient> {
+  const socket = await connectNet(address);
+  socket.setNoDelay(true);
+  const name = "node-raw";
+  const transport = address.transport;
+  // The server answers in order, so replies go to the waiters first come, first served.
+  const waiting: ((frame: Buffer | Error) => void)[] = [];
+  socket.on(
+    "data",
+    frameReader((frame) => waiting.shift()?.(frame)),
+  );
+  const fail = (e: Error): void => {
+    for (const w of waiting.splice(0)) w(e);
+  };
+  socket.on("error", fail);
+  socket.on("close", () => fail(new Error("connection closed")));
+  const echoOnce = (data: Uint8Array, verify: boolean): Promise<void> =>
+    new Promise((resolve, reject) => {
+      waiting.push((frame) => {
+        if (frame instanceof Error) return reject(frame);
+        const got = frame.subarray(FRAME_HEADER);
+        if (verify ? sameBytes(got, data) : got.length === data.length) resolve();
+        else reject(new Error("echo returned the wrong data"));
+      });
+      socket.write(encodeFrame(data));
+    });
+  return {
+    name,
+    transport,
+    supports: ["echo-sequential", "echo-outstanding"],
+    async run(bench, o) {
+      const data = payload(o.payloadBytes);
+      if (bench === "echo-sequential" || bench === "echo-outstanding")
+        return echoBench(bench, name, transport, o, (verify) => echoOnce(data, verify));
+      throw new Error(`node-raw has no ${bench}`);
+    },
+    async close() {
+      socket.destroy();
+    },
+  };
+}
+
 export function connectClient(kind: string, address: Address, streamWindow?: number): Promise<BenchClient> {
   switch (kind) {
     case "capnts":
@@ -437,8 +469,10 @@ export function connectClient(kind: string, address: Address, streamWindow?: num
       return grpcClient(address);
     case "capnweb":
       return capnwebClient(address);
+    case "raw-echo":
+      return rawEchoClient(address);
     default:
-      throw new Error(`unknown --kind ${kind} (capnts, grpc, capnweb)`);
+      throw new Error(`unknown --kind ${kind} (capnts, grpc, capnweb, raw-echo)`);
   }
 }
 
@@ -476,12 +510,7 @@ async function hold(kind: string, address: Address, batch: number): Promise<void
   const data = payload(16);
   const openOne = async (): Promise<void> => {
     if (kind === "raw") {
-      const s = await new Promise<net.Socket>((resolve, reject) => {
-        const s =
-          address.transport === "unix" ? net.connect(address.path) : net.connect(address.port, address.host);
-        s.once("connect", () => resolve(s));
-        s.once("error", reject);
-      });
+      const s = await connectNet(address);
       s.on("error", () => {});
       held.push({ close: () => void s.destroy() });
       return;

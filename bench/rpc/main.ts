@@ -1,13 +1,15 @@
 /**
  * RPC benchmarks (issue 7): client and server in separate processes, over loopback TCP and a Unix
  * socket, for capnts and the C++ implementation (libcapnp 0.9.2; bench/cpp) in all four pairings,
- * plus @grpc/grpc-js and capnweb as what a TS user would pick instead; then memory per idle
- * connection and a server holding 10,000 idle connections. Prints markdown tables (method and
- * latest results: BENCHMARKS.md).
+ * plus @grpc/grpc-js and capnweb as what a TS user would pick instead, and "Node raw" (no RPC:
+ * length-framed echo over node:net, raw.ts; the echo benchmarks only) for the bound Node itself
+ * sets; then memory per idle connection and a server holding 10,000 idle connections. Prints
+ * markdown tables (method and latest results: BENCHMARKS.md).
  *
  *   npm run bench -- --group=rpc [--quick]
  *   node --import tsx bench/rpc/main.ts [--quick] [--rounds=N] [--duration-ms=N] [--warmup-ms=N]
- *        [--transport=tcp,unix] [--pair=TS↔TS,C++↔C++,…|ts-ts,cpp-cpp,ts-cpp,cpp-ts,grpc,capnweb]
+ *        [--transport=tcp,unix]
+ *        [--pair=TS↔TS,C++↔C++,…|ts-ts,cpp-cpp,ts-cpp,cpp-ts,grpc,capnweb,raw]
  *        [--bench=echo-sequential,…] [--no-memory] [--memory-only] [--idle=N] [--hold=N]
  *        [--warm-round-ms=N] [--hold-cpp] [--json=FILE] [--smoke] [--from-source]
  *
@@ -26,7 +28,7 @@
  * so a slow spell of the machine hits all pairs alike; a case runs all its benchmarks, each a
  * warm-up then --duration-ms of counting (bench-echo-client's method, which the TS client copies).
  * The C++ client is a new process each round; the TS clients are one process per kind (capnts,
- * grpc-js, capnweb) for the whole run, connected to every server they measure and told over stdin
+ * grpc-js, capnweb, raw-echo) for the whole run, connected to every server they measure and told over stdin
  * what to run, so their JIT stays warm; an unrecorded warm-up round first warms them and the TS
  * server. Tables show medians over the rounds; ratios are of medians.
  *
@@ -91,6 +93,8 @@ const PAIR_ALIASES: Record<string, PairName> = {
   grpc: "grpc-js",
   "grpc-js": "grpc-js",
   capnweb: "capnweb",
+  raw: "Node raw",
+  "node-raw": "Node raw",
 };
 
 function parseOptions(argv: readonly string[]): Options {
@@ -366,6 +370,7 @@ async function runThroughput(o: Options, p: Programs, dir: string, errors: strin
     const cpp: Partial<Record<Transport, Server>> = {};
     let grpcS: Server | undefined;
     let capnwebS: Server | undefined;
+    let rawS: Server | undefined;
     // Start the servers at once (each prints its LISTENING lines when ready).
     const starting: Promise<void>[] = [];
     const track = (pr: Promise<Server>, set: (s: Server) => void): void => {
@@ -398,6 +403,11 @@ async function runThroughput(o: Options, p: Programs, dir: string, errors: strin
         startServer("capnweb server", sf, [...sa, "--kind", "capnweb"], tsListen("capnweb")),
         (s) => (capnwebS = s),
       );
+    if (pairs.includes("Node raw"))
+      track(
+        startServer("raw-echo server", sf, [...sa, "--kind", "raw-echo"], tsListen("raw")),
+        (s) => (rawS = s),
+      );
     const started = await Promise.allSettled(starting);
     for (const r of started) if (r.status === "rejected") throw r.reason;
     // One TS client process per kind, connected to every server it measures.
@@ -414,7 +424,10 @@ async function runThroughput(o: Options, p: Programs, dir: string, errors: strin
       grpcS !== undefined ? new TsClients(p, "grpc", addrsFor([["grpc-js", grpcS]]), o) : undefined;
     const capnwebClients =
       capnwebS !== undefined ? new TsClients(p, "capnweb", addrsFor([["capnweb", capnwebS]]), o) : undefined;
-    for (const c of [capntsClients, grpcClients, capnwebClients]) if (c !== undefined) clientProcs.push(c);
+    const rawClients =
+      rawS !== undefined ? new TsClients(p, "raw-echo", addrsFor([["Node raw", rawS]]), o) : undefined;
+    for (const c of [capntsClients, grpcClients, capnwebClients, rawClients])
+      if (c !== undefined) clientProcs.push(c);
     for (const t of o.transports) {
       for (const pair of pairs) {
         switch (pair) {
@@ -435,6 +448,9 @@ async function runThroughput(o: Options, p: Programs, dir: string, errors: strin
             break;
           case "capnweb":
             cases.push(capnwebClients!.case(pair, t, capnwebS!.addr[t]!));
+            break;
+          case "Node raw":
+            cases.push(rawClients!.case(pair, t, rawS!.addr[t]!));
             break;
         }
       }
@@ -833,7 +849,7 @@ async function main(): Promise<number> {
       out.push(throughputTable(get, t, o.benches, pairs), "");
     }
     out.push(
-      `Pairs are client↔server (TS→C++: capnts client, C++ server). Reference: ${REF}, libcapnp 0.9.2 (bench/cpp). grpc-js: unary echo of the raw bytes (no protobuf); capnweb 0.12 over a WebSocket (ws 8); neither has the streaming benchmarks. Payload ${16} bytes; streams end with finish(), inside the timed interval.`,
+      `Pairs are client↔server (TS→C++: capnts client, C++ server). Reference: ${REF}, libcapnp 0.9.2 (bench/cpp). grpc-js: unary echo of the raw bytes (no protobuf); capnweb 0.12 over a WebSocket (ws 8); neither has the streaming benchmarks. Node raw: no RPC, a 4-byte length and the payload written with one socket.write() per message and echoed back over node:net (the echo benchmarks only), the bound Node itself sets on sequential echo (capnts gathers a turn's messages into one write, so it can beat it at 64 outstanding). Payload ${16} bytes; streams end with finish(), inside the timed interval.`,
       "",
     );
     if (o.benches.includes("chain-pipelined") && o.benches.includes("chain-awaited")) {

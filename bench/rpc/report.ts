@@ -1,11 +1,14 @@
 // Tables of the RPC benchmarks (main.ts): medians over rounds, the spread (median absolute
 // deviation over the median) when above 5%, ratios to C++↔C++ measured in the same run, and the
-// issue 7 targets marked ✓ met / ✗ missed.
+// issue 7 targets marked ✓ met / ✗ missed. "Node raw" is no RPC: length-framed ping-pong over
+// node:net (raw.ts), the bound Node itself sets; TS↔TS / Node raw shows how close capnts gets.
 import type { BenchName } from "./common.js";
 
-export const PAIRS = ["C++↔C++", "TS↔TS", "TS→C++", "C++→TS", "grpc-js", "capnweb"] as const;
+export const PAIRS = ["C++↔C++", "TS↔TS", "TS→C++", "C++→TS", "grpc-js", "capnweb", "Node raw"] as const;
 export type PairName = (typeof PAIRS)[number];
 export const REF: PairName = "C++↔C++";
+/** Pairs that run the echo benchmarks only (no chains, no streams). */
+export const ECHO_ONLY: readonly PairName[] = ["grpc-js", "Node raw"];
 export type Transport = "tcp" | "unix";
 
 export const BENCH_LABEL: Record<BenchName, string> = {
@@ -85,6 +88,7 @@ export function throughputTable(
     ["C++→TS / C++↔C++", "C++→TS", "C++↔C++"],
     ["TS↔TS / grpc-js", "TS↔TS", "grpc-js"],
     ["TS↔TS / capnweb", "TS↔TS", "capnweb"],
+    ["TS↔TS / Node raw", "TS↔TS", "Node raw"],
   ];
   const cols = ratioCols.filter(([, a, b]) => pairs.includes(a) && pairs.includes(b));
   const head = ["benchmark", ...pairs, ...cols.map((c) => c[0])];
@@ -130,7 +134,7 @@ export function pipeliningTable(
   transports: readonly Transport[],
   pairs: readonly PairName[],
 ): string {
-  const ps = pairs.filter((p) => p !== "grpc-js");
+  const ps = pairs.filter((p) => !ECHO_ONLY.includes(p));
   const head = [
     "pair",
     ...transports.flatMap((t) => [`${TRANSPORT_LABEL[t]}: pipelined`, "awaited", "pipelined / awaited"]),

@@ -3,7 +3,10 @@
 //   capnts   Echo (bench/schema/bench.capnp) through capnts's Runtime; a new Echo per connection
 //   grpc     @grpc/grpc-js unary echo of raw bytes (impls.ts)
 //   capnweb  capnweb's CapnwebEcho over WebSockets (`ws`), a new target per connection
-//   net      a bare node:net server that accepts and holds sockets (the memory baseline)
+//   net      a bare node:net server that accepts and holds sockets, never replies (the memory
+//            baseline)
+//   raw-echo a bare node:net server echoing length-framed messages, no RPC (raw.ts: the
+//            "Node raw" baseline of the echo benchmarks)
 import { existsSync, unlinkSync } from "node:fs";
 import * as http from "node:http";
 import * as net from "node:net";
@@ -13,11 +16,12 @@ import { WebSocket, WebSocketServer } from "ws";
 import { Runtime } from "../../src/transport/index.js";
 import { type Address, capntsAddress } from "./common.js";
 import { CapnwebEcho, capntsEcho, grpcImpl, grpcService } from "./impls.js";
+import { echoFrames } from "./raw.js";
 
 // capnweb looks for a global WebSocket (Node 20 has none).
 (globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket;
 
-export const SERVER_KINDS = ["capnts", "grpc", "capnweb", "net"] as const;
+export const SERVER_KINDS = ["capnts", "grpc", "capnweb", "net", "raw-echo"] as const;
 export type ServerKind = (typeof SERVER_KINDS)[number];
 
 export interface RunningServer {
@@ -131,15 +135,18 @@ export async function serve(kind: ServerKind, addresses: readonly Address[]): Pr
       }
       return done();
     }
-    case "net": {
+    case "net":
+    case "raw-echo": {
       const sockets = new Set<net.Socket>();
       connections = () => sockets.size;
+      // "net" only drains what it is sent; "raw-echo" answers every frame.
+      const handle = kind === "net" ? (s: net.Socket) => s.on("data", () => {}) : echoFrames;
       for (const a of addresses) {
         const server = net.createServer((s) => {
           sockets.add(s);
           s.on("close", () => sockets.delete(s));
           s.on("error", () => {});
-          s.on("data", () => {});
+          handle(s);
         });
         closers.push(
           () =>

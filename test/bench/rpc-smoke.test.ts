@@ -1,11 +1,13 @@
 // Smoke test of the RPC benchmarks (bench/rpc): the workloads compute the right answers and the
 // benchmark programs run, with tiny counts. No timing assertions.
 //
-// - In-process: capnts, grpc-js and capnweb servers (bench/rpc/serve.ts) and the benchmark
-//   clients (bench/rpc/client.ts) over TCP and a Unix socket: echoed payloads are byte-exact,
-//   chains return n = 3, streams' finish() totals match what was written; then every benchmark of
-//   every TS client runs for a few milliseconds with --verify semantics.
-// - The driver (bench/rpc/main.ts --smoke --from-source), as processes: the TS pairs, the memory
+// - In-process: capnts, grpc-js, capnweb and raw-echo servers (bench/rpc/serve.ts) and the
+//   benchmark clients (bench/rpc/client.ts) over TCP and a Unix socket: echoed payloads are
+//   byte-exact, chains return n = 3, streams' finish() totals match what was written, raw frames
+//   split across reads are put back together (bench/rpc/raw.ts); then every benchmark of every TS
+//   client runs for a few milliseconds with --verify semantics.
+// - The driver (bench/rpc/main.ts --smoke --from-source), as processes: the TS pairs (and the
+//   Node raw baseline), the memory
 //   section (connections opened, counted by the server, all closed again), and the C++ pairs
 //   (TS client → C++ server, C++ client → TS server, C++ ↔ C++). The C++ pairs need g++, capnp
 //   and libcapnp-dev: they fail when CI is set and the toolchain is missing, and skip otherwise.
@@ -21,11 +23,13 @@ import {
   capntsClient,
   capnwebClient,
   grpcClient,
+  rawEchoClient,
   runBenches,
 } from "../../bench/rpc/client.js";
 import { type Address, BENCHES, type BenchLine, payload, sameBytes } from "../../bench/rpc/common.js";
 import { Echo_Client } from "../../bench/rpc/gen/bench.capnp.js";
 import { GrpcEchoClient, grpcEcho } from "../../bench/rpc/impls.js";
+import { connectNet, encodeFrame, frameReader } from "../../bench/rpc/raw.js";
 import { type RunningServer, serve } from "../../bench/rpc/serve.js";
 import { Runtime } from "../../src/transport/index.js";
 import { toolchainProblem } from "../interop/build.mjs";
@@ -51,6 +55,15 @@ function addresses(name: string): Address[] {
 }
 
 const SIZES = [0, 1, 16, 1000, 65536, 300000];
+
+/** Runs every benchmark `c` has for a few milliseconds, payloads verified; each must make calls. */
+async function tinyRun(c: BenchClient, what: string): Promise<BenchLine[]> {
+  const lines: BenchLine[] = [];
+  const o = { durationMs: 5, warmupMs: 1, outstanding: 8, payloadBytes: 16, verify: true };
+  assert.ok(await runBenches(c, BENCHES, o, (l) => lines.push(l)), JSON.stringify(lines));
+  for (const l of lines) assert.ok((l.ops ?? 0) > 0, `${what} ${l.bench} made calls`);
+  return lines;
+}
 
 describe("capnts Echo (in-process, TCP and Unix socket)", () => {
   let server: RunningServer;
@@ -164,19 +177,86 @@ describe("grpc-js and capnweb echo (in-process)", () => {
     for (const t of ["tcp", "unix"] as const) {
       const c = await capnwebClient(w.addresses.find((x) => x.transport === t)!);
       try {
-        const lines: BenchLine[] = [];
-        const o = { durationMs: 5, warmupMs: 1, outstanding: 8, payloadBytes: 16, verify: true };
-        assert.ok(await runBenches(c, BENCHES, o, (l) => lines.push(l)), JSON.stringify(lines));
+        const lines = await tinyRun(c, t);
         assert.deepEqual(
           lines.map((l) => l.bench),
           ["echo-sequential", "chain-pipelined", "chain-awaited", "echo-outstanding"],
         );
-        for (const l of lines) assert.ok((l.ops ?? 0) > 0, `${t} ${l.bench} made calls`);
       } finally {
         await c.close();
       }
     }
   });
+});
+
+describe("node:net raw echo (in-process)", () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await serve("raw-echo", addresses("raw"));
+  });
+  after(() => server.close());
+
+  it("frameReader puts frames split across reads back together, in order", () => {
+    const frames = [payload(0), payload(16), payload(1000), payload(3)].map(encodeFrame);
+    const all = Buffer.concat(frames);
+    // Every way of cutting the stream in two, and one byte at a time.
+    const cuts = [...Array.from({ length: all.length + 1 }, (_, i) => [i]), Array.from(all.keys())];
+    for (const cut of cuts) {
+      const got: Buffer[] = [];
+      const read = frameReader((f) => got.push(Buffer.from(f)));
+      let at = 0;
+      for (const c of [...cut, all.length]) {
+        read(all.subarray(at, c));
+        at = c;
+      }
+      assert.deepEqual(got, frames, `cut at ${cut.length > 1 ? "every byte" : cut[0]}`);
+    }
+  });
+
+  for (const t of ["tcp", "unix"] as const) {
+    it(`${t}: the server echoes whole frames, whatever the reads`, async () => {
+      const s = await connectNet(server.addresses.find((x) => x.transport === t)!);
+      try {
+        const frames = SIZES.map((n) => encodeFrame(payload(n)));
+        const want = Buffer.concat(frames);
+        const got: Buffer[] = [];
+        let n = 0;
+        const done = new Promise<void>((resolve) =>
+          s.on(
+            "data",
+            frameReader((f) => {
+              got.push(Buffer.from(f));
+              if (++n === frames.length) resolve();
+            }),
+          ),
+        );
+        // The first frame a byte at a time, the rest in one write.
+        const first = frames[0]!.length + frames[1]!.length;
+        for (let i = 0; i < first; i++) s.write(want.subarray(i, i + 1));
+        s.write(want.subarray(first));
+        await done;
+        assert.ok(sameBytes(Buffer.concat(got), want));
+      } finally {
+        s.destroy();
+      }
+    });
+
+    it(`${t}: the raw-echo client runs both echo benchmarks`, async () => {
+      const c = await rawEchoClient(server.addresses.find((x) => x.transport === t)!);
+      try {
+        const lines = await tinyRun(c, t);
+        assert.deepEqual(
+          lines.map((l) => [l.bench, l.client]),
+          [
+            ["echo-sequential", "node-raw"],
+            ["echo-outstanding", "node-raw"],
+          ],
+        );
+      } finally {
+        await c.close();
+      }
+    });
+  }
 });
 
 describe("benchmark clients run every benchmark (tiny durations, payloads verified)", () => {
@@ -195,14 +275,11 @@ describe("benchmark clients run every benchmark (tiny durations, payloads verifi
       ];
       for (const c of clients) {
         try {
-          const lines: BenchLine[] = [];
-          const o = { durationMs: 5, warmupMs: 1, outstanding: 8, payloadBytes: 16, verify: true };
-          assert.ok(await runBenches(c, BENCHES, o, (l) => lines.push(l)), JSON.stringify(lines));
+          const lines = await tinyRun(c, c.name);
           assert.deepEqual(
             lines.map((l) => l.bench),
             BENCHES.filter((b) => c.supports.includes(b)),
           );
-          for (const l of lines) assert.ok((l.ops ?? 0) > 0, `${c.name} ${l.bench} made calls`);
         } finally {
           await c.close();
         }
@@ -282,13 +359,15 @@ function expectSamples(r: DriverRun, pairs: Record<string, readonly string[]>): 
 }
 
 describe("driver (bench/rpc/main.ts --smoke)", () => {
-  it("TS pairs: TS↔TS, grpc-js, capnweb over TCP and Unix", async () => {
-    const r = await driver(["--pair=ts-ts,grpc,capnweb", "--no-memory"]);
+  it("TS pairs: TS↔TS, grpc-js, capnweb and Node raw over TCP and Unix", async () => {
+    const r = await driver(["--pair=ts-ts,grpc,capnweb,raw", "--no-memory"]);
     expectSamples(r, {
       "TS↔TS": BENCHES,
       "grpc-js": ["echo-sequential", "echo-outstanding"],
       capnweb: ["echo-sequential", "chain-pipelined", "chain-awaited", "echo-outstanding"],
+      "Node raw": ["echo-sequential", "echo-outstanding"],
     });
+    assert.match(r.stdout, /\| TS↔TS \/ Node raw \|/);
   });
 
   it("memory: idle connections are counted by the server and all closed again", async () => {
