@@ -24,14 +24,19 @@ test("handles and responses that are never closed are released once collected", 
   clientConn.start();
   serverConn.start();
   const settle = () => settleConns(false, clientConn, serverConn);
+  // The responses are held until the count is checked: a collection that happens to run earlier
+  // (a scavenge can) would otherwise release some handles before the check.
+  let held: unknown[] | null = [];
   await (async () => {
     // Forget to close anything: the bootstrap, the TestMoreStuff, ten handles and their responses.
     const bs = new TestBootstrap_Client(clientConn.bootstrap());
     const more = bs.testMoreStuff().pipeline.cap;
-    for (let i = 0; i < 10; i++) await more.getHandle();
+    for (let i = 0; i < 10; i++) held?.push(await more.getHandle());
   })();
   await settle();
   assert.equal(counters.handleCount, 10);
+  assert.equal(held.length, 10);
+  held = null; // now unreachable, never closed
   for (let i = 0; i < 10 && Object.values(clientConn.tableSizes()).some((v) => v > 0); i++) {
     gc();
     await new Promise((r) => setTimeout(r, 10));
