@@ -3,13 +3,13 @@
  */
 import assert from "node:assert/strict";
 import { RpcError } from "../../src/rpc/index.js";
-import { testInterfaceImpl } from "./fixtures/impls.js";
 import {
   canonicalAllTypes,
   TestExtends_Client,
   TestInterface,
   TestInterface_Client,
-} from "./gen/test.capnp.js";
+} from "../interop/gen/test.capnp.js";
+import { testInterfaceImpl } from "./fixtures/impls.js";
 import { rpcTest } from "./harness.js";
 import { obj } from "./util.js";
 

@@ -34,7 +34,7 @@ import {
   TestMoreStuff,
   TestMoreStuff_Client,
   type TestMoreStuff_Server,
-} from "./gen/test.capnp.js";
+} from "../interop/gen/test.capnp.js";
 
 const unavailable = await fdPassingUnavailableReason();
 const required = process.env.CAPNTS_REQUIRE_FD_PASSING === "1";

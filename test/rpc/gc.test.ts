@@ -8,8 +8,8 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { RpcConnection } from "../../src/rpc/connection.js";
 import { newMemoryTransportPair } from "../../src/rpc/memory-transport.js";
+import { TestBootstrap_Client } from "../interop/gen/test.capnp.js";
 import { newCounters, TestBootstrapServer } from "./fixtures/impls.js";
-import { TestBootstrap_Client } from "./gen/test.capnp.js";
 import { emptyTables, settleConns } from "./harness.js";
 
 setFlagsFromString("--expose-gc");

@@ -14,8 +14,8 @@ import { Client, type RpcConnection, type Server, whenIdle } from "../../src/rpc
 import { type MemoryTransport, newMemoryTransportPair } from "../../src/rpc/memory-transport.js";
 import type { TwoPartyClient } from "../../src/rpc/two-party.js";
 import { Runtime } from "../../src/transport/index.js";
+import { TestBootstrap_Client } from "../interop/gen/test.capnp.js";
 import { type Counters, newCounters, TestBootstrapServer } from "./fixtures/impls.js";
-import { TestBootstrap_Client } from "./gen/test.capnp.js";
 
 export type Mode = "memory" | "tcp" | "unix";
 export const ALL_MODES: readonly Mode[] = ["memory", "tcp", "unix"];

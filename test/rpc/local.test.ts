@@ -2,7 +2,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { type Client, RpcError, whenIdle } from "../../src/rpc/index.js";
-import { newCounters, testInterfaceImpl } from "./fixtures/impls.js";
 import {
   TestCallOrder,
   TestCallOrder_Client,
@@ -10,7 +9,8 @@ import {
   TestInterface_Client,
   TestPipeline,
   TestPipeline_Client,
-} from "./gen/test.capnp.js";
+} from "../interop/gen/test.capnp.js";
+import { newCounters, testInterfaceImpl } from "./fixtures/impls.js";
 
 test("local call is never synchronous and returns results", async () => {
   const c = newCounters();

@@ -9,8 +9,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { newByteStreamPair, RpcError, TwoPartyClient } from "../../src/rpc/index.js";
 import type { ByteStream } from "../../src/rpc/two-party.js";
+import { canonicalAllTypes, TestInterface, TestInterface_Client } from "../interop/gen/test.capnp.js";
 import { newCounters, testInterfaceImpl } from "./fixtures/impls.js";
-import { canonicalAllTypes, TestInterface, TestInterface_Client } from "./gen/test.capnp.js";
 import { ALL_MODES, emptyTables, type Mode, settleConns } from "./harness.js";
 import { streamPair } from "./link.js";
 

@@ -4,8 +4,12 @@
  */
 import assert from "node:assert/strict";
 import { RpcError } from "../../src/rpc/index.js";
+import {
+  type TestHandle_Client,
+  TestInterface_Client,
+  TestMoreStuff_Client,
+} from "../interop/gen/test.capnp.js";
 import { capDestructor } from "./fixtures/impls.js";
-import { type TestHandle_Client, TestInterface_Client, TestMoreStuff_Client } from "./gen/test.capnp.js";
 import { rpcTest } from "./harness.js";
 import { obj } from "./util.js";
 

@@ -7,7 +7,6 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Message_Reader } from "../../src/gen/rpc.capnp.js";
 import { Client, type RemotePromise, RpcError } from "../../src/rpc/index.js";
-import { newCounters, testCallOrderImpl, testInterfaceImpl, testMoreStuffImpl } from "./fixtures/impls.js";
 import {
   TestCallOrder,
   TestCallOrder_Client,
@@ -15,7 +14,8 @@ import {
   TestInterface_Client,
   TestMoreStuff,
   TestMoreStuff_Client,
-} from "./gen/test.capnp.js";
+} from "../interop/gen/test.capnp.js";
+import { newCounters, testCallOrderImpl, testInterfaceImpl, testMoreStuffImpl } from "./fixtures/impls.js";
 import { ALL_MODES, emptyTables, rpcTest, settleConns } from "./harness.js";
 import { link } from "./link.js";
 import { obj } from "./util.js";

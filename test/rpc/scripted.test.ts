@@ -14,8 +14,12 @@ import { newMemoryTransportPair } from "../../src/rpc/memory-transport.js";
 import { TwoPartyVatNetwork } from "../../src/rpc/two-party.js";
 import { nodeNet } from "../../src/transport/index.js";
 import { MessageBuilder, type MessageReader } from "../../src/wire/index.js";
+import {
+  TestInterface,
+  TestInterface_Client,
+  TestInterface_foo_Params_Builder,
+} from "../interop/gen/test.capnp.js";
 import { newCounters, TestBootstrapServer, testInterfaceImpl } from "./fixtures/impls.js";
-import { TestInterface, TestInterface_Client, TestInterface_foo_Params_Builder } from "./gen/test.capnp.js";
 import { emptyTables } from "./harness.js";
 
 /** The test's side of the connection. */

@@ -7,7 +7,6 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { DEFAULT_WINDOW_SIZE } from "../../src/rpc/flow-control.js";
 import { CapabilityServerSet, Client, type RemotePromise, whenIdle } from "../../src/rpc/index.js";
-import { testCallOrderImpl } from "./fixtures/impls.js";
 import {
   TestCallOrder,
   TestCallOrder_Client,
@@ -16,7 +15,8 @@ import {
   TestStreaming,
   TestStreaming_Client,
   type TestStreaming_Server,
-} from "./gen/test.capnp.js";
+} from "../interop/gen/test.capnp.js";
+import { testCallOrderImpl } from "./fixtures/impls.js";
 import { ALL_MODES, emptyTables, rpcTest, settleConns } from "./harness.js";
 import { link } from "./link.js";
 import { obj } from "./util.js";

@@ -7,14 +7,14 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Client, type RemotePromise } from "../../src/rpc/index.js";
-import { newCounters, testCallOrderImpl, testMoreStuffImpl } from "./fixtures/impls.js";
 import {
   TestCallOrder,
   TestCallOrder_Client,
   type TestCallOrder_Server,
   TestMoreStuff,
   TestMoreStuff_Client,
-} from "./gen/test.capnp.js";
+} from "../interop/gen/test.capnp.js";
+import { newCounters, testCallOrderImpl, testMoreStuffImpl } from "./fixtures/impls.js";
 import { ALL_MODES, emptyTables, settleConns } from "./harness.js";
 import { link } from "./link.js";
 

@@ -15,7 +15,7 @@ import { whenIdle } from "../../src/rpc/index.js";
 import { newByteStreamPair, TwoPartyVatNetwork } from "../../src/rpc/two-party.js";
 import { Runtime } from "../../src/transport/index.js";
 import { nodeNet } from "../../src/transport/node.js";
-import { TestStreaming, TestStreaming_Client } from "./gen/test.capnp.js";
+import { TestStreaming, TestStreaming_Client } from "../interop/gen/test.capnp.js";
 
 const linux = process.platform === "linux";
 const MODES = ["tcp", "unix"] as const;

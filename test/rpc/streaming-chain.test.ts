@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Client, whenIdle } from "../../src/rpc/index.js";
-import { TestStreaming, TestStreaming_Client, type TestStreaming_Server } from "./gen/test.capnp.js";
+import { TestStreaming, TestStreaming_Client, type TestStreaming_Server } from "../interop/gen/test.capnp.js";
 import { ALL_MODES, emptyTables, settleConns } from "./harness.js";
 import { link } from "./link.js";
 

@@ -8,7 +8,7 @@ import { test } from "node:test";
 import { RpcConnection } from "../../src/rpc/connection.js";
 import { whenIdle } from "../../src/rpc/index.js";
 import { newMemoryTransportPair } from "../../src/rpc/memory-transport.js";
-import { TestStreaming, TestStreaming_Client } from "./gen/test.capnp.js";
+import { TestStreaming, TestStreaming_Client } from "../interop/gen/test.capnp.js";
 import { emptyTables, settleConns } from "./harness.js";
 
 function streamingServer() {

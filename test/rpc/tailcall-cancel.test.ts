@@ -5,7 +5,6 @@
  */
 import assert from "node:assert/strict";
 import { Client, type Server } from "../../src/rpc/index.js";
-import { capDestructor, hangingTailCallee, testMoreStuffImpl, testTailCalleeImpl } from "./fixtures/impls.js";
 import {
   TestInterface,
   TestInterface_Client,
@@ -15,7 +14,8 @@ import {
   TestTailCallee_Client,
   TestTailCaller,
   TestTailCaller_Client,
-} from "./gen/test.capnp.js";
+} from "../interop/gen/test.capnp.js";
+import { capDestructor, hangingTailCallee, testMoreStuffImpl, testTailCalleeImpl } from "./fixtures/impls.js";
 import { rpcTest } from "./harness.js";
 import { obj } from "./util.js";
 

@@ -18,7 +18,6 @@ import {
   TwoPartyServer,
 } from "../../src/rpc/two-party.js";
 import { Runtime } from "../../src/transport/index.js";
-import { newCounters, testInterfaceImpl, testPipelineImpl } from "./fixtures/impls.js";
 import {
   TestAuthenticatedBootstrap,
   TestAuthenticatedBootstrap_Client,
@@ -27,7 +26,8 @@ import {
   TestInterface_Client,
   TestPipeline,
   TestPipeline_Client,
-} from "./gen/test.capnp.js";
+} from "../interop/gen/test.capnp.js";
+import { newCounters, testInterfaceImpl, testPipelineImpl } from "./fixtures/impls.js";
 import { emptyTables, settleConns } from "./harness.js";
 import { sleep } from "./util.js";
 

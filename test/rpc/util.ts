@@ -1,6 +1,6 @@
 /** Helpers shared by the RPC behaviour tests. */
 import type { Client, Pipeline, RemotePromise } from "../../src/rpc/index.js";
-import type { TestBootstrap_Client } from "./gen/test.capnp.js";
+import type { TestBootstrap_Client } from "../interop/gen/test.capnp.js";
 
 /** A capability from the results' `cap` field, pipelined (the call itself is dropped). */
 export function pipelined<C extends Client>(p: RemotePromise<unknown, Pipeline & { cap: C }>): C {

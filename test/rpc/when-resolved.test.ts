@@ -7,8 +7,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Client, RpcError } from "../../src/rpc/index.js";
+import { TestCallOrder, TestCallOrder_Client } from "../interop/gen/test.capnp.js";
 import { testCallOrderImpl } from "./fixtures/impls.js";
-import { TestCallOrder, TestCallOrder_Client } from "./gen/test.capnp.js";
 
 test("whenResolved(): settles in resolution order; queued calls are delivered first; a broken promise rejects", async () => {
   const fulfill: Record<string, (c: Client) => void> = {};
