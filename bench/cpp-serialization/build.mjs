@@ -82,7 +82,9 @@ function toolchain() {
     libs = tool("pkg-config", ["--libs", "capnp"]);
   } catch (e) {
     missing.push(
-      e?.code === "ENOENT" ? "pkg-config" : "the Cap'n Proto C++ library (pkg-config capnp; package libcapnp-dev)",
+      e?.code === "ENOENT"
+        ? "pkg-config"
+        : "the Cap'n Proto C++ library (pkg-config capnp; package libcapnp-dev)",
     );
   }
   if (missing.length > 0) {
@@ -123,13 +125,29 @@ export function buildCpp({ force = false } = {}) {
   try {
     const run = (cmd, args) => {
       const r = spawnSync(cmd, args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-      if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed:\n${r.stderr || r.error?.message}`);
+      if (r.status !== 0)
+        throw new Error(`${cmd} ${args.join(" ")} failed:\n${r.stderr || r.error?.message}`);
     };
     process.stderr.write("[cpp-serialization build] capnp compile -oc++, g++ -O2 serialization-read\n");
-    run("capnp", ["compile", `-oc++:${join(work, "gen")}`, `--src-prefix=${join(root, "bench", "schema")}`, ...SCHEMAS]);
+    run("capnp", [
+      "compile",
+      `-oc++:${join(work, "gen")}`,
+      `--src-prefix=${join(root, "bench", "schema")}`,
+      ...SCHEMAS,
+    ]);
     const generated = SCHEMAS.map((s) => join(work, "gen", `${s.slice(dirname(s).length + 1)}.c++`));
     // Libraries after the sources, or the linker drops them.
-    run(tc.cxx, [...CXXFLAGS, "-I", join(work, "gen"), ...tc.cflags, SOURCE, ...generated, "-o", join(work, "bin"), ...tc.libs]);
+    run(tc.cxx, [
+      ...CXXFLAGS,
+      "-I",
+      join(work, "gen"),
+      ...tc.cflags,
+      SOURCE,
+      ...generated,
+      "-o",
+      join(work, "bin"),
+      ...tc.libs,
+    ]);
     writeFileSync(join(work, "stamp"), stamp);
     renameSync(join(work, "bin"), binary);
     renameSync(join(work, "stamp"), stampFile);

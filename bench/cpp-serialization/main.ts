@@ -237,7 +237,8 @@ async function runCase(w: WorkloadName, mode: CppMode, a: Args): Promise<PairRep
 function repoRoot(): string {
   for (let d = dirname(fileURLToPath(import.meta.url)); ; d = dirname(d)) {
     const p = join(d, "package.json");
-    if (existsSync(p) && (JSON.parse(readFileSync(p, "utf8")) as { name?: string }).name === "capnts") return d;
+    if (existsSync(p) && (JSON.parse(readFileSync(p, "utf8")) as { name?: string }).name === "capnts")
+      return d;
     if (dirname(d) === d) throw new Error("cannot find the capnts repository above this program");
   }
 }

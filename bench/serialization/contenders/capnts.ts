@@ -6,6 +6,14 @@
 import { decodeFrame, decodePackedFrame, encodeFrame, packedFrame } from "../../../src/serialize/index.js";
 import { MessageBuilder, MessageReader } from "../../../src/wire/index.js";
 import {
+  applyOp,
+  catrankResponseDigest,
+  type ExpressionIn,
+  type ParkingLotIn,
+  type SearchResultIn,
+  type SearchResultListIn,
+} from "../data.js";
+import {
   type Car_Reader,
   type Color,
   ParkingLot_Builder,
@@ -25,14 +33,6 @@ import {
   Expression_Reader,
   type Operation,
 } from "../gen/capnts/eval.capnp.js";
-import {
-  applyOp,
-  catrankResponseDigest,
-  type ExpressionIn,
-  type ParkingLotIn,
-  type SearchResultIn,
-  type SearchResultListIn,
-} from "../data.js";
 import type { CatrankOps, Contender, Mode, WorkloadOps } from "../types.js";
 
 // ---- plumbing: one request/response exchange in each mode ------------------------------------
