@@ -12,15 +12,15 @@
  *   const client = new TwoPartyClient(stream, undefined, "client", { maxFdsPerMessage: 2 });
  *
  * Known limits of usocket 1.1.0 (not worked around here):
- * - if the kernel send buffer is full at the very moment a message with FDs is written (the
- *   first sendmsg fails with EAGAIN), usocket retries the bytes without the FDs, so that message's
- *   capabilities arrive without them (the receiver sees attachedFd out of range, as rpc.capnp
- *   allows). Messages with FDs are written after the bytes queued before them.
  * - received FDs are not close-on-exec (recvmsg without MSG_CMSG_CLOEXEC).
  * - at most 64 FDs are received per read; the kernel closes any beyond that.
  *
- * One usocket 1.1.0 bug is worked around (see `track`): its native wrappers free their libuv
- * handle memory when garbage-collected, even while the handle is open or still closing.
+ * Two usocket 1.1.0 bugs are worked around:
+ * - its native wrappers free their libuv handle memory when garbage-collected, even while the
+ *   handle is open or still closing (see `track`);
+ * - when the kernel refuses the first `sendmsg` of a write that carries FDs (EAGAIN: the send
+ *   buffer is full), it retries the bytes without the FDs, so they would be lost silently (see
+ *   `writeKeepingFds`).
  */
 
 import { closeSync } from "node:fs";
@@ -70,9 +70,50 @@ interface USocketModule {
   UServer: new () => UServerLike;
 }
 
-/** The part of a usocket native wrapper (`USocketWrap` / `UServerWrap`) that `track` needs. */
+/** The parts of a usocket native wrapper (`USocketWrap` / `UServerWrap`) used here. */
 interface NativeWrap {
   close(): void;
+  /** USocketWrap: one `sendmsg` loop; bytes written (0 if the kernel refused at once), or an Error. */
+  write?(data: Uint8Array, fds: number[] | undefined): number | Error;
+  /** USocketWrap: called once the socket is writable again after a short write. */
+  drain?: (() => void) | null;
+}
+
+/** What fdSocketStream writes: bytes, and FDs to attach to the first of them. */
+interface FdChunk {
+  data: Uint8Array;
+  fds?: number[];
+}
+
+/**
+ * The `_write` of our usocket streams (usocket's own, except for what happens after a short
+ * write). usocket retries the unwritten rest without `fds`, which is right once some bytes went
+ * out (the FDs went with them) but loses them when nothing did: `sendmsg` failing with EAGAIN
+ * before the first byte sends no FDs either. Then the retry here carries the FDs again.
+ * @internal exported for tests
+ */
+export function writeKeepingFds(
+  this: { _wrap?: NativeWrap | null },
+  chunk: FdChunk,
+  encoding: unknown,
+  callback: (e?: Error | null) => void,
+): void {
+  const wrap = this._wrap;
+  if (wrap == null || wrap.write === undefined) {
+    callback(new Error("USocket not connected"));
+    return;
+  }
+  const r = wrap.write(chunk.data, chunk.fds);
+  if (typeof r !== "number") {
+    callback(r);
+    return;
+  }
+  if (r >= chunk.data.length) {
+    callback();
+    return;
+  }
+  const rest: FdChunk = r === 0 ? chunk : { data: chunk.data.subarray(r) };
+  wrap.drain = () => writeKeepingFds.call(this, rest, encoding, callback);
 }
 
 /**
@@ -160,6 +201,8 @@ export async function fdPassingUnavailableReason(): Promise<string | null> {
  */
 function fdSocketStream(sock: USocketLike): ByteStream {
   track(sock._wrap);
+  // An own property shadows usocket's prototype method; the Writable calls `this._write`.
+  (sock as unknown as { _write: typeof writeKeepingFds })._write = writeKeepingFds;
   let ended = false;
   let onEndCb: ((e: Error | null) => void) | null = null;
   let pendingError: Error | null = null;

@@ -27,7 +27,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { Client, type Server, TwoPartyClient, TwoPartyServer, whenIdle } from "../../src/rpc/index.js";
-import { fdPassingUnavailableReason, newFdSocketPair } from "../../src/transport/fd-socket.js";
+import {
+  fdPassingUnavailableReason,
+  newFdSocketPair,
+  writeKeepingFds,
+} from "../../src/transport/fd-socket.js";
 import {
   TestInterface,
   TestInterface_Client,
@@ -226,4 +230,37 @@ test("FD sockets: garbage collection right after close does not abort the proces
   assert.equal(r.status, 0, `child exited with ${r.status} (signal ${r.signal})\n${r.stderr}`);
   // Every wrapper was closed and released again: none left open (an FD leak) or held for ever.
   assert.equal(r.stdout.trim(), "live 0");
+});
+
+// usocket 1.1.0 retries a short write without its FDs, which loses them when the kernel refused
+// the first sendmsg outright (EAGAIN, nothing sent). Our _write keeps them for that retry, and
+// only for that one. A fake native wrapper plays the kernel: no usocket needed.
+test("FD sockets: a write the kernel refuses at once is retried with its FDs; after a partial write, without", () => {
+  const calls: { bytes: number; fds: number[] | undefined }[] = [];
+  const results: number[] = [0, 3, 5]; // refused, then 3 of 8 bytes (FDs go with them), then the rest
+  const wrap = {
+    close() {},
+    drain: null as (() => void) | null,
+    write(data: Uint8Array, fds: number[] | undefined): number {
+      calls.push({ bytes: data.length, fds });
+      return results.shift()!;
+    },
+  };
+  let done = 0;
+  writeKeepingFds.call({ _wrap: wrap }, { data: Buffer.alloc(8), fds: [7, 9] }, null, (e) => {
+    assert.equal(e ?? null, null);
+    done++;
+  });
+  assert.deepEqual(calls, [{ bytes: 8, fds: [7, 9] }]);
+  assert.equal(done, 0);
+  wrap.drain!(); // writable again: the whole message again, FDs included
+  assert.deepEqual(calls[1], { bytes: 8, fds: [7, 9] });
+  wrap.drain!(); // the rest, without the FDs already sent
+  assert.deepEqual(calls[2], { bytes: 5, fds: undefined });
+  assert.equal(done, 1);
+  // A failed sendmsg is the write's error.
+  const failing = { close() {}, write: () => new Error("EPIPE") };
+  let err: Error | null | undefined;
+  writeKeepingFds.call({ _wrap: failing }, { data: Buffer.alloc(1) }, null, (e) => (err = e));
+  assert.equal(err?.message, "EPIPE");
 });
