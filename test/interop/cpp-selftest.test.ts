@@ -7,12 +7,12 @@
 // Run: node scripts/run-tests.mjs cpp-selftest
 // Needs g++, capnp and libcapnp-dev: fails when CI is set and they are missing, skips otherwise.
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { buildInterop, toolchainProblem } from "./build.mjs";
+import { killAll, runProgram, startServer } from "./ts/process.js";
 import { FD_SCENARIOS } from "./ts/scenarios.js";
 
 const problem = await toolchainProblem();
@@ -31,105 +31,11 @@ const CALCULATOR_RESULTS = [
   "RESULT nested-awaited 101 5",
 ];
 
-const live = new Set<ChildProcess>();
 let binDir = "";
 let tmp = "";
 
 function bin(name: string): string {
   return join(binDir, name);
-}
-
-interface Finished {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a program to completion; kills it after `timeoutMs`. */
-function runProgram(file: string, args: string[], timeoutMs: number): Promise<Finished> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(file, args, { stdio: ["ignore", "pipe", "pipe"] });
-    live.add(proc);
-    let stdout = "";
-    let stderr = "";
-    proc.stdout.setEncoding("utf8").on("data", (d: string) => {
-      stdout += d;
-    });
-    proc.stderr.setEncoding("utf8").on("data", (d: string) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
-    proc.on("error", (e) => {
-      clearTimeout(timer);
-      live.delete(proc);
-      reject(e);
-    });
-    proc.on("close", (code, signal) => {
-      clearTimeout(timer);
-      live.delete(proc);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
-
-interface Server {
-  address: string;
-  proc: ChildProcess;
-  stderr: () => string;
-  /** Closes the server's stdin and resolves to its exit status (kills it after 5 s). */
-  stop: () => Promise<number | null>;
-}
-
-/** Starts a fixture server and waits (at most `timeoutMs`) for its "LISTENING <address>" line. */
-function startServer(file: string, args: string[], timeoutMs = 10_000): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(file, args, { stdio: ["pipe", "pipe", "pipe"] });
-    live.add(proc);
-    let stdout = "";
-    let stderr = "";
-    let settled = false;
-    const exited = new Promise<number | null>((r) => {
-      proc.on("close", (code) => {
-        live.delete(proc);
-        r(code);
-      });
-    });
-    const fail = (message: string) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      proc.kill("SIGKILL");
-      reject(new Error(`${message}\nstdout: ${stdout}\nstderr: ${stderr}`));
-    };
-    const timer = setTimeout(() => fail(`${file}: no LISTENING line within ${timeoutMs} ms`), timeoutMs);
-    proc.on("error", (e) => fail(`${file}: ${e.message}`));
-    proc.on("exit", (code, signal) => fail(`${file} exited (${code ?? signal}) before listening`));
-    proc.stderr.setEncoding("utf8").on("data", (d: string) => {
-      stderr += d;
-    });
-    proc.stdout.setEncoding("utf8").on("data", (d: string) => {
-      stdout += d;
-      const newline = stdout.indexOf("\n");
-      if (settled || newline < 0) return;
-      const line = stdout.slice(0, newline);
-      const m = /^LISTENING (\S+)$/.exec(line);
-      if (m === null) {
-        fail(`${file}: unexpected first line ${JSON.stringify(line)}`);
-        return;
-      }
-      settled = true;
-      clearTimeout(timer);
-      const stop = async () => {
-        proc.stdin.end();
-        const killer = setTimeout(() => proc.kill("SIGKILL"), 5000);
-        const code = await exited;
-        clearTimeout(killer);
-        return code;
-      };
-      resolve({ address: m[1]!, proc, stderr: () => stderr, stop });
-    });
-  });
 }
 
 before(
@@ -142,7 +48,7 @@ before(
 );
 
 after(() => {
-  for (const p of live) p.kill("SIGKILL");
+  killAll();
   if (tmp !== "") rmSync(tmp, { recursive: true, force: true });
 });
 

@@ -2,7 +2,7 @@
  * Child processes for the interop tests: run a program to completion, or start a server and wait
  * for its `LISTENING <address>` line (test/interop/README.md conventions). Every process started
  * here is bounded in time and tracked, so `killAll()` in an after() hook leaves nothing behind.
- * (The same helpers as cpp-selftest.test.ts, shared by the TS interop tests.)
+ * (Shared by every interop test, the C++ selftest included.)
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
