@@ -132,8 +132,9 @@ function trimTail(): void {
   if (t === null) return;
   tail = null;
   const keep = t.zeroed; // a multiple of 8: allocations are words, zeroing chunks 1 KiB
-  if (keep >= t.bytes.byteLength || t.bytes.buffer !== slab) return;
+  if (keep >= t.capacity || t.bytes.buffer !== slab) return;
   t.bytes = t.bytes.subarray(0, keep);
+  t.capacity = keep;
   slabPos = tailPos + keep;
 }
 

@@ -24,6 +24,11 @@ export class Segment {
    * instead of its whole first segment (8 KiB by default). Otherwise the whole buffer.
    */
   declare zeroed: number;
+  /**
+   * `bytes.byteLength`, kept as a plain number: read on every allocation, and a typed array's
+   * byteLength getter is a call where `bytes` has seen more than one kind of array.
+   */
+  declare capacity: number;
 
   constructor(id: number, bytes: Uint8Array, end: number) {
     this.id = id;
@@ -31,11 +36,12 @@ export class Segment {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.end = end;
     this.zeroed = bytes.byteLength;
+    this.capacity = bytes.byteLength;
   }
 
   /** Free capacity, in bytes, at the end of a builder segment. */
   available(): number {
-    return this.bytes.byteLength - this.end;
+    return this.capacity - this.end;
   }
 
   /** Make sure bytes up to `end` (at most the capacity) are zero or written. */
@@ -45,7 +51,7 @@ export class Segment {
 
   /** Zero from the watermark to `end` and a chunk beyond, within the capacity. */
   zeroAhead(end: number): void {
-    const z = Math.min(this.bytes.byteLength, Math.max(end, this.zeroed + ZERO_AHEAD));
+    const z = Math.min(this.capacity, Math.max(end, this.zeroed + ZERO_AHEAD));
     this.bytes.fill(0, this.zeroed, z);
     this.zeroed = z;
   }
