@@ -55,6 +55,11 @@ export interface ByteStream {
    * TwoPartyVatNetwork::getWindow() uses it as the flow-control window of streaming calls.
    */
   sendBufferSize?(): number | undefined;
+  /**
+   * Bytes handed to write() that the kernel has not taken yet (Node: `writableLength`). The
+   * queue metrics count them as queued, as C++ counts a message until its write completes.
+   */
+  writableBytes?(): number;
   pause?(): void;
   resume?(): void;
 }
@@ -196,6 +201,16 @@ export class TwoPartyVatNetwork implements VatNetwork, RpcTransport {
   private readonly clock: () => number;
   /** When the oldest message still queued was sent (C++ currentOutgoingMessageSendTime). */
   private oldestSendTime = 0;
+  /** Bytes handed to the stream so far. */
+  private handedBytes = 0;
+  /**
+   * Messages handed to the stream that it still held right after the write (recorded only then:
+   * with the kernel keeping up, nothing is): where each ends in `handedBytes`, and when its batch
+   * started queueing. Entries before `heldHead` have gone to the kernel.
+   */
+  private heldEnds: number[] = [];
+  private heldTimes: number[] = [];
+  private heldHead = 0;
   private ended = false;
   private readonly disconnected: Promise<void>;
   private resolveDisconnected!: () => void;
@@ -244,34 +259,74 @@ export class TwoPartyVatNetwork implements VatNetwork, RpcTransport {
     return this.disconnected;
   }
 
-  /** Bytes and messages queued for the next write (C++ getCurrentQueueSize/Count). */
+  /** Bytes and messages queued (see getCurrentQueueSize/Count). */
   get currentQueueSize(): number {
-    return this.outBytes;
+    return this.getCurrentQueueSize();
   }
   get currentQueueCount(): number {
-    return this.out.length;
+    return this.getCurrentQueueCount();
   }
 
   /**
-   * C++ `getCurrentQueueSize()`: bytes of outgoing messages queued in memory, not yet handed to
-   * the byte stream (framing included; always a multiple of 8). Useful for backpressure.
+   * C++ `getCurrentQueueSize()`: bytes of outgoing messages not yet taken by the kernel: queued
+   * here for the next write, or written to a stream that still holds them (a socket whose peer
+   * reads slower than we write). Framing included; always a multiple of 8. Useful for
+   * backpressure. C++ counts a message until its write completes, which is the same point.
    */
   getCurrentQueueSize(): number {
-    return this.outBytes;
+    return this.outBytes + this.pruneHeld();
   }
 
-  /** C++ `getCurrentQueueCount()`: outgoing messages queued, not yet handed to the byte stream. */
+  /** C++ `getCurrentQueueCount()`: outgoing messages not yet taken by the kernel. */
   getCurrentQueueCount(): number {
-    return this.out.length;
+    this.pruneHeld();
+    return this.out.length + this.heldEnds.length - this.heldHead;
   }
 
   /**
    * C++ `getOutgoingMessageWaitTime()`: how long (milliseconds of the clock) the oldest queued
    * message has waited; 0 when nothing is queued. The time is taken when a message enters an
-   * empty queue, so a send after an idle period never reports the idle time (the 1.x fix).
+   * empty queue, so a send after an idle period never reports the idle time (the 1.x fix); a
+   * message the stream still holds counts from when its batch started queueing.
    */
   getOutgoingMessageWaitTime(): number {
+    this.pruneHeld();
+    if (this.heldHead < this.heldEnds.length) return this.clock() - this.heldTimes[this.heldHead]!;
     return this.out.length > 0 ? this.clock() - this.oldestSendTime : 0;
+  }
+
+  /** Drops the held messages the kernel has taken since; returns the bytes the stream holds. */
+  private pruneHeld(): number {
+    const pending = this.stream.writableBytes?.() ?? 0;
+    const ends = this.heldEnds;
+    if (this.heldHead === ends.length) return pending;
+    const taken = this.handedBytes - pending;
+    let h = this.heldHead;
+    while (h < ends.length && ends[h]! <= taken) h++;
+    if (h === ends.length) {
+      this.heldEnds = [];
+      this.heldTimes = [];
+      h = 0;
+    }
+    this.heldHead = h;
+    return pending;
+  }
+
+  /**
+   * After `out` (queued since `since`) went to the stream: count the bytes, and if the stream
+   * could not pass them all to the kernel at once, remember where each message ends.
+   */
+  private handed(out: readonly Uint8Array[][], bytes: number, since: number): void {
+    const start = this.handedBytes;
+    this.handedBytes = start + bytes;
+    const pending = this.stream.writableBytes?.() ?? 0;
+    if (pending === 0) return;
+    let end = start;
+    for (const segs of out) {
+      end += frameSize(segs);
+      this.heldEnds.push(end);
+      this.heldTimes.push(since);
+    }
   }
 
   // ---- RpcTransport ----
@@ -299,29 +354,32 @@ export class TwoPartyVatNetwork implements VatNetwork, RpcTransport {
     const n = this.outBytes;
     if (n === 0) return;
     if (this.outFds !== null) {
-      this.flushWithFds();
+      this.flushWithFds(n);
       return;
     }
     const out = this.out;
+    const since = this.oldestSendTime;
     this.out = [];
     this.outBytes = 0;
     try {
       if (n > OUT_CARVE_MAX && this.stream.writev !== undefined) {
         this.stream.writev(gatherFrames(out));
-        return;
+      } else {
+        const buf = outputBuffer(n);
+        let off = 0;
+        for (const segs of out) off = writeFrame(segs, buf, off);
+        this.stream.write(buf);
       }
-      const buf = outputBuffer(n);
-      let off = 0;
-      for (const segs of out) off = writeFrame(segs, buf, off);
-      this.stream.write(buf);
+      this.handed(out, n, since);
     } catch (e) {
       this.onEnd(e instanceof Error ? e : new Error(String(e)));
     }
   };
 
   /** Like flush, but each message with FDs goes out alone, in one write carrying its FDs. */
-  private flushWithFds(): void {
+  private flushWithFds(n: number): void {
     const out = this.out;
+    const since = this.oldestSendTime;
     const fdsAt = this.outFds!;
     this.out = [];
     this.outBytes = 0;
@@ -347,6 +405,7 @@ export class TwoPartyVatNetwork implements VatNetwork, RpcTransport {
         from = i + 1;
       }
       writeRange(from, out.length);
+      this.handed(out, n, since);
     } catch (e) {
       this.onEnd(e instanceof Error ? e : new Error(String(e)));
     }

@@ -53,6 +53,8 @@ interface USocketLike {
   write(chunk: { data?: Buffer; fds?: number[] }, cb?: (err?: Error | null) => void): boolean;
   end(): void;
   destroy(): void;
+  /** Bytes written that usocket has not passed to the kernel yet (stream.Writable). */
+  readonly writableLength: number;
   pause(): unknown;
   resume(): unknown;
 }
@@ -267,6 +269,9 @@ function fdSocketStream(sock: USocketLike): ByteStream {
           resolve();
         });
       });
+    },
+    writableBytes() {
+      return sock.writableLength;
     },
     pause() {
       sock.pause();

@@ -159,6 +159,9 @@ export function socketStream(socket: net.Socket, reads?: DirectReads): ByteStrea
         });
       });
     },
+    writableBytes() {
+      return socket.writableLength;
+    },
     sendBufferSize() {
       // remoteFamily is set for TCP sockets only.
       return kernelSendBuffer(socket.remoteFamily === undefined ? "unix" : "tcp");

@@ -127,3 +127,61 @@ for (const mode of ALL_MODES) {
     await closeStreams();
   });
 }
+
+// C++ counts an outgoing message in the queue until its write completes, i.e. until the kernel
+// has taken its bytes; with a peer that stops reading, the queue grows. Node accepts writes into
+// the socket's own buffer instead of making us wait, so the metrics count what that buffer still
+// holds (ByteStream.writableBytes), not only what the network has not handed to the socket yet.
+for (const mode of ["tcp", "unix"] as const) {
+  test(`queue metrics count messages the socket has not written yet (a peer that stops reading) [${mode}]`, {
+    timeout: 60_000,
+  }, async () => {
+    const { TwoPartyVatNetwork } = await import("../../src/rpc/two-party.js");
+    const { MessageBuilder } = await import("../../src/wire/index.js");
+    const { TestAllTypes_Builder } = await import("../interop/gen/test.capnp.js");
+    const [sa, sb, closeStreams] = await streams(mode);
+    let now = 1_000;
+    const network = new TwoPartyVatNetwork(sa, "client", { clock: () => now });
+    network.start({ message() {}, closed() {} });
+    let received = 0;
+    sb.start(
+      (chunk) => {
+        received += chunk.length;
+      },
+      () => {},
+    );
+    sb.pause?.();
+    const message = (): InstanceType<typeof MessageBuilder> => {
+      const mb = new MessageBuilder();
+      mb.initRoot(TestAllTypes_Builder).dataField = new Uint8Array(1 << 20);
+      return mb;
+    };
+    try {
+      // Write 1 MiB messages until the kernel's buffers are full and the socket holds some.
+      let sent = 0;
+      for (; sent < 96 && network.getCurrentQueueCount() === 0; sent++) {
+        network.send(message());
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      assert.ok(network.getCurrentQueueCount() > 0, `still nothing queued after ${sent} MiB`);
+      const size = network.getCurrentQueueSize();
+      assert.ok(size >= 1 << 20, `queued ${size} bytes`);
+      assert.equal(size % 8, 0);
+      now += 250;
+      assert.ok(network.getOutgoingMessageWaitTime() >= 250);
+      // The peer reads again: the socket drains and the queue empties.
+      sb.resume?.();
+      for (let i = 0; i < 2000 && network.getCurrentQueueSize() > 0; i++)
+        await new Promise((r) => setTimeout(r, 5));
+      assert.equal(network.getCurrentQueueSize(), 0);
+      assert.equal(network.getCurrentQueueCount(), 0);
+      assert.equal(network.getOutgoingMessageWaitTime(), 0);
+      assert.ok(received > 0);
+    } finally {
+      // Let the socket drain, or ending it would wait for the peer for ever.
+      sb.resume?.();
+      await network.shutdown();
+      await closeStreams();
+    }
+  });
+}
