@@ -259,14 +259,6 @@ export class TwoPartyVatNetwork implements VatNetwork, RpcTransport {
     return this.disconnected;
   }
 
-  /** Bytes and messages queued (see getCurrentQueueSize/Count). */
-  get currentQueueSize(): number {
-    return this.getCurrentQueueSize();
-  }
-  get currentQueueCount(): number {
-    return this.getCurrentQueueCount();
-  }
-
   /**
    * C++ `getCurrentQueueSize()`: bytes of outgoing messages not yet taken by the kernel: queued
    * here for the next write, or written to a stream that still holds them (a socket whose peer
