@@ -26,12 +26,19 @@ if (files.length === 0) {
   console.error("no test files matched");
   process.exit(1);
 }
+function withSourceCondition(opts = "") {
+  return opts.includes("--conditions=capnts-source") ? opts : `${opts} --conditions=capnts-source`.trim();
+}
+
 const r = spawnSync(
   process.execPath,
   ["--import", "tsx", "--test", "--test-concurrency=2", "--test-timeout=600000", ...files],
   {
     cwd: root,
     stdio: "inherit",
+    // "capnts/..." self-imports resolve to src/*.ts (package.json exports, "capnts-source"), in
+    // the test processes and in every process they start (interop servers, CLI runs).
+    env: { ...process.env, NODE_OPTIONS: withSourceCondition(process.env.NODE_OPTIONS) },
   },
 );
 process.exit(r.status ?? 1);
