@@ -5,6 +5,8 @@
  * Options come from the environment (capnp passes no arguments to plugins):
  *   CAPNTS_RUNTIME    package name of the runtime (default "capnts") or, starting with "." or
  *                     "/", the path of its src directory relative to the output directory
+ *   CAPNTS_IMPORT_EXT ".js" (default) or ".ts": the extension of imports between generated files
+ *                     (".ts" to run them with Node's type stripping, Deno or Bun)
  *   CAPNTS_BOOTSTRAP  "1": read the request with the hand-written reader (regenerating
  *                     src/schema/schema.capnp.ts when it is broken)
  */
@@ -20,14 +22,21 @@ function runtimeOption(value: string | undefined): string {
   return resolve(process.cwd(), value).replaceAll("\\", "/");
 }
 
+function importExtension(value: string | undefined): ".js" | ".ts" {
+  if (value === undefined || value === "" || value === ".js" || value === "js") return ".js";
+  if (value === ".ts" || value === "ts") return ".ts";
+  throw new CompileError(`CAPNTS_IMPORT_EXT must be .js or .ts, not ${JSON.stringify(value)}`);
+}
+
 function main(): number {
   const bytes = new Uint8Array(readFileSync(0));
-  const options = {
-    runtime: runtimeOption(process.env.CAPNTS_RUNTIME),
-    bootstrap: process.env.CAPNTS_BOOTSTRAP === "1",
-    outDir: process.cwd().replaceAll("\\", "/"),
-  };
   try {
+    const options = {
+      runtime: runtimeOption(process.env.CAPNTS_RUNTIME),
+      bootstrap: process.env.CAPNTS_BOOTSTRAP === "1",
+      importExtension: importExtension(process.env.CAPNTS_IMPORT_EXT),
+      outDir: process.cwd().replaceAll("\\", "/"),
+    };
     const files = generate(readRequest(bytes, options), options);
     for (const f of files) {
       mkdirSync(dirname(f.path) || ".", { recursive: true });

@@ -12,7 +12,7 @@
  *   capnts encode [--packed] [--flat] [-I DIR]... SCHEMA.capnp TYPE
  *       Read text messages from stdin and write them in binary (like `capnp encode`).
  */
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { encodeText } from "../schema/text-encode.js";
@@ -102,6 +102,7 @@ async function compile(argv: readonly string[]): Promise<number> {
   const args = ["compile", ...importArgs(p)];
   for (const s of p.values.get("--src-prefix") ?? []) args.push(`--src-prefix=${s}`);
   args.push(`-o${pluginPath()}:${out}`, ...p.rest);
+  mkdirSync(out, { recursive: true }); // capnp runs the plugin in the output directory
   const runtimeEnv = runtime.startsWith(".") ? resolve(runtime) : runtime;
   const started = Date.now();
   const r = runCapnp(args, { env: { ...process.env, CAPNTS_RUNTIME: runtimeEnv }, inherit: true });

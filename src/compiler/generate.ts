@@ -34,6 +34,31 @@ export interface GenerateOptions {
   outDir?: string;
   /** Read the request with the hand-written bootstrap reader instead of the generated bindings. */
   bootstrap?: boolean;
+  /**
+   * The extension of imports between generated files: ".js" (default; what tsc and bundlers
+   * expect) or ".ts" (for running the .ts files directly: Node's type stripping, Deno, Bun;
+   * tsc then needs `allowImportingTsExtensions` or `rewriteRelativeImportExtensions`).
+   */
+  importExtension?: ".js" | ".ts";
+}
+
+/**
+ * The runtime entry generated code imports from a package (`capnts/codegenv1`): one versioned
+ * contract, docs/generated-code-contract.md. Bindings made by this generator keep working with
+ * every capnts that still exports it.
+ */
+export const CODEGEN_ENTRY = "codegenv1";
+
+/** The options a generated file was made with, for its header line. */
+export function describeOptions(options: GenerateOptions): string {
+  const runtime = options.runtime ?? "capnts";
+  const parts = [
+    runtime.startsWith(".") || runtime.startsWith("/")
+      ? "runtime: relative path"
+      : `runtime: ${runtime}/${CODEGEN_ENTRY}`,
+  ];
+  if ((options.importExtension ?? ".js") !== ".js") parts.push(`imports: ${options.importExtension}`);
+  return parts.join(", ");
 }
 
 /** Well-known schema files whose bindings ship with the runtime (when not generated in this run). */
@@ -147,6 +172,10 @@ export function generate(loaded: LoadedRequest, options: GenerateOptions = {}): 
   const relativeRuntime = runtime.startsWith(".") || runtime.startsWith("/");
   const outDir = normalize(options.outDir ?? "/out");
   const runtimeDir = runtime.startsWith("/") ? normalize(runtime) : normalize(`${outDir}/${runtime}`);
+  const ext = options.importExtension ?? ".js";
+  if (ext !== ".js" && ext !== ".ts")
+    throw new CompileError(`import extension must be .js or .ts, not ${ext}`);
+  const generated = (p: string) => p.replace(/\.ts$/, ext);
 
   // Output location of every file we might import: requested files, then the importers' view.
   const requested = new Map<bigint, string>();
@@ -178,12 +207,12 @@ export function generate(loaded: LoadedRequest, options: GenerateOptions = {}): 
     const here = dirname(`${outDir}/${path}`);
     const resolver: ModuleResolver = {
       runtime(entry) {
-        if (!relativeRuntime) return `${runtime}/${entry}`;
+        if (!relativeRuntime) return `${runtime}/${CODEGEN_ENTRY}`;
         return relativeSpecifier(here, `${runtimeDir}/${RUNTIME_ENTRIES[entry]}.js`);
       },
       file(id) {
         const req = requested.get(id);
-        if (req !== undefined) return relativeSpecifier(here, `${outDir}/${req.replace(/\.ts$/, ".js")}`);
+        if (req !== undefined) return relativeSpecifier(here, `${outDir}/${generated(req)}`);
         const known = RUNTIME_FILES.get(id);
         if (known !== undefined) {
           if (!relativeRuntime)
@@ -191,7 +220,7 @@ export function generate(loaded: LoadedRequest, options: GenerateOptions = {}): 
           return relativeSpecifier(here, `${runtimeDir}/${known}.js`);
         }
         const imp = imported.get(id);
-        if (imp !== undefined) return relativeSpecifier(here, `${outDir}/${imp.replace(/\.ts$/, ".js")}`);
+        if (imp !== undefined) return relativeSpecifier(here, `${outDir}/${generated(imp)}`);
         const node = request.nodes.get(id);
         throw new CompileError(
           `needs ${node?.displayName ?? `file @0x${id.toString(16)}`}, which it does not import`,
@@ -209,6 +238,7 @@ export function generate(loaded: LoadedRequest, options: GenerateOptions = {}): 
       file,
       filename: rf.filename,
       resolver,
+      options: describeOptions(options),
       pipelineFiles,
       schemaBase64: encodeBase64(encodeNodes(own)),
     });

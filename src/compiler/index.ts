@@ -14,3 +14,4 @@ export {
   outputPath,
   readRequest,
 } from "./generate.js";
+export { VERSION } from "./version.js";

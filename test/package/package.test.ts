@@ -1,0 +1,274 @@
+/**
+ * capnts as users install it: the packed tarball in a fresh ESM app, on the Nodes users run
+ * (the machine's, 24 and 26) and the TypeScripts they have (5.9, and 7 which `npm install
+ * typescript` gives today). Every subpath export loads and typechecks; the documented codegen
+ * routes give the same bindings, which typecheck strictly and run; generated TypeScript runs
+ * under Node's type stripping; publint and are-the-types-wrong find nothing.
+ */
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { type App, capnpIncludeDir, newApp, packTarball, ROOT, toolchains } from "./app.js";
+
+const ENTRIES: [string, string][] = [
+  ["capnts", "MessageBuilder"],
+  ["capnts/wire", "StructReader"],
+  ["capnts/serialize", "encodeFrame"],
+  ["capnts/schema", "SchemaLoader"],
+  ["capnts/rpc", "Client"],
+  ["capnts/node", "Runtime"],
+  ["capnts/compiler", "generate"],
+  ["capnts/codegenv1", "StructReader"],
+  ["capnts/gen/rpc.capnp.js", "Message"],
+  ["capnts/gen/rpc-twoparty.capnp.js", "VatId"],
+  ["capnts/gen/persistent.capnp.js", "Persistent"],
+  ["capnts/gen/stream.capnp.js", "StreamResult"],
+  ["capnts/gen/c++.capnp.js", "$schema"],
+];
+
+/** A user schema that streams and imports every standard schema the runtime ships bindings of. */
+const APP_SCHEMA = `@0xd8a6b9e1f0c2a345;
+using Cxx = import "/capnp/c++.capnp";
+$Cxx.namespace("app");
+using Schema = import "/capnp/schema.capnp";
+using Rpc = import "/capnp/rpc.capnp";
+using Persistent = import "/capnp/persistent.capnp";
+
+struct Holder {
+  node @0 :Schema.Node;
+  exception @1 :Rpc.Exception;
+  name @2 :Text = "holder";
+}
+
+interface Sink {
+  write @0 (chunk :Data) -> stream;
+  done @1 () -> (total :UInt64);
+}
+
+interface Saver extends(Persistent.Persistent(Text, Text)) {}
+
+interface Calc {
+  add @0 (a :Int32, b :Int32) -> (sum :Int32);
+  sink @1 () -> (sink :Sink);
+}
+`;
+
+/** A program using the installed package and the bindings: a server and a client over TCP. */
+const MAIN = (
+  gen: string,
+  ext: string,
+) => `import { decodeFrame, encodeFrame, MessageBuilder, MessageReader, RpcError } from "capnts";
+import { Runtime } from "capnts/node";
+import { Message } from "capnts/gen/rpc.capnp.js";
+import { Calc, Holder, Sink } from "./${gen}/app.capnp${ext}";
+
+const b = new MessageBuilder();
+const h = b.initRoot(Holder.Builder);
+h.initNode().displayName = "app.capnp:Holder";
+h.initException().reason = "just a test";
+const bytes = encodeFrame(b.getSegmentsForOutput());
+const r = new MessageReader(decodeFrame(bytes).segments).getRoot(Holder.Reader);
+if (r.name !== "holder" || r.node.displayName !== "app.capnp:Holder" || r.exception.reason !== "just a test")
+  throw new Error("round trip: " + String(r));
+if (typeof Message.Reader !== "function") throw new Error("rpc.capnp bindings missing");
+
+const rt = Runtime.init();
+let total = 0n;
+const server = rt.newServer(
+  Calc.server({
+    add(ctx) {
+      if (ctx.params.a === 13) throw new Error("unlucky");
+      ctx.results.sum = ctx.params.a + ctx.params.b;
+    },
+    sink(ctx) {
+      ctx.results.sink = Sink.server({
+        write(c) {
+          total += BigInt(c.params.chunk.byteLength);
+        },
+        done(c) {
+          c.results.total = total;
+        },
+      });
+    },
+  }),
+);
+const { address } = await server.listen("127.0.0.1:0");
+const client = await rt.connect(address);
+const calc = client.bootstrap(Calc.Client);
+const sum = await calc.add((p) => {
+  p.a = 2;
+  p.b = 3;
+});
+let failed = "";
+try {
+  await calc.add((p) => {
+    p.a = 13;
+  });
+} catch (e) {
+  if (e instanceof RpcError) failed = e.type;
+}
+const sink = calc.sink().pipeline.sink;
+for (let i = 0; i < 10; i++) await sink.write((p) => { p.chunk = new Uint8Array(1000); });
+const done = await sink.done();
+console.log(JSON.stringify({ sum: sum.sum, failed, total: String(done.total) }));
+await rt.shutdown();
+`;
+
+const EXPECTED = JSON.stringify({ sum: 5, failed: "failed", total: "10000" });
+
+let app: App;
+let inc: string | null;
+
+before(() => {
+  inc = capnpIncludeDir();
+  app = newApp("main", { gen: "capnp compile -ocapnts:gen-c app.capnp" });
+  app.write("app.capnp", APP_SCHEMA);
+});
+after(() => app?.remove());
+
+function needCapnp(t: import("node:test").TestContext): boolean {
+  if (inc !== null) return true;
+  if (process.env.CI) throw new Error("capnp is not installed (Debian package `capnproto`); required in CI");
+  t.skip("capnp is not installed (Debian package `capnproto`)");
+  return false;
+}
+
+function tsconfig(resolution: "NodeNext" | "Bundler", include: string[], emit = false): string {
+  return JSON.stringify({
+    compilerOptions: {
+      target: "ES2022",
+      module: resolution === "NodeNext" ? "NodeNext" : "Preserve",
+      moduleResolution: resolution,
+      lib: ["ES2022", "ESNext.Disposable", "DOM"],
+      types: ["node"],
+      strict: true,
+      exactOptionalPropertyTypes: true,
+      noUncheckedIndexedAccess: true,
+      noImplicitOverride: true,
+      noImplicitReturns: true,
+      verbatimModuleSyntax: true,
+      isolatedModules: true,
+      skipLibCheck: false,
+      ...(emit ? { outDir: "out", rootDir: "." } : { noEmit: true }),
+    },
+    include,
+  });
+}
+
+test("every subpath export loads, on every Node", (t) => {
+  const tc = toolchains(t);
+  if (tc === null) return;
+  const script = ENTRIES.map(
+    ([spec, name], i) =>
+      `const m${i} = await import(${JSON.stringify(spec)});\n` +
+      `if (!(${JSON.stringify(name)} in m${i})) throw new Error(${JSON.stringify(`${spec} has no ${name}`)});`,
+  ).join("\n");
+  app.write("entries.mjs", `${script}\nconsole.log("ok");\n`);
+  for (const [name, node] of tc.nodes) {
+    assert.equal(app.node(["entries.mjs"], node).stdout.trim(), "ok", name);
+  }
+});
+
+test("the codegen routes a user has give the same bindings", (t) => {
+  if (!needCapnp(t)) return;
+  // `npx capnts compile` (the output directory is created), the installed plugin by path, and
+  // `capnp compile -ocapnts` in an npm script (npm puts node_modules/.bin on PATH).
+  app.run("npx", ["--no-install", "capnts", "compile", "-o", "gen-a", "app.capnp"]);
+  app.run("mkdir", ["-p", "gen-b"]);
+  app.run("capnp", ["compile", "-o", "node_modules/.bin/capnpc-capnts:gen-b", "app.capnp"]);
+  app.run("mkdir", ["-p", "gen-c"]);
+  app.run("npm", ["run", "--silent", "gen"]);
+  const a = readFileSync(join(app.dir, "gen-a/app.capnp.ts"), "utf8");
+  assert.match(
+    a,
+    /^\/\/ Generated by capnpc-capnts \d+\.\d+\.\d+ from app\.capnp \(runtime: capnts\/codegenv1\)/,
+  );
+  assert.match(a, /from "capnts\/codegenv1";/);
+  assert.match(a, /from "capnts\/gen\/stream\.capnp\.js";/);
+  assert.match(a, /from "capnts\/schema";/);
+  assert.equal(readFileSync(join(app.dir, "gen-b/app.capnp.ts"), "utf8"), a, "plugin by path");
+  assert.equal(readFileSync(join(app.dir, "gen-c/app.capnp.ts"), "utf8"), a, "npm script");
+  // Every standard schema of the installed capnp, generated as requested files.
+  const std = readdirSync(join(inc!, "capnp"), { recursive: true })
+    .map(String)
+    .filter((f) => f.endsWith(".capnp"))
+    .map((f) => join(inc!, "capnp", f));
+  assert.ok(std.length >= 6, `standard schemas found: ${std.join(", ")}`);
+  app.run("npx", ["--no-install", "capnts", "compile", "-o", "std", `--src-prefix=${inc}`, ...std]);
+  assert.ok(readdirSync(join(app.dir, "std/capnp")).includes("schema.capnp.ts"));
+});
+
+test("published types and generated bindings typecheck strictly (NodeNext, Bundler; TypeScript 5.9 and 7)", (t) => {
+  const tc = toolchains(t);
+  if (tc === null || !needCapnp(t)) return;
+  const uses = ENTRIES.map(([spec, name], i) => `import { ${name} as e${i} } from ${JSON.stringify(spec)};`);
+  app.write(
+    "consumer.ts",
+    `${uses.join("\n")}\nexport const all: unknown[] = [${ENTRIES.map((_, i) => `e${i}`).join(", ")}];\n`,
+  );
+  app.write("main.ts", MAIN("gen-a", ".js"));
+  for (const resolution of ["NodeNext", "Bundler"] as const) {
+    app.write(
+      `tsconfig.${resolution}.json`,
+      tsconfig(resolution, ["consumer.ts", "main.ts", "gen-a", "std"]),
+    );
+    for (const [name, [cmd, ...args]] of tc.compilers) {
+      const r = app.run(cmd!, [...args, "-p", `tsconfig.${resolution}.json`], { allowFail: true });
+      assert.equal(r.status, 0, `${name}, ${resolution}:\n${r.stdout}${r.stderr}`);
+    }
+  }
+});
+
+test("a server and a client from the installed package run on every Node", (t) => {
+  const tc = toolchains(t);
+  if (tc === null || !needCapnp(t)) return;
+  app.write("tsconfig.emit.json", tsconfig("NodeNext", ["main.ts", "gen-a", "std"], true));
+  app.run(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.emit.json"]);
+  for (const [name, node] of tc.nodes) {
+    assert.equal(app.node(["out/main.js"], node).stdout.trim(), EXPECTED, name);
+  }
+});
+
+test("generated TypeScript runs under Node's type stripping (imports named .ts)", (t) => {
+  const tc = toolchains(t);
+  if (tc === null || !needCapnp(t)) return;
+  app.run("npx", ["--no-install", "capnts", "compile", "-o", "gen-ts", "app.capnp"], {
+    env: { CAPNTS_IMPORT_EXT: ".ts" },
+  });
+  app.write("strip.ts", MAIN("gen-ts", ".ts"));
+  for (const [name, node] of tc.nodes.filter(([n]) => n === "node24" || n === "node26")) {
+    assert.equal(app.node(["strip.ts"], node).stdout.trim(), EXPECTED, name);
+  }
+});
+
+test("publint and are-the-types-wrong find nothing in the package", () => {
+  const pkg = join(app.dir, "node_modules/capnts");
+  const lint = app.run(process.execPath, [join(ROOT, "node_modules/publint/src/cli.js"), "--strict", pkg], {
+    allowFail: true,
+  });
+  assert.equal(lint.status, 0, lint.stdout + lint.stderr);
+  assert.match(lint.stdout, /All good/);
+  const attw = app.run(
+    process.execPath,
+    [
+      join(ROOT, "node_modules/@arethetypeswrong/cli/dist/index.js"),
+      packTarball(),
+      "--profile",
+      "esm-only",
+      "--format",
+      "ascii",
+      "--include-entrypoints",
+      "./gen/rpc.capnp.js",
+      "./gen/stream.capnp.js",
+    ],
+    { allowFail: true },
+  );
+  assert.equal(attw.status, 0, attw.stdout + attw.stderr);
+});
+
+test("the generator names the package's version", async () => {
+  const { VERSION } = await import("capnts/compiler");
+  const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
+  assert.equal(VERSION, pkg.version);
+});
