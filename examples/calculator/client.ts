@@ -2,7 +2,7 @@
  * The calculator client (after C++'s samples/calculator-client.c++): each step builds on results
  * that have not arrived yet, so most of them cost a single network round trip.
  */
-import type { Server } from "../../src/rpc/index.js";
+import type { Server } from "capnts/rpc";
 import {
   type Calculator_Client,
   type Calculator_Expression_Builder,

@@ -4,8 +4,9 @@
  *
  * Run it on its own:  node --import tsx examples/calculator/server.ts [127.0.0.1:0 | unix:/path]
  */
-import type { CallContext, Server } from "../../src/rpc/index.js";
-import { Runtime } from "../../src/transport/index.js";
+
+import { Runtime } from "capnts/node";
+import type { CallContext, Server } from "capnts/rpc";
 import {
   Calculator,
   type Calculator_Expression_Reader,

@@ -71,7 +71,7 @@ const RUNTIME_FILES: ReadonlyMap<bigint, string> = new Map([
   [0xbdf87d7bb8304e81n, "gen/c++.capnp"],
 ]);
 
-const RUNTIME_ENTRIES = { wire: "wire/index", rpc: "rpc/index", schema: "schema/index" } as const;
+const RUNTIME_ENTRIES = { wire: "codegenv1/wire", rpc: "codegenv1/rpc", schema: "codegenv1/schema" } as const;
 
 // ---- paths --------------------------------------------------------------------------------------
 

@@ -49,8 +49,8 @@
  * two-party protocol initially, and then pair applications with an appropriate proxy written in
  * C++, rather than implement other parameterizations of the RPC protocol directly.
  */
-import * as $ from "../wire/index.js";
-import * as $text from "../schema/index.js";
+import * as $ from "../codegenv1/wire.js";
+import * as $text from "../codegenv1/schema.js";
 
 const $inspect = Symbol.for("nodejs.util.inspect.custom");
 

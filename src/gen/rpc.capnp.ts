@@ -89,8 +89,8 @@
  * bother implementing any other vat network protocol -- just use the correct container type and get
  * it for free.
  */
-import * as $ from "../wire/index.js";
-import * as $text from "../schema/index.js";
+import * as $ from "../codegenv1/wire.js";
+import * as $text from "../codegenv1/schema.js";
 
 const $inspect = Symbol.for("nodejs.util.inspect.custom");
 

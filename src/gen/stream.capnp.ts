@@ -5,8 +5,8 @@
  * generate code that functions, leaving it up to the application to implement flow control
  * manually.
  */
-import * as $ from "../wire/index.js";
-import * as $text from "../schema/index.js";
+import * as $ from "../codegenv1/wire.js";
+import * as $text from "../codegenv1/schema.js";
 
 const $inspect = Symbol.for("nodejs.util.inspect.custom");
 

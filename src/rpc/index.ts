@@ -1,5 +1,9 @@
 /**
  * capnts/rpc: capabilities, calls and two-party RPC with C++ `rpc.c++` semantics.
+ *
+ * What applications use. The connection's tables and the capability hooks are internal; the
+ * event-loop controls are in capnts/testing; the helpers generated code calls are in
+ * capnts/codegenv1.
  */
 
 export { newBrokenCap, newNullCap } from "./broken.js";
@@ -7,26 +11,13 @@ export {
   Client,
   type ClientCtor,
   type ClientSource,
-  getClient,
   Pipeline,
   type PipelineCtor,
   RemotePromise,
   Request,
-  setClient,
 } from "./capability.js";
-export { type ConnectionOptions, RpcConnection } from "./connection.js";
 export { RpcError, type RpcErrorType, ShutdownError } from "./errors.js";
-export {
-  defaultScheduler,
-  EventLoop,
-  evalLater,
-  eventLoop,
-  type LoopScheduler,
-  manualScheduler,
-  setEventLoop,
-  whenIdle,
-} from "./event-loop.js";
-export { type CallHints, ClientHook, PipelineHook, RequestHook, type ResponseHook } from "./hooks.js";
+export type { CallHints } from "./hooks.js";
 export { MemoryTransport, type MemoryTransportOptions, newMemoryTransportPair } from "./memory-transport.js";
 export {
   type BootstrapFactory,
@@ -50,7 +41,6 @@ export {
   type MethodInfo,
   Server,
   type ServerHooks,
-  unimplemented,
 } from "./server.js";
 export { CapabilityServerSet } from "./server-set.js";
 export type { RpcTransport, TransportReceiver } from "./transport.js";

@@ -5,6 +5,7 @@ export * from "./list.js";
 export * from "./message.js";
 export { Orphan } from "./orphan.js";
 export { ElementSize } from "./pointer.js";
-export { type ListKind, locateStruct, PointerDefault, type PointerType, S, type StructCtor } from "./read.js";
+// `S`, `locateStruct` and `PointerDefault` are generated code's (capnts/codegenv1), not users'.
+export { type ListKind, type PointerType, type StructCtor } from "./read.js";
 export { Segment } from "./segment.js";
 export * from "./struct.js";

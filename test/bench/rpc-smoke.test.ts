@@ -18,6 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as grpc from "@grpc/grpc-js";
+import { Runtime } from "capnts/node";
 import {
   type BenchClient,
   capntsClient,
@@ -31,7 +32,6 @@ import { Echo_Client } from "../../bench/rpc/gen/bench.capnp.js";
 import { GrpcEchoClient, grpcEcho } from "../../bench/rpc/impls.js";
 import { connectNet, encodeFrame, frameReader } from "../../bench/rpc/raw.js";
 import { type RunningServer, serve } from "../../bench/rpc/serve.js";
-import { Runtime } from "../../src/transport/index.js";
 import { toolchainProblem } from "../interop/build.mjs";
 
 const root = join(import.meta.dirname, "..", "..");

@@ -4,8 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { decodePackedFrame } from "../../src/serialize/index.js";
-import { MessageReader } from "../../src/wire/index.js";
+import { decodePackedFrame } from "capnts/serialize";
+import { MessageReader } from "capnts/wire";
 import {
   AllTypes,
   Collide,

@@ -7,8 +7,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { test } from "node:test";
-import { decodeToText, loadSchemaType } from "../../src/cli/decode.js";
-import { packedFrame } from "../../src/serialize/index.js";
+import { packedFrame } from "capnts/serialize";
 import {
   GroupReader,
   MessageBuilder,
@@ -16,7 +15,8 @@ import {
   StructList,
   StructListBuilder,
   StructReader,
-} from "../../src/wire/index.js";
+} from "capnts/wire";
+import { decodeToText, loadSchemaType } from "../../src/cli/decode.js";
 import {
   AllTypes,
   AllTypes_List,

@@ -8,9 +8,9 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { TestContext } from "node:test";
 import { fileURLToPath } from "node:url";
+import { decodeFrame, encodeFrame } from "capnts/serialize";
+import { MessageReader } from "capnts/wire";
 import { type GeneratedFile, generate, readRequest } from "../../src/compiler/generate.js";
-import { decodeFrame, encodeFrame } from "../../src/serialize/index.js";
-import { MessageReader } from "../../src/wire/index.js";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const SRC = join(ROOT, "src");

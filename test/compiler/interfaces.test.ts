@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Client, RpcError } from "../../src/rpc/index.js";
-import { MessageBuilder } from "../../src/wire/index.js";
+import { Client, RpcError } from "capnts/rpc";
+import { MessageBuilder } from "capnts/wire";
 import {
   Calculator,
   type Calculator_Server,

@@ -4,11 +4,11 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { encodeFrame } from "capnts/serialize";
+import { MessageBuilder } from "capnts/wire";
 import { CompileError } from "../../src/compiler/errors.js";
 import { generate, readRequest } from "../../src/compiler/generate.js";
 import { CodeGeneratorRequest, type Node_Builder } from "../../src/schema/schema.capnp.js";
-import { encodeFrame } from "../../src/serialize/index.js";
-import { MessageBuilder } from "../../src/wire/index.js";
 
 /** A request for file "bad.capnp" with one struct Foo whose fields `edit` adds. */
 function request(edit: (foo: Node_Builder, req: ReturnType<MessageBuilder["initRoot"]>) => void): Uint8Array {

@@ -6,9 +6,9 @@ import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { decodeFrame } from "capnts/serialize";
 import { readRequestBootstrap } from "../../src/compiler/bootstrap-reader.js";
 import { loadRequest } from "../../src/schema/load.js";
-import { decodeFrame } from "../../src/serialize/index.js";
 import { CODEGEN_TEST, capnp, needCapnp, upstreamIncludeDir } from "./helpers.js";
 
 test("bootstrap reader and generated-bindings loader agree", (t) => {

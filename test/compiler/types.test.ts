@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { Client, Server } from "../../src/rpc/index.js";
-import type { AnyPointerReader, MessageBuilder, MessageReader } from "../../src/wire/index.js";
+import type { Client, Server } from "capnts/rpc";
+import type { AnyPointerReader, MessageBuilder, MessageReader } from "capnts/wire";
 import {
   AllTypes,
   Calculator,

@@ -12,8 +12,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { Runtime } from "capnts/node";
 import { Calculator } from "../../examples/calculator/calculator.capnp.js";
-import { Runtime } from "../../src/transport/index.js";
 import { TestBootstrap } from "./gen/test.capnp.js";
 import { CALCULATOR_RESULTS, runCalculatorClient } from "./ts/calculator.js";
 import {

@@ -2,7 +2,7 @@
  * Core call/return and pipelining, mirroring C++ rpc-test.c++ / rpc-twoparty-test.c++.
  */
 import assert from "node:assert/strict";
-import { RpcError } from "../../src/rpc/index.js";
+import { RpcError } from "capnts/rpc";
 import {
   canonicalAllTypes,
   TestExtends_Client,

@@ -4,7 +4,7 @@
  * (TwoPartyNetwork.HugeMessage).
  */
 import assert from "node:assert/strict";
-import { RpcError } from "../../src/rpc/index.js";
+import { RpcError } from "capnts/rpc";
 import { rpcTest } from "./harness.js";
 import { obj } from "./util.js";
 

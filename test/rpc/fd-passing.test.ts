@@ -26,7 +26,8 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { Client, type Server, TwoPartyClient, TwoPartyServer, whenIdle } from "../../src/rpc/index.js";
+import { Client, type Server, TwoPartyClient, TwoPartyServer } from "capnts/rpc";
+import { whenIdle } from "capnts/testing";
 import {
   fdPassingUnavailableReason,
   newFdSocketPair,

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { RemotePromise } from "../../src/rpc/index.js";
+import type { RemotePromise } from "capnts/rpc";
 import { canonicalAllTypes, TestInterface, TestInterface_Client } from "../interop/gen/test.capnp.js";
 import { ALL_MODES, emptyTables, settleConns } from "./harness.js";
 import { link } from "./link.js";

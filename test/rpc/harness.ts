@@ -9,11 +9,12 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { RpcConnection as Conn } from "../../src/rpc/connection.js";
-import { Client, type RpcConnection, type Server, whenIdle } from "../../src/rpc/index.js";
+import { Runtime } from "capnts/node";
+import { Client, type Server } from "capnts/rpc";
+import { whenIdle } from "capnts/testing";
+import { RpcConnection as Conn, type RpcConnection } from "../../src/rpc/connection.js";
 import { type MemoryTransport, newMemoryTransportPair } from "../../src/rpc/memory-transport.js";
 import type { TwoPartyClient } from "../../src/rpc/two-party.js";
-import { Runtime } from "../../src/transport/index.js";
 import { TestBootstrap_Client } from "../interop/gen/test.capnp.js";
 import { type Counters, newCounters, TestBootstrapServer } from "./fixtures/impls.js";
 

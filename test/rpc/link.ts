@@ -6,11 +6,11 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { RpcConnection as Conn } from "../../src/rpc/connection.js";
-import { Client, type RpcConnection, type Server } from "../../src/rpc/index.js";
+import { nodeNet } from "capnts/node";
+import { Client, type Server } from "capnts/rpc";
+import { RpcConnection as Conn, type RpcConnection } from "../../src/rpc/connection.js";
 import { newMemoryTransportPair } from "../../src/rpc/memory-transport.js";
 import { type ByteStream, TwoPartyVatNetwork } from "../../src/rpc/two-party.js";
-import { nodeNet } from "../../src/transport/index.js";
 import type { Mode } from "./harness.js";
 
 export type Boot = Server | Client | undefined;

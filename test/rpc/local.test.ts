@@ -1,7 +1,8 @@
 /** The local call path: run queue, local dispatch, promise capabilities, local pipelining. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { type Client, RpcError, whenIdle } from "../../src/rpc/index.js";
+import { type Client, RpcError } from "capnts/rpc";
+import { whenIdle } from "capnts/testing";
 import {
   TestCallOrder,
   TestCallOrder_Client,

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { newByteStreamPair, RpcError, TwoPartyClient } from "../../src/rpc/index.js";
+import { newByteStreamPair, RpcError, TwoPartyClient } from "capnts/rpc";
 import type { ByteStream } from "../../src/rpc/two-party.js";
 import { canonicalAllTypes, TestInterface, TestInterface_Client } from "../interop/gen/test.capnp.js";
 import { newCounters, testInterfaceImpl } from "./fixtures/impls.js";

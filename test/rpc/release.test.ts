@@ -3,7 +3,7 @@
  * rpc-test.c++ / rpc-twoparty-test.c++.
  */
 import assert from "node:assert/strict";
-import { RpcError } from "../../src/rpc/index.js";
+import { RpcError } from "capnts/rpc";
 import {
   type TestHandle_Client,
   TestInterface_Client,

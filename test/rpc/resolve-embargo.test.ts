@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { Client, type RemotePromise, RpcError } from "capnts/rpc";
 import { Message_Reader } from "../../src/gen/rpc.capnp.js";
-import { Client, type RemotePromise, RpcError } from "../../src/rpc/index.js";
 import {
   TestCallOrder,
   TestCallOrder_Client,

@@ -19,11 +19,12 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import type { TransportReceiver } from "capnts/rpc";
+import { whenIdle } from "capnts/testing";
+import { MessageReader } from "capnts/wire";
 import { Message_Reader } from "../../src/gen/rpc.capnp.js";
 import { RpcConnection } from "../../src/rpc/connection.js";
-import { type TransportReceiver, whenIdle } from "../../src/rpc/index.js";
 import { newMemoryTransportPair } from "../../src/rpc/memory-transport.js";
-import { MessageReader } from "../../src/wire/index.js";
 import {
   TestBootstrap_Client,
   TestCallOrder,

@@ -7,13 +7,14 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { nodeNet } from "capnts/node";
+import type { RpcTransport, TransportReceiver } from "capnts/rpc";
+import { whenIdle } from "capnts/testing";
+import { MessageBuilder, type MessageReader } from "capnts/wire";
 import { Message_Builder, Message_Reader } from "../../src/gen/rpc.capnp.js";
 import { RpcConnection } from "../../src/rpc/connection.js";
-import { type RpcTransport, type TransportReceiver, whenIdle } from "../../src/rpc/index.js";
 import { newMemoryTransportPair } from "../../src/rpc/memory-transport.js";
 import { TwoPartyVatNetwork } from "../../src/rpc/two-party.js";
-import { nodeNet } from "../../src/transport/index.js";
-import { MessageBuilder, type MessageReader } from "../../src/wire/index.js";
 import {
   TestInterface,
   TestInterface_Client,

@@ -5,8 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { CapabilityServerSet, Client, type RemotePromise } from "capnts/rpc";
+import { whenIdle } from "capnts/testing";
 import { DEFAULT_WINDOW_SIZE } from "../../src/rpc/flow-control.js";
-import { CapabilityServerSet, Client, type RemotePromise, whenIdle } from "../../src/rpc/index.js";
 import {
   TestCallOrder,
   TestCallOrder_Client,

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Client, type RemotePromise } from "../../src/rpc/index.js";
+import { Client, type RemotePromise } from "capnts/rpc";
 import {
   TestCallOrder,
   TestCallOrder_Client,

@@ -10,10 +10,10 @@ import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { Runtime } from "capnts/node";
+import { whenIdle } from "capnts/testing";
 import { DEFAULT_WINDOW_SIZE } from "../../src/rpc/flow-control.js";
-import { whenIdle } from "../../src/rpc/index.js";
 import { newByteStreamPair, TwoPartyVatNetwork } from "../../src/rpc/two-party.js";
-import { Runtime } from "../../src/transport/index.js";
 import { nodeNet } from "../../src/transport/node.js";
 import { TestStreaming, TestStreaming_Client } from "../interop/gen/test.capnp.js";
 

@@ -6,7 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Client, whenIdle } from "../../src/rpc/index.js";
+import { Client } from "capnts/rpc";
+import { whenIdle } from "capnts/testing";
 import { TestStreaming, TestStreaming_Client, type TestStreaming_Server } from "../interop/gen/test.capnp.js";
 import { ALL_MODES, emptyTables, settleConns } from "./harness.js";
 import { link } from "./link.js";

@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { whenIdle } from "capnts/testing";
 import { RpcConnection } from "../../src/rpc/connection.js";
-import { whenIdle } from "../../src/rpc/index.js";
 import { newMemoryTransportPair } from "../../src/rpc/memory-transport.js";
 import { TestStreaming, TestStreaming_Client } from "../interop/gen/test.capnp.js";
 import { emptyTables, settleConns } from "./harness.js";

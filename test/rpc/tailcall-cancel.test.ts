@@ -4,7 +4,7 @@
  * during call doesn't destroy server").
  */
 import assert from "node:assert/strict";
-import { Client, type Server } from "../../src/rpc/index.js";
+import { Client, type Server } from "capnts/rpc";
 import {
   TestInterface,
   TestInterface_Client,

@@ -8,8 +8,10 @@ import assert from "node:assert/strict";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { Runtime } from "capnts/node";
+import { Client, RpcError, ShutdownError } from "capnts/rpc";
+import { whenIdle } from "capnts/testing";
 import { RpcConnection } from "../../src/rpc/connection.js";
-import { Client, RpcError, ShutdownError, whenIdle } from "../../src/rpc/index.js";
 import { newMemoryTransportPair } from "../../src/rpc/memory-transport.js";
 import {
   type ByteStream,
@@ -17,7 +19,6 @@ import {
   TwoPartyClient,
   TwoPartyServer,
 } from "../../src/rpc/two-party.js";
-import { Runtime } from "../../src/transport/index.js";
 import {
   TestAuthenticatedBootstrap,
   TestAuthenticatedBootstrap_Client,

@@ -5,10 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { encodeFrame } from "capnts/serialize";
+import { MessageBuilder } from "capnts/wire";
 import { MessageB } from "../../src/rpc/protocol.js";
 import { type ByteStream, TwoPartyVatNetwork } from "../../src/rpc/two-party.js";
-import { encodeFrame } from "../../src/serialize/index.js";
-import { MessageBuilder } from "../../src/wire/index.js";
 
 /** A byte stream that records what it is given, one entry (its chunks) per write. */
 function recordingStream(gathered: boolean): ByteStream & { writes: Uint8Array[][] } {

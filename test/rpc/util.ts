@@ -1,5 +1,5 @@
 /** Helpers shared by the RPC behaviour tests. */
-import type { Client, Pipeline, RemotePromise } from "../../src/rpc/index.js";
+import type { Client, Pipeline, RemotePromise } from "capnts/rpc";
 import type { TestBootstrap_Client } from "../interop/gen/test.capnp.js";
 
 /** A capability from the results' `cap` field, pipelined (the call itself is dropped). */

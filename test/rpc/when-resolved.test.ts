@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Client, RpcError } from "../../src/rpc/index.js";
+import { Client, RpcError } from "capnts/rpc";
 import { TestCallOrder, TestCallOrder_Client } from "../interop/gen/test.capnp.js";
 import { testCallOrderImpl } from "./fixtures/impls.js";
 

@@ -5,9 +5,9 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { test } from "node:test";
+import { encodeFrame } from "capnts/serialize";
 import { loadSchemaType } from "../../src/cli/decode.js";
 import { encodeText } from "../../src/schema/text-encode.js";
-import { encodeFrame } from "../../src/serialize/index.js";
 import { CODEGEN_TEST, capnpEncode, needCapnp, ROOT, TEST_SCHEMAS } from "../compiler/helpers.js";
 
 const CASES: [string, string][] = [

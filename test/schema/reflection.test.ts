@@ -4,9 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { type DynamicList, DynamicStruct, SchemaLoader, schemas } from "../../src/schema/index.js";
+import { type DynamicList, DynamicStruct, SchemaLoader, schemas } from "capnts/schema";
+import { MessageBuilder } from "capnts/wire";
 import { Node } from "../../src/schema/schema.capnp.js";
-import { MessageBuilder } from "../../src/wire/index.js";
 import { $schema, Annotated, Color, Shape, UsesGenerics } from "../compiler/gen/codegen-test.capnp.js";
 
 const loader = new SchemaLoader().addFile($schema);

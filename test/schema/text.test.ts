@@ -4,9 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { MessageBuilder } from "capnts/wire";
 import { decodeToText, loadSchemaType } from "../../src/cli/decode.js";
 import { formatFloat32, formatFloat64 } from "../../src/schema/text.js";
-import { MessageBuilder } from "../../src/wire/index.js";
 import { AllTypes } from "../compiler/gen/codegen-test.capnp.js";
 import { CODEGEN_TEST, capnpDecode, frame, needCapnp } from "../compiler/helpers.js";
 

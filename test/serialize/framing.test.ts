@@ -1,13 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import {
-  decodeFrame,
-  decodeFrames,
-  encodeFrame,
-  frameLength,
-  frameSize,
-  writeFrame,
-} from "../../src/serialize/index.js";
+import { decodeFrame, decodeFrames, encodeFrame, frameLength, frameSize, writeFrame } from "capnts/serialize";
 import { DEFAULT_TRAVERSAL_LIMIT_IN_WORDS } from "../../src/wire/arena.js";
 import { DecodeError, EncodeError } from "../../src/wire/errors.js";
 

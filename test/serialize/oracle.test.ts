@@ -16,7 +16,7 @@ import {
   pack,
   packedFrame,
   unpack,
-} from "../../src/serialize/index.js";
+} from "capnts/serialize";
 
 const SCHEMA = `@0xd4c9b1ed0a3c7b21;
 struct Root {

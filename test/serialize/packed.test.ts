@@ -12,7 +12,7 @@ import {
   packInto,
   unpack,
   unpackedSize,
-} from "../../src/serialize/index.js";
+} from "capnts/serialize";
 import { DecodeError, EncodeError } from "../../src/wire/errors.js";
 
 /** mulberry32: a small seeded PRNG so failures reproduce. */

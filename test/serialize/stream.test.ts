@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { encodeFrame, FrameReader } from "../../src/serialize/index.js";
+import { encodeFrame, FrameReader } from "capnts/serialize";
 import { DecodeError } from "../../src/wire/errors.js";
 
 /** mulberry32: a small seeded PRNG so failures reproduce. */

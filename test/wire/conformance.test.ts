@@ -5,9 +5,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { decodeFrame, decodePackedFrames, encodeFrame, packedFrame } from "capnts/serialize";
+import { MessageBuilder, MessageReader, setSlabPoisonForTesting } from "capnts/wire";
 import { canonicalize, isCanonical } from "../../src/serialize/canonical.js";
-import { decodeFrame, decodePackedFrames, encodeFrame, packedFrame } from "../../src/serialize/index.js";
-import { MessageBuilder, MessageReader, setSlabPoisonForTesting } from "../../src/wire/index.js";
 import { capnp, requireCapnp } from "../helpers/capnp-tool.js";
 import { PrimsB, PrimsR } from "./fixtures.js";
 

@@ -1,6 +1,8 @@
 // Hand-written typed accessors over the low-level API for test/schemas/wire-test.capnp (offsets
 // from `capnp compile -ocapnp`). The wire tests use them so that they do not depend on the code
 // generator.
+
+import { PointerDefault } from "capnts/codegenv1";
 import {
   BoolList,
   BoolListBuilder,
@@ -17,7 +19,6 @@ import {
   ListList,
   ListListBuilder,
   MessageBuilder,
-  PointerDefault,
   StructBuilder,
   StructList,
   StructListBuilder,
@@ -30,7 +31,7 @@ import {
   Uint64ListBuilder,
   VoidList,
   VoidListBuilder,
-} from "../../src/wire/index.js";
+} from "capnts/wire";
 
 export class PrimsR extends StructReader {
   get b() {

@@ -3,7 +3,7 @@
 // out: no other exception, no hang, no read outside the buffer.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { decodeFrame, encodeFrame, packedFrame, unpack } from "../../src/serialize/index.js";
+import { decodeFrame, encodeFrame, packedFrame, unpack } from "capnts/serialize";
 import {
   AnyList,
   AnyPointerList,
@@ -14,7 +14,7 @@ import {
   MessageReader,
   StructList,
   StructReader,
-} from "../../src/wire/index.js";
+} from "capnts/wire";
 import { PrimsB, PrimsR } from "./fixtures.js";
 
 function rng(seed: number): () => number {

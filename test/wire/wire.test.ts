@@ -10,7 +10,7 @@ import {
   setSlabPoisonForTesting,
   Uint8ListBuilder,
   Uint16ListBuilder,
-} from "../../src/wire/index.js";
+} from "capnts/wire";
 import { DefaultsB, NewB, NewR, OldB, OldR, PrimsB, PrimsR } from "./fixtures.js";
 
 function fill(p: PrimsB, depth = 1): void {

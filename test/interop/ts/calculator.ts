@@ -11,6 +11,7 @@
  * (Promise.all) cost one wait.
  */
 
+import { RpcError } from "capnts/rpc";
 import {
   Calculator,
   type Calculator_Client,
@@ -25,7 +26,6 @@ import {
   type Calculator_Value_Client,
   type Calculator_Value_Server,
 } from "../../../examples/calculator/calculator.capnp.js";
-import { RpcError } from "../../../src/rpc/index.js";
 import { put, serve } from "./impls.js";
 
 // ---------------------------------------------------------------------------------------------

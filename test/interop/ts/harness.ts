@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import type { TestContext } from "node:test";
-import { fdPassingUnavailableReason } from "../../../src/transport/index.js";
+import { fdPassingUnavailableReason } from "capnts/node";
 import { buildInterop, INSTALL_HINT, toolchainProblem } from "../build.mjs";
 
 export const problem = await toolchainProblem();

@@ -13,16 +13,10 @@
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  type Client,
-  type ClientCtor,
-  getClient,
-  RpcError,
-  type Server,
-  setClient,
-} from "../../../src/rpc/index.js";
-import { canonicalizeStruct } from "../../../src/serialize/index.js";
-import type { StructView } from "../../../src/wire/index.js";
+import { getClient, setClient } from "capnts/codegenv1";
+import { type Client, type ClientCtor, RpcError, type Server } from "capnts/rpc";
+import { canonicalizeStruct } from "capnts/serialize";
+import type { StructView } from "capnts/wire";
 import {
   canonicalAllTypes,
   Side,

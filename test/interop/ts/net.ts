@@ -14,14 +14,8 @@
  */
 import { existsSync, lstatSync, readdirSync, unlinkSync } from "node:fs";
 import net from "node:net";
-import type { ByteStream, NetProvider } from "../../../src/rpc/index.js";
-import {
-  connectFdSocket,
-  listenFdSocket,
-  nodeNet,
-  parseAddress,
-  socketStream,
-} from "../../../src/transport/index.js";
+import { connectFdSocket, listenFdSocket, nodeNet, parseAddress, socketStream } from "capnts/node";
+import type { ByteStream, NetProvider } from "capnts/rpc";
 
 /** `tcp:HOST:PORT` / `HOST:PORT` / `unix:PATH` → what Runtime.listen/connect take. */
 export function toRuntimeAddress(address: string): string {

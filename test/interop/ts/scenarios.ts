@@ -14,17 +14,11 @@ import { fstatSync, mkdtempSync, openSync, read, readFileSync, rmSync, writeFile
 import type net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setClient } from "capnts/codegenv1";
+import { type Client, type Pipeline, type RemotePromise, RpcError, type TwoPartyClient } from "capnts/rpc";
+import { encodeFrame, FrameReader } from "capnts/serialize";
+import { MessageBuilder, MessageReader } from "capnts/wire";
 import { Message_Builder, Message_Reader } from "../../../src/gen/rpc.capnp.js";
-import {
-  type Client,
-  type Pipeline,
-  type RemotePromise,
-  RpcError,
-  setClient,
-  type TwoPartyClient,
-} from "../../../src/rpc/index.js";
-import { encodeFrame, FrameReader } from "../../../src/serialize/index.js";
-import { MessageBuilder, MessageReader } from "../../../src/wire/index.js";
 import {
   canonicalAllTypes,
   Side,

@@ -23,11 +23,11 @@
  * BootstrapFactory that records the peer's VatId.
  */
 
+import { Runtime } from "capnts/node";
+import type { Server, TwoPartyClient } from "capnts/rpc";
 import { Calculator } from "../../../examples/calculator/calculator.capnp.js";
 import { calculatorServer } from "../../../examples/calculator/server.js";
 import { MAX_FDS_PER_MESSAGE } from "../../../src/rpc/fd.js";
-import type { Server, TwoPartyClient } from "../../../src/rpc/index.js";
-import { Runtime } from "../../../src/transport/index.js";
 import { CalculatorImpl } from "./calculator.js";
 import { newTestBootstrap, traceFor } from "./impls.js";
 import { fdNet, parseAddress, removeStaleSocket, toDisplayAddress, toRuntimeAddress } from "./net.js";
