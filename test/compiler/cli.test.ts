@@ -47,7 +47,7 @@ test("capnts compile writes TypeScript, and with --js JavaScript plus declaratio
     ]);
     assert.ok(existsSync(join(out, "codegen-test.capnp.js")), r.stderr);
     assert.ok(existsSync(join(out, "codegen-test.capnp.d.ts")));
-    assert.match(readFileSync(join(out, "codegen-test.capnp.js"), "utf8"), /from "capnts\/wire"/);
+    assert.match(readFileSync(join(out, "codegen-test.capnp.js"), "utf8"), /from "capnts\/codegenv1"/);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
