@@ -19,8 +19,8 @@
 # - Joins (level 4) are simple: the stream separates the two vats' other networks, so all parts
 #   of a join that crosses it cross it together (see `JoinKeyPart`).
 #
-# Messages are framed with the standard stream framing (segment table, then segments), one
-# rpc.capnp `Message` per frame. The protocol defines no SturdyRef format for this network; an
+# On a byte stream each rpc.capnp `Message` is written with the standard stream framing (segment
+# table, then segments). The protocol defines no SturdyRef format for this network; an
 # application that saves capabilities defines its own.
 
 using Cxx = import "/capnp/c++.capnp";

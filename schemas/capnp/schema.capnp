@@ -11,7 +11,7 @@ using Cxx = import "/capnp/c++.capnp";
 # (capnpc-capnts) reads it with the bindings generated from this file; its schema loader and text
 # format work on the same nodes.
 #
-# The 1.x fields (`Node.startByte`/`endByte`, `SourceInfo.startByte`/`endByte`,
+# The fields added after 0.9.2 (`Node.startByte`/`endByte`, `SourceInfo.startByte`/`endByte`,
 # `RequestedFile.fileSourceInfo`) are not filled in by the 0.9.2 compiler; readers see them as
 # zero/null.
 
@@ -147,13 +147,14 @@ struct Node {
 
   startByte @34 :UInt32;
   endByte @35 :UInt32;
-  # Where the declaration is in its source file, as a byte range (1.x compilers; 0.9.2 leaves
+  # Where the declaration is in its source file, as a byte range (newer compilers; 0.9.2 leaves
   # both zero).
 
   struct SourceInfo {
     # What a code generator may want about a node besides its schema: its documentation (and,
-    # from 1.x compilers, its position). The request carries these apart from the nodes
-    # (`CodeGeneratorRequest.sourceInfo`), so that runtime schema data does not include them.
+    # from compilers newer than 0.9.2, its position). The request carries these apart from the
+    # nodes (`CodeGeneratorRequest.sourceInfo`), so that runtime schema data does not include
+    # them.
 
     id @0 :Id;
     # The node described.
@@ -173,7 +174,7 @@ struct Node {
 
     startByte @3 :UInt32;
     endByte @4 :UInt32;
-    # The declaration's byte range in its source file (1.x compilers).
+    # The declaration's byte range in its source file (newer compilers).
   }
 }
 
@@ -486,7 +487,7 @@ struct CodeGeneratorRequest {
       # generator write the matching import in its output.
     }
     fileSourceInfo @3 :FileSourceInfo;
-    # Identifier positions in the file (1.x compilers), for editor tooling.
+    # Identifier positions in the file (newer compilers), for editor tooling.
 
     struct FileSourceInfo {
       identifiers @0 :List(Identifier);

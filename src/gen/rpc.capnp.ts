@@ -1175,19 +1175,20 @@ export class Call_Reader extends $.StructReader {
     return this._getBool(128);
   }
   /**
-   * (1.x) The caller will not pipeline calls on this call's results, so the callee need not keep
-   * them for pipelining after returning. A pipelined call made anyway may fail. Callers set it
-   * when the results can contain no capability.
+   * (Added after 0.9.2.) The caller will not pipeline calls on this call's results, so the callee
+   * need not keep them for pipelining after returning. A pipelined call made anyway may fail.
+   * Callers set it when the results can contain no capability.
    */
   get noPromisePipelining(): boolean {
     return this._getBool(129);
   }
   /**
-   * (1.x) The caller wants the results only to pipeline on them, not the results themselves: the
-   * callee may skip the `Return` (it may also send one). The caller releases the question when it
-   * sends `Finish`. Since a Return may still arrive, reusing the question ID needs care: C++ takes
-   * such IDs from a separate range (top bit set), cycling through it, and stops setting the hint
-   * after seeing a peer return anyway. Ignored when `sendResultsTo` is not `caller`.
+   * (Added after 0.9.2.) The caller wants the results only to pipeline on them, not the results
+   * themselves: the callee may skip the `Return` (it may also send one). The caller releases the
+   * question when it sends `Finish`. Since a Return may still arrive, reusing the question ID needs
+   * care: C++ takes such IDs from a separate range (top bit set), cycling through it, and stops
+   * setting the hint after seeing a peer return anyway. Ignored when `sendResultsTo` is not
+   * `caller`.
    */
   get onlyPromisePipeline(): boolean {
     return this._getBool(130);
@@ -1349,9 +1350,9 @@ export class Call_Builder extends $.StructBuilder {
     this._setBool(128, value);
   }
   /**
-   * (1.x) The caller will not pipeline calls on this call's results, so the callee need not keep
-   * them for pipelining after returning. A pipelined call made anyway may fail. Callers set it
-   * when the results can contain no capability.
+   * (Added after 0.9.2.) The caller will not pipeline calls on this call's results, so the callee
+   * need not keep them for pipelining after returning. A pipelined call made anyway may fail.
+   * Callers set it when the results can contain no capability.
    */
   get noPromisePipelining(): boolean {
     return this._getBool(129);
@@ -1360,11 +1361,12 @@ export class Call_Builder extends $.StructBuilder {
     this._setBool(129, value);
   }
   /**
-   * (1.x) The caller wants the results only to pipeline on them, not the results themselves: the
-   * callee may skip the `Return` (it may also send one). The caller releases the question when it
-   * sends `Finish`. Since a Return may still arrive, reusing the question ID needs care: C++ takes
-   * such IDs from a separate range (top bit set), cycling through it, and stops setting the hint
-   * after seeing a peer return anyway. Ignored when `sendResultsTo` is not `caller`.
+   * (Added after 0.9.2.) The caller wants the results only to pipeline on them, not the results
+   * themselves: the callee may skip the `Return` (it may also send one). The caller releases the
+   * question when it sends `Finish`. Since a Return may still arrive, reusing the question ID needs
+   * care: C++ takes such IDs from a separate range (top bit set), cycling through it, and stops
+   * setting the hint after seeing a peer return anyway. Ignored when `sendResultsTo` is not
+   * `caller`.
    */
   get onlyPromisePipeline(): boolean {
     return this._getBool(130);
@@ -1642,9 +1644,9 @@ export class Return_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   /**
-   * (1.x) The callee already forgot the answer: the caller need not send `Finish` (one sent
-   * anyway is ignored). Only possible when the results carry no capabilities, since Finish is
-   * what releases them from pipelining.
+   * (Added after 0.9.2.) The callee already forgot the answer: the caller need not send `Finish`
+   * (one sent anyway is ignored). Only possible when the results carry no capabilities, since Finish
+   * is what releases them from pipelining.
    */
   get noFinishNeeded(): boolean {
     return this._getBool(33);
@@ -1816,9 +1818,9 @@ export class Return_Builder extends $.StructBuilder {
     this._adopt(0, orphan);
   }
   /**
-   * (1.x) The callee already forgot the answer: the caller need not send `Finish` (one sent
-   * anyway is ignored). Only possible when the results carry no capabilities, since Finish is
-   * what releases them from pipelining.
+   * (Added after 0.9.2.) The callee already forgot the answer: the caller need not send `Finish`
+   * (one sent anyway is ignored). Only possible when the results carry no capabilities, since Finish
+   * is what releases them from pipelining.
    */
   get noFinishNeeded(): boolean {
     return this._getBool(33);
@@ -1913,11 +1915,11 @@ export class Finish_Reader extends $.StructReader {
     return this._getBool(32, true);
   }
   /**
-   * (1.x) When the Finish arrives before the call has been delivered to the object (e.g. still
-   * queued behind a promise), the callee must deliver it first and cancel it only afterwards, so
-   * the method can still refuse cancellation. Before 1.0, C++ behaved that way by accident and
-   * programs came to rely on it; 1.0 and later (and capnts) send false, and honour true from
-   * older peers, which never set the field.
+   * (Added in 1.0.) When the Finish arrives before the call has been delivered to the object (e.g.
+   * still queued behind a promise), the callee must deliver it first and cancel it only afterwards,
+   * so the method can still refuse cancellation. Before 1.0, C++ behaved that way by accident and
+   * programs came to rely on it; 1.0 and later (and capnts) send false, and honour true from older
+   * peers, which never set the field.
    */
   get requireEarlyCancellationWorkaround(): boolean {
     return this._getBool(33, true);
@@ -1972,11 +1974,11 @@ export class Finish_Builder extends $.StructBuilder {
     this._setBool(32, value, true);
   }
   /**
-   * (1.x) When the Finish arrives before the call has been delivered to the object (e.g. still
-   * queued behind a promise), the callee must deliver it first and cancel it only afterwards, so
-   * the method can still refuse cancellation. Before 1.0, C++ behaved that way by accident and
-   * programs came to rely on it; 1.0 and later (and capnts) send false, and honour true from
-   * older peers, which never set the field.
+   * (Added in 1.0.) When the Finish arrives before the call has been delivered to the object (e.g.
+   * still queued behind a promise), the callee must deliver it first and cancel it only afterwards,
+   * so the method can still refuse cancellation. Before 1.0, C++ behaved that way by accident and
+   * programs came to rely on it; 1.0 and later (and capnts) send false, and honour true from older
+   * peers, which never set the field.
    */
   get requireEarlyCancellationWorkaround(): boolean {
     return this._getBool(33, true);
@@ -2422,13 +2424,13 @@ export class Release_ListBuilder extends $.StructListBuilder<Release_Builder> {
  * When the Disembargo returns, foo() has arrived in A; A lifts the embargo and delivers the
  * queued calls.
  *
- * An embargo is needed whenever a reference whose calls went to the peer (an import promise, or
- * a capability in a question's not-yet-returned answer) resolves to a capability that does not
- * live in the peer (on a two-party connection: one hosted by the side holding the reference),
- * and calls were made on the old path. A resolution to something in the peer needs none (the
- * path does not change). Resolutions arrive both in `Resolve` messages
- * and in `Return`s (for capabilities in answers); both may need embargoes. (At level 3, with
- * Carol in a third vat, the `Accept` is embargoed instead: see `Accept.embargo`.)
+ * An embargo is needed whenever a reference whose calls went to the peer (an import promise, or a
+ * capability in a question's not-yet-returned answer) resolves to a capability that does not live
+ * in the peer (on a two-party connection: one hosted by the side holding the reference), and calls
+ * were made on the old path. A resolution to something in the peer needs none (the path does not
+ * change). Resolutions arrive both in `Resolve` messages and in `Return`s (for capabilities in
+ * answers); both may need embargoes. (At level 3, with Carol in a third vat, the `Accept` is
+ * embargoed instead: see `Accept.embargo`.)
  *
  * The Tribble 4-way race. An embargo shortens a path by one hop and cannot shorten two at once.
  * If P resolved to R, itself a promise that meanwhile resolved to Bob, a Disembargo along P's
@@ -2456,7 +2458,11 @@ export class Disembargo_Reader extends $.StructReader {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The promise (as the sender addresses it) whose old path the Disembargo follows. */
+  /**
+   * For `senderLoopback` and `accept`: the promise whose old path the Disembargo follows. For
+   * `receiverLoopback`: what that promise resolved to (a capability hosted by the receiver). For
+   * `provide`: the provided capability.
+   */
   get target(): MessageTarget_Reader {
     this._locStruct(0);
     const s = $.S;
@@ -2498,7 +2504,11 @@ export class Disembargo_Builder extends $.StructBuilder {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The promise (as the sender addresses it) whose old path the Disembargo follows. */
+  /**
+   * For `senderLoopback` and `accept`: the promise whose old path the Disembargo follows. For
+   * `receiverLoopback`: what that promise resolved to (a capability hosted by the receiver). For
+   * `provide`: the provided capability.
+   */
   get target(): MessageTarget_Builder {
     this._getStructLoc(0, 1, 1);
     const s = $.S;

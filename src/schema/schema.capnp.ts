@@ -6,7 +6,7 @@
  * (capnpc-capnts) reads it with the bindings generated from this file; its schema loader and text
  * format work on the same nodes.
  *
- * The 1.x fields (`Node.startByte`/`endByte`, `SourceInfo.startByte`/`endByte`,
+ * The fields added after 0.9.2 (`Node.startByte`/`endByte`, `SourceInfo.startByte`/`endByte`,
  * `RequestedFile.fileSourceInfo`) are not filled in by the 0.9.2 compiler; readers see them as
  * zero/null.
  */
@@ -516,7 +516,7 @@ export class Node_Reader extends $.StructReader {
     return this._getUint32(40);
   }
   /**
-   * Where the declaration is in its source file, as a byte range (1.x compilers; 0.9.2 leaves
+   * Where the declaration is in its source file, as a byte range (newer compilers; 0.9.2 leaves
    * both zero).
    */
   get endByte(): number {
@@ -841,7 +841,7 @@ export class Node_Builder extends $.StructBuilder {
     this._setUint32(40, value);
   }
   /**
-   * Where the declaration is in its source file, as a byte range (1.x compilers; 0.9.2 leaves
+   * Where the declaration is in its source file, as a byte range (newer compilers; 0.9.2 leaves
    * both zero).
    */
   get endByte(): number {
@@ -1139,8 +1139,9 @@ export class Node_NestedNode_ListBuilder extends $.StructListBuilder<Node_Nested
 
 /**
  * What a code generator may want about a node besides its schema: its documentation (and,
- * from 1.x compilers, its position). The request carries these apart from the nodes
- * (`CodeGeneratorRequest.sourceInfo`), so that runtime schema data does not include them.
+ * from compilers newer than 0.9.2, its position). The request carries these apart from the
+ * nodes (`CodeGeneratorRequest.sourceInfo`), so that runtime schema data does not include
+ * them.
  */
 export class Node_SourceInfo_Reader extends $.StructReader {
   constructor(
@@ -1188,7 +1189,7 @@ export class Node_SourceInfo_Reader extends $.StructReader {
   get startByte(): number {
     return this._getUint32(8);
   }
-  /** The declaration's byte range in its source file (1.x compilers). */
+  /** The declaration's byte range in its source file (newer compilers). */
   get endByte(): number {
     return this._getUint32(12);
   }
@@ -1276,7 +1277,7 @@ export class Node_SourceInfo_Builder extends $.StructBuilder {
   set startByte(value: number) {
     this._setUint32(8, value);
   }
-  /** The declaration's byte range in its source file (1.x compilers). */
+  /** The declaration's byte range in its source file (newer compilers). */
   get endByte(): number {
     return this._getUint32(12);
   }
@@ -5984,7 +5985,7 @@ export class CodeGeneratorRequest_RequestedFile_Reader extends $.StructReader {
   hasImports(): boolean {
     return this._hasPointer(1);
   }
-  /** Identifier positions in the file (1.x compilers), for editor tooling. */
+  /** Identifier positions in the file (newer compilers), for editor tooling. */
   get fileSourceInfo(): CodeGeneratorRequest_RequestedFile_FileSourceInfo_Reader {
     this._locStruct(2);
     const s = $.S;
@@ -6076,7 +6077,7 @@ export class CodeGeneratorRequest_RequestedFile_Builder extends $.StructBuilder 
   adoptImports(orphan: $.Orphan): void {
     this._adopt(1, orphan);
   }
-  /** Identifier positions in the file (1.x compilers), for editor tooling. */
+  /** Identifier positions in the file (newer compilers), for editor tooling. */
   get fileSourceInfo(): CodeGeneratorRequest_RequestedFile_FileSourceInfo_Builder {
     this._getStructLoc(2, 0, 1);
     const s = $.S;
