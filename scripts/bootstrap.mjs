@@ -1,18 +1,19 @@
 #!/usr/bin/env node
-// Regenerates every checked-in binding made by our own plugin:
+// Regenerates every checked-in binding made by our own plugin (`npm run bootstrap`):
 //   src/schema/schema.capnp.ts                       from schema.capnp
 //   src/gen/{rpc,rpc-twoparty,stream,persistent,c++}.capnp.ts
-// from ../shared/reference/upstream-schemas/v1-master (the 1.x schemas compile with capnp 0.9.2),
-// and test/compiler/gen/codegen-*.capnp.ts from test/schemas/codegen-*.capnp.
+// from the project's protocol schemas in schemas/capnp (1.x level, wire-identical to upstream's,
+// with capnts's own comments; they compile with capnp 0.9.2), and
+// test/compiler/gen/codegen-*.capnp.ts from test/schemas/codegen-*.capnp.
 //
 // Usage: node scripts/bootstrap.mjs [--bootstrap] [--out DIR] [--schemas DIR]
 //   --bootstrap  read the request with the hand-written reader (when schema.capnp.ts is broken)
 //   --out DIR    write into DIR as if it were the repository root (DIR/src/schema/…,
 //                DIR/src/gen/…, DIR/test/compiler/gen/…); the freshness test uses this
-//   --schemas DIR  where the v1-master schemas are (default ../shared/reference/upstream-schemas/v1-master)
+//   --schemas DIR  where the protocol schemas are (default schemas/capnp)
 //
 // The schemas are copied to a temporary `capnp/` directory so that their imports of
-// "/capnp/c++.capnp" resolve to the 1.x copy (not the system's 0.9.2 one). The exact commands are
+// "/capnp/c++.capnp" resolve to these (not the installed 0.9.2 ones). The exact commands are
 // printed. c++.capnp is compiled on its own: requested together with files that import it, capnp
 // would load it under two names.
 import { execFileSync } from "node:child_process";
@@ -29,7 +30,7 @@ const opt = (name, def) => {
 };
 const outRoot = resolve(opt("--out", root));
 const out = join(outRoot, "src");
-const schemas = resolve(opt("--schemas", join(root, "../shared/reference/upstream-schemas/v1-master")));
+const schemas = resolve(opt("--schemas", join(root, "schemas/capnp")));
 const plugin = join(root, "bin/capnpc-capnts");
 
 const tmp = mkdtempSync(join(tmpdir(), "capnts-bootstrap-"));

@@ -16,4 +16,8 @@ export {
   setEventLoop,
   whenIdle,
 } from "../rpc/event-loop.js";
-export { MemoryTransport, type MemoryTransportOptions, newMemoryTransportPair } from "../rpc/memory-transport.js";
+export {
+  MemoryTransport,
+  type MemoryTransportOptions,
+  newMemoryTransportPair,
+} from "../rpc/memory-transport.js";

@@ -1,7 +1,8 @@
 /**
  * The checked-in generated files (src/schema/schema.capnp.ts, src/gen/*, test/compiler/gen/*) must
- * be exactly what the plugin generates now: scripts/bootstrap.mjs regenerates them into a
- * temporary tree and every file is compared.
+ * be exactly what the plugin generates now from the repository's schemas (schemas/capnp,
+ * test/schemas): scripts/bootstrap.mjs regenerates them into a temporary tree and every file is
+ * compared.
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -44,7 +45,7 @@ for (const bootstrap of [false, true]) {
         assert.equal(
           readFileSync(join(ROOT, f), "utf8"),
           readFileSync(join(out, f), "utf8"),
-          `${f} is stale: run node scripts/bootstrap.mjs`,
+          `${f} is stale: run npm run bootstrap`,
         );
       }
     } finally {

@@ -3,9 +3,17 @@
  * schema files in-process.
  */
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  realpathSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { delimiter, dirname, join } from "node:path";
 import type { TestContext } from "node:test";
 import { fileURLToPath } from "node:url";
 import { decodeFrame, encodeFrame } from "capnts/serialize";
@@ -15,7 +23,19 @@ import { type GeneratedFile, generate, readRequest } from "../../src/compiler/ge
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const SRC = join(ROOT, "src");
 export const TEST_SCHEMAS = join(ROOT, "test/schemas");
-export const UPSTREAM = join(ROOT, "../shared/reference/upstream-schemas");
+/** Import root of the project's protocol schemas: `-I SCHEMAS` makes `/capnp/rpc.capnp` theirs. */
+export const SCHEMAS = join(ROOT, "schemas");
+/** capnts's copies of the 1.x protocol schemas (rpc, rpc-twoparty, persistent, stream, c++, schema). */
+export const PROTOCOL_SCHEMAS = join(SCHEMAS, "capnp");
+/** The schema files every set (installed and protocol) must have, so coverage cannot shrink. */
+export const STANDARD_SCHEMA_FILES = [
+  "c++.capnp",
+  "persistent.capnp",
+  "rpc-twoparty.capnp",
+  "rpc.capnp",
+  "schema.capnp",
+  "stream.capnp",
+] as const;
 export const CODEGEN_TEST = join(TEST_SCHEMAS, "codegen-test.capnp");
 
 let have: boolean | undefined;
@@ -81,17 +101,70 @@ export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `capnts-${prefix}-`));
 }
 
+/** The `capnp` executable on PATH (symlinks resolved), or null. */
+function capnpExecutable(): string | null {
+  for (const d of (process.env.PATH ?? "").split(delimiter)) {
+    if (d === "") continue;
+    const p = join(d, "capnp");
+    try {
+      accessSync(p, constants.X_OK);
+      return realpathSync(p);
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
+let standardDir: string | null | undefined;
 /**
- * A copy of an upstream schema directory as `<tmp>/capnp/*.capnp`, so that `/capnp/...` imports
- * resolve to the copies (compile with `-I<tmp> --no-standard-import --src-prefix=<tmp>/capnp`).
+ * The `capnp` directory of the capnp installation's standard import path (where `/capnp/c++.capnp`
+ * and the other standard schemas resolve without `-I`): `<prefix>/include/capnp` for the prefix the
+ * `capnp` binary is installed under (`<prefix>/bin/capnp`), else one of the directories capnp
+ * always searches, `/usr/local/include` and `/usr/include`. Null when none holds the standard
+ * schemas.
  */
-export function upstreamIncludeDir(version: "v0.9.2" | "v1-master"): { inc: string; dir: string } {
-  const inc = tempDir(`upstream-${version}`);
-  const dir = join(inc, "capnp");
-  mkdirSync(dir);
-  for (const f of readdirSync(join(UPSTREAM, version)))
-    copyFileSync(join(UPSTREAM, version, f), join(dir, f));
-  return { inc, dir };
+export function standardSchemaDir(): string | null {
+  if (standardDir === undefined) {
+    const exe = capnpExecutable();
+    const candidates = [
+      ...(exe !== null ? [join(dirname(dirname(exe)), "include/capnp")] : []),
+      "/usr/local/include/capnp",
+      "/usr/include/capnp",
+    ];
+    standardDir = candidates.find((d) => STANDARD_SCHEMA_FILES.every((f) => existsSync(join(d, f)))) ?? null;
+  }
+  return standardDir;
+}
+
+/** A schema set to compile: `-I<inc> --no-standard-import --src-prefix=<dir>`, files in `dir`. */
+export interface SchemaSet {
+  readonly inc: string;
+  readonly dir: string;
+}
+
+/**
+ * The installed standard schemas (0.9.2 with Debian's capnproto): skips the test, or fails it in
+ * CI, when capnp is absent or its standard schemas cannot be found. Returns null when the test
+ * should stop.
+ */
+export function needStandardSchemas(t: TestContext): SchemaSet | null {
+  if (!needCapnp(t)) return null;
+  const dir = standardSchemaDir();
+  if (dir !== null) return { inc: dirname(dir), dir };
+  const msg =
+    "the standard schemas of the capnp installation (include/capnp/*.capnp next to the capnp binary's prefix, or /usr/include/capnp) were not found";
+  if (process.env.CI) throw new Error(`${msg}; required in CI (Debian package libcapnp-dev)`);
+  t.skip(msg);
+  return null;
+}
+
+/** The project's protocol schemas (schemas/capnp), importable as `/capnp/*.capnp`. */
+export const PROTOCOL_SET: SchemaSet = { inc: SCHEMAS, dir: PROTOCOL_SCHEMAS };
+
+/** The compile arguments that make `set` the only source of `/capnp/...` imports. */
+export function schemaSetArgs(set: SchemaSet): string[] {
+  return ["--no-standard-import", `-I${set.inc}`, `--src-prefix=${set.dir}`];
 }
 
 /** Run capnp on `files` and our generator in-process; writes the files under `outDir`. */

@@ -1,32 +1,56 @@
 /**
- * Generated code for every schema in ../shared/reference/upstream-schemas (0.9.2 and 1.x) and for
- * our test schemas typechecks under the project's strict settings (tsconfig.base.json): the
- * files are generated into a temporary directory and `tsc --noEmit` runs over them.
+ * Generated code for every standard schema, both sets, and for our test schemas typechecks under
+ * the project's strict settings (tsconfig.base.json): the files are generated into a temporary
+ * directory and `tsc --noEmit` runs over them. The sets: the capnp installation's standard schemas
+ * (0.9.2 with Debian's capnproto) and the project's 1.x protocol schemas (schemas/capnp).
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { generateInto, needCapnp, ROOT, SRC, TEST_SCHEMAS, tempDir, upstreamIncludeDir } from "./helpers.js";
+import {
+  generateInto,
+  needStandardSchemas,
+  PROTOCOL_SET,
+  ROOT,
+  SRC,
+  STANDARD_SCHEMA_FILES,
+  schemaSetArgs,
+  TEST_SCHEMAS,
+  tempDir,
+} from "./helpers.js";
 
-test("generated code of every upstream and test schema typechecks (strict)", { timeout: 300_000 }, (t) => {
-  if (!needCapnp(t)) return;
+test("generated code of every standard (installed and protocol) and test schema typechecks (strict)", {
+  timeout: 300_000,
+}, (t) => {
+  const installed = needStandardSchemas(t);
+  if (installed === null) return;
   const out = tempDir("typecheck");
-  const cleanup: string[] = [out];
   try {
-    for (const version of ["v0.9.2", "v1-master"] as const) {
-      const { inc, dir } = upstreamIncludeDir(version);
-      cleanup.push(inc);
-      const args = ["--no-standard-import", `-I${inc}`, `--src-prefix=${dir}`];
+    for (const [name, set] of [
+      ["installed", installed],
+      ["protocol", PROTOCOL_SET],
+    ] as const) {
+      const args = schemaSetArgs(set);
+      const all = readdirSync(set.dir).filter((f) => f.endsWith(".capnp"));
+      for (const f of STANDARD_SCHEMA_FILES)
+        assert.ok(all.includes(f), `${name} schemas: ${f} in ${set.dir}`);
       // c++.capnp on its own: requested next to files importing it, capnp would load it twice.
-      const files = readdirSync(dir).filter((f) => f.endsWith(".capnp") && f !== "c++.capnp");
-      generateInto(
-        join(out, version),
-        files.map((f) => join(dir, f)),
-        args,
+      const files = all.filter((f) => f !== "c++.capnp");
+      const generated = [
+        ...generateInto(
+          join(out, name),
+          files.map((f) => join(set.dir, f)),
+          args,
+        ),
+        ...generateInto(join(out, name), [join(set.dir, "c++.capnp")], args),
+      ];
+      assert.deepEqual(
+        generated.map((g) => g.path).sort(),
+        all.map((f) => `${f}.ts`).sort(),
+        `${name} schemas`,
       );
-      generateInto(join(out, version), [join(dir, "c++.capnp")], args);
     }
     const tests = readdirSync(TEST_SCHEMAS).filter((f) => f.endsWith(".capnp"));
     generateInto(
@@ -57,6 +81,6 @@ test("generated code of every upstream and test schema typechecks (strict)", { t
     assert.deepEqual(ours, [], ours.join("\n"));
     assert.ok(r.status === 0 || ours.length === 0);
   } finally {
-    for (const d of cleanup) rmSync(d, { recursive: true, force: true });
+    rmSync(out, { recursive: true, force: true });
   }
 });

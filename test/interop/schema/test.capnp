@@ -1,8 +1,8 @@
 # capnts interop test schema.
 #
 # Our own schema (not a copy of C++'s c++/src/capnp/test.capnp) with the *shapes* of the
-# interfaces that C++'s rpc-test.c++ and rpc-twoparty-test.c++ use (see
-# ../shared/reference/cpp-rpc-parity-matrix.md §2), so that a scenario written against these
+# interfaces that C++'s rpc-test.c++ and rpc-twoparty-test.c++ use (their test-util.c++ objects;
+# docs/PARITY.md lists the tests), so that a scenario written against these
 # interfaces checks the same behaviour as the C++ test it mirrors. Method ordinals follow the C++
 # 0.9.2 schema where an interface exists there; methods marked "capnts addition" do not exist in C++.
 #
