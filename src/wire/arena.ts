@@ -110,7 +110,7 @@ let slabPos = 0;
 let slabEnd = 0;
 let slabPoison = -1;
 /**
- * Test hook: new slabs are filled with `byte` (tests poison them to catch a builder relying on
+ * @internal Test hook: new slabs are filled with `byte` (tests poison them to catch a builder relying on
  * memory it did not zero), or left as allocated for -1. Starts a new slab.
  */
 export function setSlabPoisonForTesting(byte: number): void {
