@@ -15,7 +15,14 @@ export {
   setClient,
 } from "./capability.js";
 export { type ConnectionOptions, RpcConnection } from "./connection.js";
-export { RpcError, type RpcErrorType, ShutdownError } from "./errors.js";
+export {
+  AddressError,
+  ClosedHandleError,
+  RpcError,
+  type RpcErrorOptions,
+  type RpcErrorType,
+  ShutdownError,
+} from "./errors.js";
 export {
   defaultScheduler,
   EventLoop,
