@@ -16,7 +16,15 @@ import type {
   StructView,
 } from "../wire/index.js";
 import { BrokenClient, BrokenPipeline, newNullCap } from "./broken.js";
-import { type CallName, ClosedHandleError, forCall, formatCallName, RpcError, toRpcError } from "./errors.js";
+import {
+  type CallName,
+  ClosedHandleError,
+  forCall,
+  formatCallName,
+  isFromCallee,
+  RpcError,
+  toRpcError,
+} from "./errors.js";
 import { Future } from "./future.js";
 import { forget, releaseWhenCollected } from "./gc.js";
 import {
@@ -299,6 +307,10 @@ function toHook(source: ClientSource): ClientHook {
           f.reject(RpcError.failed("Promise for a capability resolved to something else."));
           return;
         }
+        if (c.closed) {
+          f.reject(c._closedError("resolve a promised capability to"));
+          return;
+        }
         const h = c._live().addRef();
         c.close();
         f.resolve(h);
@@ -452,7 +464,7 @@ export class RemotePromise<R, P extends Pipeline = Pipeline> implements Promise<
   }
   onError(error: RpcError): void {
     if (this.state !== PENDING) return;
-    this.settle(REJECTED, error._fromCallee ? forCall(error, this._callName(), this.site) : error);
+    this.settle(REJECTED, isFromCallee(error) ? forCall(error, this._callName(), this.site) : error);
   }
 
   private settle(state: 1 | 2, value: unknown): void {

@@ -41,18 +41,18 @@ export class RpcError extends Error {
    * came from the callee's side (an exception the peer sent back, or a call the server does not
    * implement); `message` then names it too. Undefined otherwise.
    */
-  readonly method: string | undefined;
-  private readonly _reason: string | undefined;
-  /** @internal Raised on the callee's side of a call: its caller names the call (forCall). */
-  _fromCallee = false;
+  // Declared, not initialised: set only when given, so that inspecting a plain error shows
+  // nothing new.
+  declare readonly method?: string;
+  declare private readonly _reason?: string;
 
   constructor(type: RpcErrorType, message: string, options?: RpcErrorOptions) {
     super(message, options?.cause !== undefined ? { cause: options.cause } : undefined);
     this.name = "RpcError";
     this.type = type;
     this.remoteTrace = options?.remoteTrace;
-    this.method = options?.method;
-    this._reason = options?.reason;
+    if (options?.method !== undefined) this.method = options.method;
+    if (options?.reason !== undefined) this._reason = options.reason;
   }
 
   /**
@@ -73,8 +73,7 @@ export class RpcError extends Error {
       message,
       trace !== undefined && trace !== "" ? { remoteTrace: trace } : undefined,
     );
-    e._fromCallee = true;
-    return e;
+    return fromCallee(e);
   }
 
   static failed(message: string): RpcError {
@@ -97,6 +96,20 @@ export class RpcError extends Error {
    * process-wide switch.
    */
   static captureCallSites = false;
+}
+
+/** Errors raised on the callee's side of a call (their callers name the call: forCall). */
+const FROM_CALLEE = new WeakSet<RpcError>();
+
+/** @internal Mark `e` as raised on the callee's side of a call; returns it. */
+export function fromCallee(e: RpcError): RpcError {
+  FROM_CALLEE.add(e);
+  return e;
+}
+
+/** @internal */
+export function isFromCallee(e: unknown): e is RpcError {
+  return e instanceof RpcError && FROM_CALLEE.has(e);
 }
 
 /** The interface and method of a call, for naming it in errors (from generated InterfaceInfo). */
@@ -126,7 +139,7 @@ const ACTUAL_INTERFACE = /actualInterfaceName = ([^;]+)/;
  * recorded when `RpcError.captureCallSites` was on.
  */
 export function forCall(e: unknown, call: CallName, site?: Error | null): unknown {
-  if (!(e instanceof RpcError) || !e._fromCallee || e.method !== undefined) return e;
+  if (!isFromCallee(e) || e.method !== undefined) return e;
   const name = formatCallName(call);
   const reason = e.reason;
   let detail = `in call to ${name}`;

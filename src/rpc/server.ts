@@ -15,7 +15,7 @@ import {
 import { releaseCapTable } from "./broken.js";
 import type { CallContextBase } from "./call-context.js";
 import type { Pipeline, Request } from "./capability.js";
-import { type CallName, RpcError } from "./errors.js";
+import { type CallName, fromCallee, RpcError } from "./errors.js";
 import { type ClientHook, PipelineHook, type PipelineOps } from "./hooks.js";
 import { LocalClient } from "./local-client.js";
 import { capAtPath } from "./queued.js";
@@ -66,12 +66,12 @@ export function unimplemented(
   methodId?: number,
 ): never {
   if (methodName === undefined) {
-    const e = new RpcError(
-      "unimplemented",
-      `Requested interface not implemented.; actualInterfaceName = ${interfaceName}${typeId !== undefined ? `; requestedTypeId = 0x${typeId.toString(16)}` : ""}`,
+    throw fromCallee(
+      new RpcError(
+        "unimplemented",
+        `Requested interface not implemented.; actualInterfaceName = ${interfaceName}${typeId !== undefined ? `; requestedTypeId = 0x${typeId.toString(16)}` : ""}`,
+      ),
     );
-    e._fromCallee = true;
-    throw e;
   }
   const where = `${interfaceName}.${methodName}${typeId !== undefined ? ` (0x${typeId.toString(16)}@${methodId ?? "?"})` : ""}`;
   throw new RpcError("unimplemented", `Method not implemented: ${where}`);

@@ -469,3 +469,15 @@ test("a closed untyped Client says 'capability'", () => {
   untyped.close();
   assert.throws(() => untyped.dup(), closedError("cannot dup() this capability"));
 });
+
+test("a promised capability that resolves to a closed handle breaks with a ClosedHandleError", async () => {
+  const closed = new TestInterface_Client(TestInterface.server(testInterfaceImpl(newCounters())));
+  closed.close();
+  using promised = new TestInterface_Client(Promise.resolve(closed));
+  await assert.rejects(
+    promised.whenResolved(),
+    closedError("cannot resolve a promised capability to this TestInterface"),
+  );
+  using p = promised.foo();
+  await assert.rejects(p, closedError("cannot resolve a promised capability to this TestInterface"));
+});
