@@ -255,10 +255,9 @@ export class Client implements Disposable {
 
 function sendStreaming(req: RequestHook, iface: InterfaceInfo | undefined): Promise<void> {
   const site = RpcError.captureCallSites ? new Error() : null;
-  return new Promise<void>((resolveFn, rejectFn) => {
-    const resolve = resolveFn;
+  return new Promise<void>((resolve, rejectPromise) => {
     const reject = (e: unknown): void =>
-      rejectFn(forCall(e, callName(iface, req.interfaceId, req.methodId), site));
+      rejectPromise(forCall(e, callName(iface, req.interfaceId, req.methodId), site));
     const s = (req as RequestHook & { sendStreaming?: (sink: ResponseSink) => Future<void> }).sendStreaming;
     if (typeof s === "function") {
       // Over RPC: settles when flow control allows; a failure of this call poisons later ones.

@@ -11,6 +11,7 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { RpcConnection } from "../../src/rpc/connection.js";
 import { forCall } from "../../src/rpc/errors.js";
 import {
   AddressError,
@@ -20,6 +21,7 @@ import {
   type Server,
   whenIdle,
 } from "../../src/rpc/index.js";
+import { newMemoryTransportPair } from "../../src/rpc/memory-transport.js";
 import { nodeNet, parseAddress, Runtime } from "../../src/transport/index.js";
 import {
   TestCallOrder_Client,
@@ -27,10 +29,11 @@ import {
   TestInterface_Client,
   TestPipeline,
   TestPipeline_Client,
+  TestStreaming,
   TestStreaming_Client,
 } from "../interop/gen/test.capnp.js";
 import { newCounters, testInterfaceImpl, testPipelineImpl } from "./fixtures/impls.js";
-import { rpcTest } from "./harness.js";
+import { rpcTest, settleConns } from "./harness.js";
 import { obj } from "./util.js";
 
 async function rejection(p: PromiseLike<unknown>): Promise<unknown> {
@@ -370,6 +373,32 @@ rpcTest("an inherited method is named by the interface that declares it", async 
   assert.equal(e.type, "unimplemented");
   assert.equal(e.method, "TestInterface.bar");
   assert.equal(e.message, `${e.reason} (in call to TestInterface.bar)`);
+});
+
+test("a failed streaming call: later calls reject with the server's error, naming the method", async () => {
+  const server = TestStreaming.server({
+    doStreamI() {
+      throw RpcError.failed("stream broke");
+    },
+  });
+  const [a, b] = newMemoryTransportPair({}, {});
+  const clientConn = new RpcConnection(a, {});
+  const serverConn = new RpcConnection(b, { bootstrap: () => server._client() });
+  clientConn.start();
+  serverConn.start();
+  try {
+    using cap = new TestStreaming_Client(clientConn.bootstrap());
+    await cap.whenResolved();
+    await cap.doStreamI((p) => (p.i = 1)); // within the window: settles at once
+    await settleConns(false, clientConn, serverConn);
+    const e = await rejection(cap.doStreamI((p) => (p.i = 2)));
+    assert.ok(e instanceof RpcError, String(e));
+    assert.equal(e.reason, "remote exception: stream broke");
+    assert.equal(e.message, "remote exception: stream broke (in call to TestStreaming.doStreamI)");
+  } finally {
+    clientConn.disconnect(RpcError.disconnected("test over"));
+    serverConn.disconnect(RpcError.disconnected("test over"));
+  }
 });
 
 test("a local error is not renamed; an unknown interface's is (forCall)", () => {
