@@ -36,13 +36,13 @@ export class RpcError extends Error {
   readonly type: RpcErrorType;
   /** The trace the peer sent (rpc.capnp `Exception.trace`), when it sent one. */
   readonly remoteTrace: string | undefined;
+  // `method` and `_reason` are declared, not initialised: set only when given, so that
+  // inspecting a plain error shows nothing new.
   /**
    * The call whose promise rejected with this error, as "Interface.method", when this error
    * came from the callee's side (an exception the peer sent back, or a call the server does not
    * implement); `message` then names it too. Undefined otherwise.
    */
-  // Declared, not initialised: set only when given, so that inspecting a plain error shows
-  // nothing new.
   declare readonly method?: string;
   declare private readonly _reason?: string;
 

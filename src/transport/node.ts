@@ -87,7 +87,9 @@ export function connectError(address: string, e: unknown): RpcError {
   if (e instanceof RpcError) return e;
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   const text = e instanceof Error ? e.message : String(e);
-  const why = code !== undefined ? `${CONNECT_FAILURES[code] ?? text} (${code})` : text;
+  const known = code !== undefined ? CONNECT_FAILURES[code] : undefined;
+  // Node's own text names the code ("connect EPIPE /path"); ours name it after the phrase.
+  const why = known !== undefined ? `${known} (${code})` : text;
   return new RpcError("disconnected", `Cannot connect to ${JSON.stringify(address)}: ${why}`, { cause: e });
 }
 
