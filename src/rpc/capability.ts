@@ -354,8 +354,19 @@ export class Pipeline implements Disposable {
     this.close();
   }
 
-  /** The (promised) capability in pointer field `i`: a new reference; close it when done. */
+  /**
+   * The (promised) capability in pointer field `i`: a new reference; close it when done. From a
+   * pipeline already released (closed, or its RemotePromise disposed), a capability whose calls
+   * reject saying so.
+   */
   _getCap<C extends Client>(i: number, ctor: ClientCtor<C>): C {
+    if (this._hook._refs <= 0) {
+      return new ctor(
+        new BrokenClient(
+          RpcError.failed("This pipeline was used after it was released (closed or disposed)."),
+        ),
+      );
+    }
     const ops = this._ops.length === 0 ? [i] : [...this._ops, i];
     return new ctor(this._hook.getPipelinedCap(ops));
   }

@@ -510,3 +510,23 @@ test("a promised capability that resolves to a closed handle breaks with a Close
   using p = promised.foo();
   await assert.rejects(p, closedError("cannot resolve a promised capability to this TestInterface"));
 });
+
+rpcTest("a pipeline kept past its call's disposal gives capabilities whose calls reject", async (ctx) => {
+  using cap = obj(ctx.boot, "testPipeline");
+  const rp = cap.getCap((p) => {
+    p.n = 234;
+    p.inCap = TestInterface.server(testInterfaceImpl(ctx.counters));
+  });
+  const pipeline = rp.pipeline;
+  rp.cancel();
+  using late = pipeline.outBox.cap;
+  using q = late.foo((p) => {
+    p.i = 123;
+    p.j = true;
+  });
+  await assert.rejects(q, (e: unknown) => {
+    assert.ok(e instanceof RpcError, String(e));
+    assert.equal(e.message, "This pipeline was used after it was released (closed or disposed).");
+    return true;
+  });
+});
