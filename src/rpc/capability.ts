@@ -19,6 +19,7 @@ import { BrokenClient, BrokenPipeline, newNullCap } from "./broken.js";
 import {
   type CallName,
   ClosedHandleError,
+  callSite,
   forCall,
   formatCallName,
   isFromCallee,
@@ -199,7 +200,12 @@ export class Client implements Disposable {
   ): RemotePromise<R, P> {
     const req = this._newCall(interfaceId, methodId, NO_HINTS);
     const rp = new RemotePromise<R, P>(resultsType, pipelineType);
-    rp._callOf((this.constructor as typeof Client)._interface, interfaceId, methodId);
+    rp._callOf(
+      (this.constructor as typeof Client)._interface,
+      interfaceId,
+      methodId,
+      RpcError.captureCallSites ? callSite(Client.prototype._call) : null,
+    );
     let params: PB;
     try {
       params = req.params.initAs(paramsType);
@@ -249,12 +255,16 @@ export class Client implements Disposable {
       req.abandon();
       return Promise.reject(e);
     }
-    return sendStreaming(req, (this.constructor as typeof Client)._interface);
+    const site = RpcError.captureCallSites ? callSite(Client.prototype._callStreaming) : null;
+    return sendStreaming(req, (this.constructor as typeof Client)._interface, site);
   }
 }
 
-function sendStreaming(req: RequestHook, iface: InterfaceInfo | undefined): Promise<void> {
-  const site = RpcError.captureCallSites ? new Error() : null;
+function sendStreaming(
+  req: RequestHook,
+  iface: InterfaceInfo | undefined,
+  site: Error | null,
+): Promise<void> {
   return new Promise<void>((resolve, rejectPromise) => {
     const reject = (e: unknown): void =>
       rejectPromise(forCall(e, callName(iface, req.interfaceId, req.methodId), site));
@@ -415,12 +425,15 @@ export class RemotePromise<R, P extends Pipeline = Pipeline> implements Promise<
     this._pipelineHook = hook;
   }
 
-  /** @internal Which call this is (for error messages); records the call site when asked to. */
-  _callOf(iface: InterfaceInfo | undefined, interfaceId: bigint, methodId: number): void {
+  /**
+   * @internal Which call this is (for error messages), and where it was made when
+   * `RpcError.captureCallSites` is on.
+   */
+  _callOf(iface: InterfaceInfo | undefined, interfaceId: bigint, methodId: number, site: Error | null): void {
     this.iface = iface;
     this.interfaceId = interfaceId;
     this.methodId = methodId;
-    if (RpcError.captureCallSites) this.site = new Error();
+    this.site = site;
   }
 
   /** @internal The call was never sent (its params could not be built): reject with `e`. */
@@ -569,7 +582,12 @@ export class Request<PB, R, P extends Pipeline = Pipeline> {
   send(): RemotePromise<R, P> {
     const req = this._take();
     const rp = new RemotePromise<R, P>(this.resultsType, this.pipelineType);
-    rp._callOf(this._iface, req.interfaceId, req.methodId);
+    rp._callOf(
+      this._iface,
+      req.interfaceId,
+      req.methodId,
+      RpcError.captureCallSites ? callSite(Request.prototype.send) : null,
+    );
     rp._setPipeline(req.send(rp));
     return rp;
   }

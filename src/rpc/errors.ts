@@ -112,6 +112,19 @@ export function isFromCallee(e: unknown): e is RpcError {
   return e instanceof RpcError && FROM_CALLEE.has(e);
 }
 
+/**
+ * @internal The stack where a call is made, without the frames of `entry` (the runtime method
+ * the caller called) and what it called: the caller's line comes first (V8, where
+ * `Error.captureStackTrace` exists; elsewhere the whole stack).
+ */
+export function callSite(entry: (...args: never[]) => unknown): Error {
+  const site = new Error();
+  const capture = (Error as { captureStackTrace?: (o: object, f: (...args: never[]) => unknown) => void })
+    .captureStackTrace;
+  if (capture !== undefined) capture(site, entry);
+  return site;
+}
+
 /** The interface and method of a call, for naming it in errors (from generated InterfaceInfo). */
 export interface CallName {
   /** The interface's name ("Calculator"), or undefined when the client is untyped. */

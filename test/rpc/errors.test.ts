@@ -450,7 +450,16 @@ rpcTest("RpcError.captureCallSites: the error carries the caller's stack", async
     assert.ok(e instanceof RpcError);
     const stack = e.stack ?? "";
     assert.ok(stack.startsWith(`RpcError: ${e.message}\n`), stack);
-    assert.match(stack, /errors\.test\.ts/);
+    // The generated method, then this file: no runtime frames.
+    const frames = stack.split("\n").slice(1);
+    assert.match(frames[0] ?? "", /TestMoreStuff_Client\.throwException/, stack);
+    assert.match(frames[1] ?? "", /errors\.test\.ts/, stack);
+    assert.doesNotMatch(stack, /src[\\/]rpc[\\/]/);
+    // Request.send(): this file comes first.
+    using q = client.throwExceptionRequest().send();
+    const e2 = await rejection(q);
+    assert.ok(e2 instanceof RpcError);
+    assert.match((e2.stack ?? "").split("\n")[1] ?? "", /errors\.test\.ts/, e2.stack);
   } finally {
     RpcError.captureCallSites = false;
   }
