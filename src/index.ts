@@ -9,12 +9,14 @@
  */
 
 export {
+  AddressError,
   type ByteStream,
   CallContext,
   type CallHints,
   CapabilityServerSet,
   Client,
   type ClientCtor,
+  ClosedHandleError,
   newBrokenCap,
   newByteStreamPair,
   newNullCap,

@@ -15,8 +15,17 @@ import type {
   StructReader,
   StructView,
 } from "../wire/index.js";
-import { BrokenClient, newNullCap } from "./broken.js";
-import { RpcError, toRpcError } from "./errors.js";
+import { BrokenClient, BrokenPipeline, newNullCap } from "./broken.js";
+import {
+  type CallName,
+  ClosedHandleError,
+  callSite,
+  forCall,
+  formatCallName,
+  isFromCallee,
+  RpcError,
+  toRpcError,
+} from "./errors.js";
 import { Future } from "./future.js";
 import { forget, releaseWhenCollected } from "./gc.js";
 import {
@@ -31,7 +40,7 @@ import {
   type ResponseSink,
 } from "./hooks.js";
 import { newLocalPromiseClient } from "./queued.js";
-import { type InterfaceInfo, Server } from "./server.js";
+import { callName, type InterfaceInfo, Server } from "./server.js";
 
 export type ClientCtor<C extends Client = Client> = new (source: ClientSource) => C;
 export type PipelineCtor<P extends Pipeline = Pipeline> = new (hook: PipelineHook, ops: PipelineOps) => P;
@@ -39,7 +48,8 @@ export type PipelineCtor<P extends Pipeline = Pipeline> = new (hook: PipelineHoo
 /** What a Client can be made from (C++ `Capability::Client` constructors). */
 export type ClientSource = ClientHook | Server | Client | PromiseLike<Client> | Error | null | undefined;
 
-const CLOSED: ClientHook = new BrokenClient(RpcError.failed("This capability handle was closed."));
+/** The hook of a closed handle (its error is only seen by code that reads `_hook` directly). */
+const CLOSED: ClientHook = new BrokenClient(new ClosedHandleError("it was used after close()"));
 
 export class Client implements Disposable {
   /** Interface of this client class (generated subclasses override it). */
@@ -61,13 +71,13 @@ export class Client implements Disposable {
 
   /** C++ `castAs<T>()`: the same capability, typed as another interface. A new reference. */
   castAs<C extends Client>(ctor: ClientCtor<C>): C {
-    return new ctor(this._live().addRef());
+    return new ctor(this._live("castAs()").addRef());
   }
 
   /** Another reference to the same capability. */
   dup(): this {
     const C = this.constructor as new (s: ClientSource) => this;
-    return new C(this._live().addRef());
+    return new C(this._live("dup()").addRef());
   }
 
   /** Drop this reference (idempotent). */
@@ -95,7 +105,8 @@ export class Client implements Disposable {
 
   /** Settles when this capability is no longer a promise (rejects if it broke). */
   whenResolved(): Promise<void> {
-    const start = this._live().addRef();
+    if (this._hook === CLOSED) return Promise.reject(this._closedError("whenResolved()"));
+    const start = this._hook.addRef();
     return new Promise<void>((resolve, reject) => {
       const step = (h: ClientHook): void => {
         const inner = innermost(h);
@@ -126,7 +137,8 @@ export class Client implements Disposable {
    * owned by the capability: do not close it, and do not use it after the last reference goes.
    */
   getFd(): Promise<number | null> {
-    const start = this._live().addRef();
+    if (this._hook === CLOSED) return Promise.reject(this._closedError("getFd()"));
+    const start = this._hook.addRef();
     return new Promise<number | null>((resolve, reject) => {
       const step = (h: ClientHook): void => {
         const inner = innermost(h);
@@ -149,11 +161,32 @@ export class Client implements Disposable {
     });
   }
 
-  /** @internal The hook, refusing a closed handle. */
-  _live(): ClientHook {
+  /**
+   * @internal The hook, refusing a closed handle: throws ClosedHandleError naming `op` (what was
+   * attempted, e.g. "dup()"). For what makes a new handle, not for calls (they reject instead).
+   */
+  _live(op?: string): ClientHook {
     const h = this._hook;
-    if (h === CLOSED) throw RpcError.failed("This capability handle was closed.");
+    if (h === CLOSED) throw this._closedError(op ?? "use");
     return h;
+  }
+
+  /** @internal */
+  _closedError(op: string): ClosedHandleError {
+    const name = (this.constructor as typeof Client)._interface?.name;
+    return new ClosedHandleError(`cannot ${op} this ${name ?? "capability"}`);
+  }
+
+  /**
+   * @internal A new call on this capability; on a closed handle, a call whose promise rejects
+   * with a ClosedHandleError naming the method (calls never throw for it).
+   */
+  _newCall(interfaceId: bigint, methodId: number, hints: CallHints): RequestHook {
+    const h = this._hook;
+    if (h !== CLOSED) return h.newCall(interfaceId, methodId, hints);
+    const name = callName((this.constructor as typeof Client)._interface, interfaceId, methodId);
+    const error = new ClosedHandleError(`cannot call ${formatCallName(name)}()`);
+    return new BrokenClient(error).newCall(interfaceId, methodId, hints);
   }
 
   /** Generated methods call this. */
@@ -165,16 +198,25 @@ export class Client implements Disposable {
     pipelineType: PipelineCtor<P>,
     init?: (params: PB) => void,
   ): RemotePromise<R, P> {
-    const req = this._live().newCall(interfaceId, methodId, NO_HINTS);
+    const req = this._newCall(interfaceId, methodId, NO_HINTS);
+    const rp = new RemotePromise<R, P>(resultsType, pipelineType);
+    rp._callOf(
+      (this.constructor as typeof Client)._interface,
+      interfaceId,
+      methodId,
+      RpcError.captureCallSites ? callSite(Client.prototype._call) : null,
+    );
     let params: PB;
     try {
       params = req.params.initAs(paramsType);
       if (init !== undefined) init(params);
     } catch (e) {
+      // Filling in the params failed (a closed capability passed in, a bad value, ...): the
+      // call is not sent, and its promise rejects with that error.
       req.abandon();
-      throw e;
+      rp._fail(e);
+      return rp;
     }
-    const rp = new RemotePromise<R, P>(resultsType, pipelineType);
     rp._setPipeline(req.send(rp));
     return rp;
   }
@@ -188,8 +230,10 @@ export class Client implements Disposable {
     pipelineType: PipelineCtor<P>,
     hints?: CallHints,
   ): Request<PB, R, P> {
-    const req = this._live().newCall(interfaceId, methodId, hints ?? NO_HINTS);
-    return new Request<PB, R, P>(req, req.params.initAs(paramsType), resultsType, pipelineType);
+    const req = this._newCall(interfaceId, methodId, hints ?? NO_HINTS);
+    const r = new Request<PB, R, P>(req, req.params.initAs(paramsType), resultsType, pipelineType);
+    r._iface = (this.constructor as typeof Client)._interface;
+    return r;
   }
 
   /**
@@ -202,7 +246,7 @@ export class Client implements Disposable {
     paramsType: StructBuilderCtor<PB>,
     init?: (params: PB) => void,
   ): Promise<void> {
-    const req = this._live().newCall(interfaceId, methodId, NO_HINTS);
+    const req = this._newCall(interfaceId, methodId, NO_HINTS);
     let params: PB;
     try {
       params = req.params.initAs(paramsType);
@@ -211,12 +255,19 @@ export class Client implements Disposable {
       req.abandon();
       return Promise.reject(e);
     }
-    return sendStreaming(req);
+    const site = RpcError.captureCallSites ? callSite(Client.prototype._callStreaming) : null;
+    return sendStreaming(req, (this.constructor as typeof Client)._interface, site);
   }
 }
 
-function sendStreaming(req: RequestHook): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
+function sendStreaming(
+  req: RequestHook,
+  iface: InterfaceInfo | undefined,
+  site: Error | null,
+): Promise<void> {
+  return new Promise<void>((resolve, rejectPromise) => {
+    const reject = (e: unknown): void =>
+      rejectPromise(forCall(e, callName(iface, req.interfaceId, req.methodId), site));
     const s = (req as RequestHook & { sendStreaming?: (sink: ResponseSink) => Future<void> }).sendStreaming;
     if (typeof s === "function") {
       // Over RPC: settles when flow control allows; a failure of this call poisons later ones.
@@ -265,6 +316,10 @@ function toHook(source: ClientSource): ClientHook {
           f.reject(RpcError.failed("Promise for a capability resolved to something else."));
           return;
         }
+        if (c.closed) {
+          f.reject(c._closedError("resolve a promised capability to"));
+          return;
+        }
         const h = c._live().addRef();
         c.close();
         f.resolve(h);
@@ -309,8 +364,19 @@ export class Pipeline implements Disposable {
     this.close();
   }
 
-  /** The (promised) capability in pointer field `i`: a new reference; close it when done. */
+  /**
+   * The (promised) capability in pointer field `i`: a new reference; close it when done. From a
+   * pipeline already released (closed, or its RemotePromise disposed), a capability whose calls
+   * reject saying so.
+   */
   _getCap<C extends Client>(i: number, ctor: ClientCtor<C>): C {
+    if (this._hook._refs <= 0) {
+      return new ctor(
+        new BrokenClient(
+          RpcError.failed("This pipeline was used after it was released (closed or disposed)."),
+        ),
+      );
+    }
     const ops = this._ops.length === 0 ? [i] : [...this._ops, i];
     return new ctor(this._hook.getPipelinedCap(ops));
   }
@@ -343,6 +409,11 @@ export class RemotePromise<R, P extends Pipeline = Pipeline> implements Promise<
   private pipe: P | null = null;
   private readonly resultsType: StructCtor<R>;
   private readonly pipelineType: PipelineCtor<P>;
+  // The call, named in errors from the callee's side (forCall); looked up only on error.
+  private iface: InterfaceInfo | undefined = undefined;
+  private interfaceId = 0n;
+  private methodId = -1;
+  private site: Error | null = null;
 
   constructor(resultsType: StructCtor<R>, pipelineType: PipelineCtor<P>) {
     this.resultsType = resultsType;
@@ -354,11 +425,40 @@ export class RemotePromise<R, P extends Pipeline = Pipeline> implements Promise<
     this._pipelineHook = hook;
   }
 
-  /** Pipelined access to the results' capabilities. */
+  /**
+   * @internal Which call this is (for error messages), and where it was made when
+   * `RpcError.captureCallSites` is on.
+   */
+  _callOf(iface: InterfaceInfo | undefined, interfaceId: bigint, methodId: number, site: Error | null): void {
+    this.iface = iface;
+    this.interfaceId = interfaceId;
+    this.methodId = methodId;
+    this.site = site;
+  }
+
+  /** @internal The call was never sent (its params could not be built): reject with `e`. */
+  _fail(e: unknown): void {
+    this._pipelineHook = new BrokenPipeline(toRpcError(e));
+    this.settle(REJECTED, e);
+  }
+
+  /** @internal This call's name, for errors. */
+  _callName(): CallName {
+    return callName(this.iface, this.interfaceId, this.methodId);
+  }
+
+  /**
+   * Pipelined access to the results' capabilities. After `cancel()` (or dispose), a pipeline
+   * whose calls all reject.
+   */
   get pipeline(): P {
     if (this.pipe !== null) return this.pipe;
     const h = this._pipelineHook;
-    if (h === null) throw RpcError.failed("This call's pipeline was disposed.");
+    if (h === null) {
+      const what = this.methodId >= 0 ? `the call to ${formatCallName(this._callName())}` : "this call";
+      const error = RpcError.failed(`The pipeline of ${what} was used after the call was disposed.`);
+      return new this.pipelineType(new BrokenPipeline(error), []);
+    }
     // Pipelined capabilities now hang off the pipeline: if this promise is never disposed, drop
     // the pipeline when it is collected (the response has its own net; gc.ts). Registered only
     // here, so calls that never pipeline pay nothing.
@@ -387,7 +487,7 @@ export class RemotePromise<R, P extends Pipeline = Pipeline> implements Promise<
   }
   onError(error: RpcError): void {
     if (this.state !== PENDING) return;
-    this.settle(REJECTED, error);
+    this.settle(REJECTED, isFromCallee(error) ? forCall(error, this._callName(), this.site) : error);
   }
 
   private settle(state: 1 | 2, value: unknown): void {
@@ -461,6 +561,9 @@ export class Request<PB, R, P extends Pipeline = Pipeline> {
   private readonly resultsType: StructCtor<R>;
   private readonly pipelineType: PipelineCtor<P>;
 
+  /** @internal The interface of the client that made this request (names the call in errors). */
+  _iface: InterfaceInfo | undefined = undefined;
+
   constructor(hook: RequestHook, params: PB, resultsType: StructCtor<R>, pipelineType: PipelineCtor<P>) {
     this.hook = hook;
     this.params = params;
@@ -479,6 +582,12 @@ export class Request<PB, R, P extends Pipeline = Pipeline> {
   send(): RemotePromise<R, P> {
     const req = this._take();
     const rp = new RemotePromise<R, P>(this.resultsType, this.pipelineType);
+    rp._callOf(
+      this._iface,
+      req.interfaceId,
+      req.methodId,
+      RpcError.captureCallSites ? callSite(Request.prototype.send) : null,
+    );
     rp._setPipeline(req.send(rp));
     return rp;
   }

@@ -220,7 +220,7 @@ export class RpcConnection implements TransportReceiver {
   }
 
   fromException(error: RpcError, b: ExceptionB): void {
-    b.reason = error.message;
+    b.reason = error.reason;
     b.type = (EXCEPTION_TYPE_ORDINAL[error.type] ?? 0) as Exception_Type;
     const enc = this.traceEncoder;
     if (enc !== null) {

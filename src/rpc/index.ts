@@ -16,7 +16,14 @@ export {
   RemotePromise,
   Request,
 } from "./capability.js";
-export { RpcError, type RpcErrorType, ShutdownError } from "./errors.js";
+export {
+  AddressError,
+  ClosedHandleError,
+  RpcError,
+  type RpcErrorOptions,
+  type RpcErrorType,
+  ShutdownError,
+} from "./errors.js";
 export type { CallHints } from "./hooks.js";
 export { MemoryTransport, type MemoryTransportOptions, newMemoryTransportPair } from "./memory-transport.js";
 export {

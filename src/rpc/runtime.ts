@@ -156,7 +156,18 @@ export class Runtime implements AsyncDisposable {
     options: ConnectionOptions & { bootstrap?: Client | Server } = {},
   ): Promise<TwoPartyClient> {
     this._check("connect()");
-    const stream = await this._net().connect(address);
+    let stream: ByteStream;
+    try {
+      stream = await this._net().connect(address);
+    } catch (e) {
+      // A provider's own error becomes what a lost connection is (C++: DISCONNECTED), naming the
+      // address; its errors that are already RpcErrors (a bad address, …) pass as they are.
+      if (e instanceof RpcError) throw e;
+      const why = e instanceof Error ? e.message : String(e);
+      throw new RpcError("disconnected", `Cannot connect to ${JSON.stringify(address)}: ${why}`, {
+        cause: e,
+      });
+    }
     if (this.isShutDown) {
       await stream.end();
       throw new ShutdownError("connect()");

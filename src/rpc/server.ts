@@ -15,7 +15,7 @@ import {
 import { releaseCapTable } from "./broken.js";
 import type { CallContextBase } from "./call-context.js";
 import type { Pipeline, Request } from "./capability.js";
-import { RpcError } from "./errors.js";
+import { type CallName, fromCallee, RpcError } from "./errors.js";
 import { type ClientHook, PipelineHook, type PipelineOps } from "./hooks.js";
 import { LocalClient } from "./local-client.js";
 import { capAtPath } from "./queued.js";
@@ -52,23 +52,43 @@ export type DispatchFn = (
   ctx: CallContext<unknown, unknown>,
 ) => Promise<void> | void;
 
-/** The error a missing method or interface raises (C++ `internalUnimplemented`). Throws. */
+/**
+ * The error a missing method or interface raises (C++ `internalUnimplemented`). Throws.
+ * Without `methodName`: the capability does not implement interface `typeId` (a `castAs` to an
+ * interface the server lacks); worded as C++ words it, naming what the server implements
+ * (`actualInterfaceName`) and the interface asked for (`requestedTypeId`). The caller's error
+ * names the requested interface by name as well (errors.ts `forCall`).
+ */
 export function unimplemented(
   interfaceName: string,
   methodName?: string,
   typeId?: bigint,
   methodId?: number,
 ): never {
-  const where =
-    methodName === undefined
-      ? `${interfaceName}${typeId !== undefined ? ` (0x${typeId.toString(16)})` : ""}`
-      : `${interfaceName}.${methodName}${typeId !== undefined ? ` (0x${typeId.toString(16)}@${methodId ?? "?"})` : ""}`;
-  throw new RpcError(
-    "unimplemented",
-    methodName === undefined
-      ? `Requested interface not implemented: ${where}`
-      : `Method not implemented: ${where}`,
-  );
+  if (methodName === undefined) {
+    throw fromCallee(
+      new RpcError(
+        "unimplemented",
+        `Requested interface not implemented.; actualInterfaceName = ${interfaceName}${typeId !== undefined ? `; requestedTypeId = 0x${typeId.toString(16)}` : ""}`,
+      ),
+    );
+  }
+  const where = `${interfaceName}.${methodName}${typeId !== undefined ? ` (0x${typeId.toString(16)}@${methodId ?? "?"})` : ""}`;
+  throw new RpcError("unimplemented", `Method not implemented: ${where}`);
+}
+
+/**
+ * @internal A call's names for error messages: `info` is the caller's interface (a generated
+ * Client's `_interface`), `interfaceId` the one the method belongs to (it or a superclass).
+ */
+export function callName(info: InterfaceInfo | undefined, interfaceId: bigint, methodId: number): CallName {
+  const iface = info === undefined ? null : findInterface(info, interfaceId, new Set());
+  return {
+    interfaceName: iface?.name,
+    interfaceId,
+    methodName: iface?.methods[methodId]?.name,
+    methodId,
+  };
 }
 
 function findInterface(info: InterfaceInfo, typeId: bigint, seen: Set<InterfaceInfo>): InterfaceInfo | null {

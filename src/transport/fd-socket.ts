@@ -26,6 +26,7 @@
 import { closeSync } from "node:fs";
 import { setFdCloser } from "../rpc/fd.js";
 import type { ByteStream } from "../rpc/two-party.js";
+import { connectError } from "./node.js";
 
 /** FD passing cannot be used here (no usocket, or not Linux/Unix). `reason` says why. */
 export class FdPassingUnavailableError extends Error {
@@ -288,7 +289,7 @@ export async function connectFdSocket(path: string): Promise<ByteStream> {
   const p = path.startsWith("unix:") ? path.slice(5) : path;
   return new Promise<ByteStream>((resolve, reject) => {
     const s = new m.USocket();
-    const onError = (e: Error): void => reject(e);
+    const onError = (e: Error): void => reject(connectError(path, e));
     s.once("error", onError);
     s.once("connected", () => {
       s.removeListener("error", onError);

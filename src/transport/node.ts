@@ -1,33 +1,96 @@
 /**
  * Node byte streams and sockets for the RPC runtime: TCP and Unix domain sockets, addressed as KJ
- * writes them ("127.0.0.1:4000", "[::1]:4000", "localhost:4000", "unix:/path/to.sock").
+ * writes them ("127.0.0.1:4000", "[::1]:4000", "localhost:4000", "unix:/path/to.sock"; "*:4000"
+ * listens on every interface). A bad address is an AddressError before any name lookup; a failed
+ * connect is an RpcError of type "disconnected" naming the address, with Node's error as `cause`.
  */
 import { existsSync, readFileSync, unlinkSync } from "node:fs";
 import * as net from "node:net";
+import { AddressError, RpcError } from "../rpc/errors.js";
 import type { NetListener, NetProvider } from "../rpc/runtime.js";
 import type { ByteStream } from "../rpc/two-party.js";
 
 export type ParsedAddress = { kind: "unix"; path: string } | { kind: "tcp"; host: string; port: number };
 
-/** Parse "host:port", "[v6]:port" or "unix:path". */
+/** A host name ("localhost", "db-1.example.org") or an IPv4 address; "*" means every interface. */
+const HOST_NAME = /^(?:\*|[\p{L}\p{N}_-]+(?:\.[\p{L}\p{N}_-]+)*\.?)$/u;
+/** The inside of "[…]": an IPv6 address, optionally with a zone ("fe80::1%eth0"). */
+const IPV6 = /^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(?:%[\w.-]+)?$/;
+
+/**
+ * Parse "host:port", "[v6]:port" or "unix:path". Anything else throws an AddressError (from
+ * capnts/rpc) that says what is wrong and which forms are accepted, before any name lookup.
+ */
 export function parseAddress(address: string): ParsedAddress {
-  if (address.startsWith("unix:")) return { kind: "unix", path: address.slice(5) };
+  if (typeof address !== "string") throw new AddressError(String(address), "an address is a string");
+  if (address.startsWith("unix:")) {
+    const path = address.slice(5);
+    if (path === "") throw new AddressError(address, "the socket path is empty");
+    return { kind: "unix", path };
+  }
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(address);
+  if (scheme !== null) {
+    throw new AddressError(address, `this is a URL; "${scheme[1]}://" has no place in an address`);
+  }
   let host: string;
   let portText: string;
   if (address.startsWith("[")) {
     const end = address.indexOf("]");
-    if (end < 0 || address[end + 1] !== ":") throw new Error(`Bad address: ${address}`);
+    if (end < 0) throw new AddressError(address, 'the IPv6 address has no closing "]"');
     host = address.slice(1, end);
+    if (!IPV6.test(host)) throw new AddressError(address, `"${host}" is not an IPv6 address`);
+    if (end + 1 === address.length) throw new AddressError(address, "it needs a port");
+    if (address[end + 1] !== ":") throw new AddressError(address, 'a ":" and the port must follow "]"');
     portText = address.slice(end + 2);
   } else {
     const i = address.lastIndexOf(":");
-    if (i < 0) throw new Error(`Address needs a port: ${address}`);
+    if (i < 0) throw new AddressError(address, "it needs a port");
     host = address.slice(0, i);
     portText = address.slice(i + 1);
+    if (host === "") throw new AddressError(address, "the host is missing");
+    if (host.includes(":")) {
+      throw new AddressError(address, "an IPv6 address must be written in brackets, as in [::1]:4000");
+    }
+    if (!HOST_NAME.test(host))
+      throw new AddressError(address, `"${host}" is not a host name or IPv4 address`);
   }
-  const port = Number(portText);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`Bad port in address: ${address}`);
-  return { kind: "tcp", host, port };
+  if (!/^[0-9]{1,5}$/.test(portText) || Number(portText) > 65535) {
+    throw new AddressError(
+      address,
+      portText === "" ? "the port is missing" : `the port "${portText}" is not a number from 0 to 65535`,
+    );
+  }
+  return { kind: "tcp", host, port: Number(portText) };
+}
+
+/** What a connect failure means, by Node's error code. */
+const CONNECT_FAILURES: Readonly<Record<string, string>> = {
+  ECONNREFUSED: "connection refused (nothing is listening there)",
+  ENOENT: "no such socket file",
+  ENOTFOUND: "host not found",
+  EAI_AGAIN: "the host name could not be looked up (temporary failure)",
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  ETIMEDOUT: "timed out",
+  EHOSTUNREACH: "host unreachable",
+  ENETUNREACH: "network unreachable",
+  ECONNRESET: "connection reset by the peer",
+  ENOTSOCK: "not a socket",
+  EADDRNOTAVAIL: "address not available",
+};
+
+/**
+ * A failed connect as C++ reports a lost connection (DISCONNECTED), naming the address as the
+ * user gave it and why; Node's error is the `cause`.
+ */
+export function connectError(address: string, e: unknown): RpcError {
+  if (e instanceof RpcError) return e;
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  const text = e instanceof Error ? e.message : String(e);
+  const known = code !== undefined ? CONNECT_FAILURES[code] : undefined;
+  // Node's own text names the code ("connect EPIPE /path"); ours name it after the phrase.
+  const why = known !== undefined ? `${known} (${code})` : text;
+  return new RpcError("disconnected", `Cannot connect to ${JSON.stringify(address)}: ${why}`, { cause: e });
 }
 
 /**
@@ -178,7 +241,12 @@ export function socketStream(socket: net.Socket, reads?: DirectReads): ByteStrea
 /** TCP and Unix sockets (the runtime's NetProvider in Node). */
 export const nodeNet: NetProvider = {
   listen(address, onStream) {
-    const a = parseAddress(address);
+    let a: ParsedAddress;
+    try {
+      a = parseAddress(address);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     return new Promise<NetListener>((resolve, reject) => {
       const server = net.createServer((s) => onStream(socketStream(s)));
       server.once("error", reject);
@@ -209,18 +277,27 @@ export const nodeNet: NetProvider = {
         }
       };
       if (a.kind === "unix") server.listen(a.path, done);
+      else if (a.host === "*") server.listen(a.port, done);
       else server.listen(a.port, a.host, done);
     });
   },
   connect(address) {
-    const a = parseAddress(address);
+    let a: ParsedAddress;
+    try {
+      a = parseAddress(address);
+      if (a.kind === "tcp" && a.host === "*") {
+        throw new AddressError(address, '"*" (every interface) is for listening; connect to a host');
+      }
+    } catch (e) {
+      return Promise.reject(e);
+    }
     return new Promise<ByteStream>((resolve, reject) => {
       const { reads, onread } = directReads();
       const s =
         a.kind === "unix"
           ? net.connect({ path: a.path, onread })
           : net.connect({ port: a.port, host: a.host, onread });
-      const onError = (e: Error): void => reject(e);
+      const onError = (e: Error): void => reject(connectError(address, e));
       s.once("error", onError);
       s.once("connect", () => {
         s.off("error", onError);

@@ -1,7 +1,8 @@
 /**
  * Exceptions crossing the wire, mirroring C++ rpc-test.c++ ("method throws exception", "... won't
  * redundantly add remote exception prefix", "... with trace encoder") and rpc-twoparty-test.c++
- * (TwoPartyNetwork.HugeMessage).
+ * (TwoPartyNetwork.HugeMessage). C++'s `e.getDescription()` is our `e.reason`; `e.message` adds
+ * the call that failed.
  */
 import assert from "node:assert/strict";
 import { RpcError } from "capnts/rpc";
@@ -23,7 +24,9 @@ async function failure(p: PromiseLike<unknown> & { cancel(): void }): Promise<Rp
 rpcTest('RPC method throws exception (rpc-test.c++ KJ_TEST("method throws exception"))', async (ctx) => {
   using client = obj(ctx.boot, "testMoreStuff");
   const e = await failure(client.throwException());
-  assert.equal(e.message, "remote exception: test exception");
+  assert.equal(e.reason, "remote exception: test exception");
+  assert.equal(e.message, "remote exception: test exception (in call to TestMoreStuff.throwException)");
+  assert.equal(e.method, "TestMoreStuff.throwException");
   assert.equal(e.type, "failed");
   assert.equal(e.remoteTrace, undefined);
 });
@@ -33,7 +36,11 @@ rpcTest(
   async (ctx) => {
     using client = obj(ctx.boot, "testMoreStuff");
     const e = await failure(client.throwRemoteException());
-    assert.equal(e.message, "remote exception: test exception");
+    assert.equal(e.reason, "remote exception: test exception");
+    assert.equal(
+      e.message,
+      "remote exception: test exception (in call to TestMoreStuff.throwRemoteException)",
+    );
     assert.equal(e.remoteTrace, undefined);
   },
 );
@@ -44,7 +51,7 @@ rpcTest(
     ctx.serverConn.traceEncoder = (e) => `trace for ${e.message}`;
     using client = obj(ctx.boot, "testMoreStuff");
     const e = await failure(client.throwException());
-    assert.equal(e.message, "remote exception: test exception");
+    assert.equal(e.reason, "remote exception: test exception");
     assert.equal(e.remoteTrace, "trace for test exception");
   },
 );
@@ -53,7 +60,7 @@ rpcTest("RPC exception types cross the wire (rpc.capnp Exception.Type)", async (
   using client = obj(ctx.boot, "testInterface");
   const e = await failure(client.bar());
   assert.equal(e.type, "unimplemented");
-  assert.match(e.message, /^remote exception: Method not implemented/);
+  assert.match(e.reason, /^remote exception: Method not implemented/);
 });
 
 rpcTest(

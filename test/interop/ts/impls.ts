@@ -732,5 +732,5 @@ export function newTestBootstrap(options: TestBootstrapOptions): { impl: TestBoo
 
 /** The trace text the fixtures use: C++ test "method throws exception with trace encoder". */
 export function traceFor(error: Error): string {
-  return `trace for ${error.message}`;
+  return `trace for ${error instanceof RpcError ? error.reason : error.message}`;
 }
