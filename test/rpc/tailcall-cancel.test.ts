@@ -207,7 +207,7 @@ rpcTest(
         live.count++;
         using x = new TestInterface_Client(
           TestInterface.server({
-            foo(cc: import("../../src/rpc/index.js").CallContext<unknown, { x: string }>) {
+            foo(cc: import("capnts/rpc").CallContext<unknown, { x: string }>) {
               cc.results.x = "foo";
               return new Promise<void>((r) => (live.finish = r));
             },

@@ -161,7 +161,7 @@ test('RPC handles exceptions thrown during disconnect (rpc-test.c++ KJ_TEST("han
   server.start();
   const raw: unknown[] = [];
   x.start({ message: (m) => raw.push(m), closed: () => raw.push(null) });
-  const { MessageBuilder } = await import("../../src/wire/index.js");
+  const { MessageBuilder } = await import("capnts/wire");
   const { Message_Builder } = await import("../../src/gen/rpc.capnp.js");
   const m = new MessageBuilder();
   const ret = m.initRoot(Message_Builder).initReturn();
@@ -265,7 +265,7 @@ test("Runtime: await using and Runtime.run", async () => {
 });
 
 test("core Runtime without sockets explains what is missing", async () => {
-  const { Runtime: CoreRuntime } = await import("../../src/rpc/index.js");
+  const { Runtime: CoreRuntime } = await import("capnts/rpc");
   const rt = CoreRuntime.init();
   await assert.rejects(rt.connect("127.0.0.1:1"), /no socket provider/);
   await rt.shutdown();
@@ -327,7 +327,7 @@ test("RpcSystem.setFlowLimit: reading pauses while too many call words are in fl
 test("scripted: an incoming frame over the size limit ends the connection with an Abort (TCP)", async () => {
   const { FrameReader } = await import("../../src/serialize/index.js");
   const { Message_Reader } = await import("../../src/gen/rpc.capnp.js");
-  const { MessageReader } = await import("../../src/wire/index.js");
+  const { MessageReader } = await import("capnts/wire");
   const { nodeNet } = await import("../../src/transport/index.js");
   await Runtime.run(async (rt) => {
     const server = rt.newServer(TestInterface.server({}));
