@@ -137,7 +137,7 @@ for (const mode of ["tcp", "unix"] as const) {
     timeout: 60_000,
   }, async () => {
     const { TwoPartyVatNetwork } = await import("../../src/rpc/two-party.js");
-    const { MessageBuilder } = await import("../../src/wire/index.js");
+    const { MessageBuilder } = await import("capnts/wire");
     const { TestAllTypes_Builder } = await import("../interop/gen/test.capnp.js");
     const [sa, sb, closeStreams] = await streams(mode);
     let now = 1_000;

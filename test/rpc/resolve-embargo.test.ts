@@ -35,7 +35,7 @@ async function n(p: RemotePromise<{ n: number }, never>): Promise<number> {
 }
 
 function countDisembargoes(
-  t: { onSend: ((m: import("../../src/wire/index.js").MessageReader) => void) | null } | null,
+  t: { onSend: ((m: import("capnts/wire").MessageReader) => void) | null } | null,
 ) {
   const c = { n: 0 };
   if (t !== null) {

@@ -382,7 +382,7 @@ for (const mode of ["memory", "tcp"] as const) {
     const mb = new MessageBuilder();
     void mb;
     // Send through the transport's framing by wrapping the bytes as a builder's segment.
-    const { MessageBuilder: MB } = await import("../../src/wire/index.js");
+    const { MessageBuilder: MB } = await import("capnts/wire");
     const fake = new MB();
     const arena = fake.arena;
     arena.segments[0]!.bytes.set(seg, 0);

@@ -325,10 +325,10 @@ test("RpcSystem.setFlowLimit: reading pauses while too many call words are in fl
 });
 
 test("scripted: an incoming frame over the size limit ends the connection with an Abort (TCP)", async () => {
-  const { FrameReader } = await import("../../src/serialize/index.js");
+  const { FrameReader } = await import("capnts/serialize");
   const { Message_Reader } = await import("../../src/gen/rpc.capnp.js");
   const { MessageReader } = await import("capnts/wire");
-  const { nodeNet } = await import("../../src/transport/index.js");
+  const { nodeNet } = await import("capnts/node");
   await Runtime.run(async (rt) => {
     const server = rt.newServer(TestInterface.server({}));
     const { address: addr } = await server.listen("127.0.0.1:0");
