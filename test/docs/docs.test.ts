@@ -15,7 +15,6 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSyn
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { haveCapnp } from "../compiler/helpers.js";
 import { type Block, docFiles, extractBlocks, markerProblems, moduleName, preludeFor } from "./blocks.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -38,6 +37,11 @@ const blocks = docFiles(ROOT).flatMap((f) => extractBlocks(ROOT, f));
 const tsBlocks = blocks.filter((b) => b.lang === "ts" && !NOT_COMPILED.has(b.file));
 const schemaBlocks = blocks.filter((b) => b.lang === "capnp" && b.attrs.has("file"));
 const where = (b: Block) => `${b.file}:${b.line - 1}`;
+
+function haveCapnp(): boolean {
+  const r = spawnSync("capnp", ["--version"]);
+  return r.error === undefined && r.status === 0;
+}
 
 const capnpMissing = haveCapnp() ? null : "capnp is not installed (Debian package `capnproto`)";
 if (capnpMissing !== null && process.env.CI) throw new Error(`${capnpMissing}; required in CI`);
@@ -64,6 +68,18 @@ test("shell blocks name commands that exist", () => {
       for (const m of line.matchAll(/npm run ([a-z:-]+)/g)) {
         if (!scripts.includes(m[1]!)) problems.push(`${where(b)}: no npm script "${m[1]}"`);
       }
+    }
+  }
+  assert.deepEqual(problems, []);
+});
+
+test("JSON blocks (tsconfig.json, package.json excerpts) parse", () => {
+  const problems: string[] = [];
+  for (const b of blocks.filter((x) => x.lang === "json")) {
+    try {
+      JSON.parse(b.code);
+    } catch (e) {
+      problems.push(`${where(b)}: ${(e as Error).message}`);
     }
   }
   assert.deepEqual(problems, []);
