@@ -34,9 +34,7 @@ async function n(p: RemotePromise<{ n: number }, never>): Promise<number> {
   }
 }
 
-function countDisembargoes(
-  t: { onSend: ((m: import("capnts/wire").MessageReader) => void) | null } | null,
-) {
+function countDisembargoes(t: { onSend: ((m: import("capnts/wire").MessageReader) => void) | null } | null) {
   const c = { n: 0 };
   if (t !== null) {
     t.onSend = (m) => {
