@@ -350,8 +350,8 @@ const Message_which = ["unimplemented", "abort", "call", "return", "finish", "re
 /** Members of Message's union; "_unknown" for a discriminant this schema does not know. */
 export type Message_Which = (typeof Message_which)[number] | "_unknown";
 
-/** An RPC connection is a bi-directional stream of Messages. */
-export class Message_Reader extends $.StructReader {
+/** Class of Message_Reader (which see). */
+class $Message_Reader extends $.StructReader {
   constructor(
     arena: $.Arena,
     seg: $.Segment,
@@ -370,11 +370,11 @@ export class Message_Reader extends $.StructReader {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The active member of the union. */
-  which(): Message_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): Message_Which {
     return Message_which[this._getUint16(0)] ?? "_unknown";
   }
-  isUnimplemented(): boolean {
+  isUnimplemented(): this is { readonly which: "unimplemented" } {
     return this._getUint16(0) === 0;
   }
   /**
@@ -401,9 +401,9 @@ export class Message_Reader extends $.StructReader {
     return new Message_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasUnimplemented(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 0 && this._hasPointer(0);
   }
-  isAbort(): boolean {
+  isAbort(): this is { readonly which: "abort" } {
     return this._getUint16(0) === 1;
   }
   /**
@@ -420,9 +420,9 @@ export class Message_Reader extends $.StructReader {
     return new Exception_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasAbort(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 1 && this._hasPointer(0);
   }
-  isCall(): boolean {
+  isCall(): this is { readonly which: "call" } {
     return this._getUint16(0) === 2;
   }
   /** Begin a method call. */
@@ -432,9 +432,9 @@ export class Message_Reader extends $.StructReader {
     return new Call_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasCall(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 2 && this._hasPointer(0);
   }
-  isReturn(): boolean {
+  isReturn(): this is { readonly which: "return" } {
     return this._getUint16(0) === 3;
   }
   /** Complete a method call. */
@@ -444,9 +444,9 @@ export class Message_Reader extends $.StructReader {
     return new Return_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasReturn(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 3 && this._hasPointer(0);
   }
-  isFinish(): boolean {
+  isFinish(): this is { readonly which: "finish" } {
     return this._getUint16(0) === 4;
   }
   /** Release a returned answer / cancel a call. */
@@ -456,9 +456,9 @@ export class Message_Reader extends $.StructReader {
     return new Finish_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasFinish(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 4 && this._hasPointer(0);
   }
-  isResolve(): boolean {
+  isResolve(): this is { readonly which: "resolve" } {
     return this._getUint16(0) === 5;
   }
   /** Resolve a previously-sent promise. */
@@ -468,9 +468,9 @@ export class Message_Reader extends $.StructReader {
     return new Resolve_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasResolve(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 5 && this._hasPointer(0);
   }
-  isRelease(): boolean {
+  isRelease(): this is { readonly which: "release" } {
     return this._getUint16(0) === 6;
   }
   /** Release a capability so that the remote object can be deallocated. */
@@ -480,9 +480,9 @@ export class Message_Reader extends $.StructReader {
     return new Release_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasRelease(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 6 && this._hasPointer(0);
   }
-  isObsoleteSave(): boolean {
+  isObsoleteSave(): this is { readonly which: "obsoleteSave" } {
     return this._getUint16(0) === 7;
   }
   /**
@@ -494,9 +494,9 @@ export class Message_Reader extends $.StructReader {
     return this._getPointer(0);
   }
   hasObsoleteSave(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 7 && this._hasPointer(0);
   }
-  isBootstrap(): boolean {
+  isBootstrap(): this is { readonly which: "bootstrap" } {
     return this._getUint16(0) === 8;
   }
   /** Request the peer's bootstrap interface. */
@@ -506,9 +506,9 @@ export class Message_Reader extends $.StructReader {
     return new Bootstrap_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasBootstrap(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 8 && this._hasPointer(0);
   }
-  isObsoleteDelete(): boolean {
+  isObsoleteDelete(): this is { readonly which: "obsoleteDelete" } {
     return this._getUint16(0) === 9;
   }
   /** Obsolete way to delete a SturdyRef. This operation was never implemented. */
@@ -516,9 +516,9 @@ export class Message_Reader extends $.StructReader {
     return this._getPointer(0);
   }
   hasObsoleteDelete(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 9 && this._hasPointer(0);
   }
-  isProvide(): boolean {
+  isProvide(): this is { readonly which: "provide" } {
     return this._getUint16(0) === 10;
   }
   /** Provide a capability to a third party. */
@@ -528,9 +528,9 @@ export class Message_Reader extends $.StructReader {
     return new Provide_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasProvide(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 10 && this._hasPointer(0);
   }
-  isAccept(): boolean {
+  isAccept(): this is { readonly which: "accept" } {
     return this._getUint16(0) === 11;
   }
   /** Accept a capability provided by a third party. */
@@ -540,9 +540,9 @@ export class Message_Reader extends $.StructReader {
     return new Accept_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasAccept(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 11 && this._hasPointer(0);
   }
-  isJoin(): boolean {
+  isJoin(): this is { readonly which: "join" } {
     return this._getUint16(0) === 12;
   }
   /** Directly connect to the common root of two or more proxied caps. */
@@ -552,9 +552,9 @@ export class Message_Reader extends $.StructReader {
     return new Join_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasJoin(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 12 && this._hasPointer(0);
   }
-  isDisembargo(): boolean {
+  isDisembargo(): this is { readonly which: "disembargo" } {
     return this._getUint16(0) === 13;
   }
   /** Lift an embargo used to enforce E-order over promise resolution. */
@@ -564,7 +564,7 @@ export class Message_Reader extends $.StructReader {
     return new Disembargo_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasDisembargo(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 13 && this._hasPointer(0);
   }
   override toString(): string {
     return $text.structToString(this, 0x91b79f1f808db032n, $schema);
@@ -573,6 +573,26 @@ export class Message_Reader extends $.StructReader {
     return this.toString();
   }
 }
+/** An RPC connection is a bi-directional stream of Messages. */
+export type Message_Reader = Omit<$Message_Reader, "which" | "unimplemented" | "abort" | "call" | "return" | "finish" | "resolve" | "release" | "obsoleteSave" | "bootstrap" | "obsoleteDelete" | "provide" | "accept" | "join" | "disembargo"> &
+  (
+    | ({ readonly which: "unimplemented" } & Pick<$Message_Reader, "unimplemented">)
+    | ({ readonly which: "abort" } & Pick<$Message_Reader, "abort">)
+    | ({ readonly which: "call" } & Pick<$Message_Reader, "call">)
+    | ({ readonly which: "return" } & Pick<$Message_Reader, "return">)
+    | ({ readonly which: "finish" } & Pick<$Message_Reader, "finish">)
+    | ({ readonly which: "resolve" } & Pick<$Message_Reader, "resolve">)
+    | ({ readonly which: "release" } & Pick<$Message_Reader, "release">)
+    | ({ readonly which: "obsoleteSave" } & Pick<$Message_Reader, "obsoleteSave">)
+    | ({ readonly which: "bootstrap" } & Pick<$Message_Reader, "bootstrap">)
+    | ({ readonly which: "obsoleteDelete" } & Pick<$Message_Reader, "obsoleteDelete">)
+    | ({ readonly which: "provide" } & Pick<$Message_Reader, "provide">)
+    | ({ readonly which: "accept" } & Pick<$Message_Reader, "accept">)
+    | ({ readonly which: "join" } & Pick<$Message_Reader, "join">)
+    | ({ readonly which: "disembargo" } & Pick<$Message_Reader, "disembargo">)
+    | { readonly which: "_unknown" }
+  );
+export const Message_Reader = $Message_Reader as unknown as $.StructCtor<Message_Reader>;
 
 /** Builder of struct Message. */
 export class Message_Builder extends $.StructBuilder {
@@ -596,8 +616,8 @@ export class Message_Builder extends $.StructBuilder {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The active member of the union. */
-  which(): Message_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): Message_Which {
     return Message_which[this._getUint16(0)] ?? "_unknown";
   }
   isUnimplemented(): boolean {
@@ -622,6 +642,7 @@ export class Message_Builder extends $.StructBuilder {
    * a gray area; different implementations may take different approaches.
    */
   get unimplemented(): Message_Builder {
+    if (this._getUint16(0) !== 0) $.inactiveMember("Message.unimplemented", this.which);
     this._getStructLoc(0, 1, 1);
     const s = $.S;
     return new Message_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
@@ -637,7 +658,7 @@ export class Message_Builder extends $.StructBuilder {
     return new Message_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasUnimplemented(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 0 && this._hasPointer(0);
   }
   disownUnimplemented(): $.Orphan {
     return this._disown(0);
@@ -658,6 +679,7 @@ export class Message_Builder extends $.StructBuilder {
    * connection is reset).
    */
   get abort(): Exception_Builder {
+    if (this._getUint16(0) !== 1) $.inactiveMember("Message.abort", this.which);
     this._getStructLoc(0, 1, 2);
     const s = $.S;
     return new Exception_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
@@ -673,7 +695,7 @@ export class Message_Builder extends $.StructBuilder {
     return new Exception_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasAbort(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 1 && this._hasPointer(0);
   }
   disownAbort(): $.Orphan {
     return this._disown(0);
@@ -687,6 +709,7 @@ export class Message_Builder extends $.StructBuilder {
   }
   /** Begin a method call. */
   get call(): Call_Builder {
+    if (this._getUint16(0) !== 2) $.inactiveMember("Message.call", this.which);
     this._getStructLoc(0, 3, 3);
     const s = $.S;
     return new Call_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
@@ -702,7 +725,7 @@ export class Message_Builder extends $.StructBuilder {
     return new Call_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasCall(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 2 && this._hasPointer(0);
   }
   disownCall(): $.Orphan {
     return this._disown(0);
@@ -716,6 +739,7 @@ export class Message_Builder extends $.StructBuilder {
   }
   /** Complete a method call. */
   get return(): Return_Builder {
+    if (this._getUint16(0) !== 3) $.inactiveMember("Message.return", this.which);
     this._getStructLoc(0, 2, 1);
     const s = $.S;
     return new Return_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
@@ -731,7 +755,7 @@ export class Message_Builder extends $.StructBuilder {
     return new Return_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasReturn(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 3 && this._hasPointer(0);
   }
   disownReturn(): $.Orphan {
     return this._disown(0);
@@ -745,6 +769,7 @@ export class Message_Builder extends $.StructBuilder {
   }
   /** Release a returned answer / cancel a call. */
   get finish(): Finish_Builder {
+    if (this._getUint16(0) !== 4) $.inactiveMember("Message.finish", this.which);
     this._getStructLoc(0, 1, 0);
     const s = $.S;
     return new Finish_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
@@ -760,7 +785,7 @@ export class Message_Builder extends $.StructBuilder {
     return new Finish_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasFinish(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 4 && this._hasPointer(0);
   }
   disownFinish(): $.Orphan {
     return this._disown(0);
@@ -774,6 +799,7 @@ export class Message_Builder extends $.StructBuilder {
   }
   /** Resolve a previously-sent promise. */
   get resolve(): Resolve_Builder {
+    if (this._getUint16(0) !== 5) $.inactiveMember("Message.resolve", this.which);
     this._getStructLoc(0, 1, 1);
     const s = $.S;
     return new Resolve_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
@@ -789,7 +815,7 @@ export class Message_Builder extends $.StructBuilder {
     return new Resolve_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasResolve(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 5 && this._hasPointer(0);
   }
   disownResolve(): $.Orphan {
     return this._disown(0);
@@ -803,6 +829,7 @@ export class Message_Builder extends $.StructBuilder {
   }
   /** Release a capability so that the remote object can be deallocated. */
   get release(): Release_Builder {
+    if (this._getUint16(0) !== 6) $.inactiveMember("Message.release", this.which);
     this._getStructLoc(0, 1, 0);
     const s = $.S;
     return new Release_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
@@ -818,7 +845,7 @@ export class Message_Builder extends $.StructBuilder {
     return new Release_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasRelease(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 6 && this._hasPointer(0);
   }
   disownRelease(): $.Orphan {
     return this._disown(0);
@@ -836,6 +863,7 @@ export class Message_Builder extends $.StructBuilder {
    * implemented.
    */
   get obsoleteSave(): $.AnyPointerBuilder {
+    if (this._getUint16(0) !== 7) $.inactiveMember("Message.obsoleteSave", this.which);
     return this._getPointer(0);
   }
   /** Clear the field (making it the active union member) and return it for writing. */
@@ -845,7 +873,7 @@ export class Message_Builder extends $.StructBuilder {
     return this._getPointer(0);
   }
   hasObsoleteSave(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 7 && this._hasPointer(0);
   }
   disownObsoleteSave(): $.Orphan {
     return this._disown(0);
@@ -859,6 +887,7 @@ export class Message_Builder extends $.StructBuilder {
   }
   /** Request the peer's bootstrap interface. */
   get bootstrap(): Bootstrap_Builder {
+    if (this._getUint16(0) !== 8) $.inactiveMember("Message.bootstrap", this.which);
     this._getStructLoc(0, 1, 1);
     const s = $.S;
     return new Bootstrap_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
@@ -874,7 +903,7 @@ export class Message_Builder extends $.StructBuilder {
     return new Bootstrap_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasBootstrap(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 8 && this._hasPointer(0);
   }
   disownBootstrap(): $.Orphan {
     return this._disown(0);
@@ -888,6 +917,7 @@ export class Message_Builder extends $.StructBuilder {
   }
   /** Obsolete way to delete a SturdyRef. This operation was never implemented. */
   get obsoleteDelete(): $.AnyPointerBuilder {
+    if (this._getUint16(0) !== 9) $.inactiveMember("Message.obsoleteDelete", this.which);
     return this._getPointer(0);
   }
   /** Clear the field (making it the active union member) and return it for writing. */
@@ -897,7 +927,7 @@ export class Message_Builder extends $.StructBuilder {
     return this._getPointer(0);
   }
   hasObsoleteDelete(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 9 && this._hasPointer(0);
   }
   disownObsoleteDelete(): $.Orphan {
     return this._disown(0);
@@ -911,6 +941,7 @@ export class Message_Builder extends $.StructBuilder {
   }
   /** Provide a capability to a third party. */
   get provide(): Provide_Builder {
+    if (this._getUint16(0) !== 10) $.inactiveMember("Message.provide", this.which);
     this._getStructLoc(0, 1, 2);
     const s = $.S;
     return new Provide_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
@@ -926,7 +957,7 @@ export class Message_Builder extends $.StructBuilder {
     return new Provide_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasProvide(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 10 && this._hasPointer(0);
   }
   disownProvide(): $.Orphan {
     return this._disown(0);
@@ -940,6 +971,7 @@ export class Message_Builder extends $.StructBuilder {
   }
   /** Accept a capability provided by a third party. */
   get accept(): Accept_Builder {
+    if (this._getUint16(0) !== 11) $.inactiveMember("Message.accept", this.which);
     this._getStructLoc(0, 1, 1);
     const s = $.S;
     return new Accept_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
@@ -955,7 +987,7 @@ export class Message_Builder extends $.StructBuilder {
     return new Accept_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasAccept(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 11 && this._hasPointer(0);
   }
   disownAccept(): $.Orphan {
     return this._disown(0);
@@ -969,6 +1001,7 @@ export class Message_Builder extends $.StructBuilder {
   }
   /** Directly connect to the common root of two or more proxied caps. */
   get join(): Join_Builder {
+    if (this._getUint16(0) !== 12) $.inactiveMember("Message.join", this.which);
     this._getStructLoc(0, 1, 2);
     const s = $.S;
     return new Join_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
@@ -984,7 +1017,7 @@ export class Message_Builder extends $.StructBuilder {
     return new Join_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasJoin(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 12 && this._hasPointer(0);
   }
   disownJoin(): $.Orphan {
     return this._disown(0);
@@ -998,6 +1031,7 @@ export class Message_Builder extends $.StructBuilder {
   }
   /** Lift an embargo used to enforce E-order over promise resolution. */
   get disembargo(): Disembargo_Builder {
+    if (this._getUint16(0) !== 13) $.inactiveMember("Message.disembargo", this.which);
     this._getStructLoc(0, 1, 1);
     const s = $.S;
     return new Disembargo_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
@@ -1013,7 +1047,7 @@ export class Message_Builder extends $.StructBuilder {
     return new Disembargo_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasDisembargo(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 13 && this._hasPointer(0);
   }
   disownDisembargo(): $.Orphan {
     return this._disown(0);
@@ -1734,23 +1768,23 @@ const Call_sendResultsTo_which = ["caller", "yourself", "thirdParty"] as const;
 export type Call_sendResultsTo_Which = (typeof Call_sendResultsTo_which)[number] | "_unknown";
 
 /** The group reader's type: a $.GroupReader (the class below links its prototype). */
-export interface Call_sendResultsTo_Reader extends $.GroupReader {}
-/** Where should the return message be sent? */
-export class Call_sendResultsTo_Reader {
+interface $Call_sendResultsTo_Reader extends $.GroupReader {}
+/** Class of Call_sendResultsTo_Reader (which see). */
+class $Call_sendResultsTo_Reader {
   constructor(parent: $.StructReader) {
     this._p = parent;
   }
-  /** The active member of the union. */
-  which(): Call_sendResultsTo_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): Call_sendResultsTo_Which {
     return Call_sendResultsTo_which[this._p._getUint16(6)] ?? "_unknown";
   }
-  isCaller(): boolean {
+  isCaller(): this is { readonly which: "caller" } {
     return this._p._getUint16(6) === 0;
   }
-  isYourself(): boolean {
+  isYourself(): this is { readonly which: "yourself" } {
     return this._p._getUint16(6) === 1;
   }
-  isThirdParty(): boolean {
+  isThirdParty(): this is { readonly which: "thirdParty" } {
     return this._p._getUint16(6) === 2;
   }
   /**
@@ -1770,7 +1804,7 @@ export class Call_sendResultsTo_Reader {
     return this._p._getPointer(2);
   }
   hasThirdParty(): boolean {
-    return this._p._hasPointer(2);
+    return this._p._getUint16(6) === 2 && this._p._hasPointer(2);
   }
   toString(): string {
     return $text.structToString(this, 0xdae8b0f61aab5f99n, $schema);
@@ -1779,7 +1813,16 @@ export class Call_sendResultsTo_Reader {
     return this.toString();
   }
 }
-Object.setPrototypeOf(Call_sendResultsTo_Reader.prototype, $.GroupReader.prototype);
+Object.setPrototypeOf($Call_sendResultsTo_Reader.prototype, $.GroupReader.prototype);
+/** Where should the return message be sent? */
+export type Call_sendResultsTo_Reader = Omit<$Call_sendResultsTo_Reader, "which" | "thirdParty"> &
+  (
+    | { readonly which: "caller" }
+    | { readonly which: "yourself" }
+    | ({ readonly which: "thirdParty" } & Pick<$Call_sendResultsTo_Reader, "thirdParty">)
+    | { readonly which: "_unknown" }
+  );
+export const Call_sendResultsTo_Reader = $Call_sendResultsTo_Reader as unknown as new (parent: $.StructReader) => Call_sendResultsTo_Reader;
 
 /** Builder of group sendResultsTo. */
 export class Call_sendResultsTo_Builder extends $.StructBuilder {
@@ -1803,8 +1846,8 @@ export class Call_sendResultsTo_Builder extends $.StructBuilder {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The active member of the union. */
-  which(): Call_sendResultsTo_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): Call_sendResultsTo_Which {
     return Call_sendResultsTo_which[this._getUint16(6)] ?? "_unknown";
   }
   isCaller(): boolean {
@@ -1836,6 +1879,7 @@ export class Call_sendResultsTo_Builder extends $.StructBuilder {
    * also sends a `Return` to Vat B with `resultsSentElsewhere`.
    */
   get thirdParty(): $.AnyPointerBuilder {
+    if (this._getUint16(6) !== 2) $.inactiveMember("sendResultsTo.thirdParty", this.which);
     return this._getPointer(2);
   }
   /** Clear the field (making it the active union member) and return it for writing. */
@@ -1845,7 +1889,7 @@ export class Call_sendResultsTo_Builder extends $.StructBuilder {
     return this._getPointer(2);
   }
   hasThirdParty(): boolean {
-    return this._hasPointer(2);
+    return this._getUint16(6) === 2 && this._hasPointer(2);
   }
   disownThirdParty(): $.Orphan {
     return this._disown(2);
@@ -1870,12 +1914,8 @@ const Return_which = ["results", "exception", "canceled", "resultsSentElsewhere"
 /** Members of Return's union; "_unknown" for a discriminant this schema does not know. */
 export type Return_Which = (typeof Return_which)[number] | "_unknown";
 
-/**
- * **(level 0)**
- *
- * Message type sent from callee to caller indicating that the call has completed.
- */
-export class Return_Reader extends $.StructReader {
+/** Class of Return_Reader (which see). */
+class $Return_Reader extends $.StructReader {
   constructor(
     arena: $.Arena,
     seg: $.Segment,
@@ -1894,8 +1934,8 @@ export class Return_Reader extends $.StructReader {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The active member of the union. */
-  which(): Return_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): Return_Which {
     return Return_which[this._getUint16(6)] ?? "_unknown";
   }
   /** Equal to the QuestionId of the corresponding `Call` message. */
@@ -1915,7 +1955,7 @@ export class Return_Reader extends $.StructReader {
   get releaseParamCaps(): boolean {
     return this._getBool(32, true);
   }
-  isResults(): boolean {
+  isResults(): this is { readonly which: "results" } {
     return this._getUint16(6) === 0;
   }
   /**
@@ -1933,9 +1973,9 @@ export class Return_Reader extends $.StructReader {
     return new Payload_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasResults(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(6) === 0 && this._hasPointer(0);
   }
-  isException(): boolean {
+  isException(): this is { readonly which: "exception" } {
     return this._getUint16(6) === 1;
   }
   /** Indicates that the call failed and explains why. */
@@ -1945,15 +1985,15 @@ export class Return_Reader extends $.StructReader {
     return new Exception_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasException(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(6) === 1 && this._hasPointer(0);
   }
-  isCanceled(): boolean {
+  isCanceled(): this is { readonly which: "canceled" } {
     return this._getUint16(6) === 2;
   }
-  isResultsSentElsewhere(): boolean {
+  isResultsSentElsewhere(): this is { readonly which: "resultsSentElsewhere" } {
     return this._getUint16(6) === 3;
   }
-  isTakeFromOtherQuestion(): boolean {
+  isTakeFromOtherQuestion(): this is { readonly which: "takeFromOtherQuestion" } {
     return this._getUint16(6) === 4;
   }
   /**
@@ -1964,7 +2004,7 @@ export class Return_Reader extends $.StructReader {
   get takeFromOtherQuestion(): number {
     return this._getUint32(8);
   }
-  isAcceptFromThirdParty(): boolean {
+  isAcceptFromThirdParty(): this is { readonly which: "acceptFromThirdParty" } {
     return this._getUint16(6) === 5;
   }
   /**
@@ -1978,7 +2018,7 @@ export class Return_Reader extends $.StructReader {
     return this._getPointer(0);
   }
   hasAcceptFromThirdParty(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(6) === 5 && this._hasPointer(0);
   }
   /**
    * If true, the sender does not need the receiver to send a `Finish` message; its answer table
@@ -1997,6 +2037,22 @@ export class Return_Reader extends $.StructReader {
     return this.toString();
   }
 }
+/**
+ * **(level 0)**
+ *
+ * Message type sent from callee to caller indicating that the call has completed.
+ */
+export type Return_Reader = Omit<$Return_Reader, "which" | "results" | "exception" | "takeFromOtherQuestion" | "acceptFromThirdParty"> &
+  (
+    | ({ readonly which: "results" } & Pick<$Return_Reader, "results">)
+    | ({ readonly which: "exception" } & Pick<$Return_Reader, "exception">)
+    | { readonly which: "canceled" }
+    | { readonly which: "resultsSentElsewhere" }
+    | ({ readonly which: "takeFromOtherQuestion" } & Pick<$Return_Reader, "takeFromOtherQuestion">)
+    | ({ readonly which: "acceptFromThirdParty" } & Pick<$Return_Reader, "acceptFromThirdParty">)
+    | { readonly which: "_unknown" }
+  );
+export const Return_Reader = $Return_Reader as unknown as $.StructCtor<Return_Reader>;
 
 /** Builder of struct Return. */
 export class Return_Builder extends $.StructBuilder {
@@ -2020,8 +2076,8 @@ export class Return_Builder extends $.StructBuilder {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The active member of the union. */
-  which(): Return_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): Return_Which {
     return Return_which[this._getUint16(6)] ?? "_unknown";
   }
   /** Equal to the QuestionId of the corresponding `Call` message. */
@@ -2060,6 +2116,7 @@ export class Return_Builder extends $.StructBuilder {
    * index 0.  A `Finish` is still required in this case.
    */
   get results(): Payload_Builder {
+    if (this._getUint16(6) !== 0) $.inactiveMember("Return.results", this.which);
     this._getStructLoc(0, 0, 2);
     const s = $.S;
     return new Payload_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
@@ -2075,7 +2132,7 @@ export class Return_Builder extends $.StructBuilder {
     return new Payload_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasResults(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(6) === 0 && this._hasPointer(0);
   }
   disownResults(): $.Orphan {
     return this._disown(0);
@@ -2089,6 +2146,7 @@ export class Return_Builder extends $.StructBuilder {
   }
   /** Indicates that the call failed and explains why. */
   get exception(): Exception_Builder {
+    if (this._getUint16(6) !== 1) $.inactiveMember("Return.exception", this.which);
     this._getStructLoc(0, 1, 2);
     const s = $.S;
     return new Exception_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
@@ -2104,7 +2162,7 @@ export class Return_Builder extends $.StructBuilder {
     return new Exception_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasException(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(6) === 1 && this._hasPointer(0);
   }
   disownException(): $.Orphan {
     return this._disown(0);
@@ -2134,6 +2192,7 @@ export class Return_Builder extends $.StructBuilder {
    * results here.  `takeFromOtherQuestion` can only used once per question.
    */
   get takeFromOtherQuestion(): number {
+    if (this._getUint16(6) !== 4) $.inactiveMember("Return.takeFromOtherQuestion", this.which);
     return this._getUint32(8);
   }
   set takeFromOtherQuestion(value: number) {
@@ -2151,6 +2210,7 @@ export class Return_Builder extends $.StructBuilder {
    * It should only be used if the corresponding `Call` had `allowThirdPartyTailCall` set.
    */
   get acceptFromThirdParty(): $.AnyPointerBuilder {
+    if (this._getUint16(6) !== 5) $.inactiveMember("Return.acceptFromThirdParty", this.which);
     return this._getPointer(0);
   }
   /** Clear the field (making it the active union member) and return it for writing. */
@@ -2160,7 +2220,7 @@ export class Return_Builder extends $.StructBuilder {
     return this._getPointer(0);
   }
   hasAcceptFromThirdParty(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(6) === 5 && this._hasPointer(0);
   }
   disownAcceptFromThirdParty(): $.Orphan {
     return this._disown(0);
@@ -2414,25 +2474,8 @@ const Resolve_which = ["cap", "exception"] as const;
 /** Members of Resolve's union; "_unknown" for a discriminant this schema does not know. */
 export type Resolve_Which = (typeof Resolve_which)[number] | "_unknown";
 
-/**
- * **(level 1)**
- *
- * Message type sent to indicate that a previously-sent promise has now been resolved to some other
- * object (possibly another promise) -- or broken, or canceled.
- *
- * Keep in mind that it's possible for a `Resolve` to be sent to a level 0 implementation that
- * doesn't implement it.  For example, a method call or return might contain a capability in the
- * payload.  Normally this is fine even if the receiver is level 0, because they will implicitly
- * release all such capabilities on return / finish.  But if the cap happens to be a promise, then
- * a follow-up `Resolve` may be sent regardless of this release.  The level 0 receiver will reply
- * with an `unimplemented` message, and the sender (of the `Resolve`) can respond to this as if the
- * receiver had immediately released any capability to which the promise resolved.
- *
- * When implementing promise resolution, it's important to understand how embargos work and the
- * tricky case of the Tribble 4-way race condition. See the comments for the Disembargo message,
- * below.
- */
-export class Resolve_Reader extends $.StructReader {
+/** Class of Resolve_Reader (which see). */
+class $Resolve_Reader extends $.StructReader {
   constructor(
     arena: $.Arena,
     seg: $.Segment,
@@ -2451,8 +2494,8 @@ export class Resolve_Reader extends $.StructReader {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The active member of the union. */
-  which(): Resolve_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): Resolve_Which {
     return Resolve_which[this._getUint16(4)] ?? "_unknown";
   }
   /**
@@ -2480,7 +2523,7 @@ export class Resolve_Reader extends $.StructReader {
   get promiseId(): number {
     return this._getUint32(0);
   }
-  isCap(): boolean {
+  isCap(): this is { readonly which: "cap" } {
     return this._getUint16(4) === 0;
   }
   /**
@@ -2501,9 +2544,9 @@ export class Resolve_Reader extends $.StructReader {
     return new CapDescriptor_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasCap(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(4) === 0 && this._hasPointer(0);
   }
-  isException(): boolean {
+  isException(): this is { readonly which: "exception" } {
     return this._getUint16(4) === 1;
   }
   /** Indicates that the promise was broken. */
@@ -2513,7 +2556,7 @@ export class Resolve_Reader extends $.StructReader {
     return new Exception_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasException(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(4) === 1 && this._hasPointer(0);
   }
   override toString(): string {
     return $text.structToString(this, 0xbbc29655fa89086en, $schema);
@@ -2522,6 +2565,31 @@ export class Resolve_Reader extends $.StructReader {
     return this.toString();
   }
 }
+/**
+ * **(level 1)**
+ *
+ * Message type sent to indicate that a previously-sent promise has now been resolved to some other
+ * object (possibly another promise) -- or broken, or canceled.
+ *
+ * Keep in mind that it's possible for a `Resolve` to be sent to a level 0 implementation that
+ * doesn't implement it.  For example, a method call or return might contain a capability in the
+ * payload.  Normally this is fine even if the receiver is level 0, because they will implicitly
+ * release all such capabilities on return / finish.  But if the cap happens to be a promise, then
+ * a follow-up `Resolve` may be sent regardless of this release.  The level 0 receiver will reply
+ * with an `unimplemented` message, and the sender (of the `Resolve`) can respond to this as if the
+ * receiver had immediately released any capability to which the promise resolved.
+ *
+ * When implementing promise resolution, it's important to understand how embargos work and the
+ * tricky case of the Tribble 4-way race condition. See the comments for the Disembargo message,
+ * below.
+ */
+export type Resolve_Reader = Omit<$Resolve_Reader, "which" | "cap" | "exception"> &
+  (
+    | ({ readonly which: "cap" } & Pick<$Resolve_Reader, "cap">)
+    | ({ readonly which: "exception" } & Pick<$Resolve_Reader, "exception">)
+    | { readonly which: "_unknown" }
+  );
+export const Resolve_Reader = $Resolve_Reader as unknown as $.StructCtor<Resolve_Reader>;
 
 /** Builder of struct Resolve. */
 export class Resolve_Builder extends $.StructBuilder {
@@ -2545,8 +2613,8 @@ export class Resolve_Builder extends $.StructBuilder {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The active member of the union. */
-  which(): Resolve_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): Resolve_Which {
     return Resolve_which[this._getUint16(4)] ?? "_unknown";
   }
   /**
@@ -2593,6 +2661,7 @@ export class Resolve_Builder extends $.StructBuilder {
    * if that object is itself a promise.
    */
   get cap(): CapDescriptor_Builder {
+    if (this._getUint16(4) !== 0) $.inactiveMember("Resolve.cap", this.which);
     this._getStructLoc(0, 1, 1);
     const s = $.S;
     return new CapDescriptor_Builder(
@@ -2624,7 +2693,7 @@ export class Resolve_Builder extends $.StructBuilder {
     );
   }
   hasCap(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(4) === 0 && this._hasPointer(0);
   }
   disownCap(): $.Orphan {
     return this._disown(0);
@@ -2638,6 +2707,7 @@ export class Resolve_Builder extends $.StructBuilder {
   }
   /** Indicates that the promise was broken. */
   get exception(): Exception_Builder {
+    if (this._getUint16(4) !== 1) $.inactiveMember("Resolve.exception", this.which);
     this._getStructLoc(0, 1, 2);
     const s = $.S;
     return new Exception_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
@@ -2653,7 +2723,7 @@ export class Resolve_Builder extends $.StructBuilder {
     return new Exception_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasException(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(4) === 1 && this._hasPointer(0);
   }
   disownException(): $.Orphan {
     return this._disown(0);
@@ -3078,17 +3148,17 @@ const Disembargo_context_which = ["senderLoopback", "receiverLoopback", "accept"
 export type Disembargo_context_Which = (typeof Disembargo_context_which)[number] | "_unknown";
 
 /** The group reader's type: a $.GroupReader (the class below links its prototype). */
-export interface Disembargo_context_Reader extends $.GroupReader {}
-/** Reader of group context. */
-export class Disembargo_context_Reader {
+interface $Disembargo_context_Reader extends $.GroupReader {}
+/** Class of Disembargo_context_Reader (which see). */
+class $Disembargo_context_Reader {
   constructor(parent: $.StructReader) {
     this._p = parent;
   }
-  /** The active member of the union. */
-  which(): Disembargo_context_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): Disembargo_context_Which {
     return Disembargo_context_which[this._p._getUint16(4)] ?? "_unknown";
   }
-  isSenderLoopback(): boolean {
+  isSenderLoopback(): this is { readonly which: "senderLoopback" } {
     return this._p._getUint16(4) === 0;
   }
   /**
@@ -3105,7 +3175,7 @@ export class Disembargo_context_Reader {
   get senderLoopback(): number {
     return this._p._getUint32(0);
   }
-  isReceiverLoopback(): boolean {
+  isReceiverLoopback(): this is { readonly which: "receiverLoopback" } {
     return this._p._getUint16(4) === 1;
   }
   /**
@@ -3115,10 +3185,10 @@ export class Disembargo_context_Reader {
   get receiverLoopback(): number {
     return this._p._getUint32(0);
   }
-  isAccept(): boolean {
+  isAccept(): this is { readonly which: "accept" } {
     return this._p._getUint16(4) === 2;
   }
-  isProvide(): boolean {
+  isProvide(): this is { readonly which: "provide" } {
     return this._p._getUint16(4) === 3;
   }
   /**
@@ -3140,7 +3210,17 @@ export class Disembargo_context_Reader {
     return this.toString();
   }
 }
-Object.setPrototypeOf(Disembargo_context_Reader.prototype, $.GroupReader.prototype);
+Object.setPrototypeOf($Disembargo_context_Reader.prototype, $.GroupReader.prototype);
+/** Reader of group context. */
+export type Disembargo_context_Reader = Omit<$Disembargo_context_Reader, "which" | "senderLoopback" | "receiverLoopback" | "provide"> &
+  (
+    | ({ readonly which: "senderLoopback" } & Pick<$Disembargo_context_Reader, "senderLoopback">)
+    | ({ readonly which: "receiverLoopback" } & Pick<$Disembargo_context_Reader, "receiverLoopback">)
+    | { readonly which: "accept" }
+    | ({ readonly which: "provide" } & Pick<$Disembargo_context_Reader, "provide">)
+    | { readonly which: "_unknown" }
+  );
+export const Disembargo_context_Reader = $Disembargo_context_Reader as unknown as new (parent: $.StructReader) => Disembargo_context_Reader;
 
 /** Builder of group context. */
 export class Disembargo_context_Builder extends $.StructBuilder {
@@ -3164,8 +3244,8 @@ export class Disembargo_context_Builder extends $.StructBuilder {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The active member of the union. */
-  which(): Disembargo_context_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): Disembargo_context_Which {
     return Disembargo_context_which[this._getUint16(4)] ?? "_unknown";
   }
   isSenderLoopback(): boolean {
@@ -3183,6 +3263,7 @@ export class Disembargo_context_Builder extends $.StructBuilder {
    * vat.  Otherwise, the sender has committed a protocol error and should be disconnected.
    */
   get senderLoopback(): number {
+    if (this._getUint16(4) !== 0) $.inactiveMember("context.senderLoopback", this.which);
     return this._getUint32(0);
   }
   set senderLoopback(value: number) {
@@ -3197,6 +3278,7 @@ export class Disembargo_context_Builder extends $.StructBuilder {
    * this capability, and that Disembargo is now being echoed back.
    */
   get receiverLoopback(): number {
+    if (this._getUint16(4) !== 1) $.inactiveMember("context.receiverLoopback", this.which);
     return this._getUint32(0);
   }
   set receiverLoopback(value: number) {
@@ -3222,6 +3304,7 @@ export class Disembargo_context_Builder extends $.StructBuilder {
    * an example.
    */
   get provide(): number {
+    if (this._getUint16(4) !== 3) $.inactiveMember("context.provide", this.which);
     return this._getUint32(0);
   }
   set provide(value: number) {
@@ -3917,8 +4000,8 @@ const MessageTarget_which = ["importedCap", "promisedAnswer"] as const;
 /** Members of MessageTarget's union; "_unknown" for a discriminant this schema does not know. */
 export type MessageTarget_Which = (typeof MessageTarget_which)[number] | "_unknown";
 
-/** The target of a `Call` or other messages that target a capability. */
-export class MessageTarget_Reader extends $.StructReader {
+/** Class of MessageTarget_Reader (which see). */
+class $MessageTarget_Reader extends $.StructReader {
   constructor(
     arena: $.Arena,
     seg: $.Segment,
@@ -3937,11 +4020,11 @@ export class MessageTarget_Reader extends $.StructReader {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The active member of the union. */
-  which(): MessageTarget_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): MessageTarget_Which {
     return MessageTarget_which[this._getUint16(4)] ?? "_unknown";
   }
-  isImportedCap(): boolean {
+  isImportedCap(): this is { readonly which: "importedCap" } {
     return this._getUint16(4) === 0;
   }
   /**
@@ -3951,7 +4034,7 @@ export class MessageTarget_Reader extends $.StructReader {
   get importedCap(): number {
     return this._getUint32(0);
   }
-  isPromisedAnswer(): boolean {
+  isPromisedAnswer(): this is { readonly which: "promisedAnswer" } {
     return this._getUint16(4) === 1;
   }
   /**
@@ -3967,7 +4050,7 @@ export class MessageTarget_Reader extends $.StructReader {
     return new PromisedAnswer_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasPromisedAnswer(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(4) === 1 && this._hasPointer(0);
   }
   override toString(): string {
     return $text.structToString(this, 0x95bc14545813fbc1n, $schema);
@@ -3976,6 +4059,14 @@ export class MessageTarget_Reader extends $.StructReader {
     return this.toString();
   }
 }
+/** The target of a `Call` or other messages that target a capability. */
+export type MessageTarget_Reader = Omit<$MessageTarget_Reader, "which" | "importedCap" | "promisedAnswer"> &
+  (
+    | ({ readonly which: "importedCap" } & Pick<$MessageTarget_Reader, "importedCap">)
+    | ({ readonly which: "promisedAnswer" } & Pick<$MessageTarget_Reader, "promisedAnswer">)
+    | { readonly which: "_unknown" }
+  );
+export const MessageTarget_Reader = $MessageTarget_Reader as unknown as $.StructCtor<MessageTarget_Reader>;
 
 /** Builder of struct MessageTarget. */
 export class MessageTarget_Builder extends $.StructBuilder {
@@ -3999,8 +4090,8 @@ export class MessageTarget_Builder extends $.StructBuilder {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The active member of the union. */
-  which(): MessageTarget_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): MessageTarget_Which {
     return MessageTarget_which[this._getUint16(4)] ?? "_unknown";
   }
   isImportedCap(): boolean {
@@ -4011,6 +4102,7 @@ export class MessageTarget_Builder extends $.StructBuilder {
    * the receiver).
    */
   get importedCap(): number {
+    if (this._getUint16(4) !== 0) $.inactiveMember("MessageTarget.importedCap", this.which);
     return this._getUint32(0);
   }
   set importedCap(value: number) {
@@ -4028,6 +4120,7 @@ export class MessageTarget_Builder extends $.StructBuilder {
    * that initial startup doesn't require a round trip.
    */
   get promisedAnswer(): PromisedAnswer_Builder {
+    if (this._getUint16(4) !== 1) $.inactiveMember("MessageTarget.promisedAnswer", this.which);
     this._getStructLoc(0, 1, 1);
     const s = $.S;
     return new PromisedAnswer_Builder(
@@ -4059,7 +4152,7 @@ export class MessageTarget_Builder extends $.StructBuilder {
     );
   }
   hasPromisedAnswer(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(4) === 1 && this._hasPointer(0);
   }
   disownPromisedAnswer(): $.Orphan {
     return this._disown(0);
@@ -4267,24 +4360,8 @@ const CapDescriptor_which = ["none", "senderHosted", "senderPromise", "receiverH
 /** Members of CapDescriptor's union; "_unknown" for a discriminant this schema does not know. */
 export type CapDescriptor_Which = (typeof CapDescriptor_which)[number] | "_unknown";
 
-/**
- * **(level 1)**
- *
- * When an application-defined type contains an interface pointer, that pointer contains an index
- * into the message's capability table -- i.e. the `capTable` part of the `Payload`.  Each
- * capability in the table is represented as a `CapDescriptor`.  The runtime API should not reveal
- * the CapDescriptor directly to the application, but should instead wrap it in some kind of
- * callable object with methods corresponding to the interface that the capability implements.
- *
- * Keep in mind that `ExportIds` in a `CapDescriptor` are subject to reference counting.  See the
- * description of `ExportId`.
- *
- * Note that it is currently not possible to include a broken capability in the CapDescriptor
- * table.  Instead, create a new export (`senderPromise`) for each broken capability and then
- * immediately follow the payload-bearing Call or Return message with one Resolve message for each
- * broken capability, resolving it to an exception.
- */
-export class CapDescriptor_Reader extends $.StructReader {
+/** Class of CapDescriptor_Reader (which see). */
+class $CapDescriptor_Reader extends $.StructReader {
   constructor(
     arena: $.Arena,
     seg: $.Segment,
@@ -4303,14 +4380,14 @@ export class CapDescriptor_Reader extends $.StructReader {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The active member of the union. */
-  which(): CapDescriptor_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): CapDescriptor_Which {
     return CapDescriptor_which[this._getUint16(0)] ?? "_unknown";
   }
-  isNone(): boolean {
+  isNone(): this is { readonly which: "none" } {
     return this._getUint16(0) === 0;
   }
-  isSenderHosted(): boolean {
+  isSenderHosted(): this is { readonly which: "senderHosted" } {
     return this._getUint16(0) === 1;
   }
   /**
@@ -4320,7 +4397,7 @@ export class CapDescriptor_Reader extends $.StructReader {
   get senderHosted(): number {
     return this._getUint32(4);
   }
-  isSenderPromise(): boolean {
+  isSenderPromise(): this is { readonly which: "senderPromise" } {
     return this._getUint16(0) === 2;
   }
   /**
@@ -4333,14 +4410,14 @@ export class CapDescriptor_Reader extends $.StructReader {
   get senderPromise(): number {
     return this._getUint32(4);
   }
-  isReceiverHosted(): boolean {
+  isReceiverHosted(): this is { readonly which: "receiverHosted" } {
     return this._getUint16(0) === 3;
   }
   /** A capability (or promise) previously exported by the receiver (imported by the sender). */
   get receiverHosted(): number {
     return this._getUint32(4);
   }
-  isReceiverAnswer(): boolean {
+  isReceiverAnswer(): this is { readonly which: "receiverAnswer" } {
     return this._getUint16(0) === 4;
   }
   /**
@@ -4353,9 +4430,9 @@ export class CapDescriptor_Reader extends $.StructReader {
     return new PromisedAnswer_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasReceiverAnswer(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 4 && this._hasPointer(0);
   }
-  isThirdPartyHosted(): boolean {
+  isThirdPartyHosted(): this is { readonly which: "thirdPartyHosted" } {
     return this._getUint16(0) === 5;
   }
   /**
@@ -4381,7 +4458,7 @@ export class CapDescriptor_Reader extends $.StructReader {
     );
   }
   hasThirdPartyHosted(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 5 && this._hasPointer(0);
   }
   /**
    * If the RPC message in which this CapDescriptor was delivered also had file descriptors
@@ -4450,6 +4527,34 @@ export class CapDescriptor_Reader extends $.StructReader {
     return this.toString();
   }
 }
+/**
+ * **(level 1)**
+ *
+ * When an application-defined type contains an interface pointer, that pointer contains an index
+ * into the message's capability table -- i.e. the `capTable` part of the `Payload`.  Each
+ * capability in the table is represented as a `CapDescriptor`.  The runtime API should not reveal
+ * the CapDescriptor directly to the application, but should instead wrap it in some kind of
+ * callable object with methods corresponding to the interface that the capability implements.
+ *
+ * Keep in mind that `ExportIds` in a `CapDescriptor` are subject to reference counting.  See the
+ * description of `ExportId`.
+ *
+ * Note that it is currently not possible to include a broken capability in the CapDescriptor
+ * table.  Instead, create a new export (`senderPromise`) for each broken capability and then
+ * immediately follow the payload-bearing Call or Return message with one Resolve message for each
+ * broken capability, resolving it to an exception.
+ */
+export type CapDescriptor_Reader = Omit<$CapDescriptor_Reader, "which" | "senderHosted" | "senderPromise" | "receiverHosted" | "receiverAnswer" | "thirdPartyHosted"> &
+  (
+    | { readonly which: "none" }
+    | ({ readonly which: "senderHosted" } & Pick<$CapDescriptor_Reader, "senderHosted">)
+    | ({ readonly which: "senderPromise" } & Pick<$CapDescriptor_Reader, "senderPromise">)
+    | ({ readonly which: "receiverHosted" } & Pick<$CapDescriptor_Reader, "receiverHosted">)
+    | ({ readonly which: "receiverAnswer" } & Pick<$CapDescriptor_Reader, "receiverAnswer">)
+    | ({ readonly which: "thirdPartyHosted" } & Pick<$CapDescriptor_Reader, "thirdPartyHosted">)
+    | { readonly which: "_unknown" }
+  );
+export const CapDescriptor_Reader = $CapDescriptor_Reader as unknown as $.StructCtor<CapDescriptor_Reader>;
 
 /** Builder of struct CapDescriptor. */
 export class CapDescriptor_Builder extends $.StructBuilder {
@@ -4473,8 +4578,8 @@ export class CapDescriptor_Builder extends $.StructBuilder {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The active member of the union. */
-  which(): CapDescriptor_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): CapDescriptor_Which {
     return CapDescriptor_which[this._getUint16(0)] ?? "_unknown";
   }
   isNone(): boolean {
@@ -4491,6 +4596,7 @@ export class CapDescriptor_Builder extends $.StructBuilder {
    * newly allocated table entry, or an existing entry (increments the reference count).
    */
   get senderHosted(): number {
+    if (this._getUint16(0) !== 1) $.inactiveMember("CapDescriptor.senderHosted", this.which);
     return this._getUint32(4);
   }
   set senderHosted(value: number) {
@@ -4508,6 +4614,7 @@ export class CapDescriptor_Builder extends $.StructBuilder {
    * `CapDescriptor`) may choose not to send the `Resolve` at all.
    */
   get senderPromise(): number {
+    if (this._getUint16(0) !== 2) $.inactiveMember("CapDescriptor.senderPromise", this.which);
     return this._getUint32(4);
   }
   set senderPromise(value: number) {
@@ -4519,6 +4626,7 @@ export class CapDescriptor_Builder extends $.StructBuilder {
   }
   /** A capability (or promise) previously exported by the receiver (imported by the sender). */
   get receiverHosted(): number {
+    if (this._getUint16(0) !== 3) $.inactiveMember("CapDescriptor.receiverHosted", this.which);
     return this._getUint32(4);
   }
   set receiverHosted(value: number) {
@@ -4533,6 +4641,7 @@ export class CapDescriptor_Builder extends $.StructBuilder {
    * by the sender.
    */
   get receiverAnswer(): PromisedAnswer_Builder {
+    if (this._getUint16(0) !== 4) $.inactiveMember("CapDescriptor.receiverAnswer", this.which);
     this._getStructLoc(0, 1, 1);
     const s = $.S;
     return new PromisedAnswer_Builder(
@@ -4564,7 +4673,7 @@ export class CapDescriptor_Builder extends $.StructBuilder {
     );
   }
   hasReceiverAnswer(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 4 && this._hasPointer(0);
   }
   disownReceiverAnswer(): $.Orphan {
     return this._disown(0);
@@ -4586,6 +4695,7 @@ export class CapDescriptor_Builder extends $.StructBuilder {
    * `vine` instead.
    */
   get thirdPartyHosted(): ThirdPartyCapDescriptor_Builder {
+    if (this._getUint16(0) !== 5) $.inactiveMember("CapDescriptor.thirdPartyHosted", this.which);
     this._getStructLoc(0, 1, 1);
     const s = $.S;
     return new ThirdPartyCapDescriptor_Builder(
@@ -4617,7 +4727,7 @@ export class CapDescriptor_Builder extends $.StructBuilder {
     );
   }
   hasThirdPartyHosted(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 5 && this._hasPointer(0);
   }
   disownThirdPartyHosted(): $.Orphan {
     return this._disown(0);
@@ -4893,8 +5003,8 @@ const PromisedAnswer_Op_which = ["noop", "getPointerField"] as const;
 /** Members of Op's union; "_unknown" for a discriminant this schema does not know. */
 export type PromisedAnswer_Op_Which = (typeof PromisedAnswer_Op_which)[number] | "_unknown";
 
-/** Reader of struct Op. */
-export class PromisedAnswer_Op_Reader extends $.StructReader {
+/** Class of PromisedAnswer_Op_Reader (which see). */
+class $PromisedAnswer_Op_Reader extends $.StructReader {
   constructor(
     arena: $.Arena,
     seg: $.Segment,
@@ -4913,14 +5023,14 @@ export class PromisedAnswer_Op_Reader extends $.StructReader {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The active member of the union. */
-  which(): PromisedAnswer_Op_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): PromisedAnswer_Op_Which {
     return PromisedAnswer_Op_which[this._getUint16(0)] ?? "_unknown";
   }
-  isNoop(): boolean {
+  isNoop(): this is { readonly which: "noop" } {
     return this._getUint16(0) === 0;
   }
-  isGetPointerField(): boolean {
+  isGetPointerField(): this is { readonly which: "getPointerField" } {
     return this._getUint16(0) === 1;
   }
   /**
@@ -4937,6 +5047,14 @@ export class PromisedAnswer_Op_Reader extends $.StructReader {
     return this.toString();
   }
 }
+/** Reader of struct Op. */
+export type PromisedAnswer_Op_Reader = Omit<$PromisedAnswer_Op_Reader, "which" | "getPointerField"> &
+  (
+    | { readonly which: "noop" }
+    | ({ readonly which: "getPointerField" } & Pick<$PromisedAnswer_Op_Reader, "getPointerField">)
+    | { readonly which: "_unknown" }
+  );
+export const PromisedAnswer_Op_Reader = $PromisedAnswer_Op_Reader as unknown as $.StructCtor<PromisedAnswer_Op_Reader>;
 
 /** Builder of struct Op. */
 export class PromisedAnswer_Op_Builder extends $.StructBuilder {
@@ -4960,8 +5078,8 @@ export class PromisedAnswer_Op_Builder extends $.StructBuilder {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The active member of the union. */
-  which(): PromisedAnswer_Op_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): PromisedAnswer_Op_Which {
     return PromisedAnswer_Op_which[this._getUint16(0)] ?? "_unknown";
   }
   isNoop(): boolean {
@@ -4978,6 +5096,7 @@ export class PromisedAnswer_Op_Builder extends $.StructBuilder {
    * a field ordinal, so that the receiver does not need to understand the schema.
    */
   get getPointerField(): number {
+    if (this._getUint16(0) !== 1) $.inactiveMember("Op.getPointerField", this.which);
     return this._getUint16(2);
   }
   set getPointerField(value: number) {

@@ -50,6 +50,7 @@ export {
   type MethodInfo,
   Server,
   type ServerHooks,
+  type ServerImpl,
   unimplemented,
 } from "./server.js";
 export { CapabilityServerSet } from "./server-set.js";

@@ -264,11 +264,25 @@ function buildExpression(b: Expression_Builder, e: ExpressionIn): void {
   else buildExpression(b.right.initExpression(), e.right);
 }
 
+function unknownOperand(which: string): never {
+  throw new Error(`operand of an unknown kind (${which})`);
+}
+
 function evaluate(e: Expression_Reader): number {
   const left = e.left;
-  const l = left.which() === "value" ? left.value : evaluate(left.expression);
+  const l =
+    left.which === "value"
+      ? left.value
+      : left.which === "expression"
+        ? evaluate(left.expression)
+        : unknownOperand(left.which);
   const right = e.right;
-  const r = right.which() === "value" ? right.value : evaluate(right.expression);
+  const r =
+    right.which === "value"
+      ? right.value
+      : right.which === "expression"
+        ? evaluate(right.expression)
+        : unknownOperand(right.which);
   return applyOp(e.op, l, r);
 }
 

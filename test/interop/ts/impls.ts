@@ -13,14 +13,7 @@
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  type Client,
-  type ClientCtor,
-  getClient,
-  RpcError,
-  type Server,
-  setClient,
-} from "../../../src/rpc/index.js";
+import { type Client, getClient, RpcError, type Server, setClient } from "../../../src/rpc/index.js";
 import { canonicalizeStruct } from "../../../src/serialize/index.js";
 import type { StructView } from "../../../src/wire/index.js";
 import {
@@ -102,7 +95,7 @@ function closeQuietly(c: Client | null | undefined): void {
 
 /** A new capability served by `impl` (C++ `kj::heap<Impl>(...)` converted to a Client). */
 export function serve<C extends Client, I>(
-  iface: { Client: ClientCtor<C>; server(impl: I): Server },
+  iface: { Client: new (source: Server<C>) => C; server(impl: I): Server<C> },
   impl: I,
 ): C {
   return new iface.Client(iface.server(impl));
