@@ -201,7 +201,7 @@ export class Calculator_Expression_Builder extends $.StructBuilder {
   }
   /** A number. */
   get literal(): number {
-    if (this._getUint16(8) !== 0) $.inactiveMember("Expression.literal", this.which);
+    if (this._getUint16(8) !== 0) $.inactiveMember("Calculator.Expression.literal", this.which);
     return this._getFloat64(0);
   }
   set literal(value: number) {
@@ -213,7 +213,7 @@ export class Calculator_Expression_Builder extends $.StructBuilder {
   }
   /** The value of an earlier evaluation (a capability returned by evaluate()). */
   get previousResult(): Calculator_Value_Client {
-    if (this._getUint16(8) !== 1) $.inactiveMember("Expression.previousResult", this.which);
+    if (this._getUint16(8) !== 1) $.inactiveMember("Calculator.Expression.previousResult", this.which);
     return $rpc.getClient(this, 0, Calculator_Value_Client);
   }
   set previousResult(value: Calculator_Value_Client | $rpc.Server<Calculator_Value_Client> | null) {
@@ -235,7 +235,7 @@ export class Calculator_Expression_Builder extends $.StructBuilder {
   }
   /** The index of a parameter; only valid inside a function body (see defFunction). */
   get parameter(): number {
-    if (this._getUint16(8) !== 2) $.inactiveMember("Expression.parameter", this.which);
+    if (this._getUint16(8) !== 2) $.inactiveMember("Calculator.Expression.parameter", this.which);
     return this._getUint32(0);
   }
   set parameter(value: number) {
@@ -247,7 +247,7 @@ export class Calculator_Expression_Builder extends $.StructBuilder {
   }
   /** Calls a function with the values of the parameter expressions. */
   get call(): Calculator_Expression_call_Builder {
-    if (this._getUint16(8) !== 3) $.inactiveMember("Expression.call", this.which);
+    if (this._getUint16(8) !== 3) $.inactiveMember("Calculator.Expression.call", this.which);
     return new Calculator_Expression_call_Builder(
       this._arena,
       this._seg,
@@ -1728,8 +1728,11 @@ export const Calculator_Expression = {
 export const Calculator_Value = {
   typeId: 0xaba61ae9457fadecn,
   Client: Calculator_Value_Client,
-  /** Wrap an implementation as a capability server. */
-  server(impl: Calculator_Value_Server): $rpc.Server<Calculator_Value_Client> {
+  /**
+   * Wrap an implementation as a capability server (missing methods answer "unimplemented").
+   * Members that are not methods of Value must not take a CallContext (see $rpc.ServerImpl).
+   */
+  server<I extends Calculator_Value_Server>(impl: $rpc.ServerImpl<I, Calculator_Value_Server>): $rpc.Server<Calculator_Value_Client> {
     return new $rpc.Server<Calculator_Value_Client>(Calculator_Value_Client._interface, impl, Calculator_Value_dispatch);
   },
   methods: Calculator_Value_methods,
@@ -1739,8 +1742,11 @@ export const Calculator_Value = {
 export const Calculator_Function = {
   typeId: 0xbb4424057785bfa0n,
   Client: Calculator_Function_Client,
-  /** Wrap an implementation as a capability server. */
-  server(impl: Calculator_Function_Server): $rpc.Server<Calculator_Function_Client> {
+  /**
+   * Wrap an implementation as a capability server (missing methods answer "unimplemented").
+   * Members that are not methods of Function must not take a CallContext (see $rpc.ServerImpl).
+   */
+  server<I extends Calculator_Function_Server>(impl: $rpc.ServerImpl<I, Calculator_Function_Server>): $rpc.Server<Calculator_Function_Client> {
     return new $rpc.Server<Calculator_Function_Client>(Calculator_Function_Client._interface, impl, Calculator_Function_dispatch);
   },
   methods: Calculator_Function_methods,
@@ -1750,8 +1756,11 @@ export const Calculator_Function = {
 export const Calculator = {
   typeId: 0x8bd88b4ed866b939n,
   Client: Calculator_Client,
-  /** Wrap an implementation as a capability server. */
-  server(impl: Calculator_Server): $rpc.Server<Calculator_Client> {
+  /**
+   * Wrap an implementation as a capability server (missing methods answer "unimplemented").
+   * Members that are not methods of Calculator must not take a CallContext (see $rpc.ServerImpl).
+   */
+  server<I extends Calculator_Server>(impl: $rpc.ServerImpl<I, Calculator_Server>): $rpc.Server<Calculator_Client> {
     return new $rpc.Server<Calculator_Client>(Calculator_Client._interface, impl, Calculator_dispatch);
   },
   methods: Calculator_methods,

@@ -359,6 +359,8 @@ export function emitStruct(ctx: FileContext, node: StructNode, ident: string): s
   const discOff = node.discriminantOffset * 2;
   const pre = "    ";
   const title = node.displayName.slice(node.displayNamePrefixLength);
+  /** The name within its file (`Shape.style`), for error messages. */
+  const scoped = node.displayName.slice(node.displayName.indexOf(":") + 1);
   const hasUnion = node.discriminantCount > 0;
   // The reader class; with a union it is `$X_Reader` and `X_Reader` is its narrowing type/value.
   const readerClass = hasUnion ? `$${ident}_Reader` : `${ident}_Reader`;
@@ -390,7 +392,7 @@ export function emitStruct(ctx: FileContext, node: StructNode, ident: string): s
     const setDisc = inUnion ? `this._setUint16(${discOff}, ${f.discriminantValue});\n${pre}` : "";
     // A builder's getter of a union member checks that it is the active one.
     const check = inUnion
-      ? `    if (this._getUint16(${discOff}) !== ${f.discriminantValue}) $.inactiveMember(${str(`${title}.${f.name}`)}, this.which);`
+      ? `    if (this._getUint16(${discOff}) !== ${f.discriminantValue}) $.inactiveMember(${str(`${scoped}.${f.name}`)}, this.which);`
       : undefined;
     /** A builder getter: its first line (doc and signature), the check, the rest. */
     const bget = (lines: string[]): string[] =>

@@ -1879,7 +1879,7 @@ export class Call_sendResultsTo_Builder extends $.StructBuilder {
    * also sends a `Return` to Vat B with `resultsSentElsewhere`.
    */
   get thirdParty(): $.AnyPointerBuilder {
-    if (this._getUint16(6) !== 2) $.inactiveMember("sendResultsTo.thirdParty", this.which);
+    if (this._getUint16(6) !== 2) $.inactiveMember("Call.sendResultsTo.thirdParty", this.which);
     return this._getPointer(2);
   }
   /** Clear the field (making it the active union member) and return it for writing. */
@@ -3263,7 +3263,7 @@ export class Disembargo_context_Builder extends $.StructBuilder {
    * vat.  Otherwise, the sender has committed a protocol error and should be disconnected.
    */
   get senderLoopback(): number {
-    if (this._getUint16(4) !== 0) $.inactiveMember("context.senderLoopback", this.which);
+    if (this._getUint16(4) !== 0) $.inactiveMember("Disembargo.context.senderLoopback", this.which);
     return this._getUint32(0);
   }
   set senderLoopback(value: number) {
@@ -3278,7 +3278,7 @@ export class Disembargo_context_Builder extends $.StructBuilder {
    * this capability, and that Disembargo is now being echoed back.
    */
   get receiverLoopback(): number {
-    if (this._getUint16(4) !== 1) $.inactiveMember("context.receiverLoopback", this.which);
+    if (this._getUint16(4) !== 1) $.inactiveMember("Disembargo.context.receiverLoopback", this.which);
     return this._getUint32(0);
   }
   set receiverLoopback(value: number) {
@@ -3304,7 +3304,7 @@ export class Disembargo_context_Builder extends $.StructBuilder {
    * an example.
    */
   get provide(): number {
-    if (this._getUint16(4) !== 3) $.inactiveMember("context.provide", this.which);
+    if (this._getUint16(4) !== 3) $.inactiveMember("Disembargo.context.provide", this.which);
     return this._getUint32(0);
   }
   set provide(value: number) {
@@ -5096,7 +5096,7 @@ export class PromisedAnswer_Op_Builder extends $.StructBuilder {
    * a field ordinal, so that the receiver does not need to understand the schema.
    */
   get getPointerField(): number {
-    if (this._getUint16(0) !== 1) $.inactiveMember("Op.getPointerField", this.which);
+    if (this._getUint16(0) !== 1) $.inactiveMember("PromisedAnswer.Op.getPointerField", this.which);
     return this._getUint16(2);
   }
   set getPointerField(value: number) {

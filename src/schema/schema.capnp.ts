@@ -2795,7 +2795,7 @@ export class Field_ordinal_Builder extends $.StructBuilder {
    * the compiled version -- i.e. so that `capnp compile -ocapnp` can do its job.
    */
   get explicit(): number {
-    if (this._getUint16(10) !== 1) $.inactiveMember("ordinal.explicit", this.which);
+    if (this._getUint16(10) !== 1) $.inactiveMember("Field.ordinal.explicit", this.which);
     return this._getUint16(12);
   }
   set explicit(value: number) {
@@ -4273,7 +4273,7 @@ export class Type_anyPointer_Builder extends $.StructBuilder {
    * to be a struct, list, or capability.
    */
   get unconstrained(): Type_anyPointer_unconstrained_Builder {
-    if (this._getUint16(8) !== 0) $.inactiveMember("anyPointer.unconstrained", this.which);
+    if (this._getUint16(8) !== 0) $.inactiveMember("Type.anyPointer.unconstrained", this.which);
     return new Type_anyPointer_unconstrained_Builder(
       this._arena,
       this._seg,
@@ -4302,7 +4302,7 @@ export class Type_anyPointer_Builder extends $.StructBuilder {
   }
   /** This is actually a reference to a type parameter defined within this scope. */
   get parameter(): Type_anyPointer_parameter_Builder {
-    if (this._getUint16(8) !== 1) $.inactiveMember("anyPointer.parameter", this.which);
+    if (this._getUint16(8) !== 1) $.inactiveMember("Type.anyPointer.parameter", this.which);
     return new Type_anyPointer_parameter_Builder(
       this._arena,
       this._seg,
@@ -4335,7 +4335,7 @@ export class Type_anyPointer_Builder extends $.StructBuilder {
    * legal context for this type to appear is inside Method.paramBrand or Method.resultBrand.
    */
   get implicitMethodParameter(): Type_anyPointer_implicitMethodParameter_Builder {
-    if (this._getUint16(8) !== 2) $.inactiveMember("anyPointer.implicitMethodParameter", this.which);
+    if (this._getUint16(8) !== 2) $.inactiveMember("Type.anyPointer.implicitMethodParameter", this.which);
     return new Type_anyPointer_implicitMethodParameter_Builder(
       this._arena,
       this._seg,
@@ -4855,7 +4855,7 @@ export class Brand_Scope_Builder extends $.StructBuilder {
   }
   /** List of parameter bindings. */
   get bind(): Brand_Binding_ListBuilder {
-    if (this._getUint16(8) !== 0) $.inactiveMember("Scope.bind", this.which);
+    if (this._getUint16(8) !== 0) $.inactiveMember("Brand.Scope.bind", this.which);
     return this._getList(0, Brand_Binding_ListBuilder.kind);
   }
   set bind(value: $.StructList<Brand_Binding_Reader> | $.StructListBuilder<Brand_Binding_Builder>) {
@@ -5020,7 +5020,7 @@ export class Brand_Binding_Builder extends $.StructBuilder {
     return this._getUint16(0) === 1;
   }
   get type(): Type_Builder {
-    if (this._getUint16(0) !== 1) $.inactiveMember("Binding.type", this.which);
+    if (this._getUint16(0) !== 1) $.inactiveMember("Brand.Binding.type", this.which);
     this._getStructLoc(0, 3, 1);
     const s = $.S;
     return new Type_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
@@ -6880,7 +6880,7 @@ export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Builde
   }
   /** Identifier refers to a type. This is the type ID. */
   get typeId(): bigint {
-    if (this._getUint16(16) !== 0) $.inactiveMember("Identifier.typeId", this.which);
+    if (this._getUint16(16) !== 0) $.inactiveMember("CodeGeneratorRequest.RequestedFile.FileSourceInfo.Identifier.typeId", this.which);
     return this._getUint64(8);
   }
   set typeId(value: bigint) {
@@ -6892,7 +6892,7 @@ export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Builde
   }
   /** Identifier refers to a member of a type. */
   get member(): CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_member_Builder {
-    if (this._getUint16(16) !== 1) $.inactiveMember("Identifier.member", this.which);
+    if (this._getUint16(16) !== 1) $.inactiveMember("CodeGeneratorRequest.RequestedFile.FileSourceInfo.Identifier.member", this.which);
     return new CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_member_Builder(
       this._arena,
       this._seg,

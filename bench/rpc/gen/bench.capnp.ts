@@ -824,8 +824,11 @@ export const Echo_methods = {
 export const Echo = {
   typeId: 0x84850c8385be8125n,
   Client: Echo_Client,
-  /** Wrap an implementation as a capability server. */
-  server(impl: Echo_Server): $rpc.Server<Echo_Client> {
+  /**
+   * Wrap an implementation as a capability server (missing methods answer "unimplemented").
+   * Members that are not methods of Echo must not take a CallContext (see $rpc.ServerImpl).
+   */
+  server<I extends Echo_Server>(impl: $rpc.ServerImpl<I, Echo_Server>): $rpc.Server<Echo_Client> {
     return new $rpc.Server<Echo_Client>(Echo_Client._interface, impl, Echo_dispatch);
   },
   methods: Echo_methods,

@@ -2732,7 +2732,7 @@ export class Shape_style_Builder extends $.StructBuilder {
     return this._getUint16(10) === 1;
   }
   get colored(): Color {
-    if (this._getUint16(10) !== 1) $.inactiveMember("style.colored", this.which);
+    if (this._getUint16(10) !== 1) $.inactiveMember("Shape.style.colored", this.which);
     return this._getUint16(12) as Color;
   }
   set colored(value: Color) {
@@ -2743,7 +2743,7 @@ export class Shape_style_Builder extends $.StructBuilder {
     return this._getUint16(10) === 2;
   }
   get fancy(): Shape_style_fancy_Builder {
-    if (this._getUint16(10) !== 2) $.inactiveMember("style.fancy", this.which);
+    if (this._getUint16(10) !== 2) $.inactiveMember("Shape.style.fancy", this.which);
     return new Shape_style_fancy_Builder(
       this._arena,
       this._seg,
@@ -2970,7 +2970,7 @@ export class Shape_style_fancy_border_Builder extends $.StructBuilder {
     return this._getUint16(12) === 1;
   }
   get width(): number {
-    if (this._getUint16(12) !== 1) $.inactiveMember("border.width", this.which);
+    if (this._getUint16(12) !== 1) $.inactiveMember("Shape.style.fancy.border.width", this.which);
     return this._getUint16(14);
   }
   set width(value: number) {
@@ -3651,7 +3651,7 @@ export class Calculator_Expression_Builder extends $.StructBuilder {
     return this._getUint16(8) === 0;
   }
   get literal(): number {
-    if (this._getUint16(8) !== 0) $.inactiveMember("Expression.literal", this.which);
+    if (this._getUint16(8) !== 0) $.inactiveMember("Calculator.Expression.literal", this.which);
     return this._getFloat64(0);
   }
   set literal(value: number) {
@@ -3662,7 +3662,7 @@ export class Calculator_Expression_Builder extends $.StructBuilder {
     return this._getUint16(8) === 1;
   }
   get previousResult(): Calculator_Value_Client {
-    if (this._getUint16(8) !== 1) $.inactiveMember("Expression.previousResult", this.which);
+    if (this._getUint16(8) !== 1) $.inactiveMember("Calculator.Expression.previousResult", this.which);
     return $rpc.getClient(this, 0, Calculator_Value_Client);
   }
   set previousResult(value: Calculator_Value_Client | $rpc.Server<Calculator_Value_Client> | null) {
@@ -3683,7 +3683,7 @@ export class Calculator_Expression_Builder extends $.StructBuilder {
     return this._getUint16(8) === 2;
   }
   get parameter(): number {
-    if (this._getUint16(8) !== 2) $.inactiveMember("Expression.parameter", this.which);
+    if (this._getUint16(8) !== 2) $.inactiveMember("Calculator.Expression.parameter", this.which);
     return this._getUint32(0);
   }
   set parameter(value: number) {
@@ -3694,7 +3694,7 @@ export class Calculator_Expression_Builder extends $.StructBuilder {
     return this._getUint16(8) === 3;
   }
   get call(): Calculator_Expression_call_Builder {
-    if (this._getUint16(8) !== 3) $.inactiveMember("Expression.call", this.which);
+    if (this._getUint16(8) !== 3) $.inactiveMember("Calculator.Expression.call", this.which);
     return new Calculator_Expression_call_Builder(
       this._arena,
       this._seg,

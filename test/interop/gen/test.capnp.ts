@@ -12263,8 +12263,11 @@ export const TestAllTypes = {
 export const TestInterface = {
   typeId: 0x87a96387bd267484n,
   Client: TestInterface_Client,
-  /** Wrap an implementation as a capability server. */
-  server(impl: TestInterface_Server): $rpc.Server<TestInterface_Client> {
+  /**
+   * Wrap an implementation as a capability server (missing methods answer "unimplemented").
+   * Members that are not methods of TestInterface must not take a CallContext (see $rpc.ServerImpl).
+   */
+  server<I extends TestInterface_Server>(impl: $rpc.ServerImpl<I, TestInterface_Server>): $rpc.Server<TestInterface_Client> {
     return new $rpc.Server<TestInterface_Client>(TestInterface_Client._interface, impl, TestInterface_dispatch);
   },
   methods: TestInterface_methods,
@@ -12316,8 +12319,11 @@ export const TestInterface_baz_Results = {
 export const TestExtends = {
   typeId: 0xe03c1953aa58e8dbn,
   Client: TestExtends_Client,
-  /** Wrap an implementation as a capability server. */
-  server(impl: TestExtends_Server): $rpc.Server<TestExtends_Client> {
+  /**
+   * Wrap an implementation as a capability server (missing methods answer "unimplemented").
+   * Members that are not methods of TestExtends must not take a CallContext (see $rpc.ServerImpl).
+   */
+  server<I extends TestExtends_Server>(impl: $rpc.ServerImpl<I, TestExtends_Server>): $rpc.Server<TestExtends_Client> {
     return new $rpc.Server<TestExtends_Client>(TestExtends_Client._interface, impl, TestExtends_dispatch);
   },
   methods: TestExtends_methods,
@@ -12369,8 +12375,11 @@ export const TestPipeline_AnyBox = {
 export const TestPipeline = {
   typeId: 0x947fc1f4fe210be0n,
   Client: TestPipeline_Client,
-  /** Wrap an implementation as a capability server. */
-  server(impl: TestPipeline_Server): $rpc.Server<TestPipeline_Client> {
+  /**
+   * Wrap an implementation as a capability server (missing methods answer "unimplemented").
+   * Members that are not methods of TestPipeline must not take a CallContext (see $rpc.ServerImpl).
+   */
+  server<I extends TestPipeline_Server>(impl: $rpc.ServerImpl<I, TestPipeline_Server>): $rpc.Server<TestPipeline_Client> {
     return new $rpc.Server<TestPipeline_Client>(TestPipeline_Client._interface, impl, TestPipeline_dispatch);
   },
   methods: TestPipeline_methods,
@@ -12438,8 +12447,11 @@ export const TestPipeline_getCapPipelineOnly_Results = {
 export const TestCallOrder = {
   typeId: 0xa23b9778e707e575n,
   Client: TestCallOrder_Client,
-  /** Wrap an implementation as a capability server. */
-  server(impl: TestCallOrder_Server): $rpc.Server<TestCallOrder_Client> {
+  /**
+   * Wrap an implementation as a capability server (missing methods answer "unimplemented").
+   * Members that are not methods of TestCallOrder must not take a CallContext (see $rpc.ServerImpl).
+   */
+  server<I extends TestCallOrder_Server>(impl: $rpc.ServerImpl<I, TestCallOrder_Server>): $rpc.Server<TestCallOrder_Client> {
     return new $rpc.Server<TestCallOrder_Client>(TestCallOrder_Client._interface, impl, TestCallOrder_dispatch);
   },
   methods: TestCallOrder_methods,
@@ -12470,8 +12482,11 @@ export const TestTailCallee_TailResult = {
 export const TestTailCallee = {
   typeId: 0x979509048d769cf9n,
   Client: TestTailCallee_Client,
-  /** Wrap an implementation as a capability server. */
-  server(impl: TestTailCallee_Server): $rpc.Server<TestTailCallee_Client> {
+  /**
+   * Wrap an implementation as a capability server (missing methods answer "unimplemented").
+   * Members that are not methods of TestTailCallee must not take a CallContext (see $rpc.ServerImpl).
+   */
+  server<I extends TestTailCallee_Server>(impl: $rpc.ServerImpl<I, TestTailCallee_Server>): $rpc.Server<TestTailCallee_Client> {
     return new $rpc.Server<TestTailCallee_Client>(TestTailCallee_Client._interface, impl, TestTailCallee_dispatch);
   },
   methods: TestTailCallee_methods,
@@ -12489,8 +12504,11 @@ export const TestTailCallee_foo_Params = {
 export const TestTailCaller = {
   typeId: 0xa978d96fd8c7da66n,
   Client: TestTailCaller_Client,
-  /** Wrap an implementation as a capability server. */
-  server(impl: TestTailCaller_Server): $rpc.Server<TestTailCaller_Client> {
+  /**
+   * Wrap an implementation as a capability server (missing methods answer "unimplemented").
+   * Members that are not methods of TestTailCaller must not take a CallContext (see $rpc.ServerImpl).
+   */
+  server<I extends TestTailCaller_Server>(impl: $rpc.ServerImpl<I, TestTailCaller_Server>): $rpc.Server<TestTailCaller_Client> {
     return new $rpc.Server<TestTailCaller_Client>(TestTailCaller_Client._interface, impl, TestTailCaller_dispatch);
   },
   methods: TestTailCaller_methods,
@@ -12507,8 +12525,11 @@ export const TestTailCaller_foo_Params = {
 export const TestRacingControl = {
   typeId: 0xb68e1643dd0029dcn,
   Client: TestRacingControl_Client,
-  /** Wrap an implementation as a capability server. */
-  server(impl: TestRacingControl_Server): $rpc.Server<TestRacingControl_Client> {
+  /**
+   * Wrap an implementation as a capability server (missing methods answer "unimplemented").
+   * Members that are not methods of TestRacingControl must not take a CallContext (see $rpc.ServerImpl).
+   */
+  server<I extends TestRacingControl_Server>(impl: $rpc.ServerImpl<I, TestRacingControl_Server>): $rpc.Server<TestRacingControl_Client> {
     return new $rpc.Server<TestRacingControl_Client>(TestRacingControl_Client._interface, impl, TestRacingControl_dispatch);
   },
   methods: TestRacingControl_methods,
@@ -12532,8 +12553,11 @@ export const TestRacingControl_unblock_Results = {
 export const TestFlowSink = {
   typeId: 0xf3a9989318104a30n,
   Client: TestFlowSink_Client,
-  /** Wrap an implementation as a capability server. */
-  server(impl: TestFlowSink_Server): $rpc.Server<TestFlowSink_Client> {
+  /**
+   * Wrap an implementation as a capability server (missing methods answer "unimplemented").
+   * Members that are not methods of TestFlowSink must not take a CallContext (see $rpc.ServerImpl).
+   */
+  server<I extends TestFlowSink_Server>(impl: $rpc.ServerImpl<I, TestFlowSink_Server>): $rpc.Server<TestFlowSink_Client> {
     return new $rpc.Server<TestFlowSink_Client>(TestFlowSink_Client._interface, impl, TestFlowSink_dispatch);
   },
   methods: TestFlowSink_methods,
@@ -12571,8 +12595,11 @@ export const TestFlowSink_getState_Results = {
 export const TestHandle = {
   typeId: 0x87febfb409a1fe5en,
   Client: TestHandle_Client,
-  /** Wrap an implementation as a capability server. */
-  server(impl: TestHandle_Server): $rpc.Server<TestHandle_Client> {
+  /**
+   * Wrap an implementation as a capability server (missing methods answer "unimplemented").
+   * Members that are not methods of TestHandle must not take a CallContext (see $rpc.ServerImpl).
+   */
+  server<I extends TestHandle_Server>(impl: $rpc.ServerImpl<I, TestHandle_Server>): $rpc.Server<TestHandle_Client> {
     return new $rpc.Server<TestHandle_Client>(TestHandle_Client._interface, impl, TestHandle_dispatch);
   },
   methods: TestHandle_methods,
@@ -12582,8 +12609,11 @@ export const TestHandle = {
 export const TestStreaming = {
   typeId: 0x93ab6d5063aaa9b4n,
   Client: TestStreaming_Client,
-  /** Wrap an implementation as a capability server. */
-  server(impl: TestStreaming_Server): $rpc.Server<TestStreaming_Client> {
+  /**
+   * Wrap an implementation as a capability server (missing methods answer "unimplemented").
+   * Members that are not methods of TestStreaming must not take a CallContext (see $rpc.ServerImpl).
+   */
+  server<I extends TestStreaming_Server>(impl: $rpc.ServerImpl<I, TestStreaming_Server>): $rpc.Server<TestStreaming_Client> {
     return new $rpc.Server<TestStreaming_Client>(TestStreaming_Client._interface, impl, TestStreaming_dispatch);
   },
   methods: TestStreaming_methods,
@@ -12628,8 +12658,11 @@ export const TestStreaming_doStreamData_Params = {
 export const TestStreamingControl = {
   typeId: 0xd803a9f78c8bf25an,
   Client: TestStreamingControl_Client,
-  /** Wrap an implementation as a capability server. */
-  server(impl: TestStreamingControl_Server): $rpc.Server<TestStreamingControl_Client> {
+  /**
+   * Wrap an implementation as a capability server (missing methods answer "unimplemented").
+   * Members that are not methods of TestStreamingControl must not take a CallContext (see $rpc.ServerImpl).
+   */
+  server<I extends TestStreamingControl_Server>(impl: $rpc.ServerImpl<I, TestStreamingControl_Server>): $rpc.Server<TestStreamingControl_Client> {
     return new $rpc.Server<TestStreamingControl_Client>(TestStreamingControl_Client._interface, impl, TestStreamingControl_dispatch);
   },
   methods: TestStreamingControl_methods,
@@ -12667,8 +12700,11 @@ export const TestStreamingControl_getState_Results = {
 export const TestMoreStuff = {
   typeId: 0xee410393c4cf7e9an,
   Client: TestMoreStuff_Client,
-  /** Wrap an implementation as a capability server. */
-  server(impl: TestMoreStuff_Server): $rpc.Server<TestMoreStuff_Client> {
+  /**
+   * Wrap an implementation as a capability server (missing methods answer "unimplemented").
+   * Members that are not methods of TestMoreStuff must not take a CallContext (see $rpc.ServerImpl).
+   */
+  server<I extends TestMoreStuff_Server>(impl: $rpc.ServerImpl<I, TestMoreStuff_Server>): $rpc.Server<TestMoreStuff_Client> {
     return new $rpc.Server<TestMoreStuff_Client>(TestMoreStuff_Client._interface, impl, TestMoreStuff_dispatch);
   },
   methods: TestMoreStuff_methods,
@@ -12909,8 +12945,11 @@ export const VatId = {
 export const TestAuthenticatedBootstrap = {
   typeId: 0xaa03b51ccdbfea72n,
   Client: TestAuthenticatedBootstrap_Client,
-  /** Wrap an implementation as a capability server. */
-  server(impl: TestAuthenticatedBootstrap_Server): $rpc.Server<TestAuthenticatedBootstrap_Client> {
+  /**
+   * Wrap an implementation as a capability server (missing methods answer "unimplemented").
+   * Members that are not methods of TestAuthenticatedBootstrap must not take a CallContext (see $rpc.ServerImpl).
+   */
+  server<I extends TestAuthenticatedBootstrap_Server>(impl: $rpc.ServerImpl<I, TestAuthenticatedBootstrap_Server>): $rpc.Server<TestAuthenticatedBootstrap_Client> {
     return new $rpc.Server<TestAuthenticatedBootstrap_Client>(TestAuthenticatedBootstrap_Client._interface, impl, TestAuthenticatedBootstrap_dispatch);
   },
   methods: TestAuthenticatedBootstrap_methods,
@@ -12941,8 +12980,11 @@ export const Counters = {
 export const TestBootstrap = {
   typeId: 0xf2b7a56d3cd910e7n,
   Client: TestBootstrap_Client,
-  /** Wrap an implementation as a capability server. */
-  server(impl: TestBootstrap_Server): $rpc.Server<TestBootstrap_Client> {
+  /**
+   * Wrap an implementation as a capability server (missing methods answer "unimplemented").
+   * Members that are not methods of TestBootstrap must not take a CallContext (see $rpc.ServerImpl).
+   */
+  server<I extends TestBootstrap_Server>(impl: $rpc.ServerImpl<I, TestBootstrap_Server>): $rpc.Server<TestBootstrap_Client> {
     return new $rpc.Server<TestBootstrap_Client>(TestBootstrap_Client._interface, impl, TestBootstrap_dispatch);
   },
   methods: TestBootstrap_methods,

@@ -286,7 +286,7 @@ export class Expression_left_Builder extends $.StructBuilder {
     return this._getUint16(2) === 0;
   }
   get value(): number {
-    if (this._getUint16(2) !== 0) $.inactiveMember("left.value", this.which);
+    if (this._getUint16(2) !== 0) $.inactiveMember("Expression.left.value", this.which);
     return this._getInt32(4);
   }
   set value(value: number) {
@@ -297,7 +297,7 @@ export class Expression_left_Builder extends $.StructBuilder {
     return this._getUint16(2) === 1;
   }
   get expression(): Expression_Builder {
-    if (this._getUint16(2) !== 1) $.inactiveMember("left.expression", this.which);
+    if (this._getUint16(2) !== 1) $.inactiveMember("Expression.left.expression", this.which);
     this._getStructLoc(0, 2, 2);
     const s = $.S;
     return new Expression_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
@@ -413,7 +413,7 @@ export class Expression_right_Builder extends $.StructBuilder {
     return this._getUint16(12) === 0;
   }
   get value(): number {
-    if (this._getUint16(12) !== 0) $.inactiveMember("right.value", this.which);
+    if (this._getUint16(12) !== 0) $.inactiveMember("Expression.right.value", this.which);
     return this._getInt32(8);
   }
   set value(value: number) {
@@ -424,7 +424,7 @@ export class Expression_right_Builder extends $.StructBuilder {
     return this._getUint16(12) === 1;
   }
   get expression(): Expression_Builder {
-    if (this._getUint16(12) !== 1) $.inactiveMember("right.expression", this.which);
+    if (this._getUint16(12) !== 1) $.inactiveMember("Expression.right.expression", this.which);
     this._getStructLoc(1, 2, 2);
     const s = $.S;
     return new Expression_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
