@@ -37,7 +37,15 @@ test("which is a getter on readers and builders; isFoo() tests one member", () =
   // A getter on the prototype, like every field: nothing is stored per reader.
   const proto = Object.getPrototypeOf(r) as object;
   assert.equal(typeof Object.getOwnPropertyDescriptor(proto, "which")?.get, "function");
-  assert.deepEqual(Object.keys(r).sort(), ["_arena", "_dataOff", "_dataSize", "_nesting", "_ptrCount", "_ptrOff", "_seg"]);
+  assert.deepEqual(Object.keys(r).sort(), [
+    "_arena",
+    "_dataOff",
+    "_dataSize",
+    "_nesting",
+    "_ptrCount",
+    "_ptrOff",
+    "_seg",
+  ]);
 });
 
 test("the reader value is the class: instanceof, lists and struct fields construct it", () => {
@@ -137,5 +145,8 @@ test("a discriminant from a newer schema reads as _unknown; the builder then ref
   const r = reread(m);
   assert.equal(r.which, "_unknown");
   assert.equal(r.isCircle(), false);
-  assert.throws(() => b.circle, (e: unknown) => e instanceof InactiveMemberError && e.active === "_unknown");
+  assert.throws(
+    () => b.circle,
+    (e: unknown) => e instanceof InactiveMemberError && e.active === "_unknown",
+  );
 });
