@@ -269,20 +269,31 @@ function unknownOperand(which: string): never {
 }
 
 function evaluate(e: Expression_Reader): number {
+  // One `which` read per operand (a switch), as before unions narrowed.
+  let l: number;
   const left = e.left;
-  const l =
-    left.which === "value"
-      ? left.value
-      : left.which === "expression"
-        ? evaluate(left.expression)
-        : unknownOperand(left.which);
+  switch (left.which) {
+    case "value":
+      l = left.value;
+      break;
+    case "expression":
+      l = evaluate(left.expression);
+      break;
+    default:
+      return unknownOperand(left.which);
+  }
+  let r: number;
   const right = e.right;
-  const r =
-    right.which === "value"
-      ? right.value
-      : right.which === "expression"
-        ? evaluate(right.expression)
-        : unknownOperand(right.which);
+  switch (right.which) {
+    case "value":
+      r = right.value;
+      break;
+    case "expression":
+      r = evaluate(right.expression);
+      break;
+    default:
+      return unknownOperand(right.which);
+  }
   return applyOp(e.op, l, r);
 }
 
