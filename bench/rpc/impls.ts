@@ -11,10 +11,10 @@ import { Echo, Echo_Client } from "./gen/bench.capnp.js";
 // capnts
 
 /** A new Echo server (one per connection, as bench-echo-server makes one per connection). */
-export function capntsEcho(): Server {
+export function capntsEcho(): Server<Echo_Client> {
   let bytes = 0;
   let writes = 0;
-  const self: Server = Echo.server({
+  const self: Server<Echo_Client> = Echo.server({
     echo(ctx) {
       ctx.results.data = ctx.params.data;
     },

@@ -97,8 +97,8 @@ const Calculator_Expression_which = ["literal", "previousResult", "parameter", "
 /** Members of Expression's union; "_unknown" for a discriminant this schema does not know. */
 export type Calculator_Expression_Which = (typeof Calculator_Expression_which)[number] | "_unknown";
 
-/** Reader of struct Expression. */
-export class Calculator_Expression_Reader extends $.StructReader {
+/** Class of Calculator_Expression_Reader (which see). */
+class $Calculator_Expression_Reader extends $.StructReader {
   constructor(
     arena: $.Arena,
     seg: $.Segment,
@@ -117,18 +117,18 @@ export class Calculator_Expression_Reader extends $.StructReader {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The active member of the union. */
-  which(): Calculator_Expression_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): Calculator_Expression_Which {
     return Calculator_Expression_which[this._getUint16(8)] ?? "_unknown";
   }
-  isLiteral(): boolean {
+  isLiteral(): this is { readonly which: "literal" } {
     return this._getUint16(8) === 0;
   }
   /** A number. */
   get literal(): number {
     return this._getFloat64(0);
   }
-  isPreviousResult(): boolean {
+  isPreviousResult(): this is { readonly which: "previousResult" } {
     return this._getUint16(8) === 1;
   }
   /** The value of an earlier evaluation (a capability returned by evaluate()). */
@@ -136,16 +136,16 @@ export class Calculator_Expression_Reader extends $.StructReader {
     return $rpc.getClient(this, 0, Calculator_Value_Client);
   }
   hasPreviousResult(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(8) === 1 && this._hasPointer(0);
   }
-  isParameter(): boolean {
+  isParameter(): this is { readonly which: "parameter" } {
     return this._getUint16(8) === 2;
   }
   /** The index of a parameter; only valid inside a function body (see defFunction). */
   get parameter(): number {
     return this._getUint32(0);
   }
-  isCall(): boolean {
+  isCall(): this is { readonly which: "call" } {
     return this._getUint16(8) === 3;
   }
   /** Calls a function with the values of the parameter expressions. */
@@ -159,6 +159,16 @@ export class Calculator_Expression_Reader extends $.StructReader {
     return this.toString();
   }
 }
+/** Reader of struct Expression. */
+export type Calculator_Expression_Reader = Omit<$Calculator_Expression_Reader, "which" | "literal" | "previousResult" | "parameter" | "call"> &
+  (
+    | ({ readonly which: "literal" } & Pick<$Calculator_Expression_Reader, "literal">)
+    | ({ readonly which: "previousResult" } & Pick<$Calculator_Expression_Reader, "previousResult">)
+    | ({ readonly which: "parameter" } & Pick<$Calculator_Expression_Reader, "parameter">)
+    | ({ readonly which: "call" } & Pick<$Calculator_Expression_Reader, "call">)
+    | { readonly which: "_unknown" }
+  );
+export const Calculator_Expression_Reader = $Calculator_Expression_Reader as unknown as $.StructCtor<Calculator_Expression_Reader>;
 
 /** Builder of struct Expression. */
 export class Calculator_Expression_Builder extends $.StructBuilder {
@@ -182,8 +192,8 @@ export class Calculator_Expression_Builder extends $.StructBuilder {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The active member of the union. */
-  which(): Calculator_Expression_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): Calculator_Expression_Which {
     return Calculator_Expression_which[this._getUint16(8)] ?? "_unknown";
   }
   isLiteral(): boolean {
@@ -191,6 +201,7 @@ export class Calculator_Expression_Builder extends $.StructBuilder {
   }
   /** A number. */
   get literal(): number {
+    if (this._getUint16(8) !== 0) $.inactiveMember("Calculator.Expression.literal", this.which);
     return this._getFloat64(0);
   }
   set literal(value: number) {
@@ -202,14 +213,15 @@ export class Calculator_Expression_Builder extends $.StructBuilder {
   }
   /** The value of an earlier evaluation (a capability returned by evaluate()). */
   get previousResult(): Calculator_Value_Client {
+    if (this._getUint16(8) !== 1) $.inactiveMember("Calculator.Expression.previousResult", this.which);
     return $rpc.getClient(this, 0, Calculator_Value_Client);
   }
-  set previousResult(value: Calculator_Value_Client | $rpc.Server | null) {
+  set previousResult(value: Calculator_Value_Client | $rpc.Server<Calculator_Value_Client> | null) {
     this._setUint16(8, 1);
     $rpc.setClient(this, 0, value);
   }
   hasPreviousResult(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(8) === 1 && this._hasPointer(0);
   }
   disownPreviousResult(): $.Orphan {
     return this._disown(0);
@@ -223,6 +235,7 @@ export class Calculator_Expression_Builder extends $.StructBuilder {
   }
   /** The index of a parameter; only valid inside a function body (see defFunction). */
   get parameter(): number {
+    if (this._getUint16(8) !== 2) $.inactiveMember("Calculator.Expression.parameter", this.which);
     return this._getUint32(0);
   }
   set parameter(value: number) {
@@ -234,6 +247,7 @@ export class Calculator_Expression_Builder extends $.StructBuilder {
   }
   /** Calls a function with the values of the parameter expressions. */
   get call(): Calculator_Expression_call_Builder {
+    if (this._getUint16(8) !== 3) $.inactiveMember("Calculator.Expression.call", this.which);
     return new Calculator_Expression_call_Builder(
       this._arena,
       this._seg,
@@ -405,7 +419,7 @@ export class Calculator_Expression_call_Builder extends $.StructBuilder {
   get function(): Calculator_Function_Client {
     return $rpc.getClient(this, 0, Calculator_Function_Client);
   }
-  set function(value: Calculator_Function_Client | $rpc.Server | null) {
+  set function(value: Calculator_Function_Client | $rpc.Server<Calculator_Function_Client> | null) {
     $rpc.setClient(this, 0, value);
   }
   hasFunction(): boolean {
@@ -943,7 +957,7 @@ export class Calculator_evaluate_Results_Builder extends $.StructBuilder {
   get value(): Calculator_Value_Client {
     return $rpc.getClient(this, 0, Calculator_Value_Client);
   }
-  set value(value: Calculator_Value_Client | $rpc.Server | null) {
+  set value(value: Calculator_Value_Client | $rpc.Server<Calculator_Value_Client> | null) {
     $rpc.setClient(this, 0, value);
   }
   hasValue(): boolean {
@@ -1166,7 +1180,7 @@ export class Calculator_defFunction_Results_Builder extends $.StructBuilder {
   get func(): Calculator_Function_Client {
     return $rpc.getClient(this, 0, Calculator_Function_Client);
   }
-  set func(value: Calculator_Function_Client | $rpc.Server | null) {
+  set func(value: Calculator_Function_Client | $rpc.Server<Calculator_Function_Client> | null) {
     $rpc.setClient(this, 0, value);
   }
   hasFunc(): boolean {
@@ -1332,7 +1346,7 @@ export class Calculator_getOperator_Results_Builder extends $.StructBuilder {
   get func(): Calculator_Function_Client {
     return $rpc.getClient(this, 0, Calculator_Function_Client);
   }
-  set func(value: Calculator_Function_Client | $rpc.Server | null) {
+  set func(value: Calculator_Function_Client | $rpc.Server<Calculator_Function_Client> | null) {
     $rpc.setClient(this, 0, value);
   }
   hasFunc(): boolean {
@@ -1400,6 +1414,14 @@ export class Calculator_Client extends $rpc.Client {
     ],
   };
   /**
+   * A capability of Calculator: from a server of Calculator (`Calculator.server(impl)`) or of a
+   * subinterface, another client of it (a new reference), a promise of one, an Error (a broken
+   * capability) or null (the null capability).
+   */
+  constructor(source?: $rpc.ClientSource<Calculator_Client>) {
+    super(source);
+  }
+  /**
    * Evaluates the expression and returns its value as a capability: the client can pass it back
    * in a later expression (`previousResult`) or call read() on it, both without waiting.
    */
@@ -1453,7 +1475,7 @@ export class Calculator_ListBuilder extends $.CapabilityListBuilder<Calculator_C
     const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $rpc.getClient(element, 0, Calculator_Client) : null;
   }
-  override set(i: number, value: Calculator_Client | $rpc.Server | null): void {
+  override set(i: number, value: Calculator_Client | $rpc.Server<Calculator_Client> | null): void {
     $rpc.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
@@ -1520,6 +1542,14 @@ export class Calculator_Value_Client extends $rpc.Client {
       },
     ],
   };
+  /**
+   * A capability of Value: from a server of Value (`Value.server(impl)`) or of a
+   * subinterface, another client of it (a new reference), a promise of one, an Error (a broken
+   * capability) or null (the null capability).
+   */
+  constructor(source?: $rpc.ClientSource<Calculator_Value_Client>) {
+    super(source);
+  }
   read(init?: (params: Calculator_Value_read_Params_Builder) => void): $rpc.RemotePromise<Calculator_Value_read_Results_Reader, Calculator_Value_read_Results_Pipeline> {
     return this._call(0xaba61ae9457fadecn, 0, Calculator_Value_read_Params_Builder, Calculator_Value_read_Results_Reader, Calculator_Value_read_Results_Pipeline, init);
   }
@@ -1556,7 +1586,7 @@ export class Calculator_Value_ListBuilder extends $.CapabilityListBuilder<Calcul
     const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $rpc.getClient(element, 0, Calculator_Value_Client) : null;
   }
-  override set(i: number, value: Calculator_Value_Client | $rpc.Server | null): void {
+  override set(i: number, value: Calculator_Value_Client | $rpc.Server<Calculator_Value_Client> | null): void {
     $rpc.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
@@ -1607,6 +1637,14 @@ export class Calculator_Function_Client extends $rpc.Client {
       },
     ],
   };
+  /**
+   * A capability of Function: from a server of Function (`Function.server(impl)`) or of a
+   * subinterface, another client of it (a new reference), a promise of one, an Error (a broken
+   * capability) or null (the null capability).
+   */
+  constructor(source?: $rpc.ClientSource<Calculator_Function_Client>) {
+    super(source);
+  }
   /** Requires exactly as many params as the function takes. */
   call(init?: (params: Calculator_Function_call_Params_Builder) => void): $rpc.RemotePromise<Calculator_Function_call_Results_Reader, Calculator_Function_call_Results_Pipeline> {
     return this._call(0xbb4424057785bfa0n, 0, Calculator_Function_call_Params_Builder, Calculator_Function_call_Results_Reader, Calculator_Function_call_Results_Pipeline, init);
@@ -1644,7 +1682,7 @@ export class Calculator_Function_ListBuilder extends $.CapabilityListBuilder<Cal
     const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $rpc.getClient(element, 0, Calculator_Function_Client) : null;
   }
-  override set(i: number, value: Calculator_Function_Client | $rpc.Server | null): void {
+  override set(i: number, value: Calculator_Function_Client | $rpc.Server<Calculator_Function_Client> | null): void {
     $rpc.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
@@ -1690,9 +1728,12 @@ export const Calculator_Expression = {
 export const Calculator_Value = {
   typeId: 0xaba61ae9457fadecn,
   Client: Calculator_Value_Client,
-  /** Wrap an implementation as a capability server. */
-  server(impl: Calculator_Value_Server): $rpc.Server {
-    return new $rpc.Server(Calculator_Value_Client._interface, impl, Calculator_Value_dispatch);
+  /**
+   * Wrap an implementation as a capability server (missing methods answer "unimplemented").
+   * Members that are not methods of Value must not take a CallContext (see $rpc.ServerImpl).
+   */
+  server<I extends Calculator_Value_Server>(impl: $rpc.ServerImpl<I, Calculator_Value_Server>): $rpc.Server<Calculator_Value_Client> {
+    return new $rpc.Server<Calculator_Value_Client>(Calculator_Value_Client._interface, impl, Calculator_Value_dispatch);
   },
   methods: Calculator_Value_methods,
 };
@@ -1701,9 +1742,12 @@ export const Calculator_Value = {
 export const Calculator_Function = {
   typeId: 0xbb4424057785bfa0n,
   Client: Calculator_Function_Client,
-  /** Wrap an implementation as a capability server. */
-  server(impl: Calculator_Function_Server): $rpc.Server {
-    return new $rpc.Server(Calculator_Function_Client._interface, impl, Calculator_Function_dispatch);
+  /**
+   * Wrap an implementation as a capability server (missing methods answer "unimplemented").
+   * Members that are not methods of Function must not take a CallContext (see $rpc.ServerImpl).
+   */
+  server<I extends Calculator_Function_Server>(impl: $rpc.ServerImpl<I, Calculator_Function_Server>): $rpc.Server<Calculator_Function_Client> {
+    return new $rpc.Server<Calculator_Function_Client>(Calculator_Function_Client._interface, impl, Calculator_Function_dispatch);
   },
   methods: Calculator_Function_methods,
 };
@@ -1712,9 +1756,12 @@ export const Calculator_Function = {
 export const Calculator = {
   typeId: 0x8bd88b4ed866b939n,
   Client: Calculator_Client,
-  /** Wrap an implementation as a capability server. */
-  server(impl: Calculator_Server): $rpc.Server {
-    return new $rpc.Server(Calculator_Client._interface, impl, Calculator_dispatch);
+  /**
+   * Wrap an implementation as a capability server (missing methods answer "unimplemented").
+   * Members that are not methods of Calculator must not take a CallContext (see $rpc.ServerImpl).
+   */
+  server<I extends Calculator_Server>(impl: $rpc.ServerImpl<I, Calculator_Server>): $rpc.Server<Calculator_Client> {
+    return new $rpc.Server<Calculator_Client>(Calculator_Client._interface, impl, Calculator_dispatch);
   },
   methods: Calculator_methods,
   Expression: Calculator_Expression,

@@ -26,7 +26,7 @@ function countingStream(inner: ByteStream): ByteStream & { roundTrips: number } 
     end: inner.end.bind(inner),
     write(data: Uint8Array) {
       for (const segs of decodeFrames(data)) {
-        const w = new MessageReader(segs).getRoot(Message_Reader).which();
+        const w = new MessageReader(segs).getRoot(Message_Reader).which;
         if (w === "call" || w === "bootstrap") {
           s.roundTrips++;
           break;

@@ -9,6 +9,7 @@ import { Runtime } from "capnts/node";
 import type { CallContext, Server } from "capnts/rpc";
 import {
   Calculator,
+  type Calculator_Client,
   type Calculator_Expression_Reader,
   Calculator_Function,
   Calculator_Function_Client,
@@ -25,7 +26,7 @@ type Ast =
   | { kind: "call"; fn: Calculator_Function_Client; params: Ast[] };
 
 function toAst(e: Calculator_Expression_Reader): Ast {
-  switch (e.which()) {
+  switch (e.which) {
     case "literal":
       return { kind: "literal", value: e.literal };
     case "previousResult":
@@ -72,7 +73,7 @@ async function evaluate(a: Ast, params: readonly number[] = []): Promise<number>
   }
 }
 
-function valueServer(value: number): Server {
+function valueServer(value: number): Server<Calculator_Value_Client> {
   return Calculator_Value.server({
     read(ctx) {
       ctx.results.value = value;
@@ -80,7 +81,7 @@ function valueServer(value: number): Server {
   });
 }
 
-function functionServer(paramCount: number, body: Ast): Server {
+function functionServer(paramCount: number, body: Ast): Server<Calculator_Function_Client> {
   return Calculator_Function.server({
     async call(ctx) {
       const params = ctx.params.params.toArray();
@@ -93,7 +94,7 @@ function functionServer(paramCount: number, body: Ast): Server {
   } as Parameters<typeof Calculator_Function.server>[0]);
 }
 
-function operatorServer(op: number): Server {
+function operatorServer(op: number): Server<Calculator_Function_Client> {
   return Calculator_Function.server({
     call(ctx) {
       const p = ctx.params.params;
@@ -120,7 +121,7 @@ function operatorServer(op: number): Server {
 }
 
 /** The calculator: a new capability server. */
-export function calculatorServer(): Server {
+export function calculatorServer(): Server<Calculator_Client> {
   return Calculator.server({
     async evaluate(ctx) {
       const ast = toAst(ctx.params.expression);

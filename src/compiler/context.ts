@@ -139,8 +139,7 @@ export class FileContext {
         .replace(/\.capnp$/, "")
         .replace(/[^A-Za-z0-9]/g, "_");
       alias = `$${base}`;
-      while (this.aliasesUsed.has(alias) || alias === "$schema" || alias === "$rpc" || alias === "$text")
-        alias += "_";
+      while (this.aliasesUsed.has(alias) || takenDollarName(alias)) alias += "_";
       this.aliasesUsed.add(alias);
       this.fileImports.set(fileId, alias);
     }
@@ -176,4 +175,21 @@ export class FileContext {
   error(message: string): CompileError {
     return new CompileError(message, this.current);
   }
+}
+
+/**
+ * `$` names the generated module declares itself: the runtime namespaces, `$schema`, `$inspect`,
+ * helpers `$d0`..., `$Client_List` / `$Client_ListBuilder`, and `$Foo_Reader` (the reader class of
+ * a struct with a union). An import alias (`$` + file name) must avoid them.
+ */
+function takenDollarName(alias: string): boolean {
+  return (
+    alias === "$" ||
+    alias === "$schema" ||
+    alias === "$rpc" ||
+    alias === "$text" ||
+    alias === "$inspect" ||
+    /^\$d\d+$/.test(alias) ||
+    /_(Reader|List|ListBuilder)$/.test(alias)
+  );
 }

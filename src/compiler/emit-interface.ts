@@ -14,7 +14,7 @@
 import { resolveType } from "../schema/brand.js";
 import type { Annotation, InterfaceNode, Method, Node, StructNode, Type } from "../schema/model.js";
 import type { FileContext } from "./context.js";
-import { CLIENT_MEMBERS, hexBig, jsdoc, MemberNames, STRUCT_MEMBERS, str } from "./names.js";
+import { CLIENT_MEMBERS, hexBig, jsdoc, MemberNames, PIPELINE_MEMBERS, str } from "./names.js";
 
 /** stream.capnp `StreamResult`: methods returning it are streaming. */
 export const STREAM_RESULT_ID = 0x995f9a3377c0b16en;
@@ -60,7 +60,8 @@ export function emitPipeline(
 ): string {
   ctx.current = node.displayName;
   const rpc = ctx.rpc;
-  const m = new MemberNames(STRUCT_MEMBERS);
+  // The reader's names, and `$` where the Pipeline base has the member (`close`).
+  const m = new MemberNames(PIPELINE_MEMBERS);
   const body: string[] = [];
   for (const f of node.fields) {
     if (f.kind === "group") {
@@ -111,6 +112,8 @@ export function emitClientLists(ctx: FileContext, name: string, client: string, 
     `      new ${cls}(arena, seg, off, len, step, ds, pc, nest, es),`,
     `  };`,
   ];
+  // A server of this interface (or of a subinterface); any server for the untyped Client.
+  const server = client === `${rpc}.Client` ? `${rpc}.Server` : `${rpc}.Server<${client}>`;
   const view = (base: string) => `new ${base}(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting)`;
   const get = (base: string) => [
     `  override get(i: number): ${client} | null {`,
@@ -129,7 +132,7 @@ export function emitClientLists(ctx: FileContext, name: string, client: string, 
     `export class ${name}_ListBuilder extends $.CapabilityListBuilder<${client}> {`,
     ...kind(`${name}_ListBuilder`, "$.ListBuilderKind"),
     ...get("$.StructBuilder"),
-    `  override set(i: number, value: ${client} | ${rpc}.Server | null): void {`,
+    `  override set(i: number, value: ${client} | ${server} | null): void {`,
     `    ${rpc}.setClient(${view("$.StructBuilder")}, 0, value);`,
     `  }`,
     `}`,
@@ -254,6 +257,10 @@ export function emitInterface(
   code += `    typeId: ${id},\n    name: ${str(title)},\n    methods: [\n${infos.join("\n")}${infos.length ? "\n" : ""}    ],\n`;
   if (supers.length > 0) code += `    get superclasses() {\n      return [${supers.join(", ")}];\n    },\n`;
   code += `  };\n`;
+  code += `  /**\n   * A capability of ${title}: from a server of ${title} (\`${title}.server(impl)\`) or of a\n`;
+  code += `   * subinterface, another client of it (a new reference), a promise of one, an Error (a broken\n`;
+  code += `   * capability) or null (the null capability).\n   */\n`;
+  code += `  constructor(source?: ${rpc}.ClientSource<${ident}_Client>) {\n    super(source);\n  }\n`;
   code += client.join("\n");
   code += `${client.length ? "\n" : ""}}\n\n`;
   code += `${emitClientLists(ctx, ident, `${ident}_Client`, title)}\n`;

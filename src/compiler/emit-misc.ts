@@ -78,9 +78,12 @@ export function emitNamespaceObject(ctx: FileContext, node: Node, ident: string)
     entries.push(
       `  typeId: ${hexBig(node.id)},`,
       `  Client: ${ident}_Client,`,
-      `  /** Wrap an implementation as a capability server. */`,
-      `  server(impl: ${ident}_Server): ${ctx.rpc}.Server {`,
-      `    return new ${ctx.rpc}.Server(${ident}_Client._interface, impl, ${ident}_dispatch);`,
+      `  /**`,
+      `   * Wrap an implementation as a capability server (missing methods answer "unimplemented").`,
+      `   * Members that are not methods of ${title} must not take a CallContext (see $rpc.ServerImpl).`,
+      `   */`,
+      `  server<I extends ${ident}_Server>(impl: ${ctx.rpc}.ServerImpl<I, ${ident}_Server>): ${ctx.rpc}.Server<${ident}_Client> {`,
+      `    return new ${ctx.rpc}.Server<${ident}_Client>(${ident}_Client._interface, impl, ${ident}_dispatch);`,
       `  },`,
       `  methods: ${ident}_methods,`,
     );

@@ -6,7 +6,17 @@
  * Accessors (field `foo`): readers have `get foo()`, `hasFoo()` for pointers, `isFoo()` for union
  * members; builders add `set foo(v)`, `initFoo(...)` (structs, lists, Data, groups, AnyPointer),
  * `disownFoo()`/`adoptFoo(o)` (pointers) and `setFoo()` for Void union members. Setting a union
- * member writes the discriminant. `which()` returns the active member's name (see emitWhich).
+ * member writes the discriminant.
+ *
+ * Unions (docs/generated-code-contract.md, "Unions"): `which` is a getter returning the active
+ * member's name. The reader of a struct (or group) with a union is a class named `$Foo_Reader`;
+ * what is exported as `Foo_Reader` is, as a type, that class without the union members,
+ * intersected with a discriminated union of `{ readonly which: "bar" } & Pick<class, "bar">`
+ * variants (and `{ readonly which: "_unknown" }`), and as a value, the class typed as a
+ * constructor of that type. So `if (r.which === "bar") r.bar` narrows, reading `r.bar` without the
+ * test does not compile, and at run time nothing changes (same class, same getters). Builders
+ * keep every member (setting one is how the active member changes) and check the discriminant in
+ * the getters of union members, throwing `$.InactiveMemberError` for an inactive one.
  */
 import { resolveType } from "../schema/brand.js";
 import {
@@ -298,6 +308,7 @@ function capabilityAccessors(
   setDisc: string,
   R: string[],
   B: string[],
+  bget: (lines: string[]) => string[],
 ): void {
   const rpc = ctx.rpc;
   const get = [
@@ -305,10 +316,12 @@ function capabilityAccessors(
     `    return ${rpc}.getClient(this, ${ptr}, ${client});`,
     `  }`,
   ];
+  // A server of this interface (or of a subinterface); any server for the untyped Client.
+  const server = client === `${rpc}.Client` ? `${rpc}.Server` : `${rpc}.Server<${client}>`;
   R.push(...get);
   B.push(
-    ...get,
-    `  set ${own}(value: ${client} | ${rpc}.Server | null) {`,
+    ...bget(get),
+    `  set ${own}(value: ${client} | ${server} | null) {`,
     `    ${setDisc}${rpc}.setClient(this, ${ptr}, value);`,
     `  }`,
   );
@@ -323,12 +336,11 @@ function anyPointerAccessors(
   inUnion: boolean,
   R: string[],
   B: string[],
+  bget: (lines: string[]) => string[],
 ): void {
   R.push(`${doc}  get ${n.own}(): $.AnyPointerReader {`, `    return this._getPointer(${ptr});`, `  }`);
   B.push(
-    `${doc}  get ${n.own}(): $.AnyPointerBuilder {`,
-    `    return this._getPointer(${ptr});`,
-    `  }`,
+    ...bget([`${doc}  get ${n.own}(): $.AnyPointerBuilder {`, `    return this._getPointer(${ptr});`, `  }`]),
     `  /** Clear the field${inUnion ? " (making it the active union member)" : ""} and return it for writing. */`,
     `  ${n.init}(): $.AnyPointerBuilder {`,
     `    ${setDisc}this._clearPointer(${ptr});`,
@@ -346,18 +358,26 @@ export function emitStruct(ctx: FileContext, node: StructNode, ident: string): s
   const B: string[] = [];
   const discOff = node.discriminantOffset * 2;
   const pre = "    ";
+  const title = node.displayName.slice(node.displayNamePrefixLength);
+  /** The name within its file (`Shape.style`), for error messages. */
+  const scoped = node.displayName.slice(node.displayName.indexOf(":") + 1);
+  const hasUnion = node.discriminantCount > 0;
+  // The reader class; with a union it is `$X_Reader` and `X_Reader` is its narrowing type/value.
+  const readerClass = hasUnion ? `$${ident}_Reader` : `${ident}_Reader`;
+  /** Union members in discriminant order: [schema name, reader getter or undefined (Void)]. */
+  const variants: [string, string | undefined][] = [];
   let head = "";
 
-  if (node.discriminantCount > 0) {
+  if (hasUnion) {
     const members: string[] = new Array(node.discriminantCount).fill("");
     for (const f of fields)
       if (f.discriminantValue !== NO_DISCRIMINANT) members[f.discriminantValue] = f.name;
     head += `const ${ident}_which = [${members.map(str).join(", ")}] as const;\n`;
-    head += `/** Members of ${node.displayName.slice(node.displayNamePrefixLength)}'s union; "_unknown" for a discriminant this schema does not know. */\n`;
+    head += `/** Members of ${title}'s union; "_unknown" for a discriminant this schema does not know. */\n`;
     head += `export type ${ident}_Which = (typeof ${ident}_which)[number] | "_unknown";\n\n`;
     const which = [
-      `  /** The active member of the union. */`,
-      `  which(): ${ident}_Which {`,
+      `  /** The active member of the union ("_unknown": a member this schema does not know). */`,
+      `  get which(): ${ident}_Which {`,
       `    return ${ident}_which[this._getUint16(${discOff})] ?? "_unknown";`,
       `  }`,
     ];
@@ -370,14 +390,22 @@ export function emitStruct(ctx: FileContext, node: StructNode, ident: string): s
     const doc = jsdoc(f.doc, "  ");
     const inUnion = f.discriminantValue !== NO_DISCRIMINANT;
     const setDisc = inUnion ? `this._setUint16(${discOff}, ${f.discriminantValue});\n${pre}` : "";
+    // A builder's getter of a union member checks that it is the active one.
+    const check = inUnion
+      ? `    if (this._getUint16(${discOff}) !== ${f.discriminantValue}) $.inactiveMember(${str(`${scoped}.${f.name}`)}, this.which);`
+      : undefined;
+    /** A builder getter: its first line (doc and signature), the check, the rest. */
+    const bget = (lines: string[]): string[] =>
+      check === undefined ? lines : [lines[0]!, check, ...lines.slice(1)];
+    if (inUnion) {
+      const isVoid = f.kind === "slot" && f.type.kind === "void";
+      variants.push([f.name, isVoid ? undefined : n.own]);
+    }
     if (n.is !== undefined) {
-      const is = [
-        `  ${n.is}(): boolean {`,
-        `    return this._getUint16(${discOff}) === ${f.discriminantValue};`,
-        `  }`,
-      ];
-      R.push(...is);
-      B.push(...is);
+      const test = `    return this._getUint16(${discOff}) === ${f.discriminantValue};`;
+      // On readers a type guard: `if (r.isFoo()) r.foo` narrows like `r.which === "foo"`.
+      R.push(`  ${n.is}(): this is { readonly which: ${str(f.name)} } {`, test, `  }`);
+      B.push(`  ${n.is}(): boolean {`, test, `  }`);
     }
     if (f.kind === "group") {
       const g = ctx.ref(f.typeId, "");
@@ -391,9 +419,11 @@ export function emitStruct(ctx: FileContext, node: StructNode, ident: string): s
         `  }`,
       );
       B.push(
-        `${doc}  get ${n.own}(): ${g}_Builder {`,
-        ...call("    ", `return new ${g}_Builder`, FROM_THIS),
-        `  }`,
+        ...bget([
+          `${doc}  get ${n.own}(): ${g}_Builder {`,
+          ...call("    ", `return new ${g}_Builder`, FROM_THIS),
+          `  }`,
+        ]),
       );
       const zero: string[] = [];
       zeroGroup(ctx, gn, zero, new Set());
@@ -438,7 +468,7 @@ export function emitStruct(ctx: FileContext, node: StructNode, ident: string): s
         ];
         R.push(...get);
         B.push(
-          ...get,
+          ...bget(get),
           `  set ${n.own}(value: ${ts}) {`,
           `    ${setDisc}this._set${acc}(${args(String(off), "value", def)});`,
           `  }`,
@@ -457,7 +487,7 @@ export function emitStruct(ctx: FileContext, node: StructNode, ident: string): s
         ];
         R.push(...get);
         B.push(
-          ...get,
+          ...bget(get),
           `  set ${n.own}(value: ${ts}) {`,
           `    ${setDisc}this._set${acc}(${ptr}, value);`,
           `  }`,
@@ -487,11 +517,13 @@ export function emitStruct(ctx: FileContext, node: StructNode, ident: string): s
           `  }`,
         );
         B.push(
-          `${doc}  get ${n.own}(): ${bt} {`,
-          `    this._getStructLoc(${args(String(ptr), size, def)});`,
-          `    const s = $.S;`,
-          ...call("    ", `return new ${bt}`, ["this._arena", ...FROM_S.slice(1)]),
-          `  }`,
+          ...bget([
+            `${doc}  get ${n.own}(): ${bt} {`,
+            `    this._getStructLoc(${args(String(ptr), size, def)});`,
+            `    const s = $.S;`,
+            ...call("    ", `return new ${bt}`, ["this._arena", ...FROM_S.slice(1)]),
+            `  }`,
+          ]),
           `  set ${n.own}(value: ${rt} | ${bt}) {`,
           `    ${setDisc}this._setStruct(${ptr}, value);`,
           `  }`,
@@ -518,9 +550,11 @@ export function emitStruct(ctx: FileContext, node: StructNode, ident: string): s
         );
         const bk = builderListKind(ctx, t.elementType);
         B.push(
-          `${doc}  get ${n.own}(): ${bt} {`,
-          `    return this._getList(${args(String(ptr), bk, def)});`,
-          `  }`,
+          ...bget([
+            `${doc}  get ${n.own}(): ${bt} {`,
+            `    return this._getList(${args(String(ptr), bk, def)});`,
+            `  }`,
+          ]),
           `  set ${n.own}(value: ${rtAny} | ${btAny}) {`,
           `    ${setDisc}this._setList(${ptr}, value);`,
           `  }`,
@@ -531,23 +565,27 @@ export function emitStruct(ctx: FileContext, node: StructNode, ident: string): s
         break;
       }
       case "interface":
-        capabilityAccessors(ctx, readerType(ctx, t), n.own, ptr, doc, setDisc, R, B);
+        capabilityAccessors(ctx, readerType(ctx, t), n.own, ptr, doc, setDisc, R, B, bget);
         break;
       case "anyPointer":
         if (t.constraint === "capability" && !ctx.untypedCapabilities) {
           // `:Capability`: a capability of any interface, as the runtime's untyped Client.
-          capabilityAccessors(ctx, `${ctx.rpc}.Client`, n.own, ptr, doc, setDisc, R, B);
+          capabilityAccessors(ctx, `${ctx.rpc}.Client`, n.own, ptr, doc, setDisc, R, B, bget);
           break;
         }
-        anyPointerAccessors(n, ptr, doc, setDisc, inUnion, R, B);
+        anyPointerAccessors(n, ptr, doc, setDisc, inUnion, R, B, bget);
         break;
       default:
         // Generic parameters read as AnyPointer.
-        anyPointerAccessors(n, ptr, doc, setDisc, inUnion, R, B);
+        anyPointerAccessors(n, ptr, doc, setDisc, inUnion, R, B, bget);
         break;
     }
-    // Every pointer field: presence, orphans.
-    const has = [`  ${n.has}(): boolean {`, `    return this._hasPointer(${ptr});`, `  }`];
+    // Every pointer field: presence (of a union member: only while it is the active one, as in
+    // C++), orphans.
+    const present = inUnion
+      ? `this._getUint16(${discOff}) === ${f.discriminantValue} && this._hasPointer(${ptr})`
+      : `this._hasPointer(${ptr})`;
+    const has = [`  ${n.has}(): boolean {`, `    return ${present};`, `  }`];
     R.push(...has);
     B.push(
       ...has,
@@ -571,23 +609,26 @@ export function emitStruct(ctx: FileContext, node: StructNode, ident: string): s
     `    return this.toString();`,
     `  }`,
   ];
-  const title = node.displayName.slice(node.displayNamePrefixLength);
   const what = node.isGroup ? `group ${title}` : `struct ${title}`;
   const docR = jsdoc(node.doc, "") || `/** Reader of ${what}. */\n`;
   const docB = `/** Builder of ${what}. */\n`;
   let code = head;
   if (node.isGroup) {
     code += `/** The group reader's type: a $.GroupReader (the class below links its prototype). */\n`;
-    code += `export interface ${ident}_Reader extends $.GroupReader {}\n`;
-    code += `${docR}export class ${ident}_Reader {\n`;
+    code += `${hasUnion ? "" : "export "}interface ${readerClass} extends $.GroupReader {}\n`;
+    code += hasUnion ? `/** Class of ${ident}_Reader (which see). */\n` : docR;
+    code += `${hasUnion ? "" : "export "}class ${readerClass} {\n`;
     code += [...groupReaderConstructor(), ...R.map(throughParent), ...text.map(noOverride)].join("\n");
-    code += `\n}\nObject.setPrototypeOf(${ident}_Reader.prototype, $.GroupReader.prototype);\n`;
-    code += `\n${docB}export class ${ident}_Builder extends $.StructBuilder {\n`;
+    code += `\n}\nObject.setPrototypeOf(${readerClass}.prototype, $.GroupReader.prototype);\n`;
   } else {
-    code += `${docR}export class ${ident}_Reader extends $.StructReader {\n`;
+    if (hasUnion) code += `/** Class of ${ident}_Reader (which see). */\n`;
+    else code += docR;
+    code += `${hasUnion ? "" : "export "}class ${readerClass} extends $.StructReader {\n`;
     code += [...viewConstructor("$.Arena"), ...R, ...text].join("\n");
-    code += `\n}\n\n${docB}export class ${ident}_Builder extends $.StructBuilder {\n`;
+    code += `\n}\n`;
   }
+  if (hasUnion) code += narrowingReader(ident, readerClass, node.isGroup, variants, docR);
+  code += `\n${docB}export class ${ident}_Builder extends $.StructBuilder {\n`;
   code += `  static readonly _dataWords = ${storage.dataWordCount};\n  static readonly _ptrCount = ${storage.pointerCount};\n`;
   code += [
     ...viewConstructor("$.BuilderArena"),
@@ -606,4 +647,39 @@ export function emitStruct(ctx: FileContext, node: StructNode, ident: string): s
     code += `\n${emitStructLists(ident, title, storage.dataWordCount, storage.pointerCount)}`;
   }
   return code;
+}
+
+/**
+ * `X_Reader` of a struct or group with a union: as a type, the class without `which` and the
+ * members, intersected with one variant per member (`{ readonly which: "m" } & Pick<class, "m">`,
+ * Void members without a getter, and `"_unknown"`), so that testing `which` narrows; as a value,
+ * the class itself, typed as a constructor of that type (so `new`, `getRoot`, lists and field
+ * getters all give the narrowing type, and `instanceof X_Reader` narrows to it).
+ */
+function narrowingReader(
+  ident: string,
+  cls: string,
+  isGroup: boolean,
+  variants: readonly [string, string | undefined][],
+  doc: string,
+): string {
+  const own = variants.flatMap(([, o]) => (o === undefined ? [] : [o]));
+  const omit = ["which", ...own].map(str).join(" | ");
+  const alts = [
+    ...variants.map(([w, o]) =>
+      o === undefined
+        ? `{ readonly which: ${str(w)} }`
+        : `({ readonly which: ${str(w)} } & Pick<${cls}, ${str(o)}>)`,
+    ),
+    `{ readonly which: "_unknown" }`,
+  ];
+  const ctor = isGroup ? `new (parent: $.StructReader) => ${ident}_Reader` : `$.StructCtor<${ident}_Reader>`;
+  return [
+    `${doc}export type ${ident}_Reader = Omit<${cls}, ${omit}> &`,
+    `  (`,
+    ...alts.map((a) => `    | ${a}`),
+    `  );`,
+    `export const ${ident}_Reader = ${cls} as unknown as ${ctor};`,
+    ``,
+  ].join("\n");
 }

@@ -8,10 +8,11 @@
  *   `$` suffix: a top-level type name that is a JS/TS reserved word or a global the generated code
  *   uses (`Promise`, `Uint8Array`, ...); a nested type name that is a reserved word or one of the
  *   members of the generated namespace object (`Reader`, `Builder`, `Client`, ...); a field or
- *   method name that equals a member of the base classes (`constructor`, `toString`, `which`,
- *   `asReader`, `castAs`, `then`, ...) or a server hook (`getFd`, `shortenPath`: see
- *   `$rpc.ServerHooks`). Property names that are merely reserved words (`struct`,
- *   `enum`, `return`) stay as they are: `node.struct` is valid JavaScript and reads better.
+ *   method name that really collides with a member of its generated class or the runtime class
+ *   it extends (see STRUCT_MEMBERS, PIPELINE_MEMBERS, CLIENT_MEMBERS: `toString`, `which`,
+ *   `castAs`, `close`, `then` on clients, the server hooks `getFd` and `shortenPath`, ...). Property
+ *   names that are merely reserved words (`struct`, `enum`, `return`) stay as they are:
+ *   `node.struct` is valid JavaScript and reads better.
  * - Derived member names (`hasFoo`, `initFoo`, `disownFoo`, `adoptFoo`, `isFoo`, `setFoo`,
  *   `fooRequest`) get a `$` suffix when they collide with a field's own name or an earlier member.
  */
@@ -128,44 +129,85 @@ const NAMESPACE_MEMBERS = new Set([
   "length",
 ]);
 
-/** Members of StructReader/StructBuilder/Object (and our own) that fields must not replace. */
-export const STRUCT_MEMBERS = new Set([
+/**
+ * Members every object has (`Object.prototype`'s): a field or method with one of these names
+ * would replace them (`toString` prints the text format, `hasOwnProperty` is used by libraries, a
+ * server implementation object answers for them when it does not define the method).
+ */
+export const OBJECT_MEMBERS: readonly string[] = [
   "constructor",
-  "toString",
-  "toLocaleString",
-  "valueOf",
-  "hasOwnProperty",
-  "isPrototypeOf",
-  "propertyIsEnumerable",
-  "__proto__",
   "__defineGetter__",
   "__defineSetter__",
   "__lookupGetter__",
   "__lookupSetter__",
-  "toJSON",
-  "then",
+  "__proto__",
+  "hasOwnProperty",
+  "isPrototypeOf",
+  "propertyIsEnumerable",
+  "toLocaleString",
+  "toString",
+  "valueOf",
+];
+
+/**
+ * The public members (names not starting with `_`: Cap'n Proto names cannot, so `_`-names never
+ * collide) of the runtime classes generated code extends, besides `constructor`.
+ * test/compiler/names.test.ts compares these lists with the real classes, so they cannot drift:
+ * a member added to a base class must be added here, and generated names then avoid it.
+ */
+export const RUNTIME_MEMBERS = {
+  /** `$.StructReader` (and `$.GroupReader`): accessors only, all `_`-named. */
+  StructReader: [] as readonly string[],
+  /** `$.StructBuilder`. */
+  StructBuilder: [] as readonly string[],
+  /** `$rpc.Client`. */
+  Client: ["castAs", "close", "closed", "dup", "getFd", "isNull", "whenResolved"] as readonly string[],
+  /** `$rpc.Pipeline`: `close()` releases a pipeline from `sendForPipeline()`. */
+  Pipeline: ["close"] as readonly string[],
+  /** `$rpc.ServerHooks`, what a server implementation may define besides its methods. */
+  ServerHooks: ["getFd", "shortenPath"] as readonly string[],
+};
+
+/**
+ * Names a field must not take on readers and builders (one name on both: `b.asReader().x`):
+ * Object's and the bases' members, plus what the generator adds to every struct class: `which`
+ * (the union discriminant; reserved in every struct, not only those with a union, so that adding
+ * a union to a struct, a compatible schema change, does not rename a field) and `asReader`
+ * (builders). `then` and `toJSON` are free: a field getter never returns a function, so a reader
+ * stays a non-thenable and JSON.stringify does not call it.
+ */
+export const STRUCT_MEMBERS: ReadonlySet<string> = new Set([
+  ...OBJECT_MEMBERS,
+  ...RUNTIME_MEMBERS.StructReader,
+  ...RUNTIME_MEMBERS.StructBuilder,
   "which",
   "asReader",
 ]);
 
 /**
- * Members of the RPC runtime's Client base (and our own) that methods must not replace, and the
- * hooks of a server implementation (`$rpc.ServerHooks`: `getFd`, `shortenPath`): client methods
- * and server implementations use the same names, so a method has one name on both sides.
+ * Names a getter of a pipeline class must not take: the struct's names (so a field has the same
+ * name on its reader and its pipeline) and the Pipeline base's (`close`). Only pipelines rename a
+ * field named `close`; its reader and builder keep `close`.
  */
-export const CLIENT_MEMBERS = new Set([
+export const PIPELINE_MEMBERS: ReadonlySet<string> = new Set([
   ...STRUCT_MEMBERS,
-  "castAs",
-  "dup",
-  "close",
-  "closed",
-  "isNull",
-  "whenResolved",
-  "getFd",
-  "shortenPath",
-  "pipeline",
-  "cancel",
-  "hook",
+  ...RUNTIME_MEMBERS.Pipeline,
+]);
+
+/**
+ * Names a method must not take. Client methods and server implementations use the same name, so
+ * a method has one name on both sides; the set covers both: Object's members (a server
+ * implementation object would answer a missing method with Object.prototype's), the Client
+ * base's (`castAs`, `close`, `dup`, ...), the server hooks (`getFd`, `shortenPath`), and `then`:
+ * a client with a `then` method would be a thenable, so `await`ing or resolving a promise with it
+ * would make a call. Nothing else: `cancel`, `pipeline` (members of RemotePromise, not of
+ * Client), `which`, `toJSON` stay as they are.
+ */
+export const CLIENT_MEMBERS: ReadonlySet<string> = new Set([
+  ...OBJECT_MEMBERS,
+  ...RUNTIME_MEMBERS.Client,
+  ...RUNTIME_MEMBERS.ServerHooks,
+  "then",
 ]);
 
 export function topLevelName(name: string): string {

@@ -396,6 +396,14 @@ export class Persistent_Client extends $rpc.Client {
       },
     ],
   };
+  /**
+   * A capability of Persistent: from a server of Persistent (`Persistent.server(impl)`) or of a
+   * subinterface, another client of it (a new reference), a promise of one, an Error (a broken
+   * capability) or null (the null capability).
+   */
+  constructor(source?: $rpc.ClientSource<Persistent_Client>) {
+    super(source);
+  }
   /** Produce a SturdyRef for this capability. Objects that cannot be saved reject the call. */
   save(init?: (params: Persistent_SaveParams_Builder) => void): $rpc.RemotePromise<Persistent_SaveResults_Reader, Persistent_SaveResults_Pipeline> {
     return this._call(0xc8cb212fcd9f5691n, 0, Persistent_SaveParams_Builder, Persistent_SaveResults_Reader, Persistent_SaveResults_Pipeline, init);
@@ -433,7 +441,7 @@ export class Persistent_ListBuilder extends $.CapabilityListBuilder<Persistent_C
     const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $rpc.getClient(element, 0, Persistent_Client) : null;
   }
-  override set(i: number, value: Persistent_Client | $rpc.Server | null): void {
+  override set(i: number, value: Persistent_Client | $rpc.Server<Persistent_Client> | null): void {
     $rpc.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
@@ -486,9 +494,12 @@ export const Persistent_SaveResults = {
 export const Persistent = {
   typeId: 0xc8cb212fcd9f5691n,
   Client: Persistent_Client,
-  /** Wrap an implementation as a capability server. */
-  server(impl: Persistent_Server): $rpc.Server {
-    return new $rpc.Server(Persistent_Client._interface, impl, Persistent_dispatch);
+  /**
+   * Wrap an implementation as a capability server (missing methods answer "unimplemented").
+   * Members that are not methods of Persistent must not take a CallContext (see $rpc.ServerImpl).
+   */
+  server<I extends Persistent_Server>(impl: $rpc.ServerImpl<I, Persistent_Server>): $rpc.Server<Persistent_Client> {
+    return new $rpc.Server<Persistent_Client>(Persistent_Client._interface, impl, Persistent_dispatch);
   },
   methods: Persistent_methods,
   SaveParams: Persistent_SaveParams,

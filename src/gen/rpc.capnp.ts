@@ -260,8 +260,8 @@ const Message_which = ["unimplemented", "abort", "call", "return", "finish", "re
 /** Members of Message's union; "_unknown" for a discriminant this schema does not know. */
 export type Message_Which = (typeof Message_which)[number] | "_unknown";
 
-/** One message on a connection. A connection carries a stream of these in each direction. */
-export class Message_Reader extends $.StructReader {
+/** Class of Message_Reader (which see). */
+class $Message_Reader extends $.StructReader {
   constructor(
     arena: $.Arena,
     seg: $.Segment,
@@ -280,11 +280,11 @@ export class Message_Reader extends $.StructReader {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The active member of the union. */
-  which(): Message_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): Message_Which {
     return Message_which[this._getUint16(0)] ?? "_unknown";
   }
-  isUnimplemented(): boolean {
+  isUnimplemented(): this is { readonly which: "unimplemented" } {
     return this._getUint16(0) === 0;
   }
   /**
@@ -300,9 +300,9 @@ export class Message_Reader extends $.StructReader {
     return new Message_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasUnimplemented(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 0 && this._hasPointer(0);
   }
-  isAbort(): boolean {
+  isAbort(): this is { readonly which: "abort" } {
     return this._getUint16(0) === 1;
   }
   /**
@@ -317,9 +317,9 @@ export class Message_Reader extends $.StructReader {
     return new Exception_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasAbort(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 1 && this._hasPointer(0);
   }
-  isCall(): boolean {
+  isCall(): this is { readonly which: "call" } {
     return this._getUint16(0) === 2;
   }
   /** Call a method. */
@@ -329,9 +329,9 @@ export class Message_Reader extends $.StructReader {
     return new Call_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasCall(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 2 && this._hasPointer(0);
   }
-  isReturn(): boolean {
+  isReturn(): this is { readonly which: "return" } {
     return this._getUint16(0) === 3;
   }
   /** Answer a question (Call or Bootstrap). */
@@ -341,9 +341,9 @@ export class Message_Reader extends $.StructReader {
     return new Return_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasReturn(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 3 && this._hasPointer(0);
   }
-  isFinish(): boolean {
+  isFinish(): this is { readonly which: "finish" } {
     return this._getUint16(0) === 4;
   }
   /** Done with a question: release its answer, or cancel it. */
@@ -353,9 +353,9 @@ export class Message_Reader extends $.StructReader {
     return new Finish_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasFinish(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 4 && this._hasPointer(0);
   }
-  isResolve(): boolean {
+  isResolve(): this is { readonly which: "resolve" } {
     return this._getUint16(0) === 5;
   }
   /** An exported promise resolved. */
@@ -365,9 +365,9 @@ export class Message_Reader extends $.StructReader {
     return new Resolve_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasResolve(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 5 && this._hasPointer(0);
   }
-  isRelease(): boolean {
+  isRelease(): this is { readonly which: "release" } {
     return this._getUint16(0) === 6;
   }
   /** Drop references to an imported capability. */
@@ -377,9 +377,9 @@ export class Message_Reader extends $.StructReader {
     return new Release_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasRelease(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 6 && this._hasPointer(0);
   }
-  isObsoleteSave(): boolean {
+  isObsoleteSave(): this is { readonly which: "obsoleteSave" } {
     return this._getUint16(0) === 7;
   }
   /**
@@ -390,9 +390,9 @@ export class Message_Reader extends $.StructReader {
     return this._getPointer(0);
   }
   hasObsoleteSave(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 7 && this._hasPointer(0);
   }
-  isBootstrap(): boolean {
+  isBootstrap(): this is { readonly which: "bootstrap" } {
     return this._getUint16(0) === 8;
   }
   /** Ask for the peer's bootstrap capability. */
@@ -402,9 +402,9 @@ export class Message_Reader extends $.StructReader {
     return new Bootstrap_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasBootstrap(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 8 && this._hasPointer(0);
   }
-  isObsoleteDelete(): boolean {
+  isObsoleteDelete(): this is { readonly which: "obsoleteDelete" } {
     return this._getUint16(0) === 9;
   }
   /** Unused. An early design for deleting a SturdyRef; never implemented. */
@@ -412,9 +412,9 @@ export class Message_Reader extends $.StructReader {
     return this._getPointer(0);
   }
   hasObsoleteDelete(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 9 && this._hasPointer(0);
   }
-  isProvide(): boolean {
+  isProvide(): this is { readonly which: "provide" } {
     return this._getUint16(0) === 10;
   }
   /** Make a capability available to a third vat. */
@@ -424,9 +424,9 @@ export class Message_Reader extends $.StructReader {
     return new Provide_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasProvide(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 10 && this._hasPointer(0);
   }
-  isAccept(): boolean {
+  isAccept(): this is { readonly which: "accept" } {
     return this._getUint16(0) === 11;
   }
   /** Pick up a capability provided by a third vat. */
@@ -436,9 +436,9 @@ export class Message_Reader extends $.StructReader {
     return new Accept_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasAccept(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 11 && this._hasPointer(0);
   }
-  isJoin(): boolean {
+  isJoin(): this is { readonly which: "join" } {
     return this._getUint16(0) === 12;
   }
   /** One part of a join of capabilities reached by different paths. */
@@ -448,9 +448,9 @@ export class Message_Reader extends $.StructReader {
     return new Join_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasJoin(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 12 && this._hasPointer(0);
   }
-  isDisembargo(): boolean {
+  isDisembargo(): this is { readonly which: "disembargo" } {
     return this._getUint16(0) === 13;
   }
   /** Embargo handshake that keeps E-order across a resolution. */
@@ -460,7 +460,7 @@ export class Message_Reader extends $.StructReader {
     return new Disembargo_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasDisembargo(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 13 && this._hasPointer(0);
   }
   override toString(): string {
     return $text.structToString(this, 0x91b79f1f808db032n, $schema);
@@ -469,6 +469,26 @@ export class Message_Reader extends $.StructReader {
     return this.toString();
   }
 }
+/** One message on a connection. A connection carries a stream of these in each direction. */
+export type Message_Reader = Omit<$Message_Reader, "which" | "unimplemented" | "abort" | "call" | "return" | "finish" | "resolve" | "release" | "obsoleteSave" | "bootstrap" | "obsoleteDelete" | "provide" | "accept" | "join" | "disembargo"> &
+  (
+    | ({ readonly which: "unimplemented" } & Pick<$Message_Reader, "unimplemented">)
+    | ({ readonly which: "abort" } & Pick<$Message_Reader, "abort">)
+    | ({ readonly which: "call" } & Pick<$Message_Reader, "call">)
+    | ({ readonly which: "return" } & Pick<$Message_Reader, "return">)
+    | ({ readonly which: "finish" } & Pick<$Message_Reader, "finish">)
+    | ({ readonly which: "resolve" } & Pick<$Message_Reader, "resolve">)
+    | ({ readonly which: "release" } & Pick<$Message_Reader, "release">)
+    | ({ readonly which: "obsoleteSave" } & Pick<$Message_Reader, "obsoleteSave">)
+    | ({ readonly which: "bootstrap" } & Pick<$Message_Reader, "bootstrap">)
+    | ({ readonly which: "obsoleteDelete" } & Pick<$Message_Reader, "obsoleteDelete">)
+    | ({ readonly which: "provide" } & Pick<$Message_Reader, "provide">)
+    | ({ readonly which: "accept" } & Pick<$Message_Reader, "accept">)
+    | ({ readonly which: "join" } & Pick<$Message_Reader, "join">)
+    | ({ readonly which: "disembargo" } & Pick<$Message_Reader, "disembargo">)
+    | { readonly which: "_unknown" }
+  );
+export const Message_Reader = $Message_Reader as unknown as $.StructCtor<Message_Reader>;
 
 /** Builder of struct Message. */
 export class Message_Builder extends $.StructBuilder {
@@ -492,8 +512,8 @@ export class Message_Builder extends $.StructBuilder {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The active member of the union. */
-  which(): Message_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): Message_Which {
     return Message_which[this._getUint16(0)] ?? "_unknown";
   }
   isUnimplemented(): boolean {
@@ -507,6 +527,7 @@ export class Message_Builder extends $.StructBuilder {
    * fatal protocol error (it aborts the connection).
    */
   get unimplemented(): Message_Builder {
+    if (this._getUint16(0) !== 0) $.inactiveMember("Message.unimplemented", this.which);
     this._getStructLoc(0, 1, 1);
     const s = $.S;
     return new Message_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
@@ -522,7 +543,7 @@ export class Message_Builder extends $.StructBuilder {
     return new Message_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasUnimplemented(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 0 && this._hasPointer(0);
   }
   disownUnimplemented(): $.Orphan {
     return this._disown(0);
@@ -541,6 +562,7 @@ export class Message_Builder extends $.StructBuilder {
    * with it and imported capabilities break.
    */
   get abort(): Exception_Builder {
+    if (this._getUint16(0) !== 1) $.inactiveMember("Message.abort", this.which);
     this._getStructLoc(0, 1, 2);
     const s = $.S;
     return new Exception_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
@@ -556,7 +578,7 @@ export class Message_Builder extends $.StructBuilder {
     return new Exception_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasAbort(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 1 && this._hasPointer(0);
   }
   disownAbort(): $.Orphan {
     return this._disown(0);
@@ -570,6 +592,7 @@ export class Message_Builder extends $.StructBuilder {
   }
   /** Call a method. */
   get call(): Call_Builder {
+    if (this._getUint16(0) !== 2) $.inactiveMember("Message.call", this.which);
     this._getStructLoc(0, 3, 3);
     const s = $.S;
     return new Call_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
@@ -585,7 +608,7 @@ export class Message_Builder extends $.StructBuilder {
     return new Call_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasCall(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 2 && this._hasPointer(0);
   }
   disownCall(): $.Orphan {
     return this._disown(0);
@@ -599,6 +622,7 @@ export class Message_Builder extends $.StructBuilder {
   }
   /** Answer a question (Call or Bootstrap). */
   get return(): Return_Builder {
+    if (this._getUint16(0) !== 3) $.inactiveMember("Message.return", this.which);
     this._getStructLoc(0, 2, 1);
     const s = $.S;
     return new Return_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
@@ -614,7 +638,7 @@ export class Message_Builder extends $.StructBuilder {
     return new Return_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasReturn(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 3 && this._hasPointer(0);
   }
   disownReturn(): $.Orphan {
     return this._disown(0);
@@ -628,6 +652,7 @@ export class Message_Builder extends $.StructBuilder {
   }
   /** Done with a question: release its answer, or cancel it. */
   get finish(): Finish_Builder {
+    if (this._getUint16(0) !== 4) $.inactiveMember("Message.finish", this.which);
     this._getStructLoc(0, 1, 0);
     const s = $.S;
     return new Finish_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
@@ -643,7 +668,7 @@ export class Message_Builder extends $.StructBuilder {
     return new Finish_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasFinish(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 4 && this._hasPointer(0);
   }
   disownFinish(): $.Orphan {
     return this._disown(0);
@@ -657,6 +682,7 @@ export class Message_Builder extends $.StructBuilder {
   }
   /** An exported promise resolved. */
   get resolve(): Resolve_Builder {
+    if (this._getUint16(0) !== 5) $.inactiveMember("Message.resolve", this.which);
     this._getStructLoc(0, 1, 1);
     const s = $.S;
     return new Resolve_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
@@ -672,7 +698,7 @@ export class Message_Builder extends $.StructBuilder {
     return new Resolve_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasResolve(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 5 && this._hasPointer(0);
   }
   disownResolve(): $.Orphan {
     return this._disown(0);
@@ -686,6 +712,7 @@ export class Message_Builder extends $.StructBuilder {
   }
   /** Drop references to an imported capability. */
   get release(): Release_Builder {
+    if (this._getUint16(0) !== 6) $.inactiveMember("Message.release", this.which);
     this._getStructLoc(0, 1, 0);
     const s = $.S;
     return new Release_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
@@ -701,7 +728,7 @@ export class Message_Builder extends $.StructBuilder {
     return new Release_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasRelease(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 6 && this._hasPointer(0);
   }
   disownRelease(): $.Orphan {
     return this._disown(0);
@@ -718,6 +745,7 @@ export class Message_Builder extends $.StructBuilder {
    * replaced by the `Persistent` interface (persistent.capnp).
    */
   get obsoleteSave(): $.AnyPointerBuilder {
+    if (this._getUint16(0) !== 7) $.inactiveMember("Message.obsoleteSave", this.which);
     return this._getPointer(0);
   }
   /** Clear the field (making it the active union member) and return it for writing. */
@@ -727,7 +755,7 @@ export class Message_Builder extends $.StructBuilder {
     return this._getPointer(0);
   }
   hasObsoleteSave(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 7 && this._hasPointer(0);
   }
   disownObsoleteSave(): $.Orphan {
     return this._disown(0);
@@ -741,6 +769,7 @@ export class Message_Builder extends $.StructBuilder {
   }
   /** Ask for the peer's bootstrap capability. */
   get bootstrap(): Bootstrap_Builder {
+    if (this._getUint16(0) !== 8) $.inactiveMember("Message.bootstrap", this.which);
     this._getStructLoc(0, 1, 1);
     const s = $.S;
     return new Bootstrap_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
@@ -756,7 +785,7 @@ export class Message_Builder extends $.StructBuilder {
     return new Bootstrap_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasBootstrap(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 8 && this._hasPointer(0);
   }
   disownBootstrap(): $.Orphan {
     return this._disown(0);
@@ -770,6 +799,7 @@ export class Message_Builder extends $.StructBuilder {
   }
   /** Unused. An early design for deleting a SturdyRef; never implemented. */
   get obsoleteDelete(): $.AnyPointerBuilder {
+    if (this._getUint16(0) !== 9) $.inactiveMember("Message.obsoleteDelete", this.which);
     return this._getPointer(0);
   }
   /** Clear the field (making it the active union member) and return it for writing. */
@@ -779,7 +809,7 @@ export class Message_Builder extends $.StructBuilder {
     return this._getPointer(0);
   }
   hasObsoleteDelete(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 9 && this._hasPointer(0);
   }
   disownObsoleteDelete(): $.Orphan {
     return this._disown(0);
@@ -793,6 +823,7 @@ export class Message_Builder extends $.StructBuilder {
   }
   /** Make a capability available to a third vat. */
   get provide(): Provide_Builder {
+    if (this._getUint16(0) !== 10) $.inactiveMember("Message.provide", this.which);
     this._getStructLoc(0, 1, 2);
     const s = $.S;
     return new Provide_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
@@ -808,7 +839,7 @@ export class Message_Builder extends $.StructBuilder {
     return new Provide_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasProvide(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 10 && this._hasPointer(0);
   }
   disownProvide(): $.Orphan {
     return this._disown(0);
@@ -822,6 +853,7 @@ export class Message_Builder extends $.StructBuilder {
   }
   /** Pick up a capability provided by a third vat. */
   get accept(): Accept_Builder {
+    if (this._getUint16(0) !== 11) $.inactiveMember("Message.accept", this.which);
     this._getStructLoc(0, 1, 1);
     const s = $.S;
     return new Accept_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
@@ -837,7 +869,7 @@ export class Message_Builder extends $.StructBuilder {
     return new Accept_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasAccept(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 11 && this._hasPointer(0);
   }
   disownAccept(): $.Orphan {
     return this._disown(0);
@@ -851,6 +883,7 @@ export class Message_Builder extends $.StructBuilder {
   }
   /** One part of a join of capabilities reached by different paths. */
   get join(): Join_Builder {
+    if (this._getUint16(0) !== 12) $.inactiveMember("Message.join", this.which);
     this._getStructLoc(0, 1, 2);
     const s = $.S;
     return new Join_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
@@ -866,7 +899,7 @@ export class Message_Builder extends $.StructBuilder {
     return new Join_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasJoin(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 12 && this._hasPointer(0);
   }
   disownJoin(): $.Orphan {
     return this._disown(0);
@@ -880,6 +913,7 @@ export class Message_Builder extends $.StructBuilder {
   }
   /** Embargo handshake that keeps E-order across a resolution. */
   get disembargo(): Disembargo_Builder {
+    if (this._getUint16(0) !== 13) $.inactiveMember("Message.disembargo", this.which);
     this._getStructLoc(0, 1, 1);
     const s = $.S;
     return new Disembargo_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
@@ -895,7 +929,7 @@ export class Message_Builder extends $.StructBuilder {
     return new Disembargo_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasDisembargo(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 13 && this._hasPointer(0);
   }
   disownDisembargo(): $.Orphan {
     return this._disown(0);
@@ -1423,23 +1457,23 @@ const Call_sendResultsTo_which = ["caller", "yourself", "thirdParty"] as const;
 export type Call_sendResultsTo_Which = (typeof Call_sendResultsTo_which)[number] | "_unknown";
 
 /** The group reader's type: a $.GroupReader (the class below links its prototype). */
-export interface Call_sendResultsTo_Reader extends $.GroupReader {}
-/** Where the results go. */
-export class Call_sendResultsTo_Reader {
+interface $Call_sendResultsTo_Reader extends $.GroupReader {}
+/** Class of Call_sendResultsTo_Reader (which see). */
+class $Call_sendResultsTo_Reader {
   constructor(parent: $.StructReader) {
     this._p = parent;
   }
-  /** The active member of the union. */
-  which(): Call_sendResultsTo_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): Call_sendResultsTo_Which {
     return Call_sendResultsTo_which[this._p._getUint16(6)] ?? "_unknown";
   }
-  isCaller(): boolean {
+  isCaller(): this is { readonly which: "caller" } {
     return this._p._getUint16(6) === 0;
   }
-  isYourself(): boolean {
+  isYourself(): this is { readonly which: "yourself" } {
     return this._p._getUint16(6) === 1;
   }
-  isThirdParty(): boolean {
+  isThirdParty(): this is { readonly which: "thirdParty" } {
     return this._p._getUint16(6) === 2;
   }
   /**
@@ -1451,7 +1485,7 @@ export class Call_sendResultsTo_Reader {
     return this._p._getPointer(2);
   }
   hasThirdParty(): boolean {
-    return this._p._hasPointer(2);
+    return this._p._getUint16(6) === 2 && this._p._hasPointer(2);
   }
   toString(): string {
     return $text.structToString(this, 0xdae8b0f61aab5f99n, $schema);
@@ -1460,7 +1494,16 @@ export class Call_sendResultsTo_Reader {
     return this.toString();
   }
 }
-Object.setPrototypeOf(Call_sendResultsTo_Reader.prototype, $.GroupReader.prototype);
+Object.setPrototypeOf($Call_sendResultsTo_Reader.prototype, $.GroupReader.prototype);
+/** Where the results go. */
+export type Call_sendResultsTo_Reader = Omit<$Call_sendResultsTo_Reader, "which" | "thirdParty"> &
+  (
+    | { readonly which: "caller" }
+    | { readonly which: "yourself" }
+    | ({ readonly which: "thirdParty" } & Pick<$Call_sendResultsTo_Reader, "thirdParty">)
+    | { readonly which: "_unknown" }
+  );
+export const Call_sendResultsTo_Reader = $Call_sendResultsTo_Reader as unknown as new (parent: $.StructReader) => Call_sendResultsTo_Reader;
 
 /** Builder of group sendResultsTo. */
 export class Call_sendResultsTo_Builder extends $.StructBuilder {
@@ -1484,8 +1527,8 @@ export class Call_sendResultsTo_Builder extends $.StructBuilder {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The active member of the union. */
-  which(): Call_sendResultsTo_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): Call_sendResultsTo_Which {
     return Call_sendResultsTo_which[this._getUint16(6)] ?? "_unknown";
   }
   isCaller(): boolean {
@@ -1509,6 +1552,7 @@ export class Call_sendResultsTo_Builder extends $.StructBuilder {
    * `resultsSentElsewhere`.
    */
   get thirdParty(): $.AnyPointerBuilder {
+    if (this._getUint16(6) !== 2) $.inactiveMember("Call.sendResultsTo.thirdParty", this.which);
     return this._getPointer(2);
   }
   /** Clear the field (making it the active union member) and return it for writing. */
@@ -1518,7 +1562,7 @@ export class Call_sendResultsTo_Builder extends $.StructBuilder {
     return this._getPointer(2);
   }
   hasThirdParty(): boolean {
-    return this._hasPointer(2);
+    return this._getUint16(6) === 2 && this._hasPointer(2);
   }
   disownThirdParty(): $.Orphan {
     return this._disown(2);
@@ -1543,15 +1587,8 @@ const Return_which = ["results", "exception", "canceled", "resultsSentElsewhere"
 /** Members of Return's union; "_unknown" for a discriminant this schema does not know. */
 export type Return_Which = (typeof Return_which)[number] | "_unknown";
 
-/**
- * **(level 0)**
- *
- * The callee's answer to a question (`Call`, `Bootstrap`, and at level 3 `Provide`, `Accept`,
- * `Join`). Every question gets exactly one Return, unless the Call set `onlyPromisePipeline`.
- * After the Return the callee no longer uses the ID; the answer stays available for pipelined
- * calls until the caller's `Finish`.
- */
-export class Return_Reader extends $.StructReader {
+/** Class of Return_Reader (which see). */
+class $Return_Reader extends $.StructReader {
   constructor(
     arena: $.Arena,
     seg: $.Segment,
@@ -1570,8 +1607,8 @@ export class Return_Reader extends $.StructReader {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The active member of the union. */
-  which(): Return_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): Return_Which {
     return Return_which[this._getUint16(6)] ?? "_unknown";
   }
   /** The `questionId` of the question answered. */
@@ -1587,7 +1624,7 @@ export class Return_Reader extends $.StructReader {
   get releaseParamCaps(): boolean {
     return this._getBool(32, true);
   }
-  isResults(): boolean {
+  isResults(): this is { readonly which: "results" } {
     return this._getUint16(6) === 0;
   }
   /**
@@ -1600,9 +1637,9 @@ export class Return_Reader extends $.StructReader {
     return new Payload_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasResults(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(6) === 0 && this._hasPointer(0);
   }
-  isException(): boolean {
+  isException(): this is { readonly which: "exception" } {
     return this._getUint16(6) === 1;
   }
   /** The call failed. */
@@ -1612,15 +1649,15 @@ export class Return_Reader extends $.StructReader {
     return new Exception_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasException(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(6) === 1 && this._hasPointer(0);
   }
-  isCanceled(): boolean {
+  isCanceled(): this is { readonly which: "canceled" } {
     return this._getUint16(6) === 2;
   }
-  isResultsSentElsewhere(): boolean {
+  isResultsSentElsewhere(): this is { readonly which: "resultsSentElsewhere" } {
     return this._getUint16(6) === 3;
   }
-  isTakeFromOtherQuestion(): boolean {
+  isTakeFromOtherQuestion(): this is { readonly which: "takeFromOtherQuestion" } {
     return this._getUint16(6) === 4;
   }
   /**
@@ -1630,7 +1667,7 @@ export class Return_Reader extends $.StructReader {
   get takeFromOtherQuestion(): number {
     return this._getUint32(8);
   }
-  isAcceptFromThirdParty(): boolean {
+  isAcceptFromThirdParty(): this is { readonly which: "acceptFromThirdParty" } {
     return this._getUint16(6) === 5;
   }
   /**
@@ -1641,7 +1678,7 @@ export class Return_Reader extends $.StructReader {
     return this._getPointer(0);
   }
   hasAcceptFromThirdParty(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(6) === 5 && this._hasPointer(0);
   }
   /**
    * (Added after 0.9.2.) The callee already forgot the answer: the caller need not send `Finish`
@@ -1658,6 +1695,25 @@ export class Return_Reader extends $.StructReader {
     return this.toString();
   }
 }
+/**
+ * **(level 0)**
+ *
+ * The callee's answer to a question (`Call`, `Bootstrap`, and at level 3 `Provide`, `Accept`,
+ * `Join`). Every question gets exactly one Return, unless the Call set `onlyPromisePipeline`.
+ * After the Return the callee no longer uses the ID; the answer stays available for pipelined
+ * calls until the caller's `Finish`.
+ */
+export type Return_Reader = Omit<$Return_Reader, "which" | "results" | "exception" | "takeFromOtherQuestion" | "acceptFromThirdParty"> &
+  (
+    | ({ readonly which: "results" } & Pick<$Return_Reader, "results">)
+    | ({ readonly which: "exception" } & Pick<$Return_Reader, "exception">)
+    | { readonly which: "canceled" }
+    | { readonly which: "resultsSentElsewhere" }
+    | ({ readonly which: "takeFromOtherQuestion" } & Pick<$Return_Reader, "takeFromOtherQuestion">)
+    | ({ readonly which: "acceptFromThirdParty" } & Pick<$Return_Reader, "acceptFromThirdParty">)
+    | { readonly which: "_unknown" }
+  );
+export const Return_Reader = $Return_Reader as unknown as $.StructCtor<Return_Reader>;
 
 /** Builder of struct Return. */
 export class Return_Builder extends $.StructBuilder {
@@ -1681,8 +1737,8 @@ export class Return_Builder extends $.StructBuilder {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The active member of the union. */
-  which(): Return_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): Return_Which {
     return Return_which[this._getUint16(6)] ?? "_unknown";
   }
   /** The `questionId` of the question answered. */
@@ -1712,6 +1768,7 @@ export class Return_Builder extends $.StructBuilder {
    * Accept), it is the capability itself: a capability pointer to cap table entry 0.
    */
   get results(): Payload_Builder {
+    if (this._getUint16(6) !== 0) $.inactiveMember("Return.results", this.which);
     this._getStructLoc(0, 0, 2);
     const s = $.S;
     return new Payload_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
@@ -1727,7 +1784,7 @@ export class Return_Builder extends $.StructBuilder {
     return new Payload_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasResults(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(6) === 0 && this._hasPointer(0);
   }
   disownResults(): $.Orphan {
     return this._disown(0);
@@ -1741,6 +1798,7 @@ export class Return_Builder extends $.StructBuilder {
   }
   /** The call failed. */
   get exception(): Exception_Builder {
+    if (this._getUint16(6) !== 1) $.inactiveMember("Return.exception", this.which);
     this._getStructLoc(0, 1, 2);
     const s = $.S;
     return new Exception_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
@@ -1756,7 +1814,7 @@ export class Return_Builder extends $.StructBuilder {
     return new Exception_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasException(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(6) === 1 && this._hasPointer(0);
   }
   disownException(): $.Orphan {
     return this._disown(0);
@@ -1785,6 +1843,7 @@ export class Return_Builder extends $.StructBuilder {
    * with `sendResultsTo.yourself`. A question may be named this way only once.
    */
   get takeFromOtherQuestion(): number {
+    if (this._getUint16(6) !== 4) $.inactiveMember("Return.takeFromOtherQuestion", this.which);
     return this._getUint32(8);
   }
   set takeFromOtherQuestion(value: number) {
@@ -1799,6 +1858,7 @@ export class Return_Builder extends $.StructBuilder {
    * them. Only if the Call set `allowThirdPartyTailCall`.
    */
   get acceptFromThirdParty(): $.AnyPointerBuilder {
+    if (this._getUint16(6) !== 5) $.inactiveMember("Return.acceptFromThirdParty", this.which);
     return this._getPointer(0);
   }
   /** Clear the field (making it the active union member) and return it for writing. */
@@ -1808,7 +1868,7 @@ export class Return_Builder extends $.StructBuilder {
     return this._getPointer(0);
   }
   hasAcceptFromThirdParty(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(6) === 5 && this._hasPointer(0);
   }
   disownAcceptFromThirdParty(): $.Orphan {
     return this._disown(0);
@@ -2034,19 +2094,8 @@ const Resolve_which = ["cap", "exception"] as const;
 /** Members of Resolve's union; "_unknown" for a discriminant this schema does not know. */
 export type Resolve_Which = (typeof Resolve_which)[number] | "_unknown";
 
-/**
- * **(level 1)**
- *
- * An exported promise has settled: to a capability (possibly another promise) or to an error.
- * Sent once per promise export, whatever the number of times its ID was sent.
- *
- * Promises can reach a level 0 peer inside params or results; it answers the Resolve with
- * `unimplemented`, and the sender then releases what the promise resolved to.
- *
- * After a Resolve, calls made on the promise before it, and calls made on the resolution after
- * it, may travel different paths; see `Disembargo` for how order is kept.
- */
-export class Resolve_Reader extends $.StructReader {
+/** Class of Resolve_Reader (which see). */
+class $Resolve_Reader extends $.StructReader {
   constructor(
     arena: $.Arena,
     seg: $.Segment,
@@ -2065,8 +2114,8 @@ export class Resolve_Reader extends $.StructReader {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The active member of the union. */
-  which(): Resolve_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): Resolve_Which {
     return Resolve_which[this._getUint16(4)] ?? "_unknown";
   }
   /**
@@ -2081,7 +2130,7 @@ export class Resolve_Reader extends $.StructReader {
   get promiseId(): number {
     return this._getUint32(0);
   }
-  isCap(): boolean {
+  isCap(): this is { readonly which: "cap" } {
     return this._getUint16(4) === 0;
   }
   /**
@@ -2096,9 +2145,9 @@ export class Resolve_Reader extends $.StructReader {
     return new CapDescriptor_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasCap(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(4) === 0 && this._hasPointer(0);
   }
-  isException(): boolean {
+  isException(): this is { readonly which: "exception" } {
     return this._getUint16(4) === 1;
   }
   /** The promise broke: calls on it fail with this exception. */
@@ -2108,7 +2157,7 @@ export class Resolve_Reader extends $.StructReader {
     return new Exception_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasException(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(4) === 1 && this._hasPointer(0);
   }
   override toString(): string {
     return $text.structToString(this, 0xbbc29655fa89086en, $schema);
@@ -2117,6 +2166,25 @@ export class Resolve_Reader extends $.StructReader {
     return this.toString();
   }
 }
+/**
+ * **(level 1)**
+ *
+ * An exported promise has settled: to a capability (possibly another promise) or to an error.
+ * Sent once per promise export, whatever the number of times its ID was sent.
+ *
+ * Promises can reach a level 0 peer inside params or results; it answers the Resolve with
+ * `unimplemented`, and the sender then releases what the promise resolved to.
+ *
+ * After a Resolve, calls made on the promise before it, and calls made on the resolution after
+ * it, may travel different paths; see `Disembargo` for how order is kept.
+ */
+export type Resolve_Reader = Omit<$Resolve_Reader, "which" | "cap" | "exception"> &
+  (
+    | ({ readonly which: "cap" } & Pick<$Resolve_Reader, "cap">)
+    | ({ readonly which: "exception" } & Pick<$Resolve_Reader, "exception">)
+    | { readonly which: "_unknown" }
+  );
+export const Resolve_Reader = $Resolve_Reader as unknown as $.StructCtor<Resolve_Reader>;
 
 /** Builder of struct Resolve. */
 export class Resolve_Builder extends $.StructBuilder {
@@ -2140,8 +2208,8 @@ export class Resolve_Builder extends $.StructBuilder {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The active member of the union. */
-  which(): Resolve_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): Resolve_Which {
     return Resolve_which[this._getUint16(4)] ?? "_unknown";
   }
   /**
@@ -2169,6 +2237,7 @@ export class Resolve_Builder extends $.StructBuilder {
    * resolution). See "The Tribble 4-way race" under `Disembargo`.
    */
   get cap(): CapDescriptor_Builder {
+    if (this._getUint16(4) !== 0) $.inactiveMember("Resolve.cap", this.which);
     this._getStructLoc(0, 1, 1);
     const s = $.S;
     return new CapDescriptor_Builder(
@@ -2200,7 +2269,7 @@ export class Resolve_Builder extends $.StructBuilder {
     );
   }
   hasCap(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(4) === 0 && this._hasPointer(0);
   }
   disownCap(): $.Orphan {
     return this._disown(0);
@@ -2214,6 +2283,7 @@ export class Resolve_Builder extends $.StructBuilder {
   }
   /** The promise broke: calls on it fail with this exception. */
   get exception(): Exception_Builder {
+    if (this._getUint16(4) !== 1) $.inactiveMember("Resolve.exception", this.which);
     this._getStructLoc(0, 1, 2);
     const s = $.S;
     return new Exception_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
@@ -2229,7 +2299,7 @@ export class Resolve_Builder extends $.StructBuilder {
     return new Exception_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasException(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(4) === 1 && this._hasPointer(0);
   }
   disownException(): $.Orphan {
     return this._disown(0);
@@ -2620,17 +2690,17 @@ const Disembargo_context_which = ["senderLoopback", "receiverLoopback", "accept"
 export type Disembargo_context_Which = (typeof Disembargo_context_which)[number] | "_unknown";
 
 /** The group reader's type: a $.GroupReader (the class below links its prototype). */
-export interface Disembargo_context_Reader extends $.GroupReader {}
-/** Reader of group context. */
-export class Disembargo_context_Reader {
+interface $Disembargo_context_Reader extends $.GroupReader {}
+/** Class of Disembargo_context_Reader (which see). */
+class $Disembargo_context_Reader {
   constructor(parent: $.StructReader) {
     this._p = parent;
   }
-  /** The active member of the union. */
-  which(): Disembargo_context_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): Disembargo_context_Which {
     return Disembargo_context_which[this._p._getUint16(4)] ?? "_unknown";
   }
-  isSenderLoopback(): boolean {
+  isSenderLoopback(): this is { readonly which: "senderLoopback" } {
     return this._p._getUint16(4) === 0;
   }
   /**
@@ -2643,7 +2713,7 @@ export class Disembargo_context_Reader {
   get senderLoopback(): number {
     return this._p._getUint32(0);
   }
-  isReceiverLoopback(): boolean {
+  isReceiverLoopback(): this is { readonly which: "receiverLoopback" } {
     return this._p._getUint16(4) === 1;
   }
   /**
@@ -2653,10 +2723,10 @@ export class Disembargo_context_Reader {
   get receiverLoopback(): number {
     return this._p._getUint32(0);
   }
-  isAccept(): boolean {
+  isAccept(): this is { readonly which: "accept" } {
     return this._p._getUint16(4) === 2;
   }
-  isProvide(): boolean {
+  isProvide(): this is { readonly which: "provide" } {
     return this._p._getUint16(4) === 3;
   }
   /**
@@ -2673,7 +2743,17 @@ export class Disembargo_context_Reader {
     return this.toString();
   }
 }
-Object.setPrototypeOf(Disembargo_context_Reader.prototype, $.GroupReader.prototype);
+Object.setPrototypeOf($Disembargo_context_Reader.prototype, $.GroupReader.prototype);
+/** Reader of group context. */
+export type Disembargo_context_Reader = Omit<$Disembargo_context_Reader, "which" | "senderLoopback" | "receiverLoopback" | "provide"> &
+  (
+    | ({ readonly which: "senderLoopback" } & Pick<$Disembargo_context_Reader, "senderLoopback">)
+    | ({ readonly which: "receiverLoopback" } & Pick<$Disembargo_context_Reader, "receiverLoopback">)
+    | { readonly which: "accept" }
+    | ({ readonly which: "provide" } & Pick<$Disembargo_context_Reader, "provide">)
+    | { readonly which: "_unknown" }
+  );
+export const Disembargo_context_Reader = $Disembargo_context_Reader as unknown as new (parent: $.StructReader) => Disembargo_context_Reader;
 
 /** Builder of group context. */
 export class Disembargo_context_Builder extends $.StructBuilder {
@@ -2697,8 +2777,8 @@ export class Disembargo_context_Builder extends $.StructBuilder {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The active member of the union. */
-  which(): Disembargo_context_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): Disembargo_context_Which {
     return Disembargo_context_which[this._getUint16(4)] ?? "_unknown";
   }
   isSenderLoopback(): boolean {
@@ -2712,6 +2792,7 @@ export class Disembargo_context_Builder extends $.StructBuilder {
    * hosted by the sender (the receiver then aborts the connection).
    */
   get senderLoopback(): number {
+    if (this._getUint16(4) !== 0) $.inactiveMember("Disembargo.context.senderLoopback", this.which);
     return this._getUint32(0);
   }
   set senderLoopback(value: number) {
@@ -2726,6 +2807,7 @@ export class Disembargo_context_Builder extends $.StructBuilder {
    * lifted.
    */
   get receiverLoopback(): number {
+    if (this._getUint16(4) !== 1) $.inactiveMember("Disembargo.context.receiverLoopback", this.which);
     return this._getUint32(0);
   }
   set receiverLoopback(value: number) {
@@ -2746,6 +2828,7 @@ export class Disembargo_context_Builder extends $.StructBuilder {
    * matching the `Provide` with this question ID (of the sender) can be lifted.
    */
   get provide(): number {
+    if (this._getUint16(4) !== 3) $.inactiveMember("Disembargo.context.provide", this.which);
     return this._getUint32(0);
   }
   set provide(value: number) {
@@ -3317,8 +3400,8 @@ const MessageTarget_which = ["importedCap", "promisedAnswer"] as const;
 /** Members of MessageTarget's union; "_unknown" for a discriminant this schema does not know. */
 export type MessageTarget_Which = (typeof MessageTarget_which)[number] | "_unknown";
 
-/** A capability addressed by a message (`Call`, `Disembargo`, ...). */
-export class MessageTarget_Reader extends $.StructReader {
+/** Class of MessageTarget_Reader (which see). */
+class $MessageTarget_Reader extends $.StructReader {
   constructor(
     arena: $.Arena,
     seg: $.Segment,
@@ -3337,18 +3420,18 @@ export class MessageTarget_Reader extends $.StructReader {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The active member of the union. */
-  which(): MessageTarget_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): MessageTarget_Which {
     return MessageTarget_which[this._getUint16(4)] ?? "_unknown";
   }
-  isImportedCap(): boolean {
+  isImportedCap(): this is { readonly which: "importedCap" } {
     return this._getUint16(4) === 0;
   }
   /** A capability (or promise) the sender imported from the receiver. */
   get importedCap(): number {
     return this._getUint32(0);
   }
-  isPromisedAnswer(): boolean {
+  isPromisedAnswer(): this is { readonly which: "promisedAnswer" } {
     return this._getUint16(4) === 1;
   }
   /**
@@ -3361,7 +3444,7 @@ export class MessageTarget_Reader extends $.StructReader {
     return new PromisedAnswer_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasPromisedAnswer(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(4) === 1 && this._hasPointer(0);
   }
   override toString(): string {
     return $text.structToString(this, 0x95bc14545813fbc1n, $schema);
@@ -3370,6 +3453,14 @@ export class MessageTarget_Reader extends $.StructReader {
     return this.toString();
   }
 }
+/** A capability addressed by a message (`Call`, `Disembargo`, ...). */
+export type MessageTarget_Reader = Omit<$MessageTarget_Reader, "which" | "importedCap" | "promisedAnswer"> &
+  (
+    | ({ readonly which: "importedCap" } & Pick<$MessageTarget_Reader, "importedCap">)
+    | ({ readonly which: "promisedAnswer" } & Pick<$MessageTarget_Reader, "promisedAnswer">)
+    | { readonly which: "_unknown" }
+  );
+export const MessageTarget_Reader = $MessageTarget_Reader as unknown as $.StructCtor<MessageTarget_Reader>;
 
 /** Builder of struct MessageTarget. */
 export class MessageTarget_Builder extends $.StructBuilder {
@@ -3393,8 +3484,8 @@ export class MessageTarget_Builder extends $.StructBuilder {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The active member of the union. */
-  which(): MessageTarget_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): MessageTarget_Which {
     return MessageTarget_which[this._getUint16(4)] ?? "_unknown";
   }
   isImportedCap(): boolean {
@@ -3402,6 +3493,7 @@ export class MessageTarget_Builder extends $.StructBuilder {
   }
   /** A capability (or promise) the sender imported from the receiver. */
   get importedCap(): number {
+    if (this._getUint16(4) !== 0) $.inactiveMember("MessageTarget.importedCap", this.which);
     return this._getUint32(0);
   }
   set importedCap(value: number) {
@@ -3416,6 +3508,7 @@ export class MessageTarget_Builder extends $.StructBuilder {
    * Level 0 supports this only on the answer of a `Bootstrap`.
    */
   get promisedAnswer(): PromisedAnswer_Builder {
+    if (this._getUint16(4) !== 1) $.inactiveMember("MessageTarget.promisedAnswer", this.which);
     this._getStructLoc(0, 1, 1);
     const s = $.S;
     return new PromisedAnswer_Builder(
@@ -3447,7 +3540,7 @@ export class MessageTarget_Builder extends $.StructBuilder {
     );
   }
   hasPromisedAnswer(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(4) === 1 && this._hasPointer(0);
   }
   disownPromisedAnswer(): $.Orphan {
     return this._disown(0);
@@ -3655,17 +3748,8 @@ const CapDescriptor_which = ["none", "senderHosted", "senderPromise", "receiverH
 /** Members of CapDescriptor's union; "_unknown" for a discriminant this schema does not know. */
 export type CapDescriptor_Which = (typeof CapDescriptor_which)[number] | "_unknown";
 
-/**
- * **(level 1)**
- *
- * How a capability in a payload is sent: which table entry on which side designates it.
- * Applications never see these; the RPC system turns them into capability clients. Sending an
- * ExportId here adds a reference to it (see `ExportId`).
- *
- * A broken capability (an error) cannot be sent as such: the sender exports a new promise
- * (`senderPromise`) and follows the message with a `Resolve` to the exception.
- */
-export class CapDescriptor_Reader extends $.StructReader {
+/** Class of CapDescriptor_Reader (which see). */
+class $CapDescriptor_Reader extends $.StructReader {
   constructor(
     arena: $.Arena,
     seg: $.Segment,
@@ -3684,21 +3768,21 @@ export class CapDescriptor_Reader extends $.StructReader {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The active member of the union. */
-  which(): CapDescriptor_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): CapDescriptor_Which {
     return CapDescriptor_which[this._getUint16(0)] ?? "_unknown";
   }
-  isNone(): boolean {
+  isNone(): this is { readonly which: "none" } {
     return this._getUint16(0) === 0;
   }
-  isSenderHosted(): boolean {
+  isSenderHosted(): this is { readonly which: "senderHosted" } {
     return this._getUint16(0) === 1;
   }
   /** A settled capability in the sender's export table, newly exported or not. */
   get senderHosted(): number {
     return this._getUint32(4);
   }
-  isSenderPromise(): boolean {
+  isSenderPromise(): this is { readonly which: "senderPromise" } {
     return this._getUint16(0) === 2;
   }
   /**
@@ -3709,14 +3793,14 @@ export class CapDescriptor_Reader extends $.StructReader {
   get senderPromise(): number {
     return this._getUint32(4);
   }
-  isReceiverHosted(): boolean {
+  isReceiverHosted(): this is { readonly which: "receiverHosted" } {
     return this._getUint16(0) === 3;
   }
   /** A capability the receiver exported: the receiver finds it in its own export table. */
   get receiverHosted(): number {
     return this._getUint32(4);
   }
-  isReceiverAnswer(): boolean {
+  isReceiverAnswer(): this is { readonly which: "receiverAnswer" } {
     return this._getUint16(0) === 4;
   }
   /**
@@ -3729,9 +3813,9 @@ export class CapDescriptor_Reader extends $.StructReader {
     return new PromisedAnswer_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasReceiverAnswer(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 4 && this._hasPointer(0);
   }
-  isThirdPartyHosted(): boolean {
+  isThirdPartyHosted(): this is { readonly which: "thirdPartyHosted" } {
     return this._getUint16(0) === 5;
   }
   /**
@@ -3752,7 +3836,7 @@ export class CapDescriptor_Reader extends $.StructReader {
     );
   }
   hasThirdPartyHosted(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 5 && this._hasPointer(0);
   }
   /**
    * (0.8+) Index of a file descriptor, among those that came with this message (Unix sockets:
@@ -3779,6 +3863,27 @@ export class CapDescriptor_Reader extends $.StructReader {
     return this.toString();
   }
 }
+/**
+ * **(level 1)**
+ *
+ * How a capability in a payload is sent: which table entry on which side designates it.
+ * Applications never see these; the RPC system turns them into capability clients. Sending an
+ * ExportId here adds a reference to it (see `ExportId`).
+ *
+ * A broken capability (an error) cannot be sent as such: the sender exports a new promise
+ * (`senderPromise`) and follows the message with a `Resolve` to the exception.
+ */
+export type CapDescriptor_Reader = Omit<$CapDescriptor_Reader, "which" | "senderHosted" | "senderPromise" | "receiverHosted" | "receiverAnswer" | "thirdPartyHosted"> &
+  (
+    | { readonly which: "none" }
+    | ({ readonly which: "senderHosted" } & Pick<$CapDescriptor_Reader, "senderHosted">)
+    | ({ readonly which: "senderPromise" } & Pick<$CapDescriptor_Reader, "senderPromise">)
+    | ({ readonly which: "receiverHosted" } & Pick<$CapDescriptor_Reader, "receiverHosted">)
+    | ({ readonly which: "receiverAnswer" } & Pick<$CapDescriptor_Reader, "receiverAnswer">)
+    | ({ readonly which: "thirdPartyHosted" } & Pick<$CapDescriptor_Reader, "thirdPartyHosted">)
+    | { readonly which: "_unknown" }
+  );
+export const CapDescriptor_Reader = $CapDescriptor_Reader as unknown as $.StructCtor<CapDescriptor_Reader>;
 
 /** Builder of struct CapDescriptor. */
 export class CapDescriptor_Builder extends $.StructBuilder {
@@ -3802,8 +3907,8 @@ export class CapDescriptor_Builder extends $.StructBuilder {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The active member of the union. */
-  which(): CapDescriptor_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): CapDescriptor_Which {
     return CapDescriptor_which[this._getUint16(0)] ?? "_unknown";
   }
   isNone(): boolean {
@@ -3817,6 +3922,7 @@ export class CapDescriptor_Builder extends $.StructBuilder {
   }
   /** A settled capability in the sender's export table, newly exported or not. */
   get senderHosted(): number {
+    if (this._getUint16(0) !== 1) $.inactiveMember("CapDescriptor.senderHosted", this.which);
     return this._getUint32(4);
   }
   set senderHosted(value: number) {
@@ -3832,6 +3938,7 @@ export class CapDescriptor_Builder extends $.StructBuilder {
    * sender may skip it.
    */
   get senderPromise(): number {
+    if (this._getUint16(0) !== 2) $.inactiveMember("CapDescriptor.senderPromise", this.which);
     return this._getUint32(4);
   }
   set senderPromise(value: number) {
@@ -3843,6 +3950,7 @@ export class CapDescriptor_Builder extends $.StructBuilder {
   }
   /** A capability the receiver exported: the receiver finds it in its own export table. */
   get receiverHosted(): number {
+    if (this._getUint16(0) !== 3) $.inactiveMember("CapDescriptor.receiverHosted", this.which);
     return this._getUint32(4);
   }
   set receiverHosted(value: number) {
@@ -3857,6 +3965,7 @@ export class CapDescriptor_Builder extends $.StructBuilder {
    * may not be ready yet).
    */
   get receiverAnswer(): PromisedAnswer_Builder {
+    if (this._getUint16(0) !== 4) $.inactiveMember("CapDescriptor.receiverAnswer", this.which);
     this._getStructLoc(0, 1, 1);
     const s = $.S;
     return new PromisedAnswer_Builder(
@@ -3888,7 +3997,7 @@ export class CapDescriptor_Builder extends $.StructBuilder {
     );
   }
   hasReceiverAnswer(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 4 && this._hasPointer(0);
   }
   disownReceiverAnswer(): $.Orphan {
     return this._disown(0);
@@ -3905,6 +4014,7 @@ export class CapDescriptor_Builder extends $.StructBuilder {
    * `vineId` in it as if it were `senderHosted`.
    */
   get thirdPartyHosted(): ThirdPartyCapDescriptor_Builder {
+    if (this._getUint16(0) !== 5) $.inactiveMember("CapDescriptor.thirdPartyHosted", this.which);
     this._getStructLoc(0, 1, 1);
     const s = $.S;
     return new ThirdPartyCapDescriptor_Builder(
@@ -3936,7 +4046,7 @@ export class CapDescriptor_Builder extends $.StructBuilder {
     );
   }
   hasThirdPartyHosted(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 5 && this._hasPointer(0);
   }
   disownThirdPartyHosted(): $.Orphan {
     return this._disown(0);
@@ -4157,8 +4267,8 @@ const PromisedAnswer_Op_which = ["noop", "getPointerField"] as const;
 /** Members of Op's union; "_unknown" for a discriminant this schema does not know. */
 export type PromisedAnswer_Op_Which = (typeof PromisedAnswer_Op_which)[number] | "_unknown";
 
-/** One step of the path. */
-export class PromisedAnswer_Op_Reader extends $.StructReader {
+/** Class of PromisedAnswer_Op_Reader (which see). */
+class $PromisedAnswer_Op_Reader extends $.StructReader {
   constructor(
     arena: $.Arena,
     seg: $.Segment,
@@ -4177,14 +4287,14 @@ export class PromisedAnswer_Op_Reader extends $.StructReader {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The active member of the union. */
-  which(): PromisedAnswer_Op_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): PromisedAnswer_Op_Which {
     return PromisedAnswer_Op_which[this._getUint16(0)] ?? "_unknown";
   }
-  isNoop(): boolean {
+  isNoop(): this is { readonly which: "noop" } {
     return this._getUint16(0) === 0;
   }
-  isGetPointerField(): boolean {
+  isGetPointerField(): this is { readonly which: "getPointerField" } {
     return this._getUint16(0) === 1;
   }
   /**
@@ -4201,6 +4311,14 @@ export class PromisedAnswer_Op_Reader extends $.StructReader {
     return this.toString();
   }
 }
+/** One step of the path. */
+export type PromisedAnswer_Op_Reader = Omit<$PromisedAnswer_Op_Reader, "which" | "getPointerField"> &
+  (
+    | { readonly which: "noop" }
+    | ({ readonly which: "getPointerField" } & Pick<$PromisedAnswer_Op_Reader, "getPointerField">)
+    | { readonly which: "_unknown" }
+  );
+export const PromisedAnswer_Op_Reader = $PromisedAnswer_Op_Reader as unknown as $.StructCtor<PromisedAnswer_Op_Reader>;
 
 /** Builder of struct Op. */
 export class PromisedAnswer_Op_Builder extends $.StructBuilder {
@@ -4224,8 +4342,8 @@ export class PromisedAnswer_Op_Builder extends $.StructBuilder {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The active member of the union. */
-  which(): PromisedAnswer_Op_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): PromisedAnswer_Op_Which {
     return PromisedAnswer_Op_which[this._getUint16(0)] ?? "_unknown";
   }
   isNoop(): boolean {
@@ -4242,6 +4360,7 @@ export class PromisedAnswer_Op_Builder extends $.StructBuilder {
    * not a field ordinal, so the receiver needs no schema to follow it.
    */
   get getPointerField(): number {
+    if (this._getUint16(0) !== 1) $.inactiveMember("PromisedAnswer.Op.getPointerField", this.which);
     return this._getUint16(2);
   }
   set getPointerField(value: number) {

@@ -42,11 +42,27 @@ import {
 import { newLocalPromiseClient } from "./queued.js";
 import { callName, type InterfaceInfo, Server } from "./server.js";
 
-export type ClientCtor<C extends Client = Client> = new (source: ClientSource) => C;
+/**
+ * A client class, as the runtime constructs it (from a hook it takes over): `Foo.Client`. Generated
+ * client classes accept more (`ClientSource<Foo_Client>`), the runtime passes only hooks.
+ */
+export type ClientCtor<C extends Client = Client> = new (source: ClientHook) => C;
 export type PipelineCtor<P extends Pipeline = Pipeline> = new (hook: PipelineHook, ops: PipelineOps) => P;
 
-/** What a Client can be made from (C++ `Capability::Client` constructors). */
-export type ClientSource = ClientHook | Server | Client | PromiseLike<Client> | Error | null | undefined;
+/**
+ * What a Client of class `C` can be made from (C++ `Capability::Client` constructors): a hook
+ * (taken over), a server of C's interface or of a subinterface (`Foo.server(impl)`), another client
+ * of it (a new reference), a promise of one, an Error (a broken capability), or null. Generated
+ * client classes take `ClientSource<Foo_Client>`; the untyped `Client` takes any.
+ */
+export type ClientSource<C extends Client = Client> =
+  | ClientHook
+  | Server<C>
+  | C
+  | PromiseLike<C>
+  | Error
+  | null
+  | undefined;
 
 /** The hook of a closed handle (its error is only seen by code that reads `_hook` directly). */
 const CLOSED: ClientHook = new BrokenClient(new ClosedHandleError("it was used after close()"));

@@ -330,7 +330,7 @@ export class RpcConnection implements TransportReceiver {
 
   private handleMessage(m: MessageReader): void {
     const msg = m.getRoot(MessageR);
-    switch (msg.which()) {
+    switch (msg.which) {
       case "unimplemented":
         this.handleUnimplemented(msg.unimplemented);
         break;
@@ -368,12 +368,12 @@ export class RpcConnection implements TransportReceiver {
   }
 
   private handleUnimplemented(msg: MessageR): void {
-    if (msg.which() === "resolve") {
+    if (msg.which === "resolve") {
       // The peer does not do Level 1: release the export our Resolve named.
       const r = msg.resolve;
-      if (r.which() === "cap") {
+      if (r.which === "cap") {
         const cap = r.cap;
-        switch (cap.which()) {
+        switch (cap.which) {
           case "senderHosted":
             this.releaseExport(cap.senderHosted, 1);
             break;
@@ -389,7 +389,7 @@ export class RpcConnection implements TransportReceiver {
       }
       return;
     }
-    throw new ProtocolError(`Peer did not implement required RPC message type. (${msg.which()})`);
+    throw new ProtocolError(`Peer did not implement required RPC message type. (${msg.which})`);
   }
 
   // ---- Level 0 ---------------------------------------------------------------------------------
@@ -456,7 +456,7 @@ export class RpcConnection implements TransportReceiver {
   private handleCall(m: MessageReader, call: CallR): void {
     const target = this.getMessageTarget(call.target);
     let redirectResults: boolean;
-    switch (call.sendResultsTo.which()) {
+    switch (call.sendResultsTo.which) {
       case "caller":
         redirectResults = false;
         break;
@@ -526,7 +526,7 @@ export class RpcConnection implements TransportReceiver {
 
   /** The capability a MessageTarget names (a new reference). */
   private getMessageTarget(t: MessageTargetR): ClientHook {
-    switch (t.which()) {
+    switch (t.which) {
       case "importedCap": {
         const exp = this.exports.find(t.importedCap);
         require_(exp !== undefined, NOT_EXPORT_ID);
@@ -562,7 +562,7 @@ export class RpcConnection implements TransportReceiver {
     try {
       const qref = question.ref;
       if (qref !== null) {
-        switch (ret.which()) {
+        switch (ret.which) {
           case "results": {
             require_(
               !question.isTailCall,
@@ -613,7 +613,7 @@ export class RpcConnection implements TransportReceiver {
       } else {
         // We canceled this question earlier (Finish sent with releaseResultCaps = true, so the
         // caps in this Return are not ours to release).
-        if (ret.which() === "takeFromOtherQuestion") {
+        if (ret.which === "takeFromOtherQuestion") {
           const answer = this.answers.find(ret.takeFromOtherQuestion);
           if (answer !== undefined) {
             answer.redirected = null;
@@ -679,7 +679,7 @@ export class RpcConnection implements TransportReceiver {
   private handleResolve(m: MessageReader, r: ResolveR): void {
     let replacement: ClientHook | null = null;
     let exception: RpcError | null = null;
-    switch (r.which()) {
+    switch (r.which) {
       case "cap": {
         const cap = this.receiveCap(r.cap);
         require_(cap !== null, "'Resolve' contained 'CapDescriptor.none'.");
@@ -741,7 +741,7 @@ export class RpcConnection implements TransportReceiver {
 
   private handleDisembargo(d: DisembargoR): void {
     const context = d.context;
-    switch (context.which()) {
+    switch (context.which) {
       case "senderLoopback": {
         const target = this.getMessageTarget(d.target);
         const embargoId = context.senderLoopback;
@@ -940,7 +940,7 @@ export class RpcConnection implements TransportReceiver {
     // The FD attached to this descriptor, if it arrived: an import takes it; for the other kinds
     // it is closed (C++ drops it with the message).
     const fd = claimCapFd(d);
-    switch (d.which()) {
+    switch (d.which) {
       case "none":
         if (fd !== null) closeFd(fd);
         return null;
@@ -1180,7 +1180,7 @@ function toPipelineOps(list: StructList<PromisedAnswerOpR>): number[] {
   const ops: number[] = [];
   for (let i = 0; i < list.length; i++) {
     const op = list.get(i);
-    switch (op.which()) {
+    switch (op.which) {
       case "noop":
         break;
       case "getPointerField":

@@ -48,6 +48,7 @@ export {
   type MethodInfo,
   Server,
   type ServerHooks,
+  type ServerImpl,
 } from "./server.js";
 export { CapabilityServerSet } from "./server-set.js";
 export type { RpcTransport, TransportReceiver } from "./transport.js";

@@ -25,6 +25,8 @@ export class CapabilityServerSet<T extends object = object> {
    * Add `server` to the set and return a capability of it (a new reference; the set holds none).
    * `ctor`: the client class to return (default the untyped `Client`).
    */
+  add(server: Server): Client;
+  add<C extends Client>(server: Server<C>, ctor: ClientCtor<C>): C;
   add<C extends Client = Client>(server: Server, ctor?: ClientCtor<C>): C {
     this.members.add(server);
     const C = (ctor ?? Client) as ClientCtor<C>;

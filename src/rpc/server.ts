@@ -14,7 +14,7 @@ import {
 } from "../wire/index.js";
 import { releaseCapTable } from "./broken.js";
 import type { CallContextBase } from "./call-context.js";
-import type { Pipeline, Request } from "./capability.js";
+import type { Client, Pipeline, Request } from "./capability.js";
 import { type CallName, fromCallee, RpcError } from "./errors.js";
 import { type ClientHook, PipelineHook, type PipelineOps } from "./hooks.js";
 import { LocalClient } from "./local-client.js";
@@ -124,13 +124,50 @@ export interface ServerHooks {
 }
 
 /**
+ * What a generated `Foo.server(impl)` accepts: an implementation `I` of the server interface `S`
+ * (`Foo_Server`, every method optional) whose other members do not look like RPC methods, that
+ * is, are not functions taking no argument or a CallContext: such a member is a misspelt method
+ * (`{ evaluate(ctx) {...}, evaluat() {...} }`) or belongs to another interface
+ * (`Foo.server(barImpl)`). State, helpers taking other arguments, private members, symbol-keyed
+ * members and Object's (`toString()`) are fine. An object serving two interfaces can be passed as
+ * `impl as Foo.Server`.
+ */
+export type ServerImpl<I, S> = [OtherKeys<I, S>] extends [never] ? I : I & NoMethods<I, S>;
+
+/** Keys of I that are not members of S (nor symbols or Object's methods). */
+type OtherKeys<I, S> = Exclude<keyof I, keyof S | symbol | ObjectMethodName>;
+
+/** The other keys of I, with `never` for those holding RPC-method-like functions. */
+type NoMethods<I, S> = {
+  [K in OtherKeys<I, S>]: NonNullable<I[K]> extends (context: infer C, ...rest: never[]) => unknown
+    ? unknown extends C
+      ? never
+      : C extends CallContext<unknown, unknown>
+        ? never
+        : I[K]
+    : I[K];
+};
+
+type ObjectMethodName = "toString" | "toLocaleString" | "valueOf" | "toJSON";
+
+/**
  * A capability server: an implementation object plus the generated dispatch function.
  * `new Foo.Client(server)` (or passing it anywhere a capability goes) makes a capability of it;
  * all such capabilities share one local client, so sending it twice exports it once. When the
  * last reference goes, the implementation's `[Symbol.dispose]()` runs (C++: the server's
  * destructor).
+ *
+ * `C` is the client class of the interface it implements, for types only: `Foo.server(impl)` is a
+ * `Server<Foo_Client>`, which capability setters, lists and `new Foo.Client(...)` of Foo (or of a
+ * superclass of Foo) accept, and those of other interfaces do not. A plain `Server` (C = Client)
+ * is a server of any interface: what the untyped `Client` and `:Capability` fields take.
  */
-export class Server {
+export class Server<C extends Client = Client> {
+  /**
+   * Never set: it only carries `C` in the type (covariantly, so a server of a subinterface is
+   * also a server of its superclasses).
+   */
+  declare readonly _serves?: C;
   readonly info: InterfaceInfo;
   readonly impl: object;
   readonly dispatch: DispatchFn;

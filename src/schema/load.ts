@@ -53,17 +53,17 @@ export function loadBrand(b: Brand_Reader): Brand {
     scopes: b.scopes.toArray().map((s) => ({
       scopeId: s.scopeId,
       bind:
-        s.which() === "bind"
-          ? s.bind.toArray().map((x) => (x.which() === "type" ? loadType(x.type) : null))
+        s.which === "bind"
+          ? s.bind.toArray().map((x) => (x.which === "type" ? loadType(x.type) : null))
           : null,
     })),
   };
 }
 
 export function loadType(t: Type_Reader): Type {
-  const w = t.which();
+  const w = t.which;
   if (PRIMITIVES.has(w)) return { kind: w as PrimitiveKind };
-  switch (w) {
+  switch (t.which) {
     case "list":
       return { kind: "list", elementType: loadType(t.list.elementType) };
     case "enum":
@@ -74,9 +74,9 @@ export function loadType(t: Type_Reader): Type {
       return { kind: "interface", typeId: t.interface.typeId, brand: loadBrand(t.interface.brand) };
     case "anyPointer": {
       const a = t.anyPointer;
-      switch (a.which()) {
+      switch (a.which) {
         case "unconstrained": {
-          const c = a.unconstrained.which();
+          const c = a.unconstrained.which;
           return {
             kind: "anyPointer",
             constraint: c === "_unknown" ? "anyKind" : (c as AnyPointerConstraint),
@@ -102,36 +102,46 @@ export function loadType(t: Type_Reader): Type {
 }
 
 export function loadValue(v: Value_Reader): Value {
-  const w = v.which();
-  switch (w) {
+  switch (v.which) {
     case "void":
     case "interface":
-      return { kind: w };
+      return { kind: v.which };
     case "bool":
-      return { kind: w, value: v.bool };
+      return { kind: "bool", value: v.bool };
     case "int8":
+      return { kind: "int8", value: v.int8 };
     case "int16":
+      return { kind: "int16", value: v.int16 };
     case "int32":
+      return { kind: "int32", value: v.int32 };
     case "uint8":
+      return { kind: "uint8", value: v.uint8 };
     case "uint16":
+      return { kind: "uint16", value: v.uint16 };
     case "uint32":
+      return { kind: "uint32", value: v.uint32 };
     case "float32":
+      return { kind: "float32", value: v.float32 };
     case "float64":
+      return { kind: "float64", value: v.float64 };
     case "enum":
-      return { kind: w, value: v[w] };
+      return { kind: "enum", value: v.enum };
     case "int64":
+      return { kind: "int64", value: v.int64 };
     case "uint64":
-      return { kind: w, value: v[w] };
+      return { kind: "uint64", value: v.uint64 };
     case "text":
-      return { kind: w, value: v.text };
+      return { kind: "text", value: v.text };
     case "data":
-      return { kind: w, value: v.data.slice() };
+      return { kind: "data", value: v.data.slice() };
     case "list":
+      return { kind: "list", words: copyToWords(v.list) };
     case "struct":
+      return { kind: "struct", words: copyToWords(v.struct) };
     case "anyPointer":
-      return { kind: w, words: copyToWords(v[w]) };
+      return { kind: "anyPointer", words: copyToWords(v.anyPointer) };
   }
-  throw new SchemaError(`unknown Value (${w})`);
+  throw new SchemaError(`unknown Value (${v.which})`);
 }
 
 function loadAnnotations(list: Iterable<Annotation_Reader>): Annotation[] {
@@ -146,10 +156,11 @@ function loadField(f: Field_Reader, doc: string): Field {
     codeOrder: f.codeOrder,
     annotations: loadAnnotations(f.annotations),
     discriminantValue: f.discriminantValue,
-    ordinal: f.ordinal.which() === "explicit" ? f.ordinal.explicit : null,
+    ordinal: f.ordinal.which === "explicit" ? f.ordinal.explicit : null,
     doc,
   };
-  if (f.which() === "group") return { ...base, kind: "group", typeId: f.group.typeId };
+  if (f.which === "group") return { ...base, kind: "group", typeId: f.group.typeId };
+  if (f.which !== "slot") throw new SchemaError(`unknown Field kind of ${f.name}`);
   const s = f.slot;
   return {
     ...base,
@@ -196,7 +207,7 @@ export function loadNode(n: Node_Reader, docs?: NodeDocs): Node {
     doc: docs?.node ?? "",
   };
   try {
-    switch (n.which()) {
+    switch (n.which) {
       case "file":
         return { ...base, kind: "file" };
       case "struct": {

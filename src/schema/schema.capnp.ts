@@ -395,8 +395,8 @@ const Node_which = ["file", "struct", "enum", "interface", "const", "annotation"
 /** Members of Node's union; "_unknown" for a discriminant this schema does not know. */
 export type Node_Which = (typeof Node_which)[number] | "_unknown";
 
-/** One declaration: a file, struct (or group), enum, interface, const or annotation. */
-export class Node_Reader extends $.StructReader {
+/** Class of Node_Reader (which see). */
+class $Node_Reader extends $.StructReader {
   constructor(
     arena: $.Arena,
     seg: $.Segment,
@@ -415,8 +415,8 @@ export class Node_Reader extends $.StructReader {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The active member of the union. */
-  which(): Node_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): Node_Which {
     return Node_which[this._getUint16(12)] ?? "_unknown";
   }
   get id(): bigint {
@@ -464,34 +464,34 @@ export class Node_Reader extends $.StructReader {
   hasAnnotations(): boolean {
     return this._hasPointer(2);
   }
-  isFile(): boolean {
+  isFile(): this is { readonly which: "file" } {
     return this._getUint16(12) === 0;
   }
-  isStruct(): boolean {
+  isStruct(): this is { readonly which: "struct" } {
     return this._getUint16(12) === 1;
   }
   get struct(): Node_struct_Reader {
     return new Node_struct_Reader(this);
   }
-  isEnum(): boolean {
+  isEnum(): this is { readonly which: "enum" } {
     return this._getUint16(12) === 2;
   }
   get enum(): Node_enum_Reader {
     return new Node_enum_Reader(this);
   }
-  isInterface(): boolean {
+  isInterface(): this is { readonly which: "interface" } {
     return this._getUint16(12) === 3;
   }
   get interface(): Node_interface_Reader {
     return new Node_interface_Reader(this);
   }
-  isConst(): boolean {
+  isConst(): this is { readonly which: "const" } {
     return this._getUint16(12) === 4;
   }
   get const(): Node_const_Reader {
     return new Node_const_Reader(this);
   }
-  isAnnotation(): boolean {
+  isAnnotation(): this is { readonly which: "annotation" } {
     return this._getUint16(12) === 5;
   }
   /**
@@ -529,6 +529,18 @@ export class Node_Reader extends $.StructReader {
     return this.toString();
   }
 }
+/** One declaration: a file, struct (or group), enum, interface, const or annotation. */
+export type Node_Reader = Omit<$Node_Reader, "which" | "struct" | "enum" | "interface" | "const" | "annotation"> &
+  (
+    | { readonly which: "file" }
+    | ({ readonly which: "struct" } & Pick<$Node_Reader, "struct">)
+    | ({ readonly which: "enum" } & Pick<$Node_Reader, "enum">)
+    | ({ readonly which: "interface" } & Pick<$Node_Reader, "interface">)
+    | ({ readonly which: "const" } & Pick<$Node_Reader, "const">)
+    | ({ readonly which: "annotation" } & Pick<$Node_Reader, "annotation">)
+    | { readonly which: "_unknown" }
+  );
+export const Node_Reader = $Node_Reader as unknown as $.StructCtor<Node_Reader>;
 
 /** Builder of struct Node. */
 export class Node_Builder extends $.StructBuilder {
@@ -552,8 +564,8 @@ export class Node_Builder extends $.StructBuilder {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The active member of the union. */
-  which(): Node_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): Node_Which {
     return Node_which[this._getUint16(12)] ?? "_unknown";
   }
   get id(): bigint {
@@ -653,6 +665,7 @@ export class Node_Builder extends $.StructBuilder {
     return this._getUint16(12) === 1;
   }
   get struct(): Node_struct_Builder {
+    if (this._getUint16(12) !== 1) $.inactiveMember("Node.struct", this.which);
     return new Node_struct_Builder(
       this._arena,
       this._seg,
@@ -686,6 +699,7 @@ export class Node_Builder extends $.StructBuilder {
     return this._getUint16(12) === 2;
   }
   get enum(): Node_enum_Builder {
+    if (this._getUint16(12) !== 2) $.inactiveMember("Node.enum", this.which);
     return new Node_enum_Builder(
       this._arena,
       this._seg,
@@ -713,6 +727,7 @@ export class Node_Builder extends $.StructBuilder {
     return this._getUint16(12) === 3;
   }
   get interface(): Node_interface_Builder {
+    if (this._getUint16(12) !== 3) $.inactiveMember("Node.interface", this.which);
     return new Node_interface_Builder(
       this._arena,
       this._seg,
@@ -741,6 +756,7 @@ export class Node_Builder extends $.StructBuilder {
     return this._getUint16(12) === 4;
   }
   get const(): Node_const_Builder {
+    if (this._getUint16(12) !== 4) $.inactiveMember("Node.const", this.which);
     return new Node_const_Builder(
       this._arena,
       this._seg,
@@ -773,6 +789,7 @@ export class Node_Builder extends $.StructBuilder {
    * applied to.
    */
   get annotation(): Node_annotation_Builder {
+    if (this._getUint16(12) !== 5) $.inactiveMember("Node.annotation", this.which);
     return new Node_annotation_Builder(
       this._arena,
       this._seg,
@@ -2152,8 +2169,8 @@ const Field_which = ["slot", "group"] as const;
 /** Members of Field's union; "_unknown" for a discriminant this schema does not know. */
 export type Field_Which = (typeof Field_which)[number] | "_unknown";
 
-/** A field of a struct or group. */
-export class Field_Reader extends $.StructReader {
+/** Class of Field_Reader (which see). */
+class $Field_Reader extends $.StructReader {
   constructor(
     arena: $.Arena,
     seg: $.Segment,
@@ -2172,8 +2189,8 @@ export class Field_Reader extends $.StructReader {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The active member of the union. */
-  which(): Field_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): Field_Which {
     return Field_which[this._getUint16(8)] ?? "_unknown";
   }
   get name(): string {
@@ -2203,14 +2220,14 @@ export class Field_Reader extends $.StructReader {
   get discriminantValue(): number {
     return this._getUint16(2, 65535);
   }
-  isSlot(): boolean {
+  isSlot(): this is { readonly which: "slot" } {
     return this._getUint16(8) === 0;
   }
   /** A field stored in the struct itself (anything but a group). */
   get slot(): Field_slot_Reader {
     return new Field_slot_Reader(this);
   }
-  isGroup(): boolean {
+  isGroup(): this is { readonly which: "group" } {
     return this._getUint16(8) === 1;
   }
   /** A group or named union. */
@@ -2227,6 +2244,14 @@ export class Field_Reader extends $.StructReader {
     return this.toString();
   }
 }
+/** A field of a struct or group. */
+export type Field_Reader = Omit<$Field_Reader, "which" | "slot" | "group"> &
+  (
+    | ({ readonly which: "slot" } & Pick<$Field_Reader, "slot">)
+    | ({ readonly which: "group" } & Pick<$Field_Reader, "group">)
+    | { readonly which: "_unknown" }
+  );
+export const Field_Reader = $Field_Reader as unknown as $.StructCtor<Field_Reader>;
 
 /** Builder of struct Field. */
 export class Field_Builder extends $.StructBuilder {
@@ -2250,8 +2275,8 @@ export class Field_Builder extends $.StructBuilder {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The active member of the union. */
-  which(): Field_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): Field_Which {
     return Field_which[this._getUint16(8)] ?? "_unknown";
   }
   get name(): string {
@@ -2313,6 +2338,7 @@ export class Field_Builder extends $.StructBuilder {
   }
   /** A field stored in the struct itself (anything but a group). */
   get slot(): Field_slot_Builder {
+    if (this._getUint16(8) !== 0) $.inactiveMember("Field.slot", this.which);
     return new Field_slot_Builder(
       this._arena,
       this._seg,
@@ -2344,6 +2370,7 @@ export class Field_Builder extends $.StructBuilder {
   }
   /** A group or named union. */
   get group(): Field_group_Builder {
+    if (this._getUint16(8) !== 1) $.inactiveMember("Field.group", this.which);
     return new Field_group_Builder(
       this._arena,
       this._seg,
@@ -2653,20 +2680,20 @@ const Field_ordinal_which = ["implicit", "explicit"] as const;
 export type Field_ordinal_Which = (typeof Field_ordinal_which)[number] | "_unknown";
 
 /** The group reader's type: a $.GroupReader (the class below links its prototype). */
-export interface Field_ordinal_Reader extends $.GroupReader {}
-/** Reader of group ordinal. */
-export class Field_ordinal_Reader {
+interface $Field_ordinal_Reader extends $.GroupReader {}
+/** Class of Field_ordinal_Reader (which see). */
+class $Field_ordinal_Reader {
   constructor(parent: $.StructReader) {
     this._p = parent;
   }
-  /** The active member of the union. */
-  which(): Field_ordinal_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): Field_ordinal_Which {
     return Field_ordinal_which[this._p._getUint16(10)] ?? "_unknown";
   }
-  isImplicit(): boolean {
+  isImplicit(): this is { readonly which: "implicit" } {
     return this._p._getUint16(10) === 0;
   }
-  isExplicit(): boolean {
+  isExplicit(): this is { readonly which: "explicit" } {
     return this._p._getUint16(10) === 1;
   }
   /**
@@ -2683,7 +2710,15 @@ export class Field_ordinal_Reader {
     return this.toString();
   }
 }
-Object.setPrototypeOf(Field_ordinal_Reader.prototype, $.GroupReader.prototype);
+Object.setPrototypeOf($Field_ordinal_Reader.prototype, $.GroupReader.prototype);
+/** Reader of group ordinal. */
+export type Field_ordinal_Reader = Omit<$Field_ordinal_Reader, "which" | "explicit"> &
+  (
+    | { readonly which: "implicit" }
+    | ({ readonly which: "explicit" } & Pick<$Field_ordinal_Reader, "explicit">)
+    | { readonly which: "_unknown" }
+  );
+export const Field_ordinal_Reader = $Field_ordinal_Reader as unknown as new (parent: $.StructReader) => Field_ordinal_Reader;
 
 /** Builder of group ordinal. */
 export class Field_ordinal_Builder extends $.StructBuilder {
@@ -2707,8 +2742,8 @@ export class Field_ordinal_Builder extends $.StructBuilder {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The active member of the union. */
-  which(): Field_ordinal_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): Field_ordinal_Which {
     return Field_ordinal_which[this._getUint16(10)] ?? "_unknown";
   }
   isImplicit(): boolean {
@@ -2725,6 +2760,7 @@ export class Field_ordinal_Builder extends $.StructBuilder {
    * schema text can be reproduced; to number fields, use the index in `fields`.
    */
   get explicit(): number {
+    if (this._getUint16(10) !== 1) $.inactiveMember("Field.ordinal.explicit", this.which);
     return this._getUint16(12);
   }
   set explicit(value: number) {
@@ -3314,8 +3350,8 @@ const Type_which = ["void", "bool", "int8", "int16", "int32", "int64", "uint8", 
 /** Members of Type's union; "_unknown" for a discriminant this schema does not know. */
 export type Type_Which = (typeof Type_which)[number] | "_unknown";
 
-/** A type as written in a schema (a field's, a constant's, a list's elements, ...). */
-export class Type_Reader extends $.StructReader {
+/** Class of Type_Reader (which see). */
+class $Type_Reader extends $.StructReader {
   constructor(
     arena: $.Arena,
     seg: $.Segment,
@@ -3334,77 +3370,77 @@ export class Type_Reader extends $.StructReader {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The active member of the union. */
-  which(): Type_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): Type_Which {
     return Type_which[this._getUint16(0)] ?? "_unknown";
   }
-  isVoid(): boolean {
+  isVoid(): this is { readonly which: "void" } {
     return this._getUint16(0) === 0;
   }
-  isBool(): boolean {
+  isBool(): this is { readonly which: "bool" } {
     return this._getUint16(0) === 1;
   }
-  isInt8(): boolean {
+  isInt8(): this is { readonly which: "int8" } {
     return this._getUint16(0) === 2;
   }
-  isInt16(): boolean {
+  isInt16(): this is { readonly which: "int16" } {
     return this._getUint16(0) === 3;
   }
-  isInt32(): boolean {
+  isInt32(): this is { readonly which: "int32" } {
     return this._getUint16(0) === 4;
   }
-  isInt64(): boolean {
+  isInt64(): this is { readonly which: "int64" } {
     return this._getUint16(0) === 5;
   }
-  isUint8(): boolean {
+  isUint8(): this is { readonly which: "uint8" } {
     return this._getUint16(0) === 6;
   }
-  isUint16(): boolean {
+  isUint16(): this is { readonly which: "uint16" } {
     return this._getUint16(0) === 7;
   }
-  isUint32(): boolean {
+  isUint32(): this is { readonly which: "uint32" } {
     return this._getUint16(0) === 8;
   }
-  isUint64(): boolean {
+  isUint64(): this is { readonly which: "uint64" } {
     return this._getUint16(0) === 9;
   }
-  isFloat32(): boolean {
+  isFloat32(): this is { readonly which: "float32" } {
     return this._getUint16(0) === 10;
   }
-  isFloat64(): boolean {
+  isFloat64(): this is { readonly which: "float64" } {
     return this._getUint16(0) === 11;
   }
-  isText(): boolean {
+  isText(): this is { readonly which: "text" } {
     return this._getUint16(0) === 12;
   }
-  isData(): boolean {
+  isData(): this is { readonly which: "data" } {
     return this._getUint16(0) === 13;
   }
-  isList(): boolean {
+  isList(): this is { readonly which: "list" } {
     return this._getUint16(0) === 14;
   }
   get list(): Type_list_Reader {
     return new Type_list_Reader(this);
   }
-  isEnum(): boolean {
+  isEnum(): this is { readonly which: "enum" } {
     return this._getUint16(0) === 15;
   }
   get enum(): Type_enum_Reader {
     return new Type_enum_Reader(this);
   }
-  isStruct(): boolean {
+  isStruct(): this is { readonly which: "struct" } {
     return this._getUint16(0) === 16;
   }
   get struct(): Type_struct_Reader {
     return new Type_struct_Reader(this);
   }
-  isInterface(): boolean {
+  isInterface(): this is { readonly which: "interface" } {
     return this._getUint16(0) === 17;
   }
   get interface(): Type_interface_Reader {
     return new Type_interface_Reader(this);
   }
-  isAnyPointer(): boolean {
+  isAnyPointer(): this is { readonly which: "anyPointer" } {
     return this._getUint16(0) === 18;
   }
   get anyPointer(): Type_anyPointer_Reader {
@@ -3417,6 +3453,31 @@ export class Type_Reader extends $.StructReader {
     return this.toString();
   }
 }
+/** A type as written in a schema (a field's, a constant's, a list's elements, ...). */
+export type Type_Reader = Omit<$Type_Reader, "which" | "list" | "enum" | "struct" | "interface" | "anyPointer"> &
+  (
+    | { readonly which: "void" }
+    | { readonly which: "bool" }
+    | { readonly which: "int8" }
+    | { readonly which: "int16" }
+    | { readonly which: "int32" }
+    | { readonly which: "int64" }
+    | { readonly which: "uint8" }
+    | { readonly which: "uint16" }
+    | { readonly which: "uint32" }
+    | { readonly which: "uint64" }
+    | { readonly which: "float32" }
+    | { readonly which: "float64" }
+    | { readonly which: "text" }
+    | { readonly which: "data" }
+    | ({ readonly which: "list" } & Pick<$Type_Reader, "list">)
+    | ({ readonly which: "enum" } & Pick<$Type_Reader, "enum">)
+    | ({ readonly which: "struct" } & Pick<$Type_Reader, "struct">)
+    | ({ readonly which: "interface" } & Pick<$Type_Reader, "interface">)
+    | ({ readonly which: "anyPointer" } & Pick<$Type_Reader, "anyPointer">)
+    | { readonly which: "_unknown" }
+  );
+export const Type_Reader = $Type_Reader as unknown as $.StructCtor<Type_Reader>;
 
 /** Builder of struct Type. */
 export class Type_Builder extends $.StructBuilder {
@@ -3440,8 +3501,8 @@ export class Type_Builder extends $.StructBuilder {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The active member of the union. */
-  which(): Type_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): Type_Which {
     return Type_which[this._getUint16(0)] ?? "_unknown";
   }
   isVoid(): boolean {
@@ -3532,6 +3593,7 @@ export class Type_Builder extends $.StructBuilder {
     return this._getUint16(0) === 14;
   }
   get list(): Type_list_Builder {
+    if (this._getUint16(0) !== 14) $.inactiveMember("Type.list", this.which);
     return new Type_list_Builder(
       this._arena,
       this._seg,
@@ -3559,6 +3621,7 @@ export class Type_Builder extends $.StructBuilder {
     return this._getUint16(0) === 15;
   }
   get enum(): Type_enum_Builder {
+    if (this._getUint16(0) !== 15) $.inactiveMember("Type.enum", this.which);
     return new Type_enum_Builder(
       this._arena,
       this._seg,
@@ -3587,6 +3650,7 @@ export class Type_Builder extends $.StructBuilder {
     return this._getUint16(0) === 16;
   }
   get struct(): Type_struct_Builder {
+    if (this._getUint16(0) !== 16) $.inactiveMember("Type.struct", this.which);
     return new Type_struct_Builder(
       this._arena,
       this._seg,
@@ -3615,6 +3679,7 @@ export class Type_Builder extends $.StructBuilder {
     return this._getUint16(0) === 17;
   }
   get interface(): Type_interface_Builder {
+    if (this._getUint16(0) !== 17) $.inactiveMember("Type.interface", this.which);
     return new Type_interface_Builder(
       this._arena,
       this._seg,
@@ -3643,6 +3708,7 @@ export class Type_Builder extends $.StructBuilder {
     return this._getUint16(0) === 18;
   }
   get anyPointer(): Type_anyPointer_Builder {
+    if (this._getUint16(0) !== 18) $.inactiveMember("Type.anyPointer", this.which);
     return new Type_anyPointer_Builder(
       this._arena,
       this._seg,
@@ -4065,31 +4131,31 @@ const Type_anyPointer_which = ["unconstrained", "parameter", "implicitMethodPara
 export type Type_anyPointer_Which = (typeof Type_anyPointer_which)[number] | "_unknown";
 
 /** The group reader's type: a $.GroupReader (the class below links its prototype). */
-export interface Type_anyPointer_Reader extends $.GroupReader {}
-/** Reader of group anyPointer. */
-export class Type_anyPointer_Reader {
+interface $Type_anyPointer_Reader extends $.GroupReader {}
+/** Class of Type_anyPointer_Reader (which see). */
+class $Type_anyPointer_Reader {
   constructor(parent: $.StructReader) {
     this._p = parent;
   }
-  /** The active member of the union. */
-  which(): Type_anyPointer_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): Type_anyPointer_Which {
     return Type_anyPointer_which[this._p._getUint16(8)] ?? "_unknown";
   }
-  isUnconstrained(): boolean {
+  isUnconstrained(): this is { readonly which: "unconstrained" } {
     return this._p._getUint16(8) === 0;
   }
   /** AnyPointer or one of its narrower forms, not tied to a generic parameter. */
   get unconstrained(): Type_anyPointer_unconstrained_Reader {
     return new Type_anyPointer_unconstrained_Reader(this._p);
   }
-  isParameter(): boolean {
+  isParameter(): this is { readonly which: "parameter" } {
     return this._p._getUint16(8) === 1;
   }
   /** A generic parameter of an enclosing scope. */
   get parameter(): Type_anyPointer_parameter_Reader {
     return new Type_anyPointer_parameter_Reader(this._p);
   }
-  isImplicitMethodParameter(): boolean {
+  isImplicitMethodParameter(): this is { readonly which: "implicitMethodParameter" } {
     return this._p._getUint16(8) === 2;
   }
   /**
@@ -4106,7 +4172,16 @@ export class Type_anyPointer_Reader {
     return this.toString();
   }
 }
-Object.setPrototypeOf(Type_anyPointer_Reader.prototype, $.GroupReader.prototype);
+Object.setPrototypeOf($Type_anyPointer_Reader.prototype, $.GroupReader.prototype);
+/** Reader of group anyPointer. */
+export type Type_anyPointer_Reader = Omit<$Type_anyPointer_Reader, "which" | "unconstrained" | "parameter" | "implicitMethodParameter"> &
+  (
+    | ({ readonly which: "unconstrained" } & Pick<$Type_anyPointer_Reader, "unconstrained">)
+    | ({ readonly which: "parameter" } & Pick<$Type_anyPointer_Reader, "parameter">)
+    | ({ readonly which: "implicitMethodParameter" } & Pick<$Type_anyPointer_Reader, "implicitMethodParameter">)
+    | { readonly which: "_unknown" }
+  );
+export const Type_anyPointer_Reader = $Type_anyPointer_Reader as unknown as new (parent: $.StructReader) => Type_anyPointer_Reader;
 
 /** Builder of group anyPointer. */
 export class Type_anyPointer_Builder extends $.StructBuilder {
@@ -4130,8 +4205,8 @@ export class Type_anyPointer_Builder extends $.StructBuilder {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The active member of the union. */
-  which(): Type_anyPointer_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): Type_anyPointer_Which {
     return Type_anyPointer_which[this._getUint16(8)] ?? "_unknown";
   }
   isUnconstrained(): boolean {
@@ -4139,6 +4214,7 @@ export class Type_anyPointer_Builder extends $.StructBuilder {
   }
   /** AnyPointer or one of its narrower forms, not tied to a generic parameter. */
   get unconstrained(): Type_anyPointer_unconstrained_Builder {
+    if (this._getUint16(8) !== 0) $.inactiveMember("Type.anyPointer.unconstrained", this.which);
     return new Type_anyPointer_unconstrained_Builder(
       this._arena,
       this._seg,
@@ -4167,6 +4243,7 @@ export class Type_anyPointer_Builder extends $.StructBuilder {
   }
   /** A generic parameter of an enclosing scope. */
   get parameter(): Type_anyPointer_parameter_Builder {
+    if (this._getUint16(8) !== 1) $.inactiveMember("Type.anyPointer.parameter", this.which);
     return new Type_anyPointer_parameter_Builder(
       this._arena,
       this._seg,
@@ -4199,6 +4276,7 @@ export class Type_anyPointer_Builder extends $.StructBuilder {
    * method's `paramBrand` or `resultBrand`.
    */
   get implicitMethodParameter(): Type_anyPointer_implicitMethodParameter_Builder {
+    if (this._getUint16(8) !== 2) $.inactiveMember("Type.anyPointer.implicitMethodParameter", this.which);
     return new Type_anyPointer_implicitMethodParameter_Builder(
       this._arena,
       this._seg,
@@ -4239,26 +4317,26 @@ const Type_anyPointer_unconstrained_which = ["anyKind", "struct", "list", "capab
 export type Type_anyPointer_unconstrained_Which = (typeof Type_anyPointer_unconstrained_which)[number] | "_unknown";
 
 /** The group reader's type: a $.GroupReader (the class below links its prototype). */
-export interface Type_anyPointer_unconstrained_Reader extends $.GroupReader {}
-/** AnyPointer or one of its narrower forms, not tied to a generic parameter. */
-export class Type_anyPointer_unconstrained_Reader {
+interface $Type_anyPointer_unconstrained_Reader extends $.GroupReader {}
+/** Class of Type_anyPointer_unconstrained_Reader (which see). */
+class $Type_anyPointer_unconstrained_Reader {
   constructor(parent: $.StructReader) {
     this._p = parent;
   }
-  /** The active member of the union. */
-  which(): Type_anyPointer_unconstrained_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): Type_anyPointer_unconstrained_Which {
     return Type_anyPointer_unconstrained_which[this._p._getUint16(10)] ?? "_unknown";
   }
-  isAnyKind(): boolean {
+  isAnyKind(): this is { readonly which: "anyKind" } {
     return this._p._getUint16(10) === 0;
   }
-  isStruct(): boolean {
+  isStruct(): this is { readonly which: "struct" } {
     return this._p._getUint16(10) === 1;
   }
-  isList(): boolean {
+  isList(): this is { readonly which: "list" } {
     return this._p._getUint16(10) === 2;
   }
-  isCapability(): boolean {
+  isCapability(): this is { readonly which: "capability" } {
     return this._p._getUint16(10) === 3;
   }
   toString(): string {
@@ -4268,7 +4346,17 @@ export class Type_anyPointer_unconstrained_Reader {
     return this.toString();
   }
 }
-Object.setPrototypeOf(Type_anyPointer_unconstrained_Reader.prototype, $.GroupReader.prototype);
+Object.setPrototypeOf($Type_anyPointer_unconstrained_Reader.prototype, $.GroupReader.prototype);
+/** AnyPointer or one of its narrower forms, not tied to a generic parameter. */
+export type Type_anyPointer_unconstrained_Reader = Omit<$Type_anyPointer_unconstrained_Reader, "which"> &
+  (
+    | { readonly which: "anyKind" }
+    | { readonly which: "struct" }
+    | { readonly which: "list" }
+    | { readonly which: "capability" }
+    | { readonly which: "_unknown" }
+  );
+export const Type_anyPointer_unconstrained_Reader = $Type_anyPointer_unconstrained_Reader as unknown as new (parent: $.StructReader) => Type_anyPointer_unconstrained_Reader;
 
 /** Builder of group unconstrained. */
 export class Type_anyPointer_unconstrained_Builder extends $.StructBuilder {
@@ -4292,8 +4380,8 @@ export class Type_anyPointer_unconstrained_Builder extends $.StructBuilder {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The active member of the union. */
-  which(): Type_anyPointer_unconstrained_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): Type_anyPointer_unconstrained_Which {
     return Type_anyPointer_unconstrained_which[this._getUint16(10)] ?? "_unknown";
   }
   isAnyKind(): boolean {
@@ -4605,8 +4693,8 @@ const Brand_Scope_which = ["bind", "inherit"] as const;
 /** Members of Scope's union; "_unknown" for a discriminant this schema does not know. */
 export type Brand_Scope_Which = (typeof Brand_Scope_which)[number] | "_unknown";
 
-/** Reader of struct Scope. */
-export class Brand_Scope_Reader extends $.StructReader {
+/** Class of Brand_Scope_Reader (which see). */
+class $Brand_Scope_Reader extends $.StructReader {
   constructor(
     arena: $.Arena,
     seg: $.Segment,
@@ -4625,15 +4713,15 @@ export class Brand_Scope_Reader extends $.StructReader {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The active member of the union. */
-  which(): Brand_Scope_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): Brand_Scope_Which {
     return Brand_Scope_which[this._getUint16(8)] ?? "_unknown";
   }
   /** The generic node whose parameters this entry binds. */
   get scopeId(): bigint {
     return this._getUint64(0);
   }
-  isBind(): boolean {
+  isBind(): this is { readonly which: "bind" } {
     return this._getUint16(8) === 0;
   }
   /** One binding per parameter, in parameter order. */
@@ -4641,9 +4729,9 @@ export class Brand_Scope_Reader extends $.StructReader {
     return this._getList(0, Brand_Binding_List.kind);
   }
   hasBind(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(8) === 0 && this._hasPointer(0);
   }
-  isInherit(): boolean {
+  isInherit(): this is { readonly which: "inherit" } {
     return this._getUint16(8) === 1;
   }
   override toString(): string {
@@ -4653,6 +4741,14 @@ export class Brand_Scope_Reader extends $.StructReader {
     return this.toString();
   }
 }
+/** Reader of struct Scope. */
+export type Brand_Scope_Reader = Omit<$Brand_Scope_Reader, "which" | "bind"> &
+  (
+    | ({ readonly which: "bind" } & Pick<$Brand_Scope_Reader, "bind">)
+    | { readonly which: "inherit" }
+    | { readonly which: "_unknown" }
+  );
+export const Brand_Scope_Reader = $Brand_Scope_Reader as unknown as $.StructCtor<Brand_Scope_Reader>;
 
 /** Builder of struct Scope. */
 export class Brand_Scope_Builder extends $.StructBuilder {
@@ -4676,8 +4772,8 @@ export class Brand_Scope_Builder extends $.StructBuilder {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The active member of the union. */
-  which(): Brand_Scope_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): Brand_Scope_Which {
     return Brand_Scope_which[this._getUint16(8)] ?? "_unknown";
   }
   /** The generic node whose parameters this entry binds. */
@@ -4692,6 +4788,7 @@ export class Brand_Scope_Builder extends $.StructBuilder {
   }
   /** One binding per parameter, in parameter order. */
   get bind(): Brand_Binding_ListBuilder {
+    if (this._getUint16(8) !== 0) $.inactiveMember("Brand.Scope.bind", this.which);
     return this._getList(0, Brand_Binding_ListBuilder.kind);
   }
   set bind(value: $.StructList<Brand_Binding_Reader> | $.StructListBuilder<Brand_Binding_Builder>) {
@@ -4703,7 +4800,7 @@ export class Brand_Scope_Builder extends $.StructBuilder {
     return this._initList(0, Brand_Binding_ListBuilder.kind, length);
   }
   hasBind(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(8) === 0 && this._hasPointer(0);
   }
   disownBind(): $.Orphan {
     return this._disown(0);
@@ -4766,8 +4863,8 @@ const Brand_Binding_which = ["unbound", "type"] as const;
 /** Members of Binding's union; "_unknown" for a discriminant this schema does not know. */
 export type Brand_Binding_Which = (typeof Brand_Binding_which)[number] | "_unknown";
 
-/** Reader of struct Binding. */
-export class Brand_Binding_Reader extends $.StructReader {
+/** Class of Brand_Binding_Reader (which see). */
+class $Brand_Binding_Reader extends $.StructReader {
   constructor(
     arena: $.Arena,
     seg: $.Segment,
@@ -4786,14 +4883,14 @@ export class Brand_Binding_Reader extends $.StructReader {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The active member of the union. */
-  which(): Brand_Binding_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): Brand_Binding_Which {
     return Brand_Binding_which[this._getUint16(0)] ?? "_unknown";
   }
-  isUnbound(): boolean {
+  isUnbound(): this is { readonly which: "unbound" } {
     return this._getUint16(0) === 0;
   }
-  isType(): boolean {
+  isType(): this is { readonly which: "type" } {
     return this._getUint16(0) === 1;
   }
   /** Bound to this type (always a pointer type). */
@@ -4803,7 +4900,7 @@ export class Brand_Binding_Reader extends $.StructReader {
     return new Type_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasType(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 1 && this._hasPointer(0);
   }
   override toString(): string {
     return $text.structToString(this, 0xc863cd16969ee7fcn, $schema);
@@ -4812,6 +4909,14 @@ export class Brand_Binding_Reader extends $.StructReader {
     return this.toString();
   }
 }
+/** Reader of struct Binding. */
+export type Brand_Binding_Reader = Omit<$Brand_Binding_Reader, "which" | "type"> &
+  (
+    | { readonly which: "unbound" }
+    | ({ readonly which: "type" } & Pick<$Brand_Binding_Reader, "type">)
+    | { readonly which: "_unknown" }
+  );
+export const Brand_Binding_Reader = $Brand_Binding_Reader as unknown as $.StructCtor<Brand_Binding_Reader>;
 
 /** Builder of struct Binding. */
 export class Brand_Binding_Builder extends $.StructBuilder {
@@ -4835,8 +4940,8 @@ export class Brand_Binding_Builder extends $.StructBuilder {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The active member of the union. */
-  which(): Brand_Binding_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): Brand_Binding_Which {
     return Brand_Binding_which[this._getUint16(0)] ?? "_unknown";
   }
   isUnbound(): boolean {
@@ -4850,6 +4955,7 @@ export class Brand_Binding_Builder extends $.StructBuilder {
   }
   /** Bound to this type (always a pointer type). */
   get type(): Type_Builder {
+    if (this._getUint16(0) !== 1) $.inactiveMember("Brand.Binding.type", this.which);
     this._getStructLoc(0, 3, 1);
     const s = $.S;
     return new Type_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
@@ -4865,7 +4971,7 @@ export class Brand_Binding_Builder extends $.StructBuilder {
     return new Type_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasType(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 1 && this._hasPointer(0);
   }
   disownType(): $.Orphan {
     return this._disown(0);
@@ -4922,8 +5028,8 @@ const Value_which = ["void", "bool", "int8", "int16", "int32", "int64", "uint8",
 /** Members of Value's union; "_unknown" for a discriminant this schema does not know. */
 export type Value_Which = (typeof Value_which)[number] | "_unknown";
 
-/** A value written in a schema: a default, a constant, or an annotation's argument. */
-export class Value_Reader extends $.StructReader {
+/** Class of Value_Reader (which see). */
+class $Value_Reader extends $.StructReader {
   constructor(
     arena: $.Arena,
     seg: $.Segment,
@@ -4942,132 +5048,132 @@ export class Value_Reader extends $.StructReader {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The active member of the union. */
-  which(): Value_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): Value_Which {
     return Value_which[this._getUint16(0)] ?? "_unknown";
   }
-  isVoid(): boolean {
+  isVoid(): this is { readonly which: "void" } {
     return this._getUint16(0) === 0;
   }
-  isBool(): boolean {
+  isBool(): this is { readonly which: "bool" } {
     return this._getUint16(0) === 1;
   }
   get bool(): boolean {
     return this._getBool(16);
   }
-  isInt8(): boolean {
+  isInt8(): this is { readonly which: "int8" } {
     return this._getUint16(0) === 2;
   }
   get int8(): number {
     return this._getInt8(2);
   }
-  isInt16(): boolean {
+  isInt16(): this is { readonly which: "int16" } {
     return this._getUint16(0) === 3;
   }
   get int16(): number {
     return this._getInt16(2);
   }
-  isInt32(): boolean {
+  isInt32(): this is { readonly which: "int32" } {
     return this._getUint16(0) === 4;
   }
   get int32(): number {
     return this._getInt32(4);
   }
-  isInt64(): boolean {
+  isInt64(): this is { readonly which: "int64" } {
     return this._getUint16(0) === 5;
   }
   get int64(): bigint {
     return this._getInt64(8);
   }
-  isUint8(): boolean {
+  isUint8(): this is { readonly which: "uint8" } {
     return this._getUint16(0) === 6;
   }
   get uint8(): number {
     return this._getUint8(2);
   }
-  isUint16(): boolean {
+  isUint16(): this is { readonly which: "uint16" } {
     return this._getUint16(0) === 7;
   }
   get uint16(): number {
     return this._getUint16(2);
   }
-  isUint32(): boolean {
+  isUint32(): this is { readonly which: "uint32" } {
     return this._getUint16(0) === 8;
   }
   get uint32(): number {
     return this._getUint32(4);
   }
-  isUint64(): boolean {
+  isUint64(): this is { readonly which: "uint64" } {
     return this._getUint16(0) === 9;
   }
   get uint64(): bigint {
     return this._getUint64(8);
   }
-  isFloat32(): boolean {
+  isFloat32(): this is { readonly which: "float32" } {
     return this._getUint16(0) === 10;
   }
   get float32(): number {
     return this._getFloat32(4);
   }
-  isFloat64(): boolean {
+  isFloat64(): this is { readonly which: "float64" } {
     return this._getUint16(0) === 11;
   }
   get float64(): number {
     return this._getFloat64(8);
   }
-  isText(): boolean {
+  isText(): this is { readonly which: "text" } {
     return this._getUint16(0) === 12;
   }
   get text(): string {
     return this._getText(0);
   }
   hasText(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 12 && this._hasPointer(0);
   }
-  isData(): boolean {
+  isData(): this is { readonly which: "data" } {
     return this._getUint16(0) === 13;
   }
   get data(): Uint8Array {
     return this._getData(0);
   }
   hasData(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 13 && this._hasPointer(0);
   }
-  isList(): boolean {
+  isList(): this is { readonly which: "list" } {
     return this._getUint16(0) === 14;
   }
   get list(): $.AnyPointerReader {
     return this._getPointer(0);
   }
   hasList(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 14 && this._hasPointer(0);
   }
-  isEnum(): boolean {
+  isEnum(): this is { readonly which: "enum" } {
     return this._getUint16(0) === 15;
   }
   get enum(): number {
     return this._getUint16(2);
   }
-  isStruct(): boolean {
+  isStruct(): this is { readonly which: "struct" } {
     return this._getUint16(0) === 16;
   }
   get struct(): $.AnyPointerReader {
     return this._getPointer(0);
   }
   hasStruct(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 16 && this._hasPointer(0);
   }
-  isInterface(): boolean {
+  isInterface(): this is { readonly which: "interface" } {
     return this._getUint16(0) === 17;
   }
-  isAnyPointer(): boolean {
+  isAnyPointer(): this is { readonly which: "anyPointer" } {
     return this._getUint16(0) === 18;
   }
   get anyPointer(): $.AnyPointerReader {
     return this._getPointer(0);
   }
   hasAnyPointer(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 18 && this._hasPointer(0);
   }
   override toString(): string {
     return $text.structToString(this, 0xce23dcd2d7b00c9bn, $schema);
@@ -5076,6 +5182,31 @@ export class Value_Reader extends $.StructReader {
     return this.toString();
   }
 }
+/** A value written in a schema: a default, a constant, or an annotation's argument. */
+export type Value_Reader = Omit<$Value_Reader, "which" | "bool" | "int8" | "int16" | "int32" | "int64" | "uint8" | "uint16" | "uint32" | "uint64" | "float32" | "float64" | "text" | "data" | "list" | "enum" | "struct" | "anyPointer"> &
+  (
+    | { readonly which: "void" }
+    | ({ readonly which: "bool" } & Pick<$Value_Reader, "bool">)
+    | ({ readonly which: "int8" } & Pick<$Value_Reader, "int8">)
+    | ({ readonly which: "int16" } & Pick<$Value_Reader, "int16">)
+    | ({ readonly which: "int32" } & Pick<$Value_Reader, "int32">)
+    | ({ readonly which: "int64" } & Pick<$Value_Reader, "int64">)
+    | ({ readonly which: "uint8" } & Pick<$Value_Reader, "uint8">)
+    | ({ readonly which: "uint16" } & Pick<$Value_Reader, "uint16">)
+    | ({ readonly which: "uint32" } & Pick<$Value_Reader, "uint32">)
+    | ({ readonly which: "uint64" } & Pick<$Value_Reader, "uint64">)
+    | ({ readonly which: "float32" } & Pick<$Value_Reader, "float32">)
+    | ({ readonly which: "float64" } & Pick<$Value_Reader, "float64">)
+    | ({ readonly which: "text" } & Pick<$Value_Reader, "text">)
+    | ({ readonly which: "data" } & Pick<$Value_Reader, "data">)
+    | ({ readonly which: "list" } & Pick<$Value_Reader, "list">)
+    | ({ readonly which: "enum" } & Pick<$Value_Reader, "enum">)
+    | ({ readonly which: "struct" } & Pick<$Value_Reader, "struct">)
+    | { readonly which: "interface" }
+    | ({ readonly which: "anyPointer" } & Pick<$Value_Reader, "anyPointer">)
+    | { readonly which: "_unknown" }
+  );
+export const Value_Reader = $Value_Reader as unknown as $.StructCtor<Value_Reader>;
 
 /** Builder of struct Value. */
 export class Value_Builder extends $.StructBuilder {
@@ -5099,8 +5230,8 @@ export class Value_Builder extends $.StructBuilder {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The active member of the union. */
-  which(): Value_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): Value_Which {
     return Value_which[this._getUint16(0)] ?? "_unknown";
   }
   isVoid(): boolean {
@@ -5113,6 +5244,7 @@ export class Value_Builder extends $.StructBuilder {
     return this._getUint16(0) === 1;
   }
   get bool(): boolean {
+    if (this._getUint16(0) !== 1) $.inactiveMember("Value.bool", this.which);
     return this._getBool(16);
   }
   set bool(value: boolean) {
@@ -5123,6 +5255,7 @@ export class Value_Builder extends $.StructBuilder {
     return this._getUint16(0) === 2;
   }
   get int8(): number {
+    if (this._getUint16(0) !== 2) $.inactiveMember("Value.int8", this.which);
     return this._getInt8(2);
   }
   set int8(value: number) {
@@ -5133,6 +5266,7 @@ export class Value_Builder extends $.StructBuilder {
     return this._getUint16(0) === 3;
   }
   get int16(): number {
+    if (this._getUint16(0) !== 3) $.inactiveMember("Value.int16", this.which);
     return this._getInt16(2);
   }
   set int16(value: number) {
@@ -5143,6 +5277,7 @@ export class Value_Builder extends $.StructBuilder {
     return this._getUint16(0) === 4;
   }
   get int32(): number {
+    if (this._getUint16(0) !== 4) $.inactiveMember("Value.int32", this.which);
     return this._getInt32(4);
   }
   set int32(value: number) {
@@ -5153,6 +5288,7 @@ export class Value_Builder extends $.StructBuilder {
     return this._getUint16(0) === 5;
   }
   get int64(): bigint {
+    if (this._getUint16(0) !== 5) $.inactiveMember("Value.int64", this.which);
     return this._getInt64(8);
   }
   set int64(value: bigint) {
@@ -5163,6 +5299,7 @@ export class Value_Builder extends $.StructBuilder {
     return this._getUint16(0) === 6;
   }
   get uint8(): number {
+    if (this._getUint16(0) !== 6) $.inactiveMember("Value.uint8", this.which);
     return this._getUint8(2);
   }
   set uint8(value: number) {
@@ -5173,6 +5310,7 @@ export class Value_Builder extends $.StructBuilder {
     return this._getUint16(0) === 7;
   }
   get uint16(): number {
+    if (this._getUint16(0) !== 7) $.inactiveMember("Value.uint16", this.which);
     return this._getUint16(2);
   }
   set uint16(value: number) {
@@ -5183,6 +5321,7 @@ export class Value_Builder extends $.StructBuilder {
     return this._getUint16(0) === 8;
   }
   get uint32(): number {
+    if (this._getUint16(0) !== 8) $.inactiveMember("Value.uint32", this.which);
     return this._getUint32(4);
   }
   set uint32(value: number) {
@@ -5193,6 +5332,7 @@ export class Value_Builder extends $.StructBuilder {
     return this._getUint16(0) === 9;
   }
   get uint64(): bigint {
+    if (this._getUint16(0) !== 9) $.inactiveMember("Value.uint64", this.which);
     return this._getUint64(8);
   }
   set uint64(value: bigint) {
@@ -5203,6 +5343,7 @@ export class Value_Builder extends $.StructBuilder {
     return this._getUint16(0) === 10;
   }
   get float32(): number {
+    if (this._getUint16(0) !== 10) $.inactiveMember("Value.float32", this.which);
     return this._getFloat32(4);
   }
   set float32(value: number) {
@@ -5213,6 +5354,7 @@ export class Value_Builder extends $.StructBuilder {
     return this._getUint16(0) === 11;
   }
   get float64(): number {
+    if (this._getUint16(0) !== 11) $.inactiveMember("Value.float64", this.which);
     return this._getFloat64(8);
   }
   set float64(value: number) {
@@ -5223,6 +5365,7 @@ export class Value_Builder extends $.StructBuilder {
     return this._getUint16(0) === 12;
   }
   get text(): string {
+    if (this._getUint16(0) !== 12) $.inactiveMember("Value.text", this.which);
     return this._getText(0);
   }
   set text(value: string) {
@@ -5230,7 +5373,7 @@ export class Value_Builder extends $.StructBuilder {
     this._setText(0, value);
   }
   hasText(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 12 && this._hasPointer(0);
   }
   disownText(): $.Orphan {
     return this._disown(0);
@@ -5243,6 +5386,7 @@ export class Value_Builder extends $.StructBuilder {
     return this._getUint16(0) === 13;
   }
   get data(): Uint8Array {
+    if (this._getUint16(0) !== 13) $.inactiveMember("Value.data", this.which);
     return this._getData(0);
   }
   set data(value: Uint8Array) {
@@ -5254,7 +5398,7 @@ export class Value_Builder extends $.StructBuilder {
     return this._initData(0, length);
   }
   hasData(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 13 && this._hasPointer(0);
   }
   disownData(): $.Orphan {
     return this._disown(0);
@@ -5267,6 +5411,7 @@ export class Value_Builder extends $.StructBuilder {
     return this._getUint16(0) === 14;
   }
   get list(): $.AnyPointerBuilder {
+    if (this._getUint16(0) !== 14) $.inactiveMember("Value.list", this.which);
     return this._getPointer(0);
   }
   /** Clear the field (making it the active union member) and return it for writing. */
@@ -5276,7 +5421,7 @@ export class Value_Builder extends $.StructBuilder {
     return this._getPointer(0);
   }
   hasList(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 14 && this._hasPointer(0);
   }
   disownList(): $.Orphan {
     return this._disown(0);
@@ -5289,6 +5434,7 @@ export class Value_Builder extends $.StructBuilder {
     return this._getUint16(0) === 15;
   }
   get enum(): number {
+    if (this._getUint16(0) !== 15) $.inactiveMember("Value.enum", this.which);
     return this._getUint16(2);
   }
   set enum(value: number) {
@@ -5299,6 +5445,7 @@ export class Value_Builder extends $.StructBuilder {
     return this._getUint16(0) === 16;
   }
   get struct(): $.AnyPointerBuilder {
+    if (this._getUint16(0) !== 16) $.inactiveMember("Value.struct", this.which);
     return this._getPointer(0);
   }
   /** Clear the field (making it the active union member) and return it for writing. */
@@ -5308,7 +5455,7 @@ export class Value_Builder extends $.StructBuilder {
     return this._getPointer(0);
   }
   hasStruct(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 16 && this._hasPointer(0);
   }
   disownStruct(): $.Orphan {
     return this._disown(0);
@@ -5327,6 +5474,7 @@ export class Value_Builder extends $.StructBuilder {
     return this._getUint16(0) === 18;
   }
   get anyPointer(): $.AnyPointerBuilder {
+    if (this._getUint16(0) !== 18) $.inactiveMember("Value.anyPointer", this.which);
     return this._getPointer(0);
   }
   /** Clear the field (making it the active union member) and return it for writing. */
@@ -5336,7 +5484,7 @@ export class Value_Builder extends $.StructBuilder {
     return this._getPointer(0);
   }
   hasAnyPointer(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(0) === 18 && this._hasPointer(0);
   }
   disownAnyPointer(): $.Orphan {
     return this._disown(0);
@@ -6530,8 +6678,8 @@ const CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_which = ["typ
 /** Members of Identifier's union; "_unknown" for a discriminant this schema does not know. */
 export type CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Which = (typeof CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_which)[number] | "_unknown";
 
-/** One use of a name in the source: its byte range and what it resolves to. */
-export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Reader extends $.StructReader {
+/** Class of CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Reader (which see). */
+class $CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Reader extends $.StructReader {
   constructor(
     arena: $.Arena,
     seg: $.Segment,
@@ -6550,8 +6698,8 @@ export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Reader
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The active member of the union. */
-  which(): CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Which {
     return CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_which[this._getUint16(16)] ?? "_unknown";
   }
   get startByte(): number {
@@ -6560,14 +6708,14 @@ export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Reader
   get endByte(): number {
     return this._getUint32(4);
   }
-  isTypeId(): boolean {
+  isTypeId(): this is { readonly which: "typeId" } {
     return this._getUint16(16) === 0;
   }
   /** The name is a type: its ID. */
   get typeId(): bigint {
     return this._getUint64(8);
   }
-  isMember(): boolean {
+  isMember(): this is { readonly which: "member" } {
     return this._getUint16(16) === 1;
   }
   /** The name is a member of a type. */
@@ -6581,6 +6729,14 @@ export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Reader
     return this.toString();
   }
 }
+/** One use of a name in the source: its byte range and what it resolves to. */
+export type CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Reader = Omit<$CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Reader, "which" | "typeId" | "member"> &
+  (
+    | ({ readonly which: "typeId" } & Pick<$CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Reader, "typeId">)
+    | ({ readonly which: "member" } & Pick<$CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Reader, "member">)
+    | { readonly which: "_unknown" }
+  );
+export const CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Reader = $CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Reader as unknown as $.StructCtor<CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Reader>;
 
 /** Builder of struct Identifier. */
 export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Builder extends $.StructBuilder {
@@ -6604,8 +6760,8 @@ export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Builde
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The active member of the union. */
-  which(): CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Which {
     return CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_which[this._getUint16(16)] ?? "_unknown";
   }
   get startByte(): number {
@@ -6625,6 +6781,7 @@ export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Builde
   }
   /** The name is a type: its ID. */
   get typeId(): bigint {
+    if (this._getUint16(16) !== 0) $.inactiveMember("CodeGeneratorRequest.RequestedFile.FileSourceInfo.Identifier.typeId", this.which);
     return this._getUint64(8);
   }
   set typeId(value: bigint) {
@@ -6636,6 +6793,7 @@ export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Builde
   }
   /** The name is a member of a type. */
   get member(): CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_member_Builder {
+    if (this._getUint16(16) !== 1) $.inactiveMember("CodeGeneratorRequest.RequestedFile.FileSourceInfo.Identifier.member", this.which);
     return new CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_member_Builder(
       this._arena,
       this._seg,

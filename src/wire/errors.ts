@@ -51,3 +51,29 @@ export class EncodeError extends CapnpError {
 export function decodeError(code: DecodeErrorCode, message: string): DecodeError {
   return new DecodeError(code, message);
 }
+
+/**
+ * Raised when a builder is asked for a union member that is not the active one (C++ builders
+ * check the same in debug builds: "Must check which() before get()ing a union member.").
+ * Generated builders check before reading a member, because the member's bytes belong to
+ * whichever member is active: reading them would give that member's data reinterpreted, or a
+ * pointer of the wrong kind. (Readers need no check: their types only offer the active member,
+ * after `which` has been tested.) Setting a member makes it the active one.
+ */
+export class InactiveMemberError extends CapnpError {
+  override name = "InactiveMemberError";
+  /** The member asked for (`Struct.member`). */
+  readonly member: string;
+  /** The active member's name (`"_unknown"` for a discriminant this schema does not know). */
+  readonly active: string;
+  constructor(member: string, active: string) {
+    super(`${member} is not the active union member (which is "${active}"); set it first, or check which.`);
+    this.member = member;
+    this.active = active;
+  }
+}
+
+/** Generated builders call this when a union member they are asked for is not active. */
+export function inactiveMember(member: string, active: string): never {
+  throw new InactiveMemberError(member, active);
+}

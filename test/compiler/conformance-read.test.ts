@@ -169,14 +169,14 @@ test("unions, named unions, groups and nested types", (t) => {
       position = (x = -1, y = 5), nested = (kind = b, deeper = (value = 9)))`,
     Shape.Reader,
   );
-  assert.equal(a.which(), "rectangle");
+  assert.equal(a.which, "rectangle");
   assert.equal(a.isRectangle(), true);
   assert.equal(a.isCircle(), false);
   assert.equal(a.rectangle.width, 2);
   assert.equal(a.rectangle.height, 3);
-  assert.equal(a.style.which(), "fancy");
+  assert.equal(a.style.which, "fancy");
   assert.equal(a.style.fancy.pattern, "dots");
-  assert.equal(a.style.fancy.border.which(), "width");
+  assert.equal(a.style.fancy.border.which, "width");
   assert.equal(a.style.fancy.border.width, 4);
   assert.equal(a.position.x, -1);
   assert.equal(a.position.y, 5);
@@ -184,16 +184,16 @@ test("unions, named unions, groups and nested types", (t) => {
   assert.equal(a.nested.deeper.value, 9n);
 
   const b = read("Shape", `(circle = 1.5, style = (colored = green))`, Shape.Reader);
-  assert.equal(b.which(), "circle");
+  assert.equal(b.which, "circle");
   assert.equal(b.circle, 1.5);
-  assert.equal(b.style.which(), "colored");
+  assert.equal(b.style.which, "colored");
   assert.equal(b.style.colored, Color.green);
   assert.equal(b.nested.deeper.value, 42n, "default through a null struct");
 
   const c = read("Shape", `(inner = (name = "in", nothing = void))`, Shape.Reader);
-  assert.equal(c.which(), "inner");
+  assert.equal(c.which, "inner");
   assert.equal(c.inner.name, "in");
-  assert.equal(c.inner.which(), "nothing");
+  assert.equal(c.inner.which, "nothing");
 });
 
 test("names that collide with reserved words and base members", (t) => {
@@ -210,8 +210,8 @@ test("names that collide with reserved words and base members", (t) => {
   assert.equal(r.hasFoo, true);
   assert.equal(r.hasFoo$(), true);
   assert.equal(r.foo, "f");
-  assert.equal(r.then$, 3);
-  assert.equal(r.which(), "enum");
+  assert.equal(r.then, 3);
+  assert.equal(r.which, "enum");
   assert.equal(r.enum, 7);
   assert.equal(typeof r.toString(), "string");
   // Nested types named like the generated list classes keep their namespace names.

@@ -227,9 +227,9 @@ test("builders: unions set their discriminant, groups init to zero, defaults XOR
   const m = new MessageBuilder();
   const s = m.initRoot(Shape.Builder);
   s.circle = 3;
-  assert.equal(s.which(), "circle");
+  assert.equal(s.which, "circle");
   const rect = s.initRectangle();
-  assert.equal(s.which(), "rectangle");
+  assert.equal(s.which, "rectangle");
   assert.equal(rect.width, 0, "initRectangle zeroed the circle's bits");
   rect.height = 2;
   s.style.initFancy().border.width = 5;
@@ -260,10 +260,12 @@ test("builders: unions set their discriminant, groups init to zero, defaults XOR
   c.class = 3;
   c.constructor$ = "x";
   c.setReturn();
-  assert.equal(c.which(), "return");
+  assert.equal(c.which, "return");
   c.enum = 4;
-  assert.equal(c.which(), "enum");
-  assert.equal(c.asReader().enum, 4);
+  assert.equal(c.which, "enum");
+  const cr = c.asReader();
+  assert.equal(cr.which, "enum");
+  assert.equal(cr.enum, 4);
 });
 
 test("copying structs and lists between messages, orphans", () => {
@@ -334,7 +336,9 @@ test("accessors construct their classes: struct fields, groups, generated struct
   const sh = new MessageBuilder().initRoot(Shape.Builder);
   sh.initRectangle().width = 3;
   assert.ok(sh.rectangle instanceof Shape_rectangle_Builder);
-  assert.equal(sh.asReader().rectangle.width, 3);
+  const shr = sh.asReader();
+  assert.equal(shr.which, "rectangle");
+  assert.equal(shr.rectangle.width, 3);
 });
 
 test("group readers read through their struct's reader and stay StructReaders", () => {
@@ -348,13 +352,14 @@ test("group readers read through their struct's reader and stay StructReaders", 
   sh.position.y = 2;
   const r = new MessageReader(m.getSegmentsForOutput()).getRoot(Shape.Reader);
   // Nested groups share the struct's reader.
+  assert.equal(r.style.which, "fancy");
   const f = r.style.fancy;
   assert.ok(f instanceof Shape_style_fancy_Reader);
   assert.ok(f instanceof GroupReader && f instanceof StructReader);
   assert.equal(f._p, r);
   assert.equal(f.border._p, r);
   assert.equal(f.pattern, "dots");
-  assert.equal(f.border.which(), "width");
+  assert.equal(f.border.which, "width");
   assert.equal(f.border.width, 4);
   assert.equal(r.position.y, 2);
   // A group reader is still a working StructReader (location fields through its parent's).
@@ -367,7 +372,9 @@ test("group readers read through their struct's reader and stay StructReaders", 
   assert.equal(pr.x, -1);
   assert.equal(pr.y, 2);
   assert.equal(pr.toString(), r.position.toString());
-  assert.equal(sh.style.fancy.asReader().border.width, 4);
+  const border = sh.style.fancy.asReader().border;
+  assert.equal(border.which, "width");
+  assert.equal(border.width, 4);
 });
 
 test("the nesting limit applies to struct fields read through _locStruct", () => {

@@ -17,6 +17,12 @@ import {
   Holder,
 } from "./gen/codegen-test.capnp.js";
 
+/** The literal of an expression (every call here sends one). */
+function literal(e: Calculator.Expression.Reader): number {
+  if (e.which !== "literal") throw new Error(`expected a literal, got ${e.which}`);
+  return e.literal;
+}
+
 function valueServer(v: number): Calculator.Value.Client {
   return new Calculator.Value.Client(
     Calculator.Value.server({
@@ -32,7 +38,7 @@ test("calls, results and pipelining through generated clients and dispatch", asy
   const impl: Calculator_Server = {
     evaluate(ctx) {
       const e = ctx.params.expression;
-      assert.equal(e.which(), "literal");
+      assert.equal(e.which, "literal");
       using v = valueServer(e.literal * 2);
       ctx.results.value = v;
     },
@@ -114,7 +120,7 @@ test("capability fields in structs", async () => {
   // A Server goes in directly (the message takes its own reference).
   hc.calc = Calculator.server({
     evaluate(ctx) {
-      using v = valueServer(ctx.params.expression.literal + 1);
+      using v = valueServer(literal(ctx.params.expression) + 1);
       ctx.results.value = v;
     },
   });
@@ -199,7 +205,7 @@ test("lists of interfaces are typed clients; List(Capability) untyped ones", asy
     using calc = new Calculator.Client(
       Calculator.server({
         evaluate(ctx) {
-          using v = valueServer(ctx.params.expression.literal * 10);
+          using v = valueServer(literal(ctx.params.expression) * 10);
           ctx.results.value = v;
         },
       }),
@@ -254,6 +260,7 @@ test("lists of interfaces are typed clients; List(Capability) untyped ones", asy
 test("methods named like Client members or server hooks get a $ suffix; the hooks keep working", async () => {
   let disposed = 0;
   let shortened = 0;
+  const called: string[] = [];
   using calls = new Clash.Client(
     Clash.server({
       getFd$(ctx) {
@@ -264,6 +271,31 @@ test("methods named like Client members or server hooks get a $ suffix; the hook
         ctx.results.yes = true;
       },
       closed$() {},
+      // Names that collide with nothing keep their name.
+      cancel(ctx) {
+        ctx.results.n = 5;
+      },
+      pipeline() {
+        called.push("pipeline");
+      },
+      which() {
+        called.push("which");
+      },
+      toJSON() {
+        called.push("toJSON");
+      },
+      close$() {
+        called.push("close");
+      },
+      names(ctx) {
+        // A field named `close`: `close` on the results, `close$` on their pipeline.
+        ctx.results.close = Calculator.server({
+          evaluate(c) {
+            using v = valueServer(literal(c.params.expression) + 100);
+            c.results.value = v;
+          },
+        });
+      },
       // The server hooks (ServerHooks), typed on the generated interface without casts.
       getFd: () => 7,
       shortenPath() {
@@ -281,6 +313,21 @@ test("methods named like Client members or server hooks get a $ suffix; the hook
   assert.equal((await calls.isNull$()).yes, true);
   await calls.shortenPath$();
   await calls.closed$();
+  assert.equal((await calls.cancel()).n, 5);
+  await calls.pipeline();
+  await calls.which();
+  await calls.toJSON();
+  await calls.close$();
+  assert.deepEqual(called, ["pipeline", "which", "toJSON", "close"]);
+  {
+    using names = calls.names();
+    using closer = names.pipeline.close$;
+    using e = closer.evaluate((p) => (p.initExpression().literal = 1));
+    using v = (await e).value;
+    assert.equal((await v.read()).value, 101);
+    using fromResults = (await names).close;
+    assert.ok(fromResults instanceof Calculator.Client);
+  }
   // ...and the Client base's members and the FD hook untouched.
   assert.equal(await calls.getFd(), 7);
   assert.equal(calls.isNull, false);

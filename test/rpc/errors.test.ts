@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { nodeNet, parseAddress, Runtime } from "capnts/node";
-import { AddressError, Client, ClosedHandleError, RpcError, type Server } from "capnts/rpc";
+import { AddressError, Client, ClosedHandleError, RpcError } from "capnts/rpc";
 import { whenIdle } from "capnts/testing";
 import { RpcConnection } from "../../src/rpc/connection.js";
 import { forCall } from "../../src/rpc/errors.js";
@@ -344,7 +344,7 @@ rpcTest(
     using client = obj(ctx.boot, "testMoreStuff");
     // The server's callFoo awaits cap.foo(), which fails in the client's vat, and lets the error
     // propagate: what it sends back is the reason as it came, without the name of its own call.
-    const failing: Server = TestInterface.server({
+    const failing = TestInterface.server({
       foo() {
         throw RpcError.failed("boom");
       },

@@ -50,7 +50,7 @@ function openFdCount(): number {
 }
 
 /** C++ TestFdCap (test-util.h): a TestInterface with no methods whose getFd() is `fd`; owns it. */
-function testFdCap(fd: number): Server {
+function testFdCap(fd: number): Server<TestInterface_Client> {
   return TestInterface.server({
     getFd: () => fd,
     [Symbol.dispose]() {
@@ -66,7 +66,7 @@ interface Seen {
 }
 
 /** TestMoreStuffImpl::writeToFd (test-util.c++), over files instead of pipes. */
-function moreStuff(dir: string, seen: Seen): Server {
+function moreStuff(dir: string, seen: Seen): Server<TestMoreStuff_Client> {
   return TestMoreStuff.server({
     // Only here to put `fill` bytes on the wire before writeToFd (master's `fill` parameter).
     methodWithDefaults(ctx) {

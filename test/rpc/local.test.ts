@@ -1,7 +1,7 @@
 /** The local call path: run queue, local dispatch, promise capabilities, local pipelining. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { type Client, RpcError } from "capnts/rpc";
+import { RpcError } from "capnts/rpc";
 import { whenIdle } from "capnts/testing";
 import {
   TestCallOrder,
@@ -29,8 +29,8 @@ test("local call is never synchronous and returns results", async () => {
 
 test("local calls keep E-order through a promise capability", async () => {
   let n = 0;
-  let resolveTarget!: (c: Client) => void;
-  using promised = new TestCallOrder_Client(new Promise<Client>((r) => (resolveTarget = r)));
+  let resolveTarget!: (c: TestCallOrder_Client) => void;
+  using promised = new TestCallOrder_Client(new Promise<TestCallOrder_Client>((r) => (resolveTarget = r)));
   const results: Promise<number>[] = [];
   for (let i = 0; i < 3; i++) results.push(promised.getCallSequence().then((r) => r.n));
   resolveTarget(

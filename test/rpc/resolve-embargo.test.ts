@@ -38,7 +38,7 @@ function countDisembargoes(t: { onSend: ((m: import("capnts/wire").MessageReader
   const c = { n: 0 };
   if (t !== null) {
     t.onSend = (m) => {
-      if (m.getRoot(Message_Reader).which() === "disembargo") c.n++;
+      if (m.getRoot(Message_Reader).which === "disembargo") c.n++;
     };
   }
   return c;
@@ -88,7 +88,7 @@ rpcTest("Rpc.Embargo (rpc-test.c++ TEST(Rpc, Embargo))", async (ctx) => {
 rpcTest("Rpc.EmbargoError (rpc-test.c++ TEST(Rpc, EmbargoError))", async (ctx) => {
   using client = obj(ctx.boot, "testMoreStuff");
   let reject!: (e: Error) => void;
-  using cap = new TestCallOrder_Client(new Promise<Client>((_, r) => (reject = r)));
+  using cap = new TestCallOrder_Client(new Promise<TestCallOrder_Client>((_, r) => (reject = r)));
   using earlyCall = client.getCallSequence();
   using echo = client.echo((p) => (p.cap = cap));
   using pipeline = echo.pipeline.cap;
@@ -130,7 +130,7 @@ rpcTest("Rpc.CallBrokenPromise (rpc-test.c++ TEST(Rpc, CallBrokenPromise))", asy
   using client = obj(ctx.boot, "testMoreStuff");
   let reject!: (e: Error) => void;
   {
-    using held = new TestInterface_Client(new Promise<Client>((_, r) => (reject = r)));
+    using held = new TestInterface_Client(new Promise<TestInterface_Client>((_, r) => (reject = r)));
     using p = client.hold((p) => (p.cap = held));
     await p;
   }

@@ -139,7 +139,7 @@ async function session(client: RpcConnection, caps: LocalCaps, check: boolean): 
 function segmentsOf(sent: readonly MessageReader[]): Uint8Array[][] {
   // A session ends by hanging up, not by an Abort of its own (if one was sent).
   return sent
-    .filter((m) => m.getRoot(Message_Reader).which() !== "abort")
+    .filter((m) => m.getRoot(Message_Reader).which !== "abort")
     .map((m) => m.arena.segments.map((s) => s.bytes.slice(0, s.end)));
 }
 
@@ -228,7 +228,7 @@ async function replay(
       // Nothing is answered; an Abort ends the conversation. After the hang-up the connection's
       // Abort("Peer disconnected.") is C++'s behaviour too.
       const msg = m.getRoot(Message_Reader);
-      if (msg.which() === "abort" && !hungUp) {
+      if (msg.which === "abort" && !hungUp) {
         aborted = true;
         abortReason = msg.abort.reason;
       }

@@ -68,7 +68,7 @@ class RawPeer implements TransportReceiver {
     assert.equal(
       this.inbox.length,
       0,
-      `unexpected message: ${this.inbox[0] === null ? "EOF" : this.inbox[0]?.getRoot(Message_Reader).which()}`,
+      `unexpected message: ${this.inbox[0] === null ? "EOF" : this.inbox[0]?.getRoot(Message_Reader).which}`,
     );
   }
 }
@@ -106,10 +106,20 @@ async function scripted(mode: Mode, bootstrap = TestBootstrapServer(newCounters(
   };
 }
 
+/** Union member `w` of `r` (a message or part of one), failing the test if another is active. */
+function member<T extends { readonly which: string }, W extends T["which"]>(
+  r: T | null | undefined,
+  w: W,
+): Extract<T, { readonly which: W }> {
+  assert.ok(r !== null && r !== undefined, `expected ${w}, got nothing`);
+  assert.equal(r.which, w);
+  return r as Extract<T, { readonly which: W }>;
+}
+
 async function expectAbort(peer: RawPeer, reason?: RegExp): Promise<void> {
   const m = await peer.next();
   assert.ok(m !== null, "expected an Abort, got end of stream");
-  assert.equal(m.which(), "abort");
+  assert.equal(m.which, "abort");
   if (reason !== undefined) assert.match(m.abort.reason, reason);
   // Then the stream ends.
   assert.equal(await peer.next(), null);
@@ -136,24 +146,24 @@ for (const mode of ["memory", "tcp"] as const) {
       p.questionId = 7;
     });
     let r = await s.peer.next();
-    assert.equal(r?.which(), "unimplemented");
-    assert.equal(r?.unimplemented.which(), "provide");
+    assert.equal(r?.which, "unimplemented");
+    assert.equal(r?.unimplemented.which, "provide");
     assert.equal(r?.unimplemented.provide.questionId, 7);
     s.peer.send((m) => {
       m.initAccept().questionId = 8;
     });
     r = await s.peer.next();
-    assert.equal(r?.unimplemented.which(), "accept");
+    assert.equal(member(r, "unimplemented").unimplemented.which, "accept");
     s.peer.send((m) => {
       m.initJoin().questionId = 9;
     });
     r = await s.peer.next();
-    assert.equal(r?.unimplemented.which(), "join");
+    assert.equal(member(r, "unimplemented").unimplemented.which, "join");
     s.peer.send((m) => {
       m.initObsoleteSave().setText("x");
     });
     r = await s.peer.next();
-    assert.equal(r?.unimplemented.which(), "obsoleteSave");
+    assert.equal(member(r, "unimplemented").unimplemented.which, "obsoleteSave");
     // Still up.
     assert.equal(s.server.error, null);
     await s.close();
@@ -169,13 +179,12 @@ for (const mode of ["memory", "tcp"] as const) {
       m.initBootstrap().questionId = 0;
     });
     const r = await s.peer.next();
-    assert.equal(r?.which(), "return");
+    assert.equal(r?.which, "return");
     assert.equal(r?.return.answerId, 0);
-    assert.equal(r?.return.which(), "results");
+    assert.equal(r?.return.which, "results");
     const caps = r!.return.results.capTable;
     assert.equal(caps.length, 1);
-    assert.equal(caps.get(0).which(), "senderHosted");
-    assert.equal(caps.get(0).senderHosted, 0);
+    assert.equal(member(caps.get(0), "senderHosted").senderHosted, 0);
     // Like C++'s handleBootstrap, releaseParamCaps keeps its default (there are no params).
     assert.equal(r?.return.releaseParamCaps, true);
     // Call foo on the bootstrap through the promised answer (Level 0 pipelining).
@@ -190,9 +199,9 @@ for (const mode of ["memory", "tcp"] as const) {
       p.j = true;
     });
     const r2 = await s.peer.next();
-    assert.equal(r2?.which(), "return");
+    assert.equal(r2?.which, "return");
     assert.equal(r2?.return.answerId, 1);
-    assert.equal(r2?.return.which(), "results");
+    assert.equal(r2?.return.which, "results");
     // C++ always sends releaseParamCaps = false (it releases param caps with Release messages).
     assert.equal(r2?.return.releaseParamCaps, false);
     // No caps in the results: 1.x says no Finish is needed.
@@ -221,9 +230,8 @@ for (const mode of ["memory", "tcp"] as const) {
       b.initDeprecatedObjectId().setText("testInterface");
     });
     const r = await s.peer.next();
-    assert.equal(r?.return.which(), "exception");
     assert.match(
-      r!.return.exception.reason,
+      member(member(r, "return").return, "exception").exception.reason,
       /This vat only supports a bootstrap interface, not the old Cap'n-Proto-0.4-style named exports\./,
     );
     s.peer.send((m) => {
@@ -342,8 +350,10 @@ for (const mode of ["memory", "tcp"] as const) {
       m.initBootstrap().questionId = 0;
     });
     const r = await s.peer.next();
-    assert.equal(r?.return.results.capTable.get(0).which(), "senderPromise");
-    const promiseId = r!.return.results.capTable.get(0).senderPromise;
+    const promiseId = member(
+      member(member(r, "return").return, "results").results.capTable.get(0),
+      "senderPromise",
+    ).senderPromise;
     s.peer.send((m) => {
       const f = m.initFinish();
       f.questionId = 0;
@@ -351,9 +361,9 @@ for (const mode of ["memory", "tcp"] as const) {
     });
     fulfill(new TestInterface_Client(TestInterface.server(testInterfaceImpl(newCounters()))));
     const res = await s.peer.next();
-    assert.equal(res?.which(), "resolve");
+    assert.equal(res?.which, "resolve");
     assert.equal(res?.resolve.promiseId, promiseId);
-    const newExport = res!.resolve.cap.senderHosted;
+    const newExport = member(member(res!.resolve, "cap").cap, "senderHosted").senderHosted;
     // Echo it back as unimplemented: the server releases the export the Resolve named.
     s.peer.send((m) => {
       m.unimplemented = res!;
@@ -389,7 +399,7 @@ for (const mode of ["memory", "tcp"] as const) {
     arena.segments[0]!.end = 16;
     s.peer.t.send(fake);
     const m = await s.peer.next();
-    assert.equal(m?.which(), "abort");
+    assert.equal(m?.which, "abort");
     assert.equal(await s.peer.next(), null);
     assert.deepEqual(s.server.tableSizes(), emptyTables());
     await s.close();
@@ -409,11 +419,11 @@ test("scripted: Abort received — every pending call fails and every capability
   const { client, peer } = await scriptedServer();
   using cap = new TestInterface_Client(client.bootstrap());
   const boot = await peer.next();
-  assert.equal(boot?.which(), "bootstrap");
+  assert.equal(boot?.which, "bootstrap");
   // Answer the bootstrap with our export 0.
   peer.send((m) => {
     const r = m.initReturn();
-    r.answerId = boot!.bootstrap.questionId;
+    r.answerId = member(boot, "bootstrap").bootstrap.questionId;
     r.releaseParamCaps = false;
     const payload = r.initResults();
     payload.content.setCapability("cap #0"); // a capability pointer to cap-table index 0
@@ -424,8 +434,8 @@ test("scripted: Abort received — every pending call fails and every capability
     p.i = 1;
   });
   let call = await peer.next();
-  while (call?.which() === "finish") call = await peer.next(); // the bootstrap's Finish
-  assert.equal(call?.which(), "call");
+  while (call?.which === "finish") call = await peer.next(); // the bootstrap's Finish
+  assert.equal(call?.which, "call");
   peer.send((m) => {
     const e = m.initAbort();
     e.reason = "going away";
@@ -480,7 +490,8 @@ test("scripted: Finish with releaseResultCaps (a Level 0 peer) releases the caps
     m.initBootstrap().questionId = 0;
   });
   const r = await s.peer.next();
-  assert.equal(r?.return.results.capTable.get(0).senderHosted, 0);
+  const ret = member(member(r, "return").return, "results");
+  assert.equal(member(ret.results.capTable.get(0), "senderHosted").senderHosted, 0);
   assert.equal(s.server.exports.size, 1);
   s.peer.send((m) => {
     m.initFinish().questionId = 0; // releaseResultCaps defaults to true
@@ -496,7 +507,7 @@ test("scripted: a thirdPartyHosted capability is used through its vine (no Level
   const boot = await peer.next();
   peer.send((m) => {
     const r = m.initReturn();
-    r.answerId = boot!.bootstrap.questionId;
+    r.answerId = member(boot, "bootstrap").bootstrap.questionId;
     r.releaseParamCaps = false;
     const payload = r.initResults();
     payload.content.setCapability("cap #0");
@@ -505,9 +516,9 @@ test("scripted: a thirdPartyHosted capability is used through its vine (no Level
   await cap.whenResolved();
   using p = cap.foo((x) => (x.i = 1));
   let call = await peer.next();
-  while (call?.which() === "finish") call = await peer.next();
-  assert.equal(call?.which(), "call");
-  assert.equal(call?.call.target.which(), "importedCap");
+  while (call?.which === "finish") call = await peer.next();
+  assert.equal(call?.which, "call");
+  assert.equal(call?.call.target.which, "importedCap");
   assert.equal(call?.call.target.importedCap, 5);
   void p;
 });

@@ -43,8 +43,10 @@ function streamingImpl() {
 for (const mode of ALL_MODES) {
   test(`Streaming over a chain of local and remote RPC calls (rpc-twoparty-test.c++) [${mode}]`, async () => {
     // A local promise that will be fulfilled with a remote capability.
-    let localFulfill!: (c: Client) => void;
-    using promisedClient = new TestStreaming_Client(new Promise<Client>((r) => (localFulfill = r)));
+    let localFulfill!: (c: TestStreaming_Client) => void;
+    using promisedClient = new TestStreaming_Client(
+      new Promise<TestStreaming_Client>((r) => (localFulfill = r)),
+    );
     let count = 1;
     let promise: Promise<void> = promisedClient.doStreamI((p) => (p.i = 1));
     // Blocked on the promised client.

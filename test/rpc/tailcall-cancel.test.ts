@@ -28,8 +28,8 @@ rpcTest("Rpc.TailCall (rpc-test.c++ TEST(Rpc, TailCall))", async (ctx) => {
   if (ctx.serverTransport !== null) {
     ctx.serverTransport.onSend = (m) => {
       const msg = m.getRoot(Message_Reader);
-      if (msg.which() === "call") seen.push(`call:${msg.call.sendResultsTo.which()}`);
-      if (msg.which() === "return") seen.push(`return:${msg.return.which()}`);
+      if (msg.which === "call") seen.push(`call:${msg.call.sendResultsTo.which}`);
+      if (msg.which === "return") seen.push(`return:${msg.return.which}`);
     };
   }
   using promise = caller.foo((p) => {

@@ -341,7 +341,7 @@ test("scripted: an incoming frame over the size limit ends the connection with a
       (chunk) => {
         frames.push(chunk);
         for (let m = frames.next(); m !== undefined; m = frames.next())
-          got.push(new MessageReader(m).getRoot(Message_Reader).which());
+          got.push(new MessageReader(m).getRoot(Message_Reader).which);
       },
       () => ended(),
     );

@@ -11,10 +11,10 @@ import { TestCallOrder, TestCallOrder_Client } from "../interop/gen/test.capnp.j
 import { testCallOrderImpl } from "./fixtures/impls.js";
 
 test("whenResolved(): settles in resolution order; queued calls are delivered first; a broken promise rejects", async () => {
-  const fulfill: Record<string, (c: Client) => void> = {};
+  const fulfill: Record<string, (c: TestCallOrder_Client) => void> = {};
   const caps: Record<string, TestCallOrder_Client> = {};
   for (const k of ["a", "b", "c"]) {
-    caps[k] = new TestCallOrder_Client(new Promise<Client>((r) => (fulfill[k] = r)));
+    caps[k] = new TestCallOrder_Client(new Promise<TestCallOrder_Client>((r) => (fulfill[k] = r)));
   }
   const order: string[] = [];
   const done = Object.entries(caps).map(([k, c]) => c.whenResolved().then(() => order.push(k)));

@@ -208,12 +208,26 @@ interface Derived extends(Base, Other) {
 }
 
 # Methods named like members of the Client base and the server hooks (getFd, shortenPath): they
-# get a `$` suffix on both sides, so the hooks and the base members keep working.
+# get a `$` suffix on both sides, so the hooks and the base members keep working. Names that
+# collide with nothing keep their name: `cancel`, `pipeline` (RemotePromise's, not Client's),
+# `which`, `toJSON`.
 interface Clash {
   getFd @0 () -> (n :Int32);
   shortenPath @1 () -> ();
   isNull @2 () -> (yes :Bool);
   closed @3 () -> ();
+  cancel @4 () -> (n :Int32);
+  pipeline @5 () -> ();
+  which @6 () -> ();
+  toJSON @7 () -> ();
+  close @8 () -> ();
+  names @9 () -> PipelineNames;
+}
+
+# Fields named like the Pipeline base's `close()`: renamed on the pipeline class only.
+struct PipelineNames {
+  close @0 :Calculator;
+  cancel @1 :Calculator;
 }
 
 struct HasCaps {

@@ -365,7 +365,7 @@ export class Echo_next_Results_Builder extends $.StructBuilder {
   get echo(): Echo_Client {
     return $rpc.getClient(this, 0, Echo_Client);
   }
-  set echo(value: Echo_Client | $rpc.Server | null) {
+  set echo(value: Echo_Client | $rpc.Server<Echo_Client> | null) {
     $rpc.setClient(this, 0, value);
   }
   hasEcho(): boolean {
@@ -688,6 +688,14 @@ export class Echo_Client extends $rpc.Client {
       },
     ],
   };
+  /**
+   * A capability of Echo: from a server of Echo (`Echo.server(impl)`) or of a
+   * subinterface, another client of it (a new reference), a promise of one, an Error (a broken
+   * capability) or null (the null capability).
+   */
+  constructor(source?: $rpc.ClientSource<Echo_Client>) {
+    super(source);
+  }
   /** Returns its argument. Sequential round trips (latency) and many outstanding (throughput). */
   echo(init?: (params: Echo_echo_Params_Builder) => void): $rpc.RemotePromise<Echo_echo_Results_Reader, Echo_echo_Results_Pipeline> {
     return this._call(0x84850c8385be8125n, 0, Echo_echo_Params_Builder, Echo_echo_Results_Reader, Echo_echo_Results_Pipeline, init);
@@ -753,7 +761,7 @@ export class Echo_ListBuilder extends $.CapabilityListBuilder<Echo_Client> {
     const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $rpc.getClient(element, 0, Echo_Client) : null;
   }
-  override set(i: number, value: Echo_Client | $rpc.Server | null): void {
+  override set(i: number, value: Echo_Client | $rpc.Server<Echo_Client> | null): void {
     $rpc.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
@@ -816,9 +824,12 @@ export const Echo_methods = {
 export const Echo = {
   typeId: 0x84850c8385be8125n,
   Client: Echo_Client,
-  /** Wrap an implementation as a capability server. */
-  server(impl: Echo_Server): $rpc.Server {
-    return new $rpc.Server(Echo_Client._interface, impl, Echo_dispatch);
+  /**
+   * Wrap an implementation as a capability server (missing methods answer "unimplemented").
+   * Members that are not methods of Echo must not take a CallContext (see $rpc.ServerImpl).
+   */
+  server<I extends Echo_Server>(impl: $rpc.ServerImpl<I, Echo_Server>): $rpc.Server<Echo_Client> {
+    return new $rpc.Server<Echo_Client>(Echo_Client._interface, impl, Echo_dispatch);
   },
   methods: Echo_methods,
 };

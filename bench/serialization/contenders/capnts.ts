@@ -264,11 +264,36 @@ function buildExpression(b: Expression_Builder, e: ExpressionIn): void {
   else buildExpression(b.right.initExpression(), e.right);
 }
 
+function unknownOperand(which: string): never {
+  throw new Error(`operand of an unknown kind (${which})`);
+}
+
 function evaluate(e: Expression_Reader): number {
+  // One `which` read per operand (a switch), as before unions narrowed.
+  let l: number;
   const left = e.left;
-  const l = left.which() === "value" ? left.value : evaluate(left.expression);
+  switch (left.which) {
+    case "value":
+      l = left.value;
+      break;
+    case "expression":
+      l = evaluate(left.expression);
+      break;
+    default:
+      return unknownOperand(left.which);
+  }
+  let r: number;
   const right = e.right;
-  const r = right.which() === "value" ? right.value : evaluate(right.expression);
+  switch (right.which) {
+    case "value":
+      r = right.value;
+      break;
+    case "expression":
+      r = evaluate(right.expression);
+      break;
+    default:
+      return unknownOperand(right.which);
+  }
   return applyOp(e.op, l, r);
 }
 

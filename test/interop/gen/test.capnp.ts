@@ -1857,7 +1857,7 @@ export class TestPipeline_Box_Builder extends $.StructBuilder {
   get cap(): TestInterface_Client {
     return $rpc.getClient(this, 0, TestInterface_Client);
   }
-  set cap(value: TestInterface_Client | $rpc.Server | null) {
+  set cap(value: TestInterface_Client | $rpc.Server<TestInterface_Client> | null) {
     $rpc.setClient(this, 0, value);
   }
   hasCap(): boolean {
@@ -2142,7 +2142,7 @@ export class TestPipeline_getCap_Params_Builder extends $.StructBuilder {
   get inCap(): TestInterface_Client {
     return $rpc.getClient(this, 0, TestInterface_Client);
   }
-  set inCap(value: TestInterface_Client | $rpc.Server | null) {
+  set inCap(value: TestInterface_Client | $rpc.Server<TestInterface_Client> | null) {
     $rpc.setClient(this, 0, value);
   }
   hasInCap(): boolean {
@@ -2389,7 +2389,7 @@ export class TestPipeline_testPointers_Params_Builder extends $.StructBuilder {
   get cap(): TestInterface_Client {
     return $rpc.getClient(this, 0, TestInterface_Client);
   }
-  set cap(value: TestInterface_Client | $rpc.Server | null) {
+  set cap(value: TestInterface_Client | $rpc.Server<TestInterface_Client> | null) {
     $rpc.setClient(this, 0, value);
   }
   hasCap(): boolean {
@@ -3194,7 +3194,7 @@ export class TestTailCallee_TailResult_Builder extends $.StructBuilder {
   get c(): TestCallOrder_Client {
     return $rpc.getClient(this, 1, TestCallOrder_Client);
   }
-  set c(value: TestCallOrder_Client | $rpc.Server | null) {
+  set c(value: TestCallOrder_Client | $rpc.Server<TestCallOrder_Client> | null) {
     $rpc.setClient(this, 1, value);
   }
   hasC(): boolean {
@@ -3460,7 +3460,7 @@ export class TestTailCaller_foo_Params_Builder extends $.StructBuilder {
   get callee(): TestTailCallee_Client {
     return $rpc.getClient(this, 0, TestTailCallee_Client);
   }
-  set callee(value: TestTailCallee_Client | $rpc.Server | null) {
+  set callee(value: TestTailCallee_Client | $rpc.Server<TestTailCallee_Client> | null) {
     $rpc.setClient(this, 0, value);
   }
   hasCallee(): boolean {
@@ -4715,7 +4715,7 @@ export class TestMoreStuff_callFoo_Params_Builder extends $.StructBuilder {
   get cap(): TestInterface_Client {
     return $rpc.getClient(this, 0, TestInterface_Client);
   }
-  set cap(value: TestInterface_Client | $rpc.Server | null) {
+  set cap(value: TestInterface_Client | $rpc.Server<TestInterface_Client> | null) {
     $rpc.setClient(this, 0, value);
   }
   hasCap(): boolean {
@@ -4893,7 +4893,7 @@ export class TestMoreStuff_callFooWhenResolved_Params_Builder extends $.StructBu
   get cap(): TestInterface_Client {
     return $rpc.getClient(this, 0, TestInterface_Client);
   }
-  set cap(value: TestInterface_Client | $rpc.Server | null) {
+  set cap(value: TestInterface_Client | $rpc.Server<TestInterface_Client> | null) {
     $rpc.setClient(this, 0, value);
   }
   hasCap(): boolean {
@@ -5071,7 +5071,7 @@ export class TestMoreStuff_neverReturn_Params_Builder extends $.StructBuilder {
   get cap(): TestInterface_Client {
     return $rpc.getClient(this, 0, TestInterface_Client);
   }
-  set cap(value: TestInterface_Client | $rpc.Server | null) {
+  set cap(value: TestInterface_Client | $rpc.Server<TestInterface_Client> | null) {
     $rpc.setClient(this, 0, value);
   }
   hasCap(): boolean {
@@ -5162,7 +5162,7 @@ export class TestMoreStuff_neverReturn_Results_Builder extends $.StructBuilder {
   get capCopy(): TestInterface_Client {
     return $rpc.getClient(this, 0, TestInterface_Client);
   }
-  set capCopy(value: TestInterface_Client | $rpc.Server | null) {
+  set capCopy(value: TestInterface_Client | $rpc.Server<TestInterface_Client> | null) {
     $rpc.setClient(this, 0, value);
   }
   hasCapCopy(): boolean {
@@ -5253,7 +5253,7 @@ export class TestMoreStuff_hold_Params_Builder extends $.StructBuilder {
   get cap(): TestInterface_Client {
     return $rpc.getClient(this, 0, TestInterface_Client);
   }
-  set cap(value: TestInterface_Client | $rpc.Server | null) {
+  set cap(value: TestInterface_Client | $rpc.Server<TestInterface_Client> | null) {
     $rpc.setClient(this, 0, value);
   }
   hasCap(): boolean {
@@ -5629,7 +5629,7 @@ export class TestMoreStuff_getHeld_Results_Builder extends $.StructBuilder {
   get cap(): TestInterface_Client {
     return $rpc.getClient(this, 0, TestInterface_Client);
   }
-  set cap(value: TestInterface_Client | $rpc.Server | null) {
+  set cap(value: TestInterface_Client | $rpc.Server<TestInterface_Client> | null) {
     $rpc.setClient(this, 0, value);
   }
   hasCap(): boolean {
@@ -5720,7 +5720,7 @@ export class TestMoreStuff_echo_Params_Builder extends $.StructBuilder {
   get cap(): TestCallOrder_Client {
     return $rpc.getClient(this, 0, TestCallOrder_Client);
   }
-  set cap(value: TestCallOrder_Client | $rpc.Server | null) {
+  set cap(value: TestCallOrder_Client | $rpc.Server<TestCallOrder_Client> | null) {
     $rpc.setClient(this, 0, value);
   }
   hasCap(): boolean {
@@ -5811,7 +5811,7 @@ export class TestMoreStuff_echo_Results_Builder extends $.StructBuilder {
   get cap(): TestCallOrder_Client {
     return $rpc.getClient(this, 0, TestCallOrder_Client);
   }
-  set cap(value: TestCallOrder_Client | $rpc.Server | null) {
+  set cap(value: TestCallOrder_Client | $rpc.Server<TestCallOrder_Client> | null) {
     $rpc.setClient(this, 0, value);
   }
   hasCap(): boolean {
@@ -5902,7 +5902,7 @@ export class TestMoreStuff_expectCancel_Params_Builder extends $.StructBuilder {
   get cap(): TestInterface_Client {
     return $rpc.getClient(this, 0, TestInterface_Client);
   }
-  set cap(value: TestInterface_Client | $rpc.Server | null) {
+  set cap(value: TestInterface_Client | $rpc.Server<TestInterface_Client> | null) {
     $rpc.setClient(this, 0, value);
   }
   hasCap(): boolean {
@@ -6350,7 +6350,7 @@ export class TestMoreStuff_getHandle_Results_Builder extends $.StructBuilder {
   get handle(): TestHandle_Client {
     return $rpc.getClient(this, 0, TestHandle_Client);
   }
-  set handle(value: TestHandle_Client | $rpc.Server | null) {
+  set handle(value: TestHandle_Client | $rpc.Server<TestHandle_Client> | null) {
     $rpc.setClient(this, 0, value);
   }
   hasHandle(): boolean {
@@ -6507,7 +6507,7 @@ export class TestMoreStuff_getNull_Results_Builder extends $.StructBuilder {
   get nullCap(): TestMoreStuff_Client {
     return $rpc.getClient(this, 0, TestMoreStuff_Client);
   }
-  set nullCap(value: TestMoreStuff_Client | $rpc.Server | null) {
+  set nullCap(value: TestMoreStuff_Client | $rpc.Server<TestMoreStuff_Client> | null) {
     $rpc.setClient(this, 0, value);
   }
   hasNullCap(): boolean {
@@ -6772,7 +6772,7 @@ export class TestMoreStuff_methodWithNullDefault_Params_Builder extends $.Struct
   get b(): TestInterface_Client {
     return $rpc.getClient(this, 1, TestInterface_Client);
   }
-  set b(value: TestInterface_Client | $rpc.Server | null) {
+  set b(value: TestInterface_Client | $rpc.Server<TestInterface_Client> | null) {
     $rpc.setClient(this, 1, value);
   }
   hasB(): boolean {
@@ -6935,7 +6935,7 @@ export class TestMoreStuff_writeToFd_Params_Builder extends $.StructBuilder {
   get fdCap1(): TestInterface_Client {
     return $rpc.getClient(this, 0, TestInterface_Client);
   }
-  set fdCap1(value: TestInterface_Client | $rpc.Server | null) {
+  set fdCap1(value: TestInterface_Client | $rpc.Server<TestInterface_Client> | null) {
     $rpc.setClient(this, 0, value);
   }
   hasFdCap1(): boolean {
@@ -6950,7 +6950,7 @@ export class TestMoreStuff_writeToFd_Params_Builder extends $.StructBuilder {
   get fdCap2(): TestInterface_Client {
     return $rpc.getClient(this, 1, TestInterface_Client);
   }
-  set fdCap2(value: TestInterface_Client | $rpc.Server | null) {
+  set fdCap2(value: TestInterface_Client | $rpc.Server<TestInterface_Client> | null) {
     $rpc.setClient(this, 1, value);
   }
   hasFdCap2(): boolean {
@@ -7048,7 +7048,7 @@ export class TestMoreStuff_writeToFd_Results_Builder extends $.StructBuilder {
   get fdCap3(): TestInterface_Client {
     return $rpc.getClient(this, 0, TestInterface_Client);
   }
-  set fdCap3(value: TestInterface_Client | $rpc.Server | null) {
+  set fdCap3(value: TestInterface_Client | $rpc.Server<TestInterface_Client> | null) {
     $rpc.setClient(this, 0, value);
   }
   hasFdCap3(): boolean {
@@ -7898,7 +7898,7 @@ export class TestBootstrap_testInterface_Results_Builder extends $.StructBuilder
   get cap(): TestInterface_Client {
     return $rpc.getClient(this, 0, TestInterface_Client);
   }
-  set cap(value: TestInterface_Client | $rpc.Server | null) {
+  set cap(value: TestInterface_Client | $rpc.Server<TestInterface_Client> | null) {
     $rpc.setClient(this, 0, value);
   }
   hasCap(): boolean {
@@ -8055,7 +8055,7 @@ export class TestBootstrap_testExtends_Results_Builder extends $.StructBuilder {
   get cap(): TestExtends_Client {
     return $rpc.getClient(this, 0, TestExtends_Client);
   }
-  set cap(value: TestExtends_Client | $rpc.Server | null) {
+  set cap(value: TestExtends_Client | $rpc.Server<TestExtends_Client> | null) {
     $rpc.setClient(this, 0, value);
   }
   hasCap(): boolean {
@@ -8212,7 +8212,7 @@ export class TestBootstrap_testPipeline_Results_Builder extends $.StructBuilder 
   get cap(): TestPipeline_Client {
     return $rpc.getClient(this, 0, TestPipeline_Client);
   }
-  set cap(value: TestPipeline_Client | $rpc.Server | null) {
+  set cap(value: TestPipeline_Client | $rpc.Server<TestPipeline_Client> | null) {
     $rpc.setClient(this, 0, value);
   }
   hasCap(): boolean {
@@ -8369,7 +8369,7 @@ export class TestBootstrap_testCallOrder_Results_Builder extends $.StructBuilder
   get cap(): TestCallOrder_Client {
     return $rpc.getClient(this, 0, TestCallOrder_Client);
   }
-  set cap(value: TestCallOrder_Client | $rpc.Server | null) {
+  set cap(value: TestCallOrder_Client | $rpc.Server<TestCallOrder_Client> | null) {
     $rpc.setClient(this, 0, value);
   }
   hasCap(): boolean {
@@ -8526,7 +8526,7 @@ export class TestBootstrap_testTailCallee_Results_Builder extends $.StructBuilde
   get cap(): TestTailCallee_Client {
     return $rpc.getClient(this, 0, TestTailCallee_Client);
   }
-  set cap(value: TestTailCallee_Client | $rpc.Server | null) {
+  set cap(value: TestTailCallee_Client | $rpc.Server<TestTailCallee_Client> | null) {
     $rpc.setClient(this, 0, value);
   }
   hasCap(): boolean {
@@ -8683,7 +8683,7 @@ export class TestBootstrap_testTailCaller_Results_Builder extends $.StructBuilde
   get cap(): TestTailCaller_Client {
     return $rpc.getClient(this, 0, TestTailCaller_Client);
   }
-  set cap(value: TestTailCaller_Client | $rpc.Server | null) {
+  set cap(value: TestTailCaller_Client | $rpc.Server<TestTailCaller_Client> | null) {
     $rpc.setClient(this, 0, value);
   }
   hasCap(): boolean {
@@ -8840,7 +8840,7 @@ export class TestBootstrap_testMoreStuff_Results_Builder extends $.StructBuilder
   get cap(): TestMoreStuff_Client {
     return $rpc.getClient(this, 0, TestMoreStuff_Client);
   }
-  set cap(value: TestMoreStuff_Client | $rpc.Server | null) {
+  set cap(value: TestMoreStuff_Client | $rpc.Server<TestMoreStuff_Client> | null) {
     $rpc.setClient(this, 0, value);
   }
   hasCap(): boolean {
@@ -9021,7 +9021,7 @@ export class TestBootstrap_testStreaming_Results_Builder extends $.StructBuilder
   get cap(): TestStreaming_Client {
     return $rpc.getClient(this, 0, TestStreaming_Client);
   }
-  set cap(value: TestStreaming_Client | $rpc.Server | null) {
+  set cap(value: TestStreaming_Client | $rpc.Server<TestStreaming_Client> | null) {
     $rpc.setClient(this, 0, value);
   }
   hasCap(): boolean {
@@ -9036,7 +9036,7 @@ export class TestBootstrap_testStreaming_Results_Builder extends $.StructBuilder
   get control(): TestStreamingControl_Client {
     return $rpc.getClient(this, 1, TestStreamingControl_Client);
   }
-  set control(value: TestStreamingControl_Client | $rpc.Server | null) {
+  set control(value: TestStreamingControl_Client | $rpc.Server<TestStreamingControl_Client> | null) {
     $rpc.setClient(this, 1, value);
   }
   hasControl(): boolean {
@@ -9542,7 +9542,7 @@ export class TestBootstrap_testRacingTailCaller_Results_Builder extends $.Struct
   get cap(): TestTailCaller_Client {
     return $rpc.getClient(this, 0, TestTailCaller_Client);
   }
-  set cap(value: TestTailCaller_Client | $rpc.Server | null) {
+  set cap(value: TestTailCaller_Client | $rpc.Server<TestTailCaller_Client> | null) {
     $rpc.setClient(this, 0, value);
   }
   hasCap(): boolean {
@@ -9557,7 +9557,7 @@ export class TestBootstrap_testRacingTailCaller_Results_Builder extends $.Struct
   get control(): TestRacingControl_Client {
     return $rpc.getClient(this, 1, TestRacingControl_Client);
   }
-  set control(value: TestRacingControl_Client | $rpc.Server | null) {
+  set control(value: TestRacingControl_Client | $rpc.Server<TestRacingControl_Client> | null) {
     $rpc.setClient(this, 1, value);
   }
   hasControl(): boolean {
@@ -9727,7 +9727,7 @@ export class TestBootstrap_testFlowSink_Results_Builder extends $.StructBuilder 
   get cap(): TestFlowSink_Client {
     return $rpc.getClient(this, 0, TestFlowSink_Client);
   }
-  set cap(value: TestFlowSink_Client | $rpc.Server | null) {
+  set cap(value: TestFlowSink_Client | $rpc.Server<TestFlowSink_Client> | null) {
     $rpc.setClient(this, 0, value);
   }
   hasCap(): boolean {
@@ -9935,6 +9935,14 @@ export class TestInterface_Client extends $rpc.Client {
       },
     ],
   };
+  /**
+   * A capability of TestInterface: from a server of TestInterface (`TestInterface.server(impl)`) or of a
+   * subinterface, another client of it (a new reference), a promise of one, an Error (a broken
+   * capability) or null (the null capability).
+   */
+  constructor(source?: $rpc.ClientSource<TestInterface_Client>) {
+    super(source);
+  }
   /** TestInterfaceImpl: counts the call, requires i == 123 and j == true, returns x = "foo". */
   foo(init?: (params: TestInterface_foo_Params_Builder) => void): $rpc.RemotePromise<TestInterface_foo_Results_Reader, TestInterface_foo_Results_Pipeline> {
     return this._call(0x87a96387bd267484n, 0, TestInterface_foo_Params_Builder, TestInterface_foo_Results_Reader, TestInterface_foo_Results_Pipeline, init);
@@ -9986,7 +9994,7 @@ export class TestInterface_ListBuilder extends $.CapabilityListBuilder<TestInter
     const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $rpc.getClient(element, 0, TestInterface_Client) : null;
   }
-  override set(i: number, value: TestInterface_Client | $rpc.Server | null): void {
+  override set(i: number, value: TestInterface_Client | $rpc.Server<TestInterface_Client> | null): void {
     $rpc.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
@@ -10074,6 +10082,14 @@ export class TestExtends_Client extends TestInterface_Client {
       return [TestInterface_Client._interface];
     },
   };
+  /**
+   * A capability of TestExtends: from a server of TestExtends (`TestExtends.server(impl)`) or of a
+   * subinterface, another client of it (a new reference), a promise of one, an Error (a broken
+   * capability) or null (the null capability).
+   */
+  constructor(source?: $rpc.ClientSource<TestExtends_Client>) {
+    super(source);
+  }
   qux(init?: (params: TestExtends_qux_Params_Builder) => void): $rpc.RemotePromise<TestExtends_qux_Results_Reader, TestExtends_qux_Results_Pipeline> {
     return this._call(0xe03c1953aa58e8dbn, 0, TestExtends_qux_Params_Builder, TestExtends_qux_Results_Reader, TestExtends_qux_Results_Pipeline, init);
   }
@@ -10122,7 +10138,7 @@ export class TestExtends_ListBuilder extends $.CapabilityListBuilder<TestExtends
     const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $rpc.getClient(element, 0, TestExtends_Client) : null;
   }
-  override set(i: number, value: TestExtends_Client | $rpc.Server | null): void {
+  override set(i: number, value: TestExtends_Client | $rpc.Server<TestExtends_Client> | null): void {
     $rpc.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
@@ -10214,6 +10230,14 @@ export class TestPipeline_Client extends $rpc.Client {
     ],
   };
   /**
+   * A capability of TestPipeline: from a server of TestPipeline (`TestPipeline.server(impl)`) or of a
+   * subinterface, another client of it (a new reference), a promise of one, an Error (a broken
+   * capability) or null (the null capability).
+   */
+  constructor(source?: $rpc.ClientSource<TestPipeline_Client>) {
+    super(source);
+  }
+  /**
    * Requires n == 234; calls inCap.foo(123, true), expects "foo", then returns s = "bar" and
    * outBox.cap = a new TestExtends.
    */
@@ -10274,7 +10298,7 @@ export class TestPipeline_ListBuilder extends $.CapabilityListBuilder<TestPipeli
     const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $rpc.getClient(element, 0, TestPipeline_Client) : null;
   }
-  override set(i: number, value: TestPipeline_Client | $rpc.Server | null): void {
+  override set(i: number, value: TestPipeline_Client | $rpc.Server<TestPipeline_Client> | null): void {
     $rpc.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
@@ -10347,6 +10371,14 @@ export class TestCallOrder_Client extends $rpc.Client {
       },
     ],
   };
+  /**
+   * A capability of TestCallOrder: from a server of TestCallOrder (`TestCallOrder.server(impl)`) or of a
+   * subinterface, another client of it (a new reference), a promise of one, an Error (a broken
+   * capability) or null (the null capability).
+   */
+  constructor(source?: $rpc.ClientSource<TestCallOrder_Client>) {
+    super(source);
+  }
   /** The first call returns 0, the next 1, ... `expected` is ignored (it helps reading logs). */
   getCallSequence(init?: (params: TestCallOrder_getCallSequence_Params_Builder) => void): $rpc.RemotePromise<TestCallOrder_getCallSequence_Results_Reader, TestCallOrder_getCallSequence_Results_Pipeline> {
     return this._call(0xa23b9778e707e575n, 0, TestCallOrder_getCallSequence_Params_Builder, TestCallOrder_getCallSequence_Results_Reader, TestCallOrder_getCallSequence_Results_Pipeline, init);
@@ -10384,7 +10416,7 @@ export class TestCallOrder_ListBuilder extends $.CapabilityListBuilder<TestCallO
     const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $rpc.getClient(element, 0, TestCallOrder_Client) : null;
   }
-  override set(i: number, value: TestCallOrder_Client | $rpc.Server | null): void {
+  override set(i: number, value: TestCallOrder_Client | $rpc.Server<TestCallOrder_Client> | null): void {
     $rpc.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
@@ -10436,6 +10468,14 @@ export class TestTailCallee_Client extends $rpc.Client {
       },
     ],
   };
+  /**
+   * A capability of TestTailCallee: from a server of TestTailCallee (`TestTailCallee.server(impl)`) or of a
+   * subinterface, another client of it (a new reference), a promise of one, an Error (a broken
+   * capability) or null (the null capability).
+   */
+  constructor(source?: $rpc.ClientSource<TestTailCallee_Client>) {
+    super(source);
+  }
   /** TestTailCalleeImpl: counts the call, returns i, t and c = a new TestCallOrder. */
   foo(init?: (params: TestTailCallee_foo_Params_Builder) => void): $rpc.RemotePromise<TestTailCallee_TailResult_Reader, TestTailCallee_TailResult_Pipeline> {
     return this._call(0x979509048d769cf9n, 0, TestTailCallee_foo_Params_Builder, TestTailCallee_TailResult_Reader, TestTailCallee_TailResult_Pipeline, init);
@@ -10473,7 +10513,7 @@ export class TestTailCallee_ListBuilder extends $.CapabilityListBuilder<TestTail
     const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $rpc.getClient(element, 0, TestTailCallee_Client) : null;
   }
-  override set(i: number, value: TestTailCallee_Client | $rpc.Server | null): void {
+  override set(i: number, value: TestTailCallee_Client | $rpc.Server<TestTailCallee_Client> | null): void {
     $rpc.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
@@ -10525,6 +10565,14 @@ export class TestTailCaller_Client extends $rpc.Client {
       },
     ],
   };
+  /**
+   * A capability of TestTailCaller: from a server of TestTailCaller (`TestTailCaller.server(impl)`) or of a
+   * subinterface, another client of it (a new reference), a promise of one, an Error (a broken
+   * capability) or null (the null capability).
+   */
+  constructor(source?: $rpc.ClientSource<TestTailCaller_Client>) {
+    super(source);
+  }
   /** TestTailCallerImpl: counts the call, then tail-calls callee.foo(i, "from TestTailCaller"). */
   foo(init?: (params: TestTailCaller_foo_Params_Builder) => void): $rpc.RemotePromise<TestTailCallee_TailResult_Reader, TestTailCallee_TailResult_Pipeline> {
     return this._call(0xa978d96fd8c7da66n, 0, TestTailCaller_foo_Params_Builder, TestTailCallee_TailResult_Reader, TestTailCallee_TailResult_Pipeline, init);
@@ -10562,7 +10610,7 @@ export class TestTailCaller_ListBuilder extends $.CapabilityListBuilder<TestTail
     const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $rpc.getClient(element, 0, TestTailCaller_Client) : null;
   }
-  override set(i: number, value: TestTailCaller_Client | $rpc.Server | null): void {
+  override set(i: number, value: TestTailCaller_Client | $rpc.Server<TestTailCaller_Client> | null): void {
     $rpc.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
@@ -10617,6 +10665,14 @@ export class TestRacingControl_Client extends $rpc.Client {
       },
     ],
   };
+  /**
+   * A capability of TestRacingControl: from a server of TestRacingControl (`TestRacingControl.server(impl)`) or of a
+   * subinterface, another client of it (a new reference), a promise of one, an Error (a broken
+   * capability) or null (the null capability).
+   */
+  constructor(source?: $rpc.ClientSource<TestRacingControl_Client>) {
+    super(source);
+  }
   /** Lets the TestTailCaller handed out with this object go on (once). */
   unblock(init?: (params: TestRacingControl_unblock_Params_Builder) => void): $rpc.RemotePromise<TestRacingControl_unblock_Results_Reader, TestRacingControl_unblock_Results_Pipeline> {
     return this._call(0xb68e1643dd0029dcn, 0, TestRacingControl_unblock_Params_Builder, TestRacingControl_unblock_Results_Reader, TestRacingControl_unblock_Results_Pipeline, init);
@@ -10654,7 +10710,7 @@ export class TestRacingControl_ListBuilder extends $.CapabilityListBuilder<TestR
     const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $rpc.getClient(element, 0, TestRacingControl_Client) : null;
   }
-  override set(i: number, value: TestRacingControl_Client | $rpc.Server | null): void {
+  override set(i: number, value: TestRacingControl_Client | $rpc.Server<TestRacingControl_Client> | null): void {
     $rpc.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
@@ -10718,6 +10774,14 @@ export class TestFlowSink_Client extends $rpc.Client {
       },
     ],
   };
+  /**
+   * A capability of TestFlowSink: from a server of TestFlowSink (`TestFlowSink.server(impl)`) or of a
+   * subinterface, another client of it (a new reference), a promise of one, an Error (a broken
+   * capability) or null (the null capability).
+   */
+  constructor(source?: $rpc.ClientSource<TestFlowSink_Client>) {
+    super(source);
+  }
   take(init?: (params: TestFlowSink_take_Params_Builder) => void): $rpc.RemotePromise<TestFlowSink_take_Results_Reader, TestFlowSink_take_Results_Pipeline> {
     return this._call(0xf3a9989318104a30n, 0, TestFlowSink_take_Params_Builder, TestFlowSink_take_Results_Reader, TestFlowSink_take_Results_Pipeline, init);
   }
@@ -10761,7 +10825,7 @@ export class TestFlowSink_ListBuilder extends $.CapabilityListBuilder<TestFlowSi
     const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $rpc.getClient(element, 0, TestFlowSink_Client) : null;
   }
-  override set(i: number, value: TestFlowSink_Client | $rpc.Server | null): void {
+  override set(i: number, value: TestFlowSink_Client | $rpc.Server<TestFlowSink_Client> | null): void {
     $rpc.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
@@ -10809,6 +10873,14 @@ export class TestHandle_Client extends $rpc.Client {
     methods: [
     ],
   };
+  /**
+   * A capability of TestHandle: from a server of TestHandle (`TestHandle.server(impl)`) or of a
+   * subinterface, another client of it (a new reference), a promise of one, an Error (a broken
+   * capability) or null (the null capability).
+   */
+  constructor(source?: $rpc.ClientSource<TestHandle_Client>) {
+    super(source);
+  }
 }
 
 /** List(TestHandle): `get(i)` is a new reference to element i (close it), or null. */
@@ -10839,7 +10911,7 @@ export class TestHandle_ListBuilder extends $.CapabilityListBuilder<TestHandle_C
     const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $rpc.getClient(element, 0, TestHandle_Client) : null;
   }
-  override set(i: number, value: TestHandle_Client | $rpc.Server | null): void {
+  override set(i: number, value: TestHandle_Client | $rpc.Server<TestHandle_Client> | null): void {
     $rpc.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
@@ -10915,6 +10987,14 @@ export class TestStreaming_Client extends $rpc.Client {
       },
     ],
   };
+  /**
+   * A capability of TestStreaming: from a server of TestStreaming (`TestStreaming.server(impl)`) or of a
+   * subinterface, another client of it (a new reference), a promise of one, an Error (a broken
+   * capability) or null (the null capability).
+   */
+  constructor(source?: $rpc.ClientSource<TestStreaming_Client>) {
+    super(source);
+  }
   /** Streaming call: settles when flow control lets the next call go. */
   doStreamI(init?: (params: TestStreaming_doStreamI_Params_Builder) => void): Promise<void> {
     return this._callStreaming(0x93ab6d5063aaa9b4n, 0, TestStreaming_doStreamI_Params_Builder, init);
@@ -10975,7 +11055,7 @@ export class TestStreaming_ListBuilder extends $.CapabilityListBuilder<TestStrea
     const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $rpc.getClient(element, 0, TestStreaming_Client) : null;
   }
-  override set(i: number, value: TestStreaming_Client | $rpc.Server | null): void {
+  override set(i: number, value: TestStreaming_Client | $rpc.Server<TestStreaming_Client> | null): void {
     $rpc.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
@@ -11058,6 +11138,14 @@ export class TestStreamingControl_Client extends $rpc.Client {
       },
     ],
   };
+  /**
+   * A capability of TestStreamingControl: from a server of TestStreamingControl (`TestStreamingControl.server(impl)`) or of a
+   * subinterface, another client of it (a new reference), a promise of one, an Error (a broken
+   * capability) or null (the null capability).
+   */
+  constructor(source?: $rpc.ClientSource<TestStreamingControl_Client>) {
+    super(source);
+  }
   /** Adds `count` release credits; each pending or later stream call consumes one and completes. */
   release(init?: (params: TestStreamingControl_release_Params_Builder) => void): $rpc.RemotePromise<TestStreamingControl_release_Results_Reader, TestStreamingControl_release_Results_Pipeline> {
     return this._call(0xd803a9f78c8bf25an, 0, TestStreamingControl_release_Params_Builder, TestStreamingControl_release_Results_Reader, TestStreamingControl_release_Results_Pipeline, init);
@@ -11105,7 +11193,7 @@ export class TestStreamingControl_ListBuilder extends $.CapabilityListBuilder<Te
     const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $rpc.getClient(element, 0, TestStreamingControl_Client) : null;
   }
-  override set(i: number, value: TestStreamingControl_Client | $rpc.Server | null): void {
+  override set(i: number, value: TestStreamingControl_Client | $rpc.Server<TestStreamingControl_Client> | null): void {
     $rpc.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
@@ -11307,6 +11395,14 @@ export class TestMoreStuff_Client extends TestCallOrder_Client {
       return [TestCallOrder_Client._interface];
     },
   };
+  /**
+   * A capability of TestMoreStuff: from a server of TestMoreStuff (`TestMoreStuff.server(impl)`) or of a
+   * subinterface, another client of it (a new reference), a promise of one, an Error (a broken
+   * capability) or null (the null capability).
+   */
+  constructor(source?: $rpc.ClientSource<TestMoreStuff_Client>) {
+    super(source);
+  }
   /** Counts; calls cap.foo(123, true), expects "foo", returns s = "bar". */
   callFoo(init?: (params: TestMoreStuff_callFoo_Params_Builder) => void): $rpc.RemotePromise<TestMoreStuff_callFoo_Results_Reader, TestMoreStuff_callFoo_Results_Pipeline> {
     return this._call(0xee410393c4cf7e9an, 0, TestMoreStuff_callFoo_Params_Builder, TestMoreStuff_callFoo_Results_Reader, TestMoreStuff_callFoo_Results_Pipeline, init);
@@ -11456,7 +11552,7 @@ export class TestMoreStuff_ListBuilder extends $.CapabilityListBuilder<TestMoreS
     const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $rpc.getClient(element, 0, TestMoreStuff_Client) : null;
   }
-  override set(i: number, value: TestMoreStuff_Client | $rpc.Server | null): void {
+  override set(i: number, value: TestMoreStuff_Client | $rpc.Server<TestMoreStuff_Client> | null): void {
     $rpc.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
@@ -11608,6 +11704,14 @@ export class TestAuthenticatedBootstrap_Client extends $rpc.Client {
       },
     ],
   };
+  /**
+   * A capability of TestAuthenticatedBootstrap: from a server of TestAuthenticatedBootstrap (`TestAuthenticatedBootstrap.server(impl)`) or of a
+   * subinterface, another client of it (a new reference), a promise of one, an Error (a broken
+   * capability) or null (the null capability).
+   */
+  constructor(source?: $rpc.ClientSource<TestAuthenticatedBootstrap_Client>) {
+    super(source);
+  }
   /** The VatId the server's BootstrapFactory was given for this connection (side = client). */
   getCallerId(init?: (params: TestAuthenticatedBootstrap_getCallerId_Params_Builder) => void): $rpc.RemotePromise<TestAuthenticatedBootstrap_getCallerId_Results_Reader, TestAuthenticatedBootstrap_getCallerId_Results_Pipeline> {
     return this._call(0xaa03b51ccdbfea72n, 0, TestAuthenticatedBootstrap_getCallerId_Params_Builder, TestAuthenticatedBootstrap_getCallerId_Results_Reader, TestAuthenticatedBootstrap_getCallerId_Results_Pipeline, init);
@@ -11645,7 +11749,7 @@ export class TestAuthenticatedBootstrap_ListBuilder extends $.CapabilityListBuil
     const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $rpc.getClient(element, 0, TestAuthenticatedBootstrap_Client) : null;
   }
-  override set(i: number, value: TestAuthenticatedBootstrap_Client | $rpc.Server | null): void {
+  override set(i: number, value: TestAuthenticatedBootstrap_Client | $rpc.Server<TestAuthenticatedBootstrap_Client> | null): void {
     $rpc.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
@@ -11820,6 +11924,14 @@ export class TestBootstrap_Client extends TestAuthenticatedBootstrap_Client {
       return [TestAuthenticatedBootstrap_Client._interface];
     },
   };
+  /**
+   * A capability of TestBootstrap: from a server of TestBootstrap (`TestBootstrap.server(impl)`) or of a
+   * subinterface, another client of it (a new reference), a promise of one, an Error (a broken
+   * capability) or null (the null capability).
+   */
+  constructor(source?: $rpc.ClientSource<TestBootstrap_Client>) {
+    super(source);
+  }
   testInterface(init?: (params: TestBootstrap_testInterface_Params_Builder) => void): $rpc.RemotePromise<TestBootstrap_testInterface_Results_Reader, TestBootstrap_testInterface_Results_Pipeline> {
     return this._call(0xf2b7a56d3cd910e7n, 0, TestBootstrap_testInterface_Params_Builder, TestBootstrap_testInterface_Results_Reader, TestBootstrap_testInterface_Results_Pipeline, init);
   }
@@ -11949,7 +12061,7 @@ export class TestBootstrap_ListBuilder extends $.CapabilityListBuilder<TestBoots
     const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $rpc.getClient(element, 0, TestBootstrap_Client) : null;
   }
-  override set(i: number, value: TestBootstrap_Client | $rpc.Server | null): void {
+  override set(i: number, value: TestBootstrap_Client | $rpc.Server<TestBootstrap_Client> | null): void {
     $rpc.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
@@ -12151,9 +12263,12 @@ export const TestAllTypes = {
 export const TestInterface = {
   typeId: 0x87a96387bd267484n,
   Client: TestInterface_Client,
-  /** Wrap an implementation as a capability server. */
-  server(impl: TestInterface_Server): $rpc.Server {
-    return new $rpc.Server(TestInterface_Client._interface, impl, TestInterface_dispatch);
+  /**
+   * Wrap an implementation as a capability server (missing methods answer "unimplemented").
+   * Members that are not methods of TestInterface must not take a CallContext (see $rpc.ServerImpl).
+   */
+  server<I extends TestInterface_Server>(impl: $rpc.ServerImpl<I, TestInterface_Server>): $rpc.Server<TestInterface_Client> {
+    return new $rpc.Server<TestInterface_Client>(TestInterface_Client._interface, impl, TestInterface_dispatch);
   },
   methods: TestInterface_methods,
 };
@@ -12204,9 +12319,12 @@ export const TestInterface_baz_Results = {
 export const TestExtends = {
   typeId: 0xe03c1953aa58e8dbn,
   Client: TestExtends_Client,
-  /** Wrap an implementation as a capability server. */
-  server(impl: TestExtends_Server): $rpc.Server {
-    return new $rpc.Server(TestExtends_Client._interface, impl, TestExtends_dispatch);
+  /**
+   * Wrap an implementation as a capability server (missing methods answer "unimplemented").
+   * Members that are not methods of TestExtends must not take a CallContext (see $rpc.ServerImpl).
+   */
+  server<I extends TestExtends_Server>(impl: $rpc.ServerImpl<I, TestExtends_Server>): $rpc.Server<TestExtends_Client> {
+    return new $rpc.Server<TestExtends_Client>(TestExtends_Client._interface, impl, TestExtends_dispatch);
   },
   methods: TestExtends_methods,
 };
@@ -12257,9 +12375,12 @@ export const TestPipeline_AnyBox = {
 export const TestPipeline = {
   typeId: 0x947fc1f4fe210be0n,
   Client: TestPipeline_Client,
-  /** Wrap an implementation as a capability server. */
-  server(impl: TestPipeline_Server): $rpc.Server {
-    return new $rpc.Server(TestPipeline_Client._interface, impl, TestPipeline_dispatch);
+  /**
+   * Wrap an implementation as a capability server (missing methods answer "unimplemented").
+   * Members that are not methods of TestPipeline must not take a CallContext (see $rpc.ServerImpl).
+   */
+  server<I extends TestPipeline_Server>(impl: $rpc.ServerImpl<I, TestPipeline_Server>): $rpc.Server<TestPipeline_Client> {
+    return new $rpc.Server<TestPipeline_Client>(TestPipeline_Client._interface, impl, TestPipeline_dispatch);
   },
   methods: TestPipeline_methods,
   Box: TestPipeline_Box,
@@ -12326,9 +12447,12 @@ export const TestPipeline_getCapPipelineOnly_Results = {
 export const TestCallOrder = {
   typeId: 0xa23b9778e707e575n,
   Client: TestCallOrder_Client,
-  /** Wrap an implementation as a capability server. */
-  server(impl: TestCallOrder_Server): $rpc.Server {
-    return new $rpc.Server(TestCallOrder_Client._interface, impl, TestCallOrder_dispatch);
+  /**
+   * Wrap an implementation as a capability server (missing methods answer "unimplemented").
+   * Members that are not methods of TestCallOrder must not take a CallContext (see $rpc.ServerImpl).
+   */
+  server<I extends TestCallOrder_Server>(impl: $rpc.ServerImpl<I, TestCallOrder_Server>): $rpc.Server<TestCallOrder_Client> {
+    return new $rpc.Server<TestCallOrder_Client>(TestCallOrder_Client._interface, impl, TestCallOrder_dispatch);
   },
   methods: TestCallOrder_methods,
 };
@@ -12358,9 +12482,12 @@ export const TestTailCallee_TailResult = {
 export const TestTailCallee = {
   typeId: 0x979509048d769cf9n,
   Client: TestTailCallee_Client,
-  /** Wrap an implementation as a capability server. */
-  server(impl: TestTailCallee_Server): $rpc.Server {
-    return new $rpc.Server(TestTailCallee_Client._interface, impl, TestTailCallee_dispatch);
+  /**
+   * Wrap an implementation as a capability server (missing methods answer "unimplemented").
+   * Members that are not methods of TestTailCallee must not take a CallContext (see $rpc.ServerImpl).
+   */
+  server<I extends TestTailCallee_Server>(impl: $rpc.ServerImpl<I, TestTailCallee_Server>): $rpc.Server<TestTailCallee_Client> {
+    return new $rpc.Server<TestTailCallee_Client>(TestTailCallee_Client._interface, impl, TestTailCallee_dispatch);
   },
   methods: TestTailCallee_methods,
   TailResult: TestTailCallee_TailResult,
@@ -12377,9 +12504,12 @@ export const TestTailCallee_foo_Params = {
 export const TestTailCaller = {
   typeId: 0xa978d96fd8c7da66n,
   Client: TestTailCaller_Client,
-  /** Wrap an implementation as a capability server. */
-  server(impl: TestTailCaller_Server): $rpc.Server {
-    return new $rpc.Server(TestTailCaller_Client._interface, impl, TestTailCaller_dispatch);
+  /**
+   * Wrap an implementation as a capability server (missing methods answer "unimplemented").
+   * Members that are not methods of TestTailCaller must not take a CallContext (see $rpc.ServerImpl).
+   */
+  server<I extends TestTailCaller_Server>(impl: $rpc.ServerImpl<I, TestTailCaller_Server>): $rpc.Server<TestTailCaller_Client> {
+    return new $rpc.Server<TestTailCaller_Client>(TestTailCaller_Client._interface, impl, TestTailCaller_dispatch);
   },
   methods: TestTailCaller_methods,
 };
@@ -12395,9 +12525,12 @@ export const TestTailCaller_foo_Params = {
 export const TestRacingControl = {
   typeId: 0xb68e1643dd0029dcn,
   Client: TestRacingControl_Client,
-  /** Wrap an implementation as a capability server. */
-  server(impl: TestRacingControl_Server): $rpc.Server {
-    return new $rpc.Server(TestRacingControl_Client._interface, impl, TestRacingControl_dispatch);
+  /**
+   * Wrap an implementation as a capability server (missing methods answer "unimplemented").
+   * Members that are not methods of TestRacingControl must not take a CallContext (see $rpc.ServerImpl).
+   */
+  server<I extends TestRacingControl_Server>(impl: $rpc.ServerImpl<I, TestRacingControl_Server>): $rpc.Server<TestRacingControl_Client> {
+    return new $rpc.Server<TestRacingControl_Client>(TestRacingControl_Client._interface, impl, TestRacingControl_dispatch);
   },
   methods: TestRacingControl_methods,
 };
@@ -12420,9 +12553,12 @@ export const TestRacingControl_unblock_Results = {
 export const TestFlowSink = {
   typeId: 0xf3a9989318104a30n,
   Client: TestFlowSink_Client,
-  /** Wrap an implementation as a capability server. */
-  server(impl: TestFlowSink_Server): $rpc.Server {
-    return new $rpc.Server(TestFlowSink_Client._interface, impl, TestFlowSink_dispatch);
+  /**
+   * Wrap an implementation as a capability server (missing methods answer "unimplemented").
+   * Members that are not methods of TestFlowSink must not take a CallContext (see $rpc.ServerImpl).
+   */
+  server<I extends TestFlowSink_Server>(impl: $rpc.ServerImpl<I, TestFlowSink_Server>): $rpc.Server<TestFlowSink_Client> {
+    return new $rpc.Server<TestFlowSink_Client>(TestFlowSink_Client._interface, impl, TestFlowSink_dispatch);
   },
   methods: TestFlowSink_methods,
 };
@@ -12459,9 +12595,12 @@ export const TestFlowSink_getState_Results = {
 export const TestHandle = {
   typeId: 0x87febfb409a1fe5en,
   Client: TestHandle_Client,
-  /** Wrap an implementation as a capability server. */
-  server(impl: TestHandle_Server): $rpc.Server {
-    return new $rpc.Server(TestHandle_Client._interface, impl, TestHandle_dispatch);
+  /**
+   * Wrap an implementation as a capability server (missing methods answer "unimplemented").
+   * Members that are not methods of TestHandle must not take a CallContext (see $rpc.ServerImpl).
+   */
+  server<I extends TestHandle_Server>(impl: $rpc.ServerImpl<I, TestHandle_Server>): $rpc.Server<TestHandle_Client> {
+    return new $rpc.Server<TestHandle_Client>(TestHandle_Client._interface, impl, TestHandle_dispatch);
   },
   methods: TestHandle_methods,
 };
@@ -12470,9 +12609,12 @@ export const TestHandle = {
 export const TestStreaming = {
   typeId: 0x93ab6d5063aaa9b4n,
   Client: TestStreaming_Client,
-  /** Wrap an implementation as a capability server. */
-  server(impl: TestStreaming_Server): $rpc.Server {
-    return new $rpc.Server(TestStreaming_Client._interface, impl, TestStreaming_dispatch);
+  /**
+   * Wrap an implementation as a capability server (missing methods answer "unimplemented").
+   * Members that are not methods of TestStreaming must not take a CallContext (see $rpc.ServerImpl).
+   */
+  server<I extends TestStreaming_Server>(impl: $rpc.ServerImpl<I, TestStreaming_Server>): $rpc.Server<TestStreaming_Client> {
+    return new $rpc.Server<TestStreaming_Client>(TestStreaming_Client._interface, impl, TestStreaming_dispatch);
   },
   methods: TestStreaming_methods,
 };
@@ -12516,9 +12658,12 @@ export const TestStreaming_doStreamData_Params = {
 export const TestStreamingControl = {
   typeId: 0xd803a9f78c8bf25an,
   Client: TestStreamingControl_Client,
-  /** Wrap an implementation as a capability server. */
-  server(impl: TestStreamingControl_Server): $rpc.Server {
-    return new $rpc.Server(TestStreamingControl_Client._interface, impl, TestStreamingControl_dispatch);
+  /**
+   * Wrap an implementation as a capability server (missing methods answer "unimplemented").
+   * Members that are not methods of TestStreamingControl must not take a CallContext (see $rpc.ServerImpl).
+   */
+  server<I extends TestStreamingControl_Server>(impl: $rpc.ServerImpl<I, TestStreamingControl_Server>): $rpc.Server<TestStreamingControl_Client> {
+    return new $rpc.Server<TestStreamingControl_Client>(TestStreamingControl_Client._interface, impl, TestStreamingControl_dispatch);
   },
   methods: TestStreamingControl_methods,
 };
@@ -12555,9 +12700,12 @@ export const TestStreamingControl_getState_Results = {
 export const TestMoreStuff = {
   typeId: 0xee410393c4cf7e9an,
   Client: TestMoreStuff_Client,
-  /** Wrap an implementation as a capability server. */
-  server(impl: TestMoreStuff_Server): $rpc.Server {
-    return new $rpc.Server(TestMoreStuff_Client._interface, impl, TestMoreStuff_dispatch);
+  /**
+   * Wrap an implementation as a capability server (missing methods answer "unimplemented").
+   * Members that are not methods of TestMoreStuff must not take a CallContext (see $rpc.ServerImpl).
+   */
+  server<I extends TestMoreStuff_Server>(impl: $rpc.ServerImpl<I, TestMoreStuff_Server>): $rpc.Server<TestMoreStuff_Client> {
+    return new $rpc.Server<TestMoreStuff_Client>(TestMoreStuff_Client._interface, impl, TestMoreStuff_dispatch);
   },
   methods: TestMoreStuff_methods,
 };
@@ -12797,9 +12945,12 @@ export const VatId = {
 export const TestAuthenticatedBootstrap = {
   typeId: 0xaa03b51ccdbfea72n,
   Client: TestAuthenticatedBootstrap_Client,
-  /** Wrap an implementation as a capability server. */
-  server(impl: TestAuthenticatedBootstrap_Server): $rpc.Server {
-    return new $rpc.Server(TestAuthenticatedBootstrap_Client._interface, impl, TestAuthenticatedBootstrap_dispatch);
+  /**
+   * Wrap an implementation as a capability server (missing methods answer "unimplemented").
+   * Members that are not methods of TestAuthenticatedBootstrap must not take a CallContext (see $rpc.ServerImpl).
+   */
+  server<I extends TestAuthenticatedBootstrap_Server>(impl: $rpc.ServerImpl<I, TestAuthenticatedBootstrap_Server>): $rpc.Server<TestAuthenticatedBootstrap_Client> {
+    return new $rpc.Server<TestAuthenticatedBootstrap_Client>(TestAuthenticatedBootstrap_Client._interface, impl, TestAuthenticatedBootstrap_dispatch);
   },
   methods: TestAuthenticatedBootstrap_methods,
 };
@@ -12829,9 +12980,12 @@ export const Counters = {
 export const TestBootstrap = {
   typeId: 0xf2b7a56d3cd910e7n,
   Client: TestBootstrap_Client,
-  /** Wrap an implementation as a capability server. */
-  server(impl: TestBootstrap_Server): $rpc.Server {
-    return new $rpc.Server(TestBootstrap_Client._interface, impl, TestBootstrap_dispatch);
+  /**
+   * Wrap an implementation as a capability server (missing methods answer "unimplemented").
+   * Members that are not methods of TestBootstrap must not take a CallContext (see $rpc.ServerImpl).
+   */
+  server<I extends TestBootstrap_Server>(impl: $rpc.ServerImpl<I, TestBootstrap_Server>): $rpc.Server<TestBootstrap_Client> {
+    return new $rpc.Server<TestBootstrap_Client>(TestBootstrap_Client._interface, impl, TestBootstrap_dispatch);
   },
   methods: TestBootstrap_methods,
 };

@@ -42,7 +42,7 @@ type Expr =
   | { kind: "call"; func: Calculator_Function_Client; params: Expr[] };
 
 function readExpr(e: Calculator_Expression_Reader): Expr {
-  switch (e.which()) {
+  switch (e.which) {
     case "literal":
       return { kind: "literal", value: e.literal };
     case "previousResult":

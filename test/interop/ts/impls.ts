@@ -14,7 +14,7 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } fr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getClient, setClient } from "capnts/codegenv1";
-import { type Client, type ClientCtor, RpcError, type Server } from "capnts/rpc";
+import { type Client, RpcError, type Server } from "capnts/rpc";
 import { canonicalizeStruct } from "capnts/serialize";
 import type { StructView } from "capnts/wire";
 import {
@@ -96,7 +96,7 @@ function closeQuietly(c: Client | null | undefined): void {
 
 /** A new capability served by `impl` (C++ `kj::heap<Impl>(...)` converted to a Client). */
 export function serve<C extends Client, I>(
-  iface: { Client: ClientCtor<C>; server(impl: I): Server },
+  iface: { Client: new (source: Server<C>) => C; server(impl: I): Server<C> },
   impl: I,
 ): C {
   return new iface.Client(iface.server(impl));

@@ -1279,8 +1279,8 @@ async function scenarioAbort(s: Scenario): Promise<void> {
     const reply = await s.wait(conn.receive(), "reply to obsoleteDelete");
     if (reply === null) s.fail("unknown-message-echoed-as-unimplemented", "connection closed");
     else {
-      const ok = reply.which() === "unimplemented" && reply.unimplemented.which() === "obsoleteDelete";
-      s.expect("unknown-message-echoed-as-unimplemented", ok, `reply type ${reply.which()}`);
+      const ok = reply.which === "unimplemented" && reply.unimplemented.which === "obsoleteDelete";
+      s.expect("unknown-message-echoed-as-unimplemented", ok, `reply type ${reply.which}`);
     }
   }
   // Invalid: a Return for a question we never asked.
@@ -1295,8 +1295,8 @@ async function scenarioAbort(s: Scenario): Promise<void> {
     else
       s.expect(
         "protocol-violation-answered-with-abort",
-        reply.which() === "abort",
-        `reply type ${reply.which()}`,
+        reply.which === "abort",
+        `reply type ${reply.which}`,
       );
   }
   {

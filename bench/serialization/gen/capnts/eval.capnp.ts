@@ -212,23 +212,23 @@ const Expression_left_which = ["value", "expression"] as const;
 export type Expression_left_Which = (typeof Expression_left_which)[number] | "_unknown";
 
 /** The group reader's type: a $.GroupReader (the class below links its prototype). */
-export interface Expression_left_Reader extends $.GroupReader {}
-/** Reader of group left. */
-export class Expression_left_Reader {
+interface $Expression_left_Reader extends $.GroupReader {}
+/** Class of Expression_left_Reader (which see). */
+class $Expression_left_Reader {
   constructor(parent: $.StructReader) {
     this._p = parent;
   }
-  /** The active member of the union. */
-  which(): Expression_left_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): Expression_left_Which {
     return Expression_left_which[this._p._getUint16(2)] ?? "_unknown";
   }
-  isValue(): boolean {
+  isValue(): this is { readonly which: "value" } {
     return this._p._getUint16(2) === 0;
   }
   get value(): number {
     return this._p._getInt32(4);
   }
-  isExpression(): boolean {
+  isExpression(): this is { readonly which: "expression" } {
     return this._p._getUint16(2) === 1;
   }
   get expression(): Expression_Reader {
@@ -237,7 +237,7 @@ export class Expression_left_Reader {
     return new Expression_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasExpression(): boolean {
-    return this._p._hasPointer(0);
+    return this._p._getUint16(2) === 1 && this._p._hasPointer(0);
   }
   toString(): string {
     return $text.structToString(this, 0xb139234895738bd7n, $schema);
@@ -246,7 +246,15 @@ export class Expression_left_Reader {
     return this.toString();
   }
 }
-Object.setPrototypeOf(Expression_left_Reader.prototype, $.GroupReader.prototype);
+Object.setPrototypeOf($Expression_left_Reader.prototype, $.GroupReader.prototype);
+/** Reader of group left. */
+export type Expression_left_Reader = Omit<$Expression_left_Reader, "which" | "value" | "expression"> &
+  (
+    | ({ readonly which: "value" } & Pick<$Expression_left_Reader, "value">)
+    | ({ readonly which: "expression" } & Pick<$Expression_left_Reader, "expression">)
+    | { readonly which: "_unknown" }
+  );
+export const Expression_left_Reader = $Expression_left_Reader as unknown as new (parent: $.StructReader) => Expression_left_Reader;
 
 /** Builder of group left. */
 export class Expression_left_Builder extends $.StructBuilder {
@@ -270,14 +278,15 @@ export class Expression_left_Builder extends $.StructBuilder {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The active member of the union. */
-  which(): Expression_left_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): Expression_left_Which {
     return Expression_left_which[this._getUint16(2)] ?? "_unknown";
   }
   isValue(): boolean {
     return this._getUint16(2) === 0;
   }
   get value(): number {
+    if (this._getUint16(2) !== 0) $.inactiveMember("Expression.left.value", this.which);
     return this._getInt32(4);
   }
   set value(value: number) {
@@ -288,6 +297,7 @@ export class Expression_left_Builder extends $.StructBuilder {
     return this._getUint16(2) === 1;
   }
   get expression(): Expression_Builder {
+    if (this._getUint16(2) !== 1) $.inactiveMember("Expression.left.expression", this.which);
     this._getStructLoc(0, 2, 2);
     const s = $.S;
     return new Expression_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
@@ -303,7 +313,7 @@ export class Expression_left_Builder extends $.StructBuilder {
     return new Expression_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasExpression(): boolean {
-    return this._hasPointer(0);
+    return this._getUint16(2) === 1 && this._hasPointer(0);
   }
   disownExpression(): $.Orphan {
     return this._disown(0);
@@ -329,23 +339,23 @@ const Expression_right_which = ["value", "expression"] as const;
 export type Expression_right_Which = (typeof Expression_right_which)[number] | "_unknown";
 
 /** The group reader's type: a $.GroupReader (the class below links its prototype). */
-export interface Expression_right_Reader extends $.GroupReader {}
-/** Reader of group right. */
-export class Expression_right_Reader {
+interface $Expression_right_Reader extends $.GroupReader {}
+/** Class of Expression_right_Reader (which see). */
+class $Expression_right_Reader {
   constructor(parent: $.StructReader) {
     this._p = parent;
   }
-  /** The active member of the union. */
-  which(): Expression_right_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): Expression_right_Which {
     return Expression_right_which[this._p._getUint16(12)] ?? "_unknown";
   }
-  isValue(): boolean {
+  isValue(): this is { readonly which: "value" } {
     return this._p._getUint16(12) === 0;
   }
   get value(): number {
     return this._p._getInt32(8);
   }
-  isExpression(): boolean {
+  isExpression(): this is { readonly which: "expression" } {
     return this._p._getUint16(12) === 1;
   }
   get expression(): Expression_Reader {
@@ -354,7 +364,7 @@ export class Expression_right_Reader {
     return new Expression_Reader(s.arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasExpression(): boolean {
-    return this._p._hasPointer(1);
+    return this._p._getUint16(12) === 1 && this._p._hasPointer(1);
   }
   toString(): string {
     return $text.structToString(this, 0xb3ae57b41f8c2721n, $schema);
@@ -363,7 +373,15 @@ export class Expression_right_Reader {
     return this.toString();
   }
 }
-Object.setPrototypeOf(Expression_right_Reader.prototype, $.GroupReader.prototype);
+Object.setPrototypeOf($Expression_right_Reader.prototype, $.GroupReader.prototype);
+/** Reader of group right. */
+export type Expression_right_Reader = Omit<$Expression_right_Reader, "which" | "value" | "expression"> &
+  (
+    | ({ readonly which: "value" } & Pick<$Expression_right_Reader, "value">)
+    | ({ readonly which: "expression" } & Pick<$Expression_right_Reader, "expression">)
+    | { readonly which: "_unknown" }
+  );
+export const Expression_right_Reader = $Expression_right_Reader as unknown as new (parent: $.StructReader) => Expression_right_Reader;
 
 /** Builder of group right. */
 export class Expression_right_Builder extends $.StructBuilder {
@@ -387,14 +405,15 @@ export class Expression_right_Builder extends $.StructBuilder {
     this._ptrCount = ptrCount;
     this._nesting = nesting;
   }
-  /** The active member of the union. */
-  which(): Expression_right_Which {
+  /** The active member of the union ("_unknown": a member this schema does not know). */
+  get which(): Expression_right_Which {
     return Expression_right_which[this._getUint16(12)] ?? "_unknown";
   }
   isValue(): boolean {
     return this._getUint16(12) === 0;
   }
   get value(): number {
+    if (this._getUint16(12) !== 0) $.inactiveMember("Expression.right.value", this.which);
     return this._getInt32(8);
   }
   set value(value: number) {
@@ -405,6 +424,7 @@ export class Expression_right_Builder extends $.StructBuilder {
     return this._getUint16(12) === 1;
   }
   get expression(): Expression_Builder {
+    if (this._getUint16(12) !== 1) $.inactiveMember("Expression.right.expression", this.which);
     this._getStructLoc(1, 2, 2);
     const s = $.S;
     return new Expression_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
@@ -420,7 +440,7 @@ export class Expression_right_Builder extends $.StructBuilder {
     return new Expression_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
   hasExpression(): boolean {
-    return this._hasPointer(1);
+    return this._getUint16(12) === 1 && this._hasPointer(1);
   }
   disownExpression(): $.Orphan {
     return this._disown(1);
