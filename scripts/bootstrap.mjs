@@ -45,7 +45,9 @@ try {
     CAPNTS_FROM_SOURCE: "1",
     ...(args.includes("--bootstrap") ? { CAPNTS_BOOTSTRAP: "1" } : {}),
   };
-  const run = (dir, files, from = inc) => {
+  // runtime: the src directory (src/gen, src/schema: relative imports) or the package name (the
+  // test bindings import capnts/codegenv1 as users' bindings do).
+  const run = (dir, files, from = inc, runtime = out) => {
     mkdirSync(join(out, dir), { recursive: true });
     const argv = [
       "compile",
@@ -56,13 +58,18 @@ try {
       ...files.map((f) => join(from, f)),
     ];
     console.log(`capnp ${argv.join(" ")}`);
-    execFileSync("capnp", argv, { env, stdio: "inherit" });
+    execFileSync("capnp", argv, { env: { ...env, CAPNTS_RUNTIME: runtime }, stdio: "inherit" });
   };
   run("schema", ["schema.capnp"]);
   run("gen", ["rpc.capnp", "rpc-twoparty.capnp", "stream.capnp", "persistent.capnp"]);
   run("gen", ["c++.capnp"]);
   // The generator's own test schemas (checked in so that tests and type tests can import them).
-  run("../test/compiler/gen", ["codegen-test.capnp", "codegen-import.capnp"], join(root, "test/schemas"));
+  run(
+    "../test/compiler/gen",
+    ["codegen-test.capnp", "codegen-import.capnp"],
+    join(root, "test/schemas"),
+    "capnts",
+  );
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }

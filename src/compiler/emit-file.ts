@@ -137,11 +137,18 @@ export function emitFile(input: FileInput): string {
   }
   const helpers = ctx.helpers.length > 0 ? `\n${ctx.helpers.join("\n")}\n` : "";
   const imports: string[] = [];
-  if (/(?<![\w$])\$\./.test(body + helpers)) {
-    imports.push(`import * as $ from ${JSON.stringify(input.resolver.runtime("wire"))};`);
+  const wire = input.resolver.runtime("wire");
+  // From a package, the three runtime namespaces are one entry (capnts/codegenv1): one import,
+  // and `$rpc.X` / `$text.X` are written `$.X` (below). Inside this repository they are three
+  // modules, so that src/gen does not load the RPC runtime that imports it.
+  const single = wire === input.resolver.runtime("rpc") && wire === input.resolver.runtime("schema");
+  if (single) {
+    imports.push(`import * as $ from ${JSON.stringify(wire)};`);
+  } else {
+    if (/(?<![\w$])\$\./.test(body + helpers)) imports.push(`import * as $ from ${JSON.stringify(wire)};`);
+    if (ctx.usesRpc) imports.push(`import * as $rpc from ${JSON.stringify(input.resolver.runtime("rpc"))};`);
+    imports.push(`import * as $text from ${JSON.stringify(input.resolver.runtime("schema"))};`);
   }
-  if (ctx.usesRpc) imports.push(`import * as $rpc from ${JSON.stringify(input.resolver.runtime("rpc"))};`);
-  imports.push(`import * as $text from ${JSON.stringify(input.resolver.runtime("schema"))};`);
   const fileImports = [...ctx.fileImports].sort((a, b) => (a[1] < b[1] ? -1 : 1));
   for (const [id, alias] of fileImports) {
     imports.push(`import * as ${alias} from ${JSON.stringify(input.resolver.file(id))};`);
@@ -159,5 +166,5 @@ export function emitFile(input: FileInput): string {
   out += b64.map((l, i) => `    ${JSON.stringify(l)}${i < b64.length - 1 ? " +" : ","}`).join("\n");
   out += `\n  imports: () => [${deps.join(", ")}],\n};\n`;
   out += helpers + body;
-  return out;
+  return single ? out.replace(/(?<![\w$])\$(?:rpc|text)\./g, "$.") : out;
 }
