@@ -12,9 +12,11 @@
  *   capnts encode [--packed] [--flat] [-I DIR]... SCHEMA.capnp TYPE
  *       Read text messages from stdin and write them in binary (like `capnp encode`).
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { type StrippedModule, StripTypesError, stripTypes } from "../compiler/strip-types.js";
 import { encodeText } from "../schema/text-encode.js";
 import { encodeFrame, pack, packedFrame } from "../serialize/index.js";
 import { MessageBuilder, StructReader } from "../wire/index.js";
@@ -176,55 +178,47 @@ async function compile(argv: readonly string[]): Promise<number> {
   for (const s of p.values.get("--src-prefix") ?? []) args.push(`--src-prefix=${s}`);
   args.push(`-o${pluginPath()}:${out}`, ...p.rest);
   const runtimeEnv = runtime.startsWith(".") ? resolve(runtime) : runtime;
-  const started = Date.now();
-  const r = runCapnp(args, { env: { ...process.env, CAPNTS_RUNTIME: runtimeEnv }, inherit: true });
-  if (r.status !== 0) return r.status;
-  if (p.flags.has("--js")) return toJs(generatedSince(out, started - 1000));
-  return 0;
-}
-
-/** The .capnp.ts files under `dir` written since `time` (what the plugin just generated). */
-function generatedSince(dir: string, time: number): string[] {
-  const out: string[] = [];
-  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (!e.isFile() || !e.name.endsWith(".capnp.ts")) continue;
-    const p = join(e.parentPath ?? (e as unknown as { path: string }).path, e.name);
-    if (statSync(p).mtimeMs >= time) out.push(p);
-  }
-  return out;
-}
-
-/** --js: compile the generated .ts files to .js and .d.ts with the TypeScript compiler API. */
-async function toJs(files: readonly string[]): Promise<number> {
-  let ts: typeof import("typescript");
+  const js = p.flags.has("--js");
+  // With --js the plugin lists what it wrote, and exactly those files are converted.
+  const manifestDir = js ? mkdtempSync(join(tmpdir(), "capnts-")) : "";
+  const manifest = js ? join(manifestDir, "generated.txt") : "";
   try {
-    ts = (await import("typescript")).default;
-  } catch {
-    process.stderr.write("capnts compile --js needs the `typescript` package (npm install -D typescript).\n");
-    return 1;
-  }
-  const program = ts.createProgram(files, {
-    target: ts.ScriptTarget.ES2022,
-    // ES modules whatever the output directory's package.json says (generated code is ESM).
-    module: ts.ModuleKind.ES2022,
-    moduleResolution: ts.ModuleResolutionKind.Bundler,
-    declaration: true,
-    skipLibCheck: true,
-    strict: true,
-  });
-  // Emit only the generated files (never the runtime's sources the program also contains).
-  let skipped = false;
-  for (const f of files) {
-    const sf = program.getSourceFile(f);
-    if (sf === undefined) continue;
-    const result = program.emit(sf);
-    skipped ||= result.emitSkipped;
-    for (const d of result.diagnostics) {
-      process.stderr.write(`${ts.flattenDiagnosticMessageText(d.messageText, "\n")}\n`);
+    const env = { ...process.env, CAPNTS_RUNTIME: runtimeEnv, CAPNTS_MANIFEST: manifest };
+    const r = runCapnp(args, { env, inherit: true });
+    if (r.status !== 0 || !js) return r.status;
+    const files = existsSync(manifest)
+      ? readFileSync(manifest, "utf8")
+          .split("\n")
+          .filter((l) => l !== "")
+      : [];
+    try {
+      return toJs(files);
+    } catch (e) {
+      if (!(e instanceof StripTypesError)) throw e;
+      // The .ts files stay: they are correct, only their conversion failed.
+      process.stderr.write(`capnts: ${e.message}\nThe TypeScript files were kept.\n`);
+      return 1;
     }
+  } finally {
+    if (js) rmSync(manifestDir, { recursive: true, force: true });
   }
-  for (const f of files) rmSync(f);
-  return skipped ? 1 : 0;
+}
+
+/**
+ * --js: each generated .ts becomes .js and .d.ts, with no TypeScript compiler (whatever version
+ * the user has, or none): generated code is erasable TypeScript, src/compiler/strip-types.ts
+ * removes the types and writes the declarations. The .ts files are removed afterwards.
+ */
+function toJs(files: readonly string[]): number {
+  const outputs: [string, StrippedModule][] = [];
+  for (const f of files) outputs.push([f, stripTypes(readFileSync(f, "utf8"), f)]);
+  for (const [f, { js, dts }] of outputs) {
+    const base = f.slice(0, -".ts".length);
+    writeFileSync(`${base}.js`, js);
+    writeFileSync(`${base}.d.ts`, dts);
+    rmSync(f);
+  }
+  return 0;
 }
 
 function encode(argv: readonly string[]): number {
