@@ -399,6 +399,8 @@ class Stripper {
   /** Ranges of the source removed from the JavaScript. */
   private readonly cuts: [number, number][] = [];
   readonly decls: TopDecl[] = [];
+  /** Top-level constants initialised with a literal: their type widens inside object literals. */
+  private readonly literalConsts = new Map<string, Value>();
 
   constructor(
     private readonly src: string,
@@ -1225,6 +1227,9 @@ class Stripper {
     } while (this.eat(","));
     this.semi();
     if (!top) return;
+    for (const d of decls)
+      if (kindTok.v === "const" && d.type === "" && d.value?.kind === "literal")
+        this.literalConsts.set(d.name, d.value);
     const doc = this.doc(s, "");
     const keyword = kindTok.v === "using" || kindTok.v === "await" ? "const" : kindTok.v;
     for (const d of decls) {
@@ -1422,6 +1427,12 @@ class Stripper {
       if (this.eat(";")) continue;
       const s = this.tok.s;
       if (this.is("@")) this.fail("a decorator (not erasable)", s);
+      if (this.is("static") && this.is("{", 1)) {
+        // static block: code only.
+        this.i++;
+        this.block();
+        continue;
+      }
       // Modifiers (a modifier word followed by a name is a modifier; otherwise it is the name).
       const mods: string[] = [];
       let declare = false;
@@ -1439,11 +1450,6 @@ class Stripper {
         if (ERASED_MODIFIERS.has(m)) this.cutWord(this.i);
         mods.push(m);
         this.i++;
-      }
-      if (this.is("{") && mods.length === 1 && mods[0] === "static") {
-        // static block: code only.
-        this.block();
-        continue;
       }
       let accessor = "";
       if ((this.is("get") || this.is("set")) && this.startsName(this.peek()) && !this.peek().nl) {
@@ -2045,9 +2051,13 @@ class Stripper {
         return v.text!;
       case "typed":
         return v.text!;
-      case "ident":
+      case "ident": {
         if (v.lit === "undefined") return "undefined";
+        // `{ a: K }` with `const K = 1`: the property is a number (a literal type widens).
+        const lit = this.literalConsts.get(v.lit!);
+        if (lit !== undefined && !c) return lit.text!;
         return `typeof ${v.lit}`;
+      }
       case "fn":
         return v.sig!;
       case "symbol":
