@@ -59,7 +59,10 @@ function shape(js: string, name: string): { kinds: string[]; at: number[] } {
   const kinds: string[] = [];
   const at: number[] = [];
   const visit = (n: ts.Node): void => {
-    if (ts.isParenthesizedExpression(n)) return visit(n.expression);
+    if (ts.isParenthesizedExpression(n)) {
+      visit(n.expression);
+      return;
+    }
     let leaf = "";
     if (ts.isIdentifier(n) || ts.isPrivateIdentifier(n)) leaf = n.text;
     else if (
@@ -263,6 +266,7 @@ test("constructs beyond generated code: same JavaScript as tsc", () => {
       "declare namespace N { type T = number; }\nexport declare function f(a: number): void;\n" +
       "function g(a: number): number;\nfunction g(a: any) { return a; }\nexport default class {}\n",
     // expressions around types: templates with braces, regexes, ASI, generics vs comparisons
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: TypeScript source with a template literal
     "const s = `a${{ b: 1 as number }.b}c${`d${e as string}`}`;\nconst r = /[/]<T>/g.test(s as string)\n" +
       "const lt = a < b && c > (d as number);\nconst shift = (x as number) >> 2 >>> 1;\n" +
       "for (const [k, v] of Object.entries(o as Record<string, number>)) { label: for (;;) break label; }\n" +
