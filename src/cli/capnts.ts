@@ -18,6 +18,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type StrippedModule, StripTypesError, stripTypes } from "../compiler/strip-types.js";
 import { encodeText } from "../schema/text-encode.js";
+import { TextParseError } from "../schema/text-parse.js";
 import { encodeFrame, pack, packedFrame } from "../serialize/index.js";
 import { MessageBuilder, StructReader } from "../wire/index.js";
 import { CapnpMissingError, runCapnp } from "./capnp-tool.js";
@@ -232,22 +233,71 @@ function encode(argv: readonly string[]): number {
     throw new UsageError("encode needs SCHEMA and TYPE");
   const { loader, node } = loadSchemaType(schema, type, importArgs(p));
   const text = readFileSync(0, "utf8");
-  const messages = encodeText(text, node, loader);
   const flat = p.flags.has("--flat");
   const packed = p.flags.has("--packed");
-  if (flat && messages.length !== 1) throw new Error("--flat expects exactly one message");
-  for (const m of messages) {
-    let bytes: Uint8Array;
-    if (flat) {
-      const segment = flatten(m);
-      bytes = packed ? pack(segment) : segment;
-    } else {
-      const segs = m.getSegmentsForOutput();
-      bytes = packed ? packedFrame(segs) : encodeFrame(segs);
+  // One message at a time, each written before the next is parsed: a bad message comes after
+  // the good ones, as with `capnp encode` (which, with --flat, writes each message flat).
+  for (const [start, end] of messageSpans(text)) {
+    let messages: MessageBuilder[];
+    try {
+      messages = encodeText(text.slice(start, end), node, loader);
+    } catch (e) {
+      if (e instanceof TextParseError) throw new Error(textPosition(e.message, text, start));
+      throw e;
     }
-    process.stdout.write(bytes);
+    for (const m of messages) {
+      let bytes: Uint8Array;
+      if (flat) {
+        const segment = flatten(m);
+        bytes = packed ? pack(segment) : segment;
+      } else {
+        const segs = m.getSegmentsForOutput();
+        bytes = packed ? packedFrame(segs) : encodeFrame(segs);
+      }
+      process.stdout.write(bytes);
+    }
   }
   return 0;
+}
+
+/**
+ * Where each top-level `( ... )` of a text stream is (strings and `#` comments skipped). When the
+ * brackets do not balance, the rest is one span, for the parser to report.
+ */
+function messageSpans(text: string): [number, number][] {
+  const spans: [number, number][] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === "#") {
+      const nl = text.indexOf("\n", i);
+      i = nl < 0 ? text.length : nl;
+    } else if (c === '"' || c === "'") {
+      i++;
+      while (i < text.length && text[i] !== c) i += text[i] === "\\" ? 2 : 1;
+    } else if (c === "(" || c === "[") depth++;
+    else if (c === ")" || c === "]") {
+      depth--;
+      if (depth === 0) {
+        spans.push([start, i + 1]);
+        start = i + 1;
+      } else if (depth < 0) break;
+    }
+  }
+  if (/\S/.test(text.slice(start).replace(/#[^\n]*/g, ""))) spans.push([start, text.length]);
+  return spans;
+}
+
+/** "... (at offset N)" of the span starting at `base` as "stdin:LINE:COLUMN: ..." (1-based). */
+function textPosition(message: string, text: string, base: number): string {
+  const m = /^(.*) \(at offset (\d+)\)$/s.exec(message);
+  if (m === null) return `stdin: ${message}`;
+  const at = base + Number(m[2]);
+  const before = text.slice(0, at);
+  const line = before.split("\n").length;
+  const column = at - before.lastIndexOf("\n");
+  return `stdin:${line}:${column}: ${m[1]}`;
 }
 
 /**

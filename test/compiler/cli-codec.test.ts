@@ -8,6 +8,8 @@
  *   error, and prints a message with a bad pointer with the field at its default, then reports
  *   the error after the messages that follow; capnts prints only data that is there: the
  *   messages before the bad one, then the error (exit status 1 in both).
+ * - capnp encode writes a message with a bad value too (the field left at its default) before
+ *   its error; capnts writes the messages before it, and names the line and column of the value.
  * - capnp's error block names a C++ source location ("Code location: kj/io.c++:53"); capnts's
  *   names the message number and byte offset instead.
  */
@@ -162,4 +164,34 @@ test("encode --flat of a message that needs several segments equals capnp's, byt
       capnp(["decode", ...flags, schema, "Foo"], theirs.stdout).stdout.toString(),
     );
   }
+});
+
+test("encode writes the messages before a bad one, then names its line and column", (t) => {
+  if (!needCapnp(t)) return;
+  const text = '(a = 1, s = "x")\n# a comment (with a paren\n(a = 2, s = ")")\n(a = "notanumber")\n';
+  const theirs = capnp(["encode", schema, "Foo"], text);
+  const ours = capnts(["encode", schema, "Foo"], text);
+  assert.equal(theirs.status, 1);
+  assert.equal(ours.status, 1);
+  // capnp also writes the bad message, with the bad field left at its default; capnts stops
+  // before it. The two good messages are the same bytes.
+  const good = capnp(["encode", schema, "Foo"], text.slice(0, text.indexOf('(a = "not')));
+  assert.equal(good.status, 0);
+  assert.deepEqual(new Uint8Array(ours.stdout), new Uint8Array(good.stdout));
+  assert.deepEqual(
+    new Uint8Array(theirs.stdout.subarray(0, good.stdout.length)),
+    new Uint8Array(good.stdout),
+  );
+  // capnp names the line within the message and the column range ("5-17", line 1); capnts the
+  // line and column in the input.
+  assert.match(theirs.stderr, /Exception description: 5-17: Type mismatch; expected UInt32\./);
+  assert.equal(ours.stderr, "capnts: stdin:4:6: expected uint32\n");
+  // Several messages with --flat: each one flat, one after the other, as capnp writes them.
+  const two = '(a = 1)\n(a = 2, s = "(")\n';
+  const flat = capnts(["encode", "--flat", schema, "Foo"], two);
+  assert.equal(flat.status, 0, flat.stderr);
+  assert.deepEqual(
+    new Uint8Array(flat.stdout),
+    new Uint8Array(capnp(["encode", "--flat", schema, "Foo"], two).stdout),
+  );
 });
