@@ -293,7 +293,9 @@ function messageSpans(text: string): [number, number][] {
 function textPosition(message: string, text: string, base: number): string {
   const m = /^(.*) \(at offset (\d+)\)$/s.exec(message);
   if (m === null) return `stdin: ${message}`;
-  const at = base + Number(m[2]);
+  let at = base + Number(m[2]);
+  // The parser's offset may be that of the blanks before the value.
+  while (at < text.length && /\s/.test(text[at]!)) at++;
   const before = text.slice(0, at);
   const line = before.split("\n").length;
   const column = at - before.lastIndexOf("\n");
