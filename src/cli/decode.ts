@@ -141,13 +141,7 @@ export function decodeToText(
 ): Uint8Array {
   const parts: Uint8Array[] = [];
   decodeStream(input, loader, node, options, (t) => parts.push(t));
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return new Uint8Array(Buffer.concat(parts));
 }
 
 /** Does `bytes` start with a plausible unpacked segment table (and fill it exactly or more)? */

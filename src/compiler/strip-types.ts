@@ -790,14 +790,12 @@ class Stripper {
             return;
           }
           break;
-        case "class": {
+        case "class":
           this.classDecl(top, false, s, false);
           return;
-        }
-        case "function": {
+        case "function":
           this.functionDecl(top, false, s);
           return;
-        }
         case "async":
           if (sameLine && next.v === "function") {
             this.functionDecl(top, false, s);
@@ -805,15 +803,10 @@ class Stripper {
           }
           break;
         case "const":
+        case "var":
           if (next.v === "enum") this.fail("a const enum (not erasable)", s);
-          {
-            this.varStatement(top, false, s);
-            return;
-          }
-        case "var": {
           this.varStatement(top, false, s);
           return;
-        }
         case "let":
           if (next.k === "id" || next.v === "[" || next.v === "{") {
             this.varStatement(top, false, s);
