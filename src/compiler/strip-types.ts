@@ -413,15 +413,24 @@ class Stripper {
 
   // --- errors and positions
 
+  /** Offsets where lines start (for positions in errors; made on the first error). */
+  private lineStarts: number[] | undefined;
+
   fail(what: string, at: number): never {
-    let line = 1;
-    let col = 1;
-    for (let k = 0; k < at && k < this.src.length; k++) {
-      if (this.src[k] === "\n") {
-        line++;
-        col = 1;
-      } else col++;
+    if (this.lineStarts === undefined) {
+      this.lineStarts = [0];
+      for (let k = this.src.indexOf("\n"); k >= 0; k = this.src.indexOf("\n", k + 1)) this.lineStarts.push(k + 1);
     }
+    const starts = this.lineStarts;
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= at) lo = mid;
+      else hi = mid - 1;
+    }
+    const line = lo + 1;
+    const col = at - starts[lo]! + 1;
     throw new StripTypesError(
       `${this.file}:${line}:${col}: cannot convert to JavaScript: ${what} ` +
         "(capnts compile --js handles the erasable TypeScript that generated code uses)",
