@@ -419,7 +419,8 @@ class Stripper {
   fail(what: string, at: number): never {
     if (this.lineStarts === undefined) {
       this.lineStarts = [0];
-      for (let k = this.src.indexOf("\n"); k >= 0; k = this.src.indexOf("\n", k + 1)) this.lineStarts.push(k + 1);
+      for (let k = this.src.indexOf("\n"); k >= 0; k = this.src.indexOf("\n", k + 1))
+        this.lineStarts.push(k + 1);
     }
     const starts = this.lineStarts;
     let lo = 0;
