@@ -398,6 +398,8 @@ class Stripper {
   private i = 0;
   /** Ranges of the source removed from the JavaScript. */
   private readonly cuts: [number, number][] = [];
+  /** Module specifiers rewritten in both outputs (`./x.ts` → `./x.js`): offset → new text. */
+  private readonly specifierEdits = new Map<number, { e: number; text: string }>();
   readonly decls: TopDecl[] = [];
   /** Top-level constants initialised with a literal: their type widens inside object literals. */
   private readonly literalConsts = new Map<string, Value>();
@@ -548,10 +550,36 @@ class Stripper {
     let p = 0;
     for (const [s, e] of cuts) {
       if (e <= p) continue;
-      out += this.src.slice(p, Math.max(p, s));
+      out += this.withSpecifiers(p, Math.max(p, s));
       p = e;
     }
-    return out + this.src.slice(p);
+    return out + this.withSpecifiers(p, this.src.length);
+  }
+
+  /** Source text [s, e) with the module specifiers in it rewritten. */
+  private withSpecifiers(s: number, e: number): string {
+    let out = "";
+    let p = s;
+    for (const [at, edit] of this.specifierEdits) {
+      if (at < s || edit.e > e) continue;
+      out += this.src.slice(p, at) + edit.text;
+      p = edit.e;
+    }
+    return out + this.src.slice(p, e);
+  }
+
+  /**
+   * The module specifier at the cursor (a string token): a relative path to a TypeScript file
+   * names its JavaScript (`"./x.capnp.ts"` → `"./x.capnp.js"`, as tsc's
+   * rewriteRelativeImportExtensions), so that generated code naming its imports with `.ts`
+   * converts to JavaScript and declarations that resolve.
+   */
+  private moduleSpecifier(): void {
+    const tok = this.tok;
+    if (tok.k !== "str") this.unexpected();
+    this.i++;
+    const m = /^(["'])(\.\.?\/.*?)(?<!\.d)\.([mc]?)ts\1$/.exec(tok.v);
+    if (m !== null) this.specifierEdits.set(tok.s, { e: tok.e, text: `${m[1]}${m[2]}.${m[3]}js${m[1]}` });
   }
 
   // --- types (pure: return the index after the type, or throw)
@@ -986,7 +1014,7 @@ class Stripper {
   private skipImportClause(cutTypes = false): string[] {
     const names: string[] = [];
     if (this.tok.k === "str") {
-      this.i++;
+      this.moduleSpecifier();
     } else {
       if (this.is("type")) this.i++;
       if (this.tok.k === "id" && !this.is("from")) {
@@ -1000,8 +1028,7 @@ class Stripper {
         this.i++;
       } else if (this.is("{")) this.specifiers(cutTypes, names);
       this.expect("from");
-      if (this.peek(0).k !== "str") this.unexpected();
-      this.i++;
+      this.moduleSpecifier();
     }
     if ((this.is("with") || this.is("assert")) && !this.tok.nl) {
       this.i++;
@@ -1044,7 +1071,7 @@ class Stripper {
 
   private keepVerbatim(s: number, exported: boolean, names: string[], semi = false, always = false): void {
     const e = this.prevEnd();
-    const text = this.text(s, e);
+    const text = this.withSpecifiers(s, e);
     const doc = this.doc(s, "");
     this.decls.push({
       names,
@@ -1065,7 +1092,7 @@ class Stripper {
         if (this.eat("*")) {
           if (this.eat("as")) this.i++;
         } else this.i = this.tok.m + 1;
-        if (this.eat("from")) this.i++;
+        if (this.eat("from")) this.moduleSpecifier();
         this.semi();
         this.cutStatement(s, this.prevEnd());
         if (top) this.keepVerbatim(s, true, [], false, true);
@@ -1121,7 +1148,7 @@ class Stripper {
       if (this.eat("*")) {
         if (this.eat("as")) this.i++;
       } else this.specifiers(true, names);
-      if (this.eat("from")) this.i++;
+      if (this.eat("from")) this.moduleSpecifier();
       if ((this.is("with") || this.is("assert")) && !this.tok.nl) {
         this.i++;
         this.i = this.tok.m + 1;

@@ -43,8 +43,15 @@ function tscJs(source: string): string {
       module: ts.ModuleKind.ESNext,
       verbatimModuleSyntax: true,
       useDefineForClassFields: true,
+      // Relative imports of .ts files name the .js (generated code may name its imports .ts).
+      rewriteRelativeImportExtensions: true,
     },
   }).outputText;
+}
+
+/** The module specifiers of a JavaScript module's imports and exports. */
+function specifiers(js: string): string[] {
+  return [...js.matchAll(/(?:from|import)\s*("[^"]*")/g)].map((m) => m[1]!);
 }
 
 /** The syntax tree of a JavaScript module as a list of node kinds and leaf texts. */
@@ -274,6 +281,31 @@ test("constructs beyond generated code: same JavaScript as tsc", () => {
       "const obj = { m<T>(a: T): T { return a; }, get g(): number { return 1; }, set g(v: number) {}, [k as string]: 1 };\n",
   ];
   for (const [n, source] of cases.entries()) assertSameJs(source, `case${n}.ts`);
+  // Module specifiers (the syntax tree compares their texts too).
+  const imports =
+    'import * as a from "./a.capnp.ts";\nimport b from "../b.mts";\nimport "./c.cts";\nimport d from "pkg/d.ts";\n' +
+    'import type { E } from "./e.ts";\nimport f from "./f.d.ts";\nexport { g } from "./g.ts";\nexport * from "./h.js";\n';
+  assertSameJs(imports, "imports.ts");
+  const { js, dts } = stripTypes(imports, "imports.ts");
+  assert.deepEqual(specifiers(js), [
+    '"./a.capnp.js"',
+    '"../b.mjs"',
+    '"./c.cjs"',
+    '"pkg/d.ts"',
+    '"./f.d.ts"',
+    '"./g.js"',
+    '"./h.js"',
+  ]);
+  assert.deepEqual(specifiers(dts), [
+    '"./a.capnp.js"',
+    '"../b.mjs"',
+    '"./c.cjs"',
+    '"pkg/d.ts"',
+    '"./e.js"',
+    '"./f.d.ts"',
+    '"./g.js"',
+    '"./h.js"',
+  ]);
 });
 
 test("constructs that are not erasable, or unknown, are errors naming the construct and its line", () => {
