@@ -9,6 +9,8 @@
  *                     (".ts" to run them with Node's type stripping, Deno or Bun)
  *   CAPNTS_BOOTSTRAP  "1": read the request with the hand-written reader (regenerating
  *                     src/schema/schema.capnp.ts when it is broken)
+ *   CAPNTS_MANIFEST   a file to write the absolute paths of the generated files to, one a line
+ *                     (`capnts compile --js` converts exactly those)
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
@@ -42,6 +44,9 @@ function main(): number {
       mkdirSync(dirname(f.path) || ".", { recursive: true });
       writeFileSync(f.path, f.content);
     }
+    const manifest = process.env.CAPNTS_MANIFEST;
+    if (manifest !== undefined && manifest !== "")
+      writeFileSync(manifest, files.map((f) => `${resolve(f.path)}\n`).join(""));
     return 0;
   } catch (e) {
     if (e instanceof CompileError) {

@@ -233,9 +233,7 @@ test("a server and a client from the installed package run on every Node", (t) =
 test("generated TypeScript runs under Node's type stripping (imports named .ts)", (t) => {
   const tc = toolchains(t);
   if (tc === null || !needCapnp(t)) return;
-  app.run("npx", ["--no-install", "capnts", "compile", "-o", "gen-ts", "app.capnp"], {
-    env: { CAPNTS_IMPORT_EXT: ".ts" },
-  });
+  app.run("npx", ["--no-install", "capnts", "compile", "--import-ext", ".ts", "-o", "gen-ts", "app.capnp"]);
   app.write("strip.ts", MAIN("gen-ts", ".ts"));
   for (const [name, node] of tc.nodes.filter(([n]) => n === "node24" || n === "node26")) {
     assert.equal(app.node(["strip.ts"], node).stdout.trim(), EXPECTED, name);
