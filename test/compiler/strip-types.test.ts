@@ -232,7 +232,13 @@ test("the declaration files typecheck the repository's code in place of the Type
     const checks = mirror(root);
     assert.ok(checks.length >= 10);
     symlinkSync(join(ROOT, "node_modules"), join(root, "node_modules"));
-    writeFileSync(join(root, "package.json"), '{ "type": "module" }\n');
+    // The package's name and exports, so that "capnts/..." imports (tests, examples, the
+    // bindings' capnts/codegenv1) resolve to the mirror's src/ as they do in the repository.
+    // The mirror's src/gen holds .js + .d.ts pairs, so that subpath points at them.
+    const { name, exports } = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
+    exports["./gen/*.js"] = { types: "./src/gen/*.d.ts", default: "./src/gen/*.js" };
+    writeFileSync(join(root, "package.json"), `${JSON.stringify({ name, type: "module", exports })}\n`);
+    symlinkSync(join(ROOT, "scripts"), join(root, "scripts"));
     writeFileSync(
       join(root, "tsconfig.json"),
       JSON.stringify({
