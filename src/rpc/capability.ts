@@ -353,9 +353,9 @@ function toHook(source: ClientSource): ClientHook {
  * have one getter per capability or struct field.
  */
 export class Pipeline implements Disposable {
-  /** @internal */
+  /** The call's pipeline (generated group pipelines pass it on: part of capnts/codegenv1). */
   readonly _hook: PipelineHook;
-  /** @internal Pointer path from the results root to this struct. */
+  /** Pointer path from the results root to this struct (passed on like `_hook`). */
   readonly _ops: PipelineOps;
   /** @internal Set when this pipeline owns its hook (`Request.sendForPipeline()`). */
   _owned = false;

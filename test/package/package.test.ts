@@ -189,6 +189,22 @@ test("the codegen routes a user has give the same bindings", (t) => {
   assert.match(a, /from "capnts\/schema";/);
   assert.equal(readFileSync(join(app.dir, "gen-b/app.capnp.ts"), "utf8"), a, "plugin by path");
   assert.equal(readFileSync(join(app.dir, "gen-c/app.capnp.ts"), "utf8"), a, "npm script");
+  // The generator's own test schema, which uses every construct (groups in results, generics,
+  // lists of everything, streaming, ...): its bindings must typecheck against the published
+  // declarations too.
+  for (const f of ["codegen-test.capnp", "codegen-import.capnp"])
+    app.write(`schemas/${f}`, readFileSync(join(ROOT, "test/schemas", f), "utf8"));
+  app.run("npx", [
+    "--no-install",
+    "capnts",
+    "compile",
+    "-o",
+    "gen-x",
+    "--src-prefix",
+    "schemas",
+    "schemas/codegen-test.capnp",
+    "schemas/codegen-import.capnp",
+  ]);
   // Every standard schema of the installed capnp, generated as requested files.
   const std = readdirSync(join(inc!, "capnp"), { recursive: true })
     .map(String)
@@ -211,7 +227,7 @@ test("published types and generated bindings typecheck strictly (NodeNext, Bundl
   for (const resolution of ["NodeNext", "Bundler"] as const) {
     app.write(
       `tsconfig.${resolution}.json`,
-      tsconfig(resolution, ["consumer.ts", "main.ts", "gen-a", "std"]),
+      tsconfig(resolution, ["consumer.ts", "main.ts", "gen-a", "gen-x", "std"]),
     );
     for (const [name, [cmd, ...args]] of tc.compilers) {
       const r = app.run(cmd!, [...args, "-p", `tsconfig.${resolution}.json`], { allowFail: true });
@@ -220,13 +236,49 @@ test("published types and generated bindings typecheck strictly (NodeNext, Bundl
   }
 });
 
-test("a server and a client from the installed package run on every Node", (t) => {
+/** The README's runnable example (the first ```ts run block), with the output it promises. */
+function readmeExample(): { code: string; output: string } {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const m = /```ts run\n([\s\S]*?)```\s*```text output\n([\s\S]*?)```/.exec(readme);
+  assert.ok(m !== null, "README.md has a ```ts run block followed by its ```text output");
+  return { code: m[1]!, output: m[2]! };
+}
+
+test("a server and a client from the installed package run on every Node (and the README's example)", (t) => {
   const tc = toolchains(t);
   if (tc === null || !needCapnp(t)) return;
-  app.write("tsconfig.emit.json", tsconfig("NodeNext", ["main.ts", "gen-a", "std"], true));
+  // The README example's schema is the calculator example, shipped in the package.
+  app.run("npx", [
+    "--no-install",
+    "capnts",
+    "compile",
+    "-o",
+    "gen",
+    "--src-prefix",
+    "node_modules/capnts/examples/calculator",
+    "node_modules/capnts/examples/calculator/calculator.capnp",
+  ]);
+  const readme = readmeExample();
+  app.write("readme.ts", readme.code);
+  // Every standard schema's bindings are loaded too, not only typechecked.
+  const stdFiles = readdirSync(join(app.dir, "std"), { recursive: true })
+    .map(String)
+    .filter((f) => f.endsWith(".capnp.ts"));
+  app.write(
+    "std-load.ts",
+    `${stdFiles.map((f, i) => `import * as s${i} from "./std/${f.replace(/\.ts$/, ".js")}";`).join("\n")}\n` +
+      `for (const m of [${stdFiles.map((_, i) => `s${i}`).join(", ")}]) if (typeof m.$schema !== "object") throw new Error("no $schema");\n` +
+      `console.log(${stdFiles.length});\n`,
+  );
+  app.write(
+    "tsconfig.emit.json",
+    tsconfig("NodeNext", ["main.ts", "readme.ts", "std-load.ts", "gen", "gen-a", "std"], true),
+  );
   app.run(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.emit.json"]);
   for (const [name, node] of tc.nodes) {
     assert.equal(app.node(["out/main.js"], node).stdout.trim(), EXPECTED, name);
+    assert.equal(app.node(["out/readme.js"], node).stdout, readme.output, `README example, ${name}`);
+    assert.equal(app.node(["out/std-load.js"], node).stdout.trim(), String(stdFiles.length), `std, ${name}`);
   }
 });
 
