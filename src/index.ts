@@ -17,6 +17,8 @@ export {
   Client,
   type ClientCtor,
   ClosedHandleError,
+  type ConnectionOptions,
+  type ListenInfo,
   newBrokenCap,
   newByteStreamPair,
   newNullCap,
@@ -25,6 +27,7 @@ export {
   Request,
   RpcError,
   type RpcErrorType,
+  type RpcSystemOptions,
   Runtime,
   type RuntimeOptions,
   RuntimeServer,
@@ -32,6 +35,7 @@ export {
   type ServerHooks,
   ShutdownError,
   TwoPartyClient,
+  type TwoPartyOptions,
   TwoPartyServer,
 } from "./rpc/index.js";
 export {

@@ -9,11 +9,11 @@
  * that carry at least one Call (Finish and Release messages that follow answers do not count).
  */
 
+import { Message_Reader } from "capnts/gen/rpc.capnp.js";
 import { nodeNet, Runtime } from "capnts/node";
 import type { ByteStream } from "capnts/rpc";
 import { decodeFrames } from "capnts/serialize";
 import { MessageReader } from "capnts/wire";
-import { Message_Reader } from "../../src/gen/rpc.capnp.js";
 import { Calculator_Client } from "./calculator.capnp.js";
 import { runClient } from "./client.js";
 import { calculatorServer } from "./server.js";

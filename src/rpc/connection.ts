@@ -136,9 +136,13 @@ export class RpcConnection implements TransportReceiver {
   /** null while connected; the error the connection ended with afterwards. */
   error: RpcError | null = null;
 
+  /** @internal The four tables (rpc.capnp): what tests' leak checks read. */
   readonly questions = new ExportTable<Question>();
+  /** @internal */
   readonly answers = new ImportTable<Answer>();
+  /** @internal */
   readonly exports = new ExportTable<Export>();
+  /** @internal */
   readonly imports = new ImportTable<Import>();
   readonly embargoes = new ExportTable<Embargo>();
   private readonly exportsByCap = new Map<ClientHook, number>();

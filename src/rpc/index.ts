@@ -34,6 +34,7 @@ export {
   type VatNetwork,
 } from "./rpc-system.js";
 export {
+  type ConnectionOptions,
   type ListenInfo,
   type NetListener,
   type NetProvider,

@@ -49,7 +49,7 @@ export class RpcSystem {
   private flowLimit: number;
   private readonly connections = new Map<RpcTransport, RpcConnection>();
   private shutDown: RpcError | null = null;
-  /** Called for each new connection (runtimes track them). */
+  /** @internal Called for each new connection (runtimes track them). */
   onConnection: ((c: RpcConnection) => void) | null = null;
 
   constructor(network: VatNetwork, bootstrap?: BootstrapSource, options: RpcSystemOptions = {}) {
@@ -75,7 +75,7 @@ export class RpcSystem {
     return newBrokenCap("This vat does not expose any public/bootstrap interfaces.");
   }
 
-  /** The RpcConnection of a transport (made on first use). */
+  /** @internal The RpcConnection of a transport (made on first use). */
   connectionFor(t: RpcTransport): RpcConnection {
     let c = this.connections.get(t);
     if (c !== undefined) return c;
@@ -138,7 +138,7 @@ export class RpcSystem {
     for (const c of this.connections.values()) c.traceEncoder = f;
   }
 
-  /** Live connections. */
+  /** @internal Live connections (tests inspect their tables). */
   get liveConnections(): RpcConnection[] {
     return [...this.connections.values()];
   }

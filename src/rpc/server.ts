@@ -180,7 +180,7 @@ export class Server<C extends Client = Client> {
     this.dispatch = dispatch;
   }
 
-  /** A new reference to this server's capability. */
+  /** @internal A new reference to this server's capability. */
   _client(): ClientHook {
     const h = this.hook;
     if (h !== null) return h.addRef();
@@ -211,7 +211,7 @@ export class Server<C extends Client = Client> {
     return iface.methods[methodId] ?? null;
   }
 
-  /** Called for each delivered call. Unknown interfaces and methods fail as unimplemented. */
+  /** @internal Called for each delivered call. Unknown interfaces and methods fail as unimplemented. */
   dispatchCall(
     interfaceId: bigint,
     methodId: number,

@@ -19,6 +19,7 @@ const ENTRIES: [string, string][] = [
   ["capnts/rpc", "Client"],
   ["capnts/node", "Runtime"],
   ["capnts/compiler", "generate"],
+  ["capnts/testing", "whenIdle"],
   ["capnts/codegenv1", "StructReader"],
   ["capnts/gen/rpc.capnp.js", "Message"],
   ["capnts/gen/rpc-twoparty.capnp.js", "VatId"],

@@ -6,8 +6,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { decodeFrame, decodePackedFrames, encodeFrame, packedFrame } from "capnts/serialize";
-import { MessageBuilder, MessageReader, setSlabPoisonForTesting } from "capnts/wire";
+import { MessageBuilder, MessageReader } from "capnts/wire";
 import { canonicalize, isCanonical } from "../../src/serialize/canonical.js";
+import { setSlabPoisonForTesting } from "../../src/wire/arena.js";
 import { capnp, requireCapnp } from "../helpers/capnp-tool.js";
 import { PrimsB, PrimsR } from "./fixtures.js";
 

@@ -7,10 +7,10 @@ import {
   MessageBuilder,
   MessageReader,
   StructList,
-  setSlabPoisonForTesting,
   Uint8ListBuilder,
   Uint16ListBuilder,
 } from "capnts/wire";
+import { setSlabPoisonForTesting } from "../../src/wire/arena.js";
 import { DefaultsB, NewB, NewR, OldB, OldR, PrimsB, PrimsR } from "./fixtures.js";
 
 function fill(p: PrimsB, depth = 1): void {
