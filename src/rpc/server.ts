@@ -137,13 +137,21 @@ export type ServerImpl<I, S> = [OtherKeys<I, S>] extends [never] ? I : I & NoMet
 /** Keys of I that are not members of S (nor symbols or Object's methods). */
 type OtherKeys<I, S> = Exclude<keyof I, keyof S | symbol | ObjectMethodName>;
 
-/** The other keys of I, with `never` for those holding RPC-method-like functions. */
+/**
+ * The type a member that looks like an RPC method but is not one must have: no function has it,
+ * so the compiler's error quotes this text at the member ("Type '() => void' is not assignable to
+ * type '"not a method of this interface: …"'").
+ */
+type NotAMethodOfThisInterface =
+  "not a method of this interface: a misspelt method? Make a helper private, or pass `impl as Foo.Server`";
+
+/** The other keys of I, with an impossible type for those holding RPC-method-like functions. */
 type NoMethods<I, S> = {
   [K in OtherKeys<I, S>]: NonNullable<I[K]> extends (context: infer C, ...rest: never[]) => unknown
     ? unknown extends C
-      ? never
+      ? NotAMethodOfThisInterface
       : C extends CallContext<unknown, unknown>
-        ? never
+        ? NotAMethodOfThisInterface
         : I[K]
     : I[K];
 };
