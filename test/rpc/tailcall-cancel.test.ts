@@ -4,7 +4,7 @@
  * during call doesn't destroy server").
  */
 import assert from "node:assert/strict";
-import { Client, type Server } from "capnts/rpc";
+import { Client, RpcError, type Server } from "capnts/rpc";
 import {
   TestInterface,
   TestInterface_Client,
@@ -120,6 +120,61 @@ rpcTest("Rpc.TailCall (rpc-test.c++ TEST(Rpc, TailCall)), callee in a third vat"
     await third.close();
   }
 });
+
+/**
+ * The callee in the caller's vat has produced its results (a capability) when the caller's
+ * question is dropped, before the server's Return{takeFromOtherQuestion} arrives: nobody takes
+ * the redirected results, and they must still be released (C++ drops `redirectedResults`).
+ * `end` drops the question, or ends the connection instead.
+ */
+async function untakenTailResults(ctx: Ctx, end: "drop-question" | "disconnect"): Promise<void> {
+  const counts = newCounters();
+  const life = counts.tailResults!;
+  using callee = new TestTailCallee_Client(TestTailCallee.server(testTailCalleeImpl(counts)));
+  using caller = obj(ctx.boot, "testTailCaller");
+  await ctx.settle();
+  const { Message_Reader } = await import("../../src/gen/rpc.capnp.js");
+  const incoming = ctx.clientTransport!;
+  incoming.hold = true;
+  const promise = caller.foo((p) => {
+    p.i = 1;
+    p.callee = callee;
+  });
+  await ctx.settle();
+  const kinds = incoming.held.map((m) => {
+    const msg = m.getRoot(Message_Reader);
+    if (msg.which === "call") return `call:${msg.call.sendResultsTo.which}`;
+    if (msg.which === "return") return `return:${msg.return.which}`;
+    return msg.which;
+  });
+  assert.deepEqual(kinds, ["call:yourself", "return:takeFromOtherQuestion"]);
+  incoming.release(1); // the tail call: the callee runs and makes its result object
+  await ctx.settle();
+  assert.equal(counts.callCount, 1);
+  assert.deepEqual(life, { created: 1, destroyed: 0 });
+  if (end === "drop-question") {
+    promise.cancel(); // Finish, before the Return that would take the results
+    incoming.hold = false;
+    incoming.release();
+  } else {
+    promise.cancel();
+    ctx.clientConn.disconnect(RpcError.disconnected("test over"));
+  }
+  for (let i = 0; i < 20 && life.destroyed === 0; i++) await ctx.settle();
+  assert.deepEqual(life, { created: 1, destroyed: 1 }, "the untaken results are released");
+}
+
+rpcTest(
+  "Rpc.TailCall: results redirected to the caller's vat and not taken (the call was dropped) are released",
+  (ctx) => untakenTailResults(ctx, "drop-question"),
+  { modes: ["memory"] },
+);
+
+rpcTest(
+  "Rpc.TailCall: results redirected to the caller's vat and not taken (disconnected) are released",
+  (ctx) => untakenTailResults(ctx, "disconnect"),
+  { modes: ["memory"], noLeakCheck: true },
+);
 
 rpcTest("Rpc.TailCallCancel (rpc-test.c++ TEST(Rpc, TailCallCancel))", async (ctx) => {
   using caller = obj(ctx.boot, "testTailCaller");
