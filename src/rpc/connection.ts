@@ -52,7 +52,7 @@ import {
   type RpcClient,
   TribbleRaceBlocker,
 } from "./rpc-client.js";
-import { QuestionRef, RpcPipeline, RpcResponse } from "./rpc-request.js";
+import { dropRedirected, QuestionRef, RpcPipeline, RpcResponse } from "./rpc-request.js";
 import { ExportTable, ImportTable } from "./tables.js";
 import type { RpcTransport, TransportReceiver } from "./transport.js";
 
@@ -77,7 +77,11 @@ interface Answer {
   callContext: RpcCallContext | null;
   /** Exports sent in the results; released if the Finish says releaseResultCaps. */
   resultExports: number[];
-  /** For sendResultsTo.yourself: the results, taken by a Return.takeFromOtherQuestion. */
+  /**
+   * For sendResultsTo.yourself: the results, taken by a Return.takeFromOtherQuestion. The
+   * response it settles with is a reference owned by whoever holds this: the question that takes
+   * it, or dropRedirected() when the answer goes without it being taken.
+   */
   redirected: Future<RpcResponse> | null;
 }
 
@@ -620,7 +624,9 @@ export class RpcConnection implements TransportReceiver {
         if (ret.which === "takeFromOtherQuestion") {
           const answer = this.answers.find(ret.takeFromOtherQuestion);
           if (answer !== undefined) {
+            const red = answer.redirected;
             answer.redirected = null;
+            if (red !== null) dropRedirected(red);
             const ctx = answer.callContext;
             if (ctx !== null) {
               ctx.requestCancel();
@@ -652,6 +658,9 @@ export class RpcConnection implements TransportReceiver {
       else ctx.requestCancel();
     } else {
       this.answers.erase(f.questionId);
+      const red = answer.redirected;
+      answer.redirected = null;
+      if (red !== null) dropRedirected(red);
     }
     this.releaseExports(exportsToRelease);
     pipeline?.release();
@@ -664,6 +673,9 @@ export class RpcConnection implements TransportReceiver {
     if (answer === undefined || answer.callContext !== ctx) return;
     if (ctx.receivedFinish) {
       this.answers.erase(ctx.answerId);
+      const red = answer.redirected;
+      answer.redirected = null;
+      if (red !== null) dropRedirected(red);
       const p = answer.pipeline;
       answer.pipeline = null;
       p?.release();
@@ -1130,7 +1142,10 @@ export class RpcConnection implements TransportReceiver {
         ctx.detach();
         toRelease.push({ release: () => ctx.requestCancel() });
       }
-      a.redirected?.reject(netError);
+      // Results nobody took: released once the call has produced them (its context is canceled).
+      const red = a.redirected;
+      a.redirected = null;
+      if (red !== null) dropRedirected(red);
     }
     for (const e of this.exports.clear()) {
       e.resolveOp = null;

@@ -47,6 +47,14 @@ export class RpcCallContext extends CallContextBase {
   private redirected: MessageBuilder | null = null;
   /** For redirected results: the answer's task, taken by a later takeFromOtherQuestion. */
   readonly redirectedResponse: Future<RpcResponse> | null;
+  /**
+   * The results over `redirected`, once the call is done: the context keeps its own reference,
+   * so that pipelined calls it still serves read live capabilities; the future settles with
+   * another (rpc.c++ consumeRedirectedResponse: "the context needs to keep its own reference to
+   * the response so that it doesn't get GC'd until the PipelineHook drops its reference to the
+   * context"). Released when the context goes.
+   */
+  private redirectedResp: RpcResponse | null = null;
 
   private responseSent = false;
   /** A Finish arrived, or we sent a Return with noFinishNeeded: we clean up the answer. */
@@ -174,7 +182,10 @@ export class RpcCallContext extends CallContextBase {
       if (error !== null) f.reject(error);
       else {
         const m = this.redirected ?? new MessageBuilder();
-        f.resolve(new RpcResponse(m, m.getRootAnyPointer().asReader(), m.capTable));
+        const resp = new RpcResponse(m, m.getRootAnyPointer().asReader(), m.capTable);
+        this.redirectedResp = resp;
+        // The future's reference: whoever takes `Answer.redirected` owns it.
+        f.resolve(resp.addRef());
       }
       if (this.receivedFinish) this.sendRedirectReturn();
       return;
@@ -338,6 +349,14 @@ export class RpcCallContext extends CallContextBase {
     const map = this.resolutionsAtReturnTime;
     this.resolutionsAtReturnTime = null;
     if (map !== null) for (const h of map.values()) h.release();
-    // A redirected response's caps belong to whoever took it (or to the future's holder).
+    // Our reference to the redirected results (the taker holds its own); results built but
+    // never turned into a response (the call failed, or results made after a disconnect) are
+    // released here.
+    const resp = this.redirectedResp;
+    this.redirectedResp = null;
+    const red = this.redirected;
+    this.redirected = null;
+    if (resp !== null) resp.release();
+    else if (red !== null) releaseCapTable(red.capTable);
   }
 }

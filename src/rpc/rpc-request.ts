@@ -61,6 +61,17 @@ export class RpcResponse extends RefCounted implements ResponseHook {
   }
 }
 
+/**
+ * Drop the redirected results of a `sendResultsTo.yourself` call that no question took
+ * (`Answer.redirected` erased without a `takeFromOtherQuestion`): the reference the future
+ * settles with is ours to release (C++ drops `answer.redirectedResults` with the answer).
+ */
+export function dropRedirected(future: Future<RpcResponse>): void {
+  future.listenNow((ok, v) => {
+    if (ok) (v as RpcResponse).release();
+  });
+}
+
 /** Releases a cap table's references (holds no reference to the message). */
 export class CapTableRelease {
   constructor(private readonly table: unknown[]) {}
@@ -94,6 +105,7 @@ export class QuestionRef extends RefCounted {
     this.question = question;
   }
 
+  /** Settle with `response`, whose reference this call takes over. */
   fulfill(response: RpcResponse | null): void {
     const w = this.waiter;
     if (w !== null) w._resolve(response);
@@ -113,17 +125,21 @@ export class QuestionRef extends RefCounted {
    * Fulfill once `future` — the results of `call`, a call the peer sent back to us with
    * `sendResultsTo.yourself` — settles. Dropping this question before then cancels that call
    * (C++: the redirected results promise is dropped).
+   *
+   * The response the future settles with is a reference taken from the answer that held it
+   * (`Answer.redirected`, C++ `answer.redirectedResults` moved into `QuestionRef::fulfill`): this
+   * question now owns it, and hands it on to fulfill(), or releases it if nobody wants it.
    */
   fulfillLater(future: Future<RpcResponse>, call: { requestCancel(): void; isDone: boolean } | null): void {
     this.redirectedCall = call;
     future.listenNow((ok, v) => {
       this.redirectedCall = null;
-      if (this._refs <= 0) return; // nobody wants it any more
       if (ok) {
         const r = v as RpcResponse;
-        r.addRef();
-        this.fulfill(r);
-      } else this.reject(toRpcError(v));
+        // Nobody wants it any more: release it.
+        if (this._refs <= 0) r.release();
+        else this.fulfill(r);
+      } else if (this._refs > 0) this.reject(toRpcError(v));
     });
   }
 

@@ -159,6 +159,15 @@ type NoMethods<I, S> = {
 type ObjectMethodName = "toString" | "toLocaleString" | "valueOf" | "toJSON";
 
 /**
+ * @internal Live server objects, for leak checks (the test harness): `created` counts the times a
+ * server became a capability (its local client was made), `disposed` the times its last
+ * reference went (its `[Symbol.dispose]()` ran). A server is alive between the two; a server
+ * made into a capability again after that counts again. Two increments per capability
+ * lifetime, nothing per call.
+ */
+export const serverLifetimes = { created: 0, disposed: 0 };
+
+/**
  * A capability server: an implementation object plus the generated dispatch function.
  * `new Foo.Client(server)` (or passing it anywhere a capability goes) makes a capability of it;
  * all such capabilities share one local client, so sending it twice exports it once. When the
@@ -192,11 +201,13 @@ export class Server<C extends Client = Client> {
   _client(): ClientHook {
     const h = this.hook;
     if (h !== null) return h.addRef();
+    serverLifetimes.created++;
     return (this.hook = new LocalClient(this));
   }
 
   /** @internal */
   _clientDestroyed(h: LocalClient): void {
+    serverLifetimes.disposed++;
     if (this.hook === h) this.hook = null;
     const d = (this.impl as ServerHooks)[Symbol.dispose];
     if (typeof d === "function") {

@@ -2,7 +2,9 @@
  * Runs an RPC behaviour test the way C++'s rpc-test.c++ TestContext does — a client vat and a
  * server vat whose bootstrap hands out the test objects — over each transport: an in-memory
  * message pair (observable message by message), and real sockets (TCP, Unix). After each test
- * everything is released and both connections' tables must be empty (the leak check).
+ * everything is released and both connections' tables must be empty (the leak check); once the
+ * connections are closed, every server object made during the test must have been destroyed
+ * (C++: a test's objects die with its scope), counted by the servers themselves.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";
@@ -14,6 +16,7 @@ import { Client, type Server } from "capnts/rpc";
 import { whenIdle } from "capnts/testing";
 import { RpcConnection as Conn, type RpcConnection } from "../../src/rpc/connection.js";
 import { type MemoryTransport, newMemoryTransportPair } from "../../src/rpc/memory-transport.js";
+import { serverLifetimes } from "../../src/rpc/server.js";
 import type { TwoPartyClient } from "../../src/rpc/two-party.js";
 import { TestBootstrap_Client } from "../interop/gen/test.capnp.js";
 import { type Counters, newCounters, TestBootstrapServer } from "./fixtures/impls.js";
@@ -76,6 +79,27 @@ async function waitEmpty(settle: () => Promise<void>, ...cs: RpcConnection[]): P
     await settle();
   }
   for (const c of cs) assert.deepEqual(c.tableSizes(), emptyTables(), "leak check: tables not empty");
+}
+
+/** Server objects alive now (made into a capability and not yet disposed), in this process. */
+export function liveServers(): number {
+  return serverLifetimes.created - serverLifetimes.disposed;
+}
+
+/**
+ * The live-object leak check: once everything is closed, the count of live servers must come back
+ * to `baseline` (no gc(): what C++ destroys deterministically must be released deterministically).
+ */
+export async function expectServersReleased(baseline: number, what: string): Promise<void> {
+  for (let i = 0; i < 50 && liveServers() !== baseline; i++) {
+    await whenIdle();
+    await new Promise((r) => setTimeout(r, i < 10 ? 0 : 2));
+  }
+  assert.equal(
+    liveServers() - baseline,
+    0,
+    `leak check: ${liveServers() - baseline} server object(s) made during ${what} still alive after the connections closed`,
+  );
 }
 
 async function setup(mode: Mode, opts: RpcTestOptions) {
@@ -149,6 +173,7 @@ async function setup(mode: Mode, opts: RpcTestOptions) {
 export function rpcTest(name: string, fn: (ctx: Ctx) => Promise<void>, opts: RpcTestOptions = {}): void {
   for (const mode of opts.modes ?? ALL_MODES) {
     test(`${name} [${mode}]`, async () => {
+      const baseline = liveServers();
       const s = await setup(mode, opts);
       const deferred: Disposable[] = [];
       const ctx: Ctx = {
@@ -180,6 +205,7 @@ export function rpcTest(name: string, fn: (ctx: Ctx) => Promise<void>, opts: Rpc
       }
       // After a disconnect every table is empty, whatever was still held.
       assert.deepEqual(s.clientConn.tableSizes(), emptyTables());
+      await expectServersReleased(baseline, "the test");
     });
   }
 }

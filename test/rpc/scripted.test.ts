@@ -19,8 +19,10 @@ import {
   TestInterface,
   TestInterface_Client,
   TestInterface_foo_Params_Builder,
+  TestTailCallee,
+  TestTailCallee_Client,
 } from "../interop/gen/test.capnp.js";
-import { newCounters, TestBootstrapServer, testInterfaceImpl } from "./fixtures/impls.js";
+import { newCounters, TestBootstrapServer, testInterfaceImpl, testTailCalleeImpl } from "./fixtures/impls.js";
 import { emptyTables } from "./harness.js";
 
 /** The test's side of the connection. */
@@ -522,3 +524,51 @@ test("scripted: a thirdPartyHosted capability is used through its vine (no Level
   assert.equal(call?.call.target.importedCap, 5);
   void p;
 });
+
+for (const mode of ["memory", "tcp"] as const) {
+  test(`a Call with sendResultsTo.yourself finished without a takeFromOtherQuestion: Return{resultsSentElsewhere}, and its results are released [${mode}]`, async () => {
+    // rpc.c++ handleFinish: a redirected call that is done and whose results nobody took drops
+    // `redirectedResults` with the answer.
+    const counts = newCounters();
+    const life = counts.tailResults!;
+    const s = await scripted(mode, TestTailCallee.server(testTailCalleeImpl(counts)));
+    s.peer.send((m) => {
+      m.initBootstrap().questionId = 0;
+    });
+    const boot = member(member(await s.peer.next(), "return").return, "results");
+    const exportId = member(boot.results.capTable.get(0), "senderHosted").senderHosted;
+    s.peer.send((m) => {
+      const c = m.initCall();
+      c.questionId = 1;
+      c.initTarget().importedCap = exportId;
+      c.interfaceId = TestTailCallee_Client._interface!.typeId;
+      c.methodId = 0;
+      c.sendResultsTo.setYourself();
+      c.initParams();
+    });
+    // The results stay with the callee's vat until taken; nothing is sent yet.
+    await s.peer.quiet();
+    assert.equal(counts.callCount, 1);
+    assert.deepEqual(life, { created: 1, destroyed: 0 });
+    s.peer.send((m) => {
+      const f = m.initFinish();
+      f.questionId = 1;
+      f.releaseResultCaps = false;
+      f.requireEarlyCancellationWorkaround = false;
+    });
+    const ret = member(await s.peer.next(), "return").return;
+    assert.equal(ret.answerId, 1);
+    assert.equal(ret.which, "resultsSentElsewhere");
+    for (let i = 0; i < 50 && life.destroyed === 0; i++) await whenIdle();
+    assert.deepEqual(life, { created: 1, destroyed: 1 }, "the untaken results are released");
+    s.peer.send((m) => {
+      const f = m.initFinish();
+      f.questionId = 0;
+      f.releaseResultCaps = true;
+      f.requireEarlyCancellationWorkaround = false;
+    });
+    await s.peer.quiet();
+    assert.deepEqual(s.server.tableSizes(), emptyTables());
+    await s.close();
+  });
+}

@@ -4,7 +4,7 @@
  * during call doesn't destroy server").
  */
 import assert from "node:assert/strict";
-import { Client, type Server } from "capnts/rpc";
+import { Client, RpcError, type Server } from "capnts/rpc";
 import {
   TestInterface,
   TestInterface_Client,
@@ -15,14 +15,59 @@ import {
   TestTailCaller,
   TestTailCaller_Client,
 } from "../interop/gen/test.capnp.js";
-import { capDestructor, hangingTailCallee, testMoreStuffImpl, testTailCalleeImpl } from "./fixtures/impls.js";
-import { rpcTest } from "./harness.js";
+import {
+  capDestructor,
+  hangingTailCallee,
+  type Lifetimes,
+  newCounters,
+  testMoreStuffImpl,
+  testTailCalleeImpl,
+} from "./fixtures/impls.js";
+import { type Ctx, emptyTables, rpcTest, settleConns } from "./harness.js";
+import { link } from "./link.js";
 import { obj } from "./util.js";
 
-rpcTest("Rpc.TailCall (rpc-test.c++ TEST(Rpc, TailCall))", async (ctx) => {
-  using caller = obj(ctx.boot, "testTailCaller");
-  const counts = { callCount: 0, handleCount: 0, cancelCount: 0 };
-  using callee = new TestTailCallee_Client(TestTailCallee.server(testTailCalleeImpl(counts)));
+/**
+ * The body of C++ TEST(Rpc, TailCall): the server's TestTailCaller tail-calls `callee.foo()`;
+ * calls pipelined on the result's capability before and after the return are ordered. Then,
+ * with every reference dropped, the result capability (a TestCallOrder the callee made, counted
+ * by the object itself) must have been destroyed: libcapnp destroys it.
+ */
+async function tailCallBody(
+  ctx: Ctx,
+  callee: TestTailCallee_Client,
+  life: Lifetimes,
+  checkCallCounts: () => void,
+) {
+  {
+    using caller = obj(ctx.boot, "testTailCaller");
+    using promise = caller.foo((p) => {
+      p.i = 456;
+      p.callee = callee;
+    });
+    using c0 = promise.pipeline.c;
+    using dependentCall0 = c0.getCallSequence();
+    const response = await promise;
+    assert.equal(response.i, 456);
+    assert.equal(response.t, "from TestTailCaller");
+    using c1 = promise.pipeline.c;
+    using dependentCall1 = c1.getCallSequence();
+    assert.equal((await dependentCall0).n, 0);
+    assert.equal((await dependentCall1).n, 1);
+    using c2 = response.c;
+    using dependentCall2 = c2.getCallSequence();
+    assert.equal((await dependentCall2).n, 2);
+    checkCallCounts();
+    assert.deepEqual(life, { created: 1, destroyed: 0 }, "the result capability is alive while held");
+  }
+  callee.close();
+  for (let i = 0; i < 20 && life.destroyed === 0; i++) await ctx.settle();
+  assert.deepEqual(life, { created: 1, destroyed: 1 }, "the tail call's result capability is destroyed");
+}
+
+rpcTest("Rpc.TailCall (rpc-test.c++ TEST(Rpc, TailCall)), callee in the caller's vat", async (ctx) => {
+  const counts = newCounters();
+  const callee = new TestTailCallee_Client(TestTailCallee.server(testTailCalleeImpl(counts)));
   const { Message_Reader } = await import("../../src/gen/rpc.capnp.js");
   const seen: string[] = [];
   if (ctx.serverTransport !== null) {
@@ -32,24 +77,10 @@ rpcTest("Rpc.TailCall (rpc-test.c++ TEST(Rpc, TailCall))", async (ctx) => {
       if (msg.which === "return") seen.push(`return:${msg.return.which}`);
     };
   }
-  using promise = caller.foo((p) => {
-    p.i = 456;
-    p.callee = callee;
+  await tailCallBody(ctx, callee, counts.tailResults!, () => {
+    assert.equal(counts.callCount, 1);
+    assert.equal(ctx.counters.callCount, 1);
   });
-  using c0 = promise.pipeline.c;
-  using dependentCall0 = c0.getCallSequence();
-  const response = await promise;
-  assert.equal(response.i, 456);
-  assert.equal(response.t, "from TestTailCaller");
-  using c1 = promise.pipeline.c;
-  using dependentCall1 = c1.getCallSequence();
-  assert.equal((await dependentCall0).n, 0);
-  assert.equal((await dependentCall1).n, 1);
-  using c2 = response.c;
-  using dependentCall2 = c2.getCallSequence();
-  assert.equal((await dependentCall2).n, 2);
-  assert.equal(counts.callCount, 1);
-  assert.equal(ctx.counters.callCount, 1);
   if (ctx.serverTransport !== null) {
     // The server sent the tail call back to us with sendResultsTo.yourself and answered our call
     // with takeFromOtherQuestion (what C++ does).
@@ -58,6 +89,92 @@ rpcTest("Rpc.TailCall (rpc-test.c++ TEST(Rpc, TailCall))", async (ctx) => {
     ctx.serverTransport.onSend = null;
   }
 });
+
+rpcTest("Rpc.TailCall (rpc-test.c++ TEST(Rpc, TailCall)), callee in the server's vat", async (ctx) => {
+  // The server's own TestTailCallee: the tail call stays in the server's vat.
+  const callee = obj(ctx.boot, "testTailCallee");
+  const life = ctx.counters.tailResults!;
+  // The server's counter counts the caller's and the callee's calls.
+  await tailCallBody(ctx, callee, life, () => assert.equal(ctx.counters.callCount, 2));
+});
+
+rpcTest("Rpc.TailCall (rpc-test.c++ TEST(Rpc, TailCall)), callee in a third vat", async (ctx) => {
+  // Vat C serves the callee; the client vat is connected to it and passes the callee to the
+  // server, which reaches it through the client vat (no Level 3): the server's tail call comes
+  // back to the client with sendResultsTo.yourself and is forwarded to C from there.
+  const counts = newCounters();
+  const third = await link(ctx.mode, undefined, TestTailCallee.server(testTailCalleeImpl(counts)));
+  try {
+    const callee = new TestTailCallee_Client(third.a.bootstrap());
+    await tailCallBody(ctx, callee, counts.tailResults!, () => {
+      assert.equal(counts.callCount, 1);
+      assert.equal(ctx.counters.callCount, 1);
+    });
+    for (let i = 0; i < 20; i++) {
+      if ([third.a, third.b].every((c) => Object.values(c.tableSizes()).every((v) => v === 0))) break;
+      await settleConns(ctx.mode !== "memory", ctx.clientConn, ctx.serverConn, third.a, third.b);
+    }
+    assert.deepEqual(third.a.tableSizes(), emptyTables(), "client vat ⇄ third vat: tables empty");
+    assert.deepEqual(third.b.tableSizes(), emptyTables(), "third vat ⇄ client vat: tables empty");
+  } finally {
+    await third.close();
+  }
+});
+
+/**
+ * The callee in the caller's vat has produced its results (a capability) when the caller's
+ * question is dropped, before the server's Return{takeFromOtherQuestion} arrives: nobody takes
+ * the redirected results, and they must still be released (C++ drops `redirectedResults`).
+ * `end` drops the question, or ends the connection instead.
+ */
+async function untakenTailResults(ctx: Ctx, end: "drop-question" | "disconnect"): Promise<void> {
+  const counts = newCounters();
+  const life = counts.tailResults!;
+  using callee = new TestTailCallee_Client(TestTailCallee.server(testTailCalleeImpl(counts)));
+  using caller = obj(ctx.boot, "testTailCaller");
+  await ctx.settle();
+  const { Message_Reader } = await import("../../src/gen/rpc.capnp.js");
+  const incoming = ctx.clientTransport!;
+  incoming.hold = true;
+  const promise = caller.foo((p) => {
+    p.i = 1;
+    p.callee = callee;
+  });
+  await ctx.settle();
+  const kinds = incoming.held.map((m) => {
+    const msg = m.getRoot(Message_Reader);
+    if (msg.which === "call") return `call:${msg.call.sendResultsTo.which}`;
+    if (msg.which === "return") return `return:${msg.return.which}`;
+    return msg.which;
+  });
+  assert.deepEqual(kinds, ["call:yourself", "return:takeFromOtherQuestion"]);
+  incoming.release(1); // the tail call: the callee runs and makes its result object
+  await ctx.settle();
+  assert.equal(counts.callCount, 1);
+  assert.deepEqual(life, { created: 1, destroyed: 0 });
+  if (end === "drop-question") {
+    promise.cancel(); // Finish, before the Return that would take the results
+    incoming.hold = false;
+    incoming.release();
+  } else {
+    promise.cancel();
+    ctx.clientConn.disconnect(RpcError.disconnected("test over"));
+  }
+  for (let i = 0; i < 20 && life.destroyed === 0; i++) await ctx.settle();
+  assert.deepEqual(life, { created: 1, destroyed: 1 }, "the untaken results are released");
+}
+
+rpcTest(
+  "Rpc.TailCall: results redirected to the caller's vat and not taken (the call was dropped) are released",
+  (ctx) => untakenTailResults(ctx, "drop-question"),
+  { modes: ["memory"] },
+);
+
+rpcTest(
+  "Rpc.TailCall: results redirected to the caller's vat and not taken (disconnected) are released",
+  (ctx) => untakenTailResults(ctx, "disconnect"),
+  { modes: ["memory"], noLeakCheck: true },
+);
 
 rpcTest("Rpc.TailCallCancel (rpc-test.c++ TEST(Rpc, TailCallCancel))", async (ctx) => {
   using caller = obj(ctx.boot, "testTailCaller");

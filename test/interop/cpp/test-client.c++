@@ -450,48 +450,64 @@ void scenarioReleaseOnCancel(Scenario& s) {
   expectCounterSoon(s, c, "all-handles-released", &CounterValues::handleCount, 0);
 }
 
-// mirrors rpc-test.c++ TEST(Rpc, TailCall)
+// mirrors rpc-test.c++ TEST(Rpc, TailCall); then, not in the C++ test, the callee's result
+// capability must be destroyed once everything is dropped, counted by the result objects
+// themselves: ours when the callee lives in our vat (the server tail-calls back to us with
+// sendResultsTo.yourself and answers with takeFromOtherQuestion), the server's when the callee
+// lives in the server's vat.
 void scenarioTailCall(Scenario& s) {
   auto c = connect(s);
   auto caller = c.bootstrap.testTailCallerRequest().send().getCap();
   auto local = kj::refcounted<Shared>(s.timer);
 
-  interop::TestTailCallee::Client callee(kj::heap<TestTailCalleeImpl>(*local));
-  auto request = caller.fooRequest();
-  request.setI(456);
-  request.setCallee(callee);
-  auto promise = request.send();
+  {
+    interop::TestTailCallee::Client callee(kj::heap<TestTailCalleeImpl>(*local));
+    auto request = caller.fooRequest();
+    request.setI(456);
+    request.setCallee(callee);
+    auto promise = request.send();
 
-  auto dependentCall0 = promise.getC().getCallSequenceRequest().send();
+    auto dependentCall0 = promise.getC().getCallSequenceRequest().send();
 
-  auto response = s.wait(kj::mv(promise), "tail call");
-  s.expectEq("result-i", 456, response.getI());
-  s.expectText("result-t", "from TestTailCaller", response.getT());
+    auto response = s.wait(kj::mv(promise), "tail call");
+    s.expectEq("result-i", 456, response.getI());
+    s.expectText("result-t", "from TestTailCaller", response.getT());
 
-  auto dependentCall1 = promise.getC().getCallSequenceRequest().send();
-  s.expectEq("pipelined-call-before-return", 0,
-             s.wait(kj::mv(dependentCall0), "dependent call 0").getN());
-  s.expectEq("pipelined-call-after-return", 1,
-             s.wait(kj::mv(dependentCall1), "dependent call 1").getN());
+    auto dependentCall1 = promise.getC().getCallSequenceRequest().send();
+    s.expectEq("pipelined-call-before-return", 0,
+               s.wait(kj::mv(dependentCall0), "dependent call 0").getN());
+    s.expectEq("pipelined-call-after-return", 1,
+               s.wait(kj::mv(dependentCall1), "dependent call 1").getN());
 
-  auto dependentCall2 = response.getC().getCallSequenceRequest().send();
-  s.expectEq("call-on-result-cap", 2, s.wait(kj::mv(dependentCall2), "dependent call 2").getN());
+    auto dependentCall2 = response.getC().getCallSequenceRequest().send();
+    s.expectEq("call-on-result-cap", 2, s.wait(kj::mv(dependentCall2), "dependent call 2").getN());
 
-  s.expectEq("callee-called-once", 1, local->callCount);
-  s.expectEq("server-call-count", 1, counters(s, c).callCount);
+    s.expectEq("callee-called-once", 1, local->callCount);
+    s.expectEq("server-call-count", 1, counters(s, c).callCount);
+    // The callee and its result object.
+    s.expectEq("result-cap-alive-while-held", 2, local->liveObjects);
+  }
+  bool released = s.waitUntil("result cap released", [&]() { return local->liveObjects == 0; });
+  s.expect("caller-vat-result-cap-released", released,
+           std::to_string(local->liveObjects) + " object(s) still alive");
 
   // Not in the C++ test: the callee lives in the server's vat.
-  auto serverCallee = c.bootstrap.testTailCalleeRequest().send().getCap();
-  auto request2 = caller.fooRequest();
-  request2.setI(789);
-  request2.setCallee(serverCallee);
-  auto promise2 = request2.send();
-  auto dependent = promise2.getC().getCallSequenceRequest().send();
-  auto response2 = s.wait(kj::mv(promise2), "tail call to server-side callee");
-  s.expectEq("server-callee-result-i", 789, response2.getI());
-  s.expectText("server-callee-result-t", "from TestTailCaller", response2.getT());
-  s.expectEq("server-callee-pipelined-call", 0, s.wait(kj::mv(dependent), "dependent").getN());
-  s.expectEq("server-call-count-after-server-callee", 3, counters(s, c).callCount);
+  {
+    auto serverCallee = c.bootstrap.testTailCalleeRequest().send().getCap();
+    auto request2 = caller.fooRequest();
+    request2.setI(789);
+    request2.setCallee(serverCallee);
+    auto promise2 = request2.send();
+    auto dependent = promise2.getC().getCallSequenceRequest().send();
+    auto response2 = s.wait(kj::mv(promise2), "tail call to server-side callee");
+    s.expectEq("server-callee-result-i", 789, response2.getI());
+    s.expectText("server-callee-result-t", "from TestTailCaller", response2.getT());
+    s.expectEq("server-callee-pipelined-call", 0, s.wait(kj::mv(dependent), "dependent").getN());
+    s.expectEq("server-call-count-after-server-callee", 3, counters(s, c).callCount);
+  }
+  caller = nullptr;
+  // The caller, the server's callee and its result object.
+  expectCounterSoon(s, c, "server-objects-released", &CounterValues::liveObjects, 0);
 }
 
 // mirrors rpc-test.c++ TEST(Rpc, TailCallCancel)

@@ -496,50 +496,86 @@ async function scenarioReleaseOnCancel(s: Scenario, c: Conn): Promise<void> {
   await expectCounterSoon(s, c, "all-handles-released", "handleCount", 0);
 }
 
-// mirrors rpc-test.c++ TEST(Rpc, TailCall)
+// mirrors rpc-test.c++ TEST(Rpc, TailCall); then, not in the C++ test, the callee's result
+// capability must be destroyed once everything is dropped (libcapnp destroys it), counted by the
+// result objects themselves: ours when the callee lives in our vat (the server tail-calls back to
+// us with sendResultsTo.yourself and answers with takeFromOtherQuestion), the server's when the
+// callee lives in the server's vat.
 async function scenarioTailCall(s: Scenario, c: Conn): Promise<void> {
   const caller = s.keep(pipelined(c.bootstrap.testTailCaller(), (p) => p.cap));
   const local = new Shared();
-  const callee = s.keep(serve(TestTailCallee, new TestTailCalleeImpl(local)));
-  const promise = s.track(
-    caller.foo((p) => {
-      p.i = 456;
-      p.callee = callee;
-    }),
-  );
-  const c0 = s.keep(promise.pipeline.c);
-  const dependentCall0 = s.track(c0.getCallSequence());
+  {
+    const callee = serve(TestTailCallee, new TestTailCalleeImpl(local));
+    const drop: { cancel(): void }[] = [];
+    const drops: { close(): void }[] = [callee];
+    try {
+      const promise = caller.foo((p) => {
+        p.i = 456;
+        p.callee = callee;
+      });
+      drop.push(promise);
+      const c0 = promise.pipeline.c;
+      drops.push(c0);
+      const dependentCall0 = c0.getCallSequence();
+      drop.push(dependentCall0);
 
-  const response = await s.wait(promise, "tail call");
-  s.expectEq("result-i", 456, response.i);
-  s.expectText("result-t", "from TestTailCaller", response.t);
+      const response = await s.wait(promise, "tail call");
+      s.expectEq("result-i", 456, response.i);
+      s.expectText("result-t", "from TestTailCaller", response.t);
 
-  const c1 = s.keep(promise.pipeline.c);
-  const dependentCall1 = s.track(c1.getCallSequence());
-  s.expectEq("pipelined-call-before-return", 0, (await s.wait(dependentCall0, "dependent call 0")).n);
-  s.expectEq("pipelined-call-after-return", 1, (await s.wait(dependentCall1, "dependent call 1")).n);
+      const c1 = promise.pipeline.c;
+      drops.push(c1);
+      const dependentCall1 = c1.getCallSequence();
+      drop.push(dependentCall1);
+      s.expectEq("pipelined-call-before-return", 0, (await s.wait(dependentCall0, "dependent call 0")).n);
+      s.expectEq("pipelined-call-after-return", 1, (await s.wait(dependentCall1, "dependent call 1")).n);
 
-  const c2 = s.keep(response.c);
-  s.expectEq("call-on-result-cap", 2, (await s.wait(s.track(c2.getCallSequence()), "dependent call 2")).n);
+      const c2 = response.c;
+      drops.push(c2);
+      const dependentCall2 = c2.getCallSequence();
+      drop.push(dependentCall2);
+      s.expectEq("call-on-result-cap", 2, (await s.wait(dependentCall2, "dependent call 2")).n);
 
-  s.expectEq("callee-called-once", 1, local.callCount);
-  s.expectEq("server-call-count", 1, (await counters(s, c)).callCount);
+      s.expectEq("callee-called-once", 1, local.callCount);
+      s.expectEq("server-call-count", 1, (await counters(s, c)).callCount);
+      // The callee and its result object.
+      s.expectEq("result-cap-alive-while-held", 2, local.liveObjects);
+    } finally {
+      for (const x of drop.reverse()) x.cancel();
+      for (const x of drops.reverse()) x.close();
+    }
+  }
+  const released = await s.waitUntil("result cap released", () => local.liveObjects === 0);
+  s.expect("caller-vat-result-cap-released", released, `${local.liveObjects} object(s) still alive`);
 
   // Not in the C++ test: the callee lives in the server's vat.
-  const serverCallee = s.keep(pipelined(c.bootstrap.testTailCallee(), (p) => p.cap));
-  const promise2 = s.track(
-    caller.foo((p) => {
-      p.i = 789;
-      p.callee = serverCallee;
-    }),
-  );
-  const dc = s.keep(promise2.pipeline.c);
-  const dependent = s.track(dc.getCallSequence());
-  const response2 = await s.wait(promise2, "tail call to server-side callee");
-  s.expectEq("server-callee-result-i", 789, response2.i);
-  s.expectText("server-callee-result-t", "from TestTailCaller", response2.t);
-  s.expectEq("server-callee-pipelined-call", 0, (await s.wait(dependent, "dependent")).n);
-  s.expectEq("server-call-count-after-server-callee", 3, (await counters(s, c)).callCount);
+  {
+    const serverCallee = pipelined(c.bootstrap.testTailCallee(), (p) => p.cap);
+    const drop: { cancel(): void }[] = [];
+    const drops: { close(): void }[] = [serverCallee];
+    try {
+      const promise2 = caller.foo((p) => {
+        p.i = 789;
+        p.callee = serverCallee;
+      });
+      drop.push(promise2);
+      const dc = promise2.pipeline.c;
+      drops.push(dc);
+      const dependent = dc.getCallSequence();
+      drop.push(dependent);
+      const response2 = await s.wait(promise2, "tail call to server-side callee");
+      s.expectEq("server-callee-result-i", 789, response2.i);
+      s.expectText("server-callee-result-t", "from TestTailCaller", response2.t);
+      s.expectEq("server-callee-pipelined-call", 0, (await s.wait(dependent, "dependent")).n);
+      s.expectEq("server-call-count-after-server-callee", 3, (await counters(s, c)).callCount);
+    } finally {
+      for (const x of drop.reverse()) x.cancel();
+      for (const x of drops.reverse()) x.close();
+    }
+  }
+  caller.close();
+  // The caller, the server's callee and its result object.
+  await expectCounterSoon(s, c, "server-objects-released", "liveObjects", 0);
 }
 
 // mirrors rpc-test.c++ TEST(Rpc, TailCallCancel)
