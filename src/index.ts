@@ -19,6 +19,7 @@ export {
   ClosedHandleError,
   type ConnectionOptions,
   type ListenInfo,
+  type LiveCapability,
   newBrokenCap,
   newByteStreamPair,
   newNullCap,

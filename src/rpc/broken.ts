@@ -36,6 +36,10 @@ export class BrokenClient extends ClientHook {
     return this._isNull;
   }
 
+  override describe(): string {
+    return this._isNull ? "null capability" : `broken: ${this.error.message}`;
+  }
+
   newCall(interfaceId: bigint, methodId: number, _hints: CallHints): RequestHook {
     return new BrokenRequest(interfaceId, methodId, this.error);
   }

@@ -2,11 +2,13 @@
  * The typed handles users and generated code hold (C++ capability.h `Capability::Client`,
  * `RemotePromise`, `Request`, `Pipeline`): thin wrappers over the hooks.
  *
- * Lifetime. A `Client` owns one reference to its capability: `dup()` takes another, `close()`
- * (or `using`, `Symbol.dispose`) drops it. Capabilities read from a message (`getClient`) are new
- * references. A `RemotePromise` owns the call's pipeline and, once it arrived, the response and
- * the capabilities in it: dispose it (or `cancel()`) when done; before the response arrives that
- * tells the callee the caller no longer cares (Finish). Awaiting it does not dispose it.
+ * Lifetime (docs/ownership.md). A `Client` owns one reference to its capability: `dup()` takes
+ * another, `close()` (or `using`, `Symbol.dispose`) drops it. A capability read from a message
+ * (`getClient`) or taken from a pipeline is the taker's: from a response or params, the first
+ * taker gets the message's own reference (taken.ts), so a call keeps nothing anyone took. A
+ * `RemotePromise` owns the call's pipeline and, once it arrived, the response with whatever nobody
+ * took from it: disposing it (or `cancel()`) before the response arrives tells the callee the
+ * caller no longer cares (Finish); after, it releases what is left.
  */
 import type {
   StructBuilder,
@@ -32,6 +34,7 @@ import {
   type CallHints,
   ClientHook,
   innermost,
+  makeCapsTakeable,
   NO_HINTS,
   type PipelineHook,
   type PipelineOps,
@@ -41,6 +44,8 @@ import {
 } from "./hooks.js";
 import { newLocalPromiseClient } from "./queued.js";
 import { callName, type InterfaceInfo, Server } from "./server.js";
+import { takeCapability } from "./taken.js";
+import { trackClient, tracking, untrackClient } from "./tracking.js";
 
 /**
  * A client class, as the runtime constructs it (from a hook it takes over): `Foo.Client`. Generated
@@ -81,8 +86,12 @@ export class Client implements Disposable {
   constructor(source?: ClientSource) {
     const h = toHook(source);
     this._hook = h;
-    // Released by the garbage collector if never closed (see gc.ts).
-    releaseWhenCollected(this, h, this);
+    // Released by the garbage collector if never closed (see gc.ts), reported if tracked.
+    releaseWhenCollected(
+      this,
+      tracking.on ? trackClient(this, h, (this.constructor as typeof Client)._interface?.name) : h,
+      this,
+    );
   }
 
   /** C++ `castAs<T>()`: the same capability, typed as another interface. A new reference. */
@@ -102,6 +111,7 @@ export class Client implements Disposable {
     if (h === CLOSED) return;
     this._hook = CLOSED;
     forget(this);
+    if (tracking.on) untrackClient(this);
     h.release();
   }
 
@@ -485,6 +495,11 @@ export class RemotePromise<R, P extends Pipeline = Pipeline> implements Promise<
   private registered = false;
 
   // ---- ResponseSink ----
+  /** The results' capabilities go to whoever takes them (taken.ts). On the prototype: free. */
+  get takesCaps(): boolean {
+    return true;
+  }
+
   onReturn(response: ResponseHook): void {
     if (this.disposed || this.state !== PENDING) {
       response.release();
@@ -492,6 +507,7 @@ export class RemotePromise<R, P extends Pipeline = Pipeline> implements Promise<
     }
     let v: R;
     try {
+      makeCapsTakeable(response.results);
       v = response.results.getAs(this.resultsType);
     } catch (e) {
       response.release();
@@ -626,12 +642,18 @@ export class Request<PB, R, P extends Pipeline = Pipeline> {
   }
 }
 
-/** Generated capability getters: a new reference to the capability in pointer field `i`. */
+/**
+ * Generated capability getters: a reference to the capability in pointer field `i`, owned by the
+ * caller. From a response or a call's params, the first taker gets the message's own reference
+ * (taken.ts), so closing what you took releases the capability; otherwise a new reference.
+ */
 export function getClient<C extends Client>(struct: StructView, i: number, ctor: ClientCtor<C>): C {
   const cap = struct._getCapability(i);
   if (cap === null) return new ctor(newNullCap());
-  if (cap instanceof ClientHook) return new ctor(cap.addRef());
-  return new ctor(new BrokenClient(RpcError.failed("Capability table entry is not a capability.")));
+  if (!(cap instanceof ClientHook)) {
+    return new ctor(new BrokenClient(RpcError.failed("Capability table entry is not a capability.")));
+  }
+  return new ctor(takeCapability(struct._arena, struct._getCapabilityIndex(i), cap));
 }
 
 /** Generated capability setters: the message takes its own reference (the caller keeps theirs). */

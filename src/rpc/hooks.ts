@@ -36,6 +36,17 @@ export interface ResponseSink {
   onReturn(response: ResponseHook): void;
   /** The call failed. */
   onError(error: RpcError): void;
+  /**
+   * True for the application's RemotePromise: the capabilities in the response go to whoever
+   * takes them first, a pipelined capability or a reader (taken.ts). Internal sinks (tail calls,
+   * forwarding) leave it unset and keep the response's references, as C++ does.
+   */
+  readonly takesCaps?: boolean;
+}
+
+/** Let the capabilities of `results` go to whoever takes them first (taken.ts). */
+export function makeCapsTakeable(results: { readonly _arena: { capsMovable?: boolean } }): void {
+  results._arena.capsMovable = true;
 }
 
 /** A received result: a reader over the results, owning the capabilities in it. */
@@ -139,6 +150,11 @@ export abstract class ClientHook extends RefCounted {
   /** C++ `getFd()`: the attached file descriptor, if any. */
   getFd(): number | null {
     return null;
+  }
+
+  /** What this capability is, for the leak finder (tracking.ts). */
+  describe(): string {
+    return this.constructor.name;
   }
 }
 

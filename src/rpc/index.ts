@@ -52,6 +52,7 @@ export {
   type ServerImpl,
 } from "./server.js";
 export { CapabilityServerSet } from "./server-set.js";
+export type { LiveCapability } from "./tracking.js";
 export type { RpcTransport, TransportReceiver } from "./transport.js";
 export {
   type ByteStream,

@@ -31,6 +31,10 @@ export class LocalClient extends ClientHook {
   /** Non-null when the server presents itself as a promise (C++ `resolveTask`). */
   private resolveTask: Future<ClientHook> | null = null;
 
+  override describe(): string {
+    return `local server ${this.server.info.name}`;
+  }
+
   constructor(server: Server) {
     super();
     this.server = server;

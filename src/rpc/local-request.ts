@@ -133,6 +133,8 @@ export class LocalCallContext extends CallContextBase {
 
   constructor(params: MessageBuilder, sink: ResponseSink | null, target: ClientHook, hints: CallHints) {
     super(hints);
+    // The callee's params now: capabilities read from them are the callee's (taken.ts).
+    params.arena.capsMovable = true;
     this.params = params;
     this.sink = sink;
     this.target = target;
@@ -158,6 +160,11 @@ export class LocalCallContext extends CallContextBase {
 
   protected resultsReader(): AnyPointerReader | null {
     if (this.keptResponse !== null) return this.keptResponse.results;
+    // Read as the call completes, to resolve pipelined capabilities: when the results go to a
+    // caller, those capabilities take the results' own references, like every reader of a response
+    // (taken.ts).
+    const r = this.results;
+    if (r !== null && this.sink?.takesCaps === true && this.isDone) r.arena.capsMovable = true;
     if (this.tailResponse !== null) return this.tailResponse.results;
     return this.results === null ? null : this.results.getRootAnyPointer().asReader();
   }

@@ -19,6 +19,7 @@ import {
   type RequestHook,
 } from "./hooks.js";
 import { LocalRequest } from "./local-request.js";
+import { takeCapability } from "./taken.js";
 
 interface QueuedCall {
   interfaceId: bigint;
@@ -127,8 +128,10 @@ export function newLocalPromiseClient(source: Future<ClientHook>): QueuedClient 
 }
 
 /**
- * The capability at `ops` inside `root` (C++ `AnyPointer::Reader::getPipelinedCap`): a new
- * reference, the null capability for a null pointer, a broken one for a malformed path.
+ * The capability at `ops` inside `root` (C++ `AnyPointer::Reader::getPipelinedCap`): a reference
+ * for the caller, the null capability for a null pointer, a broken one for a malformed path. From a
+ * response, the first taker gets the response's own reference (taken.ts): a pipelined capability
+ * resolved from it owns the capability, and closing it releases the capability.
  */
 export function capAtPath(root: AnyPointerReader, ops: PipelineOps): ClientHook {
   try {
@@ -139,7 +142,7 @@ export function capAtPath(root: AnyPointerReader, ops: PipelineOps): ClientHook 
     }
     const cap = p.getCapability();
     if (cap === null) return newNullCap();
-    if (cap instanceof ClientHook) return cap.addRef();
+    if (cap instanceof ClientHook) return takeCapability(p._arena, p._getCapabilityIndex(), cap);
     return new BrokenClient(toRpcError(new Error("Capability table entry is not a capability.")));
   } catch (e) {
     return new BrokenClient(toRpcError(e));

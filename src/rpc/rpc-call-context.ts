@@ -78,6 +78,8 @@ export class RpcCallContext extends CallContextBase {
     this.answerId = answerId;
     this.request = request;
     this.paramsReader = params;
+    // Capabilities read from the params are the callee's (taken.ts).
+    params._arena.capsMovable = true;
     this.paramsCapTable = paramsCapTable;
     this.redirectResults = redirectResults;
     this.interfaceId = interfaceId;

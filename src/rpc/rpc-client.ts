@@ -87,6 +87,10 @@ export class ImportClient extends RpcClient {
     this.importId = importId;
   }
 
+  override describe(): string {
+    return `import #${this.importId}`;
+  }
+
   /** C++ `ImportClient::setFdIfMissing`: keep the first FD received; close any later one. */
   setFdIfMissing(fd: number): void {
     if (this.fd === null) this.fd = fd;
@@ -127,6 +131,10 @@ export class PipelineClient extends RpcClient {
     super(conn);
     this.question = question;
     this.ops = ops;
+  }
+
+  override describe(): string {
+    return `promised answer of question #${this.question.id}`;
   }
 
   writeDescriptor(descriptor: CapDescriptorB): number | null {
@@ -187,6 +195,10 @@ export class PromiseClient extends RpcClient {
     super(conn);
     this.cap = initial;
     this.importId = importId;
+  }
+
+  override describe(): string {
+    return `promise (${this.cap.describe()})`;
   }
 
   get isResolved(): boolean {

@@ -18,6 +18,7 @@ import { forget, releaseWhenCollected } from "./gc.js";
 import {
   type CallHints,
   type ClientHook,
+  makeCapsTakeable,
   opsKey,
   PipelineHook,
   type PipelineOps,
@@ -107,6 +108,8 @@ export class QuestionRef extends RefCounted {
 
   /** Settle with `response`, whose reference this call takes over. */
   fulfill(response: RpcResponse | null): void {
+    // For the application, before the pipeline takes what it resolves to (taken.ts).
+    if (response !== null && this.sink?.takesCaps === true) makeCapsTakeable(response.results);
     const w = this.waiter;
     if (w !== null) w._resolve(response);
     const s = this.sink;
@@ -189,6 +192,9 @@ export class RpcPipeline extends PipelineHook {
   }
 
   getPipelinedCap(ops: PipelineOps): ClientHook {
+    // Resolved: the capability from the response, not memoised (the memo would keep it alive for
+    // as long as the call is; taken.ts). C++ reads the response each time too.
+    if (this.state === 1) return capAtPath(this.response!.results, ops);
     const key = opsKey(ops);
     const map = (this.map ??= new Map());
     const hit = map.get(key);
@@ -202,8 +208,6 @@ export class RpcPipeline extends PipelineHook {
         (this.pending ??= []).push({ client: p, ops: ops.slice() });
         hook = p;
       }
-    } else if (this.state === 1) {
-      hook = capAtPath(this.response!.results, ops);
     } else {
       hook = new BrokenClient(this.error!);
     }
@@ -221,6 +225,12 @@ export class RpcPipeline extends PipelineHook {
     }
     this.state = 1;
     if (this._refs > 0) this.response = response.addRef();
+    // The memo has done its job (one promise per transform while waiting). Dropped first: holding
+    // on to it would keep every pipelined capability alive until this call is dropped, and a
+    // capability only the memo held must not take the response's reference (taken.ts).
+    const m = this.map;
+    this.map = null;
+    if (m !== null) for (const h of m.values()) h.release();
     if (pending !== null) {
       for (const { client, ops } of pending) {
         if (client._refs <= 0) continue;

@@ -11,6 +11,7 @@ import type { Client, ClientCtor } from "./capability.js";
 import { RpcError, ShutdownError } from "./errors.js";
 import type { BootstrapFactory, RpcSystemOptions } from "./rpc-system.js";
 import type { Server } from "./server.js";
+import { enableTracking, type LiveCapability, liveCapabilities, tracking } from "./tracking.js";
 import { type ByteStream, TwoPartyClient, type TwoPartyOptions, TwoPartyServer } from "./two-party.js";
 
 export interface ListenInfo {
@@ -36,6 +37,14 @@ export type ConnectionOptions = TwoPartyOptions & RpcSystemOptions;
 
 export interface RuntimeOptions {
   net?: NetProvider;
+  /**
+   * The leak finder (docs/ownership.md): record where every capability reference is made, list
+   * the open ones with `liveCapabilities()`, and warn when the garbage collector releases one
+   * nobody closed. Process-wide once on; also `CAPNTS_TRACK_CAPABILITIES=1`. Off by default.
+   */
+  trackCapabilities?: boolean;
+  /** With tracking on: called instead of the default warning (console.warn) for each leak. */
+  onCapabilityLeak?: (leak: LiveCapability) => void;
 }
 
 /** A TwoPartyServer that can listen on addresses and belongs to a runtime. */
@@ -100,6 +109,24 @@ export class Runtime implements AsyncDisposable {
 
   constructor(options: RuntimeOptions = {}) {
     this.net = options.net ?? null;
+    if (options.trackCapabilities === true || options.onCapabilityLeak !== undefined) {
+      enableTracking(options.onCapabilityLeak);
+    }
+  }
+
+  /**
+   * The leak finder: every capability reference of this process still open (not closed, not yet
+   * released by the garbage collector), with the stack that made it. Needs tracking on
+   * (`trackCapabilities`, or `CAPNTS_TRACK_CAPABILITIES=1`) from before the references were made.
+   */
+  liveCapabilities(): LiveCapability[] {
+    if (!tracking.on) {
+      throw new RpcError(
+        "failed",
+        "Capability tracking is off: use Runtime.init({ trackCapabilities: true }) or set CAPNTS_TRACK_CAPABILITIES=1.",
+      );
+    }
+    return liveCapabilities();
   }
 
   static init<R extends Runtime>(this: new (o?: RuntimeOptions) => R, options?: RuntimeOptions): R {

@@ -19,6 +19,6 @@ export { nodeNet, type ParsedAddress, parseAddress, socketStream } from "./node.
 /** The RPC Runtime with Node sockets: `listen("127.0.0.1:0")`, `connect("unix:/path")`. */
 export class Runtime extends CoreRuntime {
   constructor(options: RuntimeOptions = {}) {
-    super({ net: options.net ?? nodeNet });
+    super({ ...options, net: options.net ?? nodeNet });
   }
 }

@@ -15,7 +15,15 @@ import {
 import { Orphan } from "./orphan.js";
 import { A, isNullPointer } from "./pointer.js";
 import type { ListKind, PointerType, StructCtor } from "./read.js";
-import { pointerType, readCapability, readData, readList, readStruct, readText } from "./read.js";
+import {
+  pointerType,
+  readCapability,
+  readCapIndex,
+  readData,
+  readList,
+  readStruct,
+  readText,
+} from "./read.js";
 import type { Segment } from "./segment.js";
 import { copyStructInto, type StructBuilderCtor, type StructView } from "./struct.js";
 import {
@@ -64,6 +72,10 @@ export class AnyPointerReader {
   /** The cap table entry this pointer refers to, or null. */
   getCapability(): unknown {
     return readCapability(this._arena, this._seg, this._p);
+  }
+  /** The cap table index of this capability pointer, or -1 for a null pointer. */
+  _getCapabilityIndex(): number {
+    return readCapIndex(this._arena, this._seg, this._p);
   }
 }
 

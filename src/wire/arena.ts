@@ -31,12 +31,20 @@ export interface Arena {
   /** Capability table: indexes in capability pointers refer to it (RPC fills it with clients). */
   capTable: unknown[];
   readonly nestingLimit: number;
+  /**
+   * Set by the RPC layer on a message whose capabilities belong to whoever reads them: a
+   * response or a call's params, which nothing writes any more. A capability getter then moves
+   * the table's reference to the first reader instead of taking another (capability.ts
+   * `getClient`), so closing what you read releases the capability.
+   */
+  capsMovable?: boolean;
 }
 
 export class ReaderArena implements Arena {
   readonly segments: Segment[];
   readonly nestingLimit: number;
   capTable: unknown[] = [];
+  capsMovable = false;
   private budget: number;
 
   constructor(segments: readonly Uint8Array[], options?: ReaderOptions) {
@@ -177,6 +185,7 @@ export interface BuilderOptions {
 export class BuilderArena implements Arena {
   readonly segments: Segment[] = [];
   capTable: unknown[] = [];
+  capsMovable = false;
   readonly nestingLimit = UNLIMITED_NESTING;
   private nextSizeWords: number;
   private totalWords = 0;

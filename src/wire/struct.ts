@@ -25,6 +25,7 @@ import {
   locateStruct,
   pointerType,
   readCapability,
+  readCapIndex,
   readData,
   readList,
   readStruct,
@@ -170,6 +171,12 @@ export abstract class StructView {
   _getCapability(i: number): unknown {
     if (i >= this._ptrCount) return null;
     return readCapability(this._arena, this._seg, this._ptrOff + i * 8);
+  }
+
+  /** The cap table index of a capability field, or -1 for a null pointer. */
+  _getCapabilityIndex(i: number): number {
+    if (i >= this._ptrCount) return -1;
+    return readCapIndex(this._arena, this._seg, this._ptrOff + i * 8);
   }
 
   /** Size of the struct in words (data + pointers), as the message holds it. */

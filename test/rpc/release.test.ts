@@ -38,6 +38,10 @@ rpcTest("Rpc.Release (rpc-test.c++ TEST(Rpc, Release))", async (ctx) => {
     handle1 = (await p).handle;
   }
   const promise = client.getHandle();
+  // C++ keeps handle2 alive through the RemotePromise's pipeline until `promise = nullptr`. In
+  // capnts a capability belongs to whoever took it, and a call keeps nothing of its own
+  // (docs/ownership.md): here a capability taken from the pipeline plays that part.
+  const piped = promise.pipeline.handle;
   const handle2 = (await promise).handle;
   assert.equal(ctx.counters.handleCount, 2);
   handle1.close();
@@ -45,12 +49,39 @@ rpcTest("Rpc.Release (rpc-test.c++ TEST(Rpc, Release))", async (ctx) => {
   assert.equal(ctx.counters.handleCount, 1);
   handle2.close();
   await ctx.settle();
-  // The response still holds the capability.
+  // handle2 is still held by the pipeline.
   assert.equal(ctx.counters.handleCount, 1);
-  promise.cancel();
+  piped.close();
+  await ctx.settle();
+  assert.equal(ctx.counters.handleCount, 0);
+  promise.cancel(); // nothing left to release
   await ctx.settle();
   assert.equal(ctx.counters.handleCount, 0);
 });
+
+rpcTest(
+  "Rpc.Release: a capability read from results belongs to the reader; the call keeps none",
+  async (ctx) => {
+    using client = obj(ctx.boot, "testMoreStuff");
+    const promise = client.getHandle(); // never disposed
+    const handle = (await promise).handle;
+    const again = (await promise).handle; // read again while the first is open: another reference
+    assert.equal(ctx.counters.handleCount, 1);
+    handle.close();
+    await ctx.settle();
+    assert.equal(ctx.counters.handleCount, 1, "the second reference still holds it");
+    again.close();
+    await ctx.settle();
+    assert.equal(ctx.counters.handleCount, 0, "released with no dispose of the call and no gc()");
+    // Read after every reference was closed: a capability that says why it is gone.
+    const late = (await promise).handle;
+    const outcome = await late.whenResolved().then(
+      () => "resolved",
+      (e: Error) => `${e.name}: ${e.message}`,
+    );
+    assert.match(outcome, /^ClosedHandleError: .*read before and every client read from it was closed/);
+  },
+);
 
 rpcTest(
   "Rpc.ReleaseOnCancel (rpc-test.c++ TEST(Rpc, ReleaseOnCancel)): Finish crosses a Return carrying a cap",

@@ -147,7 +147,10 @@ async function untakenTailResults(ctx: Ctx, end: "drop-question" | "disconnect")
     if (msg.which === "return") return `return:${msg.return.which}`;
     return msg.which;
   });
-  assert.deepEqual(kinds, ["call:yourself", "return:takeFromOtherQuestion"]);
+  // Then perhaps a Release: the server dropped the callee it read from its params once it made
+  // the tail call (C++ releases the params in tailCall()).
+  assert.deepEqual(kinds.slice(0, 2), ["call:yourself", "return:takeFromOtherQuestion"]);
+  assert.deepEqual(kinds.slice(2), kinds.length > 2 ? ["release"] : []);
   incoming.release(1); // the tail call: the callee runs and makes its result object
   await ctx.settle();
   assert.equal(counts.callCount, 1);
