@@ -1,0 +1,370 @@
+/**
+ * A random-action behaviour fuzzer (after OCaml capnp-rpc's, which finds embargo bugs in seconds):
+ * three vats, each pair connected by in-memory transports whose messages the fuzzer delivers one
+ * at a time, in an order it picks. At each step it does one random thing: a call on a reference it
+ * holds, a pipelined `echo` that hands a capability to another vat and returns it (a promise that
+ * resolves to a capability in any vat: local, the callee's, or a third one, so resolution and
+ * embargoes happen), a deferred echo answered or failed, a reference dup()ed or closed, a call
+ * canceled, one message delivered, or the run queue drained.
+ *
+ * The oracle is E-order (rpc.capnp: calls made on one reference are delivered in the order they
+ * were made, across promise resolution and embargoes): every call carries its reference and its
+ * sequence number, and the target checks that, per reference, they arrive in increasing order.
+ * At the end every message is delivered, every call must have settled, and once every reference
+ * is closed every table of every connection is empty and every object made is destroyed (counted
+ * by the objects themselves) — with the connections still up.
+ *
+ * Seeded. CAPNTS_FUZZ_RUNS (default 40 runs of 150 steps) and CAPNTS_FUZZ_SEED widen the search.
+ * A failure prints the seed and the shortest action list found that still fails.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { type RemotePromise, RpcError } from "capnts/rpc";
+import { whenIdle } from "capnts/testing";
+import { Message_Reader } from "../../src/gen/rpc.capnp.js";
+import { RpcConnection } from "../../src/rpc/connection.js";
+import { type MemoryTransport, newMemoryTransportPair } from "../../src/rpc/memory-transport.js";
+import { TestMoreStuff, TestMoreStuff_Client } from "../interop/gen/test.capnp.js";
+
+const RUNS = Number(process.env.CAPNTS_FUZZ_RUNS ?? 40);
+const STEPS = Number(process.env.CAPNTS_FUZZ_STEPS ?? 150);
+const SEED = Number(process.env.CAPNTS_FUZZ_SEED ?? 1);
+const VATS = Number(process.env.CAPNTS_FUZZ_VATS ?? 3);
+const TRACE = process.env.CAPNTS_FUZZ_TRACE;
+
+/** xorshift32: small, deterministic. */
+function rng(seed: number): (n: number) => number {
+  let x = seed | 0 || 1;
+  return (n) => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) % n;
+  };
+}
+
+/** One action, with its choices as numbers (resolved against the world's state when replayed). */
+type Action =
+  | { kind: "call"; h: number }
+  | { kind: "echo"; h: number; arg: number; defer: boolean }
+  | { kind: "answer"; i: number; fail: boolean }
+  | { kind: "dup"; h: number }
+  | { kind: "close"; h: number }
+  | { kind: "cancel"; i: number }
+  | { kind: "deliver"; t: number }
+  | { kind: "drain" };
+
+function randomAction(r: (n: number) => number): Action {
+  const k = r(100);
+  if (k < 28) return { kind: "call", h: r(1 << 16) };
+  if (k < 43) return { kind: "echo", h: r(1 << 16), arg: r(1 << 16), defer: r(2) === 0 };
+  if (k < 50) return { kind: "answer", i: r(1 << 16), fail: r(5) === 0 };
+  if (k < 54) return { kind: "dup", h: r(1 << 16) };
+  if (k < 60) return { kind: "close", h: r(1 << 16) };
+  if (k < 63) return { kind: "cancel", i: r(1 << 16) };
+  if (k < 95) return { kind: "deliver", t: r(1 << 16) };
+  return { kind: "drain" };
+}
+
+interface Handle {
+  readonly id: number;
+  readonly vat: number;
+  readonly client: TestMoreStuff_Client;
+  seq: number;
+}
+
+/** What the fuzzer keeps of a call. */
+type Call = Pick<RemotePromise<unknown>, "cancel" | "then">;
+
+/** A deferred echo waiting for the fuzzer to answer it. */
+interface PendingEcho {
+  answer(fail: boolean): void;
+}
+
+class World {
+  readonly handles: Handle[] = [];
+  readonly pending: PendingEcho[] = [];
+  readonly calls: { rp: Call; settled: boolean }[] = [];
+  readonly transports: MemoryTransport[] = [];
+  readonly conns: RpcConnection[] = [];
+  readonly violations: string[] = [];
+  readonly bootRefs: TestMoreStuff_Client[];
+  /** Whether echoes called from now on wait for an "answer" action (else they return at once). */
+  deferEchoes = false;
+  objectsMade = 0;
+  objectsGone = 0;
+  private nextHandle = 1;
+
+  constructor() {
+    const boots = Array.from({ length: VATS }, (_, v) => this.newObject(v));
+    // Each vat keeps its bootstrap alive for the whole run (a server whose last reference goes
+    // would start a new life when a peer bootstraps again, and be counted twice).
+    this.bootRefs = boots.map((b) => new TestMoreStuff_Client(b));
+    // Each vat holds its own bootstrap object locally, and a bootstrap of each peer.
+    for (let v = 0; v < VATS; v++) this.adopt(v, new TestMoreStuff_Client(boots[v]!));
+    for (let a = 0; a < VATS; a++) {
+      for (let b = a + 1; b < VATS; b++) {
+        const [ta, tb] = newMemoryTransportPair();
+        ta.hold = true;
+        tb.hold = true;
+        const ca = new RpcConnection(ta, { bootstrap: () => boots[a]!._client() });
+        const cb = new RpcConnection(tb, { bootstrap: () => boots[b]!._client() });
+        ca.start();
+        cb.start();
+        this.transports.push(ta, tb);
+        this.conns.push(ca, cb);
+        this.adopt(a, new TestMoreStuff_Client(ca.bootstrap()));
+        this.adopt(b, new TestMoreStuff_Client(cb.bootstrap()));
+      }
+    }
+  }
+
+  adopt(vat: number, client: TestMoreStuff_Client): Handle {
+    const h = { id: this.nextHandle++, vat, client, seq: 0 };
+    this.handles.push(h);
+    return h;
+  }
+
+  /** An object of vat `vat`: checks E-order per calling reference, echoes on demand. */
+  newObject(vat: number) {
+    this.objectsMade++;
+    const lastSeq = new Map<number, number>();
+    return TestMoreStuff.server({
+      getCallSequence: (ctx) => {
+        const ref = Math.floor(ctx.params.expected / 4096);
+        const seq = ctx.params.expected % 4096;
+        const last = lastSeq.get(ref) ?? -1;
+        this.log(`  vat ${vat} object got #${ref} seq ${seq}`);
+        if (seq <= last) this.violations.push(`reference ${ref}: call ${seq} delivered after call ${last}`);
+        lastSeq.set(ref, seq);
+        ctx.results.n = seq;
+      },
+      echo: (ctx) => {
+        // The capability passed in becomes a reference this vat holds (first taker: ours).
+        const cap = ctx.params.cap;
+        const got = cap.castAs(TestMoreStuff_Client);
+        cap.close();
+        this.log(`  vat ${vat} echo received #${this.adopt(vat, got).id}`);
+        const answer = (fail: boolean): void => {
+          if (fail) throw new Error("echo failed on purpose");
+          ctx.results.cap = got.closed ? null : got;
+        };
+        if (!this.deferEchoes) return answer(false);
+        return new Promise<void>((resolve, reject) => {
+          this.pending.push({
+            answer(fail) {
+              try {
+                answer(fail);
+                resolve();
+              } catch (e) {
+                reject(e);
+              }
+            },
+          });
+        });
+      },
+      [Symbol.dispose]: () => {
+        this.objectsGone++;
+      },
+    } as Parameters<typeof TestMoreStuff.server>[0]);
+  }
+
+  pick<T>(list: T[], n: number): T | undefined {
+    return list.length === 0 ? undefined : list[n % list.length];
+  }
+
+  /** CAPNTS_FUZZ_TRACE: what each action did, to read a failing run. */
+  log(line: string): void {
+    if (TRACE !== undefined) console.log(line);
+  }
+
+  async run(a: Action): Promise<void> {
+    switch (a.kind) {
+      case "call": {
+        const h = this.pick(this.handles, a.h);
+        if (h === undefined || h.seq >= 0xfff) return;
+        const seq = h.seq++;
+        this.log(`call #${h.id} (vat ${h.vat}) seq ${seq}`);
+        this.track(h.client.getCallSequence((p) => (p.expected = h.id * 4096 + seq)));
+        return;
+      }
+      case "echo": {
+        const h = this.pick(this.handles, a.h);
+        if (h === undefined) return;
+        // The argument must be a reference of the calling vat.
+        const mine = this.handles.filter((x) => x.vat === h.vat);
+        const arg = this.pick(mine, a.arg)!;
+        this.deferEchoes = a.defer;
+        const rp = h.client.echo((p) => (p.cap = arg.client));
+        this.track(rp);
+        const piped = rp.pipeline.cap;
+        const n = this.adopt(h.vat, piped.castAs(TestMoreStuff_Client));
+        this.log(`echo on #${h.id} (vat ${h.vat}) of #${arg.id}${a.defer ? " deferred" : ""} -> #${n.id}`);
+        piped.close(); // castAs made our own reference
+
+        return;
+      }
+      case "answer": {
+        if (this.pending.length === 0) return;
+        const [p] = this.pending.splice(a.i % this.pending.length, 1);
+        this.log(`answer an echo${a.fail ? " with an error" : ""}`);
+        p!.answer(a.fail);
+        return;
+      }
+      case "dup": {
+        const h = this.pick(this.handles, a.h);
+        if (h !== undefined) this.log(`dup #${h.id} -> #${this.adopt(h.vat, h.client.dup()).id}`);
+        return;
+      }
+      case "close": {
+        const h = this.pick(this.handles, a.h);
+        if (h === undefined) return;
+        this.handles.splice(this.handles.indexOf(h), 1);
+        this.log(`close #${h.id}`);
+        h.client.close();
+        return;
+      }
+      case "cancel": {
+        const c = this.pick(this.calls, a.i);
+        c?.rp.cancel();
+        if (c !== undefined) c.settled = true; // a canceled call never settles
+        return;
+      }
+      case "deliver": {
+        const ready = this.transports.filter((t) => t.held.length > 0);
+        const t = this.pick(ready, a.t);
+        if (t !== undefined) {
+          const i = this.transports.indexOf(t);
+          this.log(`deliver one message to transport ${i} (${t.held[0]!.getRoot(Message_Reader).which})`);
+        }
+        t?.release(1);
+        await whenIdle();
+        return;
+      }
+      case "drain":
+        await whenIdle();
+        return;
+    }
+  }
+
+  track(rp: Call): void {
+    const c = { rp, settled: false };
+    this.calls.push(c);
+    rp.then(
+      () => (c.settled = true),
+      () => (c.settled = true),
+    );
+  }
+
+  /** Deliver everything, answer every echo, until nothing moves. */
+  async quiesce(): Promise<void> {
+    for (let i = 0; i < 2000; i++) {
+      let moved = false;
+      for (const t of this.transports) {
+        if (t.held.length > 0) {
+          t.release();
+          moved = true;
+        }
+      }
+      while (this.pending.length > 0) {
+        this.pending.shift()!.answer(false);
+        moved = true;
+      }
+      await whenIdle();
+      await new Promise((r) => setImmediate(r));
+      if (!moved && this.transports.every((t) => t.held.length === 0) && this.pending.length === 0) return;
+    }
+  }
+
+  tables(): string {
+    return JSON.stringify(this.conns.map((c) => c.tableSizes()));
+  }
+}
+
+/** Replay `actions`; the failure, or null. `eOrder`: also fail on an E-order violation. */
+async function replay(actions: readonly Action[], eOrder: boolean): Promise<string | null> {
+  const w = new World();
+  try {
+    for (const a of actions) {
+      await w.run(a);
+      if (eOrder && w.violations.length > 0) return `E-order: ${w.violations[0]}`;
+    }
+    await w.quiesce();
+    if (eOrder && w.violations.length > 0) return `E-order: ${w.violations[0]}`;
+    const unsettled = w.calls.filter((c) => !c.settled).length;
+    if (unsettled > 0) return `${unsettled} call(s) never settled`;
+    // What the guide says: close every reference taken, and dispose calls whose results hold
+    // capabilities nobody took (an echo whose pipelined capability was closed before it returned).
+    for (const h of w.handles.splice(0)) h.client.close();
+    for (const c of w.calls) c.rp.cancel();
+    await w.quiesce();
+    const empty = JSON.stringify(
+      w.conns.map(() => ({ questions: 0, answers: 0, exports: 0, imports: 0, embargoes: 0 })),
+    );
+    if (w.tables() !== empty) return `tables not empty at the end: ${w.tables()}`;
+    if (w.objectsMade - w.objectsGone !== VATS) {
+      return `${w.objectsMade - w.objectsGone - VATS} object(s) besides the bootstraps still alive with every reference closed`;
+    }
+    for (const b of w.bootRefs) b.close();
+    if (w.objectsMade !== w.objectsGone) {
+      return `${w.objectsMade - w.objectsGone} object(s) still alive with every reference closed`;
+    }
+    return null;
+  } catch (e) {
+    return `threw: ${(e as Error).stack ?? String(e)}`;
+  } finally {
+    for (const c of w.conns) c.disconnect(RpcError.disconnected("fuzz run over"));
+    await whenIdle();
+  }
+}
+
+/** Greedy shrinking: drop actions one at a time while the run still fails. */
+async function shrink(actions: Action[], eOrder: boolean): Promise<{ actions: Action[]; failure: string }> {
+  let best = actions;
+  let failure = (await replay(best, eOrder))!;
+  for (let chunk = Math.max(1, best.length >> 1); chunk >= 1; chunk >>= 1) {
+    for (let i = 0; i + chunk <= best.length; ) {
+      const candidate = [...best.slice(0, i), ...best.slice(i + chunk)];
+      const f = await replay(candidate, eOrder);
+      if (f !== null) {
+        best = candidate;
+        failure = f;
+      } else i += chunk;
+    }
+  }
+  return { actions: best, failure };
+}
+
+if (TRACE !== undefined) {
+  test("behaviour fuzzer: replay CAPNTS_FUZZ_TRACE", async () => {
+    console.log(await replay(JSON.parse(TRACE) as Action[], true));
+  });
+}
+
+async function fuzz(eOrder: boolean): Promise<void> {
+  for (let run = 0; run < RUNS; run++) {
+    const seed = SEED * 100_003 + run;
+    const r = rng(seed);
+    const actions = Array.from({ length: STEPS }, () => randomAction(r));
+    const failure = await replay(actions, eOrder);
+    if (failure === null) continue;
+    const min = await shrink(actions, eOrder);
+    assert.fail(
+      `seed ${seed} (CAPNTS_FUZZ_SEED=${SEED}, run ${run}) fails: ${min.failure}\n` +
+        `shortest failing actions (${min.actions.length}); replay with CAPNTS_FUZZ_TRACE='${JSON.stringify(min.actions)}'`,
+    );
+  }
+}
+
+test(`behaviour fuzzer: ${RUNS} runs of ${STEPS} random actions over ${VATS} vats: every call settles, nothing leaks, nothing throws`, () =>
+  fuzz(false));
+
+// E-order: this fuzzer found calls on one reference delivered out of order when a promise's
+// resolution is forwarded through the peer and back (two vats suffice; the code before the
+// ownership work fails the same seeds). Until that is fixed (the RPC-core state-machine work), the
+// oracle runs in every CI run and reports, without failing the suite.
+test(
+  `behaviour fuzzer: ${RUNS} runs of ${STEPS} random actions over ${VATS} vats keep E-order`,
+  { todo: "E-order violations found by this fuzzer are not fixed yet" },
+  () => fuzz(true),
+);
