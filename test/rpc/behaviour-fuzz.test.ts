@@ -86,6 +86,7 @@ class World {
   readonly pending: PendingEcho[] = [];
   readonly calls: { rp: Call; settled: boolean }[] = [];
   readonly transports: MemoryTransport[] = [];
+  readonly transportVat: number[] = [];
   readonly conns: RpcConnection[] = [];
   readonly violations: string[] = [];
   readonly bootRefs: TestMoreStuff_Client[];
@@ -112,6 +113,7 @@ class World {
         ca.start();
         cb.start();
         this.transports.push(ta, tb);
+        this.transportVat.push(a, b);
         this.conns.push(ca, cb);
         this.adopt(a, new TestMoreStuff_Client(ca.bootstrap()));
         this.adopt(b, new TestMoreStuff_Client(cb.bootstrap()));
@@ -235,7 +237,10 @@ class World {
         const t = this.pick(ready, a.t);
         if (t !== undefined) {
           const i = this.transports.indexOf(t);
-          this.log(`deliver one message to transport ${i} (${t.held[0]!.getRoot(Message_Reader).which})`);
+          const m = t.held[0]!.getRoot(Message_Reader);
+          this.log(
+            `deliver to transport ${i} (vat ${this.transportVat[i]}): ${TRACE === "" ? m.which : String(m).replace(/\s+/g, " ")}`,
+          );
         }
         t?.release(1);
         await whenIdle();
