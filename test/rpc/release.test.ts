@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { RpcError } from "capnts/rpc";
 import {
   type TestHandle_Client,
+  TestInterface,
   TestInterface_Client,
   TestMoreStuff_Client,
 } from "../interop/gen/test.capnp.js";
@@ -220,55 +221,92 @@ rpcTest(
   async (ctx) => {
     using client = obj(ctx.boot, "testMoreStuff");
     await client.whenResolved();
-    const ids: [string, number][] = [];
     const { Message_Reader } = await import("../../src/gen/rpc.capnp.js");
+    // C++ checks each callFoo() as it is sent: its one capability is a promise or a hosted
+    // capability (exportIsPromise) with the export number expected at that point.
+    let exportIsPromise = true;
+    let expectedExportNumber = 0;
+    let interceptCount = 0;
+    const mismatches: string[] = [];
     ctx.clientTransport!.onSend = (m) => {
       const msg = m.getRoot(Message_Reader);
       if (msg.which !== "call") return;
       const call = msg.call;
       if (call.methodId !== 0 || call.interfaceId !== TestMoreStuff_Client._interface!.typeId) return;
-      const d = call.params.capTable.get(0);
-      if (d.which === "senderPromise") ids.push([d.which, d.senderPromise]);
-      else if (d.which === "senderHosted") ids.push([d.which, d.senderHosted]);
-      else ids.push([d.which, -1]);
+      const table = call.params.capTable;
+      const d = table.get(0);
+      const want = exportIsPromise ? "senderPromise" : "senderHosted";
+      const got =
+        d.which === "senderPromise" ? d.senderPromise : d.which === "senderHosted" ? d.senderHosted : -1;
+      if (table.length !== 1 || d.which !== want || got !== expectedExportNumber) {
+        mismatches.push(
+          `call ${interceptCount}: ${d.which} ${got}, expected ${want} ${expectedExportNumber}`,
+        );
+      }
+      interceptCount++;
     };
-    let resolve1!: (c: TestInterface_Client) => void;
-    let resolve2!: (c: TestInterface_Client) => void;
-    using promise1 = new TestInterface_Client(new Promise<TestInterface_Client>((r) => (resolve1 = r)));
-    using promise2 = new TestInterface_Client(new Promise<TestInterface_Client>((r) => (resolve2 = r)));
-    const calls = [
-      client.callFoo((p) => (p.cap = promise1)),
-      client.callFoo((p) => (p.cap = promise1)),
-      client.callFoo((p) => (p.cap = promise2)),
-    ];
-    const d1 = destructible();
-    const d2 = destructible();
-    resolve1(d1.cap);
-    resolve2(d2.cap);
-    await promise1.whenResolved();
-    await promise2.whenResolved();
-    const settled = destructible();
-    calls.push(client.callFoo((p) => (p.cap = settled.cap)));
-    calls.push(client.callFoo((p) => (p.cap = settled.cap)));
-    const other = destructible();
-    calls.push(client.callFoo((p) => (p.cap = other.cap)));
-    for (const c of calls) {
-      assert.equal((await c).s, "bar");
-      c.cancel();
-    }
-    settled.cap.close();
-    other.cap.close();
-    assert.deepEqual(ids.slice(0, 3), [
-      ["senderPromise", 0],
-      ["senderPromise", 0],
-      ["senderPromise", 1],
-    ]);
-    // A settled cap sent twice shares one ID; a new one gets the next free ID.
-    assert.equal(ids[3]![0], "senderHosted");
-    assert.equal(ids[3]![1], ids[4]![1]);
-    assert.equal(ids[5]![0], "senderHosted");
-    assert.notEqual(ids[5]![1], ids[3]![1]);
+    const sendReq = (cap: TestInterface_Client) => client.callFoo((p) => (p.cap = cap));
+    /** C++ expectNeverDone: the call has not finished (the server waits on the promise). */
+    const expectNeverDone = async (call: Promise<unknown>) => {
+      let done = false;
+      call.then(
+        () => (done = true),
+        () => (done = true),
+      );
+      await ctx.settle();
+      assert.equal(done, false, "the call waits on the promise it was given");
+    };
+    let callCount = 0;
+    const impl = () =>
+      TestInterface.server({
+        foo(c) {
+          callCount++;
+          c.results.x = "foo";
+        },
+      } as Parameters<typeof TestInterface.server>[0]);
+    using normalCap = new TestInterface_Client(impl());
+    // Promises that never resolve during the test (C++ kj::NEVER_DONE); broken at the end so that
+    // the server's waiting callFoo() calls finish before the leak check.
+    const neverDone: ((e: Error) => void)[] = [];
+    const never = () =>
+      new TestInterface_Client(new Promise<TestInterface_Client>((_, reject) => neverDone.push(reject)));
+    using promiseCap = never();
+
+    // A promise capability in the params.
+    exportIsPromise = true;
+    expectedExportNumber = 0;
+    const promise1 = sendReq(promiseCap);
+    await expectNeverDone(promise1);
+    assert.equal(interceptCount, 1);
+    // The same promise again uses the same export table entry.
+    const promise2 = sendReq(promiseCap);
+    await expectNeverDone(promise2);
+    assert.equal(interceptCount, 2);
+    // A different promise uses a different entry.
+    expectedExportNumber = 1;
+    using other = never();
+    const promise3 = sendReq(other);
+    await expectNeverDone(promise3);
+    assert.equal(interceptCount, 3);
+
+    // Non-promise capabilities, all sent before waiting on any (these complete).
+    exportIsPromise = false;
+    expectedExportNumber = 2;
+    const promise4 = sendReq(normalCap);
+    const promise5 = sendReq(normalCap);
+    expectedExportNumber = 3;
+    using third = new TestInterface_Client(impl());
+    const promise6 = sendReq(third);
+    assert.equal(interceptCount, 6);
+    assert.equal((await promise4).s, "bar");
+    assert.equal((await promise5).s, "bar");
+    assert.equal((await promise6).s, "bar");
+    assert.equal(callCount, 3);
+    assert.deepEqual(mismatches, []);
+
     ctx.clientTransport!.onSend = null;
+    for (const reject of neverDone) reject(new Error("test over"));
+    for (const p of [promise1, promise2, promise3]) await assert.rejects(p);
   },
   { modes: ["memory"] },
 );
