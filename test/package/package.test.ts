@@ -394,27 +394,12 @@ test("browser bundles: the calculator client and a serialization-only program st
   const { gzipSync } = await import("node:zlib");
   app.write("size/reading.capnp", SIZE_SCHEMA);
   for (const [path, code] of Object.entries(SIZE_ENTRIES)) app.write(path, code);
-  app.run("npx", [
-    "--no-install",
-    "capnts",
-    "compile",
-    "-o",
-    "size/gen",
-    "--src-prefix",
-    "size",
-    "size/reading.capnp",
-  ]);
+  // Bindings as users generate them, with the installed generator.
+  const compile = (prefix: string, schema: string) =>
+    app.run("npx", ["--no-install", "capnts", "compile", "-o", "size/gen", "--src-prefix", prefix, schema]);
+  compile("size", "size/reading.capnp");
   const calc = "node_modules/capnts/examples/calculator";
-  app.run("npx", [
-    "--no-install",
-    "capnts",
-    "compile",
-    "-o",
-    "size/gen",
-    "--src-prefix",
-    calc,
-    `${calc}/calculator.capnp`,
-  ]);
+  compile(calc, `${calc}/calculator.capnp`);
   const bundle = async (entry: string, minify = true) => {
     const r = await esbuild.build({
       entryPoints: [join(app.dir, entry)],
