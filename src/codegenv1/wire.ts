@@ -8,4 +8,4 @@ export { Orphan } from "../wire/orphan.js";
 export { ElementSize } from "../wire/pointer.js";
 export { type ListKind, PointerDefault, S, type StructCtor } from "../wire/read.js";
 export { Segment } from "../wire/segment.js";
-export { GroupReader, StructBuilder, StructReader } from "../wire/struct.js";
+export { GroupReader, groupReader, StructBuilder, StructReader } from "../wire/struct.js";

@@ -167,7 +167,8 @@ export class FileContext {
     if (name === undefined) {
       name = `$d${this.helperCount++}`;
       this.helperByKey.set(expr, name);
-      this.helpers.push(`const ${name} = ${expr};`);
+      // Helpers build objects (defaults, brand bindings): pure, so bundlers drop unused ones.
+      this.helpers.push(`const ${name} = /*#__PURE__*/ ${expr};`);
     }
     return name;
   }
@@ -178,9 +179,12 @@ export class FileContext {
 }
 
 /**
- * `$` names the generated module declares itself: the runtime namespaces, `$schema`, `$inspect`,
- * helpers `$d0`..., `$Client_List` / `$Client_ListBuilder`, and `$Foo_Reader` (the reader class of
- * a struct with a union). An import alias (`$` + file name) must avoid them.
+ * `$` names the generated module declares itself: the runtime namespaces, `$schema`, `$inspect`
+ * (no longer declared, still reserved so that import aliases stay as they were),
+ * helpers `$d0`..., `$Client_List` / `$Client_ListBuilder`, `$Foo_Reader` (the reader class of
+ * a struct with a union or of a group) and the constants behind static getters (`$Foo_List_kind`,
+ * `$Foo_Client_interface`: names.ts `staticName`). An import alias (`$` + file name) must avoid
+ * them.
  */
 function takenDollarName(alias: string): boolean {
   return (
@@ -190,6 +194,6 @@ function takenDollarName(alias: string): boolean {
     alias === "$text" ||
     alias === "$inspect" ||
     /^\$d\d+$/.test(alias) ||
-    /_(Reader|List|ListBuilder)$/.test(alias)
+    /_(Reader|List|ListBuilder|kind|interface)$/.test(alias)
   );
 }

@@ -8,8 +8,9 @@
  *   constants (may build readers, so after the classes)
  *   namespace objects (children before parents), type namespaces
  *
- * Module-level code never calls into `$text`/`$rpc`: the schema runtime imports the generated
- * schema.capnp bindings, so it may be mid-evaluation when a generated module runs.
+ * Module-level code never calls into `$rpc`, nor into `$text` beyond `registerSchema` (which
+ * src/wire defines): the schema runtime imports the generated schema.capnp bindings, so it may be
+ * mid-evaluation when a generated module runs.
  */
 import { NO_BINDINGS } from "../schema/brand.js";
 import type { FileNode, InterfaceNode, Node } from "../schema/model.js";
@@ -160,11 +161,12 @@ export function emitFile(input: FileInput): string {
   const fileDoc = jsdoc(file.doc, "");
   if (fileDoc !== "") out += fileDoc;
   out += `${imports.join("\n")}\n\n`;
-  if (structs.length > 0) out += `const $inspect = Symbol.for("nodejs.util.inspect.custom");\n\n`;
+  // Registered for toString() as the module is evaluated, but referred to by no class: marked
+  // pure, so that a bundle which never uses it drops the blob (src/wire/stringify.ts).
   out += `/** Schema nodes of ${input.filename} (reflection, text format): an encoded List(Node). */\n`;
-  out += `export const $schema: $text.SchemaFile = {\n  id: ${hexBig(file.id)},\n  nodes:\n`;
+  out += `export const $schema: $text.SchemaFile = /*#__PURE__*/ $text.registerSchema({\n  id: ${hexBig(file.id)},\n  nodes:\n`;
   out += b64.map((l, i) => `    ${JSON.stringify(l)}${i < b64.length - 1 ? " +" : ","}`).join("\n");
-  out += `\n  imports: () => [${deps.join(", ")}],\n};\n`;
+  out += `\n  imports: () => [${deps.join(", ")}],\n});\n`;
   out += helpers + body;
   return single ? out.replace(/(?<![\w$])\$(?:rpc|text)\./g, "$.") : out;
 }

@@ -14,7 +14,7 @@
 import { resolveType } from "../schema/brand.js";
 import type { Annotation, InterfaceNode, Method, Node, StructNode, Type } from "../schema/model.js";
 import type { FileContext } from "./context.js";
-import { CLIENT_MEMBERS, hexBig, jsdoc, MemberNames, PIPELINE_MEMBERS, str } from "./names.js";
+import { CLIENT_MEMBERS, hexBig, jsdoc, MemberNames, PIPELINE_MEMBERS, staticName, str } from "./names.js";
 
 /** stream.capnp `StreamResult`: methods returning it are streaming. */
 export const STREAM_RESULT_ID = 0x995f9a3377c0b16en;
@@ -104,13 +104,17 @@ export function emitPipeline(
 export function emitClientLists(ctx: FileContext, name: string, client: string, title: string): string {
   const rpc = ctx.rpc;
   const kind = (cls: string, type: string) => [
-    `  static override readonly kind: ${type}<${cls}> = {`,
-    `    size: $.ElementSize.POINTER,`,
-    `    dataWords: 0,`,
-    `    ptrCount: 0,`,
-    `    make: (arena, seg, off, len, step, ds, pc, nest, es) =>`,
-    `      new ${cls}(arena, seg, off, len, step, ds, pc, nest, es),`,
-    `  };`,
+    `  static override get kind(): ${type}<${cls}> {`,
+    `    return ${staticName(cls, "kind")};`,
+    `  }`,
+  ];
+  const kindConst = (cls: string, type: string) => [
+    `const ${staticName(cls, "kind")}: ${type}<${cls}> = {`,
+    `  size: 6 /* POINTER */,`,
+    `  dataWords: 0,`,
+    `  ptrCount: 0,`,
+    `  make: (arena, seg, off, len, step, ds, pc, nest, es) => new ${cls}(arena, seg, off, len, step, ds, pc, nest, es),`,
+    `};`,
   ];
   // A server of this interface (or of a subinterface); any server for the untyped Client.
   const server = client === `${rpc}.Client` ? `${rpc}.Server` : `${rpc}.Server<${client}>`;
@@ -127,6 +131,7 @@ export function emitClientLists(ctx: FileContext, name: string, client: string, 
     ...kind(`${name}_List`, "$.ListKind"),
     ...get("$.StructReader"),
     `}`,
+    ...kindConst(`${name}_List`, "$.ListKind"),
     ``,
     `/** Builder of List(${title}): \`set(i, v)\` takes a client, a Server or null (the list keeps its own reference). */`,
     `export class ${name}_ListBuilder extends $.CapabilityListBuilder<${client}> {`,
@@ -136,6 +141,7 @@ export function emitClientLists(ctx: FileContext, name: string, client: string, 
     `    ${rpc}.setClient(${view("$.StructBuilder")}, 0, value);`,
     `  }`,
     `}`,
+    ...kindConst(`${name}_ListBuilder`, "$.ListBuilderKind"),
     ``,
   ].join("\n");
 }
@@ -209,17 +215,17 @@ export function emitInterface(
     const streaming = m.resultStructType === STREAM_RESULT_ID;
     const cancel = ifaceCancel || hasAnnotation(m.annotations, ALLOW_CANCELLATION_ID);
     infos.push(
-      `      {`,
-      `        name: ${str(m.name)},`,
-      `        get params() {`,
-      `          return ${ctx.ref(m.paramStructType, "_Reader")};`,
-      `        },`,
-      `        get results() {`,
-      `          return ${ctx.ref(m.resultStructType, "_Builder")};`,
-      `        },`,
-      ...(streaming ? [`        streaming: true,`] : []),
-      ...(cancel ? [`        allowCancellation: true,`] : []),
+      `    {`,
+      `      name: ${str(m.name)},`,
+      `      get params() {`,
+      `        return ${ctx.ref(m.paramStructType, "_Reader")};`,
       `      },`,
+      `      get results() {`,
+      `        return ${ctx.ref(m.resultStructType, "_Builder")};`,
+      `      },`,
+      ...(streaming ? [`      streaming: true,`] : []),
+      ...(cancel ? [`      allowCancellation: true,`] : []),
+      `    },`,
     );
   }
   own.forEach((r, k) => {
@@ -251,18 +257,20 @@ export function emitInterface(
   });
 
   const supers = node.superclasses.map((s) => `${ctx.ref(s.id, "_Client")}._interface`);
+  const info = staticName(`${ident}_Client`, "interface");
   let code = jsdoc(node.doc, "") || `/** Client of interface ${title}. */\n`;
   code += `export class ${ident}_Client extends ${base} {\n`;
-  code += `  static override readonly _interface: ${rpc}.InterfaceInfo = {\n`;
-  code += `    typeId: ${id},\n    name: ${str(title)},\n    methods: [\n${infos.join("\n")}${infos.length ? "\n" : ""}    ],\n`;
-  if (supers.length > 0) code += `    get superclasses() {\n      return [${supers.join(", ")}];\n    },\n`;
-  code += `  };\n`;
+  code += `  static override get _interface(): ${rpc}.InterfaceInfo {\n    return ${info};\n  }\n`;
   code += `  /**\n   * A capability of ${title}: from a server of ${title} (\`${title}.server(impl)\`) or of a\n`;
   code += `   * subinterface, another client of it (a new reference), a promise of one, an Error (a broken\n`;
   code += `   * capability) or null (the null capability).\n   */\n`;
   code += `  constructor(source?: ${rpc}.ClientSource<${ident}_Client>) {\n    super(source);\n  }\n`;
   code += client.join("\n");
-  code += `${client.length ? "\n" : ""}}\n\n`;
+  code += `${client.length ? "\n" : ""}}\n`;
+  code += `const ${info}: ${rpc}.InterfaceInfo = {\n`;
+  code += `  typeId: ${id},\n  name: ${str(title)},\n  methods: [\n${infos.join("\n")}${infos.length ? "\n" : ""}  ],\n`;
+  if (supers.length > 0) code += `  get superclasses() {\n    return [${supers.join(", ")}];\n  },\n`;
+  code += `};\n\n`;
   code += `${emitClientLists(ctx, ident, `${ident}_Client`, title)}\n`;
 
   // Server interface.

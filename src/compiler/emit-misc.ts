@@ -34,7 +34,8 @@ export function emitConst(ctx: FileContext, node: ConstNode, ident: string): str
     if (words === null) {
       return `${doc}export const ${ident} = null;\n`;
     }
-    const msg = `new $.MessageReader([${bytesLiteral(words)}])`;
+    // Pure (the annotation covers the call chain): bundlers drop constants nobody reads.
+    const msg = `/*#__PURE__*/ new $.MessageReader([${bytesLiteral(words)}])`;
     if (t.kind === "struct") {
       const rt = ctx.structRef(t, "_Reader");
       return `${doc}export const ${ident}: ${rt} = ${msg}.getRoot(${rt});\n`;
@@ -48,7 +49,8 @@ export function emitConst(ctx: FileContext, node: ConstNode, ident: string): str
   if (t.kind === "enum" && v.kind === "enum") {
     return `${doc}export const ${ident}: ${ctx.ref(t.typeId, "")} = ${v.value};\n`;
   }
-  if (v.kind === "data") return `${doc}export const ${ident}: Uint8Array = ${bytesLiteral(v.value)};\n`;
+  if (v.kind === "data")
+    return `${doc}export const ${ident}: Uint8Array = /*#__PURE__*/ ${bytesLiteral(v.value)};\n`;
   if (t.kind === "interface") return `${doc}export const ${ident} = null;\n`;
   return `${doc}export const ${ident} = ${primitiveLiteral(v)};\n`;
 }

@@ -29,7 +29,7 @@ import {
 } from "../schema/model.js";
 import type { FileContext } from "./context.js";
 import { pointerDefaultArg, primitiveDefaultArg } from "./defaults.js";
-import { hexBig, jsdoc, MemberNames, STRUCT_MEMBERS, str } from "./names.js";
+import { hexBig, jsdoc, MemberNames, STRUCT_MEMBERS, staticName, str } from "./names.js";
 import {
   builderListKind,
   builderListType,
@@ -220,6 +220,11 @@ function groupReaderConstructor(): string[] {
   return [`  constructor(parent: $.StructReader) {`, `    this._p = parent;`, `  }`];
 }
 
+/** A group's `X_Reader` value: its class `cls`, prototype linked to `$.GroupReader`'s. */
+function groupReaderValue(ident: string, cls: string): string {
+  return `/*#__PURE__*/ $.groupReader(${cls}) as unknown as new (parent: $.StructReader) => ${ident}_Reader`;
+}
+
 /** `override` goes where there is nothing to override (group readers do not `extends`). */
 function noOverride(line: string): string {
   return line.replace(/^ {2}override /, "  ");
@@ -251,18 +256,10 @@ function emitStructLists(ident: string, title: string, dataWords: number, ptrCou
   ): string[] => [
     `/** ${what} of List(${title}): \`get(i)\` is a ${elem}. */`,
     `export class ${name} extends ${base}<${elem}> {`,
-    `  static readonly kind: ${kind}<${name}> = {`,
-    `    size: $.ElementSize.INLINE_COMPOSITE,`,
-    `    dataWords: ${dw},`,
-    `    ptrCount: ${pc},`,
-    `    make: (arena, seg, off, len, step, ds, pc, nest, es) =>`,
-    ...call(
-      "      ",
-      `new ${name}`,
-      ["arena", "seg", "off", "len", "step", "ds", "pc", "nest", "es", elem],
-      ",",
-    ),
-    `  };`,
+    // A getter, not a static field (names.ts `staticName`).
+    `  static get kind(): ${kind}<${name}> {`,
+    `    return ${staticName(name, "kind")};`,
+    `  }`,
     `  override get(i: number): ${elem} {`,
     `    const o = this._at(i);`,
     `    const d = this._dataSize;`,
@@ -277,6 +274,20 @@ function emitStructLists(ident: string, title: string, dataWords: number, ptrCou
     ]),
     `  }`,
     `}`,
+    // The ElementSize as a number: a property read of the runtime's enum object would keep the
+    // constant, so the class, in bundles that never use it.
+    `const ${staticName(name, "kind")}: ${kind}<${name}> = {`,
+    `  size: 7 /* INLINE_COMPOSITE */,`,
+    `  dataWords: ${dw},`,
+    `  ptrCount: ${pc},`,
+    `  make: (arena, seg, off, len, step, ds, pc, nest, es) =>`,
+    ...call(
+      "    ",
+      `new ${name}`,
+      ["arena", "seg", "off", "len", "step", "ds", "pc", "nest", "es", elem],
+      ",",
+    ),
+    `};`,
   ];
   return [
     ...list(`${ident}_List`, "$.StructList", "$.ListKind", `${ident}_Reader`, 0, 0, "Reader"),
@@ -363,7 +374,8 @@ export function emitStruct(ctx: FileContext, node: StructNode, ident: string): s
   const scoped = node.displayName.slice(node.displayName.indexOf(":") + 1);
   const hasUnion = node.discriminantCount > 0;
   // The reader class; with a union it is `$X_Reader` and `X_Reader` is its narrowing type/value.
-  const readerClass = hasUnion ? `$${ident}_Reader` : `${ident}_Reader`;
+  // So it is for a group (`X_Reader` is the class with its prototype linked, see below).
+  const readerClass = hasUnion || node.isGroup ? `$${ident}_Reader` : `${ident}_Reader`;
   /** Union members in discriminant order: [schema name, reader getter or undefined (Void)]. */
   const variants: [string, string | undefined][] = [];
   let head = "";
@@ -601,12 +613,10 @@ export function emitStruct(ctx: FileContext, node: StructNode, ident: string): s
   const id = hexBig(node.id);
   // A specialization prints its generic fields with their bound types, like C++ does.
   const brand = ctx.bindings.size === 0 ? "" : `, ${ctx.helper(bindingsLiteral(ctx.bindings))}`;
+  // Node's inspect shows toString() through the base class (src/wire/struct.ts).
   const text = [
     `  override toString(): string {`,
-    `    return $text.structToString(this, ${id}, $schema${brand});`,
-    `  }`,
-    `  [$inspect](): string {`,
-    `    return this.toString();`,
+    `    return $text.structToString(this, ${id}${brand});`,
     `  }`,
   ];
   const what = node.isGroup ? `group ${title}` : `struct ${title}`;
@@ -614,12 +624,20 @@ export function emitStruct(ctx: FileContext, node: StructNode, ident: string): s
   const docB = `/** Builder of ${what}. */\n`;
   let code = head;
   if (node.isGroup) {
-    code += `/** The group reader's type: a $.GroupReader (the class below links its prototype). */\n`;
-    code += `${hasUnion ? "" : "export "}interface ${readerClass} extends $.GroupReader {}\n`;
-    code += hasUnion ? `/** Class of ${ident}_Reader (which see). */\n` : docR;
-    code += `${hasUnion ? "" : "export "}class ${readerClass} {\n`;
+    // The class does not `extends` (groupReaderConstructor); `$.groupReader` links its prototype
+    // to GroupReader's where `X_Reader` is defined, an expression marked pure, so that a bundler
+    // drops the class with X_Reader when nothing uses it (a statement after the class could not
+    // be dropped).
+    code += `/** The group reader's type: a $.GroupReader (\`$.groupReader\` links its prototype). */\n`;
+    code += `interface ${readerClass} extends $.GroupReader {}\n`;
+    code += `/** Class of ${ident}_Reader (which see). */\n`;
+    code += `class ${readerClass} {\n`;
     code += [...groupReaderConstructor(), ...R.map(throughParent), ...text.map(noOverride)].join("\n");
-    code += `\n}\nObject.setPrototypeOf(${readerClass}.prototype, $.GroupReader.prototype);\n`;
+    code += `\n}\n`;
+    if (!hasUnion) {
+      code += `${docR}export type ${ident}_Reader = ${readerClass};\n`;
+      code += `export const ${ident}_Reader = ${groupReaderValue(ident, readerClass)};\n`;
+    }
   } else {
     if (hasUnion) code += `/** Class of ${ident}_Reader (which see). */\n`;
     else code += docR;
@@ -629,7 +647,10 @@ export function emitStruct(ctx: FileContext, node: StructNode, ident: string): s
   }
   if (hasUnion) code += narrowingReader(ident, readerClass, node.isGroup, variants, docR);
   code += `\n${docB}export class ${ident}_Builder extends $.StructBuilder {\n`;
-  code += `  static readonly _dataWords = ${storage.dataWordCount};\n  static readonly _ptrCount = ${storage.pointerCount};\n`;
+  // Getters, not static fields (names.ts `staticName`); only untyped paths read them (initRoot,
+  // AnyPointer's initAs): generated accessors pass the sizes as numbers.
+  code += `  static get _dataWords(): number {\n    return ${storage.dataWordCount};\n  }\n`;
+  code += `  static get _ptrCount(): number {\n    return ${storage.pointerCount};\n  }\n`;
   code += [
     ...viewConstructor("$.BuilderArena"),
     ...B,
@@ -673,13 +694,13 @@ function narrowingReader(
     ),
     `{ readonly which: "_unknown" }`,
   ];
-  const ctor = isGroup ? `new (parent: $.StructReader) => ${ident}_Reader` : `$.StructCtor<${ident}_Reader>`;
+  const value = isGroup ? groupReaderValue(ident, cls) : `${cls} as unknown as $.StructCtor<${ident}_Reader>`;
   return [
     `${doc}export type ${ident}_Reader = Omit<${cls}, ${omit}> &`,
     `  (`,
     ...alts.map((a) => `    | ${a}`),
     `  );`,
-    `export const ${ident}_Reader = ${cls} as unknown as ${ctor};`,
+    `export const ${ident}_Reader = ${value};`,
     ``,
   ].join("\n");
 }

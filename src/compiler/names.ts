@@ -283,3 +283,14 @@ export function jsdoc(doc: string, indent: string): string {
   if (lines.length === 1) return `${indent}/** ${lines[0]} */\n`;
   return `${indent}/**\n${lines.map((l) => (l === "" ? `${indent} *` : `${indent} * ${l}`)).join("\n")}\n${indent} */\n`;
 }
+
+/**
+ * The module-level constant behind a generated class's static getter (`$Foo_List_kind` for
+ * `Foo_List.kind`, `$Foo_Client_interface` for `Foo_Client._interface`). Generated classes
+ * have no static fields: compiled with `useDefineForClassFields: false` (this repository's
+ * setting; TypeScript's default below ES2022) they become `static {}` blocks, which bundlers
+ * never drop, so every class of a file would stay in every bundle that imports one of them.
+ */
+export function staticName(cls: string, member: string): string {
+  return `$${cls}_${member}`;
+}

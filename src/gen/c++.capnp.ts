@@ -7,7 +7,7 @@
 import * as $text from "../codegenv1/schema.js";
 
 /** Schema nodes of c++.capnp (reflection, text format): an encoded List(Node). */
-export const $schema: $text.SchemaFile = {
+export const $schema: $text.SchemaFile = /*#__PURE__*/ $text.registerSchema({
   id: 0xbdf87d7bb8304e81n,
   nodes:
     "AQAAACYAAAAMAAAABQAGAJwAAAAFAAYA5AAAAAUABgAoAQAABQAGAIFOMLh7ffi9BAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" +
@@ -22,4 +22,4 @@ export const $schema: $text.SchemaFile = {
     "AOIAAAAhAAAABwAAAAAAAAAAAAAAHAAAAAMAAQAAAAAAAAAAAAAAAAAAAAAAYysrLmNhcG5wOmFsbG93Q2FuY2VsbGF0aW9uAAAA" +
     "AAAAAAAAAQABAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
   imports: () => [],
-};
+});

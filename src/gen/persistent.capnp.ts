@@ -9,10 +9,8 @@ import * as $ from "../codegenv1/wire.js";
 import * as $rpc from "../codegenv1/rpc.js";
 import * as $text from "../codegenv1/schema.js";
 
-const $inspect = Symbol.for("nodejs.util.inspect.custom");
-
 /** Schema nodes of persistent.capnp (reflection, text format): an encoded List(Node). */
-export const $schema: $text.SchemaFile = {
+export const $schema: $text.SchemaFile = /*#__PURE__*/ $text.registerSchema({
   id: 0xb8630836983feed7n,
   nodes:
     "AQAAAC4AAAAQAAAABQAGAIwAAAAFAAYAWAEAAAUABgDYAQAABQAGAFwCAAAFAAYA1+4/mDYIY7gLAAAAAAAAAAAAAAAAAAAAAAAA" +
@@ -35,7 +33,7 @@ export const $schema: $text.SchemaFile = {
     "mDYIY7gAAAAAAAAAAAAAAAAAAAAAFQAAAOIAAAAhAAAABwAAAAAAAAAAAAAAHAAAAAMAAQAAAAAAAAAAAAAAAAAAAAAAcGVyc2lz" +
     "dGVudC5jYXBucDpwZXJzaXN0ZW50AAAAAAAAAAAAAQABAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
   imports: () => [],
-};
+});
 
 /** Reader of struct SaveParams. */
 export class Persistent_SaveParams_Reader extends $.StructReader {
@@ -65,17 +63,18 @@ export class Persistent_SaveParams_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $text.structToString(this, 0xf76fba59183073a5n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xf76fba59183073a5n);
   }
 }
 
 /** Builder of struct SaveParams. */
 export class Persistent_SaveParams_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -117,33 +116,15 @@ export class Persistent_SaveParams_Builder extends $.StructBuilder {
     return this._asReader(Persistent_SaveParams_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0xf76fba59183073a5n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xf76fba59183073a5n);
   }
 }
 
 /** Reader of List(SaveParams): `get(i)` is a Persistent_SaveParams_Reader. */
 export class Persistent_SaveParams_List extends $.StructList<Persistent_SaveParams_Reader> {
-  static readonly kind: $.ListKind<Persistent_SaveParams_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Persistent_SaveParams_List(
-        arena,
-        seg,
-        off,
-        len,
-        step,
-        ds,
-        pc,
-        nest,
-        es,
-        Persistent_SaveParams_Reader,
-      ),
-  };
+  static get kind(): $.ListKind<Persistent_SaveParams_List> {
+    return $Persistent_SaveParams_List_kind;
+  }
   override get(i: number): Persistent_SaveParams_Reader {
     const o = this._at(i);
     const d = this._dataSize;
@@ -158,27 +139,30 @@ export class Persistent_SaveParams_List extends $.StructList<Persistent_SavePara
     );
   }
 }
+const $Persistent_SaveParams_List_kind: $.ListKind<Persistent_SaveParams_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Persistent_SaveParams_List(
+      arena,
+      seg,
+      off,
+      len,
+      step,
+      ds,
+      pc,
+      nest,
+      es,
+      Persistent_SaveParams_Reader,
+    ),
+};
 
 /** Builder of List(SaveParams): `get(i)` is a Persistent_SaveParams_Builder. */
 export class Persistent_SaveParams_ListBuilder extends $.StructListBuilder<Persistent_SaveParams_Builder> {
-  static readonly kind: $.ListBuilderKind<Persistent_SaveParams_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 1,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Persistent_SaveParams_ListBuilder(
-        arena,
-        seg,
-        off,
-        len,
-        step,
-        ds,
-        pc,
-        nest,
-        es,
-        Persistent_SaveParams_Builder,
-      ),
-  };
+  static get kind(): $.ListBuilderKind<Persistent_SaveParams_ListBuilder> {
+    return $Persistent_SaveParams_ListBuilder_kind;
+  }
   override get(i: number): Persistent_SaveParams_Builder {
     const o = this._at(i);
     const d = this._dataSize;
@@ -193,6 +177,24 @@ export class Persistent_SaveParams_ListBuilder extends $.StructListBuilder<Persi
     );
   }
 }
+const $Persistent_SaveParams_ListBuilder_kind: $.ListBuilderKind<Persistent_SaveParams_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 1,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Persistent_SaveParams_ListBuilder(
+      arena,
+      seg,
+      off,
+      len,
+      step,
+      ds,
+      pc,
+      nest,
+      es,
+      Persistent_SaveParams_Builder,
+    ),
+};
 
 /** Promise pipeline of SaveParams. */
 export class Persistent_SaveParams_Pipeline extends $rpc.Pipeline {
@@ -226,17 +228,18 @@ export class Persistent_SaveResults_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $text.structToString(this, 0xb76848c18c40efbfn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xb76848c18c40efbfn);
   }
 }
 
 /** Builder of struct SaveResults. */
 export class Persistent_SaveResults_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -278,33 +281,15 @@ export class Persistent_SaveResults_Builder extends $.StructBuilder {
     return this._asReader(Persistent_SaveResults_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0xb76848c18c40efbfn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xb76848c18c40efbfn);
   }
 }
 
 /** Reader of List(SaveResults): `get(i)` is a Persistent_SaveResults_Reader. */
 export class Persistent_SaveResults_List extends $.StructList<Persistent_SaveResults_Reader> {
-  static readonly kind: $.ListKind<Persistent_SaveResults_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Persistent_SaveResults_List(
-        arena,
-        seg,
-        off,
-        len,
-        step,
-        ds,
-        pc,
-        nest,
-        es,
-        Persistent_SaveResults_Reader,
-      ),
-  };
+  static get kind(): $.ListKind<Persistent_SaveResults_List> {
+    return $Persistent_SaveResults_List_kind;
+  }
   override get(i: number): Persistent_SaveResults_Reader {
     const o = this._at(i);
     const d = this._dataSize;
@@ -319,27 +304,30 @@ export class Persistent_SaveResults_List extends $.StructList<Persistent_SaveRes
     );
   }
 }
+const $Persistent_SaveResults_List_kind: $.ListKind<Persistent_SaveResults_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Persistent_SaveResults_List(
+      arena,
+      seg,
+      off,
+      len,
+      step,
+      ds,
+      pc,
+      nest,
+      es,
+      Persistent_SaveResults_Reader,
+    ),
+};
 
 /** Builder of List(SaveResults): `get(i)` is a Persistent_SaveResults_Builder. */
 export class Persistent_SaveResults_ListBuilder extends $.StructListBuilder<Persistent_SaveResults_Builder> {
-  static readonly kind: $.ListBuilderKind<Persistent_SaveResults_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 1,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Persistent_SaveResults_ListBuilder(
-        arena,
-        seg,
-        off,
-        len,
-        step,
-        ds,
-        pc,
-        nest,
-        es,
-        Persistent_SaveResults_Builder,
-      ),
-  };
+  static get kind(): $.ListBuilderKind<Persistent_SaveResults_ListBuilder> {
+    return $Persistent_SaveResults_ListBuilder_kind;
+  }
   override get(i: number): Persistent_SaveResults_Builder {
     const o = this._at(i);
     const d = this._dataSize;
@@ -354,6 +342,24 @@ export class Persistent_SaveResults_ListBuilder extends $.StructListBuilder<Pers
     );
   }
 }
+const $Persistent_SaveResults_ListBuilder_kind: $.ListBuilderKind<Persistent_SaveResults_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 1,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Persistent_SaveResults_ListBuilder(
+      arena,
+      seg,
+      off,
+      len,
+      step,
+      ds,
+      pc,
+      nest,
+      es,
+      Persistent_SaveResults_Builder,
+    ),
+};
 
 /** Promise pipeline of SaveResults. */
 export class Persistent_SaveResults_Pipeline extends $rpc.Pipeline {
@@ -381,21 +387,9 @@ export class Persistent_SaveResults_Pipeline extends $rpc.Pipeline {
  * invalidating every stored ref.
  */
 export class Persistent_Client extends $rpc.Client {
-  static override readonly _interface: $rpc.InterfaceInfo = {
-    typeId: 0xc8cb212fcd9f5691n,
-    name: "Persistent",
-    methods: [
-      {
-        name: "save",
-        get params() {
-          return Persistent_SaveParams_Reader;
-        },
-        get results() {
-          return Persistent_SaveResults_Builder;
-        },
-      },
-    ],
-  };
+  static override get _interface(): $rpc.InterfaceInfo {
+    return $Persistent_Client_interface;
+  }
   /**
    * A capability of Persistent: from a server of Persistent (`Persistent.server(impl)`) or of a
    * subinterface, another client of it (a new reference), a promise of one, an Error (a broken
@@ -412,31 +406,44 @@ export class Persistent_Client extends $rpc.Client {
     return this._request(0xc8cb212fcd9f5691n, 0, Persistent_SaveParams_Builder, Persistent_SaveResults_Reader, Persistent_SaveResults_Pipeline);
   }
 }
+const $Persistent_Client_interface: $rpc.InterfaceInfo = {
+  typeId: 0xc8cb212fcd9f5691n,
+  name: "Persistent",
+  methods: [
+    {
+      name: "save",
+      get params() {
+        return Persistent_SaveParams_Reader;
+      },
+      get results() {
+        return Persistent_SaveResults_Builder;
+      },
+    },
+  ],
+};
 
 /** List(Persistent): `get(i)` is a new reference to element i (close it), or null. */
 export class Persistent_List extends $.CapabilityList<Persistent_Client> {
-  static override readonly kind: $.ListKind<Persistent_List> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Persistent_List(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListKind<Persistent_List> {
+    return $Persistent_List_kind;
+  }
   override get(i: number): Persistent_Client | null {
     const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $rpc.getClient(element, 0, Persistent_Client) : null;
   }
 }
+const $Persistent_List_kind: $.ListKind<Persistent_List> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new Persistent_List(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** Builder of List(Persistent): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
 export class Persistent_ListBuilder extends $.CapabilityListBuilder<Persistent_Client> {
-  static override readonly kind: $.ListBuilderKind<Persistent_ListBuilder> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Persistent_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListBuilderKind<Persistent_ListBuilder> {
+    return $Persistent_ListBuilder_kind;
+  }
   override get(i: number): Persistent_Client | null {
     const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $rpc.getClient(element, 0, Persistent_Client) : null;
@@ -445,6 +452,12 @@ export class Persistent_ListBuilder extends $.CapabilityListBuilder<Persistent_C
     $rpc.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
+const $Persistent_ListBuilder_kind: $.ListBuilderKind<Persistent_ListBuilder> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new Persistent_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** What an implementation of Persistent provides (missing methods answer "unimplemented"). */
 export interface Persistent_Server extends $rpc.ServerHooks {

@@ -22,10 +22,8 @@
 import * as $ from "../codegenv1/wire.js";
 import * as $text from "../codegenv1/schema.js";
 
-const $inspect = Symbol.for("nodejs.util.inspect.custom");
-
 /** Schema nodes of rpc-twoparty.capnp (reflection, text format): an encoded List(Node). */
-export const $schema: $text.SchemaFile = {
+export const $schema: $text.SchemaFile = /*#__PURE__*/ $text.registerSchema({
   id: 0xa184c7885cdaf2a1n,
   nodes:
     "AQAAAEYAAAAcAAAABQAGAOgAAAAFAAYARAEAAAUABgDAAQAABQAGADwCAAAFAAYAeAIAAAUABgC4AgAABQAGALADAAAFAAYAofLa" +
@@ -62,7 +60,7 @@ export const $schema: $text.SchemaFile = {
     "AAAAc3VjY2VlZGVkAAAAAAAAAAEAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" +
     "Y2FwAAAAAAASAAAAAAAAAAAAAwAAAAAAAAAAAAAAAAAAAAAAAAAAABIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==",
   imports: () => [],
-};
+});
 
 /** Which end of the connection: the only thing that tells the two vats apart. */
 export const Side = {
@@ -108,17 +106,18 @@ export class VatId_Reader extends $.StructReader {
     return this._getUint16(0) as Side;
   }
   override toString(): string {
-    return $text.structToString(this, 0xd20b909fee733a8en, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xd20b909fee733a8en);
   }
 }
 
 /** Builder of struct VatId. */
 export class VatId_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -148,44 +147,47 @@ export class VatId_Builder extends $.StructBuilder {
     return this._asReader(VatId_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0xd20b909fee733a8en, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xd20b909fee733a8en);
   }
 }
 
 /** Reader of List(VatId): `get(i)` is a VatId_Reader. */
 export class VatId_List extends $.StructList<VatId_Reader> {
-  static readonly kind: $.ListKind<VatId_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new VatId_List(arena, seg, off, len, step, ds, pc, nest, es, VatId_Reader),
-  };
+  static get kind(): $.ListKind<VatId_List> {
+    return $VatId_List_kind;
+  }
   override get(i: number): VatId_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new VatId_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $VatId_List_kind: $.ListKind<VatId_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new VatId_List(arena, seg, off, len, step, ds, pc, nest, es, VatId_Reader),
+};
 
 /** Builder of List(VatId): `get(i)` is a VatId_Builder. */
 export class VatId_ListBuilder extends $.StructListBuilder<VatId_Builder> {
-  static readonly kind: $.ListBuilderKind<VatId_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 1,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new VatId_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, VatId_Builder),
-  };
+  static get kind(): $.ListBuilderKind<VatId_ListBuilder> {
+    return $VatId_ListBuilder_kind;
+  }
   override get(i: number): VatId_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new VatId_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $VatId_ListBuilder_kind: $.ListBuilderKind<VatId_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 1,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new VatId_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, VatId_Builder),
+};
 
 /**
  * Identifies a provided capability in an `Accept`. Three-party handoffs never happen here, so
@@ -215,17 +217,18 @@ export class ProvisionId_Reader extends $.StructReader {
     return this._getUint32(0);
   }
   override toString(): string {
-    return $text.structToString(this, 0xb88d09a9c5f39817n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xb88d09a9c5f39817n);
   }
 }
 
 /** Builder of struct ProvisionId. */
 export class ProvisionId_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -256,44 +259,47 @@ export class ProvisionId_Builder extends $.StructBuilder {
     return this._asReader(ProvisionId_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0xb88d09a9c5f39817n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xb88d09a9c5f39817n);
   }
 }
 
 /** Reader of List(ProvisionId): `get(i)` is a ProvisionId_Reader. */
 export class ProvisionId_List extends $.StructList<ProvisionId_Reader> {
-  static readonly kind: $.ListKind<ProvisionId_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new ProvisionId_List(arena, seg, off, len, step, ds, pc, nest, es, ProvisionId_Reader),
-  };
+  static get kind(): $.ListKind<ProvisionId_List> {
+    return $ProvisionId_List_kind;
+  }
   override get(i: number): ProvisionId_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new ProvisionId_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $ProvisionId_List_kind: $.ListKind<ProvisionId_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new ProvisionId_List(arena, seg, off, len, step, ds, pc, nest, es, ProvisionId_Reader),
+};
 
 /** Builder of List(ProvisionId): `get(i)` is a ProvisionId_Builder. */
 export class ProvisionId_ListBuilder extends $.StructListBuilder<ProvisionId_Builder> {
-  static readonly kind: $.ListBuilderKind<ProvisionId_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 1,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new ProvisionId_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, ProvisionId_Builder),
-  };
+  static get kind(): $.ListBuilderKind<ProvisionId_ListBuilder> {
+    return $ProvisionId_ListBuilder_kind;
+  }
   override get(i: number): ProvisionId_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new ProvisionId_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $ProvisionId_ListBuilder_kind: $.ListBuilderKind<ProvisionId_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 1,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new ProvisionId_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, ProvisionId_Builder),
+};
 
 /** Unused: with two parties there is never a third recipient for `Provide`. */
 export class RecipientId_Reader extends $.StructReader {
@@ -316,17 +322,18 @@ export class RecipientId_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $text.structToString(this, 0x89f389b6fd4082c1n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x89f389b6fd4082c1n);
   }
 }
 
 /** Builder of struct RecipientId. */
 export class RecipientId_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -350,44 +357,47 @@ export class RecipientId_Builder extends $.StructBuilder {
     return this._asReader(RecipientId_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0x89f389b6fd4082c1n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x89f389b6fd4082c1n);
   }
 }
 
 /** Reader of List(RecipientId): `get(i)` is a RecipientId_Reader. */
 export class RecipientId_List extends $.StructList<RecipientId_Reader> {
-  static readonly kind: $.ListKind<RecipientId_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new RecipientId_List(arena, seg, off, len, step, ds, pc, nest, es, RecipientId_Reader),
-  };
+  static get kind(): $.ListKind<RecipientId_List> {
+    return $RecipientId_List_kind;
+  }
   override get(i: number): RecipientId_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new RecipientId_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $RecipientId_List_kind: $.ListKind<RecipientId_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new RecipientId_List(arena, seg, off, len, step, ds, pc, nest, es, RecipientId_Reader),
+};
 
 /** Builder of List(RecipientId): `get(i)` is a RecipientId_Builder. */
 export class RecipientId_ListBuilder extends $.StructListBuilder<RecipientId_Builder> {
-  static readonly kind: $.ListBuilderKind<RecipientId_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new RecipientId_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, RecipientId_Builder),
-  };
+  static get kind(): $.ListBuilderKind<RecipientId_ListBuilder> {
+    return $RecipientId_ListBuilder_kind;
+  }
   override get(i: number): RecipientId_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new RecipientId_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $RecipientId_ListBuilder_kind: $.ListBuilderKind<RecipientId_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new RecipientId_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, RecipientId_Builder),
+};
 
 /** Unused: with two parties there is never a third-party host to pick a capability up from. */
 export class ThirdPartyCapId_Reader extends $.StructReader {
@@ -410,17 +420,18 @@ export class ThirdPartyCapId_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $text.structToString(this, 0xb47f4979672cb59dn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xb47f4979672cb59dn);
   }
 }
 
 /** Builder of struct ThirdPartyCapId. */
 export class ThirdPartyCapId_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -444,44 +455,47 @@ export class ThirdPartyCapId_Builder extends $.StructBuilder {
     return this._asReader(ThirdPartyCapId_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0xb47f4979672cb59dn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xb47f4979672cb59dn);
   }
 }
 
 /** Reader of List(ThirdPartyCapId): `get(i)` is a ThirdPartyCapId_Reader. */
 export class ThirdPartyCapId_List extends $.StructList<ThirdPartyCapId_Reader> {
-  static readonly kind: $.ListKind<ThirdPartyCapId_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new ThirdPartyCapId_List(arena, seg, off, len, step, ds, pc, nest, es, ThirdPartyCapId_Reader),
-  };
+  static get kind(): $.ListKind<ThirdPartyCapId_List> {
+    return $ThirdPartyCapId_List_kind;
+  }
   override get(i: number): ThirdPartyCapId_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new ThirdPartyCapId_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $ThirdPartyCapId_List_kind: $.ListKind<ThirdPartyCapId_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new ThirdPartyCapId_List(arena, seg, off, len, step, ds, pc, nest, es, ThirdPartyCapId_Reader),
+};
 
 /** Builder of List(ThirdPartyCapId): `get(i)` is a ThirdPartyCapId_Builder. */
 export class ThirdPartyCapId_ListBuilder extends $.StructListBuilder<ThirdPartyCapId_Builder> {
-  static readonly kind: $.ListBuilderKind<ThirdPartyCapId_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new ThirdPartyCapId_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, ThirdPartyCapId_Builder),
-  };
+  static get kind(): $.ListBuilderKind<ThirdPartyCapId_ListBuilder> {
+    return $ThirdPartyCapId_ListBuilder_kind;
+  }
   override get(i: number): ThirdPartyCapId_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new ThirdPartyCapId_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $ThirdPartyCapId_ListBuilder_kind: $.ListBuilderKind<ThirdPartyCapId_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new ThirdPartyCapId_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, ThirdPartyCapId_Builder),
+};
 
 /**
  * One part of a `Join` on a two-party connection.
@@ -529,17 +543,18 @@ export class JoinKeyPart_Reader extends $.StructReader {
     return this._getUint16(6);
   }
   override toString(): string {
-    return $text.structToString(this, 0x95b29059097fca83n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x95b29059097fca83n);
   }
 }
 
 /** Builder of struct JoinKeyPart. */
 export class JoinKeyPart_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -587,44 +602,47 @@ export class JoinKeyPart_Builder extends $.StructBuilder {
     return this._asReader(JoinKeyPart_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0x95b29059097fca83n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x95b29059097fca83n);
   }
 }
 
 /** Reader of List(JoinKeyPart): `get(i)` is a JoinKeyPart_Reader. */
 export class JoinKeyPart_List extends $.StructList<JoinKeyPart_Reader> {
-  static readonly kind: $.ListKind<JoinKeyPart_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new JoinKeyPart_List(arena, seg, off, len, step, ds, pc, nest, es, JoinKeyPart_Reader),
-  };
+  static get kind(): $.ListKind<JoinKeyPart_List> {
+    return $JoinKeyPart_List_kind;
+  }
   override get(i: number): JoinKeyPart_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new JoinKeyPart_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $JoinKeyPart_List_kind: $.ListKind<JoinKeyPart_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new JoinKeyPart_List(arena, seg, off, len, step, ds, pc, nest, es, JoinKeyPart_Reader),
+};
 
 /** Builder of List(JoinKeyPart): `get(i)` is a JoinKeyPart_Builder. */
 export class JoinKeyPart_ListBuilder extends $.StructListBuilder<JoinKeyPart_Builder> {
-  static readonly kind: $.ListBuilderKind<JoinKeyPart_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 1,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new JoinKeyPart_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, JoinKeyPart_Builder),
-  };
+  static get kind(): $.ListBuilderKind<JoinKeyPart_ListBuilder> {
+    return $JoinKeyPart_ListBuilder_kind;
+  }
   override get(i: number): JoinKeyPart_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new JoinKeyPart_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $JoinKeyPart_ListBuilder_kind: $.ListBuilderKind<JoinKeyPart_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 1,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new JoinKeyPart_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, JoinKeyPart_Builder),
+};
 
 /** The result of each `Join` part. */
 export class JoinResult_Reader extends $.StructReader {
@@ -665,17 +683,18 @@ export class JoinResult_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $text.structToString(this, 0x9d263a3630b7ebeen, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x9d263a3630b7ebeen);
   }
 }
 
 /** Builder of struct JoinResult. */
 export class JoinResult_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -734,44 +753,47 @@ export class JoinResult_Builder extends $.StructBuilder {
     return this._asReader(JoinResult_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0x9d263a3630b7ebeen, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x9d263a3630b7ebeen);
   }
 }
 
 /** Reader of List(JoinResult): `get(i)` is a JoinResult_Reader. */
 export class JoinResult_List extends $.StructList<JoinResult_Reader> {
-  static readonly kind: $.ListKind<JoinResult_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new JoinResult_List(arena, seg, off, len, step, ds, pc, nest, es, JoinResult_Reader),
-  };
+  static get kind(): $.ListKind<JoinResult_List> {
+    return $JoinResult_List_kind;
+  }
   override get(i: number): JoinResult_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new JoinResult_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $JoinResult_List_kind: $.ListKind<JoinResult_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new JoinResult_List(arena, seg, off, len, step, ds, pc, nest, es, JoinResult_Reader),
+};
 
 /** Builder of List(JoinResult): `get(i)` is a JoinResult_Builder. */
 export class JoinResult_ListBuilder extends $.StructListBuilder<JoinResult_Builder> {
-  static readonly kind: $.ListBuilderKind<JoinResult_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 1,
-    ptrCount: 1,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new JoinResult_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, JoinResult_Builder),
-  };
+  static get kind(): $.ListBuilderKind<JoinResult_ListBuilder> {
+    return $JoinResult_ListBuilder_kind;
+  }
   override get(i: number): JoinResult_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new JoinResult_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $JoinResult_ListBuilder_kind: $.ListBuilderKind<JoinResult_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 1,
+  ptrCount: 1,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new JoinResult_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, JoinResult_Builder),
+};
 
 /** struct VatId */
 export const VatId = {

@@ -35,10 +35,8 @@
 import * as $ from "../codegenv1/wire.js";
 import * as $text from "../codegenv1/schema.js";
 
-const $inspect = Symbol.for("nodejs.util.inspect.custom");
-
 /** Schema nodes of rpc.capnp (reflection, text format): an encoded List(Node). */
-export const $schema: $text.SchemaFile = {
+export const $schema: $text.SchemaFile = /*#__PURE__*/ $text.registerSchema({
   id: 0xb312981b2552a250n,
   nodes:
     "AQAAALYAAABUAAAABQAGAJwBAAAFAAYANAUAAAUABgD0BQAABQAGAFQIAAAFAAYATAkAAAUABgDUCwAABQAGAOAMAAAFAAYA2A0A" +
@@ -230,7 +228,7 @@ export const $schema: $text.SchemaFile = {
     "AAAAAAAAAAAAAAEAAAAAAAAAIQAAAFoAAAAAAAAAAAAAAAIAAAAAAAAAHQAAAGoAAAAAAAAAAAAAAAMAAAAAAAAAGQAAAHIAAAAA" +
     "AAAAAAAAAGZhaWxlZAAAb3ZlcmxvYWRlZAAAAAAAAGRpc2Nvbm5lY3RlZAAAAAB1bmltcGxlbWVudGVkAAAA",
   imports: () => [],
-};
+});
 
 /** enum Type */
 export const Exception_Type = {
@@ -463,10 +461,7 @@ class $Message_Reader extends $.StructReader {
     return this._getUint16(0) === 13 && this._hasPointer(0);
   }
   override toString(): string {
-    return $text.structToString(this, 0x91b79f1f808db032n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x91b79f1f808db032n);
   }
 }
 /** One message on a connection. A connection carries a stream of these in each direction. */
@@ -492,8 +487,12 @@ export const Message_Reader = $Message_Reader as unknown as $.StructCtor<Message
 
 /** Builder of struct Message. */
 export class Message_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -943,44 +942,47 @@ export class Message_Builder extends $.StructBuilder {
     return this._asReader(Message_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0x91b79f1f808db032n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x91b79f1f808db032n);
   }
 }
 
 /** Reader of List(Message): `get(i)` is a Message_Reader. */
 export class Message_List extends $.StructList<Message_Reader> {
-  static readonly kind: $.ListKind<Message_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Message_List(arena, seg, off, len, step, ds, pc, nest, es, Message_Reader),
-  };
+  static get kind(): $.ListKind<Message_List> {
+    return $Message_List_kind;
+  }
   override get(i: number): Message_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new Message_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Message_List_kind: $.ListKind<Message_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Message_List(arena, seg, off, len, step, ds, pc, nest, es, Message_Reader),
+};
 
 /** Builder of List(Message): `get(i)` is a Message_Builder. */
 export class Message_ListBuilder extends $.StructListBuilder<Message_Builder> {
-  static readonly kind: $.ListBuilderKind<Message_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 1,
-    ptrCount: 1,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Message_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Message_Builder),
-  };
+  static get kind(): $.ListBuilderKind<Message_ListBuilder> {
+    return $Message_ListBuilder_kind;
+  }
   override get(i: number): Message_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new Message_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Message_ListBuilder_kind: $.ListBuilderKind<Message_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 1,
+  ptrCount: 1,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Message_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Message_Builder),
+};
 
 /**
  * **(level 0)**
@@ -1032,17 +1034,18 @@ export class Bootstrap_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $text.structToString(this, 0xe94ccf8031176ec4n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xe94ccf8031176ec4n);
   }
 }
 
 /** Builder of struct Bootstrap. */
 export class Bootstrap_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -1096,44 +1099,47 @@ export class Bootstrap_Builder extends $.StructBuilder {
     return this._asReader(Bootstrap_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0xe94ccf8031176ec4n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xe94ccf8031176ec4n);
   }
 }
 
 /** Reader of List(Bootstrap): `get(i)` is a Bootstrap_Reader. */
 export class Bootstrap_List extends $.StructList<Bootstrap_Reader> {
-  static readonly kind: $.ListKind<Bootstrap_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Bootstrap_List(arena, seg, off, len, step, ds, pc, nest, es, Bootstrap_Reader),
-  };
+  static get kind(): $.ListKind<Bootstrap_List> {
+    return $Bootstrap_List_kind;
+  }
   override get(i: number): Bootstrap_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new Bootstrap_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Bootstrap_List_kind: $.ListKind<Bootstrap_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Bootstrap_List(arena, seg, off, len, step, ds, pc, nest, es, Bootstrap_Reader),
+};
 
 /** Builder of List(Bootstrap): `get(i)` is a Bootstrap_Builder. */
 export class Bootstrap_ListBuilder extends $.StructListBuilder<Bootstrap_Builder> {
-  static readonly kind: $.ListBuilderKind<Bootstrap_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 1,
-    ptrCount: 1,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Bootstrap_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Bootstrap_Builder),
-  };
+  static get kind(): $.ListBuilderKind<Bootstrap_ListBuilder> {
+    return $Bootstrap_ListBuilder_kind;
+  }
   override get(i: number): Bootstrap_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new Bootstrap_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Bootstrap_ListBuilder_kind: $.ListBuilderKind<Bootstrap_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 1,
+  ptrCount: 1,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Bootstrap_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Bootstrap_Builder),
+};
 
 /**
  * **(level 0)**
@@ -1228,17 +1234,18 @@ export class Call_Reader extends $.StructReader {
     return this._getBool(130);
   }
   override toString(): string {
-    return $text.structToString(this, 0x836a53ce789d4cd4n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x836a53ce789d4cd4n);
   }
 }
 
 /** Builder of struct Call. */
 export class Call_Builder extends $.StructBuilder {
-  static readonly _dataWords = 3;
-  static readonly _ptrCount = 3;
+  static get _dataWords(): number {
+    return 3;
+  }
+  static get _ptrCount(): number {
+    return 3;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -1413,50 +1420,53 @@ export class Call_Builder extends $.StructBuilder {
     return this._asReader(Call_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0x836a53ce789d4cd4n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x836a53ce789d4cd4n);
   }
 }
 
 /** Reader of List(Call): `get(i)` is a Call_Reader. */
 export class Call_List extends $.StructList<Call_Reader> {
-  static readonly kind: $.ListKind<Call_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Call_List(arena, seg, off, len, step, ds, pc, nest, es, Call_Reader),
-  };
+  static get kind(): $.ListKind<Call_List> {
+    return $Call_List_kind;
+  }
   override get(i: number): Call_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new Call_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Call_List_kind: $.ListKind<Call_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Call_List(arena, seg, off, len, step, ds, pc, nest, es, Call_Reader),
+};
 
 /** Builder of List(Call): `get(i)` is a Call_Builder. */
 export class Call_ListBuilder extends $.StructListBuilder<Call_Builder> {
-  static readonly kind: $.ListBuilderKind<Call_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 3,
-    ptrCount: 3,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Call_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Call_Builder),
-  };
+  static get kind(): $.ListBuilderKind<Call_ListBuilder> {
+    return $Call_ListBuilder_kind;
+  }
   override get(i: number): Call_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new Call_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Call_ListBuilder_kind: $.ListBuilderKind<Call_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 3,
+  ptrCount: 3,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Call_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Call_Builder),
+};
 
 const Call_sendResultsTo_which = ["caller", "yourself", "thirdParty"] as const;
 /** Members of sendResultsTo's union; "_unknown" for a discriminant this schema does not know. */
 export type Call_sendResultsTo_Which = (typeof Call_sendResultsTo_which)[number] | "_unknown";
 
-/** The group reader's type: a $.GroupReader (the class below links its prototype). */
+/** The group reader's type: a $.GroupReader (`$.groupReader` links its prototype). */
 interface $Call_sendResultsTo_Reader extends $.GroupReader {}
 /** Class of Call_sendResultsTo_Reader (which see). */
 class $Call_sendResultsTo_Reader {
@@ -1488,13 +1498,9 @@ class $Call_sendResultsTo_Reader {
     return this._p._getUint16(6) === 2 && this._p._hasPointer(2);
   }
   toString(): string {
-    return $text.structToString(this, 0xdae8b0f61aab5f99n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xdae8b0f61aab5f99n);
   }
 }
-Object.setPrototypeOf($Call_sendResultsTo_Reader.prototype, $.GroupReader.prototype);
 /** Where the results go. */
 export type Call_sendResultsTo_Reader = Omit<$Call_sendResultsTo_Reader, "which" | "thirdParty"> &
   (
@@ -1503,12 +1509,16 @@ export type Call_sendResultsTo_Reader = Omit<$Call_sendResultsTo_Reader, "which"
     | ({ readonly which: "thirdParty" } & Pick<$Call_sendResultsTo_Reader, "thirdParty">)
     | { readonly which: "_unknown" }
   );
-export const Call_sendResultsTo_Reader = $Call_sendResultsTo_Reader as unknown as new (parent: $.StructReader) => Call_sendResultsTo_Reader;
+export const Call_sendResultsTo_Reader = /*#__PURE__*/ $.groupReader($Call_sendResultsTo_Reader) as unknown as new (parent: $.StructReader) => Call_sendResultsTo_Reader;
 
 /** Builder of group sendResultsTo. */
 export class Call_sendResultsTo_Builder extends $.StructBuilder {
-  static readonly _dataWords = 3;
-  static readonly _ptrCount = 3;
+  static get _dataWords(): number {
+    return 3;
+  }
+  static get _ptrCount(): number {
+    return 3;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -1576,10 +1586,7 @@ export class Call_sendResultsTo_Builder extends $.StructBuilder {
     return new Call_sendResultsTo_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
-    return $text.structToString(this, 0xdae8b0f61aab5f99n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xdae8b0f61aab5f99n);
   }
 }
 
@@ -1689,10 +1696,7 @@ class $Return_Reader extends $.StructReader {
     return this._getBool(33);
   }
   override toString(): string {
-    return $text.structToString(this, 0x9e19b28d3db3573an, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x9e19b28d3db3573an);
   }
 }
 /**
@@ -1717,8 +1721,12 @@ export const Return_Reader = $Return_Reader as unknown as $.StructCtor<Return_Re
 
 /** Builder of struct Return. */
 export class Return_Builder extends $.StructBuilder {
-  static readonly _dataWords = 2;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 2;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -1893,44 +1901,47 @@ export class Return_Builder extends $.StructBuilder {
     return this._asReader(Return_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0x9e19b28d3db3573an, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x9e19b28d3db3573an);
   }
 }
 
 /** Reader of List(Return): `get(i)` is a Return_Reader. */
 export class Return_List extends $.StructList<Return_Reader> {
-  static readonly kind: $.ListKind<Return_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Return_List(arena, seg, off, len, step, ds, pc, nest, es, Return_Reader),
-  };
+  static get kind(): $.ListKind<Return_List> {
+    return $Return_List_kind;
+  }
   override get(i: number): Return_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new Return_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Return_List_kind: $.ListKind<Return_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Return_List(arena, seg, off, len, step, ds, pc, nest, es, Return_Reader),
+};
 
 /** Builder of List(Return): `get(i)` is a Return_Builder. */
 export class Return_ListBuilder extends $.StructListBuilder<Return_Builder> {
-  static readonly kind: $.ListBuilderKind<Return_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 2,
-    ptrCount: 1,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Return_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Return_Builder),
-  };
+  static get kind(): $.ListBuilderKind<Return_ListBuilder> {
+    return $Return_ListBuilder_kind;
+  }
   override get(i: number): Return_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new Return_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Return_ListBuilder_kind: $.ListBuilderKind<Return_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 2,
+  ptrCount: 1,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Return_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Return_Builder),
+};
 
 /**
  * **(level 0)**
@@ -1985,17 +1996,18 @@ export class Finish_Reader extends $.StructReader {
     return this._getBool(33, true);
   }
   override toString(): string {
-    return $text.structToString(this, 0xd37d2eb2c2f80e63n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xd37d2eb2c2f80e63n);
   }
 }
 
 /** Builder of struct Finish. */
 export class Finish_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -2051,44 +2063,47 @@ export class Finish_Builder extends $.StructBuilder {
     return this._asReader(Finish_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0xd37d2eb2c2f80e63n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xd37d2eb2c2f80e63n);
   }
 }
 
 /** Reader of List(Finish): `get(i)` is a Finish_Reader. */
 export class Finish_List extends $.StructList<Finish_Reader> {
-  static readonly kind: $.ListKind<Finish_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Finish_List(arena, seg, off, len, step, ds, pc, nest, es, Finish_Reader),
-  };
+  static get kind(): $.ListKind<Finish_List> {
+    return $Finish_List_kind;
+  }
   override get(i: number): Finish_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new Finish_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Finish_List_kind: $.ListKind<Finish_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Finish_List(arena, seg, off, len, step, ds, pc, nest, es, Finish_Reader),
+};
 
 /** Builder of List(Finish): `get(i)` is a Finish_Builder. */
 export class Finish_ListBuilder extends $.StructListBuilder<Finish_Builder> {
-  static readonly kind: $.ListBuilderKind<Finish_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 1,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Finish_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Finish_Builder),
-  };
+  static get kind(): $.ListBuilderKind<Finish_ListBuilder> {
+    return $Finish_ListBuilder_kind;
+  }
   override get(i: number): Finish_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new Finish_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Finish_ListBuilder_kind: $.ListBuilderKind<Finish_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 1,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Finish_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Finish_Builder),
+};
 
 const Resolve_which = ["cap", "exception"] as const;
 /** Members of Resolve's union; "_unknown" for a discriminant this schema does not know. */
@@ -2160,10 +2175,7 @@ class $Resolve_Reader extends $.StructReader {
     return this._getUint16(4) === 1 && this._hasPointer(0);
   }
   override toString(): string {
-    return $text.structToString(this, 0xbbc29655fa89086en, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xbbc29655fa89086en);
   }
 }
 /**
@@ -2188,8 +2200,12 @@ export const Resolve_Reader = $Resolve_Reader as unknown as $.StructCtor<Resolve
 
 /** Builder of struct Resolve. */
 export class Resolve_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -2313,44 +2329,47 @@ export class Resolve_Builder extends $.StructBuilder {
     return this._asReader(Resolve_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0xbbc29655fa89086en, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xbbc29655fa89086en);
   }
 }
 
 /** Reader of List(Resolve): `get(i)` is a Resolve_Reader. */
 export class Resolve_List extends $.StructList<Resolve_Reader> {
-  static readonly kind: $.ListKind<Resolve_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Resolve_List(arena, seg, off, len, step, ds, pc, nest, es, Resolve_Reader),
-  };
+  static get kind(): $.ListKind<Resolve_List> {
+    return $Resolve_List_kind;
+  }
   override get(i: number): Resolve_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new Resolve_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Resolve_List_kind: $.ListKind<Resolve_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Resolve_List(arena, seg, off, len, step, ds, pc, nest, es, Resolve_Reader),
+};
 
 /** Builder of List(Resolve): `get(i)` is a Resolve_Builder. */
 export class Resolve_ListBuilder extends $.StructListBuilder<Resolve_Builder> {
-  static readonly kind: $.ListBuilderKind<Resolve_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 1,
-    ptrCount: 1,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Resolve_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Resolve_Builder),
-  };
+  static get kind(): $.ListBuilderKind<Resolve_ListBuilder> {
+    return $Resolve_ListBuilder_kind;
+  }
   override get(i: number): Resolve_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new Resolve_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Resolve_ListBuilder_kind: $.ListBuilderKind<Resolve_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 1,
+  ptrCount: 1,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Resolve_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Resolve_Builder),
+};
 
 /**
  * **(level 1)**
@@ -2390,17 +2409,18 @@ export class Release_Reader extends $.StructReader {
     return this._getUint32(4);
   }
   override toString(): string {
-    return $text.structToString(this, 0xad1a6c0d7dd07497n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xad1a6c0d7dd07497n);
   }
 }
 
 /** Builder of struct Release. */
 export class Release_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -2441,44 +2461,47 @@ export class Release_Builder extends $.StructBuilder {
     return this._asReader(Release_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0xad1a6c0d7dd07497n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xad1a6c0d7dd07497n);
   }
 }
 
 /** Reader of List(Release): `get(i)` is a Release_Reader. */
 export class Release_List extends $.StructList<Release_Reader> {
-  static readonly kind: $.ListKind<Release_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Release_List(arena, seg, off, len, step, ds, pc, nest, es, Release_Reader),
-  };
+  static get kind(): $.ListKind<Release_List> {
+    return $Release_List_kind;
+  }
   override get(i: number): Release_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new Release_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Release_List_kind: $.ListKind<Release_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Release_List(arena, seg, off, len, step, ds, pc, nest, es, Release_Reader),
+};
 
 /** Builder of List(Release): `get(i)` is a Release_Builder. */
 export class Release_ListBuilder extends $.StructListBuilder<Release_Builder> {
-  static readonly kind: $.ListBuilderKind<Release_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 1,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Release_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Release_Builder),
-  };
+  static get kind(): $.ListBuilderKind<Release_ListBuilder> {
+    return $Release_ListBuilder_kind;
+  }
   override get(i: number): Release_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new Release_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Release_ListBuilder_kind: $.ListBuilderKind<Release_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 1,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Release_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Release_Builder),
+};
 
 /**
  * **(level 1)**
@@ -2545,17 +2568,18 @@ export class Disembargo_Reader extends $.StructReader {
     return new Disembargo_context_Reader(this);
   }
   override toString(): string {
-    return $text.structToString(this, 0xf964368b0fbd3711n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xf964368b0fbd3711n);
   }
 }
 
 /** Builder of struct Disembargo. */
 export class Disembargo_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -2646,50 +2670,53 @@ export class Disembargo_Builder extends $.StructBuilder {
     return this._asReader(Disembargo_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0xf964368b0fbd3711n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xf964368b0fbd3711n);
   }
 }
 
 /** Reader of List(Disembargo): `get(i)` is a Disembargo_Reader. */
 export class Disembargo_List extends $.StructList<Disembargo_Reader> {
-  static readonly kind: $.ListKind<Disembargo_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Disembargo_List(arena, seg, off, len, step, ds, pc, nest, es, Disembargo_Reader),
-  };
+  static get kind(): $.ListKind<Disembargo_List> {
+    return $Disembargo_List_kind;
+  }
   override get(i: number): Disembargo_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new Disembargo_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Disembargo_List_kind: $.ListKind<Disembargo_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Disembargo_List(arena, seg, off, len, step, ds, pc, nest, es, Disembargo_Reader),
+};
 
 /** Builder of List(Disembargo): `get(i)` is a Disembargo_Builder. */
 export class Disembargo_ListBuilder extends $.StructListBuilder<Disembargo_Builder> {
-  static readonly kind: $.ListBuilderKind<Disembargo_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 1,
-    ptrCount: 1,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Disembargo_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Disembargo_Builder),
-  };
+  static get kind(): $.ListBuilderKind<Disembargo_ListBuilder> {
+    return $Disembargo_ListBuilder_kind;
+  }
   override get(i: number): Disembargo_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new Disembargo_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Disembargo_ListBuilder_kind: $.ListBuilderKind<Disembargo_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 1,
+  ptrCount: 1,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Disembargo_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Disembargo_Builder),
+};
 
 const Disembargo_context_which = ["senderLoopback", "receiverLoopback", "accept", "provide"] as const;
 /** Members of context's union; "_unknown" for a discriminant this schema does not know. */
 export type Disembargo_context_Which = (typeof Disembargo_context_which)[number] | "_unknown";
 
-/** The group reader's type: a $.GroupReader (the class below links its prototype). */
+/** The group reader's type: a $.GroupReader (`$.groupReader` links its prototype). */
 interface $Disembargo_context_Reader extends $.GroupReader {}
 /** Class of Disembargo_context_Reader (which see). */
 class $Disembargo_context_Reader {
@@ -2737,13 +2764,9 @@ class $Disembargo_context_Reader {
     return this._p._getUint32(0);
   }
   toString(): string {
-    return $text.structToString(this, 0xd562b4df655bdd4dn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xd562b4df655bdd4dn);
   }
 }
-Object.setPrototypeOf($Disembargo_context_Reader.prototype, $.GroupReader.prototype);
 /** Reader of group context. */
 export type Disembargo_context_Reader = Omit<$Disembargo_context_Reader, "which" | "senderLoopback" | "receiverLoopback" | "provide"> &
   (
@@ -2753,12 +2776,16 @@ export type Disembargo_context_Reader = Omit<$Disembargo_context_Reader, "which"
     | ({ readonly which: "provide" } & Pick<$Disembargo_context_Reader, "provide">)
     | { readonly which: "_unknown" }
   );
-export const Disembargo_context_Reader = $Disembargo_context_Reader as unknown as new (parent: $.StructReader) => Disembargo_context_Reader;
+export const Disembargo_context_Reader = /*#__PURE__*/ $.groupReader($Disembargo_context_Reader) as unknown as new (parent: $.StructReader) => Disembargo_context_Reader;
 
 /** Builder of group context. */
 export class Disembargo_context_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -2840,10 +2867,7 @@ export class Disembargo_context_Builder extends $.StructBuilder {
     return new Disembargo_context_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
-    return $text.structToString(this, 0xd562b4df655bdd4dn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xd562b4df655bdd4dn);
   }
 }
 
@@ -2897,17 +2921,18 @@ export class Provide_Reader extends $.StructReader {
     return this._hasPointer(1);
   }
   override toString(): string {
-    return $text.structToString(this, 0x9c6a046bfbc1ac5an, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x9c6a046bfbc1ac5an);
   }
 }
 
 /** Builder of struct Provide. */
 export class Provide_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 2;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 2;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -2998,44 +3023,47 @@ export class Provide_Builder extends $.StructBuilder {
     return this._asReader(Provide_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0x9c6a046bfbc1ac5an, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x9c6a046bfbc1ac5an);
   }
 }
 
 /** Reader of List(Provide): `get(i)` is a Provide_Reader. */
 export class Provide_List extends $.StructList<Provide_Reader> {
-  static readonly kind: $.ListKind<Provide_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Provide_List(arena, seg, off, len, step, ds, pc, nest, es, Provide_Reader),
-  };
+  static get kind(): $.ListKind<Provide_List> {
+    return $Provide_List_kind;
+  }
   override get(i: number): Provide_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new Provide_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Provide_List_kind: $.ListKind<Provide_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Provide_List(arena, seg, off, len, step, ds, pc, nest, es, Provide_Reader),
+};
 
 /** Builder of List(Provide): `get(i)` is a Provide_Builder. */
 export class Provide_ListBuilder extends $.StructListBuilder<Provide_Builder> {
-  static readonly kind: $.ListBuilderKind<Provide_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 1,
-    ptrCount: 2,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Provide_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Provide_Builder),
-  };
+  static get kind(): $.ListBuilderKind<Provide_ListBuilder> {
+    return $Provide_ListBuilder_kind;
+  }
   override get(i: number): Provide_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new Provide_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Provide_ListBuilder_kind: $.ListBuilderKind<Provide_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 1,
+  ptrCount: 2,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Provide_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Provide_Builder),
+};
 
 /**
  * **(level 3)**
@@ -3085,17 +3113,18 @@ export class Accept_Reader extends $.StructReader {
     return this._getBool(32);
   }
   override toString(): string {
-    return $text.structToString(this, 0xd4c9b56290554016n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xd4c9b56290554016n);
   }
 }
 
 /** Builder of struct Accept. */
 export class Accept_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -3157,44 +3186,47 @@ export class Accept_Builder extends $.StructBuilder {
     return this._asReader(Accept_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0xd4c9b56290554016n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xd4c9b56290554016n);
   }
 }
 
 /** Reader of List(Accept): `get(i)` is a Accept_Reader. */
 export class Accept_List extends $.StructList<Accept_Reader> {
-  static readonly kind: $.ListKind<Accept_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Accept_List(arena, seg, off, len, step, ds, pc, nest, es, Accept_Reader),
-  };
+  static get kind(): $.ListKind<Accept_List> {
+    return $Accept_List_kind;
+  }
   override get(i: number): Accept_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new Accept_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Accept_List_kind: $.ListKind<Accept_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Accept_List(arena, seg, off, len, step, ds, pc, nest, es, Accept_Reader),
+};
 
 /** Builder of List(Accept): `get(i)` is a Accept_Builder. */
 export class Accept_ListBuilder extends $.StructListBuilder<Accept_Builder> {
-  static readonly kind: $.ListBuilderKind<Accept_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 1,
-    ptrCount: 1,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Accept_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Accept_Builder),
-  };
+  static get kind(): $.ListBuilderKind<Accept_ListBuilder> {
+    return $Accept_ListBuilder_kind;
+  }
   override get(i: number): Accept_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new Accept_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Accept_ListBuilder_kind: $.ListBuilderKind<Accept_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 1,
+  ptrCount: 1,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Accept_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Accept_Builder),
+};
 
 /**
  * **(level 4)**
@@ -3253,17 +3285,18 @@ export class Join_Reader extends $.StructReader {
     return this._hasPointer(1);
   }
   override toString(): string {
-    return $text.structToString(this, 0xfbe1980490e001afn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xfbe1980490e001afn);
   }
 }
 
 /** Builder of struct Join. */
 export class Join_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 2;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 2;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -3357,44 +3390,47 @@ export class Join_Builder extends $.StructBuilder {
     return this._asReader(Join_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0xfbe1980490e001afn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xfbe1980490e001afn);
   }
 }
 
 /** Reader of List(Join): `get(i)` is a Join_Reader. */
 export class Join_List extends $.StructList<Join_Reader> {
-  static readonly kind: $.ListKind<Join_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Join_List(arena, seg, off, len, step, ds, pc, nest, es, Join_Reader),
-  };
+  static get kind(): $.ListKind<Join_List> {
+    return $Join_List_kind;
+  }
   override get(i: number): Join_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new Join_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Join_List_kind: $.ListKind<Join_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Join_List(arena, seg, off, len, step, ds, pc, nest, es, Join_Reader),
+};
 
 /** Builder of List(Join): `get(i)` is a Join_Builder. */
 export class Join_ListBuilder extends $.StructListBuilder<Join_Builder> {
-  static readonly kind: $.ListBuilderKind<Join_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 1,
-    ptrCount: 2,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Join_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Join_Builder),
-  };
+  static get kind(): $.ListBuilderKind<Join_ListBuilder> {
+    return $Join_ListBuilder_kind;
+  }
   override get(i: number): Join_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new Join_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Join_ListBuilder_kind: $.ListBuilderKind<Join_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 1,
+  ptrCount: 2,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Join_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Join_Builder),
+};
 
 const MessageTarget_which = ["importedCap", "promisedAnswer"] as const;
 /** Members of MessageTarget's union; "_unknown" for a discriminant this schema does not know. */
@@ -3447,10 +3483,7 @@ class $MessageTarget_Reader extends $.StructReader {
     return this._getUint16(4) === 1 && this._hasPointer(0);
   }
   override toString(): string {
-    return $text.structToString(this, 0x95bc14545813fbc1n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x95bc14545813fbc1n);
   }
 }
 /** A capability addressed by a message (`Call`, `Disembargo`, ...). */
@@ -3464,8 +3497,12 @@ export const MessageTarget_Reader = $MessageTarget_Reader as unknown as $.Struct
 
 /** Builder of struct MessageTarget. */
 export class MessageTarget_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -3554,44 +3591,47 @@ export class MessageTarget_Builder extends $.StructBuilder {
     return this._asReader(MessageTarget_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0x95bc14545813fbc1n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x95bc14545813fbc1n);
   }
 }
 
 /** Reader of List(MessageTarget): `get(i)` is a MessageTarget_Reader. */
 export class MessageTarget_List extends $.StructList<MessageTarget_Reader> {
-  static readonly kind: $.ListKind<MessageTarget_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new MessageTarget_List(arena, seg, off, len, step, ds, pc, nest, es, MessageTarget_Reader),
-  };
+  static get kind(): $.ListKind<MessageTarget_List> {
+    return $MessageTarget_List_kind;
+  }
   override get(i: number): MessageTarget_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new MessageTarget_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $MessageTarget_List_kind: $.ListKind<MessageTarget_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new MessageTarget_List(arena, seg, off, len, step, ds, pc, nest, es, MessageTarget_Reader),
+};
 
 /** Builder of List(MessageTarget): `get(i)` is a MessageTarget_Builder. */
 export class MessageTarget_ListBuilder extends $.StructListBuilder<MessageTarget_Builder> {
-  static readonly kind: $.ListBuilderKind<MessageTarget_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 1,
-    ptrCount: 1,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new MessageTarget_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, MessageTarget_Builder),
-  };
+  static get kind(): $.ListBuilderKind<MessageTarget_ListBuilder> {
+    return $MessageTarget_ListBuilder_kind;
+  }
   override get(i: number): MessageTarget_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new MessageTarget_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $MessageTarget_ListBuilder_kind: $.ListBuilderKind<MessageTarget_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 1,
+  ptrCount: 1,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new MessageTarget_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, MessageTarget_Builder),
+};
 
 /** Parameters or results: a message body with capabilities in it. */
 export class Payload_Reader extends $.StructReader {
@@ -3631,17 +3671,18 @@ export class Payload_Reader extends $.StructReader {
     return this._hasPointer(1);
   }
   override toString(): string {
-    return $text.structToString(this, 0x9a0e61223d96743bn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x9a0e61223d96743bn);
   }
 }
 
 /** Builder of struct Payload. */
 export class Payload_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 2;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 2;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -3705,44 +3746,47 @@ export class Payload_Builder extends $.StructBuilder {
     return this._asReader(Payload_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0x9a0e61223d96743bn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x9a0e61223d96743bn);
   }
 }
 
 /** Reader of List(Payload): `get(i)` is a Payload_Reader. */
 export class Payload_List extends $.StructList<Payload_Reader> {
-  static readonly kind: $.ListKind<Payload_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Payload_List(arena, seg, off, len, step, ds, pc, nest, es, Payload_Reader),
-  };
+  static get kind(): $.ListKind<Payload_List> {
+    return $Payload_List_kind;
+  }
   override get(i: number): Payload_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new Payload_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Payload_List_kind: $.ListKind<Payload_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Payload_List(arena, seg, off, len, step, ds, pc, nest, es, Payload_Reader),
+};
 
 /** Builder of List(Payload): `get(i)` is a Payload_Builder. */
 export class Payload_ListBuilder extends $.StructListBuilder<Payload_Builder> {
-  static readonly kind: $.ListBuilderKind<Payload_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 2,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Payload_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Payload_Builder),
-  };
+  static get kind(): $.ListBuilderKind<Payload_ListBuilder> {
+    return $Payload_ListBuilder_kind;
+  }
   override get(i: number): Payload_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new Payload_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Payload_ListBuilder_kind: $.ListBuilderKind<Payload_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 2,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Payload_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Payload_Builder),
+};
 
 const CapDescriptor_which = ["none", "senderHosted", "senderPromise", "receiverHosted", "receiverAnswer", "thirdPartyHosted"] as const;
 /** Members of CapDescriptor's union; "_unknown" for a discriminant this schema does not know. */
@@ -3857,10 +3901,7 @@ class $CapDescriptor_Reader extends $.StructReader {
     return this._getUint8(2, 255);
   }
   override toString(): string {
-    return $text.structToString(this, 0x8523ddc40b86b8b0n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x8523ddc40b86b8b0n);
   }
 }
 /**
@@ -3887,8 +3928,12 @@ export const CapDescriptor_Reader = $CapDescriptor_Reader as unknown as $.Struct
 
 /** Builder of struct CapDescriptor. */
 export class CapDescriptor_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -4081,44 +4126,47 @@ export class CapDescriptor_Builder extends $.StructBuilder {
     return this._asReader(CapDescriptor_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0x8523ddc40b86b8b0n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x8523ddc40b86b8b0n);
   }
 }
 
 /** Reader of List(CapDescriptor): `get(i)` is a CapDescriptor_Reader. */
 export class CapDescriptor_List extends $.StructList<CapDescriptor_Reader> {
-  static readonly kind: $.ListKind<CapDescriptor_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new CapDescriptor_List(arena, seg, off, len, step, ds, pc, nest, es, CapDescriptor_Reader),
-  };
+  static get kind(): $.ListKind<CapDescriptor_List> {
+    return $CapDescriptor_List_kind;
+  }
   override get(i: number): CapDescriptor_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new CapDescriptor_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $CapDescriptor_List_kind: $.ListKind<CapDescriptor_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new CapDescriptor_List(arena, seg, off, len, step, ds, pc, nest, es, CapDescriptor_Reader),
+};
 
 /** Builder of List(CapDescriptor): `get(i)` is a CapDescriptor_Builder. */
 export class CapDescriptor_ListBuilder extends $.StructListBuilder<CapDescriptor_Builder> {
-  static readonly kind: $.ListBuilderKind<CapDescriptor_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 1,
-    ptrCount: 1,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new CapDescriptor_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, CapDescriptor_Builder),
-  };
+  static get kind(): $.ListBuilderKind<CapDescriptor_ListBuilder> {
+    return $CapDescriptor_ListBuilder_kind;
+  }
   override get(i: number): CapDescriptor_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new CapDescriptor_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $CapDescriptor_ListBuilder_kind: $.ListBuilderKind<CapDescriptor_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 1,
+  ptrCount: 1,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new CapDescriptor_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, CapDescriptor_Builder),
+};
 
 /**
  * **(mostly level 1)**
@@ -4161,17 +4209,18 @@ export class PromisedAnswer_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $text.structToString(this, 0xd800b1d6cd6f1ca0n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xd800b1d6cd6f1ca0n);
   }
 }
 
 /** Builder of struct PromisedAnswer. */
 export class PromisedAnswer_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -4224,44 +4273,47 @@ export class PromisedAnswer_Builder extends $.StructBuilder {
     return this._asReader(PromisedAnswer_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0xd800b1d6cd6f1ca0n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xd800b1d6cd6f1ca0n);
   }
 }
 
 /** Reader of List(PromisedAnswer): `get(i)` is a PromisedAnswer_Reader. */
 export class PromisedAnswer_List extends $.StructList<PromisedAnswer_Reader> {
-  static readonly kind: $.ListKind<PromisedAnswer_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new PromisedAnswer_List(arena, seg, off, len, step, ds, pc, nest, es, PromisedAnswer_Reader),
-  };
+  static get kind(): $.ListKind<PromisedAnswer_List> {
+    return $PromisedAnswer_List_kind;
+  }
   override get(i: number): PromisedAnswer_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new PromisedAnswer_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $PromisedAnswer_List_kind: $.ListKind<PromisedAnswer_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new PromisedAnswer_List(arena, seg, off, len, step, ds, pc, nest, es, PromisedAnswer_Reader),
+};
 
 /** Builder of List(PromisedAnswer): `get(i)` is a PromisedAnswer_Builder. */
 export class PromisedAnswer_ListBuilder extends $.StructListBuilder<PromisedAnswer_Builder> {
-  static readonly kind: $.ListBuilderKind<PromisedAnswer_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 1,
-    ptrCount: 1,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new PromisedAnswer_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, PromisedAnswer_Builder),
-  };
+  static get kind(): $.ListBuilderKind<PromisedAnswer_ListBuilder> {
+    return $PromisedAnswer_ListBuilder_kind;
+  }
   override get(i: number): PromisedAnswer_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new PromisedAnswer_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $PromisedAnswer_ListBuilder_kind: $.ListBuilderKind<PromisedAnswer_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 1,
+  ptrCount: 1,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new PromisedAnswer_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, PromisedAnswer_Builder),
+};
 
 const PromisedAnswer_Op_which = ["noop", "getPointerField"] as const;
 /** Members of Op's union; "_unknown" for a discriminant this schema does not know. */
@@ -4305,10 +4357,7 @@ class $PromisedAnswer_Op_Reader extends $.StructReader {
     return this._getUint16(2);
   }
   override toString(): string {
-    return $text.structToString(this, 0xf316944415569081n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xf316944415569081n);
   }
 }
 /** One step of the path. */
@@ -4322,8 +4371,12 @@ export const PromisedAnswer_Op_Reader = $PromisedAnswer_Op_Reader as unknown as 
 
 /** Builder of struct Op. */
 export class PromisedAnswer_Op_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -4372,55 +4425,58 @@ export class PromisedAnswer_Op_Builder extends $.StructBuilder {
     return this._asReader(PromisedAnswer_Op_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0xf316944415569081n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xf316944415569081n);
   }
 }
 
 /** Reader of List(Op): `get(i)` is a PromisedAnswer_Op_Reader. */
 export class PromisedAnswer_Op_List extends $.StructList<PromisedAnswer_Op_Reader> {
-  static readonly kind: $.ListKind<PromisedAnswer_Op_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new PromisedAnswer_Op_List(arena, seg, off, len, step, ds, pc, nest, es, PromisedAnswer_Op_Reader),
-  };
+  static get kind(): $.ListKind<PromisedAnswer_Op_List> {
+    return $PromisedAnswer_Op_List_kind;
+  }
   override get(i: number): PromisedAnswer_Op_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new PromisedAnswer_Op_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $PromisedAnswer_Op_List_kind: $.ListKind<PromisedAnswer_Op_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new PromisedAnswer_Op_List(arena, seg, off, len, step, ds, pc, nest, es, PromisedAnswer_Op_Reader),
+};
 
 /** Builder of List(Op): `get(i)` is a PromisedAnswer_Op_Builder. */
 export class PromisedAnswer_Op_ListBuilder extends $.StructListBuilder<PromisedAnswer_Op_Builder> {
-  static readonly kind: $.ListBuilderKind<PromisedAnswer_Op_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 1,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new PromisedAnswer_Op_ListBuilder(
-        arena,
-        seg,
-        off,
-        len,
-        step,
-        ds,
-        pc,
-        nest,
-        es,
-        PromisedAnswer_Op_Builder,
-      ),
-  };
+  static get kind(): $.ListBuilderKind<PromisedAnswer_Op_ListBuilder> {
+    return $PromisedAnswer_Op_ListBuilder_kind;
+  }
   override get(i: number): PromisedAnswer_Op_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new PromisedAnswer_Op_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $PromisedAnswer_Op_ListBuilder_kind: $.ListBuilderKind<PromisedAnswer_Op_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 1,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new PromisedAnswer_Op_ListBuilder(
+      arena,
+      seg,
+      off,
+      len,
+      step,
+      ds,
+      pc,
+      nest,
+      es,
+      PromisedAnswer_Op_Builder,
+    ),
+};
 
 /**
  * **(level 3)**
@@ -4463,17 +4519,18 @@ export class ThirdPartyCapDescriptor_Reader extends $.StructReader {
     return this._getUint32(0);
   }
   override toString(): string {
-    return $text.structToString(this, 0xd37007fde1f0027dn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xd37007fde1f0027dn);
   }
 }
 
 /** Builder of struct ThirdPartyCapDescriptor. */
 export class ThirdPartyCapDescriptor_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -4527,33 +4584,15 @@ export class ThirdPartyCapDescriptor_Builder extends $.StructBuilder {
     return this._asReader(ThirdPartyCapDescriptor_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0xd37007fde1f0027dn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xd37007fde1f0027dn);
   }
 }
 
 /** Reader of List(ThirdPartyCapDescriptor): `get(i)` is a ThirdPartyCapDescriptor_Reader. */
 export class ThirdPartyCapDescriptor_List extends $.StructList<ThirdPartyCapDescriptor_Reader> {
-  static readonly kind: $.ListKind<ThirdPartyCapDescriptor_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new ThirdPartyCapDescriptor_List(
-        arena,
-        seg,
-        off,
-        len,
-        step,
-        ds,
-        pc,
-        nest,
-        es,
-        ThirdPartyCapDescriptor_Reader,
-      ),
-  };
+  static get kind(): $.ListKind<ThirdPartyCapDescriptor_List> {
+    return $ThirdPartyCapDescriptor_List_kind;
+  }
   override get(i: number): ThirdPartyCapDescriptor_Reader {
     const o = this._at(i);
     const d = this._dataSize;
@@ -4568,27 +4607,30 @@ export class ThirdPartyCapDescriptor_List extends $.StructList<ThirdPartyCapDesc
     );
   }
 }
+const $ThirdPartyCapDescriptor_List_kind: $.ListKind<ThirdPartyCapDescriptor_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new ThirdPartyCapDescriptor_List(
+      arena,
+      seg,
+      off,
+      len,
+      step,
+      ds,
+      pc,
+      nest,
+      es,
+      ThirdPartyCapDescriptor_Reader,
+    ),
+};
 
 /** Builder of List(ThirdPartyCapDescriptor): `get(i)` is a ThirdPartyCapDescriptor_Builder. */
 export class ThirdPartyCapDescriptor_ListBuilder extends $.StructListBuilder<ThirdPartyCapDescriptor_Builder> {
-  static readonly kind: $.ListBuilderKind<ThirdPartyCapDescriptor_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 1,
-    ptrCount: 1,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new ThirdPartyCapDescriptor_ListBuilder(
-        arena,
-        seg,
-        off,
-        len,
-        step,
-        ds,
-        pc,
-        nest,
-        es,
-        ThirdPartyCapDescriptor_Builder,
-      ),
-  };
+  static get kind(): $.ListBuilderKind<ThirdPartyCapDescriptor_ListBuilder> {
+    return $ThirdPartyCapDescriptor_ListBuilder_kind;
+  }
   override get(i: number): ThirdPartyCapDescriptor_Builder {
     const o = this._at(i);
     const d = this._dataSize;
@@ -4603,6 +4645,24 @@ export class ThirdPartyCapDescriptor_ListBuilder extends $.StructListBuilder<Thi
     );
   }
 }
+const $ThirdPartyCapDescriptor_ListBuilder_kind: $.ListBuilderKind<ThirdPartyCapDescriptor_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 1,
+  ptrCount: 1,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new ThirdPartyCapDescriptor_ListBuilder(
+      arena,
+      seg,
+      off,
+      len,
+      step,
+      ds,
+      pc,
+      nest,
+      es,
+      ThirdPartyCapDescriptor_Builder,
+    ),
+};
 
 /**
  * **(level 0)**
@@ -4661,17 +4721,18 @@ export class Exception_Reader extends $.StructReader {
     return this._hasPointer(1);
   }
   override toString(): string {
-    return $text.structToString(this, 0xd625b7063acf691an, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xd625b7063acf691an);
   }
 }
 
 /** Builder of struct Exception. */
 export class Exception_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 2;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 2;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -4751,44 +4812,47 @@ export class Exception_Builder extends $.StructBuilder {
     return this._asReader(Exception_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0xd625b7063acf691an, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xd625b7063acf691an);
   }
 }
 
 /** Reader of List(Exception): `get(i)` is a Exception_Reader. */
 export class Exception_List extends $.StructList<Exception_Reader> {
-  static readonly kind: $.ListKind<Exception_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Exception_List(arena, seg, off, len, step, ds, pc, nest, es, Exception_Reader),
-  };
+  static get kind(): $.ListKind<Exception_List> {
+    return $Exception_List_kind;
+  }
   override get(i: number): Exception_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new Exception_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Exception_List_kind: $.ListKind<Exception_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Exception_List(arena, seg, off, len, step, ds, pc, nest, es, Exception_Reader),
+};
 
 /** Builder of List(Exception): `get(i)` is a Exception_Builder. */
 export class Exception_ListBuilder extends $.StructListBuilder<Exception_Builder> {
-  static readonly kind: $.ListBuilderKind<Exception_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 1,
-    ptrCount: 2,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Exception_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Exception_Builder),
-  };
+  static get kind(): $.ListBuilderKind<Exception_ListBuilder> {
+    return $Exception_ListBuilder_kind;
+  }
   override get(i: number): Exception_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new Exception_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Exception_ListBuilder_kind: $.ListBuilderKind<Exception_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 1,
+  ptrCount: 2,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Exception_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Exception_Builder),
+};
 
 /** struct Message */
 export const Message = {

@@ -8,10 +8,8 @@
 import * as $ from "../codegenv1/wire.js";
 import * as $text from "../codegenv1/schema.js";
 
-const $inspect = Symbol.for("nodejs.util.inspect.custom");
-
 /** Schema nodes of stream.capnp (reflection, text format): an encoded List(Node). */
-export const $schema: $text.SchemaFile = {
+export const $schema: $text.SchemaFile = /*#__PURE__*/ $text.registerSchema({
   id: 0x86c366a91393f3f8n,
   nodes:
     "AQAAABYAAAAEAAAABQAGAGwAAAAFAAYA+POTE6lmw4YHAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAABUAAABqAAAAGQAA" +
@@ -20,7 +18,7 @@ export const $schema: $text.SchemaFile = {
     "YXBucAAAAAAAAAAAAAAAbrHAdzOaX5kNAAAAAQAAAPjzkxOpZsOGAAAHAAAAAAAAAAAAAAAAABUAAADSAAAAIQAAAAcAAAAAAAAA" +
     "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAHN0cmVhbS5jYXBucDpTdHJlYW1SZXN1bHQAAAAAAAAAAAAAAAEAAQA=",
   imports: () => [],
-};
+});
 
 /**
  * The (empty) result of a streaming method. A generator that recognises this result type gives
@@ -55,17 +53,18 @@ export class StreamResult_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $text.structToString(this, 0x995f9a3377c0b16en, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x995f9a3377c0b16en);
   }
 }
 
 /** Builder of struct StreamResult. */
 export class StreamResult_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -89,44 +88,47 @@ export class StreamResult_Builder extends $.StructBuilder {
     return this._asReader(StreamResult_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0x995f9a3377c0b16en, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x995f9a3377c0b16en);
   }
 }
 
 /** Reader of List(StreamResult): `get(i)` is a StreamResult_Reader. */
 export class StreamResult_List extends $.StructList<StreamResult_Reader> {
-  static readonly kind: $.ListKind<StreamResult_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new StreamResult_List(arena, seg, off, len, step, ds, pc, nest, es, StreamResult_Reader),
-  };
+  static get kind(): $.ListKind<StreamResult_List> {
+    return $StreamResult_List_kind;
+  }
   override get(i: number): StreamResult_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new StreamResult_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $StreamResult_List_kind: $.ListKind<StreamResult_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new StreamResult_List(arena, seg, off, len, step, ds, pc, nest, es, StreamResult_Reader),
+};
 
 /** Builder of List(StreamResult): `get(i)` is a StreamResult_Builder. */
 export class StreamResult_ListBuilder extends $.StructListBuilder<StreamResult_Builder> {
-  static readonly kind: $.ListBuilderKind<StreamResult_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new StreamResult_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, StreamResult_Builder),
-  };
+  static get kind(): $.ListBuilderKind<StreamResult_ListBuilder> {
+    return $StreamResult_ListBuilder_kind;
+  }
   override get(i: number): StreamResult_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new StreamResult_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $StreamResult_ListBuilder_kind: $.ListBuilderKind<StreamResult_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new StreamResult_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, StreamResult_Builder),
+};
 
 /** struct StreamResult */
 export const StreamResult = {

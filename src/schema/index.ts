@@ -1,7 +1,16 @@
 /**
  * capnts/schema: generated schema.capnp bindings, the plain schema model, reflection (loader,
  * dynamic access) and the Cap'n Proto text format.
+ *
+ * Loading this module installs the text-format printer behind generated `toString()` (see
+ * src/wire/stringify.ts): the one side effect of the package (package.json `sideEffects`).
  */
+import { setStructPrinter } from "../wire/stringify.js";
+import type { Bindings } from "./brand.js";
+import { structToString } from "./text.js";
+
+setStructPrinter((view, typeId, bindings) => structToString(view, typeId, bindings as Bindings | undefined));
+
 export * from "./brand.js";
 export * from "./dynamic.js";
 export { loadBrand, loadNode, loadRequest, loadType, loadValue, type NodeDocs, SchemaError } from "./load.js";

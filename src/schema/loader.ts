@@ -7,19 +7,13 @@
  * of schema.capnp `Node` structs: the file node and every node declared in the file.
  */
 import { AnyPointerList, MessageReader } from "../wire/index.js";
+import type { SchemaFile } from "../wire/stringify.js";
 import { decodeBase64 } from "./base64.js";
 import { loadNode, SchemaError } from "./load.js";
 import type { EnumNode, InterfaceNode, Node, SchemaRequest, StructNode } from "./model.js";
 import { Node_Reader } from "./schema.capnp.js";
 
-/** What generated modules export as `$schema`. */
-export interface SchemaFile {
-  readonly id: bigint;
-  /** Base64 of the encoded nodes (see above). */
-  readonly nodes: string;
-  /** The `$schema` of the generated modules this one imports. */
-  readonly imports: () => readonly SchemaFile[];
-}
+export type { SchemaFile };
 
 /** Decode an embedded blob into Node readers (no copy beyond the base64 decoding). */
 export function decodeSchemaNodes(blob: string): Node_Reader[] {

@@ -13,10 +13,8 @@
 import * as $ from "../codegenv1/wire.js";
 import * as $text from "../codegenv1/schema.js";
 
-const $inspect = Symbol.for("nodejs.util.inspect.custom");
-
 /** Schema nodes of schema.capnp (reflection, text format): an encoded List(Node). */
-export const $schema: $text.SchemaFile = {
+export const $schema: $text.SchemaFile = /*#__PURE__*/ $text.registerSchema({
   id: 0xa93fc509624c72d9n,
   nodes:
     "AQAAAE4BAACgAAAABQAGAKgBAAAFAAYAoAUAAAUABgAcBgAABQAGANQGAAAFAAYAZAgAAAUABgDoCAAABQAGAPgKAAAFAAYAgAsA" +
@@ -375,7 +373,7 @@ export const $schema: $text.SchemaFile = {
     "AAAAAAAJAAAAAAAAAAAAAAAAAAAAAAAAAAAAAABvcmRpbmFsAAcAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAABwAAAAAA" +
     "AAAAAAAAAAAAAAAAAAAAAAAA",
   imports: () => [],
-};
+});
 
 /** The element size of a list pointer (its 3-bit size field): these are the values it can take. */
 export const ElementSize = {
@@ -523,10 +521,7 @@ class $Node_Reader extends $.StructReader {
     return this._getUint32(44);
   }
   override toString(): string {
-    return $text.structToString(this, 0xe682ab4cf923a417n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xe682ab4cf923a417n);
   }
 }
 /** One declaration: a file, struct (or group), enum, interface, const or annotation. */
@@ -544,8 +539,12 @@ export const Node_Reader = $Node_Reader as unknown as $.StructCtor<Node_Reader>;
 
 /** Builder of struct Node. */
 export class Node_Builder extends $.StructBuilder {
-  static readonly _dataWords = 6;
-  static readonly _ptrCount = 6;
+  static get _dataWords(): number {
+    return 6;
+  }
+  static get _ptrCount(): number {
+    return 6;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -872,44 +871,47 @@ export class Node_Builder extends $.StructBuilder {
     return this._asReader(Node_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0xe682ab4cf923a417n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xe682ab4cf923a417n);
   }
 }
 
 /** Reader of List(Node): `get(i)` is a Node_Reader. */
 export class Node_List extends $.StructList<Node_Reader> {
-  static readonly kind: $.ListKind<Node_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Node_List(arena, seg, off, len, step, ds, pc, nest, es, Node_Reader),
-  };
+  static get kind(): $.ListKind<Node_List> {
+    return $Node_List_kind;
+  }
   override get(i: number): Node_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new Node_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Node_List_kind: $.ListKind<Node_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Node_List(arena, seg, off, len, step, ds, pc, nest, es, Node_Reader),
+};
 
 /** Builder of List(Node): `get(i)` is a Node_Builder. */
 export class Node_ListBuilder extends $.StructListBuilder<Node_Builder> {
-  static readonly kind: $.ListBuilderKind<Node_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 6,
-    ptrCount: 6,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Node_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Node_Builder),
-  };
+  static get kind(): $.ListBuilderKind<Node_ListBuilder> {
+    return $Node_ListBuilder_kind;
+  }
   override get(i: number): Node_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new Node_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Node_ListBuilder_kind: $.ListBuilderKind<Node_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 6,
+  ptrCount: 6,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Node_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Node_Builder),
+};
 
 /** A generic parameter. */
 export class Node_Parameter_Reader extends $.StructReader {
@@ -938,17 +940,18 @@ export class Node_Parameter_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $text.structToString(this, 0xb9521bccf10fa3b1n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xb9521bccf10fa3b1n);
   }
 }
 
 /** Builder of struct Parameter. */
 export class Node_Parameter_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -987,44 +990,47 @@ export class Node_Parameter_Builder extends $.StructBuilder {
     return this._asReader(Node_Parameter_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0xb9521bccf10fa3b1n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xb9521bccf10fa3b1n);
   }
 }
 
 /** Reader of List(Parameter): `get(i)` is a Node_Parameter_Reader. */
 export class Node_Parameter_List extends $.StructList<Node_Parameter_Reader> {
-  static readonly kind: $.ListKind<Node_Parameter_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Node_Parameter_List(arena, seg, off, len, step, ds, pc, nest, es, Node_Parameter_Reader),
-  };
+  static get kind(): $.ListKind<Node_Parameter_List> {
+    return $Node_Parameter_List_kind;
+  }
   override get(i: number): Node_Parameter_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new Node_Parameter_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Node_Parameter_List_kind: $.ListKind<Node_Parameter_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Node_Parameter_List(arena, seg, off, len, step, ds, pc, nest, es, Node_Parameter_Reader),
+};
 
 /** Builder of List(Parameter): `get(i)` is a Node_Parameter_Builder. */
 export class Node_Parameter_ListBuilder extends $.StructListBuilder<Node_Parameter_Builder> {
-  static readonly kind: $.ListBuilderKind<Node_Parameter_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 1,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Node_Parameter_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Node_Parameter_Builder),
-  };
+  static get kind(): $.ListBuilderKind<Node_Parameter_ListBuilder> {
+    return $Node_Parameter_ListBuilder_kind;
+  }
   override get(i: number): Node_Parameter_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new Node_Parameter_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Node_Parameter_ListBuilder_kind: $.ListBuilderKind<Node_Parameter_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 1,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Node_Parameter_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Node_Parameter_Builder),
+};
 
 /** Reader of struct NestedNode. */
 export class Node_NestedNode_Reader extends $.StructReader {
@@ -1058,17 +1064,18 @@ export class Node_NestedNode_Reader extends $.StructReader {
     return this._getUint64(0);
   }
   override toString(): string {
-    return $text.structToString(this, 0xdebf55bbfa0fc242n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xdebf55bbfa0fc242n);
   }
 }
 
 /** Builder of struct NestedNode. */
 export class Node_NestedNode_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -1115,44 +1122,47 @@ export class Node_NestedNode_Builder extends $.StructBuilder {
     return this._asReader(Node_NestedNode_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0xdebf55bbfa0fc242n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xdebf55bbfa0fc242n);
   }
 }
 
 /** Reader of List(NestedNode): `get(i)` is a Node_NestedNode_Reader. */
 export class Node_NestedNode_List extends $.StructList<Node_NestedNode_Reader> {
-  static readonly kind: $.ListKind<Node_NestedNode_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Node_NestedNode_List(arena, seg, off, len, step, ds, pc, nest, es, Node_NestedNode_Reader),
-  };
+  static get kind(): $.ListKind<Node_NestedNode_List> {
+    return $Node_NestedNode_List_kind;
+  }
   override get(i: number): Node_NestedNode_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new Node_NestedNode_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Node_NestedNode_List_kind: $.ListKind<Node_NestedNode_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Node_NestedNode_List(arena, seg, off, len, step, ds, pc, nest, es, Node_NestedNode_Reader),
+};
 
 /** Builder of List(NestedNode): `get(i)` is a Node_NestedNode_Builder. */
 export class Node_NestedNode_ListBuilder extends $.StructListBuilder<Node_NestedNode_Builder> {
-  static readonly kind: $.ListBuilderKind<Node_NestedNode_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 1,
-    ptrCount: 1,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Node_NestedNode_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Node_NestedNode_Builder),
-  };
+  static get kind(): $.ListBuilderKind<Node_NestedNode_ListBuilder> {
+    return $Node_NestedNode_ListBuilder_kind;
+  }
   override get(i: number): Node_NestedNode_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new Node_NestedNode_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Node_NestedNode_ListBuilder_kind: $.ListBuilderKind<Node_NestedNode_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 1,
+  ptrCount: 1,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Node_NestedNode_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Node_NestedNode_Builder),
+};
 
 /**
  * What a code generator may want about a node besides its schema: its documentation (and,
@@ -1211,17 +1221,18 @@ export class Node_SourceInfo_Reader extends $.StructReader {
     return this._getUint32(12);
   }
   override toString(): string {
-    return $text.structToString(this, 0xf38e1de3041357aen, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xf38e1de3041357aen);
   }
 }
 
 /** Builder of struct SourceInfo. */
 export class Node_SourceInfo_Builder extends $.StructBuilder {
-  static readonly _dataWords = 2;
-  static readonly _ptrCount = 2;
+  static get _dataWords(): number {
+    return 2;
+  }
+  static get _ptrCount(): number {
+    return 2;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -1306,44 +1317,47 @@ export class Node_SourceInfo_Builder extends $.StructBuilder {
     return this._asReader(Node_SourceInfo_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0xf38e1de3041357aen, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xf38e1de3041357aen);
   }
 }
 
 /** Reader of List(SourceInfo): `get(i)` is a Node_SourceInfo_Reader. */
 export class Node_SourceInfo_List extends $.StructList<Node_SourceInfo_Reader> {
-  static readonly kind: $.ListKind<Node_SourceInfo_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Node_SourceInfo_List(arena, seg, off, len, step, ds, pc, nest, es, Node_SourceInfo_Reader),
-  };
+  static get kind(): $.ListKind<Node_SourceInfo_List> {
+    return $Node_SourceInfo_List_kind;
+  }
   override get(i: number): Node_SourceInfo_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new Node_SourceInfo_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Node_SourceInfo_List_kind: $.ListKind<Node_SourceInfo_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Node_SourceInfo_List(arena, seg, off, len, step, ds, pc, nest, es, Node_SourceInfo_Reader),
+};
 
 /** Builder of List(SourceInfo): `get(i)` is a Node_SourceInfo_Builder. */
 export class Node_SourceInfo_ListBuilder extends $.StructListBuilder<Node_SourceInfo_Builder> {
-  static readonly kind: $.ListBuilderKind<Node_SourceInfo_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 2,
-    ptrCount: 2,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Node_SourceInfo_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Node_SourceInfo_Builder),
-  };
+  static get kind(): $.ListBuilderKind<Node_SourceInfo_ListBuilder> {
+    return $Node_SourceInfo_ListBuilder_kind;
+  }
   override get(i: number): Node_SourceInfo_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new Node_SourceInfo_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Node_SourceInfo_ListBuilder_kind: $.ListBuilderKind<Node_SourceInfo_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 2,
+  ptrCount: 2,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Node_SourceInfo_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Node_SourceInfo_Builder),
+};
 
 /** Reader of struct Member. */
 export class Node_SourceInfo_Member_Reader extends $.StructReader {
@@ -1373,17 +1387,18 @@ export class Node_SourceInfo_Member_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $text.structToString(this, 0xc2ba9038898e1fa2n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xc2ba9038898e1fa2n);
   }
 }
 
 /** Builder of struct Member. */
 export class Node_SourceInfo_Member_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -1423,33 +1438,15 @@ export class Node_SourceInfo_Member_Builder extends $.StructBuilder {
     return this._asReader(Node_SourceInfo_Member_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0xc2ba9038898e1fa2n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xc2ba9038898e1fa2n);
   }
 }
 
 /** Reader of List(Member): `get(i)` is a Node_SourceInfo_Member_Reader. */
 export class Node_SourceInfo_Member_List extends $.StructList<Node_SourceInfo_Member_Reader> {
-  static readonly kind: $.ListKind<Node_SourceInfo_Member_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Node_SourceInfo_Member_List(
-        arena,
-        seg,
-        off,
-        len,
-        step,
-        ds,
-        pc,
-        nest,
-        es,
-        Node_SourceInfo_Member_Reader,
-      ),
-  };
+  static get kind(): $.ListKind<Node_SourceInfo_Member_List> {
+    return $Node_SourceInfo_Member_List_kind;
+  }
   override get(i: number): Node_SourceInfo_Member_Reader {
     const o = this._at(i);
     const d = this._dataSize;
@@ -1464,27 +1461,30 @@ export class Node_SourceInfo_Member_List extends $.StructList<Node_SourceInfo_Me
     );
   }
 }
+const $Node_SourceInfo_Member_List_kind: $.ListKind<Node_SourceInfo_Member_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Node_SourceInfo_Member_List(
+      arena,
+      seg,
+      off,
+      len,
+      step,
+      ds,
+      pc,
+      nest,
+      es,
+      Node_SourceInfo_Member_Reader,
+    ),
+};
 
 /** Builder of List(Member): `get(i)` is a Node_SourceInfo_Member_Builder. */
 export class Node_SourceInfo_Member_ListBuilder extends $.StructListBuilder<Node_SourceInfo_Member_Builder> {
-  static readonly kind: $.ListBuilderKind<Node_SourceInfo_Member_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 1,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Node_SourceInfo_Member_ListBuilder(
-        arena,
-        seg,
-        off,
-        len,
-        step,
-        ds,
-        pc,
-        nest,
-        es,
-        Node_SourceInfo_Member_Builder,
-      ),
-  };
+  static get kind(): $.ListBuilderKind<Node_SourceInfo_Member_ListBuilder> {
+    return $Node_SourceInfo_Member_ListBuilder_kind;
+  }
   override get(i: number): Node_SourceInfo_Member_Builder {
     const o = this._at(i);
     const d = this._dataSize;
@@ -1499,11 +1499,29 @@ export class Node_SourceInfo_Member_ListBuilder extends $.StructListBuilder<Node
     );
   }
 }
+const $Node_SourceInfo_Member_ListBuilder_kind: $.ListBuilderKind<Node_SourceInfo_Member_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 1,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Node_SourceInfo_Member_ListBuilder(
+      arena,
+      seg,
+      off,
+      len,
+      step,
+      ds,
+      pc,
+      nest,
+      es,
+      Node_SourceInfo_Member_Builder,
+    ),
+};
 
-/** The group reader's type: a $.GroupReader (the class below links its prototype). */
-export interface Node_struct_Reader extends $.GroupReader {}
-/** Reader of group struct. */
-export class Node_struct_Reader {
+/** The group reader's type: a $.GroupReader (`$.groupReader` links its prototype). */
+interface $Node_struct_Reader extends $.GroupReader {}
+/** Class of Node_struct_Reader (which see). */
+class $Node_struct_Reader {
   constructor(parent: $.StructReader) {
     this._p = parent;
   }
@@ -1561,18 +1579,21 @@ export class Node_struct_Reader {
     return this._p._hasPointer(3);
   }
   toString(): string {
-    return $text.structToString(this, 0x9ea0b19b37fb4435n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x9ea0b19b37fb4435n);
   }
 }
-Object.setPrototypeOf(Node_struct_Reader.prototype, $.GroupReader.prototype);
+/** Reader of group struct. */
+export type Node_struct_Reader = $Node_struct_Reader;
+export const Node_struct_Reader = /*#__PURE__*/ $.groupReader($Node_struct_Reader) as unknown as new (parent: $.StructReader) => Node_struct_Reader;
 
 /** Builder of group struct. */
 export class Node_struct_Builder extends $.StructBuilder {
-  static readonly _dataWords = 6;
-  static readonly _ptrCount = 6;
+  static get _dataWords(): number {
+    return 6;
+  }
+  static get _ptrCount(): number {
+    return 6;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -1679,17 +1700,14 @@ export class Node_struct_Builder extends $.StructBuilder {
     return new Node_struct_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
-    return $text.structToString(this, 0x9ea0b19b37fb4435n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x9ea0b19b37fb4435n);
   }
 }
 
-/** The group reader's type: a $.GroupReader (the class below links its prototype). */
-export interface Node_enum_Reader extends $.GroupReader {}
-/** Reader of group enum. */
-export class Node_enum_Reader {
+/** The group reader's type: a $.GroupReader (`$.groupReader` links its prototype). */
+interface $Node_enum_Reader extends $.GroupReader {}
+/** Class of Node_enum_Reader (which see). */
+class $Node_enum_Reader {
   constructor(parent: $.StructReader) {
     this._p = parent;
   }
@@ -1701,18 +1719,21 @@ export class Node_enum_Reader {
     return this._p._hasPointer(3);
   }
   toString(): string {
-    return $text.structToString(this, 0xb54ab3364333f598n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xb54ab3364333f598n);
   }
 }
-Object.setPrototypeOf(Node_enum_Reader.prototype, $.GroupReader.prototype);
+/** Reader of group enum. */
+export type Node_enum_Reader = $Node_enum_Reader;
+export const Node_enum_Reader = /*#__PURE__*/ $.groupReader($Node_enum_Reader) as unknown as new (parent: $.StructReader) => Node_enum_Reader;
 
 /** Builder of group enum. */
 export class Node_enum_Builder extends $.StructBuilder {
-  static readonly _dataWords = 6;
-  static readonly _ptrCount = 6;
+  static get _dataWords(): number {
+    return 6;
+  }
+  static get _ptrCount(): number {
+    return 6;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -1755,17 +1776,14 @@ export class Node_enum_Builder extends $.StructBuilder {
     return new Node_enum_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
-    return $text.structToString(this, 0xb54ab3364333f598n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xb54ab3364333f598n);
   }
 }
 
-/** The group reader's type: a $.GroupReader (the class below links its prototype). */
-export interface Node_interface_Reader extends $.GroupReader {}
-/** Reader of group interface. */
-export class Node_interface_Reader {
+/** The group reader's type: a $.GroupReader (`$.groupReader` links its prototype). */
+interface $Node_interface_Reader extends $.GroupReader {}
+/** Class of Node_interface_Reader (which see). */
+class $Node_interface_Reader {
   constructor(parent: $.StructReader) {
     this._p = parent;
   }
@@ -1784,18 +1802,21 @@ export class Node_interface_Reader {
     return this._p._hasPointer(4);
   }
   toString(): string {
-    return $text.structToString(this, 0xe82753cff0c2218fn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xe82753cff0c2218fn);
   }
 }
-Object.setPrototypeOf(Node_interface_Reader.prototype, $.GroupReader.prototype);
+/** Reader of group interface. */
+export type Node_interface_Reader = $Node_interface_Reader;
+export const Node_interface_Reader = /*#__PURE__*/ $.groupReader($Node_interface_Reader) as unknown as new (parent: $.StructReader) => Node_interface_Reader;
 
 /** Builder of group interface. */
 export class Node_interface_Builder extends $.StructBuilder {
-  static readonly _dataWords = 6;
-  static readonly _ptrCount = 6;
+  static get _dataWords(): number {
+    return 6;
+  }
+  static get _ptrCount(): number {
+    return 6;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -1857,17 +1878,14 @@ export class Node_interface_Builder extends $.StructBuilder {
     return new Node_interface_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
-    return $text.structToString(this, 0xe82753cff0c2218fn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xe82753cff0c2218fn);
   }
 }
 
-/** The group reader's type: a $.GroupReader (the class below links its prototype). */
-export interface Node_const_Reader extends $.GroupReader {}
-/** Reader of group const. */
-export class Node_const_Reader {
+/** The group reader's type: a $.GroupReader (`$.groupReader` links its prototype). */
+interface $Node_const_Reader extends $.GroupReader {}
+/** Class of Node_const_Reader (which see). */
+class $Node_const_Reader {
   constructor(parent: $.StructReader) {
     this._p = parent;
   }
@@ -1888,18 +1906,21 @@ export class Node_const_Reader {
     return this._p._hasPointer(4);
   }
   toString(): string {
-    return $text.structToString(this, 0xb18aa5ac7a0d9420n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xb18aa5ac7a0d9420n);
   }
 }
-Object.setPrototypeOf(Node_const_Reader.prototype, $.GroupReader.prototype);
+/** Reader of group const. */
+export type Node_const_Reader = $Node_const_Reader;
+export const Node_const_Reader = /*#__PURE__*/ $.groupReader($Node_const_Reader) as unknown as new (parent: $.StructReader) => Node_const_Reader;
 
 /** Builder of group const. */
 export class Node_const_Builder extends $.StructBuilder {
-  static readonly _dataWords = 6;
-  static readonly _ptrCount = 6;
+  static get _dataWords(): number {
+    return 6;
+  }
+  static get _ptrCount(): number {
+    return 6;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -1967,20 +1988,14 @@ export class Node_const_Builder extends $.StructBuilder {
     return new Node_const_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
-    return $text.structToString(this, 0xb18aa5ac7a0d9420n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xb18aa5ac7a0d9420n);
   }
 }
 
-/** The group reader's type: a $.GroupReader (the class below links its prototype). */
-export interface Node_annotation_Reader extends $.GroupReader {}
-/**
- * An annotation's declaration: its value type and the kinds of declaration it may be
- * applied to.
- */
-export class Node_annotation_Reader {
+/** The group reader's type: a $.GroupReader (`$.groupReader` links its prototype). */
+interface $Node_annotation_Reader extends $.GroupReader {}
+/** Class of Node_annotation_Reader (which see). */
+class $Node_annotation_Reader {
   constructor(parent: $.StructReader) {
     this._p = parent;
   }
@@ -2029,18 +2044,24 @@ export class Node_annotation_Reader {
     return this._p._getBool(123);
   }
   toString(): string {
-    return $text.structToString(this, 0xec1619d4400a0290n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xec1619d4400a0290n);
   }
 }
-Object.setPrototypeOf(Node_annotation_Reader.prototype, $.GroupReader.prototype);
+/**
+ * An annotation's declaration: its value type and the kinds of declaration it may be
+ * applied to.
+ */
+export type Node_annotation_Reader = $Node_annotation_Reader;
+export const Node_annotation_Reader = /*#__PURE__*/ $.groupReader($Node_annotation_Reader) as unknown as new (parent: $.StructReader) => Node_annotation_Reader;
 
 /** Builder of group annotation. */
 export class Node_annotation_Builder extends $.StructBuilder {
-  static readonly _dataWords = 6;
-  static readonly _ptrCount = 6;
+  static get _dataWords(): number {
+    return 6;
+  }
+  static get _ptrCount(): number {
+    return 6;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -2158,10 +2179,7 @@ export class Node_annotation_Builder extends $.StructBuilder {
     return new Node_annotation_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
-    return $text.structToString(this, 0xec1619d4400a0290n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xec1619d4400a0290n);
   }
 }
 
@@ -2238,10 +2256,7 @@ class $Field_Reader extends $.StructReader {
     return new Field_ordinal_Reader(this);
   }
   override toString(): string {
-    return $text.structToString(this, 0x9aad50a41f4af45fn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x9aad50a41f4af45fn);
   }
 }
 /** A field of a struct or group. */
@@ -2255,8 +2270,12 @@ export const Field_Reader = $Field_Reader as unknown as $.StructCtor<Field_Reade
 
 /** Builder of struct Field. */
 export class Field_Builder extends $.StructBuilder {
-  static readonly _dataWords = 3;
-  static readonly _ptrCount = 4;
+  static get _dataWords(): number {
+    return 3;
+  }
+  static get _ptrCount(): number {
+    return 4;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -2423,49 +2442,52 @@ export class Field_Builder extends $.StructBuilder {
     return this._asReader(Field_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0x9aad50a41f4af45fn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x9aad50a41f4af45fn);
   }
 }
 
 /** Reader of List(Field): `get(i)` is a Field_Reader. */
 export class Field_List extends $.StructList<Field_Reader> {
-  static readonly kind: $.ListKind<Field_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Field_List(arena, seg, off, len, step, ds, pc, nest, es, Field_Reader),
-  };
+  static get kind(): $.ListKind<Field_List> {
+    return $Field_List_kind;
+  }
   override get(i: number): Field_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new Field_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Field_List_kind: $.ListKind<Field_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Field_List(arena, seg, off, len, step, ds, pc, nest, es, Field_Reader),
+};
 
 /** Builder of List(Field): `get(i)` is a Field_Builder. */
 export class Field_ListBuilder extends $.StructListBuilder<Field_Builder> {
-  static readonly kind: $.ListBuilderKind<Field_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 3,
-    ptrCount: 4,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Field_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Field_Builder),
-  };
+  static get kind(): $.ListBuilderKind<Field_ListBuilder> {
+    return $Field_ListBuilder_kind;
+  }
   override get(i: number): Field_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new Field_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Field_ListBuilder_kind: $.ListBuilderKind<Field_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 3,
+  ptrCount: 4,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Field_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Field_Builder),
+};
 
-/** The group reader's type: a $.GroupReader (the class below links its prototype). */
-export interface Field_slot_Reader extends $.GroupReader {}
-/** A field stored in the struct itself (anything but a group). */
-export class Field_slot_Reader {
+/** The group reader's type: a $.GroupReader (`$.groupReader` links its prototype). */
+interface $Field_slot_Reader extends $.GroupReader {}
+/** Class of Field_slot_Reader (which see). */
+class $Field_slot_Reader {
   constructor(parent: $.StructReader) {
     this._p = parent;
   }
@@ -2504,18 +2526,21 @@ export class Field_slot_Reader {
     return this._p._getBool(128);
   }
   toString(): string {
-    return $text.structToString(this, 0xc42305476bb4746fn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xc42305476bb4746fn);
   }
 }
-Object.setPrototypeOf(Field_slot_Reader.prototype, $.GroupReader.prototype);
+/** A field stored in the struct itself (anything but a group). */
+export type Field_slot_Reader = $Field_slot_Reader;
+export const Field_slot_Reader = /*#__PURE__*/ $.groupReader($Field_slot_Reader) as unknown as new (parent: $.StructReader) => Field_slot_Reader;
 
 /** Builder of group slot. */
 export class Field_slot_Builder extends $.StructBuilder {
-  static readonly _dataWords = 3;
-  static readonly _ptrCount = 4;
+  static get _dataWords(): number {
+    return 3;
+  }
+  static get _ptrCount(): number {
+    return 4;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -2607,17 +2632,14 @@ export class Field_slot_Builder extends $.StructBuilder {
     return new Field_slot_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
-    return $text.structToString(this, 0xc42305476bb4746fn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xc42305476bb4746fn);
   }
 }
 
-/** The group reader's type: a $.GroupReader (the class below links its prototype). */
-export interface Field_group_Reader extends $.GroupReader {}
-/** A group or named union. */
-export class Field_group_Reader {
+/** The group reader's type: a $.GroupReader (`$.groupReader` links its prototype). */
+interface $Field_group_Reader extends $.GroupReader {}
+/** Class of Field_group_Reader (which see). */
+class $Field_group_Reader {
   constructor(parent: $.StructReader) {
     this._p = parent;
   }
@@ -2626,18 +2648,21 @@ export class Field_group_Reader {
     return this._p._getUint64(16);
   }
   toString(): string {
-    return $text.structToString(this, 0xcafccddb68db1d11n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xcafccddb68db1d11n);
   }
 }
-Object.setPrototypeOf(Field_group_Reader.prototype, $.GroupReader.prototype);
+/** A group or named union. */
+export type Field_group_Reader = $Field_group_Reader;
+export const Field_group_Reader = /*#__PURE__*/ $.groupReader($Field_group_Reader) as unknown as new (parent: $.StructReader) => Field_group_Reader;
 
 /** Builder of group group. */
 export class Field_group_Builder extends $.StructBuilder {
-  static readonly _dataWords = 3;
-  static readonly _ptrCount = 4;
+  static get _dataWords(): number {
+    return 3;
+  }
+  static get _ptrCount(): number {
+    return 4;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -2668,10 +2693,7 @@ export class Field_group_Builder extends $.StructBuilder {
     return new Field_group_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
-    return $text.structToString(this, 0xcafccddb68db1d11n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xcafccddb68db1d11n);
   }
 }
 
@@ -2679,7 +2701,7 @@ const Field_ordinal_which = ["implicit", "explicit"] as const;
 /** Members of ordinal's union; "_unknown" for a discriminant this schema does not know. */
 export type Field_ordinal_Which = (typeof Field_ordinal_which)[number] | "_unknown";
 
-/** The group reader's type: a $.GroupReader (the class below links its prototype). */
+/** The group reader's type: a $.GroupReader (`$.groupReader` links its prototype). */
 interface $Field_ordinal_Reader extends $.GroupReader {}
 /** Class of Field_ordinal_Reader (which see). */
 class $Field_ordinal_Reader {
@@ -2704,13 +2726,9 @@ class $Field_ordinal_Reader {
     return this._p._getUint16(12);
   }
   toString(): string {
-    return $text.structToString(this, 0xbb90d5c287870be6n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xbb90d5c287870be6n);
   }
 }
-Object.setPrototypeOf($Field_ordinal_Reader.prototype, $.GroupReader.prototype);
 /** Reader of group ordinal. */
 export type Field_ordinal_Reader = Omit<$Field_ordinal_Reader, "which" | "explicit"> &
   (
@@ -2718,12 +2736,16 @@ export type Field_ordinal_Reader = Omit<$Field_ordinal_Reader, "which" | "explic
     | ({ readonly which: "explicit" } & Pick<$Field_ordinal_Reader, "explicit">)
     | { readonly which: "_unknown" }
   );
-export const Field_ordinal_Reader = $Field_ordinal_Reader as unknown as new (parent: $.StructReader) => Field_ordinal_Reader;
+export const Field_ordinal_Reader = /*#__PURE__*/ $.groupReader($Field_ordinal_Reader) as unknown as new (parent: $.StructReader) => Field_ordinal_Reader;
 
 /** Builder of group ordinal. */
 export class Field_ordinal_Builder extends $.StructBuilder {
-  static readonly _dataWords = 3;
-  static readonly _ptrCount = 4;
+  static get _dataWords(): number {
+    return 3;
+  }
+  static get _ptrCount(): number {
+    return 4;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -2772,10 +2794,7 @@ export class Field_ordinal_Builder extends $.StructBuilder {
     return new Field_ordinal_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
-    return $text.structToString(this, 0xbb90d5c287870be6n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xbb90d5c287870be6n);
   }
 }
 
@@ -2816,17 +2835,18 @@ export class Enumerant_Reader extends $.StructReader {
     return this._hasPointer(1);
   }
   override toString(): string {
-    return $text.structToString(this, 0x978a7cebdc549a4dn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x978a7cebdc549a4dn);
   }
 }
 
 /** Builder of struct Enumerant. */
 export class Enumerant_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 2;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 2;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -2890,44 +2910,47 @@ export class Enumerant_Builder extends $.StructBuilder {
     return this._asReader(Enumerant_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0x978a7cebdc549a4dn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x978a7cebdc549a4dn);
   }
 }
 
 /** Reader of List(Enumerant): `get(i)` is a Enumerant_Reader. */
 export class Enumerant_List extends $.StructList<Enumerant_Reader> {
-  static readonly kind: $.ListKind<Enumerant_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Enumerant_List(arena, seg, off, len, step, ds, pc, nest, es, Enumerant_Reader),
-  };
+  static get kind(): $.ListKind<Enumerant_List> {
+    return $Enumerant_List_kind;
+  }
   override get(i: number): Enumerant_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new Enumerant_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Enumerant_List_kind: $.ListKind<Enumerant_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Enumerant_List(arena, seg, off, len, step, ds, pc, nest, es, Enumerant_Reader),
+};
 
 /** Builder of List(Enumerant): `get(i)` is a Enumerant_Builder. */
 export class Enumerant_ListBuilder extends $.StructListBuilder<Enumerant_Builder> {
-  static readonly kind: $.ListBuilderKind<Enumerant_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 1,
-    ptrCount: 2,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Enumerant_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Enumerant_Builder),
-  };
+  static get kind(): $.ListBuilderKind<Enumerant_ListBuilder> {
+    return $Enumerant_ListBuilder_kind;
+  }
   override get(i: number): Enumerant_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new Enumerant_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Enumerant_ListBuilder_kind: $.ListBuilderKind<Enumerant_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 1,
+  ptrCount: 2,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Enumerant_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Enumerant_Builder),
+};
 
 /** An interface extended by another, with the brand (generic arguments) it is extended with. */
 export class Superclass_Reader extends $.StructReader {
@@ -2961,17 +2984,18 @@ export class Superclass_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $text.structToString(this, 0xa9962a9ed0a4d7f8n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xa9962a9ed0a4d7f8n);
   }
 }
 
 /** Builder of struct Superclass. */
 export class Superclass_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -3023,44 +3047,47 @@ export class Superclass_Builder extends $.StructBuilder {
     return this._asReader(Superclass_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0xa9962a9ed0a4d7f8n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xa9962a9ed0a4d7f8n);
   }
 }
 
 /** Reader of List(Superclass): `get(i)` is a Superclass_Reader. */
 export class Superclass_List extends $.StructList<Superclass_Reader> {
-  static readonly kind: $.ListKind<Superclass_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Superclass_List(arena, seg, off, len, step, ds, pc, nest, es, Superclass_Reader),
-  };
+  static get kind(): $.ListKind<Superclass_List> {
+    return $Superclass_List_kind;
+  }
   override get(i: number): Superclass_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new Superclass_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Superclass_List_kind: $.ListKind<Superclass_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Superclass_List(arena, seg, off, len, step, ds, pc, nest, es, Superclass_Reader),
+};
 
 /** Builder of List(Superclass): `get(i)` is a Superclass_Builder. */
 export class Superclass_ListBuilder extends $.StructListBuilder<Superclass_Builder> {
-  static readonly kind: $.ListBuilderKind<Superclass_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 1,
-    ptrCount: 1,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Superclass_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Superclass_Builder),
-  };
+  static get kind(): $.ListBuilderKind<Superclass_ListBuilder> {
+    return $Superclass_ListBuilder_kind;
+  }
   override get(i: number): Superclass_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new Superclass_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Superclass_ListBuilder_kind: $.ListBuilderKind<Superclass_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 1,
+  ptrCount: 1,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Superclass_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Superclass_Builder),
+};
 
 /** A method of an interface. */
 export class Method_Reader extends $.StructReader {
@@ -3143,17 +3170,18 @@ export class Method_Reader extends $.StructReader {
     return this._hasPointer(4);
   }
   override toString(): string {
-    return $text.structToString(this, 0x9500cce23b334d80n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x9500cce23b334d80n);
   }
 }
 
 /** Builder of struct Method. */
 export class Method_Builder extends $.StructBuilder {
-  static readonly _dataWords = 3;
-  static readonly _ptrCount = 5;
+  static get _dataWords(): number {
+    return 3;
+  }
+  static get _ptrCount(): number {
+    return 5;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -3307,44 +3335,47 @@ export class Method_Builder extends $.StructBuilder {
     return this._asReader(Method_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0x9500cce23b334d80n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x9500cce23b334d80n);
   }
 }
 
 /** Reader of List(Method): `get(i)` is a Method_Reader. */
 export class Method_List extends $.StructList<Method_Reader> {
-  static readonly kind: $.ListKind<Method_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Method_List(arena, seg, off, len, step, ds, pc, nest, es, Method_Reader),
-  };
+  static get kind(): $.ListKind<Method_List> {
+    return $Method_List_kind;
+  }
   override get(i: number): Method_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new Method_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Method_List_kind: $.ListKind<Method_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Method_List(arena, seg, off, len, step, ds, pc, nest, es, Method_Reader),
+};
 
 /** Builder of List(Method): `get(i)` is a Method_Builder. */
 export class Method_ListBuilder extends $.StructListBuilder<Method_Builder> {
-  static readonly kind: $.ListBuilderKind<Method_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 3,
-    ptrCount: 5,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Method_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Method_Builder),
-  };
+  static get kind(): $.ListBuilderKind<Method_ListBuilder> {
+    return $Method_ListBuilder_kind;
+  }
   override get(i: number): Method_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new Method_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Method_ListBuilder_kind: $.ListBuilderKind<Method_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 3,
+  ptrCount: 5,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Method_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Method_Builder),
+};
 
 const Type_which = ["void", "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float32", "float64", "text", "data", "list", "enum", "struct", "interface", "anyPointer"] as const;
 /** Members of Type's union; "_unknown" for a discriminant this schema does not know. */
@@ -3447,10 +3478,7 @@ class $Type_Reader extends $.StructReader {
     return new Type_anyPointer_Reader(this);
   }
   override toString(): string {
-    return $text.structToString(this, 0xd07378ede1f9cc60n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xd07378ede1f9cc60n);
   }
 }
 /** A type as written in a schema (a field's, a constant's, a list's elements, ...). */
@@ -3481,8 +3509,12 @@ export const Type_Reader = $Type_Reader as unknown as $.StructCtor<Type_Reader>;
 
 /** Builder of struct Type. */
 export class Type_Builder extends $.StructBuilder {
-  static readonly _dataWords = 3;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 3;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -3740,49 +3772,52 @@ export class Type_Builder extends $.StructBuilder {
     return this._asReader(Type_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0xd07378ede1f9cc60n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xd07378ede1f9cc60n);
   }
 }
 
 /** Reader of List(Type): `get(i)` is a Type_Reader. */
 export class Type_List extends $.StructList<Type_Reader> {
-  static readonly kind: $.ListKind<Type_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Type_List(arena, seg, off, len, step, ds, pc, nest, es, Type_Reader),
-  };
+  static get kind(): $.ListKind<Type_List> {
+    return $Type_List_kind;
+  }
   override get(i: number): Type_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new Type_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Type_List_kind: $.ListKind<Type_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Type_List(arena, seg, off, len, step, ds, pc, nest, es, Type_Reader),
+};
 
 /** Builder of List(Type): `get(i)` is a Type_Builder. */
 export class Type_ListBuilder extends $.StructListBuilder<Type_Builder> {
-  static readonly kind: $.ListBuilderKind<Type_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 3,
-    ptrCount: 1,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Type_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Type_Builder),
-  };
+  static get kind(): $.ListBuilderKind<Type_ListBuilder> {
+    return $Type_ListBuilder_kind;
+  }
   override get(i: number): Type_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new Type_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Type_ListBuilder_kind: $.ListBuilderKind<Type_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 3,
+  ptrCount: 1,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Type_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Type_Builder),
+};
 
-/** The group reader's type: a $.GroupReader (the class below links its prototype). */
-export interface Type_list_Reader extends $.GroupReader {}
-/** Reader of group list. */
-export class Type_list_Reader {
+/** The group reader's type: a $.GroupReader (`$.groupReader` links its prototype). */
+interface $Type_list_Reader extends $.GroupReader {}
+/** Class of Type_list_Reader (which see). */
+class $Type_list_Reader {
   constructor(parent: $.StructReader) {
     this._p = parent;
   }
@@ -3795,18 +3830,21 @@ export class Type_list_Reader {
     return this._p._hasPointer(0);
   }
   toString(): string {
-    return $text.structToString(this, 0x87e739250a60ea97n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x87e739250a60ea97n);
   }
 }
-Object.setPrototypeOf(Type_list_Reader.prototype, $.GroupReader.prototype);
+/** Reader of group list. */
+export type Type_list_Reader = $Type_list_Reader;
+export const Type_list_Reader = /*#__PURE__*/ $.groupReader($Type_list_Reader) as unknown as new (parent: $.StructReader) => Type_list_Reader;
 
 /** Builder of group list. */
 export class Type_list_Builder extends $.StructBuilder {
-  static readonly _dataWords = 3;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 3;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -3852,17 +3890,14 @@ export class Type_list_Builder extends $.StructBuilder {
     return new Type_list_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
-    return $text.structToString(this, 0x87e739250a60ea97n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x87e739250a60ea97n);
   }
 }
 
-/** The group reader's type: a $.GroupReader (the class below links its prototype). */
-export interface Type_enum_Reader extends $.GroupReader {}
-/** Reader of group enum. */
-export class Type_enum_Reader {
+/** The group reader's type: a $.GroupReader (`$.groupReader` links its prototype). */
+interface $Type_enum_Reader extends $.GroupReader {}
+/** Class of Type_enum_Reader (which see). */
+class $Type_enum_Reader {
   constructor(parent: $.StructReader) {
     this._p = parent;
   }
@@ -3878,18 +3913,21 @@ export class Type_enum_Reader {
     return this._p._hasPointer(0);
   }
   toString(): string {
-    return $text.structToString(this, 0x9e0e78711a7f87a9n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x9e0e78711a7f87a9n);
   }
 }
-Object.setPrototypeOf(Type_enum_Reader.prototype, $.GroupReader.prototype);
+/** Reader of group enum. */
+export type Type_enum_Reader = $Type_enum_Reader;
+export const Type_enum_Reader = /*#__PURE__*/ $.groupReader($Type_enum_Reader) as unknown as new (parent: $.StructReader) => Type_enum_Reader;
 
 /** Builder of group enum. */
 export class Type_enum_Builder extends $.StructBuilder {
-  static readonly _dataWords = 3;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 3;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -3941,17 +3979,14 @@ export class Type_enum_Builder extends $.StructBuilder {
     return new Type_enum_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
-    return $text.structToString(this, 0x9e0e78711a7f87a9n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x9e0e78711a7f87a9n);
   }
 }
 
-/** The group reader's type: a $.GroupReader (the class below links its prototype). */
-export interface Type_struct_Reader extends $.GroupReader {}
-/** Reader of group struct. */
-export class Type_struct_Reader {
+/** The group reader's type: a $.GroupReader (`$.groupReader` links its prototype). */
+interface $Type_struct_Reader extends $.GroupReader {}
+/** Class of Type_struct_Reader (which see). */
+class $Type_struct_Reader {
   constructor(parent: $.StructReader) {
     this._p = parent;
   }
@@ -3967,18 +4002,21 @@ export class Type_struct_Reader {
     return this._p._hasPointer(0);
   }
   toString(): string {
-    return $text.structToString(this, 0xac3a6f60ef4cc6d3n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xac3a6f60ef4cc6d3n);
   }
 }
-Object.setPrototypeOf(Type_struct_Reader.prototype, $.GroupReader.prototype);
+/** Reader of group struct. */
+export type Type_struct_Reader = $Type_struct_Reader;
+export const Type_struct_Reader = /*#__PURE__*/ $.groupReader($Type_struct_Reader) as unknown as new (parent: $.StructReader) => Type_struct_Reader;
 
 /** Builder of group struct. */
 export class Type_struct_Builder extends $.StructBuilder {
-  static readonly _dataWords = 3;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 3;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -4030,17 +4068,14 @@ export class Type_struct_Builder extends $.StructBuilder {
     return new Type_struct_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
-    return $text.structToString(this, 0xac3a6f60ef4cc6d3n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xac3a6f60ef4cc6d3n);
   }
 }
 
-/** The group reader's type: a $.GroupReader (the class below links its prototype). */
-export interface Type_interface_Reader extends $.GroupReader {}
-/** Reader of group interface. */
-export class Type_interface_Reader {
+/** The group reader's type: a $.GroupReader (`$.groupReader` links its prototype). */
+interface $Type_interface_Reader extends $.GroupReader {}
+/** Class of Type_interface_Reader (which see). */
+class $Type_interface_Reader {
   constructor(parent: $.StructReader) {
     this._p = parent;
   }
@@ -4056,18 +4091,21 @@ export class Type_interface_Reader {
     return this._p._hasPointer(0);
   }
   toString(): string {
-    return $text.structToString(this, 0xed8bca69f7fb0cbfn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xed8bca69f7fb0cbfn);
   }
 }
-Object.setPrototypeOf(Type_interface_Reader.prototype, $.GroupReader.prototype);
+/** Reader of group interface. */
+export type Type_interface_Reader = $Type_interface_Reader;
+export const Type_interface_Reader = /*#__PURE__*/ $.groupReader($Type_interface_Reader) as unknown as new (parent: $.StructReader) => Type_interface_Reader;
 
 /** Builder of group interface. */
 export class Type_interface_Builder extends $.StructBuilder {
-  static readonly _dataWords = 3;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 3;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -4119,10 +4157,7 @@ export class Type_interface_Builder extends $.StructBuilder {
     return new Type_interface_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
-    return $text.structToString(this, 0xed8bca69f7fb0cbfn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xed8bca69f7fb0cbfn);
   }
 }
 
@@ -4130,7 +4165,7 @@ const Type_anyPointer_which = ["unconstrained", "parameter", "implicitMethodPara
 /** Members of anyPointer's union; "_unknown" for a discriminant this schema does not know. */
 export type Type_anyPointer_Which = (typeof Type_anyPointer_which)[number] | "_unknown";
 
-/** The group reader's type: a $.GroupReader (the class below links its prototype). */
+/** The group reader's type: a $.GroupReader (`$.groupReader` links its prototype). */
 interface $Type_anyPointer_Reader extends $.GroupReader {}
 /** Class of Type_anyPointer_Reader (which see). */
 class $Type_anyPointer_Reader {
@@ -4166,13 +4201,9 @@ class $Type_anyPointer_Reader {
     return new Type_anyPointer_implicitMethodParameter_Reader(this._p);
   }
   toString(): string {
-    return $text.structToString(this, 0xc2573fe8a23e49f1n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xc2573fe8a23e49f1n);
   }
 }
-Object.setPrototypeOf($Type_anyPointer_Reader.prototype, $.GroupReader.prototype);
 /** Reader of group anyPointer. */
 export type Type_anyPointer_Reader = Omit<$Type_anyPointer_Reader, "which" | "unconstrained" | "parameter" | "implicitMethodParameter"> &
   (
@@ -4181,12 +4212,16 @@ export type Type_anyPointer_Reader = Omit<$Type_anyPointer_Reader, "which" | "un
     | ({ readonly which: "implicitMethodParameter" } & Pick<$Type_anyPointer_Reader, "implicitMethodParameter">)
     | { readonly which: "_unknown" }
   );
-export const Type_anyPointer_Reader = $Type_anyPointer_Reader as unknown as new (parent: $.StructReader) => Type_anyPointer_Reader;
+export const Type_anyPointer_Reader = /*#__PURE__*/ $.groupReader($Type_anyPointer_Reader) as unknown as new (parent: $.StructReader) => Type_anyPointer_Reader;
 
 /** Builder of group anyPointer. */
 export class Type_anyPointer_Builder extends $.StructBuilder {
-  static readonly _dataWords = 3;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 3;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -4305,10 +4340,7 @@ export class Type_anyPointer_Builder extends $.StructBuilder {
     return new Type_anyPointer_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
-    return $text.structToString(this, 0xc2573fe8a23e49f1n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xc2573fe8a23e49f1n);
   }
 }
 
@@ -4316,7 +4348,7 @@ const Type_anyPointer_unconstrained_which = ["anyKind", "struct", "list", "capab
 /** Members of unconstrained's union; "_unknown" for a discriminant this schema does not know. */
 export type Type_anyPointer_unconstrained_Which = (typeof Type_anyPointer_unconstrained_which)[number] | "_unknown";
 
-/** The group reader's type: a $.GroupReader (the class below links its prototype). */
+/** The group reader's type: a $.GroupReader (`$.groupReader` links its prototype). */
 interface $Type_anyPointer_unconstrained_Reader extends $.GroupReader {}
 /** Class of Type_anyPointer_unconstrained_Reader (which see). */
 class $Type_anyPointer_unconstrained_Reader {
@@ -4340,13 +4372,9 @@ class $Type_anyPointer_unconstrained_Reader {
     return this._p._getUint16(10) === 3;
   }
   toString(): string {
-    return $text.structToString(this, 0x8e3b5f79fe593656n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x8e3b5f79fe593656n);
   }
 }
-Object.setPrototypeOf($Type_anyPointer_unconstrained_Reader.prototype, $.GroupReader.prototype);
 /** AnyPointer or one of its narrower forms, not tied to a generic parameter. */
 export type Type_anyPointer_unconstrained_Reader = Omit<$Type_anyPointer_unconstrained_Reader, "which"> &
   (
@@ -4356,12 +4384,16 @@ export type Type_anyPointer_unconstrained_Reader = Omit<$Type_anyPointer_unconst
     | { readonly which: "capability" }
     | { readonly which: "_unknown" }
   );
-export const Type_anyPointer_unconstrained_Reader = $Type_anyPointer_unconstrained_Reader as unknown as new (parent: $.StructReader) => Type_anyPointer_unconstrained_Reader;
+export const Type_anyPointer_unconstrained_Reader = /*#__PURE__*/ $.groupReader($Type_anyPointer_unconstrained_Reader) as unknown as new (parent: $.StructReader) => Type_anyPointer_unconstrained_Reader;
 
 /** Builder of group unconstrained. */
 export class Type_anyPointer_unconstrained_Builder extends $.StructBuilder {
-  static readonly _dataWords = 3;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 3;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -4413,17 +4445,14 @@ export class Type_anyPointer_unconstrained_Builder extends $.StructBuilder {
     return new Type_anyPointer_unconstrained_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
-    return $text.structToString(this, 0x8e3b5f79fe593656n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x8e3b5f79fe593656n);
   }
 }
 
-/** The group reader's type: a $.GroupReader (the class below links its prototype). */
-export interface Type_anyPointer_parameter_Reader extends $.GroupReader {}
-/** A generic parameter of an enclosing scope. */
-export class Type_anyPointer_parameter_Reader {
+/** The group reader's type: a $.GroupReader (`$.groupReader` links its prototype). */
+interface $Type_anyPointer_parameter_Reader extends $.GroupReader {}
+/** Class of Type_anyPointer_parameter_Reader (which see). */
+class $Type_anyPointer_parameter_Reader {
   constructor(parent: $.StructReader) {
     this._p = parent;
   }
@@ -4439,18 +4468,21 @@ export class Type_anyPointer_parameter_Reader {
     return this._p._getUint16(10);
   }
   toString(): string {
-    return $text.structToString(this, 0x9dd1f724f4614a85n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x9dd1f724f4614a85n);
   }
 }
-Object.setPrototypeOf(Type_anyPointer_parameter_Reader.prototype, $.GroupReader.prototype);
+/** A generic parameter of an enclosing scope. */
+export type Type_anyPointer_parameter_Reader = $Type_anyPointer_parameter_Reader;
+export const Type_anyPointer_parameter_Reader = /*#__PURE__*/ $.groupReader($Type_anyPointer_parameter_Reader) as unknown as new (parent: $.StructReader) => Type_anyPointer_parameter_Reader;
 
 /** Builder of group parameter. */
 export class Type_anyPointer_parameter_Builder extends $.StructBuilder {
-  static readonly _dataWords = 3;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 3;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -4491,20 +4523,14 @@ export class Type_anyPointer_parameter_Builder extends $.StructBuilder {
     return new Type_anyPointer_parameter_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
-    return $text.structToString(this, 0x9dd1f724f4614a85n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x9dd1f724f4614a85n);
   }
 }
 
-/** The group reader's type: a $.GroupReader (the class below links its prototype). */
-export interface Type_anyPointer_implicitMethodParameter_Reader extends $.GroupReader {}
-/**
- * A generic parameter of a method (`Method.implicitParameters`). Appears only inside a
- * method's `paramBrand` or `resultBrand`.
- */
-export class Type_anyPointer_implicitMethodParameter_Reader {
+/** The group reader's type: a $.GroupReader (`$.groupReader` links its prototype). */
+interface $Type_anyPointer_implicitMethodParameter_Reader extends $.GroupReader {}
+/** Class of Type_anyPointer_implicitMethodParameter_Reader (which see). */
+class $Type_anyPointer_implicitMethodParameter_Reader {
   constructor(parent: $.StructReader) {
     this._p = parent;
   }
@@ -4512,18 +4538,24 @@ export class Type_anyPointer_implicitMethodParameter_Reader {
     return this._p._getUint16(10);
   }
   toString(): string {
-    return $text.structToString(this, 0xbaefc9120c56e274n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xbaefc9120c56e274n);
   }
 }
-Object.setPrototypeOf(Type_anyPointer_implicitMethodParameter_Reader.prototype, $.GroupReader.prototype);
+/**
+ * A generic parameter of a method (`Method.implicitParameters`). Appears only inside a
+ * method's `paramBrand` or `resultBrand`.
+ */
+export type Type_anyPointer_implicitMethodParameter_Reader = $Type_anyPointer_implicitMethodParameter_Reader;
+export const Type_anyPointer_implicitMethodParameter_Reader = /*#__PURE__*/ $.groupReader($Type_anyPointer_implicitMethodParameter_Reader) as unknown as new (parent: $.StructReader) => Type_anyPointer_implicitMethodParameter_Reader;
 
 /** Builder of group implicitMethodParameter. */
 export class Type_anyPointer_implicitMethodParameter_Builder extends $.StructBuilder {
-  static readonly _dataWords = 3;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 3;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -4553,10 +4585,7 @@ export class Type_anyPointer_implicitMethodParameter_Builder extends $.StructBui
     return new Type_anyPointer_implicitMethodParameter_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
-    return $text.structToString(this, 0xbaefc9120c56e274n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xbaefc9120c56e274n);
   }
 }
 
@@ -4594,17 +4623,18 @@ export class Brand_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $text.structToString(this, 0x903455f06065422bn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x903455f06065422bn);
   }
 }
 
 /** Builder of struct Brand. */
 export class Brand_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -4650,44 +4680,47 @@ export class Brand_Builder extends $.StructBuilder {
     return this._asReader(Brand_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0x903455f06065422bn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x903455f06065422bn);
   }
 }
 
 /** Reader of List(Brand): `get(i)` is a Brand_Reader. */
 export class Brand_List extends $.StructList<Brand_Reader> {
-  static readonly kind: $.ListKind<Brand_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Brand_List(arena, seg, off, len, step, ds, pc, nest, es, Brand_Reader),
-  };
+  static get kind(): $.ListKind<Brand_List> {
+    return $Brand_List_kind;
+  }
   override get(i: number): Brand_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new Brand_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Brand_List_kind: $.ListKind<Brand_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Brand_List(arena, seg, off, len, step, ds, pc, nest, es, Brand_Reader),
+};
 
 /** Builder of List(Brand): `get(i)` is a Brand_Builder. */
 export class Brand_ListBuilder extends $.StructListBuilder<Brand_Builder> {
-  static readonly kind: $.ListBuilderKind<Brand_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 1,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Brand_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Brand_Builder),
-  };
+  static get kind(): $.ListBuilderKind<Brand_ListBuilder> {
+    return $Brand_ListBuilder_kind;
+  }
   override get(i: number): Brand_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new Brand_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Brand_ListBuilder_kind: $.ListBuilderKind<Brand_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 1,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Brand_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Brand_Builder),
+};
 
 const Brand_Scope_which = ["bind", "inherit"] as const;
 /** Members of Scope's union; "_unknown" for a discriminant this schema does not know. */
@@ -4735,10 +4768,7 @@ class $Brand_Scope_Reader extends $.StructReader {
     return this._getUint16(8) === 1;
   }
   override toString(): string {
-    return $text.structToString(this, 0xabd73485a9636bc9n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xabd73485a9636bc9n);
   }
 }
 /** Reader of struct Scope. */
@@ -4752,8 +4782,12 @@ export const Brand_Scope_Reader = $Brand_Scope_Reader as unknown as $.StructCtor
 
 /** Builder of struct Scope. */
 export class Brand_Scope_Builder extends $.StructBuilder {
-  static readonly _dataWords = 2;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 2;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -4820,44 +4854,47 @@ export class Brand_Scope_Builder extends $.StructBuilder {
     return this._asReader(Brand_Scope_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0xabd73485a9636bc9n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xabd73485a9636bc9n);
   }
 }
 
 /** Reader of List(Scope): `get(i)` is a Brand_Scope_Reader. */
 export class Brand_Scope_List extends $.StructList<Brand_Scope_Reader> {
-  static readonly kind: $.ListKind<Brand_Scope_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Brand_Scope_List(arena, seg, off, len, step, ds, pc, nest, es, Brand_Scope_Reader),
-  };
+  static get kind(): $.ListKind<Brand_Scope_List> {
+    return $Brand_Scope_List_kind;
+  }
   override get(i: number): Brand_Scope_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new Brand_Scope_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Brand_Scope_List_kind: $.ListKind<Brand_Scope_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Brand_Scope_List(arena, seg, off, len, step, ds, pc, nest, es, Brand_Scope_Reader),
+};
 
 /** Builder of List(Scope): `get(i)` is a Brand_Scope_Builder. */
 export class Brand_Scope_ListBuilder extends $.StructListBuilder<Brand_Scope_Builder> {
-  static readonly kind: $.ListBuilderKind<Brand_Scope_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 2,
-    ptrCount: 1,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Brand_Scope_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Brand_Scope_Builder),
-  };
+  static get kind(): $.ListBuilderKind<Brand_Scope_ListBuilder> {
+    return $Brand_Scope_ListBuilder_kind;
+  }
   override get(i: number): Brand_Scope_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new Brand_Scope_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Brand_Scope_ListBuilder_kind: $.ListBuilderKind<Brand_Scope_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 2,
+  ptrCount: 1,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Brand_Scope_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Brand_Scope_Builder),
+};
 
 const Brand_Binding_which = ["unbound", "type"] as const;
 /** Members of Binding's union; "_unknown" for a discriminant this schema does not know. */
@@ -4903,10 +4940,7 @@ class $Brand_Binding_Reader extends $.StructReader {
     return this._getUint16(0) === 1 && this._hasPointer(0);
   }
   override toString(): string {
-    return $text.structToString(this, 0xc863cd16969ee7fcn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xc863cd16969ee7fcn);
   }
 }
 /** Reader of struct Binding. */
@@ -4920,8 +4954,12 @@ export const Brand_Binding_Reader = $Brand_Binding_Reader as unknown as $.Struct
 
 /** Builder of struct Binding. */
 export class Brand_Binding_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -4985,44 +5023,47 @@ export class Brand_Binding_Builder extends $.StructBuilder {
     return this._asReader(Brand_Binding_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0xc863cd16969ee7fcn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xc863cd16969ee7fcn);
   }
 }
 
 /** Reader of List(Binding): `get(i)` is a Brand_Binding_Reader. */
 export class Brand_Binding_List extends $.StructList<Brand_Binding_Reader> {
-  static readonly kind: $.ListKind<Brand_Binding_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Brand_Binding_List(arena, seg, off, len, step, ds, pc, nest, es, Brand_Binding_Reader),
-  };
+  static get kind(): $.ListKind<Brand_Binding_List> {
+    return $Brand_Binding_List_kind;
+  }
   override get(i: number): Brand_Binding_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new Brand_Binding_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Brand_Binding_List_kind: $.ListKind<Brand_Binding_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Brand_Binding_List(arena, seg, off, len, step, ds, pc, nest, es, Brand_Binding_Reader),
+};
 
 /** Builder of List(Binding): `get(i)` is a Brand_Binding_Builder. */
 export class Brand_Binding_ListBuilder extends $.StructListBuilder<Brand_Binding_Builder> {
-  static readonly kind: $.ListBuilderKind<Brand_Binding_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 1,
-    ptrCount: 1,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Brand_Binding_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Brand_Binding_Builder),
-  };
+  static get kind(): $.ListBuilderKind<Brand_Binding_ListBuilder> {
+    return $Brand_Binding_ListBuilder_kind;
+  }
   override get(i: number): Brand_Binding_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new Brand_Binding_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Brand_Binding_ListBuilder_kind: $.ListBuilderKind<Brand_Binding_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 1,
+  ptrCount: 1,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Brand_Binding_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Brand_Binding_Builder),
+};
 
 const Value_which = ["void", "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float32", "float64", "text", "data", "list", "enum", "struct", "interface", "anyPointer"] as const;
 /** Members of Value's union; "_unknown" for a discriminant this schema does not know. */
@@ -5176,10 +5217,7 @@ class $Value_Reader extends $.StructReader {
     return this._getUint16(0) === 18 && this._hasPointer(0);
   }
   override toString(): string {
-    return $text.structToString(this, 0xce23dcd2d7b00c9bn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xce23dcd2d7b00c9bn);
   }
 }
 /** A value written in a schema: a default, a constant, or an annotation's argument. */
@@ -5210,8 +5248,12 @@ export const Value_Reader = $Value_Reader as unknown as $.StructCtor<Value_Reade
 
 /** Builder of struct Value. */
 export class Value_Builder extends $.StructBuilder {
-  static readonly _dataWords = 2;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 2;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -5498,44 +5540,47 @@ export class Value_Builder extends $.StructBuilder {
     return this._asReader(Value_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0xce23dcd2d7b00c9bn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xce23dcd2d7b00c9bn);
   }
 }
 
 /** Reader of List(Value): `get(i)` is a Value_Reader. */
 export class Value_List extends $.StructList<Value_Reader> {
-  static readonly kind: $.ListKind<Value_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Value_List(arena, seg, off, len, step, ds, pc, nest, es, Value_Reader),
-  };
+  static get kind(): $.ListKind<Value_List> {
+    return $Value_List_kind;
+  }
   override get(i: number): Value_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new Value_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Value_List_kind: $.ListKind<Value_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Value_List(arena, seg, off, len, step, ds, pc, nest, es, Value_Reader),
+};
 
 /** Builder of List(Value): `get(i)` is a Value_Builder. */
 export class Value_ListBuilder extends $.StructListBuilder<Value_Builder> {
-  static readonly kind: $.ListBuilderKind<Value_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 2,
-    ptrCount: 1,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Value_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Value_Builder),
-  };
+  static get kind(): $.ListBuilderKind<Value_ListBuilder> {
+    return $Value_ListBuilder_kind;
+  }
   override get(i: number): Value_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new Value_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Value_ListBuilder_kind: $.ListBuilderKind<Value_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 2,
+  ptrCount: 1,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Value_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Value_Builder),
+};
 
 /**
  * An annotation applied to a declaration (the annotation's own declaration is a Node with
@@ -5585,17 +5630,18 @@ export class Annotation_Reader extends $.StructReader {
     return this._hasPointer(1);
   }
   override toString(): string {
-    return $text.structToString(this, 0xf1c8950dab257542n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xf1c8950dab257542n);
   }
 }
 
 /** Builder of struct Annotation. */
 export class Annotation_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 2;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 2;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -5674,44 +5720,47 @@ export class Annotation_Builder extends $.StructBuilder {
     return this._asReader(Annotation_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0xf1c8950dab257542n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xf1c8950dab257542n);
   }
 }
 
 /** Reader of List(Annotation): `get(i)` is a Annotation_Reader. */
 export class Annotation_List extends $.StructList<Annotation_Reader> {
-  static readonly kind: $.ListKind<Annotation_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Annotation_List(arena, seg, off, len, step, ds, pc, nest, es, Annotation_Reader),
-  };
+  static get kind(): $.ListKind<Annotation_List> {
+    return $Annotation_List_kind;
+  }
   override get(i: number): Annotation_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new Annotation_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Annotation_List_kind: $.ListKind<Annotation_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Annotation_List(arena, seg, off, len, step, ds, pc, nest, es, Annotation_Reader),
+};
 
 /** Builder of List(Annotation): `get(i)` is a Annotation_Builder. */
 export class Annotation_ListBuilder extends $.StructListBuilder<Annotation_Builder> {
-  static readonly kind: $.ListBuilderKind<Annotation_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 1,
-    ptrCount: 2,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Annotation_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Annotation_Builder),
-  };
+  static get kind(): $.ListBuilderKind<Annotation_ListBuilder> {
+    return $Annotation_ListBuilder_kind;
+  }
   override get(i: number): Annotation_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new Annotation_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Annotation_ListBuilder_kind: $.ListBuilderKind<Annotation_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 1,
+  ptrCount: 2,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Annotation_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Annotation_Builder),
+};
 
 /** A Cap'n Proto release, e.g. 0.9.2. */
 export class CapnpVersion_Reader extends $.StructReader {
@@ -5743,17 +5792,18 @@ export class CapnpVersion_Reader extends $.StructReader {
     return this._getUint8(3);
   }
   override toString(): string {
-    return $text.structToString(this, 0xd85d305b7d839963n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xd85d305b7d839963n);
   }
 }
 
 /** Builder of struct CapnpVersion. */
 export class CapnpVersion_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -5795,44 +5845,47 @@ export class CapnpVersion_Builder extends $.StructBuilder {
     return this._asReader(CapnpVersion_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0xd85d305b7d839963n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xd85d305b7d839963n);
   }
 }
 
 /** Reader of List(CapnpVersion): `get(i)` is a CapnpVersion_Reader. */
 export class CapnpVersion_List extends $.StructList<CapnpVersion_Reader> {
-  static readonly kind: $.ListKind<CapnpVersion_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new CapnpVersion_List(arena, seg, off, len, step, ds, pc, nest, es, CapnpVersion_Reader),
-  };
+  static get kind(): $.ListKind<CapnpVersion_List> {
+    return $CapnpVersion_List_kind;
+  }
   override get(i: number): CapnpVersion_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new CapnpVersion_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $CapnpVersion_List_kind: $.ListKind<CapnpVersion_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new CapnpVersion_List(arena, seg, off, len, step, ds, pc, nest, es, CapnpVersion_Reader),
+};
 
 /** Builder of List(CapnpVersion): `get(i)` is a CapnpVersion_Builder. */
 export class CapnpVersion_ListBuilder extends $.StructListBuilder<CapnpVersion_Builder> {
-  static readonly kind: $.ListBuilderKind<CapnpVersion_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 1,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new CapnpVersion_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, CapnpVersion_Builder),
-  };
+  static get kind(): $.ListBuilderKind<CapnpVersion_ListBuilder> {
+    return $CapnpVersion_ListBuilder_kind;
+  }
   override get(i: number): CapnpVersion_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new CapnpVersion_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $CapnpVersion_ListBuilder_kind: $.ListBuilderKind<CapnpVersion_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 1,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new CapnpVersion_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, CapnpVersion_Builder),
+};
 
 /** What `capnp compile -o<plugin>` writes to the plugin's stdin (one message, standard framing). */
 export class CodeGeneratorRequest_Reader extends $.StructReader {
@@ -5885,17 +5938,18 @@ export class CodeGeneratorRequest_Reader extends $.StructReader {
     return this._hasPointer(3);
   }
   override toString(): string {
-    return $text.structToString(this, 0xbfc546f6210ad7cen, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xbfc546f6210ad7cen);
   }
 }
 
 /** Builder of struct CodeGeneratorRequest. */
 export class CodeGeneratorRequest_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 4;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 4;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -6015,33 +6069,15 @@ export class CodeGeneratorRequest_Builder extends $.StructBuilder {
     return this._asReader(CodeGeneratorRequest_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0xbfc546f6210ad7cen, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xbfc546f6210ad7cen);
   }
 }
 
 /** Reader of List(CodeGeneratorRequest): `get(i)` is a CodeGeneratorRequest_Reader. */
 export class CodeGeneratorRequest_List extends $.StructList<CodeGeneratorRequest_Reader> {
-  static readonly kind: $.ListKind<CodeGeneratorRequest_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new CodeGeneratorRequest_List(
-        arena,
-        seg,
-        off,
-        len,
-        step,
-        ds,
-        pc,
-        nest,
-        es,
-        CodeGeneratorRequest_Reader,
-      ),
-  };
+  static get kind(): $.ListKind<CodeGeneratorRequest_List> {
+    return $CodeGeneratorRequest_List_kind;
+  }
   override get(i: number): CodeGeneratorRequest_Reader {
     const o = this._at(i);
     const d = this._dataSize;
@@ -6056,27 +6092,19 @@ export class CodeGeneratorRequest_List extends $.StructList<CodeGeneratorRequest
     );
   }
 }
+const $CodeGeneratorRequest_List_kind: $.ListKind<CodeGeneratorRequest_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new CodeGeneratorRequest_List(arena, seg, off, len, step, ds, pc, nest, es, CodeGeneratorRequest_Reader),
+};
 
 /** Builder of List(CodeGeneratorRequest): `get(i)` is a CodeGeneratorRequest_Builder. */
 export class CodeGeneratorRequest_ListBuilder extends $.StructListBuilder<CodeGeneratorRequest_Builder> {
-  static readonly kind: $.ListBuilderKind<CodeGeneratorRequest_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 4,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new CodeGeneratorRequest_ListBuilder(
-        arena,
-        seg,
-        off,
-        len,
-        step,
-        ds,
-        pc,
-        nest,
-        es,
-        CodeGeneratorRequest_Builder,
-      ),
-  };
+  static get kind(): $.ListBuilderKind<CodeGeneratorRequest_ListBuilder> {
+    return $CodeGeneratorRequest_ListBuilder_kind;
+  }
   override get(i: number): CodeGeneratorRequest_Builder {
     const o = this._at(i);
     const d = this._dataSize;
@@ -6091,6 +6119,24 @@ export class CodeGeneratorRequest_ListBuilder extends $.StructListBuilder<CodeGe
     );
   }
 }
+const $CodeGeneratorRequest_ListBuilder_kind: $.ListBuilderKind<CodeGeneratorRequest_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 4,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new CodeGeneratorRequest_ListBuilder(
+      arena,
+      seg,
+      off,
+      len,
+      step,
+      ds,
+      pc,
+      nest,
+      es,
+      CodeGeneratorRequest_Builder,
+    ),
+};
 
 /** Reader of struct RequestedFile. */
 export class CodeGeneratorRequest_RequestedFile_Reader extends $.StructReader {
@@ -6151,17 +6197,18 @@ export class CodeGeneratorRequest_RequestedFile_Reader extends $.StructReader {
     return this._hasPointer(2);
   }
   override toString(): string {
-    return $text.structToString(this, 0xcfea0eb02e810062n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xcfea0eb02e810062n);
   }
 }
 
 /** Builder of struct RequestedFile. */
 export class CodeGeneratorRequest_RequestedFile_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 3;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 3;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -6269,33 +6316,15 @@ export class CodeGeneratorRequest_RequestedFile_Builder extends $.StructBuilder 
     return this._asReader(CodeGeneratorRequest_RequestedFile_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0xcfea0eb02e810062n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xcfea0eb02e810062n);
   }
 }
 
 /** Reader of List(RequestedFile): `get(i)` is a CodeGeneratorRequest_RequestedFile_Reader. */
 export class CodeGeneratorRequest_RequestedFile_List extends $.StructList<CodeGeneratorRequest_RequestedFile_Reader> {
-  static readonly kind: $.ListKind<CodeGeneratorRequest_RequestedFile_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new CodeGeneratorRequest_RequestedFile_List(
-        arena,
-        seg,
-        off,
-        len,
-        step,
-        ds,
-        pc,
-        nest,
-        es,
-        CodeGeneratorRequest_RequestedFile_Reader,
-      ),
-  };
+  static get kind(): $.ListKind<CodeGeneratorRequest_RequestedFile_List> {
+    return $CodeGeneratorRequest_RequestedFile_List_kind;
+  }
   override get(i: number): CodeGeneratorRequest_RequestedFile_Reader {
     const o = this._at(i);
     const d = this._dataSize;
@@ -6310,27 +6339,30 @@ export class CodeGeneratorRequest_RequestedFile_List extends $.StructList<CodeGe
     );
   }
 }
+const $CodeGeneratorRequest_RequestedFile_List_kind: $.ListKind<CodeGeneratorRequest_RequestedFile_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new CodeGeneratorRequest_RequestedFile_List(
+      arena,
+      seg,
+      off,
+      len,
+      step,
+      ds,
+      pc,
+      nest,
+      es,
+      CodeGeneratorRequest_RequestedFile_Reader,
+    ),
+};
 
 /** Builder of List(RequestedFile): `get(i)` is a CodeGeneratorRequest_RequestedFile_Builder. */
 export class CodeGeneratorRequest_RequestedFile_ListBuilder extends $.StructListBuilder<CodeGeneratorRequest_RequestedFile_Builder> {
-  static readonly kind: $.ListBuilderKind<CodeGeneratorRequest_RequestedFile_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 1,
-    ptrCount: 3,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new CodeGeneratorRequest_RequestedFile_ListBuilder(
-        arena,
-        seg,
-        off,
-        len,
-        step,
-        ds,
-        pc,
-        nest,
-        es,
-        CodeGeneratorRequest_RequestedFile_Builder,
-      ),
-  };
+  static get kind(): $.ListBuilderKind<CodeGeneratorRequest_RequestedFile_ListBuilder> {
+    return $CodeGeneratorRequest_RequestedFile_ListBuilder_kind;
+  }
   override get(i: number): CodeGeneratorRequest_RequestedFile_Builder {
     const o = this._at(i);
     const d = this._dataSize;
@@ -6345,6 +6377,24 @@ export class CodeGeneratorRequest_RequestedFile_ListBuilder extends $.StructList
     );
   }
 }
+const $CodeGeneratorRequest_RequestedFile_ListBuilder_kind: $.ListBuilderKind<CodeGeneratorRequest_RequestedFile_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 1,
+  ptrCount: 3,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new CodeGeneratorRequest_RequestedFile_ListBuilder(
+      arena,
+      seg,
+      off,
+      len,
+      step,
+      ds,
+      pc,
+      nest,
+      es,
+      CodeGeneratorRequest_RequestedFile_Builder,
+    ),
+};
 
 /** Reader of struct Import. */
 export class CodeGeneratorRequest_RequestedFile_Import_Reader extends $.StructReader {
@@ -6381,17 +6431,18 @@ export class CodeGeneratorRequest_RequestedFile_Import_Reader extends $.StructRe
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $text.structToString(this, 0xae504193122357e5n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xae504193122357e5n);
   }
 }
 
 /** Builder of struct Import. */
 export class CodeGeneratorRequest_RequestedFile_Import_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -6441,33 +6492,15 @@ export class CodeGeneratorRequest_RequestedFile_Import_Builder extends $.StructB
     return this._asReader(CodeGeneratorRequest_RequestedFile_Import_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0xae504193122357e5n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xae504193122357e5n);
   }
 }
 
 /** Reader of List(Import): `get(i)` is a CodeGeneratorRequest_RequestedFile_Import_Reader. */
 export class CodeGeneratorRequest_RequestedFile_Import_List extends $.StructList<CodeGeneratorRequest_RequestedFile_Import_Reader> {
-  static readonly kind: $.ListKind<CodeGeneratorRequest_RequestedFile_Import_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new CodeGeneratorRequest_RequestedFile_Import_List(
-        arena,
-        seg,
-        off,
-        len,
-        step,
-        ds,
-        pc,
-        nest,
-        es,
-        CodeGeneratorRequest_RequestedFile_Import_Reader,
-      ),
-  };
+  static get kind(): $.ListKind<CodeGeneratorRequest_RequestedFile_Import_List> {
+    return $CodeGeneratorRequest_RequestedFile_Import_List_kind;
+  }
   override get(i: number): CodeGeneratorRequest_RequestedFile_Import_Reader {
     const o = this._at(i);
     const d = this._dataSize;
@@ -6482,27 +6515,30 @@ export class CodeGeneratorRequest_RequestedFile_Import_List extends $.StructList
     );
   }
 }
+const $CodeGeneratorRequest_RequestedFile_Import_List_kind: $.ListKind<CodeGeneratorRequest_RequestedFile_Import_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new CodeGeneratorRequest_RequestedFile_Import_List(
+      arena,
+      seg,
+      off,
+      len,
+      step,
+      ds,
+      pc,
+      nest,
+      es,
+      CodeGeneratorRequest_RequestedFile_Import_Reader,
+    ),
+};
 
 /** Builder of List(Import): `get(i)` is a CodeGeneratorRequest_RequestedFile_Import_Builder. */
 export class CodeGeneratorRequest_RequestedFile_Import_ListBuilder extends $.StructListBuilder<CodeGeneratorRequest_RequestedFile_Import_Builder> {
-  static readonly kind: $.ListBuilderKind<CodeGeneratorRequest_RequestedFile_Import_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 1,
-    ptrCount: 1,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new CodeGeneratorRequest_RequestedFile_Import_ListBuilder(
-        arena,
-        seg,
-        off,
-        len,
-        step,
-        ds,
-        pc,
-        nest,
-        es,
-        CodeGeneratorRequest_RequestedFile_Import_Builder,
-      ),
-  };
+  static get kind(): $.ListBuilderKind<CodeGeneratorRequest_RequestedFile_Import_ListBuilder> {
+    return $CodeGeneratorRequest_RequestedFile_Import_ListBuilder_kind;
+  }
   override get(i: number): CodeGeneratorRequest_RequestedFile_Import_Builder {
     const o = this._at(i);
     const d = this._dataSize;
@@ -6517,6 +6553,24 @@ export class CodeGeneratorRequest_RequestedFile_Import_ListBuilder extends $.Str
     );
   }
 }
+const $CodeGeneratorRequest_RequestedFile_Import_ListBuilder_kind: $.ListBuilderKind<CodeGeneratorRequest_RequestedFile_Import_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 1,
+  ptrCount: 1,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new CodeGeneratorRequest_RequestedFile_Import_ListBuilder(
+      arena,
+      seg,
+      off,
+      len,
+      step,
+      ds,
+      pc,
+      nest,
+      es,
+      CodeGeneratorRequest_RequestedFile_Import_Builder,
+    ),
+};
 
 /** Reader of struct FileSourceInfo. */
 export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_Reader extends $.StructReader {
@@ -6545,17 +6599,18 @@ export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_Reader extends $.
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $text.structToString(this, 0xf8ea2bf176925da0n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xf8ea2bf176925da0n);
   }
 }
 
 /** Builder of struct FileSourceInfo. */
 export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -6597,33 +6652,15 @@ export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_Builder extends $
     return this._asReader(CodeGeneratorRequest_RequestedFile_FileSourceInfo_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0xf8ea2bf176925da0n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xf8ea2bf176925da0n);
   }
 }
 
 /** Reader of List(FileSourceInfo): `get(i)` is a CodeGeneratorRequest_RequestedFile_FileSourceInfo_Reader. */
 export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_List extends $.StructList<CodeGeneratorRequest_RequestedFile_FileSourceInfo_Reader> {
-  static readonly kind: $.ListKind<CodeGeneratorRequest_RequestedFile_FileSourceInfo_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new CodeGeneratorRequest_RequestedFile_FileSourceInfo_List(
-        arena,
-        seg,
-        off,
-        len,
-        step,
-        ds,
-        pc,
-        nest,
-        es,
-        CodeGeneratorRequest_RequestedFile_FileSourceInfo_Reader,
-      ),
-  };
+  static get kind(): $.ListKind<CodeGeneratorRequest_RequestedFile_FileSourceInfo_List> {
+    return $CodeGeneratorRequest_RequestedFile_FileSourceInfo_List_kind;
+  }
   override get(i: number): CodeGeneratorRequest_RequestedFile_FileSourceInfo_Reader {
     const o = this._at(i);
     const d = this._dataSize;
@@ -6638,27 +6675,30 @@ export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_List extends $.St
     );
   }
 }
+const $CodeGeneratorRequest_RequestedFile_FileSourceInfo_List_kind: $.ListKind<CodeGeneratorRequest_RequestedFile_FileSourceInfo_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new CodeGeneratorRequest_RequestedFile_FileSourceInfo_List(
+      arena,
+      seg,
+      off,
+      len,
+      step,
+      ds,
+      pc,
+      nest,
+      es,
+      CodeGeneratorRequest_RequestedFile_FileSourceInfo_Reader,
+    ),
+};
 
 /** Builder of List(FileSourceInfo): `get(i)` is a CodeGeneratorRequest_RequestedFile_FileSourceInfo_Builder. */
 export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_ListBuilder extends $.StructListBuilder<CodeGeneratorRequest_RequestedFile_FileSourceInfo_Builder> {
-  static readonly kind: $.ListBuilderKind<CodeGeneratorRequest_RequestedFile_FileSourceInfo_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 1,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new CodeGeneratorRequest_RequestedFile_FileSourceInfo_ListBuilder(
-        arena,
-        seg,
-        off,
-        len,
-        step,
-        ds,
-        pc,
-        nest,
-        es,
-        CodeGeneratorRequest_RequestedFile_FileSourceInfo_Builder,
-      ),
-  };
+  static get kind(): $.ListBuilderKind<CodeGeneratorRequest_RequestedFile_FileSourceInfo_ListBuilder> {
+    return $CodeGeneratorRequest_RequestedFile_FileSourceInfo_ListBuilder_kind;
+  }
   override get(i: number): CodeGeneratorRequest_RequestedFile_FileSourceInfo_Builder {
     const o = this._at(i);
     const d = this._dataSize;
@@ -6673,6 +6713,24 @@ export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_ListBuilder exten
     );
   }
 }
+const $CodeGeneratorRequest_RequestedFile_FileSourceInfo_ListBuilder_kind: $.ListBuilderKind<CodeGeneratorRequest_RequestedFile_FileSourceInfo_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 1,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new CodeGeneratorRequest_RequestedFile_FileSourceInfo_ListBuilder(
+      arena,
+      seg,
+      off,
+      len,
+      step,
+      ds,
+      pc,
+      nest,
+      es,
+      CodeGeneratorRequest_RequestedFile_FileSourceInfo_Builder,
+    ),
+};
 
 const CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_which = ["typeId", "member"] as const;
 /** Members of Identifier's union; "_unknown" for a discriminant this schema does not know. */
@@ -6723,10 +6781,7 @@ class $CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Reader exten
     return new CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_member_Reader(this);
   }
   override toString(): string {
-    return $text.structToString(this, 0xdda719892e0499bbn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xdda719892e0499bbn);
   }
 }
 /** One use of a name in the source: its byte range and what it resolves to. */
@@ -6740,8 +6795,12 @@ export const CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Reader
 
 /** Builder of struct Identifier. */
 export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Builder extends $.StructBuilder {
-  static readonly _dataWords = 3;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 3;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -6823,33 +6882,15 @@ export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Builde
     return this._asReader(CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0xdda719892e0499bbn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xdda719892e0499bbn);
   }
 }
 
 /** Reader of List(Identifier): `get(i)` is a CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Reader. */
 export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_List extends $.StructList<CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Reader> {
-  static readonly kind: $.ListKind<CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_List(
-        arena,
-        seg,
-        off,
-        len,
-        step,
-        ds,
-        pc,
-        nest,
-        es,
-        CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Reader,
-      ),
-  };
+  static get kind(): $.ListKind<CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_List> {
+    return $CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_List_kind;
+  }
   override get(i: number): CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Reader {
     const o = this._at(i);
     const d = this._dataSize;
@@ -6864,27 +6905,30 @@ export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_List e
     );
   }
 }
+const $CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_List_kind: $.ListKind<CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_List(
+      arena,
+      seg,
+      off,
+      len,
+      step,
+      ds,
+      pc,
+      nest,
+      es,
+      CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Reader,
+    ),
+};
 
 /** Builder of List(Identifier): `get(i)` is a CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Builder. */
 export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_ListBuilder extends $.StructListBuilder<CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Builder> {
-  static readonly kind: $.ListBuilderKind<CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 3,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_ListBuilder(
-        arena,
-        seg,
-        off,
-        len,
-        step,
-        ds,
-        pc,
-        nest,
-        es,
-        CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Builder,
-      ),
-  };
+  static get kind(): $.ListBuilderKind<CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_ListBuilder> {
+    return $CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_ListBuilder_kind;
+  }
   override get(i: number): CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Builder {
     const o = this._at(i);
     const d = this._dataSize;
@@ -6899,11 +6943,29 @@ export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_ListBu
     );
   }
 }
+const $CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_ListBuilder_kind: $.ListBuilderKind<CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 3,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_ListBuilder(
+      arena,
+      seg,
+      off,
+      len,
+      step,
+      ds,
+      pc,
+      nest,
+      es,
+      CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_Builder,
+    ),
+};
 
-/** The group reader's type: a $.GroupReader (the class below links its prototype). */
-export interface CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_member_Reader extends $.GroupReader {}
-/** The name is a member of a type. */
-export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_member_Reader {
+/** The group reader's type: a $.GroupReader (`$.groupReader` links its prototype). */
+interface $CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_member_Reader extends $.GroupReader {}
+/** Class of CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_member_Reader (which see). */
+class $CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_member_Reader {
   constructor(parent: $.StructReader) {
     this._p = parent;
   }
@@ -6914,18 +6976,21 @@ export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_member
     return this._p._getUint16(18);
   }
   toString(): string {
-    return $text.structToString(this, 0xfc69d5e1d630a151n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xfc69d5e1d630a151n);
   }
 }
-Object.setPrototypeOf(CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_member_Reader.prototype, $.GroupReader.prototype);
+/** The name is a member of a type. */
+export type CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_member_Reader = $CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_member_Reader;
+export const CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_member_Reader = /*#__PURE__*/ $.groupReader($CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_member_Reader) as unknown as new (parent: $.StructReader) => CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_member_Reader;
 
 /** Builder of group member. */
 export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_member_Builder extends $.StructBuilder {
-  static readonly _dataWords = 3;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 3;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -6961,10 +7026,7 @@ export class CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_member
     return new CodeGeneratorRequest_RequestedFile_FileSourceInfo_Identifier_member_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
-    return $text.structToString(this, 0xfc69d5e1d630a151n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xfc69d5e1d630a151n);
   }
 }
 

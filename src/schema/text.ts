@@ -33,8 +33,9 @@ import {
   Uint64List,
   VoidList,
 } from "../wire/index.js";
+import { registeredSchemas } from "../wire/stringify.js";
 import { type Bindings, bindingsOf, NO_BINDINGS, resolveType } from "./brand.js";
-import { type SchemaFile, type SchemaLoader, schemas } from "./loader.js";
+import { type SchemaLoader, schemas } from "./loader.js";
 import {
   dataBits,
   type Field,
@@ -498,16 +499,23 @@ export function formatStruct(view: StructView, node: StructNode, options: TextOp
   return byteStringToString(formatStructBytes(view, node, options));
 }
 
+/** How many of the registered generated files (`registeredSchemas()`) `schemas` has loaded. */
+let loadedFiles = 0;
+
 /**
- * Generated `toString()`: the struct `typeId` of the generated file `file`, in text format
- * (`bindings`: the generic bindings of a specialization).
+ * Generated `toString()` once capnts/schema is loaded (it installs this as the printer, see
+ * src/wire/stringify.ts): struct `typeId` in text format (`bindings`: the generic bindings of a
+ * specialization), its schema found in the process-wide loader `schemas`, which takes in the
+ * generated files registered since the last look when the type is not there yet.
  */
-export function structToString(
-  view: StructView,
-  typeId: bigint,
-  file: SchemaFile,
-  bindings?: Bindings,
-): string {
-  schemas.addFile(file);
+export function structToString(view: StructView, typeId: bigint, bindings?: Bindings): string {
+  if (!schemas.has(typeId)) {
+    const files = registeredSchemas();
+    while (loadedFiles < files.length) schemas.addFile(files[loadedFiles++]!);
+  }
+  if (!schemas.has(typeId)) {
+    // A bundler dropped the generated module's `$schema`, which nothing used.
+    return `<struct @0x${typeId.toString(16).padStart(16, "0")}: no schema loaded for it (schemas.addFile($schema of its generated module))>`;
+  }
   return formatStruct(view, schemas.getStruct(typeId), bindings === undefined ? {} : { bindings });
 }

@@ -67,6 +67,13 @@ type ListCtor<L, AR> = new (
   actual: ElementSize,
 ) => L;
 
+/**
+ * A list class's kind. Each class's `kind` is a static getter over a module constant made by a
+ * pure-marked call with the ElementSize written as a number, so that a bundle keeps only the list
+ * classes it uses: a static field compiles to a `static {}` block under this repository's
+ * `useDefineForClassFields: false`, and bundlers keep both those and a call whose arguments read a
+ * property (of the compiled enum object).
+ */
 function kindOf<L, AR>(size: ElementSize, ctor: ListCtor<L, AR>, dataWords = 0, ptrCount = 0) {
   return {
     size,
@@ -151,112 +158,163 @@ abstract class Iterable_<T, A extends Arena = Arena> extends ListView<A> {
 // ---- readers ---------------------------------------------------------------------------------
 
 export class VoidList extends Iterable_<undefined> {
-  static readonly kind: ListKind<VoidList> = kindOf(ElementSize.VOID, VoidList);
+  static get kind(): ListKind<VoidList> {
+    return VoidList_KIND;
+  }
   get(i: number): undefined {
     this._at(i);
     return undefined;
   }
 }
+const VoidList_KIND: ListKind<VoidList> = /*#__PURE__*/ kindOf(0 /* VOID */, VoidList);
 export class BoolList extends Iterable_<boolean> {
-  static readonly kind: ListKind<BoolList> = kindOf(ElementSize.BIT, BoolList);
+  static get kind(): ListKind<BoolList> {
+    return BoolList_KIND;
+  }
   get(i: number): boolean {
     if (!(i >= 0 && i < this.length))
       throw new RangeError(`List index ${i} out of range (length ${this.length}).`);
     return ((this._seg.bytes[this._off + (i >>> 3)]! >>> (i & 7)) & 1) === 1;
   }
 }
+const BoolList_KIND: ListKind<BoolList> = /*#__PURE__*/ kindOf(1 /* BIT */, BoolList);
 export class Int8List extends Iterable_<number> {
-  static readonly kind: ListKind<Int8List> = kindOf(ElementSize.BYTE, Int8List);
+  static get kind(): ListKind<Int8List> {
+    return Int8List_KIND;
+  }
   get(i: number): number {
     return this._seg.view.getInt8(this._at(i));
   }
 }
+const Int8List_KIND: ListKind<Int8List> = /*#__PURE__*/ kindOf(2 /* BYTE */, Int8List);
 export class Uint8List extends Iterable_<number> {
-  static readonly kind: ListKind<Uint8List> = kindOf(ElementSize.BYTE, Uint8List);
+  static get kind(): ListKind<Uint8List> {
+    return Uint8List_KIND;
+  }
   get(i: number): number {
     return this._seg.bytes[this._at(i)]!;
   }
 }
+const Uint8List_KIND: ListKind<Uint8List> = /*#__PURE__*/ kindOf(2 /* BYTE */, Uint8List);
 export class Int16List extends Iterable_<number> {
-  static readonly kind: ListKind<Int16List> = kindOf(ElementSize.TWO_BYTES, Int16List);
+  static get kind(): ListKind<Int16List> {
+    return Int16List_KIND;
+  }
   get(i: number): number {
     return this._seg.view.getInt16(this._at(i), true);
   }
 }
+const Int16List_KIND: ListKind<Int16List> = /*#__PURE__*/ kindOf(3 /* TWO_BYTES */, Int16List);
 export class Uint16List extends Iterable_<number> {
-  static readonly kind: ListKind<Uint16List> = kindOf(ElementSize.TWO_BYTES, Uint16List);
+  static get kind(): ListKind<Uint16List> {
+    return Uint16List_KIND;
+  }
   get(i: number): number {
     return this._seg.view.getUint16(this._at(i), true);
   }
 }
+const Uint16List_KIND: ListKind<Uint16List> = /*#__PURE__*/ kindOf(3 /* TWO_BYTES */, Uint16List);
 /** Enum lists are UInt16 lists typed by the enum. */
 export class EnumList<E extends number> extends Iterable_<E> {
-  static readonly kind: ListKind<EnumList<number>> = kindOf(ElementSize.TWO_BYTES, EnumList<number>);
+  static get kind(): ListKind<EnumList<number>> {
+    return EnumList_KIND;
+  }
   get(i: number): E {
     return this._seg.view.getUint16(this._at(i), true) as E;
   }
 }
+const EnumList_KIND: ListKind<EnumList<number>> = /*#__PURE__*/ kindOf(3 /* TWO_BYTES */, EnumList<number>);
 export class Int32List extends Iterable_<number> {
-  static readonly kind: ListKind<Int32List> = kindOf(ElementSize.FOUR_BYTES, Int32List);
+  static get kind(): ListKind<Int32List> {
+    return Int32List_KIND;
+  }
   get(i: number): number {
     return this._seg.view.getInt32(this._at(i), true);
   }
 }
+const Int32List_KIND: ListKind<Int32List> = /*#__PURE__*/ kindOf(4 /* FOUR_BYTES */, Int32List);
 export class Uint32List extends Iterable_<number> {
-  static readonly kind: ListKind<Uint32List> = kindOf(ElementSize.FOUR_BYTES, Uint32List);
+  static get kind(): ListKind<Uint32List> {
+    return Uint32List_KIND;
+  }
   get(i: number): number {
     return this._seg.view.getUint32(this._at(i), true);
   }
 }
+const Uint32List_KIND: ListKind<Uint32List> = /*#__PURE__*/ kindOf(4 /* FOUR_BYTES */, Uint32List);
 export class Float32List extends Iterable_<number> {
-  static readonly kind: ListKind<Float32List> = kindOf(ElementSize.FOUR_BYTES, Float32List);
+  static get kind(): ListKind<Float32List> {
+    return Float32List_KIND;
+  }
   get(i: number): number {
     return this._seg.view.getFloat32(this._at(i), true);
   }
 }
+const Float32List_KIND: ListKind<Float32List> = /*#__PURE__*/ kindOf(4 /* FOUR_BYTES */, Float32List);
 export class Int64List extends Iterable_<bigint> {
-  static readonly kind: ListKind<Int64List> = kindOf(ElementSize.EIGHT_BYTES, Int64List);
+  static get kind(): ListKind<Int64List> {
+    return Int64List_KIND;
+  }
   get(i: number): bigint {
     return this._seg.view.getBigInt64(this._at(i), true);
   }
 }
+const Int64List_KIND: ListKind<Int64List> = /*#__PURE__*/ kindOf(5 /* EIGHT_BYTES */, Int64List);
 export class Uint64List extends Iterable_<bigint> {
-  static readonly kind: ListKind<Uint64List> = kindOf(ElementSize.EIGHT_BYTES, Uint64List);
+  static get kind(): ListKind<Uint64List> {
+    return Uint64List_KIND;
+  }
   get(i: number): bigint {
     return this._seg.view.getBigUint64(this._at(i), true);
   }
 }
+const Uint64List_KIND: ListKind<Uint64List> = /*#__PURE__*/ kindOf(5 /* EIGHT_BYTES */, Uint64List);
 export class Float64List extends Iterable_<number> {
-  static readonly kind: ListKind<Float64List> = kindOf(ElementSize.EIGHT_BYTES, Float64List);
+  static get kind(): ListKind<Float64List> {
+    return Float64List_KIND;
+  }
   get(i: number): number {
     return this._seg.view.getFloat64(this._at(i), true);
   }
 }
+const Float64List_KIND: ListKind<Float64List> = /*#__PURE__*/ kindOf(5 /* EIGHT_BYTES */, Float64List);
 export class TextList extends Iterable_<string> {
-  static readonly kind: ListKind<TextList> = kindOf(ElementSize.POINTER, TextList);
+  static get kind(): ListKind<TextList> {
+    return TextList_KIND;
+  }
   get(i: number): string {
     return readText(this._arena, this._seg, this._ptr(i), undefined);
   }
 }
+const TextList_KIND: ListKind<TextList> = /*#__PURE__*/ kindOf(6 /* POINTER */, TextList);
 export class DataList extends Iterable_<Uint8Array> {
-  static readonly kind: ListKind<DataList> = kindOf(ElementSize.POINTER, DataList);
+  static get kind(): ListKind<DataList> {
+    return DataList_KIND;
+  }
   get(i: number): Uint8Array {
     return readData(this._arena, this._seg, this._ptr(i), undefined);
   }
 }
+const DataList_KIND: ListKind<DataList> = /*#__PURE__*/ kindOf(6 /* POINTER */, DataList);
 /** Lists of interfaces: elements are cap table entries (or null). */
 export class CapabilityList<T = unknown> extends Iterable_<T | null> {
-  static readonly kind: ListKind<CapabilityList> = kindOf(ElementSize.POINTER, CapabilityList);
+  static get kind(): ListKind<CapabilityList> {
+    return CapabilityList_KIND;
+  }
   get(i: number): T | null {
     return readCapability(this._arena, this._seg, this._ptr(i)) as T | null;
   }
 }
+const CapabilityList_KIND: ListKind<CapabilityList> = /*#__PURE__*/ kindOf(6 /* POINTER */, CapabilityList);
 export class AnyPointerList extends Iterable_<AnyPointerReader> {
-  static readonly kind: ListKind<AnyPointerList> = kindOf(ElementSize.POINTER, AnyPointerList);
+  static get kind(): ListKind<AnyPointerList> {
+    return AnyPointerList_KIND;
+  }
   get(i: number): AnyPointerReader {
     return new AnyPointerReader(this._arena, this._seg, this._ptr(i), this._nesting);
   }
 }
+const AnyPointerList_KIND: ListKind<AnyPointerList> = /*#__PURE__*/ kindOf(6 /* POINTER */, AnyPointerList);
 
 const STRUCT_LIST_KIND = Symbol("structListKind");
 const LIST_LIST_KIND = Symbol("listListKind");
@@ -351,8 +409,11 @@ export class ListList<L> extends Iterable_<L> {
 
 /** Untyped list (AnyList): element size as encoded, no element access. */
 export class AnyList extends ListView {
-  static readonly kind: ListKind<AnyList> = kindOf(ElementSize.VOID, AnyList);
+  static get kind(): ListKind<AnyList> {
+    return AnyList_KIND;
+  }
 }
+const AnyList_KIND: ListKind<AnyList> = /*#__PURE__*/ kindOf(0 /* VOID */, AnyList);
 
 // ---- builders --------------------------------------------------------------------------------
 
@@ -361,14 +422,22 @@ export class ListBuilderView extends ListView<BuilderArena> {}
 abstract class BIterable<T> extends Iterable_<T, BuilderArena> {}
 
 export class VoidListBuilder extends BIterable<undefined> {
-  static readonly kind: ListBuilderKind<VoidListBuilder> = kindOf(ElementSize.VOID, VoidListBuilder);
+  static get kind(): ListBuilderKind<VoidListBuilder> {
+    return VoidListBuilder_KIND;
+  }
   get(i: number): undefined {
     this._at(i);
     return undefined;
   }
 }
+const VoidListBuilder_KIND: ListBuilderKind<VoidListBuilder> = /*#__PURE__*/ kindOf(
+  0 /* VOID */,
+  VoidListBuilder,
+);
 export class BoolListBuilder extends BIterable<boolean> {
-  static readonly kind: ListBuilderKind<BoolListBuilder> = kindOf(ElementSize.BIT, BoolListBuilder);
+  static get kind(): ListBuilderKind<BoolListBuilder> {
+    return BoolListBuilder_KIND;
+  }
   get(i: number): boolean {
     if (!(i >= 0 && i < this.length))
       throw new RangeError(`List index ${i} out of range (length ${this.length}).`);
@@ -383,8 +452,14 @@ export class BoolListBuilder extends BIterable<boolean> {
     else b[k]! &= ~(1 << (i & 7));
   }
 }
+const BoolListBuilder_KIND: ListBuilderKind<BoolListBuilder> = /*#__PURE__*/ kindOf(
+  1 /* BIT */,
+  BoolListBuilder,
+);
 export class Int8ListBuilder extends BIterable<number> {
-  static readonly kind: ListBuilderKind<Int8ListBuilder> = kindOf(ElementSize.BYTE, Int8ListBuilder);
+  static get kind(): ListBuilderKind<Int8ListBuilder> {
+    return Int8ListBuilder_KIND;
+  }
   get(i: number): number {
     return this._seg.view.getInt8(this._at(i));
   }
@@ -392,8 +467,14 @@ export class Int8ListBuilder extends BIterable<number> {
     this._seg.view.setInt8(this._at(i), v);
   }
 }
+const Int8ListBuilder_KIND: ListBuilderKind<Int8ListBuilder> = /*#__PURE__*/ kindOf(
+  2 /* BYTE */,
+  Int8ListBuilder,
+);
 export class Uint8ListBuilder extends BIterable<number> {
-  static readonly kind: ListBuilderKind<Uint8ListBuilder> = kindOf(ElementSize.BYTE, Uint8ListBuilder);
+  static get kind(): ListBuilderKind<Uint8ListBuilder> {
+    return Uint8ListBuilder_KIND;
+  }
   get(i: number): number {
     return this._seg.bytes[this._at(i)]!;
   }
@@ -401,8 +482,14 @@ export class Uint8ListBuilder extends BIterable<number> {
     this._seg.bytes[this._at(i)] = v;
   }
 }
+const Uint8ListBuilder_KIND: ListBuilderKind<Uint8ListBuilder> = /*#__PURE__*/ kindOf(
+  2 /* BYTE */,
+  Uint8ListBuilder,
+);
 export class Int16ListBuilder extends BIterable<number> {
-  static readonly kind: ListBuilderKind<Int16ListBuilder> = kindOf(ElementSize.TWO_BYTES, Int16ListBuilder);
+  static get kind(): ListBuilderKind<Int16ListBuilder> {
+    return Int16ListBuilder_KIND;
+  }
   get(i: number): number {
     return this._seg.view.getInt16(this._at(i), true);
   }
@@ -410,8 +497,14 @@ export class Int16ListBuilder extends BIterable<number> {
     this._seg.view.setInt16(this._at(i), v, true);
   }
 }
+const Int16ListBuilder_KIND: ListBuilderKind<Int16ListBuilder> = /*#__PURE__*/ kindOf(
+  3 /* TWO_BYTES */,
+  Int16ListBuilder,
+);
 export class Uint16ListBuilder extends BIterable<number> {
-  static readonly kind: ListBuilderKind<Uint16ListBuilder> = kindOf(ElementSize.TWO_BYTES, Uint16ListBuilder);
+  static get kind(): ListBuilderKind<Uint16ListBuilder> {
+    return Uint16ListBuilder_KIND;
+  }
   get(i: number): number {
     return this._seg.view.getUint16(this._at(i), true);
   }
@@ -419,11 +512,14 @@ export class Uint16ListBuilder extends BIterable<number> {
     this._seg.view.setUint16(this._at(i), v, true);
   }
 }
+const Uint16ListBuilder_KIND: ListBuilderKind<Uint16ListBuilder> = /*#__PURE__*/ kindOf(
+  3 /* TWO_BYTES */,
+  Uint16ListBuilder,
+);
 export class EnumListBuilder<E extends number> extends BIterable<E> {
-  static readonly kind: ListBuilderKind<EnumListBuilder<number>> = kindOf(
-    ElementSize.TWO_BYTES,
-    EnumListBuilder<number>,
-  );
+  static get kind(): ListBuilderKind<EnumListBuilder<number>> {
+    return EnumListBuilder_KIND;
+  }
   get(i: number): E {
     return this._seg.view.getUint16(this._at(i), true) as E;
   }
@@ -431,8 +527,14 @@ export class EnumListBuilder<E extends number> extends BIterable<E> {
     this._seg.view.setUint16(this._at(i), v, true);
   }
 }
+const EnumListBuilder_KIND: ListBuilderKind<EnumListBuilder<number>> = /*#__PURE__*/ kindOf(
+  3 /* TWO_BYTES */,
+  EnumListBuilder<number>,
+);
 export class Int32ListBuilder extends BIterable<number> {
-  static readonly kind: ListBuilderKind<Int32ListBuilder> = kindOf(ElementSize.FOUR_BYTES, Int32ListBuilder);
+  static get kind(): ListBuilderKind<Int32ListBuilder> {
+    return Int32ListBuilder_KIND;
+  }
   get(i: number): number {
     return this._seg.view.getInt32(this._at(i), true);
   }
@@ -440,11 +542,14 @@ export class Int32ListBuilder extends BIterable<number> {
     this._seg.view.setInt32(this._at(i), v, true);
   }
 }
+const Int32ListBuilder_KIND: ListBuilderKind<Int32ListBuilder> = /*#__PURE__*/ kindOf(
+  4 /* FOUR_BYTES */,
+  Int32ListBuilder,
+);
 export class Uint32ListBuilder extends BIterable<number> {
-  static readonly kind: ListBuilderKind<Uint32ListBuilder> = kindOf(
-    ElementSize.FOUR_BYTES,
-    Uint32ListBuilder,
-  );
+  static get kind(): ListBuilderKind<Uint32ListBuilder> {
+    return Uint32ListBuilder_KIND;
+  }
   get(i: number): number {
     return this._seg.view.getUint32(this._at(i), true);
   }
@@ -452,11 +557,14 @@ export class Uint32ListBuilder extends BIterable<number> {
     this._seg.view.setUint32(this._at(i), v, true);
   }
 }
+const Uint32ListBuilder_KIND: ListBuilderKind<Uint32ListBuilder> = /*#__PURE__*/ kindOf(
+  4 /* FOUR_BYTES */,
+  Uint32ListBuilder,
+);
 export class Float32ListBuilder extends BIterable<number> {
-  static readonly kind: ListBuilderKind<Float32ListBuilder> = kindOf(
-    ElementSize.FOUR_BYTES,
-    Float32ListBuilder,
-  );
+  static get kind(): ListBuilderKind<Float32ListBuilder> {
+    return Float32ListBuilder_KIND;
+  }
   get(i: number): number {
     return this._seg.view.getFloat32(this._at(i), true);
   }
@@ -464,8 +572,14 @@ export class Float32ListBuilder extends BIterable<number> {
     this._seg.view.setFloat32(this._at(i), v, true);
   }
 }
+const Float32ListBuilder_KIND: ListBuilderKind<Float32ListBuilder> = /*#__PURE__*/ kindOf(
+  4 /* FOUR_BYTES */,
+  Float32ListBuilder,
+);
 export class Int64ListBuilder extends BIterable<bigint> {
-  static readonly kind: ListBuilderKind<Int64ListBuilder> = kindOf(ElementSize.EIGHT_BYTES, Int64ListBuilder);
+  static get kind(): ListBuilderKind<Int64ListBuilder> {
+    return Int64ListBuilder_KIND;
+  }
   get(i: number): bigint {
     return this._seg.view.getBigInt64(this._at(i), true);
   }
@@ -473,11 +587,14 @@ export class Int64ListBuilder extends BIterable<bigint> {
     this._seg.view.setBigInt64(this._at(i), BigInt.asIntN(64, v), true);
   }
 }
+const Int64ListBuilder_KIND: ListBuilderKind<Int64ListBuilder> = /*#__PURE__*/ kindOf(
+  5 /* EIGHT_BYTES */,
+  Int64ListBuilder,
+);
 export class Uint64ListBuilder extends BIterable<bigint> {
-  static readonly kind: ListBuilderKind<Uint64ListBuilder> = kindOf(
-    ElementSize.EIGHT_BYTES,
-    Uint64ListBuilder,
-  );
+  static get kind(): ListBuilderKind<Uint64ListBuilder> {
+    return Uint64ListBuilder_KIND;
+  }
   get(i: number): bigint {
     return this._seg.view.getBigUint64(this._at(i), true);
   }
@@ -485,11 +602,14 @@ export class Uint64ListBuilder extends BIterable<bigint> {
     this._seg.view.setBigUint64(this._at(i), BigInt.asUintN(64, v), true);
   }
 }
+const Uint64ListBuilder_KIND: ListBuilderKind<Uint64ListBuilder> = /*#__PURE__*/ kindOf(
+  5 /* EIGHT_BYTES */,
+  Uint64ListBuilder,
+);
 export class Float64ListBuilder extends BIterable<number> {
-  static readonly kind: ListBuilderKind<Float64ListBuilder> = kindOf(
-    ElementSize.EIGHT_BYTES,
-    Float64ListBuilder,
-  );
+  static get kind(): ListBuilderKind<Float64ListBuilder> {
+    return Float64ListBuilder_KIND;
+  }
   get(i: number): number {
     return this._seg.view.getFloat64(this._at(i), true);
   }
@@ -497,8 +617,14 @@ export class Float64ListBuilder extends BIterable<number> {
     this._seg.view.setFloat64(this._at(i), v, true);
   }
 }
+const Float64ListBuilder_KIND: ListBuilderKind<Float64ListBuilder> = /*#__PURE__*/ kindOf(
+  5 /* EIGHT_BYTES */,
+  Float64ListBuilder,
+);
 export class TextListBuilder extends BIterable<string> {
-  static readonly kind: ListBuilderKind<TextListBuilder> = kindOf(ElementSize.POINTER, TextListBuilder);
+  static get kind(): ListBuilderKind<TextListBuilder> {
+    return TextListBuilder_KIND;
+  }
   get(i: number): string {
     return readText(this._arena, this._seg, this._ptr(i), undefined);
   }
@@ -506,8 +632,14 @@ export class TextListBuilder extends BIterable<string> {
     setText(this._arena, this._seg, this._ptr(i), v);
   }
 }
+const TextListBuilder_KIND: ListBuilderKind<TextListBuilder> = /*#__PURE__*/ kindOf(
+  6 /* POINTER */,
+  TextListBuilder,
+);
 export class DataListBuilder extends BIterable<Uint8Array> {
-  static readonly kind: ListBuilderKind<DataListBuilder> = kindOf(ElementSize.POINTER, DataListBuilder);
+  static get kind(): ListBuilderKind<DataListBuilder> {
+    return DataListBuilder_KIND;
+  }
   get(i: number): Uint8Array {
     return readData(this._arena, this._seg, this._ptr(i), undefined);
   }
@@ -519,11 +651,14 @@ export class DataListBuilder extends BIterable<Uint8Array> {
     return A.seg.bytes.subarray(A.off, A.off + length);
   }
 }
+const DataListBuilder_KIND: ListBuilderKind<DataListBuilder> = /*#__PURE__*/ kindOf(
+  6 /* POINTER */,
+  DataListBuilder,
+);
 export class CapabilityListBuilder<T = unknown> extends BIterable<T | null> {
-  static readonly kind: ListBuilderKind<CapabilityListBuilder> = kindOf(
-    ElementSize.POINTER,
-    CapabilityListBuilder,
-  );
+  static get kind(): ListBuilderKind<CapabilityListBuilder> {
+    return CapabilityListBuilder_KIND;
+  }
   get(i: number): T | null {
     return readCapability(this._arena, this._seg, this._ptr(i)) as T | null;
   }
@@ -531,15 +666,22 @@ export class CapabilityListBuilder<T = unknown> extends BIterable<T | null> {
     setCapability(this._arena, this._seg, this._ptr(i), cap);
   }
 }
+const CapabilityListBuilder_KIND: ListBuilderKind<CapabilityListBuilder> = /*#__PURE__*/ kindOf(
+  6 /* POINTER */,
+  CapabilityListBuilder,
+);
 export class AnyPointerListBuilder extends BIterable<AnyPointerBuilder> {
-  static readonly kind: ListBuilderKind<AnyPointerListBuilder> = kindOf(
-    ElementSize.POINTER,
-    AnyPointerListBuilder,
-  );
+  static get kind(): ListBuilderKind<AnyPointerListBuilder> {
+    return AnyPointerListBuilder_KIND;
+  }
   get(i: number): AnyPointerBuilder {
     return new AnyPointerBuilder(this._arena, this._seg, this._ptr(i));
   }
 }
+const AnyPointerListBuilder_KIND: ListBuilderKind<AnyPointerListBuilder> = /*#__PURE__*/ kindOf(
+  6 /* POINTER */,
+  AnyPointerListBuilder,
+);
 
 export class StructListBuilder<T> extends BIterable<T> {
   declare readonly _ctor: StructBuilderCtor<T>;

@@ -183,6 +183,15 @@ export abstract class StructView {
   get _totalWords(): number {
     return (this._dataSize >>> 3) + this._ptrCount;
   }
+
+  /**
+   * Node's `util.inspect` (and so `console.log`) shows `toString()`: generated classes print the
+   * text format there (see stringify.ts). Here, not in each generated class, so that a class
+   * has no computed member and a bundler can drop it when unused.
+   */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
+  }
 }
 
 /** Base of generated struct readers (C++ `StructReader`); untyped it is AnyStruct.Reader. */
@@ -241,6 +250,16 @@ for (const k of ["_arena", "_seg", "_dataOff", "_dataSize", "_ptrOff", "_ptrCoun
     },
     configurable: true,
   });
+}
+
+/**
+ * A generated group reader class (which does not `extends`: see GroupReader) made a GroupReader:
+ * links its prototype and returns it. Generated code calls it where it defines `X_Reader`, marked
+ * pure, so that bundlers drop unused group readers.
+ */
+export function groupReader<C extends abstract new (...args: never[]) => unknown>(cls: C): C {
+  Object.setPrototypeOf(cls.prototype, GroupReader.prototype);
+  return cls;
 }
 
 /** Generated builders' constructors carry the struct's size. */

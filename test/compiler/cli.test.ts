@@ -9,6 +9,8 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "no
 import { join } from "node:path";
 import { test } from "node:test";
 import { pathToFileURL } from "node:url";
+// Installs the text-format printer behind generated toString() (src/wire/stringify.ts).
+import "capnts/schema";
 import { MessageBuilder, MessageReader } from "capnts/wire";
 import { CODEGEN_TEST, needCapnp, ROOT, SRC, TEST_SCHEMAS, tempDir } from "./helpers.js";
 

@@ -5,6 +5,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { decodePackedFrame } from "capnts/serialize";
+// Installs the text-format printer behind generated toString() (src/wire/stringify.ts).
+import "capnts/schema";
 import { MessageReader } from "capnts/wire";
 import {
   AllTypes,

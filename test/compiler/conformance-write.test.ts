@@ -7,6 +7,8 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { test } from "node:test";
+// Installs the text-format printer behind generated toString() (src/wire/stringify.ts).
+import "capnts/schema";
 import { packedFrame } from "capnts/serialize";
 import {
   GroupReader,

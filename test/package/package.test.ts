@@ -293,6 +293,158 @@ test("generated TypeScript runs under Node's type stripping (imports named .ts)"
   }
 });
 
+/**
+ * Browser bundles of the installed package (esbuild: browser, ESM, ES2022, minified; gzip -9).
+ * BENCHMARKS.md, "Bundle sizes", has the numbers and where the bytes go.
+ * - the minimal calculator client: generated bindings, the RPC core and a transport. Until a
+ *   browser transport ships, the transport is the in-memory ByteStream pair
+ *   (`newByteStreamPair`) that a WebSocket adapter would replace;
+ * - serialization only: one struct built, framed, unframed and read.
+ * Issue 15 asks for 25 KB and 10 KB. Neither is reached yet (BENCHMARKS.md says what is left):
+ * the limits here guard against growth, just above the sizes reached.
+ */
+const BUNDLE_LIMITS = { client: 39_000, serialize: 10_500 };
+
+const SIZE_SCHEMA = `@0xe1f0a2b3c4d5e6f7;
+struct Reading {
+  id @0 :UInt64;
+  station @1 :Text;
+  celsius @2 :Float64;
+  samples @3 :List(Int32);
+  ok @4 :Bool;
+}
+`;
+
+const SIZE_ENTRIES: Record<string, string> = {
+  "size/serialize.ts": `import { decodeFrame, encodeFrame, MessageBuilder, MessageReader } from "capnts";
+import { Reading } from "./gen/reading.capnp.js";
+
+export function roundTrip(): string {
+  const m = new MessageBuilder();
+  const b = m.initRoot(Reading.Builder);
+  b.id = 7n;
+  b.station = "north";
+  b.celsius = 21.5;
+  b.ok = true;
+  const s = b.initSamples(3);
+  for (let i = 0; i < 3; i++) s.set(i, i * 10);
+  const bytes = encodeFrame(m.getSegmentsForOutput());
+  const r = new MessageReader(decodeFrame(bytes).segments).getRoot(Reading.Reader);
+  return [r.id, r.station, r.celsius, r.samples.toArray().join("+"), r.ok, r.toString()].join(" ");
+}
+`,
+  "size/client.ts": `import { newByteStreamPair, TwoPartyClient } from "capnts";
+import { Calculator } from "./gen/calculator.capnp.js";
+
+/** A calculator client on one end of an in-memory byte stream; the other end is for a server. */
+export function connect() {
+  const [ours, theirs] = newByteStreamPair();
+  const calc = new TwoPartyClient(ours).bootstrap(Calculator.Client);
+  return {
+    stream: theirs,
+    async evaluate(x: number): Promise<number> {
+      using e = calc.evaluate((p) => {
+        p.initExpression().literal = x;
+      });
+      using read = e.pipeline.value.read();
+      return (await read).value;
+    },
+  };
+}
+`,
+  // Runs both bundled programs (bundled once more, with a server) and prints what they give.
+  "size/check.ts": `import { TwoPartyServer } from "capnts";
+import { connect } from "./client.js";
+import { Calculator, Calculator_Value } from "./gen/calculator.capnp.js";
+import { roundTrip } from "./serialize.js";
+
+const c = connect();
+const server = new TwoPartyServer(
+  Calculator.server({
+    evaluate(ctx) {
+      const e = ctx.params.expression;
+      const v = e.which === "literal" ? e.literal : Number.NaN;
+      ctx.results.value = Calculator_Value.server({ read: (r) => void (r.results.value = v * 2) });
+    },
+  }),
+);
+void server.accept(c.stream);
+console.log(roundTrip());
+console.log(await c.evaluate(21));
+`,
+  // toString() in bundles with capnts/schema: the text format once the program uses the module's
+  // $schema (here as docs/schemas.md says), and which schema is missing when it does not.
+  "size/print.ts": `import { schemas } from "capnts/schema";
+import { $schema } from "./gen/reading.capnp.js";
+import { roundTrip } from "./serialize.js";
+
+schemas.addFile($schema);
+console.log(roundTrip());
+`,
+  "size/print-dropped.ts": `import "capnts/schema";
+import { roundTrip } from "./serialize.js";
+
+console.log(roundTrip());
+`,
+};
+
+test("browser bundles: the calculator client and a serialization-only program stay small, and run", async (t) => {
+  if (!needCapnp(t)) return;
+  const esbuild = await import("esbuild");
+  const { gzipSync } = await import("node:zlib");
+  app.write("size/reading.capnp", SIZE_SCHEMA);
+  for (const [path, code] of Object.entries(SIZE_ENTRIES)) app.write(path, code);
+  // Bindings as users generate them, with the installed generator.
+  const compile = (prefix: string, schema: string) =>
+    app.run("npx", ["--no-install", "capnts", "compile", "-o", "size/gen", "--src-prefix", prefix, schema]);
+  compile("size", "size/reading.capnp");
+  const calc = "node_modules/capnts/examples/calculator";
+  compile(calc, `${calc}/calculator.capnp`);
+  const bundle = async (entry: string, minify = true) => {
+    const r = await esbuild.build({
+      entryPoints: [join(app.dir, entry)],
+      absWorkingDir: app.dir,
+      bundle: true,
+      platform: "browser",
+      format: "esm",
+      target: "es2022",
+      minify,
+      write: false,
+      logLevel: "silent",
+    });
+    return r.outputFiles[0]!.contents;
+  };
+  for (const [name, entry] of [
+    ["client", "size/client.ts"],
+    ["serialize", "size/serialize.ts"],
+  ] as const) {
+    const out = await bundle(entry);
+    const gz = gzipSync(out, { level: 9 }).length;
+    t.diagnostic(`${name}: ${out.length} bytes minified, ${gz} gzip`);
+    assert.ok(gz <= BUNDLE_LIMITS[name], `${name} bundle: ${gz} bytes gzip, limit ${BUNDLE_LIMITS[name]}`);
+    // Nothing of Node, the compiler or reflection in a browser bundle.
+    const text = new TextDecoder().decode(await bundle(entry, false));
+    assert.doesNotMatch(text, /from "node:|dist\/src\/(schema|compiler|cli|transport)\//, name);
+  }
+  // The tree-shaken programs work: RPC with pipelining, a message round trip, and toString()
+  // without the schema module.
+  app.write("size/check.mjs", new TextDecoder().decode(await bundle("size/check.ts")));
+  const bare = '<struct @0xa9202df9498362a9: import "capnts/schema" to print the text format>';
+  assert.equal(app.node(["size/check.mjs"]).stdout, `7 north 21.5 0+10+20 true ${bare}\n42\n`);
+  // With capnts/schema, toString() prints the text format once the program uses the $schema the
+  // bundler would otherwise drop (docs/schemas.md).
+  app.write("size/print.mjs", new TextDecoder().decode(await bundle("size/print.ts")));
+  assert.equal(
+    app.node(["size/print.mjs"]).stdout,
+    '7 north 21.5 0+10+20 true (id = 7, station = "north", celsius = 21.5, samples = [0, 10, 20], ok = true)\n',
+  );
+  app.write("size/print-dropped.mjs", new TextDecoder().decode(await bundle("size/print-dropped.ts")));
+  assert.match(
+    app.node(["size/print-dropped.mjs"]).stdout,
+    / <struct @0xa9202df9498362a9: no schema loaded for it /,
+  );
+});
+
 test("publint and are-the-types-wrong find nothing in the package", () => {
   const pkg = join(app.dir, "node_modules/capnts");
   const lint = app.run(process.execPath, [join(ROOT, "node_modules/publint/src/cli.js"), "--strict", pkg], {

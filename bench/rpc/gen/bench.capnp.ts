@@ -4,10 +4,8 @@ import * as $rpc from "../../../src/codegenv1/rpc.js";
 import * as $text from "../../../src/codegenv1/schema.js";
 import * as $stream from "../../../src/gen/stream.capnp.js";
 
-const $inspect = Symbol.for("nodejs.util.inspect.custom");
-
 /** Schema nodes of bench.capnp (reflection, text format): an encoded List(Node). */
-export const $schema: $text.SchemaFile = {
+export const $schema: $text.SchemaFile = /*#__PURE__*/ $text.registerSchema({
   id: 0x843166c19f044f37n,
   nodes:
     "AQAAAE4AAAAgAAAABQAGAIgAAAAFAAYAaAEAAAUABgDgAQAABQAGAFgCAAAFAAYA0AIAAAUABgCEAwAABQAGAPwDAAAFAAYANAQA" +
@@ -46,7 +44,7 @@ export const $schema: $text.SchemaFile = {
     "ZXMAAAAJAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAkAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAHdyaXRlcwAACQAAAAAA" +
     "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAJAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
   imports: () => [$stream.$schema],
-};
+});
 
 /** Reader of struct echo$Params. */
 export class Echo_echo_Params_Reader extends $.StructReader {
@@ -75,17 +73,18 @@ export class Echo_echo_Params_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $text.structToString(this, 0xa3d28c5d6985eacen, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xa3d28c5d6985eacen);
   }
 }
 
 /** Builder of struct echo$Params. */
 export class Echo_echo_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -127,10 +126,7 @@ export class Echo_echo_Params_Builder extends $.StructBuilder {
     return this._asReader(Echo_echo_Params_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0xa3d28c5d6985eacen, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xa3d28c5d6985eacen);
   }
 }
 
@@ -165,17 +161,18 @@ export class Echo_echo_Results_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $text.structToString(this, 0x93bf81e73280c37dn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x93bf81e73280c37dn);
   }
 }
 
 /** Builder of struct echo$Results. */
 export class Echo_echo_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -217,10 +214,7 @@ export class Echo_echo_Results_Builder extends $.StructBuilder {
     return this._asReader(Echo_echo_Results_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0x93bf81e73280c37dn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x93bf81e73280c37dn);
   }
 }
 
@@ -252,17 +246,18 @@ export class Echo_next_Params_Reader extends $.StructReader {
     return this._getUint32(0);
   }
   override toString(): string {
-    return $text.structToString(this, 0xf87bd6308a71b9c6n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xf87bd6308a71b9c6n);
   }
 }
 
 /** Builder of struct next$Params. */
 export class Echo_next_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -292,10 +287,7 @@ export class Echo_next_Params_Builder extends $.StructBuilder {
     return this._asReader(Echo_next_Params_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0xf87bd6308a71b9c6n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xf87bd6308a71b9c6n);
   }
 }
 
@@ -333,17 +325,18 @@ export class Echo_next_Results_Reader extends $.StructReader {
     return this._getUint32(0);
   }
   override toString(): string {
-    return $text.structToString(this, 0xa743cefaa6cdb5can, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xa743cefaa6cdb5can);
   }
 }
 
 /** Builder of struct next$Results. */
 export class Echo_next_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -388,10 +381,7 @@ export class Echo_next_Results_Builder extends $.StructBuilder {
     return this._asReader(Echo_next_Results_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0xa743cefaa6cdb5can, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xa743cefaa6cdb5can);
   }
 }
 
@@ -430,17 +420,18 @@ export class Echo_write_Params_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $text.structToString(this, 0x89581fb5ca494775n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x89581fb5ca494775n);
   }
 }
 
 /** Builder of struct write$Params. */
 export class Echo_write_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -482,10 +473,7 @@ export class Echo_write_Params_Builder extends $.StructBuilder {
     return this._asReader(Echo_write_Params_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0x89581fb5ca494775n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x89581fb5ca494775n);
   }
 }
 
@@ -514,17 +502,18 @@ export class Echo_finish_Params_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $text.structToString(this, 0xf3a30fde499061f9n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xf3a30fde499061f9n);
   }
 }
 
 /** Builder of struct finish$Params. */
 export class Echo_finish_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -548,10 +537,7 @@ export class Echo_finish_Params_Builder extends $.StructBuilder {
     return this._asReader(Echo_finish_Params_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0xf3a30fde499061f9n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xf3a30fde499061f9n);
   }
 }
 
@@ -586,17 +572,18 @@ export class Echo_finish_Results_Reader extends $.StructReader {
     return this._getUint64(8);
   }
   override toString(): string {
-    return $text.structToString(this, 0xb15fa031127093b8n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xb15fa031127093b8n);
   }
 }
 
 /** Builder of struct finish$Results. */
 export class Echo_finish_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 2;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 2;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -632,10 +619,7 @@ export class Echo_finish_Results_Builder extends $.StructBuilder {
     return this._asReader(Echo_finish_Results_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0xb15fa031127093b8n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xb15fa031127093b8n);
   }
 }
 
@@ -645,49 +629,9 @@ export class Echo_finish_Results_Pipeline extends $rpc.Pipeline {
 
 /** Client of interface Echo. */
 export class Echo_Client extends $rpc.Client {
-  static override readonly _interface: $rpc.InterfaceInfo = {
-    typeId: 0x84850c8385be8125n,
-    name: "Echo",
-    methods: [
-      {
-        name: "echo",
-        get params() {
-          return Echo_echo_Params_Reader;
-        },
-        get results() {
-          return Echo_echo_Results_Builder;
-        },
-      },
-      {
-        name: "next",
-        get params() {
-          return Echo_next_Params_Reader;
-        },
-        get results() {
-          return Echo_next_Results_Builder;
-        },
-      },
-      {
-        name: "write",
-        get params() {
-          return Echo_write_Params_Reader;
-        },
-        get results() {
-          return $stream.StreamResult_Builder;
-        },
-        streaming: true,
-      },
-      {
-        name: "finish",
-        get params() {
-          return Echo_finish_Params_Reader;
-        },
-        get results() {
-          return Echo_finish_Results_Builder;
-        },
-      },
-    ],
-  };
+  static override get _interface(): $rpc.InterfaceInfo {
+    return $Echo_Client_interface;
+  }
   /**
    * A capability of Echo: from a server of Echo (`Echo.server(impl)`) or of a
    * subinterface, another client of it (a new reference), a promise of one, an Error (a broken
@@ -732,31 +676,72 @@ export class Echo_Client extends $rpc.Client {
     return this._request(0x84850c8385be8125n, 3, Echo_finish_Params_Builder, Echo_finish_Results_Reader, Echo_finish_Results_Pipeline);
   }
 }
+const $Echo_Client_interface: $rpc.InterfaceInfo = {
+  typeId: 0x84850c8385be8125n,
+  name: "Echo",
+  methods: [
+    {
+      name: "echo",
+      get params() {
+        return Echo_echo_Params_Reader;
+      },
+      get results() {
+        return Echo_echo_Results_Builder;
+      },
+    },
+    {
+      name: "next",
+      get params() {
+        return Echo_next_Params_Reader;
+      },
+      get results() {
+        return Echo_next_Results_Builder;
+      },
+    },
+    {
+      name: "write",
+      get params() {
+        return Echo_write_Params_Reader;
+      },
+      get results() {
+        return $stream.StreamResult_Builder;
+      },
+      streaming: true,
+    },
+    {
+      name: "finish",
+      get params() {
+        return Echo_finish_Params_Reader;
+      },
+      get results() {
+        return Echo_finish_Results_Builder;
+      },
+    },
+  ],
+};
 
 /** List(Echo): `get(i)` is a new reference to element i (close it), or null. */
 export class Echo_List extends $.CapabilityList<Echo_Client> {
-  static override readonly kind: $.ListKind<Echo_List> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Echo_List(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListKind<Echo_List> {
+    return $Echo_List_kind;
+  }
   override get(i: number): Echo_Client | null {
     const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $rpc.getClient(element, 0, Echo_Client) : null;
   }
 }
+const $Echo_List_kind: $.ListKind<Echo_List> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new Echo_List(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** Builder of List(Echo): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
 export class Echo_ListBuilder extends $.CapabilityListBuilder<Echo_Client> {
-  static override readonly kind: $.ListBuilderKind<Echo_ListBuilder> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Echo_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListBuilderKind<Echo_ListBuilder> {
+    return $Echo_ListBuilder_kind;
+  }
   override get(i: number): Echo_Client | null {
     const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $rpc.getClient(element, 0, Echo_Client) : null;
@@ -765,6 +750,12 @@ export class Echo_ListBuilder extends $.CapabilityListBuilder<Echo_Client> {
     $rpc.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
+const $Echo_ListBuilder_kind: $.ListBuilderKind<Echo_ListBuilder> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new Echo_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** What an implementation of Echo provides (missing methods answer "unimplemented"). */
 export interface Echo_Server extends $rpc.ServerHooks {

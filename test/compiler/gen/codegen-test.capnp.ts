@@ -3,10 +3,8 @@ import * as $ from "capnts/codegenv1";
 import * as $codegen_import from "./codegen-import.capnp.js";
 import * as $stream from "capnts/gen/stream.capnp.js";
 
-const $inspect = Symbol.for("nodejs.util.inspect.custom");
-
 /** Schema nodes of codegen-test.capnp (reflection, text format): an encoded List(Node). */
-export const $schema: $.SchemaFile = {
+export const $schema: $.SchemaFile = /*#__PURE__*/ $.registerSchema({
   id: 0xd7e2f0c3a1b4c5d6n,
   nodes:
     "AQAAAMYCAABcAQAABQAGACwDAAAFAAYAnAMAAAUABgAcDgAABQAGANQOAAAFAAYADBUAAAUABgAoFwAABQAGAPgXAAAFAAYAXBgA" +
@@ -488,39 +486,39 @@ export const $schema: $.SchemaFile = {
     "AAAAAAAAAAAAAAAAAQAAAFoAAABvbiBhIGZpZWxkAAAAAAAAAAAAAAAAAAAIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" +
     "AAgAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==",
   imports: () => [$codegen_import.$schema, $stream.$schema],
-};
+});
 
-const $d0 = new Uint8Array([0x62, 0x61, 0x72]);
-const $d1 = new $.PointerDefault(new Uint8Array([
+const $d0 = /*#__PURE__*/ new Uint8Array([0x62, 0x61, 0x72]);
+const $d1 = /*#__PURE__*/ new $.PointerDefault(new Uint8Array([
   0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x07, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
   0x01, 0x00, 0x00, 0x00, 0x32, 0x00, 0x00, 0x00, 0x73, 0x65, 0x76, 0x65, 0x6e, 0x00, 0x00, 0x00,
 ]));
-const $d2 = new $.PointerDefault(new Uint8Array([
+const $d2 = /*#__PURE__*/ new $.PointerDefault(new Uint8Array([
   0x01, 0x00, 0x00, 0x00, 0x1c, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00,
   0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
 ]));
-const $d3 = new $.PointerDefault(new Uint8Array([
+const $d3 = /*#__PURE__*/ new $.PointerDefault(new Uint8Array([
   0x01, 0x00, 0x00, 0x00, 0x16, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00, 0x00, 0x12, 0x00, 0x00, 0x00,
   0x05, 0x00, 0x00, 0x00, 0x1a, 0x00, 0x00, 0x00, 0x78, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
   0x79, 0x7a, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
 ]));
-const $d4 = new $.PointerDefault(new Uint8Array([
+const $d4 = /*#__PURE__*/ new $.PointerDefault(new Uint8Array([
   0x01, 0x00, 0x00, 0x00, 0x27, 0x00, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00,
   0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
   0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x22, 0x00, 0x00, 0x00,
   0x74, 0x77, 0x6f, 0x00, 0x00, 0x00, 0x00, 0x00,
 ]));
-const $d5 = new $.PointerDefault(new Uint8Array([
+const $d5 = /*#__PURE__*/ new $.PointerDefault(new Uint8Array([
   0x01, 0x00, 0x00, 0x00, 0x1e, 0x00, 0x00, 0x00, 0x09, 0x00, 0x00, 0x00, 0x0e, 0x00, 0x00, 0x00,
   0x0d, 0x00, 0x00, 0x00, 0x06, 0x00, 0x00, 0x00, 0x09, 0x00, 0x00, 0x00, 0x16, 0x00, 0x00, 0x00,
   0x01, 0x00, 0x00, 0x00, 0x12, 0x00, 0x00, 0x00, 0x61, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
   0x05, 0x00, 0x00, 0x00, 0x12, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00, 0x00, 0x12, 0x00, 0x00, 0x00,
   0x62, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x63, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
 ]));
-const $d6 = new Map<bigint, readonly ($.model.Type | null)[]>([[0xfbd9740d5911b3bfn, [{ kind: "interface", typeId: 0xc72ef22ba7d913f2n, brand: { scopes: [] } }]]]);
-const $d7 = new Map<bigint, readonly ($.model.Type | null)[]>([[0xfbd9740d5911b3bfn, [{ kind: "text" }]]]);
-const $d8 = new Map<bigint, readonly ($.model.Type | null)[]>([[0xfbd9740d5911b3bfn, [{ kind: "struct", typeId: 0xe62df3c1a0f33f65n, brand: { scopes: [] } }]]]);
-const $d9 = new Map<bigint, readonly ($.model.Type | null)[]>([[0x9e7328e6012f8b6en, [{ kind: "text" }, { kind: "list", elementType: { kind: "int32" } }]]]);
+const $d6 = /*#__PURE__*/ new Map<bigint, readonly ($.model.Type | null)[]>([[0xfbd9740d5911b3bfn, [{ kind: "interface", typeId: 0xc72ef22ba7d913f2n, brand: { scopes: [] } }]]]);
+const $d7 = /*#__PURE__*/ new Map<bigint, readonly ($.model.Type | null)[]>([[0xfbd9740d5911b3bfn, [{ kind: "text" }]]]);
+const $d8 = /*#__PURE__*/ new Map<bigint, readonly ($.model.Type | null)[]>([[0xfbd9740d5911b3bfn, [{ kind: "struct", typeId: 0xe62df3c1a0f33f65n, brand: { scopes: [] } }]]]);
+const $d9 = /*#__PURE__*/ new Map<bigint, readonly ($.model.Type | null)[]>([[0x9e7328e6012f8b6en, [{ kind: "text" }, { kind: "list", elementType: { kind: "int32" } }]]]);
 
 /** enum Color */
 export const Color = {
@@ -553,28 +551,26 @@ export type Calculator_Operator = (typeof Calculator_Operator)[keyof typeof Calc
 
 /** List(Capability): `get(i)` is a new reference to element i (close it), or null. */
 export class $Client_List extends $.CapabilityList<$.Client> {
-  static override readonly kind: $.ListKind<$Client_List> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new $Client_List(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListKind<$Client_List> {
+    return $$Client_List_kind;
+  }
   override get(i: number): $.Client | null {
     const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $.getClient(element, 0, $.Client) : null;
   }
 }
+const $$Client_List_kind: $.ListKind<$Client_List> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new $Client_List(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** Builder of List(Capability): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
 export class $Client_ListBuilder extends $.CapabilityListBuilder<$.Client> {
-  static override readonly kind: $.ListBuilderKind<$Client_ListBuilder> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new $Client_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListBuilderKind<$Client_ListBuilder> {
+    return $$Client_ListBuilder_kind;
+  }
   override get(i: number): $.Client | null {
     const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $.getClient(element, 0, $.Client) : null;
@@ -583,6 +579,12 @@ export class $Client_ListBuilder extends $.CapabilityListBuilder<$.Client> {
     $.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
+const $$Client_ListBuilder_kind: $.ListBuilderKind<$Client_ListBuilder> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new $Client_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** Reader of struct AllTypes. */
 export class AllTypes_Reader extends $.StructReader {
@@ -791,17 +793,18 @@ export class AllTypes_Reader extends $.StructReader {
     return this._hasPointer(22);
   }
   override toString(): string {
-    return $.structToString(this, 0x8762c5ef67db9069n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x8762c5ef67db9069n);
   }
 }
 
 /** Builder of struct AllTypes. */
 export class AllTypes_Builder extends $.StructBuilder {
-  static readonly _dataWords = 6;
-  static readonly _ptrCount = 23;
+  static get _dataWords(): number {
+    return 6;
+  }
+  static get _ptrCount(): number {
+    return 23;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -1331,44 +1334,47 @@ export class AllTypes_Builder extends $.StructBuilder {
     return this._asReader(AllTypes_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0x8762c5ef67db9069n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x8762c5ef67db9069n);
   }
 }
 
 /** Reader of List(AllTypes): `get(i)` is a AllTypes_Reader. */
 export class AllTypes_List extends $.StructList<AllTypes_Reader> {
-  static readonly kind: $.ListKind<AllTypes_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new AllTypes_List(arena, seg, off, len, step, ds, pc, nest, es, AllTypes_Reader),
-  };
+  static get kind(): $.ListKind<AllTypes_List> {
+    return $AllTypes_List_kind;
+  }
   override get(i: number): AllTypes_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new AllTypes_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $AllTypes_List_kind: $.ListKind<AllTypes_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new AllTypes_List(arena, seg, off, len, step, ds, pc, nest, es, AllTypes_Reader),
+};
 
 /** Builder of List(AllTypes): `get(i)` is a AllTypes_Builder. */
 export class AllTypes_ListBuilder extends $.StructListBuilder<AllTypes_Builder> {
-  static readonly kind: $.ListBuilderKind<AllTypes_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 6,
-    ptrCount: 23,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new AllTypes_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, AllTypes_Builder),
-  };
+  static get kind(): $.ListBuilderKind<AllTypes_ListBuilder> {
+    return $AllTypes_ListBuilder_kind;
+  }
   override get(i: number): AllTypes_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new AllTypes_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $AllTypes_ListBuilder_kind: $.ListBuilderKind<AllTypes_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 6,
+  ptrCount: 23,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new AllTypes_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, AllTypes_Builder),
+};
 
 /** Promise pipeline of AllTypes. */
 export class AllTypes_Pipeline extends $.Pipeline {
@@ -1410,17 +1416,18 @@ export class Small_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $.structToString(this, 0xe62df3c1a0f33f65n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xe62df3c1a0f33f65n);
   }
 }
 
 /** Builder of struct Small. */
 export class Small_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -1465,44 +1472,47 @@ export class Small_Builder extends $.StructBuilder {
     return this._asReader(Small_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xe62df3c1a0f33f65n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xe62df3c1a0f33f65n);
   }
 }
 
 /** Reader of List(Small): `get(i)` is a Small_Reader. */
 export class Small_List extends $.StructList<Small_Reader> {
-  static readonly kind: $.ListKind<Small_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Small_List(arena, seg, off, len, step, ds, pc, nest, es, Small_Reader),
-  };
+  static get kind(): $.ListKind<Small_List> {
+    return $Small_List_kind;
+  }
   override get(i: number): Small_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new Small_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Small_List_kind: $.ListKind<Small_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Small_List(arena, seg, off, len, step, ds, pc, nest, es, Small_Reader),
+};
 
 /** Builder of List(Small): `get(i)` is a Small_Builder. */
 export class Small_ListBuilder extends $.StructListBuilder<Small_Builder> {
-  static readonly kind: $.ListBuilderKind<Small_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 1,
-    ptrCount: 1,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Small_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Small_Builder),
-  };
+  static get kind(): $.ListBuilderKind<Small_ListBuilder> {
+    return $Small_ListBuilder_kind;
+  }
   override get(i: number): Small_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new Small_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Small_ListBuilder_kind: $.ListBuilderKind<Small_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 1,
+  ptrCount: 1,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Small_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Small_Builder),
+};
 
 /** Promise pipeline of Small. */
 export class Small_Pipeline extends $.Pipeline {
@@ -1615,17 +1625,18 @@ export class Defaults_Reader extends $.StructReader {
     return this._hasPointer(6);
   }
   override toString(): string {
-    return $.structToString(this, 0xc31e8551bed60345n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xc31e8551bed60345n);
   }
 }
 
 /** Builder of struct Defaults. */
 export class Defaults_Builder extends $.StructBuilder {
-  static readonly _dataWords = 8;
-  static readonly _ptrCount = 7;
+  static get _dataWords(): number {
+    return 8;
+  }
+  static get _ptrCount(): number {
+    return 7;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -1860,44 +1871,47 @@ export class Defaults_Builder extends $.StructBuilder {
     return this._asReader(Defaults_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xc31e8551bed60345n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xc31e8551bed60345n);
   }
 }
 
 /** Reader of List(Defaults): `get(i)` is a Defaults_Reader. */
 export class Defaults_List extends $.StructList<Defaults_Reader> {
-  static readonly kind: $.ListKind<Defaults_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Defaults_List(arena, seg, off, len, step, ds, pc, nest, es, Defaults_Reader),
-  };
+  static get kind(): $.ListKind<Defaults_List> {
+    return $Defaults_List_kind;
+  }
   override get(i: number): Defaults_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new Defaults_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Defaults_List_kind: $.ListKind<Defaults_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Defaults_List(arena, seg, off, len, step, ds, pc, nest, es, Defaults_Reader),
+};
 
 /** Builder of List(Defaults): `get(i)` is a Defaults_Builder. */
 export class Defaults_ListBuilder extends $.StructListBuilder<Defaults_Builder> {
-  static readonly kind: $.ListBuilderKind<Defaults_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 8,
-    ptrCount: 7,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Defaults_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Defaults_Builder),
-  };
+  static get kind(): $.ListBuilderKind<Defaults_ListBuilder> {
+    return $Defaults_ListBuilder_kind;
+  }
   override get(i: number): Defaults_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new Defaults_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Defaults_ListBuilder_kind: $.ListBuilderKind<Defaults_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 8,
+  ptrCount: 7,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Defaults_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Defaults_Builder),
+};
 
 /** Promise pipeline of Defaults. */
 export class Defaults_Pipeline extends $.Pipeline {
@@ -1987,10 +2001,7 @@ class $Shape_Reader extends $.StructReader {
     return this._hasPointer(3);
   }
   override toString(): string {
-    return $.structToString(this, 0xed747c29b275dc1dn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xed747c29b275dc1dn);
   }
 }
 /** Reader of struct Shape. */
@@ -2007,8 +2018,12 @@ export const Shape_Reader = $Shape_Reader as unknown as $.StructCtor<Shape_Reade
 
 /** Builder of struct Shape. */
 export class Shape_Builder extends $.StructBuilder {
-  static readonly _dataWords = 4;
-  static readonly _ptrCount = 4;
+  static get _dataWords(): number {
+    return 4;
+  }
+  static get _ptrCount(): number {
+    return 4;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -2226,44 +2241,47 @@ export class Shape_Builder extends $.StructBuilder {
     return this._asReader(Shape_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xed747c29b275dc1dn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xed747c29b275dc1dn);
   }
 }
 
 /** Reader of List(Shape): `get(i)` is a Shape_Reader. */
 export class Shape_List extends $.StructList<Shape_Reader> {
-  static readonly kind: $.ListKind<Shape_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Shape_List(arena, seg, off, len, step, ds, pc, nest, es, Shape_Reader),
-  };
+  static get kind(): $.ListKind<Shape_List> {
+    return $Shape_List_kind;
+  }
   override get(i: number): Shape_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new Shape_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Shape_List_kind: $.ListKind<Shape_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Shape_List(arena, seg, off, len, step, ds, pc, nest, es, Shape_Reader),
+};
 
 /** Builder of List(Shape): `get(i)` is a Shape_Builder. */
 export class Shape_ListBuilder extends $.StructListBuilder<Shape_Builder> {
-  static readonly kind: $.ListBuilderKind<Shape_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 4,
-    ptrCount: 4,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Shape_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Shape_Builder),
-  };
+  static get kind(): $.ListBuilderKind<Shape_ListBuilder> {
+    return $Shape_ListBuilder_kind;
+  }
   override get(i: number): Shape_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new Shape_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Shape_ListBuilder_kind: $.ListBuilderKind<Shape_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 4,
+  ptrCount: 4,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Shape_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Shape_Builder),
+};
 
 /** Promise pipeline of Shape. */
 export class Shape_Pipeline extends $.Pipeline {
@@ -2324,17 +2342,18 @@ export class Shape_Nested_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $.structToString(this, 0xe3393a67f522fb28n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xe3393a67f522fb28n);
   }
 }
 
 /** Builder of struct Nested. */
 export class Shape_Nested_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -2402,44 +2421,47 @@ export class Shape_Nested_Builder extends $.StructBuilder {
     return this._asReader(Shape_Nested_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xe3393a67f522fb28n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xe3393a67f522fb28n);
   }
 }
 
 /** Reader of List(Nested): `get(i)` is a Shape_Nested_Reader. */
 export class Shape_Nested_List extends $.StructList<Shape_Nested_Reader> {
-  static readonly kind: $.ListKind<Shape_Nested_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Shape_Nested_List(arena, seg, off, len, step, ds, pc, nest, es, Shape_Nested_Reader),
-  };
+  static get kind(): $.ListKind<Shape_Nested_List> {
+    return $Shape_Nested_List_kind;
+  }
   override get(i: number): Shape_Nested_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new Shape_Nested_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Shape_Nested_List_kind: $.ListKind<Shape_Nested_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Shape_Nested_List(arena, seg, off, len, step, ds, pc, nest, es, Shape_Nested_Reader),
+};
 
 /** Builder of List(Nested): `get(i)` is a Shape_Nested_Builder. */
 export class Shape_Nested_ListBuilder extends $.StructListBuilder<Shape_Nested_Builder> {
-  static readonly kind: $.ListBuilderKind<Shape_Nested_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 1,
-    ptrCount: 1,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Shape_Nested_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Shape_Nested_Builder),
-  };
+  static get kind(): $.ListBuilderKind<Shape_Nested_ListBuilder> {
+    return $Shape_Nested_ListBuilder_kind;
+  }
   override get(i: number): Shape_Nested_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new Shape_Nested_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Shape_Nested_ListBuilder_kind: $.ListBuilderKind<Shape_Nested_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 1,
+  ptrCount: 1,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Shape_Nested_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Shape_Nested_Builder),
+};
 
 /** Promise pipeline of Nested. */
 export class Shape_Nested_Pipeline extends $.Pipeline {
@@ -2472,17 +2494,18 @@ export class Shape_Nested_Deeper_Reader extends $.StructReader {
     return this._getInt64(0, 42n);
   }
   override toString(): string {
-    return $.structToString(this, 0xd46dbd4db3d3f7ecn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xd46dbd4db3d3f7ecn);
   }
 }
 
 /** Builder of struct Deeper. */
 export class Shape_Nested_Deeper_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -2512,49 +2535,34 @@ export class Shape_Nested_Deeper_Builder extends $.StructBuilder {
     return this._asReader(Shape_Nested_Deeper_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xd46dbd4db3d3f7ecn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xd46dbd4db3d3f7ecn);
   }
 }
 
 /** Reader of List(Deeper): `get(i)` is a Shape_Nested_Deeper_Reader. */
 export class Shape_Nested_Deeper_List extends $.StructList<Shape_Nested_Deeper_Reader> {
-  static readonly kind: $.ListKind<Shape_Nested_Deeper_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Shape_Nested_Deeper_List(arena, seg, off, len, step, ds, pc, nest, es, Shape_Nested_Deeper_Reader),
-  };
+  static get kind(): $.ListKind<Shape_Nested_Deeper_List> {
+    return $Shape_Nested_Deeper_List_kind;
+  }
   override get(i: number): Shape_Nested_Deeper_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new Shape_Nested_Deeper_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Shape_Nested_Deeper_List_kind: $.ListKind<Shape_Nested_Deeper_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Shape_Nested_Deeper_List(arena, seg, off, len, step, ds, pc, nest, es, Shape_Nested_Deeper_Reader),
+};
 
 /** Builder of List(Deeper): `get(i)` is a Shape_Nested_Deeper_Builder. */
 export class Shape_Nested_Deeper_ListBuilder extends $.StructListBuilder<Shape_Nested_Deeper_Builder> {
-  static readonly kind: $.ListBuilderKind<Shape_Nested_Deeper_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 1,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Shape_Nested_Deeper_ListBuilder(
-        arena,
-        seg,
-        off,
-        len,
-        step,
-        ds,
-        pc,
-        nest,
-        es,
-        Shape_Nested_Deeper_Builder,
-      ),
-  };
+  static get kind(): $.ListBuilderKind<Shape_Nested_Deeper_ListBuilder> {
+    return $Shape_Nested_Deeper_ListBuilder_kind;
+  }
   override get(i: number): Shape_Nested_Deeper_Builder {
     const o = this._at(i);
     const d = this._dataSize;
@@ -2569,15 +2577,33 @@ export class Shape_Nested_Deeper_ListBuilder extends $.StructListBuilder<Shape_N
     );
   }
 }
+const $Shape_Nested_Deeper_ListBuilder_kind: $.ListBuilderKind<Shape_Nested_Deeper_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 1,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Shape_Nested_Deeper_ListBuilder(
+      arena,
+      seg,
+      off,
+      len,
+      step,
+      ds,
+      pc,
+      nest,
+      es,
+      Shape_Nested_Deeper_Builder,
+    ),
+};
 
 /** Promise pipeline of Deeper. */
 export class Shape_Nested_Deeper_Pipeline extends $.Pipeline {
 }
 
-/** The group reader's type: a $.GroupReader (the class below links its prototype). */
-export interface Shape_rectangle_Reader extends $.GroupReader {}
-/** Reader of group rectangle. */
-export class Shape_rectangle_Reader {
+/** The group reader's type: a $.GroupReader (`$.groupReader` links its prototype). */
+interface $Shape_rectangle_Reader extends $.GroupReader {}
+/** Class of Shape_rectangle_Reader (which see). */
+class $Shape_rectangle_Reader {
   constructor(parent: $.StructReader) {
     this._p = parent;
   }
@@ -2588,18 +2614,21 @@ export class Shape_rectangle_Reader {
     return this._p._getFloat64(16);
   }
   toString(): string {
-    return $.structToString(this, 0xec065797ba67ce93n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xec065797ba67ce93n);
   }
 }
-Object.setPrototypeOf(Shape_rectangle_Reader.prototype, $.GroupReader.prototype);
+/** Reader of group rectangle. */
+export type Shape_rectangle_Reader = $Shape_rectangle_Reader;
+export const Shape_rectangle_Reader = /*#__PURE__*/ $.groupReader($Shape_rectangle_Reader) as unknown as new (parent: $.StructReader) => Shape_rectangle_Reader;
 
 /** Builder of group rectangle. */
 export class Shape_rectangle_Builder extends $.StructBuilder {
-  static readonly _dataWords = 4;
-  static readonly _ptrCount = 4;
+  static get _dataWords(): number {
+    return 4;
+  }
+  static get _ptrCount(): number {
+    return 4;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -2635,10 +2664,7 @@ export class Shape_rectangle_Builder extends $.StructBuilder {
     return new Shape_rectangle_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
-    return $.structToString(this, 0xec065797ba67ce93n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xec065797ba67ce93n);
   }
 }
 
@@ -2650,7 +2676,7 @@ const Shape_style_which = ["plain", "colored", "fancy"] as const;
 /** Members of style's union; "_unknown" for a discriminant this schema does not know. */
 export type Shape_style_Which = (typeof Shape_style_which)[number] | "_unknown";
 
-/** The group reader's type: a $.GroupReader (the class below links its prototype). */
+/** The group reader's type: a $.GroupReader (`$.groupReader` links its prototype). */
 interface $Shape_style_Reader extends $.GroupReader {}
 /** Class of Shape_style_Reader (which see). */
 class $Shape_style_Reader {
@@ -2677,13 +2703,9 @@ class $Shape_style_Reader {
     return new Shape_style_fancy_Reader(this._p);
   }
   toString(): string {
-    return $.structToString(this, 0xee83e51195333f83n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xee83e51195333f83n);
   }
 }
-Object.setPrototypeOf($Shape_style_Reader.prototype, $.GroupReader.prototype);
 /** Reader of group style. */
 export type Shape_style_Reader = Omit<$Shape_style_Reader, "which" | "colored" | "fancy"> &
   (
@@ -2692,12 +2714,16 @@ export type Shape_style_Reader = Omit<$Shape_style_Reader, "which" | "colored" |
     | ({ readonly which: "fancy" } & Pick<$Shape_style_Reader, "fancy">)
     | { readonly which: "_unknown" }
   );
-export const Shape_style_Reader = $Shape_style_Reader as unknown as new (parent: $.StructReader) => Shape_style_Reader;
+export const Shape_style_Reader = /*#__PURE__*/ $.groupReader($Shape_style_Reader) as unknown as new (parent: $.StructReader) => Shape_style_Reader;
 
 /** Builder of group style. */
 export class Shape_style_Builder extends $.StructBuilder {
-  static readonly _dataWords = 4;
-  static readonly _ptrCount = 4;
+  static get _dataWords(): number {
+    return 4;
+  }
+  static get _ptrCount(): number {
+    return 4;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -2772,10 +2798,7 @@ export class Shape_style_Builder extends $.StructBuilder {
     return new Shape_style_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
-    return $.structToString(this, 0xee83e51195333f83n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xee83e51195333f83n);
   }
 }
 
@@ -2786,10 +2809,10 @@ export class Shape_style_Pipeline extends $.Pipeline {
   }
 }
 
-/** The group reader's type: a $.GroupReader (the class below links its prototype). */
-export interface Shape_style_fancy_Reader extends $.GroupReader {}
-/** Reader of group fancy. */
-export class Shape_style_fancy_Reader {
+/** The group reader's type: a $.GroupReader (`$.groupReader` links its prototype). */
+interface $Shape_style_fancy_Reader extends $.GroupReader {}
+/** Class of Shape_style_fancy_Reader (which see). */
+class $Shape_style_fancy_Reader {
   constructor(parent: $.StructReader) {
     this._p = parent;
   }
@@ -2803,18 +2826,21 @@ export class Shape_style_fancy_Reader {
     return new Shape_style_fancy_border_Reader(this._p);
   }
   toString(): string {
-    return $.structToString(this, 0xe74e9ebf01d936bbn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xe74e9ebf01d936bbn);
   }
 }
-Object.setPrototypeOf(Shape_style_fancy_Reader.prototype, $.GroupReader.prototype);
+/** Reader of group fancy. */
+export type Shape_style_fancy_Reader = $Shape_style_fancy_Reader;
+export const Shape_style_fancy_Reader = /*#__PURE__*/ $.groupReader($Shape_style_fancy_Reader) as unknown as new (parent: $.StructReader) => Shape_style_fancy_Reader;
 
 /** Builder of group fancy. */
 export class Shape_style_fancy_Builder extends $.StructBuilder {
-  static readonly _dataWords = 4;
-  static readonly _ptrCount = 4;
+  static get _dataWords(): number {
+    return 4;
+  }
+  static get _ptrCount(): number {
+    return 4;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -2877,10 +2903,7 @@ export class Shape_style_fancy_Builder extends $.StructBuilder {
     return new Shape_style_fancy_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
-    return $.structToString(this, 0xe74e9ebf01d936bbn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xe74e9ebf01d936bbn);
   }
 }
 
@@ -2895,7 +2918,7 @@ const Shape_style_fancy_border_which = ["none", "width"] as const;
 /** Members of border's union; "_unknown" for a discriminant this schema does not know. */
 export type Shape_style_fancy_border_Which = (typeof Shape_style_fancy_border_which)[number] | "_unknown";
 
-/** The group reader's type: a $.GroupReader (the class below links its prototype). */
+/** The group reader's type: a $.GroupReader (`$.groupReader` links its prototype). */
 interface $Shape_style_fancy_border_Reader extends $.GroupReader {}
 /** Class of Shape_style_fancy_border_Reader (which see). */
 class $Shape_style_fancy_border_Reader {
@@ -2916,13 +2939,9 @@ class $Shape_style_fancy_border_Reader {
     return this._p._getUint16(14);
   }
   toString(): string {
-    return $.structToString(this, 0xc8ad2f0b6438729en, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xc8ad2f0b6438729en);
   }
 }
-Object.setPrototypeOf($Shape_style_fancy_border_Reader.prototype, $.GroupReader.prototype);
 /** Reader of group border. */
 export type Shape_style_fancy_border_Reader = Omit<$Shape_style_fancy_border_Reader, "which" | "width"> &
   (
@@ -2930,12 +2949,16 @@ export type Shape_style_fancy_border_Reader = Omit<$Shape_style_fancy_border_Rea
     | ({ readonly which: "width" } & Pick<$Shape_style_fancy_border_Reader, "width">)
     | { readonly which: "_unknown" }
   );
-export const Shape_style_fancy_border_Reader = $Shape_style_fancy_border_Reader as unknown as new (parent: $.StructReader) => Shape_style_fancy_border_Reader;
+export const Shape_style_fancy_border_Reader = /*#__PURE__*/ $.groupReader($Shape_style_fancy_border_Reader) as unknown as new (parent: $.StructReader) => Shape_style_fancy_border_Reader;
 
 /** Builder of group border. */
 export class Shape_style_fancy_border_Builder extends $.StructBuilder {
-  static readonly _dataWords = 4;
-  static readonly _ptrCount = 4;
+  static get _dataWords(): number {
+    return 4;
+  }
+  static get _ptrCount(): number {
+    return 4;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -2980,10 +3003,7 @@ export class Shape_style_fancy_border_Builder extends $.StructBuilder {
     return new Shape_style_fancy_border_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
-    return $.structToString(this, 0xc8ad2f0b6438729en, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xc8ad2f0b6438729en);
   }
 }
 
@@ -2991,10 +3011,10 @@ export class Shape_style_fancy_border_Builder extends $.StructBuilder {
 export class Shape_style_fancy_border_Pipeline extends $.Pipeline {
 }
 
-/** The group reader's type: a $.GroupReader (the class below links its prototype). */
-export interface Shape_position_Reader extends $.GroupReader {}
-/** Reader of group position. */
-export class Shape_position_Reader {
+/** The group reader's type: a $.GroupReader (`$.groupReader` links its prototype). */
+interface $Shape_position_Reader extends $.GroupReader {}
+/** Class of Shape_position_Reader (which see). */
+class $Shape_position_Reader {
   constructor(parent: $.StructReader) {
     this._p = parent;
   }
@@ -3005,18 +3025,21 @@ export class Shape_position_Reader {
     return this._p._getInt32(28);
   }
   toString(): string {
-    return $.structToString(this, 0xd23019237e86eddfn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xd23019237e86eddfn);
   }
 }
-Object.setPrototypeOf(Shape_position_Reader.prototype, $.GroupReader.prototype);
+/** Reader of group position. */
+export type Shape_position_Reader = $Shape_position_Reader;
+export const Shape_position_Reader = /*#__PURE__*/ $.groupReader($Shape_position_Reader) as unknown as new (parent: $.StructReader) => Shape_position_Reader;
 
 /** Builder of group position. */
 export class Shape_position_Builder extends $.StructBuilder {
-  static readonly _dataWords = 4;
-  static readonly _ptrCount = 4;
+  static get _dataWords(): number {
+    return 4;
+  }
+  static get _ptrCount(): number {
+    return 4;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -3052,10 +3075,7 @@ export class Shape_position_Builder extends $.StructBuilder {
     return new Shape_position_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
-    return $.structToString(this, 0xd23019237e86eddfn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xd23019237e86eddfn);
   }
 }
 
@@ -3128,10 +3148,7 @@ class $Collide_Reader extends $.StructReader {
     return this._getUint16(10);
   }
   override toString(): string {
-    return $.structToString(this, 0xfbf95364216e0affn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xfbf95364216e0affn);
   }
 }
 /** Reader of struct Collide. */
@@ -3145,8 +3162,12 @@ export const Collide_Reader = $Collide_Reader as unknown as $.StructCtor<Collide
 
 /** Builder of struct Collide. */
 export class Collide_Builder extends $.StructBuilder {
-  static readonly _dataWords = 2;
-  static readonly _ptrCount = 2;
+  static get _dataWords(): number {
+    return 2;
+  }
+  static get _ptrCount(): number {
+    return 2;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -3251,44 +3272,47 @@ export class Collide_Builder extends $.StructBuilder {
     return this._asReader(Collide_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xfbf95364216e0affn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xfbf95364216e0affn);
   }
 }
 
 /** Reader of List(Collide): `get(i)` is a Collide_Reader. */
 export class Collide_List extends $.StructList<Collide_Reader> {
-  static readonly kind: $.ListKind<Collide_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Collide_List(arena, seg, off, len, step, ds, pc, nest, es, Collide_Reader),
-  };
+  static get kind(): $.ListKind<Collide_List> {
+    return $Collide_List_kind;
+  }
   override get(i: number): Collide_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new Collide_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Collide_List_kind: $.ListKind<Collide_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Collide_List(arena, seg, off, len, step, ds, pc, nest, es, Collide_Reader),
+};
 
 /** Builder of List(Collide): `get(i)` is a Collide_Builder. */
 export class Collide_ListBuilder extends $.StructListBuilder<Collide_Builder> {
-  static readonly kind: $.ListBuilderKind<Collide_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 2,
-    ptrCount: 2,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Collide_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Collide_Builder),
-  };
+  static get kind(): $.ListBuilderKind<Collide_ListBuilder> {
+    return $Collide_ListBuilder_kind;
+  }
   override get(i: number): Collide_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new Collide_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Collide_ListBuilder_kind: $.ListBuilderKind<Collide_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 2,
+  ptrCount: 2,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Collide_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Collide_Builder),
+};
 
 /** Promise pipeline of Collide. */
 export class Collide_Pipeline extends $.Pipeline {
@@ -3318,17 +3342,18 @@ export class Collide_Reader$_Reader extends $.StructReader {
     return this._getInt32(0);
   }
   override toString(): string {
-    return $.structToString(this, 0xb4246330ba173e6cn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xb4246330ba173e6cn);
   }
 }
 
 /** Builder of struct Reader. */
 export class Collide_Reader$_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -3358,44 +3383,47 @@ export class Collide_Reader$_Builder extends $.StructBuilder {
     return this._asReader(Collide_Reader$_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xb4246330ba173e6cn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xb4246330ba173e6cn);
   }
 }
 
 /** Reader of List(Reader): `get(i)` is a Collide_Reader$_Reader. */
 export class Collide_Reader$_List extends $.StructList<Collide_Reader$_Reader> {
-  static readonly kind: $.ListKind<Collide_Reader$_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Collide_Reader$_List(arena, seg, off, len, step, ds, pc, nest, es, Collide_Reader$_Reader),
-  };
+  static get kind(): $.ListKind<Collide_Reader$_List> {
+    return $Collide_Reader$_List_kind;
+  }
   override get(i: number): Collide_Reader$_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new Collide_Reader$_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Collide_Reader$_List_kind: $.ListKind<Collide_Reader$_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Collide_Reader$_List(arena, seg, off, len, step, ds, pc, nest, es, Collide_Reader$_Reader),
+};
 
 /** Builder of List(Reader): `get(i)` is a Collide_Reader$_Builder. */
 export class Collide_Reader$_ListBuilder extends $.StructListBuilder<Collide_Reader$_Builder> {
-  static readonly kind: $.ListBuilderKind<Collide_Reader$_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 1,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Collide_Reader$_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Collide_Reader$_Builder),
-  };
+  static get kind(): $.ListBuilderKind<Collide_Reader$_ListBuilder> {
+    return $Collide_Reader$_ListBuilder_kind;
+  }
   override get(i: number): Collide_Reader$_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new Collide_Reader$_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Collide_Reader$_ListBuilder_kind: $.ListBuilderKind<Collide_Reader$_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 1,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Collide_Reader$_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Collide_Reader$_Builder),
+};
 
 /** Promise pipeline of Reader. */
 export class Collide_Reader$_Pipeline extends $.Pipeline {
@@ -3425,17 +3453,18 @@ export class Collide_ListBuilder$_Reader extends $.StructReader {
     return this._getInt32(0);
   }
   override toString(): string {
-    return $.structToString(this, 0xce717da45a5f5aa8n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xce717da45a5f5aa8n);
   }
 }
 
 /** Builder of struct ListBuilder. */
 export class Collide_ListBuilder$_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -3465,33 +3494,15 @@ export class Collide_ListBuilder$_Builder extends $.StructBuilder {
     return this._asReader(Collide_ListBuilder$_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xce717da45a5f5aa8n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xce717da45a5f5aa8n);
   }
 }
 
 /** Reader of List(ListBuilder): `get(i)` is a Collide_ListBuilder$_Reader. */
 export class Collide_ListBuilder$_List extends $.StructList<Collide_ListBuilder$_Reader> {
-  static readonly kind: $.ListKind<Collide_ListBuilder$_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Collide_ListBuilder$_List(
-        arena,
-        seg,
-        off,
-        len,
-        step,
-        ds,
-        pc,
-        nest,
-        es,
-        Collide_ListBuilder$_Reader,
-      ),
-  };
+  static get kind(): $.ListKind<Collide_ListBuilder$_List> {
+    return $Collide_ListBuilder$_List_kind;
+  }
   override get(i: number): Collide_ListBuilder$_Reader {
     const o = this._at(i);
     const d = this._dataSize;
@@ -3506,27 +3517,19 @@ export class Collide_ListBuilder$_List extends $.StructList<Collide_ListBuilder$
     );
   }
 }
+const $Collide_ListBuilder$_List_kind: $.ListKind<Collide_ListBuilder$_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Collide_ListBuilder$_List(arena, seg, off, len, step, ds, pc, nest, es, Collide_ListBuilder$_Reader),
+};
 
 /** Builder of List(ListBuilder): `get(i)` is a Collide_ListBuilder$_Builder. */
 export class Collide_ListBuilder$_ListBuilder extends $.StructListBuilder<Collide_ListBuilder$_Builder> {
-  static readonly kind: $.ListBuilderKind<Collide_ListBuilder$_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 1,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Collide_ListBuilder$_ListBuilder(
-        arena,
-        seg,
-        off,
-        len,
-        step,
-        ds,
-        pc,
-        nest,
-        es,
-        Collide_ListBuilder$_Builder,
-      ),
-  };
+  static get kind(): $.ListBuilderKind<Collide_ListBuilder$_ListBuilder> {
+    return $Collide_ListBuilder$_ListBuilder_kind;
+  }
   override get(i: number): Collide_ListBuilder$_Builder {
     const o = this._at(i);
     const d = this._dataSize;
@@ -3541,6 +3544,24 @@ export class Collide_ListBuilder$_ListBuilder extends $.StructListBuilder<Collid
     );
   }
 }
+const $Collide_ListBuilder$_ListBuilder_kind: $.ListBuilderKind<Collide_ListBuilder$_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 1,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Collide_ListBuilder$_ListBuilder(
+      arena,
+      seg,
+      off,
+      len,
+      step,
+      ds,
+      pc,
+      nest,
+      es,
+      Collide_ListBuilder$_Builder,
+    ),
+};
 
 /** Promise pipeline of ListBuilder. */
 export class Collide_ListBuilder$_Pipeline extends $.Pipeline {
@@ -3602,10 +3623,7 @@ class $Calculator_Expression_Reader extends $.StructReader {
     return new Calculator_Expression_call_Reader(this);
   }
   override toString(): string {
-    return $.structToString(this, 0x9b7c194a3fdbac55n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x9b7c194a3fdbac55n);
   }
 }
 /** Reader of struct Expression. */
@@ -3621,8 +3639,12 @@ export const Calculator_Expression_Reader = $Calculator_Expression_Reader as unk
 
 /** Builder of struct Expression. */
 export class Calculator_Expression_Builder extends $.StructBuilder {
-  static readonly _dataWords = 2;
-  static readonly _ptrCount = 2;
+  static get _dataWords(): number {
+    return 2;
+  }
+  static get _ptrCount(): number {
+    return 2;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -3722,33 +3744,15 @@ export class Calculator_Expression_Builder extends $.StructBuilder {
     return this._asReader(Calculator_Expression_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0x9b7c194a3fdbac55n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x9b7c194a3fdbac55n);
   }
 }
 
 /** Reader of List(Expression): `get(i)` is a Calculator_Expression_Reader. */
 export class Calculator_Expression_List extends $.StructList<Calculator_Expression_Reader> {
-  static readonly kind: $.ListKind<Calculator_Expression_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Calculator_Expression_List(
-        arena,
-        seg,
-        off,
-        len,
-        step,
-        ds,
-        pc,
-        nest,
-        es,
-        Calculator_Expression_Reader,
-      ),
-  };
+  static get kind(): $.ListKind<Calculator_Expression_List> {
+    return $Calculator_Expression_List_kind;
+  }
   override get(i: number): Calculator_Expression_Reader {
     const o = this._at(i);
     const d = this._dataSize;
@@ -3763,27 +3767,30 @@ export class Calculator_Expression_List extends $.StructList<Calculator_Expressi
     );
   }
 }
+const $Calculator_Expression_List_kind: $.ListKind<Calculator_Expression_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Calculator_Expression_List(
+      arena,
+      seg,
+      off,
+      len,
+      step,
+      ds,
+      pc,
+      nest,
+      es,
+      Calculator_Expression_Reader,
+    ),
+};
 
 /** Builder of List(Expression): `get(i)` is a Calculator_Expression_Builder. */
 export class Calculator_Expression_ListBuilder extends $.StructListBuilder<Calculator_Expression_Builder> {
-  static readonly kind: $.ListBuilderKind<Calculator_Expression_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 2,
-    ptrCount: 2,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Calculator_Expression_ListBuilder(
-        arena,
-        seg,
-        off,
-        len,
-        step,
-        ds,
-        pc,
-        nest,
-        es,
-        Calculator_Expression_Builder,
-      ),
-  };
+  static get kind(): $.ListBuilderKind<Calculator_Expression_ListBuilder> {
+    return $Calculator_Expression_ListBuilder_kind;
+  }
   override get(i: number): Calculator_Expression_Builder {
     const o = this._at(i);
     const d = this._dataSize;
@@ -3798,6 +3805,24 @@ export class Calculator_Expression_ListBuilder extends $.StructListBuilder<Calcu
     );
   }
 }
+const $Calculator_Expression_ListBuilder_kind: $.ListBuilderKind<Calculator_Expression_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 2,
+  ptrCount: 2,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Calculator_Expression_ListBuilder(
+      arena,
+      seg,
+      off,
+      len,
+      step,
+      ds,
+      pc,
+      nest,
+      es,
+      Calculator_Expression_Builder,
+    ),
+};
 
 /** Promise pipeline of Expression. */
 export class Calculator_Expression_Pipeline extends $.Pipeline {
@@ -3810,10 +3835,10 @@ export class Calculator_Expression_Pipeline extends $.Pipeline {
   }
 }
 
-/** The group reader's type: a $.GroupReader (the class below links its prototype). */
-export interface Calculator_Expression_call_Reader extends $.GroupReader {}
-/** Reader of group call. */
-export class Calculator_Expression_call_Reader {
+/** The group reader's type: a $.GroupReader (`$.groupReader` links its prototype). */
+interface $Calculator_Expression_call_Reader extends $.GroupReader {}
+/** Class of Calculator_Expression_call_Reader (which see). */
+class $Calculator_Expression_call_Reader {
   constructor(parent: $.StructReader) {
     this._p = parent;
   }
@@ -3830,18 +3855,21 @@ export class Calculator_Expression_call_Reader {
     return this._p._hasPointer(1);
   }
   toString(): string {
-    return $.structToString(this, 0x91a326c5607cc689n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x91a326c5607cc689n);
   }
 }
-Object.setPrototypeOf(Calculator_Expression_call_Reader.prototype, $.GroupReader.prototype);
+/** Reader of group call. */
+export type Calculator_Expression_call_Reader = $Calculator_Expression_call_Reader;
+export const Calculator_Expression_call_Reader = /*#__PURE__*/ $.groupReader($Calculator_Expression_call_Reader) as unknown as new (parent: $.StructReader) => Calculator_Expression_call_Reader;
 
 /** Builder of group call. */
 export class Calculator_Expression_call_Builder extends $.StructBuilder {
-  static readonly _dataWords = 2;
-  static readonly _ptrCount = 2;
+  static get _dataWords(): number {
+    return 2;
+  }
+  static get _ptrCount(): number {
+    return 2;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -3898,10 +3926,7 @@ export class Calculator_Expression_call_Builder extends $.StructBuilder {
     return new Calculator_Expression_call_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
-    return $.structToString(this, 0x91a326c5607cc689n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x91a326c5607cc689n);
   }
 }
 
@@ -3934,17 +3959,18 @@ export class Calculator_Value_read_Params_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0xa4d5bc83ef1557ecn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xa4d5bc83ef1557ecn);
   }
 }
 
 /** Builder of struct read$Params. */
 export class Calculator_Value_read_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -3968,10 +3994,7 @@ export class Calculator_Value_read_Params_Builder extends $.StructBuilder {
     return this._asReader(Calculator_Value_read_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xa4d5bc83ef1557ecn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xa4d5bc83ef1557ecn);
   }
 }
 
@@ -4003,17 +4026,18 @@ export class Calculator_Value_read_Results_Reader extends $.StructReader {
     return this._getFloat64(0);
   }
   override toString(): string {
-    return $.structToString(this, 0xfa5dd1b4634d6832n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xfa5dd1b4634d6832n);
   }
 }
 
 /** Builder of struct read$Results. */
 export class Calculator_Value_read_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -4043,10 +4067,7 @@ export class Calculator_Value_read_Results_Builder extends $.StructBuilder {
     return this._asReader(Calculator_Value_read_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xfa5dd1b4634d6832n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xfa5dd1b4634d6832n);
   }
 }
 
@@ -4081,17 +4102,18 @@ export class Calculator_Function_call_Params_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $.structToString(this, 0x972aafc8cb704768n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x972aafc8cb704768n);
   }
 }
 
 /** Builder of struct call$Params. */
 export class Calculator_Function_call_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -4133,10 +4155,7 @@ export class Calculator_Function_call_Params_Builder extends $.StructBuilder {
     return this._asReader(Calculator_Function_call_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0x972aafc8cb704768n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x972aafc8cb704768n);
   }
 }
 
@@ -4168,17 +4187,18 @@ export class Calculator_Function_call_Results_Reader extends $.StructReader {
     return this._getFloat64(0);
   }
   override toString(): string {
-    return $.structToString(this, 0xffe141fdee6508e8n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xffe141fdee6508e8n);
   }
 }
 
 /** Builder of struct call$Results. */
 export class Calculator_Function_call_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -4208,10 +4228,7 @@ export class Calculator_Function_call_Results_Builder extends $.StructBuilder {
     return this._asReader(Calculator_Function_call_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xffe141fdee6508e8n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xffe141fdee6508e8n);
   }
 }
 
@@ -4256,17 +4273,18 @@ export class Calculator_evaluate_Params_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $.structToString(this, 0x96041d4ec44acc59n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x96041d4ec44acc59n);
   }
 }
 
 /** Builder of struct evaluate$Params. */
 export class Calculator_evaluate_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -4328,10 +4346,7 @@ export class Calculator_evaluate_Params_Builder extends $.StructBuilder {
     return this._asReader(Calculator_evaluate_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0x96041d4ec44acc59n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x96041d4ec44acc59n);
   }
 }
 
@@ -4369,17 +4384,18 @@ export class Calculator_evaluate_Results_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $.structToString(this, 0xf4ede3c488259caan, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xf4ede3c488259caan);
   }
 }
 
 /** Builder of struct evaluate$Results. */
 export class Calculator_evaluate_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -4418,10 +4434,7 @@ export class Calculator_evaluate_Results_Builder extends $.StructBuilder {
     return this._asReader(Calculator_evaluate_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xf4ede3c488259caan, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xf4ede3c488259caan);
   }
 }
 
@@ -4457,17 +4470,18 @@ export class Calculator_getOperator_Params_Reader extends $.StructReader {
     return this._getUint16(0) as Calculator_Operator;
   }
   override toString(): string {
-    return $.structToString(this, 0x96a8e9b17cde110en, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x96a8e9b17cde110en);
   }
 }
 
 /** Builder of struct getOperator$Params. */
 export class Calculator_getOperator_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -4497,10 +4511,7 @@ export class Calculator_getOperator_Params_Builder extends $.StructBuilder {
     return this._asReader(Calculator_getOperator_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0x96a8e9b17cde110en, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x96a8e9b17cde110en);
   }
 }
 
@@ -4535,17 +4546,18 @@ export class Calculator_getOperator_Results_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $.structToString(this, 0xb77cb6e51f04f5b9n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xb77cb6e51f04f5b9n);
   }
 }
 
 /** Builder of struct getOperator$Results. */
 export class Calculator_getOperator_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -4584,10 +4596,7 @@ export class Calculator_getOperator_Results_Builder extends $.StructBuilder {
     return this._asReader(Calculator_getOperator_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xb77cb6e51f04f5b9n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xb77cb6e51f04f5b9n);
   }
 }
 
@@ -4626,17 +4635,18 @@ export class Calculator_write_Params_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $.structToString(this, 0x983514c325dc0e17n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x983514c325dc0e17n);
   }
 }
 
 /** Builder of struct write$Params. */
 export class Calculator_write_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -4678,10 +4688,7 @@ export class Calculator_write_Params_Builder extends $.StructBuilder {
     return this._asReader(Calculator_write_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0x983514c325dc0e17n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x983514c325dc0e17n);
   }
 }
 
@@ -4710,17 +4717,18 @@ export class Base_ping_Params_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0x8ed251246fd705b5n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x8ed251246fd705b5n);
   }
 }
 
 /** Builder of struct ping$Params. */
 export class Base_ping_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -4744,10 +4752,7 @@ export class Base_ping_Params_Builder extends $.StructBuilder {
     return this._asReader(Base_ping_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0x8ed251246fd705b5n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x8ed251246fd705b5n);
   }
 }
 
@@ -4776,17 +4781,18 @@ export class Base_ping_Results_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0x9732d9093a2a9958n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x9732d9093a2a9958n);
   }
 }
 
 /** Builder of struct ping$Results. */
 export class Base_ping_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -4810,10 +4816,7 @@ export class Base_ping_Results_Builder extends $.StructBuilder {
     return this._asReader(Base_ping_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0x9732d9093a2a9958n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x9732d9093a2a9958n);
   }
 }
 
@@ -4845,17 +4848,18 @@ export class Other_pong_Params_Reader extends $.StructReader {
     return this._getUint32(0);
   }
   override toString(): string {
-    return $.structToString(this, 0x878bb95690446a59n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x878bb95690446a59n);
   }
 }
 
 /** Builder of struct pong$Params. */
 export class Other_pong_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -4885,10 +4889,7 @@ export class Other_pong_Params_Builder extends $.StructBuilder {
     return this._asReader(Other_pong_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0x878bb95690446a59n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x878bb95690446a59n);
   }
 }
 
@@ -4920,17 +4921,18 @@ export class Other_pong_Results_Reader extends $.StructReader {
     return this._getUint32(0);
   }
   override toString(): string {
-    return $.structToString(this, 0xefe3e45bf493841an, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xefe3e45bf493841an);
   }
 }
 
 /** Builder of struct pong$Results. */
 export class Other_pong_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -4960,10 +4962,7 @@ export class Other_pong_Results_Builder extends $.StructBuilder {
     return this._asReader(Other_pong_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xefe3e45bf493841an, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xefe3e45bf493841an);
   }
 }
 
@@ -4992,17 +4991,18 @@ export class Derived_dance_Params_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0xa07c6a7f62400086n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xa07c6a7f62400086n);
   }
 }
 
 /** Builder of struct dance$Params. */
 export class Derived_dance_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -5026,10 +5026,7 @@ export class Derived_dance_Params_Builder extends $.StructBuilder {
     return this._asReader(Derived_dance_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xa07c6a7f62400086n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xa07c6a7f62400086n);
   }
 }
 
@@ -5070,17 +5067,18 @@ export class Derived_dance_Results_Reader extends $.StructReader {
     return this._hasPointer(1);
   }
   override toString(): string {
-    return $.structToString(this, 0xc15a834757e3da49n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xc15a834757e3da49n);
   }
 }
 
 /** Builder of struct dance$Results. */
 export class Derived_dance_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 2;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 2;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -5137,10 +5135,7 @@ export class Derived_dance_Results_Builder extends $.StructBuilder {
     return this._asReader(Derived_dance_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xc15a834757e3da49n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xc15a834757e3da49n);
   }
 }
 
@@ -5173,17 +5168,18 @@ export class Derived_then_Params_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0xeaa9a4c0a69b7aeen, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xeaa9a4c0a69b7aeen);
   }
 }
 
 /** Builder of struct then$Params. */
 export class Derived_then_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -5207,10 +5203,7 @@ export class Derived_then_Params_Builder extends $.StructBuilder {
     return this._asReader(Derived_then_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xeaa9a4c0a69b7aeen, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xeaa9a4c0a69b7aeen);
   }
 }
 
@@ -5239,17 +5232,18 @@ export class Derived_then_Results_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0x8a511ca7b3dce6e9n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x8a511ca7b3dce6e9n);
   }
 }
 
 /** Builder of struct then$Results. */
 export class Derived_then_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -5273,10 +5267,7 @@ export class Derived_then_Results_Builder extends $.StructBuilder {
     return this._asReader(Derived_then_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0x8a511ca7b3dce6e9n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x8a511ca7b3dce6e9n);
   }
 }
 
@@ -5305,17 +5296,18 @@ export class Clash_getFd_Params_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0x94eebbb384439324n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x94eebbb384439324n);
   }
 }
 
 /** Builder of struct getFd$Params. */
 export class Clash_getFd_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -5339,10 +5331,7 @@ export class Clash_getFd_Params_Builder extends $.StructBuilder {
     return this._asReader(Clash_getFd_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0x94eebbb384439324n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x94eebbb384439324n);
   }
 }
 
@@ -5374,17 +5363,18 @@ export class Clash_getFd_Results_Reader extends $.StructReader {
     return this._getInt32(0);
   }
   override toString(): string {
-    return $.structToString(this, 0xa39343e41c296252n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xa39343e41c296252n);
   }
 }
 
 /** Builder of struct getFd$Results. */
 export class Clash_getFd_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -5414,10 +5404,7 @@ export class Clash_getFd_Results_Builder extends $.StructBuilder {
     return this._asReader(Clash_getFd_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xa39343e41c296252n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xa39343e41c296252n);
   }
 }
 
@@ -5446,17 +5433,18 @@ export class Clash_shortenPath_Params_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0xa6092f2b6f8a0838n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xa6092f2b6f8a0838n);
   }
 }
 
 /** Builder of struct shortenPath$Params. */
 export class Clash_shortenPath_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -5480,10 +5468,7 @@ export class Clash_shortenPath_Params_Builder extends $.StructBuilder {
     return this._asReader(Clash_shortenPath_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xa6092f2b6f8a0838n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xa6092f2b6f8a0838n);
   }
 }
 
@@ -5512,17 +5497,18 @@ export class Clash_shortenPath_Results_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0xaa2dbb7e1fce0491n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xaa2dbb7e1fce0491n);
   }
 }
 
 /** Builder of struct shortenPath$Results. */
 export class Clash_shortenPath_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -5546,10 +5532,7 @@ export class Clash_shortenPath_Results_Builder extends $.StructBuilder {
     return this._asReader(Clash_shortenPath_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xaa2dbb7e1fce0491n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xaa2dbb7e1fce0491n);
   }
 }
 
@@ -5578,17 +5561,18 @@ export class Clash_isNull_Params_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0x9e1dc90e11f0ca1cn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x9e1dc90e11f0ca1cn);
   }
 }
 
 /** Builder of struct isNull$Params. */
 export class Clash_isNull_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -5612,10 +5596,7 @@ export class Clash_isNull_Params_Builder extends $.StructBuilder {
     return this._asReader(Clash_isNull_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0x9e1dc90e11f0ca1cn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x9e1dc90e11f0ca1cn);
   }
 }
 
@@ -5647,17 +5628,18 @@ export class Clash_isNull_Results_Reader extends $.StructReader {
     return this._getBool(0);
   }
   override toString(): string {
-    return $.structToString(this, 0xd982b511a08856a4n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xd982b511a08856a4n);
   }
 }
 
 /** Builder of struct isNull$Results. */
 export class Clash_isNull_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -5687,10 +5669,7 @@ export class Clash_isNull_Results_Builder extends $.StructBuilder {
     return this._asReader(Clash_isNull_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xd982b511a08856a4n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xd982b511a08856a4n);
   }
 }
 
@@ -5719,17 +5698,18 @@ export class Clash_closed_Params_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0x99c80f906b6cfcefn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x99c80f906b6cfcefn);
   }
 }
 
 /** Builder of struct closed$Params. */
 export class Clash_closed_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -5753,10 +5733,7 @@ export class Clash_closed_Params_Builder extends $.StructBuilder {
     return this._asReader(Clash_closed_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0x99c80f906b6cfcefn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x99c80f906b6cfcefn);
   }
 }
 
@@ -5785,17 +5762,18 @@ export class Clash_closed_Results_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0xc1f3bed83bb25a7an, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xc1f3bed83bb25a7an);
   }
 }
 
 /** Builder of struct closed$Results. */
 export class Clash_closed_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -5819,10 +5797,7 @@ export class Clash_closed_Results_Builder extends $.StructBuilder {
     return this._asReader(Clash_closed_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xc1f3bed83bb25a7an, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xc1f3bed83bb25a7an);
   }
 }
 
@@ -5851,17 +5826,18 @@ export class Clash_cancel_Params_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0xf62e552bf7ed6a4bn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xf62e552bf7ed6a4bn);
   }
 }
 
 /** Builder of struct cancel$Params. */
 export class Clash_cancel_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -5885,10 +5861,7 @@ export class Clash_cancel_Params_Builder extends $.StructBuilder {
     return this._asReader(Clash_cancel_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xf62e552bf7ed6a4bn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xf62e552bf7ed6a4bn);
   }
 }
 
@@ -5920,17 +5893,18 @@ export class Clash_cancel_Results_Reader extends $.StructReader {
     return this._getInt32(0);
   }
   override toString(): string {
-    return $.structToString(this, 0xd72d500a077c8276n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xd72d500a077c8276n);
   }
 }
 
 /** Builder of struct cancel$Results. */
 export class Clash_cancel_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -5960,10 +5934,7 @@ export class Clash_cancel_Results_Builder extends $.StructBuilder {
     return this._asReader(Clash_cancel_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xd72d500a077c8276n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xd72d500a077c8276n);
   }
 }
 
@@ -5992,17 +5963,18 @@ export class Clash_pipeline_Params_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0x8b997077cb148686n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x8b997077cb148686n);
   }
 }
 
 /** Builder of struct pipeline$Params. */
 export class Clash_pipeline_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -6026,10 +5998,7 @@ export class Clash_pipeline_Params_Builder extends $.StructBuilder {
     return this._asReader(Clash_pipeline_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0x8b997077cb148686n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x8b997077cb148686n);
   }
 }
 
@@ -6058,17 +6027,18 @@ export class Clash_pipeline_Results_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0xde9e08e6e53a14fcn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xde9e08e6e53a14fcn);
   }
 }
 
 /** Builder of struct pipeline$Results. */
 export class Clash_pipeline_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -6092,10 +6062,7 @@ export class Clash_pipeline_Results_Builder extends $.StructBuilder {
     return this._asReader(Clash_pipeline_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xde9e08e6e53a14fcn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xde9e08e6e53a14fcn);
   }
 }
 
@@ -6124,17 +6091,18 @@ export class Clash_which_Params_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0xfd8141e304d5151dn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xfd8141e304d5151dn);
   }
 }
 
 /** Builder of struct which$Params. */
 export class Clash_which_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -6158,10 +6126,7 @@ export class Clash_which_Params_Builder extends $.StructBuilder {
     return this._asReader(Clash_which_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xfd8141e304d5151dn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xfd8141e304d5151dn);
   }
 }
 
@@ -6190,17 +6155,18 @@ export class Clash_which_Results_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0x8a6aa139444c7d35n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x8a6aa139444c7d35n);
   }
 }
 
 /** Builder of struct which$Results. */
 export class Clash_which_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -6224,10 +6190,7 @@ export class Clash_which_Results_Builder extends $.StructBuilder {
     return this._asReader(Clash_which_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0x8a6aa139444c7d35n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x8a6aa139444c7d35n);
   }
 }
 
@@ -6256,17 +6219,18 @@ export class Clash_toJSON_Params_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0xbbf81f3209f6c70cn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xbbf81f3209f6c70cn);
   }
 }
 
 /** Builder of struct toJSON$Params. */
 export class Clash_toJSON_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -6290,10 +6254,7 @@ export class Clash_toJSON_Params_Builder extends $.StructBuilder {
     return this._asReader(Clash_toJSON_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xbbf81f3209f6c70cn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xbbf81f3209f6c70cn);
   }
 }
 
@@ -6322,17 +6283,18 @@ export class Clash_toJSON_Results_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0xa6e8fb827b804e18n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xa6e8fb827b804e18n);
   }
 }
 
 /** Builder of struct toJSON$Results. */
 export class Clash_toJSON_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -6356,10 +6318,7 @@ export class Clash_toJSON_Results_Builder extends $.StructBuilder {
     return this._asReader(Clash_toJSON_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xa6e8fb827b804e18n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xa6e8fb827b804e18n);
   }
 }
 
@@ -6388,17 +6347,18 @@ export class Clash_close_Params_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0xc98d9eaa8c3e31dcn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xc98d9eaa8c3e31dcn);
   }
 }
 
 /** Builder of struct close$Params. */
 export class Clash_close_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -6422,10 +6382,7 @@ export class Clash_close_Params_Builder extends $.StructBuilder {
     return this._asReader(Clash_close_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xc98d9eaa8c3e31dcn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xc98d9eaa8c3e31dcn);
   }
 }
 
@@ -6454,17 +6411,18 @@ export class Clash_close_Results_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0xde448cdeca180b29n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xde448cdeca180b29n);
   }
 }
 
 /** Builder of struct close$Results. */
 export class Clash_close_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -6488,10 +6446,7 @@ export class Clash_close_Results_Builder extends $.StructBuilder {
     return this._asReader(Clash_close_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xde448cdeca180b29n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xde448cdeca180b29n);
   }
 }
 
@@ -6520,17 +6475,18 @@ export class Clash_names_Params_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0xd627de0cbc8997e8n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xd627de0cbc8997e8n);
   }
 }
 
 /** Builder of struct names$Params. */
 export class Clash_names_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -6554,10 +6510,7 @@ export class Clash_names_Params_Builder extends $.StructBuilder {
     return this._asReader(Clash_names_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xd627de0cbc8997e8n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xd627de0cbc8997e8n);
   }
 }
 
@@ -6598,17 +6551,18 @@ export class PipelineNames_Reader extends $.StructReader {
     return this._hasPointer(1);
   }
   override toString(): string {
-    return $.structToString(this, 0x94d1425cdb7e0ebbn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x94d1425cdb7e0ebbn);
   }
 }
 
 /** Builder of struct PipelineNames. */
 export class PipelineNames_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 2;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 2;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -6662,44 +6616,47 @@ export class PipelineNames_Builder extends $.StructBuilder {
     return this._asReader(PipelineNames_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0x94d1425cdb7e0ebbn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x94d1425cdb7e0ebbn);
   }
 }
 
 /** Reader of List(PipelineNames): `get(i)` is a PipelineNames_Reader. */
 export class PipelineNames_List extends $.StructList<PipelineNames_Reader> {
-  static readonly kind: $.ListKind<PipelineNames_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new PipelineNames_List(arena, seg, off, len, step, ds, pc, nest, es, PipelineNames_Reader),
-  };
+  static get kind(): $.ListKind<PipelineNames_List> {
+    return $PipelineNames_List_kind;
+  }
   override get(i: number): PipelineNames_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new PipelineNames_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $PipelineNames_List_kind: $.ListKind<PipelineNames_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new PipelineNames_List(arena, seg, off, len, step, ds, pc, nest, es, PipelineNames_Reader),
+};
 
 /** Builder of List(PipelineNames): `get(i)` is a PipelineNames_Builder. */
 export class PipelineNames_ListBuilder extends $.StructListBuilder<PipelineNames_Builder> {
-  static readonly kind: $.ListBuilderKind<PipelineNames_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 2,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new PipelineNames_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, PipelineNames_Builder),
-  };
+  static get kind(): $.ListBuilderKind<PipelineNames_ListBuilder> {
+    return $PipelineNames_ListBuilder_kind;
+  }
   override get(i: number): PipelineNames_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new PipelineNames_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $PipelineNames_ListBuilder_kind: $.ListBuilderKind<PipelineNames_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 2,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new PipelineNames_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, PipelineNames_Builder),
+};
 
 /** Promise pipeline of PipelineNames. */
 export class PipelineNames_Pipeline extends $.Pipeline {
@@ -6778,17 +6735,18 @@ export class HasCaps_Reader extends $.StructReader {
     return this._hasPointer(6);
   }
   override toString(): string {
-    return $.structToString(this, 0xf46ff42f6ba06fcan, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xf46ff42f6ba06fcan);
   }
 }
 
 /** Builder of struct HasCaps. */
 export class HasCaps_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 7;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 7;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -6949,44 +6907,47 @@ export class HasCaps_Builder extends $.StructBuilder {
     return this._asReader(HasCaps_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xf46ff42f6ba06fcan, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xf46ff42f6ba06fcan);
   }
 }
 
 /** Reader of List(HasCaps): `get(i)` is a HasCaps_Reader. */
 export class HasCaps_List extends $.StructList<HasCaps_Reader> {
-  static readonly kind: $.ListKind<HasCaps_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new HasCaps_List(arena, seg, off, len, step, ds, pc, nest, es, HasCaps_Reader),
-  };
+  static get kind(): $.ListKind<HasCaps_List> {
+    return $HasCaps_List_kind;
+  }
   override get(i: number): HasCaps_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new HasCaps_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $HasCaps_List_kind: $.ListKind<HasCaps_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new HasCaps_List(arena, seg, off, len, step, ds, pc, nest, es, HasCaps_Reader),
+};
 
 /** Builder of List(HasCaps): `get(i)` is a HasCaps_Builder. */
 export class HasCaps_ListBuilder extends $.StructListBuilder<HasCaps_Builder> {
-  static readonly kind: $.ListBuilderKind<HasCaps_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 7,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new HasCaps_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, HasCaps_Builder),
-  };
+  static get kind(): $.ListBuilderKind<HasCaps_ListBuilder> {
+    return $HasCaps_ListBuilder_kind;
+  }
   override get(i: number): HasCaps_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new HasCaps_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $HasCaps_ListBuilder_kind: $.ListBuilderKind<HasCaps_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 7,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new HasCaps_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, HasCaps_Builder),
+};
 
 /** Promise pipeline of HasCaps. */
 export class HasCaps_Pipeline extends $.Pipeline {
@@ -7034,17 +6995,18 @@ export class Holder_hold_Params_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $.structToString(this, 0x9a6053ab3edc9424n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x9a6053ab3edc9424n);
   }
 }
 
 /** Builder of struct hold$Params. */
 export class Holder_hold_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -7083,10 +7045,7 @@ export class Holder_hold_Params_Builder extends $.StructBuilder {
     return this._asReader(Holder_hold_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0x9a6053ab3edc9424n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x9a6053ab3edc9424n);
   }
 }
 
@@ -7133,17 +7092,18 @@ export class Holder_hold_Results_Reader extends $.StructReader {
     return this._hasPointer(1);
   }
   override toString(): string {
-    return $.structToString(this, 0xb81825bc52ae2158n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xb81825bc52ae2158n);
   }
 }
 
 /** Builder of struct hold$Results. */
 export class Holder_hold_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 2;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 2;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -7204,10 +7164,7 @@ export class Holder_hold_Results_Builder extends $.StructBuilder {
     return this._asReader(Holder_hold_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xb81825bc52ae2158n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xb81825bc52ae2158n);
   }
 }
 
@@ -7255,17 +7212,18 @@ export class Box_Reader extends $.StructReader {
     return this._hasPointer(1);
   }
   override toString(): string {
-    return $.structToString(this, 0xfbd9740d5911b3bfn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xfbd9740d5911b3bfn);
   }
 }
 
 /** Builder of struct Box. */
 export class Box_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 2;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 2;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -7321,44 +7279,47 @@ export class Box_Builder extends $.StructBuilder {
     return this._asReader(Box_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xfbd9740d5911b3bfn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xfbd9740d5911b3bfn);
   }
 }
 
 /** Reader of List(Box): `get(i)` is a Box_Reader. */
 export class Box_List extends $.StructList<Box_Reader> {
-  static readonly kind: $.ListKind<Box_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Box_List(arena, seg, off, len, step, ds, pc, nest, es, Box_Reader),
-  };
+  static get kind(): $.ListKind<Box_List> {
+    return $Box_List_kind;
+  }
   override get(i: number): Box_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new Box_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Box_List_kind: $.ListKind<Box_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Box_List(arena, seg, off, len, step, ds, pc, nest, es, Box_Reader),
+};
 
 /** Builder of List(Box): `get(i)` is a Box_Builder. */
 export class Box_ListBuilder extends $.StructListBuilder<Box_Builder> {
-  static readonly kind: $.ListBuilderKind<Box_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 2,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Box_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Box_Builder),
-  };
+  static get kind(): $.ListBuilderKind<Box_ListBuilder> {
+    return $Box_ListBuilder_kind;
+  }
   override get(i: number): Box_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new Box_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Box_ListBuilder_kind: $.ListBuilderKind<Box_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 2,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Box_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Box_Builder),
+};
 
 /** Promise pipeline of Box. */
 export class Box_Pipeline extends $.Pipeline {
@@ -7397,17 +7358,18 @@ export class Pair_Reader extends $.StructReader {
     return this._hasPointer(1);
   }
   override toString(): string {
-    return $.structToString(this, 0x9e7328e6012f8b6en, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x9e7328e6012f8b6en);
   }
 }
 
 /** Builder of struct Pair. */
 export class Pair_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 2;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 2;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -7465,44 +7427,47 @@ export class Pair_Builder extends $.StructBuilder {
     return this._asReader(Pair_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0x9e7328e6012f8b6en, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x9e7328e6012f8b6en);
   }
 }
 
 /** Reader of List(Pair): `get(i)` is a Pair_Reader. */
 export class Pair_List extends $.StructList<Pair_Reader> {
-  static readonly kind: $.ListKind<Pair_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Pair_List(arena, seg, off, len, step, ds, pc, nest, es, Pair_Reader),
-  };
+  static get kind(): $.ListKind<Pair_List> {
+    return $Pair_List_kind;
+  }
   override get(i: number): Pair_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new Pair_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Pair_List_kind: $.ListKind<Pair_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Pair_List(arena, seg, off, len, step, ds, pc, nest, es, Pair_Reader),
+};
 
 /** Builder of List(Pair): `get(i)` is a Pair_Builder. */
 export class Pair_ListBuilder extends $.StructListBuilder<Pair_Builder> {
-  static readonly kind: $.ListBuilderKind<Pair_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 2,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Pair_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Pair_Builder),
-  };
+  static get kind(): $.ListBuilderKind<Pair_ListBuilder> {
+    return $Pair_ListBuilder_kind;
+  }
   override get(i: number): Pair_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new Pair_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Pair_ListBuilder_kind: $.ListBuilderKind<Pair_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 2,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Pair_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Pair_Builder),
+};
 
 /** Promise pipeline of Pair. */
 export class Pair_Pipeline extends $.Pipeline {
@@ -7569,17 +7534,18 @@ export class UsesGenerics_Reader extends $.StructReader {
     return this._hasPointer(3);
   }
   override toString(): string {
-    return $.structToString(this, 0xde7d2df416c6d186n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xde7d2df416c6d186n);
   }
 }
 
 /** Builder of struct UsesGenerics. */
 export class UsesGenerics_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 4;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 4;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -7707,44 +7673,47 @@ export class UsesGenerics_Builder extends $.StructBuilder {
     return this._asReader(UsesGenerics_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xde7d2df416c6d186n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xde7d2df416c6d186n);
   }
 }
 
 /** Reader of List(UsesGenerics): `get(i)` is a UsesGenerics_Reader. */
 export class UsesGenerics_List extends $.StructList<UsesGenerics_Reader> {
-  static readonly kind: $.ListKind<UsesGenerics_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new UsesGenerics_List(arena, seg, off, len, step, ds, pc, nest, es, UsesGenerics_Reader),
-  };
+  static get kind(): $.ListKind<UsesGenerics_List> {
+    return $UsesGenerics_List_kind;
+  }
   override get(i: number): UsesGenerics_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new UsesGenerics_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $UsesGenerics_List_kind: $.ListKind<UsesGenerics_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new UsesGenerics_List(arena, seg, off, len, step, ds, pc, nest, es, UsesGenerics_Reader),
+};
 
 /** Builder of List(UsesGenerics): `get(i)` is a UsesGenerics_Builder. */
 export class UsesGenerics_ListBuilder extends $.StructListBuilder<UsesGenerics_Builder> {
-  static readonly kind: $.ListBuilderKind<UsesGenerics_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 4,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new UsesGenerics_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, UsesGenerics_Builder),
-  };
+  static get kind(): $.ListBuilderKind<UsesGenerics_ListBuilder> {
+    return $UsesGenerics_ListBuilder_kind;
+  }
   override get(i: number): UsesGenerics_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new UsesGenerics_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $UsesGenerics_ListBuilder_kind: $.ListBuilderKind<UsesGenerics_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 4,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new UsesGenerics_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, UsesGenerics_Builder),
+};
 
 /** Promise pipeline of UsesGenerics. */
 export class UsesGenerics_Pipeline extends $.Pipeline {
@@ -7795,17 +7764,18 @@ export class Store_put_Params_Reader extends $.StructReader {
     return this._hasPointer(1);
   }
   override toString(): string {
-    return $.structToString(this, 0xb8430cf67dc816d3n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xb8430cf67dc816d3n);
   }
 }
 
 /** Builder of struct put$Params. */
 export class Store_put_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 2;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 2;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -7863,10 +7833,7 @@ export class Store_put_Params_Builder extends $.StructBuilder {
     return this._asReader(Store_put_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xb8430cf67dc816d3n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xb8430cf67dc816d3n);
   }
 }
 
@@ -7901,17 +7868,18 @@ export class Store_put_Results_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $.structToString(this, 0xe7fcda4ac0af4376n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xe7fcda4ac0af4376n);
   }
 }
 
 /** Builder of struct put$Results. */
 export class Store_put_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -7950,10 +7918,7 @@ export class Store_put_Results_Builder extends $.StructBuilder {
     return this._asReader(Store_put_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xe7fcda4ac0af4376n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xe7fcda4ac0af4376n);
   }
 }
 
@@ -7988,17 +7953,18 @@ export class Store_get_Params_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $.structToString(this, 0xe10d87d2fe9f7115n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xe10d87d2fe9f7115n);
   }
 }
 
 /** Builder of struct get$Params. */
 export class Store_get_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -8037,10 +8003,7 @@ export class Store_get_Params_Builder extends $.StructBuilder {
     return this._asReader(Store_get_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xe10d87d2fe9f7115n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xe10d87d2fe9f7115n);
   }
 }
 
@@ -8075,17 +8038,18 @@ export class Store_get_Results_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $.structToString(this, 0xf2aa701677bbb472n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xf2aa701677bbb472n);
   }
 }
 
 /** Builder of struct get$Results. */
 export class Store_get_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -8126,10 +8090,7 @@ export class Store_get_Results_Builder extends $.StructBuilder {
     return this._asReader(Store_get_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xf2aa701677bbb472n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xf2aa701677bbb472n);
   }
 }
 
@@ -8161,17 +8122,18 @@ export class Annotated_Reader extends $.StructReader {
     return this._getUint32(0);
   }
   override toString(): string {
-    return $.structToString(this, 0xa9874bbb9d177894n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xa9874bbb9d177894n);
   }
 }
 
 /** Builder of struct Annotated. */
 export class Annotated_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -8201,44 +8163,47 @@ export class Annotated_Builder extends $.StructBuilder {
     return this._asReader(Annotated_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xa9874bbb9d177894n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xa9874bbb9d177894n);
   }
 }
 
 /** Reader of List(Annotated): `get(i)` is a Annotated_Reader. */
 export class Annotated_List extends $.StructList<Annotated_Reader> {
-  static readonly kind: $.ListKind<Annotated_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Annotated_List(arena, seg, off, len, step, ds, pc, nest, es, Annotated_Reader),
-  };
+  static get kind(): $.ListKind<Annotated_List> {
+    return $Annotated_List_kind;
+  }
   override get(i: number): Annotated_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new Annotated_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Annotated_List_kind: $.ListKind<Annotated_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Annotated_List(arena, seg, off, len, step, ds, pc, nest, es, Annotated_Reader),
+};
 
 /** Builder of List(Annotated): `get(i)` is a Annotated_Builder. */
 export class Annotated_ListBuilder extends $.StructListBuilder<Annotated_Builder> {
-  static readonly kind: $.ListBuilderKind<Annotated_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 1,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Annotated_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Annotated_Builder),
-  };
+  static get kind(): $.ListBuilderKind<Annotated_ListBuilder> {
+    return $Annotated_ListBuilder_kind;
+  }
   override get(i: number): Annotated_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new Annotated_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Annotated_ListBuilder_kind: $.ListBuilderKind<Annotated_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 1,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Annotated_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Annotated_Builder),
+};
 
 /** Promise pipeline of Annotated. */
 export class Annotated_Pipeline extends $.Pipeline {
@@ -8277,17 +8242,18 @@ export class Box$Calculator_Reader extends $.StructReader {
     return this._hasPointer(1);
   }
   override toString(): string {
-    return $.structToString(this, 0xfbd9740d5911b3bfn, $schema, $d6);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xfbd9740d5911b3bfn, $d6);
   }
 }
 
 /** Builder of struct Box. */
 export class Box$Calculator_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 2;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 2;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -8341,44 +8307,47 @@ export class Box$Calculator_Builder extends $.StructBuilder {
     return this._asReader(Box$Calculator_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xfbd9740d5911b3bfn, $schema, $d6);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xfbd9740d5911b3bfn, $d6);
   }
 }
 
 /** Reader of List(Box): `get(i)` is a Box$Calculator_Reader. */
 export class Box$Calculator_List extends $.StructList<Box$Calculator_Reader> {
-  static readonly kind: $.ListKind<Box$Calculator_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Box$Calculator_List(arena, seg, off, len, step, ds, pc, nest, es, Box$Calculator_Reader),
-  };
+  static get kind(): $.ListKind<Box$Calculator_List> {
+    return $Box$Calculator_List_kind;
+  }
   override get(i: number): Box$Calculator_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new Box$Calculator_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Box$Calculator_List_kind: $.ListKind<Box$Calculator_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Box$Calculator_List(arena, seg, off, len, step, ds, pc, nest, es, Box$Calculator_Reader),
+};
 
 /** Builder of List(Box): `get(i)` is a Box$Calculator_Builder. */
 export class Box$Calculator_ListBuilder extends $.StructListBuilder<Box$Calculator_Builder> {
-  static readonly kind: $.ListBuilderKind<Box$Calculator_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 2,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Box$Calculator_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Box$Calculator_Builder),
-  };
+  static get kind(): $.ListBuilderKind<Box$Calculator_ListBuilder> {
+    return $Box$Calculator_ListBuilder_kind;
+  }
   override get(i: number): Box$Calculator_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new Box$Calculator_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Box$Calculator_ListBuilder_kind: $.ListBuilderKind<Box$Calculator_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 2,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Box$Calculator_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Box$Calculator_Builder),
+};
 
 /** Promise pipeline of Box. */
 export class Box$Calculator_Pipeline extends $.Pipeline {
@@ -8421,17 +8390,18 @@ export class Box$Text_Reader extends $.StructReader {
     return this._hasPointer(1);
   }
   override toString(): string {
-    return $.structToString(this, 0xfbd9740d5911b3bfn, $schema, $d7);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xfbd9740d5911b3bfn, $d7);
   }
 }
 
 /** Builder of struct Box. */
 export class Box$Text_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 2;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 2;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -8485,44 +8455,47 @@ export class Box$Text_Builder extends $.StructBuilder {
     return this._asReader(Box$Text_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xfbd9740d5911b3bfn, $schema, $d7);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xfbd9740d5911b3bfn, $d7);
   }
 }
 
 /** Reader of List(Box): `get(i)` is a Box$Text_Reader. */
 export class Box$Text_List extends $.StructList<Box$Text_Reader> {
-  static readonly kind: $.ListKind<Box$Text_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Box$Text_List(arena, seg, off, len, step, ds, pc, nest, es, Box$Text_Reader),
-  };
+  static get kind(): $.ListKind<Box$Text_List> {
+    return $Box$Text_List_kind;
+  }
   override get(i: number): Box$Text_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new Box$Text_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Box$Text_List_kind: $.ListKind<Box$Text_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Box$Text_List(arena, seg, off, len, step, ds, pc, nest, es, Box$Text_Reader),
+};
 
 /** Builder of List(Box): `get(i)` is a Box$Text_Builder. */
 export class Box$Text_ListBuilder extends $.StructListBuilder<Box$Text_Builder> {
-  static readonly kind: $.ListBuilderKind<Box$Text_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 2,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Box$Text_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Box$Text_Builder),
-  };
+  static get kind(): $.ListBuilderKind<Box$Text_ListBuilder> {
+    return $Box$Text_ListBuilder_kind;
+  }
   override get(i: number): Box$Text_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new Box$Text_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Box$Text_ListBuilder_kind: $.ListBuilderKind<Box$Text_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 2,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Box$Text_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Box$Text_Builder),
+};
 
 /** Promise pipeline of Box. */
 export class Box$Text_Pipeline extends $.Pipeline {
@@ -8563,17 +8536,18 @@ export class Box$Small_Reader extends $.StructReader {
     return this._hasPointer(1);
   }
   override toString(): string {
-    return $.structToString(this, 0xfbd9740d5911b3bfn, $schema, $d8);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xfbd9740d5911b3bfn, $d8);
   }
 }
 
 /** Builder of struct Box. */
 export class Box$Small_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 2;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 2;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -8634,44 +8608,47 @@ export class Box$Small_Builder extends $.StructBuilder {
     return this._asReader(Box$Small_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xfbd9740d5911b3bfn, $schema, $d8);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xfbd9740d5911b3bfn, $d8);
   }
 }
 
 /** Reader of List(Box): `get(i)` is a Box$Small_Reader. */
 export class Box$Small_List extends $.StructList<Box$Small_Reader> {
-  static readonly kind: $.ListKind<Box$Small_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Box$Small_List(arena, seg, off, len, step, ds, pc, nest, es, Box$Small_Reader),
-  };
+  static get kind(): $.ListKind<Box$Small_List> {
+    return $Box$Small_List_kind;
+  }
   override get(i: number): Box$Small_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new Box$Small_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Box$Small_List_kind: $.ListKind<Box$Small_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Box$Small_List(arena, seg, off, len, step, ds, pc, nest, es, Box$Small_Reader),
+};
 
 /** Builder of List(Box): `get(i)` is a Box$Small_Builder. */
 export class Box$Small_ListBuilder extends $.StructListBuilder<Box$Small_Builder> {
-  static readonly kind: $.ListBuilderKind<Box$Small_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 2,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Box$Small_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Box$Small_Builder),
-  };
+  static get kind(): $.ListBuilderKind<Box$Small_ListBuilder> {
+    return $Box$Small_ListBuilder_kind;
+  }
   override get(i: number): Box$Small_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new Box$Small_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Box$Small_ListBuilder_kind: $.ListBuilderKind<Box$Small_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 2,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Box$Small_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Box$Small_Builder),
+};
 
 /** Promise pipeline of Box. */
 export class Box$Small_Pipeline extends $.Pipeline {
@@ -8713,17 +8690,18 @@ export class Pair$Text$ListInt32_Reader extends $.StructReader {
     return this._hasPointer(1);
   }
   override toString(): string {
-    return $.structToString(this, 0x9e7328e6012f8b6en, $schema, $d9);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x9e7328e6012f8b6en, $d9);
   }
 }
 
 /** Builder of struct Pair. */
 export class Pair$Text$ListInt32_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 2;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 2;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -8780,49 +8758,34 @@ export class Pair$Text$ListInt32_Builder extends $.StructBuilder {
     return this._asReader(Pair$Text$ListInt32_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0x9e7328e6012f8b6en, $schema, $d9);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x9e7328e6012f8b6en, $d9);
   }
 }
 
 /** Reader of List(Pair): `get(i)` is a Pair$Text$ListInt32_Reader. */
 export class Pair$Text$ListInt32_List extends $.StructList<Pair$Text$ListInt32_Reader> {
-  static readonly kind: $.ListKind<Pair$Text$ListInt32_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Pair$Text$ListInt32_List(arena, seg, off, len, step, ds, pc, nest, es, Pair$Text$ListInt32_Reader),
-  };
+  static get kind(): $.ListKind<Pair$Text$ListInt32_List> {
+    return $Pair$Text$ListInt32_List_kind;
+  }
   override get(i: number): Pair$Text$ListInt32_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new Pair$Text$ListInt32_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Pair$Text$ListInt32_List_kind: $.ListKind<Pair$Text$ListInt32_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Pair$Text$ListInt32_List(arena, seg, off, len, step, ds, pc, nest, es, Pair$Text$ListInt32_Reader),
+};
 
 /** Builder of List(Pair): `get(i)` is a Pair$Text$ListInt32_Builder. */
 export class Pair$Text$ListInt32_ListBuilder extends $.StructListBuilder<Pair$Text$ListInt32_Builder> {
-  static readonly kind: $.ListBuilderKind<Pair$Text$ListInt32_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 2,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Pair$Text$ListInt32_ListBuilder(
-        arena,
-        seg,
-        off,
-        len,
-        step,
-        ds,
-        pc,
-        nest,
-        es,
-        Pair$Text$ListInt32_Builder,
-      ),
-  };
+  static get kind(): $.ListBuilderKind<Pair$Text$ListInt32_ListBuilder> {
+    return $Pair$Text$ListInt32_ListBuilder_kind;
+  }
   override get(i: number): Pair$Text$ListInt32_Builder {
     const o = this._at(i);
     const d = this._dataSize;
@@ -8837,6 +8800,24 @@ export class Pair$Text$ListInt32_ListBuilder extends $.StructListBuilder<Pair$Te
     );
   }
 }
+const $Pair$Text$ListInt32_ListBuilder_kind: $.ListBuilderKind<Pair$Text$ListInt32_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 2,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Pair$Text$ListInt32_ListBuilder(
+      arena,
+      seg,
+      off,
+      len,
+      step,
+      ds,
+      pc,
+      nest,
+      es,
+      Pair$Text$ListInt32_Builder,
+    ),
+};
 
 /** Promise pipeline of Pair. */
 export class Pair$Text$ListInt32_Pipeline extends $.Pipeline {
@@ -8844,40 +8825,9 @@ export class Pair$Text$ListInt32_Pipeline extends $.Pipeline {
 
 /** Client of interface Calculator. */
 export class Calculator_Client extends $.Client {
-  static override readonly _interface: $.InterfaceInfo = {
-    typeId: 0xc72ef22ba7d913f2n,
-    name: "Calculator",
-    methods: [
-      {
-        name: "evaluate",
-        get params() {
-          return Calculator_evaluate_Params_Reader;
-        },
-        get results() {
-          return Calculator_evaluate_Results_Builder;
-        },
-      },
-      {
-        name: "getOperator",
-        get params() {
-          return Calculator_getOperator_Params_Reader;
-        },
-        get results() {
-          return Calculator_getOperator_Results_Builder;
-        },
-      },
-      {
-        name: "write",
-        get params() {
-          return Calculator_write_Params_Reader;
-        },
-        get results() {
-          return $stream.StreamResult_Builder;
-        },
-        streaming: true,
-      },
-    ],
-  };
+  static override get _interface(): $.InterfaceInfo {
+    return $Calculator_Client_interface;
+  }
   /**
    * A capability of Calculator: from a server of Calculator (`Calculator.server(impl)`) or of a
    * subinterface, another client of it (a new reference), a promise of one, an Error (a broken
@@ -8906,31 +8856,63 @@ export class Calculator_Client extends $.Client {
     return this._request(0xc72ef22ba7d913f2n, 2, Calculator_write_Params_Builder, $stream.StreamResult_Reader, $.Pipeline);
   }
 }
+const $Calculator_Client_interface: $.InterfaceInfo = {
+  typeId: 0xc72ef22ba7d913f2n,
+  name: "Calculator",
+  methods: [
+    {
+      name: "evaluate",
+      get params() {
+        return Calculator_evaluate_Params_Reader;
+      },
+      get results() {
+        return Calculator_evaluate_Results_Builder;
+      },
+    },
+    {
+      name: "getOperator",
+      get params() {
+        return Calculator_getOperator_Params_Reader;
+      },
+      get results() {
+        return Calculator_getOperator_Results_Builder;
+      },
+    },
+    {
+      name: "write",
+      get params() {
+        return Calculator_write_Params_Reader;
+      },
+      get results() {
+        return $stream.StreamResult_Builder;
+      },
+      streaming: true,
+    },
+  ],
+};
 
 /** List(Calculator): `get(i)` is a new reference to element i (close it), or null. */
 export class Calculator_List extends $.CapabilityList<Calculator_Client> {
-  static override readonly kind: $.ListKind<Calculator_List> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Calculator_List(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListKind<Calculator_List> {
+    return $Calculator_List_kind;
+  }
   override get(i: number): Calculator_Client | null {
     const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $.getClient(element, 0, Calculator_Client) : null;
   }
 }
+const $Calculator_List_kind: $.ListKind<Calculator_List> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new Calculator_List(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** Builder of List(Calculator): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
 export class Calculator_ListBuilder extends $.CapabilityListBuilder<Calculator_Client> {
-  static override readonly kind: $.ListBuilderKind<Calculator_ListBuilder> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Calculator_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListBuilderKind<Calculator_ListBuilder> {
+    return $Calculator_ListBuilder_kind;
+  }
   override get(i: number): Calculator_Client | null {
     const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $.getClient(element, 0, Calculator_Client) : null;
@@ -8939,6 +8921,12 @@ export class Calculator_ListBuilder extends $.CapabilityListBuilder<Calculator_C
     $.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
+const $Calculator_ListBuilder_kind: $.ListBuilderKind<Calculator_ListBuilder> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new Calculator_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** What an implementation of Calculator provides (missing methods answer "unimplemented"). */
 export interface Calculator_Server extends $.ServerHooks {
@@ -8981,21 +8969,9 @@ export const Calculator_methods = {
 
 /** Client of interface Value. */
 export class Calculator_Value_Client extends $.Client {
-  static override readonly _interface: $.InterfaceInfo = {
-    typeId: 0xd6e43c992181696bn,
-    name: "Value",
-    methods: [
-      {
-        name: "read",
-        get params() {
-          return Calculator_Value_read_Params_Reader;
-        },
-        get results() {
-          return Calculator_Value_read_Results_Builder;
-        },
-      },
-    ],
-  };
+  static override get _interface(): $.InterfaceInfo {
+    return $Calculator_Value_Client_interface;
+  }
   /**
    * A capability of Value: from a server of Value (`Value.server(impl)`) or of a
    * subinterface, another client of it (a new reference), a promise of one, an Error (a broken
@@ -9011,31 +8987,44 @@ export class Calculator_Value_Client extends $.Client {
     return this._request(0xd6e43c992181696bn, 0, Calculator_Value_read_Params_Builder, Calculator_Value_read_Results_Reader, Calculator_Value_read_Results_Pipeline);
   }
 }
+const $Calculator_Value_Client_interface: $.InterfaceInfo = {
+  typeId: 0xd6e43c992181696bn,
+  name: "Value",
+  methods: [
+    {
+      name: "read",
+      get params() {
+        return Calculator_Value_read_Params_Reader;
+      },
+      get results() {
+        return Calculator_Value_read_Results_Builder;
+      },
+    },
+  ],
+};
 
 /** List(Value): `get(i)` is a new reference to element i (close it), or null. */
 export class Calculator_Value_List extends $.CapabilityList<Calculator_Value_Client> {
-  static override readonly kind: $.ListKind<Calculator_Value_List> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Calculator_Value_List(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListKind<Calculator_Value_List> {
+    return $Calculator_Value_List_kind;
+  }
   override get(i: number): Calculator_Value_Client | null {
     const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $.getClient(element, 0, Calculator_Value_Client) : null;
   }
 }
+const $Calculator_Value_List_kind: $.ListKind<Calculator_Value_List> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new Calculator_Value_List(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** Builder of List(Value): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
 export class Calculator_Value_ListBuilder extends $.CapabilityListBuilder<Calculator_Value_Client> {
-  static override readonly kind: $.ListBuilderKind<Calculator_Value_ListBuilder> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Calculator_Value_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListBuilderKind<Calculator_Value_ListBuilder> {
+    return $Calculator_Value_ListBuilder_kind;
+  }
   override get(i: number): Calculator_Value_Client | null {
     const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $.getClient(element, 0, Calculator_Value_Client) : null;
@@ -9044,6 +9033,12 @@ export class Calculator_Value_ListBuilder extends $.CapabilityListBuilder<Calcul
     $.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
+const $Calculator_Value_ListBuilder_kind: $.ListBuilderKind<Calculator_Value_ListBuilder> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new Calculator_Value_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** What an implementation of Value provides (missing methods answer "unimplemented"). */
 export interface Calculator_Value_Server extends $.ServerHooks {
@@ -9076,21 +9071,9 @@ export const Calculator_Value_methods = {
 
 /** Client of interface Function. */
 export class Calculator_Function_Client extends $.Client {
-  static override readonly _interface: $.InterfaceInfo = {
-    typeId: 0xd1fe2406a7c9be29n,
-    name: "Function",
-    methods: [
-      {
-        name: "call",
-        get params() {
-          return Calculator_Function_call_Params_Reader;
-        },
-        get results() {
-          return Calculator_Function_call_Results_Builder;
-        },
-      },
-    ],
-  };
+  static override get _interface(): $.InterfaceInfo {
+    return $Calculator_Function_Client_interface;
+  }
   /**
    * A capability of Function: from a server of Function (`Function.server(impl)`) or of a
    * subinterface, another client of it (a new reference), a promise of one, an Error (a broken
@@ -9106,31 +9089,44 @@ export class Calculator_Function_Client extends $.Client {
     return this._request(0xd1fe2406a7c9be29n, 0, Calculator_Function_call_Params_Builder, Calculator_Function_call_Results_Reader, Calculator_Function_call_Results_Pipeline);
   }
 }
+const $Calculator_Function_Client_interface: $.InterfaceInfo = {
+  typeId: 0xd1fe2406a7c9be29n,
+  name: "Function",
+  methods: [
+    {
+      name: "call",
+      get params() {
+        return Calculator_Function_call_Params_Reader;
+      },
+      get results() {
+        return Calculator_Function_call_Results_Builder;
+      },
+    },
+  ],
+};
 
 /** List(Function): `get(i)` is a new reference to element i (close it), or null. */
 export class Calculator_Function_List extends $.CapabilityList<Calculator_Function_Client> {
-  static override readonly kind: $.ListKind<Calculator_Function_List> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Calculator_Function_List(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListKind<Calculator_Function_List> {
+    return $Calculator_Function_List_kind;
+  }
   override get(i: number): Calculator_Function_Client | null {
     const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $.getClient(element, 0, Calculator_Function_Client) : null;
   }
 }
+const $Calculator_Function_List_kind: $.ListKind<Calculator_Function_List> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new Calculator_Function_List(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** Builder of List(Function): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
 export class Calculator_Function_ListBuilder extends $.CapabilityListBuilder<Calculator_Function_Client> {
-  static override readonly kind: $.ListBuilderKind<Calculator_Function_ListBuilder> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Calculator_Function_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListBuilderKind<Calculator_Function_ListBuilder> {
+    return $Calculator_Function_ListBuilder_kind;
+  }
   override get(i: number): Calculator_Function_Client | null {
     const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $.getClient(element, 0, Calculator_Function_Client) : null;
@@ -9139,6 +9135,12 @@ export class Calculator_Function_ListBuilder extends $.CapabilityListBuilder<Cal
     $.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
+const $Calculator_Function_ListBuilder_kind: $.ListBuilderKind<Calculator_Function_ListBuilder> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new Calculator_Function_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** What an implementation of Function provides (missing methods answer "unimplemented"). */
 export interface Calculator_Function_Server extends $.ServerHooks {
@@ -9171,21 +9173,9 @@ export const Calculator_Function_methods = {
 
 /** Client of interface Base. */
 export class Base_Client extends $.Client {
-  static override readonly _interface: $.InterfaceInfo = {
-    typeId: 0x94fb911ab29b3da8n,
-    name: "Base",
-    methods: [
-      {
-        name: "ping",
-        get params() {
-          return Base_ping_Params_Reader;
-        },
-        get results() {
-          return Base_ping_Results_Builder;
-        },
-      },
-    ],
-  };
+  static override get _interface(): $.InterfaceInfo {
+    return $Base_Client_interface;
+  }
   /**
    * A capability of Base: from a server of Base (`Base.server(impl)`) or of a
    * subinterface, another client of it (a new reference), a promise of one, an Error (a broken
@@ -9201,31 +9191,44 @@ export class Base_Client extends $.Client {
     return this._request(0x94fb911ab29b3da8n, 0, Base_ping_Params_Builder, Base_ping_Results_Reader, Base_ping_Results_Pipeline);
   }
 }
+const $Base_Client_interface: $.InterfaceInfo = {
+  typeId: 0x94fb911ab29b3da8n,
+  name: "Base",
+  methods: [
+    {
+      name: "ping",
+      get params() {
+        return Base_ping_Params_Reader;
+      },
+      get results() {
+        return Base_ping_Results_Builder;
+      },
+    },
+  ],
+};
 
 /** List(Base): `get(i)` is a new reference to element i (close it), or null. */
 export class Base_List extends $.CapabilityList<Base_Client> {
-  static override readonly kind: $.ListKind<Base_List> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Base_List(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListKind<Base_List> {
+    return $Base_List_kind;
+  }
   override get(i: number): Base_Client | null {
     const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $.getClient(element, 0, Base_Client) : null;
   }
 }
+const $Base_List_kind: $.ListKind<Base_List> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new Base_List(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** Builder of List(Base): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
 export class Base_ListBuilder extends $.CapabilityListBuilder<Base_Client> {
-  static override readonly kind: $.ListBuilderKind<Base_ListBuilder> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Base_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListBuilderKind<Base_ListBuilder> {
+    return $Base_ListBuilder_kind;
+  }
   override get(i: number): Base_Client | null {
     const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $.getClient(element, 0, Base_Client) : null;
@@ -9234,6 +9237,12 @@ export class Base_ListBuilder extends $.CapabilityListBuilder<Base_Client> {
     $.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
+const $Base_ListBuilder_kind: $.ListBuilderKind<Base_ListBuilder> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new Base_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** What an implementation of Base provides (missing methods answer "unimplemented"). */
 export interface Base_Server extends $.ServerHooks {
@@ -9266,21 +9275,9 @@ export const Base_methods = {
 
 /** Client of interface Other. */
 export class Other_Client extends $.Client {
-  static override readonly _interface: $.InterfaceInfo = {
-    typeId: 0xc1da8ed0fe338fc4n,
-    name: "Other",
-    methods: [
-      {
-        name: "pong",
-        get params() {
-          return Other_pong_Params_Reader;
-        },
-        get results() {
-          return Other_pong_Results_Builder;
-        },
-      },
-    ],
-  };
+  static override get _interface(): $.InterfaceInfo {
+    return $Other_Client_interface;
+  }
   /**
    * A capability of Other: from a server of Other (`Other.server(impl)`) or of a
    * subinterface, another client of it (a new reference), a promise of one, an Error (a broken
@@ -9296,31 +9293,44 @@ export class Other_Client extends $.Client {
     return this._request(0xc1da8ed0fe338fc4n, 0, Other_pong_Params_Builder, Other_pong_Results_Reader, Other_pong_Results_Pipeline);
   }
 }
+const $Other_Client_interface: $.InterfaceInfo = {
+  typeId: 0xc1da8ed0fe338fc4n,
+  name: "Other",
+  methods: [
+    {
+      name: "pong",
+      get params() {
+        return Other_pong_Params_Reader;
+      },
+      get results() {
+        return Other_pong_Results_Builder;
+      },
+    },
+  ],
+};
 
 /** List(Other): `get(i)` is a new reference to element i (close it), or null. */
 export class Other_List extends $.CapabilityList<Other_Client> {
-  static override readonly kind: $.ListKind<Other_List> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Other_List(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListKind<Other_List> {
+    return $Other_List_kind;
+  }
   override get(i: number): Other_Client | null {
     const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $.getClient(element, 0, Other_Client) : null;
   }
 }
+const $Other_List_kind: $.ListKind<Other_List> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new Other_List(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** Builder of List(Other): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
 export class Other_ListBuilder extends $.CapabilityListBuilder<Other_Client> {
-  static override readonly kind: $.ListBuilderKind<Other_ListBuilder> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Other_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListBuilderKind<Other_ListBuilder> {
+    return $Other_ListBuilder_kind;
+  }
   override get(i: number): Other_Client | null {
     const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $.getClient(element, 0, Other_Client) : null;
@@ -9329,6 +9339,12 @@ export class Other_ListBuilder extends $.CapabilityListBuilder<Other_Client> {
     $.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
+const $Other_ListBuilder_kind: $.ListBuilderKind<Other_ListBuilder> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new Other_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** What an implementation of Other provides (missing methods answer "unimplemented"). */
 export interface Other_Server extends $.ServerHooks {
@@ -9361,33 +9377,9 @@ export const Other_methods = {
 
 /** Client of interface Derived. */
 export class Derived_Client extends Base_Client {
-  static override readonly _interface: $.InterfaceInfo = {
-    typeId: 0xc3f1d1843e37b480n,
-    name: "Derived",
-    methods: [
-      {
-        name: "dance",
-        get params() {
-          return Derived_dance_Params_Reader;
-        },
-        get results() {
-          return Derived_dance_Results_Builder;
-        },
-      },
-      {
-        name: "then",
-        get params() {
-          return Derived_then_Params_Reader;
-        },
-        get results() {
-          return Derived_then_Results_Builder;
-        },
-      },
-    ],
-    get superclasses() {
-      return [Base_Client._interface, Other_Client._interface];
-    },
-  };
+  static override get _interface(): $.InterfaceInfo {
+    return $Derived_Client_interface;
+  }
   /**
    * A capability of Derived: from a server of Derived (`Derived.server(impl)`) or of a
    * subinterface, another client of it (a new reference), a promise of one, an Error (a broken
@@ -9415,31 +9407,56 @@ export class Derived_Client extends Base_Client {
     return this._request(0xc1da8ed0fe338fc4n, 0, Other_pong_Params_Builder, Other_pong_Results_Reader, Other_pong_Results_Pipeline);
   }
 }
+const $Derived_Client_interface: $.InterfaceInfo = {
+  typeId: 0xc3f1d1843e37b480n,
+  name: "Derived",
+  methods: [
+    {
+      name: "dance",
+      get params() {
+        return Derived_dance_Params_Reader;
+      },
+      get results() {
+        return Derived_dance_Results_Builder;
+      },
+    },
+    {
+      name: "then",
+      get params() {
+        return Derived_then_Params_Reader;
+      },
+      get results() {
+        return Derived_then_Results_Builder;
+      },
+    },
+  ],
+  get superclasses() {
+    return [Base_Client._interface, Other_Client._interface];
+  },
+};
 
 /** List(Derived): `get(i)` is a new reference to element i (close it), or null. */
 export class Derived_List extends $.CapabilityList<Derived_Client> {
-  static override readonly kind: $.ListKind<Derived_List> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Derived_List(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListKind<Derived_List> {
+    return $Derived_List_kind;
+  }
   override get(i: number): Derived_Client | null {
     const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $.getClient(element, 0, Derived_Client) : null;
   }
 }
+const $Derived_List_kind: $.ListKind<Derived_List> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new Derived_List(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** Builder of List(Derived): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
 export class Derived_ListBuilder extends $.CapabilityListBuilder<Derived_Client> {
-  static override readonly kind: $.ListBuilderKind<Derived_ListBuilder> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Derived_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListBuilderKind<Derived_ListBuilder> {
+    return $Derived_ListBuilder_kind;
+  }
   override get(i: number): Derived_Client | null {
     const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $.getClient(element, 0, Derived_Client) : null;
@@ -9448,6 +9465,12 @@ export class Derived_ListBuilder extends $.CapabilityListBuilder<Derived_Client>
     $.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
+const $Derived_ListBuilder_kind: $.ListBuilderKind<Derived_ListBuilder> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new Derived_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** What an implementation of Derived provides (missing methods answer "unimplemented"). */
 export interface Derived_Server extends Base_Server, Other_Server {
@@ -9491,102 +9514,9 @@ export const Derived_methods = {
 
 /** Client of interface Clash. */
 export class Clash_Client extends $.Client {
-  static override readonly _interface: $.InterfaceInfo = {
-    typeId: 0xdb76bc5796249cd4n,
-    name: "Clash",
-    methods: [
-      {
-        name: "getFd",
-        get params() {
-          return Clash_getFd_Params_Reader;
-        },
-        get results() {
-          return Clash_getFd_Results_Builder;
-        },
-      },
-      {
-        name: "shortenPath",
-        get params() {
-          return Clash_shortenPath_Params_Reader;
-        },
-        get results() {
-          return Clash_shortenPath_Results_Builder;
-        },
-      },
-      {
-        name: "isNull",
-        get params() {
-          return Clash_isNull_Params_Reader;
-        },
-        get results() {
-          return Clash_isNull_Results_Builder;
-        },
-      },
-      {
-        name: "closed",
-        get params() {
-          return Clash_closed_Params_Reader;
-        },
-        get results() {
-          return Clash_closed_Results_Builder;
-        },
-      },
-      {
-        name: "cancel",
-        get params() {
-          return Clash_cancel_Params_Reader;
-        },
-        get results() {
-          return Clash_cancel_Results_Builder;
-        },
-      },
-      {
-        name: "pipeline",
-        get params() {
-          return Clash_pipeline_Params_Reader;
-        },
-        get results() {
-          return Clash_pipeline_Results_Builder;
-        },
-      },
-      {
-        name: "which",
-        get params() {
-          return Clash_which_Params_Reader;
-        },
-        get results() {
-          return Clash_which_Results_Builder;
-        },
-      },
-      {
-        name: "toJSON",
-        get params() {
-          return Clash_toJSON_Params_Reader;
-        },
-        get results() {
-          return Clash_toJSON_Results_Builder;
-        },
-      },
-      {
-        name: "close",
-        get params() {
-          return Clash_close_Params_Reader;
-        },
-        get results() {
-          return Clash_close_Results_Builder;
-        },
-      },
-      {
-        name: "names",
-        get params() {
-          return Clash_names_Params_Reader;
-        },
-        get results() {
-          return PipelineNames_Builder;
-        },
-      },
-    ],
-  };
+  static override get _interface(): $.InterfaceInfo {
+    return $Clash_Client_interface;
+  }
   /**
    * A capability of Clash: from a server of Clash (`Clash.server(impl)`) or of a
    * subinterface, another client of it (a new reference), a promise of one, an Error (a broken
@@ -9656,31 +9586,125 @@ export class Clash_Client extends $.Client {
     return this._request(0xdb76bc5796249cd4n, 9, Clash_names_Params_Builder, PipelineNames_Reader, PipelineNames_Pipeline);
   }
 }
+const $Clash_Client_interface: $.InterfaceInfo = {
+  typeId: 0xdb76bc5796249cd4n,
+  name: "Clash",
+  methods: [
+    {
+      name: "getFd",
+      get params() {
+        return Clash_getFd_Params_Reader;
+      },
+      get results() {
+        return Clash_getFd_Results_Builder;
+      },
+    },
+    {
+      name: "shortenPath",
+      get params() {
+        return Clash_shortenPath_Params_Reader;
+      },
+      get results() {
+        return Clash_shortenPath_Results_Builder;
+      },
+    },
+    {
+      name: "isNull",
+      get params() {
+        return Clash_isNull_Params_Reader;
+      },
+      get results() {
+        return Clash_isNull_Results_Builder;
+      },
+    },
+    {
+      name: "closed",
+      get params() {
+        return Clash_closed_Params_Reader;
+      },
+      get results() {
+        return Clash_closed_Results_Builder;
+      },
+    },
+    {
+      name: "cancel",
+      get params() {
+        return Clash_cancel_Params_Reader;
+      },
+      get results() {
+        return Clash_cancel_Results_Builder;
+      },
+    },
+    {
+      name: "pipeline",
+      get params() {
+        return Clash_pipeline_Params_Reader;
+      },
+      get results() {
+        return Clash_pipeline_Results_Builder;
+      },
+    },
+    {
+      name: "which",
+      get params() {
+        return Clash_which_Params_Reader;
+      },
+      get results() {
+        return Clash_which_Results_Builder;
+      },
+    },
+    {
+      name: "toJSON",
+      get params() {
+        return Clash_toJSON_Params_Reader;
+      },
+      get results() {
+        return Clash_toJSON_Results_Builder;
+      },
+    },
+    {
+      name: "close",
+      get params() {
+        return Clash_close_Params_Reader;
+      },
+      get results() {
+        return Clash_close_Results_Builder;
+      },
+    },
+    {
+      name: "names",
+      get params() {
+        return Clash_names_Params_Reader;
+      },
+      get results() {
+        return PipelineNames_Builder;
+      },
+    },
+  ],
+};
 
 /** List(Clash): `get(i)` is a new reference to element i (close it), or null. */
 export class Clash_List extends $.CapabilityList<Clash_Client> {
-  static override readonly kind: $.ListKind<Clash_List> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Clash_List(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListKind<Clash_List> {
+    return $Clash_List_kind;
+  }
   override get(i: number): Clash_Client | null {
     const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $.getClient(element, 0, Clash_Client) : null;
   }
 }
+const $Clash_List_kind: $.ListKind<Clash_List> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new Clash_List(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** Builder of List(Clash): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
 export class Clash_ListBuilder extends $.CapabilityListBuilder<Clash_Client> {
-  static override readonly kind: $.ListBuilderKind<Clash_ListBuilder> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Clash_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListBuilderKind<Clash_ListBuilder> {
+    return $Clash_ListBuilder_kind;
+  }
   override get(i: number): Clash_Client | null {
     const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $.getClient(element, 0, Clash_Client) : null;
@@ -9689,6 +9713,12 @@ export class Clash_ListBuilder extends $.CapabilityListBuilder<Clash_Client> {
     $.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
+const $Clash_ListBuilder_kind: $.ListBuilderKind<Clash_ListBuilder> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new Clash_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** What an implementation of Clash provides (missing methods answer "unimplemented"). */
 export interface Clash_Server extends $.ServerHooks {
@@ -9766,21 +9796,9 @@ export const Clash_methods = {
 
 /** Client of interface Holder. */
 export class Holder_Client extends $.Client {
-  static override readonly _interface: $.InterfaceInfo = {
-    typeId: 0x93cc0bb44a7fc3a0n,
-    name: "Holder",
-    methods: [
-      {
-        name: "hold",
-        get params() {
-          return Holder_hold_Params_Reader;
-        },
-        get results() {
-          return Holder_hold_Results_Builder;
-        },
-      },
-    ],
-  };
+  static override get _interface(): $.InterfaceInfo {
+    return $Holder_Client_interface;
+  }
   /**
    * A capability of Holder: from a server of Holder (`Holder.server(impl)`) or of a
    * subinterface, another client of it (a new reference), a promise of one, an Error (a broken
@@ -9796,31 +9814,44 @@ export class Holder_Client extends $.Client {
     return this._request(0x93cc0bb44a7fc3a0n, 0, Holder_hold_Params_Builder, Holder_hold_Results_Reader, Holder_hold_Results_Pipeline);
   }
 }
+const $Holder_Client_interface: $.InterfaceInfo = {
+  typeId: 0x93cc0bb44a7fc3a0n,
+  name: "Holder",
+  methods: [
+    {
+      name: "hold",
+      get params() {
+        return Holder_hold_Params_Reader;
+      },
+      get results() {
+        return Holder_hold_Results_Builder;
+      },
+    },
+  ],
+};
 
 /** List(Holder): `get(i)` is a new reference to element i (close it), or null. */
 export class Holder_List extends $.CapabilityList<Holder_Client> {
-  static override readonly kind: $.ListKind<Holder_List> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Holder_List(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListKind<Holder_List> {
+    return $Holder_List_kind;
+  }
   override get(i: number): Holder_Client | null {
     const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $.getClient(element, 0, Holder_Client) : null;
   }
 }
+const $Holder_List_kind: $.ListKind<Holder_List> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new Holder_List(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** Builder of List(Holder): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
 export class Holder_ListBuilder extends $.CapabilityListBuilder<Holder_Client> {
-  static override readonly kind: $.ListBuilderKind<Holder_ListBuilder> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Holder_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListBuilderKind<Holder_ListBuilder> {
+    return $Holder_ListBuilder_kind;
+  }
   override get(i: number): Holder_Client | null {
     const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $.getClient(element, 0, Holder_Client) : null;
@@ -9829,6 +9860,12 @@ export class Holder_ListBuilder extends $.CapabilityListBuilder<Holder_Client> {
     $.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
+const $Holder_ListBuilder_kind: $.ListBuilderKind<Holder_ListBuilder> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new Holder_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** What an implementation of Holder provides (missing methods answer "unimplemented"). */
 export interface Holder_Server extends $.ServerHooks {
@@ -9861,30 +9898,9 @@ export const Holder_methods = {
 
 /** Client of interface Store. */
 export class Store_Client extends $.Client {
-  static override readonly _interface: $.InterfaceInfo = {
-    typeId: 0xbaa9e6430afc046dn,
-    name: "Store",
-    methods: [
-      {
-        name: "put",
-        get params() {
-          return Store_put_Params_Reader;
-        },
-        get results() {
-          return Store_put_Results_Builder;
-        },
-      },
-      {
-        name: "get",
-        get params() {
-          return Store_get_Params_Reader;
-        },
-        get results() {
-          return Store_get_Results_Builder;
-        },
-      },
-    ],
-  };
+  static override get _interface(): $.InterfaceInfo {
+    return $Store_Client_interface;
+  }
   /**
    * A capability of Store: from a server of Store (`Store.server(impl)`) or of a
    * subinterface, another client of it (a new reference), a promise of one, an Error (a broken
@@ -9906,31 +9922,53 @@ export class Store_Client extends $.Client {
     return this._request(0xbaa9e6430afc046dn, 1, Store_get_Params_Builder, Store_get_Results_Reader, Store_get_Results_Pipeline);
   }
 }
+const $Store_Client_interface: $.InterfaceInfo = {
+  typeId: 0xbaa9e6430afc046dn,
+  name: "Store",
+  methods: [
+    {
+      name: "put",
+      get params() {
+        return Store_put_Params_Reader;
+      },
+      get results() {
+        return Store_put_Results_Builder;
+      },
+    },
+    {
+      name: "get",
+      get params() {
+        return Store_get_Params_Reader;
+      },
+      get results() {
+        return Store_get_Results_Builder;
+      },
+    },
+  ],
+};
 
 /** List(Store): `get(i)` is a new reference to element i (close it), or null. */
 export class Store_List extends $.CapabilityList<Store_Client> {
-  static override readonly kind: $.ListKind<Store_List> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Store_List(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListKind<Store_List> {
+    return $Store_List_kind;
+  }
   override get(i: number): Store_Client | null {
     const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $.getClient(element, 0, Store_Client) : null;
   }
 }
+const $Store_List_kind: $.ListKind<Store_List> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new Store_List(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** Builder of List(Store): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
 export class Store_ListBuilder extends $.CapabilityListBuilder<Store_Client> {
-  static override readonly kind: $.ListBuilderKind<Store_ListBuilder> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Store_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListBuilderKind<Store_ListBuilder> {
+    return $Store_ListBuilder_kind;
+  }
   override get(i: number): Store_Client | null {
     const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $.getClient(element, 0, Store_Client) : null;
@@ -9939,6 +9977,12 @@ export class Store_ListBuilder extends $.CapabilityListBuilder<Store_Client> {
     $.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
+const $Store_ListBuilder_kind: $.ListBuilderKind<Store_ListBuilder> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new Store_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** What an implementation of Store provides (missing methods answer "unimplemented"). */
 export interface Store_Server extends $.ServerHooks {
@@ -9978,15 +10022,15 @@ export const constInt = -77;
 
 export const constText = "constant text";
 
-export const constData: Uint8Array = new Uint8Array([0x00, 0x01, 0xff]);
+export const constData: Uint8Array = /*#__PURE__*/ new Uint8Array([0x00, 0x01, 0xff]);
 
-export const constStruct: Small_Reader = new $.MessageReader([new Uint8Array([
+export const constStruct: Small_Reader = /*#__PURE__*/ new $.MessageReader([new Uint8Array([
   0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x63, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
   0x01, 0x00, 0x00, 0x00, 0x62, 0x00, 0x00, 0x00, 0x6e, 0x69, 0x6e, 0x65, 0x74, 0x79, 0x2d, 0x6e,
   0x69, 0x6e, 0x65, 0x00, 0x00, 0x00, 0x00, 0x00,
 ])]).getRoot(Small_Reader);
 
-export const constList: $.Float64List = new $.MessageReader([new Uint8Array([
+export const constList: $.Float64List = /*#__PURE__*/ new $.MessageReader([new Uint8Array([
   0x01, 0x00, 0x00, 0x00, 0x15, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xf8, 0x3f,
   0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xc0,
 ])])

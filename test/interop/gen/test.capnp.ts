@@ -2,10 +2,8 @@
 import * as $ from "capnts/codegenv1";
 import * as $stream from "capnts/gen/stream.capnp.js";
 
-const $inspect = Symbol.for("nodejs.util.inspect.custom");
-
 /** Schema nodes of test.capnp (reflection, text format): an encoded List(Node). */
-export const $schema: $.SchemaFile = {
+export const $schema: $.SchemaFile = /*#__PURE__*/ $.registerSchema({
   id: 0xefd944d10bcdbd3an,
   nodes:
     "AQAAANYDAADkAQAABQAGAIwDAAAFAAYACAQAAAUABgDECgAABQAGAEwNAAAFAAYACA4AAAUABgDADgAABQAGADwPAAAFAAYAeA8A" +
@@ -534,7 +532,7 @@ export const $schema: $.SchemaFile = {
     "KrnN+AjBuRkAAAABAAAAAAAAAAAAAAAAAAcAAAAAAAAAAAAAAAAAFQAAAHIBAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" +
     "AAAAAAAAAAAAAAAAdGVzdC5jYXBucDpUZXN0Qm9vdHN0cmFwLnNldEZsb3dMaW1pdCRSZXN1bHRzAAAA",
   imports: () => [$stream.$schema],
-};
+});
 
 /** enum TestEnum */
 export const TestEnum = {
@@ -681,17 +679,18 @@ export class TestAllTypes_Reader extends $.StructReader {
     return this._hasPointer(10);
   }
   override toString(): string {
-    return $.structToString(this, 0x9d21b16fc3340ba6n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x9d21b16fc3340ba6n);
   }
 }
 
 /** Builder of struct TestAllTypes. */
 export class TestAllTypes_Builder extends $.StructBuilder {
-  static readonly _dataWords = 6;
-  static readonly _ptrCount = 11;
+  static get _dataWords(): number {
+    return 6;
+  }
+  static get _ptrCount(): number {
+    return 11;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -1002,44 +1001,47 @@ export class TestAllTypes_Builder extends $.StructBuilder {
     return this._asReader(TestAllTypes_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0x9d21b16fc3340ba6n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x9d21b16fc3340ba6n);
   }
 }
 
 /** Reader of List(TestAllTypes): `get(i)` is a TestAllTypes_Reader. */
 export class TestAllTypes_List extends $.StructList<TestAllTypes_Reader> {
-  static readonly kind: $.ListKind<TestAllTypes_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new TestAllTypes_List(arena, seg, off, len, step, ds, pc, nest, es, TestAllTypes_Reader),
-  };
+  static get kind(): $.ListKind<TestAllTypes_List> {
+    return $TestAllTypes_List_kind;
+  }
   override get(i: number): TestAllTypes_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new TestAllTypes_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $TestAllTypes_List_kind: $.ListKind<TestAllTypes_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new TestAllTypes_List(arena, seg, off, len, step, ds, pc, nest, es, TestAllTypes_Reader),
+};
 
 /** Builder of List(TestAllTypes): `get(i)` is a TestAllTypes_Builder. */
 export class TestAllTypes_ListBuilder extends $.StructListBuilder<TestAllTypes_Builder> {
-  static readonly kind: $.ListBuilderKind<TestAllTypes_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 6,
-    ptrCount: 11,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new TestAllTypes_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, TestAllTypes_Builder),
-  };
+  static get kind(): $.ListBuilderKind<TestAllTypes_ListBuilder> {
+    return $TestAllTypes_ListBuilder_kind;
+  }
   override get(i: number): TestAllTypes_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new TestAllTypes_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $TestAllTypes_ListBuilder_kind: $.ListBuilderKind<TestAllTypes_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 6,
+  ptrCount: 11,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new TestAllTypes_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, TestAllTypes_Builder),
+};
 
 /** Promise pipeline of TestAllTypes. */
 export class TestAllTypes_Pipeline extends $.Pipeline {
@@ -1075,17 +1077,18 @@ export class TestInterface_foo_Params_Reader extends $.StructReader {
     return this._getBool(32);
   }
   override toString(): string {
-    return $.structToString(this, 0x8e952d4b469b4bben, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x8e952d4b469b4bben);
   }
 }
 
 /** Builder of struct foo$Params. */
 export class TestInterface_foo_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -1121,10 +1124,7 @@ export class TestInterface_foo_Params_Builder extends $.StructBuilder {
     return this._asReader(TestInterface_foo_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0x8e952d4b469b4bben, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x8e952d4b469b4bben);
   }
 }
 
@@ -1159,17 +1159,18 @@ export class TestInterface_foo_Results_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $.structToString(this, 0xb71a0c00d5ff4973n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xb71a0c00d5ff4973n);
   }
 }
 
 /** Builder of struct foo$Results. */
 export class TestInterface_foo_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -1208,10 +1209,7 @@ export class TestInterface_foo_Results_Builder extends $.StructBuilder {
     return this._asReader(TestInterface_foo_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xb71a0c00d5ff4973n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xb71a0c00d5ff4973n);
   }
 }
 
@@ -1240,17 +1238,18 @@ export class TestInterface_bar_Params_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0x9dfad9ec0e325239n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x9dfad9ec0e325239n);
   }
 }
 
 /** Builder of struct bar$Params. */
 export class TestInterface_bar_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -1274,10 +1273,7 @@ export class TestInterface_bar_Params_Builder extends $.StructBuilder {
     return this._asReader(TestInterface_bar_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0x9dfad9ec0e325239n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x9dfad9ec0e325239n);
   }
 }
 
@@ -1306,17 +1302,18 @@ export class TestInterface_bar_Results_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0xa04cb20e27fcb3c0n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xa04cb20e27fcb3c0n);
   }
 }
 
 /** Builder of struct bar$Results. */
 export class TestInterface_bar_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -1340,10 +1337,7 @@ export class TestInterface_bar_Results_Builder extends $.StructBuilder {
     return this._asReader(TestInterface_bar_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xa04cb20e27fcb3c0n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xa04cb20e27fcb3c0n);
   }
 }
 
@@ -1380,17 +1374,18 @@ export class TestInterface_baz_Params_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $.structToString(this, 0xf4ecf658c6765522n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xf4ecf658c6765522n);
   }
 }
 
 /** Builder of struct baz$Params. */
 export class TestInterface_baz_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -1452,10 +1447,7 @@ export class TestInterface_baz_Params_Builder extends $.StructBuilder {
     return this._asReader(TestInterface_baz_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xf4ecf658c6765522n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xf4ecf658c6765522n);
   }
 }
 
@@ -1487,17 +1479,18 @@ export class TestInterface_baz_Results_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0x87abfecded081d7en, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x87abfecded081d7en);
   }
 }
 
 /** Builder of struct baz$Results. */
 export class TestInterface_baz_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -1521,10 +1514,7 @@ export class TestInterface_baz_Results_Builder extends $.StructBuilder {
     return this._asReader(TestInterface_baz_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0x87abfecded081d7en, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x87abfecded081d7en);
   }
 }
 
@@ -1553,17 +1543,18 @@ export class TestExtends_qux_Params_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0xc9b8a9c8026e3446n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xc9b8a9c8026e3446n);
   }
 }
 
 /** Builder of struct qux$Params. */
 export class TestExtends_qux_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -1587,10 +1578,7 @@ export class TestExtends_qux_Params_Builder extends $.StructBuilder {
     return this._asReader(TestExtends_qux_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xc9b8a9c8026e3446n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xc9b8a9c8026e3446n);
   }
 }
 
@@ -1619,17 +1607,18 @@ export class TestExtends_qux_Results_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0xf4e885a1fe73b45an, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xf4e885a1fe73b45an);
   }
 }
 
 /** Builder of struct qux$Results. */
 export class TestExtends_qux_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -1653,10 +1642,7 @@ export class TestExtends_qux_Results_Builder extends $.StructBuilder {
     return this._asReader(TestExtends_qux_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xf4e885a1fe73b45an, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xf4e885a1fe73b45an);
   }
 }
 
@@ -1685,17 +1671,18 @@ export class TestExtends_corge_Results_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0xe84b0d4222147cf4n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xe84b0d4222147cf4n);
   }
 }
 
 /** Builder of struct corge$Results. */
 export class TestExtends_corge_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -1719,10 +1706,7 @@ export class TestExtends_corge_Results_Builder extends $.StructBuilder {
     return this._asReader(TestExtends_corge_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xe84b0d4222147cf4n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xe84b0d4222147cf4n);
   }
 }
 
@@ -1751,17 +1735,18 @@ export class TestExtends_grault_Params_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0x977aff596e17beeen, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x977aff596e17beeen);
   }
 }
 
 /** Builder of struct grault$Params. */
 export class TestExtends_grault_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -1785,10 +1770,7 @@ export class TestExtends_grault_Params_Builder extends $.StructBuilder {
     return this._asReader(TestExtends_grault_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0x977aff596e17beeen, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x977aff596e17beeen);
   }
 }
 
@@ -1823,17 +1805,18 @@ export class TestPipeline_Box_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $.structToString(this, 0xec5e17d452a192b4n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xec5e17d452a192b4n);
   }
 }
 
 /** Builder of struct Box. */
 export class TestPipeline_Box_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -1872,55 +1855,47 @@ export class TestPipeline_Box_Builder extends $.StructBuilder {
     return this._asReader(TestPipeline_Box_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xec5e17d452a192b4n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xec5e17d452a192b4n);
   }
 }
 
 /** Reader of List(Box): `get(i)` is a TestPipeline_Box_Reader. */
 export class TestPipeline_Box_List extends $.StructList<TestPipeline_Box_Reader> {
-  static readonly kind: $.ListKind<TestPipeline_Box_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new TestPipeline_Box_List(arena, seg, off, len, step, ds, pc, nest, es, TestPipeline_Box_Reader),
-  };
+  static get kind(): $.ListKind<TestPipeline_Box_List> {
+    return $TestPipeline_Box_List_kind;
+  }
   override get(i: number): TestPipeline_Box_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new TestPipeline_Box_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $TestPipeline_Box_List_kind: $.ListKind<TestPipeline_Box_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new TestPipeline_Box_List(arena, seg, off, len, step, ds, pc, nest, es, TestPipeline_Box_Reader),
+};
 
 /** Builder of List(Box): `get(i)` is a TestPipeline_Box_Builder. */
 export class TestPipeline_Box_ListBuilder extends $.StructListBuilder<TestPipeline_Box_Builder> {
-  static readonly kind: $.ListBuilderKind<TestPipeline_Box_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 1,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new TestPipeline_Box_ListBuilder(
-        arena,
-        seg,
-        off,
-        len,
-        step,
-        ds,
-        pc,
-        nest,
-        es,
-        TestPipeline_Box_Builder,
-      ),
-  };
+  static get kind(): $.ListBuilderKind<TestPipeline_Box_ListBuilder> {
+    return $TestPipeline_Box_ListBuilder_kind;
+  }
   override get(i: number): TestPipeline_Box_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new TestPipeline_Box_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $TestPipeline_Box_ListBuilder_kind: $.ListBuilderKind<TestPipeline_Box_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 1,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new TestPipeline_Box_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, TestPipeline_Box_Builder),
+};
 
 /** Promise pipeline of Box. */
 export class TestPipeline_Box_Pipeline extends $.Pipeline {
@@ -1957,17 +1932,18 @@ export class TestPipeline_AnyBox_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $.structToString(this, 0xe46cf9c2547d0199n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xe46cf9c2547d0199n);
   }
 }
 
 /** Builder of struct AnyBox. */
 export class TestPipeline_AnyBox_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -2006,49 +1982,34 @@ export class TestPipeline_AnyBox_Builder extends $.StructBuilder {
     return this._asReader(TestPipeline_AnyBox_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xe46cf9c2547d0199n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xe46cf9c2547d0199n);
   }
 }
 
 /** Reader of List(AnyBox): `get(i)` is a TestPipeline_AnyBox_Reader. */
 export class TestPipeline_AnyBox_List extends $.StructList<TestPipeline_AnyBox_Reader> {
-  static readonly kind: $.ListKind<TestPipeline_AnyBox_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new TestPipeline_AnyBox_List(arena, seg, off, len, step, ds, pc, nest, es, TestPipeline_AnyBox_Reader),
-  };
+  static get kind(): $.ListKind<TestPipeline_AnyBox_List> {
+    return $TestPipeline_AnyBox_List_kind;
+  }
   override get(i: number): TestPipeline_AnyBox_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new TestPipeline_AnyBox_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $TestPipeline_AnyBox_List_kind: $.ListKind<TestPipeline_AnyBox_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new TestPipeline_AnyBox_List(arena, seg, off, len, step, ds, pc, nest, es, TestPipeline_AnyBox_Reader),
+};
 
 /** Builder of List(AnyBox): `get(i)` is a TestPipeline_AnyBox_Builder. */
 export class TestPipeline_AnyBox_ListBuilder extends $.StructListBuilder<TestPipeline_AnyBox_Builder> {
-  static readonly kind: $.ListBuilderKind<TestPipeline_AnyBox_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 1,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new TestPipeline_AnyBox_ListBuilder(
-        arena,
-        seg,
-        off,
-        len,
-        step,
-        ds,
-        pc,
-        nest,
-        es,
-        TestPipeline_AnyBox_Builder,
-      ),
-  };
+  static get kind(): $.ListBuilderKind<TestPipeline_AnyBox_ListBuilder> {
+    return $TestPipeline_AnyBox_ListBuilder_kind;
+  }
   override get(i: number): TestPipeline_AnyBox_Builder {
     const o = this._at(i);
     const d = this._dataSize;
@@ -2063,6 +2024,24 @@ export class TestPipeline_AnyBox_ListBuilder extends $.StructListBuilder<TestPip
     );
   }
 }
+const $TestPipeline_AnyBox_ListBuilder_kind: $.ListBuilderKind<TestPipeline_AnyBox_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 1,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new TestPipeline_AnyBox_ListBuilder(
+      arena,
+      seg,
+      off,
+      len,
+      step,
+      ds,
+      pc,
+      nest,
+      es,
+      TestPipeline_AnyBox_Builder,
+    ),
+};
 
 /** Promise pipeline of AnyBox. */
 export class TestPipeline_AnyBox_Pipeline extends $.Pipeline {
@@ -2102,17 +2081,18 @@ export class TestPipeline_getCap_Params_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $.structToString(this, 0xa976d6f022089efdn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xa976d6f022089efdn);
   }
 }
 
 /** Builder of struct getCap$Params. */
 export class TestPipeline_getCap_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -2157,10 +2137,7 @@ export class TestPipeline_getCap_Params_Builder extends $.StructBuilder {
     return this._asReader(TestPipeline_getCap_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xa976d6f022089efdn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xa976d6f022089efdn);
   }
 }
 
@@ -2215,17 +2192,18 @@ export class TestPipeline_getCap_Results_Reader extends $.StructReader {
     return this._hasPointer(1);
   }
   override toString(): string {
-    return $.structToString(this, 0x92a7b4faa6094d8dn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x92a7b4faa6094d8dn);
   }
 }
 
 /** Builder of struct getCap$Results. */
 export class TestPipeline_getCap_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 2;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 2;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -2302,10 +2280,7 @@ export class TestPipeline_getCap_Results_Builder extends $.StructBuilder {
     return this._asReader(TestPipeline_getCap_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0x92a7b4faa6094d8dn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x92a7b4faa6094d8dn);
   }
 }
 
@@ -2355,17 +2330,18 @@ export class TestPipeline_testPointers_Params_Reader extends $.StructReader {
     return this._hasPointer(2);
   }
   override toString(): string {
-    return $.structToString(this, 0xe6c37cc45959081bn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xe6c37cc45959081bn);
   }
 }
 
 /** Builder of struct testPointers$Params. */
 export class TestPipeline_testPointers_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 3;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 3;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -2439,10 +2415,7 @@ export class TestPipeline_testPointers_Params_Builder extends $.StructBuilder {
     return this._asReader(TestPipeline_testPointers_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xe6c37cc45959081bn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xe6c37cc45959081bn);
   }
 }
 
@@ -2475,17 +2448,18 @@ export class TestPipeline_testPointers_Results_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0x8c334b7283c0118cn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x8c334b7283c0118cn);
   }
 }
 
 /** Builder of struct testPointers$Results. */
 export class TestPipeline_testPointers_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -2509,10 +2483,7 @@ export class TestPipeline_testPointers_Results_Builder extends $.StructBuilder {
     return this._asReader(TestPipeline_testPointers_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0x8c334b7283c0118cn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x8c334b7283c0118cn);
   }
 }
 
@@ -2550,17 +2521,18 @@ export class TestPipeline_getAnyCap_Params_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $.structToString(this, 0xefb28dddd70f8520n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xefb28dddd70f8520n);
   }
 }
 
 /** Builder of struct getAnyCap$Params. */
 export class TestPipeline_getAnyCap_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -2605,10 +2577,7 @@ export class TestPipeline_getAnyCap_Params_Builder extends $.StructBuilder {
     return this._asReader(TestPipeline_getAnyCap_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xefb28dddd70f8520n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xefb28dddd70f8520n);
   }
 }
 
@@ -2663,17 +2632,18 @@ export class TestPipeline_getAnyCap_Results_Reader extends $.StructReader {
     return this._hasPointer(1);
   }
   override toString(): string {
-    return $.structToString(this, 0xe333becf0a001377n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xe333becf0a001377n);
   }
 }
 
 /** Builder of struct getAnyCap$Results. */
 export class TestPipeline_getAnyCap_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 2;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 2;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -2750,10 +2720,7 @@ export class TestPipeline_getAnyCap_Results_Builder extends $.StructBuilder {
     return this._asReader(TestPipeline_getAnyCap_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xe333becf0a001377n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xe333becf0a001377n);
   }
 }
 
@@ -2785,17 +2752,18 @@ export class TestPipeline_getCapPipelineOnly_Params_Reader extends $.StructReade
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0xeca8353b781a0dcdn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xeca8353b781a0dcdn);
   }
 }
 
 /** Builder of struct getCapPipelineOnly$Params. */
 export class TestPipeline_getCapPipelineOnly_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -2819,10 +2787,7 @@ export class TestPipeline_getCapPipelineOnly_Params_Builder extends $.StructBuil
     return this._asReader(TestPipeline_getCapPipelineOnly_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xeca8353b781a0dcdn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xeca8353b781a0dcdn);
   }
 }
 
@@ -2867,17 +2832,18 @@ export class TestPipeline_getCapPipelineOnly_Results_Reader extends $.StructRead
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $.structToString(this, 0xf62a4b098b64d425n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xf62a4b098b64d425n);
   }
 }
 
 /** Builder of struct getCapPipelineOnly$Results. */
 export class TestPipeline_getCapPipelineOnly_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -2939,10 +2905,7 @@ export class TestPipeline_getCapPipelineOnly_Results_Builder extends $.StructBui
     return this._asReader(TestPipeline_getCapPipelineOnly_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xf62a4b098b64d425n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xf62a4b098b64d425n);
   }
 }
 
@@ -2977,17 +2940,18 @@ export class TestCallOrder_getCallSequence_Params_Reader extends $.StructReader 
     return this._getUint32(0);
   }
   override toString(): string {
-    return $.structToString(this, 0xd153b891ff257d88n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xd153b891ff257d88n);
   }
 }
 
 /** Builder of struct getCallSequence$Params. */
 export class TestCallOrder_getCallSequence_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -3017,10 +2981,7 @@ export class TestCallOrder_getCallSequence_Params_Builder extends $.StructBuilde
     return this._asReader(TestCallOrder_getCallSequence_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xd153b891ff257d88n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xd153b891ff257d88n);
   }
 }
 
@@ -3052,17 +3013,18 @@ export class TestCallOrder_getCallSequence_Results_Reader extends $.StructReader
     return this._getUint32(0);
   }
   override toString(): string {
-    return $.structToString(this, 0xf9219500186f5711n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xf9219500186f5711n);
   }
 }
 
 /** Builder of struct getCallSequence$Results. */
 export class TestCallOrder_getCallSequence_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -3092,10 +3054,7 @@ export class TestCallOrder_getCallSequence_Results_Builder extends $.StructBuild
     return this._asReader(TestCallOrder_getCallSequence_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xf9219500186f5711n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xf9219500186f5711n);
   }
 }
 
@@ -3139,17 +3098,18 @@ export class TestTailCallee_TailResult_Reader extends $.StructReader {
     return this._hasPointer(1);
   }
   override toString(): string {
-    return $.structToString(this, 0xcbced906c16f384bn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xcbced906c16f384bn);
   }
 }
 
 /** Builder of struct TailResult. */
 export class TestTailCallee_TailResult_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 2;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 2;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -3209,33 +3169,15 @@ export class TestTailCallee_TailResult_Builder extends $.StructBuilder {
     return this._asReader(TestTailCallee_TailResult_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xcbced906c16f384bn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xcbced906c16f384bn);
   }
 }
 
 /** Reader of List(TailResult): `get(i)` is a TestTailCallee_TailResult_Reader. */
 export class TestTailCallee_TailResult_List extends $.StructList<TestTailCallee_TailResult_Reader> {
-  static readonly kind: $.ListKind<TestTailCallee_TailResult_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new TestTailCallee_TailResult_List(
-        arena,
-        seg,
-        off,
-        len,
-        step,
-        ds,
-        pc,
-        nest,
-        es,
-        TestTailCallee_TailResult_Reader,
-      ),
-  };
+  static get kind(): $.ListKind<TestTailCallee_TailResult_List> {
+    return $TestTailCallee_TailResult_List_kind;
+  }
   override get(i: number): TestTailCallee_TailResult_Reader {
     const o = this._at(i);
     const d = this._dataSize;
@@ -3250,27 +3192,30 @@ export class TestTailCallee_TailResult_List extends $.StructList<TestTailCallee_
     );
   }
 }
+const $TestTailCallee_TailResult_List_kind: $.ListKind<TestTailCallee_TailResult_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new TestTailCallee_TailResult_List(
+      arena,
+      seg,
+      off,
+      len,
+      step,
+      ds,
+      pc,
+      nest,
+      es,
+      TestTailCallee_TailResult_Reader,
+    ),
+};
 
 /** Builder of List(TailResult): `get(i)` is a TestTailCallee_TailResult_Builder. */
 export class TestTailCallee_TailResult_ListBuilder extends $.StructListBuilder<TestTailCallee_TailResult_Builder> {
-  static readonly kind: $.ListBuilderKind<TestTailCallee_TailResult_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 1,
-    ptrCount: 2,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new TestTailCallee_TailResult_ListBuilder(
-        arena,
-        seg,
-        off,
-        len,
-        step,
-        ds,
-        pc,
-        nest,
-        es,
-        TestTailCallee_TailResult_Builder,
-      ),
-  };
+  static get kind(): $.ListBuilderKind<TestTailCallee_TailResult_ListBuilder> {
+    return $TestTailCallee_TailResult_ListBuilder_kind;
+  }
   override get(i: number): TestTailCallee_TailResult_Builder {
     const o = this._at(i);
     const d = this._dataSize;
@@ -3285,6 +3230,24 @@ export class TestTailCallee_TailResult_ListBuilder extends $.StructListBuilder<T
     );
   }
 }
+const $TestTailCallee_TailResult_ListBuilder_kind: $.ListBuilderKind<TestTailCallee_TailResult_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 1,
+  ptrCount: 2,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new TestTailCallee_TailResult_ListBuilder(
+      arena,
+      seg,
+      off,
+      len,
+      step,
+      ds,
+      pc,
+      nest,
+      es,
+      TestTailCallee_TailResult_Builder,
+    ),
+};
 
 /** Promise pipeline of TailResult. */
 export class TestTailCallee_TailResult_Pipeline extends $.Pipeline {
@@ -3324,17 +3287,18 @@ export class TestTailCallee_foo_Params_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $.structToString(this, 0xbbcca1a600b14dc9n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xbbcca1a600b14dc9n);
   }
 }
 
 /** Builder of struct foo$Params. */
 export class TestTailCallee_foo_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -3379,10 +3343,7 @@ export class TestTailCallee_foo_Params_Builder extends $.StructBuilder {
     return this._asReader(TestTailCallee_foo_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xbbcca1a600b14dc9n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xbbcca1a600b14dc9n);
   }
 }
 
@@ -3420,17 +3381,18 @@ export class TestTailCaller_foo_Params_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $.structToString(this, 0xb7bb3ec2c8686fb3n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xb7bb3ec2c8686fb3n);
   }
 }
 
 /** Builder of struct foo$Params. */
 export class TestTailCaller_foo_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -3475,10 +3437,7 @@ export class TestTailCaller_foo_Params_Builder extends $.StructBuilder {
     return this._asReader(TestTailCaller_foo_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xb7bb3ec2c8686fb3n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xb7bb3ec2c8686fb3n);
   }
 }
 
@@ -3511,17 +3470,18 @@ export class TestRacingControl_unblock_Params_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0xb3cc57c831914fabn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xb3cc57c831914fabn);
   }
 }
 
 /** Builder of struct unblock$Params. */
 export class TestRacingControl_unblock_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -3545,10 +3505,7 @@ export class TestRacingControl_unblock_Params_Builder extends $.StructBuilder {
     return this._asReader(TestRacingControl_unblock_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xb3cc57c831914fabn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xb3cc57c831914fabn);
   }
 }
 
@@ -3577,17 +3534,18 @@ export class TestRacingControl_unblock_Results_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0x85cc3d724cbccc18n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x85cc3d724cbccc18n);
   }
 }
 
 /** Builder of struct unblock$Results. */
 export class TestRacingControl_unblock_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -3611,10 +3569,7 @@ export class TestRacingControl_unblock_Results_Builder extends $.StructBuilder {
     return this._asReader(TestRacingControl_unblock_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0x85cc3d724cbccc18n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x85cc3d724cbccc18n);
   }
 }
 
@@ -3649,17 +3604,18 @@ export class TestFlowSink_take_Params_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $.structToString(this, 0xf60b6e3eefb41b2fn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xf60b6e3eefb41b2fn);
   }
 }
 
 /** Builder of struct take$Params. */
 export class TestFlowSink_take_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -3701,10 +3657,7 @@ export class TestFlowSink_take_Params_Builder extends $.StructBuilder {
     return this._asReader(TestFlowSink_take_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xf60b6e3eefb41b2fn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xf60b6e3eefb41b2fn);
   }
 }
 
@@ -3733,17 +3686,18 @@ export class TestFlowSink_take_Results_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0xa2c3607fa2109868n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xa2c3607fa2109868n);
   }
 }
 
 /** Builder of struct take$Results. */
 export class TestFlowSink_take_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -3767,10 +3721,7 @@ export class TestFlowSink_take_Results_Builder extends $.StructBuilder {
     return this._asReader(TestFlowSink_take_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xa2c3607fa2109868n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xa2c3607fa2109868n);
   }
 }
 
@@ -3799,17 +3750,18 @@ export class TestFlowSink_getState_Params_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0xb3fc8ade3a495fa2n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xb3fc8ade3a495fa2n);
   }
 }
 
 /** Builder of struct getState$Params. */
 export class TestFlowSink_getState_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -3833,10 +3785,7 @@ export class TestFlowSink_getState_Params_Builder extends $.StructBuilder {
     return this._asReader(TestFlowSink_getState_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xb3fc8ade3a495fa2n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xb3fc8ade3a495fa2n);
   }
 }
 
@@ -3874,17 +3823,18 @@ export class TestFlowSink_getState_Results_Reader extends $.StructReader {
     return this._getUint64(8);
   }
   override toString(): string {
-    return $.structToString(this, 0x80b94f4145559b5cn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x80b94f4145559b5cn);
   }
 }
 
 /** Builder of struct getState$Results. */
 export class TestFlowSink_getState_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 2;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 2;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -3926,10 +3876,7 @@ export class TestFlowSink_getState_Results_Builder extends $.StructBuilder {
     return this._asReader(TestFlowSink_getState_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0x80b94f4145559b5cn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x80b94f4145559b5cn);
   }
 }
 
@@ -3961,17 +3908,18 @@ export class TestStreaming_doStreamI_Params_Reader extends $.StructReader {
     return this._getUint32(0);
   }
   override toString(): string {
-    return $.structToString(this, 0xfe59dbf3afe893fbn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xfe59dbf3afe893fbn);
   }
 }
 
 /** Builder of struct doStreamI$Params. */
 export class TestStreaming_doStreamI_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -4001,10 +3949,7 @@ export class TestStreaming_doStreamI_Params_Builder extends $.StructBuilder {
     return this._asReader(TestStreaming_doStreamI_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xfe59dbf3afe893fbn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xfe59dbf3afe893fbn);
   }
 }
 
@@ -4036,17 +3981,18 @@ export class TestStreaming_doStreamJ_Params_Reader extends $.StructReader {
     return this._getUint32(0);
   }
   override toString(): string {
-    return $.structToString(this, 0xa48b47d35bfd9dcan, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xa48b47d35bfd9dcan);
   }
 }
 
 /** Builder of struct doStreamJ$Params. */
 export class TestStreaming_doStreamJ_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -4076,10 +4022,7 @@ export class TestStreaming_doStreamJ_Params_Builder extends $.StructBuilder {
     return this._asReader(TestStreaming_doStreamJ_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xa48b47d35bfd9dcan, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xa48b47d35bfd9dcan);
   }
 }
 
@@ -4108,17 +4051,18 @@ export class TestStreaming_finishStream_Params_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0x83e247601dde3bd6n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x83e247601dde3bd6n);
   }
 }
 
 /** Builder of struct finishStream$Params. */
 export class TestStreaming_finishStream_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -4142,10 +4086,7 @@ export class TestStreaming_finishStream_Params_Builder extends $.StructBuilder {
     return this._asReader(TestStreaming_finishStream_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0x83e247601dde3bd6n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x83e247601dde3bd6n);
   }
 }
 
@@ -4180,17 +4121,18 @@ export class TestStreaming_finishStream_Results_Reader extends $.StructReader {
     return this._getUint32(4);
   }
   override toString(): string {
-    return $.structToString(this, 0xd021ebe58b5c9ef8n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xd021ebe58b5c9ef8n);
   }
 }
 
 /** Builder of struct finishStream$Results. */
 export class TestStreaming_finishStream_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -4226,10 +4168,7 @@ export class TestStreaming_finishStream_Results_Builder extends $.StructBuilder 
     return this._asReader(TestStreaming_finishStream_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xd021ebe58b5c9ef8n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xd021ebe58b5c9ef8n);
   }
 }
 
@@ -4264,17 +4203,18 @@ export class TestStreaming_doStreamData_Params_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $.structToString(this, 0xf8c97068e784cb51n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xf8c97068e784cb51n);
   }
 }
 
 /** Builder of struct doStreamData$Params. */
 export class TestStreaming_doStreamData_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -4316,10 +4256,7 @@ export class TestStreaming_doStreamData_Params_Builder extends $.StructBuilder {
     return this._asReader(TestStreaming_doStreamData_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xf8c97068e784cb51n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xf8c97068e784cb51n);
   }
 }
 
@@ -4351,17 +4288,18 @@ export class TestStreamingControl_release_Params_Reader extends $.StructReader {
     return this._getUint32(0);
   }
   override toString(): string {
-    return $.structToString(this, 0x9c729b9561bab95dn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x9c729b9561bab95dn);
   }
 }
 
 /** Builder of struct release$Params. */
 export class TestStreamingControl_release_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -4391,10 +4329,7 @@ export class TestStreamingControl_release_Params_Builder extends $.StructBuilder
     return this._asReader(TestStreamingControl_release_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0x9c729b9561bab95dn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x9c729b9561bab95dn);
   }
 }
 
@@ -4423,17 +4358,18 @@ export class TestStreamingControl_release_Results_Reader extends $.StructReader 
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0xf97611dc3cdc08ddn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xf97611dc3cdc08ddn);
   }
 }
 
 /** Builder of struct release$Results. */
 export class TestStreamingControl_release_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -4457,10 +4393,7 @@ export class TestStreamingControl_release_Results_Builder extends $.StructBuilde
     return this._asReader(TestStreamingControl_release_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xf97611dc3cdc08ddn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xf97611dc3cdc08ddn);
   }
 }
 
@@ -4489,17 +4422,18 @@ export class TestStreamingControl_getState_Params_Reader extends $.StructReader 
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0xfdd681b343aa0ba4n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xfdd681b343aa0ba4n);
   }
 }
 
 /** Builder of struct getState$Params. */
 export class TestStreamingControl_getState_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -4523,10 +4457,7 @@ export class TestStreamingControl_getState_Params_Builder extends $.StructBuilde
     return this._asReader(TestStreamingControl_getState_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xfdd681b343aa0ba4n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xfdd681b343aa0ba4n);
   }
 }
 
@@ -4573,17 +4504,18 @@ export class TestStreamingControl_getState_Results_Reader extends $.StructReader
     return this._getUint32(24);
   }
   override toString(): string {
-    return $.structToString(this, 0xe4784257aae3a051n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xe4784257aae3a051n);
   }
 }
 
 /** Builder of struct getState$Results. */
 export class TestStreamingControl_getState_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 4;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 4;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -4643,10 +4575,7 @@ export class TestStreamingControl_getState_Results_Builder extends $.StructBuild
     return this._asReader(TestStreamingControl_getState_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xe4784257aae3a051n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xe4784257aae3a051n);
   }
 }
 
@@ -4681,17 +4610,18 @@ export class TestMoreStuff_callFoo_Params_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $.structToString(this, 0xa0256eb564391069n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xa0256eb564391069n);
   }
 }
 
 /** Builder of struct callFoo$Params. */
 export class TestMoreStuff_callFoo_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -4730,10 +4660,7 @@ export class TestMoreStuff_callFoo_Params_Builder extends $.StructBuilder {
     return this._asReader(TestMoreStuff_callFoo_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xa0256eb564391069n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xa0256eb564391069n);
   }
 }
 
@@ -4772,17 +4699,18 @@ export class TestMoreStuff_callFoo_Results_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $.structToString(this, 0xb7d919fccefd05bcn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xb7d919fccefd05bcn);
   }
 }
 
 /** Builder of struct callFoo$Results. */
 export class TestMoreStuff_callFoo_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -4821,10 +4749,7 @@ export class TestMoreStuff_callFoo_Results_Builder extends $.StructBuilder {
     return this._asReader(TestMoreStuff_callFoo_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xb7d919fccefd05bcn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xb7d919fccefd05bcn);
   }
 }
 
@@ -4859,17 +4784,18 @@ export class TestMoreStuff_callFooWhenResolved_Params_Reader extends $.StructRea
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $.structToString(this, 0xe62cf7a4a032a9b3n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xe62cf7a4a032a9b3n);
   }
 }
 
 /** Builder of struct callFooWhenResolved$Params. */
 export class TestMoreStuff_callFooWhenResolved_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -4908,10 +4834,7 @@ export class TestMoreStuff_callFooWhenResolved_Params_Builder extends $.StructBu
     return this._asReader(TestMoreStuff_callFooWhenResolved_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xe62cf7a4a032a9b3n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xe62cf7a4a032a9b3n);
   }
 }
 
@@ -4950,17 +4873,18 @@ export class TestMoreStuff_callFooWhenResolved_Results_Reader extends $.StructRe
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $.structToString(this, 0xf53118f224a80fc1n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xf53118f224a80fc1n);
   }
 }
 
 /** Builder of struct callFooWhenResolved$Results. */
 export class TestMoreStuff_callFooWhenResolved_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -4999,10 +4923,7 @@ export class TestMoreStuff_callFooWhenResolved_Results_Builder extends $.StructB
     return this._asReader(TestMoreStuff_callFooWhenResolved_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xf53118f224a80fc1n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xf53118f224a80fc1n);
   }
 }
 
@@ -5037,17 +4958,18 @@ export class TestMoreStuff_neverReturn_Params_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $.structToString(this, 0xa5fcb0be18dc6330n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xa5fcb0be18dc6330n);
   }
 }
 
 /** Builder of struct neverReturn$Params. */
 export class TestMoreStuff_neverReturn_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -5086,10 +5008,7 @@ export class TestMoreStuff_neverReturn_Params_Builder extends $.StructBuilder {
     return this._asReader(TestMoreStuff_neverReturn_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xa5fcb0be18dc6330n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xa5fcb0be18dc6330n);
   }
 }
 
@@ -5128,17 +5047,18 @@ export class TestMoreStuff_neverReturn_Results_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $.structToString(this, 0x840dbb110f41b5d5n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x840dbb110f41b5d5n);
   }
 }
 
 /** Builder of struct neverReturn$Results. */
 export class TestMoreStuff_neverReturn_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -5177,10 +5097,7 @@ export class TestMoreStuff_neverReturn_Results_Builder extends $.StructBuilder {
     return this._asReader(TestMoreStuff_neverReturn_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0x840dbb110f41b5d5n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x840dbb110f41b5d5n);
   }
 }
 
@@ -5219,17 +5136,18 @@ export class TestMoreStuff_hold_Params_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $.structToString(this, 0x8aa10e81986d97ben, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x8aa10e81986d97ben);
   }
 }
 
 /** Builder of struct hold$Params. */
 export class TestMoreStuff_hold_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -5268,10 +5186,7 @@ export class TestMoreStuff_hold_Params_Builder extends $.StructBuilder {
     return this._asReader(TestMoreStuff_hold_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0x8aa10e81986d97ben, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x8aa10e81986d97ben);
   }
 }
 
@@ -5304,17 +5219,18 @@ export class TestMoreStuff_hold_Results_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0xcab21ec1507378e2n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xcab21ec1507378e2n);
   }
 }
 
 /** Builder of struct hold$Results. */
 export class TestMoreStuff_hold_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -5338,10 +5254,7 @@ export class TestMoreStuff_hold_Results_Builder extends $.StructBuilder {
     return this._asReader(TestMoreStuff_hold_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xcab21ec1507378e2n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xcab21ec1507378e2n);
   }
 }
 
@@ -5370,17 +5283,18 @@ export class TestMoreStuff_callHeld_Params_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0xd1dfee110423ba18n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xd1dfee110423ba18n);
   }
 }
 
 /** Builder of struct callHeld$Params. */
 export class TestMoreStuff_callHeld_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -5404,10 +5318,7 @@ export class TestMoreStuff_callHeld_Params_Builder extends $.StructBuilder {
     return this._asReader(TestMoreStuff_callHeld_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xd1dfee110423ba18n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xd1dfee110423ba18n);
   }
 }
 
@@ -5442,17 +5353,18 @@ export class TestMoreStuff_callHeld_Results_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $.structToString(this, 0xdefdb5f3d4a499can, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xdefdb5f3d4a499can);
   }
 }
 
 /** Builder of struct callHeld$Results. */
 export class TestMoreStuff_callHeld_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -5491,10 +5403,7 @@ export class TestMoreStuff_callHeld_Results_Builder extends $.StructBuilder {
     return this._asReader(TestMoreStuff_callHeld_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xdefdb5f3d4a499can, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xdefdb5f3d4a499can);
   }
 }
 
@@ -5523,17 +5432,18 @@ export class TestMoreStuff_getHeld_Params_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0xb7e1de54d2b3a182n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xb7e1de54d2b3a182n);
   }
 }
 
 /** Builder of struct getHeld$Params. */
 export class TestMoreStuff_getHeld_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -5557,10 +5467,7 @@ export class TestMoreStuff_getHeld_Params_Builder extends $.StructBuilder {
     return this._asReader(TestMoreStuff_getHeld_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xb7e1de54d2b3a182n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xb7e1de54d2b3a182n);
   }
 }
 
@@ -5595,17 +5502,18 @@ export class TestMoreStuff_getHeld_Results_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $.structToString(this, 0xb67b48bcac68073an, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xb67b48bcac68073an);
   }
 }
 
 /** Builder of struct getHeld$Results. */
 export class TestMoreStuff_getHeld_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -5644,10 +5552,7 @@ export class TestMoreStuff_getHeld_Results_Builder extends $.StructBuilder {
     return this._asReader(TestMoreStuff_getHeld_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xb67b48bcac68073an, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xb67b48bcac68073an);
   }
 }
 
@@ -5686,17 +5591,18 @@ export class TestMoreStuff_echo_Params_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $.structToString(this, 0xa407912fdb6a7556n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xa407912fdb6a7556n);
   }
 }
 
 /** Builder of struct echo$Params. */
 export class TestMoreStuff_echo_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -5735,10 +5641,7 @@ export class TestMoreStuff_echo_Params_Builder extends $.StructBuilder {
     return this._asReader(TestMoreStuff_echo_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xa407912fdb6a7556n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xa407912fdb6a7556n);
   }
 }
 
@@ -5777,17 +5680,18 @@ export class TestMoreStuff_echo_Results_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $.structToString(this, 0x956865d6bc54837dn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x956865d6bc54837dn);
   }
 }
 
 /** Builder of struct echo$Results. */
 export class TestMoreStuff_echo_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -5826,10 +5730,7 @@ export class TestMoreStuff_echo_Results_Builder extends $.StructBuilder {
     return this._asReader(TestMoreStuff_echo_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0x956865d6bc54837dn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x956865d6bc54837dn);
   }
 }
 
@@ -5868,17 +5769,18 @@ export class TestMoreStuff_expectCancel_Params_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $.structToString(this, 0x88f1ed9b5577d6acn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x88f1ed9b5577d6acn);
   }
 }
 
 /** Builder of struct expectCancel$Params. */
 export class TestMoreStuff_expectCancel_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -5917,10 +5819,7 @@ export class TestMoreStuff_expectCancel_Params_Builder extends $.StructBuilder {
     return this._asReader(TestMoreStuff_expectCancel_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0x88f1ed9b5577d6acn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x88f1ed9b5577d6acn);
   }
 }
 
@@ -5953,17 +5852,18 @@ export class TestMoreStuff_expectCancel_Results_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0xb7757ed8f1316337n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xb7757ed8f1316337n);
   }
 }
 
 /** Builder of struct expectCancel$Results. */
 export class TestMoreStuff_expectCancel_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -5987,10 +5887,7 @@ export class TestMoreStuff_expectCancel_Results_Builder extends $.StructBuilder 
     return this._asReader(TestMoreStuff_expectCancel_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xb7757ed8f1316337n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xb7757ed8f1316337n);
   }
 }
 
@@ -6034,17 +5931,18 @@ export class TestMoreStuff_methodWithDefaults_Params_Reader extends $.StructRead
     return this._hasPointer(1);
   }
   override toString(): string {
-    return $.structToString(this, 0xf88315870a17be54n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xf88315870a17be54n);
   }
 }
 
 /** Builder of struct methodWithDefaults$Params. */
 export class TestMoreStuff_methodWithDefaults_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 2;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 2;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -6104,10 +6002,7 @@ export class TestMoreStuff_methodWithDefaults_Params_Builder extends $.StructBui
     return this._asReader(TestMoreStuff_methodWithDefaults_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xf88315870a17be54n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xf88315870a17be54n);
   }
 }
 
@@ -6148,17 +6043,18 @@ export class TestMoreStuff_methodWithDefaults_Results_Reader extends $.StructRea
     return this._hasPointer(1);
   }
   override toString(): string {
-    return $.structToString(this, 0xef5dcdd22cf461acn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xef5dcdd22cf461acn);
   }
 }
 
 /** Builder of struct methodWithDefaults$Results. */
 export class TestMoreStuff_methodWithDefaults_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 2;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 2;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -6212,10 +6108,7 @@ export class TestMoreStuff_methodWithDefaults_Results_Builder extends $.StructBu
     return this._asReader(TestMoreStuff_methodWithDefaults_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xef5dcdd22cf461acn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xef5dcdd22cf461acn);
   }
 }
 
@@ -6244,17 +6137,18 @@ export class TestMoreStuff_getHandle_Params_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0xf52b2ee6f2ad3e79n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xf52b2ee6f2ad3e79n);
   }
 }
 
 /** Builder of struct getHandle$Params. */
 export class TestMoreStuff_getHandle_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -6278,10 +6172,7 @@ export class TestMoreStuff_getHandle_Params_Builder extends $.StructBuilder {
     return this._asReader(TestMoreStuff_getHandle_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xf52b2ee6f2ad3e79n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xf52b2ee6f2ad3e79n);
   }
 }
 
@@ -6316,17 +6207,18 @@ export class TestMoreStuff_getHandle_Results_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $.structToString(this, 0xa28e756d23099ba1n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xa28e756d23099ba1n);
   }
 }
 
 /** Builder of struct getHandle$Results. */
 export class TestMoreStuff_getHandle_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -6365,10 +6257,7 @@ export class TestMoreStuff_getHandle_Results_Builder extends $.StructBuilder {
     return this._asReader(TestMoreStuff_getHandle_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xa28e756d23099ba1n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xa28e756d23099ba1n);
   }
 }
 
@@ -6401,17 +6290,18 @@ export class TestMoreStuff_getNull_Params_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0xdeb5713472b6777fn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xdeb5713472b6777fn);
   }
 }
 
 /** Builder of struct getNull$Params. */
 export class TestMoreStuff_getNull_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -6435,10 +6325,7 @@ export class TestMoreStuff_getNull_Params_Builder extends $.StructBuilder {
     return this._asReader(TestMoreStuff_getNull_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xdeb5713472b6777fn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xdeb5713472b6777fn);
   }
 }
 
@@ -6473,17 +6360,18 @@ export class TestMoreStuff_getNull_Results_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $.structToString(this, 0xea72b59e819b6651n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xea72b59e819b6651n);
   }
 }
 
 /** Builder of struct getNull$Results. */
 export class TestMoreStuff_getNull_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -6522,10 +6410,7 @@ export class TestMoreStuff_getNull_Results_Builder extends $.StructBuilder {
     return this._asReader(TestMoreStuff_getNull_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xea72b59e819b6651n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xea72b59e819b6651n);
   }
 }
 
@@ -6558,17 +6443,18 @@ export class TestMoreStuff_getEnormousString_Params_Reader extends $.StructReade
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0xbdcdf1416d95e8edn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xbdcdf1416d95e8edn);
   }
 }
 
 /** Builder of struct getEnormousString$Params. */
 export class TestMoreStuff_getEnormousString_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -6592,10 +6478,7 @@ export class TestMoreStuff_getEnormousString_Params_Builder extends $.StructBuil
     return this._asReader(TestMoreStuff_getEnormousString_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xbdcdf1416d95e8edn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xbdcdf1416d95e8edn);
   }
 }
 
@@ -6630,17 +6513,18 @@ export class TestMoreStuff_getEnormousString_Results_Reader extends $.StructRead
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $.structToString(this, 0xca429395ed967b06n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xca429395ed967b06n);
   }
 }
 
 /** Builder of struct getEnormousString$Results. */
 export class TestMoreStuff_getEnormousString_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -6679,10 +6563,7 @@ export class TestMoreStuff_getEnormousString_Results_Builder extends $.StructBui
     return this._asReader(TestMoreStuff_getEnormousString_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xca429395ed967b06n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xca429395ed967b06n);
   }
 }
 
@@ -6723,17 +6604,18 @@ export class TestMoreStuff_methodWithNullDefault_Params_Reader extends $.StructR
     return this._hasPointer(1);
   }
   override toString(): string {
-    return $.structToString(this, 0xb431739abbc212ccn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xb431739abbc212ccn);
   }
 }
 
 /** Builder of struct methodWithNullDefault$Params. */
 export class TestMoreStuff_methodWithNullDefault_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 2;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 2;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -6787,10 +6669,7 @@ export class TestMoreStuff_methodWithNullDefault_Params_Builder extends $.Struct
     return this._asReader(TestMoreStuff_methodWithNullDefault_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xb431739abbc212ccn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xb431739abbc212ccn);
   }
 }
 
@@ -6823,17 +6702,18 @@ export class TestMoreStuff_methodWithNullDefault_Results_Reader extends $.Struct
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0xaeaf22d5007d4c56n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xaeaf22d5007d4c56n);
   }
 }
 
 /** Builder of struct methodWithNullDefault$Results. */
 export class TestMoreStuff_methodWithNullDefault_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -6857,10 +6737,7 @@ export class TestMoreStuff_methodWithNullDefault_Results_Builder extends $.Struc
     return this._asReader(TestMoreStuff_methodWithNullDefault_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xaeaf22d5007d4c56n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xaeaf22d5007d4c56n);
   }
 }
 
@@ -6901,17 +6778,18 @@ export class TestMoreStuff_writeToFd_Params_Reader extends $.StructReader {
     return this._hasPointer(1);
   }
   override toString(): string {
-    return $.structToString(this, 0xda4b3cbc6bef0c75n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xda4b3cbc6bef0c75n);
   }
 }
 
 /** Builder of struct writeToFd$Params. */
 export class TestMoreStuff_writeToFd_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 2;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 2;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -6965,10 +6843,7 @@ export class TestMoreStuff_writeToFd_Params_Builder extends $.StructBuilder {
     return this._asReader(TestMoreStuff_writeToFd_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xda4b3cbc6bef0c75n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xda4b3cbc6bef0c75n);
   }
 }
 
@@ -7014,17 +6889,18 @@ export class TestMoreStuff_writeToFd_Results_Reader extends $.StructReader {
     return this._getBool(0);
   }
   override toString(): string {
-    return $.structToString(this, 0x85283489220d749an, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x85283489220d749an);
   }
 }
 
 /** Builder of struct writeToFd$Results. */
 export class TestMoreStuff_writeToFd_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -7069,10 +6945,7 @@ export class TestMoreStuff_writeToFd_Results_Builder extends $.StructBuilder {
     return this._asReader(TestMoreStuff_writeToFd_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0x85283489220d749an, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x85283489220d749an);
   }
 }
 
@@ -7105,17 +6978,18 @@ export class TestMoreStuff_throwException_Params_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0xed9e660aae8985e5n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xed9e660aae8985e5n);
   }
 }
 
 /** Builder of struct throwException$Params. */
 export class TestMoreStuff_throwException_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -7139,10 +7013,7 @@ export class TestMoreStuff_throwException_Params_Builder extends $.StructBuilder
     return this._asReader(TestMoreStuff_throwException_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xed9e660aae8985e5n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xed9e660aae8985e5n);
   }
 }
 
@@ -7171,17 +7042,18 @@ export class TestMoreStuff_throwException_Results_Reader extends $.StructReader 
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0xad280034f793fac6n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xad280034f793fac6n);
   }
 }
 
 /** Builder of struct throwException$Results. */
 export class TestMoreStuff_throwException_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -7205,10 +7077,7 @@ export class TestMoreStuff_throwException_Results_Builder extends $.StructBuilde
     return this._asReader(TestMoreStuff_throwException_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xad280034f793fac6n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xad280034f793fac6n);
   }
 }
 
@@ -7237,17 +7106,18 @@ export class TestMoreStuff_throwRemoteException_Params_Reader extends $.StructRe
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0xfdbfd3f51de1dec7n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xfdbfd3f51de1dec7n);
   }
 }
 
 /** Builder of struct throwRemoteException$Params. */
 export class TestMoreStuff_throwRemoteException_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -7271,10 +7141,7 @@ export class TestMoreStuff_throwRemoteException_Params_Builder extends $.StructB
     return this._asReader(TestMoreStuff_throwRemoteException_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xfdbfd3f51de1dec7n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xfdbfd3f51de1dec7n);
   }
 }
 
@@ -7303,17 +7170,18 @@ export class TestMoreStuff_throwRemoteException_Results_Reader extends $.StructR
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0xc40d32df48e13d3en, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xc40d32df48e13d3en);
   }
 }
 
 /** Builder of struct throwRemoteException$Results. */
 export class TestMoreStuff_throwRemoteException_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -7337,10 +7205,7 @@ export class TestMoreStuff_throwRemoteException_Results_Builder extends $.Struct
     return this._asReader(TestMoreStuff_throwRemoteException_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xc40d32df48e13d3en, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xc40d32df48e13d3en);
   }
 }
 
@@ -7375,17 +7240,18 @@ export class VatId_Reader extends $.StructReader {
     return this._getUint16(0) as Side;
   }
   override toString(): string {
-    return $.structToString(this, 0xcaa36f3f9ac0ede9n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xcaa36f3f9ac0ede9n);
   }
 }
 
 /** Builder of struct VatId. */
 export class VatId_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -7415,44 +7281,47 @@ export class VatId_Builder extends $.StructBuilder {
     return this._asReader(VatId_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xcaa36f3f9ac0ede9n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xcaa36f3f9ac0ede9n);
   }
 }
 
 /** Reader of List(VatId): `get(i)` is a VatId_Reader. */
 export class VatId_List extends $.StructList<VatId_Reader> {
-  static readonly kind: $.ListKind<VatId_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new VatId_List(arena, seg, off, len, step, ds, pc, nest, es, VatId_Reader),
-  };
+  static get kind(): $.ListKind<VatId_List> {
+    return $VatId_List_kind;
+  }
   override get(i: number): VatId_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new VatId_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $VatId_List_kind: $.ListKind<VatId_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new VatId_List(arena, seg, off, len, step, ds, pc, nest, es, VatId_Reader),
+};
 
 /** Builder of List(VatId): `get(i)` is a VatId_Builder. */
 export class VatId_ListBuilder extends $.StructListBuilder<VatId_Builder> {
-  static readonly kind: $.ListBuilderKind<VatId_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 1,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new VatId_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, VatId_Builder),
-  };
+  static get kind(): $.ListBuilderKind<VatId_ListBuilder> {
+    return $VatId_ListBuilder_kind;
+  }
   override get(i: number): VatId_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new VatId_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $VatId_ListBuilder_kind: $.ListBuilderKind<VatId_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 1,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new VatId_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, VatId_Builder),
+};
 
 /** Promise pipeline of VatId. */
 export class VatId_Pipeline extends $.Pipeline {
@@ -7479,17 +7348,18 @@ export class TestAuthenticatedBootstrap_getCallerId_Params_Reader extends $.Stru
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0xc98de72150474b6bn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xc98de72150474b6bn);
   }
 }
 
 /** Builder of struct getCallerId$Params. */
 export class TestAuthenticatedBootstrap_getCallerId_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -7513,10 +7383,7 @@ export class TestAuthenticatedBootstrap_getCallerId_Params_Builder extends $.Str
     return this._asReader(TestAuthenticatedBootstrap_getCallerId_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xc98de72150474b6bn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xc98de72150474b6bn);
   }
 }
 
@@ -7553,17 +7420,18 @@ export class TestAuthenticatedBootstrap_getCallerId_Results_Reader extends $.Str
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $.structToString(this, 0xecd117b3f5b02d1cn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xecd117b3f5b02d1cn);
   }
 }
 
 /** Builder of struct getCallerId$Results. */
 export class TestAuthenticatedBootstrap_getCallerId_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -7609,10 +7477,7 @@ export class TestAuthenticatedBootstrap_getCallerId_Results_Builder extends $.St
     return this._asReader(TestAuthenticatedBootstrap_getCallerId_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xecd117b3f5b02d1cn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xecd117b3f5b02d1cn);
   }
 }
 
@@ -7663,17 +7528,18 @@ export class Counters_Reader extends $.StructReader {
     return this._getInt32(12);
   }
   override toString(): string {
-    return $.structToString(this, 0xa4fad8bfb1f84e18n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xa4fad8bfb1f84e18n);
   }
 }
 
 /** Builder of struct Counters. */
 export class Counters_Builder extends $.StructBuilder {
-  static readonly _dataWords = 2;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 2;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -7728,44 +7594,47 @@ export class Counters_Builder extends $.StructBuilder {
     return this._asReader(Counters_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xa4fad8bfb1f84e18n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xa4fad8bfb1f84e18n);
   }
 }
 
 /** Reader of List(Counters): `get(i)` is a Counters_Reader. */
 export class Counters_List extends $.StructList<Counters_Reader> {
-  static readonly kind: $.ListKind<Counters_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Counters_List(arena, seg, off, len, step, ds, pc, nest, es, Counters_Reader),
-  };
+  static get kind(): $.ListKind<Counters_List> {
+    return $Counters_List_kind;
+  }
   override get(i: number): Counters_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new Counters_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Counters_List_kind: $.ListKind<Counters_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Counters_List(arena, seg, off, len, step, ds, pc, nest, es, Counters_Reader),
+};
 
 /** Builder of List(Counters): `get(i)` is a Counters_Builder. */
 export class Counters_ListBuilder extends $.StructListBuilder<Counters_Builder> {
-  static readonly kind: $.ListBuilderKind<Counters_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 2,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Counters_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Counters_Builder),
-  };
+  static get kind(): $.ListBuilderKind<Counters_ListBuilder> {
+    return $Counters_ListBuilder_kind;
+  }
   override get(i: number): Counters_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new Counters_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Counters_ListBuilder_kind: $.ListBuilderKind<Counters_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 2,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Counters_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Counters_Builder),
+};
 
 /** Promise pipeline of Counters. */
 export class Counters_Pipeline extends $.Pipeline {
@@ -7792,17 +7661,18 @@ export class TestBootstrap_testInterface_Params_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0x8994b650f18676d9n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x8994b650f18676d9n);
   }
 }
 
 /** Builder of struct testInterface$Params. */
 export class TestBootstrap_testInterface_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -7826,10 +7696,7 @@ export class TestBootstrap_testInterface_Params_Builder extends $.StructBuilder 
     return this._asReader(TestBootstrap_testInterface_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0x8994b650f18676d9n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x8994b650f18676d9n);
   }
 }
 
@@ -7864,17 +7731,18 @@ export class TestBootstrap_testInterface_Results_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $.structToString(this, 0x874eb2738f9d1a95n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x874eb2738f9d1a95n);
   }
 }
 
 /** Builder of struct testInterface$Results. */
 export class TestBootstrap_testInterface_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -7913,10 +7781,7 @@ export class TestBootstrap_testInterface_Results_Builder extends $.StructBuilder
     return this._asReader(TestBootstrap_testInterface_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0x874eb2738f9d1a95n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x874eb2738f9d1a95n);
   }
 }
 
@@ -7949,17 +7814,18 @@ export class TestBootstrap_testExtends_Params_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0x8d92363d02e64d7en, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x8d92363d02e64d7en);
   }
 }
 
 /** Builder of struct testExtends$Params. */
 export class TestBootstrap_testExtends_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -7983,10 +7849,7 @@ export class TestBootstrap_testExtends_Params_Builder extends $.StructBuilder {
     return this._asReader(TestBootstrap_testExtends_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0x8d92363d02e64d7en, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x8d92363d02e64d7en);
   }
 }
 
@@ -8021,17 +7884,18 @@ export class TestBootstrap_testExtends_Results_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $.structToString(this, 0xf58a7d2b0dffd3d0n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xf58a7d2b0dffd3d0n);
   }
 }
 
 /** Builder of struct testExtends$Results. */
 export class TestBootstrap_testExtends_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -8070,10 +7934,7 @@ export class TestBootstrap_testExtends_Results_Builder extends $.StructBuilder {
     return this._asReader(TestBootstrap_testExtends_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xf58a7d2b0dffd3d0n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xf58a7d2b0dffd3d0n);
   }
 }
 
@@ -8106,17 +7967,18 @@ export class TestBootstrap_testPipeline_Params_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0xa71cba6e91c95978n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xa71cba6e91c95978n);
   }
 }
 
 /** Builder of struct testPipeline$Params. */
 export class TestBootstrap_testPipeline_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -8140,10 +8002,7 @@ export class TestBootstrap_testPipeline_Params_Builder extends $.StructBuilder {
     return this._asReader(TestBootstrap_testPipeline_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xa71cba6e91c95978n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xa71cba6e91c95978n);
   }
 }
 
@@ -8178,17 +8037,18 @@ export class TestBootstrap_testPipeline_Results_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $.structToString(this, 0x843a133d5199d3c1n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x843a133d5199d3c1n);
   }
 }
 
 /** Builder of struct testPipeline$Results. */
 export class TestBootstrap_testPipeline_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -8227,10 +8087,7 @@ export class TestBootstrap_testPipeline_Results_Builder extends $.StructBuilder 
     return this._asReader(TestBootstrap_testPipeline_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0x843a133d5199d3c1n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x843a133d5199d3c1n);
   }
 }
 
@@ -8263,17 +8120,18 @@ export class TestBootstrap_testCallOrder_Params_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0xcaf7acabfa4b5240n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xcaf7acabfa4b5240n);
   }
 }
 
 /** Builder of struct testCallOrder$Params. */
 export class TestBootstrap_testCallOrder_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -8297,10 +8155,7 @@ export class TestBootstrap_testCallOrder_Params_Builder extends $.StructBuilder 
     return this._asReader(TestBootstrap_testCallOrder_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xcaf7acabfa4b5240n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xcaf7acabfa4b5240n);
   }
 }
 
@@ -8335,17 +8190,18 @@ export class TestBootstrap_testCallOrder_Results_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $.structToString(this, 0xcaaeb34564149ae0n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xcaaeb34564149ae0n);
   }
 }
 
 /** Builder of struct testCallOrder$Results. */
 export class TestBootstrap_testCallOrder_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -8384,10 +8240,7 @@ export class TestBootstrap_testCallOrder_Results_Builder extends $.StructBuilder
     return this._asReader(TestBootstrap_testCallOrder_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xcaaeb34564149ae0n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xcaaeb34564149ae0n);
   }
 }
 
@@ -8420,17 +8273,18 @@ export class TestBootstrap_testTailCallee_Params_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0xa86a416cb8cd2870n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xa86a416cb8cd2870n);
   }
 }
 
 /** Builder of struct testTailCallee$Params. */
 export class TestBootstrap_testTailCallee_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -8454,10 +8308,7 @@ export class TestBootstrap_testTailCallee_Params_Builder extends $.StructBuilder
     return this._asReader(TestBootstrap_testTailCallee_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xa86a416cb8cd2870n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xa86a416cb8cd2870n);
   }
 }
 
@@ -8492,17 +8343,18 @@ export class TestBootstrap_testTailCallee_Results_Reader extends $.StructReader 
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $.structToString(this, 0x99cf68fd356ad7f2n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x99cf68fd356ad7f2n);
   }
 }
 
 /** Builder of struct testTailCallee$Results. */
 export class TestBootstrap_testTailCallee_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -8541,10 +8393,7 @@ export class TestBootstrap_testTailCallee_Results_Builder extends $.StructBuilde
     return this._asReader(TestBootstrap_testTailCallee_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0x99cf68fd356ad7f2n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x99cf68fd356ad7f2n);
   }
 }
 
@@ -8577,17 +8426,18 @@ export class TestBootstrap_testTailCaller_Params_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0xce25108794aa8655n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xce25108794aa8655n);
   }
 }
 
 /** Builder of struct testTailCaller$Params. */
 export class TestBootstrap_testTailCaller_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -8611,10 +8461,7 @@ export class TestBootstrap_testTailCaller_Params_Builder extends $.StructBuilder
     return this._asReader(TestBootstrap_testTailCaller_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xce25108794aa8655n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xce25108794aa8655n);
   }
 }
 
@@ -8649,17 +8496,18 @@ export class TestBootstrap_testTailCaller_Results_Reader extends $.StructReader 
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $.structToString(this, 0x8cc52e68e9ed214en, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x8cc52e68e9ed214en);
   }
 }
 
 /** Builder of struct testTailCaller$Results. */
 export class TestBootstrap_testTailCaller_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -8698,10 +8546,7 @@ export class TestBootstrap_testTailCaller_Results_Builder extends $.StructBuilde
     return this._asReader(TestBootstrap_testTailCaller_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0x8cc52e68e9ed214en, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x8cc52e68e9ed214en);
   }
 }
 
@@ -8734,17 +8579,18 @@ export class TestBootstrap_testMoreStuff_Params_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0xf0b37ccd2d24699cn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xf0b37ccd2d24699cn);
   }
 }
 
 /** Builder of struct testMoreStuff$Params. */
 export class TestBootstrap_testMoreStuff_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -8768,10 +8614,7 @@ export class TestBootstrap_testMoreStuff_Params_Builder extends $.StructBuilder 
     return this._asReader(TestBootstrap_testMoreStuff_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xf0b37ccd2d24699cn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xf0b37ccd2d24699cn);
   }
 }
 
@@ -8806,17 +8649,18 @@ export class TestBootstrap_testMoreStuff_Results_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $.structToString(this, 0xaf867aa83a0f6434n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xaf867aa83a0f6434n);
   }
 }
 
 /** Builder of struct testMoreStuff$Results. */
 export class TestBootstrap_testMoreStuff_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -8855,10 +8699,7 @@ export class TestBootstrap_testMoreStuff_Results_Builder extends $.StructBuilder
     return this._asReader(TestBootstrap_testMoreStuff_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xaf867aa83a0f6434n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xaf867aa83a0f6434n);
   }
 }
 
@@ -8897,17 +8738,18 @@ export class TestBootstrap_testStreaming_Params_Reader extends $.StructReader {
     return this._getBool(1);
   }
   override toString(): string {
-    return $.structToString(this, 0xb680e0f52c514a08n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xb680e0f52c514a08n);
   }
 }
 
 /** Builder of struct testStreaming$Params. */
 export class TestBootstrap_testStreaming_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -8943,10 +8785,7 @@ export class TestBootstrap_testStreaming_Params_Builder extends $.StructBuilder 
     return this._asReader(TestBootstrap_testStreaming_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xb680e0f52c514a08n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xb680e0f52c514a08n);
   }
 }
 
@@ -8987,17 +8826,18 @@ export class TestBootstrap_testStreaming_Results_Reader extends $.StructReader {
     return this._hasPointer(1);
   }
   override toString(): string {
-    return $.structToString(this, 0x92b3ce050c8532e8n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x92b3ce050c8532e8n);
   }
 }
 
 /** Builder of struct testStreaming$Results. */
 export class TestBootstrap_testStreaming_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 2;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 2;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -9051,10 +8891,7 @@ export class TestBootstrap_testStreaming_Results_Builder extends $.StructBuilder
     return this._asReader(TestBootstrap_testStreaming_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0x92b3ce050c8532e8n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x92b3ce050c8532e8n);
   }
 }
 
@@ -9091,17 +8928,18 @@ export class TestBootstrap_getCounters_Params_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0xf5b5248085908638n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xf5b5248085908638n);
   }
 }
 
 /** Builder of struct getCounters$Params. */
 export class TestBootstrap_getCounters_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -9125,10 +8963,7 @@ export class TestBootstrap_getCounters_Params_Builder extends $.StructBuilder {
     return this._asReader(TestBootstrap_getCounters_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xf5b5248085908638n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xf5b5248085908638n);
   }
 }
 
@@ -9157,17 +8992,18 @@ export class TestBootstrap_resetCounters_Params_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0xfca5df4e22f5abe3n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xfca5df4e22f5abe3n);
   }
 }
 
 /** Builder of struct resetCounters$Params. */
 export class TestBootstrap_resetCounters_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -9191,10 +9027,7 @@ export class TestBootstrap_resetCounters_Params_Builder extends $.StructBuilder 
     return this._asReader(TestBootstrap_resetCounters_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xfca5df4e22f5abe3n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xfca5df4e22f5abe3n);
   }
 }
 
@@ -9223,17 +9056,18 @@ export class TestBootstrap_resetCounters_Results_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0xc0b14bcbe4fb97f1n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xc0b14bcbe4fb97f1n);
   }
 }
 
 /** Builder of struct resetCounters$Results. */
 export class TestBootstrap_resetCounters_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -9257,10 +9091,7 @@ export class TestBootstrap_resetCounters_Results_Builder extends $.StructBuilder
     return this._asReader(TestBootstrap_resetCounters_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xc0b14bcbe4fb97f1n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xc0b14bcbe4fb97f1n);
   }
 }
 
@@ -9292,17 +9123,18 @@ export class TestBootstrap_setTraceEncoder_Params_Reader extends $.StructReader 
     return this._getBool(0);
   }
   override toString(): string {
-    return $.structToString(this, 0xca17009a82c899f7n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xca17009a82c899f7n);
   }
 }
 
 /** Builder of struct setTraceEncoder$Params. */
 export class TestBootstrap_setTraceEncoder_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -9332,10 +9164,7 @@ export class TestBootstrap_setTraceEncoder_Params_Builder extends $.StructBuilde
     return this._asReader(TestBootstrap_setTraceEncoder_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xca17009a82c899f7n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xca17009a82c899f7n);
   }
 }
 
@@ -9364,17 +9193,18 @@ export class TestBootstrap_setTraceEncoder_Results_Reader extends $.StructReader
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0xd52cf8137cef95a7n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xd52cf8137cef95a7n);
   }
 }
 
 /** Builder of struct setTraceEncoder$Results. */
 export class TestBootstrap_setTraceEncoder_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -9398,10 +9228,7 @@ export class TestBootstrap_setTraceEncoder_Results_Builder extends $.StructBuild
     return this._asReader(TestBootstrap_setTraceEncoder_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xd52cf8137cef95a7n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xd52cf8137cef95a7n);
   }
 }
 
@@ -9430,17 +9257,18 @@ export class TestBootstrap_testRacingTailCaller_Params_Reader extends $.StructRe
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0xc8b64f9d7f0f57acn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xc8b64f9d7f0f57acn);
   }
 }
 
 /** Builder of struct testRacingTailCaller$Params. */
 export class TestBootstrap_testRacingTailCaller_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -9464,10 +9292,7 @@ export class TestBootstrap_testRacingTailCaller_Params_Builder extends $.StructB
     return this._asReader(TestBootstrap_testRacingTailCaller_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xc8b64f9d7f0f57acn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xc8b64f9d7f0f57acn);
   }
 }
 
@@ -9508,17 +9333,18 @@ export class TestBootstrap_testRacingTailCaller_Results_Reader extends $.StructR
     return this._hasPointer(1);
   }
   override toString(): string {
-    return $.structToString(this, 0xe8650aad42487cd0n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xe8650aad42487cd0n);
   }
 }
 
 /** Builder of struct testRacingTailCaller$Results. */
 export class TestBootstrap_testRacingTailCaller_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 2;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 2;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -9572,10 +9398,7 @@ export class TestBootstrap_testRacingTailCaller_Results_Builder extends $.Struct
     return this._asReader(TestBootstrap_testRacingTailCaller_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xe8650aad42487cd0n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xe8650aad42487cd0n);
   }
 }
 
@@ -9615,17 +9438,18 @@ export class TestBootstrap_testFlowSink_Params_Reader extends $.StructReader {
     return this._getUint32(0);
   }
   override toString(): string {
-    return $.structToString(this, 0xefd8d5250d648e4en, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xefd8d5250d648e4en);
   }
 }
 
 /** Builder of struct testFlowSink$Params. */
 export class TestBootstrap_testFlowSink_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -9655,10 +9479,7 @@ export class TestBootstrap_testFlowSink_Params_Builder extends $.StructBuilder {
     return this._asReader(TestBootstrap_testFlowSink_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xefd8d5250d648e4en, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xefd8d5250d648e4en);
   }
 }
 
@@ -9693,17 +9514,18 @@ export class TestBootstrap_testFlowSink_Results_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $.structToString(this, 0x8aedb2df840b9601n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x8aedb2df840b9601n);
   }
 }
 
 /** Builder of struct testFlowSink$Results. */
 export class TestBootstrap_testFlowSink_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -9742,10 +9564,7 @@ export class TestBootstrap_testFlowSink_Results_Builder extends $.StructBuilder 
     return this._asReader(TestBootstrap_testFlowSink_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0x8aedb2df840b9601n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0x8aedb2df840b9601n);
   }
 }
 
@@ -9781,17 +9600,18 @@ export class TestBootstrap_setFlowLimit_Params_Reader extends $.StructReader {
     return this._getUint64(0);
   }
   override toString(): string {
-    return $.structToString(this, 0xd09e38d2748a2bb1n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xd09e38d2748a2bb1n);
   }
 }
 
 /** Builder of struct setFlowLimit$Params. */
 export class TestBootstrap_setFlowLimit_Params_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -9821,10 +9641,7 @@ export class TestBootstrap_setFlowLimit_Params_Builder extends $.StructBuilder {
     return this._asReader(TestBootstrap_setFlowLimit_Params_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xd09e38d2748a2bb1n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xd09e38d2748a2bb1n);
   }
 }
 
@@ -9853,17 +9670,18 @@ export class TestBootstrap_setFlowLimit_Results_Reader extends $.StructReader {
     this._nesting = nesting;
   }
   override toString(): string {
-    return $.structToString(this, 0xb9c108f8cdb92aaen, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xb9c108f8cdb92aaen);
   }
 }
 
 /** Builder of struct setFlowLimit$Results. */
 export class TestBootstrap_setFlowLimit_Results_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -9887,10 +9705,7 @@ export class TestBootstrap_setFlowLimit_Results_Builder extends $.StructBuilder 
     return this._asReader(TestBootstrap_setFlowLimit_Results_Reader);
   }
   override toString(): string {
-    return $.structToString(this, 0xb9c108f8cdb92aaen, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $.structToString(this, 0xb9c108f8cdb92aaen);
   }
 }
 
@@ -9900,39 +9715,9 @@ export class TestBootstrap_setFlowLimit_Results_Pipeline extends $.Pipeline {
 
 /** Client of interface TestInterface. */
 export class TestInterface_Client extends $.Client {
-  static override readonly _interface: $.InterfaceInfo = {
-    typeId: 0x87a96387bd267484n,
-    name: "TestInterface",
-    methods: [
-      {
-        name: "foo",
-        get params() {
-          return TestInterface_foo_Params_Reader;
-        },
-        get results() {
-          return TestInterface_foo_Results_Builder;
-        },
-      },
-      {
-        name: "bar",
-        get params() {
-          return TestInterface_bar_Params_Reader;
-        },
-        get results() {
-          return TestInterface_bar_Results_Builder;
-        },
-      },
-      {
-        name: "baz",
-        get params() {
-          return TestInterface_baz_Params_Reader;
-        },
-        get results() {
-          return TestInterface_baz_Results_Builder;
-        },
-      },
-    ],
-  };
+  static override get _interface(): $.InterfaceInfo {
+    return $TestInterface_Client_interface;
+  }
   /**
    * A capability of TestInterface: from a server of TestInterface (`TestInterface.server(impl)`) or of a
    * subinterface, another client of it (a new reference), a promise of one, an Error (a broken
@@ -9963,31 +9748,62 @@ export class TestInterface_Client extends $.Client {
     return this._request(0x87a96387bd267484n, 2, TestInterface_baz_Params_Builder, TestInterface_baz_Results_Reader, TestInterface_baz_Results_Pipeline);
   }
 }
+const $TestInterface_Client_interface: $.InterfaceInfo = {
+  typeId: 0x87a96387bd267484n,
+  name: "TestInterface",
+  methods: [
+    {
+      name: "foo",
+      get params() {
+        return TestInterface_foo_Params_Reader;
+      },
+      get results() {
+        return TestInterface_foo_Results_Builder;
+      },
+    },
+    {
+      name: "bar",
+      get params() {
+        return TestInterface_bar_Params_Reader;
+      },
+      get results() {
+        return TestInterface_bar_Results_Builder;
+      },
+    },
+    {
+      name: "baz",
+      get params() {
+        return TestInterface_baz_Params_Reader;
+      },
+      get results() {
+        return TestInterface_baz_Results_Builder;
+      },
+    },
+  ],
+};
 
 /** List(TestInterface): `get(i)` is a new reference to element i (close it), or null. */
 export class TestInterface_List extends $.CapabilityList<TestInterface_Client> {
-  static override readonly kind: $.ListKind<TestInterface_List> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new TestInterface_List(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListKind<TestInterface_List> {
+    return $TestInterface_List_kind;
+  }
   override get(i: number): TestInterface_Client | null {
     const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $.getClient(element, 0, TestInterface_Client) : null;
   }
 }
+const $TestInterface_List_kind: $.ListKind<TestInterface_List> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new TestInterface_List(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** Builder of List(TestInterface): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
 export class TestInterface_ListBuilder extends $.CapabilityListBuilder<TestInterface_Client> {
-  static override readonly kind: $.ListBuilderKind<TestInterface_ListBuilder> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new TestInterface_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListBuilderKind<TestInterface_ListBuilder> {
+    return $TestInterface_ListBuilder_kind;
+  }
   override get(i: number): TestInterface_Client | null {
     const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $.getClient(element, 0, TestInterface_Client) : null;
@@ -9996,6 +9812,12 @@ export class TestInterface_ListBuilder extends $.CapabilityListBuilder<TestInter
     $.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
+const $TestInterface_ListBuilder_kind: $.ListBuilderKind<TestInterface_ListBuilder> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new TestInterface_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** What an implementation of TestInterface provides (missing methods answer "unimplemented"). */
 export interface TestInterface_Server extends $.ServerHooks {
@@ -10044,42 +9866,9 @@ export const TestInterface_methods = {
  * grault returns canonicalAllTypes. qux and corge are not implemented.
  */
 export class TestExtends_Client extends TestInterface_Client {
-  static override readonly _interface: $.InterfaceInfo = {
-    typeId: 0xe03c1953aa58e8dbn,
-    name: "TestExtends",
-    methods: [
-      {
-        name: "qux",
-        get params() {
-          return TestExtends_qux_Params_Reader;
-        },
-        get results() {
-          return TestExtends_qux_Results_Builder;
-        },
-      },
-      {
-        name: "corge",
-        get params() {
-          return TestAllTypes_Reader;
-        },
-        get results() {
-          return TestExtends_corge_Results_Builder;
-        },
-      },
-      {
-        name: "grault",
-        get params() {
-          return TestExtends_grault_Params_Reader;
-        },
-        get results() {
-          return TestAllTypes_Builder;
-        },
-      },
-    ],
-    get superclasses() {
-      return [TestInterface_Client._interface];
-    },
-  };
+  static override get _interface(): $.InterfaceInfo {
+    return $TestExtends_Client_interface;
+  }
   /**
    * A capability of TestExtends: from a server of TestExtends (`TestExtends.server(impl)`) or of a
    * subinterface, another client of it (a new reference), a promise of one, an Error (a broken
@@ -10107,31 +9896,65 @@ export class TestExtends_Client extends TestInterface_Client {
     return this._request(0xe03c1953aa58e8dbn, 2, TestExtends_grault_Params_Builder, TestAllTypes_Reader, TestAllTypes_Pipeline);
   }
 }
+const $TestExtends_Client_interface: $.InterfaceInfo = {
+  typeId: 0xe03c1953aa58e8dbn,
+  name: "TestExtends",
+  methods: [
+    {
+      name: "qux",
+      get params() {
+        return TestExtends_qux_Params_Reader;
+      },
+      get results() {
+        return TestExtends_qux_Results_Builder;
+      },
+    },
+    {
+      name: "corge",
+      get params() {
+        return TestAllTypes_Reader;
+      },
+      get results() {
+        return TestExtends_corge_Results_Builder;
+      },
+    },
+    {
+      name: "grault",
+      get params() {
+        return TestExtends_grault_Params_Reader;
+      },
+      get results() {
+        return TestAllTypes_Builder;
+      },
+    },
+  ],
+  get superclasses() {
+    return [TestInterface_Client._interface];
+  },
+};
 
 /** List(TestExtends): `get(i)` is a new reference to element i (close it), or null. */
 export class TestExtends_List extends $.CapabilityList<TestExtends_Client> {
-  static override readonly kind: $.ListKind<TestExtends_List> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new TestExtends_List(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListKind<TestExtends_List> {
+    return $TestExtends_List_kind;
+  }
   override get(i: number): TestExtends_Client | null {
     const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $.getClient(element, 0, TestExtends_Client) : null;
   }
 }
+const $TestExtends_List_kind: $.ListKind<TestExtends_List> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new TestExtends_List(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** Builder of List(TestExtends): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
 export class TestExtends_ListBuilder extends $.CapabilityListBuilder<TestExtends_Client> {
-  static override readonly kind: $.ListBuilderKind<TestExtends_ListBuilder> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new TestExtends_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListBuilderKind<TestExtends_ListBuilder> {
+    return $TestExtends_ListBuilder_kind;
+  }
   override get(i: number): TestExtends_Client | null {
     const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $.getClient(element, 0, TestExtends_Client) : null;
@@ -10140,6 +9963,12 @@ export class TestExtends_ListBuilder extends $.CapabilityListBuilder<TestExtends
     $.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
+const $TestExtends_ListBuilder_kind: $.ListBuilderKind<TestExtends_ListBuilder> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new TestExtends_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** What an implementation of TestExtends provides (missing methods answer "unimplemented"). */
 export interface TestExtends_Server extends TestInterface_Server {
@@ -10185,48 +10014,9 @@ export const TestExtends_methods = {
 
 /** Client of interface TestPipeline. */
 export class TestPipeline_Client extends $.Client {
-  static override readonly _interface: $.InterfaceInfo = {
-    typeId: 0x947fc1f4fe210be0n,
-    name: "TestPipeline",
-    methods: [
-      {
-        name: "getCap",
-        get params() {
-          return TestPipeline_getCap_Params_Reader;
-        },
-        get results() {
-          return TestPipeline_getCap_Results_Builder;
-        },
-      },
-      {
-        name: "testPointers",
-        get params() {
-          return TestPipeline_testPointers_Params_Reader;
-        },
-        get results() {
-          return TestPipeline_testPointers_Results_Builder;
-        },
-      },
-      {
-        name: "getAnyCap",
-        get params() {
-          return TestPipeline_getAnyCap_Params_Reader;
-        },
-        get results() {
-          return TestPipeline_getAnyCap_Results_Builder;
-        },
-      },
-      {
-        name: "getCapPipelineOnly",
-        get params() {
-          return TestPipeline_getCapPipelineOnly_Params_Reader;
-        },
-        get results() {
-          return TestPipeline_getCapPipelineOnly_Results_Builder;
-        },
-      },
-    ],
-  };
+  static override get _interface(): $.InterfaceInfo {
+    return $TestPipeline_Client_interface;
+  }
   /**
    * A capability of TestPipeline: from a server of TestPipeline (`TestPipeline.server(impl)`) or of a
    * subinterface, another client of it (a new reference), a promise of one, an Error (a broken
@@ -10267,31 +10057,71 @@ export class TestPipeline_Client extends $.Client {
     return this._request(0x947fc1f4fe210be0n, 3, TestPipeline_getCapPipelineOnly_Params_Builder, TestPipeline_getCapPipelineOnly_Results_Reader, TestPipeline_getCapPipelineOnly_Results_Pipeline);
   }
 }
+const $TestPipeline_Client_interface: $.InterfaceInfo = {
+  typeId: 0x947fc1f4fe210be0n,
+  name: "TestPipeline",
+  methods: [
+    {
+      name: "getCap",
+      get params() {
+        return TestPipeline_getCap_Params_Reader;
+      },
+      get results() {
+        return TestPipeline_getCap_Results_Builder;
+      },
+    },
+    {
+      name: "testPointers",
+      get params() {
+        return TestPipeline_testPointers_Params_Reader;
+      },
+      get results() {
+        return TestPipeline_testPointers_Results_Builder;
+      },
+    },
+    {
+      name: "getAnyCap",
+      get params() {
+        return TestPipeline_getAnyCap_Params_Reader;
+      },
+      get results() {
+        return TestPipeline_getAnyCap_Results_Builder;
+      },
+    },
+    {
+      name: "getCapPipelineOnly",
+      get params() {
+        return TestPipeline_getCapPipelineOnly_Params_Reader;
+      },
+      get results() {
+        return TestPipeline_getCapPipelineOnly_Results_Builder;
+      },
+    },
+  ],
+};
 
 /** List(TestPipeline): `get(i)` is a new reference to element i (close it), or null. */
 export class TestPipeline_List extends $.CapabilityList<TestPipeline_Client> {
-  static override readonly kind: $.ListKind<TestPipeline_List> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new TestPipeline_List(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListKind<TestPipeline_List> {
+    return $TestPipeline_List_kind;
+  }
   override get(i: number): TestPipeline_Client | null {
     const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $.getClient(element, 0, TestPipeline_Client) : null;
   }
 }
+const $TestPipeline_List_kind: $.ListKind<TestPipeline_List> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new TestPipeline_List(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** Builder of List(TestPipeline): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
 export class TestPipeline_ListBuilder extends $.CapabilityListBuilder<TestPipeline_Client> {
-  static override readonly kind: $.ListBuilderKind<TestPipeline_ListBuilder> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new TestPipeline_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListBuilderKind<TestPipeline_ListBuilder> {
+    return $TestPipeline_ListBuilder_kind;
+  }
   override get(i: number): TestPipeline_Client | null {
     const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $.getClient(element, 0, TestPipeline_Client) : null;
@@ -10300,6 +10130,12 @@ export class TestPipeline_ListBuilder extends $.CapabilityListBuilder<TestPipeli
     $.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
+const $TestPipeline_ListBuilder_kind: $.ListBuilderKind<TestPipeline_ListBuilder> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new TestPipeline_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** What an implementation of TestPipeline provides (missing methods answer "unimplemented"). */
 export interface TestPipeline_Server extends $.ServerHooks {
@@ -10354,21 +10190,9 @@ export const TestPipeline_methods = {
 
 /** Client of interface TestCallOrder. */
 export class TestCallOrder_Client extends $.Client {
-  static override readonly _interface: $.InterfaceInfo = {
-    typeId: 0xa23b9778e707e575n,
-    name: "TestCallOrder",
-    methods: [
-      {
-        name: "getCallSequence",
-        get params() {
-          return TestCallOrder_getCallSequence_Params_Reader;
-        },
-        get results() {
-          return TestCallOrder_getCallSequence_Results_Builder;
-        },
-      },
-    ],
-  };
+  static override get _interface(): $.InterfaceInfo {
+    return $TestCallOrder_Client_interface;
+  }
   /**
    * A capability of TestCallOrder: from a server of TestCallOrder (`TestCallOrder.server(impl)`) or of a
    * subinterface, another client of it (a new reference), a promise of one, an Error (a broken
@@ -10385,31 +10209,44 @@ export class TestCallOrder_Client extends $.Client {
     return this._request(0xa23b9778e707e575n, 0, TestCallOrder_getCallSequence_Params_Builder, TestCallOrder_getCallSequence_Results_Reader, TestCallOrder_getCallSequence_Results_Pipeline);
   }
 }
+const $TestCallOrder_Client_interface: $.InterfaceInfo = {
+  typeId: 0xa23b9778e707e575n,
+  name: "TestCallOrder",
+  methods: [
+    {
+      name: "getCallSequence",
+      get params() {
+        return TestCallOrder_getCallSequence_Params_Reader;
+      },
+      get results() {
+        return TestCallOrder_getCallSequence_Results_Builder;
+      },
+    },
+  ],
+};
 
 /** List(TestCallOrder): `get(i)` is a new reference to element i (close it), or null. */
 export class TestCallOrder_List extends $.CapabilityList<TestCallOrder_Client> {
-  static override readonly kind: $.ListKind<TestCallOrder_List> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new TestCallOrder_List(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListKind<TestCallOrder_List> {
+    return $TestCallOrder_List_kind;
+  }
   override get(i: number): TestCallOrder_Client | null {
     const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $.getClient(element, 0, TestCallOrder_Client) : null;
   }
 }
+const $TestCallOrder_List_kind: $.ListKind<TestCallOrder_List> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new TestCallOrder_List(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** Builder of List(TestCallOrder): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
 export class TestCallOrder_ListBuilder extends $.CapabilityListBuilder<TestCallOrder_Client> {
-  static override readonly kind: $.ListBuilderKind<TestCallOrder_ListBuilder> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new TestCallOrder_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListBuilderKind<TestCallOrder_ListBuilder> {
+    return $TestCallOrder_ListBuilder_kind;
+  }
   override get(i: number): TestCallOrder_Client | null {
     const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $.getClient(element, 0, TestCallOrder_Client) : null;
@@ -10418,6 +10255,12 @@ export class TestCallOrder_ListBuilder extends $.CapabilityListBuilder<TestCallO
     $.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
+const $TestCallOrder_ListBuilder_kind: $.ListBuilderKind<TestCallOrder_ListBuilder> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new TestCallOrder_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** What an implementation of TestCallOrder provides (missing methods answer "unimplemented"). */
 export interface TestCallOrder_Server extends $.ServerHooks {
@@ -10451,21 +10294,9 @@ export const TestCallOrder_methods = {
 
 /** Client of interface TestTailCallee. */
 export class TestTailCallee_Client extends $.Client {
-  static override readonly _interface: $.InterfaceInfo = {
-    typeId: 0x979509048d769cf9n,
-    name: "TestTailCallee",
-    methods: [
-      {
-        name: "foo",
-        get params() {
-          return TestTailCallee_foo_Params_Reader;
-        },
-        get results() {
-          return TestTailCallee_TailResult_Builder;
-        },
-      },
-    ],
-  };
+  static override get _interface(): $.InterfaceInfo {
+    return $TestTailCallee_Client_interface;
+  }
   /**
    * A capability of TestTailCallee: from a server of TestTailCallee (`TestTailCallee.server(impl)`) or of a
    * subinterface, another client of it (a new reference), a promise of one, an Error (a broken
@@ -10482,31 +10313,44 @@ export class TestTailCallee_Client extends $.Client {
     return this._request(0x979509048d769cf9n, 0, TestTailCallee_foo_Params_Builder, TestTailCallee_TailResult_Reader, TestTailCallee_TailResult_Pipeline);
   }
 }
+const $TestTailCallee_Client_interface: $.InterfaceInfo = {
+  typeId: 0x979509048d769cf9n,
+  name: "TestTailCallee",
+  methods: [
+    {
+      name: "foo",
+      get params() {
+        return TestTailCallee_foo_Params_Reader;
+      },
+      get results() {
+        return TestTailCallee_TailResult_Builder;
+      },
+    },
+  ],
+};
 
 /** List(TestTailCallee): `get(i)` is a new reference to element i (close it), or null. */
 export class TestTailCallee_List extends $.CapabilityList<TestTailCallee_Client> {
-  static override readonly kind: $.ListKind<TestTailCallee_List> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new TestTailCallee_List(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListKind<TestTailCallee_List> {
+    return $TestTailCallee_List_kind;
+  }
   override get(i: number): TestTailCallee_Client | null {
     const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $.getClient(element, 0, TestTailCallee_Client) : null;
   }
 }
+const $TestTailCallee_List_kind: $.ListKind<TestTailCallee_List> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new TestTailCallee_List(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** Builder of List(TestTailCallee): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
 export class TestTailCallee_ListBuilder extends $.CapabilityListBuilder<TestTailCallee_Client> {
-  static override readonly kind: $.ListBuilderKind<TestTailCallee_ListBuilder> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new TestTailCallee_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListBuilderKind<TestTailCallee_ListBuilder> {
+    return $TestTailCallee_ListBuilder_kind;
+  }
   override get(i: number): TestTailCallee_Client | null {
     const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $.getClient(element, 0, TestTailCallee_Client) : null;
@@ -10515,6 +10359,12 @@ export class TestTailCallee_ListBuilder extends $.CapabilityListBuilder<TestTail
     $.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
+const $TestTailCallee_ListBuilder_kind: $.ListBuilderKind<TestTailCallee_ListBuilder> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new TestTailCallee_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** What an implementation of TestTailCallee provides (missing methods answer "unimplemented"). */
 export interface TestTailCallee_Server extends $.ServerHooks {
@@ -10548,21 +10398,9 @@ export const TestTailCallee_methods = {
 
 /** Client of interface TestTailCaller. */
 export class TestTailCaller_Client extends $.Client {
-  static override readonly _interface: $.InterfaceInfo = {
-    typeId: 0xa978d96fd8c7da66n,
-    name: "TestTailCaller",
-    methods: [
-      {
-        name: "foo",
-        get params() {
-          return TestTailCaller_foo_Params_Reader;
-        },
-        get results() {
-          return TestTailCallee_TailResult_Builder;
-        },
-      },
-    ],
-  };
+  static override get _interface(): $.InterfaceInfo {
+    return $TestTailCaller_Client_interface;
+  }
   /**
    * A capability of TestTailCaller: from a server of TestTailCaller (`TestTailCaller.server(impl)`) or of a
    * subinterface, another client of it (a new reference), a promise of one, an Error (a broken
@@ -10579,31 +10417,44 @@ export class TestTailCaller_Client extends $.Client {
     return this._request(0xa978d96fd8c7da66n, 0, TestTailCaller_foo_Params_Builder, TestTailCallee_TailResult_Reader, TestTailCallee_TailResult_Pipeline);
   }
 }
+const $TestTailCaller_Client_interface: $.InterfaceInfo = {
+  typeId: 0xa978d96fd8c7da66n,
+  name: "TestTailCaller",
+  methods: [
+    {
+      name: "foo",
+      get params() {
+        return TestTailCaller_foo_Params_Reader;
+      },
+      get results() {
+        return TestTailCallee_TailResult_Builder;
+      },
+    },
+  ],
+};
 
 /** List(TestTailCaller): `get(i)` is a new reference to element i (close it), or null. */
 export class TestTailCaller_List extends $.CapabilityList<TestTailCaller_Client> {
-  static override readonly kind: $.ListKind<TestTailCaller_List> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new TestTailCaller_List(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListKind<TestTailCaller_List> {
+    return $TestTailCaller_List_kind;
+  }
   override get(i: number): TestTailCaller_Client | null {
     const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $.getClient(element, 0, TestTailCaller_Client) : null;
   }
 }
+const $TestTailCaller_List_kind: $.ListKind<TestTailCaller_List> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new TestTailCaller_List(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** Builder of List(TestTailCaller): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
 export class TestTailCaller_ListBuilder extends $.CapabilityListBuilder<TestTailCaller_Client> {
-  static override readonly kind: $.ListBuilderKind<TestTailCaller_ListBuilder> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new TestTailCaller_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListBuilderKind<TestTailCaller_ListBuilder> {
+    return $TestTailCaller_ListBuilder_kind;
+  }
   override get(i: number): TestTailCaller_Client | null {
     const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $.getClient(element, 0, TestTailCaller_Client) : null;
@@ -10612,6 +10463,12 @@ export class TestTailCaller_ListBuilder extends $.CapabilityListBuilder<TestTail
     $.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
+const $TestTailCaller_ListBuilder_kind: $.ListBuilderKind<TestTailCaller_ListBuilder> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new TestTailCaller_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** What an implementation of TestTailCaller provides (missing methods answer "unimplemented"). */
 export interface TestTailCaller_Server extends $.ServerHooks {
@@ -10648,21 +10505,9 @@ export const TestTailCaller_methods = {
  * there fulfils the racing caller's promise; here the client does it through this object.
  */
 export class TestRacingControl_Client extends $.Client {
-  static override readonly _interface: $.InterfaceInfo = {
-    typeId: 0xb68e1643dd0029dcn,
-    name: "TestRacingControl",
-    methods: [
-      {
-        name: "unblock",
-        get params() {
-          return TestRacingControl_unblock_Params_Reader;
-        },
-        get results() {
-          return TestRacingControl_unblock_Results_Builder;
-        },
-      },
-    ],
-  };
+  static override get _interface(): $.InterfaceInfo {
+    return $TestRacingControl_Client_interface;
+  }
   /**
    * A capability of TestRacingControl: from a server of TestRacingControl (`TestRacingControl.server(impl)`) or of a
    * subinterface, another client of it (a new reference), a promise of one, an Error (a broken
@@ -10679,31 +10524,44 @@ export class TestRacingControl_Client extends $.Client {
     return this._request(0xb68e1643dd0029dcn, 0, TestRacingControl_unblock_Params_Builder, TestRacingControl_unblock_Results_Reader, TestRacingControl_unblock_Results_Pipeline);
   }
 }
+const $TestRacingControl_Client_interface: $.InterfaceInfo = {
+  typeId: 0xb68e1643dd0029dcn,
+  name: "TestRacingControl",
+  methods: [
+    {
+      name: "unblock",
+      get params() {
+        return TestRacingControl_unblock_Params_Reader;
+      },
+      get results() {
+        return TestRacingControl_unblock_Results_Builder;
+      },
+    },
+  ],
+};
 
 /** List(TestRacingControl): `get(i)` is a new reference to element i (close it), or null. */
 export class TestRacingControl_List extends $.CapabilityList<TestRacingControl_Client> {
-  static override readonly kind: $.ListKind<TestRacingControl_List> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new TestRacingControl_List(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListKind<TestRacingControl_List> {
+    return $TestRacingControl_List_kind;
+  }
   override get(i: number): TestRacingControl_Client | null {
     const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $.getClient(element, 0, TestRacingControl_Client) : null;
   }
 }
+const $TestRacingControl_List_kind: $.ListKind<TestRacingControl_List> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new TestRacingControl_List(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** Builder of List(TestRacingControl): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
 export class TestRacingControl_ListBuilder extends $.CapabilityListBuilder<TestRacingControl_Client> {
-  static override readonly kind: $.ListBuilderKind<TestRacingControl_ListBuilder> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new TestRacingControl_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListBuilderKind<TestRacingControl_ListBuilder> {
+    return $TestRacingControl_ListBuilder_kind;
+  }
   override get(i: number): TestRacingControl_Client | null {
     const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $.getClient(element, 0, TestRacingControl_Client) : null;
@@ -10712,6 +10570,12 @@ export class TestRacingControl_ListBuilder extends $.CapabilityListBuilder<TestR
     $.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
+const $TestRacingControl_ListBuilder_kind: $.ListBuilderKind<TestRacingControl_ListBuilder> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new TestRacingControl_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** What an implementation of TestRacingControl provides (missing methods answer "unimplemented"). */
 export interface TestRacingControl_Server extends $.ServerHooks {
@@ -10748,30 +10612,9 @@ export const TestRacingControl_methods = {
  * the delay the sink was made with, and the sink records how many were in flight at once.
  */
 export class TestFlowSink_Client extends $.Client {
-  static override readonly _interface: $.InterfaceInfo = {
-    typeId: 0xf3a9989318104a30n,
-    name: "TestFlowSink",
-    methods: [
-      {
-        name: "take",
-        get params() {
-          return TestFlowSink_take_Params_Reader;
-        },
-        get results() {
-          return TestFlowSink_take_Results_Builder;
-        },
-      },
-      {
-        name: "getState",
-        get params() {
-          return TestFlowSink_getState_Params_Reader;
-        },
-        get results() {
-          return TestFlowSink_getState_Results_Builder;
-        },
-      },
-    ],
-  };
+  static override get _interface(): $.InterfaceInfo {
+    return $TestFlowSink_Client_interface;
+  }
   /**
    * A capability of TestFlowSink: from a server of TestFlowSink (`TestFlowSink.server(impl)`) or of a
    * subinterface, another client of it (a new reference), a promise of one, an Error (a broken
@@ -10794,31 +10637,53 @@ export class TestFlowSink_Client extends $.Client {
     return this._request(0xf3a9989318104a30n, 1, TestFlowSink_getState_Params_Builder, TestFlowSink_getState_Results_Reader, TestFlowSink_getState_Results_Pipeline);
   }
 }
+const $TestFlowSink_Client_interface: $.InterfaceInfo = {
+  typeId: 0xf3a9989318104a30n,
+  name: "TestFlowSink",
+  methods: [
+    {
+      name: "take",
+      get params() {
+        return TestFlowSink_take_Params_Reader;
+      },
+      get results() {
+        return TestFlowSink_take_Results_Builder;
+      },
+    },
+    {
+      name: "getState",
+      get params() {
+        return TestFlowSink_getState_Params_Reader;
+      },
+      get results() {
+        return TestFlowSink_getState_Results_Builder;
+      },
+    },
+  ],
+};
 
 /** List(TestFlowSink): `get(i)` is a new reference to element i (close it), or null. */
 export class TestFlowSink_List extends $.CapabilityList<TestFlowSink_Client> {
-  static override readonly kind: $.ListKind<TestFlowSink_List> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new TestFlowSink_List(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListKind<TestFlowSink_List> {
+    return $TestFlowSink_List_kind;
+  }
   override get(i: number): TestFlowSink_Client | null {
     const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $.getClient(element, 0, TestFlowSink_Client) : null;
   }
 }
+const $TestFlowSink_List_kind: $.ListKind<TestFlowSink_List> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new TestFlowSink_List(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** Builder of List(TestFlowSink): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
 export class TestFlowSink_ListBuilder extends $.CapabilityListBuilder<TestFlowSink_Client> {
-  static override readonly kind: $.ListBuilderKind<TestFlowSink_ListBuilder> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new TestFlowSink_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListBuilderKind<TestFlowSink_ListBuilder> {
+    return $TestFlowSink_ListBuilder_kind;
+  }
   override get(i: number): TestFlowSink_Client | null {
     const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $.getClient(element, 0, TestFlowSink_Client) : null;
@@ -10827,6 +10692,12 @@ export class TestFlowSink_ListBuilder extends $.CapabilityListBuilder<TestFlowSi
     $.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
+const $TestFlowSink_ListBuilder_kind: $.ListBuilderKind<TestFlowSink_ListBuilder> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new TestFlowSink_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** What an implementation of TestFlowSink provides (missing methods answer "unimplemented"). */
 export interface TestFlowSink_Server extends $.ServerHooks {
@@ -10865,12 +10736,9 @@ export const TestFlowSink_methods = {
 
 /** getHandle() hands these out; the server counts live handles (Counters.handleCount). */
 export class TestHandle_Client extends $.Client {
-  static override readonly _interface: $.InterfaceInfo = {
-    typeId: 0x87febfb409a1fe5en,
-    name: "TestHandle",
-    methods: [
-    ],
-  };
+  static override get _interface(): $.InterfaceInfo {
+    return $TestHandle_Client_interface;
+  }
   /**
    * A capability of TestHandle: from a server of TestHandle (`TestHandle.server(impl)`) or of a
    * subinterface, another client of it (a new reference), a promise of one, an Error (a broken
@@ -10880,31 +10748,35 @@ export class TestHandle_Client extends $.Client {
     super(source);
   }
 }
+const $TestHandle_Client_interface: $.InterfaceInfo = {
+  typeId: 0x87febfb409a1fe5en,
+  name: "TestHandle",
+  methods: [
+  ],
+};
 
 /** List(TestHandle): `get(i)` is a new reference to element i (close it), or null. */
 export class TestHandle_List extends $.CapabilityList<TestHandle_Client> {
-  static override readonly kind: $.ListKind<TestHandle_List> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new TestHandle_List(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListKind<TestHandle_List> {
+    return $TestHandle_List_kind;
+  }
   override get(i: number): TestHandle_Client | null {
     const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $.getClient(element, 0, TestHandle_Client) : null;
   }
 }
+const $TestHandle_List_kind: $.ListKind<TestHandle_List> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new TestHandle_List(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** Builder of List(TestHandle): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
 export class TestHandle_ListBuilder extends $.CapabilityListBuilder<TestHandle_Client> {
-  static override readonly kind: $.ListBuilderKind<TestHandle_ListBuilder> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new TestHandle_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListBuilderKind<TestHandle_ListBuilder> {
+    return $TestHandle_ListBuilder_kind;
+  }
   override get(i: number): TestHandle_Client | null {
     const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $.getClient(element, 0, TestHandle_Client) : null;
@@ -10913,6 +10785,12 @@ export class TestHandle_ListBuilder extends $.CapabilityListBuilder<TestHandle_C
     $.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
+const $TestHandle_ListBuilder_kind: $.ListBuilderKind<TestHandle_ListBuilder> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new TestHandle_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** What an implementation of TestHandle provides (missing methods answer "unimplemented"). */
 export interface TestHandle_Server extends $.ServerHooks {
@@ -10940,51 +10818,9 @@ export const TestHandle_methods = {
 
 /** Client of interface TestStreaming. */
 export class TestStreaming_Client extends $.Client {
-  static override readonly _interface: $.InterfaceInfo = {
-    typeId: 0x93ab6d5063aaa9b4n,
-    name: "TestStreaming",
-    methods: [
-      {
-        name: "doStreamI",
-        get params() {
-          return TestStreaming_doStreamI_Params_Reader;
-        },
-        get results() {
-          return $stream.StreamResult_Builder;
-        },
-        streaming: true,
-      },
-      {
-        name: "doStreamJ",
-        get params() {
-          return TestStreaming_doStreamJ_Params_Reader;
-        },
-        get results() {
-          return $stream.StreamResult_Builder;
-        },
-        streaming: true,
-      },
-      {
-        name: "finishStream",
-        get params() {
-          return TestStreaming_finishStream_Params_Reader;
-        },
-        get results() {
-          return TestStreaming_finishStream_Results_Builder;
-        },
-      },
-      {
-        name: "doStreamData",
-        get params() {
-          return TestStreaming_doStreamData_Params_Reader;
-        },
-        get results() {
-          return $stream.StreamResult_Builder;
-        },
-        streaming: true,
-      },
-    ],
-  };
+  static override get _interface(): $.InterfaceInfo {
+    return $TestStreaming_Client_interface;
+  }
   /**
    * A capability of TestStreaming: from a server of TestStreaming (`TestStreaming.server(impl)`) or of a
    * subinterface, another client of it (a new reference), a promise of one, an Error (a broken
@@ -11024,31 +10860,74 @@ export class TestStreaming_Client extends $.Client {
     return this._request(0x93ab6d5063aaa9b4n, 3, TestStreaming_doStreamData_Params_Builder, $stream.StreamResult_Reader, $.Pipeline);
   }
 }
+const $TestStreaming_Client_interface: $.InterfaceInfo = {
+  typeId: 0x93ab6d5063aaa9b4n,
+  name: "TestStreaming",
+  methods: [
+    {
+      name: "doStreamI",
+      get params() {
+        return TestStreaming_doStreamI_Params_Reader;
+      },
+      get results() {
+        return $stream.StreamResult_Builder;
+      },
+      streaming: true,
+    },
+    {
+      name: "doStreamJ",
+      get params() {
+        return TestStreaming_doStreamJ_Params_Reader;
+      },
+      get results() {
+        return $stream.StreamResult_Builder;
+      },
+      streaming: true,
+    },
+    {
+      name: "finishStream",
+      get params() {
+        return TestStreaming_finishStream_Params_Reader;
+      },
+      get results() {
+        return TestStreaming_finishStream_Results_Builder;
+      },
+    },
+    {
+      name: "doStreamData",
+      get params() {
+        return TestStreaming_doStreamData_Params_Reader;
+      },
+      get results() {
+        return $stream.StreamResult_Builder;
+      },
+      streaming: true,
+    },
+  ],
+};
 
 /** List(TestStreaming): `get(i)` is a new reference to element i (close it), or null. */
 export class TestStreaming_List extends $.CapabilityList<TestStreaming_Client> {
-  static override readonly kind: $.ListKind<TestStreaming_List> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new TestStreaming_List(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListKind<TestStreaming_List> {
+    return $TestStreaming_List_kind;
+  }
   override get(i: number): TestStreaming_Client | null {
     const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $.getClient(element, 0, TestStreaming_Client) : null;
   }
 }
+const $TestStreaming_List_kind: $.ListKind<TestStreaming_List> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new TestStreaming_List(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** Builder of List(TestStreaming): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
 export class TestStreaming_ListBuilder extends $.CapabilityListBuilder<TestStreaming_Client> {
-  static override readonly kind: $.ListBuilderKind<TestStreaming_ListBuilder> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new TestStreaming_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListBuilderKind<TestStreaming_ListBuilder> {
+    return $TestStreaming_ListBuilder_kind;
+  }
   override get(i: number): TestStreaming_Client | null {
     const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $.getClient(element, 0, TestStreaming_Client) : null;
@@ -11057,6 +10936,12 @@ export class TestStreaming_ListBuilder extends $.CapabilityListBuilder<TestStrea
     $.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
+const $TestStreaming_ListBuilder_kind: $.ListBuilderKind<TestStreaming_ListBuilder> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new TestStreaming_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** What an implementation of TestStreaming provides (missing methods answer "unimplemented"). */
 export interface TestStreaming_Server extends $.ServerHooks {
@@ -11112,30 +10997,9 @@ export const TestStreaming_methods = {
  * stream call (doStreamI/J/Data) then stays pending until a release credit is available.
  */
 export class TestStreamingControl_Client extends $.Client {
-  static override readonly _interface: $.InterfaceInfo = {
-    typeId: 0xd803a9f78c8bf25an,
-    name: "TestStreamingControl",
-    methods: [
-      {
-        name: "release",
-        get params() {
-          return TestStreamingControl_release_Params_Reader;
-        },
-        get results() {
-          return TestStreamingControl_release_Results_Builder;
-        },
-      },
-      {
-        name: "getState",
-        get params() {
-          return TestStreamingControl_getState_Params_Reader;
-        },
-        get results() {
-          return TestStreamingControl_getState_Results_Builder;
-        },
-      },
-    ],
-  };
+  static override get _interface(): $.InterfaceInfo {
+    return $TestStreamingControl_Client_interface;
+  }
   /**
    * A capability of TestStreamingControl: from a server of TestStreamingControl (`TestStreamingControl.server(impl)`) or of a
    * subinterface, another client of it (a new reference), a promise of one, an Error (a broken
@@ -11162,31 +11026,53 @@ export class TestStreamingControl_Client extends $.Client {
     return this._request(0xd803a9f78c8bf25an, 1, TestStreamingControl_getState_Params_Builder, TestStreamingControl_getState_Results_Reader, TestStreamingControl_getState_Results_Pipeline);
   }
 }
+const $TestStreamingControl_Client_interface: $.InterfaceInfo = {
+  typeId: 0xd803a9f78c8bf25an,
+  name: "TestStreamingControl",
+  methods: [
+    {
+      name: "release",
+      get params() {
+        return TestStreamingControl_release_Params_Reader;
+      },
+      get results() {
+        return TestStreamingControl_release_Results_Builder;
+      },
+    },
+    {
+      name: "getState",
+      get params() {
+        return TestStreamingControl_getState_Params_Reader;
+      },
+      get results() {
+        return TestStreamingControl_getState_Results_Builder;
+      },
+    },
+  ],
+};
 
 /** List(TestStreamingControl): `get(i)` is a new reference to element i (close it), or null. */
 export class TestStreamingControl_List extends $.CapabilityList<TestStreamingControl_Client> {
-  static override readonly kind: $.ListKind<TestStreamingControl_List> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new TestStreamingControl_List(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListKind<TestStreamingControl_List> {
+    return $TestStreamingControl_List_kind;
+  }
   override get(i: number): TestStreamingControl_Client | null {
     const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $.getClient(element, 0, TestStreamingControl_Client) : null;
   }
 }
+const $TestStreamingControl_List_kind: $.ListKind<TestStreamingControl_List> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new TestStreamingControl_List(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** Builder of List(TestStreamingControl): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
 export class TestStreamingControl_ListBuilder extends $.CapabilityListBuilder<TestStreamingControl_Client> {
-  static override readonly kind: $.ListBuilderKind<TestStreamingControl_ListBuilder> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new TestStreamingControl_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListBuilderKind<TestStreamingControl_ListBuilder> {
+    return $TestStreamingControl_ListBuilder_kind;
+  }
   override get(i: number): TestStreamingControl_Client | null {
     const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $.getClient(element, 0, TestStreamingControl_Client) : null;
@@ -11195,6 +11081,12 @@ export class TestStreamingControl_ListBuilder extends $.CapabilityListBuilder<Te
     $.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
+const $TestStreamingControl_ListBuilder_kind: $.ListBuilderKind<TestStreamingControl_ListBuilder> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new TestStreamingControl_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** What an implementation of TestStreamingControl provides (missing methods answer "unimplemented"). */
 export interface TestStreamingControl_Server extends $.ServerHooks {
@@ -11240,159 +11132,9 @@ export const TestStreamingControl_methods = {
  * shared call counter (unlike TestCallOrderImpl, whose counter is per object).
  */
 export class TestMoreStuff_Client extends TestCallOrder_Client {
-  static override readonly _interface: $.InterfaceInfo = {
-    typeId: 0xee410393c4cf7e9an,
-    name: "TestMoreStuff",
-    methods: [
-      {
-        name: "callFoo",
-        get params() {
-          return TestMoreStuff_callFoo_Params_Reader;
-        },
-        get results() {
-          return TestMoreStuff_callFoo_Results_Builder;
-        },
-      },
-      {
-        name: "callFooWhenResolved",
-        get params() {
-          return TestMoreStuff_callFooWhenResolved_Params_Reader;
-        },
-        get results() {
-          return TestMoreStuff_callFooWhenResolved_Results_Builder;
-        },
-      },
-      {
-        name: "neverReturn",
-        get params() {
-          return TestMoreStuff_neverReturn_Params_Reader;
-        },
-        get results() {
-          return TestMoreStuff_neverReturn_Results_Builder;
-        },
-      },
-      {
-        name: "hold",
-        get params() {
-          return TestMoreStuff_hold_Params_Reader;
-        },
-        get results() {
-          return TestMoreStuff_hold_Results_Builder;
-        },
-      },
-      {
-        name: "callHeld",
-        get params() {
-          return TestMoreStuff_callHeld_Params_Reader;
-        },
-        get results() {
-          return TestMoreStuff_callHeld_Results_Builder;
-        },
-      },
-      {
-        name: "getHeld",
-        get params() {
-          return TestMoreStuff_getHeld_Params_Reader;
-        },
-        get results() {
-          return TestMoreStuff_getHeld_Results_Builder;
-        },
-      },
-      {
-        name: "echo",
-        get params() {
-          return TestMoreStuff_echo_Params_Reader;
-        },
-        get results() {
-          return TestMoreStuff_echo_Results_Builder;
-        },
-      },
-      {
-        name: "expectCancel",
-        get params() {
-          return TestMoreStuff_expectCancel_Params_Reader;
-        },
-        get results() {
-          return TestMoreStuff_expectCancel_Results_Builder;
-        },
-      },
-      {
-        name: "methodWithDefaults",
-        get params() {
-          return TestMoreStuff_methodWithDefaults_Params_Reader;
-        },
-        get results() {
-          return TestMoreStuff_methodWithDefaults_Results_Builder;
-        },
-      },
-      {
-        name: "getHandle",
-        get params() {
-          return TestMoreStuff_getHandle_Params_Reader;
-        },
-        get results() {
-          return TestMoreStuff_getHandle_Results_Builder;
-        },
-      },
-      {
-        name: "getNull",
-        get params() {
-          return TestMoreStuff_getNull_Params_Reader;
-        },
-        get results() {
-          return TestMoreStuff_getNull_Results_Builder;
-        },
-      },
-      {
-        name: "getEnormousString",
-        get params() {
-          return TestMoreStuff_getEnormousString_Params_Reader;
-        },
-        get results() {
-          return TestMoreStuff_getEnormousString_Results_Builder;
-        },
-      },
-      {
-        name: "methodWithNullDefault",
-        get params() {
-          return TestMoreStuff_methodWithNullDefault_Params_Reader;
-        },
-        get results() {
-          return TestMoreStuff_methodWithNullDefault_Results_Builder;
-        },
-      },
-      {
-        name: "writeToFd",
-        get params() {
-          return TestMoreStuff_writeToFd_Params_Reader;
-        },
-        get results() {
-          return TestMoreStuff_writeToFd_Results_Builder;
-        },
-      },
-      {
-        name: "throwException",
-        get params() {
-          return TestMoreStuff_throwException_Params_Reader;
-        },
-        get results() {
-          return TestMoreStuff_throwException_Results_Builder;
-        },
-      },
-      {
-        name: "throwRemoteException",
-        get params() {
-          return TestMoreStuff_throwRemoteException_Params_Reader;
-        },
-        get results() {
-          return TestMoreStuff_throwRemoteException_Results_Builder;
-        },
-      },
-    ],
-    get superclasses() {
-      return [TestCallOrder_Client._interface];
-    },
-  };
+  static override get _interface(): $.InterfaceInfo {
+    return $TestMoreStuff_Client_interface;
+  }
   /**
    * A capability of TestMoreStuff: from a server of TestMoreStuff (`TestMoreStuff.server(impl)`) or of a
    * subinterface, another client of it (a new reference), a promise of one, an Error (a broken
@@ -11521,31 +11263,182 @@ export class TestMoreStuff_Client extends TestCallOrder_Client {
     return this._request(0xee410393c4cf7e9an, 15, TestMoreStuff_throwRemoteException_Params_Builder, TestMoreStuff_throwRemoteException_Results_Reader, TestMoreStuff_throwRemoteException_Results_Pipeline);
   }
 }
+const $TestMoreStuff_Client_interface: $.InterfaceInfo = {
+  typeId: 0xee410393c4cf7e9an,
+  name: "TestMoreStuff",
+  methods: [
+    {
+      name: "callFoo",
+      get params() {
+        return TestMoreStuff_callFoo_Params_Reader;
+      },
+      get results() {
+        return TestMoreStuff_callFoo_Results_Builder;
+      },
+    },
+    {
+      name: "callFooWhenResolved",
+      get params() {
+        return TestMoreStuff_callFooWhenResolved_Params_Reader;
+      },
+      get results() {
+        return TestMoreStuff_callFooWhenResolved_Results_Builder;
+      },
+    },
+    {
+      name: "neverReturn",
+      get params() {
+        return TestMoreStuff_neverReturn_Params_Reader;
+      },
+      get results() {
+        return TestMoreStuff_neverReturn_Results_Builder;
+      },
+    },
+    {
+      name: "hold",
+      get params() {
+        return TestMoreStuff_hold_Params_Reader;
+      },
+      get results() {
+        return TestMoreStuff_hold_Results_Builder;
+      },
+    },
+    {
+      name: "callHeld",
+      get params() {
+        return TestMoreStuff_callHeld_Params_Reader;
+      },
+      get results() {
+        return TestMoreStuff_callHeld_Results_Builder;
+      },
+    },
+    {
+      name: "getHeld",
+      get params() {
+        return TestMoreStuff_getHeld_Params_Reader;
+      },
+      get results() {
+        return TestMoreStuff_getHeld_Results_Builder;
+      },
+    },
+    {
+      name: "echo",
+      get params() {
+        return TestMoreStuff_echo_Params_Reader;
+      },
+      get results() {
+        return TestMoreStuff_echo_Results_Builder;
+      },
+    },
+    {
+      name: "expectCancel",
+      get params() {
+        return TestMoreStuff_expectCancel_Params_Reader;
+      },
+      get results() {
+        return TestMoreStuff_expectCancel_Results_Builder;
+      },
+    },
+    {
+      name: "methodWithDefaults",
+      get params() {
+        return TestMoreStuff_methodWithDefaults_Params_Reader;
+      },
+      get results() {
+        return TestMoreStuff_methodWithDefaults_Results_Builder;
+      },
+    },
+    {
+      name: "getHandle",
+      get params() {
+        return TestMoreStuff_getHandle_Params_Reader;
+      },
+      get results() {
+        return TestMoreStuff_getHandle_Results_Builder;
+      },
+    },
+    {
+      name: "getNull",
+      get params() {
+        return TestMoreStuff_getNull_Params_Reader;
+      },
+      get results() {
+        return TestMoreStuff_getNull_Results_Builder;
+      },
+    },
+    {
+      name: "getEnormousString",
+      get params() {
+        return TestMoreStuff_getEnormousString_Params_Reader;
+      },
+      get results() {
+        return TestMoreStuff_getEnormousString_Results_Builder;
+      },
+    },
+    {
+      name: "methodWithNullDefault",
+      get params() {
+        return TestMoreStuff_methodWithNullDefault_Params_Reader;
+      },
+      get results() {
+        return TestMoreStuff_methodWithNullDefault_Results_Builder;
+      },
+    },
+    {
+      name: "writeToFd",
+      get params() {
+        return TestMoreStuff_writeToFd_Params_Reader;
+      },
+      get results() {
+        return TestMoreStuff_writeToFd_Results_Builder;
+      },
+    },
+    {
+      name: "throwException",
+      get params() {
+        return TestMoreStuff_throwException_Params_Reader;
+      },
+      get results() {
+        return TestMoreStuff_throwException_Results_Builder;
+      },
+    },
+    {
+      name: "throwRemoteException",
+      get params() {
+        return TestMoreStuff_throwRemoteException_Params_Reader;
+      },
+      get results() {
+        return TestMoreStuff_throwRemoteException_Results_Builder;
+      },
+    },
+  ],
+  get superclasses() {
+    return [TestCallOrder_Client._interface];
+  },
+};
 
 /** List(TestMoreStuff): `get(i)` is a new reference to element i (close it), or null. */
 export class TestMoreStuff_List extends $.CapabilityList<TestMoreStuff_Client> {
-  static override readonly kind: $.ListKind<TestMoreStuff_List> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new TestMoreStuff_List(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListKind<TestMoreStuff_List> {
+    return $TestMoreStuff_List_kind;
+  }
   override get(i: number): TestMoreStuff_Client | null {
     const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $.getClient(element, 0, TestMoreStuff_Client) : null;
   }
 }
+const $TestMoreStuff_List_kind: $.ListKind<TestMoreStuff_List> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new TestMoreStuff_List(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** Builder of List(TestMoreStuff): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
 export class TestMoreStuff_ListBuilder extends $.CapabilityListBuilder<TestMoreStuff_Client> {
-  static override readonly kind: $.ListBuilderKind<TestMoreStuff_ListBuilder> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new TestMoreStuff_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListBuilderKind<TestMoreStuff_ListBuilder> {
+    return $TestMoreStuff_ListBuilder_kind;
+  }
   override get(i: number): TestMoreStuff_Client | null {
     const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $.getClient(element, 0, TestMoreStuff_Client) : null;
@@ -11554,6 +11447,12 @@ export class TestMoreStuff_ListBuilder extends $.CapabilityListBuilder<TestMoreS
     $.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
+const $TestMoreStuff_ListBuilder_kind: $.ListBuilderKind<TestMoreStuff_ListBuilder> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new TestMoreStuff_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** What an implementation of TestMoreStuff provides (missing methods answer "unimplemented"). */
 export interface TestMoreStuff_Server extends TestCallOrder_Server {
@@ -11687,21 +11586,9 @@ export const TestMoreStuff_methods = {
 
 /** Shape of C++'s TestAuthenticatedBootstrap(rpc.twoparty.VatId), without the generic parameter. */
 export class TestAuthenticatedBootstrap_Client extends $.Client {
-  static override readonly _interface: $.InterfaceInfo = {
-    typeId: 0xaa03b51ccdbfea72n,
-    name: "TestAuthenticatedBootstrap",
-    methods: [
-      {
-        name: "getCallerId",
-        get params() {
-          return TestAuthenticatedBootstrap_getCallerId_Params_Reader;
-        },
-        get results() {
-          return TestAuthenticatedBootstrap_getCallerId_Results_Builder;
-        },
-      },
-    ],
-  };
+  static override get _interface(): $.InterfaceInfo {
+    return $TestAuthenticatedBootstrap_Client_interface;
+  }
   /**
    * A capability of TestAuthenticatedBootstrap: from a server of TestAuthenticatedBootstrap (`TestAuthenticatedBootstrap.server(impl)`) or of a
    * subinterface, another client of it (a new reference), a promise of one, an Error (a broken
@@ -11718,31 +11605,44 @@ export class TestAuthenticatedBootstrap_Client extends $.Client {
     return this._request(0xaa03b51ccdbfea72n, 0, TestAuthenticatedBootstrap_getCallerId_Params_Builder, TestAuthenticatedBootstrap_getCallerId_Results_Reader, TestAuthenticatedBootstrap_getCallerId_Results_Pipeline);
   }
 }
+const $TestAuthenticatedBootstrap_Client_interface: $.InterfaceInfo = {
+  typeId: 0xaa03b51ccdbfea72n,
+  name: "TestAuthenticatedBootstrap",
+  methods: [
+    {
+      name: "getCallerId",
+      get params() {
+        return TestAuthenticatedBootstrap_getCallerId_Params_Reader;
+      },
+      get results() {
+        return TestAuthenticatedBootstrap_getCallerId_Results_Builder;
+      },
+    },
+  ],
+};
 
 /** List(TestAuthenticatedBootstrap): `get(i)` is a new reference to element i (close it), or null. */
 export class TestAuthenticatedBootstrap_List extends $.CapabilityList<TestAuthenticatedBootstrap_Client> {
-  static override readonly kind: $.ListKind<TestAuthenticatedBootstrap_List> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new TestAuthenticatedBootstrap_List(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListKind<TestAuthenticatedBootstrap_List> {
+    return $TestAuthenticatedBootstrap_List_kind;
+  }
   override get(i: number): TestAuthenticatedBootstrap_Client | null {
     const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $.getClient(element, 0, TestAuthenticatedBootstrap_Client) : null;
   }
 }
+const $TestAuthenticatedBootstrap_List_kind: $.ListKind<TestAuthenticatedBootstrap_List> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new TestAuthenticatedBootstrap_List(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** Builder of List(TestAuthenticatedBootstrap): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
 export class TestAuthenticatedBootstrap_ListBuilder extends $.CapabilityListBuilder<TestAuthenticatedBootstrap_Client> {
-  static override readonly kind: $.ListBuilderKind<TestAuthenticatedBootstrap_ListBuilder> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new TestAuthenticatedBootstrap_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListBuilderKind<TestAuthenticatedBootstrap_ListBuilder> {
+    return $TestAuthenticatedBootstrap_ListBuilder_kind;
+  }
   override get(i: number): TestAuthenticatedBootstrap_Client | null {
     const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $.getClient(element, 0, TestAuthenticatedBootstrap_Client) : null;
@@ -11751,6 +11651,12 @@ export class TestAuthenticatedBootstrap_ListBuilder extends $.CapabilityListBuil
     $.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
+const $TestAuthenticatedBootstrap_ListBuilder_kind: $.ListBuilderKind<TestAuthenticatedBootstrap_ListBuilder> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new TestAuthenticatedBootstrap_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** What an implementation of TestAuthenticatedBootstrap provides (missing methods answer "unimplemented"). */
 export interface TestAuthenticatedBootstrap_Server extends $.ServerHooks {
@@ -11787,141 +11693,9 @@ export const TestAuthenticatedBootstrap_methods = {
  * sharing this connection's counters (as C++'s TestRestorer does for each restore()).
  */
 export class TestBootstrap_Client extends TestAuthenticatedBootstrap_Client {
-  static override readonly _interface: $.InterfaceInfo = {
-    typeId: 0xf2b7a56d3cd910e7n,
-    name: "TestBootstrap",
-    methods: [
-      {
-        name: "testInterface",
-        get params() {
-          return TestBootstrap_testInterface_Params_Reader;
-        },
-        get results() {
-          return TestBootstrap_testInterface_Results_Builder;
-        },
-      },
-      {
-        name: "testExtends",
-        get params() {
-          return TestBootstrap_testExtends_Params_Reader;
-        },
-        get results() {
-          return TestBootstrap_testExtends_Results_Builder;
-        },
-      },
-      {
-        name: "testPipeline",
-        get params() {
-          return TestBootstrap_testPipeline_Params_Reader;
-        },
-        get results() {
-          return TestBootstrap_testPipeline_Results_Builder;
-        },
-      },
-      {
-        name: "testCallOrder",
-        get params() {
-          return TestBootstrap_testCallOrder_Params_Reader;
-        },
-        get results() {
-          return TestBootstrap_testCallOrder_Results_Builder;
-        },
-      },
-      {
-        name: "testTailCallee",
-        get params() {
-          return TestBootstrap_testTailCallee_Params_Reader;
-        },
-        get results() {
-          return TestBootstrap_testTailCallee_Results_Builder;
-        },
-      },
-      {
-        name: "testTailCaller",
-        get params() {
-          return TestBootstrap_testTailCaller_Params_Reader;
-        },
-        get results() {
-          return TestBootstrap_testTailCaller_Results_Builder;
-        },
-      },
-      {
-        name: "testMoreStuff",
-        get params() {
-          return TestBootstrap_testMoreStuff_Params_Reader;
-        },
-        get results() {
-          return TestBootstrap_testMoreStuff_Results_Builder;
-        },
-      },
-      {
-        name: "testStreaming",
-        get params() {
-          return TestBootstrap_testStreaming_Params_Reader;
-        },
-        get results() {
-          return TestBootstrap_testStreaming_Results_Builder;
-        },
-      },
-      {
-        name: "getCounters",
-        get params() {
-          return TestBootstrap_getCounters_Params_Reader;
-        },
-        get results() {
-          return Counters_Builder;
-        },
-      },
-      {
-        name: "resetCounters",
-        get params() {
-          return TestBootstrap_resetCounters_Params_Reader;
-        },
-        get results() {
-          return TestBootstrap_resetCounters_Results_Builder;
-        },
-      },
-      {
-        name: "setTraceEncoder",
-        get params() {
-          return TestBootstrap_setTraceEncoder_Params_Reader;
-        },
-        get results() {
-          return TestBootstrap_setTraceEncoder_Results_Builder;
-        },
-      },
-      {
-        name: "testRacingTailCaller",
-        get params() {
-          return TestBootstrap_testRacingTailCaller_Params_Reader;
-        },
-        get results() {
-          return TestBootstrap_testRacingTailCaller_Results_Builder;
-        },
-      },
-      {
-        name: "testFlowSink",
-        get params() {
-          return TestBootstrap_testFlowSink_Params_Reader;
-        },
-        get results() {
-          return TestBootstrap_testFlowSink_Results_Builder;
-        },
-      },
-      {
-        name: "setFlowLimit",
-        get params() {
-          return TestBootstrap_setFlowLimit_Params_Reader;
-        },
-        get results() {
-          return TestBootstrap_setFlowLimit_Results_Builder;
-        },
-      },
-    ],
-    get superclasses() {
-      return [TestAuthenticatedBootstrap_Client._interface];
-    },
-  };
+  static override get _interface(): $.InterfaceInfo {
+    return $TestBootstrap_Client_interface;
+  }
   /**
    * A capability of TestBootstrap: from a server of TestBootstrap (`TestBootstrap.server(impl)`) or of a
    * subinterface, another client of it (a new reference), a promise of one, an Error (a broken
@@ -12030,31 +11804,164 @@ export class TestBootstrap_Client extends TestAuthenticatedBootstrap_Client {
     return this._request(0xf2b7a56d3cd910e7n, 13, TestBootstrap_setFlowLimit_Params_Builder, TestBootstrap_setFlowLimit_Results_Reader, TestBootstrap_setFlowLimit_Results_Pipeline);
   }
 }
+const $TestBootstrap_Client_interface: $.InterfaceInfo = {
+  typeId: 0xf2b7a56d3cd910e7n,
+  name: "TestBootstrap",
+  methods: [
+    {
+      name: "testInterface",
+      get params() {
+        return TestBootstrap_testInterface_Params_Reader;
+      },
+      get results() {
+        return TestBootstrap_testInterface_Results_Builder;
+      },
+    },
+    {
+      name: "testExtends",
+      get params() {
+        return TestBootstrap_testExtends_Params_Reader;
+      },
+      get results() {
+        return TestBootstrap_testExtends_Results_Builder;
+      },
+    },
+    {
+      name: "testPipeline",
+      get params() {
+        return TestBootstrap_testPipeline_Params_Reader;
+      },
+      get results() {
+        return TestBootstrap_testPipeline_Results_Builder;
+      },
+    },
+    {
+      name: "testCallOrder",
+      get params() {
+        return TestBootstrap_testCallOrder_Params_Reader;
+      },
+      get results() {
+        return TestBootstrap_testCallOrder_Results_Builder;
+      },
+    },
+    {
+      name: "testTailCallee",
+      get params() {
+        return TestBootstrap_testTailCallee_Params_Reader;
+      },
+      get results() {
+        return TestBootstrap_testTailCallee_Results_Builder;
+      },
+    },
+    {
+      name: "testTailCaller",
+      get params() {
+        return TestBootstrap_testTailCaller_Params_Reader;
+      },
+      get results() {
+        return TestBootstrap_testTailCaller_Results_Builder;
+      },
+    },
+    {
+      name: "testMoreStuff",
+      get params() {
+        return TestBootstrap_testMoreStuff_Params_Reader;
+      },
+      get results() {
+        return TestBootstrap_testMoreStuff_Results_Builder;
+      },
+    },
+    {
+      name: "testStreaming",
+      get params() {
+        return TestBootstrap_testStreaming_Params_Reader;
+      },
+      get results() {
+        return TestBootstrap_testStreaming_Results_Builder;
+      },
+    },
+    {
+      name: "getCounters",
+      get params() {
+        return TestBootstrap_getCounters_Params_Reader;
+      },
+      get results() {
+        return Counters_Builder;
+      },
+    },
+    {
+      name: "resetCounters",
+      get params() {
+        return TestBootstrap_resetCounters_Params_Reader;
+      },
+      get results() {
+        return TestBootstrap_resetCounters_Results_Builder;
+      },
+    },
+    {
+      name: "setTraceEncoder",
+      get params() {
+        return TestBootstrap_setTraceEncoder_Params_Reader;
+      },
+      get results() {
+        return TestBootstrap_setTraceEncoder_Results_Builder;
+      },
+    },
+    {
+      name: "testRacingTailCaller",
+      get params() {
+        return TestBootstrap_testRacingTailCaller_Params_Reader;
+      },
+      get results() {
+        return TestBootstrap_testRacingTailCaller_Results_Builder;
+      },
+    },
+    {
+      name: "testFlowSink",
+      get params() {
+        return TestBootstrap_testFlowSink_Params_Reader;
+      },
+      get results() {
+        return TestBootstrap_testFlowSink_Results_Builder;
+      },
+    },
+    {
+      name: "setFlowLimit",
+      get params() {
+        return TestBootstrap_setFlowLimit_Params_Reader;
+      },
+      get results() {
+        return TestBootstrap_setFlowLimit_Results_Builder;
+      },
+    },
+  ],
+  get superclasses() {
+    return [TestAuthenticatedBootstrap_Client._interface];
+  },
+};
 
 /** List(TestBootstrap): `get(i)` is a new reference to element i (close it), or null. */
 export class TestBootstrap_List extends $.CapabilityList<TestBootstrap_Client> {
-  static override readonly kind: $.ListKind<TestBootstrap_List> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new TestBootstrap_List(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListKind<TestBootstrap_List> {
+    return $TestBootstrap_List_kind;
+  }
   override get(i: number): TestBootstrap_Client | null {
     const element = new $.StructReader(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $.getClient(element, 0, TestBootstrap_Client) : null;
   }
 }
+const $TestBootstrap_List_kind: $.ListKind<TestBootstrap_List> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new TestBootstrap_List(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** Builder of List(TestBootstrap): `set(i, v)` takes a client, a Server or null (the list keeps its own reference). */
 export class TestBootstrap_ListBuilder extends $.CapabilityListBuilder<TestBootstrap_Client> {
-  static override readonly kind: $.ListBuilderKind<TestBootstrap_ListBuilder> = {
-    size: $.ElementSize.POINTER,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new TestBootstrap_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
-  };
+  static override get kind(): $.ListBuilderKind<TestBootstrap_ListBuilder> {
+    return $TestBootstrap_ListBuilder_kind;
+  }
   override get(i: number): TestBootstrap_Client | null {
     const element = new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting);
     return element._hasPointer(0) ? $.getClient(element, 0, TestBootstrap_Client) : null;
@@ -12063,6 +11970,12 @@ export class TestBootstrap_ListBuilder extends $.CapabilityListBuilder<TestBoots
     $.setClient(new $.StructBuilder(this._arena, this._seg, 0, 0, this._ptr(i), 1, this._nesting), 0, value);
   }
 }
+const $TestBootstrap_ListBuilder_kind: $.ListBuilderKind<TestBootstrap_ListBuilder> = {
+  size: 6 /* POINTER */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) => new TestBootstrap_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es),
+};
 
 /** What an implementation of TestBootstrap provides (missing methods answer "unimplemented"). */
 export interface TestBootstrap_Server extends TestAuthenticatedBootstrap_Server {
@@ -12176,7 +12089,7 @@ export const TestBootstrap_methods = {
   setFlowLimit: 13,
 } as const;
 
-export const canonicalAllTypes: TestAllTypes_Reader = new $.MessageReader([new Uint8Array([
+export const canonicalAllTypes: TestAllTypes_Reader = /*#__PURE__*/ new $.MessageReader([new Uint8Array([
   0x00, 0x00, 0x00, 0x00, 0x06, 0x00, 0x0b, 0x00, 0x01, 0x85, 0xc7, 0xcf, 0xb2, 0x9e, 0x43, 0xff,
   0x87, 0x20, 0xf2, 0x79, 0xb7, 0x8f, 0xff, 0xff, 0xea, 0x00, 0x6e, 0xb2, 0x14, 0x6a, 0x0a, 0xce,
   0xd2, 0x0a, 0x1f, 0xeb, 0x8c, 0xa9, 0x54, 0xab, 0x00, 0x50, 0x9a, 0x44, 0x03, 0x00, 0x00, 0x00,

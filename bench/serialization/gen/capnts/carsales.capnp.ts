@@ -2,10 +2,8 @@
 import * as $ from "../../../../src/codegenv1/wire.js";
 import * as $text from "../../../../src/codegenv1/schema.js";
 
-const $inspect = Symbol.for("nodejs.util.inspect.custom");
-
 /** Schema nodes of carsales.capnp (reflection, text format): an encoded List(Node). */
-export const $schema: $text.SchemaFile = {
+export const $schema: $text.SchemaFile = /*#__PURE__*/ $text.registerSchema({
   id: 0xfd033b68d4fdacben,
   nodes:
     "AQAAAD4AAAAYAAAABQAGAJwAAAAFAAYAKAEAAAUABgCkAQAABQAGAEwGAAAFAAYAGAcAAAUABgAUCAAABQAGAL6s/dRoOwP9CQAA" +
@@ -76,7 +74,7 @@ export const $schema: $text.SchemaFile = {
     "AAAAAAB1c2VzRWxlY3RyaWMAAAAAAQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAABAAAAAAAAAAAAAAAAAAAAAAAAAAAA" +
     "AAA=",
   imports: () => [],
-};
+});
 
 /** enum Color */
 export const Color = {
@@ -119,17 +117,18 @@ export class ParkingLot_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $text.structToString(this, 0x96749e50af633b1dn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x96749e50af633b1dn);
   }
 }
 
 /** Builder of struct ParkingLot. */
 export class ParkingLot_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -171,44 +170,47 @@ export class ParkingLot_Builder extends $.StructBuilder {
     return this._asReader(ParkingLot_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0x96749e50af633b1dn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x96749e50af633b1dn);
   }
 }
 
 /** Reader of List(ParkingLot): `get(i)` is a ParkingLot_Reader. */
 export class ParkingLot_List extends $.StructList<ParkingLot_Reader> {
-  static readonly kind: $.ListKind<ParkingLot_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new ParkingLot_List(arena, seg, off, len, step, ds, pc, nest, es, ParkingLot_Reader),
-  };
+  static get kind(): $.ListKind<ParkingLot_List> {
+    return $ParkingLot_List_kind;
+  }
   override get(i: number): ParkingLot_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new ParkingLot_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $ParkingLot_List_kind: $.ListKind<ParkingLot_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new ParkingLot_List(arena, seg, off, len, step, ds, pc, nest, es, ParkingLot_Reader),
+};
 
 /** Builder of List(ParkingLot): `get(i)` is a ParkingLot_Builder. */
 export class ParkingLot_ListBuilder extends $.StructListBuilder<ParkingLot_Builder> {
-  static readonly kind: $.ListBuilderKind<ParkingLot_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 1,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new ParkingLot_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, ParkingLot_Builder),
-  };
+  static get kind(): $.ListBuilderKind<ParkingLot_ListBuilder> {
+    return $ParkingLot_ListBuilder_kind;
+  }
   override get(i: number): ParkingLot_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new ParkingLot_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $ParkingLot_ListBuilder_kind: $.ListBuilderKind<ParkingLot_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 1,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new ParkingLot_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, ParkingLot_Builder),
+};
 
 /** Reader of struct TotalValue. */
 export class TotalValue_Reader extends $.StructReader {
@@ -234,17 +236,18 @@ export class TotalValue_Reader extends $.StructReader {
     return this._getUint64(0);
   }
   override toString(): string {
-    return $text.structToString(this, 0x8b96c3c36e458f15n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x8b96c3c36e458f15n);
   }
 }
 
 /** Builder of struct TotalValue. */
 export class TotalValue_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -274,44 +277,47 @@ export class TotalValue_Builder extends $.StructBuilder {
     return this._asReader(TotalValue_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0x8b96c3c36e458f15n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x8b96c3c36e458f15n);
   }
 }
 
 /** Reader of List(TotalValue): `get(i)` is a TotalValue_Reader. */
 export class TotalValue_List extends $.StructList<TotalValue_Reader> {
-  static readonly kind: $.ListKind<TotalValue_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new TotalValue_List(arena, seg, off, len, step, ds, pc, nest, es, TotalValue_Reader),
-  };
+  static get kind(): $.ListKind<TotalValue_List> {
+    return $TotalValue_List_kind;
+  }
   override get(i: number): TotalValue_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new TotalValue_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $TotalValue_List_kind: $.ListKind<TotalValue_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new TotalValue_List(arena, seg, off, len, step, ds, pc, nest, es, TotalValue_Reader),
+};
 
 /** Builder of List(TotalValue): `get(i)` is a TotalValue_Builder. */
 export class TotalValue_ListBuilder extends $.StructListBuilder<TotalValue_Builder> {
-  static readonly kind: $.ListBuilderKind<TotalValue_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 1,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new TotalValue_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, TotalValue_Builder),
-  };
+  static get kind(): $.ListBuilderKind<TotalValue_ListBuilder> {
+    return $TotalValue_ListBuilder_kind;
+  }
   override get(i: number): TotalValue_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new TotalValue_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $TotalValue_ListBuilder_kind: $.ListBuilderKind<TotalValue_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 1,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new TotalValue_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, TotalValue_Builder),
+};
 
 /** Reader of struct Car. */
 export class Car_Reader extends $.StructReader {
@@ -402,17 +408,18 @@ export class Car_Reader extends $.StructReader {
     return this._getBool(83);
   }
   override toString(): string {
-    return $text.structToString(this, 0xcbf62237c0ae842fn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xcbf62237c0ae842fn);
   }
 }
 
 /** Builder of struct Car. */
 export class Car_Builder extends $.StructBuilder {
-  static readonly _dataWords = 3;
-  static readonly _ptrCount = 4;
+  static get _dataWords(): number {
+    return 3;
+  }
+  static get _ptrCount(): number {
+    return 4;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -590,44 +597,47 @@ export class Car_Builder extends $.StructBuilder {
     return this._asReader(Car_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0xcbf62237c0ae842fn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xcbf62237c0ae842fn);
   }
 }
 
 /** Reader of List(Car): `get(i)` is a Car_Reader. */
 export class Car_List extends $.StructList<Car_Reader> {
-  static readonly kind: $.ListKind<Car_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Car_List(arena, seg, off, len, step, ds, pc, nest, es, Car_Reader),
-  };
+  static get kind(): $.ListKind<Car_List> {
+    return $Car_List_kind;
+  }
   override get(i: number): Car_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new Car_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Car_List_kind: $.ListKind<Car_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Car_List(arena, seg, off, len, step, ds, pc, nest, es, Car_Reader),
+};
 
 /** Builder of List(Car): `get(i)` is a Car_Builder. */
 export class Car_ListBuilder extends $.StructListBuilder<Car_Builder> {
-  static readonly kind: $.ListBuilderKind<Car_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 3,
-    ptrCount: 4,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Car_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Car_Builder),
-  };
+  static get kind(): $.ListBuilderKind<Car_ListBuilder> {
+    return $Car_ListBuilder_kind;
+  }
   override get(i: number): Car_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new Car_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Car_ListBuilder_kind: $.ListBuilderKind<Car_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 3,
+  ptrCount: 4,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Car_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Car_Builder),
+};
 
 /** Reader of struct Wheel. */
 export class Wheel_Reader extends $.StructReader {
@@ -659,17 +669,18 @@ export class Wheel_Reader extends $.StructReader {
     return this._getBool(16);
   }
   override toString(): string {
-    return $text.structToString(this, 0x9cb8ca8365289afdn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x9cb8ca8365289afdn);
   }
 }
 
 /** Builder of struct Wheel. */
 export class Wheel_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -711,44 +722,47 @@ export class Wheel_Builder extends $.StructBuilder {
     return this._asReader(Wheel_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0x9cb8ca8365289afdn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x9cb8ca8365289afdn);
   }
 }
 
 /** Reader of List(Wheel): `get(i)` is a Wheel_Reader. */
 export class Wheel_List extends $.StructList<Wheel_Reader> {
-  static readonly kind: $.ListKind<Wheel_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Wheel_List(arena, seg, off, len, step, ds, pc, nest, es, Wheel_Reader),
-  };
+  static get kind(): $.ListKind<Wheel_List> {
+    return $Wheel_List_kind;
+  }
   override get(i: number): Wheel_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new Wheel_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Wheel_List_kind: $.ListKind<Wheel_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Wheel_List(arena, seg, off, len, step, ds, pc, nest, es, Wheel_Reader),
+};
 
 /** Builder of List(Wheel): `get(i)` is a Wheel_Builder. */
 export class Wheel_ListBuilder extends $.StructListBuilder<Wheel_Builder> {
-  static readonly kind: $.ListBuilderKind<Wheel_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 1,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Wheel_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Wheel_Builder),
-  };
+  static get kind(): $.ListBuilderKind<Wheel_ListBuilder> {
+    return $Wheel_ListBuilder_kind;
+  }
   override get(i: number): Wheel_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new Wheel_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Wheel_ListBuilder_kind: $.ListBuilderKind<Wheel_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 1,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Wheel_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Wheel_Builder),
+};
 
 /** Reader of struct Engine. */
 export class Engine_Reader extends $.StructReader {
@@ -786,17 +800,18 @@ export class Engine_Reader extends $.StructReader {
     return this._getBool(25);
   }
   override toString(): string {
-    return $text.structToString(this, 0xb90c02c656e5535dn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xb90c02c656e5535dn);
   }
 }
 
 /** Builder of struct Engine. */
 export class Engine_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -850,44 +865,47 @@ export class Engine_Builder extends $.StructBuilder {
     return this._asReader(Engine_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0xb90c02c656e5535dn, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xb90c02c656e5535dn);
   }
 }
 
 /** Reader of List(Engine): `get(i)` is a Engine_Reader. */
 export class Engine_List extends $.StructList<Engine_Reader> {
-  static readonly kind: $.ListKind<Engine_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Engine_List(arena, seg, off, len, step, ds, pc, nest, es, Engine_Reader),
-  };
+  static get kind(): $.ListKind<Engine_List> {
+    return $Engine_List_kind;
+  }
   override get(i: number): Engine_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new Engine_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Engine_List_kind: $.ListKind<Engine_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Engine_List(arena, seg, off, len, step, ds, pc, nest, es, Engine_Reader),
+};
 
 /** Builder of List(Engine): `get(i)` is a Engine_Builder. */
 export class Engine_ListBuilder extends $.StructListBuilder<Engine_Builder> {
-  static readonly kind: $.ListBuilderKind<Engine_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 1,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Engine_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Engine_Builder),
-  };
+  static get kind(): $.ListBuilderKind<Engine_ListBuilder> {
+    return $Engine_ListBuilder_kind;
+  }
   override get(i: number): Engine_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new Engine_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Engine_ListBuilder_kind: $.ListBuilderKind<Engine_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 1,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Engine_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Engine_Builder),
+};
 
 /** struct ParkingLot */
 export const ParkingLot = {

@@ -2,10 +2,8 @@
 import * as $ from "../../../../src/codegenv1/wire.js";
 import * as $text from "../../../../src/codegenv1/schema.js";
 
-const $inspect = Symbol.for("nodejs.util.inspect.custom");
-
 /** Schema nodes of catrank.capnp (reflection, text format): an encoded List(Node). */
-export const $schema: $text.SchemaFile = {
+export const $schema: $text.SchemaFile = /*#__PURE__*/ $text.registerSchema({
   id: 0xbccd4ad59b8cec12n,
   nodes:
     "AQAAAB4AAAAIAAAABQAGAGAAAAAFAAYA7AAAAAUABgAS7Iyb1UrNvAgAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAFQAA" +
@@ -23,7 +21,7 @@ export const $schema: $text.SchemaFile = {
     "AAAAAAAAAAAAAAAACwAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAc25pcHBldAAMAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" +
     "AAwAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==",
   imports: () => [],
-};
+});
 
 /** Reader of struct SearchResultList. */
 export class SearchResultList_Reader extends $.StructReader {
@@ -52,17 +50,18 @@ export class SearchResultList_Reader extends $.StructReader {
     return this._hasPointer(0);
   }
   override toString(): string {
-    return $text.structToString(this, 0xb639c159ceaca3a0n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xb639c159ceaca3a0n);
   }
 }
 
 /** Builder of struct SearchResultList. */
 export class SearchResultList_Builder extends $.StructBuilder {
-  static readonly _dataWords = 0;
-  static readonly _ptrCount = 1;
+  static get _dataWords(): number {
+    return 0;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -104,55 +103,47 @@ export class SearchResultList_Builder extends $.StructBuilder {
     return this._asReader(SearchResultList_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0xb639c159ceaca3a0n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xb639c159ceaca3a0n);
   }
 }
 
 /** Reader of List(SearchResultList): `get(i)` is a SearchResultList_Reader. */
 export class SearchResultList_List extends $.StructList<SearchResultList_Reader> {
-  static readonly kind: $.ListKind<SearchResultList_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new SearchResultList_List(arena, seg, off, len, step, ds, pc, nest, es, SearchResultList_Reader),
-  };
+  static get kind(): $.ListKind<SearchResultList_List> {
+    return $SearchResultList_List_kind;
+  }
   override get(i: number): SearchResultList_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new SearchResultList_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $SearchResultList_List_kind: $.ListKind<SearchResultList_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new SearchResultList_List(arena, seg, off, len, step, ds, pc, nest, es, SearchResultList_Reader),
+};
 
 /** Builder of List(SearchResultList): `get(i)` is a SearchResultList_Builder. */
 export class SearchResultList_ListBuilder extends $.StructListBuilder<SearchResultList_Builder> {
-  static readonly kind: $.ListBuilderKind<SearchResultList_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 1,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new SearchResultList_ListBuilder(
-        arena,
-        seg,
-        off,
-        len,
-        step,
-        ds,
-        pc,
-        nest,
-        es,
-        SearchResultList_Builder,
-      ),
-  };
+  static get kind(): $.ListBuilderKind<SearchResultList_ListBuilder> {
+    return $SearchResultList_ListBuilder_kind;
+  }
   override get(i: number): SearchResultList_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new SearchResultList_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $SearchResultList_ListBuilder_kind: $.ListBuilderKind<SearchResultList_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 1,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new SearchResultList_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, SearchResultList_Builder),
+};
 
 /** Reader of struct SearchResult. */
 export class SearchResult_Reader extends $.StructReader {
@@ -190,17 +181,18 @@ export class SearchResult_Reader extends $.StructReader {
     return this._hasPointer(1);
   }
   override toString(): string {
-    return $text.structToString(this, 0x994a1b83697ebc76n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x994a1b83697ebc76n);
   }
 }
 
 /** Builder of struct SearchResult. */
 export class SearchResult_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 2;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 2;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -260,44 +252,47 @@ export class SearchResult_Builder extends $.StructBuilder {
     return this._asReader(SearchResult_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0x994a1b83697ebc76n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0x994a1b83697ebc76n);
   }
 }
 
 /** Reader of List(SearchResult): `get(i)` is a SearchResult_Reader. */
 export class SearchResult_List extends $.StructList<SearchResult_Reader> {
-  static readonly kind: $.ListKind<SearchResult_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new SearchResult_List(arena, seg, off, len, step, ds, pc, nest, es, SearchResult_Reader),
-  };
+  static get kind(): $.ListKind<SearchResult_List> {
+    return $SearchResult_List_kind;
+  }
   override get(i: number): SearchResult_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new SearchResult_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $SearchResult_List_kind: $.ListKind<SearchResult_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new SearchResult_List(arena, seg, off, len, step, ds, pc, nest, es, SearchResult_Reader),
+};
 
 /** Builder of List(SearchResult): `get(i)` is a SearchResult_Builder. */
 export class SearchResult_ListBuilder extends $.StructListBuilder<SearchResult_Builder> {
-  static readonly kind: $.ListBuilderKind<SearchResult_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 1,
-    ptrCount: 2,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new SearchResult_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, SearchResult_Builder),
-  };
+  static get kind(): $.ListBuilderKind<SearchResult_ListBuilder> {
+    return $SearchResult_ListBuilder_kind;
+  }
   override get(i: number): SearchResult_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new SearchResult_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $SearchResult_ListBuilder_kind: $.ListBuilderKind<SearchResult_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 1,
+  ptrCount: 2,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new SearchResult_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, SearchResult_Builder),
+};
 
 /** struct SearchResultList */
 export const SearchResultList = {

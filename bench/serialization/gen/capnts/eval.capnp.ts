@@ -2,10 +2,8 @@
 import * as $ from "../../../../src/codegenv1/wire.js";
 import * as $text from "../../../../src/codegenv1/schema.js";
 
-const $inspect = Symbol.for("nodejs.util.inspect.custom");
-
 /** Schema nodes of eval.capnp (reflection, text format): an encoded List(Node). */
-export const $schema: $text.SchemaFile = {
+export const $schema: $text.SchemaFile = /*#__PURE__*/ $text.registerSchema({
   id: 0xab3ec530241cc1c6n,
   nodes:
     "AQAAADYAAAAUAAAABQAGAHwAAAAFAAYAEAEAAAUABgDIAQAABQAGAIACAAAFAAYAOAMAAAUABgDGwRwkMMU+qwUAAAAAAAAAAAAA" +
@@ -36,7 +34,7 @@ export const $schema: $text.SchemaFile = {
     "AAAAAAAIAAAAAwABABQAAAACAAEAdmFsdWUAAAAEAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAQAAAAAAAAAAAAAAAAA" +
     "AAAAAAAAAAAAAA==",
   imports: () => [],
-};
+});
 
 /** enum Operation */
 export const Operation = {
@@ -78,17 +76,18 @@ export class Expression_Reader extends $.StructReader {
     return new Expression_right_Reader(this);
   }
   override toString(): string {
-    return $text.structToString(this, 0xa2a3bd7161204b52n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xa2a3bd7161204b52n);
   }
 }
 
 /** Builder of struct Expression. */
 export class Expression_Builder extends $.StructBuilder {
-  static readonly _dataWords = 2;
-  static readonly _ptrCount = 2;
+  static get _dataWords(): number {
+    return 2;
+  }
+  static get _ptrCount(): number {
+    return 2;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -168,50 +167,53 @@ export class Expression_Builder extends $.StructBuilder {
     return this._asReader(Expression_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0xa2a3bd7161204b52n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xa2a3bd7161204b52n);
   }
 }
 
 /** Reader of List(Expression): `get(i)` is a Expression_Reader. */
 export class Expression_List extends $.StructList<Expression_Reader> {
-  static readonly kind: $.ListKind<Expression_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Expression_List(arena, seg, off, len, step, ds, pc, nest, es, Expression_Reader),
-  };
+  static get kind(): $.ListKind<Expression_List> {
+    return $Expression_List_kind;
+  }
   override get(i: number): Expression_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new Expression_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Expression_List_kind: $.ListKind<Expression_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Expression_List(arena, seg, off, len, step, ds, pc, nest, es, Expression_Reader),
+};
 
 /** Builder of List(Expression): `get(i)` is a Expression_Builder. */
 export class Expression_ListBuilder extends $.StructListBuilder<Expression_Builder> {
-  static readonly kind: $.ListBuilderKind<Expression_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 2,
-    ptrCount: 2,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new Expression_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Expression_Builder),
-  };
+  static get kind(): $.ListBuilderKind<Expression_ListBuilder> {
+    return $Expression_ListBuilder_kind;
+  }
   override get(i: number): Expression_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new Expression_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $Expression_ListBuilder_kind: $.ListBuilderKind<Expression_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 2,
+  ptrCount: 2,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Expression_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Expression_Builder),
+};
 
 const Expression_left_which = ["value", "expression"] as const;
 /** Members of left's union; "_unknown" for a discriminant this schema does not know. */
 export type Expression_left_Which = (typeof Expression_left_which)[number] | "_unknown";
 
-/** The group reader's type: a $.GroupReader (the class below links its prototype). */
+/** The group reader's type: a $.GroupReader (`$.groupReader` links its prototype). */
 interface $Expression_left_Reader extends $.GroupReader {}
 /** Class of Expression_left_Reader (which see). */
 class $Expression_left_Reader {
@@ -240,13 +242,9 @@ class $Expression_left_Reader {
     return this._p._getUint16(2) === 1 && this._p._hasPointer(0);
   }
   toString(): string {
-    return $text.structToString(this, 0xb139234895738bd7n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xb139234895738bd7n);
   }
 }
-Object.setPrototypeOf($Expression_left_Reader.prototype, $.GroupReader.prototype);
 /** Reader of group left. */
 export type Expression_left_Reader = Omit<$Expression_left_Reader, "which" | "value" | "expression"> &
   (
@@ -254,12 +252,16 @@ export type Expression_left_Reader = Omit<$Expression_left_Reader, "which" | "va
     | ({ readonly which: "expression" } & Pick<$Expression_left_Reader, "expression">)
     | { readonly which: "_unknown" }
   );
-export const Expression_left_Reader = $Expression_left_Reader as unknown as new (parent: $.StructReader) => Expression_left_Reader;
+export const Expression_left_Reader = /*#__PURE__*/ $.groupReader($Expression_left_Reader) as unknown as new (parent: $.StructReader) => Expression_left_Reader;
 
 /** Builder of group left. */
 export class Expression_left_Builder extends $.StructBuilder {
-  static readonly _dataWords = 2;
-  static readonly _ptrCount = 2;
+  static get _dataWords(): number {
+    return 2;
+  }
+  static get _ptrCount(): number {
+    return 2;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -327,10 +329,7 @@ export class Expression_left_Builder extends $.StructBuilder {
     return new Expression_left_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
-    return $text.structToString(this, 0xb139234895738bd7n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xb139234895738bd7n);
   }
 }
 
@@ -338,7 +337,7 @@ const Expression_right_which = ["value", "expression"] as const;
 /** Members of right's union; "_unknown" for a discriminant this schema does not know. */
 export type Expression_right_Which = (typeof Expression_right_which)[number] | "_unknown";
 
-/** The group reader's type: a $.GroupReader (the class below links its prototype). */
+/** The group reader's type: a $.GroupReader (`$.groupReader` links its prototype). */
 interface $Expression_right_Reader extends $.GroupReader {}
 /** Class of Expression_right_Reader (which see). */
 class $Expression_right_Reader {
@@ -367,13 +366,9 @@ class $Expression_right_Reader {
     return this._p._getUint16(12) === 1 && this._p._hasPointer(1);
   }
   toString(): string {
-    return $text.structToString(this, 0xb3ae57b41f8c2721n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xb3ae57b41f8c2721n);
   }
 }
-Object.setPrototypeOf($Expression_right_Reader.prototype, $.GroupReader.prototype);
 /** Reader of group right. */
 export type Expression_right_Reader = Omit<$Expression_right_Reader, "which" | "value" | "expression"> &
   (
@@ -381,12 +376,16 @@ export type Expression_right_Reader = Omit<$Expression_right_Reader, "which" | "
     | ({ readonly which: "expression" } & Pick<$Expression_right_Reader, "expression">)
     | { readonly which: "_unknown" }
   );
-export const Expression_right_Reader = $Expression_right_Reader as unknown as new (parent: $.StructReader) => Expression_right_Reader;
+export const Expression_right_Reader = /*#__PURE__*/ $.groupReader($Expression_right_Reader) as unknown as new (parent: $.StructReader) => Expression_right_Reader;
 
 /** Builder of group right. */
 export class Expression_right_Builder extends $.StructBuilder {
-  static readonly _dataWords = 2;
-  static readonly _ptrCount = 2;
+  static get _dataWords(): number {
+    return 2;
+  }
+  static get _ptrCount(): number {
+    return 2;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -454,10 +453,7 @@ export class Expression_right_Builder extends $.StructBuilder {
     return new Expression_right_Reader(this._asReader($.StructReader));
   }
   override toString(): string {
-    return $text.structToString(this, 0xb3ae57b41f8c2721n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xb3ae57b41f8c2721n);
   }
 }
 
@@ -485,17 +481,18 @@ export class EvaluationResult_Reader extends $.StructReader {
     return this._getInt32(0);
   }
   override toString(): string {
-    return $text.structToString(this, 0xff81a415361d4713n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xff81a415361d4713n);
   }
 }
 
 /** Builder of struct EvaluationResult. */
 export class EvaluationResult_Builder extends $.StructBuilder {
-  static readonly _dataWords = 1;
-  static readonly _ptrCount = 0;
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 0;
+  }
   constructor(
     arena: $.BuilderArena,
     seg: $.Segment,
@@ -525,55 +522,47 @@ export class EvaluationResult_Builder extends $.StructBuilder {
     return this._asReader(EvaluationResult_Reader);
   }
   override toString(): string {
-    return $text.structToString(this, 0xff81a415361d4713n, $schema);
-  }
-  [$inspect](): string {
-    return this.toString();
+    return $text.structToString(this, 0xff81a415361d4713n);
   }
 }
 
 /** Reader of List(EvaluationResult): `get(i)` is a EvaluationResult_Reader. */
 export class EvaluationResult_List extends $.StructList<EvaluationResult_Reader> {
-  static readonly kind: $.ListKind<EvaluationResult_List> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 0,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new EvaluationResult_List(arena, seg, off, len, step, ds, pc, nest, es, EvaluationResult_Reader),
-  };
+  static get kind(): $.ListKind<EvaluationResult_List> {
+    return $EvaluationResult_List_kind;
+  }
   override get(i: number): EvaluationResult_Reader {
     const o = this._at(i);
     const d = this._dataSize;
     return new EvaluationResult_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $EvaluationResult_List_kind: $.ListKind<EvaluationResult_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new EvaluationResult_List(arena, seg, off, len, step, ds, pc, nest, es, EvaluationResult_Reader),
+};
 
 /** Builder of List(EvaluationResult): `get(i)` is a EvaluationResult_Builder. */
 export class EvaluationResult_ListBuilder extends $.StructListBuilder<EvaluationResult_Builder> {
-  static readonly kind: $.ListBuilderKind<EvaluationResult_ListBuilder> = {
-    size: $.ElementSize.INLINE_COMPOSITE,
-    dataWords: 1,
-    ptrCount: 0,
-    make: (arena, seg, off, len, step, ds, pc, nest, es) =>
-      new EvaluationResult_ListBuilder(
-        arena,
-        seg,
-        off,
-        len,
-        step,
-        ds,
-        pc,
-        nest,
-        es,
-        EvaluationResult_Builder,
-      ),
-  };
+  static get kind(): $.ListBuilderKind<EvaluationResult_ListBuilder> {
+    return $EvaluationResult_ListBuilder_kind;
+  }
   override get(i: number): EvaluationResult_Builder {
     const o = this._at(i);
     const d = this._dataSize;
     return new EvaluationResult_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
   }
 }
+const $EvaluationResult_ListBuilder_kind: $.ListBuilderKind<EvaluationResult_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 1,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new EvaluationResult_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, EvaluationResult_Builder),
+};
 
 /** struct Expression */
 export const Expression = {
