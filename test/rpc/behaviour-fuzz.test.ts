@@ -20,6 +20,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { type RemotePromise, RpcError } from "capnts/rpc";
+// CAPNTS_FUZZ_TRACE prints messages in capnp text format: the printer comes with capnts/schema.
+import "capnts/schema";
 import { whenIdle } from "capnts/testing";
 import { Message_Reader } from "../../src/gen/rpc.capnp.js";
 import { RpcConnection } from "../../src/rpc/connection.js";
