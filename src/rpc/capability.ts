@@ -578,11 +578,23 @@ export class RemotePromise<R, P extends Pipeline = Pipeline> implements Promise<
     if (this.registered) forget(this);
     h?.release();
     r?.release();
+    // Whoever still awaits a call canceled before it returned hears so, instead of waiting
+    // forever (C++ destroys the promise, so nobody can wait on it there).
+    if (this.state === PENDING) this.settle(REJECTED, canceledCall(this._callName(), this.site));
   }
 
   [Symbol.dispose](): void {
     this.cancel();
   }
+}
+
+function canceledCall(name: CallName, site: Error | null): RpcError {
+  const e = RpcError.failed(`Call was canceled by the caller (in call to ${formatCallName(name)}).`);
+  if (site !== null && typeof site.stack === "string") {
+    const frames = site.stack.indexOf("\n");
+    if (frames >= 0) e.stack = `${e.name}: ${e.message}${site.stack.slice(frames)}`;
+  }
+  return e;
 }
 
 /** A call whose params are being built (C++ `Request<Params, Results>`). */

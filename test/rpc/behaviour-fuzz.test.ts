@@ -231,7 +231,6 @@ class World {
       case "cancel": {
         const c = this.pick(this.calls, a.i);
         c?.rp.cancel();
-        if (c !== undefined) c.settled = true; // a canceled call never settles
         return;
       }
       case "deliver": {

@@ -533,3 +533,26 @@ rpcTest("a pipeline kept past its call's disposal gives capabilities whose calls
     return true;
   });
 });
+
+rpcTest(
+  "a call canceled before it returned rejects for whoever still awaits it, naming the call",
+  async (ctx) => {
+    using client = obj(ctx.boot, "testMoreStuff");
+    await client.whenResolved();
+    const call = client.neverReturn((p) => (p.cap = TestInterface.server({})));
+    const awaited = call.then(
+      () => "returned",
+      (e: unknown) => e,
+    );
+    await ctx.settle();
+    call.cancel();
+    const e = await awaited;
+    assert.ok(e instanceof RpcError);
+    assert.equal(e.type, "failed");
+    assert.equal(e.message, "Call was canceled by the caller (in call to TestMoreStuff.neverReturn).");
+    // Awaited only after the cancel: the same.
+    await assert.rejects(call, /Call was canceled by the caller/);
+    await ctx.settle();
+    assert.equal(ctx.counters.cancelCount, 1, "the callee heard of the cancellation");
+  },
+);
