@@ -11,6 +11,7 @@
 import { RpcError } from "../rpc/errors.js";
 import type { MessageStream, TransportReceiver } from "../rpc/transport.js";
 import type { MessageBuilder } from "../wire/index.js";
+import { Inbox } from "./inbox.js";
 import {
   binaryBytes,
   decodeMessages,
@@ -52,14 +53,11 @@ export class MessagePortTransport implements MessageStream {
   /** A real MessagePort (start and close): ours to close. A Worker or worker scope is not. */
   private readonly isPort: boolean;
   private readonly emitter: boolean;
-  private receiver: TransportReceiver | null = null;
   private out: Uint8Array[][] = [];
   private flushScheduled = false;
-  private held: unknown[] = [];
-  private paused = false;
+  /** What arrived and is not yet delivered (before start(), or while reading is paused). */
+  private readonly inbox: Inbox<unknown>;
   private ended = false;
-  private endReported = false;
-  private pendingEnd: RpcError | null | undefined = undefined;
 
   constructor(port: MessagePortLike, options: MessagePortTransportOptions = {}) {
     this.port = port;
@@ -67,6 +65,12 @@ export class MessagePortTransport implements MessageStream {
     this.streamWindow = options.streamWindow;
     this.isPort = typeof port.start === "function" && typeof port.close === "function";
     this.emitter = typeof port.addEventListener !== "function";
+    this.inbox = new Inbox(
+      (data, receiver) => this.deliver(data, receiver),
+      () => {
+        if (this.ended) this.detach();
+      },
+    );
     if (this.emitter) {
       if (typeof port.on !== "function") throw new TypeError("MessagePortTransport: not a port");
       port.on("message", this.onData);
@@ -103,13 +107,12 @@ export class MessagePortTransport implements MessageStream {
       // Transferred: the other side gets this memory, we keep nothing of it.
       this.port.postMessage(buf.buffer, [buf.buffer as ArrayBuffer]);
     } catch (e) {
-      this.report(new RpcError("disconnected", `MessagePort: ${String(e)}`, { cause: e }));
+      this.inbox.abort(new RpcError("disconnected", `MessagePort: ${String(e)}`, { cause: e }));
     }
   };
 
   start(receiver: TransportReceiver): void {
-    this.receiver = receiver;
-    this.deliverHeld();
+    this.inbox.start(receiver);
   }
 
   async shutdown(): Promise<void> {
@@ -125,12 +128,11 @@ export class MessagePortTransport implements MessageStream {
   }
 
   pauseReading(): void {
-    this.paused = true;
+    this.inbox.setPaused(true);
   }
 
   resumeReading(): void {
-    this.paused = false;
-    this.deliverHeld();
+    this.inbox.setPaused(false);
   }
 
   /** Bytes queued for this turn's post (the port itself does not say what it holds). */
@@ -151,61 +153,34 @@ export class MessagePortTransport implements MessageStream {
   };
 
   private readonly onData = (data: unknown): void => {
-    if (this.endReported) return;
-    if (this.receiver === null || this.paused || this.held.length > 0) {
-      this.held.push(data);
-      return;
-    }
-    this.deliver(data);
+    this.inbox.push(data);
   };
 
-  private deliver(data: unknown): void {
+  private deliver(data: unknown, receiver: TransportReceiver): void {
     if (data === null) {
-      this.report(null);
+      this.inbox.end(null);
       return;
     }
     const bytes = binaryBytes(data);
     if (bytes === null || bytes.byteLength === 0) {
-      this.report(RpcError.failed("MessagePort carried something other than Cap'n Proto messages."));
+      this.inbox.abort(RpcError.failed("MessagePort carried something other than Cap'n Proto messages."));
       return;
     }
     try {
-      decodeMessages(bytes, this.limits, (m) => this.receiver!.message(m));
+      decodeMessages(bytes, this.limits, (m) => receiver.message(m));
     } catch (e) {
-      this.report(RpcError.failed(e instanceof Error ? e.message : String(e)));
+      this.inbox.abort(RpcError.failed(e instanceof Error ? e.message : String(e)));
     }
-  }
-
-  private deliverHeld(): void {
-    while (this.held.length > 0 && this.receiver !== null && !this.paused && !this.endReported) {
-      this.deliver(this.held.shift());
-    }
-    if (this.held.length === 0 && this.pendingEnd !== undefined) this.report(this.pendingEnd);
   }
 
   private readonly onMessageError = (): void => {
-    this.report(RpcError.failed("MessagePort: a message could not be deserialized."));
+    this.inbox.abort(RpcError.failed("MessagePort: a message could not be deserialized."));
   };
 
+  /** Node's MessagePort says when the other end is gone (the DOM's ports never do). */
   private readonly onPortClose = (): void => {
-    if (this.held.length > 0 || this.receiver === null) {
-      this.pendingEnd ??= RpcError.disconnected("MessagePort closed.");
-      return;
-    }
-    this.report(RpcError.disconnected("MessagePort closed."));
+    this.inbox.end(RpcError.disconnected("MessagePort closed."));
   };
-
-  private report(end: RpcError | null): void {
-    if (this.endReported) return;
-    if (this.receiver === null) {
-      this.pendingEnd = end;
-      return;
-    }
-    this.endReported = true;
-    this.held = [];
-    this.receiver.closed(end);
-    if (this.ended) this.detach();
-  }
 
   private detached = false;
   private detach(): void {

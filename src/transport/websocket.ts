@@ -14,6 +14,7 @@
 import { RpcError } from "../rpc/errors.js";
 import type { MessageStream, TransportReceiver } from "../rpc/transport.js";
 import type { MessageBuilder } from "../wire/index.js";
+import { Inbox } from "./inbox.js";
 import {
   binaryBytes,
   decodeMessage,
@@ -96,18 +97,16 @@ export class WebSocketTransport implements MessageStream {
   private readonly limits: ResolvedLimits;
   private readonly maxBytes: number;
   private readonly highWaterMark: number;
-  private receiver: TransportReceiver | null = null;
   /** Frames sent before the socket opened. */
   private early: Uint8Array[] = [];
-  /** Messages received while reading is paused (a socket without pause()). */
-  private held: Uint8Array[] = [];
+  /** Messages received and not yet delivered (before start(), or while reading is paused). */
+  private readonly inbox: Inbox<Uint8Array>;
   /** Blobs being read, in order (a platform that ignores binaryType = "arraybuffer"). */
-  private blobs: Promise<void> = Promise.resolve();
+  private blobs: Promise<void> | null = null;
   private pausedByFlow = false;
   private pausedByBuffer = false;
   private drainTimer: ReturnType<typeof setTimeout> | null = null;
   private ended = false;
-  private endReported = false;
   /** The code and reason we close with (a refused frame sets them). */
   private closeCode: number = WebSocketCloseCode.normal;
   private closeText = "Capnp connection closed";
@@ -121,6 +120,7 @@ export class WebSocketTransport implements MessageStream {
     this.highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
     this.streamWindow = options.streamWindow;
     this.closedPromise = new Promise((r) => (this.resolveClosed = r));
+    this.inbox = new Inbox((bytes, receiver) => this.deliver(bytes, receiver));
     try {
       socket.binaryType = "arraybuffer";
     } catch {
@@ -150,8 +150,7 @@ export class WebSocketTransport implements MessageStream {
   }
 
   start(receiver: TransportReceiver): void {
-    this.receiver = receiver;
-    this.deliverHeld();
+    this.inbox.start(receiver);
   }
 
   async shutdown(): Promise<void> {
@@ -203,7 +202,7 @@ export class WebSocketTransport implements MessageStream {
   }
 
   private readonly onMessage = (event: { data: unknown }): void => {
-    if (this.endReported) return;
+    if (this.inbox.ended) return;
     const data = event.data;
     if (typeof data === "string") {
       this.refuse(
@@ -220,14 +219,14 @@ export class WebSocketTransport implements MessageStream {
     if (typeof (data as BlobLike | null)?.arrayBuffer === "function") {
       // Keep the order: each Blob's bytes are taken after the previous one's.
       const b = data as BlobLike;
-      this.blobs = this.blobs.then(async () => this.received(new Uint8Array(await b.arrayBuffer())));
+      const before = this.blobs ?? Promise.resolve();
+      this.blobs = before.then(async () => this.received(new Uint8Array(await b.arrayBuffer())));
       return;
     }
     this.refuse(WebSocketCloseCode.unsupportedData, "Unexpected WebSocket message of unknown type.");
   };
 
   private received(bytes: Uint8Array): void {
-    if (this.endReported) return;
     if (bytes.byteLength > this.maxBytes) {
       this.refuse(
         WebSocketCloseCode.messageTooBig,
@@ -235,14 +234,10 @@ export class WebSocketTransport implements MessageStream {
       );
       return;
     }
-    if (this.receiver === null || this.pausedByFlow || this.pausedByBuffer || this.held.length > 0) {
-      this.held.push(bytes);
-      return;
-    }
-    this.deliver(bytes);
+    this.inbox.push(bytes);
   }
 
-  private deliver(bytes: Uint8Array): void {
+  private deliver(bytes: Uint8Array, receiver: TransportReceiver): void {
     let m: ReturnType<typeof decodeMessage>;
     try {
       m = decodeMessage(bytes, this.limits);
@@ -250,34 +245,16 @@ export class WebSocketTransport implements MessageStream {
       this.refuse(WebSocketCloseCode.invalidPayload, e instanceof Error ? e.message : String(e));
       return;
     }
-    this.receiver!.message(m);
-  }
-
-  private deliverHeld(): void {
-    while (
-      this.held.length > 0 &&
-      this.receiver !== null &&
-      !this.pausedByFlow &&
-      !this.pausedByBuffer &&
-      !this.endReported
-    ) {
-      this.deliver(this.held.shift()!);
-    }
-    if (this.held.length === 0 && this.pendingEnd !== undefined && !this.endReported) {
-      this.report(this.pendingEnd);
-    }
+    receiver.message(m);
   }
 
   /** A bad frame: the connection fails with `why` and the socket is closed with `code`. */
   private refuse(code: number, why: string): void {
     this.closeCode = code;
     this.closeText = why;
-    this.held = [];
-    this.report(RpcError.failed(why));
+    this.inbox.abort(RpcError.failed(why));
   }
 
-  /** The peer's close, kept until the messages held before it are delivered. */
-  private pendingEnd: RpcError | null | undefined = undefined;
   private errorSeen: unknown = null;
 
   private readonly onError = (event: { error?: unknown; message?: unknown }): void => {
@@ -289,7 +266,7 @@ export class WebSocketTransport implements MessageStream {
     this.early = [];
     this.detach();
     this.resolveClosed();
-    if (this.endReported) return;
+    if (this.inbox.ended) return;
     const code = event.code ?? 1006;
     let end: RpcError | null = null;
     if (code !== WebSocketCloseCode.normal && code !== WebSocketCloseCode.noStatus) {
@@ -301,22 +278,10 @@ export class WebSocketTransport implements MessageStream {
         err !== null ? { cause: err } : undefined,
       );
     }
-    if (this.held.length > 0 || this.receiver === null) {
-      this.pendingEnd = end;
-      return;
-    }
-    this.report(end);
+    // After the messages still being read from Blobs, if any.
+    if (this.blobs === null) this.inbox.end(end);
+    else void this.blobs.then(() => this.inbox.end(end));
   };
-
-  private report(end: RpcError | null): void {
-    if (this.endReported) return;
-    if (this.receiver === null) {
-      this.pendingEnd = end;
-      return;
-    }
-    this.endReported = true;
-    this.receiver.closed(end);
-  }
 
   private detach(): void {
     const s = this.socket;
@@ -361,7 +326,7 @@ export class WebSocketTransport implements MessageStream {
       if (paused) s.pause();
       else s.resume();
     }
-    if (!paused) this.deliverHeld();
+    this.inbox.setPaused(paused);
   }
 }
 

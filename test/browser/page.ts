@@ -7,14 +7,10 @@ import { type MessagePortLike, MessagePortTransport } from "capnts/messageport";
 import { RpcError, Runtime } from "capnts/rpc";
 import { connectWebSocket, type WebSocketConstructor } from "capnts/websocket";
 import { countingWebSocket } from "../../examples/browser/round-trips.js";
-import {
-  Calculator_Client,
-  Calculator_Function,
-  Calculator_Function_Client,
-  Calculator_Operator,
-} from "../../examples/calculator/calculator.capnp.js";
+import { Calculator_Client, Calculator_Operator } from "../../examples/calculator/calculator.capnp.js";
 import { runClient, type Step } from "../../examples/calculator/client.js";
 import { calculatorServer } from "../../examples/calculator/impl.js";
+import { waitingFunction } from "../transport/fixtures/util.js";
 
 declare const WebSocket: WebSocketConstructor;
 declare const Worker: new (
@@ -75,19 +71,7 @@ const tests = {
   async startPending(url: string) {
     const conn = rt.connectStream(await connectWebSocket(url));
     const calc = conn.bootstrap(Calculator_Client);
-    let called!: () => void;
-    const reached = new Promise<void>((r) => (called = r));
-    const never = new Calculator_Function_Client(
-      Calculator_Function.server({
-        call(ctx) {
-          called();
-          ctx.allowCancellation();
-          return new Promise<void>((_, reject) =>
-            ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason)),
-          );
-        },
-      }),
-    );
+    const { fn: never, called } = waitingFunction();
     const call = calc.evaluate((p) => {
       const c = p.initExpression().initCall();
       c.function = never;
@@ -106,7 +90,7 @@ const tests = {
       return { disconnected, error };
     })();
     pending = { outcome };
-    await reached;
+    await called;
     return true;
   },
 

@@ -15,6 +15,7 @@ import { Calculator_Client } from "../../examples/calculator/calculator.capnp.js
 import { runClient } from "../../examples/calculator/client.js";
 import { calculatorServer } from "../../examples/calculator/impl.js";
 import { emptyTables, expectServersReleased, liveServers } from "../rpc/harness.js";
+import { settledTables } from "./fixtures/util.js";
 
 /** Counts turns with posts (a round trip is a turn in which the client had to post). */
 function counting(port: MessagePortLike): MessagePortLike & { roundTrips: number; posted: ArrayBuffer[] } {
@@ -55,11 +56,7 @@ test("calculator over a MessageChannel: pipelining, callbacks, buffers transferr
   assert.ok(cport.posted.length > 0);
   assert.ok(cport.posted.every((b) => b.byteLength === 0));
   calc.close();
-  const sc = server.connections[0]!.rpcSystem.liveConnections[0]!;
-  for (let i = 0; i < 200 && Object.values(sc.tableSizes()).some((v) => v !== 0); i++) {
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  assert.deepEqual(sc.tableSizes(), emptyTables());
+  assert.deepEqual(await settledTables(server), emptyTables());
   // Our shutdown reaches the server as the end of the stream: its connection ends by itself.
   await conn.close();
   await served;

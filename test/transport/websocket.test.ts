@@ -20,15 +20,11 @@ import { MessageBuilder } from "capnts/wire";
 import { listenWebSocket } from "capnts/ws";
 import { WebSocketServer, WebSocket as WsWebSocket } from "ws";
 import { countingWebSocket } from "../../examples/browser/round-trips.js";
-import {
-  Calculator_Client,
-  Calculator_Function,
-  Calculator_Function_Client,
-  Calculator_Operator,
-} from "../../examples/calculator/calculator.capnp.js";
+import { Calculator_Client, Calculator_Operator } from "../../examples/calculator/calculator.capnp.js";
 import { runClient } from "../../examples/calculator/client.js";
 import { calculatorServer } from "../../examples/calculator/impl.js";
 import { emptyTables, expectServersReleased, liveServers } from "../rpc/harness.js";
+import { settledTables, waitingFunction } from "./fixtures/util.js";
 
 const clients: [string, WebSocketConstructor][] = [
   ["ws package", WsWebSocket as unknown as WebSocketConstructor],
@@ -89,11 +85,7 @@ for (const [name, Ctor] of clients) {
       addP.cancel();
       r.cancel();
       calc.close();
-      const sc = server.connections[0]!.rpcSystem.liveConnections[0]!;
-      for (let i = 0; i < 200 && Object.values(sc.tableSizes()).some((v) => v !== 0); i++) {
-        await new Promise((res) => setTimeout(res, 5));
-      }
-      assert.deepEqual(sc.tableSizes(), emptyTables());
+      assert.deepEqual(await settledTables(server), emptyTables());
       await conn.close();
       await server.drain();
     });
@@ -111,26 +103,13 @@ test("the server going away (ws terminated): onDisconnect, pending calls fail di
   );
   using calc = conn.bootstrap(Calculator_Client);
   // A call the server cannot finish: it waits for our function, which never answers.
-  let called!: () => void;
-  const reached = new Promise<void>((r) => (called = r));
-  using never = new Calculator_Function_Client(
-    Calculator_Function.server({
-      call(ctx) {
-        called();
-        // Answers only when canceled (the connection's end cancels the call).
-        ctx.allowCancellation();
-        return new Promise<void>((_, reject) =>
-          ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason)),
-        );
-      },
-    }),
-  );
+  const { fn: never, called } = waitingFunction();
   using pending = calc.evaluate((p) => {
     const c = p.initExpression().initCall();
     c.function = never;
     c.initParams(0);
   });
-  await reached;
+  await called;
   await l.close(); // terminates the sockets: no close frame, as when a server process dies
   await conn.onDisconnect();
   await assert.rejects(pending, (e: unknown) => e instanceof RpcError && e.type === "disconnected");
