@@ -6,7 +6,10 @@
  * leaves nothing behind (tables empty, every server object released).
  */
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { Side, VatId_Builder, VatId_Reader } from "capnts/gen/rpc-twoparty.capnp.js";
 import { RpcError, Runtime } from "capnts/rpc";
 import {
@@ -23,8 +26,11 @@ import { countingWebSocket } from "../../examples/browser/round-trips.js";
 import { Calculator_Client, Calculator_Operator } from "../../examples/calculator/calculator.capnp.js";
 import { runClient } from "../../examples/calculator/client.js";
 import { calculatorServer } from "../../examples/calculator/impl.js";
+import { toolchainPaths } from "../../scripts/toolchains.mjs";
 import { emptyTables, expectServersReleased, liveServers } from "../rpc/harness.js";
 import { settledTables, waitingFunction } from "./fixtures/util.js";
+
+const execFileP = promisify(execFile);
 
 const clients: [string, WebSocketConstructor][] = [
   ["ws package", WsWebSocket as unknown as WebSocketConstructor],
@@ -91,6 +97,24 @@ for (const [name, Ctor] of clients) {
     });
   });
 }
+
+test("Node 24 and 26, with their global WebSocket: connectWebSocket(url) alone reaches a capnts server", async (t) => {
+  const nodes = Object.entries(toolchainPaths()).filter(([n]) => n.startsWith("node"));
+  const missing = nodes.filter(([, p]) => p === null).map(([n]) => n);
+  if (missing.length > 0) {
+    // CI installs them (.ci/run: npm run toolchains); elsewhere they may be missing.
+    if (process.env.CI) assert.fail(`${missing.join(", ")} not installed`);
+    t.skip(`${missing.join(", ")} not installed: run \`npm run toolchains\``);
+    return;
+  }
+  await withServer(async (url) => {
+    for (const [name, node] of nodes) {
+      const client = fileURLToPath(new URL("./fixtures/global-websocket-client.ts", import.meta.url));
+      const { stdout } = await execFileP(node!, ["--import", "tsx", client, url], { timeout: 60_000 });
+      assert.equal(stdout.trim(), "value 123", name);
+    }
+  });
+});
 
 test("the server going away (ws terminated): onDisconnect, pending calls fail disconnected", async () => {
   const baseline = liveServers();
