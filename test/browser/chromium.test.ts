@@ -77,6 +77,7 @@ function checkSteps(steps: StepSummary[]): void {
 
 test("Chromium: the calculator over WebSocket, pipelined, with a page function called back", {
   skip,
+  timeout: 120_000,
 }, async () => {
   const baseline = liveServers();
   const { rt, listener } = await startServer();
@@ -97,7 +98,7 @@ test("Chromium: the calculator over WebSocket, pipelined, with a page function c
   assert.deepEqual(errors, []);
 });
 
-test("Chromium: a server error is a typed RpcError in the page", { skip }, async () => {
+test("Chromium: a server error is a typed RpcError in the page", { skip, timeout: 120_000 }, async () => {
   const { rt, listener } = await startServer();
   try {
     const e = await run<{ isRpcError: boolean; type: string; message: string }>("serverError", listener.url);
@@ -112,6 +113,7 @@ test("Chromium: a server error is a typed RpcError in the page", { skip }, async
 
 test("Chromium: the server restarts: onDisconnect, the pending call fails disconnected, nothing left, reconnecting works", {
   skip,
+  timeout: 120_000,
 }, async () => {
   const baseline = liveServers();
   const first = await startServer();
@@ -140,6 +142,7 @@ test("Chromium: the server restarts: onDisconnect, the pending call fails discon
 
 test("Chromium: a capnts server in a Web Worker, called from the page over MessagePort", {
   skip,
+  timeout: 120_000,
 }, async () => {
   const steps = await run<StepSummary[]>("worker");
   checkSteps(steps);

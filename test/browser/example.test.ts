@@ -14,6 +14,7 @@ const root = fileURLToPath(new URL("../..", import.meta.url));
 
 test("npm run example:browser serves a page that runs the calculator in the browser", {
   skip: chromiumMissing(),
+  timeout: 120_000,
 }, async () => {
   // Its own process group, so that npm and the node it starts are ended together.
   const child = spawn("npm", ["run", "--silent", "example:browser", "--", "0"], {
