@@ -53,7 +53,7 @@ export {
 } from "./server.js";
 export { CapabilityServerSet } from "./server-set.js";
 export type { LiveCapability } from "./tracking.js";
-export type { RpcTransport, TransportReceiver } from "./transport.js";
+export type { MessageStream, RpcTransport, TransportReceiver } from "./transport.js";
 export {
   type ByteStream,
   newByteStreamPair,
