@@ -204,79 +204,43 @@ export async function bundleWorker(entry: string, dir: string): Promise<string> 
 }
 
 /**
- * Starts workerd serving the bundled Worker `entry` on a loopback port it picks, and waits until
- * it listens. `vars` become the Worker's environment (strings).
+ * workerd's config (its native Cap'n Proto text format): the Worker on a loopback port that
+ * workerd picks, and outgoing connections (a Worker's `new WebSocket(url)`, fetch) allowed to
+ * loopback only: workerd's default outbound network allows public addresses only, and the Node
+ * peers of these tests are on 127.0.0.1 ("local" in workerd's terms).
  */
+const WORKERD_CONFIG = `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [
+    (name = "main", worker = .worker),
+    (name = "loopback", network = (allow = ["local"])),
+  ],
+  sockets = [(name = "http", address = "127.0.0.1:0", http = (), service = "main")],
+);
+const worker :Workerd.Worker = (
+  modules = [(name = "worker.js", esModule = embed "worker.js")],
+  compatibilityDate = "2026-11-01",
+  globalOutbound = "loopback",
+);
+`;
+
+/** Starts workerd serving the bundled Worker `entry` and waits until it listens. */
 export async function startWorkerd(
   entry: string,
   deadlineMs: number,
-  vars: Record<string, string> = {},
 ): Promise<{ process: RuntimeProcess; port: number; remove: () => void }> {
   const tmp = tempDir("capnts-workerd-");
+  let p: RuntimeProcess | null = null;
   try {
     await bundleWorker(entry, tmp.dir);
-    const config = {
-      name: "capnts-test",
-      main: "worker.js",
-      compatibility_date: "2026-11-01",
-      no_bundle: true,
-      vars,
-    };
-    writeFileSync(join(tmp.dir, "wrangler.json"), JSON.stringify(config, null, 2));
+    writeFileSync(join(tmp.dir, "config.capnp"), WORKERD_CONFIG);
+    p = start([runtimeBinary("workerd"), "serve", join(tmp.dir, "config.capnp")], deadlineMs);
+    // workerd prints the port it bound: "Listening on http://127.0.0.1:PORT".
+    const port = Number((await p.line(/Listening on http:\/\/127\.0\.0\.1:(\d+)/, 15_000))[1]);
+    return { process: p, port, remove: tmp.remove };
   } catch (e) {
+    await p?.stop();
     tmp.remove();
     throw e;
-  }
-  const port = await freePort();
-  const p = start(
-    [
-      runtimeBinary("workerd"),
-      "serve",
-      join(tmp.dir, "wrangler.json"),
-      "-s",
-      `http=127.0.0.1:${port}`,
-      "--verbose",
-    ],
-    deadlineMs,
-  );
-  try {
-    await waitForHttp(`http://127.0.0.1:${port}/`, p, 15_000);
-  } catch (e) {
-    await p.stop();
-    tmp.remove();
-    throw e;
-  }
-  return { process: p, port, remove: tmp.remove };
-}
-
-/** A TCP port that was free a moment ago (workerd's -s takes a port, not 0). */
-async function freePort(): Promise<number> {
-  const net = await import("node:net");
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const a = srv.address();
-      srv.close(() => (typeof a === "object" && a !== null ? resolve(a.port) : reject(new Error("no port"))));
-    });
-  });
-}
-
-/** Polls `url` until it answers (any status), the process exits, or `ms` pass. */
-async function waitForHttp(url: string, p: RuntimeProcess, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  let exited = false;
-  void p.exited.then(() => (exited = true));
-  for (;;) {
-    try {
-      const r = await fetch(url, { signal: AbortSignal.timeout(1000) });
-      await r.arrayBuffer();
-      return;
-    } catch {
-      if (exited) throw new Error(`workerd exited before serving:\n${p.output()}`);
-      if (Date.now() > deadline)
-        throw new Error(`workerd did not serve ${url} within ${ms} ms:\n${p.output()}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
   }
 }
