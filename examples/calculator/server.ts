@@ -2,10 +2,12 @@
  * The calculator server (the classic Cap'n Proto RPC example, after C++'s
  * samples/calculator-server.c++), written against the generated bindings.
  *
- * Run it on its own:  node --import tsx examples/calculator/server.ts [127.0.0.1:0 | unix:/path]
+ * This module only makes the capability, so it runs anywhere capnts does (Node, browsers, Deno,
+ * Bun, Workers); serve.ts serves it over TCP or a Unix socket from Node:
+ *
+ *   node --import tsx examples/calculator/serve.ts [127.0.0.1:0 | unix:/path]
  */
 
-import { Runtime } from "capnts/node";
 import type { CallContext, Server } from "capnts/rpc";
 import {
   Calculator,
@@ -149,16 +151,4 @@ export function calculatorServer(): Server<Calculator_Client> {
       ctx.results.func = fn;
     },
   });
-}
-
-// Run as a program: listen and serve until killed.
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const address = process.argv[2] ?? "127.0.0.1:0";
-  const rt = Runtime.init();
-  const server = rt.newServer(calculatorServer());
-  const info = await server.listen(address);
-  console.log(`LISTENING ${info.address}`);
-  const stop = () => void rt.shutdown().then(() => process.exit(0));
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
 }
