@@ -52,7 +52,7 @@ export {
   type ServerImpl,
 } from "./server.js";
 export { CapabilityServerSet } from "./server-set.js";
-export type { RpcTransport, TransportReceiver } from "./transport.js";
+export type { MessageStream, RpcTransport, TransportReceiver } from "./transport.js";
 export {
   type ByteStream,
   newByteStreamPair,

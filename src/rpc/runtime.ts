@@ -11,6 +11,7 @@ import type { Client, ClientCtor } from "./capability.js";
 import { RpcError, ShutdownError } from "./errors.js";
 import type { BootstrapFactory, RpcSystemOptions } from "./rpc-system.js";
 import type { Server } from "./server.js";
+import type { MessageStream } from "./transport.js";
 import { type ByteStream, TwoPartyClient, type TwoPartyOptions, TwoPartyServer } from "./two-party.js";
 
 export interface ListenInfo {
@@ -76,7 +77,7 @@ export class RuntimeServer extends TwoPartyServer {
       });
   }
 
-  override accept(stream: ByteStream): Promise<void> {
+  override accept(stream: ByteStream | MessageStream): Promise<void> {
     this.rt._check("accept()");
     return super.accept(stream);
   }
@@ -175,9 +176,13 @@ export class Runtime implements AsyncDisposable {
     return this.connectStream(stream, options);
   }
 
-  /** Run the client side of a two-party connection over any byte stream. */
+  /**
+   * Run the client side of a two-party connection over any byte stream, or over a message stream
+   * (a `WebSocketTransport` from capnts/websocket, a `MessagePortTransport` from
+   * capnts/messageport).
+   */
   connectStream(
-    stream: ByteStream,
+    stream: ByteStream | MessageStream,
     options: ConnectionOptions & { bootstrap?: Client | Server } = {},
   ): TwoPartyClient {
     this._check("connectStream()");

@@ -13,7 +13,14 @@ export interface TransportReceiver {
   closed(error: RpcError | null): void;
 }
 
-export interface RpcTransport {
+/**
+ * A message-level duplex without a peer identity: C++ `capnp::MessageStream` (what
+ * `TwoPartyVatNetwork` runs over; C++ `WebSocketMessageStream` is one). A `TwoPartyVatNetwork`,
+ * `TwoPartyClient`, `TwoPartyServer.accept()` or `Runtime.connectStream()` given one of these
+ * (instead of a `ByteStream`) runs the connection over it: capnts/websocket and
+ * capnts/messageport are such streams.
+ */
+export interface MessageStream {
   /**
    * Queue one message for sending. Transports coalesce what is sent in one turn into one write.
    * Throws (and sends nothing) when the message cannot be sent, e.g. it is at or over the
@@ -24,8 +31,6 @@ export interface RpcTransport {
   start(receiver: TransportReceiver): void;
   /** Flush what was queued, end our side, release resources. Resolves when done. */
   shutdown(): Promise<void>;
-  /** The peer's identity, for a BootstrapFactory (two-party: rpc-twoparty.capnp VatId). */
-  readonly peerVatId: unknown;
   /**
    * Flow-control window of streaming calls in bytes, read before every streaming send (C++
    * `Connection::newStream()` with a variable window); undefined: 64 KiB, C++ DEFAULT_WINDOW_SIZE.
@@ -34,6 +39,16 @@ export interface RpcTransport {
   /** Optional back-pressure: stop / resume reading (RpcSystem.setFlowLimit). */
   pauseReading?(): void;
   resumeReading?(): void;
+  /** Optional queue metrics (C++ `TwoPartyVatNetwork::getCurrentQueueSize()` and friends). */
+  getCurrentQueueSize?(): number;
+  getCurrentQueueCount?(): number;
+  getOutgoingMessageWaitTime?(): number;
+}
+
+/** What a connection runs over: a message stream plus the peer's identity. */
+export interface RpcTransport extends MessageStream {
+  /** The peer's identity, for a BootstrapFactory (two-party: rpc-twoparty.capnp VatId). */
+  readonly peerVatId: unknown;
 }
 
 /** Default single-message size limit: C++ ReaderOptions.traversalLimitInWords (8 Mi words). */
