@@ -5,6 +5,8 @@
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import { nodeNet, Runtime } from "capnts/node";
+import { listenWebSocket } from "capnts/ws";
+import { WebSocket } from "ws";
 import { Calculator_Client } from "../../examples/calculator/calculator.capnp.js";
 import { countingStream } from "../../examples/calculator/demo.js";
 import { calculatorServer } from "../../examples/calculator/server.js";
@@ -17,6 +19,7 @@ import {
   serverReport,
 } from "./programs/scenario.js";
 import { serializeRoundTrip } from "./programs/serialize.js";
+import { CalculatorHost, webSocketClient } from "./programs/ws.js";
 
 const PROGRAM = "test/runtimes/programs/main.ts";
 /** Each test's bound; a runtime process never outlives it. */
@@ -89,6 +92,33 @@ export function runtimeSuite(name: "deno" | "bun"): void {
         using calc = client.bootstrap(Calculator_Client);
         checkClientReport(await runScenario(calc, stream));
       });
+      checkServerReport(await result<ServerReport>(p));
+      assert.equal((await p.exited).code, 0, `the server exits by itself:\n${p.output()}`);
+    });
+
+    test(`WebSocket: ${name} client → Node server (capnts/ws)`, { timeout: LIMIT }, async (t) => {
+      if (!haveRuntime(t, name)) return;
+      const host = new CalculatorHost();
+      const listener = await listenWebSocket(host.server, { host: "127.0.0.1", port: 0 });
+      try {
+        const p = start(programCommand(name, PROGRAM, ["ws-client", listener.url]), LIMIT);
+        checkClientReport(await result<ClientReport>(p));
+        assert.equal((await p.exited).code, 0, p.output());
+        checkServerReport(await host.report());
+      } finally {
+        await listener.close();
+        await host.close();
+      }
+    });
+
+    test(`WebSocket: Node client → ${name} server (${name === "deno" ? "Deno.serve" : "Bun.serve"})`, {
+      timeout: LIMIT,
+    }, async (t) => {
+      if (!haveRuntime(t, name)) return;
+      const p = start(programCommand(name, PROGRAM, ["ws-server"]), LIMIT);
+      const port = (await p.line(/^LISTENING (\d+)$/))[1]!;
+      // Node 20 has no global WebSocket: the ws package's client, which capnts/websocket takes.
+      checkClientReport(await webSocketClient(`ws://127.0.0.1:${port}/`, WebSocket));
       checkServerReport(await result<ServerReport>(p));
       assert.equal((await p.exited).code, 0, `the server exits by itself:\n${p.output()}`);
     });

@@ -6,16 +6,49 @@
  *   main.ts tcp-server             serve the calculator on a loopback port (LISTENING PORT) to one
  *                                  client; when it has gone print RESULT (what is left) and exit
  *
- * The TCP commands use capnts/node, that is the runtime's node:net compatibility.
+ *   main.ts ws-client URL          the scenario over WebSocket (the runtime's WebSocket)
+ *   main.ts ws-server              the calculator over WebSocket from the runtime's own HTTP server
+ *                                  (Deno.serve, Bun.serve), one client, then RESULT, as tcp-server
+ *
+ * The TCP commands use capnts/node, that is the runtime's node:net compatibility; the WebSocket
+ * ones capnts/websocket only.
  */
 import { nodeNet, Runtime } from "capnts/node";
+import type { WebSocketLike } from "capnts/websocket";
 import { Calculator_Client } from "../../../examples/calculator/calculator.capnp.js";
 import { countingStream } from "../../../examples/calculator/demo.js";
 import { calculatorServer } from "../../../examples/calculator/server.js";
+import { type BunServerWebSocket, BunWebSocket } from "./bun-websocket.js";
 import { liveServers, runScenario, serverReport } from "./scenario.js";
 import { serializeRoundTrip } from "./serialize.js";
+import { CalculatorHost, webSocketClient } from "./ws.js";
 
-const deno = (globalThis as { Deno?: { args: string[] } }).Deno;
+/** The parts of Deno's and Bun's own APIs used here (no type packages for them in this repo). */
+interface DenoApi {
+  args: string[];
+  serve(
+    options: { hostname: string; port: number; onListen(a: { port: number }): void },
+    handler: (req: Request) => Response,
+  ): { shutdown(): Promise<void> };
+  upgradeWebSocket(req: Request): { socket: WebSocketLike; response: Response };
+}
+interface BunApi {
+  serve(options: {
+    hostname: string;
+    port: number;
+    fetch(
+      req: Request,
+      server: { upgrade(req: Request, o: { data: unknown }): boolean },
+    ): Response | undefined;
+    websocket: {
+      open(ws: BunServerWebSocket & { data: { socket: BunWebSocket | null } }): void;
+      message(ws: { data: { socket: BunWebSocket | null } }, data: string | ArrayBuffer): void;
+      close(ws: { data: { socket: BunWebSocket | null } }, code: number, reason: string): void;
+    };
+  }): { port: number; stop(force?: boolean): Promise<void> | void };
+}
+const deno = (globalThis as { Deno?: DenoApi }).Deno;
+const bun = (globalThis as { Bun?: BunApi }).Bun;
 const [command, ...args] = deno?.args ?? process.argv.slice(2);
 
 async function tcpClient(address: string): Promise<void> {
@@ -48,6 +81,57 @@ async function tcpServer(): Promise<void> {
   await rt.shutdown();
 }
 
+/**
+ * Serves the calculator over WebSocket to one client from the runtime's HTTP server; once that
+ * client has gone, prints what the server has left and stops.
+ */
+async function wsServer(): Promise<void> {
+  const host = new CalculatorHost();
+  let connection: Promise<void> | null = null;
+  const serve = (socket: WebSocketLike) => {
+    connection ??= host.accept(socket);
+  };
+  let stop: () => Promise<void> | void;
+  if (deno !== undefined) {
+    const server = deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen: ({ port }) => console.log(`LISTENING ${port}`) },
+      (req) => {
+        const { socket, response } = deno.upgradeWebSocket(req);
+        serve(socket);
+        return response;
+      },
+    );
+    stop = () => server.shutdown();
+  } else if (bun !== undefined) {
+    const server = bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch(req, s) {
+        return s.upgrade(req, { data: { socket: null } })
+          ? undefined
+          : new Response("WebSocket only", { status: 400 });
+      },
+      websocket: {
+        open(ws) {
+          ws.data.socket = new BunWebSocket(ws);
+          serve(ws.data.socket);
+        },
+        message: (ws, data) => ws.data.socket?.message(data),
+        close: (ws, code, reason) => ws.data.socket?.closed(code, reason),
+      },
+    });
+    console.log(`LISTENING ${server.port}`);
+    stop = () => server.stop(true);
+  } else {
+    throw new Error("ws-server runs in Deno or Bun");
+  }
+  while (connection === null) await new Promise((r) => setTimeout(r, 10));
+  await connection;
+  console.log(`RESULT ${JSON.stringify(await host.report())}`);
+  await host.close();
+  await stop();
+}
+
 switch (command) {
   case "serialize":
     console.log(`RESULT ${JSON.stringify(serializeRoundTrip())}`);
@@ -57,6 +141,12 @@ switch (command) {
     break;
   case "tcp-server":
     await tcpServer();
+    break;
+  case "ws-client":
+    console.log(`RESULT ${JSON.stringify(await webSocketClient(args[0]!))}`);
+    break;
+  case "ws-server":
+    await wsServer();
     break;
   default:
     throw new Error(`unknown command ${command}`);
