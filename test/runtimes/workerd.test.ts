@@ -5,7 +5,17 @@
  */
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
+import { Runtime } from "capnts/rpc";
+import { listenWebSocket } from "capnts/ws";
+import { WebSocket } from "ws";
+import { checkClientReport, checkServerReport } from "./checks.js";
 import { haveRuntime, runtimeVersion, startWorkerd, stopAll } from "./harness.js";
+import {
+  CalculatorHost,
+  type ClientReport,
+  type ServerReport,
+  webSocketClient,
+} from "./programs/scenario.js";
 import { serializeRoundTrip } from "./programs/serialize.js";
 
 const WORKER = "test/runtimes/programs/worker.ts";
@@ -27,6 +37,39 @@ describe(`workerd (${runtimeVersion("workerd") ?? "not installed"})`, () => {
     } finally {
       await w.process.stop();
       w.remove();
+    }
+  });
+
+  test("a Worker serves capnts over WebSocket to a Node client", { timeout: LIMIT }, async (t) => {
+    if (!haveRuntime(t, "workerd")) return;
+    const w = await startWorkerd(WORKER, LIMIT);
+    try {
+      checkClientReport(await webSocketClient(`ws://127.0.0.1:${w.port}/rpc`, WebSocket));
+      const r = await fetch(`http://127.0.0.1:${w.port}/report`);
+      assert.equal(r.status, 200, w.process.output());
+      checkServerReport((await r.json()) as ServerReport);
+    } finally {
+      await w.process.stop();
+      w.remove();
+    }
+  });
+
+  test("a Worker calls a Node capnts server over WebSocket", { timeout: LIMIT }, async (t) => {
+    if (!haveRuntime(t, "workerd")) return;
+    const host = new CalculatorHost(Runtime.init());
+    const listener = await listenWebSocket(host.server, { host: "127.0.0.1", port: 0 });
+    const w = await startWorkerd(WORKER, LIMIT);
+    try {
+      const r = await fetch(`http://127.0.0.1:${w.port}/client?url=${encodeURIComponent(listener.url)}`);
+      const body = await r.text();
+      assert.equal(r.status, 200, `${body}\n${w.process.output()}`);
+      checkClientReport(JSON.parse(body) as ClientReport);
+      checkServerReport(await host.report());
+    } finally {
+      await w.process.stop();
+      w.remove();
+      await listener.close();
+      await host.close();
     }
   });
 });

@@ -14,14 +14,12 @@
  * ones capnts/websocket only.
  */
 import { nodeNet, Runtime } from "capnts/node";
-import type { WebSocketLike } from "capnts/websocket";
+import { type WebSocketLike, WebSocketTransport } from "capnts/websocket";
 import { Calculator_Client } from "../../../examples/calculator/calculator.capnp.js";
 import { countingStream } from "../../../examples/calculator/demo.js";
-import { calculatorServer } from "../../../examples/calculator/server.js";
 import { type BunServerWebSocket, BunWebSocket } from "./bun-websocket.js";
-import { liveServers, runScenario, serverReport } from "./scenario.js";
+import { CalculatorHost, runScenario, webSocketClient } from "./scenario.js";
 import { serializeRoundTrip } from "./serialize.js";
-import { CalculatorHost, webSocketClient } from "./ws.js";
 
 /** The parts of Deno's and Bun's own APIs used here (no type packages for them in this repo). */
 interface DenoApi {
@@ -60,38 +58,28 @@ async function tcpClient(address: string): Promise<void> {
   });
 }
 
-async function tcpServer(): Promise<void> {
-  const rt = Runtime.init();
-  // The bootstrap capability is ours (alive before and after): what the client makes must go.
-  using calculator = new Calculator_Client(calculatorServer());
-  const baseline = liveServers();
-  const server = rt.newServer(calculator);
-  const done = new Promise<void>((resolve) => {
-    server.onConnection = (c) => {
-      void c.onDisconnect().then(async () => {
-        const report = await serverReport(baseline, () => server.connections.length);
-        console.log(`RESULT ${JSON.stringify(report)}`);
-        resolve();
-      });
-    };
-  });
-  const { port } = await server.listen("127.0.0.1:0");
-  console.log(`LISTENING ${port}`);
-  await done;
-  await rt.shutdown();
+/** Once the first client has gone: print what the server has left, then stop serving. */
+async function reportAndClose(
+  host: CalculatorHost,
+  stop: () => Promise<void> | void = () => {},
+): Promise<void> {
+  await host.clientGone;
+  console.log(`RESULT ${JSON.stringify(await host.report())}`);
+  await host.close();
+  await stop();
 }
 
-/**
- * Serves the calculator over WebSocket to one client from the runtime's HTTP server; once that
- * client has gone, prints what the server has left and stops.
- */
+async function tcpServer(): Promise<void> {
+  const host = new CalculatorHost(Runtime.init());
+  const { port } = await host.server.listen("127.0.0.1:0");
+  console.log(`LISTENING ${port}`);
+  await reportAndClose(host);
+}
+
+/** Serves the calculator over WebSocket from the runtime's own HTTP server. */
 async function wsServer(): Promise<void> {
-  const host = new CalculatorHost();
-  let connection: Promise<void> | null = null;
-  const serve = (socket: WebSocketLike) => {
-    connection ??= host.accept(socket);
-  };
-  let stop: () => Promise<void> | void;
+  const host = new CalculatorHost(Runtime.init());
+  const serve = (socket: WebSocketLike) => host.accept(new WebSocketTransport(socket));
   if (deno !== undefined) {
     const server = deno.serve(
       { hostname: "127.0.0.1", port: 0, onListen: ({ port }) => console.log(`LISTENING ${port}`) },
@@ -101,15 +89,14 @@ async function wsServer(): Promise<void> {
         return response;
       },
     );
-    stop = () => server.shutdown();
+    await reportAndClose(host, () => server.shutdown());
   } else if (bun !== undefined) {
     const server = bun.serve({
       hostname: "127.0.0.1",
       port: 0,
       fetch(req, s) {
-        return s.upgrade(req, { data: { socket: null } })
-          ? undefined
-          : new Response("WebSocket only", { status: 400 });
+        const upgraded = s.upgrade(req, { data: { socket: null } });
+        return upgraded ? undefined : new Response("WebSocket only", { status: 426 });
       },
       websocket: {
         open(ws) {
@@ -121,15 +108,10 @@ async function wsServer(): Promise<void> {
       },
     });
     console.log(`LISTENING ${server.port}`);
-    stop = () => server.stop(true);
+    await reportAndClose(host, () => server.stop(true));
   } else {
     throw new Error("ws-server runs in Deno or Bun");
   }
-  while (connection === null) await new Promise((r) => setTimeout(r, 10));
-  await connection;
-  console.log(`RESULT ${JSON.stringify(await host.report())}`);
-  await host.close();
-  await stop();
 }
 
 switch (command) {

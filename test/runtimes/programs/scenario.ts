@@ -5,18 +5,18 @@
  *     have returned, and count the round trips each step took (a pipelined step takes one);
  *   - a callback capability: the client passes its own `pow` Function, the server calls it;
  *   - a typed error: a server-side exception arrives as an `RpcError` of type "failed";
- * and, on the server side, the count of server objects still alive, which must come back to
- * where it was once the client has gone (nothing leaked).
+ * and, on the server side (CalculatorHost), the count of server objects still alive, which must
+ * come back to where it was once the client has gone (nothing leaked).
  */
-import { RpcError } from "capnts/rpc";
-import {
-  type Calculator_Client,
-  Calculator_Operator,
-} from "../../../examples/calculator/calculator.capnp.js";
+import { type MessageStream, RpcError, Runtime, type RuntimeServer } from "capnts/rpc";
+import { connectWebSocket, type WebSocketLike } from "capnts/websocket";
+import { Calculator_Client, Calculator_Operator } from "../../../examples/calculator/calculator.capnp.js";
 import { type RoundTripCounter, runClient, type Step } from "../../../examples/calculator/client.js";
+import { calculatorServer } from "../../../examples/calculator/server.js";
 // The leak check the RPC tests use (test/rpc/harness.ts): capability servers made and not yet
 // disposed, in this process. Internal on purpose: only tests count them.
 import { serverLifetimes } from "../../../src/rpc/server.js";
+import { countingMessageStream } from "./counting.js";
 
 export interface ClientReport {
   steps: Pick<Step, "name" | "value" | "expected" | "roundTrips">[];
@@ -25,7 +25,9 @@ export interface ClientReport {
 }
 
 export interface ServerReport {
-  /** Server objects still alive after the client went, beyond those alive before it came. */
+  /** Connections the server accepted. */
+  served: number;
+  /** Server objects still alive after the clients went, beyond those alive before they came. */
   leaked: number;
   /** Connections the server still had then. */
   connections: number;
@@ -61,18 +63,67 @@ export async function runScenario(calc: Calculator_Client, counter: RoundTripCou
 }
 
 /** Server objects alive now in this process. */
-export function liveServers(): number {
+function liveServers(): number {
   return serverLifetimes.created - serverLifetimes.disposed;
 }
 
 /**
- * Once a client has gone: waits (up to 2 s: releases ride on socket events) for the live server
- * count to return to `baseline` and reports what is left.
+ * The calculator server side. Its bootstrap capability is made before any client comes and lives
+ * on after them, so `report()` can require everything made for the clients to be gone once they
+ * are. `rt` may be capnts/node's Runtime, whose server also listens on TCP.
  */
-export async function serverReport(baseline: number, connections: () => number): Promise<ServerReport> {
-  const deadline = Date.now() + 2000;
-  while ((liveServers() !== baseline || connections() !== 0) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 5));
+export class CalculatorHost<R extends Runtime = Runtime> {
+  readonly rt: R;
+  readonly server: RuntimeServer;
+  private readonly calculator = new Calculator_Client(calculatorServer());
+  private readonly baseline = liveServers();
+  private served = 0;
+  private firstGone: () => void = () => {};
+  /** Resolves once the first client has disconnected. */
+  readonly clientGone = new Promise<void>((r) => (this.firstGone = r));
+
+  constructor(rt: R) {
+    this.rt = rt;
+    this.server = rt.newServer(this.calculator);
+    this.server.onConnection = (c) => {
+      this.served++;
+      void c.onDisconnect().then(this.firstGone);
+    };
   }
-  return { leaked: liveServers() - baseline, connections: connections() };
+
+  /** Serves one connection over `stream` (e.g. a WebSocketTransport). */
+  accept(stream: MessageStream): void {
+    void this.server.accept(stream);
+  }
+
+  /** Once the clients have gone: waits up to 2 s (releases ride on socket events), then reports. */
+  async report(): Promise<ServerReport> {
+    const deadline = Date.now() + 2000;
+    const done = () => liveServers() === this.baseline && this.server.connections.length === 0;
+    while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    return {
+      served: this.served,
+      leaked: liveServers() - this.baseline,
+      connections: this.server.connections.length,
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.rt.shutdown();
+    this.calculator.close();
+  }
+}
+
+type WebSocketCtor = new (url: string, protocols?: string | string[]) => WebSocketLike;
+
+/** Connects to `url` (the platform's WebSocket unless one is given), runs the scenario, closes. */
+export function webSocketClient(url: string, WebSocket?: WebSocketCtor): Promise<ClientReport> {
+  return Runtime.run(async (rt) => {
+    const stream = countingMessageStream(
+      await connectWebSocket(url, WebSocket === undefined ? {} : { WebSocket }),
+    );
+    const client = rt.connectStream(stream);
+    using calc = client.bootstrap(Calculator_Client);
+    return await runScenario(calc, stream);
+  });
 }

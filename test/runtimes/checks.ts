@@ -1,0 +1,35 @@
+/** What every runtime test requires of the calculator scenario (programs/scenario.ts). */
+import assert from "node:assert/strict";
+import type { ClientReport, ServerReport } from "./programs/scenario.js";
+
+/** What the calculator client must have seen, wherever it ran. */
+export function checkClientReport(r: ClientReport): void {
+  assert.equal(r.steps.length, 7, "every step of the calculator client ran");
+  for (const s of r.steps) assert.ok(Math.abs(s.value - s.expected) < 1e-9, `${s.name}: ${s.value}`);
+  // Pipelining: a step whose calls build on results not yet returned takes one round trip; the
+  // same computation awaiting every call takes one per call.
+  for (const s of r.steps) {
+    if (s.name.startsWith("the same")) assert.equal(s.roundTrips, 5, s.name);
+    else assert.equal(s.roundTrips, 1, `${s.name} is pipelined: one round trip`);
+  }
+  assert.ok(
+    r.steps.some((s) => s.name.startsWith("client-side pow") && s.value === 512),
+    "the server called the client's capability back",
+  );
+  assert.ok(r.error !== null, "the call the server fails must fail");
+  assert.deepEqual(
+    { rpcError: r.error.rpcError, type: r.error.type },
+    { rpcError: true, type: "failed" },
+    `a server-side exception arrives as RpcError(failed): ${r.error.message}`,
+  );
+  assert.match(r.error.message, /Wrong number of parameters/);
+}
+
+/** What the server must have left once its one client went: nothing. */
+export function checkServerReport(r: ServerReport): void {
+  assert.deepEqual(
+    r,
+    { served: 1, leaked: 0, connections: 0 },
+    "the server served one client and released everything made for it",
+  );
+}
