@@ -1,6 +1,6 @@
 /** What every runtime test requires of the calculator scenario (programs/scenario.ts). */
 import assert from "node:assert/strict";
-import type { ClientReport, ServerReport } from "./programs/scenario.js";
+import type { ClientReport, DropReport, ServerReport } from "./programs/scenario.js";
 
 /** What the calculator client must have seen, wherever it ran. */
 export function checkClientReport(r: ClientReport): void {
@@ -31,5 +31,15 @@ export function checkServerReport(r: ServerReport): void {
     r,
     { served: 1, leaked: 0, connections: 0 },
     "the server served one client and released everything made for it",
+  );
+}
+
+/** A call pending when the server went: it fails as `disconnected`, and onDisconnect fires. */
+export function checkDropReport(r: DropReport): void {
+  assert.ok(r.call !== null, "the pending call must fail");
+  assert.deepEqual(
+    { rpcError: r.call.rpcError, type: r.call.type, disconnected: r.disconnected },
+    { rpcError: true, type: "disconnected", disconnected: true },
+    `the pending call fails RpcError(disconnected) and onDisconnect resolves: ${r.call.message}`,
   );
 }

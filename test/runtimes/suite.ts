@@ -10,11 +10,14 @@ import { listenWebSocket } from "capnts/ws";
 import { WebSocket } from "ws";
 import { Calculator_Client } from "../../examples/calculator/calculator.capnp.js";
 import { countingStream } from "../../examples/calculator/demo.js";
-import { checkClientReport, checkServerReport } from "./checks.js";
+import { checkClientReport, checkDropReport, checkServerReport } from "./checks.js";
 import { haveRuntime, programCommand, result, runtimeVersion, start, stopAll } from "./harness.js";
 import {
   CalculatorHost,
   type ClientReport,
+  callWhileServerGoes,
+  type DropReport,
+  overWebSocket,
   runScenario,
   type ServerReport,
   webSocketClient,
@@ -92,6 +95,38 @@ export function runtimeSuite(name: "deno" | "bun"): void {
       checkClientReport(await webSocketClient(`ws://127.0.0.1:${port}/`, WebSocket));
       checkServerReport(await result<ServerReport>(p));
       assert.equal((await p.exited).code, 0, `the server exits by itself:\n${p.output()}`);
+    });
+
+    test(`WebSocket: the Node server goes away mid-call → the ${name} client's call fails disconnected`, {
+      timeout: LIMIT,
+    }, async (t) => {
+      if (!haveRuntime(t, name)) return;
+      const host = new CalculatorHost(Runtime.init());
+      const listener = await listenWebSocket(host.server, { host: "127.0.0.1", port: 0 });
+      try {
+        const p = start(programCommand(name, PROGRAM, ["ws-drop", listener.url]), LIMIT);
+        await p.line(/^PENDING$/);
+        await listener.close(); // drops the sockets (no close handshake): the server is gone
+        checkDropReport(await result<DropReport>(p));
+        assert.equal((await p.exited).code, 0, p.output());
+        checkServerReport(await host.report());
+      } finally {
+        await listener.close();
+        await host.close();
+      }
+    });
+
+    test(`WebSocket: the ${name} server is killed mid-call → the Node client's call fails disconnected`, {
+      timeout: LIMIT,
+    }, async (t) => {
+      if (!haveRuntime(t, name)) return;
+      const p = start(programCommand(name, PROGRAM, ["ws-server"]), LIMIT);
+      const port = (await p.line(/^LISTENING (\d+)$/))[1]!;
+      const report = await overWebSocket(`ws://127.0.0.1:${port}/`, WebSocket, (conn) =>
+        callWhileServerGoes(conn, () => p.proc.kill("SIGKILL")),
+      );
+      checkDropReport(report);
+      assert.equal((await p.exited).signal, "SIGKILL");
     });
   });
 }

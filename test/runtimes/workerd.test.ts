@@ -8,11 +8,14 @@ import { after, describe, test } from "node:test";
 import { Runtime } from "capnts/rpc";
 import { listenWebSocket } from "capnts/ws";
 import { WebSocket } from "ws";
-import { checkClientReport, checkServerReport } from "./checks.js";
+import { checkClientReport, checkDropReport, checkServerReport } from "./checks.js";
 import { haveRuntime, runtimeVersion, startWorkerd, stopAll } from "./harness.js";
 import {
   CalculatorHost,
   type ClientReport,
+  callWhileServerGoes,
+  type DropReport,
+  overWebSocket,
   type ServerReport,
   webSocketClient,
 } from "./programs/scenario.js";
@@ -64,6 +67,46 @@ describe(`workerd (${runtimeVersion("workerd") ?? "not installed"})`, () => {
       const body = await r.text();
       assert.equal(r.status, 200, `${body}\n${w.process.output()}`);
       checkClientReport(JSON.parse(body) as ClientReport);
+      checkServerReport(await host.report());
+    } finally {
+      await w.process.stop();
+      w.remove();
+      await listener.close();
+      await host.close();
+    }
+  });
+
+  test("workerd is killed mid-call → the Node client's call to the Worker fails disconnected", {
+    timeout: LIMIT,
+  }, async (t) => {
+    if (!haveRuntime(t, "workerd")) return;
+    const w = await startWorkerd(WORKER, LIMIT);
+    try {
+      const report = await overWebSocket(`ws://127.0.0.1:${w.port}/rpc`, WebSocket, (conn) =>
+        callWhileServerGoes(conn, () => w.process.proc.kill("SIGKILL")),
+      );
+      checkDropReport(report);
+    } finally {
+      await w.process.stop();
+      w.remove();
+    }
+  });
+
+  test("the Node server goes away mid-call → the Worker's call fails disconnected", {
+    timeout: LIMIT,
+  }, async (t) => {
+    if (!haveRuntime(t, "workerd")) return;
+    const host = new CalculatorHost(Runtime.init());
+    const listener = await listenWebSocket(host.server, { host: "127.0.0.1", port: 0 });
+    const w = await startWorkerd(WORKER, LIMIT);
+    try {
+      const response = fetch(`http://127.0.0.1:${w.port}/drop?url=${encodeURIComponent(listener.url)}`);
+      await w.process.line(/^PENDING$/);
+      await listener.close(); // drops the sockets (no close handshake): the server is gone
+      const r = await response;
+      const body = await r.text();
+      assert.equal(r.status, 200, `${body}\n${w.process.output()}`);
+      checkDropReport(JSON.parse(body) as DropReport);
       checkServerReport(await host.report());
     } finally {
       await w.process.stop();

@@ -7,6 +7,7 @@
  *                                  client; when it has gone print RESULT (what is left) and exit
  *
  *   main.ts ws-client URL          the scenario over WebSocket (the runtime's WebSocket)
+ *   main.ts ws-drop URL            a call pending when the server goes away (PENDING: now), RESULT
  *   main.ts ws-server              the calculator over WebSocket from the runtime's own HTTP server
  *                                  (Deno.serve, Bun.serve), one client, then RESULT, as tcp-server
  *
@@ -18,7 +19,13 @@ import { type WebSocketLike, WebSocketTransport } from "capnts/websocket";
 import { Calculator_Client } from "../../../examples/calculator/calculator.capnp.js";
 import { countingStream } from "../../../examples/calculator/demo.js";
 import { type BunServerWebSocket, BunWebSocket } from "./bun-websocket.js";
-import { CalculatorHost, runScenario, webSocketClient } from "./scenario.js";
+import {
+  CalculatorHost,
+  callWhileServerGoes,
+  overWebSocket,
+  runScenario,
+  webSocketClient,
+} from "./scenario.js";
 import { serializeRoundTrip } from "./serialize.js";
 
 /** The parts of Deno's and Bun's own APIs used here (no type packages for them in this repo). */
@@ -127,6 +134,12 @@ switch (command) {
   case "ws-client":
     console.log(`RESULT ${JSON.stringify(await webSocketClient(args[0]!))}`);
     break;
+  case "ws-drop": {
+    const pending = () => console.log("PENDING");
+    const report = await overWebSocket(args[0]!, undefined, (conn) => callWhileServerGoes(conn, pending));
+    console.log(`RESULT ${JSON.stringify(report)}`);
+    break;
+  }
   case "ws-server":
     await wsServer();
     break;

@@ -8,9 +8,14 @@
  * and, on the server side (CalculatorHost), the count of server objects still alive, which must
  * come back to where it was once the client has gone (nothing leaked).
  */
-import { type MessageStream, RpcError, Runtime, type RuntimeServer } from "capnts/rpc";
+import { type MessageStream, RpcError, Runtime, type RuntimeServer, type TwoPartyClient } from "capnts/rpc";
 import { connectWebSocket, type WebSocketLike } from "capnts/websocket";
-import { Calculator_Client, Calculator_Operator } from "../../../examples/calculator/calculator.capnp.js";
+import {
+  Calculator_Client,
+  Calculator_Function,
+  Calculator_Function_Client,
+  Calculator_Operator,
+} from "../../../examples/calculator/calculator.capnp.js";
 import { type RoundTripCounter, runClient, type Step } from "../../../examples/calculator/client.js";
 import { calculatorServer } from "../../../examples/calculator/server.js";
 // The leak check the RPC tests use (test/rpc/harness.ts): capability servers made and not yet
@@ -18,10 +23,32 @@ import { calculatorServer } from "../../../examples/calculator/server.js";
 import { serverLifetimes } from "../../../src/rpc/server.js";
 import { countingMessageStream } from "./counting.js";
 
+/** An error as the test sees it: whether it is a typed RpcError, of which type. */
+export interface ErrorReport {
+  rpcError: boolean;
+  type: string;
+  message: string;
+}
+
+function errorReport(e: unknown): ErrorReport {
+  return {
+    rpcError: e instanceof RpcError,
+    type: e instanceof RpcError ? e.type : "",
+    message: e instanceof Error ? e.message : String(e),
+  };
+}
+
 export interface ClientReport {
   steps: Pick<Step, "name" | "value" | "expected" | "roundTrips">[];
   /** What a call that the server fails raised. */
-  error: { rpcError: boolean; type: string; message: string } | null;
+  error: ErrorReport | null;
+}
+
+export interface DropReport {
+  /** How the call pending when the server went ended. */
+  call: ErrorReport | null;
+  /** Whether the connection said it had ended (onDisconnect) within 5 s. */
+  disconnected: boolean;
 }
 
 export interface ServerReport {
@@ -49,17 +76,54 @@ export async function runScenario(calc: Calculator_Client, counter: RoundTripCou
     try {
       await r;
     } catch (e) {
-      error = {
-        rpcError: e instanceof RpcError,
-        type: e instanceof RpcError ? e.type : "",
-        message: e instanceof Error ? e.message : String(e),
-      };
+      error = errorReport(e);
     }
   }
   return {
     steps: steps.map(({ name, value, expected, roundTrips }) => ({ name, value, expected, roundTrips })),
     error,
   };
+}
+
+/**
+ * The server goes away in the middle of a call: evaluates a call of a function of ours that never
+ * answers (so the server waits on us), runs `whenPending` once the server is waiting (the caller
+ * then takes the server down), and reports how the call ended and whether the connection said so.
+ */
+export async function callWhileServerGoes(
+  conn: TwoPartyClient,
+  whenPending: () => void,
+): Promise<DropReport> {
+  using calc = conn.bootstrap(Calculator_Client);
+  const never = new Calculator_Function_Client(
+    Calculator_Function.server({
+      call(ctx) {
+        whenPending();
+        return new Promise<void>((_, reject) =>
+          ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason)),
+        );
+      },
+    }),
+  );
+  using e = calc.evaluate((p) => {
+    const c = p.initExpression().initCall();
+    c.function = never;
+    c.initParams(1).get(0).literal = 1;
+  });
+  never.close();
+  let call: ErrorReport | null = null;
+  try {
+    await e;
+  } catch (err) {
+    call = errorReport(err);
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const disconnected = await Promise.race([
+    conn.onDisconnect().then(() => true),
+    new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 5000))),
+  ]);
+  clearTimeout(timer);
+  return { call, disconnected };
 }
 
 /** Server objects alive now in this process. */
@@ -116,14 +180,27 @@ export class CalculatorHost<R extends Runtime = Runtime> {
 
 type WebSocketCtor = new (url: string, protocols?: string | string[]) => WebSocketLike;
 
-/** Connects to `url` (the platform's WebSocket unless one is given), runs the scenario, closes. */
-export function webSocketClient(url: string, WebSocket?: WebSocketCtor): Promise<ClientReport> {
+/**
+ * Connects to `url` over WebSocket (the platform's WebSocket unless one is given), runs `fn` on
+ * the connection, then closes it.
+ */
+export function overWebSocket<T>(
+  url: string,
+  WebSocket: WebSocketCtor | undefined,
+  fn: (conn: TwoPartyClient, counter: RoundTripCounter) => Promise<T>,
+): Promise<T> {
   return Runtime.run(async (rt) => {
     const stream = countingMessageStream(
       await connectWebSocket(url, WebSocket === undefined ? {} : { WebSocket }),
     );
-    const client = rt.connectStream(stream);
-    using calc = client.bootstrap(Calculator_Client);
-    return await runScenario(calc, stream);
+    return await fn(rt.connectStream(stream), stream);
+  });
+}
+
+/** The calculator scenario against the server at `url`. */
+export function webSocketClient(url: string, WebSocket?: WebSocketCtor): Promise<ClientReport> {
+  return overWebSocket(url, WebSocket, async (conn, counter) => {
+    using calc = conn.bootstrap(Calculator_Client);
+    return await runScenario(calc, counter);
   });
 }

@@ -4,10 +4,11 @@
  *   GET /rpc (WebSocket)  the calculator served over the WebSocket (a WebSocketPair's server end)
  *   GET /report           what the calculator host has left once its clients have gone (JSON)
  *   GET /client?url=URL   the scenario run from here against a capnts server at URL (JSON report)
+ *   GET /drop?url=URL     a call to URL pending when that server goes away (logs PENDING: now)
  */
 import { Runtime } from "capnts/rpc";
 import { type WebSocketLike, WebSocketTransport } from "capnts/websocket";
-import { CalculatorHost, webSocketClient } from "./scenario.js";
+import { CalculatorHost, callWhileServerGoes, overWebSocket, webSocketClient } from "./scenario.js";
 import { serializeRoundTrip } from "./serialize.js";
 
 /** workerd's WebSocketPair (no workers types in this repo). */
@@ -45,6 +46,12 @@ export default {
         } catch (e) {
           return new Response(e instanceof Error ? (e.stack ?? e.message) : String(e), { status: 500 });
         }
+      case "/drop":
+        return json(
+          await overWebSocket(url.searchParams.get("url")!, undefined, (conn) =>
+            callWhileServerGoes(conn, () => console.log("PENDING")),
+          ),
+        );
       default:
         return new Response("not found", { status: 404 });
     }
