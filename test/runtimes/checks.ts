@@ -1,6 +1,16 @@
-/** What every runtime test requires of the calculator scenario (programs/scenario.ts). */
+/**
+ * The Node side of the runtime tests: what they require of the calculator scenario
+ * (programs/scenario.ts), and the Node capnts server they talk to.
+ */
 import assert from "node:assert/strict";
-import type { ClientReport, DropReport, ServerReport } from "./programs/scenario.js";
+import { Runtime } from "capnts/rpc";
+import { listenWebSocket } from "capnts/ws";
+import {
+  CalculatorHost,
+  type ClientReport,
+  type DropReport,
+  type ServerReport,
+} from "./programs/scenario.js";
 
 /** What the calculator client must have seen, wherever it ran. */
 export function checkClientReport(r: ClientReport): void {
@@ -42,4 +52,23 @@ export function checkDropReport(r: DropReport): void {
     { rpcError: true, type: "disconnected", disconnected: true },
     `the pending call fails RpcError(disconnected) and onDisconnect resolves: ${r.call.message}`,
   );
+}
+
+/**
+ * Runs `fn` against a Node calculator server on a loopback WebSocket (capnts/ws), given its URL and
+ * a way to drop it (its sockets end with no close handshake: the server is gone). Afterwards the
+ * server must have served one client and released everything made for it.
+ */
+export async function withNodeWebSocketServer(
+  fn: (url: string, drop: () => Promise<void>) => Promise<void>,
+): Promise<void> {
+  const host = new CalculatorHost(Runtime.init());
+  const listener = await listenWebSocket(host.server, { host: "127.0.0.1", port: 0 });
+  try {
+    await fn(listener.url, () => listener.close());
+    checkServerReport(await host.report());
+  } finally {
+    await listener.close();
+    await host.close();
+  }
 }

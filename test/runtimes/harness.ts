@@ -224,11 +224,17 @@ const worker :Workerd.Worker = (
 );
 `;
 
+export interface Workerd {
+  process: RuntimeProcess;
+  port: number;
+  /** http://127.0.0.1:PORT */
+  url: string;
+  /** Removes the bundle and config (after the process has stopped). */
+  remove(): void;
+}
+
 /** Starts workerd serving the bundled Worker `entry` and waits until it listens. */
-export async function startWorkerd(
-  entry: string,
-  deadlineMs: number,
-): Promise<{ process: RuntimeProcess; port: number; remove: () => void }> {
+export async function startWorkerd(entry: string, deadlineMs: number): Promise<Workerd> {
   const tmp = tempDir("capnts-workerd-");
   let p: RuntimeProcess | null = null;
   try {
@@ -237,7 +243,7 @@ export async function startWorkerd(
     p = start([runtimeBinary("workerd"), "serve", join(tmp.dir, "config.capnp")], deadlineMs);
     // workerd prints the port it bound: "Listening on http://127.0.0.1:PORT".
     const port = Number((await p.line(/Listening on http:\/\/127\.0\.0\.1:(\d+)/, 15_000))[1]);
-    return { process: p, port, remove: tmp.remove };
+    return { process: p, port, url: `http://127.0.0.1:${port}`, remove: tmp.remove };
   } catch (e) {
     await p?.stop();
     tmp.remove();

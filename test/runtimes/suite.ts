@@ -6,11 +6,10 @@
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import { nodeNet, Runtime } from "capnts/node";
-import { listenWebSocket } from "capnts/ws";
 import { WebSocket } from "ws";
 import { Calculator_Client } from "../../examples/calculator/calculator.capnp.js";
 import { countingStream } from "../../examples/calculator/demo.js";
-import { checkClientReport, checkDropReport, checkServerReport } from "./checks.js";
+import { checkClientReport, checkDropReport, checkServerReport, withNodeWebSocketServer } from "./checks.js";
 import { haveRuntime, programCommand, result, runtimeVersion, start, stopAll } from "./harness.js";
 import {
   CalculatorHost,
@@ -73,17 +72,11 @@ export function runtimeSuite(name: "deno" | "bun"): void {
 
     test(`WebSocket: ${name} client → Node server (capnts/ws)`, { timeout: LIMIT }, async (t) => {
       if (!haveRuntime(t, name)) return;
-      const host = new CalculatorHost(Runtime.init());
-      const listener = await listenWebSocket(host.server, { host: "127.0.0.1", port: 0 });
-      try {
-        const p = start(programCommand(name, PROGRAM, ["ws-client", listener.url]), LIMIT);
+      await withNodeWebSocketServer(async (url) => {
+        const p = start(programCommand(name, PROGRAM, ["ws-client", url]), LIMIT);
         checkClientReport(await result<ClientReport>(p));
         assert.equal((await p.exited).code, 0, p.output());
-        checkServerReport(await host.report());
-      } finally {
-        await listener.close();
-        await host.close();
-      }
+      });
     });
 
     const own = name === "deno" ? "Deno.serve" : "Bun.serve";
@@ -101,19 +94,13 @@ export function runtimeSuite(name: "deno" | "bun"): void {
       timeout: LIMIT,
     }, async (t) => {
       if (!haveRuntime(t, name)) return;
-      const host = new CalculatorHost(Runtime.init());
-      const listener = await listenWebSocket(host.server, { host: "127.0.0.1", port: 0 });
-      try {
-        const p = start(programCommand(name, PROGRAM, ["ws-drop", listener.url]), LIMIT);
+      await withNodeWebSocketServer(async (url, drop) => {
+        const p = start(programCommand(name, PROGRAM, ["ws-drop", url]), LIMIT);
         await p.line(/^PENDING$/);
-        await listener.close(); // drops the sockets (no close handshake): the server is gone
+        await drop();
         checkDropReport(await result<DropReport>(p));
         assert.equal((await p.exited).code, 0, p.output());
-        checkServerReport(await host.report());
-      } finally {
-        await listener.close();
-        await host.close();
-      }
+      });
     });
 
     test(`WebSocket: the ${name} server is killed mid-call → the Node client's call fails disconnected`, {

@@ -5,13 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
-import { Runtime } from "capnts/rpc";
-import { listenWebSocket } from "capnts/ws";
 import { WebSocket } from "ws";
-import { checkClientReport, checkDropReport, checkServerReport } from "./checks.js";
-import { haveRuntime, runtimeVersion, startWorkerd, stopAll } from "./harness.js";
+import { checkClientReport, checkDropReport, checkServerReport, withNodeWebSocketServer } from "./checks.js";
+import { haveRuntime, runtimeVersion, startWorkerd, stopAll, type Workerd } from "./harness.js";
 import {
-  CalculatorHost,
   type ClientReport,
   callWhileServerGoes,
   type DropReport,
@@ -25,6 +22,25 @@ const WORKER = "test/runtimes/programs/worker.ts";
 /** Each test's bound; workerd never outlives it. */
 const LIMIT = 30_000;
 
+/** Runs `fn` with workerd serving the test Worker; stops it and removes its files afterwards. */
+async function withWorkerd(fn: (w: Workerd) => Promise<void>): Promise<void> {
+  const w = await startWorkerd(WORKER, LIMIT);
+  try {
+    await fn(w);
+  } finally {
+    await w.process.stop();
+    w.remove();
+  }
+}
+
+/** The Worker's JSON answer to `response` (a 200, else the failure with workerd's output). */
+async function json<T>(w: Workerd, response: Promise<Response>): Promise<T> {
+  const r = await response;
+  const body = await r.text();
+  assert.equal(r.status, 200, `${body}\n${w.process.output()}`);
+  return JSON.parse(body) as T;
+}
+
 describe(`workerd (${runtimeVersion("workerd") ?? "not installed"})`, () => {
   after(stopAll);
 
@@ -32,87 +48,52 @@ describe(`workerd (${runtimeVersion("workerd") ?? "not installed"})`, () => {
     timeout: LIMIT,
   }, async (t) => {
     if (!haveRuntime(t, "workerd")) return;
-    const w = await startWorkerd(WORKER, LIMIT);
-    try {
-      const r = await fetch(`http://127.0.0.1:${w.port}/serialize`);
-      assert.equal(r.status, 200, w.process.output());
-      assert.deepEqual(await r.json(), serializeRoundTrip());
-    } finally {
-      await w.process.stop();
-      w.remove();
-    }
+    await withWorkerd(async (w) => {
+      assert.deepEqual(await json(w, fetch(`${w.url}/serialize`)), serializeRoundTrip());
+    });
   });
 
   test("a Worker serves capnts over WebSocket to a Node client", { timeout: LIMIT }, async (t) => {
     if (!haveRuntime(t, "workerd")) return;
-    const w = await startWorkerd(WORKER, LIMIT);
-    try {
+    await withWorkerd(async (w) => {
       checkClientReport(await webSocketClient(`ws://127.0.0.1:${w.port}/rpc`, WebSocket));
-      const r = await fetch(`http://127.0.0.1:${w.port}/report`);
-      assert.equal(r.status, 200, w.process.output());
-      checkServerReport((await r.json()) as ServerReport);
-    } finally {
-      await w.process.stop();
-      w.remove();
-    }
+      checkServerReport(await json<ServerReport>(w, fetch(`${w.url}/report`)));
+    });
   });
 
   test("a Worker calls a Node capnts server over WebSocket", { timeout: LIMIT }, async (t) => {
     if (!haveRuntime(t, "workerd")) return;
-    const host = new CalculatorHost(Runtime.init());
-    const listener = await listenWebSocket(host.server, { host: "127.0.0.1", port: 0 });
-    const w = await startWorkerd(WORKER, LIMIT);
-    try {
-      const r = await fetch(`http://127.0.0.1:${w.port}/client?url=${encodeURIComponent(listener.url)}`);
-      const body = await r.text();
-      assert.equal(r.status, 200, `${body}\n${w.process.output()}`);
-      checkClientReport(JSON.parse(body) as ClientReport);
-      checkServerReport(await host.report());
-    } finally {
-      await w.process.stop();
-      w.remove();
-      await listener.close();
-      await host.close();
-    }
+    await withNodeWebSocketServer((url) =>
+      withWorkerd(async (w) => {
+        const target = encodeURIComponent(url);
+        checkClientReport(await json<ClientReport>(w, fetch(`${w.url}/client?url=${target}`)));
+      }),
+    );
   });
 
   test("workerd is killed mid-call → the Node client's call to the Worker fails disconnected", {
     timeout: LIMIT,
   }, async (t) => {
     if (!haveRuntime(t, "workerd")) return;
-    const w = await startWorkerd(WORKER, LIMIT);
-    try {
+    await withWorkerd(async (w) => {
       const report = await overWebSocket(`ws://127.0.0.1:${w.port}/rpc`, WebSocket, (conn) =>
         callWhileServerGoes(conn, () => w.process.proc.kill("SIGKILL")),
       );
       checkDropReport(report);
-    } finally {
-      await w.process.stop();
-      w.remove();
-    }
+    });
   });
 
   test("the Node server goes away mid-call → the Worker's call fails disconnected", {
     timeout: LIMIT,
   }, async (t) => {
     if (!haveRuntime(t, "workerd")) return;
-    const host = new CalculatorHost(Runtime.init());
-    const listener = await listenWebSocket(host.server, { host: "127.0.0.1", port: 0 });
-    const w = await startWorkerd(WORKER, LIMIT);
-    try {
-      const response = fetch(`http://127.0.0.1:${w.port}/drop?url=${encodeURIComponent(listener.url)}`);
-      await w.process.line(/^PENDING$/);
-      await listener.close(); // drops the sockets (no close handshake): the server is gone
-      const r = await response;
-      const body = await r.text();
-      assert.equal(r.status, 200, `${body}\n${w.process.output()}`);
-      checkDropReport(JSON.parse(body) as DropReport);
-      checkServerReport(await host.report());
-    } finally {
-      await w.process.stop();
-      w.remove();
-      await listener.close();
-      await host.close();
-    }
+    await withNodeWebSocketServer((url, drop) =>
+      withWorkerd(async (w) => {
+        const response = fetch(`${w.url}/drop?url=${encodeURIComponent(url)}`);
+        await w.process.line(/^PENDING$/);
+        await drop();
+        checkDropReport(await json<DropReport>(w, response));
+      }),
+    );
   });
 });
