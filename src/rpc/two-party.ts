@@ -221,7 +221,11 @@ export class TwoPartyServer {
     const c = new TwoPartyClient(stream, this.bootstrap, "server", this.options);
     this.live.add(c);
     this.onConnection?.(c);
-    return c.onDisconnect().then(() => {
+    return c.onDisconnect().then(async () => {
+      // The connection's RpcSystem goes with it (C++ TwoPartyServer destroys the connection's
+      // state when it ends): its reference to the bootstrap is released even when the peer,
+      // not this server, ended the connection.
+      await c.close("Peer disconnected.");
       this.live.delete(c);
       if (this.live.size === 0) for (const w of this.drainWaiters.splice(0)) w();
     });

@@ -85,7 +85,7 @@ export class MessagePortTransport implements MessageStream {
   // ---- MessageStream ----
 
   send(message: MessageBuilder): void {
-    if (this.ended || this.endReported) throw RpcError.disconnected("MessagePort transport is closed.");
+    if (this.ended) throw RpcError.disconnected("MessagePort transport is closed.");
     const segs = outgoingSegments(message, this.limits.traversalLimitInWords);
     this.out.push(segs);
     if (!this.flushScheduled) {

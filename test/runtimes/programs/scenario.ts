@@ -17,7 +17,7 @@ import {
   Calculator_Operator,
 } from "../../../examples/calculator/calculator.capnp.js";
 import { type RoundTripCounter, runClient, type Step } from "../../../examples/calculator/client.js";
-import { calculatorServer } from "../../../examples/calculator/server.js";
+import { calculatorServer } from "../../../examples/calculator/impl.js";
 // The leak check the RPC tests use (test/rpc/harness.ts): capability servers made and not yet
 // disposed, in this process. Internal on purpose: only tests count them.
 import { serverLifetimes } from "../../../src/rpc/server.js";
