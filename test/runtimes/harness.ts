@@ -10,7 +10,8 @@
  *     resolution does).
  *   - Bun runs TypeScript and maps `.js` to `.ts` itself; `--conditions=capnts-source` does the rest.
  *   - workerd runs one ES module: esbuild bundles the Worker with the same condition (see
- *     bundleWorker), and a generated workerd config (its Cap'n Proto text format) serves it on a loopback port.
+ *     bundleWorker), and a generated workerd config (its Cap'n Proto text format) serves it on a
+ *     loopback port.
  *
  * A program started here prints `LISTENING <port>` when it serves, and `RESULT <json>` with what it
  * saw; the Node test asserts on that. Every process is bounded in time (killed at its deadline)
