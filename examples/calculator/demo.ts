@@ -19,7 +19,7 @@ import { runClient } from "./client.js";
 import { calculatorServer } from "./server.js";
 
 /** Wraps a stream and counts the writes that carry a Call or a Bootstrap. */
-function countingStream(inner: ByteStream): ByteStream & { roundTrips: number } {
+export function countingStream(inner: ByteStream): ByteStream & { roundTrips: number } {
   const s = {
     roundTrips: 0,
     start: inner.start.bind(inner),
