@@ -60,8 +60,14 @@ export interface ByteStream {
    * queue metrics count them as queued, as C++ counts a message until its write completes.
    */
   writableBytes?(): number;
+  /** Stop / resume reading (`onData` is not called while paused). */
   pause?(): void;
   resume?(): void;
+  /**
+   * Call `cb` each time the stream's write buffer has emptied after it filled (Node's 'drain'):
+   * output the peer was slow to take has now gone to the kernel.
+   */
+  onDrain?(cb: () => void): void;
 }
 
 export type SideName = "server" | "client";
@@ -212,6 +218,11 @@ export class TwoPartyVatNetwork implements VatNetwork, RpcTransport {
   private heldTimes: number[] = [];
   private heldHead = 0;
   private ended = false;
+  /**
+   * The receiver asked us to stop reading: complete frames stay in `frames` as bytes (no reader
+   * is made for them) until it resumes, and the stream is paused.
+   */
+  private paused = false;
   private readonly disconnected: Promise<void>;
   private resolveDisconnected!: () => void;
   private accepted = false;
@@ -365,7 +376,9 @@ export class TwoPartyVatNetwork implements VatNetwork, RpcTransport {
       this.handed(out, n, since);
     } catch (e) {
       this.onEnd(e instanceof Error ? e : new Error(String(e)));
+      return;
     }
+    this.receiver?.drained?.();
   };
 
   /** Like flush, but each message with FDs goes out alone, in one write carrying its FDs. */
@@ -400,14 +413,17 @@ export class TwoPartyVatNetwork implements VatNetwork, RpcTransport {
       this.handed(out, n, since);
     } catch (e) {
       this.onEnd(e instanceof Error ? e : new Error(String(e)));
+      return;
     }
+    this.receiver?.drained?.();
   }
 
   start(receiver: TransportReceiver): void {
     this.receiver = receiver;
+    this.stream.onDrain?.(() => this.receiver?.drained?.());
     this.stream.start(
       (chunk, fds) => this.onData(chunk, fds),
-      (err) => this.onEnd(err),
+      (err) => this.streamEnded(err),
     );
   }
 
@@ -422,7 +438,21 @@ export class TwoPartyVatNetwork implements VatNetwork, RpcTransport {
     else if (fds !== undefined) for (const fd of fds) closeFd(fd);
     try {
       this.frames.push(chunk);
-      for (;;) {
+    } catch (e) {
+      // Malformed framing: the connection ends (and sends an Abort saying why).
+      this.onEnd(e instanceof Error ? e : new Error(String(e)));
+      return;
+    }
+    this.deliverFrames();
+  }
+
+  /** Hand the complete frames received to the receiver, until it pauses us. */
+  private deliverFrames(): void {
+    const r = this.receiver;
+    const tracker = this.fdTracker;
+    if (r === null) return;
+    try {
+      while (!this.paused && !this.endReported) {
         const segs = this.frames.next();
         if (segs === undefined) break;
         const m = new MessageReader(segs, {
@@ -441,6 +471,26 @@ export class TwoPartyVatNetwork implements VatNetwork, RpcTransport {
     }
   }
 
+  /**
+   * The stream ended. Frames held while paused are the peer's last messages and are handed over
+   * (the connection drops the calls among them unhandled). A partial frame left over is the
+   * peer's fault, reported as C++ does (kj AsyncMessageReader: "Premature EOF." inside the first
+   * word, else kj's "stream disconnected prematurely"), and the Abort we send says so.
+   */
+  private streamEnded(err: Error | null): void {
+    if (this.endReported) return;
+    this.paused = false;
+    this.deliverFrames();
+    if (this.endReported) return;
+    if (err === null) {
+      const partial = this.frames.bufferedBytes;
+      if (partial > 0) {
+        err = RpcError.disconnected(partial < 8 ? "Premature EOF." : "stream disconnected prematurely");
+      }
+    }
+    this.onEnd(err);
+  }
+
   private endReported = false;
   private onEnd(err: Error | null): void {
     if (this.endReported) return;
@@ -457,10 +507,15 @@ export class TwoPartyVatNetwork implements VatNetwork, RpcTransport {
   }
 
   pauseReading(): void {
+    if (this.paused) return;
+    this.paused = true;
     this.stream.pause?.();
   }
   resumeReading(): void {
+    if (!this.paused) return;
+    this.paused = false;
     this.stream.resume?.();
+    if (!this.endReported) this.deliverFrames();
   }
 
   async shutdown(): Promise<void> {

@@ -235,6 +235,9 @@ export function socketStream(socket: net.Socket, reads?: DirectReads): ByteStrea
     resume() {
       socket.resume();
     },
+    onDrain(cb) {
+      socket.on("drain", cb);
+    },
   };
 }
 
@@ -248,7 +251,9 @@ export const nodeNet: NetProvider = {
       return Promise.reject(e);
     }
     return new Promise<NetListener>((resolve, reject) => {
-      const server = net.createServer((s) => onStream(socketStream(s)));
+      // Half-open: when the peer ends its side we may still tell it why we end ours (an Abort such
+      // as "stream disconnected prematurely", as C++ does); the connection ends our side after.
+      const server = net.createServer({ allowHalfOpen: true }, (s) => onStream(socketStream(s)));
       server.once("error", reject);
       const done = (): void => {
         server.off("error", reject);
@@ -295,8 +300,8 @@ export const nodeNet: NetProvider = {
       const { reads, onread } = directReads();
       const s =
         a.kind === "unix"
-          ? net.connect({ path: a.path, onread })
-          : net.connect({ port: a.port, host: a.host, onread });
+          ? net.connect({ path: a.path, onread, allowHalfOpen: true })
+          : net.connect({ port: a.port, host: a.host, onread, allowHalfOpen: true });
       const onError = (e: Error): void => reject(connectError(address, e));
       s.once("error", onError);
       s.once("connect", () => {
