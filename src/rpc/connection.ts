@@ -683,6 +683,9 @@ export class RpcConnection implements TransportReceiver {
         if (answer?.active && answer.pipeline !== null) {
           return answer.pipeline.getPipelinedCap(ops);
         }
+        // A question never asked (or finished) gets a broken pipeline, as rpc.c++ 1.x
+        // getMessageTarget; 0.9.2 aborted ("PromisedAnswer.questionId is not a current
+        // question."). The call fails alone, its answer is freed by its Finish: nothing leaks.
         return new BrokenClient(
           RpcError.failed("Pipeline call on a request that returned no capabilities or was already closed."),
         );
@@ -779,7 +782,11 @@ export class RpcConnection implements TransportReceiver {
 
   private handleFinish(f: FinishR): void {
     const answer = this.answers.find(f.questionId);
-    // Unknown IDs are tolerated: we may have sent noFinishNeeded, or the Finish crossed our Return.
+    // Unknown IDs are tolerated, as rpc.c++ 1.x handleFinish does ("We can silently ignore
+    // this": the peer may not know noFinishNeeded, or its Finish crossed our Return). 0.9.2
+    // aborted with "'Finish' for invalid question ID."; we follow 1.x (DESIGN.md) since
+    // ignoring it creates no table entry and costs a hostile peer nothing it could not do with
+    // any other message (test/hostile checks it).
     if (answer === undefined || !answer.active) return;
     const exportsToRelease = f.releaseResultCaps ? answer.resultExports : [];
     answer.resultExports = [];

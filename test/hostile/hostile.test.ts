@@ -317,11 +317,13 @@ async function flood(c: RawConn, ms: number, reading: boolean): Promise<{ sent: 
     if (c.socket.writableLength > 256 * 1024) {
       // The server is not taking our calls: wait for it (or the deadline).
       await new Promise<void>((r) => {
-        const t = setTimeout(r, Math.max(1, deadline - Date.now()));
-        c.socket.once("drain", () => {
+        const done = () => {
           clearTimeout(t);
+          c.socket.off("drain", done);
           r();
-        });
+        };
+        const t = setTimeout(done, Math.max(1, deadline - Date.now()));
+        c.socket.on("drain", done);
       });
     } else {
       await new Promise((r) => setImmediate(r));
