@@ -31,6 +31,8 @@ export interface ByteStream {
    * handed over), then `onEnd` once — `null` at a clean end of stream, or the error.
    * A stream that carries file descriptors (a Unix socket, src/transport/fd-socket.ts) passes
    * the FDs received with a chunk as `fds`; the receiver owns them.
+   * At a clean end, a stream that can stay half-open (a socket) ends its own side unless `onEnd`
+   * returns true, which says the receiver will call `end()` itself (after a last message).
    */
   start(
     onData: (chunk: Uint8Array, fds?: readonly number[]) => void,
@@ -423,7 +425,11 @@ export class TwoPartyVatNetwork implements VatNetwork, RpcTransport {
     this.stream.onDrain?.(() => this.receiver?.drained?.());
     this.stream.start(
       (chunk, fds) => this.onData(chunk, fds),
-      (err) => this.streamEnded(err),
+      // We end our side ourselves, after the Abort saying why (connection.disconnect()).
+      (err) => {
+        this.streamEnded(err);
+        return true;
+      },
     );
   }
 
