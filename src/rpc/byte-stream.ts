@@ -26,6 +26,8 @@ export interface ByteStream {
    * handed over), then `onEnd` once — `null` at a clean end of stream, or the error.
    * A stream that carries file descriptors (a Unix socket, src/transport/fd-socket.ts) passes
    * the FDs received with a chunk as `fds`; the receiver owns them.
+   * At a clean end, a stream that can stay half-open (a socket) ends its own side unless `onEnd`
+   * returns true, which says the receiver will call `end()` itself (after a last message).
    */
   start(
     onData: (chunk: Uint8Array, fds?: readonly number[]) => void,
@@ -55,8 +57,14 @@ export interface ByteStream {
    * queue metrics count them as queued, as C++ counts a message until its write completes.
    */
   writableBytes?(): number;
+  /** Stop / resume reading (`onData` is not called while paused). */
   pause?(): void;
   resume?(): void;
+  /**
+   * Call `cb` each time the stream's write buffer has emptied after it filled (Node's 'drain'):
+   * output the peer was slow to take has now gone to the kernel.
+   */
+  onDrain?(cb: () => void): void;
 }
 
 export interface ByteMessageStreamOptions {
@@ -182,6 +190,11 @@ export class ByteStreamMessageStream implements MessageStream {
   private heldTimes: number[] = [];
   private heldHead = 0;
   private ended = false;
+  /**
+   * The receiver asked us to stop reading: complete frames stay in `frames` as bytes (no reader
+   * is made for them) until it resumes, and the stream is paused.
+   */
+  private paused = false;
 
   constructor(stream: ByteStream, options: ByteMessageStreamOptions = {}) {
     this.stream = stream;
@@ -309,7 +322,9 @@ export class ByteStreamMessageStream implements MessageStream {
       this.handed(out, n, since);
     } catch (e) {
       this.onEnd(e instanceof Error ? e : new Error(String(e)));
+      return;
     }
+    this.receiver?.drained?.();
   };
 
   /** Like flush, but each message with FDs goes out alone, in one write carrying its FDs. */
@@ -344,14 +359,21 @@ export class ByteStreamMessageStream implements MessageStream {
       this.handed(out, n, since);
     } catch (e) {
       this.onEnd(e instanceof Error ? e : new Error(String(e)));
+      return;
     }
+    this.receiver?.drained?.();
   }
 
   start(receiver: TransportReceiver): void {
     this.receiver = receiver;
+    this.stream.onDrain?.(() => this.receiver?.drained?.());
     this.stream.start(
       (chunk, fds) => this.onData(chunk, fds),
-      (err) => this.onEnd(err),
+      // We end our side ourselves, after the Abort saying why (connection.disconnect()).
+      (err) => {
+        this.streamEnded(err);
+        return true;
+      },
     );
   }
 
@@ -366,7 +388,21 @@ export class ByteStreamMessageStream implements MessageStream {
     else if (fds !== undefined) for (const fd of fds) closeFd(fd);
     try {
       this.frames.push(chunk);
-      for (;;) {
+    } catch (e) {
+      // Malformed framing: the connection ends (and sends an Abort saying why).
+      this.onEnd(e instanceof Error ? e : new Error(String(e)));
+      return;
+    }
+    this.deliverFrames();
+  }
+
+  /** Hand the complete frames received to the receiver, until it pauses us. */
+  private deliverFrames(): void {
+    const r = this.receiver;
+    const tracker = this.fdTracker;
+    if (r === null) return;
+    try {
+      while (!this.paused && !this.endReported) {
         const segs = this.frames.next();
         if (segs === undefined) break;
         const m = new MessageReader(segs, {
@@ -385,6 +421,26 @@ export class ByteStreamMessageStream implements MessageStream {
     }
   }
 
+  /**
+   * The stream ended. Frames held while paused are the peer's last messages and are handed over
+   * (the connection drops the calls among them unhandled). A partial frame left over is the
+   * peer's fault, reported as C++ does (kj AsyncMessageReader: "Premature EOF." inside the first
+   * word, else kj's "stream disconnected prematurely"), and the Abort we send says so.
+   */
+  private streamEnded(err: Error | null): void {
+    if (this.endReported) return;
+    this.paused = false;
+    this.deliverFrames();
+    if (this.endReported) return;
+    if (err === null) {
+      const partial = this.frames.bufferedBytes;
+      if (partial > 0) {
+        err = RpcError.disconnected(partial < 8 ? "Premature EOF." : "stream disconnected prematurely");
+      }
+    }
+    this.onEnd(err);
+  }
+
   private endReported = false;
   private onEnd(err: Error | null): void {
     if (this.endReported) return;
@@ -400,10 +456,15 @@ export class ByteStreamMessageStream implements MessageStream {
   }
 
   pauseReading(): void {
+    if (this.paused) return;
+    this.paused = true;
     this.stream.pause?.();
   }
   resumeReading(): void {
+    if (!this.paused) return;
+    this.paused = false;
     this.stream.resume?.();
+    if (!this.endReported) this.deliverFrames();
   }
 
   async shutdown(): Promise<void> {

@@ -118,6 +118,22 @@ export interface ConnectionOptions {
   onDisconnect?: (error: RpcError) => void;
   /** Incoming call words allowed in flight before reading pauses (C++ setFlowLimit). */
   flowLimit?: number;
+  /**
+   * Received messages not yet handled at which the connection stops reading (resuming once half
+   * are handled). C++ reads the next message only after handling the previous one, so the
+   * kernel's buffers push back on a sender that outpaces us; a small backlog keeps that push-back
+   * while letting one read bring several messages. Default {@link DEFAULT_MAX_BACKLOG_MESSAGES}.
+   */
+  maxBacklogMessages?: number;
+  /** Bytes of received, unhandled messages at which reading stops. Default 1 MiB. */
+  maxBacklogBytes?: number;
+  /**
+   * Bytes of our output the peer has not taken yet (the transport's `getCurrentQueueSize()`)
+   * past which the peer's new calls (and Bootstraps) wait unhandled: a peer that does not read
+   * its replies cannot make us buffer replies without bound. Messages before the first waiting
+   * call are still handled in order; the backlog bound then stops reading. Default 1 MiB.
+   */
+  maxUnsentBytes?: number;
   /** Protocol trace hook for tests and debugging. */
   onProtocolError?: (error: RpcError) => void;
 }
@@ -134,6 +150,43 @@ function require_(cond: boolean, message: string): asserts cond {
 }
 
 const NOT_EXPORT_ID = "Message target is not a current export ID.";
+
+/** Default of ConnectionOptions.maxBacklogMessages. */
+export const DEFAULT_MAX_BACKLOG_MESSAGES = 128;
+/** Default of ConnectionOptions.maxBacklogBytes. */
+export const DEFAULT_MAX_BACKLOG_BYTES = 1 << 20;
+/** Default of ConnectionOptions.maxUnsentBytes. */
+export const DEFAULT_MAX_UNSENT_BYTES = 1 << 20;
+
+/** Bytes of a received message (its segments). */
+function messageBytes(m: MessageReader): number {
+  return m.arena.sizeInWords * 8;
+}
+
+/**
+ * Whether handling `m` makes us answer the peer: a Call or a Bootstrap, or a message we do not
+ * implement (echoed back whole in an Unimplemented). These are what wait while the peer leaves
+ * our output unread, and what is dropped unhandled once the peer has gone. A message too broken
+ * to tell is not (handling it reports the damage).
+ */
+function asksForAnswer(m: MessageReader): boolean {
+  try {
+    switch (m.getRoot(MessageR).which) {
+      case "unimplemented":
+      case "abort":
+      case "return":
+      case "finish":
+      case "resolve":
+      case "release":
+      case "disembargo":
+        return false;
+      default:
+        return true;
+    }
+  } catch {
+    return false;
+  }
+}
 
 export class RpcConnection implements TransportReceiver {
   readonly transport: RpcTransport;
@@ -155,10 +208,27 @@ export class RpcConnection implements TransportReceiver {
   traceEncoder: ((error: RpcError) => string) | null;
   private inbound: MessageReader[] = [];
   private inboundHead = 0;
+  /** Bytes of the messages in `inbound` from `inboundHead` on. */
+  private backlogBytes = 0;
+  private readonly maxBacklogMessages: number;
+  private readonly maxBacklogBytes: number;
+  private readonly maxUnsentBytes: number;
+  /** A processNext turn is queued or running. */
   private processing = false;
   callWordsInFlight = 0;
   flowLimit: number;
   private flowBlocked = false;
+  /** The backlog reached its bound; reading stays paused until half of it is handled. */
+  private backlogFull = false;
+  /** Handling waits at a call until the peer has taken enough of our output. */
+  private outputBlocked = false;
+  /** Whether we asked the transport to pause reading. */
+  private readingPaused = false;
+  /**
+   * The transport ended: calls still in the backlog are dropped unhandled (their answers would go
+   * nowhere; C++ cancels what a departed peer asked), the rest is handled before the end.
+   */
+  private peerGone = false;
   private readonly disconnectWaiters: ((e: RpcError) => void)[] = [];
   private shutdownPromise: Promise<void> | null = null;
   /** Messages sent / received (by type name) — cheap counters for tests and metrics. */
@@ -169,6 +239,9 @@ export class RpcConnection implements TransportReceiver {
     this.options = options;
     this.traceEncoder = options.traceEncoder ?? null;
     this.flowLimit = options.flowLimit ?? Number.POSITIVE_INFINITY;
+    this.maxBacklogMessages = Math.max(1, options.maxBacklogMessages ?? DEFAULT_MAX_BACKLOG_MESSAGES);
+    this.maxBacklogBytes = Math.max(1, options.maxBacklogBytes ?? DEFAULT_MAX_BACKLOG_BYTES);
+    this.maxUnsentBytes = options.maxUnsentBytes ?? DEFAULT_MAX_UNSENT_BYTES;
   }
 
   start(): void {
@@ -258,15 +331,25 @@ export class RpcConnection implements TransportReceiver {
       return;
     }
     this.inbound.push(m);
-    if (!this.processing && !this.flowBlocked) {
-      this.processing = true;
-      this.loop().evalLater(processNext, this);
+    this.backlogBytes += messageBytes(m);
+    if (
+      !this.backlogFull &&
+      (this.inbound.length - this.inboundHead >= this.maxBacklogMessages ||
+        this.backlogBytes >= this.maxBacklogBytes)
+    ) {
+      this.backlogFull = true;
+      this.updateReading();
     }
+    this.kick();
   }
 
   closed(error: RpcError | null): void {
     if (this.error !== null) return;
-    // Let the messages already received be handled first, then end.
+    this.peerGone = true;
+    // Let the messages already received be handled first (calls among them are dropped, so
+    // neither the flow limit nor unread output holds them back), then end.
+    this.outputBlocked = false;
+    this.kick();
     this.loop().evalLater(() => {
       this.endOfInput = error ?? RpcError.disconnected("Peer disconnected.");
       this.maybeEnd();
@@ -280,42 +363,83 @@ export class RpcConnection implements TransportReceiver {
     }
   }
 
+  /** Pause or resume the transport's reading to match the flow limit and the backlog bound. */
+  private updateReading(): void {
+    const pause = this.flowBlocked || this.backlogFull;
+    if (pause === this.readingPaused) return;
+    this.readingPaused = pause;
+    if (pause) this.transport.pauseReading?.();
+    else this.transport.resumeReading?.();
+  }
+
+  /** Our output the peer has not taken is over maxUnsentBytes. */
+  private outputOverBound(): boolean {
+    const size = this.transport.getCurrentQueueSize;
+    return size !== undefined && size.call(this.transport) > this.maxUnsentBytes;
+  }
+
   /** @internal */
   _processNext(): void {
-    this.processing = false;
-    if (this.error !== null) return;
+    // `processing` stays true while this runs, so a message delivered meanwhile (resuming the
+    // transport hands over what it held) does not queue a second turn.
+    if (this.error !== null) {
+      this.processing = false;
+      return;
+    }
     if (this.inboundHead >= this.inbound.length) {
+      this.processing = false;
       this.maybeEnd();
       return;
     }
-    if (this.callWordsInFlight > this.flowLimit) {
+    if (this.callWordsInFlight > this.flowLimit && !this.peerGone) {
+      this.processing = false;
       this.flowBlocked = true;
-      this.transport.pauseReading?.();
+      this.updateReading();
       return;
     }
     const m = this.inbound[this.inboundHead]!;
+    if (!this.peerGone && this.outputOverBound() && asksForAnswer(m)) {
+      // The peer is not reading what we send: its new calls wait (drained() resumes).
+      this.processing = false;
+      this.outputBlocked = true;
+      return;
+    }
     this.inbound[this.inboundHead++] = undefined as unknown as MessageReader;
     if (this.inboundHead > 1024 && this.inboundHead * 2 > this.inbound.length) {
       this.inbound = this.inbound.slice(this.inboundHead);
       this.inboundHead = 0;
     }
-    this.stats.received++;
-    try {
-      this.handleMessage(m);
-    } catch (e) {
-      const err = toRpcError(e);
-      this.options.onProtocolError?.(err);
-      this.disconnect(err);
-      return;
-    } finally {
-      // FDs that arrived with the message and that no capability claimed (C++ closes them with
-      // the IncomingRpcMessage).
-      closeUnclaimedFds(m);
+    this.backlogBytes -= messageBytes(m);
+    if (
+      this.backlogFull &&
+      (this.inbound.length - this.inboundHead) * 2 <= this.maxBacklogMessages &&
+      this.backlogBytes * 2 <= this.maxBacklogBytes
+    ) {
+      this.backlogFull = false;
+      this.updateReading();
     }
-    if (this.inboundHead < this.inbound.length) {
-      this.processing = true;
+    this.stats.received++;
+    if (this.peerGone && asksForAnswer(m)) {
+      closeUnclaimedFds(m);
+    } else {
+      try {
+        this.handleMessage(m);
+      } catch (e) {
+        const err = toRpcError(e);
+        this.options.onProtocolError?.(err);
+        this.processing = false;
+        this.disconnect(err);
+        return;
+      } finally {
+        // FDs that arrived with the message and that no capability claimed (C++ closes them with
+        // the IncomingRpcMessage).
+        closeUnclaimedFds(m);
+      }
+    }
+    if (this.inboundHead < this.inbound.length && this.error === null) {
       this.loop().evalLater(processNext, this);
     } else {
+      this.processing = false;
       this.maybeEnd();
     }
   }
@@ -323,12 +447,25 @@ export class RpcConnection implements TransportReceiver {
   maybeUnblockFlow(): void {
     if (this.flowBlocked && this.callWordsInFlight < this.flowLimit) {
       this.flowBlocked = false;
-      this.transport.resumeReading?.();
-      if (!this.processing) {
-        this.processing = true;
-        this.loop().evalLater(processNext, this);
-      }
+      this.updateReading();
+      this.kick();
     }
+  }
+
+  /** TransportReceiver: the transport handed output to the peer; waiting calls may go on. */
+  drained(): void {
+    if (this.outputBlocked && !this.outputOverBound()) {
+      this.outputBlocked = false;
+      this.kick();
+    }
+  }
+
+  /** Queue a processNext turn unless one is queued or something holds handling back. */
+  private kick(): void {
+    if (this.processing || this.error !== null) return;
+    if (!this.peerGone && (this.flowBlocked || this.outputBlocked)) return;
+    this.processing = true;
+    this.loop().evalLater(processNext, this);
   }
 
   setFlowLimit(words: number): void {
@@ -499,8 +636,7 @@ export class RpcConnection implements TransportReceiver {
     };
     const interfaceId = call.interfaceId;
     const methodId = call.methodId;
-    let words = 0;
-    for (const s of m.arena.segments) words += s.end >>> 3;
+    const words = m.arena.sizeInWords;
     const ctx = new RpcCallContext(
       this,
       answerId,
@@ -547,6 +683,9 @@ export class RpcConnection implements TransportReceiver {
         if (answer?.active && answer.pipeline !== null) {
           return answer.pipeline.getPipelinedCap(ops);
         }
+        // A question never asked (or finished) gets a broken pipeline, as rpc.c++ 1.x
+        // getMessageTarget; 0.9.2 aborted ("PromisedAnswer.questionId is not a current
+        // question."). The call fails alone, its answer is freed by its Finish: nothing leaks.
         return new BrokenClient(
           RpcError.failed("Pipeline call on a request that returned no capabilities or was already closed."),
         );
@@ -643,7 +782,11 @@ export class RpcConnection implements TransportReceiver {
 
   private handleFinish(f: FinishR): void {
     const answer = this.answers.find(f.questionId);
-    // Unknown IDs are tolerated: we may have sent noFinishNeeded, or the Finish crossed our Return.
+    // Unknown IDs are tolerated, as rpc.c++ 1.x handleFinish does ("We can silently ignore
+    // this": the peer may not know noFinishNeeded, or its Finish crossed our Return). 0.9.2
+    // aborted with "'Finish' for invalid question ID."; we follow 1.x (DESIGN.md) since
+    // ignoring it creates no table entry and costs a hostile peer nothing it could not do with
+    // any other message (test/hostile checks it).
     if (answer === undefined || !answer.active) return;
     const exportsToRelease = f.releaseResultCaps ? answer.resultExports : [];
     answer.resultExports = [];
@@ -1125,6 +1268,7 @@ export class RpcConnection implements TransportReceiver {
     for (let i = this.inboundHead; i < this.inbound.length; i++) closeUnclaimedFds(this.inbound[i]!);
     this.inbound = [];
     this.inboundHead = 0;
+    this.backlogBytes = 0;
 
     const toRelease: { release(): void }[] = [];
     const questions = this.questions.clear();

@@ -36,7 +36,7 @@ export class RpcCallContext extends CallContextBase {
   /** Words of the request, counted against the flow limit until we return. */
   private readonly requestSize: number;
   private request: MessageReader | null;
-  private readonly paramsReader: AnyPointerReader;
+  private paramsReader: AnyPointerReader | null;
   private paramsCapTable: unknown[];
 
   private returnMsg: MessageBuilder | null = null;
@@ -91,13 +91,18 @@ export class RpcCallContext extends CallContextBase {
 
   getParams(): AnyPointerReader {
     if (this.request === null) throw RpcError.failed("Can't call getParams() after releaseParams().");
-    return this.paramsReader;
+    return this.paramsReader!;
   }
 
   releaseParams(): void {
     if (this.request === null) return;
     this.request = null;
+    // The params reader views the request's bytes, which view the receive buffer they arrived
+    // in (64 KiB or more, shared with other messages): an answer awaiting its Finish must not
+    // keep that alive.
+    this.paramsReader = null;
     releaseCapTable(this.paramsCapTable);
+    this.paramsCapTable = [];
   }
 
   getResults(): AnyPointerBuilder {

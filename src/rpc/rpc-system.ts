@@ -32,6 +32,12 @@ export interface RpcSystemOptions {
   traceEncoder?: ((error: RpcError) => string) | null;
   /** C++ setFlowLimit (words of incoming calls in flight before reading pauses). */
   flowLimit?: number;
+  /** Received messages not yet handled at which a connection stops reading (ConnectionOptions). */
+  maxBacklogMessages?: number;
+  /** Bytes of received, unhandled messages at which a connection stops reading. */
+  maxBacklogBytes?: number;
+  /** Bytes of output the peer has not taken past which its new calls wait. */
+  maxUnsentBytes?: number;
   /** For Bootstrap.deprecatedObjectId (C++ SturdyRefRestorer). */
   restorer?: (objectId: AnyPointerReader) => Client | Server;
 }
@@ -88,6 +94,10 @@ export class RpcSystem {
         this.connections.delete(t);
       },
     };
+    const o = this.options;
+    if (o.maxBacklogMessages !== undefined) opts.maxBacklogMessages = o.maxBacklogMessages;
+    if (o.maxBacklogBytes !== undefined) opts.maxBacklogBytes = o.maxBacklogBytes;
+    if (o.maxUnsentBytes !== undefined) opts.maxUnsentBytes = o.maxUnsentBytes;
     const r = this.options.restorer;
     if (r !== undefined) opts.restorer = (objectId) => hookOf(r(objectId));
     c = new RpcConnection(t, opts);

@@ -11,6 +11,11 @@ export interface TransportReceiver {
   message(message: MessageReader): void;
   /** The transport ended: `null` for a clean end of stream, else the error. */
   closed(error: RpcError | null): void;
+  /**
+   * Output was handed on (written, or the stream drained): the receiver may check
+   * `getCurrentQueueSize()` again. Transports call it after each write they make.
+   */
+  drained?(): void;
 }
 
 /**
@@ -36,11 +41,19 @@ export interface MessageStream {
    * `Connection::newStream()` with a variable window); undefined: 64 KiB, C++ DEFAULT_WINDOW_SIZE.
    */
   readonly streamWindow?: number | undefined;
-  /** Optional back-pressure: stop / resume reading (RpcSystem.setFlowLimit). */
+  /**
+   * Optional back-pressure: stop / resume reading (the flow limit, the backlog bound). While
+   * paused, a transport delivers no more messages (at most the one being delivered).
+   */
   pauseReading?(): void;
   resumeReading?(): void;
-  /** Optional queue metrics (C++ `TwoPartyVatNetwork::getCurrentQueueSize()` and friends). */
+  /**
+   * Bytes of our output the peer has not taken yet (C++ TwoPartyVatNetwork
+   * `getCurrentQueueSize()`); with it, a peer that does not read cannot grow our output without
+   * bound (ConnectionOptions.maxUnsentBytes).
+   */
   getCurrentQueueSize?(): number;
+  /** Optional queue metrics (C++ `TwoPartyVatNetwork::getCurrentQueueCount()` and friends). */
   getCurrentQueueCount?(): number;
   getOutgoingMessageWaitTime?(): number;
 }

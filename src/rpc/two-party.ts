@@ -131,6 +131,8 @@ export class TwoPartyVatNetwork implements VatNetwork, RpcTransport {
         receiver.closed(e);
         this.resolveDisconnected();
       },
+      // Output went to the peer: the connection may handle what it held back (maxUnsentBytes).
+      drained: () => receiver.drained?.(),
     });
   }
 

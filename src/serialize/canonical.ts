@@ -29,7 +29,7 @@ export function canonicalize(segments: readonly Uint8Array[], options?: ReaderOp
   const src = new ReaderArena(segments, options);
   const dst = new BuilderArena({ firstSegmentWords: totalWords(segments) + 1 });
   dst.allocate(1);
-  copyPointer(dst, dst.segments[0]!, 0, src, src.segments[0]!, 0, src.nestingLimit, true);
+  copyPointer(dst, dst.segments[0]!, 0, src, src.segment(0), 0, src.nestingLimit, true);
   return singleSegment(dst);
 }
 

@@ -44,7 +44,7 @@ interface USocketLike {
   _wrap?: NativeWrap | null;
   on(event: "data", f: (chunk: Buffer) => void): unknown;
   on(event: "fds", f: (fds: number[]) => void): unknown;
-  on(event: "end" | "close", f: () => void): unknown;
+  on(event: "end" | "close" | "drain", f: () => void): unknown;
   on(event: "error", f: (e: Error) => void): unknown;
   once(event: "connected", f: () => void): unknown;
   once(event: "error", f: (e: Error) => void): unknown;
@@ -279,6 +279,9 @@ function fdSocketStream(sock: USocketLike): ByteStream {
     },
     resume() {
       sock.resume();
+    },
+    onDrain(cb) {
+      sock.on("drain", cb);
     },
   };
 }

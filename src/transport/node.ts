@@ -167,13 +167,23 @@ function directReads(): { reads: DirectReads; onread: net.OnReadOpts } {
  */
 export function socketStream(socket: net.Socket, reads?: DirectReads): ByteStream {
   let ended = false;
-  let onEndCb: ((e: Error | null) => void) | null = null;
+  let onEndCb: ((e: Error | null) => boolean | undefined) | null = null;
+  /**
+   * The socket is half-open (allowHalfOpen): when the peer ends its side we end ours unless the
+   * consumer said it will (its onEnd returned true: it still has something to say, an Abort).
+   */
+  const peerEnded = (keep: boolean | undefined): void => {
+    if (keep !== true && !socket.destroyed && socket.writable) socket.end(() => socket.destroy());
+  };
   const finish = (e: Error | null): void => {
     if (ended) return;
     ended = true;
     const cb = onEndCb;
     onEndCb = null;
-    cb?.(e);
+    if (cb !== null) {
+      const keep = cb(e);
+      if (e === null) peerEnded(keep);
+    }
   };
   let pendingError: Error | null = null;
   socket.on("error", (e) => {
@@ -185,7 +195,7 @@ export function socketStream(socket: net.Socket, reads?: DirectReads): ByteStrea
   if (typeof socket.setNoDelay === "function") socket.setNoDelay(true);
   return {
     start(onData, onEnd) {
-      onEndCb = onEnd;
+      onEndCb = onEnd as (e: Error | null) => boolean | undefined;
       if (reads !== undefined) {
         const backlog = reads.backlog;
         reads.backlog = [];
@@ -196,7 +206,11 @@ export function socketStream(socket: net.Socket, reads?: DirectReads): ByteStrea
           onData(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)),
         );
       }
-      if (ended) onEnd(pendingError);
+      if (ended) {
+        const keep = onEndCb(pendingError);
+        onEndCb = null;
+        if (pendingError === null) peerEnded(keep);
+      }
     },
     write(data) {
       if (socket.destroyed || !socket.writable) throw new Error("Socket is not writable.");
@@ -235,6 +249,9 @@ export function socketStream(socket: net.Socket, reads?: DirectReads): ByteStrea
     resume() {
       socket.resume();
     },
+    onDrain(cb) {
+      socket.on("drain", cb);
+    },
   };
 }
 
@@ -248,7 +265,9 @@ export const nodeNet: NetProvider = {
       return Promise.reject(e);
     }
     return new Promise<NetListener>((resolve, reject) => {
-      const server = net.createServer((s) => onStream(socketStream(s)));
+      // Half-open: when the peer ends its side we may still tell it why we end ours (an Abort such
+      // as "stream disconnected prematurely", as C++ does); the connection ends our side after.
+      const server = net.createServer({ allowHalfOpen: true }, (s) => onStream(socketStream(s)));
       server.once("error", reject);
       const done = (): void => {
         server.off("error", reject);
@@ -295,8 +314,8 @@ export const nodeNet: NetProvider = {
       const { reads, onread } = directReads();
       const s =
         a.kind === "unix"
-          ? net.connect({ path: a.path, onread })
-          : net.connect({ port: a.port, host: a.host, onread });
+          ? net.connect({ path: a.path, onread, allowHalfOpen: true })
+          : net.connect({ port: a.port, host: a.host, onread, allowHalfOpen: true });
       const onError = (e: Error): void => reject(connectError(address, e));
       s.once("error", onError);
       s.once("connect", () => {

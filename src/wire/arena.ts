@@ -41,7 +41,13 @@ export interface Arena {
 }
 
 export class ReaderArena implements Arena {
-  readonly segments: Segment[];
+  /**
+   * The caller's segments, each wrapped in a Segment (and its DataView) only when first reached:
+   * a message may declare up to 511 segments, and building all of them up front made such a
+   * message 26x slower to handle than in C++, which also reads segments on demand.
+   */
+  private readonly raw: readonly Uint8Array[];
+  private readonly built: (Segment | undefined)[];
   readonly nestingLimit: number;
   capTable: unknown[] = [];
   capsMovable = false;
@@ -49,23 +55,42 @@ export class ReaderArena implements Arena {
 
   constructor(segments: readonly Uint8Array[], options?: ReaderOptions) {
     if (segments.length === 0) throw new DecodeError("bad-framing", "Message has no segments.");
-    this.segments = new Array<Segment>(segments.length);
-    for (let i = 0; i < segments.length; i++) {
-      const s = segments[i]!;
-      // A segment is a whole number of words; trailing partial words cannot be addressed.
-      const end = s.byteLength & ~7;
-      this.segments[i] = new Segment(i, s, end);
-    }
+    this.raw = segments;
+    this.built = new Array<Segment | undefined>(segments.length);
     this.budget = options?.traversalLimitInWords ?? DEFAULT_TRAVERSAL_LIMIT_IN_WORDS;
     this.nestingLimit = options?.nestingLimit ?? DEFAULT_NESTING_LIMIT;
   }
 
+  /** Every segment (builds those not reached yet). */
+  get segments(): Segment[] {
+    const out = new Array<Segment>(this.raw.length);
+    for (let i = 0; i < out.length; i++) out[i] = this.segment(i);
+    return out;
+  }
+
+  /** Number of segments. */
+  get segmentCount(): number {
+    return this.raw.length;
+  }
+
+  /** Words in all segments (trailing partial words not counted), without building them. */
+  get sizeInWords(): number {
+    let n = 0;
+    for (const s of this.raw) n += s.byteLength >>> 3;
+    return n;
+  }
+
   segment(id: number): Segment {
-    const s = this.segments[id];
-    if (s === undefined) {
+    const s = this.built[id];
+    if (s !== undefined) return s;
+    const bytes = this.raw[id];
+    if (bytes === undefined) {
       throw new DecodeError("out-of-bounds", `Message contains far pointer to unknown segment ${id}.`);
     }
-    return s;
+    // A segment is a whole number of words; trailing partial words cannot be addressed.
+    const seg = new Segment(id, bytes, bytes.byteLength & ~7);
+    this.built[id] = seg;
+    return seg;
   }
 
   readLimit(words: number): void {

@@ -23,6 +23,7 @@ import {
   POINTERS,
   R,
   resolve,
+  tagElementCount,
 } from "./pointer.js";
 import type { ListKind, PointerDefault, StructCtor } from "./read.js";
 import { EMPTY_SEGMENT, readCapability, readData, readList, readText } from "./read.js";
@@ -836,7 +837,7 @@ export function getWritableList<L>(
   const expected = kind.size;
   if (es === ElementSize.INLINE_COMPOSITE) {
     const v = s.view;
-    const n = v.getUint32(off, true) >>> 2;
+    const n = tagElementCount(v.getUint32(off, true));
     const thi = v.getUint32(off + 4, true);
     const dw = thi & 0xffff;
     const pc = thi >>> 16;

@@ -37,7 +37,7 @@ export class MessageReader {
   }
 
   private rootSegment(): Segment {
-    const s = this.arena.segments[0]!;
+    const s = this.arena.segment(0);
     if (s.end < 8) throw new DecodeError("out-of-bounds", "Message did not contain a root pointer.");
     return s;
   }

@@ -33,6 +33,15 @@ export const KIND_LIST = 1;
 export const KIND_FAR = 2;
 export const KIND_OTHER = 3;
 
+/**
+ * Element count of an INLINE_COMPOSITE list's tag word (its offset field, bits 2-31). Like C++
+ * `inlineCompositeListElementCount()` (layout.c++) only 29 bits are kept: a list holds at most
+ * 2^29 - 1 elements, so a tag claiming more cannot make a reader see a larger list than C++ does.
+ */
+export function tagElementCount(lo: number): number {
+  return (lo >>> 2) & 0x1fffffff;
+}
+
 /** Result record of `resolve`: where the object is, and its tag (the pointer's two halves). */
 export const R = {
   seg: undefined as unknown as Segment,

@@ -17,6 +17,7 @@ import {
   POINTERS,
   R,
   resolve,
+  tagElementCount,
 } from "./pointer.js";
 import { Segment } from "./segment.js";
 import { decodeUtf8 } from "./text.js";
@@ -145,7 +146,7 @@ export function readList<L>(
     if ((tlo & 3) !== KIND_STRUCT) {
       throw decodeError("bad-pointer", "INLINE_COMPOSITE lists of non-STRUCT type are not supported.");
     }
-    const n = tlo >>> 2;
+    const n = tagElementCount(tlo);
     const dataWords = thi & 0xffff;
     const ptrs = thi >>> 16;
     const wpe = dataWords + ptrs;

@@ -21,6 +21,7 @@ import {
   POINTERS,
   R,
   resolve,
+  tagElementCount,
   writePointer,
 } from "./pointer.js";
 import type { PointerDefault } from "./read.js";
@@ -70,7 +71,7 @@ function zeroTarget(arena: BuilderArena, s: Segment, off: number, lo: number, hi
         zeroBytes(s, off, n * 8);
       } else if (es === ElementSize.INLINE_COMPOSITE) {
         const v = s.view;
-        const count = v.getUint32(off, true) >>> 2;
+        const count = tagElementCount(v.getUint32(off, true));
         const thi = v.getUint32(off + 4, true);
         const dw = thi & 0xffff;
         const pc = thi >>> 16;
@@ -374,7 +375,7 @@ export function copyPointer(
         if ((tlo & 3) !== KIND_STRUCT) {
           throw decodeError("bad-pointer", "INLINE_COMPOSITE lists of non-STRUCT type are not supported.");
         }
-        const count = tlo >>> 2;
+        const count = tagElementCount(tlo);
         const dw = thi & 0xffff;
         const pc = thi >>> 16;
         const step = (dw + pc) * 8;

@@ -1,0 +1,329 @@
+/**
+ * What the hostile-peer suite (and bench/hostile) needs to play a peer by hand over a raw socket:
+ * the server process (ours, or the C++ calculator-server), rpc.capnp messages built as bytes, and
+ * a reader of the frames the server sends back.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import * as net from "node:net";
+import { createInterface } from "node:readline";
+import { Message_Builder, Message_Reader } from "capnts/gen/rpc.capnp.js";
+import { encodeFrame, FrameReader } from "capnts/serialize";
+import { MessageBuilder, MessageReader } from "capnts/wire";
+import {
+  Calculator_Client,
+  Calculator_evaluate_Params_Builder,
+  Calculator_Value_Client,
+  Calculator_Value_read_Results_Reader,
+} from "../../examples/calculator/calculator.capnp.js";
+
+export interface ServerStats {
+  /** Resident set size, bytes. */
+  rss: number;
+  /** V8 heap used + external + ArrayBuffers, bytes (ours only; 0 for C++). */
+  heap: number;
+  /** Open file descriptors. */
+  fds: number;
+  /** Live connections (ours only; -1 for C++). */
+  connections: number;
+  /** Answers in the live connections' tables (ours only). */
+  answers?: number;
+  /** Messages handled on the live connections (ours only). */
+  handled?: number;
+}
+
+/** A server process on loopback TCP. */
+export interface ServerProcess {
+  readonly port: number;
+  readonly pid: number;
+  readonly child: ChildProcess;
+  /** Its memory and FDs, measured by (ours) or from /proc of (C++) the server process. */
+  stats(): Promise<ServerStats>;
+  /** Whether it is still running. */
+  alive(): boolean;
+  stop(): Promise<void>;
+}
+
+const root = new URL("../../", import.meta.url).pathname;
+
+/** Start test/hostile/server.ts (capnts) with connection `options`. */
+export function startTsServer(options: Record<string, number> = {}): Promise<ServerProcess> {
+  const args = [
+    "--expose-gc",
+    "--conditions=capnts-source",
+    "--import",
+    "tsx",
+    `${root}test/hostile/server.ts`,
+  ];
+  for (const [k, v] of Object.entries(options)) args.push("--option", `${k}=${v}`);
+  return startServer(process.execPath, args, "ts");
+}
+
+/** Start the C++ calculator-server of test/interop (built by test/interop/build.mjs). */
+export function startCppServer(binary: string): Promise<ServerProcess> {
+  return startServer(binary, ["--listen", "tcp:127.0.0.1:0", "--timeout-ms", "0"], "cpp");
+}
+
+function startServer(cmd: string, args: string[], kind: "ts" | "cpp"): Promise<ServerProcess> {
+  const child = spawn(cmd, args, { cwd: root, stdio: ["pipe", "pipe", "inherit"] });
+  const lines = createInterface({ input: child.stdout! });
+  const waiting: ((line: string) => void)[] = [];
+  let exited = false;
+  child.on("exit", () => {
+    exited = true;
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${cmd}: no LISTENING line in 60 s`)), 60_000);
+    child.once("exit", (code) => reject(new Error(`${cmd} exited (${code}) before listening`)));
+    lines.on("line", (line) => {
+      const m = /^LISTENING (?:.*:)?(\d+)$/.exec(line.trim());
+      if (m !== null) {
+        clearTimeout(timer);
+        const port = Number(m[1]);
+        resolve({
+          port,
+          pid: child.pid!,
+          child,
+          alive: () => !exited,
+          stats:
+            kind === "ts"
+              ? () =>
+                  new Promise<ServerStats>((res, rej) => {
+                    if (exited) {
+                      rej(new Error("the server has exited"));
+                      return;
+                    }
+                    waiting.push((l) => res(JSON.parse(l) as ServerStats));
+                    child.stdin!.write("stats\n");
+                  })
+              : () => procStats(child.pid!),
+          stop: async () => {
+            if (exited) return;
+            const gone = new Promise<void>((r) => child.once("exit", () => r()));
+            child.stdin!.end();
+            const t = setTimeout(() => child.kill("SIGKILL"), 5000);
+            await gone;
+            clearTimeout(t);
+          },
+        });
+        return;
+      }
+      if (line.startsWith("STATS ")) waiting.shift()?.(line.slice(6));
+    });
+  });
+}
+
+/** RSS and FDs of another process, from /proc (Linux). */
+export async function procStats(pid: number): Promise<ServerStats> {
+  const { readFileSync, readdirSync } = await import("node:fs");
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? "0");
+  return { rss: kb * 1024, heap: 0, fds: readdirSync(`/proc/${pid}/fd`).length, connections: -1 };
+}
+
+// ---- messages ----------------------------------------------------------------------------------
+
+/** One framed rpc.capnp message built by `build`. */
+export function frame(build: (m: Message_Builder) => void): Uint8Array {
+  const mb = new MessageBuilder();
+  build(mb.initRoot(Message_Builder));
+  return encodeFrame(mb.getSegmentsForOutput());
+}
+
+export function bootstrapFrame(questionId: number): Uint8Array {
+  return frame((m) => {
+    m.initBootstrap().questionId = questionId;
+  });
+}
+
+/** Calculator.evaluate({literal}) on the bootstrap capability (pipelined on `bootstrapQuestion`). */
+export function evaluateFrame(questionId: number, bootstrapQuestion: number, literal: number): Uint8Array {
+  return frame((m) => {
+    const c = m.initCall();
+    c.questionId = questionId;
+    c.initTarget().initPromisedAnswer().questionId = bootstrapQuestion;
+    c.interfaceId = Calculator_Client._interface!.typeId;
+    c.methodId = 0;
+    c.initParams().content.initAs(Calculator_evaluate_Params_Builder).initExpression().literal = literal;
+  });
+}
+
+/** Value.read() on the value question `valueQuestion` returned (pipelined). */
+export function readFrame(questionId: number, valueQuestion: number): Uint8Array {
+  return frame((m) => {
+    const c = m.initCall();
+    c.questionId = questionId;
+    const pa = c.initTarget().initPromisedAnswer();
+    pa.questionId = valueQuestion;
+    pa.initTransform(1).get(0).getPointerField = 0;
+    c.interfaceId = Calculator_Value_Client._interface!.typeId;
+    c.methodId = 0;
+    c.initParams();
+  });
+}
+
+/** Finish; `releaseResultCaps`: we import none of the result's capabilities. */
+export function finishFrame(questionId: number, releaseResultCaps = true): Uint8Array {
+  return frame((m) => {
+    const f = m.initFinish();
+    f.questionId = questionId;
+    f.releaseResultCaps = releaseResultCaps;
+    f.requireEarlyCancellationWorkaround = false;
+  });
+}
+
+/**
+ * A Call frame whose question ID can be patched in place: `at` is the byte offset of the ID
+ * (found by building the frame with a marker ID), so a flood need not build a message per call.
+ */
+export function patchableEvaluate(bootstrapQuestion: number): { bytes: Uint8Array; at: number } {
+  const MARK = 0x5a17c3e9;
+  const bytes = evaluateFrame(MARK, bootstrapQuestion, 2);
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 0; i + 4 <= bytes.length; i += 4) if (v.getUint32(i, true) === MARK) return { bytes, at: i };
+  throw new Error("marker not found");
+}
+
+export function patchableFinish(): { bytes: Uint8Array; at: number } {
+  const MARK = 0x5a17c3e9;
+  const bytes = finishFrame(MARK);
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 0; i + 4 <= bytes.length; i += 4) if (v.getUint32(i, true) === MARK) return { bytes, at: i };
+  throw new Error("marker not found");
+}
+
+// ---- a raw connection ----------------------------------------------------------------------------
+
+/** A TCP connection whose incoming frames are collected as rpc.capnp Message readers. */
+export class RawConn {
+  readonly socket: net.Socket;
+  readonly inbox: Message_Reader[] = [];
+  ended = false;
+  /** Why the stream ended ("end", or the socket error's code). */
+  endReason = "";
+  private readonly frames = new FrameReader();
+  private waiters: (() => void)[] = [];
+  /** When set, each incoming message goes here instead of the inbox. */
+  onMessage: ((m: Message_Reader) => void) | null = null;
+
+  private constructor(socket: net.Socket) {
+    this.socket = socket;
+    socket.on("data", (chunk: Buffer) => {
+      try {
+        this.frames.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        for (const segs of this.frames) {
+          const m = new MessageReader(segs).getRoot(Message_Reader);
+          if (this.onMessage !== null) this.onMessage(m);
+          else this.inbox.push(m);
+        }
+      } catch (e) {
+        this.endReason = `bad frame from the server: ${String(e)}`;
+        socket.destroy();
+      }
+      this.wake();
+    });
+    const end = (why: string) => {
+      if (this.ended) return;
+      this.ended = true;
+      this.endReason = why;
+      this.wake();
+    };
+    socket.on("end", () => end("end"));
+    socket.on("error", (e: NodeJS.ErrnoException) => end(e.code ?? e.message));
+    socket.on("close", () => end("close"));
+  }
+
+  static open(port: number): Promise<RawConn> {
+    return new Promise((resolve, reject) => {
+      const s = net.connect({ port, host: "127.0.0.1" });
+      s.once("error", reject);
+      s.once("connect", () => {
+        s.off("error", reject);
+        s.setNoDelay(true);
+        resolve(new RawConn(s));
+      });
+    });
+  }
+
+  private wake(): void {
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  write(bytes: Uint8Array): boolean {
+    return this.socket.write(bytes);
+  }
+
+  /** Waits until `done()` holds or the stream ends; fails after `ms`. */
+  async until(done: () => boolean, ms = 5000, what = "a reply"): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!done()) {
+      if (this.ended) throw new Error(`connection ended (${this.endReason}) while waiting for ${what}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, left);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+  }
+
+  /** The next message; fails after `ms`. */
+  async next(ms = 5000): Promise<Message_Reader> {
+    await this.until(() => this.inbox.length > 0, ms);
+    return this.inbox.shift()!;
+  }
+
+  /** Waits for the end of the stream (fails after `ms`); returns the messages received. */
+  async closedByServer(ms = 5000): Promise<Message_Reader[]> {
+    const deadline = Date.now() + ms;
+    while (!this.ended) {
+      if (Date.now() > deadline) throw new Error(`the server did not close the connection in ${ms} ms`);
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, 20);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+    return this.inbox.splice(0);
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+/**
+ * A fresh, well-behaved client gets right answers: Bootstrap, evaluate(literal 7) and read() on
+ * the value, pipelined; the three Returns must come with results and read() must give 7.
+ */
+export async function freshClientWorks(port: number, ms = 5000): Promise<void> {
+  const c = await RawConn.open(port);
+  try {
+    c.write(bootstrapFrame(0));
+    c.write(evaluateFrame(1, 0, 7));
+    c.write(readFrame(2, 1));
+    const seen = new Set<number>();
+    while (seen.size < 3) {
+      const m = await c.next(ms);
+      if (m.which !== "return") throw new Error(`expected a Return, got ${m.which}`);
+      const r = m.return;
+      if (r.which !== "results") {
+        throw new Error(`question ${r.answerId}: ${r.which === "exception" ? r.exception.reason : r.which}`);
+      }
+      if (r.answerId === 2) {
+        const v = r.results.content.getAs(Calculator_Value_read_Results_Reader).value;
+        if (v !== 7) throw new Error(`read() gave ${v}, not 7`);
+      } else if (r.results.capTable.length !== 1) {
+        throw new Error(`question ${r.answerId}: a Return without its capability`);
+      }
+      seen.add(r.answerId);
+    }
+    for (let q = 0; q < 3; q++) c.write(finishFrame(q));
+  } finally {
+    c.close();
+  }
+}
