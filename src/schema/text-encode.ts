@@ -313,3 +313,20 @@ export function encodeText(text: string, node: StructNode, loader: SchemaLoader)
   }
   return out;
 }
+
+/**
+ * A struct or list value (already parsed) as a standalone single-segment message whose root is
+ * the value: how the schema compiler encodes struct and list defaults and constants.
+ */
+export function encodePointerValue(v: TextValue, t: Type, loader: SchemaLoader): MessageBuilder {
+  const enc = new Encoder(loader);
+  const m = new MessageBuilder();
+  if (t.kind === "struct") {
+    const node = loader.getStruct(t.typeId);
+    enc.struct(m.initRoot(ctorFor(node)), node, v, bindingsOf(t.brand));
+  } else if (t.kind === "list") {
+    if (v.kind !== "list") throw new TextParseError(`expected a list (at offset ${v.at})`);
+    enc.list(m.getRootAnyPointer().initList(enc.kind(t.elementType), v.items.length), t.elementType, v.items);
+  } else throw new TextParseError(`cannot write a ${t.kind} value`);
+  return m;
+}
