@@ -78,7 +78,11 @@ export type DeclBody =
   | { readonly kind: "field"; readonly type: Expression; readonly defaultValue: Expression | undefined }
   | { readonly kind: "interface"; readonly superclasses: readonly Expression[] }
   | { readonly kind: "method"; readonly params: ParamList; readonly results: ParamList | undefined }
-  | { readonly kind: "annotation"; readonly type: Expression; readonly targets: ReadonlySet<AnnotationTarget> }
+  | {
+      readonly kind: "annotation";
+      readonly type: Expression;
+      readonly targets: ReadonlySet<AnnotationTarget>;
+    }
   | { readonly kind: "nakedId"; readonly id: LocatedInteger }
   | { readonly kind: "nakedAnnotation"; readonly annotation: AnnotationApplication };
 

@@ -45,7 +45,14 @@ export interface ImplicitParams {
 }
 export const NO_IMPLICITS: ImplicitParams = { scopeId: 0n, names: [] };
 
-const POINTER_KINDS = new Set(["builtin:List", "builtin:Text", "builtin:Data", "builtin:AnyPointer", "struct", "interface"]);
+const POINTER_KINDS = new Set([
+  "builtin:List",
+  "builtin:Text",
+  "builtin:Data",
+  "builtin:AnyPointer",
+  "struct",
+  "interface",
+]);
 
 const PRIMITIVES: Record<string, Type["kind"]> = {
   "builtin:Void": "void",
@@ -196,7 +203,9 @@ export class BrandScope {
     if (params.length > this.leafParamCount) {
       this.errors.on(
         source,
-        this.leafParamCount === 0 ? "Declaration does not accept generic parameters." : "Too many generic parameters.",
+        this.leafParamCount === 0
+          ? "Declaration does not accept generic parameters."
+          : "Too many generic parameters.",
       );
       return undefined;
     }
@@ -262,10 +271,17 @@ export class BrandScope {
       else scope = scope.push(result.id, result.paramCount);
       return new BrandedDecl(result, scope, source);
     }
-    return this.lookupParameter(resolver, result.id, result.index) ?? new BrandedDecl(result, undefined, source);
+    return (
+      this.lookupParameter(resolver, result.id, result.index) ?? new BrandedDecl(result, undefined, source)
+    );
   }
 
-  evaluateBrand(resolver: Resolver, decl: ResolvedDecl, brand: readonly BrandScopeModel[], index = 0): BrandScope {
+  evaluateBrand(
+    resolver: Resolver,
+    decl: ResolvedDecl,
+    brand: readonly BrandScopeModel[],
+    index = 0,
+  ): BrandScope {
     const result = new BrandScope(this.errors, decl.id, decl.paramCount, false);
     if (index < brand.length) {
       const next = brand[index]!;
@@ -306,25 +322,39 @@ export class BrandScope {
       case "list": {
         const element = this.decompileType(resolver, type.elementType);
         const list = builtin("List");
-        return new BrandedDecl(list.body, list.brand!.setParams([element], "builtin:List", dummy)!, undefined);
+        return new BrandedDecl(
+          list.body,
+          list.brand!.setParams([element], "builtin:List", dummy)!,
+          undefined,
+        );
       }
       case "anyPointer":
         return builtin("AnyPointer");
       case "parameter":
         return (
           this.lookupParameter(resolver, type.scopeId, type.parameterIndex) ??
-          new BrandedDecl({ kind: "param", id: type.scopeId, index: type.parameterIndex }, undefined, undefined)
+          new BrandedDecl(
+            { kind: "param", id: type.scopeId, index: type.parameterIndex },
+            undefined,
+            undefined,
+          )
         );
       case "implicitMethodParameter":
         throw new Error("capnts internal error: alias pointed to an implicit method type parameter");
       default: {
-        const name = Object.entries(PRIMITIVES).find(([, v]) => v === type.kind)![0].slice("builtin:".length);
+        const name = Object.entries(PRIMITIVES)
+          .find(([, v]) => v === type.kind)![0]
+          .slice("builtin:".length);
         return builtin(name);
       }
     }
   }
 
-  compileDeclExpression(source: Expression, resolver: Resolver, implicits: ImplicitParams): BrandedDecl | undefined {
+  compileDeclExpression(
+    source: Expression,
+    resolver: Resolver,
+    implicits: ImplicitParams,
+  ): BrandedDecl | undefined {
     switch (source.kind) {
       case "unknown":
         return undefined;

@@ -4,16 +4,17 @@
  * the request holds every node of the requested files and, transitively, every node they depend
  * on and those nodes' parents (capnp's default eagerness), with their source info.
  */
+
+import type { Type } from "../../schema/model.js";
+import type { MessageBuilder } from "../../wire/index.js";
 import type { Declaration, Expression } from "./ast.js";
 import { BrandScope, NO_IMPLICITS, type ResolveResult } from "./brand.js";
 import { type LocatedDiagnostic, SchemaCompileError } from "./errors.js";
-import { type DeclNode, Program, type SchemaSource, normalizePath } from "./modules.js";
+import { type DeclNode, normalizePath, Program, type SchemaSource } from "./modules.js";
 import type { Node, SourceInfo, Value } from "./nodes.js";
 import { type RequestedFileOut, writeRequest } from "./request.js";
 import { NodeTranslator, type TranslateContext, type Translated } from "./translate.js";
 import { ValueCompiler, type ValueHost } from "./values.js";
-import type { Type } from "../../schema/model.js";
-import type { MessageBuilder } from "../../wire/index.js";
 
 export interface CompileOptions {
   /** Reads schema files (paths as given, joined with import directories). */
@@ -49,7 +50,9 @@ class Compiler implements TranslateContext, ValueHost {
   private readonly constJobs = new Map<bigint, Job>();
 
   constructor(options: CompileOptions) {
-    this.program = new Program(options.source, options.importPaths ?? [], (scope, decl) => this.compileAlias(scope, decl));
+    this.program = new Program(options.source, options.importPaths ?? [], (scope, decl) =>
+      this.compileAlias(scope, decl),
+    );
   }
 
   compileAlias(scope: DeclNode, decl: Declaration): ResolveResult | undefined {
@@ -106,13 +109,26 @@ class Compiler implements TranslateContext, ValueHost {
     return { type: t.node.body.type, value: t.node.body.value };
   }
 
-  compileValue(from: DeclNode, brand: BrandScope, source: Expression, type: Type, set: (v: Value) => void): void {
+  compileValue(
+    from: DeclNode,
+    brand: BrandScope,
+    source: Expression,
+    type: Type,
+    set: (v: Value) => void,
+  ): void {
     const run = () => {
       const v = new ValueCompiler(this, from, brand).compile(source, type);
       if (v !== undefined) set(v);
     };
-    const deferred = type.kind === "list" || type.kind === "struct" || type.kind === "interface" || type.kind === "anyPointer";
-    if (!deferred) return run();
+    const deferred =
+      type.kind === "list" ||
+      type.kind === "struct" ||
+      type.kind === "interface" ||
+      type.kind === "anyPointer";
+    if (!deferred) {
+      run();
+      return;
+    }
     const job: Job = { state: "pending", run };
     this.jobs.push(job);
     if (from.decl.body.kind === "const" && from.decl.body.value === source) this.constJobs.set(from.id, job);
@@ -165,13 +181,19 @@ class Compiler implements TranslateContext, ValueHost {
 
   private traverseType(t: Type | undefined, e: number): void {
     if (t === undefined) return;
-    if (t.kind === "list") return this.traverseType(t.elementType, e);
+    if (t.kind === "list") {
+      this.traverseType(t.elementType, e);
+      return;
+    }
     if (t.kind !== "struct" && t.kind !== "enum" && t.kind !== "interface") return;
     this.dep(t.typeId, e);
     this.traverseBrand(t.brand, e);
   }
 
-  private traverseBrand(b: { scopes: readonly { bind: readonly (Type | null)[] | null }[] }, e: number): void {
+  private traverseBrand(
+    b: { scopes: readonly { bind: readonly (Type | null)[] | null }[] },
+    e: number,
+  ): void {
     for (const s of b.scopes) for (const t of s.bind ?? []) if (t !== null) this.traverseType(t, e);
   }
 
@@ -281,13 +303,22 @@ export function compileSchemas(files: readonly string[], options: CompileOptions
   for (const f of files) {
     const m = c.program.load(normalizePath(f), f);
     if (m === undefined) {
-      missing.push({ file: f, startByte: 0, endByte: 0, line: 1, column: 1, endLine: 1, endColumn: 1, message: "no such file" });
+      missing.push({
+        file: f,
+        startByte: 0,
+        endByte: 0,
+        line: 1,
+        column: 1,
+        endLine: 1,
+        endColumn: 1,
+        message: "no such file",
+      });
       continue;
     }
     requested.push(m.root);
   }
   if (missing.length > 0) throw new SchemaCompileError(missing);
-  for (const r of requested) c.traverse(r, NODE | CHILDREN | DEPENDENCIES | PARENTS * DEPENDENCIES);
+  for (const r of requested) c.traverse(r, NODE | CHILDREN | DEPENDENCIES | (PARENTS * DEPENDENCIES));
   c.runJobs();
 
   const diagnostics: LocatedDiagnostic[] = [];

@@ -172,7 +172,13 @@ class DataLocationUsage {
     return (loc.offset << (loc.lgSize - lgSize)) + r;
   }
 
-  tryExpand(u: UnionLayout, loc: DataLocation, oldLgSize: number, oldOffset: number, factor: number): boolean {
+  tryExpand(
+    u: UnionLayout,
+    loc: DataLocation,
+    oldLgSize: number,
+    oldOffset: number,
+    factor: number,
+  ): boolean {
     if (oldOffset === 0 && this.lgSizeUsed === oldLgSize)
       return this.tryExpandUsage(u, loc, oldLgSize + factor, false);
     return this.holes.tryExpand(oldLgSize, oldOffset, factor);

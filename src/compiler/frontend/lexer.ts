@@ -38,7 +38,8 @@ const decoder = new TextDecoder();
 const isAlpha = (c: number) => (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f;
 const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
 const isHex = (c: number) => isDigit(c) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
-const isSpace = (c: number) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x0b || c === 0x0c;
+const isSpace = (c: number) =>
+  c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x0b || c === 0x0c;
 
 class Lexer {
   pos = 0;
@@ -138,7 +139,12 @@ class Lexer {
     if (c < 0) return undefined;
     if (isAlpha(c)) {
       while (this.at() >= 0 && (isAlpha(this.at()) || isDigit(this.at()))) this.pos++;
-      return { kind: "identifier", value: decoder.decode(this.src.subarray(start, this.pos)), startByte: start, endByte: this.pos };
+      return {
+        kind: "identifier",
+        value: decoder.decode(this.src.subarray(start, this.pos)),
+        startByte: start,
+        endByte: this.pos,
+      };
     }
     if (c === 0x22) return { kind: "string", value: this.stringBody(), startByte: start, endByte: this.pos };
     if (c === 0x30 && (this.at(1) === 0x78 || this.at(1) === 0x58) && this.at(2) === 0x22) {
@@ -157,7 +163,12 @@ class Lexer {
     if (isDigit(c)) return this.number(start);
     if (OPERATOR_CHARS.has(c)) {
       while (this.at() >= 0 && OPERATOR_CHARS.has(this.at())) this.pos++;
-      return { kind: "operator", value: decoder.decode(this.src.subarray(start, this.pos)), startByte: start, endByte: this.pos };
+      return {
+        kind: "operator",
+        value: decoder.decode(this.src.subarray(start, this.pos)),
+        startByte: start,
+        endByte: this.pos,
+      };
     }
     if (c === 0x28 || c === 0x5b) {
       this.pos++;
@@ -165,7 +176,11 @@ class Lexer {
       return { kind: c === 0x28 ? "parenList" : "bracketList", items, startByte: start, endByte: this.pos };
     }
     if (c === 0xff || c === 0xfe || c === 0) {
-      this.errors.add(start, start + (c === 0 ? 1 : 2), "Non-UTF-8 input detected. Cap'n Proto schema files must be UTF-8 text.");
+      this.errors.add(
+        start,
+        start + (c === 0 ? 1 : 2),
+        "Non-UTF-8 input detected. Cap'n Proto schema files must be UTF-8 text.",
+      );
       this.pos += c === 0 ? 1 : 2;
       return this.token();
     }
@@ -229,15 +244,29 @@ class Lexer {
       }
       const e = this.at();
       this.pos++;
-      const simple: Record<number, number> = { 0x61: 7, 0x62: 8, 0x66: 12, 0x6e: 10, 0x72: 13, 0x74: 9, 0x76: 11, 0x27: 0x27, 0x22: 0x22, 0x5c: 0x5c, 0x3f: 0x3f };
+      const simple: Record<number, number> = {
+        97: 7,
+        98: 8,
+        102: 12,
+        110: 10,
+        114: 13,
+        116: 9,
+        118: 11,
+        39: 0x27,
+        34: 0x22,
+        92: 0x5c,
+        63: 0x3f,
+      };
       if (simple[e] !== undefined) bytes.push(simple[e]);
       else if (e === 0x78 && isHex(this.at())) {
         let v = 0;
-        for (let i = 0; i < 2 && isHex(this.at()); i++) v = v * 16 + Number.parseInt(String.fromCharCode(this.src[this.pos++]!), 16);
+        for (let i = 0; i < 2 && isHex(this.at()); i++)
+          v = v * 16 + Number.parseInt(String.fromCharCode(this.src[this.pos++]!), 16);
         bytes.push(v);
       } else if (e >= 0x30 && e <= 0x37) {
         let v = e - 0x30;
-        for (let i = 0; i < 2 && this.at() >= 0x30 && this.at() <= 0x37; i++) v = v * 8 + (this.src[this.pos++]! - 0x30);
+        for (let i = 0; i < 2 && this.at() >= 0x30 && this.at() <= 0x37; i++)
+          v = v * 8 + (this.src[this.pos++]! - 0x30);
         bytes.push(v & 0xff);
       } else this.fail();
     }

@@ -8,7 +8,8 @@ import type { Node, Value } from "./nodes.js";
 export function modelValue(v: Value): model.Value {
   if (v.kind === "text") return { kind: "text", value: v.value ?? "" };
   if (v.kind === "data") return { kind: "data", value: v.value ?? new Uint8Array(0) };
-  if (v.kind === "list" || v.kind === "struct" || v.kind === "anyPointer") return { kind: v.kind, words: v.words };
+  if (v.kind === "list" || v.kind === "struct" || v.kind === "anyPointer")
+    return { kind: v.kind, words: v.words };
   return v;
 }
 
@@ -61,7 +62,12 @@ export function modelNode(n: Node): model.Node {
       return {
         ...base(n),
         kind: "enum",
-        enumerants: b.enumerants.map((e) => ({ name: e.name, codeOrder: e.codeOrder, annotations: [], doc: "" })),
+        enumerants: b.enumerants.map((e) => ({
+          name: e.name,
+          codeOrder: e.codeOrder,
+          annotations: [],
+          doc: "",
+        })),
       };
     default:
       return { ...base(n), kind: "file" };

@@ -3,7 +3,7 @@
  * loading and importing files, node IDs and display names, and name lookup through scopes.
  */
 import type { Declaration } from "./ast.js";
-import type { ResolveResult, ResolvedDecl, Resolver } from "./brand.js";
+import type { ResolvedDecl, ResolveResult, Resolver } from "./brand.js";
 import { ErrorReporter } from "./errors.js";
 import { generateChildId } from "./ids.js";
 import { lex } from "./lexer.js";
@@ -110,7 +110,10 @@ export class Module {
     } else {
       const d = dirname(this.path);
       const sd = dirname(this.sourceName);
-      m = this.program.load(normalizePath(d === "" ? name : `${d}/${name}`), normalizePath(sd === "" ? name : `${sd}/${name}`));
+      m = this.program.load(
+        normalizePath(d === "" ? name : `${d}/${name}`),
+        normalizePath(sd === "" ? name : `${sd}/${name}`),
+      );
     }
     this.imports.set(name, m);
     return m;
@@ -146,9 +149,15 @@ export class DeclNode implements Resolver {
   ) {
     const name = decl.name.value;
     this.id =
-      decl.id.kind === "uid" ? decl.id.value.value : parent === undefined ? 0n : generateChildId(parent.id, name);
+      decl.id.kind === "uid"
+        ? decl.id.value.value
+        : parent === undefined
+          ? 0n
+          : generateChildId(parent.id, name);
     this.displayName =
-      parent === undefined ? module.sourceName : `${parent.displayName}${parent.parent === undefined ? ":" : "."}${name}`;
+      parent === undefined
+        ? module.sourceName
+        : `${parent.displayName}${parent.parent === undefined ? ":" : "."}${name}`;
     this.id = module.program.register(this);
     for (const d of decl.nested) {
       if (NODE_KINDS.has(d.body.kind)) {

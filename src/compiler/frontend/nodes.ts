@@ -3,14 +3,24 @@
  * capnp's output makes (a null list or pointer is not an empty one) so that the request written
  * from them is the one `capnp compile -o-` writes.
  */
-import type { AnnotationTarget } from "./ast.js";
+
 import type { Brand, Type } from "../../schema/model.js";
+import type { AnnotationTarget } from "./ast.js";
 
 export type Value =
   | { readonly kind: "void" | "interface" }
   | { readonly kind: "bool"; readonly value: boolean }
   | {
-      readonly kind: "int8" | "int16" | "int32" | "uint8" | "uint16" | "uint32" | "float32" | "float64" | "enum";
+      readonly kind:
+        | "int8"
+        | "int16"
+        | "int32"
+        | "uint8"
+        | "uint16"
+        | "uint32"
+        | "float32"
+        | "float64"
+        | "enum";
       readonly value: number;
     }
   | { readonly kind: "int64" | "uint64"; readonly value: bigint }
@@ -33,7 +43,13 @@ export interface Field {
   readonly discriminantValue: number;
   ordinal: number | null;
   body:
-    | { kind: "slot"; offset: number; type: Type | undefined; defaultValue: Value; hadExplicitDefault: boolean }
+    | {
+        kind: "slot";
+        offset: number;
+        type: Type | undefined;
+        defaultValue: Value;
+        hadExplicitDefault: boolean;
+      }
     | { kind: "group"; typeId: bigint };
 }
 

@@ -8,8 +8,8 @@ import {
   type AnnotationApplication,
   type AnnotationTarget,
   type BrandParameter,
-  type DeclBody,
   type Declaration,
+  type DeclBody,
   type DeclId,
   type Expression,
   type LocatedInteger,
@@ -133,8 +133,10 @@ export class Parser {
         return v;
       } catch (e) {
         if (e !== NO) throw e;
-        if (i.best < toks.length) this.errors.add(toks[i.best]!.startByte, toks[toks.length - 1]!.endByte, "Parse error.");
-        else if (toks.length > 0) this.errors.add(toks[0]!.startByte, toks[toks.length - 1]!.endByte, "Parse error.");
+        if (i.best < toks.length)
+          this.errors.add(toks[i.best]!.startByte, toks[toks.length - 1]!.endByte, "Parse error.");
+        else if (toks.length > 0)
+          this.errors.add(toks[0]!.startByte, toks[toks.length - 1]!.endByte, "Parse error.");
         else this.errors.add(t.startByte, t.endByte, "Parse error: Empty list item.");
         return undefined;
       }
@@ -162,8 +164,7 @@ export class Parser {
     });
     return {
       params: l.items.map(
-        (p) =>
-          p ?? { name: undefined, value: { kind: "unknown", startByte: 0, endByte: 0 } as Expression },
+        (p) => p ?? { name: undefined, value: { kind: "unknown", startByte: 0, endByte: 0 } as Expression },
       ),
       startByte: l.startByte,
       endByte: l.endByte,
@@ -237,13 +238,23 @@ export class Parser {
         const k = i.keyword("import");
         const t = i.next();
         if (t.kind !== "string") i.fail();
-        return { kind: "import", name: { value: t.value, startByte: t.startByte, endByte: t.endByte }, startByte: k.startByte, endByte: t.endByte };
+        return {
+          kind: "import",
+          name: { value: t.value, startByte: t.startByte, endByte: t.endByte },
+          startByte: k.startByte,
+          endByte: t.endByte,
+        };
       },
       () => {
         const k = i.keyword("embed");
         const t = i.next();
         if (t.kind !== "string") i.fail();
-        return { kind: "embed", name: { value: t.value, startByte: t.startByte, endByte: t.endByte }, startByte: k.startByte, endByte: t.endByte };
+        return {
+          kind: "embed",
+          name: { value: t.value, startByte: t.startByte, endByte: t.endByte },
+          startByte: k.startByte,
+          endByte: t.endByte,
+        };
       },
       () => {
         const d = i.op(".");
@@ -265,7 +276,13 @@ export class Parser {
           },
           () => {
             const tp = this.tuple(i);
-            return { kind: "application", fn: base, params: tp.params, startByte: base.startByte, endByte: tp.endByte };
+            return {
+              kind: "application",
+              fn: base,
+              params: tp.params,
+              startByte: base.startByte,
+              endByte: tp.endByte,
+            };
           },
         ),
       );
@@ -281,7 +298,15 @@ export class Parser {
       // The value was parsed as an application of the name; take it apart (as parser.c++ does).
       const ps = e.params;
       if (ps.length === 1 && ps[0]!.name === undefined) return { name: e.fn, value: ps[0]!.value };
-      return { name: e.fn, value: { kind: "tuple", params: ps, startByte: ps[0]?.value.startByte ?? e.fn.endByte, endByte: e.endByte } };
+      return {
+        name: e.fn,
+        value: {
+          kind: "tuple",
+          params: ps,
+          startByte: ps[0]?.value.startByte ?? e.fn.endByte,
+          endByte: e.endByte,
+        },
+      };
     }
     return { name: e, value: undefined };
   }
@@ -305,7 +330,9 @@ export class Parser {
     if (t?.kind !== "parenList") return undefined;
     i.next();
     const l = this.listItems(t, (j) => j.identifier());
-    return l.items.filter((x) => x !== undefined).map((n) => ({ name: n.value, startByte: n.startByte, endByte: n.endByte }));
+    return l.items
+      .filter((x) => x !== undefined)
+      .map((n) => ({ name: n.value, startByte: n.startByte, endByte: n.endByte }));
   }
 
   private decl(
@@ -338,7 +365,10 @@ export class Parser {
         if (n === undefined) {
           if (target.kind === "member") n = target.name;
           else {
-            this.errors.on(target, "'using' declaration without '=' must specify a named declaration from a different scope.");
+            this.errors.on(
+              target,
+              "'using' declaration without '=' must specify a named declaration from a different scope.",
+            );
             n = { value: "", startByte: k.startByte, endByte: k.endByte };
           }
         }
@@ -375,12 +405,14 @@ export class Parser {
         for (const t of l.items) {
           if (t === undefined) continue;
           if (t.value === "*") {
-            if (l.items.length > 1) this.errors.on(t, "Wildcard should not be specified together with other targets.");
+            if (l.items.length > 1)
+              this.errors.on(t, "Wildcard should not be specified together with other targets.");
             for (const x of ANNOTATION_TARGETS) targets.add(x);
           } else if (!(ANNOTATION_TARGETS as readonly string[]).includes(t.value)) {
             this.errors.on(t, "Not a valid annotation target.");
           } else {
-            if (targets.has(t.value as AnnotationTarget)) this.errors.on(t, "Duplicate target specification.");
+            if (targets.has(t.value as AnnotationTarget))
+              this.errors.on(t, "Duplicate target specification.");
             targets.add(t.value as AnnotationTarget);
           }
         }
@@ -434,7 +466,12 @@ export class Parser {
     return i.oneOf<ParamList>(
       () => {
         const l = this.parenList(i, (j) => this.param(j));
-        return { kind: "namedList", params: l.items.filter((x) => x !== undefined), startByte: l.startByte, endByte: l.endByte };
+        return {
+          kind: "namedList",
+          params: l.items.filter((x) => x !== undefined),
+          startByte: l.startByte,
+          endByte: l.endByte,
+        };
       },
       () => {
         const k = i.keyword("stream");
@@ -454,12 +491,25 @@ export class Parser {
         () => this.genericDecl(i),
         () => {
           const id = this.uid(i);
-          return [this.decl({ value: "", startByte: 0, endByte: 0 }, { kind: "unspecified" }, { kind: "nakedId", id }, []), undefined];
+          return [
+            this.decl(
+              { value: "", startByte: 0, endByte: 0 },
+              { kind: "unspecified" },
+              { kind: "nakedId", id },
+              [],
+            ),
+            undefined,
+          ];
         },
         () => {
           const annotation = this.annotation(i);
           return [
-            this.decl({ value: "", startByte: 0, endByte: 0 }, { kind: "unspecified" }, { kind: "nakedAnnotation", annotation }, []),
+            this.decl(
+              { value: "", startByte: 0, endByte: 0 },
+              { kind: "unspecified" },
+              { kind: "nakedAnnotation", annotation },
+              [],
+            ),
             undefined,
           ];
         },
@@ -484,7 +534,10 @@ export class Parser {
             return this.expression(i);
           });
           const anns = i.many(() => this.annotation(i));
-          return [this.decl(name, { kind: "ordinal", value: ord }, { kind: "field", type, defaultValue }, anns), undefined];
+          return [
+            this.decl(name, { kind: "ordinal", value: ord }, { kind: "field", type, defaultValue }, anns),
+            undefined,
+          ];
         },
         () => {
           const name = i.identifier();
@@ -514,7 +567,16 @@ export class Parser {
           const parameters = (implicit?.items ?? [])
             .filter((x) => x !== undefined)
             .map((n) => ({ name: n.value, startByte: n.startByte, endByte: n.endByte }));
-          return [this.decl(name, { kind: "ordinal", value: ord }, { kind: "method", params, results }, anns, parameters), undefined];
+          return [
+            this.decl(
+              name,
+              { kind: "ordinal", value: ord },
+              { kind: "method", params, results },
+              anns,
+              parameters,
+            ),
+            undefined,
+          ];
         },
         () => this.genericDecl(i),
       );
@@ -550,13 +612,22 @@ export class Parser {
             ordinal,
             "As of Cap'n Proto v0.3, the 'union' keyword should be prefixed with a colon for named unions, e.g. `foo :union {`.",
           );
-        const id: DeclId = ordinal === undefined ? { kind: "unspecified" } : { kind: "ordinal", value: ordinal };
+        const id: DeclId =
+          ordinal === undefined ? { kind: "unspecified" } : { kind: "ordinal", value: ordinal };
         return [this.decl(name, id, { kind: "union" }, anns), "struct"];
       },
       () => {
         const k = i.keyword("union");
         i.end();
-        return [this.decl({ value: "", startByte: k.startByte, endByte: k.endByte }, { kind: "unspecified" }, { kind: "union" }, []), "struct"];
+        return [
+          this.decl(
+            { value: "", startByte: k.startByte, endByte: k.endByte },
+            { kind: "unspecified" },
+            { kind: "union" },
+            [],
+          ),
+          "struct",
+        ];
       },
     );
   }
@@ -571,7 +642,8 @@ export class Parser {
     } catch (e) {
       if (e !== NO) throw e;
       const t = s.tokens;
-      const at = i.best < t.length ? t[i.best]!.startByte : t.length > 0 ? t[t.length - 1]!.endByte : s.startByte;
+      const at =
+        i.best < t.length ? t[i.best]!.startByte : t.length > 0 ? t[t.length - 1]!.endByte : s.startByte;
       this.errors.add(at, at, "Parse error.");
       return undefined;
     }
@@ -607,7 +679,11 @@ export class Parser {
       else decls.push(d);
     }
     if (id === undefined && !this.errors.hadErrors)
-      this.errors.add(0, 0, "File does not declare an ID.  Add a line like `@0x<16 hex digits>;` (`capnp id` prints a new one).");
+      this.errors.add(
+        0,
+        0,
+        "File does not declare an ID.  Add a line like `@0x<16 hex digits>;` (`capnp id` prints a new one).",
+      );
     return {
       name: { value: fileName, startByte: 0, endByte: 0 },
       id: id === undefined ? { kind: "unspecified" } : { kind: "uid", value: id },

@@ -41,52 +41,61 @@ function writeBrand(brand: Brand, init: () => Brand_Builder): void {
   });
 }
 
+const PRIMITIVE_SETTERS = {
+  void: "setVoid",
+  bool: "setBool",
+  int8: "setInt8",
+  int16: "setInt16",
+  int32: "setInt32",
+  int64: "setInt64",
+  uint8: "setUint8",
+  uint16: "setUint16",
+  uint32: "setUint32",
+  uint64: "setUint64",
+  float32: "setFloat32",
+  float64: "setFloat64",
+  text: "setText",
+  data: "setData",
+} as const;
+
 export function writeType(t: Type, b: Type_Builder): void {
   switch (t.kind) {
     case "void":
-      return b.setVoid();
     case "bool":
-      return b.setBool();
     case "int8":
-      return b.setInt8();
     case "int16":
-      return b.setInt16();
     case "int32":
-      return b.setInt32();
     case "int64":
-      return b.setInt64();
     case "uint8":
-      return b.setUint8();
     case "uint16":
-      return b.setUint16();
     case "uint32":
-      return b.setUint32();
     case "uint64":
-      return b.setUint64();
     case "float32":
-      return b.setFloat32();
     case "float64":
-      return b.setFloat64();
     case "text":
-      return b.setText();
     case "data":
-      return b.setData();
+      b[PRIMITIVE_SETTERS[t.kind]]();
+      return;
     case "list":
-      return writeType(t.elementType, b.initList().initElementType());
+      writeType(t.elementType, b.initList().initElementType());
+      return;
     case "enum": {
       const e = b.initEnum();
       e.typeId = t.typeId;
-      return writeBrand(t.brand, () => e.initBrand());
+      writeBrand(t.brand, () => e.initBrand());
+      return;
     }
     case "struct": {
       const e = b.initStruct();
       e.typeId = t.typeId;
-      return writeBrand(t.brand, () => e.initBrand());
+      writeBrand(t.brand, () => e.initBrand());
+      return;
     }
     case "interface": {
       const e = b.initInterface();
       e.typeId = t.typeId;
-      return writeBrand(t.brand, () => e.initBrand());
+      writeBrand(t.brand, () => e.initBrand());
+      return;
     }
     case "anyPointer": {
       const u = b.initAnyPointer().initUnconstrained();
@@ -111,9 +120,11 @@ export function writeType(t: Type, b: Type_Builder): void {
 function writeValue(v: Value, b: Value_Builder): void {
   switch (v.kind) {
     case "void":
-      return b.setVoid();
+      b.setVoid();
+      return;
     case "interface":
-      return b.setInterface();
+      b.setInterface();
+      return;
     case "bool":
       b.bool = v.value;
       return;
@@ -305,7 +316,9 @@ export function writeRequest(
   v.minor = CAPNP_VERSION.minor;
   v.micro = CAPNP_VERSION.micro;
   const nl = r.initNodes(nodes.length);
-  nodes.forEach((n, i) => writeNode(n, nl.get(i)));
+  nodes.forEach((n, i) => {
+    writeNode(n, nl.get(i));
+  });
   const sl = r.initSourceInfo(sourceInfo.length);
   sourceInfo.forEach((s, i) => {
     const b = sl.get(i);

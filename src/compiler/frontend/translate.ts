@@ -6,8 +6,14 @@
  * (`unfinishedValues` in C++), through the `values` module.
  */
 import type { Brand, Type } from "../../schema/model.js";
-import { type Declaration, type Expression, expressionString, type MethodParam, type ParamList } from "./ast.js";
-import { BrandedDecl, BrandScope, type ImplicitParams, NO_IMPLICITS } from "./brand.js";
+import {
+  type Declaration,
+  type Expression,
+  expressionString,
+  type MethodParam,
+  type ParamList,
+} from "./ast.js";
+import { type BrandedDecl, BrandScope, type ImplicitParams, NO_IMPLICITS } from "./brand.js";
 import { generateGroupId, generateMethodParamsId } from "./ids.js";
 import { GroupLayout, type StructOrGroup, TopLayout, UnionLayout } from "./layout.js";
 import type { DeclNode } from "./modules.js";
@@ -239,12 +245,17 @@ export class NodeTranslator {
         const type = this.compileType(b.type, NO_IMPLICITS);
         const body = { kind: "const" as const, type, value: defaultValue(type) };
         this.node.body = body;
-        if (type !== undefined) this.ctx.compileValue(this.self, this.localBrand, b.value, type, (v) => (body.value = v));
+        if (type !== undefined)
+          this.ctx.compileValue(this.self, this.localBrand, b.value, type, (v) => (body.value = v));
         break;
       }
       case "annotation":
         target = "annotation";
-        this.node.body = { kind: "annotation", type: this.compileType(b.type, NO_IMPLICITS), targets: b.targets };
+        this.node.body = {
+          kind: "annotation",
+          type: this.compileType(b.type, NO_IMPLICITS),
+          targets: b.targets,
+        };
         break;
       case "enum":
         target = "enum";
@@ -268,7 +279,11 @@ export class NodeTranslator {
     return {
       node: this.node,
       aux: aux.map((a) => a.node),
-      sourceInfo: [this.sourceInfo, ...this.groups.map((g) => g.sourceInfo), ...this.paramStructs.map((p) => p.sourceInfo)],
+      sourceInfo: [
+        this.sourceInfo,
+        ...this.groups.map((g) => g.sourceInfo),
+        ...this.paramStructs.map((p) => p.sourceInfo),
+      ],
     };
   }
 
@@ -291,7 +306,11 @@ export class NodeTranslator {
     for (const { m, codeOrder } of enumerants) {
       if (m.id.kind === "ordinal") dup.check(m.id.value);
       this.sourceInfo.members.push(m.docComment);
-      list.push({ name: m.name.value, codeOrder, annotations: this.compileAnnotations(m.annotations, "enumerant") });
+      list.push({
+        name: m.name.value,
+        codeOrder,
+        annotations: this.compileAnnotations(m.annotations, "enumerant"),
+      });
     }
     this.node.body = { kind: "enum", enumerants: list };
   }
@@ -376,7 +395,11 @@ export class NodeTranslator {
         // capnp 0.9.2 leaves this id 0 (every param struct's source info then collides on
         // id 0 and one arbitrary entry survives); 1.x sets it to the struct's id, as we do.
         const sourceInfo: SourceInfo = { id, docComment: undefined, members: null };
-        new StructTranslator(this, { scopeId: id, names: implicits }).translateParams(pl.params, node, sourceInfo);
+        new StructTranslator(this, { scopeId: id, names: implicits }).translateParams(
+          pl.params,
+          node,
+          sourceInfo,
+        );
         this.paramStructs.push({ node, sourceInfo });
         const brand = this.localBrand.push(id, implicits.length);
         // capnp (0.9.2 and 1.x) binds the implicit parameters on a copy of the scope that it
@@ -490,16 +513,49 @@ class StructTranslator {
   ) {}
 
   translate(members: readonly Declaration[], node: Node, sourceInfo: SourceInfo): void {
-    const root = new MemberInfo(undefined, 0, "", "group", false, undefined, node, sourceInfo, undefined, undefined);
+    const root = new MemberInfo(
+      undefined,
+      0,
+      "",
+      "group",
+      false,
+      undefined,
+      node,
+      sourceInfo,
+      undefined,
+      undefined,
+    );
     this.traverseTopOrGroup(members, root, this.layout);
     this.finish(root, node);
   }
 
   translateParams(params: readonly MethodParam[], node: Node, sourceInfo: SourceInfo): void {
-    const root = new MemberInfo(undefined, 0, "", "group", false, undefined, node, sourceInfo, undefined, undefined);
+    const root = new MemberInfo(
+      undefined,
+      0,
+      "",
+      "group",
+      false,
+      undefined,
+      node,
+      sourceInfo,
+      undefined,
+      undefined,
+    );
     params.forEach((p, i) => {
       root.childCount++;
-      const m = new MemberInfo(root, i, p.name.value, "field", false, p, undefined, undefined, this.layout, undefined);
+      const m = new MemberInfo(
+        root,
+        i,
+        p.name.value,
+        "field",
+        false,
+        p,
+        undefined,
+        undefined,
+        this.layout,
+        undefined,
+      );
       m.fieldType = p.type;
       m.fieldDefault = p.defaultValue;
       m.isParam = true;
@@ -527,8 +583,25 @@ class StructTranslator {
     return g;
   }
 
-  private fieldMember(parent: MemberInfo, codeOrder: number, d: Declaration, scope: StructOrGroup, inUnion: boolean) {
-    const m = new MemberInfo(parent, codeOrder, d.name.value, "field", inUnion, d, undefined, undefined, scope, d.docComment);
+  private fieldMember(
+    parent: MemberInfo,
+    codeOrder: number,
+    d: Declaration,
+    scope: StructOrGroup,
+    inUnion: boolean,
+  ) {
+    const m = new MemberInfo(
+      parent,
+      codeOrder,
+      d.name.value,
+      "field",
+      inUnion,
+      d,
+      undefined,
+      undefined,
+      scope,
+      d.docComment,
+    );
     if (d.body.kind === "field") {
       m.fieldType = d.body.type;
       m.fieldDefault = d.body.defaultValue;
@@ -536,12 +609,35 @@ class StructTranslator {
     return m;
   }
 
-  private groupMember(parent: MemberInfo, codeOrder: number, d: Declaration, kind: MemberKind, inUnion: boolean) {
+  private groupMember(
+    parent: MemberInfo,
+    codeOrder: number,
+    d: Declaration,
+    kind: MemberKind,
+    inUnion: boolean,
+  ) {
     const g = this.newGroupNode(parent.node!, d.name.value);
-    return new MemberInfo(parent, codeOrder, d.name.value, kind, inUnion, d, g.node, g.sourceInfo, undefined, d.docComment);
+    return new MemberInfo(
+      parent,
+      codeOrder,
+      d.name.value,
+      kind,
+      inUnion,
+      d,
+      g.node,
+      g.sourceInfo,
+      undefined,
+      d.docComment,
+    );
   }
 
-  private traverseUnion(decl: Declaration, members: readonly Declaration[], parent: MemberInfo, layout: UnionLayout, codeOrder: { n: number }) {
+  private traverseUnion(
+    decl: Declaration,
+    members: readonly Declaration[],
+    parent: MemberInfo,
+    layout: UnionLayout,
+    codeOrder: { n: number },
+  ) {
     if (members.length < 2) this.t.errors.on(decl, "Union must have at least two members.");
     for (const member of members) {
       let ordinal: number | undefined;
@@ -629,7 +725,9 @@ class StructTranslator {
 
   private finish(root: MemberInfo, node: Node): void {
     // std::multimap: ordinal order, equal ordinals in insertion order (a stable sort).
-    const entries = this.byOrdinal.map((e, i) => ({ ...e, i })).sort((a, b) => a.ordinal - b.ordinal || a.i - b.i);
+    const entries = this.byOrdinal
+      .map((e, i) => ({ ...e, i }))
+      .sort((a, b) => a.ordinal - b.ordinal || a.i - b.i);
     const dup = new DuplicateOrdinalDetector(this.t);
     for (const { ordinal, member } of entries) {
       const d = member.decl;
@@ -637,13 +735,21 @@ class StructTranslator {
       const field = member.getSchema();
       field.ordinal = ordinal;
       if (member.declKind === "field") {
-        const type = member.fieldType === undefined ? undefined : this.t.compileType(member.fieldType, this.implicits);
-        const slot = { kind: "slot" as const, offset: 0, type, defaultValue: defaultValue(type), hadExplicitDefault: false };
+        const type =
+          member.fieldType === undefined ? undefined : this.t.compileType(member.fieldType, this.implicits);
+        const slot = {
+          kind: "slot" as const,
+          offset: 0,
+          type,
+          defaultValue: defaultValue(type),
+          hadExplicitDefault: false,
+        };
         field.body = slot;
         if (type !== undefined && member.fieldDefault !== undefined) {
           const dv = member.fieldDefault;
           if (member.isParam && dv.kind === "relativeName" && dv.name.value === "null") {
-            if (lgSizeOf(type) !== -2) this.t.errors.on(dv.name, "Only pointer parameters can declare their default as 'null'.");
+            if (lgSizeOf(type) !== -2)
+              this.t.errors.on(dv.name, "Only pointer parameters can declare their default as 'null'.");
           } else {
             this.t.ctx.compileValue(this.t.self, this.t.localBrand, dv, type, (v) => (slot.defaultValue = v));
           }

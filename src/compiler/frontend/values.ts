@@ -8,13 +8,13 @@ import { SchemaLoader } from "../../schema/loader.js";
 import type { Type } from "../../schema/model.js";
 import { encodePointerValue } from "../../schema/text-encode.js";
 import { TextParseError, type TextValue } from "../../schema/text-parse.js";
-import { MessageReader } from "../../wire/index.js";
 import { copyToWords } from "../../schema/words.js";
+import { MessageReader } from "../../wire/index.js";
 import { type Expression, expressionString } from "./ast.js";
 import type { BrandScope } from "./brand.js";
 import { NO_IMPLICITS } from "./brand.js";
-import type { DeclNode } from "./modules.js";
 import { modelNode } from "./model-view.js";
+import type { DeclNode } from "./modules.js";
 import type { Node, Value } from "./nodes.js";
 
 /** What values need from the compiler: compiled nodes by id. */
@@ -33,7 +33,12 @@ type Dyn =
   | { k: "text"; v: string }
   | { k: "data"; v: Uint8Array }
   | { k: "enum"; typeId: bigint; v: number }
-  | { k: "pointer"; kind: "struct" | "list" | "anyPointer"; typeId: bigint | undefined; words: Uint8Array | null };
+  | {
+      k: "pointer";
+      kind: "struct" | "list" | "anyPointer";
+      typeId: bigint | undefined;
+      words: Uint8Array | null;
+    };
 
 const RANGES: Record<string, [bigint, bigint]> = {
   int8: [-128n, 127n],
@@ -224,16 +229,24 @@ export class ValueCompiler {
     const loader = new SchemaLoader();
     const seen = new Set<bigint>();
     const load = (type: Type): void => {
-      if (type.kind === "list") return load(type.elementType);
+      if (type.kind === "list") {
+        load(type.elementType);
+        return;
+      }
       if (type.kind !== "struct" && type.kind !== "enum") return;
       if (seen.has(type.typeId)) return;
       seen.add(type.typeId);
       const c = this.host.nodeOf(type.typeId);
       if (c === undefined) return;
       const nodes = [c.node, ...c.aux];
-      loader.addRequest({ capnpVersion: { major: 0, minor: 0, micro: 0 }, nodes: new Map(nodes.map((n) => [n.id, modelNode(n)])), requestedFiles: [] });
+      loader.addRequest({
+        capnpVersion: { major: 0, minor: 0, micro: 0 },
+        nodes: new Map(nodes.map((n) => [n.id, modelNode(n)])),
+        requestedFiles: [],
+      });
       for (const n of nodes)
-        if (n.body.kind === "struct") for (const f of n.body.fields ?? []) if (f.body.kind === "slot" && f.body.type) load(f.body.type);
+        if (n.body.kind === "struct")
+          for (const f of n.body.fields ?? []) if (f.body.kind === "slot" && f.body.type) load(f.body.type);
     };
     load(t);
     let text: TextValue | undefined;
@@ -241,7 +254,12 @@ export class ValueCompiler {
       text = this.toText(src);
       if (text === undefined) return undefined;
       const m = encodePointerValue(text, t, loader);
-      return { k: "pointer", kind, typeId: t.kind === "struct" ? t.typeId : undefined, words: copyToWords(m.getRootAnyPointer().asReader()) };
+      return {
+        k: "pointer",
+        kind,
+        typeId: t.kind === "struct" ? t.typeId : undefined,
+        words: copyToWords(m.getRootAnyPointer().asReader()),
+      };
     } catch (e) {
       if (!(e instanceof TextParseError)) throw e;
       const at = /at offset (\d+)/.exec(e.message);
@@ -313,7 +331,10 @@ export class ValueCompiler {
             return { kind: "ident", name: name ?? "", at };
           }
           case "pointer":
-            this.errors.on(e, "capnts does not support struct or list constants inside a struct or list literal yet.");
+            this.errors.on(
+              e,
+              "capnts does not support struct or list constants inside a struct or list literal yet.",
+            );
             return undefined;
         }
         return undefined;
