@@ -87,7 +87,8 @@ export class BrandedDecl {
   }
 
   addError(errors: ErrorReporter, message: string): void {
-    if (this.source !== undefined) errors.on(this.source, message);
+    // Without a source (an implicit method parameter), capnp reports at the file's start.
+    errors.on(this.source ?? { startByte: 0, endByte: 0 }, message);
   }
 
   toString(): string {
@@ -132,11 +133,21 @@ export class BrandedDecl {
       }
       const element = params[0]!.compileAsType(errors);
       if (element === undefined) return undefined;
-      if (element.kind === "anyPointer" && element.constraint === "anyKind") {
+      // capnp (0.9.2 and 1.x, generics.c++) reads `anyPointer.unconstrained` without checking
+      // that it is the active member; its discriminant shares bytes with a type parameter's
+      // index, so List(T) of a generic's first parameter reads as List(AnyPointer) and of its
+      // second as List(AnyStruct), and both are refused. We accept and refuse what capnp does.
+      const constraint =
+        element.kind === "anyPointer"
+          ? element.constraint
+          : element.kind === "parameter" || element.kind === "implicitMethodParameter"
+            ? (["anyKind", "struct", "list", "capability"] as const)[element.parameterIndex]
+            : undefined;
+      if (constraint === "anyKind") {
         this.addError(errors, "'List(AnyPointer)' is not supported.");
         return undefined;
       }
-      if (element.kind === "anyPointer" && element.constraint === "struct") {
+      if (constraint === "struct") {
         this.addError(errors, "'List(AnyStruct)' is not supported.");
         return undefined;
       }

@@ -23,6 +23,12 @@ export interface CompileOptions {
   readonly importPaths?: readonly string[];
 }
 
+/** A file to compile: where to read it, and the name capnp gives it (node display names). */
+export interface RequestedSchema {
+  readonly path: string;
+  readonly name: string;
+}
+
 export interface CompiledSchemas {
   /** The CodeGeneratorRequest, as `capnp compile -o-` writes it. */
   readonly request: MessageBuilder;
@@ -296,15 +302,19 @@ function findImports(d: Declaration, out: Set<string>): void {
  * Compile schema files (paths as capnp takes them on its command line) into a
  * CodeGeneratorRequest. Throws SchemaCompileError listing every error, as capnp prints them.
  */
-export function compileSchemas(files: readonly string[], options: CompileOptions): CompiledSchemas {
+export function compileSchemas(
+  files: readonly (string | RequestedSchema)[],
+  options: CompileOptions,
+): CompiledSchemas {
   const c = new Compiler(options);
   const requested: DeclNode[] = [];
   const missing: LocatedDiagnostic[] = [];
-  for (const f of files) {
-    const m = c.program.load(normalizePath(f), f);
+  for (const entry of files) {
+    const { path, name } = typeof entry === "string" ? { path: entry, name: normalizePath(entry) } : entry;
+    const m = c.program.load(normalizePath(path), name);
     if (m === undefined) {
       missing.push({
-        file: f,
+        file: name,
         startByte: 0,
         endByte: 0,
         line: 1,

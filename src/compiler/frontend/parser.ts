@@ -19,6 +19,7 @@ import {
   type ParamList,
 } from "./ast.js";
 import type { ErrorReporter } from "./errors.js";
+import { generateRandomId } from "./ids.js";
 import type { Statement, Token } from "./lexer.js";
 
 class NoMatch extends Error {}
@@ -682,7 +683,7 @@ export class Parser {
       this.errors.add(
         0,
         0,
-        "File does not declare an ID.  Add a line like `@0x<16 hex digits>;` (`capnp id` prints a new one).",
+        `File does not declare an ID.  I've generated one for you.  Add this line to your file: @0x${generateRandomId().toString(16)};`,
       );
     return {
       name: { value: fileName, startByte: 0, endByte: 0 },

@@ -8,7 +8,10 @@ import {
   type Annotation_ListBuilder,
   type Brand_Builder,
   CodeGeneratorRequest_Builder,
+  CodeGeneratorRequest_RequestedFile_ListBuilder,
   type Node_Builder,
+  Node_ListBuilder,
+  Node_SourceInfo_ListBuilder,
   type Type_Builder,
   type Value_Builder,
 } from "../../schema/schema.capnp.js";
@@ -315,11 +318,14 @@ export function writeRequest(
   v.major = CAPNP_VERSION.major;
   v.minor = CAPNP_VERSION.minor;
   v.micro = CAPNP_VERSION.micro;
-  const nl = r.initNodes(nodes.length);
+  // Structs the size capnp 0.9.2 writes them: its Node, Node.SourceInfo and RequestedFile lack
+  // the 1.x fields (positions, fileSourceInfo) that make ours bigger. The 1.x fields are not
+  // filled, so the data is the same; the size is what embedded copies of nodes keep.
+  const nl = r._initList(0, { ...Node_ListBuilder.kind, dataWords: 5 }, nodes.length);
   nodes.forEach((n, i) => {
     writeNode(n, nl.get(i));
   });
-  const sl = r.initSourceInfo(sourceInfo.length);
+  const sl = r._initList(3, { ...Node_SourceInfo_ListBuilder.kind, dataWords: 1 }, sourceInfo.length);
   sourceInfo.forEach((s, i) => {
     const b = sl.get(i);
     b.id = s.id;
@@ -331,7 +337,11 @@ export function writeRequest(
       });
     }
   });
-  const fl = r.initRequestedFiles(files.length);
+  const fl = r._initList(
+    1,
+    { ...CodeGeneratorRequest_RequestedFile_ListBuilder.kind, ptrCount: 2 },
+    files.length,
+  );
   files.forEach((f, i) => {
     const b = fl.get(i);
     b.id = f.id;

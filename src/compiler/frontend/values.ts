@@ -251,7 +251,7 @@ export class ValueCompiler {
     load(t);
     let text: TextValue | undefined;
     try {
-      text = this.toText(src);
+      text = this.toText(src, t);
       if (text === undefined) return undefined;
       const m = encodePointerValue(text, t, loader);
       return {
@@ -269,80 +269,102 @@ export class ValueCompiler {
     }
   }
 
-  /** An expression as a text-format value; constant references are replaced by their values. */
-  private toText(e: Expression): TextValue | undefined {
+  /**
+   * A struct or list literal as a text-format value, checked as capnp checks it (field names,
+   * each leaf through `compile`, so errors read as capnp's); constants become their values.
+   * Undefined after an error (or for an item that did not parse, already reported).
+   */
+  private toText(e: Expression, t: Type): TextValue | undefined {
     const at = e.startByte;
-    switch (e.kind) {
-      case "tuple": {
-        const fields: { name: string; value: TextValue }[] = [];
-        for (const p of e.params) {
-          if (p.name === undefined) {
-            this.errors.on(p.value, "Missing field name.");
-            continue;
-          }
-          const v = this.toText(p.value);
-          if (v !== undefined) fields.push({ name: p.name.value, value: v });
-        }
-        return { kind: "struct", fields, at };
-      }
-      case "list": {
-        const items: TextValue[] = [];
-        for (const x of e.items) {
-          const v = this.toText(x);
-          if (v === undefined) return undefined;
-          items.push(v);
-        }
-        return { kind: "list", items, at };
-      }
-      case "string":
-        return { kind: "string", bytes: utf8.encode(e.value), at };
-      case "binary":
-        return { kind: "data", bytes: e.value, at };
-      case "positiveInt":
-        return { kind: "number", text: e.value.toString(), at };
-      case "negativeInt":
-        return { kind: "number", text: `-${e.value}`, at };
-      case "float":
-        return { kind: "number", text: floatText(e.value), at };
-      case "relativeName":
-        return { kind: "ident", name: e.name.value, at };
-      case "absoluteName":
-      case "member":
-      case "import":
-      case "application": {
-        const c = this.constant(e);
-        if (c === undefined) return undefined;
-        switch (c.k) {
-          case "void":
-            return { kind: "ident", name: "void", at };
-          case "bool":
-            return { kind: "ident", name: String(c.v), at };
-          case "int":
-            return { kind: "number", text: c.v.toString(), at };
-          case "float":
-            return { kind: "number", text: floatText(c.v), at };
-          case "text":
-            return { kind: "string", bytes: utf8.encode(c.v), at };
-          case "data":
-            return { kind: "data", bytes: c.v, at };
-          case "enum": {
-            const n = this.host.nodeOf(c.typeId)?.node;
-            const name = n?.body.kind === "enum" ? n.body.enumerants[c.v]?.name : undefined;
-            return { kind: "ident", name: name ?? "", at };
-          }
-          case "pointer":
-            this.errors.on(
-              e,
-              "capnts does not support struct or list constants inside a struct or list literal yet.",
-            );
-            return undefined;
-        }
-        return undefined;
-      }
-      default:
-        this.errors.on(e, "Expected a value.");
-        return undefined;
+    if (e.kind === "unknown") return undefined;
+    if (t.kind === "struct") {
+      if (e.kind !== "tuple") return this.leafPointer(e, t);
+      const c = this.host.nodeOf(t.typeId);
+      if (c === undefined) return undefined;
+      return this.structText(e, c.node, c.aux);
     }
+    if (t.kind === "list") {
+      if (e.kind !== "list") return this.leafPointer(e, t);
+      const items: TextValue[] = [];
+      let ok = true;
+      for (const x of e.items) {
+        const v = this.toText(x, t.elementType);
+        if (v === undefined) ok = false;
+        else items.push(v);
+      }
+      return ok ? { kind: "list", items, at } : undefined;
+    }
+    const v = this.compile(e, t);
+    if (v === undefined) return undefined;
+    switch (v.kind) {
+      case "void":
+      case "interface":
+        return { kind: "ident", name: "void", at };
+      case "bool":
+        return { kind: "ident", name: String(v.value), at };
+      case "float32":
+      case "float64":
+        return { kind: "number", text: floatText(v.value), at };
+      case "int64":
+      case "uint64":
+        return { kind: "number", text: v.value.toString(), at };
+      case "enum": {
+        const n = t.kind === "enum" ? this.host.nodeOf(t.typeId)?.node : undefined;
+        const name = n?.body.kind === "enum" ? n.body.enumerants[v.value]?.name : undefined;
+        return { kind: "ident", name: name ?? "", at };
+      }
+      case "text":
+        return { kind: "string", bytes: utf8.encode(v.value ?? ""), at };
+      case "data":
+        return { kind: "data", bytes: v.value ?? new Uint8Array(0), at };
+      case "list":
+      case "struct":
+      case "anyPointer":
+        return this.leafPointer(e, t);
+      default:
+        return { kind: "number", text: String(v.value), at };
+    }
+  }
+
+  private structText(
+    e: Expression & { kind: "tuple" },
+    node: Node,
+    aux: readonly Node[],
+  ): TextValue | undefined {
+    const fields: { name: string; value: TextValue }[] = [];
+    let ok = true;
+    const body = node.body;
+    for (const p of e.params) {
+      if (p.name === undefined) {
+        this.errors.on(p.value, "Missing field name.");
+        ok = false;
+        continue;
+      }
+      const f = body.kind === "struct" ? body.fields?.find((x) => x.name === p.name!.value) : undefined;
+      if (f === undefined) {
+        this.errors.on(p.name, `Struct has no field named '${p.name.value}'.`);
+        ok = false;
+        continue;
+      }
+      let v: TextValue | undefined;
+      if (f.body.kind === "group") {
+        const typeId = f.body.typeId;
+        const group = aux.find((n) => n.id === typeId);
+        if (p.value.kind !== "tuple") this.errors.on(p.value, "Type mismatch; expected group.");
+        else if (group !== undefined) v = this.structText(p.value, group, aux);
+      } else if (f.body.type !== undefined) v = this.toText(p.value, f.body.type);
+      if (v === undefined) ok = false;
+      else fields.push({ name: p.name.value, value: v });
+    }
+    return ok ? { kind: "struct", fields, at: e.startByte } : undefined;
+  }
+
+  /** A struct or list in a literal that is not written out: a constant's, or a mismatch. */
+  private leafPointer(e: Expression, t: Type): TextValue | undefined {
+    const v = this.compile(e, t);
+    if (v !== undefined)
+      this.errors.on(e, "capnts cannot yet use a struct or list constant inside a struct or list literal.");
+    return undefined;
   }
 
   /** C++ `readConstant`: the value of the constant `src` names. */
