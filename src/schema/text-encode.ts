@@ -63,7 +63,8 @@ const KINDS: Record<string, ListBuilderKind<unknown>> = {
   data: DataListBuilder.kind,
 };
 
-const RANGES: Record<string, [bigint, bigint]> = {
+/** The range of each integer type (what a value written to it must be within). */
+export const INTEGER_RANGES: Record<string, [bigint, bigint]> = {
   int8: [-128n, 127n],
   int16: [-32768n, 32767n],
   int32: [-(2n ** 31n), 2n ** 31n - 1n],
@@ -94,7 +95,7 @@ class Encoder {
     else if (/^[0-9]+$/.test(body)) n = BigInt(body);
     else this.fail(v, `expected an integer for ${t.kind}`);
     if (neg) n = -n;
-    const [lo, hi] = RANGES[t.kind]!;
+    const [lo, hi] = INTEGER_RANGES[t.kind]!;
     if (n < lo || n > hi) this.fail(v, `integer is out of range for ${t.kind}`);
     return n;
   }

@@ -2,6 +2,7 @@
  * The parsed schema (c++/src/capnp/compiler/grammar.capnp, as plain objects): expressions and
  * declarations with byte positions.
  */
+import { ANNOTATION_TARGETS } from "../../schema/load.js";
 import type { Located } from "./lexer.js";
 
 export interface LocatedText extends Located {
@@ -54,20 +55,7 @@ export type ParamList = Located &
     | { readonly kind: "stream" }
   );
 
-export const ANNOTATION_TARGETS = [
-  "file",
-  "const",
-  "enum",
-  "enumerant",
-  "struct",
-  "field",
-  "union",
-  "group",
-  "interface",
-  "method",
-  "param",
-  "annotation",
-] as const;
+export { ANNOTATION_TARGETS };
 export type AnnotationTarget = (typeof ANNOTATION_TARGETS)[number];
 
 export type DeclBody =

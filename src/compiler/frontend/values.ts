@@ -6,7 +6,7 @@
  */
 import { SchemaLoader } from "../../schema/loader.js";
 import type { Type } from "../../schema/model.js";
-import { encodePointerValue } from "../../schema/text-encode.js";
+import { encodePointerValue, INTEGER_RANGES } from "../../schema/text-encode.js";
 import { TextParseError, type TextValue } from "../../schema/text-parse.js";
 import { copyToWords } from "../../schema/words.js";
 import { MessageReader } from "../../wire/index.js";
@@ -40,15 +40,9 @@ type Dyn =
       words: Uint8Array | null;
     };
 
+/** Integer literals' ranges; a float takes any integer an Int64 or UInt64 could hold (C++ `ValueTranslator`). */
 const RANGES: Record<string, [bigint, bigint]> = {
-  int8: [-128n, 127n],
-  int16: [-32768n, 32767n],
-  int32: [-(2n ** 31n), 2n ** 31n - 1n],
-  int64: [-(2n ** 63n), 2n ** 63n - 1n],
-  uint8: [0n, 255n],
-  uint16: [0n, 65535n],
-  uint32: [0n, 2n ** 32n - 1n],
-  uint64: [0n, 2n ** 64n - 1n],
+  ...INTEGER_RANGES,
   float32: [-(2n ** 63n), 2n ** 64n - 1n],
   float64: [-(2n ** 63n), 2n ** 64n - 1n],
 };
