@@ -7,6 +7,19 @@
  * field's own size, as in schema.capnp.
  */
 
+/**
+ * capnp 0.5 and older laid out some unions nested in unions wrongly (issue 344); capnp since
+ * refuses the schemas that layout would have differed on (unless CAPNP_IGNORE_ISSUE_344 is set),
+ * and so do we.
+ */
+export class Issue344Error extends Error {
+  constructor() {
+    super(
+      "Bad news: Cap'n Proto 0.5.x and previous contained a bug which would cause this schema to be compiled incorrectly. Please see: https://github.com/sandstorm-io/capnproto/issues/344",
+    );
+  }
+}
+
 /** Free holes by log2 size (bits): holes[lg] is the offset (in 2^lg-bit units) of a free hole or 0. */
 class HoleSet {
   readonly holes = [0, 0, 0, 0, 0, 0];
@@ -187,6 +200,7 @@ class DataLocationUsage {
   private tryExpandUsage(u: UnionLayout, loc: DataLocation, desired: number, newHoles: boolean): boolean {
     if (desired > loc.lgSize && !u.tryExpandTo(loc, desired)) return false;
     if (newHoles) this.holes.addHolesAtEnd(this.lgSizeUsed, 1, desired);
+    else throw new Issue344Error();
     this.lgSizeUsed = desired;
     return true;
   }
@@ -239,13 +253,15 @@ export class GroupLayout implements StructOrGroup {
     return this.parent.addNewPointerLocation();
   }
   tryExpandData(oldLgSize: number, oldOffset: number, factor: number): boolean {
-    // capnp before 0.6 got this case wrong (issue 344); the fixed compiler refuses the expansion.
-    if (oldLgSize + factor > 6 || (oldOffset & ((1 << factor) - 1)) !== 0) return false;
+    // An expansion capnp 0.5 would have allowed here (issue 344): refused if it would succeed.
+    const mustFail = oldLgSize + factor > 6 || (oldOffset & ((1 << factor) - 1)) !== 0;
     for (let i = 0; i < this.usage.length; i++) {
       const loc = this.parent.dataLocations[i]!;
       if (loc.lgSize >= oldLgSize && oldOffset >>> (loc.lgSize - oldLgSize) === loc.offset) {
         const localOldOffset = oldOffset - (loc.offset << (loc.lgSize - oldLgSize));
-        return this.usage[i]!.tryExpand(this.parent, loc, oldLgSize, localOldOffset, factor);
+        const result = this.usage[i]!.tryExpand(this.parent, loc, oldLgSize, localOldOffset, factor);
+        if (mustFail && result) throw new Issue344Error();
+        return result;
       }
     }
     throw new Error("capnts internal error: tried to expand a field that was never allocated");

@@ -15,7 +15,7 @@ import {
 } from "./ast.js";
 import { type BrandedDecl, BrandScope, type ImplicitParams, NO_IMPLICITS } from "./brand.js";
 import { generateGroupId, generateMethodParamsId } from "./ids.js";
-import { GroupLayout, type StructOrGroup, TopLayout, UnionLayout } from "./layout.js";
+import { GroupLayout, Issue344Error, type StructOrGroup, TopLayout, UnionLayout } from "./layout.js";
 import type { DeclNode } from "./modules.js";
 import type { Annotation, Field, Method, Node, SourceInfo, Value } from "./nodes.js";
 
@@ -757,9 +757,15 @@ class StructTranslator {
         }
         const lg = lgSizeOf(type);
         const scope = member.fieldScope!;
-        if (lg === -2) slot.offset = scope.addPointer();
-        else if (lg === -1) scope.addVoid();
-        else slot.offset = scope.addData(lg);
+        try {
+          if (lg === -2) slot.offset = scope.addPointer();
+          else if (lg === -1) scope.addVoid();
+          else slot.offset = scope.addData(lg);
+        } catch (e) {
+          if (!(e instanceof Issue344Error)) throw e;
+          // capnp stops with this assertion (naming the member); we report it on the field.
+          this.t.errors.on(d !== undefined && "name" in d ? d.name : { startByte: 0, endByte: 0 }, e.message);
+        }
       } else if (member.declKind === "union") {
         if (!member.unionScope!.addDiscriminant() && d !== undefined && "id" in d && d.id.kind === "ordinal")
           this.t.errors.on(
