@@ -7,6 +7,8 @@
  *       schemas are parsed by capnts's own front end (src/compiler/frontend), or with --capnp by
  *       `capnp compile` running our plugin. --runtime: the package generated code imports
  *       (default "capnts") or a path to the runtime's src directory.
+ *   capnts id
+ *       Print a new random file ID, as `capnp id` does.
  *   capnts decode [--packed] [--flat] [--short] [-I DIR]... SCHEMA.capnp TYPE
  *       Read binary messages from stdin and print them as text, byte for byte like
  *       `capnp decode`.
@@ -17,6 +19,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { generateRandomId } from "../compiler/frontend/ids.js";
 import { SchemaCompileError } from "../compiler/frontend/index.js";
 import { generate, readRequest } from "../compiler/generate.js";
 import { type StrippedModule, StripTypesError, stripTypes } from "../compiler/strip-types.js";
@@ -34,6 +37,7 @@ Commands:
   compile   generate TypeScript (or JavaScript and .d.ts) bindings for schema files
   decode    print binary messages from stdin as text (like \`capnp decode\`)
   encode    write text messages from stdin as binary (like \`capnp encode\`)
+  id        print a new random file ID (like \`capnp id\`)
 
 \`capnts COMMAND --help\` describes a command. \`capnts --version\` prints the version.
 Schemas are compiled by capnts itself; \`--capnp\` uses the C++ \`capnp\` tool instead (Debian/Ubuntu:
@@ -439,6 +443,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         return decode(rest);
       case "encode":
         return encode(rest);
+      case "id":
+        if (rest.length > 0) throw new UsageError("id takes no arguments");
+        process.stdout.write(`@0x${generateRandomId().toString(16)}\n`);
+        return 0;
       case "help":
         if (rest[0] === "compile" || rest[0] === "decode" || rest[0] === "encode") {
           process.stdout.write(HELP[rest[0]]);

@@ -357,3 +357,16 @@ test("capnts compile reports schema errors as capnp does, with exit status 1", (
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("capnts id prints a new file ID (top bit set), like capnp id", () => {
+  const ids = [0, 1].map(() => {
+    const r = spawnSync(CAPNTS, ["id"], {
+      env: { ...process.env, CAPNTS_FROM_SOURCE: "1" },
+      encoding: "utf8",
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^@0x[89a-f][0-9a-f]{15}\n$/);
+    return r.stdout;
+  });
+  assert.notEqual(ids[0], ids[1]);
+});
