@@ -117,6 +117,37 @@ class Input {
   }
 }
 
+/**
+ * Which of `expression`'s base alternatives (in their order there) can start with `t`: integer,
+ * -integer, float, -float, -inf, strings, binary, list, tuple, import, embed, .name, name.
+ */
+function baseAlternatives(t: Token | undefined, next: Token | undefined): number[] {
+  switch (t?.kind) {
+    case "integer":
+      return [0];
+    case "float":
+      return [2];
+    case "string":
+      return [5];
+    case "binary":
+      return [6];
+    case "bracketList":
+      return [7];
+    case "parenList":
+      return [8];
+    case "identifier":
+      if (t.value === "import" && next?.kind === "string") return [9, 12];
+      if (t.value === "embed" && next?.kind === "string") return [10, 12];
+      return [12];
+    case "operator":
+      if (t.value === "-") return [1, 3, 4];
+      if (t.value === ".") return [11];
+      return [];
+    default:
+      return [];
+  }
+}
+
 export class Parser {
   constructor(readonly errors: ErrorReporter) {}
 
@@ -173,101 +204,111 @@ export class Parser {
   }
 
   expression(i: Input): Expression {
+    // The alternatives of capnp's grammar, chosen by the first token (trying each in turn
+    // costs a thrown exception per miss, and expressions are most of a schema).
+    const t = i.peek();
+    const alternatives = baseAlternatives(t, i.tokens[i.pos + 1]);
     let base: Expression = i.oneOf<Expression>(
-      () => {
-        const v = i.integer();
-        return { kind: "positiveInt", value: v.value, startByte: v.startByte, endByte: v.endByte };
-      },
-      () => {
-        i.op("-");
-        const v = i.integer();
-        return { kind: "negativeInt", value: v.value, startByte: v.startByte, endByte: v.endByte };
-      },
-      () => {
-        const t = i.next();
-        if (t.kind !== "float") i.fail();
-        return { kind: "float", value: t.value, startByte: t.startByte, endByte: t.endByte };
-      },
-      () => {
-        i.op("-");
-        const t = i.next();
-        if (t.kind !== "float") i.fail();
-        return { kind: "float", value: -t.value, startByte: t.startByte, endByte: t.endByte };
-      },
-      () => {
-        const m = i.op("-");
-        const k = i.keyword("inf");
-        return { kind: "float", value: -Infinity, startByte: m.startByte, endByte: k.endByte };
-      },
-      () => {
-        const parts: Token[] = [];
-        for (;;) {
-          const t = i.peek();
-          if (t?.kind !== "string") break;
-          parts.push(i.next());
-        }
-        if (parts.length === 0) i.fail();
-        return {
-          kind: "string",
-          value: parts.map((p) => (p as { value: string }).value).join(""),
-          startByte: parts[0]!.startByte,
-          endByte: parts[parts.length - 1]!.endByte,
-        };
-      },
-      () => {
-        const t = i.next();
-        if (t.kind !== "binary") i.fail();
-        return { kind: "binary", value: t.value, startByte: t.startByte, endByte: t.endByte };
-      },
-      () => {
-        const t = i.next();
-        if (t.kind !== "bracketList") i.fail();
-        const l = this.listItems(t, (j) => this.expression(j));
-        return {
-          kind: "list",
-          items: l.items.map((x) => x ?? ({ kind: "unknown", startByte: 0, endByte: 0 } as Expression)),
-          startByte: t.startByte,
-          endByte: t.endByte,
-        };
-      },
-      () => {
-        const tp = this.tuple(i);
-        if (tp.params.length === 1 && tp.params[0]!.name === undefined) return tp.params[0]!.value;
-        return { kind: "tuple", params: tp.params, startByte: tp.startByte, endByte: tp.endByte };
-      },
-      () => {
-        const k = i.keyword("import");
-        const t = i.next();
-        if (t.kind !== "string") i.fail();
-        return {
-          kind: "import",
-          name: { value: t.value, startByte: t.startByte, endByte: t.endByte },
-          startByte: k.startByte,
-          endByte: t.endByte,
-        };
-      },
-      () => {
-        const k = i.keyword("embed");
-        const t = i.next();
-        if (t.kind !== "string") i.fail();
-        return {
-          kind: "embed",
-          name: { value: t.value, startByte: t.startByte, endByte: t.endByte },
-          startByte: k.startByte,
-          endByte: t.endByte,
-        };
-      },
-      () => {
-        const d = i.op(".");
-        const name = i.identifier();
-        return { kind: "absoluteName", name, startByte: d.startByte, endByte: name.endByte };
-      },
-      () => {
-        const name = i.identifier();
-        return { kind: "relativeName", name, startByte: name.startByte, endByte: name.endByte };
-      },
+      ...(
+        [
+          () => {
+            const v = i.integer();
+            return { kind: "positiveInt", value: v.value, startByte: v.startByte, endByte: v.endByte };
+          },
+          () => {
+            i.op("-");
+            const v = i.integer();
+            return { kind: "negativeInt", value: v.value, startByte: v.startByte, endByte: v.endByte };
+          },
+          () => {
+            const t = i.next();
+            if (t.kind !== "float") i.fail();
+            return { kind: "float", value: t.value, startByte: t.startByte, endByte: t.endByte };
+          },
+          () => {
+            i.op("-");
+            const t = i.next();
+            if (t.kind !== "float") i.fail();
+            return { kind: "float", value: -t.value, startByte: t.startByte, endByte: t.endByte };
+          },
+          () => {
+            const m = i.op("-");
+            const k = i.keyword("inf");
+            return { kind: "float", value: -Infinity, startByte: m.startByte, endByte: k.endByte };
+          },
+          () => {
+            const parts: Token[] = [];
+            for (;;) {
+              const t = i.peek();
+              if (t?.kind !== "string") break;
+              parts.push(i.next());
+            }
+            if (parts.length === 0) i.fail();
+            return {
+              kind: "string",
+              value: parts.map((p) => (p as { value: string }).value).join(""),
+              startByte: parts[0]!.startByte,
+              endByte: parts[parts.length - 1]!.endByte,
+            };
+          },
+          () => {
+            const t = i.next();
+            if (t.kind !== "binary") i.fail();
+            return { kind: "binary", value: t.value, startByte: t.startByte, endByte: t.endByte };
+          },
+          () => {
+            const t = i.next();
+            if (t.kind !== "bracketList") i.fail();
+            const l = this.listItems(t, (j) => this.expression(j));
+            return {
+              kind: "list",
+              items: l.items.map((x) => x ?? ({ kind: "unknown", startByte: 0, endByte: 0 } as Expression)),
+              startByte: t.startByte,
+              endByte: t.endByte,
+            };
+          },
+          () => {
+            const tp = this.tuple(i);
+            if (tp.params.length === 1 && tp.params[0]!.name === undefined) return tp.params[0]!.value;
+            return { kind: "tuple", params: tp.params, startByte: tp.startByte, endByte: tp.endByte };
+          },
+          () => {
+            const k = i.keyword("import");
+            const t = i.next();
+            if (t.kind !== "string") i.fail();
+            return {
+              kind: "import",
+              name: { value: t.value, startByte: t.startByte, endByte: t.endByte },
+              startByte: k.startByte,
+              endByte: t.endByte,
+            };
+          },
+          () => {
+            const k = i.keyword("embed");
+            const t = i.next();
+            if (t.kind !== "string") i.fail();
+            return {
+              kind: "embed",
+              name: { value: t.value, startByte: t.startByte, endByte: t.endByte },
+              startByte: k.startByte,
+              endByte: t.endByte,
+            };
+          },
+          () => {
+            const d = i.op(".");
+            const name = i.identifier();
+            return { kind: "absoluteName", name, startByte: d.startByte, endByte: name.endByte };
+          },
+          () => {
+            const name = i.identifier();
+            return { kind: "relativeName", name, startByte: name.startByte, endByte: name.endByte };
+          },
+        ] as (() => Expression)[]
+      ).filter((_, k) => alternatives.includes(k)),
     );
     for (;;) {
+      const next = i.peek();
+      if (!((next?.kind === "operator" && next.value === ".") || next?.kind === "parenList")) return base;
       const suffix = i.opt(() =>
         i.oneOf<Expression>(
           () => {
@@ -312,6 +353,17 @@ export class Parser {
     return { name: e, value: undefined };
   }
 
+  private annotations(i: Input): AnnotationApplication[] {
+    const out: AnnotationApplication[] = [];
+    for (;;) {
+      const t = i.peek();
+      if (t?.kind !== "operator" || t.value !== "$") return out;
+      const a = i.opt(() => this.annotation(i));
+      if (a === undefined) return out;
+      out.push(a);
+    }
+  }
+
   private uid(i: Input): LocatedInteger {
     i.op("@");
     const v = i.integer();
@@ -347,7 +399,8 @@ export class Parser {
   }
 
   private optUid(i: Input): DeclId {
-    const u = i.opt(() => this.uid(i));
+    const t = i.peek();
+    const u = t?.kind === "operator" && t.value === "@" ? i.opt(() => this.uid(i)) : undefined;
     return u === undefined ? { kind: "unspecified" } : { kind: "uid", value: u };
   }
 
@@ -383,7 +436,7 @@ export class Parser {
         const type = this.expression(i);
         i.op("=");
         const value = this.expression(i);
-        const anns = i.many(() => this.annotation(i));
+        const anns = this.annotations(i);
         return [this.decl(name, id, { kind: "const", type, value }, anns), undefined];
       },
       () => {
@@ -401,7 +454,7 @@ export class Parser {
         );
         i.op(":");
         const type = this.expression(i);
-        const anns = i.many(() => this.annotation(i));
+        const anns = this.annotations(i);
         const targets = new Set<AnnotationTarget>();
         for (const t of l.items) {
           if (t === undefined) continue;
@@ -423,7 +476,7 @@ export class Parser {
         i.keyword("enum");
         const name = i.identifier();
         const id = this.optUid(i);
-        const anns = i.many(() => this.annotation(i));
+        const anns = this.annotations(i);
         return [this.decl(name, id, { kind: "enum" }, anns), "enum"];
       },
       () => {
@@ -431,7 +484,7 @@ export class Parser {
         const name = i.identifier();
         const id = this.optUid(i);
         const params = this.genericParams(i);
-        const anns = i.many(() => this.annotation(i));
+        const anns = this.annotations(i);
         return [this.decl(name, id, { kind: "struct" }, anns, params), "struct"];
       },
       () => {
@@ -443,7 +496,7 @@ export class Parser {
           i.keyword("extends");
           return this.parenList(i, (j) => this.expression(j));
         });
-        const anns = i.many(() => this.annotation(i));
+        const anns = this.annotations(i);
         const superclasses = (supers?.items ?? []).filter((x) => x !== undefined);
         return [this.decl(name, id, { kind: "interface", superclasses }, anns, params), "interface"];
       },
@@ -458,7 +511,7 @@ export class Parser {
       i.op("=");
       return this.expression(i);
     });
-    const annotations = i.many(() => this.annotation(i));
+    const annotations = this.annotations(i);
     const last = i.tokens[i.pos - 1]!;
     return { name, type, defaultValue, annotations, startByte: name.startByte, endByte: last.endByte };
   }
@@ -519,7 +572,7 @@ export class Parser {
       alternatives.push(() => {
         const name = i.identifier();
         const ord = this.ordinal(i);
-        const anns = i.many(() => this.annotation(i));
+        const anns = this.annotations(i);
         return [this.decl(name, { kind: "ordinal", value: ord }, { kind: "enumerant" }, anns), undefined];
       });
     else if (level === "struct")
@@ -534,7 +587,7 @@ export class Parser {
             i.op("=");
             return this.expression(i);
           });
-          const anns = i.many(() => this.annotation(i));
+          const anns = this.annotations(i);
           return [
             this.decl(name, { kind: "ordinal", value: ord }, { kind: "field", type, defaultValue }, anns),
             undefined,
@@ -544,7 +597,7 @@ export class Parser {
           const name = i.identifier();
           i.op(":");
           i.keyword("group");
-          const anns = i.many(() => this.annotation(i));
+          const anns = this.annotations(i);
           return [this.decl(name, { kind: "unspecified" }, { kind: "group" }, anns), "struct"];
         },
         () => this.genericDecl(i),
@@ -564,7 +617,7 @@ export class Parser {
             i.op("->");
             return this.paramList(i);
           });
-          const anns = i.many(() => this.annotation(i));
+          const anns = this.annotations(i);
           const parameters = (implicit?.items ?? [])
             .filter((x) => x !== undefined)
             .map((n) => ({ name: n.value, startByte: n.startByte, endByte: n.endByte }));
@@ -602,7 +655,7 @@ export class Parser {
           },
         );
         i.keyword("union");
-        const anns = i.many(() => this.annotation(i));
+        const anns = this.annotations(i);
         if (ordinal !== undefined && missingExclamation)
           this.errors.on(
             ordinal,
