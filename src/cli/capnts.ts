@@ -15,6 +15,7 @@
  *   capnts encode [--packed] [--flat] [-I DIR]... SCHEMA.capnp TYPE
  *       Read text messages from stdin and write them in binary (like `capnp encode`).
  */
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -65,6 +66,9 @@ Options:
   --import-ext EXT       ".js" (default) or ".ts": the extension of imports between generated
                          files; ".ts" runs the .ts files directly (Node's type stripping, Deno)
   --capnp                parse the schemas with the C++ \`capnp\` tool instead of capnts
+  --plugin NAME[:DIR]    instead of generating TypeScript, run the code generator
+                         capnpc-NAME (or the executable NAME, if it has a "/") in DIR with
+                         the CodeGeneratorRequest on stdin, as \`capnp compile -oNAME:DIR\`
   -h, --help             show this text
 `,
   decode: `Usage: capnts decode [OPTIONS] SCHEMA.capnp TYPE
@@ -180,7 +184,7 @@ function importArgs(p: Parsed): string[] {
 async function compile(argv: readonly string[]): Promise<number> {
   const p = parse(
     argv,
-    ["--output", "--import-path", "--src-prefix", "--runtime", "--import-ext"],
+    ["--output", "--import-path", "--src-prefix", "--runtime", "--import-ext", "--plugin"],
     {
       "-o": "--output",
       "-I": "--import-path",
@@ -189,6 +193,8 @@ async function compile(argv: readonly string[]): Promise<number> {
     ["--js", "--no-standard-import", "--capnp"],
   );
   if (p.rest.length === 0) throw new UsageError("no schema files given");
+  const plugins = p.values.get("--plugin") ?? [];
+  if (plugins.length > 0) return runPlugins(p, plugins);
   const out = resolve(p.values.get("--output")?.at(-1) ?? ".");
   mkdirSync(out, { recursive: true });
   const runtime = p.values.get("--runtime")?.at(-1) ?? "capnts";
@@ -240,6 +246,33 @@ function schemaArgs(p: Parsed): SchemaArgs {
     srcPrefixes: p.values.get("--src-prefix") ?? [],
     capnp: p.flags.has("--capnp"),
   };
+}
+
+/**
+ * `--plugin NAME[:DIR]`: give the request to another code generator, as `capnp compile -oNAME:DIR`
+ * does: `capnpc-NAME` from PATH (or NAME itself when it contains a "/"), run in DIR (default:
+ * the current directory) with the request on stdin.
+ */
+function runPlugins(p: Parsed, plugins: readonly string[]): number {
+  const request = compileRequest(p.rest, schemaArgs(p));
+  for (const spec of plugins) {
+    const colon = spec.indexOf(":");
+    const name = colon < 0 ? spec : spec.slice(0, colon);
+    const dir = colon < 0 ? "." : spec.slice(colon + 1);
+    if (name === "") throw new UsageError(`--plugin needs a name: ${JSON.stringify(spec)}`);
+    const exe = name.includes("/") ? resolve(name) : `capnpc-${name}`;
+    const r = spawnSync(exe, [], {
+      input: request,
+      cwd: resolve(dir),
+      stdio: ["pipe", "inherit", "inherit"],
+    });
+    if (r.error !== undefined) throw new Error(`${exe}: ${r.error.message}`);
+    if (r.status !== 0) {
+      process.stderr.write(`capnts: ${exe} failed (status ${r.status ?? r.signal})\n`);
+      return 1;
+    }
+  }
+  return 0;
 }
 
 /** `capnts compile` without `capnp`: our front end, then the generator, in this process. */

@@ -76,7 +76,11 @@ function theirs(files: readonly string[], cwd: string, args: readonly string[]):
 const hex = (s: StructReader) => Buffer.from(canonicalizeStruct(s)).toString("hex");
 
 /** Every difference between the two requests, by node (empty when they agree). */
-function differences(a: CodeGeneratorRequest_Reader, b: CodeGeneratorRequest_Reader): string[] {
+function differences(
+  a: CodeGeneratorRequest_Reader,
+  b: CodeGeneratorRequest_Reader,
+  bothCapnts = false,
+): string[] {
   const out: string[] = [];
   const byId = <T extends { id: bigint }>(l: Iterable<T>) => new Map([...l].map((x) => [x.id, x]));
   const an = byId(a.nodes);
@@ -92,8 +96,10 @@ function differences(a: CodeGeneratorRequest_Reader, b: CodeGeneratorRequest_Rea
   );
   const as = byId(a.sourceInfo);
   const bs = byId(b.sourceInfo);
-  as.delete(0n);
-  for (const id of paramStructs) bs.delete(id);
+  if (!bothCapnts) {
+    as.delete(0n);
+    for (const id of paramStructs) bs.delete(id);
+  }
   for (const [id, s] of as) {
     const o = bs.get(id);
     if (o === undefined || hex(s) !== hex(o))
@@ -369,4 +375,47 @@ test("capnts id prints a new file ID (top bit set), like capnp id", () => {
     return r.stdout;
   });
   assert.notEqual(ids[0], ids[1]);
+});
+
+test("capnts compile --plugin gives another generator the request, without capnp", () => {
+  const dir = tempDir("frontend-plugin");
+  try {
+    const path = pathWithoutCapnp(dir);
+    // A stand-in for capnpc-NAME: it saves the request it is given in its working directory.
+    const plugin = join(path, "capnpc-dump");
+    writeFileSync(
+      plugin,
+      '#!/usr/bin/env node\nrequire("fs").writeFileSync("request.bin", require("fs").readFileSync(0));\n',
+      { mode: 0o755 },
+    );
+    mkdirSync(join(dir, "out"));
+    const schema = "examples/calculator/calculator.capnp";
+    const r = spawnSync(CAPNTS, ["compile", "--plugin", `dump:${join(dir, "out")}`, schema], {
+      cwd: ROOT,
+      env: { ...process.env, CAPNTS_FROM_SOURCE: "1", PWD: ROOT, PATH: path },
+      encoding: "utf8",
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const got = new MessageReader(
+      decodeFrame(new Uint8Array(readFileSync(join(dir, "out", "request.bin")))).segments,
+      LIMITS,
+    ).getRoot(CodeGeneratorRequest_Reader);
+    const want = ours([schema], ROOT, ["/usr/local/include", "/usr/include", join(ROOT, "schemas")]);
+    assert.deepEqual(differences(want, got, true), []);
+    assert.deepEqual(
+      [...got.requestedFiles].map((f) => f.filename),
+      [schema],
+    );
+    // A plugin that fails makes the command fail.
+    writeFileSync(plugin, "#!/usr/bin/env node\nprocess.exit(3);\n", { mode: 0o755 });
+    const bad = spawnSync(CAPNTS, ["compile", "--plugin", "dump", schema], {
+      cwd: ROOT,
+      env: { ...process.env, CAPNTS_FROM_SOURCE: "1", PWD: ROOT, PATH: path },
+      encoding: "utf8",
+    });
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /capnpc-dump failed \(status 3\)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
