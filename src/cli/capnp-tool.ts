@@ -52,3 +52,16 @@ export function haveCapnp(): boolean {
     throw e;
   }
 }
+
+/**
+ * capnp's error text without its "capnp compile: " prefix and its "Try 'capnp compile --help'"
+ * line (the user ran capnts, not capnp compile).
+ */
+export function capnpMessage(stderr: string): string {
+  return stderr
+    .split("\n")
+    .filter((l) => !/^Try 'capnp [a-z]+ --help' for more information\.$/.test(l))
+    .map((l) => l.replace(/^capnp compile: /, ""))
+    .join("\n")
+    .trim();
+}

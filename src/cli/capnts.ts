@@ -2,20 +2,27 @@
  * The `capnts` command.
  *
  *   capnts compile [-o DIR] [-I DIR]... [--no-standard-import] [--src-prefix DIR]
- *                  [--runtime SPEC] [--js] FILE.capnp...
- *       Generate TypeScript (or, with --js, JavaScript plus .d.ts) for the schema files, through
- *       `capnp compile` and our plugin. --runtime: the package generated code imports (default
- *       "capnts") or a path to the runtime's src directory.
+ *                  [--runtime SPEC] [--js] [--capnp] FILE.capnp...
+ *       Generate TypeScript (or, with --js, JavaScript plus .d.ts) for the schema files. The
+ *       schemas are parsed by capnts's own front end (src/compiler/frontend), or with --capnp by
+ *       `capnp compile` running our plugin. --runtime: the package generated code imports
+ *       (default "capnts") or a path to the runtime's src directory.
+ *   capnts id
+ *       Print a new random file ID, as `capnp id` does.
  *   capnts decode [--packed] [--flat] [--short] [-I DIR]... SCHEMA.capnp TYPE
  *       Read binary messages from stdin and print them as text, byte for byte like
  *       `capnp decode`.
  *   capnts encode [--packed] [--flat] [-I DIR]... SCHEMA.capnp TYPE
  *       Read text messages from stdin and write them in binary (like `capnp encode`).
  */
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { generateRandomId } from "../compiler/frontend/ids.js";
+import { SchemaCompileError } from "../compiler/frontend/index.js";
+import { generate, readRequest } from "../compiler/generate.js";
 import { type StrippedModule, StripTypesError, stripTypes } from "../compiler/strip-types.js";
 import { encodeText } from "../schema/text-encode.js";
 import { TextParseError } from "../schema/text-parse.js";
@@ -23,6 +30,7 @@ import { encodeFrame, pack, packedFrame } from "../serialize/index.js";
 import { MessageBuilder, StructReader } from "../wire/index.js";
 import { CapnpMissingError, runCapnp } from "./capnp-tool.js";
 import { DecodeStreamError, decodeStream, flatWarning, loadSchemaType } from "./decode.js";
+import { compileRequest, type SchemaArgs } from "./schema-files.js";
 
 const USAGE = `Usage: capnts COMMAND [OPTIONS] ...
 
@@ -30,16 +38,21 @@ Commands:
   compile   generate TypeScript (or JavaScript and .d.ts) bindings for schema files
   decode    print binary messages from stdin as text (like \`capnp decode\`)
   encode    write text messages from stdin as binary (like \`capnp encode\`)
+  id        print a new random file ID (like \`capnp id\`)
 
 \`capnts COMMAND --help\` describes a command. \`capnts --version\` prints the version.
-Needs the \`capnp\` tool on PATH (Debian/Ubuntu: apt-get install capnproto; macOS: brew install capnp).
+Schemas are compiled by capnts itself; \`--capnp\` uses the C++ \`capnp\` tool instead (Debian/Ubuntu:
+apt-get install capnproto; macOS: brew install capnp).
 `;
 
 const HELP: Record<"compile" | "decode" | "encode", string> = {
   compile: `Usage: capnts compile [OPTIONS] FILE.capnp...
 
-Generates FILE.capnp.ts for each schema file (through \`capnp compile\` and the capnpc-capnts
-plugin), under DIR/<the schema's path> unless --src-prefix removes a prefix from that path.
+Generates FILE.capnp.ts for each schema file, under DIR/<the schema's path> unless
+--src-prefix removes a prefix from that path. capnts parses the schemas itself (the
+CodeGeneratorRequest \`capnp compile\` would make); --capnp runs \`capnp compile\` with the
+capnpc-capnts plugin instead. \`/capnp/...\` imports are searched in the -I directories, then
+/usr/local/include, /usr/include and the schemas capnts ships.
 
 Options:
   -o, --output DIR       where to write (created if missing; default: the current directory)
@@ -52,6 +65,10 @@ Options:
                          (needs no TypeScript compiler)
   --import-ext EXT       ".js" (default) or ".ts": the extension of imports between generated
                          files; ".ts" runs the .ts files directly (Node's type stripping, Deno)
+  --capnp                parse the schemas with the C++ \`capnp\` tool instead of capnts
+  --plugin NAME[:DIR]    instead of generating TypeScript, run the code generator
+                         capnpc-NAME (or the executable NAME, if it has a "/") in DIR with
+                         the CodeGeneratorRequest on stdin, as \`capnp compile -oNAME:DIR\`
   -h, --help             show this text
 `,
   decode: `Usage: capnts decode [OPTIONS] SCHEMA.capnp TYPE
@@ -67,6 +84,7 @@ Options:
   -q, --quiet            no warning when the input does not look like the given format
   -I, --import-path DIR  add DIR to the directories searched for absolute imports
   --no-standard-import   do not search the standard import directories
+  --capnp                parse the schema with the C++ \`capnp\` tool instead of capnts
   -h, --help             show this text
 `,
   encode: `Usage: capnts encode [OPTIONS] SCHEMA.capnp TYPE
@@ -80,6 +98,7 @@ Options:
                          (a message that needed several segments is copied into one)
   -I, --import-path DIR  add DIR to the directories searched for absolute imports
   --no-standard-import   do not search the standard import directories
+  --capnp                parse the schema with the C++ \`capnp\` tool instead of capnts
   -h, --help             show this text
 `,
 };
@@ -165,15 +184,17 @@ function importArgs(p: Parsed): string[] {
 async function compile(argv: readonly string[]): Promise<number> {
   const p = parse(
     argv,
-    ["--output", "--import-path", "--src-prefix", "--runtime", "--import-ext"],
+    ["--output", "--import-path", "--src-prefix", "--runtime", "--import-ext", "--plugin"],
     {
       "-o": "--output",
       "-I": "--import-path",
       "--out": "--output",
     },
-    ["--js", "--no-standard-import"],
+    ["--js", "--no-standard-import", "--capnp"],
   );
   if (p.rest.length === 0) throw new UsageError("no schema files given");
+  const plugins = p.values.get("--plugin") ?? [];
+  if (plugins.length > 0) return runPlugins(p, plugins);
   const out = resolve(p.values.get("--output")?.at(-1) ?? ".");
   mkdirSync(out, { recursive: true });
   const runtime = p.values.get("--runtime")?.at(-1) ?? "capnts";
@@ -182,6 +203,7 @@ async function compile(argv: readonly string[]): Promise<number> {
     throw new UsageError(`--import-ext must be .js or .ts, not ${JSON.stringify(importExt)}`);
   if (p.flags.has("--js") && importExt.endsWith("ts"))
     throw new UsageError("--import-ext .ts names .ts files, which --js does not write");
+  if (!p.flags.has("--capnp")) return compileInProcess(p, out, runtime, importExt);
   const args = ["compile", ...importArgs(p)];
   for (const s of p.values.get("--src-prefix") ?? []) args.push(`--src-prefix=${s}`);
   args.push(`-o${pluginPath()}:${out}`, ...p.rest);
@@ -217,6 +239,67 @@ async function compile(argv: readonly string[]): Promise<number> {
   }
 }
 
+function schemaArgs(p: Parsed): SchemaArgs {
+  return {
+    importPaths: p.values.get("--import-path") ?? [],
+    noStandardImport: p.flags.has("--no-standard-import"),
+    srcPrefixes: p.values.get("--src-prefix") ?? [],
+    capnp: p.flags.has("--capnp"),
+  };
+}
+
+/**
+ * `--plugin NAME[:DIR]`: give the request to another code generator, as `capnp compile -oNAME:DIR`
+ * does: `capnpc-NAME` from PATH (or NAME itself when it contains a "/"), run in DIR (default:
+ * the current directory) with the request on stdin.
+ */
+function runPlugins(p: Parsed, plugins: readonly string[]): number {
+  const request = compileRequest(p.rest, schemaArgs(p));
+  for (const spec of plugins) {
+    const colon = spec.indexOf(":");
+    const name = colon < 0 ? spec : spec.slice(0, colon);
+    const dir = colon < 0 ? "." : spec.slice(colon + 1);
+    if (name === "") throw new UsageError(`--plugin needs a name: ${JSON.stringify(spec)}`);
+    const exe = name.includes("/") ? resolve(name) : `capnpc-${name}`;
+    const r = spawnSync(exe, [], {
+      input: request,
+      cwd: resolve(dir),
+      stdio: ["pipe", "inherit", "inherit"],
+    });
+    if (r.error !== undefined) throw new Error(`${exe}: ${r.error.message}`);
+    if (r.status !== 0) {
+      process.stderr.write(`capnts: ${exe} failed (status ${r.status ?? r.signal})\n`);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/** `capnts compile` without `capnp`: our front end, then the generator, in this process. */
+function compileInProcess(p: Parsed, out: string, runtime: string, importExt: string): number {
+  const request = compileRequest(p.rest, schemaArgs(p));
+  const options = {
+    runtime: runtime.startsWith(".") ? resolve(runtime).replaceAll("\\", "/") : runtime,
+    importExtension: (importExt.startsWith(".") ? importExt : `.${importExt}`) as ".js" | ".ts",
+    outDir: out.replaceAll("\\", "/"),
+  };
+  const written: string[] = [];
+  for (const f of generate(readRequest(request, options), options)) {
+    const path = join(out, f.path);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, f.content);
+    written.push(path);
+  }
+  if (!p.flags.has("--js")) return 0;
+  try {
+    return toJs(written);
+  } catch (e) {
+    if (!(e instanceof StripTypesError)) throw e;
+    process.stderr.write(`capnts: ${e.message}\nThe TypeScript files were kept.\n`);
+    return 1;
+  }
+}
+
 /**
  * --js: each generated .ts becomes .js and .d.ts, with no TypeScript compiler (whatever version
  * the user has, or none): generated code is erasable TypeScript, src/compiler/strip-types.ts
@@ -239,11 +322,12 @@ function encode(argv: readonly string[]): number {
     "--packed",
     "--flat",
     "--no-standard-import",
+    "--capnp",
   ]);
   const [schema, type] = p.rest;
   if (schema === undefined || type === undefined || p.rest.length > 2)
     throw new UsageError("encode needs SCHEMA and TYPE");
-  const { loader, node } = loadSchemaType(schema, type, importArgs(p));
+  const { loader, node } = loadSchemaType(schema, type, schemaArgs(p));
   const text = readFileSync(0, "utf8");
   const flat = p.flags.has("--flat");
   const packed = p.flags.has("--packed");
@@ -336,11 +420,12 @@ function decode(argv: readonly string[]): number {
     "--short",
     "--quiet",
     "--no-standard-import",
+    "--capnp",
   ]);
   const [schema, type] = p.rest;
   if (schema === undefined || type === undefined || p.rest.length > 2)
     throw new UsageError("decode needs SCHEMA and TYPE");
-  const { loader, node } = loadSchemaType(schema, type, importArgs(p));
+  const { loader, node } = loadSchemaType(schema, type, schemaArgs(p));
   const input = new Uint8Array(readFileSync(0));
   const options = {
     packed: p.flags.has("--packed"),
@@ -391,6 +476,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         return decode(rest);
       case "encode":
         return encode(rest);
+      case "id":
+        if (rest.length > 0) throw new UsageError("id takes no arguments");
+        process.stdout.write(`@0x${generateRandomId().toString(16)}\n`);
+        return 0;
       case "help":
         if (rest[0] === "compile" || rest[0] === "decode" || rest[0] === "encode") {
           process.stdout.write(HELP[rest[0]]);
@@ -416,6 +505,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       const about = cmd === "compile" || cmd === "decode" || cmd === "encode" ? `capnts ${cmd}` : "capnts";
       process.stderr.write(`capnts: ${e.message}\nTry '${about} --help' for more information.\n`);
       return 2;
+    }
+    if (e instanceof SchemaCompileError) {
+      // As capnp prints them: one `file:line:col: error: ...` line each.
+      process.stderr.write(`${e.message}\n`);
+      return 1;
     }
     if (e instanceof CapnpMissingError) {
       process.stderr.write(`capnts: ${e.message}\n`);

@@ -9,41 +9,27 @@ import type { StructNode } from "../schema/model.js";
 import { formatStructBytes } from "../schema/text.js";
 import { decodeFrame, decodeFrames, decodePackedFrame, unpack } from "../serialize/index.js";
 import { MessageReader, StructReader } from "../wire/index.js";
-import { runCapnp } from "./capnp-tool.js";
+import { compileRequest, type SchemaArgs } from "./schema-files.js";
+
+export { capnpMessage } from "./capnp-tool.js";
 
 export interface DecodeOptions {
   packed?: boolean;
   flat?: boolean;
   short?: boolean;
-  /** Extra `capnp compile` arguments (-I, --no-standard-import). */
-  capnpArgs?: readonly string[];
 }
 
-/**
- * capnp's error text without its "capnp compile: " prefix and its "Try 'capnp compile --help'"
- * line (the user ran capnts, not capnp compile).
- */
-export function capnpMessage(stderr: string): string {
-  return stderr
-    .split("\n")
-    .filter((l) => !/^Try 'capnp [a-z]+ --help' for more information\.$/.test(l))
-    .map((l) => l.replace(/^capnp compile: /, ""))
-    .join("\n")
-    .trim();
-}
-
-/** Parse `schemaFile` with capnp and find `typeName` (dotted path) in it. */
+/** Compile `schemaFile` (capnts's front end, or capnp with `--capnp`) and find `typeName` (dotted path) in it. */
 export function loadSchemaType(
   schemaFile: string,
   typeName: string,
-  capnpArgs: readonly string[] = [],
+  args: SchemaArgs = { importPaths: [], noStandardImport: false, srcPrefixes: [], capnp: false },
 ): {
   loader: SchemaLoader;
   node: StructNode;
 } {
-  const r = runCapnp(["compile", "-o-", ...capnpArgs, schemaFile]);
-  if (r.status !== 0) throw new Error(capnpMessage(r.stderr) || `capnp compile failed (${r.status})`);
-  const req = loadRequest([...decodeFrames(r.stdout, { traversalLimitInWords: 1 << 30 })][0]!, {
+  const bytes = compileRequest([schemaFile], args);
+  const req = loadRequest([...decodeFrames(bytes, { traversalLimitInWords: 1 << 30 })][0]!, {
     traversalLimitInWords: 1 << 30,
   });
   const loader = new SchemaLoader().addRequest(req);

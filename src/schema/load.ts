@@ -172,7 +172,8 @@ function loadField(f: Field_Reader, doc: string): Field {
   };
 }
 
-const TARGETS = [
+/** schema.capnp's annotation targets, in the order of the `targetsX` fields. */
+export const ANNOTATION_TARGETS = [
   "file",
   "const",
   "enum",
@@ -276,7 +277,7 @@ export function loadNode(n: Node_Reader, docs?: NodeDocs): Node {
           ...base,
           kind: "annotation",
           type: loadType(a.type),
-          targets: TARGETS.filter((_, i) => flags[i]),
+          targets: ANNOTATION_TARGETS.filter((_, i) => flags[i]),
         };
       }
       default:

@@ -63,7 +63,8 @@ const KINDS: Record<string, ListBuilderKind<unknown>> = {
   data: DataListBuilder.kind,
 };
 
-const RANGES: Record<string, [bigint, bigint]> = {
+/** The range of each integer type (what a value written to it must be within). */
+export const INTEGER_RANGES: Record<string, [bigint, bigint]> = {
   int8: [-128n, 127n],
   int16: [-32768n, 32767n],
   int32: [-(2n ** 31n), 2n ** 31n - 1n],
@@ -94,7 +95,7 @@ class Encoder {
     else if (/^[0-9]+$/.test(body)) n = BigInt(body);
     else this.fail(v, `expected an integer for ${t.kind}`);
     if (neg) n = -n;
-    const [lo, hi] = RANGES[t.kind]!;
+    const [lo, hi] = INTEGER_RANGES[t.kind]!;
     if (n < lo || n > hi) this.fail(v, `integer is out of range for ${t.kind}`);
     return n;
   }
@@ -312,4 +313,21 @@ export function encodeText(text: string, node: StructNode, loader: SchemaLoader)
     out.push(m);
   }
   return out;
+}
+
+/**
+ * A struct or list value (already parsed) as a standalone single-segment message whose root is
+ * the value: how the schema compiler encodes struct and list defaults and constants.
+ */
+export function encodePointerValue(v: TextValue, t: Type, loader: SchemaLoader): MessageBuilder {
+  const enc = new Encoder(loader);
+  const m = new MessageBuilder();
+  if (t.kind === "struct") {
+    const node = loader.getStruct(t.typeId);
+    enc.struct(m.initRoot(ctorFor(node)), node, v, bindingsOf(t.brand));
+  } else if (t.kind === "list") {
+    if (v.kind !== "list") throw new TextParseError(`expected a list (at offset ${v.at})`);
+    enc.list(m.getRootAnyPointer().initList(enc.kind(t.elementType), v.items.length), t.elementType, v.items);
+  } else throw new TextParseError(`cannot write a ${t.kind} value`);
+  return m;
 }

@@ -47,8 +47,8 @@ test("capnts compile writes TypeScript", (t) => {
   }
 });
 
-test("a missing capnp is reported with the package to install", () => {
-  const r = run(["compile", CODEGEN_TEST], { CAPNP: "capnp-is-not-installed-here" });
+test("a missing capnp is reported with the package to install (compile --capnp)", () => {
+  const r = run(["compile", "--capnp", CODEGEN_TEST], { CAPNP: "capnp-is-not-installed-here" });
   assert.equal(r.status, 127);
   assert.match(r.stderr, /capnp.*not found.*apt-get install capnproto/s);
 });
@@ -230,7 +230,7 @@ test("compile --js keeps the .ts files and names the construct when it cannot co
       ].join("\n"),
       { mode: 0o755 },
     );
-    const r = run(["compile", "-o", out, "--js", CODEGEN_TEST], { CAPNP: fake });
+    const r = run(["compile", "--capnp", "-o", out, "--js", CODEGEN_TEST], { CAPNP: fake });
     assert.equal(r.status, 1, r.stderr);
     assert.match(r.stderr, /codegen-test\.capnp\.ts:2:1: cannot convert to JavaScript: an enum/);
     assert.match(r.stderr, /The TypeScript files were kept/);
