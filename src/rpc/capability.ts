@@ -27,6 +27,7 @@ import {
   isFromCallee,
   RpcError,
   toRpcError,
+  withCallSite,
 } from "./errors.js";
 import { Future } from "./future.js";
 import { forget, releaseWhenCollected } from "./gc.js";
@@ -589,12 +590,10 @@ export class RemotePromise<R, P extends Pipeline = Pipeline> implements Promise<
 }
 
 function canceledCall(name: CallName, site: Error | null): RpcError {
-  const e = RpcError.failed(`Call was canceled by the caller (in call to ${formatCallName(name)}).`);
-  if (site !== null && typeof site.stack === "string") {
-    const frames = site.stack.indexOf("\n");
-    if (frames >= 0) e.stack = `${e.name}: ${e.message}${site.stack.slice(frames)}`;
-  }
-  return e;
+  return withCallSite(
+    RpcError.failed(`Call was canceled by the caller (in call to ${formatCallName(name)}).`),
+    site,
+  );
 }
 
 /** A call whose params are being built (C++ `Request<Params, Results>`). */

@@ -166,12 +166,16 @@ export function forCall(e: unknown, call: CallName, site?: Error | null): unknow
   }
   const options: RpcErrorOptions = { reason, method: name };
   if (e.remoteTrace !== undefined) options.remoteTrace = e.remoteTrace;
-  const out = new RpcError(e.type, `${reason} (${detail})`, options);
+  return withCallSite(new RpcError(e.type, `${reason} (${detail})`, options), site);
+}
+
+/** `e` with the stack of `site` (where the call was made, `RpcError.captureCallSites`), if any. */
+export function withCallSite(e: RpcError, site: Error | null | undefined): RpcError {
   if (site !== undefined && site !== null && typeof site.stack === "string") {
     const frames = site.stack.indexOf("\n");
-    out.stack = `${out.name}: ${out.message}${frames >= 0 ? site.stack.slice(frames) : ""}`;
+    e.stack = `${e.name}: ${e.message}${frames >= 0 ? site.stack.slice(frames) : ""}`;
   }
-  return out;
+  return e;
 }
 
 /** Any thrown value as an RpcError (C++ turns every exception into kj::Exception; so do we). */
