@@ -319,6 +319,8 @@ class Printer {
   pointerField(r: StructReader, i: number, t: Type, amount: number, mode: Mode): string {
     switch (t.kind) {
       case "text":
+        // An active union member may be a null pointer: it reads as "" (C++ prints `text = ""`).
+        if (!r._hasPointer(i)) return '""';
         return `"${cEscape(textBytes(r._getData(i)), false)}"`;
       case "data":
         return `"${cEscape(r._getData(i), true)}"`;

@@ -4,13 +4,20 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { MessageBuilder } from "capnts/wire";
+import "capnts/schema";
+import { fileURLToPath } from "node:url";
+import { decodeFrame } from "capnts/serialize";
+import { MessageBuilder, MessageReader } from "capnts/wire";
 import { decodeToText, loadSchemaType } from "../../src/cli/decode.js";
+import * as SCHEMA_MODULE from "../../src/schema/schema.capnp.js";
 import { formatFloat32, formatFloat64 } from "../../src/schema/text.js";
 import { AllTypes } from "../compiler/gen/codegen-test.capnp.js";
 import { CODEGEN_TEST, capnpDecode, frame, needCapnp } from "../compiler/helpers.js";
+import { capnp, requireCapnp } from "../helpers/capnp-tool.js";
 
 /** Deterministic pseudo-random numbers (xorshift). */
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
 function rng(seed: number): () => number {
   let x = seed >>> 0 || 1;
   return () => {
@@ -118,4 +125,30 @@ test("formatFloat64/32 spot checks", () => {
   assert.equal(formatFloat32(Math.fround(0.1)), "0.1");
   assert.equal(formatFloat32(Math.fround(3.4028234663852886e38)), "3.4028235e38");
   assert.equal(formatFloat32(Number.NEGATIVE_INFINITY), "-inf");
+});
+
+test('a CodeGeneratorRequest prints as capnp decode prints it (a null Text that is the active union member reads as "")', (t) => {
+  if (!requireCapnp(t)) return;
+  // Value.text of a Text field without a default is the active member with a null pointer.
+  const request = capnp(["compile", "-o-", "test/interop/schema/test.capnp"], "", ROOT);
+  const { CodeGeneratorRequest_Reader } = SCHEMA_MODULE;
+  const ours = String(
+    new MessageReader(decodeFrame(new Uint8Array(request)).segments).getRoot(CodeGeneratorRequest_Reader),
+  );
+  const cpp = capnp(
+    ["decode", "schemas/capnp/schema.capnp", "CodeGeneratorRequest"],
+    request,
+    ROOT,
+  ).toString();
+  const flat = (s: string) =>
+    s
+      .trim()
+      .replace(/\s+/g, " ")
+      .replaceAll("( ", "(")
+      .replaceAll(" )", ")")
+      .replaceAll("[ ", "[")
+      .replaceAll(" ]", "]");
+  // capnp decodes with the same schema.capnp as ours (the project's 1.x copy).
+  assert.equal(flat(ours), flat(cpp));
+  assert.match(ours, /defaultValue = \(text = ""\)/);
 });
