@@ -245,13 +245,19 @@ export class PromiseClient extends RpcClient {
     return (this.resolution ??= new Future<ClientHook>());
   }
 
-  /** Resolve to `replacement` (borrowed). */
-  resolve(replacement: ClientHook): void {
+  /**
+   * Resolve to `replacement` (borrowed). `reflected`: calls made on this promise reach
+   * `replacement` through our own vat (results taken with Return.takeFromOtherQuestion), so even
+   * a capability of the same peer needs the embargo a local one gets.
+   */
+  resolve(replacement: ClientHook, reflected = false): void {
     if (this.isResolved) return;
     let repl = replacement.addRef();
     const conn = this.conn;
     const brand = repl.brand;
-    if (brand === conn) {
+    if (brand === conn && reflected) {
+      this.resolutionType = Resolution.REFLECTED;
+    } else if (brand === conn) {
       // Another capability of the same peer.
       if (repl.whenMoreResolved() !== null) {
         // Another remote promise: merge with it, or adopt its verdict if it already resolved.

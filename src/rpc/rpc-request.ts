@@ -121,6 +121,13 @@ export class QuestionRef extends RefCounted {
     response?.release();
   }
 
+  /**
+   * The results come back through our own vat (Return.takeFromOtherQuestion): calls pipelined on
+   * this question travelled to the peer and were forwarded back to the call whose results we
+   * take, so a capability in them that is the peer's own still needs an embargo (RpcPipeline).
+   */
+  reflected = false;
+
   /** A call of ours whose results this question takes (Return.takeFromOtherQuestion). */
   private redirectedCall: { requestCancel(): void; isDone: boolean } | null = null;
 
@@ -135,6 +142,7 @@ export class QuestionRef extends RefCounted {
    */
   fulfillLater(future: Future<RpcResponse>, call: { requestCancel(): void; isDone: boolean } | null): void {
     this.redirectedCall = call;
+    this.reflected = true;
     future.listenNow((ok, v) => {
       this.redirectedCall = null;
       if (ok) {
@@ -232,10 +240,16 @@ export class RpcPipeline extends PipelineHook {
     this.map = null;
     if (m !== null) for (const h of m.values()) h.release();
     if (pending !== null) {
+      // Results taken from a call the peer sent back to us (takeFromOtherQuestion): a pipelined
+      // call went peer -> us -> the capability, so resolving straight to a capability of the peer
+      // would let later calls overtake it. Embargo as for a local resolution. (C++ fulfills the
+      // question with the redirected response and embargoes nothing here; the behaviour fuzzer
+      // finds the reordering with two vats: test/rpc/behaviour-fuzz.test.ts.)
+      const reflected = this.qref?.reflected === true;
       for (const { client, ops } of pending) {
         if (client._refs <= 0) continue;
         const hook = capAtPath(response.results, ops);
-        client.resolve(hook);
+        client.resolve(hook, reflected);
         hook.release();
       }
     }

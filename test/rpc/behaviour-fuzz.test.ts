@@ -98,15 +98,15 @@ class World {
   objectsGone = 0;
   private nextHandle = 1;
 
-  constructor() {
-    const boots = Array.from({ length: VATS }, (_, v) => this.newObject(v));
+  constructor(readonly vats: number) {
+    const boots = Array.from({ length: vats }, (_, v) => this.newObject(v));
     // Each vat keeps its bootstrap alive for the whole run (a server whose last reference goes
     // would start a new life when a peer bootstraps again, and be counted twice).
     this.bootRefs = boots.map((b) => new TestMoreStuff_Client(b));
     // Each vat holds its own bootstrap object locally, and a bootstrap of each peer.
-    for (let v = 0; v < VATS; v++) this.adopt(v, new TestMoreStuff_Client(boots[v]!));
-    for (let a = 0; a < VATS; a++) {
-      for (let b = a + 1; b < VATS; b++) {
+    for (let v = 0; v < vats; v++) this.adopt(v, new TestMoreStuff_Client(boots[v]!));
+    for (let a = 0; a < vats; a++) {
+      for (let b = a + 1; b < vats; b++) {
         const [ta, tb] = newMemoryTransportPair();
         ta.hold = true;
         tb.hold = true;
@@ -236,13 +236,7 @@ class World {
       case "deliver": {
         const ready = this.transports.filter((t) => t.held.length > 0);
         const t = this.pick(ready, a.t);
-        if (t !== undefined) {
-          const i = this.transports.indexOf(t);
-          const m = t.held[0]!.getRoot(Message_Reader);
-          this.log(
-            `deliver to transport ${i} (vat ${this.transportVat[i]}): ${TRACE === "" ? m.which : String(m).replace(/\s+/g, " ")}`,
-          );
-        }
+        if (t !== undefined) this.logDelivery(t, t.held[0]!.getRoot(Message_Reader));
         t?.release(1);
         await whenIdle();
         return;
@@ -251,6 +245,14 @@ class World {
         await whenIdle();
         return;
     }
+  }
+
+  logDelivery(t: MemoryTransport, m: Message_Reader): void {
+    if (TRACE === undefined) return;
+    const i = this.transports.indexOf(t);
+    this.log(
+      `deliver to transport ${i} (vat ${this.transportVat[i]}): ${TRACE === "" ? m.which : String(m).replace(/\s+/g, " ")}`,
+    );
   }
 
   track(rp: Call): void {
@@ -268,6 +270,7 @@ class World {
       let moved = false;
       for (const t of this.transports) {
         if (t.held.length > 0) {
+          for (const m of t.held) this.logDelivery(t, m.getRoot(Message_Reader));
           t.release();
           moved = true;
         }
@@ -288,8 +291,8 @@ class World {
 }
 
 /** Replay `actions`; the failure, or null. `eOrder`: also fail on an E-order violation. */
-async function replay(actions: readonly Action[], eOrder: boolean): Promise<string | null> {
-  const w = new World();
+async function replay(actions: readonly Action[], eOrder: boolean, vats = VATS): Promise<string | null> {
+  const w = new World(vats);
   try {
     for (const a of actions) {
       await w.run(a);
@@ -308,8 +311,8 @@ async function replay(actions: readonly Action[], eOrder: boolean): Promise<stri
       w.conns.map(() => ({ questions: 0, answers: 0, exports: 0, imports: 0, embargoes: 0 })),
     );
     if (w.tables() !== empty) return `tables not empty at the end: ${w.tables()}`;
-    if (w.objectsMade - w.objectsGone !== VATS) {
-      return `${w.objectsMade - w.objectsGone - VATS} object(s) besides the bootstraps still alive with every reference closed`;
+    if (w.objectsMade - w.objectsGone !== vats) {
+      return `${w.objectsMade - w.objectsGone - vats} object(s) besides the bootstraps still alive with every reference closed`;
     }
     for (const b of w.bootRefs) b.close();
     if (w.objectsMade !== w.objectsGone) {
@@ -346,6 +349,38 @@ if (TRACE !== undefined) {
     console.log(await replay(JSON.parse(TRACE) as Action[], true));
   });
 }
+
+// The first E-order violation this fuzzer found (two vats, its shortest trace), fixed: vat 1 calls
+// a promise P that vat 0 answers by forwarding the call back to vat 1 as a tail call
+// (`sendResultsTo.yourself`, then `Return.takeFromOtherQuestion`); the results vat 1 takes hold
+// vat 0's own capability. P resolved straight to it, with no embargo (a capability of the same
+// peer), so a later call on P went to vat 0 directly while an earlier one was still on its way
+// vat 1 -> vat 0 -> vat 1 -> vat 0. Results taken from our own answer are a local resolution:
+// the embargo applies (RpcPipeline, PromiseClient.resolve). C++ (rpc.c++ handleReturn,
+// TAKE_FROM_OTHER_QUESTION) embargoes nothing here.
+test("behaviour fuzzer: a promise resolved through takeFromOtherQuestion to the peer's capability keeps E-order", async () => {
+  const actions: Action[] = [
+    { kind: "echo", h: 10851, arg: 36426, defer: false },
+    { kind: "deliver", t: 48378 },
+    { kind: "deliver", t: 50418 },
+    { kind: "echo", h: 8500, arg: 3685, defer: false },
+    { kind: "call", h: 35566 },
+    { kind: "deliver", t: 1001 },
+    { kind: "deliver", t: 3331 },
+    { kind: "echo", h: 14453, arg: 61180, defer: true },
+    { kind: "deliver", t: 50435 },
+    { kind: "echo", h: 14766, arg: 31119, defer: false },
+    { kind: "deliver", t: 43962 },
+    { kind: "deliver", t: 58615 },
+    { kind: "deliver", t: 5145 },
+    { kind: "close", h: 23307 },
+    { kind: "deliver", t: 12787 },
+    { kind: "echo", h: 37591, arg: 20171, defer: true },
+    { kind: "echo", h: 13953, arg: 35355, defer: true },
+    { kind: "call", h: 21209 },
+  ];
+  assert.equal(await replay(actions, true, 2), null);
+});
 
 async function fuzz(eOrder: boolean): Promise<void> {
   for (let run = 0; run < RUNS; run++) {
