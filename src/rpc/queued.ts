@@ -131,9 +131,10 @@ export function newLocalPromiseClient(source: Future<ClientHook>): QueuedClient 
  * The capability at `ops` inside `root` (C++ `AnyPointer::Reader::getPipelinedCap`): a reference
  * for the caller, the null capability for a null pointer, a broken one for a malformed path. From a
  * response, the first taker gets the response's own reference (taken.ts): a pipelined capability
- * resolved from it owns the capability, and closing it releases the capability.
+ * resolved from it owns the capability, and closing it releases the capability. `take: false`: a
+ * new reference, leaving the response's own for the application's first read.
  */
-export function capAtPath(root: AnyPointerReader, ops: PipelineOps): ClientHook {
+export function capAtPath(root: AnyPointerReader, ops: PipelineOps, take = true): ClientHook {
   try {
     let p = root;
     for (let k = 0; k < ops.length; k++) {
@@ -142,7 +143,9 @@ export function capAtPath(root: AnyPointerReader, ops: PipelineOps): ClientHook 
     }
     const cap = p.getCapability();
     if (cap === null) return newNullCap();
-    if (cap instanceof ClientHook) return takeCapability(p._arena, p._getCapabilityIndex(), cap);
+    if (cap instanceof ClientHook) {
+      return take ? takeCapability(p._arena, p._getCapabilityIndex(), cap) : cap.addRef();
+    }
     return new BrokenClient(toRpcError(new Error("Capability table entry is not a capability.")));
   } catch (e) {
     return new BrokenClient(toRpcError(e));

@@ -188,6 +188,8 @@ export class PromiseClient extends RpcClient {
   readonly importId: number | null;
   receivedCall = false;
   resolutionType: Resolution = Resolution.UNRESOLVED;
+  /** Settles when the Disembargo comes back: calls held until then go on, in order. */
+  embargo: Future<ClientHook> | null = null;
   private resolution: Future<ClientHook> | null = null;
 
   /** `initial`: a reference this client owns. */
@@ -290,6 +292,7 @@ export class PromiseClient extends RpcClient {
       if (queued !== null) {
         repl.release();
         repl = queued;
+        this.embargo = queued.whenMoreResolved();
       }
     }
 

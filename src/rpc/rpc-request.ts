@@ -83,7 +83,8 @@ export class CapTableRelease {
 
 /** Who hears about a question's outcome besides the app: its pipeline. */
 interface QuestionWaiter {
-  _resolve(response: RpcResponse | null): void;
+  /** `reflected`: see QuestionRef.reflected. */
+  _resolve(response: RpcResponse | null, reflected: boolean): void;
   _reject(error: RpcError): void;
 }
 
@@ -111,7 +112,7 @@ export class QuestionRef extends RefCounted {
     // For the application, before the pipeline takes what it resolves to (taken.ts).
     if (response !== null && this.sink?.takesCaps === true) makeCapsTakeable(response.results);
     const w = this.waiter;
-    if (w !== null) w._resolve(response);
+    if (w !== null) w._resolve(response, this.reflected);
     const s = this.sink;
     this.sink = null;
     if (s !== null) {
@@ -200,13 +201,13 @@ export class RpcPipeline extends PipelineHook {
   }
 
   getPipelinedCap(ops: PipelineOps): ClientHook {
-    // Resolved: the capability from the response, not memoised (the memo would keep it alive for
-    // as long as the call is; taken.ts). C++ reads the response each time too.
-    if (this.state === 1) return capAtPath(this.response!.results, ops);
     const key = opsKey(ops);
-    const map = (this.map ??= new Map());
-    const hit = map.get(key);
+    const hit = this.map?.get(key);
     if (hit !== undefined) return hit.addRef();
+    // Resolved: the capability from the response, not memoised (the memo would keep it alive for
+    // as long as the call is; taken.ts), unless an embargo still holds calls made before (_resolve).
+    if (this.state === 1) return capAtPath(this.response!.results, ops);
+    const map = (this.map ??= new Map());
     let hook: ClientHook;
     if (this.state === 0) {
       const pc = this.conn._newPipelineClient(this.qref!.addRef(), ops.slice());
@@ -223,7 +224,7 @@ export class RpcPipeline extends PipelineHook {
     return hook.addRef();
   }
 
-  _resolve(response: RpcResponse | null): void {
+  _resolve(response: RpcResponse | null, reflected: boolean): void {
     if (this.state !== 0) return;
     const pending = this.pending;
     this.pending = null;
@@ -233,29 +234,55 @@ export class RpcPipeline extends PipelineHook {
     }
     this.state = 1;
     if (this._refs > 0) this.response = response.addRef();
-    // The memo has done its job (one promise per transform while waiting). Dropped first: holding
-    // on to it would keep every pipelined capability alive until this call is dropped, and a
-    // capability only the memo held must not take the response's reference (taken.ts).
+    // The memo has done its job (one promise per transform while waiting), with one exception:
+    // a promise that is now embargoed stays until the Disembargo comes back, so that a call
+    // arriving for the same pipelined capability meanwhile (a forwarded call on an answer of ours
+    // whose call we forwarded) queues behind the calls made before, not ahead of them. C++ keeps
+    // the whole memo for that reason (rpc.c++ RpcPipeline::clientMap); we keep only embargoed
+    // entries, since the memo would keep every pipelined capability alive until this call is
+    // dropped (taken.ts).
     const m = this.map;
     this.map = null;
-    if (m !== null) for (const h of m.values()) h.release();
     if (pending !== null) {
       // Results taken from a call the peer sent back to us (takeFromOtherQuestion): a pipelined
       // call went peer -> us -> the capability, so resolving straight to a capability of the peer
       // would let later calls overtake it. Embargo as for a local resolution. (C++ fulfills the
       // question with the redirected response and embargoes nothing here; the behaviour fuzzer
       // finds the reordering with two vats: test/rpc/behaviour-fuzz.test.ts.)
-      const reflected = this.qref?.reflected === true;
       for (const { client, ops } of pending) {
-        if (client._refs <= 0) continue;
-        const hook = capAtPath(response.results, ops);
+        // Held by someone besides the memo, or called through (an embargo may be needed).
+        const held = client._refs > (m === null ? 0 : 1);
+        if (!held && !client.receivedCall) continue;
+        // Only an outside holder takes the response's reference; the memo's own does not, so the
+        // application's first read still can (taken.ts).
+        const hook = capAtPath(response.results, ops, held);
         client.resolve(hook, reflected);
         hook.release();
+        const embargo = client.embargo;
+        if (embargo !== null && m !== null) this.keepUntilLifted(m, opsKey(ops), client, embargo);
       }
     }
+    if (m !== null) for (const h of m.values()) h.release();
     const q = this.qref;
     this.qref = null;
     q?.release();
+  }
+
+  /** Move `client`'s entry from the old memo `m` to a new one until `embargo` settles. */
+  private keepUntilLifted(
+    m: Map<string, ClientHook>,
+    key: string,
+    client: ClientHook,
+    embargo: Future<unknown>,
+  ): void {
+    if (m.get(key) !== client) return;
+    m.delete(key);
+    (this.map ??= new Map()).set(key, client);
+    embargo.listen(() => {
+      if (this.map?.get(key) !== client) return;
+      this.map.delete(key);
+      client.release();
+    });
   }
 
   _reject(error: RpcError): void {
