@@ -24,7 +24,7 @@ import {
   type ResponseSink,
 } from "./hooks.js";
 import { MessageB, type PayloadB, type ReturnB } from "./protocol.js";
-import { capAtPath } from "./queued.js";
+import { capAtPath, newLocalPromiseClient } from "./queued.js";
 import { copyInto, RpcRequest, RpcResponse } from "./rpc-request.js";
 
 export class RpcCallContext extends CallContextBase {
@@ -273,9 +273,39 @@ export class RpcCallContext extends CallContextBase {
     if (r === null) return super.getPipelinedCap(ops);
     const cap = capAtPath(r, ops);
     const u = this.resolutionsAtReturnTime?.get(cap);
-    if (u === undefined) return cap;
-    cap.release();
-    return u.addRef();
+    let result = cap;
+    if (u !== undefined) {
+      cap.release();
+      result = u.addRef();
+    }
+    const held = this.embargoAhead(ops);
+    if (held === null) return result;
+    const f = new Future<ClientHook>();
+    held.listen(() => {
+      f.resolve(result);
+      result.release();
+    });
+    return newLocalPromiseClient(f);
+  }
+
+  /**
+   * E-order across the Return: calls that reached this answer before it returned went to what the
+   * call's pipeline gave them. If that was a promise which has since resolved into an embargo
+   * still holding them (RpcPipeline keeps such a promise), a later call must wait until the
+   * embargo lets them go, or it would overtake them. C++ PostReturnRpcPipeline asks the original
+   * pipeline first for the same reason. The future to wait for, or null.
+   */
+  private embargoAhead(ops: PipelineOps): Future<ClientHook> | null {
+    const original = super.getPipelinedCap(ops);
+    let ptr: ClientHook = original;
+    let resolved = false;
+    for (let next = ptr.getResolved(); next !== null; next = ptr.getResolved()) {
+      ptr = next;
+      resolved = true;
+    }
+    const more = resolved ? ptr.whenMoreResolved() : null;
+    original.release();
+    return more;
   }
 
   private sendErrorReturn(error: RpcError): void {

@@ -366,8 +366,8 @@ if (TRACE !== undefined) {
 }
 
 // E-order violations this fuzzer found, fixed, each replayed from its shortest trace
-// (fixtures/fuzz-e-order-traces.json; each fails without its fix). All three come from calls
-// forwarded around a loop of tail calls between two vats (`sendResultsTo.yourself`, then
+// (fixtures/fuzz-e-order-traces.json; each fails without its fix). The first three come from
+// calls forwarded around a loop of tail calls between two vats (`sendResultsTo.yourself`, then
 // `Return.takeFromOtherQuestion`), the path C++ takes when a call's target is the caller's own
 // capability (rpc.c++ RpcClient::call -> directTailCall).
 const E_ORDER_FIXES: Record<string, string> = {
@@ -389,6 +389,12 @@ const E_ORDER_FIXES: Record<string, string> = {
   // promises still live): the question tells the pipeline the results were taken from our own
   // answer, instead of the pipeline asking the question it no longer holds.
   "pipeline-dropped": "the takeFromOtherQuestion embargo applies after the pipeline is dropped",
+  // Three vats. A call on an answer of ours went to the promise its forwarded call's pipeline
+  // gave, which then resolved into an embargo; we returned the answer; a later call on the answer
+  // went to the capability as returned and overtook the first. Once returned, an answer first
+  // asks the original pipeline and waits behind such an embargo (RpcCallContext.embargoAhead;
+  // C++ PostReturnRpcPipeline asks the original pipeline first).
+  "post-return": "a call on a returned answer waits behind an embargo on what earlier calls went to",
 };
 const traces = JSON.parse(
   readFileSync(new URL("fixtures/fuzz-e-order-traces.json", import.meta.url), "utf8"),
