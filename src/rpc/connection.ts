@@ -746,7 +746,8 @@ export class RpcConnection implements TransportReceiver {
               "`Return.takeFromOtherQuestion` referenced a call that did not use `sendResultsTo.yourself`.",
             );
             answer.redirected = null;
-            qref.fulfillLater(red, answer.callContext);
+            // The call's pipeline: where our calls pipelined on this question were forwarded to.
+            qref.fulfillLater(red, answer.callContext, answer.pipeline);
             // Tell the peer it can tear down the call whose results we took.
             answer.callContext?.sendRedirectReturn();
             break;

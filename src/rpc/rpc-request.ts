@@ -83,8 +83,8 @@ export class CapTableRelease {
 
 /** Who hears about a question's outcome besides the app: its pipeline. */
 interface QuestionWaiter {
-  /** `reflected`: see QuestionRef.reflected. */
-  _resolve(response: RpcResponse | null, reflected: boolean): void;
+  /** `reflected`, `via`: see QuestionRef.reflectedVia. */
+  _resolve(response: RpcResponse | null, reflected: boolean, via: PipelineHook | null): void;
   _reject(error: RpcError): void;
 }
 
@@ -112,7 +112,10 @@ export class QuestionRef extends RefCounted {
     // For the application, before the pipeline takes what it resolves to (taken.ts).
     if (response !== null && this.sink?.takesCaps === true) makeCapsTakeable(response.results);
     const w = this.waiter;
-    if (w !== null) w._resolve(response, this.reflected);
+    const via = this.reflectedVia;
+    this.reflectedVia = null;
+    if (w !== null) w._resolve(response, this.reflected, via);
+    via?.release();
     const s = this.sink;
     this.sink = null;
     if (s !== null) {
@@ -125,9 +128,12 @@ export class QuestionRef extends RefCounted {
   /**
    * The results come back through our own vat (Return.takeFromOtherQuestion): calls pipelined on
    * this question travelled to the peer and were forwarded back to the call whose results we
-   * take, so a capability in them that is the peer's own still needs an embargo (RpcPipeline).
+   * take, arriving at that call's pipeline. This is that pipeline (our reference), for
+   * RpcPipeline to resolve pipelined promises to what those calls reached (RpcPipeline._resolve);
+   * null if the answer has no pipeline any more (then the results, with an embargo).
    */
-  reflected = false;
+  private reflectedVia: PipelineHook | null = null;
+  private reflected = false;
 
   /** A call of ours whose results this question takes (Return.takeFromOtherQuestion). */
   private redirectedCall: { requestCancel(): void; isDone: boolean } | null = null;
@@ -141,9 +147,14 @@ export class QuestionRef extends RefCounted {
    * (`Answer.redirected`, C++ `answer.redirectedResults` moved into `QuestionRef::fulfill`): this
    * question now owns it, and hands it on to fulfill(), or releases it if nobody wants it.
    */
-  fulfillLater(future: Future<RpcResponse>, call: { requestCancel(): void; isDone: boolean } | null): void {
+  fulfillLater(
+    future: Future<RpcResponse>,
+    call: { requestCancel(): void; isDone: boolean } | null,
+    pipeline: PipelineHook | null,
+  ): void {
     this.redirectedCall = call;
     this.reflected = true;
+    this.reflectedVia = pipeline?.addRef() ?? null;
     future.listenNow((ok, v) => {
       this.redirectedCall = null;
       if (ok) {
@@ -156,6 +167,8 @@ export class QuestionRef extends RefCounted {
   }
 
   reject(error: RpcError): void {
+    this.reflectedVia?.release();
+    this.reflectedVia = null;
     const w = this.waiter;
     if (w !== null) w._reject(error);
     const s = this.sink;
@@ -167,6 +180,8 @@ export class QuestionRef extends RefCounted {
     const rc = this.redirectedCall;
     this.redirectedCall = null;
     if (rc !== null && !rc.isDone) rc.requestCancel();
+    this.reflectedVia?.release();
+    this.reflectedVia = null;
     if (this.detached) return;
     this.conn._questionRefDestroyed(this);
   }
@@ -224,7 +239,7 @@ export class RpcPipeline extends PipelineHook {
     return hook.addRef();
   }
 
-  _resolve(response: RpcResponse | null, reflected: boolean): void {
+  _resolve(response: RpcResponse | null, reflected: boolean, via: PipelineHook | null): void {
     if (this.state !== 0) return;
     const pending = this.pending;
     this.pending = null;
@@ -244,18 +259,20 @@ export class RpcPipeline extends PipelineHook {
     const m = this.map;
     this.map = null;
     if (pending !== null) {
-      // Results taken from a call the peer sent back to us (takeFromOtherQuestion): a pipelined
-      // call went peer -> us -> the capability, so resolving straight to a capability of the peer
-      // would let later calls overtake it. Embargo as for a local resolution. (C++ fulfills the
-      // question with the redirected response and embargoes nothing here; the behaviour fuzzer
-      // finds the reordering with two vats: test/rpc/behaviour-fuzz.test.ts.)
+      // Results taken from a call the peer sent back to us (takeFromOtherQuestion, `via` that
+      // call's pipeline): a pipelined call went peer -> us -> that call's pipeline, so the
+      // promise resolves to what that pipeline gives (where the earlier calls went, perhaps
+      // still held there), with an embargo as for a local resolution; resolving straight to
+      // the capability in the results, one of the peer's, let later calls overtake them. (C++
+      // fulfills the question with the redirected response and embargoes nothing here; the
+      // behaviour fuzzer finds the reordering: test/rpc/behaviour-fuzz.test.ts.)
       for (const { client, ops } of pending) {
         // Held by someone besides the memo, or called through (an embargo may be needed).
         const held = client._refs > (m === null ? 0 : 1);
         if (!held && !client.receivedCall) continue;
         // Only an outside holder takes the response's reference; the memo's own does not, so the
         // application's first read still can (taken.ts).
-        const hook = capAtPath(response.results, ops, held);
+        const hook = via !== null ? via.getPipelinedCap(ops) : capAtPath(response.results, ops, held);
         client.resolve(hook, reflected);
         hook.release();
         const embargo = client.embargo;

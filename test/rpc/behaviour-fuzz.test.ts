@@ -395,6 +395,14 @@ const E_ORDER_FIXES: Record<string, string> = {
   // asks the original pipeline and waits behind such an embargo (RpcCallContext.embargoAhead;
   // C++ PostReturnRpcPipeline asks the original pipeline first).
   "post-return": "a call on a returned answer waits behind an embargo on what earlier calls went to",
+  // Three vats. Our calls on a promise went to the peer and came back to an answer of ours whose
+  // pipeline held them in another embargo; the promise then resolved through
+  // takeFromOtherQuestion to the capability in that answer's results, and when its own
+  // Disembargo came back (right behind the held calls) later calls went straight there, ahead of
+  // them. It now resolves to what the answer's pipeline gives, so later calls queue behind the
+  // held ones (RpcPipeline._resolve, QuestionRef.reflectedVia).
+  "held-at-answer":
+    "a promise resolved through takeFromOtherQuestion goes where its earlier calls went, behind them",
 };
 const traces = JSON.parse(
   readFileSync(new URL("fixtures/fuzz-e-order-traces.json", import.meta.url), "utf8"),
