@@ -27,7 +27,7 @@ import {
 } from "./ts/harness.js";
 import { type CountedStream, connectSocket, countingNet, openFdCount, toRuntimeAddress } from "./ts/net.js";
 import { killAll, type RunningServer, startServer, startTsServer } from "./ts/process.js";
-import { type Env, FD_SCENARIOS, runScenario, SCENARIOS } from "./ts/scenarios.js";
+import { type Env, FD_SCENARIOS, runScenario, SCENARIOS, TS_CLIENT_SCENARIOS } from "./ts/scenarios.js";
 
 let binDir = "";
 let tmp = "";
@@ -109,7 +109,7 @@ for (const { server: kind, transport } of targets) {
     });
 
     // Each scenario on its own connection (its own bootstrap and counters on the server).
-    for (const scenario of SCENARIOS) {
+    for (const scenario of [...SCENARIOS, ...TS_CLIENT_SCENARIOS]) {
       test(scenario.name, { timeout: 70_000 }, async (t) => {
         const lines = await runScenario(scenario, env);
         judge(t, direction, lines, () => `${lines.join("\n")}\nserver stderr:\n${server!.stderr()}`);
