@@ -180,6 +180,11 @@ export abstract class CallContextBase extends PipelineHook implements CallContex
     }
   }
 
+  /** The pipeline pipelined calls are forwarded to (setPipeline, a tail call), if any. */
+  protected get pipelineRedirect(): PipelineHook | null {
+    return this.pstate === P_REDIRECT ? this.redirect : null;
+  }
+
   setPipeline(pipeline: PipelineHook): void {
     if (this.pstate !== P_PENDING) return;
     this.pstate = P_REDIRECT;

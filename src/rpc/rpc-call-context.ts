@@ -296,7 +296,10 @@ export class RpcCallContext extends CallContextBase {
    * pipeline first for the same reason. The future to wait for, or null.
    */
   private embargoAhead(ops: PipelineOps): Future<ClientHook> | null {
-    const original = super.getPipelinedCap(ops);
+    // Only a pipeline we forward to can hold such a promise; our own results give what we return.
+    const redirect = this.pipelineRedirect;
+    if (redirect === null) return null;
+    const original = redirect.getPipelinedCap(ops);
     let ptr: ClientHook = original;
     let resolved = false;
     for (let next = ptr.getResolved(); next !== null; next = ptr.getResolved()) {

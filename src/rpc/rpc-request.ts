@@ -216,11 +216,12 @@ export class RpcPipeline extends PipelineHook {
   }
 
   getPipelinedCap(ops: PipelineOps): ClientHook {
+    // Resolved: the capability from the response, not memoised (the memo would keep it alive for
+    // as long as the call is; taken.ts), unless an embargo still holds calls made before (_resolve).
+    if (this.state === 1 && this.map === null) return capAtPath(this.response!.results, ops);
     const key = opsKey(ops);
     const hit = this.map?.get(key);
     if (hit !== undefined) return hit.addRef();
-    // Resolved: the capability from the response, not memoised (the memo would keep it alive for
-    // as long as the call is; taken.ts), unless an embargo still holds calls made before (_resolve).
     if (this.state === 1) return capAtPath(this.response!.results, ops);
     const map = (this.map ??= new Map());
     let hook: ClientHook;
@@ -298,6 +299,7 @@ export class RpcPipeline extends PipelineHook {
     embargo.listen(() => {
       if (this.map?.get(key) !== client) return;
       this.map.delete(key);
+      if (this.map.size === 0 && this.state === 1) this.map = null;
       client.release();
     });
   }
