@@ -5,7 +5,7 @@
  * `capnts/schema` against the structs being compiled.
  */
 import { SchemaLoader } from "../../schema/loader.js";
-import type { Type } from "../../schema/model.js";
+import { primitiveTypeName, type Type } from "../../schema/model.js";
 import { encodePointerValue, INTEGER_RANGES } from "../../schema/text-encode.js";
 import { TextParseError, type TextValue } from "../../schema/text-parse.js";
 import { copyToWords } from "../../schema/words.js";
@@ -74,13 +74,8 @@ export class ValueCompiler {
       case "parameter":
       case "implicitMethodParameter":
         return "AnyPointer";
-      case "uint8":
-      case "uint16":
-      case "uint32":
-      case "uint64":
-        return `UInt${t.kind.slice(4)}`;
       default:
-        return t.kind[0]!.toUpperCase() + t.kind.slice(1);
+        return primitiveTypeName(t.kind);
     }
   }
 
