@@ -43,6 +43,14 @@ const GROUPS = [
   // serialization group (or extend bench/serialization/tsconfig.build.json) rather than run it
   // through tsx.
   { name: "rpc", source: "bench/rpc/main.ts", entry: "bench/rpc/main.ts" },
+  // The schema compiler (issue 16): capnts's front end against `capnp compile -o-` on the test
+  // schema with every construct. Built with the serialization group's tsconfig.
+  {
+    name: "schema-compiler",
+    source: "bench/schema-compiler/main.ts",
+    build: ["bench/serialization/build.mjs"],
+    entry: "node_modules/.cache/capnts-bench/bench/schema-compiler/main.js",
+  },
 ];
 
 const args = process.argv.slice(2);

@@ -14,6 +14,8 @@
  *       `capnp decode`.
  *   capnts encode [--packed] [--flat] [-I DIR]... SCHEMA.capnp TYPE
  *       Read text messages from stdin and write them in binary (like `capnp encode`).
+ *   capnts call ADDRESS SCHEMA.capnp Interface.method '(params)' [--pipeline field.method ...]
+ *       Call a method on a server's bootstrap capability and print the results (src/cli/call.ts).
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -28,13 +30,16 @@ import { encodeText } from "../schema/text-encode.js";
 import { TextParseError } from "../schema/text-parse.js";
 import { encodeFrame, pack, packedFrame } from "../serialize/index.js";
 import { MessageBuilder, StructReader } from "../wire/index.js";
+import { CALL_HELP, call } from "./call.js";
 import { CapnpMissingError, runCapnp } from "./capnp-tool.js";
 import { DecodeStreamError, decodeStream, flatWarning, loadSchemaType } from "./decode.js";
 import { compileRequest, type SchemaArgs } from "./schema-files.js";
+import { UsageError } from "./usage.js";
 
 const USAGE = `Usage: capnts COMMAND [OPTIONS] ...
 
 Commands:
+  call      call a method of a Cap'n Proto RPC server and print the results
   compile   generate TypeScript (or JavaScript and .d.ts) bindings for schema files
   decode    print binary messages from stdin as text (like \`capnp decode\`)
   encode    write text messages from stdin as binary (like \`capnp encode\`)
@@ -45,7 +50,11 @@ Schemas are compiled by capnts itself; \`--capnp\` uses the C++ \`capnp\` tool i
 apt-get install capnproto; macOS: brew install capnp).
 `;
 
-const HELP: Record<"compile" | "decode" | "encode", string> = {
+type Command = "call" | "compile" | "decode" | "encode";
+const COMMANDS: readonly string[] = ["call", "compile", "decode", "encode"];
+
+const HELP: Record<Command, string> = {
+  call: CALL_HELP,
   compile: `Usage: capnts compile [OPTIONS] FILE.capnp...
 
 Generates FILE.capnp.ts for each schema file, under DIR/<the schema's path> unless
@@ -114,8 +123,6 @@ function version(): string {
   }
   return "unknown";
 }
-
-class UsageError extends Error {}
 
 interface Parsed {
   flags: Set<string>;
@@ -464,12 +471,14 @@ export async function main(argv: readonly string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
     if (rest.includes("--help") || rest.includes("-h")) {
-      if (cmd === "compile" || cmd === "decode" || cmd === "encode") {
-        process.stdout.write(HELP[cmd]);
+      if (cmd !== undefined && COMMANDS.includes(cmd)) {
+        process.stdout.write(HELP[cmd as Command]);
         return 0;
       }
     }
     switch (cmd) {
+      case "call":
+        return await call(rest);
       case "compile":
         return await compile(rest);
       case "decode":
@@ -481,8 +490,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         process.stdout.write(`@0x${generateRandomId().toString(16)}\n`);
         return 0;
       case "help":
-        if (rest[0] === "compile" || rest[0] === "decode" || rest[0] === "encode") {
-          process.stdout.write(HELP[rest[0]]);
+        if (rest[0] !== undefined && COMMANDS.includes(rest[0])) {
+          process.stdout.write(HELP[rest[0] as Command]);
           return 0;
         }
         process.stdout.write(USAGE);
@@ -502,7 +511,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
   } catch (e) {
     if (e instanceof UsageError) {
-      const about = cmd === "compile" || cmd === "decode" || cmd === "encode" ? `capnts ${cmd}` : "capnts";
+      const about = cmd !== undefined && COMMANDS.includes(cmd) ? `capnts ${cmd}` : "capnts";
       process.stderr.write(`capnts: ${e.message}\nTry '${about} --help' for more information.\n`);
       return 2;
     }

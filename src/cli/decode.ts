@@ -3,13 +3,12 @@
  * `capnp decode` prints (pretty by default, `--short` for one line each; `--packed`, `--flat`).
  */
 
-import { loadRequest } from "../schema/load.js";
-import { SchemaLoader } from "../schema/loader.js";
+import type { SchemaLoader } from "../schema/loader.js";
 import type { StructNode } from "../schema/model.js";
 import { formatStructBytes } from "../schema/text.js";
-import { decodeFrame, decodeFrames, decodePackedFrame, unpack } from "../serialize/index.js";
+import { decodeFrame, decodePackedFrame, unpack } from "../serialize/index.js";
 import { MessageReader, StructReader } from "../wire/index.js";
-import { compileRequest, type SchemaArgs } from "./schema-files.js";
+import { loadSchemaFile, type SchemaArgs } from "./schema-files.js";
 
 export { capnpMessage } from "./capnp-tool.js";
 
@@ -28,13 +27,7 @@ export function loadSchemaType(
   loader: SchemaLoader;
   node: StructNode;
 } {
-  const bytes = compileRequest([schemaFile], args);
-  const req = loadRequest([...decodeFrames(bytes, { traversalLimitInWords: 1 << 30 })][0]!, {
-    traversalLimitInWords: 1 << 30,
-  });
-  const loader = new SchemaLoader().addRequest(req);
-  const file = req.requestedFiles[0];
-  if (file === undefined) throw new Error("capnp returned no file");
+  const { loader, file } = loadSchemaFile(schemaFile, args);
   let node: ReturnType<SchemaLoader["find"]>;
   try {
     node = loader.find(file.id, typeName);

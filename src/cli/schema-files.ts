@@ -8,7 +8,10 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { compileSchemas } from "../compiler/frontend/index.js";
-import { encodeFrame } from "../serialize/index.js";
+import { loadRequest } from "../schema/load.js";
+import { SchemaLoader } from "../schema/loader.js";
+import type { RequestedFile } from "../schema/model.js";
+import { decodeFrames, encodeFrame } from "../serialize/index.js";
 import { capnpMessage, runCapnp } from "./capnp-tool.js";
 
 export interface SchemaArgs {
@@ -85,4 +88,17 @@ export function compileRequest(files: readonly string[], args: SchemaArgs): Uint
     { source: { readFile }, importPaths },
   );
   return encodeFrame(request.getSegmentsForOutput());
+}
+
+/** One schema file compiled (see compileRequest) and loaded: its nodes and its file entry. */
+export function loadSchemaFile(
+  schemaFile: string,
+  args: SchemaArgs,
+): { loader: SchemaLoader; file: RequestedFile } {
+  const bytes = compileRequest([schemaFile], args);
+  const limits = { traversalLimitInWords: 1 << 30 };
+  const req = loadRequest([...decodeFrames(bytes, limits)][0]!, limits);
+  const file = req.requestedFiles[0];
+  if (file === undefined) throw new Error("capnp returned no file");
+  return { loader: new SchemaLoader().addRequest(req), file };
 }

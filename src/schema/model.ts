@@ -24,6 +24,11 @@ export type PrimitiveKind =
   | "text"
   | "data";
 
+/** A primitive type as the schema language names it (`UInt32`, `Float64`, `Text`). */
+export function primitiveTypeName(kind: PrimitiveKind): string {
+  return kind.startsWith("uint") ? `UInt${kind.slice(4)}` : kind[0]!.toUpperCase() + kind.slice(1);
+}
+
 export type AnyPointerConstraint = "anyKind" | "struct" | "list" | "capability";
 
 /** schema.capnp `Type`. */

@@ -33,7 +33,7 @@ import { TextParseError, TextParser, type TextValue } from "./text-parse.js";
 const ctors = new WeakMap<StructNode, StructBuilderCtor<StructBuilder>>();
 
 /** A builder class of the struct's size (what `initStruct` and struct lists need). */
-function ctorFor(node: StructNode): StructBuilderCtor<StructBuilder> {
+export function ctorFor(node: StructNode): StructBuilderCtor<StructBuilder> {
   let c = ctors.get(node);
   if (c === undefined) {
     c = class extends StructBuilder {
@@ -313,6 +313,24 @@ export function encodeText(text: string, node: StructNode, loader: SchemaLoader)
     out.push(m);
   }
   return out;
+}
+
+/**
+ * Exactly one struct literal `text` written into `builder`, a struct of type `node` (already
+ * allocated, e.g. a call's params): what `capnts call` sends. Throws TextParseError when the text
+ * is not one struct literal or does not fit the type.
+ */
+export function encodeTextInto(
+  text: string,
+  builder: StructBuilder,
+  node: StructNode,
+  loader: SchemaLoader,
+  bindings: Bindings = NO_BINDINGS,
+): void {
+  const p = new TextParser(text);
+  const v = p.struct();
+  if (!p.atEnd()) throw new TextParseError(`expected the end after the struct (at offset ${p.offset})`);
+  new Encoder(loader).struct(builder, node, v, bindings);
 }
 
 /**

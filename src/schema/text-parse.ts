@@ -42,6 +42,11 @@ export class TextParser {
     }
   }
 
+  /** Where the parser is (a character offset into the text). */
+  get offset(): number {
+    return this.pos;
+  }
+
   /** True when only whitespace and comments are left. */
   atEnd(): boolean {
     this.skip();

@@ -251,6 +251,9 @@ const INVALID: Record<string, string> = {
   notAStruct: "interface J {}\ninterface I { m @0 J -> (); }\n",
   badTarget: "annotation a(frob) :Void;\n",
   ordinalTooBig: "struct Foo { a @70000 :Int8; }\n",
+  shortHexEscape: 'const a :Text = "ab\\x4";\n',
+  hexEscapeNoDigits: 'const a :Text = "\\xg0";\n',
+  unknownEscape: 'const a :Text = "\\u0041";\n',
 };
 
 test("invalid schemas: the same errors at the same places as capnp", (t) => {

@@ -61,7 +61,7 @@ test("shell blocks name commands that exist", () => {
     for (const raw of b.code.split("\n")) {
       const line = raw.replace(/#.*$/, "");
       for (const m of line.matchAll(/(?:^|[\s;&|(])(?:npx\s+)?capnts\s+([a-z-]+)/g)) {
-        if (!["compile", "decode", "encode", "help", "--help"].includes(m[1]!)) {
+        if (!["call", "compile", "decode", "encode", "id", "help", "--help"].includes(m[1]!)) {
           problems.push(`${where(b)}: unknown capnts command "${m[1]}"`);
         }
       }

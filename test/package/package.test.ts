@@ -6,7 +6,8 @@
  * under Node's type stripping; publint and are-the-types-wrong find nothing.
  */
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync, symlinkSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { type App, capnpIncludeDir, newApp, packTarball, ROOT, toolchains } from "./app.js";
@@ -284,6 +285,124 @@ test("a server and a client from the installed package run on every Node (and th
     assert.equal(app.node(["out/readme.js"], node).stdout, readme.output, `README example, ${name}`);
     assert.equal(app.node(["out/std-load.js"], node).stdout.trim(), String(stdFiles.length), `std, ${name}`);
   }
+});
+
+/**
+ * A PATH with node, npm and npx only (each linked from where this machine has it), and the
+ * shell npm runs bins with: no `capnp`, no `capnpc-*`, no compiler of any kind, as on a machine
+ * that has only Node installed.
+ */
+function nodeOnlyPath(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  const which = (cmd: string): string => {
+    const r = spawnSync("sh", ["-c", `command -v ${cmd}`], { encoding: "utf8" });
+    assert.equal(r.status, 0, `${cmd} is not on PATH`);
+    return realpathSync(r.stdout.trim());
+  };
+  for (const [name, target] of [
+    ["node", process.execPath],
+    ["npm", which("npm")],
+    ["npx", which("npx")],
+    ["sh", realpathSync("/bin/sh")],
+  ] as const) {
+    if (!existsSync(join(dir, name))) symlinkSync(target, join(dir, name));
+  }
+  return dir;
+}
+
+/** The calculator over TCP with bindings generated without capnp, then `capnts call` against it. */
+const NO_CAPNP_MAIN = `import { execFile } from "node:child_process";
+import { Runtime } from "capnts/node";
+import { Calculator, Calculator_Function, Calculator_Operator, Calculator_Value } from "./gen-nocapnp/calculator.capnp.js";
+
+await using rt = Runtime.init();
+const server = rt.newServer(
+  Calculator.server({
+    evaluate(ctx) {
+      const e = ctx.params.expression;
+      if (e.which !== "literal") throw new Error("only literals");
+      const v = e.literal;
+      ctx.results.value = Calculator_Value.server({ read: (r) => void (r.results.value = v) });
+    },
+    getOperator(ctx) {
+      const op = ctx.params.op;
+      ctx.results.func = Calculator_Function.server({
+        call(c) {
+          const [a, b] = c.params.params.toArray();
+          if (a === undefined || b === undefined) throw new Error("two parameters");
+          c.results.value = op === Calculator_Operator.add ? a + b : a * b;
+        },
+      });
+    },
+  }),
+);
+const { address } = await server.listen("127.0.0.1:0");
+const client = await rt.connect(address);
+const calc = client.bootstrap(Calculator.Client);
+using add = calc.getOperator((p) => void (p.op = Calculator_Operator.add));
+using sum = add.pipeline.func.call((p) => {
+  const l = p.initParams(2);
+  l.set(0, 40);
+  l.set(1, 2);
+});
+console.log(\`sum \${(await sum).value}\`);
+// The installed command, against the same server: pipelined calls from the shell.
+const called = await new Promise<string>((resolve, reject) =>
+  execFile(
+    "node_modules/.bin/capnts",
+    ["call", address, "calculator.capnp", "Calculator.evaluate", "(expression = (literal = 7))", "--pipeline", "value.read"],
+    (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout)),
+  ),
+);
+console.log(\`call \${called.trim()}\`);
+`;
+
+test("with only node and npm on PATH (no capnp): compile the calculator, typecheck, run a server, a client and capnts call", () => {
+  const path = nodeOnlyPath(join(app.dir, "node-only-bin"));
+  const env = { PATH: path };
+  assert.deepEqual(readdirSync(path).sort(), ["node", "npm", "npx", "sh"]);
+  assert.notEqual(app.run("/bin/sh", ["-c", "command -v capnp"], { env, allowFail: true }).status, 0);
+  app.write("calculator.capnp", readFileSync(join(ROOT, "examples/calculator/calculator.capnp"), "utf8"));
+  const missing = app.run("npx", ["--no-install", "capnts", "compile", "--capnp", "calculator.capnp"], {
+    env,
+    allowFail: true,
+  });
+  // Without capnp, --capnp says so (status 127): whatever compiles below did not run it.
+  assert.equal(missing.status, 127, missing.stdout + missing.stderr);
+  assert.match(missing.stderr, /capnp. schema compiler was not found on PATH/);
+  app.run("npx", ["--no-install", "capnts", "compile", "-o", "gen-nocapnp", "calculator.capnp"], { env });
+  // The schema imports /capnp/c++.capnp: the copy capnts ships is enough (this machine also has
+  // capnp's in /usr/include, which the default search would find first; the output is the same).
+  app.run(
+    "npx",
+    [
+      "--no-install",
+      "capnts",
+      "compile",
+      "--no-standard-import",
+      "-I",
+      "node_modules/capnts/schemas",
+      "-o",
+      "gen-bundled",
+      "calculator.capnp",
+    ],
+    { env },
+  );
+  const generated = readFileSync(join(app.dir, "gen-nocapnp/calculator.capnp.ts"), "utf8");
+  assert.equal(
+    readFileSync(join(app.dir, "gen-bundled/calculator.capnp.ts"), "utf8").replace(
+      /^\/\/ Generated by .*\n/,
+      "",
+    ),
+    generated.replace(/^\/\/ Generated by .*\n/, ""),
+  );
+  app.write("nocapnp.ts", NO_CAPNP_MAIN);
+  app.write("tsconfig.nocapnp.json", tsconfig("NodeNext", ["nocapnp.ts", "gen-nocapnp"], true));
+  app.run(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.nocapnp.json"], {
+    env,
+  });
+  const r = app.run("node", ["out/nocapnp.js"], { env });
+  assert.equal(r.stdout, "sum 42\ncall (value = 7)\n");
 });
 
 test("generated TypeScript runs under Node's type stripping (imports named .ts)", (t) => {

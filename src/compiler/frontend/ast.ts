@@ -23,7 +23,8 @@ export type Expression = Located &
     | { readonly kind: "positiveInt"; readonly value: bigint }
     | { readonly kind: "negativeInt"; readonly value: bigint }
     | { readonly kind: "float"; readonly value: number }
-    | { readonly kind: "string"; readonly value: string }
+    /** `bytes`: exactly what the literal says (the value of a Text or Data), `value` decoded. */
+    | { readonly kind: "string"; readonly value: string; readonly bytes: Uint8Array }
     | { readonly kind: "binary"; readonly value: Uint8Array }
     | { readonly kind: "relativeName" | "absoluteName" | "import" | "embed"; readonly name: LocatedText }
     | { readonly kind: "list"; readonly items: readonly Expression[] }

@@ -14,7 +14,8 @@ export interface Located {
 export type Token = Located &
   (
     | { readonly kind: "identifier"; readonly value: string }
-    | { readonly kind: "string"; readonly value: string }
+    /** `bytes`: the string's bytes exactly (escapes like "\xff" make bytes that are not UTF-8). */
+    | { readonly kind: "string"; readonly value: string; readonly bytes: Uint8Array }
     | { readonly kind: "binary"; readonly value: Uint8Array }
     | { readonly kind: "integer"; readonly value: bigint }
     | { readonly kind: "float"; readonly value: number }
@@ -146,7 +147,10 @@ class Lexer {
         endByte: this.pos,
       };
     }
-    if (c === 0x22) return { kind: "string", value: this.stringBody(), startByte: start, endByte: this.pos };
+    if (c === 0x22) {
+      const bytes = this.stringBody();
+      return { kind: "string", value: decoder.decode(bytes), bytes, startByte: start, endByte: this.pos };
+    }
     if (c === 0x30 && (this.at(1) === 0x78 || this.at(1) === 0x58) && this.at(2) === 0x22) {
       this.pos += 3;
       const bytes: number[] = [];
@@ -229,8 +233,8 @@ class Lexer {
     return { kind: "integer", value, startByte: start, endByte: p };
   }
 
-  /** A double-quoted string with C escapes (kj::parse::doubleQuotedString). */
-  stringBody(): string {
+  /** A double-quoted string with C escapes (kj::parse::doubleQuotedString), as its bytes. */
+  stringBody(): Uint8Array {
     this.pos++;
     const bytes: number[] = [];
     for (;;) {
@@ -258,19 +262,26 @@ class Lexer {
         63: 0x3f,
       };
       if (simple[e] !== undefined) bytes.push(simple[e]);
-      else if (e === 0x78 && isHex(this.at())) {
+      else if (e === 0x78) {
+        // kj::parse: "\x" takes exactly two hex digits (an error is where the digits stop).
         let v = 0;
-        for (let i = 0; i < 2 && isHex(this.at()); i++)
+        for (let i = 0; i < 2; i++) {
+          if (!isHex(this.at())) this.fail();
           v = v * 16 + Number.parseInt(String.fromCharCode(this.src[this.pos++]!), 16);
+        }
         bytes.push(v);
       } else if (e >= 0x30 && e <= 0x37) {
         let v = e - 0x30;
         for (let i = 0; i < 2 && this.at() >= 0x30 && this.at() <= 0x37; i++)
           v = v * 8 + (this.src[this.pos++]! - 0x30);
         bytes.push(v & 0xff);
-      } else this.fail();
+      } else {
+        // Not an escape: the error is at the character after the backslash.
+        this.pos--;
+        this.fail();
+      }
     }
-    return decoder.decode(new Uint8Array(bytes));
+    return new Uint8Array(bytes);
   }
 
   statement(): Statement | undefined {

@@ -24,8 +24,12 @@ export type Value =
       readonly value: number;
     }
   | { readonly kind: "int64" | "uint64"; readonly value: bigint }
-  /** null: a null pointer (capnp's default default), not an empty text. */
-  | { readonly kind: "text"; readonly value: string | null }
+  /**
+   * null: a null pointer (capnp's default default), not an empty text. `bytes`, when given, are
+   * the text's exact bytes (a literal's escapes may make bytes that are not UTF-8, which capnp
+   * keeps as they are); `value` is then their decoding.
+   */
+  | { readonly kind: "text"; readonly value: string | null; readonly bytes?: Uint8Array }
   | { readonly kind: "data"; readonly value: Uint8Array | null }
   /** A single-segment message whose root is the value; null for a null pointer. */
   | { readonly kind: "list" | "struct" | "anyPointer"; words: Uint8Array | null };

@@ -25,6 +25,16 @@ import type { Statement, Token } from "./lexer.js";
 class NoMatch extends Error {}
 const NO = new NoMatch();
 
+function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 type Level = "file" | "struct" | "enum" | "interface";
 
 /** A cursor over one token sequence; `best` is how far any attempt got (for error positions). */
@@ -244,9 +254,12 @@ export class Parser {
               parts.push(i.next());
             }
             if (parts.length === 0) i.fail();
+            // Adjacent literals are one string ("a" "b"), joined byte by byte.
+            const bytes = concatBytes(parts.map((p) => (p as { bytes: Uint8Array }).bytes));
             return {
               kind: "string",
-              value: parts.map((p) => (p as { value: string }).value).join(""),
+              value: new TextDecoder().decode(bytes),
+              bytes,
               startByte: parts[0]!.startByte,
               endByte: parts[parts.length - 1]!.endByte,
             };

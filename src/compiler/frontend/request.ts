@@ -167,7 +167,12 @@ function writeValue(v: Value, b: Value_Builder): void {
     case "text":
       // A null text: the discriminant alone (the value struct is fresh, its pointer null).
       if (v.value === null) b._setUint16(0, 12);
-      else b.text = v.value;
+      else if (v.bytes !== undefined) {
+        // The exact bytes (they need not be UTF-8): Value.text is pointer 0, a byte list
+        // ending in NUL.
+        b._setUint16(0, 12);
+        b._initData(0, v.bytes.length + 1).set(v.bytes);
+      } else b.text = v.value;
       return;
     case "data":
       if (v.value === null) b._setUint16(0, 13);

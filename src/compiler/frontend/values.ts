@@ -5,7 +5,7 @@
  * `capnts/schema` against the structs being compiled.
  */
 import { SchemaLoader } from "../../schema/loader.js";
-import type { Type } from "../../schema/model.js";
+import { primitiveTypeName, type Type } from "../../schema/model.js";
 import { encodePointerValue, INTEGER_RANGES } from "../../schema/text-encode.js";
 import { TextParseError, type TextValue } from "../../schema/text-parse.js";
 import { copyToWords } from "../../schema/words.js";
@@ -30,7 +30,7 @@ type Dyn =
   | { k: "bool"; v: boolean }
   | { k: "int"; v: bigint }
   | { k: "float"; v: number }
-  | { k: "text"; v: string }
+  | { k: "text"; v: string; bytes?: Uint8Array | undefined }
   | { k: "data"; v: Uint8Array }
   | { k: "enum"; typeId: bigint; v: number }
   | {
@@ -74,13 +74,8 @@ export class ValueCompiler {
       case "parameter":
       case "implicitMethodParameter":
         return "AnyPointer";
-      case "uint8":
-      case "uint16":
-      case "uint32":
-      case "uint64":
-        return `UInt${t.kind.slice(4)}`;
       default:
-        return t.kind[0]!.toUpperCase() + t.kind.slice(1);
+        return primitiveTypeName(t.kind);
     }
   }
 
@@ -125,7 +120,10 @@ export class ValueCompiler {
         if (t.kind === "float64") return { kind: "float64", value: d.v };
         break;
       case "text":
-        if (t.kind === "text") return { kind: "text", value: d.v };
+        if (t.kind === "text")
+          return d.bytes === undefined
+            ? { kind: "text", value: d.v }
+            : { kind: "text", value: d.v, bytes: d.bytes };
         break;
       case "data":
         if (t.kind === "data") return { kind: "data", value: d.v };
@@ -178,7 +176,7 @@ export class ValueCompiler {
           this.errors.on(src.name, `Couldn't read file for embed: ${src.name.value}`);
           return undefined;
         }
-        if (t.kind === "text") return { k: "text", v: new TextDecoder().decode(data) };
+        if (t.kind === "text") return { k: "text", v: new TextDecoder().decode(data), bytes: data };
         if (t.kind === "data") return { k: "data", v: data };
         if (t.kind === "struct") {
           if (data.length % 8 !== 0) {
@@ -202,8 +200,8 @@ export class ValueCompiler {
       case "float":
         return { k: "float", v: src.value };
       case "string":
-        if (t.kind === "data") return { k: "data", v: utf8.encode(src.value) };
-        return { k: "text", v: src.value };
+        if (t.kind === "data") return { k: "data", v: src.bytes };
+        return { k: "text", v: src.value, bytes: src.bytes };
       case "binary":
         if (t.kind !== "data") return this.mismatch(src, t);
         return { k: "data", v: src.value };
@@ -308,7 +306,7 @@ export class ValueCompiler {
         return { kind: "ident", name: name ?? "", at };
       }
       case "text":
-        return { kind: "string", bytes: utf8.encode(v.value ?? ""), at };
+        return { kind: "string", bytes: v.bytes ?? utf8.encode(v.value ?? ""), at };
       case "data":
         return { kind: "data", bytes: v.value ?? new Uint8Array(0), at };
       case "list":
@@ -407,7 +405,7 @@ export class ValueCompiler {
       case "enum":
         return { k: "enum", typeId: c.type?.kind === "enum" ? c.type.typeId : 0n, v: v.value };
       case "text":
-        return { k: "text", v: v.value ?? "" };
+        return { k: "text", v: v.value ?? "", bytes: v.bytes };
       case "data":
         return { k: "data", v: v.value ?? new Uint8Array(0) };
       default:

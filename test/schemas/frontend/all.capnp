@@ -235,6 +235,23 @@ const constRefStruct :Settings = .constStruct;
 const constEmbedText :Text = embed "embedded.bin";
 const constEmbedData :Data = embed "embedded.bin";
 const constInStructValue :Settings = (name = .constText, level = high);
+# Struct and list values inside literals: lists and structs in a struct, lists of structs, unions
+# and groups set in a value.
+const constPointers :Pointers = (list = [1, 2], settings = (name = "in", level = high, ratio = 3),
+    structs = [(name = "a"), (), (level = high)], nested = [[1], [], [2, 3]],
+    texts = ["x", ""], imported = (value = 1, nested = (x = "y")));
+const constListOfStructs :List(Settings) = [(name = "one", ratio = 1), (), (level = high)];
+const constListOfPointers :List(Pointers) = [(list = [7]), (structs = [(name = "deep")])];
+const constUnions :List(Unions) = [(b = "text"), (c = (c1 = 5, c3 = [1])), (named = (inner = (q = "q"))), (grp = (h3 = 1.5), retro = (r2 = 2))];
+# String escapes as capnp 0.9.2 reads them (kj::parse): \xHH takes exactly two hex digits, octal
+# one to three digits (truncated to a byte); the bytes are kept even when they are not UTF-8.
+const constEscHex :Text = "\xff\x00\x7f\xC3\xA9";
+const constEscOctal :Text = "\0\7\77\101\177\377\777";
+const constEscSimple :Text = "\a\b\f\n\r\t\v\\\'\"\?";
+const constEscData :Data = "\xff\x00\101" "\x80";
+const constEscList :List(Text) = ["\xfe", "plain", "\x80\x80"];
+const constEscInStruct :Settings = (name = "\xff\xfe");
+const constUtf8 :Text = "é€😀";
 
 struct WithNested {
   # Nested declarations of every kind.
