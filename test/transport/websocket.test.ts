@@ -11,7 +11,14 @@ import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { Side, VatId_Builder, VatId_Reader } from "capnts/gen/rpc-twoparty.capnp.js";
-import { RpcError, Runtime } from "capnts/rpc";
+import {
+  MessageStreamClient,
+  MessageStreamVatNetwork,
+  RpcError,
+  Runtime,
+  TwoPartyClient,
+  TwoPartyVatNetwork,
+} from "capnts/rpc";
 import {
   connectWebSocket,
   WebSocketCloseCode,
@@ -97,6 +104,40 @@ for (const [name, Ctor] of clients) {
     });
   });
 }
+
+test("MessageStreamClient (no byte-stream framing) over WebSocket: the calculator, then the server going away", async () => {
+  const baseline = liveServers();
+  const rt = Runtime.init();
+  const server = rt.newServer(calculatorServer());
+  const l = await listenWebSocket(server);
+  const counter = { roundTrips: 0 };
+  const client = new MessageStreamClient(
+    await connectWebSocket(l.url, {
+      WebSocket: countingWebSocket(WsWebSocket as unknown as WebSocketConstructor, counter),
+    }),
+  );
+  assert.ok(client.network instanceof MessageStreamVatNetwork);
+  assert.ok(!(client.network instanceof TwoPartyVatNetwork) && !(client instanceof TwoPartyClient));
+  using calc = client.bootstrap(Calculator_Client);
+  const steps = await runClient(calc, counter, () => {});
+  for (const s of steps) assert.ok(Math.abs(s.value - s.expected) < 1e-9, `${s.name}: ${s.value}`);
+  assert.equal(steps.find((s) => s.name.startsWith("evaluate(4*6)"))!.roundTrips, 1, "pipelined");
+  // The server goes away with a call pending: onDisconnect, the call fails `disconnected`.
+  const { fn: never, called } = waitingFunction();
+  using pending = calc.evaluate((p) => {
+    const c = p.initExpression().initCall();
+    c.function = never;
+    c.initParams(0);
+  });
+  await called;
+  await l.close();
+  await client.onDisconnect();
+  await assert.rejects(pending, (e: unknown) => e instanceof RpcError && e.type === "disconnected");
+  await client.close();
+  await rt.shutdown();
+  never.close();
+  await expectServersReleased(baseline, "the test");
+});
 
 test("Node 24 and 26, with their global WebSocket: connectWebSocket(url) alone reaches a capnts server", async (t) => {
   const nodes = Object.entries(toolchainPaths()).filter(([n]) => n.startsWith("node"));
