@@ -8,65 +8,20 @@
 //
 //   node bench/bundle/sizes.mjs [client] [serialize] [--table]
 //
-// The entries and the bindings they use are generated into .tmp/bundle/ (the generator from src).
+// The programs (bench/bundle/programs.mjs) and the bindings they use are written into
+// .tmp/bundle/ (the bindings by the generator from src).
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import * as esbuild from "esbuild";
+import { CLIENT_PROGRAM, READING_SCHEMA, SERIALIZE_PROGRAM } from "./programs.mjs";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const dir = join(root, ".tmp/bundle");
 
-const ENTRIES = {
-  client: `import { MessageStreamClient } from "capnts/rpc";
-import { connectWebSocket, type WebSocketConstructor } from "capnts/websocket";
-import { Calculator } from "./calculator.capnp.js";
-
-export async function connect(url: string, WebSocket?: WebSocketConstructor) {
-  const client = new MessageStreamClient(await connectWebSocket(url, WebSocket ? { WebSocket } : {}));
-  const calc = client.bootstrap(Calculator.Client);
-  return {
-    async evaluate(x: number): Promise<number> {
-      using e = calc.evaluate((p) => {
-        p.initExpression().literal = x;
-      });
-      using read = e.pipeline.value.read();
-      return (await read).value;
-    },
-    close: () => client.close(),
-  };
-}
-`,
-  serialize: `import { decodeFrame, encodeFrame, MessageBuilder, MessageReader } from "capnts";
-import { Reading } from "./reading.capnp.js";
-
-export function roundTrip(): string {
-  const m = new MessageBuilder();
-  const b = m.initRoot(Reading.Builder);
-  b.id = 7n;
-  b.station = "north";
-  b.celsius = 21.5;
-  b.ok = true;
-  const s = b.initSamples(3);
-  for (let i = 0; i < 3; i++) s.set(i, i * 10);
-  const bytes = encodeFrame(m.getSegmentsForOutput());
-  const r = new MessageReader(decodeFrame(bytes).segments).getRoot(Reading.Reader);
-  return [r.id, r.station, r.celsius, r.samples.toArray().join("+"), r.ok, r.toString()].join(" ");
-}
-`,
-};
-
-const READING = `@0xe1f0a2b3c4d5e6f7;
-struct Reading {
-  id @0 :UInt64;
-  station @1 :Text;
-  celsius @2 :Float64;
-  samples @3 :List(Int32);
-  ok @4 :Bool;
-}
-`;
+const ENTRIES = { client: CLIENT_PROGRAM, serialize: SERIALIZE_PROGRAM };
 
 /** Source map `mappings` → for each generated line, [column, source index or -1] segments. */
 function decodeMappings(mappings) {
@@ -124,10 +79,11 @@ function shares(js, map, total) {
 const args = process.argv.slice(2);
 const names = args.filter((a) => !a.startsWith("--"));
 mkdirSync(dir, { recursive: true });
-writeFileSync(join(dir, "reading.capnp"), READING);
+writeFileSync(join(dir, "reading.capnp"), READING_SCHEMA);
 const env = { ...process.env, CAPNTS_FROM_SOURCE: "1" };
+const gen = join(dir, "gen");
 const compile = (prefix, schema) =>
-  execFileSync(process.execPath, ["bin/capnts", "compile", "-o", dir, "--src-prefix", prefix, schema], {
+  execFileSync(process.execPath, ["bin/capnts", "compile", "-o", gen, "--src-prefix", prefix, schema], {
     cwd: root,
     env,
   });
