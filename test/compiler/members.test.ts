@@ -7,8 +7,8 @@
 import assert from "node:assert/strict";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { test } from "node:test";
+import { pathToFileURL } from "node:url";
 import { MessageBuilder, MessageReader } from "capnts/wire";
 import { generate, readRequest } from "../../src/compiler/generate.js";
 import { capnp, needCapnp, SRC, tempDir } from "./helpers.js";
