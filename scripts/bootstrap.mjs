@@ -2,6 +2,7 @@
 // Regenerates every checked-in binding made by our own plugin (`npm run bootstrap`):
 //   src/schema/schema.capnp.ts                       from schema.capnp
 //   src/gen/{rpc,rpc-twoparty,stream,persistent,c++}.capnp.ts
+//   src/rpc/gen/rpc.capnp.ts                         the RPC core's own: only the members it uses
 // from the project's protocol schemas in schemas/capnp (1.x level, wire-identical to upstream's,
 // with capnts's own comments; they compile with capnp 0.9.2), and
 // test/compiler/gen/codegen-*.capnp.ts from test/schemas/codegen-*.capnp.
@@ -47,7 +48,7 @@ try {
   };
   // runtime: the src directory (src/gen, src/schema: relative imports) or the package name (the
   // test bindings import capnts/codegenv1 as users' bindings do).
-  const run = (dir, files, from = inc, runtime = out) => {
+  const run = (dir, files, from = inc, runtime = out, extraEnv = {}) => {
     mkdirSync(join(out, dir), { recursive: true });
     const argv = [
       "compile",
@@ -58,11 +59,16 @@ try {
       ...files.map((f) => join(from, f)),
     ];
     console.log(`capnp ${argv.join(" ")}`);
-    execFileSync("capnp", argv, { env: { ...env, CAPNTS_RUNTIME: runtime }, stdio: "inherit" });
+    execFileSync("capnp", argv, { env: { ...env, CAPNTS_RUNTIME: runtime, ...extraEnv }, stdio: "inherit" });
   };
   run("schema", ["schema.capnp"]);
   run("gen", ["rpc.capnp", "rpc-twoparty.capnp", "stream.capnp", "persistent.capnp"]);
   run("gen", ["c++.capnp"]);
+  // The RPC core's bindings of rpc.capnp (src/rpc/protocol.ts): only the members it reads and
+  // writes, listed in scripts/rpc-core-members.json, so that a bundle carries no accessor (and no
+  // Level 3 class) the core never calls; capnts/gen/rpc.capnp.js stays complete for users. A
+  // member the core starts using fails the typecheck until it is listed there.
+  run("rpc/gen", ["rpc.capnp"], inc, out, { CAPNTS_MEMBERS: join(root, "scripts/rpc-core-members.json") });
   // The generator's own test schemas (checked in so that tests and type tests can import them).
   run(
     "../test/compiler/gen",

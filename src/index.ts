@@ -20,6 +20,7 @@ export {
   type ConnectionOptions,
   type ListenInfo,
   type LiveCapability,
+  MessageStreamClient,
   newBrokenCap,
   newByteStreamPair,
   newNullCap,

@@ -11,6 +11,9 @@
  *                     src/schema/schema.capnp.ts when it is broken)
  *   CAPNTS_MANIFEST   a file to write the absolute paths of the generated files to, one a line
  *                     (`capnts compile --js` converts exactly those)
+ *   CAPNTS_MEMBERS    a JSON file {"Class_Reader": ["member", ...], ...}: emit only those members
+ *                     of those classes, and no $schema (GenerateOptions `members`; the runtime's
+ *                     own rpc.capnp bindings, scripts/bootstrap.mjs)
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
@@ -30,6 +33,22 @@ function importExtension(value: string | undefined): ".js" | ".ts" {
   throw new CompileError(`CAPNTS_IMPORT_EXT must be .js or .ts, not ${JSON.stringify(value)}`);
 }
 
+function membersOption(path: string | undefined): { members?: Record<string, string[]> } {
+  if (path === undefined || path === "") return {};
+  let members: unknown;
+  try {
+    members = JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw new CompileError(`CAPNTS_MEMBERS: ${(e as Error).message}`);
+  }
+  const ok =
+    typeof members === "object" &&
+    members !== null &&
+    Object.values(members).every((v) => Array.isArray(v) && v.every((m) => typeof m === "string"));
+  if (!ok) throw new CompileError(`CAPNTS_MEMBERS: ${path} is not {"Class": ["member", ...], ...}`);
+  return { members: members as Record<string, string[]> };
+}
+
 function main(): number {
   const bytes = new Uint8Array(readFileSync(0));
   try {
@@ -38,6 +57,7 @@ function main(): number {
       bootstrap: process.env.CAPNTS_BOOTSTRAP === "1",
       importExtension: importExtension(process.env.CAPNTS_IMPORT_EXT),
       outDir: process.cwd().replaceAll("\\", "/"),
+      ...membersOption(process.env.CAPNTS_MEMBERS),
     };
     const files = generate(readRequest(bytes, options), options);
     for (const f of files) {

@@ -57,6 +57,8 @@ export class FileContext {
     readonly names: NameTable,
     readonly file: FileNode,
     readonly resolver: ModuleResolver,
+    /** Only these members of these classes (GenerateOptions `members`); undefined: everything. */
+    readonly members?: ReadonlyMap<string, ReadonlySet<string>>,
   ) {
     this.untypedCapabilities = RPC_RUNTIME_IMPORTS.has(file.id);
   }

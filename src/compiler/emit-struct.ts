@@ -239,6 +239,48 @@ function throughParent(line: string): string {
 }
 
 /**
+ * The members of a class body (lines, doc comments included) that `keep` names; the constructor
+ * and `which` always. A member is its doc comment, its first line at class indent (`get x(`, `set x(`,
+ * `x(`, `override toString(`) and the lines up to its closing brace at class indent.
+ */
+function selectMembers(body: readonly string[], keep: ReadonlySet<string> | undefined): string[] {
+  if (keep === undefined) return [...body];
+  const out: string[] = [];
+  let doc: string[] = [];
+  let member: string[] | null = null;
+  let kept = false;
+  for (const line of body.join("\n").split("\n")) {
+    if (member !== null) {
+      member.push(line);
+      if (line === "  }") {
+        if (kept) out.push(...member);
+        member = null;
+      }
+      continue;
+    }
+    if (doc.length > 0 && !doc[doc.length - 1]!.endsWith("*/")) {
+      doc.push(line);
+      continue;
+    }
+    if (line.startsWith("  /**")) {
+      doc.push(line);
+      continue;
+    }
+    const m = /^ {2}(?:override )?(?:[gs]et )?([\w$]+)\(/.exec(line);
+    if (m === null) throw new Error(`selectMembers: not a member line: ${line}`);
+    // `which` too: a builder's union getters name the active member when they throw.
+    kept = m[1] === "constructor" || m[1] === "which" || keep.has(m[1]!);
+    member = [...doc, line];
+    doc = [];
+    if (line.endsWith("}")) {
+      if (kept) out.push(...member);
+      member = null;
+    }
+  }
+  return out;
+}
+
+/**
  * `X_List` / `X_ListBuilder`: struct lists whose `get(i)` constructs X's reader/builder itself
  * (one monomorphic `new` site per struct type; BENCHMARKS.md, profile finding 3), each with the
  * list kind that `_getList` / `_initList` take. `$.StructList.of(X_Reader)` still works; it makes
@@ -619,6 +661,9 @@ export function emitStruct(ctx: FileContext, node: StructNode, ident: string): s
     `    return $text.structToString(this, ${id}${brand});`,
     `  }`,
   ];
+  // Only the members named for these classes (GenerateOptions `members`), when so generated.
+  const keepR = ctx.members?.get(readerClass);
+  const keepB = ctx.members?.get(`${ident}_Builder`);
   const what = node.isGroup ? `group ${title}` : `struct ${title}`;
   const docR = jsdoc(node.doc, "") || `/** Reader of ${what}. */\n`;
   const docB = `/** Builder of ${what}. */\n`;
@@ -632,7 +677,10 @@ export function emitStruct(ctx: FileContext, node: StructNode, ident: string): s
     code += `interface ${readerClass} extends $.GroupReader {}\n`;
     code += `/** Class of ${ident}_Reader (which see). */\n`;
     code += `class ${readerClass} {\n`;
-    code += [...groupReaderConstructor(), ...R.map(throughParent), ...text.map(noOverride)].join("\n");
+    code += selectMembers(
+      [...groupReaderConstructor(), ...R.map(throughParent), ...text.map(noOverride)],
+      keepR,
+    ).join("\n");
     code += `\n}\n`;
     if (!hasUnion) {
       code += `${docR}export type ${ident}_Reader = ${readerClass};\n`;
@@ -642,26 +690,36 @@ export function emitStruct(ctx: FileContext, node: StructNode, ident: string): s
     if (hasUnion) code += `/** Class of ${ident}_Reader (which see). */\n`;
     else code += docR;
     code += `${hasUnion ? "" : "export "}class ${readerClass} extends $.StructReader {\n`;
-    code += [...viewConstructor("$.Arena"), ...R, ...text].join("\n");
+    code += selectMembers([...viewConstructor("$.Arena"), ...R, ...text], keepR).join("\n");
     code += `\n}\n`;
   }
-  if (hasUnion) code += narrowingReader(ident, readerClass, node.isGroup, variants, docR);
+  if (hasUnion) {
+    // A member left out reads as a Void one (no getter to pick).
+    const kept = variants.map(([w, o]): [string, string | undefined] => [
+      w,
+      keepR && !keepR.has(o ?? "") ? undefined : o,
+    ]);
+    code += narrowingReader(ident, readerClass, node.isGroup, kept, docR);
+  }
   code += `\n${docB}export class ${ident}_Builder extends $.StructBuilder {\n`;
   // Getters, not static fields (names.ts `staticName`); only untyped paths read them (initRoot,
   // AnyPointer's initAs): generated accessors pass the sizes as numbers.
   code += `  static get _dataWords(): number {\n    return ${storage.dataWordCount};\n  }\n`;
   code += `  static get _ptrCount(): number {\n    return ${storage.pointerCount};\n  }\n`;
-  code += [
-    ...viewConstructor("$.BuilderArena"),
-    ...B,
-    `  /** A reader over this builder's data. */`,
-    `  asReader(): ${ident}_Reader {`,
-    node.isGroup
-      ? `    return new ${ident}_Reader(this._asReader($.StructReader));`
-      : `    return this._asReader(${ident}_Reader);`,
-    `  }`,
-    ...text,
-  ].join("\n");
+  code += selectMembers(
+    [
+      ...viewConstructor("$.BuilderArena"),
+      ...B,
+      `  /** A reader over this builder's data. */`,
+      `  asReader(): ${ident}_Reader {`,
+      node.isGroup
+        ? `    return new ${ident}_Reader(this._asReader($.StructReader));`
+        : `    return this._asReader(${ident}_Reader);`,
+      `  }`,
+      ...text,
+    ],
+    keepB,
+  ).join("\n");
   code += `\n}\n`;
   // Groups are never list elements, nor are the structs capnp makes for method parameters.
   if (!node.isGroup && ctx.names.name(node.id).kind === "node") {

@@ -40,6 +40,15 @@ export interface GenerateOptions {
    * tsc then needs `allowImportingTsExtensions` or `rewriteRelativeImportExtensions`).
    */
   importExtension?: ".js" | ".ts";
+  /**
+   * Emit only the named members of the named classes (class name as emitted, `Call_Reader`,
+   * `$Message_Reader` for a reader with a union → member names: `questionId` keeps its getter
+   * and setter, `initTarget`, `toString`, ...; `which` always), and no `$schema`. Classes not named are
+   * emitted whole; a bundler drops those nothing refers to. For the runtime's own bindings of
+   * rpc.capnp (scripts/bootstrap.mjs): a class keeps its members even when nothing calls them,
+   * so `Message_Builder.initProvide()` alone would keep all of Level 3 in every RPC bundle.
+   */
+  members?: Readonly<Record<string, readonly string[]>>;
 }
 
 /**
@@ -58,6 +67,7 @@ export function describeOptions(options: GenerateOptions): string {
       : `runtime: ${runtime}/${CODEGEN_ENTRY}`,
   ];
   if ((options.importExtension ?? ".js") !== ".js") parts.push(`imports: ${options.importExtension}`);
+  if (options.members !== undefined) parts.push("selected members only");
   return parts.join(", ");
 }
 
@@ -240,7 +250,11 @@ export function generate(loaded: LoadedRequest, options: GenerateOptions = {}): 
       resolver,
       options: describeOptions(options),
       pipelineFiles,
-      schemaBase64: encodeBase64(encodeNodes(own)),
+      schemaBase64: options.members === undefined ? encodeBase64(encodeNodes(own)) : null,
+      members:
+        options.members === undefined
+          ? undefined
+          : new Map(Object.entries(options.members).map(([k, v]) => [k, new Set(v)])),
     });
     out.push({ path, content });
   }

@@ -56,6 +56,9 @@ export type { LiveCapability } from "./tracking.js";
 export type { MessageStream, RpcTransport, TransportReceiver } from "./transport.js";
 export {
   type ByteStream,
+  MessageStreamClient,
+  type MessageStreamOptions,
+  MessageStreamVatNetwork,
   newByteStreamPair,
   type SideName,
   TwoPartyClient,

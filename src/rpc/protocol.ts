@@ -5,8 +5,8 @@
  * one module keeps the connection independent of the generated names.
  */
 
-import { Message_Builder } from "../gen/rpc.capnp.js";
 import { MessageBuilder } from "../wire/index.js";
+import { Message_Builder } from "./gen/rpc.capnp.js";
 
 /**
  * First-segment size of outgoing RPC messages, in words. Most RPC messages are a few dozen words
@@ -24,6 +24,7 @@ export function newRpcMessage(): MessageBuilder {
   return m;
 }
 
+export { Side, VatId_Builder as VatIdB, VatId_Reader as VatIdR } from "../gen/rpc-twoparty.capnp.js";
 export {
   Bootstrap_Builder as BootstrapB,
   Bootstrap_Reader as BootstrapR,
@@ -54,5 +55,4 @@ export {
   Resolve_Reader as ResolveR,
   Return_Builder as ReturnB,
   Return_Reader as ReturnR,
-} from "../gen/rpc.capnp.js";
-export { Side, VatId_Builder as VatIdB, VatId_Reader as VatIdR } from "../gen/rpc-twoparty.capnp.js";
+} from "./gen/rpc.capnp.js";

@@ -1,23 +1,25 @@
 /**
  * The two-party network (C++ rpc-twoparty.h): one connection between a client and a server vat,
  * over a byte stream (framed with the standard stream framing, src/rpc/byte-stream.ts) or over
- * any message stream (a WebSocket, a MessagePort: C++ `TwoPartyVatNetwork(MessageStream&)`);
- * `TwoPartyClient` and `TwoPartyServer` convenience classes.
+ * any message stream (a WebSocket, a MessagePort: C++ `TwoPartyVatNetwork(MessageStream&)`,
+ * two-party-messages.ts); `TwoPartyClient` and `TwoPartyServer` convenience classes.
  */
 
-import { VatId_Reader } from "../gen/rpc-twoparty.capnp.js";
-import { MessageBuilder as MB, type MessageBuilder } from "../wire/index.js";
 import { type ByteMessageStreamOptions, type ByteStream, ByteStreamMessageStream } from "./byte-stream.js";
-import { Client, type ClientCtor } from "./capability.js";
-import { RpcError, toRpcError } from "./errors.js";
-import { Side, VatIdB, type VatIdR } from "./protocol.js";
-import { type BootstrapSource, RpcSystem, type RpcSystemOptions, type VatNetwork } from "./rpc-system.js";
+import type { Client } from "./capability.js";
+import { type RpcError, toRpcError } from "./errors.js";
+import type { BootstrapSource, RpcSystemOptions } from "./rpc-system.js";
 import type { Server } from "./server.js";
-import type { MessageStream, RpcTransport, TransportReceiver } from "./transport.js";
+import type { MessageStream } from "./transport.js";
+import { MessageStreamClient, MessageStreamVatNetwork, type SideName } from "./two-party-messages.js";
 
 export type { ByteStream } from "./byte-stream.js";
-
-export type SideName = "server" | "client";
+export {
+  MessageStreamClient,
+  type MessageStreamOptions,
+  MessageStreamVatNetwork,
+  type SideName,
+} from "./two-party-messages.js";
 
 /**
  * Options of a two-party connection. Over a `ByteStream` they configure its framing; a
@@ -31,128 +33,21 @@ function isMessageStream(s: ByteStream | MessageStream): s is MessageStream {
   return typeof (s as Partial<MessageStream>).send === "function";
 }
 
-function vatId(side: SideName): VatIdR {
-  const m = new MB({ firstSegmentWords: 2 });
-  m.initRoot(VatIdB).side = side === "server" ? Side.server : Side.client;
-  return m.asReader().getRoot(VatId_Reader);
-}
-
-function sideOf(v: unknown): SideName | null {
-  if (v === "server" || v === "client") return v;
-  if (v instanceof VatId_Reader || v instanceof VatIdB) return v.side === Side.server ? "server" : "client";
-  if (typeof v === "object" && v !== null && "side" in v) {
-    const s = (v as { side: unknown }).side;
-    if (s === "server" || s === Side.server) return "server";
-    if (s === "client" || s === Side.client) return "client";
-  }
-  return null;
-}
-
 /**
  * C++ `TwoPartyVatNetwork`: the VatNetwork of a two-party connection, and that connection's
- * transport. `connect(VatId{side})` returns the connection unless `side` is our own side;
+ * transport, over a byte stream (framed with the standard stream framing, byte-stream.ts) or a
+ * message stream. `connect(VatId{side})` returns the connection unless `side` is our own side;
  * `accept()` yields it once on the server side.
  */
-export class TwoPartyVatNetwork implements VatNetwork, RpcTransport {
-  readonly side: SideName;
-  readonly peerVatId: VatIdR;
-  /** What the messages go over: the framed byte stream, or the message stream given. */
-  readonly stream: MessageStream;
-  private readonly fixedWindow: number | undefined;
-  private readonly disconnected: Promise<void>;
-  private resolveDisconnected!: () => void;
-  private accepted = false;
-
+export class TwoPartyVatNetwork extends MessageStreamVatNetwork {
   constructor(stream: ByteStream | MessageStream, side: SideName, options: TwoPartyOptions = {}) {
-    this.stream = isMessageStream(stream) ? stream : new ByteStreamMessageStream(stream, options);
-    this.side = side;
-    this.peerVatId = vatId(side === "server" ? "client" : "server");
-    this.fixedWindow = options.streamWindow;
-    this.disconnected = new Promise((r) => (this.resolveDisconnected = r));
-  }
-
-  /**
-   * The window of streaming calls, asked again for every send like C++'s variable window
-   * controller (a socket's kernel buffer may grow while the connection runs).
-   */
-  get streamWindow(): number | undefined {
-    return this.fixedWindow ?? this.stream.streamWindow;
-  }
-
-  // ---- VatNetwork ----
-  connect(vat: unknown): RpcTransport | null {
-    const s = sideOf(vat);
-    if (s === this.side) return null;
-    return this;
-  }
-
-  accept(handler: (t: RpcTransport) => void): void {
-    if (this.side === "server" && !this.accepted) {
-      this.accepted = true;
-      handler(this);
-    }
-  }
-
-  /** Resolves when the connection has ended (C++ `onDisconnect()`). */
-  onDisconnect(): Promise<void> {
-    return this.disconnected;
-  }
-
-  /**
-   * C++ `getCurrentQueueSize()`: bytes of outgoing messages not yet taken by the kernel (queued
-   * here, or held by a socket whose peer reads slower than we write). Useful for backpressure.
-   */
-  getCurrentQueueSize(): number {
-    return this.stream.getCurrentQueueSize?.() ?? 0;
-  }
-
-  /** C++ `getCurrentQueueCount()`: outgoing messages not yet taken by the kernel. */
-  getCurrentQueueCount(): number {
-    return this.stream.getCurrentQueueCount?.() ?? 0;
-  }
-
-  /**
-   * C++ `getOutgoingMessageWaitTime()`: how long (milliseconds) the oldest queued message has
-   * waited; 0 when nothing is queued.
-   */
-  getOutgoingMessageWaitTime(): number {
-    return this.stream.getOutgoingMessageWaitTime?.() ?? 0;
-  }
-
-  // ---- RpcTransport ----
-  send(message: MessageBuilder): void {
-    this.stream.send(message);
-  }
-
-  start(receiver: TransportReceiver): void {
-    this.stream.start({
-      message: (m) => receiver.message(m),
-      closed: (e) => {
-        receiver.closed(e);
-        this.resolveDisconnected();
-      },
-      // Output went to the peer: the connection may handle what it held back (maxUnsentBytes).
-      drained: () => receiver.drained?.(),
-    });
-  }
-
-  pauseReading(): void {
-    this.stream.pauseReading?.();
-  }
-  resumeReading(): void {
-    this.stream.resumeReading?.();
-  }
-
-  async shutdown(): Promise<void> {
-    await this.stream.shutdown();
-    this.resolveDisconnected();
+    super(isMessageStream(stream) ? stream : new ByteStreamMessageStream(stream, options), side, options);
   }
 }
 
-/** C++ `TwoPartyClient`: a two-party network plus an RpcSystem over one stream. */
-export class TwoPartyClient {
-  readonly network: TwoPartyVatNetwork;
-  readonly rpcSystem: RpcSystem;
+/** C++ `TwoPartyClient`: a two-party network plus an RpcSystem over one byte or message stream. */
+export class TwoPartyClient extends MessageStreamClient {
+  declare readonly network: TwoPartyVatNetwork;
 
   constructor(
     stream: ByteStream | MessageStream,
@@ -160,44 +55,7 @@ export class TwoPartyClient {
     side: SideName = "client",
     options: TwoPartyOptions & RpcSystemOptions = {},
   ) {
-    this.network = new TwoPartyVatNetwork(stream, side, options);
-    this.rpcSystem = new RpcSystem(this.network, bootstrap, options);
-  }
-
-  /** The other side's bootstrap capability. */
-  bootstrap<C extends Client = Client>(ctor?: ClientCtor<C>): C {
-    const other = this.network.side === "client" ? "server" : "client";
-    return this.rpcSystem.bootstrap(other, ctor ?? (Client as unknown as ClientCtor<C>));
-  }
-
-  onDisconnect(): Promise<void> {
-    return this.network.onDisconnect();
-  }
-
-  setTraceEncoder(f: ((error: RpcError) => string) | null): void {
-    this.rpcSystem.setTraceEncoder(f);
-  }
-
-  /** C++ `TwoPartyClient::getCurrentQueueSize()` (the network's). */
-  getCurrentQueueSize(): number {
-    return this.network.getCurrentQueueSize();
-  }
-  /** C++ `TwoPartyClient::getCurrentQueueCount()`. */
-  getCurrentQueueCount(): number {
-    return this.network.getCurrentQueueCount();
-  }
-  /** C++ `TwoPartyClient::getOutgoingMessageWaitTime()` (milliseconds). */
-  getOutgoingMessageWaitTime(): number {
-    return this.network.getOutgoingMessageWaitTime();
-  }
-
-  /** Close the connection (pending calls fail with `disconnected`). */
-  close(reason = "Connection closed."): Promise<void> {
-    return this.rpcSystem.shutdown(RpcError.disconnected(reason));
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
+    super(new TwoPartyVatNetwork(stream, side, options), bootstrap, side, options);
   }
 }
 

@@ -17,12 +17,17 @@ import {
   A,
   allocatePointee,
   DATA_BITS,
-  ElementSize,
+  type ElementSize,
   KIND_LIST,
   KIND_STRUCT,
   POINTERS,
   R,
   resolve,
+  SIZE_BIT,
+  SIZE_BYTE,
+  SIZE_INLINE_COMPOSITE,
+  SIZE_POINTER,
+  SIZE_VOID,
   tagElementCount,
 } from "./pointer.js";
 import type { ListKind, PointerDefault, StructCtor } from "./read.js";
@@ -359,7 +364,7 @@ export class StructList<T> extends Iterable_<T> {
       | undefined;
     if (k === undefined) {
       k = {
-        size: ElementSize.INLINE_COMPOSITE,
+        size: SIZE_INLINE_COMPOSITE,
         dataWords: 0,
         ptrCount: 0,
         make: (arena, seg, off, length, step, dataSize, ptrCount, nesting, actual) =>
@@ -396,7 +401,7 @@ export class ListList<L> extends Iterable_<L> {
     let k = c[LIST_LIST_KIND] as ListKind<ListList<L>> | undefined;
     if (k === undefined) {
       k = {
-        size: ElementSize.POINTER,
+        size: SIZE_POINTER,
         dataWords: 0,
         ptrCount: 0,
         make: (arena, seg, off, length, step, dataSize, ptrCount, nesting, actual) =>
@@ -648,7 +653,7 @@ export class DataListBuilder extends BIterable<Uint8Array> {
     setData(this._arena, this._seg, this._ptr(i), v);
   }
   init(i: number, length: number): Uint8Array {
-    initList(this._arena, this._seg, this._ptr(i), ElementSize.BYTE, length);
+    initList(this._arena, this._seg, this._ptr(i), SIZE_BYTE, length);
     return A.seg.bytes.subarray(A.off, A.off + length);
   }
 }
@@ -720,7 +725,7 @@ export class StructListBuilder<T> extends BIterable<T> {
       | undefined;
     if (k === undefined) {
       k = {
-        size: ElementSize.INLINE_COMPOSITE,
+        size: SIZE_INLINE_COMPOSITE,
         dataWords: ctor._dataWords,
         ptrCount: ctor._ptrCount,
         make: (arena, seg, off, length, step, dataSize, ptrCount, nesting, actual) =>
@@ -760,7 +765,7 @@ export class ListListBuilder<L> extends BIterable<L> {
     let k = c[LIST_LIST_KIND] as ListBuilderKind<ListListBuilder<L>> | undefined;
     if (k === undefined) {
       k = {
-        size: ElementSize.POINTER,
+        size: SIZE_POINTER,
         dataWords: 0,
         ptrCount: 0,
         make: (arena, seg, off, length, step, dataSize, ptrCount, nesting, actual) =>
@@ -783,7 +788,7 @@ export function initListOfKind<L>(
   length: number,
 ): L {
   const es = kind.size;
-  if (es === ElementSize.INLINE_COMPOSITE) {
+  if (es === SIZE_INLINE_COMPOSITE) {
     const dw = kind.dataWords;
     const pc = kind.ptrCount;
     initStructList(arena, seg, p, length, dw, pc);
@@ -835,29 +840,29 @@ export function getWritableList<L>(
   const es = (R.hi & 7) as ElementSize;
   const count = R.hi >>> 3;
   const expected = kind.size;
-  if (es === ElementSize.INLINE_COMPOSITE) {
+  if (es === SIZE_INLINE_COMPOSITE) {
     const v = s.view;
     const n = tagElementCount(v.getUint32(off, true));
     const thi = v.getUint32(off + 4, true);
     const dw = thi & 0xffff;
     const pc = thi >>> 16;
-    if (expected === ElementSize.INLINE_COMPOSITE) {
+    if (expected === SIZE_INLINE_COMPOSITE) {
       if (dw >= kind.dataWords && pc >= kind.ptrCount) {
         return kind.make(arena, s, off + 8, n, (dw + pc) * 8, dw * 8, pc, UNLIMITED_NESTING, es);
       }
       return upgradeToStructList(arena, seg, p, kind, s, off + 8, n, (dw + pc) * 8, dw * 8, pc, off);
     }
-    if (expected === ElementSize.BIT)
+    if (expected === SIZE_BIT)
       throw decodeError("schema-mismatch", "Found struct list where bit list was expected.");
-    if (expected === ElementSize.POINTER ? pc === 0 : expected !== ElementSize.VOID && dw === 0) {
+    if (expected === SIZE_POINTER ? pc === 0 : expected !== SIZE_VOID && dw === 0) {
       throw decodeError("schema-mismatch", "Existing list value is incompatible with expected type.");
     }
     return kind.make(arena, s, off + 8, n, (dw + pc) * 8, dw * 8, pc, UNLIMITED_NESTING, es);
   }
   const bits = DATA_BITS[es]!;
   const ptrs = POINTERS[es]!;
-  if (expected === ElementSize.INLINE_COMPOSITE) {
-    if (es === ElementSize.BIT) {
+  if (expected === SIZE_INLINE_COMPOSITE) {
+    if (es === SIZE_BIT) {
       throw decodeError(
         "schema-mismatch",
         "Found bit list where struct list was expected; upgrading boolean lists to structs is no longer supported.",
@@ -878,7 +883,7 @@ export function getWritableList<L>(
       off,
     );
   }
-  if (es !== expected && expected !== ElementSize.VOID) {
+  if (es !== expected && expected !== SIZE_VOID) {
     throw decodeError("schema-mismatch", "Existing list value is incompatible with expected type.");
   }
   return kind.make(arena, s, off, count, (bits + ptrs * 64) >>> 3, bits >>> 3, ptrs, UNLIMITED_NESTING, es);
@@ -902,7 +907,7 @@ function upgradeToStructList<L>(
   const nstep = (ndw + npc) * 8;
   const words = n * (ndw + npc);
   // Allocate without zeroing the old list first: its contents are moved below.
-  allocatePointee(arena, seg, p, words + 1, KIND_LIST, ((words << 3) | ElementSize.INLINE_COMPOSITE) >>> 0);
+  allocatePointee(arena, seg, p, words + 1, KIND_LIST, ((words << 3) | SIZE_INLINE_COMPOSITE) >>> 0);
   const ns = A.seg;
   const tag = A.off;
   ns.view.setUint32(tag, (n << 2) | KIND_STRUCT, true);
@@ -917,17 +922,7 @@ function upgradeToStructList<L>(
   }
   // Zero the old words (pointers were moved, so only raw bytes remain; a tag word too).
   s.bytes.fill(0, oldStart, first + n * step);
-  return kind.make(
-    arena,
-    ns,
-    nfirst,
-    n,
-    nstep,
-    ndw * 8,
-    npc,
-    UNLIMITED_NESTING,
-    ElementSize.INLINE_COMPOSITE,
-  );
+  return kind.make(arena, ns, nfirst, n, nstep, ndw * 8, npc, UNLIMITED_NESTING, SIZE_INLINE_COMPOSITE);
 }
 
 /**
@@ -939,7 +934,7 @@ export function copyListInto(arena: BuilderArena, seg: Segment, p: number, value
   const es = value._actual;
   const src = value._arena;
   const s = value._seg;
-  if (es === ElementSize.INLINE_COMPOSITE) {
+  if (es === SIZE_INLINE_COMPOSITE) {
     const dw = value._dataSize >>> 3;
     const pc = value._ptrCount;
     initStructList(arena, seg, p, n, dw, pc);
@@ -959,7 +954,7 @@ export function copyListInto(arena: BuilderArena, seg: Segment, p: number, value
   initList(arena, seg, p, es, n);
   const ds = A.seg;
   const doff = A.off;
-  if (es === ElementSize.POINTER) {
+  if (es === SIZE_POINTER) {
     for (let i = 0; i < n; i++) {
       copyPointer(arena, ds, doff + i * 8, src, s, value._off + i * value._step, value._nesting, false);
     }

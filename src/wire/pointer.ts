@@ -8,30 +8,30 @@
  * and the read of `R`.
  */
 import type { Arena, BuilderArena } from "./arena.js";
+import { KIND_FAR } from "./codes.js";
 import { decodeError } from "./errors.js";
 import type { Segment } from "./segment.js";
 
-/** List element sizes, as encoded in list pointers (C++ `ElementSize`). */
-export enum ElementSize {
-  VOID = 0,
-  BIT = 1,
-  BYTE = 2,
-  TWO_BYTES = 3,
-  FOUR_BYTES = 4,
-  EIGHT_BYTES = 5,
-  POINTER = 6,
-  INLINE_COMPOSITE = 7,
-}
+export {
+  ElementSize,
+  KIND_FAR,
+  KIND_LIST,
+  KIND_OTHER,
+  KIND_STRUCT,
+  SIZE_BIT,
+  SIZE_BYTE,
+  SIZE_EIGHT_BYTES,
+  SIZE_FOUR_BYTES,
+  SIZE_INLINE_COMPOSITE,
+  SIZE_POINTER,
+  SIZE_TWO_BYTES,
+  SIZE_VOID,
+} from "./codes.js";
 
 /** Data bits per element, by ElementSize. */
 export const DATA_BITS: readonly number[] = [0, 1, 8, 16, 32, 64, 0, 0];
 /** Pointers per element, by ElementSize. */
 export const POINTERS: readonly number[] = [0, 0, 0, 0, 0, 0, 1, 0];
-
-export const KIND_STRUCT = 0;
-export const KIND_LIST = 1;
-export const KIND_FAR = 2;
-export const KIND_OTHER = 3;
 
 /**
  * Element count of an INLINE_COMPOSITE list's tag word (its offset field, bits 2-31). Like C++

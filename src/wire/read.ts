@@ -10,13 +10,21 @@ import { decodeError } from "./errors.js";
 import {
   checkBounds,
   DATA_BITS,
-  ElementSize,
+  type ElementSize,
   KIND_LIST,
   KIND_OTHER,
   KIND_STRUCT,
   POINTERS,
   R,
   resolve,
+  SIZE_BIT,
+  SIZE_BYTE,
+  SIZE_EIGHT_BYTES,
+  SIZE_FOUR_BYTES,
+  SIZE_INLINE_COMPOSITE,
+  SIZE_POINTER,
+  SIZE_TWO_BYTES,
+  SIZE_VOID,
   tagElementCount,
 } from "./pointer.js";
 import { Segment } from "./segment.js";
@@ -136,7 +144,7 @@ export function readList<L>(
   const es = (R.hi & 7) as ElementSize;
   const count = R.hi >>> 3;
   const expected = kind.size;
-  if (es === ElementSize.INLINE_COMPOSITE) {
+  if (es === SIZE_INLINE_COMPOSITE) {
     const wordCount = count;
     checkBounds(s, off, 8 + wordCount * 8, "list");
     arena.readLimit(wordCount + 1);
@@ -155,12 +163,12 @@ export function readList<L>(
     }
     if (wpe === 0) arena.readLimit(n); // zero-sized structs: charge one word each (amplification)
     switch (expected) {
-      case ElementSize.BIT:
+      case SIZE_BIT:
         throw decodeError("schema-mismatch", "Found struct list where bit list was expected.");
-      case ElementSize.BYTE:
-      case ElementSize.TWO_BYTES:
-      case ElementSize.FOUR_BYTES:
-      case ElementSize.EIGHT_BYTES:
+      case SIZE_BYTE:
+      case SIZE_TWO_BYTES:
+      case SIZE_FOUR_BYTES:
+      case SIZE_EIGHT_BYTES:
         if (dataWords === 0) {
           throw decodeError(
             "schema-mismatch",
@@ -168,7 +176,7 @@ export function readList<L>(
           );
         }
         break;
-      case ElementSize.POINTER:
+      case SIZE_POINTER:
         if (ptrs === 0) {
           throw decodeError(
             "schema-mismatch",
@@ -186,23 +194,20 @@ export function readList<L>(
   const stepBits = dataBits + ptrs * 64;
   const words = Math.ceil((count * stepBits) / 64);
   checkBounds(s, off, words * 8, "list");
-  if (es === ElementSize.VOID) arena.readLimit(count);
+  if (es === SIZE_VOID) arena.readLimit(count);
   else arena.readLimit(words);
-  if (es === ElementSize.BIT && expected !== ElementSize.BIT && expected !== ElementSize.VOID) {
+  if (es === SIZE_BIT && expected !== SIZE_BIT && expected !== SIZE_VOID) {
     throw decodeError(
       "schema-mismatch",
-      expected === ElementSize.INLINE_COMPOSITE
+      expected === SIZE_INLINE_COMPOSITE
         ? "Found bit list where struct list was expected; upgrading boolean lists to structs is no longer supported."
         : "Found bit list where data list was expected.",
     );
   }
-  if (expected === ElementSize.BIT && es !== ElementSize.BIT) {
+  if (expected === SIZE_BIT && es !== SIZE_BIT) {
     throw decodeError("schema-mismatch", "Found data or pointer list where bit list was expected.");
   }
-  if (
-    expected !== ElementSize.INLINE_COMPOSITE &&
-    (DATA_BITS[expected]! > dataBits || POINTERS[expected]! > ptrs)
-  ) {
+  if (expected !== SIZE_INLINE_COMPOSITE && (DATA_BITS[expected]! > dataBits || POINTERS[expected]! > ptrs)) {
     throw decodeError("schema-mismatch", "Message contains list with incompatible element type.");
   }
   return kind.make(arena, s, off, count, stepBits >>> 3, dataBits >>> 3, ptrs, nesting - 1, es);
@@ -211,7 +216,7 @@ export function readList<L>(
 /** Locate a byte list (Text or Data): sets R.seg/R.off and returns its length, or -1 if null. */
 function readBytes(arena: Arena, seg: Segment, p: number, what: string): number {
   if (!resolve(arena, seg, p)) return -1;
-  if ((R.lo & 3) !== KIND_LIST || (R.hi & 7) !== ElementSize.BYTE) {
+  if ((R.lo & 3) !== KIND_LIST || (R.hi & 7) !== SIZE_BYTE) {
     throw decodeError("schema-mismatch", `Message contains non-${what} pointer where ${what} was expected.`);
   }
   const count = R.hi >>> 3;

@@ -18,7 +18,7 @@ import {
   type ListView,
 } from "./list.js";
 import { Orphan } from "./orphan.js";
-import { A, allocatePointee, ElementSize, KIND_STRUCT } from "./pointer.js";
+import { A, allocatePointee, KIND_STRUCT, SIZE_BYTE } from "./pointer.js";
 import type { ListKind, PointerDefault, PointerType, StructCtor } from "./read.js";
 import {
   EMPTY_SEGMENT,
@@ -403,7 +403,7 @@ export class StructBuilder extends StructView {
     setData(this._arena, this._seg, this._p(i), value);
   }
   _initData(i: number, length: number): Uint8Array {
-    initList(this._arena, this._seg, this._p(i), ElementSize.BYTE, length);
+    initList(this._arena, this._seg, this._p(i), SIZE_BYTE, length);
     return A.seg.bytes.subarray(A.off, A.off + length);
   }
   _setCapability(i: number, cap: unknown): void {

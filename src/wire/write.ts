@@ -13,7 +13,7 @@ import {
   allocatePointee,
   checkBounds,
   DATA_BITS,
-  ElementSize,
+  type ElementSize,
   KIND_FAR,
   KIND_LIST,
   KIND_OTHER,
@@ -21,6 +21,10 @@ import {
   POINTERS,
   R,
   resolve,
+  SIZE_BYTE,
+  SIZE_INLINE_COMPOSITE,
+  SIZE_POINTER,
+  SIZE_VOID,
   tagElementCount,
   writePointer,
 } from "./pointer.js";
@@ -66,10 +70,10 @@ function zeroTarget(arena: BuilderArena, s: Segment, off: number, lo: number, hi
     case KIND_LIST: {
       const es = hi & 7;
       const n = hi >>> 3;
-      if (es === ElementSize.POINTER) {
+      if (es === SIZE_POINTER) {
         for (let i = 0; i < n; i++) zeroObject(arena, s, off + i * 8);
         zeroBytes(s, off, n * 8);
-      } else if (es === ElementSize.INLINE_COMPOSITE) {
+      } else if (es === SIZE_INLINE_COMPOSITE) {
         const v = s.view;
         const count = tagElementCount(v.getUint32(off, true));
         const thi = v.getUint32(off + 4, true);
@@ -226,7 +230,7 @@ export function initStructList(
   const words = n * (dataWords + ptrCount);
   if (words > MAX_LIST_ELEMENTS) throw new EncodeError("Struct list is too large to encode.");
   zeroObject(arena, seg, p);
-  allocatePointee(arena, seg, p, words + 1, KIND_LIST, ((words << 3) | ElementSize.INLINE_COMPOSITE) >>> 0);
+  allocatePointee(arena, seg, p, words + 1, KIND_LIST, ((words << 3) | SIZE_INLINE_COMPOSITE) >>> 0);
   const v = A.seg.view;
   v.setUint32(A.off, (n << 2) >>> 0, true);
   v.setUint32(A.off + 4, (dataWords | (ptrCount << 16)) >>> 0, true);
@@ -264,7 +268,7 @@ export function setText(arena: BuilderArena, seg: Segment, p: number, s: string)
       if (end > seg.zeroed) zeroTextTail(seg, off + written, end);
       const v = seg.view;
       v.setUint32(p, ((((off - p - 8) >> 3) << 2) | KIND_LIST) >>> 0, true);
-      v.setUint32(p + 4, (((written + 1) << 3) | ElementSize.BYTE) >>> 0, true);
+      v.setUint32(p + 4, (((written + 1) << 3) | SIZE_BYTE) >>> 0, true);
       return;
     }
     // Not even one byte per unit fits here, so allocatePointee would place the text in the last
@@ -280,7 +284,7 @@ export function setText(arena: BuilderArena, seg: Segment, p: number, s: string)
       if (end > last.zeroed) zeroTextTail(last, pad + 8 + written, end);
       const tv = last.view;
       tv.setUint32(pad, KIND_LIST, true);
-      tv.setUint32(pad + 4, (((written + 1) << 3) | ElementSize.BYTE) >>> 0, true);
+      tv.setUint32(pad + 4, (((written + 1) << 3) | SIZE_BYTE) >>> 0, true);
       const v = seg.view;
       v.setUint32(p, ((pad >>> 3) * 8 + KIND_FAR) >>> 0, true);
       v.setUint32(p + 4, last.id, true);
@@ -288,12 +292,12 @@ export function setText(arena: BuilderArena, seg: Segment, p: number, s: string)
     }
   }
   const n = utf8Length(s);
-  initList(arena, seg, p, ElementSize.BYTE, n + 1);
+  initList(arena, seg, p, SIZE_BYTE, n + 1);
   encodeUtf8Into(s, A.seg.bytes, A.off);
 }
 
 export function setData(arena: BuilderArena, seg: Segment, p: number, data: Uint8Array): void {
-  initList(arena, seg, p, ElementSize.BYTE, data.byteLength);
+  initList(arena, seg, p, SIZE_BYTE, data.byteLength);
   A.seg.bytes.set(data, A.off);
 }
 
@@ -366,7 +370,7 @@ export function copyPointer(
     case KIND_LIST: {
       const es = (hi & 7) as ElementSize;
       const n = hi >>> 3;
-      if (es === ElementSize.INLINE_COMPOSITE) {
+      if (es === SIZE_INLINE_COMPOSITE) {
         checkBounds(s, off, 8 + n * 8, "list");
         src.readLimit(n + 1);
         const sv = s.view;
@@ -415,7 +419,7 @@ export function copyPointer(
         }
         return;
       }
-      if (es === ElementSize.POINTER) {
+      if (es === SIZE_POINTER) {
         checkBounds(s, off, n * 8, "list");
         src.readLimit(n);
         initList(dst, dstSeg, dstP, es, n);
@@ -428,7 +432,7 @@ export function copyPointer(
       const bits = n * DATA_BITS[es]!;
       const words = Math.ceil(bits / 64);
       checkBounds(s, off, words * 8, "list");
-      src.readLimit(es === ElementSize.VOID ? n : words);
+      src.readLimit(es === SIZE_VOID ? n : words);
       initList(dst, dstSeg, dstP, es, n);
       const nbytes = Math.ceil(bits / 8);
       A.seg.bytes.set(s.bytes.subarray(off, off + nbytes), A.off);

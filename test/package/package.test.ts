@@ -10,6 +10,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { CLIENT_PROGRAM, READING_SCHEMA, SERIALIZE_PROGRAM } from "../../bench/bundle/programs.mjs";
 import { type App, capnpIncludeDir, newApp, packTarball, ROOT, toolchains } from "./app.js";
 
 const ENTRIES: [string, string][] = [
@@ -419,62 +420,19 @@ test("generated TypeScript runs under Node's type stripping (imports named .ts)"
  * Browser bundles of the installed package (esbuild: browser, ESM, ES2022, minified; gzip -9).
  * BENCHMARKS.md, "Bundle sizes", has the numbers and where the bytes go.
  * - the minimal calculator client: generated bindings, the RPC core and the WebSocket client
- *   (`connectWebSocket` from capnts/websocket), run against a capnts server over loopback;
+ *   (`connectWebSocket` from capnts/websocket, `MessageStreamClient`), run against a capnts
+ *   server over loopback;
  * - serialization only: one struct built, framed, unframed and read.
  * Issue 15 asks for 25 KB and 10 KB. Neither is reached yet (BENCHMARKS.md says what is left):
- * the limits here guard against growth, just above the sizes reached (the client: 41,813 bytes
- * once the backlog and output bounds of issue 13 joined the connection).
+ * the limits here guard against growth, just above the sizes reached (the client: 36,357 bytes
+ * with the core's own rpc.capnp bindings and without the byte-stream framing; the serialization
+ * program 10,251). `node bench/bundle/sizes.mjs --table` says where the bytes go.
  */
-const BUNDLE_LIMITS = { client: 42_000, serialize: 10_500 };
-
-const SIZE_SCHEMA = `@0xe1f0a2b3c4d5e6f7;
-struct Reading {
-  id @0 :UInt64;
-  station @1 :Text;
-  celsius @2 :Float64;
-  samples @3 :List(Int32);
-  ok @4 :Bool;
-}
-`;
+const BUNDLE_LIMITS = { client: 36_600, serialize: 10_450 };
 
 const SIZE_ENTRIES: Record<string, string> = {
-  "size/serialize.ts": `import { decodeFrame, encodeFrame, MessageBuilder, MessageReader } from "capnts";
-import { Reading } from "./gen/reading.capnp.js";
-
-export function roundTrip(): string {
-  const m = new MessageBuilder();
-  const b = m.initRoot(Reading.Builder);
-  b.id = 7n;
-  b.station = "north";
-  b.celsius = 21.5;
-  b.ok = true;
-  const s = b.initSamples(3);
-  for (let i = 0; i < 3; i++) s.set(i, i * 10);
-  const bytes = encodeFrame(m.getSegmentsForOutput());
-  const r = new MessageReader(decodeFrame(bytes).segments).getRoot(Reading.Reader);
-  return [r.id, r.station, r.celsius, r.samples.toArray().join("+"), r.ok, r.toString()].join(" ");
-}
-`,
-  "size/client.ts": `import { TwoPartyClient } from "capnts/rpc";
-import { connectWebSocket, type WebSocketConstructor } from "capnts/websocket";
-import { Calculator } from "./gen/calculator.capnp.js";
-
-/** A calculator client over a WebSocket (the page's own; Node 20 passes the ws package's). */
-export async function connect(url: string, WebSocket?: WebSocketConstructor) {
-  const client = new TwoPartyClient(await connectWebSocket(url, WebSocket ? { WebSocket } : {}));
-  const calc = client.bootstrap(Calculator.Client);
-  return {
-    async evaluate(x: number): Promise<number> {
-      using e = calc.evaluate((p) => {
-        p.initExpression().literal = x;
-      });
-      using read = e.pipeline.value.read();
-      return (await read).value;
-    },
-    close: () => client.close(),
-  };
-}
-`,
+  "size/serialize.ts": SERIALIZE_PROGRAM,
+  "size/client.ts": CLIENT_PROGRAM,
   // Runs both bundled programs (as bundled for the browser) against a capnts WebSocket server on
   // loopback, and prints what they give.
   "size/check.ts": `import { TwoPartyServer } from "capnts";
@@ -522,7 +480,7 @@ test("browser bundles: the calculator client and a serialization-only program st
   if (!needCapnp(t)) return;
   const esbuild = await import("esbuild");
   const { gzipSync } = await import("node:zlib");
-  app.write("size/reading.capnp", SIZE_SCHEMA);
+  app.write("size/reading.capnp", READING_SCHEMA);
   for (const [path, code] of Object.entries(SIZE_ENTRIES)) app.write(path, code);
   // Bindings as users generate them, with the installed generator.
   const compile = (prefix: string, schema: string) =>
@@ -564,6 +522,9 @@ test("browser bundles: the calculator client and a serialization-only program st
       /from "node:|dist\/src\/(schema|compiler|cli|transport\/(?!websocket|inbox|message-frames))/,
       name,
     );
+    // A WebSocket client carries no byte-stream framing (MessageStreamClient), and the RPC core
+    // only its own rpc.capnp bindings (src/rpc/gen: the members it uses), not the full ones.
+    assert.doesNotMatch(text, /dist\/src\/(rpc\/byte-stream|serialize\/stream|gen\/rpc\.capnp)\.js/, name);
   }
   // The bundled programs work: the client over a real WebSocket to a server on loopback (the
   // ws package from the repository, as a Node 20 user installs it), with pipelining; a message

@@ -11,7 +11,14 @@ import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { Side, VatId_Builder, VatId_Reader } from "capnts/gen/rpc-twoparty.capnp.js";
-import { RpcError, Runtime } from "capnts/rpc";
+import {
+  MessageStreamClient,
+  MessageStreamVatNetwork,
+  RpcError,
+  Runtime,
+  TwoPartyClient,
+  TwoPartyVatNetwork,
+} from "capnts/rpc";
 import {
   connectWebSocket,
   WebSocketCloseCode,
@@ -98,6 +105,48 @@ for (const [name, Ctor] of clients) {
   });
 }
 
+/** A call the server cannot finish (it waits for our function, which never answers), once the server has it. */
+async function callThatWaits(calc: Calculator_Client) {
+  const { fn, called } = waitingFunction();
+  const pending = calc.evaluate((p) => {
+    const c = p.initExpression().initCall();
+    c.function = fn;
+    c.initParams(0);
+  });
+  await called;
+  return { pending, fn };
+}
+
+test("MessageStreamClient (no byte-stream framing) over WebSocket: the calculator, then the server going away", async () => {
+  const baseline = liveServers();
+  const rt = Runtime.init();
+  const server = rt.newServer(calculatorServer());
+  const l = await listenWebSocket(server);
+  const counter = { roundTrips: 0 };
+  const client = new MessageStreamClient(
+    await connectWebSocket(l.url, {
+      WebSocket: countingWebSocket(WsWebSocket as unknown as WebSocketConstructor, counter),
+    }),
+  );
+  assert.ok(client.network instanceof MessageStreamVatNetwork);
+  assert.ok(!(client.network instanceof TwoPartyVatNetwork) && !(client instanceof TwoPartyClient));
+  using calc = client.bootstrap(Calculator_Client);
+  const steps = await runClient(calc, counter, () => {});
+  for (const s of steps) assert.ok(Math.abs(s.value - s.expected) < 1e-9, `${s.name}: ${s.value}`);
+  assert.equal(steps.find((s) => s.name.startsWith("evaluate(4*6)"))!.roundTrips, 1, "pipelined");
+  // The server goes away with a call pending: onDisconnect, the call fails `disconnected`.
+  const waiting = await callThatWaits(calc);
+  using pending = waiting.pending;
+  const never = waiting.fn;
+  await l.close();
+  await client.onDisconnect();
+  await assert.rejects(pending, (e: unknown) => e instanceof RpcError && e.type === "disconnected");
+  await client.close();
+  await rt.shutdown();
+  never.close();
+  await expectServersReleased(baseline, "the test");
+});
+
 test("Node 24 and 26, with their global WebSocket: connectWebSocket(url) alone reaches a capnts server", async (t) => {
   const nodes = Object.entries(toolchainPaths()).filter(([n]) => n.startsWith("node"));
   const missing = nodes.filter(([, p]) => p === null).map(([n]) => n);
@@ -126,14 +175,9 @@ test("the server going away (ws terminated): onDisconnect, pending calls fail di
     await connectWebSocket(l.url, { WebSocket: WsWebSocket as unknown as WebSocketConstructor }),
   );
   using calc = conn.bootstrap(Calculator_Client);
-  // A call the server cannot finish: it waits for our function, which never answers.
-  const { fn: never, called } = waitingFunction();
-  using pending = calc.evaluate((p) => {
-    const c = p.initExpression().initCall();
-    c.function = never;
-    c.initParams(0);
-  });
-  await called;
+  const waiting = await callThatWaits(calc);
+  using pending = waiting.pending;
+  const never = waiting.fn;
   await l.close(); // terminates the sockets: no close frame, as when a server process dies
   await conn.onDisconnect();
   await assert.rejects(pending, (e: unknown) => e instanceof RpcError && e.type === "disconnected");
