@@ -44,15 +44,55 @@ function countDisembargoes(t: { onSend: ((m: import("capnts/wire").MessageReader
   return c;
 }
 
+/**
+ * C++ `promise.fork()` with two `addBranch()`es: each branch resolves to its own reference to the
+ * capability (a promised Client is taken over by the handle made from it), and the fork's own
+ * reference is dropped once both have theirs.
+ */
+function forkCap<C extends Client>(p: Promise<C>): [Promise<C>, Promise<C>] {
+  let r1!: (c: C) => void;
+  let r2!: (c: C) => void;
+  const b1 = new Promise<C>((r) => (r1 = r));
+  const b2 = new Promise<C>((r) => (r2 = r));
+  void p.then((c) => {
+    r1(c.dup());
+    r2(c.dup());
+    c.close();
+  });
+  return [b1, b2];
+}
+
+/**
+ * C++ KJ_TEST("resolve promise") (TEST(Rpc, PromiseResolve) in 0.9.2): one local promise, forked;
+ * each call carries its own branch (`fork.addBranch()`), so the server gets two distinct promise
+ * capabilities that both resolve, later, to the same object.
+ */
 rpcTest("Rpc.PromiseResolve (rpc-test.c++ TEST(Rpc, PromiseResolve))", async (ctx) => {
   using client = obj(ctx.boot, "testMoreStuff");
   const chained = newCounters();
   let fulfill!: (c: TestInterface_Client) => void;
-  using promised = new TestInterface_Client(new Promise<TestInterface_Client>((r) => (fulfill = r)));
-  using promise = client.callFoo((p) => (p.cap = promised));
-  using promise2 = client.callFooWhenResolved((p) => (p.cap = promised));
+  const [fork1, fork2] = forkCap(new Promise<TestInterface_Client>((r) => (fulfill = r)));
+  using branch1 = new TestInterface_Client(fork1);
+  using branch2 = new TestInterface_Client(fork2);
+  const exported: string[] = [];
+  if (ctx.clientTransport !== null) {
+    ctx.clientTransport.onSend = (m) => {
+      const msg = m.getRoot(Message_Reader);
+      if (msg.which !== "call") return;
+      for (const cap of msg.call.params.capTable) {
+        if (cap.which === "senderPromise") exported.push(`promise:${cap.senderPromise}`);
+      }
+    };
+  }
+  using promise = client.callFoo((p) => (p.cap = branch1));
+  using promise2 = client.callFooWhenResolved((p) => (p.cap = branch2));
   assert.equal(await n(client.getCallSequence() as never), 2);
   assert.equal(ctx.counters.callCount, 3);
+  if (ctx.clientTransport !== null) {
+    // Two distinct promises are exported, one per branch.
+    assert.deepEqual(exported, ["promise:0", "promise:1"]);
+    ctx.clientTransport.onSend = null;
+  }
   fulfill(new TestInterface_Client(TestInterface.server(testInterfaceImpl(chained))));
   assert.equal((await promise).s, "bar");
   assert.equal((await promise2).s, "bar");
