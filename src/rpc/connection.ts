@@ -136,6 +136,12 @@ export interface ConnectionOptions {
   maxUnsentBytes?: number;
   /** Protocol trace hook for tests and debugging. */
   onProtocolError?: (error: RpcError) => void;
+  /**
+   * Errors nobody else can see, such as the transport's shutdown failing after a disconnect
+   * (C++ logs these from RpcSystem's TaskSet error handler, `KJ_LOG(ERROR, ...)`). Default:
+   * `console.error`.
+   */
+  onError?: (error: unknown) => void;
 }
 
 /** Thrown for a protocol violation: the connection aborts with this reason. */
@@ -346,6 +352,7 @@ export class RpcConnection implements TransportReceiver {
   closed(error: RpcError | null): void {
     if (this.error !== null) return;
     this.peerGone = true;
+    this.receiveFailed = error !== null;
     // Let the messages already received be handled first (calls among them are dropped, so
     // neither the flow limit nor unread output holds them back), then end.
     this.outputBlocked = false;
@@ -356,6 +363,8 @@ export class RpcConnection implements TransportReceiver {
     });
   }
   private endOfInput: RpcError | null = null;
+  /** The transport ended with an error (C++ receiveIncomingMessageError). */
+  private receiveFailed = false;
 
   private maybeEnd(): void {
     if (this.endOfInput !== null && this.inboundHead >= this.inbound.length && !this.processing) {
@@ -1324,15 +1333,35 @@ export class RpcConnection implements TransportReceiver {
     } catch {
       // ignore
     }
-    this.shutdownPromise = this.transport.shutdown().catch(() => {});
+    this.shutdownPromise = this.transport.shutdown().catch((e: unknown) => this.shutdownFailed(e, error));
     for (const w of this.disconnectWaiters.splice(0)) w(netError);
     this.options.onDisconnect?.(netError);
+  }
+
+  /**
+   * The transport's shutdown failed. Reported unless it says nothing new, as C++ RpcConnectionState
+   * ::disconnect() decides: not a DISCONNECTED error, not the error we disconnected with, and not
+   * after a receive error (the transport is probably broken).
+   */
+  private shutdownFailed(e: unknown, reason: RpcError): void {
+    const err = toRpcError(e);
+    if (err.type === "disconnected" || this.receiveFailed) return;
+    if (err.type === reason.type && err.message === reason.message) return;
+    try {
+      (this.options.onError ?? reportError)(e);
+    } catch {
+      // A throwing reporter must not turn into an unhandled rejection.
+    }
   }
 
   /** Resolves when the transport has been shut down after a disconnect. */
   whenShutDown(): Promise<void> {
     return this.shutdownPromise ?? Promise.resolve();
   }
+}
+
+function reportError(e: unknown): void {
+  console.error("capnts: uncaught error in an RPC connection:", e);
 }
 
 function processNext(c: RpcConnection): void {

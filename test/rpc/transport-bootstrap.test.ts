@@ -152,11 +152,19 @@ test('RPC loopback bootstrap() (rpc-test.c++ KJ_TEST("loopback bootstrap()"))', 
   await server.close();
 });
 
+/**
+ * C++ KJ_TEST("handles exceptions thrown during disconnect"): the server's transport throws from
+ * its shutdown once the server aborts on an invalid message; C++ expects that exception logged
+ * (KJ_EXPECT_LOG(ERROR, "a_disconnect_exception")). capnts reports it through the connection's
+ * `onError` (console.error by default), once.
+ */
 test('RPC handles exceptions thrown during disconnect (rpc-test.c++ KJ_TEST("handles exceptions thrown during disconnect"))', async () => {
   const [x, y] = newMemoryTransportPair();
   y.shutdown = () => Promise.reject(new Error("a_disconnect_exception"));
+  const reported: unknown[] = [];
   const server = new RpcConnection(y, {
     bootstrap: () => TestInterface.server(testInterfaceImpl(newCounters()))._client(),
+    onError: (e) => reported.push(e),
   });
   server.start();
   const raw: unknown[] = [];
@@ -171,6 +179,26 @@ test('RPC handles exceptions thrown during disconnect (rpc-test.c++ KJ_TEST("han
   for (let i = 0; i < 5; i++) await whenIdle();
   assert.ok(server.error !== null);
   assert.deepEqual(server.tableSizes(), emptyTables());
+  await server.whenShutDown();
+  assert.equal(reported.length, 1, "the shutdown's exception is reported once");
+  assert.match(String((reported[0] as Error).message), /a_disconnect_exception/);
+});
+
+test("a transport shutdown failing with DISCONNECTED, or after a receive error, is not reported (rpc.c++ RpcConnectionState::disconnect())", async () => {
+  for (const how of ["disconnected", "receive-error"] as const) {
+    const [x, y] = newMemoryTransportPair();
+    y.shutdown = () =>
+      Promise.reject(how === "disconnected" ? RpcError.disconnected("socket gone") : new Error("EPIPE"));
+    const reported: unknown[] = [];
+    const server = new RpcConnection(y, { onError: (e) => reported.push(e) });
+    server.start();
+    x.start({ message: () => {}, closed: () => {} });
+    if (how === "disconnected") server.disconnect(RpcError.failed("test over"));
+    else y.fail(RpcError.failed("read failed"));
+    for (let i = 0; i < 5; i++) await whenIdle();
+    await server.whenShutDown();
+    assert.deepEqual(reported, [], how);
+  }
 });
 
 test('write error propagates to read error (rpc-twoparty-test.c++ KJ_TEST("write error propagates to read error"))', async () => {
