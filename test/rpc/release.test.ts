@@ -126,12 +126,20 @@ rpcTest(
       handle1 = (await p).handle;
     }
     const promise = client.getHandle();
+    // What C++'s `promise` still holds once `handle2` is read: its pipeline, which holds the
+    // response's capability.
+    const pipelined = promise.pipeline.handle;
     const handle2 = (await promise).handle;
     assert.equal(ctx.counters.handleCount, 2);
     handle1.close();
     for (let i = 0; i < 1000 && ctx.counters.handleCount > 1; i++) await new Promise((r) => setTimeout(r, 1));
     assert.equal(ctx.counters.handleCount, 1);
+    // handle2 dropped, the promise still held: the handle stays (C++ waits 10 ms, then checks).
     handle2.close();
+    await new Promise((r) => setTimeout(r, 10));
+    await ctx.settle();
+    assert.equal(ctx.counters.handleCount, 1, "the promise's pipeline still holds the handle");
+    pipelined.close();
     promise.cancel();
     for (let i = 0; i < 1000 && ctx.counters.handleCount > 0; i++) await new Promise((r) => setTimeout(r, 1));
     assert.equal(ctx.counters.handleCount, 0);
