@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { Runtime } from "capnts/node";
+import { nodeNet, Runtime } from "capnts/node";
 import { Client, RpcError, ShutdownError } from "capnts/rpc";
 import { whenIdle } from "capnts/testing";
 import { RpcConnection } from "../../src/rpc/connection.js";
@@ -86,48 +86,64 @@ for (const mode of MODES) {
     await Runtime.run(async (rt) => {
       const server = rt.newServer(TestPipeline.server(testPipelineImpl(counters)));
       const { address: addr } = await server.listen(address(mode));
-      const client = await rt.connect(addr);
+      // The client's own socket, so that the test can end its write side (C++ shutdownWrite()).
+      const socket = await nodeNet.connect(addr);
+      const client = rt.connectStream(socket);
       let disconnected = false;
       void client.onDisconnect().then(() => (disconnected = true));
       using cap = client.bootstrap(TestPipeline_Client);
       let reverseCallCount = 0;
-      using inCap = new TestInterface_Client(
-        TestInterface.server({
-          foo(c) {
-            reverseCallCount++;
-            c.results.x = "foo";
-          },
-        }),
-      );
-      const promise = cap.getCap((p) => {
-        p.n = 234;
-        p.inCap = inCap;
-      });
-      using pipelineCap = promise.pipeline.outBox.cap;
-      using p2 = pipelineCap.foo((p) => (p.i = 321));
-      using ext = pipelineCap.castAs(TestExtends_Client);
-      using p3 = ext.grault();
-      promise.cancel();
-      assert.equal((await p2).x, "bar");
-      assert.equal((await p3).textField, "foo");
-      assert.equal(counters.callCount, 3);
-      assert.equal(reverseCallCount, 1);
+      const reverse = () =>
+        new TestInterface_Client(
+          TestInterface.server({
+            foo(c) {
+              reverseCallCount++;
+              c.results.x = "foo";
+            },
+          }),
+        );
+      {
+        using inCap = reverse();
+        const promise = cap.getCap((p) => {
+          p.n = 234;
+          p.inCap = inCap;
+        });
+        using pipelineCap = promise.pipeline.outBox.cap;
+        using p2 = pipelineCap.foo((p) => (p.i = 321));
+        using ext = pipelineCap.castAs(TestExtends_Client);
+        using p3 = ext.grault();
+        promise.cancel(); // Just to be annoying, drop the original promise.
+        assert.equal(counters.callCount, 0);
+        assert.equal(reverseCallCount, 0);
+        assert.equal((await p2).x, "bar");
+        assert.equal((await p3).textField, "foo");
+        assert.equal(counters.callCount, 3);
+        assert.equal(reverseCallCount, 1);
+      }
       assert.equal(disconnected, false);
-      // The server goes away: onDisconnect fires; new and pipelined calls fail as DISCONNECTED.
-      const p4 = cap.getCap((p) => {
-        p.n = 234;
-        p.inCap = inCap;
-      });
-      using pipeline4 = p4.pipeline.outBox.cap;
-      await server.close();
+      // What if we disconnect? The client ends its write side; the server sees the end and goes,
+      // and the client's onDisconnect fires.
+      await socket.end();
       await client.onDisconnect();
       assert.equal(disconnected, true);
-      await assert.rejects(p4, (e: unknown) => e instanceof RpcError && e.type === "disconnected");
-      using p5 = pipeline4.foo((p) => (p.i = 321));
-      await assert.rejects(p5, (e: unknown) => e instanceof RpcError && e.type === "disconnected");
-      using p6 = cap.getCap((p) => (p.n = 234));
-      await assert.rejects(p6, (e: unknown) => e instanceof RpcError && e.type === "disconnected");
-      p4.cancel();
+      {
+        // Use the now-broken capability: the call and both pipelined calls fail DISCONNECTED.
+        using inCap = reverse();
+        using promise = cap.getCap((p) => {
+          p.n = 234;
+          p.inCap = inCap;
+        });
+        using pipelineCap = promise.pipeline.outBox.cap;
+        using p5 = pipelineCap.foo((p) => (p.i = 321));
+        using ext = pipelineCap.castAs(TestExtends_Client);
+        using p6 = ext.grault();
+        const isDisconnected = (e: unknown) => e instanceof RpcError && e.type === "disconnected";
+        await assert.rejects(p5, isDisconnected);
+        await assert.rejects(p6, isDisconnected);
+        await assert.rejects(promise, isDisconnected);
+        assert.equal(counters.callCount, 3);
+        assert.equal(reverseCallCount, 1);
+      }
       assert.deepEqual(client.rpcSystem.liveConnections.length, 0);
     });
   });
