@@ -19,7 +19,7 @@ import { BrokenClient, BrokenPipeline, newBrokenCap, releaseCapTable } from "./b
 import { EXCEPTION_TYPE_ORDINAL, exceptionTypeFromOrdinal, RpcError, toRpcError } from "./errors.js";
 import { type EventLoop, eventLoop } from "./event-loop.js";
 import { attachCapFd, claimCapFd, closeFd, closeUnclaimedFds } from "./fd.js";
-import { DEFAULT_WINDOW_SIZE } from "./flow-control.js";
+import { DEFAULT_WINDOW_SIZE, type RpcFlowController, WindowFlowController } from "./flow-control.js";
 import type { Future } from "./future.js";
 import { type ClientHook, innermost, PipelineHook, type PipelineOps } from "./hooks.js";
 import {
@@ -257,6 +257,11 @@ export class RpcConnection implements TransportReceiver {
   /** Window for streaming calls (C++ gets it from the socket's SO_SNDBUF, else 64 KiB). */
   streamWindow(): number {
     return this.transport.streamWindow ?? DEFAULT_WINDOW_SIZE;
+  }
+
+  /** A flow controller for one capability's streaming calls (C++ `Connection::newStream()`). */
+  newStream(): RpcFlowController {
+    return this.transport.newStream?.() ?? new WindowFlowController(() => this.streamWindow());
   }
 
   loop(): EventLoop {
@@ -1361,7 +1366,7 @@ export class RpcConnection implements TransportReceiver {
 }
 
 function reportError(e: unknown): void {
-  console.error("capnts: uncaught error in an RPC connection:", e);
+  console.error("capnts: RPC connection error:", e);
 }
 
 function processNext(c: RpcConnection): void {

@@ -9,6 +9,7 @@ import type { CallContextBase } from "./call-context.js";
 import type { RpcConnection } from "./connection.js";
 import { RpcError } from "./errors.js";
 import { closeFd } from "./fd.js";
+import type { RpcFlowController } from "./flow-control.js";
 import { Future } from "./future.js";
 import {
   type CallContextHook,
@@ -25,11 +26,21 @@ import { copyInto, RpcRequest } from "./rpc-request.js";
 export abstract class RpcClient extends ClientHook {
   readonly conn: RpcConnection;
   /** Made on the first streaming call on this capability (C++ RpcClient::flowController). */
-  flowController: import("./flow-control.js").WindowFlowController | null = null;
+  flowController: RpcFlowController | null = null;
 
   constructor(conn: RpcConnection) {
     super();
     this.conn = conn;
+  }
+
+  override release(): void {
+    super.release();
+    if (this._refs === 0 && this.flowController !== null) {
+      // C++ ~RpcClient destroys its flow controller, which lets blocked senders go.
+      const fc = this.flowController;
+      this.flowController = null;
+      fc.destroy();
+    }
   }
 
   get brand(): unknown {

@@ -42,6 +42,11 @@ export interface MessageStream {
    */
   readonly streamWindow?: number | undefined;
   /**
+   * C++ `Connection::newStream()`: the flow controller of one capability's streaming calls.
+   * Without it, or when it returns undefined: a window controller over `streamWindow`.
+   */
+  newStream?(): import("./flow-control.js").RpcFlowController | undefined;
+  /**
    * Optional back-pressure: stop / resume reading (the flow limit, the backlog bound). While
    * paused, a transport delivers no more messages (at most the one being delivered).
    */

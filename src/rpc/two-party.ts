@@ -10,6 +10,7 @@ import { MessageBuilder as MB, type MessageBuilder } from "../wire/index.js";
 import { type ByteMessageStreamOptions, type ByteStream, ByteStreamMessageStream } from "./byte-stream.js";
 import { Client, type ClientCtor } from "./capability.js";
 import { RpcError, toRpcError } from "./errors.js";
+import { DEFAULT_WINDOW_SIZE, defaultNewStream, type RpcFlowController } from "./flow-control.js";
 import { Side, VatIdB, type VatIdR } from "./protocol.js";
 import { type BootstrapSource, RpcSystem, type RpcSystemOptions, type VatNetwork } from "./rpc-system.js";
 import type { Server } from "./server.js";
@@ -24,7 +25,16 @@ export type SideName = "server" | "client";
  * `MessageStream` (capnts/websocket, capnts/messageport) takes its reader limits and window in
  * its own constructor, and these are ignored but for `streamWindow`.
  */
-export interface TwoPartyOptions extends ByteMessageStreamOptions {}
+export interface TwoPartyOptions extends ByteMessageStreamOptions {
+  /**
+   * Makes the flow controller of each capability's streaming calls (C++ `newStream()`), given
+   * the stream window (`streamWindow`, or the socket's send buffer) and the clock. Pass
+   * `newAdaptiveController` for the adaptive controller. Default: the one
+   * `useAdaptiveFlowControl()` set, else a window controller that reads the window before each
+   * send (C++ `newVariableWindowController`).
+   */
+  newStream?: (window: number, clock?: () => number) => RpcFlowController;
+}
 
 /** A byte stream writes; a message stream sends messages. */
 function isMessageStream(s: ByteStream | MessageStream): s is MessageStream {
@@ -59,6 +69,8 @@ export class TwoPartyVatNetwork implements VatNetwork, RpcTransport {
   /** What the messages go over: the framed byte stream, or the message stream given. */
   readonly stream: MessageStream;
   private readonly fixedWindow: number | undefined;
+  private readonly streamFactory: TwoPartyOptions["newStream"];
+  private readonly clock: (() => number) | undefined;
   private readonly disconnected: Promise<void>;
   private resolveDisconnected!: () => void;
   private accepted = false;
@@ -68,7 +80,17 @@ export class TwoPartyVatNetwork implements VatNetwork, RpcTransport {
     this.side = side;
     this.peerVatId = vatId(side === "server" ? "client" : "server");
     this.fixedWindow = options.streamWindow;
+    this.streamFactory = options.newStream;
+    this.clock = options.clock;
     this.disconnected = new Promise((r) => (this.resolveDisconnected = r));
+  }
+
+  /**
+   * C++ `TwoPartyVatNetwork::newStream()`: a flow controller for one capability's stream, or
+   * undefined for the connection's default (a window controller over `streamWindow`).
+   */
+  newStream(): RpcFlowController | undefined {
+    return (this.streamFactory ?? defaultNewStream())?.(this.streamWindow ?? DEFAULT_WINDOW_SIZE, this.clock);
   }
 
   /**

@@ -11,7 +11,7 @@ import {
   TestMoreStuff_Client,
 } from "../interop/gen/test.capnp.js";
 import { capDestructor, newCounters, testInterfaceImpl } from "./fixtures/impls.js";
-import { rpcTest } from "./harness.js";
+import { type Ctx, rpcTest } from "./harness.js";
 import { obj } from "./util.js";
 
 function destructible(): {
@@ -224,6 +224,18 @@ rpcTest("Rpc.SendTwice (rpc-test.c++ TEST(Rpc, SendTwice))", async (ctx) => {
   await d.whenDestroyed;
 });
 
+/** C++ expectNeverDone: the call has not finished once both vats are idle (the server waits on
+ * the promise it was given). */
+async function expectPending(ctx: Ctx, call: Promise<unknown>): Promise<void> {
+  let done = false;
+  call.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  await ctx.settle();
+  assert.equal(done, false, "the call waits on the promise it was given");
+}
+
 rpcTest(
   'RPC export the same promise twice (rpc-test.c++ KJ_TEST("export the same promise twice"))',
   async (ctx) => {
@@ -254,16 +266,7 @@ rpcTest(
       interceptCount++;
     };
     const sendReq = (cap: TestInterface_Client) => client.callFoo((p) => (p.cap = cap));
-    /** C++ expectNeverDone: the call has not finished (the server waits on the promise). */
-    const expectNeverDone = async (call: Promise<unknown>) => {
-      let done = false;
-      call.then(
-        () => (done = true),
-        () => (done = true),
-      );
-      await ctx.settle();
-      assert.equal(done, false, "the call waits on the promise it was given");
-    };
+    const expectNeverDone = (call: Promise<unknown>) => expectPending(ctx, call);
     let callCount = 0;
     const impl = () =>
       TestInterface.server({
@@ -357,13 +360,7 @@ rpcTest(
     const sendAndDrop = async () => {
       using cap = never();
       const call = client.callFoo((x) => (x.cap = cap));
-      let done = false;
-      call.then(
-        () => (done = true),
-        () => (done = true),
-      );
-      await ctx.settle();
-      assert.equal(done, false, "the call waits on the promise it was given");
+      await expectPending(ctx, call);
       call.cancel();
     };
 
@@ -386,13 +383,7 @@ rpcTest(
       let fulfill!: (c: TestInterface_Client) => void;
       using cap = new TestInterface_Client(new Promise<TestInterface_Client>((r) => (fulfill = r)));
       using r = client.callFoo((x) => (x.cap = cap));
-      let done = false;
-      r.then(
-        () => (done = true),
-        () => (done = true),
-      );
-      await ctx.settle();
-      assert.equal(done, false);
+      await expectPending(ctx, r);
       assert.equal(interceptCount, 4);
       const chained = newCounters();
       fulfill(new TestInterface_Client(TestInterface.server(testInterfaceImpl(chained))));

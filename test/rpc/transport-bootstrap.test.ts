@@ -102,16 +102,19 @@ for (const mode of MODES) {
             },
           }),
         );
-      {
+      /** getCap() with a callback capability, then foo() and grault() pipelined on its result. */
+      const getCapAndPipeline = () => {
         using inCap = reverse();
         const promise = cap.getCap((p) => {
           p.n = 234;
           p.inCap = inCap;
         });
         using pipelineCap = promise.pipeline.outBox.cap;
-        using p2 = pipelineCap.foo((p) => (p.i = 321));
         using ext = pipelineCap.castAs(TestExtends_Client);
-        using p3 = ext.grault();
+        return { promise, foo: pipelineCap.foo((p) => (p.i = 321)), grault: ext.grault() };
+      };
+      {
+        const { promise, foo: p2, grault: p3 } = getCapAndPipeline();
         promise.cancel(); // Just to be annoying, drop the original promise.
         assert.equal(counters.callCount, 0);
         assert.equal(reverseCallCount, 0);
@@ -128,15 +131,7 @@ for (const mode of MODES) {
       assert.equal(disconnected, true);
       {
         // Use the now-broken capability: the call and both pipelined calls fail DISCONNECTED.
-        using inCap = reverse();
-        using promise = cap.getCap((p) => {
-          p.n = 234;
-          p.inCap = inCap;
-        });
-        using pipelineCap = promise.pipeline.outBox.cap;
-        using p5 = pipelineCap.foo((p) => (p.i = 321));
-        using ext = pipelineCap.castAs(TestExtends_Client);
-        using p6 = ext.grault();
+        const { promise, foo: p5, grault: p6 } = getCapAndPipeline();
         const isDisconnected = (e: unknown) => e instanceof RpcError && e.type === "disconnected";
         await assert.rejects(p5, isDisconnected);
         await assert.rejects(p6, isDisconnected);
