@@ -16,7 +16,13 @@
 import type { Exception_Type } from "../gen/rpc.capnp.js";
 import type { AnyPointerReader, MessageBuilder, MessageReader, StructList } from "../wire/index.js";
 import { BrokenClient, BrokenPipeline, newBrokenCap, releaseCapTable } from "./broken.js";
-import { EXCEPTION_TYPE_ORDINAL, exceptionTypeFromOrdinal, RpcError, toRpcError } from "./errors.js";
+import {
+  EXCEPTION_TYPE_ORDINAL,
+  exceptionTypeFromOrdinal,
+  RpcError,
+  type RpcErrorDetail,
+  toRpcError,
+} from "./errors.js";
 import { type EventLoop, eventLoop } from "./event-loop.js";
 import { attachCapFd, claimCapFd, closeFd, closeUnclaimedFds } from "./fd.js";
 import { DEFAULT_WINDOW_SIZE, type RpcFlowController, WindowFlowController } from "./flow-control.js";
@@ -314,6 +320,16 @@ export class RpcConnection implements TransportReceiver {
   fromException(error: RpcError, b: ExceptionB): void {
     b.reason = error.reason;
     b.type = (EXCEPTION_TYPE_ORDINAL[error.type] ?? 0) as Exception_Type;
+    const details = error.details;
+    if (details !== undefined) {
+      // rpc.c++ fromException(): 1.x peers read them; 0.9.2 peers skip the unknown field.
+      const list = b.initDetails(details.length);
+      for (let i = 0; i < details.length; i++) {
+        const d = list.get(i);
+        d.detailId = details[i]!.id;
+        d.data = details[i]!.data;
+      }
+    }
     const enc = this.traceEncoder;
     if (enc !== null) {
       try {
@@ -325,10 +341,18 @@ export class RpcConnection implements TransportReceiver {
   }
 
   static toException(e: ExceptionR): RpcError {
+    let details: RpcErrorDetail[] | undefined;
+    if (e.hasDetails()) {
+      // rpc.c++ toException(): a detail without data is skipped. The data is copied out of the
+      // message, which is not kept.
+      details = [];
+      for (const d of e.details) if (d.hasData()) details.push({ id: d.detailId, data: d.data.slice() });
+    }
     return RpcError.fromRemote(
       exceptionTypeFromOrdinal(e.type),
       e.reason,
       e.hasTrace() ? e.trace : undefined,
+      details,
     );
   }
 
@@ -1272,11 +1296,11 @@ export class RpcConnection implements TransportReceiver {
     const netError =
       error.type === "disconnected"
         ? error
-        : new RpcError(
-            "disconnected",
-            error.message,
-            error.remoteTrace !== undefined ? { remoteTrace: error.remoteTrace } : undefined,
-          );
+        : new RpcError("disconnected", error.message, {
+            ...(error.remoteTrace !== undefined ? { remoteTrace: error.remoteTrace } : {}),
+            // rpc.c++ disconnect(): "Retain details from the original exception."
+            ...(error.details !== undefined ? { details: error.details } : {}),
+          });
     // Set the state first so that nothing released below tries to send.
     this.error = netError;
     for (let i = this.inboundHead; i < this.inbound.length; i++) closeUnclaimedFds(this.inbound[i]!);

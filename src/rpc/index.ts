@@ -20,6 +20,7 @@ export {
   AddressError,
   ClosedHandleError,
   RpcError,
+  type RpcErrorDetail,
   type RpcErrorOptions,
   type RpcErrorType,
   ShutdownError,
