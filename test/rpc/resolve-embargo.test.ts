@@ -247,3 +247,60 @@ for (const mode of ALL_MODES) {
 }
 
 void RpcError;
+
+/**
+ * C++ KJ_TEST("RequireEmbargoWrapper has its intended effect (RECEIVER_HOSTED)"): the client
+ * exports a promise to the server (echo), then resolves it to the server's own capability while
+ * its Resolve is held back; the echoed capability comes back as `receiverHosted` naming that
+ * export, which now points back at the server. A call made through it must wait behind the call
+ * already made on the pipeline (capnts: TribbleRaceBlocker, C++ 0.9.2's name), until the
+ * server's Disembargo reply reaches the client. `hold` on a memory transport stands for C++'s
+ * `block()` of one direction.
+ */
+rpcTest(
+  'RequireEmbargoWrapper has its intended effect (RECEIVER_HOSTED) (rpc-test.c++ KJ_TEST("RequireEmbargoWrapper has its intended effect (RECEIVER_HOSTED)"))',
+  async (ctx) => {
+    using client = obj(ctx.boot, "testMoreStuff");
+    await client.whenResolved();
+    const bobToAlice = ctx.clientTransport!; // holds what the server sends the client
+    const aliceToBob = ctx.serverTransport!; // holds what the client sends the server
+    let fulfill!: (c: TestCallOrder_Client) => void;
+    using cap = new TestCallOrder_Client(new Promise<TestCallOrder_Client>((r) => (fulfill = r)));
+    const echo = client.echo((p) => (p.cap = cap));
+    // Hold the server's response so that the client keeps using the promise pipeline while the
+    // server holds the client's exported promise.
+    bobToAlice.hold = true;
+    await ctx.settle();
+    // Hold the client's Resolve, then resolve the exported promise to the server's own object.
+    aliceToBob.hold = true;
+    fulfill(client.castAs(TestCallOrder_Client));
+    await ctx.settle();
+    // Goes to the server through the pipeline, held behind the client's blocked direction.
+    using pipeline = echo.pipeline.cap;
+    const call0 = seq(pipeline, 1);
+    // The client gets the echo (a receiverHosted capability naming its export) while the server
+    // has not seen the Resolve.
+    bobToAlice.hold = false;
+    bobToAlice.release();
+    const echoed = await echo;
+    // Let the first call go, but hold the server's Disembargo reply.
+    bobToAlice.hold = true;
+    aliceToBob.hold = false;
+    aliceToBob.release();
+    // Made through the reflected capability: it must not overtake call0.
+    const call1 = seq(pipeline, 2);
+    const settled = { 0: false, 1: false };
+    call0.then(() => (settled[0] = true));
+    call1.then(() => (settled[1] = true));
+    await ctx.settle();
+    assert.deepEqual(settled, { 0: false, 1: false }, "both wait for the Disembargo reply");
+    bobToAlice.hold = false;
+    bobToAlice.release();
+    const n0 = await n(call0);
+    const n1 = await n(call1);
+    assert.equal(n1, n0 + 1, "in the order they were made");
+    echoed.cap.close();
+    echo.cancel();
+  },
+  { modes: ["memory"] },
+);
