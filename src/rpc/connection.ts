@@ -1036,7 +1036,9 @@ export class RpcConnection implements TransportReceiver {
   }
 
   writeDescriptor(cap: ClientHook, d: CapDescriptorB): number | null {
-    const inner = innermost(cap);
+    let inner = innermost(cap);
+    // C++ RequireEmbargoWrapper forwards writeDescriptor() to the capability it wraps.
+    if (inner instanceof TribbleRaceBlocker) inner = innermost(inner.inner);
     attachCapFd(inner, d); // C++: `KJ_IF_MAYBE(fd, inner->getFd()) descriptor.setAttachedFd(...)`
     if (inner.brand === this) return (inner as RpcClient).writeDescriptor(d);
     const known = this.exportsByCap.get(inner);

@@ -314,11 +314,15 @@ export class PromiseClient extends RpcClient {
  * Wraps an ImportClient or PipelineClient found in our export table or answer pipeline when the
  * peer names it in a `receiverHosted` / `receiverAnswer` descriptor: such a capability reflects
  * back to the peer, which must keep reflecting messages sent to it (Tribble 4-way race), so a
- * PromiseClient resolving to it must treat it as local and embargo (rpc.c++ TribbleRaceBlocker).
+ * PromiseClient resolving to it must treat it as local and embargo (rpc.c++ TribbleRaceBlocker,
+ * RequireEmbargoWrapper in 1.x). That is all it changes: it resolves as the wrapped capability
+ * does and is written to the peer as the wrapped one, so CapabilityServerSet still unwraps what
+ * it becomes (rpc-test.c++ "RequireEmbargoWrapper shouldn't block CapabilityServerSet unwrap").
  */
 export class TribbleRaceBlocker extends ClientHook {
   readonly brand: unknown = TRIBBLE_BRAND;
-  private inner: ClientHook;
+  /** The wrapped capability (borrowed by readers); writeDescriptor() writes this one. */
+  readonly inner: ClientHook;
   /** `inner`: a reference this wrapper owns. */
   constructor(inner: ClientHook) {
     super();
@@ -332,6 +336,12 @@ export class TribbleRaceBlocker extends ClientHook {
   }
   override getFd(): number | null {
     return this.inner.getFd();
+  }
+  override getResolved(): ClientHook | null {
+    return this.inner.getResolved();
+  }
+  override whenMoreResolved(): Future<ClientHook> | null {
+    return this.inner.whenMoreResolved();
   }
   protected override destroy(): void {
     this.inner.release();

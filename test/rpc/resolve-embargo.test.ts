@@ -296,8 +296,10 @@ rpcTest(
     assert.deepEqual(settled, { 0: false, 1: false }, "both wait for the Disembargo reply");
     bobToAlice.hold = false;
     bobToAlice.release();
-    const n0 = await n(call0);
-    const n1 = await n(call1);
+    const n0 = (await call0).n;
+    const n1 = (await call1).n;
+    call0.cancel();
+    call1.cancel();
     assert.equal(n1, n0 + 1, "in the order they were made");
     echoed.cap.close();
     echo.cancel();
