@@ -1392,7 +1392,11 @@ export class RpcConnection implements TransportReceiver {
 }
 
 function reportError(e: unknown): void {
-  console.error("capnts: RPC connection error:", e);
+  // The core is typed without the DOM and Node libraries; every runtime has a console.
+  (globalThis as { console?: { error(...args: unknown[]): void } }).console?.error(
+    "capnts: RPC connection error:",
+    e,
+  );
 }
 
 function processNext(c: RpcConnection): void {
