@@ -392,6 +392,8 @@ export class RpcConnection implements TransportReceiver {
     });
   }
   private endOfInput: RpcError | null = null;
+  /** C++ `idle`: the last value given to the transport's setIdle() (true until first used). */
+  private idle = true;
   /** The transport ended with an error (C++ receiveIncomingMessageError). */
   private receiveFailed = false;
 
@@ -461,7 +463,10 @@ export class RpcConnection implements TransportReceiver {
       closeUnclaimedFds(m);
     } else {
       try {
+        // Receiving anything ends idleness, even a message that makes no sense now (C++).
+        this.setNotIdle();
         this.handleMessage(m);
+        this.checkIfBecameIdle();
       } catch (e) {
         const err = toRpcError(e);
         this.options.onProtocolError?.(err);
@@ -860,6 +865,7 @@ export class RpcConnection implements TransportReceiver {
       const p = answer.pipeline;
       answer.pipeline = null;
       p?.release();
+      this.checkIfBecameIdle();
     } else {
       answer.callContext = null;
       answer.resultExports = resultExports;
@@ -1216,6 +1222,7 @@ export class RpcConnection implements TransportReceiver {
       r.referenceCount = ic.remoteRefcount;
       this.sendOrFail(out);
     }
+    this.checkIfBecameIdle();
   }
 
   /** @internal */
@@ -1252,7 +1259,33 @@ export class RpcConnection implements TransportReceiver {
     }
     // Free the ID only after the Finish went out, so it cannot be reused before.
     if (question.isAwaitingReturn) question.ref = null;
-    else this.questions.erase(q.id);
+    else {
+      this.questions.erase(q.id);
+      this.checkIfBecameIdle();
+    }
+  }
+
+  // ---- idle (C++ setIdle) -----------------------------------------------------------------------
+
+  /** True while the four tables are empty and nothing has been received or asked since. */
+  get isIdle(): boolean {
+    return this.idle;
+  }
+
+  private setNotIdle(): void {
+    if (this.idle) {
+      this.idle = false;
+      this.transport.setIdle?.(false);
+    }
+  }
+
+  /** rpc.c++ checkIfBecameIdle(): after an entry left a table (and what it sent went out). */
+  private checkIfBecameIdle(): void {
+    if (this.idle || this.error !== null) return;
+    const t = this.tableSizes();
+    if (t.questions + t.answers + t.exports + t.imports + t.embargoes > 0) return;
+    this.idle = true;
+    this.transport.setIdle?.(true);
   }
 
   // ---- bootstrap -------------------------------------------------------------------------------
@@ -1260,6 +1293,7 @@ export class RpcConnection implements TransportReceiver {
   /** The peer's bootstrap capability (a Bootstrap question). */
   bootstrap(fillObjectId?: (objectId: import("../wire/index.js").AnyPointerBuilder) => void): ClientHook {
     if (this.error !== null) return new BrokenClient(this.error);
+    this.setNotIdle();
     const question: Question = {
       paramExports: [],
       ref: null,
@@ -1356,13 +1390,16 @@ export class RpcConnection implements TransportReceiver {
       }
     }
 
-    // Best effort: tell the peer why (C++ sends the original exception).
-    try {
-      const out = this.newMessage();
-      this.fromException(error, out.getRoot(MessageB).initAbort());
-      this.transport.send(out);
-    } catch {
-      // ignore
+    // Best effort: tell the peer why (C++ sends the original exception), unless idle: nothing is
+    // sent on an idle connection (C++ `setIdle()` contract), and an idle one has nothing to end.
+    if (!this.idle) {
+      try {
+        const out = this.newMessage();
+        this.fromException(error, out.getRoot(MessageB).initAbort());
+        this.transport.send(out);
+      } catch {
+        // ignore
+      }
     }
     this.shutdownPromise = this.transport.shutdown().catch((e: unknown) => this.shutdownFailed(e, error));
     for (const w of this.disconnectWaiters.splice(0)) w(netError);

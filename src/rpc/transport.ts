@@ -47,6 +47,13 @@ export interface MessageStream {
    */
   newStream?(): import("./flow-control.js").RpcFlowController | undefined;
   /**
+   * C++ `Connection::setIdle()`: told when the connection becomes idle (nothing in any of its four
+   * tables: no call or capability in either direction) and when it stops being idle (a message
+   * arrives, or we bootstrap). Nothing is sent while idle, so a network may end an idle connection
+   * it opened (both sides then end it without an Abort).
+   */
+  setIdle?(idle: boolean): void;
+  /**
    * Optional back-pressure: stop / resume reading (the flow limit, the backlog bound). While
    * paused, a transport delivers no more messages (at most the one being delivered).
    */
