@@ -382,6 +382,9 @@ export class RpcConnection implements TransportReceiver {
     if (this.error !== null) return;
     this.peerGone = true;
     this.receiveFailed = error !== null;
+    // Bytes that make no message (a malformed or truncated frame) were received all the same:
+    // like any message, they end idleness, so the Abort that answers them is sent.
+    if (error !== null) this.setNotIdle();
     // Let the messages already received be handled first (calls among them are dropped, so
     // neither the flow limit nor unread output holds them back), then end.
     this.outputBlocked = false;
@@ -979,7 +982,7 @@ export class RpcConnection implements TransportReceiver {
   }
 
   private reflectDisembargo(target: ClientHook, embargoId: number): void {
-    const t = innermost(target);
+    const t = innermostPastBlocker(target);
     require_(
       t.brand === this,
       "'Disembargo' of type 'senderLoopback' sent to an object that does not point back to the sender.",
@@ -1042,9 +1045,7 @@ export class RpcConnection implements TransportReceiver {
   }
 
   writeDescriptor(cap: ClientHook, d: CapDescriptorB): number | null {
-    let inner = innermost(cap);
-    // C++ RequireEmbargoWrapper forwards writeDescriptor() to the capability it wraps.
-    if (inner instanceof TribbleRaceBlocker) inner = innermost(inner.inner);
+    const inner = innermostPastBlocker(cap);
     attachCapFd(inner, d); // C++: `KJ_IF_MAYBE(fd, inner->getFd()) descriptor.setAttachedFd(...)`
     if (inner.brand === this) return (inner as RpcClient).writeDescriptor(d);
     const known = this.exportsByCap.get(inner);
@@ -1267,11 +1268,6 @@ export class RpcConnection implements TransportReceiver {
 
   // ---- idle (C++ setIdle) -----------------------------------------------------------------------
 
-  /** True while the four tables are empty and nothing has been received or asked since. */
-  get isIdle(): boolean {
-    return this.idle;
-  }
-
   private setNotIdle(): void {
     if (this.idle) {
       this.idle = false;
@@ -1281,9 +1277,13 @@ export class RpcConnection implements TransportReceiver {
 
   /** rpc.c++ checkIfBecameIdle(): after an entry left a table (and what it sent went out). */
   private checkIfBecameIdle(): void {
-    if (this.idle || this.error !== null) return;
-    const t = this.tableSizes();
-    if (t.questions + t.answers + t.exports + t.imports + t.embargoes > 0) return;
+    if (
+      this.idle ||
+      this.error !== null ||
+      this.questions.size + this.answers.size + this.exports.size + this.imports.size + this.embargoes.size >
+        0
+    )
+      return;
     this.idle = true;
     this.transport.setIdle?.(true);
   }
@@ -1426,6 +1426,16 @@ export class RpcConnection implements TransportReceiver {
   whenShutDown(): Promise<void> {
     return this.shutdownPromise ?? Promise.resolve();
   }
+}
+
+/**
+ * `innermost(hook)`, looking through a TribbleRaceBlocker: C++'s RequireEmbargoWrapper is an
+ * RpcClient of the connection that forwards writeDescriptor() and writeTarget() to the capability
+ * it wraps, so it is written, and reflects a Disembargo, as that capability.
+ */
+function innermostPastBlocker(hook: ClientHook): ClientHook {
+  const h = innermost(hook);
+  return h instanceof TribbleRaceBlocker ? innermost(h.inner) : h;
 }
 
 function reportError(e: unknown): void {
