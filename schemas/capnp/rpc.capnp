@@ -649,6 +649,20 @@ struct Exception {
   trace @4 :Text;
   # (0.8+) A stack trace from the remote side, in no particular format. Off unless the
   # application enables it (in capnts and C++, `setTraceEncoder`).
+
+  details @5 :List(Detail);
+  # (1.x) Application-defined extra information, each piece tagged with its own 64-bit ID (make
+  # one with `capnp id`); an exception rarely carries more than one or two. Used, for example,
+  # to carry an exception of another system (a JavaScript error, serialized) through Cap'n
+  # Proto. A peer that does not know the field ignores it.
+
+  struct Detail {
+    detailId @0 :UInt64;
+    # Which kind of detail this is.
+
+    data @1 :Data;
+    # The detail itself, in the format its ID stands for.
+  }
 }
 
 # ========================================================================================

@@ -16,10 +16,16 @@
 import type { Exception_Type } from "../gen/rpc.capnp.js";
 import type { AnyPointerReader, MessageBuilder, MessageReader, StructList } from "../wire/index.js";
 import { BrokenClient, BrokenPipeline, newBrokenCap, releaseCapTable } from "./broken.js";
-import { EXCEPTION_TYPE_ORDINAL, exceptionTypeFromOrdinal, RpcError, toRpcError } from "./errors.js";
+import {
+  EXCEPTION_TYPE_ORDINAL,
+  exceptionTypeFromOrdinal,
+  RpcError,
+  type RpcErrorDetail,
+  toRpcError,
+} from "./errors.js";
 import { type EventLoop, eventLoop } from "./event-loop.js";
 import { attachCapFd, claimCapFd, closeFd, closeUnclaimedFds } from "./fd.js";
-import { DEFAULT_WINDOW_SIZE } from "./flow-control.js";
+import { DEFAULT_WINDOW_SIZE, type RpcFlowController, WindowFlowController } from "./flow-control.js";
 import type { Future } from "./future.js";
 import { type ClientHook, innermost, PipelineHook, type PipelineOps } from "./hooks.js";
 import {
@@ -136,6 +142,12 @@ export interface ConnectionOptions {
   maxUnsentBytes?: number;
   /** Protocol trace hook for tests and debugging. */
   onProtocolError?: (error: RpcError) => void;
+  /**
+   * Errors nobody else can see, such as the transport's shutdown failing after a disconnect
+   * (C++ logs these from RpcSystem's TaskSet error handler, `KJ_LOG(ERROR, ...)`). Default:
+   * `console.error`.
+   */
+  onError?: (error: unknown) => void;
 }
 
 /** Thrown for a protocol violation: the connection aborts with this reason. */
@@ -253,6 +265,11 @@ export class RpcConnection implements TransportReceiver {
     return this.transport.streamWindow ?? DEFAULT_WINDOW_SIZE;
   }
 
+  /** A flow controller for one capability's streaming calls (C++ `Connection::newStream()`). */
+  newStream(): RpcFlowController {
+    return this.transport.newStream?.() ?? new WindowFlowController(() => this.streamWindow());
+  }
+
   loop(): EventLoop {
     return eventLoop();
   }
@@ -303,6 +320,16 @@ export class RpcConnection implements TransportReceiver {
   fromException(error: RpcError, b: ExceptionB): void {
     b.reason = error.reason;
     b.type = (EXCEPTION_TYPE_ORDINAL[error.type] ?? 0) as Exception_Type;
+    const details = error.details;
+    if (details !== undefined) {
+      // rpc.c++ fromException(): 1.x peers read them; 0.9.2 peers skip the unknown field.
+      const list = b.initDetails(details.length);
+      for (let i = 0; i < details.length; i++) {
+        const d = list.get(i);
+        d.detailId = details[i]!.id;
+        d.data = details[i]!.data;
+      }
+    }
     const enc = this.traceEncoder;
     if (enc !== null) {
       try {
@@ -314,10 +341,18 @@ export class RpcConnection implements TransportReceiver {
   }
 
   static toException(e: ExceptionR): RpcError {
+    let details: RpcErrorDetail[] | undefined;
+    if (e.hasDetails()) {
+      // rpc.c++ toException(): a detail without data is skipped. The data is copied out of the
+      // message, which is not kept.
+      details = [];
+      for (const d of e.details) if (d.hasData()) details.push({ id: d.detailId, data: d.data.slice() });
+    }
     return RpcError.fromRemote(
       exceptionTypeFromOrdinal(e.type),
       e.reason,
       e.hasTrace() ? e.trace : undefined,
+      details,
     );
   }
 
@@ -346,6 +381,10 @@ export class RpcConnection implements TransportReceiver {
   closed(error: RpcError | null): void {
     if (this.error !== null) return;
     this.peerGone = true;
+    this.receiveFailed = error !== null;
+    // Bytes that make no message (a malformed or truncated frame) were received all the same:
+    // like any message, they end idleness, so the Abort that answers them is sent.
+    if (error !== null) this.setNotIdle();
     // Let the messages already received be handled first (calls among them are dropped, so
     // neither the flow limit nor unread output holds them back), then end.
     this.outputBlocked = false;
@@ -356,6 +395,10 @@ export class RpcConnection implements TransportReceiver {
     });
   }
   private endOfInput: RpcError | null = null;
+  /** C++ `idle`: the last value given to the transport's setIdle() (true until first used). */
+  private idle = true;
+  /** The transport ended with an error (C++ receiveIncomingMessageError). */
+  private receiveFailed = false;
 
   private maybeEnd(): void {
     if (this.endOfInput !== null && this.inboundHead >= this.inbound.length && !this.processing) {
@@ -423,7 +466,10 @@ export class RpcConnection implements TransportReceiver {
       closeUnclaimedFds(m);
     } else {
       try {
+        // Receiving anything ends idleness, even a message that makes no sense now (C++).
+        this.setNotIdle();
         this.handleMessage(m);
+        this.checkIfBecameIdle();
       } catch (e) {
         const err = toRpcError(e);
         this.options.onProtocolError?.(err);
@@ -823,6 +869,7 @@ export class RpcConnection implements TransportReceiver {
       const p = answer.pipeline;
       answer.pipeline = null;
       p?.release();
+      this.checkIfBecameIdle();
     } else {
       answer.callContext = null;
       answer.resultExports = resultExports;
@@ -936,7 +983,7 @@ export class RpcConnection implements TransportReceiver {
   }
 
   private reflectDisembargo(target: ClientHook, embargoId: number): void {
-    const t = innermost(target);
+    const t = innermostPastBlocker(target);
     require_(
       t.brand === this,
       "'Disembargo' of type 'senderLoopback' sent to an object that does not point back to the sender.",
@@ -999,7 +1046,7 @@ export class RpcConnection implements TransportReceiver {
   }
 
   writeDescriptor(cap: ClientHook, d: CapDescriptorB): number | null {
-    const inner = innermost(cap);
+    const inner = innermostPastBlocker(cap);
     attachCapFd(inner, d); // C++: `KJ_IF_MAYBE(fd, inner->getFd()) descriptor.setAttachedFd(...)`
     if (inner.brand === this) return (inner as RpcClient).writeDescriptor(d);
     const known = this.exportsByCap.get(inner);
@@ -1177,6 +1224,7 @@ export class RpcConnection implements TransportReceiver {
       r.referenceCount = ic.remoteRefcount;
       this.sendOrFail(out);
     }
+    this.checkIfBecameIdle();
   }
 
   /** @internal */
@@ -1213,7 +1261,32 @@ export class RpcConnection implements TransportReceiver {
     }
     // Free the ID only after the Finish went out, so it cannot be reused before.
     if (question.isAwaitingReturn) question.ref = null;
-    else this.questions.erase(q.id);
+    else {
+      this.questions.erase(q.id);
+      this.checkIfBecameIdle();
+    }
+  }
+
+  // ---- idle (C++ setIdle) -----------------------------------------------------------------------
+
+  private setNotIdle(): void {
+    if (this.idle) {
+      this.idle = false;
+      this.transport.setIdle?.(false);
+    }
+  }
+
+  /** rpc.c++ checkIfBecameIdle(): after an entry left a table (and what it sent went out). */
+  private checkIfBecameIdle(): void {
+    if (
+      this.idle ||
+      this.error !== null ||
+      this.questions.size + this.answers.size + this.exports.size + this.imports.size + this.embargoes.size >
+        0
+    )
+      return;
+    this.idle = true;
+    this.transport.setIdle?.(true);
   }
 
   // ---- bootstrap -------------------------------------------------------------------------------
@@ -1221,6 +1294,7 @@ export class RpcConnection implements TransportReceiver {
   /** The peer's bootstrap capability (a Bootstrap question). */
   bootstrap(fillObjectId?: (objectId: import("../wire/index.js").AnyPointerBuilder) => void): ClientHook {
     if (this.error !== null) return new BrokenClient(this.error);
+    this.setNotIdle();
     const question: Question = {
       paramExports: [],
       ref: null,
@@ -1259,11 +1333,11 @@ export class RpcConnection implements TransportReceiver {
     const netError =
       error.type === "disconnected"
         ? error
-        : new RpcError(
-            "disconnected",
-            error.message,
-            error.remoteTrace !== undefined ? { remoteTrace: error.remoteTrace } : undefined,
-          );
+        : new RpcError("disconnected", error.message, {
+            ...(error.remoteTrace !== undefined ? { remoteTrace: error.remoteTrace } : {}),
+            // rpc.c++ disconnect(): "Retain details from the original exception."
+            ...(error.details !== undefined ? { details: error.details } : {}),
+          });
     // Set the state first so that nothing released below tries to send.
     this.error = netError;
     for (let i = this.inboundHead; i < this.inbound.length; i++) closeUnclaimedFds(this.inbound[i]!);
@@ -1317,23 +1391,60 @@ export class RpcConnection implements TransportReceiver {
       }
     }
 
-    // Best effort: tell the peer why (C++ sends the original exception).
-    try {
-      const out = this.newMessage();
-      this.fromException(error, out.getRoot(MessageB).initAbort());
-      this.transport.send(out);
-    } catch {
-      // ignore
+    // Best effort: tell the peer why (C++ sends the original exception), unless idle: nothing is
+    // sent on an idle connection (C++ `setIdle()` contract), and an idle one has nothing to end.
+    if (!this.idle) {
+      try {
+        const out = this.newMessage();
+        this.fromException(error, out.getRoot(MessageB).initAbort());
+        this.transport.send(out);
+      } catch {
+        // ignore
+      }
     }
-    this.shutdownPromise = this.transport.shutdown().catch(() => {});
+    this.shutdownPromise = this.transport.shutdown().catch((e: unknown) => this.shutdownFailed(e, error));
     for (const w of this.disconnectWaiters.splice(0)) w(netError);
     this.options.onDisconnect?.(netError);
+  }
+
+  /**
+   * The transport's shutdown failed. Reported unless it says nothing new, as C++ RpcConnectionState
+   * ::disconnect() decides: not a DISCONNECTED error, not the error we disconnected with, and not
+   * after a receive error (the transport is probably broken).
+   */
+  private shutdownFailed(e: unknown, reason: RpcError): void {
+    const err = toRpcError(e);
+    if (err.type === "disconnected" || this.receiveFailed) return;
+    if (err.type === reason.type && err.message === reason.message) return;
+    try {
+      (this.options.onError ?? reportError)(e);
+    } catch {
+      // A throwing reporter must not turn into an unhandled rejection.
+    }
   }
 
   /** Resolves when the transport has been shut down after a disconnect. */
   whenShutDown(): Promise<void> {
     return this.shutdownPromise ?? Promise.resolve();
   }
+}
+
+/**
+ * `innermost(hook)`, looking through a TribbleRaceBlocker: C++'s RequireEmbargoWrapper is an
+ * RpcClient of the connection that forwards writeDescriptor() and writeTarget() to the capability
+ * it wraps, so it is written, and reflects a Disembargo, as that capability.
+ */
+function innermostPastBlocker(hook: ClientHook): ClientHook {
+  const h = innermost(hook);
+  return h instanceof TribbleRaceBlocker ? innermost(h.inner) : h;
+}
+
+function reportError(e: unknown): void {
+  // The core is typed without the DOM and Node libraries; every runtime has a console.
+  (globalThis as { console?: { error(...args: unknown[]): void } }).console?.error(
+    "capnts: RPC connection error:",
+    e,
+  );
 }
 
 function processNext(c: RpcConnection): void {

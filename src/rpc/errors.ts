@@ -22,9 +22,18 @@ export function exceptionTypeFromOrdinal(n: number): RpcErrorType {
 
 export const REMOTE_EXCEPTION_PREFIX = "remote exception: ";
 
+/** One piece of an exception's extra information (rpc.capnp `Exception.Detail`). */
+export interface RpcErrorDetail {
+  /** What kind of detail this is: an ID its users agree on (make one with `capnp id`). */
+  readonly id: bigint;
+  readonly data: Uint8Array;
+}
+
 export interface RpcErrorOptions {
   /** The trace the peer sent (rpc.capnp `Exception.trace`). */
   remoteTrace?: string;
+  /** Extra information that crosses the wire with the error (C++ `kj::Exception::setDetail()`). */
+  details?: readonly RpcErrorDetail[];
   cause?: unknown;
   /** The exception's description when `message` says more (see `RpcError.reason`). */
   reason?: string;
@@ -45,6 +54,12 @@ export class RpcError extends Error {
    */
   declare readonly method?: string;
   declare private readonly _reason?: string;
+  /**
+   * Application-defined extra information (rpc.capnp `Exception.details`, 1.x; C++
+   * `kj::Exception::getDetails()`): sent with the error to the peer, kept when the error ends a
+   * connection. Set only when there are some; see {@link getDetail}.
+   */
+  declare readonly details?: readonly RpcErrorDetail[];
 
   constructor(type: RpcErrorType, message: string, options?: RpcErrorOptions) {
     super(message, options?.cause !== undefined ? { cause: options.cause } : undefined);
@@ -53,6 +68,12 @@ export class RpcError extends Error {
     this.remoteTrace = options?.remoteTrace;
     if (options?.method !== undefined) this.method = options.method;
     if (options?.reason !== undefined) this._reason = options.reason;
+    if (options?.details !== undefined && options.details.length > 0) this.details = options.details;
+  }
+
+  /** The data of the detail with this ID, if the error has one (C++ `getDetail(id)`). */
+  getDetail(id: bigint): Uint8Array | undefined {
+    return this.details?.find((d) => d.id === id)?.data;
   }
 
   /**
@@ -66,14 +87,17 @@ export class RpcError extends Error {
   }
 
   /** An error as received from the peer: the C++ prefix rule applied to `reason`. */
-  static fromRemote(type: RpcErrorType, reason: string, trace?: string): RpcError {
+  static fromRemote(
+    type: RpcErrorType,
+    reason: string,
+    trace?: string,
+    details?: readonly RpcErrorDetail[],
+  ): RpcError {
     const message = reason.startsWith(REMOTE_EXCEPTION_PREFIX) ? reason : REMOTE_EXCEPTION_PREFIX + reason;
-    const e = new RpcError(
-      type,
-      message,
-      trace !== undefined && trace !== "" ? { remoteTrace: trace } : undefined,
-    );
-    return fromCallee(e);
+    const options: RpcErrorOptions = {};
+    if (trace !== undefined && trace !== "") options.remoteTrace = trace;
+    if (details !== undefined) options.details = details;
+    return fromCallee(new RpcError(type, message, options));
   }
 
   static failed(message: string): RpcError {
@@ -166,6 +190,7 @@ export function forCall(e: unknown, call: CallName, site?: Error | null): unknow
   }
   const options: RpcErrorOptions = { reason, method: name };
   if (e.remoteTrace !== undefined) options.remoteTrace = e.remoteTrace;
+  if (e.details !== undefined) options.details = e.details;
   return withCallSite(new RpcError(e.type, `${reason} (${detail})`, options), site);
 }
 

@@ -20,10 +20,22 @@ export {
   AddressError,
   ClosedHandleError,
   RpcError,
+  type RpcErrorDetail,
   type RpcErrorOptions,
   type RpcErrorType,
   ShutdownError,
 } from "./errors.js";
+export {
+  AdaptiveFlowController,
+  DEFAULT_WINDOW_SIZE,
+  type FlowSend,
+  newAdaptiveController,
+  newFixedWindowController,
+  newVariableWindowController,
+  type RpcFlowController,
+  useAdaptiveFlowControl,
+  WindowFlowController,
+} from "./flow-control.js";
 export type { CallHints } from "./hooks.js";
 export { MemoryTransport, type MemoryTransportOptions, newMemoryTransportPair } from "./memory-transport.js";
 export {

@@ -65,6 +65,7 @@ export class MemoryTransport implements RpcTransport {
     if (this.onSend !== null) this.onSend(reader);
     if (this.record) this.sent.push(new MessageReader(segs));
     this.sentCount++;
+    if (this.isIdle) this.sentWhileIdle++;
     eventLoop().evalLater(deliver, { to: this.peer, m: reader });
   }
 
@@ -116,6 +117,23 @@ export class MemoryTransport implements RpcTransport {
       eventLoop().evalLater(deliver, { to: this.peer, m: null });
     }
     return Promise.resolve();
+  }
+
+  /** What the connection last told us through setIdle() (C++ TestNetwork `isIdle()`). */
+  isIdle = true;
+  /** Messages sent while the connection said it was idle (C++'s test network fails on one). */
+  sentWhileIdle = 0;
+  setIdle(idle: boolean): void {
+    this.isIdle = idle;
+  }
+
+  /**
+   * C++ TestNetwork `initiateIdleShutdown()`: the network ends an idle connection: this side's
+   * input ends, and so does the peer's.
+   */
+  initiateIdleShutdown(): void {
+    eventLoop().evalLater(deliver, { to: this, m: null });
+    void this.shutdown();
   }
 
   /** Simulate the peer vanishing with an error (a broken socket). */

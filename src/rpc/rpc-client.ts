@@ -9,6 +9,7 @@ import type { CallContextBase } from "./call-context.js";
 import type { RpcConnection } from "./connection.js";
 import { RpcError } from "./errors.js";
 import { closeFd } from "./fd.js";
+import type { RpcFlowController } from "./flow-control.js";
 import { Future } from "./future.js";
 import {
   type CallContextHook,
@@ -25,11 +26,21 @@ import { copyInto, RpcRequest } from "./rpc-request.js";
 export abstract class RpcClient extends ClientHook {
   readonly conn: RpcConnection;
   /** Made on the first streaming call on this capability (C++ RpcClient::flowController). */
-  flowController: import("./flow-control.js").WindowFlowController | null = null;
+  flowController: RpcFlowController | null = null;
 
   constructor(conn: RpcConnection) {
     super();
     this.conn = conn;
+  }
+
+  override release(): void {
+    super.release();
+    if (this._refs === 0 && this.flowController !== null) {
+      // C++ ~RpcClient destroys its flow controller, which lets blocked senders go.
+      const fc = this.flowController;
+      this.flowController = null;
+      fc.destroy();
+    }
   }
 
   get brand(): unknown {
@@ -312,11 +323,15 @@ export class PromiseClient extends RpcClient {
  * Wraps an ImportClient or PipelineClient found in our export table or answer pipeline when the
  * peer names it in a `receiverHosted` / `receiverAnswer` descriptor: such a capability reflects
  * back to the peer, which must keep reflecting messages sent to it (Tribble 4-way race), so a
- * PromiseClient resolving to it must treat it as local and embargo (rpc.c++ TribbleRaceBlocker).
+ * PromiseClient resolving to it must treat it as local and embargo (rpc.c++ TribbleRaceBlocker,
+ * RequireEmbargoWrapper in 1.x). That is all it changes: it resolves as the wrapped capability
+ * does and is written to the peer as the wrapped one, so CapabilityServerSet still unwraps what
+ * it becomes (rpc-test.c++ "RequireEmbargoWrapper shouldn't block CapabilityServerSet unwrap").
  */
 export class TribbleRaceBlocker extends ClientHook {
   readonly brand: unknown = TRIBBLE_BRAND;
-  private inner: ClientHook;
+  /** The wrapped capability (borrowed by readers); writeDescriptor() writes this one. */
+  readonly inner: ClientHook;
   /** `inner`: a reference this wrapper owns. */
   constructor(inner: ClientHook) {
     super();
@@ -330,6 +345,12 @@ export class TribbleRaceBlocker extends ClientHook {
   }
   override getFd(): number | null {
     return this.inner.getFd();
+  }
+  override getResolved(): ClientHook | null {
+    return this.inner.getResolved();
+  }
+  override whenMoreResolved(): Future<ClientHook> | null {
+    return this.inner.whenMoreResolved();
   }
   protected override destroy(): void {
     this.inner.release();

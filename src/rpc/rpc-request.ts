@@ -12,7 +12,6 @@ import type { AnyPointerBuilder, AnyPointerReader, MessageBuilder, MessageReader
 import { BrokenClient, BrokenPipeline, releaseCapTable } from "./broken.js";
 import type { Question, RpcConnection } from "./connection.js";
 import { canceledError, RpcError, toRpcError } from "./errors.js";
-import { WindowFlowController } from "./flow-control.js";
 import { Future } from "./future.js";
 import { forget, releaseWhenCollected } from "./gc.js";
 import {
@@ -449,7 +448,7 @@ export class RpcRequest extends RequestHook {
         });
         return done;
       }
-      const fc = (target.flowController ??= new WindowFlowController(() => conn.streamWindow()));
+      const fc = (target.flowController ??= conn.newStream());
       const size = this.message.sizeInWords * 8;
       const qref = this.sendInternal(false);
       const { ready, ack } = fc.sent(size);

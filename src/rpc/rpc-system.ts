@@ -40,6 +40,8 @@ export interface RpcSystemOptions {
   maxUnsentBytes?: number;
   /** For Bootstrap.deprecatedObjectId (C++ SturdyRefRestorer). */
   restorer?: (objectId: AnyPointerReader) => Client | Server;
+  /** Errors no caller can see, e.g. a failing transport shutdown (ConnectionOptions.onError). */
+  onError?: (error: unknown) => void;
 }
 
 function hookOf(x: Client | Server): ClientHook {
@@ -98,6 +100,7 @@ export class RpcSystem {
     if (o.maxBacklogMessages !== undefined) opts.maxBacklogMessages = o.maxBacklogMessages;
     if (o.maxBacklogBytes !== undefined) opts.maxBacklogBytes = o.maxBacklogBytes;
     if (o.maxUnsentBytes !== undefined) opts.maxUnsentBytes = o.maxUnsentBytes;
+    if (o.onError !== undefined) opts.onError = o.onError;
     const r = this.options.restorer;
     if (r !== undefined) opts.restorer = (objectId) => hookOf(r(objectId));
     c = new RpcConnection(t, opts);

@@ -42,6 +42,18 @@ export interface MessageStream {
    */
   readonly streamWindow?: number | undefined;
   /**
+   * C++ `Connection::newStream()`: the flow controller of one capability's streaming calls.
+   * Without it, or when it returns undefined: a window controller over `streamWindow`.
+   */
+  newStream?(): import("./flow-control.js").RpcFlowController | undefined;
+  /**
+   * C++ `Connection::setIdle()`: told when the connection becomes idle (nothing in any of its four
+   * tables: no call or capability in either direction) and when it stops being idle (a message
+   * arrives, or we bootstrap). Nothing is sent while idle, so a network may end an idle connection
+   * it opened (both sides then end it without an Abort).
+   */
+  setIdle?(idle: boolean): void;
+  /**
    * Optional back-pressure: stop / resume reading (the flow limit, the backlog bound). While
    * paused, a transport delivers no more messages (at most the one being delivered).
    */

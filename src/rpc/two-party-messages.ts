@@ -9,6 +9,7 @@ import { VatId_Reader } from "../gen/rpc-twoparty.capnp.js";
 import { MessageBuilder as MB, type MessageBuilder } from "../wire/index.js";
 import { Client, type ClientCtor } from "./capability.js";
 import { RpcError } from "./errors.js";
+import { DEFAULT_WINDOW_SIZE, defaultNewStream, type RpcFlowController } from "./flow-control.js";
 import { Side, VatIdB, type VatIdR } from "./protocol.js";
 import { type BootstrapSource, RpcSystem, type RpcSystemOptions, type VatNetwork } from "./rpc-system.js";
 import type { MessageStream, RpcTransport, TransportReceiver } from "./transport.js";
@@ -21,6 +22,16 @@ export type SideName = "server" | "client";
  */
 export interface MessageStreamOptions {
   streamWindow?: number;
+  /**
+   * Makes the flow controller of each capability's streaming calls (C++ `newStream()`), given
+   * the stream window (`streamWindow`, or the stream's) and the clock. Pass
+   * `newAdaptiveController` for the adaptive controller. Default: the one
+   * `useAdaptiveFlowControl()` set, else a window controller that reads the window before each
+   * send (C++ `newVariableWindowController`).
+   */
+  newStream?: (window: number, clock?: () => number) => RpcFlowController;
+  /** Monotonic clock in milliseconds, for the flow controller (default `performance.now()`). */
+  clock?: () => number;
 }
 
 function vatId(side: SideName): VatIdR {
@@ -52,6 +63,8 @@ export class MessageStreamVatNetwork implements VatNetwork, RpcTransport {
   /** What the messages go over. */
   readonly stream: MessageStream;
   private readonly fixedWindow: number | undefined;
+  private readonly streamFactory: MessageStreamOptions["newStream"];
+  private readonly clock: (() => number) | undefined;
   private readonly disconnected: Promise<void>;
   private resolveDisconnected!: () => void;
   private accepted = false;
@@ -61,7 +74,17 @@ export class MessageStreamVatNetwork implements VatNetwork, RpcTransport {
     this.side = side;
     this.peerVatId = vatId(side === "server" ? "client" : "server");
     this.fixedWindow = options.streamWindow;
+    this.streamFactory = options.newStream;
+    this.clock = options.clock;
     this.disconnected = new Promise((r) => (this.resolveDisconnected = r));
+  }
+
+  /**
+   * C++ `TwoPartyVatNetwork::newStream()`: a flow controller for one capability's stream, or
+   * undefined for the connection's default (a window controller over `streamWindow`).
+   */
+  newStream(): RpcFlowController | undefined {
+    return (this.streamFactory ?? defaultNewStream())?.(this.streamWindow ?? DEFAULT_WINDOW_SIZE, this.clock);
   }
 
   /**

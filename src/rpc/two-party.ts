@@ -11,7 +11,12 @@ import { type RpcError, toRpcError } from "./errors.js";
 import type { BootstrapSource, RpcSystemOptions } from "./rpc-system.js";
 import type { Server } from "./server.js";
 import type { MessageStream } from "./transport.js";
-import { MessageStreamClient, MessageStreamVatNetwork, type SideName } from "./two-party-messages.js";
+import {
+  MessageStreamClient,
+  type MessageStreamOptions,
+  MessageStreamVatNetwork,
+  type SideName,
+} from "./two-party-messages.js";
 
 export type { ByteStream } from "./byte-stream.js";
 export {
@@ -26,7 +31,7 @@ export {
  * `MessageStream` (capnts/websocket, capnts/messageport) takes its reader limits and window in
  * its own constructor, and these are ignored but for `streamWindow`.
  */
-export interface TwoPartyOptions extends ByteMessageStreamOptions {}
+export interface TwoPartyOptions extends ByteMessageStreamOptions, MessageStreamOptions {}
 
 /** A byte stream writes; a message stream sends messages. */
 function isMessageStream(s: ByteStream | MessageStream): s is MessageStream {

@@ -425,10 +425,13 @@ test("generated TypeScript runs under Node's type stripping (imports named .ts)"
  * - serialization only: one struct built, framed, unframed and read.
  * Issue 15 asks for 25 KB and 10 KB. Neither is reached yet (BENCHMARKS.md says what is left):
  * the limits here guard against growth, just above the sizes reached (the client: 36,357 bytes
- * with the core's own rpc.capnp bindings and without the byte-stream framing; the serialization
- * program 10,251). `node bench/bundle/sizes.mjs --table` says where the bytes go.
+ * with the core's own rpc.capnp bindings and without the byte-stream framing; 37,496 once the
+ * E-order fixes of the behaviour fuzzer (+~380: embargoed pipeline entries kept, the post-Return
+ * wait, takeFromOtherQuestion through the answer's pipeline) and C++ parity (+~760: 1.x
+ * Exception.details, flow-controller choice, shutdown-error report, idle tracking) joined; the
+ * serialization program 10,251). `node bench/bundle/sizes.mjs --table` says where the bytes go.
  */
-const BUNDLE_LIMITS = { client: 36_600, serialize: 10_450 };
+const BUNDLE_LIMITS = { client: 37_700, serialize: 10_450 };
 
 const SIZE_ENTRIES: Record<string, string> = {
   "size/serialize.ts": SERIALIZE_PROGRAM,

@@ -89,17 +89,27 @@ rpcTest('RPC sendForPipeline() (rpc-test.c++ KJ_TEST("RPC sendForPipeline()"))',
   assert.equal(chainedCallCount, 1);
 });
 
+/**
+ * C++ KJ_TEST("context.setPipeline"): the server's getCapPipelineOnly() sets its pipeline and
+ * never returns (and is not cancellable); calls pipelined on the promised capability are
+ * answered. Besides C++'s checks: dropping the call does not end the server's method (it is not
+ * cancellable), and calls already made on the pipelined capability still work.
+ */
 rpcTest('RPC context.setPipeline (rpc-test.c++ KJ_TEST("RPC context.setPipeline"))', async (ctx) => {
   using client = obj(ctx.boot, "testPipeline");
-  const promise = ctx.defer(client.getCapPipelineOnly());
+  await client.whenResolved();
+  const before = ctx.counters.callCount;
+  const promise = client.getCapPipelineOnly();
   using pipelineCap = promise.pipeline.outBox.cap;
   using p2 = pipelineCap.foo((p) => {
     p.i = 321;
   });
   using ext = pipelineCap.castAs(TestExtends_Client);
   using p3 = ext.grault();
+  assert.equal(ctx.counters.callCount - before, 0, "nothing has run on the server yet");
   assert.equal((await p2).x, "bar");
   assert.equal((await p3).textField, "foo");
+  assert.equal(ctx.counters.callCount - before, 3);
   // The original call never returns.
   let settled = false;
   promise.then(
@@ -108,7 +118,12 @@ rpcTest('RPC context.setPipeline (rpc-test.c++ KJ_TEST("RPC context.setPipeline"
   );
   await ctx.settle();
   assert.equal(settled, false);
-  assert.equal(ctx.counters.callCount, 3);
+  // Dropping it does not cancel the server's method: it is still waiting to be ended.
+  promise.cancel();
+  await ctx.settle();
+  assert.equal(ctx.counters.neverDone?.length, 1, "the server's getCapPipelineOnly() is still running");
+  assert.equal(ctx.serverConn.tableSizes().answers, 1, "its answer stays until it returns");
+  for (const end of ctx.counters.neverDone!.splice(0)) end();
 });
 
 rpcTest(

@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { RpcError } from "capnts/rpc";
+import { TestInterface_Client } from "../interop/gen/test.capnp.js";
 import { rpcTest } from "./harness.js";
 import { obj } from "./util.js";
 
@@ -54,6 +55,70 @@ rpcTest(
     assert.equal(e.reason, "remote exception: test exception");
     assert.equal(e.remoteTrace, "trace for test exception");
   },
+);
+
+rpcTest(
+  'RPC method throws exception with detail (rpc-test.c++ KJ_TEST("method throws exception with detail"))',
+  async (ctx) => {
+    using client = obj(ctx.boot, "testMoreStuff");
+    const e = await failure(client.throwExceptionWithDetail());
+    assert.equal(e.reason, "remote exception: test exception");
+    assert.equal(e.remoteTrace, undefined);
+    const detail = e.getDetail(1n);
+    assert.ok(detail !== undefined, "detail 1 crossed the wire");
+    assert.equal(new TextDecoder().decode(detail), "foo");
+    assert.deepEqual(
+      e.details?.map((d) => d.id),
+      [1n],
+    );
+  },
+);
+
+rpcTest(
+  'RPC disconnection exception retains details (rpc-test.c++ KJ_TEST("disconnection exception retains details"))',
+  async (ctx) => {
+    using client = ctx.boot.castAs(TestInterface_Client);
+    await client.whenResolved();
+    // Disconnect the client's connection with an exception that has a detail.
+    ctx.clientConn.disconnect(
+      new RpcError("failed", "a_disconnection_exception", {
+        details: [{ id: 1n, data: new TextEncoder().encode("foo") }],
+      }),
+    );
+    // A call made afterwards fails DISCONNECTED and still has the detail.
+    const e = await failure(
+      client.foo((p) => {
+        p.i = 1;
+      }),
+    );
+    assert.equal(e.type, "disconnected");
+    assert.equal(new TextDecoder().decode(e.getDetail(1n)), "foo");
+  },
+  { noLeakCheck: true },
+);
+
+rpcTest(
+  "RPC exception details reach the peer that ended the connection: an Abort carries them (rpc.capnp Exception.details)",
+  async (ctx) => {
+    using client = ctx.boot.castAs(TestInterface_Client);
+    await client.whenResolved();
+    ctx.clientConn.disconnect(
+      new RpcError("failed", "a_disconnection_exception", {
+        details: [
+          { id: 1n, data: new TextEncoder().encode("foo") },
+          { id: 0xfedcba9876543210n, data: new Uint8Array([0, 255]) },
+        ],
+      }),
+    );
+    for (let i = 0; i < 20 && ctx.serverConn.error === null; i++) await ctx.settle();
+    const e = ctx.serverConn.error;
+    assert.ok(e !== null, "the server saw the Abort");
+    assert.equal(e.type, "disconnected");
+    assert.match(e.message, /a_disconnection_exception/);
+    assert.equal(new TextDecoder().decode(e.getDetail(1n)), "foo");
+    assert.deepEqual(e.getDetail(0xfedcba9876543210n), new Uint8Array([0, 255]));
+  },
+  { noLeakCheck: true },
 );
 
 rpcTest("RPC exception types cross the wire (rpc.capnp Exception.Type)", async (ctx) => {

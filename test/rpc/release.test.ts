@@ -10,8 +10,8 @@ import {
   TestInterface_Client,
   TestMoreStuff_Client,
 } from "../interop/gen/test.capnp.js";
-import { capDestructor } from "./fixtures/impls.js";
-import { rpcTest } from "./harness.js";
+import { capDestructor, newCounters, testInterfaceImpl } from "./fixtures/impls.js";
+import { type Ctx, rpcTest } from "./harness.js";
 import { obj } from "./util.js";
 
 function destructible(): {
@@ -126,12 +126,20 @@ rpcTest(
       handle1 = (await p).handle;
     }
     const promise = client.getHandle();
+    // What C++'s `promise` still holds once `handle2` is read: its pipeline, which holds the
+    // response's capability.
+    const pipelined = promise.pipeline.handle;
     const handle2 = (await promise).handle;
     assert.equal(ctx.counters.handleCount, 2);
     handle1.close();
     for (let i = 0; i < 1000 && ctx.counters.handleCount > 1; i++) await new Promise((r) => setTimeout(r, 1));
     assert.equal(ctx.counters.handleCount, 1);
+    // handle2 dropped, the promise still held: the handle stays (C++ waits 10 ms, then checks).
     handle2.close();
+    await new Promise((r) => setTimeout(r, 10));
+    await ctx.settle();
+    assert.equal(ctx.counters.handleCount, 1, "the promise's pipeline still holds the handle");
+    pipelined.close();
     promise.cancel();
     for (let i = 0; i < 1000 && ctx.counters.handleCount > 0; i++) await new Promise((r) => setTimeout(r, 1));
     assert.equal(ctx.counters.handleCount, 0);
@@ -216,6 +224,18 @@ rpcTest("Rpc.SendTwice (rpc-test.c++ TEST(Rpc, SendTwice))", async (ctx) => {
   await d.whenDestroyed;
 });
 
+/** C++ expectNeverDone: the call has not finished once both vats are idle (the server waits on
+ * the promise it was given). */
+async function expectPending(ctx: Ctx, call: Promise<unknown>): Promise<void> {
+  let done = false;
+  call.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  await ctx.settle();
+  assert.equal(done, false, "the call waits on the promise it was given");
+}
+
 rpcTest(
   'RPC export the same promise twice (rpc-test.c++ KJ_TEST("export the same promise twice"))',
   async (ctx) => {
@@ -246,16 +266,7 @@ rpcTest(
       interceptCount++;
     };
     const sendReq = (cap: TestInterface_Client) => client.callFoo((p) => (p.cap = cap));
-    /** C++ expectNeverDone: the call has not finished (the server waits on the promise). */
-    const expectNeverDone = async (call: Promise<unknown>) => {
-      let done = false;
-      call.then(
-        () => (done = true),
-        () => (done = true),
-      );
-      await ctx.settle();
-      assert.equal(done, false, "the call waits on the promise it was given");
-    };
+    const expectNeverDone = (call: Promise<unknown>) => expectPending(ctx, call);
     let callCount = 0;
     const impl = () =>
       TestInterface.server({
@@ -311,75 +322,83 @@ rpcTest(
   { modes: ["memory"] },
 );
 
+/**
+ * C++ KJ_TEST("when OutgoingRpcMessage::send() throws, we don't leak exports"): each callFoo()
+ * carries one promise capability, checked as it is sent (senderPromise with the expected export
+ * number) and counted. A send that throws fails the call with the send's error and frees the
+ * export; a call dropped while the server's (not cancellable) callFoo() waits keeps its export.
+ */
 rpcTest(
   "RPC when send() throws, we don't leak exports (rpc-test.c++ KJ_TEST(\"when OutgoingRpcMessage::send() throws, we don't leak exports\"))",
   async (ctx) => {
     using client = obj(ctx.boot, "testMoreStuff");
     await client.whenResolved();
     const { Message_Reader } = await import("../../src/gen/rpc.capnp.js");
-    let throwNext = 0;
-    let lastId = -1;
+    let expectedExportNumber = 0;
+    let interceptCount = 0;
+    let shouldThrowFromSend = false;
+    const mismatches: string[] = [];
     ctx.clientTransport!.onSend = (m) => {
       const msg = m.getRoot(Message_Reader);
-      if (msg.which !== "call" || msg.call.methodId !== 0) return;
-      const d = msg.call.params.capTable.get(0);
-      assert.equal(d.which, "senderPromise");
-      lastId = d.senderPromise;
-      if (throwNext > 0) {
-        throwNext--;
-        throw new Error("intercepted");
+      if (msg.which !== "call") return;
+      const call = msg.call;
+      if (call.methodId !== 0 || call.interfaceId !== TestMoreStuff_Client._interface!.typeId) return;
+      const table = call.params.capTable;
+      const d = table.get(0);
+      if (table.length !== 1 || d.which !== "senderPromise" || d.senderPromise !== expectedExportNumber) {
+        mismatches.push(`call ${interceptCount}: ${d.which}, expected senderPromise ${expectedExportNumber}`);
       }
+      interceptCount++;
+      if (shouldThrowFromSend) throw new Error("intercepted");
     };
-    const newPromise = () => {
-      let resolve!: (c: TestInterface_Client) => void;
-      const cap = new TestInterface_Client(new Promise<TestInterface_Client>((r) => (resolve = r)));
-      return { cap, resolve };
+    // Promises that never resolve during the test (C++ kj::NEVER_DONE); broken at the end so that
+    // the server's waiting callFoo() calls finish before the leak check.
+    const neverDone: ((e: Error) => void)[] = [];
+    const never = () =>
+      new TestInterface_Client(new Promise<TestInterface_Client>((_, reject) => neverDone.push(reject)));
+    /** C++ `KJ_EXPECT(!promise.poll(waitScope))`, then the call is dropped. */
+    const sendAndDrop = async () => {
+      using cap = never();
+      const call = client.callFoo((x) => (x.cap = cap));
+      await expectPending(ctx, call);
+      call.cancel();
     };
-    // (1) send() throws twice: both calls fail, and export ID 0 is reused.
-    throwNext = 2;
-    for (let i = 0; i < 2; i++) {
-      const p = newPromise();
-      using r = client.callFoo((x) => (x.cap = p.cap));
-      await assert.rejects(r, /intercepted/);
-      assert.equal(lastId, 0);
-      p.cap.close();
+
+    // (1), (2) send() throws: the call fails with the send's error, and export 0 is freed.
+    for (let i = 1; i <= 2; i++) {
+      shouldThrowFromSend = true;
+      using cap = never();
+      using r = client.callFoo((x) => (x.cap = cap));
+      await assert.rejects(r, (e: Error) => e instanceof RpcError && /^intercepted$/.test(e.message));
+      assert.equal(interceptCount, i);
     }
-    // (2) A send that works uses ID 0; its promise never resolves, so the export stays.
-    const stuck = newPromise();
-    const stuckCall = client.callFoo((x) => (x.cap = stuck.cap));
-    await ctx.settle();
-    assert.equal(lastId, 0);
-    // (3) The next promise export gets ID 1; complete that call.
-    const p3 = newPromise();
+    // (3) A send that works uses export 0. The call is dropped, but the server's callFoo() is not
+    // cancellable and never completes, so the export stays.
+    shouldThrowFromSend = false;
+    await sendAndDrop();
+    assert.equal(interceptCount, 3);
+    // (4) So the next promise export gets number 1; this call completes.
+    expectedExportNumber = 1;
     {
-      using r = client.callFoo((x) => (x.cap = p3.cap));
-      await ctx.settle();
-      assert.equal(lastId, 1);
-      const d = destructible();
-      p3.resolve(d.cap);
+      let fulfill!: (c: TestInterface_Client) => void;
+      using cap = new TestInterface_Client(new Promise<TestInterface_Client>((r) => (fulfill = r)));
+      using r = client.callFoo((x) => (x.cap = cap));
+      await expectPending(ctx, r);
+      assert.equal(interceptCount, 4);
+      const chained = newCounters();
+      fulfill(new TestInterface_Client(TestInterface.server(testInterfaceImpl(chained))));
       assert.equal((await r).s, "bar");
+      assert.equal(chained.callCount, 1);
     }
-    p3.cap.close();
     await ctx.settle();
-    // (4) ID 1 is free again.
-    const p4 = newPromise();
-    {
-      using r = client.callFoo((x) => (x.cap = p4.cap));
-      await ctx.settle();
-      assert.equal(lastId, 1);
-      const d = destructible();
-      p4.resolve(d.cap);
-      assert.equal((await r).s, "bar");
-    }
-    p4.cap.close();
+    // (5) Export 1 is free again.
+    expectedExportNumber = 1;
+    await sendAndDrop();
+    assert.equal(interceptCount, 5);
+    assert.deepEqual(mismatches, []);
+
     ctx.clientTransport!.onSend = null;
-    // Let the stuck call finish so that the leak check can see empty tables.
-    const d = destructible();
-    stuck.resolve(d.cap);
-    assert.equal((await stuckCall).s, "bar");
-    stuckCall.cancel();
-    stuck.cap.close();
-    void RpcError;
+    for (const reject of neverDone) reject(new Error("test over"));
   },
   { modes: ["memory"] },
 );

@@ -44,15 +44,55 @@ function countDisembargoes(t: { onSend: ((m: import("capnts/wire").MessageReader
   return c;
 }
 
+/**
+ * C++ `promise.fork()` with two `addBranch()`es: each branch resolves to its own reference to the
+ * capability (a promised Client is taken over by the handle made from it), and the fork's own
+ * reference is dropped once both have theirs.
+ */
+function forkCap<C extends Client>(p: Promise<C>): [Promise<C>, Promise<C>] {
+  let r1!: (c: C) => void;
+  let r2!: (c: C) => void;
+  const b1 = new Promise<C>((r) => (r1 = r));
+  const b2 = new Promise<C>((r) => (r2 = r));
+  void p.then((c) => {
+    r1(c.dup());
+    r2(c.dup());
+    c.close();
+  });
+  return [b1, b2];
+}
+
+/**
+ * C++ KJ_TEST("resolve promise") (TEST(Rpc, PromiseResolve) in 0.9.2): one local promise, forked;
+ * each call carries its own branch (`fork.addBranch()`), so the server gets two distinct promise
+ * capabilities that both resolve, later, to the same object.
+ */
 rpcTest("Rpc.PromiseResolve (rpc-test.c++ TEST(Rpc, PromiseResolve))", async (ctx) => {
   using client = obj(ctx.boot, "testMoreStuff");
   const chained = newCounters();
   let fulfill!: (c: TestInterface_Client) => void;
-  using promised = new TestInterface_Client(new Promise<TestInterface_Client>((r) => (fulfill = r)));
-  using promise = client.callFoo((p) => (p.cap = promised));
-  using promise2 = client.callFooWhenResolved((p) => (p.cap = promised));
+  const [fork1, fork2] = forkCap(new Promise<TestInterface_Client>((r) => (fulfill = r)));
+  using branch1 = new TestInterface_Client(fork1);
+  using branch2 = new TestInterface_Client(fork2);
+  const exported: string[] = [];
+  if (ctx.clientTransport !== null) {
+    ctx.clientTransport.onSend = (m) => {
+      const msg = m.getRoot(Message_Reader);
+      if (msg.which !== "call") return;
+      for (const cap of msg.call.params.capTable) {
+        if (cap.which === "senderPromise") exported.push(`promise:${cap.senderPromise}`);
+      }
+    };
+  }
+  using promise = client.callFoo((p) => (p.cap = branch1));
+  using promise2 = client.callFooWhenResolved((p) => (p.cap = branch2));
   assert.equal(await n(client.getCallSequence() as never), 2);
   assert.equal(ctx.counters.callCount, 3);
+  if (ctx.clientTransport !== null) {
+    // Two distinct promises are exported, one per branch.
+    assert.deepEqual(exported, ["promise:0", "promise:1"]);
+    ctx.clientTransport.onSend = null;
+  }
   fulfill(new TestInterface_Client(TestInterface.server(testInterfaceImpl(chained))));
   assert.equal((await promise).s, "bar");
   assert.equal((await promise2).s, "bar");
@@ -207,3 +247,62 @@ for (const mode of ALL_MODES) {
 }
 
 void RpcError;
+
+/**
+ * C++ KJ_TEST("RequireEmbargoWrapper has its intended effect (RECEIVER_HOSTED)"): the client
+ * exports a promise to the server (echo), then resolves it to the server's own capability while
+ * its Resolve is held back; the echoed capability comes back as `receiverHosted` naming that
+ * export, which now points back at the server. A call made through it must wait behind the call
+ * already made on the pipeline (capnts: TribbleRaceBlocker, C++ 0.9.2's name), until the
+ * server's Disembargo reply reaches the client. `hold` on a memory transport stands for C++'s
+ * `block()` of one direction.
+ */
+rpcTest(
+  'RequireEmbargoWrapper has its intended effect (RECEIVER_HOSTED) (rpc-test.c++ KJ_TEST("RequireEmbargoWrapper has its intended effect (RECEIVER_HOSTED)"))',
+  async (ctx) => {
+    using client = obj(ctx.boot, "testMoreStuff");
+    await client.whenResolved();
+    const bobToAlice = ctx.clientTransport!; // holds what the server sends the client
+    const aliceToBob = ctx.serverTransport!; // holds what the client sends the server
+    let fulfill!: (c: TestCallOrder_Client) => void;
+    using cap = new TestCallOrder_Client(new Promise<TestCallOrder_Client>((r) => (fulfill = r)));
+    const echo = client.echo((p) => (p.cap = cap));
+    // Hold the server's response so that the client keeps using the promise pipeline while the
+    // server holds the client's exported promise.
+    bobToAlice.hold = true;
+    await ctx.settle();
+    // Hold the client's Resolve, then resolve the exported promise to the server's own object.
+    aliceToBob.hold = true;
+    fulfill(client.castAs(TestCallOrder_Client));
+    await ctx.settle();
+    // Goes to the server through the pipeline, held behind the client's blocked direction.
+    using pipeline = echo.pipeline.cap;
+    const call0 = seq(pipeline, 1);
+    // The client gets the echo (a receiverHosted capability naming its export) while the server
+    // has not seen the Resolve.
+    bobToAlice.hold = false;
+    bobToAlice.release();
+    const echoed = await echo;
+    // Let the first call go, but hold the server's Disembargo reply.
+    bobToAlice.hold = true;
+    aliceToBob.hold = false;
+    aliceToBob.release();
+    // Made through the reflected capability: it must not overtake call0.
+    const call1 = seq(pipeline, 2);
+    const settled = { 0: false, 1: false };
+    call0.then(() => (settled[0] = true));
+    call1.then(() => (settled[1] = true));
+    await ctx.settle();
+    assert.deepEqual(settled, { 0: false, 1: false }, "both wait for the Disembargo reply");
+    bobToAlice.hold = false;
+    bobToAlice.release();
+    const n0 = (await call0).n;
+    const n1 = (await call1).n;
+    call0.cancel();
+    call1.cancel();
+    assert.equal(n1, n0 + 1, "in the order they were made");
+    echoed.cap.close();
+    echo.cancel();
+  },
+  { modes: ["memory"] },
+);

@@ -13,6 +13,8 @@ import {
   TestCallOrder_Client,
   type TestCallOrder_Server,
   TestInterface,
+  TestMoreStuff,
+  TestMoreStuff_Client,
   TestStreaming,
   TestStreaming_Client,
   type TestStreaming_Server,
@@ -259,3 +261,91 @@ for (const mode of ALL_MODES) {
     await l.close();
   });
 }
+
+/**
+ * C++ KJ_TEST("RequireEmbargoWrapper shouldn't block CapabilityServerSet unwrap
+ * (RECEIVER_ANSWER)"): a local capability echoed by the server, and the pipelined result echoed
+ * again (a `receiverAnswer` descriptor coming back), still unwraps to the local object once both
+ * calls are done: the wrapper that forces an embargo (capnts: TribbleRaceBlocker) must not hide
+ * the final resolution.
+ */
+rpcTest(
+  "RequireEmbargoWrapper shouldn't block CapabilityServerSet unwrap (RECEIVER_ANSWER) (rpc-test.c++ KJ_TEST(\"RequireEmbargoWrapper shouldn't block CapabilityServerSet unwrap (RECEIVER_ANSWER)\"))",
+  async (ctx) => {
+    using client = obj(ctx.boot, "testMoreStuff");
+    type Impl = TestCallOrder_Server & { count: number };
+    const set = new CapabilityServerSet<Impl>();
+    const impl = testCallOrderImpl();
+    using cap = set.add(TestCallOrder.server(impl), TestCallOrder_Client);
+    using echo = client.echo((p) => (p.cap = cap));
+    using pipeline = echo.pipeline.cap;
+    using echoAgain = client.echo((p) => (p.cap = pipeline));
+    using roundTrip = echoAgain.pipeline.cap;
+    await echo;
+    await echoAgain;
+    assert.equal(await set.getLocalServer(roundTrip), impl);
+  },
+);
+
+/**
+ * C++ KJ_TEST("RequireEmbargoWrapper shouldn't block CapabilityServerSet unwrap
+ * (RECEIVER_HOSTED)"): the server (C++ TestPromiseEchoer) answers the first echo() with a promise
+ * it later resolves to the capability it was given, a local one of the client's; the client sends
+ * that promise back while the server's Resolve is held (it arrives as `receiverHosted` naming the
+ * server's export, which now points back at the client). Once the Resolve goes through, the
+ * round-tripped capability unwraps to the client's local object.
+ */
+function promiseEchoer() {
+  let fulfill: ((c: TestCallOrder_Client) => void) | null = null;
+  let capToResolve: TestCallOrder_Client | null = null;
+  const server = TestMoreStuff.server({
+    echo(c) {
+      if (fulfill === null) {
+        capToResolve = c.params.cap;
+        using promise = new TestCallOrder_Client(new Promise<TestCallOrder_Client>((r) => (fulfill = r)));
+        c.results.cap = promise;
+      } else {
+        using cap = c.params.cap;
+        c.results.cap = cap;
+      }
+    },
+  });
+  return {
+    server,
+    fulfill() {
+      fulfill!(capToResolve!);
+      capToResolve = null;
+    },
+  };
+}
+let echoer: ReturnType<typeof promiseEchoer>;
+rpcTest(
+  "RequireEmbargoWrapper shouldn't block CapabilityServerSet unwrap (RECEIVER_HOSTED) (rpc-test.c++ KJ_TEST(\"RequireEmbargoWrapper shouldn't block CapabilityServerSet unwrap (RECEIVER_HOSTED)\"))",
+  async (ctx) => {
+    using client = ctx.boot.castAs(TestMoreStuff_Client);
+    type Impl = TestCallOrder_Server & { count: number };
+    const set = new CapabilityServerSet<Impl>();
+    const impl = testCallOrderImpl();
+    using cap = set.add(TestCallOrder.server(impl), TestCallOrder_Client);
+    using echo = client.echo((p) => (p.cap = cap));
+    using reflectedPromise = (await echo).cap;
+    // Hold the server's messages to the client (its Resolve), then resolve the server's promise.
+    const carolToAlice = ctx.clientTransport!;
+    carolToAlice.hold = true;
+    echoer.fulfill();
+    await ctx.settle();
+    using echoAgain = client.echo((p) => (p.cap = reflectedPromise));
+    await ctx.settle();
+    carolToAlice.hold = false;
+    carolToAlice.release();
+    using roundTrip = (await echoAgain).cap;
+    assert.equal(await set.getLocalServer(roundTrip), impl);
+  },
+  {
+    modes: ["memory"],
+    serverBootstrap: () => {
+      echoer = promiseEchoer();
+      return echoer.server;
+    },
+  },
+);

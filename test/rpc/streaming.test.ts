@@ -115,29 +115,60 @@ test('Streaming over RPC (rpc-twoparty-test.c++ KJ_TEST("Streaming over RPC")): 
   assert.deepEqual(serverConn.tableSizes(), emptyTables());
 });
 
-test("Streaming over RPC no premature cancellation when client dropped (rpc-twoparty-test.c++)", async () => {
-  const { state, server } = streamingServer();
-  const [a, b] = newMemoryTransportPair();
-  const clientConn = new RpcConnection(a, {});
-  const serverConn = new RpcConnection(b, { bootstrap: () => server._client() });
-  clientConn.start();
-  serverConn.start();
-  const settle = () => settleConns(false, clientConn, serverConn);
-  const cap = new TestStreaming_Client(clientConn.bootstrap());
-  const p1 = cap.doStreamI((x) => (x.i = 123));
-  const p2 = cap.doStreamI((x) => (x.i = 456));
-  const fin = cap.finishStream();
-  cap.close();
-  await settle();
-  while (state.pending.length > 0 || state.running > 0) {
-    state.pending.shift()?.();
+/**
+ * C++ KJ_TEST("Streaming over RPC no premature cancellation when client dropped"): the server
+ * (TestStreamingCancellationBug) holds each doStreamI() and adds `i` only once it is let go, so a
+ * call cancelled by the client's drop would not count. C++ drops the client before the server
+ * has run anything; `when` "mid-call" drops it while the server is inside the first call.
+ */
+for (const when of ["before-delivery", "mid-call"] as const) {
+  test(`Streaming over RPC no premature cancellation when client dropped (rpc-twoparty-test.c++ KJ_TEST("Streaming over RPC no premature cancellation when client dropped")), ${when}`, async () => {
+    let iSum = 0;
+    const held: (() => void)[] = [];
+    const server = TestStreaming.server({
+      async doStreamI(ctx) {
+        const i = ctx.params.i;
+        await new Promise<void>((r) => held.push(r));
+        // Counted only here, so a cancelled call is seen.
+        iSum += i;
+      },
+      finishStream(ctx) {
+        ctx.results.totalI = iSum;
+      },
+    });
+    const [a, b] = newMemoryTransportPair();
+    const clientConn = new RpcConnection(a, {});
+    const serverConn = new RpcConnection(b, { bootstrap: () => server._client() });
+    clientConn.start();
+    serverConn.start();
+    const settle = () => settleConns(false, clientConn, serverConn);
+    const cap = new TestStreaming_Client(clientConn.bootstrap());
+    const p1 = cap.doStreamI((x) => (x.i = 123));
+    const p2 = cap.doStreamI((x) => (x.i = 456));
+    const fin = cap.finishStream();
+    if (when === "mid-call") {
+      await settle();
+      assert.equal(held.length, 1, "the server is inside the first call; the second waits");
+    }
+    assert.equal(iSum, 0);
+    // Drop the client. This must not cancel the calls already made.
+    cap.close();
+    let finished = false;
+    fin.then(
+      () => (finished = true),
+      () => (finished = true),
+    );
+    for (let i = 0; i < 10 && !finished; i++) {
+      await settle();
+      held.shift()?.();
+    }
+    await p1;
+    await p2;
+    assert.equal((await fin).totalI, 579);
+    assert.equal(iSum, 579);
+    fin.cancel();
     await settle();
-  }
-  await p1;
-  await p2;
-  assert.equal((await fin).totalI, 579);
-  fin.cancel();
-  await settle();
-  assert.deepEqual(clientConn.tableSizes(), emptyTables());
-  assert.deepEqual(serverConn.tableSizes(), emptyTables());
-});
+    assert.deepEqual(clientConn.tableSizes(), emptyTables());
+    assert.deepEqual(serverConn.tableSizes(), emptyTables());
+  });
+}

@@ -198,43 +198,55 @@ rpcTest("Rpc.TailCallCancel (rpc-test.c++ TEST(Rpc, TailCallCancel))", async (ct
   assert.equal(counts.cancelCount, 1);
 });
 
-rpcTest(
-  "Rpc.TailCallCancelRace (rpc-test.c++ TEST(Rpc, TailCallCancelRace))",
-  async (ctx) => {
-    using caller = ctx.boot.castAs(TestTailCaller_Client);
-    const counts = { callCount: 0, handleCount: 0, cancelCount: 0 };
-    using callee = new TestTailCallee_Client(TestTailCallee.server(hangingTailCallee(counts)));
-    {
-      using promise = caller.foo((p) => {
-        p.callee = callee;
-      });
+/**
+ * C++ KJ_TEST("tail call cancellation race") (TEST(Rpc, TailCallCancelRace) in 0.9.2): the
+ * server's TestRacingTailCaller waits for a promise, then tail-calls the client's hanging
+ * callee. It does not allow cancellation (C++ 1.x: a call is not cancellable unless its method
+ * says so), so whichever comes first, the client's drop or the unblock, the tail call is made
+ * exactly once and then cancelled exactly once. C++ unblocks and drops in the same turn; here
+ * both orders are checked.
+ */
+function tailCallCancelRace(order: "unblock-then-drop" | "drop-then-unblock"): void {
+  let unblock!: () => void;
+  rpcTest(
+    `Rpc.TailCallCancelRace (rpc-test.c++ KJ_TEST("tail call cancellation race")), ${order}`,
+    async (ctx) => {
+      using caller = ctx.boot.castAs(TestTailCaller_Client);
+      const counts = { callCount: 0, handleCount: 0, cancelCount: 0 };
+      using callee = new TestTailCallee_Client(TestTailCallee.server(hangingTailCallee(counts)));
+      {
+        using promise = caller.foo((p) => {
+          p.callee = callee;
+        });
+        await ctx.settle();
+        assert.equal(counts.callCount, 0);
+        assert.equal(counts.cancelCount, 0);
+        // Unblock the server and, in the same turn, drop the client's call.
+        if (order === "unblock-then-drop") unblock();
+        promise.cancel();
+        if (order === "drop-then-unblock") unblock();
+      }
       await ctx.settle();
-      assert.equal(counts.callCount, 0);
-      assert.equal(counts.cancelCount, 0);
-      // Unblock the server and at the same time cancel the client.
-      unblock();
-      void promise;
-    }
-    await ctx.settle();
-    assert.equal(counts.callCount, 1);
-    assert.equal(counts.cancelCount, 1);
-  },
-  {
-    serverBootstrap: () => {
-      blocked = new Promise<void>((r) => (unblock = r));
-      return TestTailCaller.server({
-        async foo(c) {
-          c.allowCancellation();
-          await blocked;
-          using callee = c.params.callee;
-          return c.tailCall(callee.fooRequest());
-        },
-      });
+      assert.equal(counts.callCount, 1, "the tail call is made once");
+      assert.equal(counts.cancelCount, 1, "and cancelled once");
     },
-  },
-);
-let unblock!: () => void;
-let blocked: Promise<void>;
+    {
+      serverBootstrap: () => {
+        const blocked = new Promise<void>((r) => (unblock = r));
+        return TestTailCaller.server({
+          async foo(c) {
+            // No c.allowCancellation(): C++'s TestRacingTailCaller is not cancellable.
+            await blocked;
+            using callee = c.params.callee;
+            return c.tailCall(callee.fooRequest());
+          },
+        });
+      },
+    },
+  );
+}
+tailCallCancelRace("unblock-then-drop");
+tailCallCancelRace("drop-then-unblock");
 
 rpcTest("Rpc.Cancellation (rpc-test.c++ TEST(Rpc, Cancellation))", async (ctx) => {
   using client = obj(ctx.boot, "testMoreStuff");

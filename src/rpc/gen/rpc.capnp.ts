@@ -223,7 +223,7 @@ export class Message_Builder extends $.StructBuilder {
   }
   initAbort(): Exception_Builder {
     this._setUint16(0, 1);
-    this._initStructLoc(0, 1, 2);
+    this._initStructLoc(0, 1, 3);
     const s = $.S;
     return new Exception_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
@@ -892,7 +892,7 @@ export class Return_Builder extends $.StructBuilder {
   }
   initException(): Exception_Builder {
     this._setUint16(6, 1);
-    this._initStructLoc(0, 1, 2);
+    this._initStructLoc(0, 1, 3);
     const s = $.S;
     return new Exception_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
@@ -1256,7 +1256,7 @@ export class Resolve_Builder extends $.StructBuilder {
   }
   initException(): Exception_Builder {
     this._setUint16(4, 1);
-    this._initStructLoc(0, 1, 2);
+    this._initStructLoc(0, 1, 3);
     const s = $.S;
     return new Exception_Builder(this._arena, s.seg, s.dataOff, s.dataSize, s.ptrOff, s.ptrCount, s.nesting);
   }
@@ -3221,6 +3221,18 @@ export class Exception_Reader extends $.StructReader {
   hasTrace(): boolean {
     return this._hasPointer(1);
   }
+  /**
+   * (1.x) Application-defined extra information, each piece tagged with its own 64-bit ID (make
+   * one with `capnp id`); an exception rarely carries more than one or two. Used, for example,
+   * to carry an exception of another system (a JavaScript error, serialized) through Cap'n
+   * Proto. A peer that does not know the field ignores it.
+   */
+  get details(): Exception_Detail_List {
+    return this._getList(2, Exception_Detail_List.kind);
+  }
+  hasDetails(): boolean {
+    return this._hasPointer(2);
+  }
 }
 
 /** Builder of struct Exception. */
@@ -3229,7 +3241,7 @@ export class Exception_Builder extends $.StructBuilder {
     return 1;
   }
   static get _ptrCount(): number {
-    return 2;
+    return 3;
   }
   constructor(
     arena: $.BuilderArena,
@@ -3273,6 +3285,9 @@ export class Exception_Builder extends $.StructBuilder {
   set trace(value: string) {
     this._setText(1, value);
   }
+  initDetails(length: number): Exception_Detail_ListBuilder {
+    return this._initList(2, Exception_Detail_ListBuilder.kind, length);
+  }
 }
 
 /** Reader of List(Exception): `get(i)` is a Exception_Reader. */
@@ -3308,9 +3323,122 @@ export class Exception_ListBuilder extends $.StructListBuilder<Exception_Builder
 const $Exception_ListBuilder_kind: $.ListBuilderKind<Exception_ListBuilder> = {
   size: 7 /* INLINE_COMPOSITE */,
   dataWords: 1,
-  ptrCount: 2,
+  ptrCount: 3,
   make: (arena, seg, off, len, step, ds, pc, nest, es) =>
     new Exception_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Exception_Builder),
+};
+
+/** Reader of struct Detail. */
+export class Exception_Detail_Reader extends $.StructReader {
+  constructor(
+    arena: $.Arena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
+  /** Which kind of detail this is. */
+  get detailId(): bigint {
+    return this._getUint64(0);
+  }
+  /** The detail itself, in the format its ID stands for. */
+  get data(): Uint8Array {
+    return this._getData(0);
+  }
+  hasData(): boolean {
+    return this._hasPointer(0);
+  }
+}
+
+/** Builder of struct Detail. */
+export class Exception_Detail_Builder extends $.StructBuilder {
+  static get _dataWords(): number {
+    return 1;
+  }
+  static get _ptrCount(): number {
+    return 1;
+  }
+  constructor(
+    arena: $.BuilderArena,
+    seg: $.Segment,
+    dataOff: number,
+    dataSize: number,
+    ptrOff: number,
+    ptrCount: number,
+    nesting: number,
+  ) {
+    super();
+    this._arena = arena;
+    this._seg = seg;
+    this._dataOff = dataOff;
+    this._dataSize = dataSize;
+    this._ptrOff = ptrOff;
+    this._ptrCount = ptrCount;
+    this._nesting = nesting;
+  }
+  /** Which kind of detail this is. */
+  get detailId(): bigint {
+    return this._getUint64(0);
+  }
+  set detailId(value: bigint) {
+    this._setUint64(0, value);
+  }
+  /** The detail itself, in the format its ID stands for. */
+  get data(): Uint8Array {
+    return this._getData(0);
+  }
+  set data(value: Uint8Array) {
+    this._setData(0, value);
+  }
+}
+
+/** Reader of List(Detail): `get(i)` is a Exception_Detail_Reader. */
+export class Exception_Detail_List extends $.StructList<Exception_Detail_Reader> {
+  static get kind(): $.ListKind<Exception_Detail_List> {
+    return $Exception_Detail_List_kind;
+  }
+  override get(i: number): Exception_Detail_Reader {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Exception_Detail_Reader(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+const $Exception_Detail_List_kind: $.ListKind<Exception_Detail_List> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 0,
+  ptrCount: 0,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Exception_Detail_List(arena, seg, off, len, step, ds, pc, nest, es, Exception_Detail_Reader),
+};
+
+/** Builder of List(Detail): `get(i)` is a Exception_Detail_Builder. */
+export class Exception_Detail_ListBuilder extends $.StructListBuilder<Exception_Detail_Builder> {
+  static get kind(): $.ListBuilderKind<Exception_Detail_ListBuilder> {
+    return $Exception_Detail_ListBuilder_kind;
+  }
+  override get(i: number): Exception_Detail_Builder {
+    const o = this._at(i);
+    const d = this._dataSize;
+    return new Exception_Detail_Builder(this._arena, this._seg, o, d, o + d, this._ptrCount, this._nesting);
+  }
+}
+const $Exception_Detail_ListBuilder_kind: $.ListBuilderKind<Exception_Detail_ListBuilder> = {
+  size: 7 /* INLINE_COMPOSITE */,
+  dataWords: 1,
+  ptrCount: 1,
+  make: (arena, seg, off, len, step, ds, pc, nest, es) =>
+    new Exception_Detail_ListBuilder(arena, seg, off, len, step, ds, pc, nest, es, Exception_Detail_Builder),
 };
 
 /** struct Message */
@@ -3447,12 +3575,20 @@ export const ThirdPartyCapDescriptor = {
   Builder: ThirdPartyCapDescriptor_Builder,
 };
 
+/** struct Detail */
+export const Exception_Detail = {
+  typeId: 0xd6c14f121d44f8ddn,
+  Reader: Exception_Detail_Reader,
+  Builder: Exception_Detail_Builder,
+};
+
 /** struct Exception */
 export const Exception = {
   typeId: 0xd625b7063acf691an,
   Reader: Exception_Reader,
   Builder: Exception_Builder,
   Type: Exception_Type,
+  Detail: Exception_Detail,
 };
 
 export declare namespace Message {
@@ -3549,4 +3685,8 @@ export declare namespace Exception {
   type Reader = Exception_Reader;
   type Builder = Exception_Builder;
   type Type = Exception_Type;
+  namespace Detail {
+    type Reader = Exception_Detail_Reader;
+    type Builder = Exception_Detail_Builder;
+  }
 }

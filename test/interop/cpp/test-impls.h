@@ -228,6 +228,7 @@ protected:
   kj::Promise<void> writeToFd(WriteToFdContext context) override;
   kj::Promise<void> throwException(ThrowExceptionContext context) override;
   kj::Promise<void> throwRemoteException(ThrowRemoteExceptionContext context) override;
+  kj::Promise<void> throwExceptionWithDetail(ThrowExceptionWithDetailContext context) override;
 
 private:
   LiveObject live;

@@ -234,6 +234,9 @@ interface TestMoreStuff extends(TestCallOrder) {
   # Fails with FAILED "test exception".
   throwRemoteException @15 ();
   # (C++ master) Fails with FAILED "remote exception: test exception".
+  throwExceptionWithDetail @16 ();
+  # (C++ master) Fails with FAILED "test exception" carrying detail 1 = "foo" (rpc.capnp
+  # Exception.details).
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -511,6 +511,11 @@ export class TestMoreStuffImpl extends Live implements TestMoreStuff_Server {
   throwRemoteException: NonNullable<TestMoreStuff_Server["throwRemoteException"]> = () => {
     throw RpcError.failed("remote exception: test exception");
   };
+  throwExceptionWithDetail: NonNullable<TestMoreStuff_Server["throwExceptionWithDetail"]> = () => {
+    throw new RpcError("failed", "test exception", {
+      details: [{ id: 1n, data: new TextEncoder().encode("foo") }],
+    });
+  };
   writeToFd: NonNullable<TestMoreStuff_Server["writeToFd"]> = async (ctx) => {
     // test-util.c++ (0.9.2): "foo" through fdCap1's FD, "bar" through fdCap2's if it came
     // (secondFdPresent says whether), fdCap3 = an FD reading "baz". Not counted.

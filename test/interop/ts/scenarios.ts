@@ -982,6 +982,24 @@ async function scenarioExceptions(s: Scenario, c: Conn): Promise<void> {
     }
   }
   {
+    // Master's KJ_TEST("method throws exception with detail"): a TS server sends detail 1 = "foo";
+    // a C++ 0.9.2 server cannot attach details (kj 0.9.2 has none), so none arrive from it.
+    const e = await s.expectThrows(
+      "throw-exception-with-detail-fails",
+      s.track(ms.throwExceptionWithDetail()),
+    );
+    if (e !== null) {
+      s.expect("detail-type-failed", isType(e, "failed"), describe(e));
+      s.expectText("detail-description", "remote exception: test exception", description(e));
+      const d = (e as RpcError).getDetail(1n);
+      s.expect(
+        "detail-foo-if-sent",
+        d === undefined || new TextDecoder().decode(d) === "foo",
+        `detail 1: ${d === undefined ? "none" : new TextDecoder().decode(d)}`,
+      );
+    }
+  }
+  {
     const e = await s.expectThrows("unimplemented-method-fails", s.track(ms.methodWithDefaults()));
     if (e !== null) s.expect("type-unimplemented", isType(e, "unimplemented"), describe(e));
   }
