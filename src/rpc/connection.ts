@@ -22,6 +22,7 @@ import { attachCapFd, claimCapFd, closeFd, closeUnclaimedFds } from "./fd.js";
 import { DEFAULT_WINDOW_SIZE } from "./flow-control.js";
 import type { Future } from "./future.js";
 import { type ClientHook, innermost, PipelineHook, type PipelineOps } from "./hooks.js";
+import { QueuedClient } from "./local-request.js";
 import {
   type BootstrapR,
   type CallR,
@@ -43,30 +44,17 @@ import {
   type ResolveR,
   type ReturnR,
 } from "./protocol.js";
-import { QueuedClient } from "./queued.js";
+import { dropRedirected, type Question, QuestionRef, RpcResponse } from "./questions.js";
 import { RpcCallContext } from "./rpc-call-context.js";
 import {
   ImportClient,
-  PipelineClient,
   PromiseClient,
   type RpcClient,
+  RpcPipeline,
   TribbleRaceBlocker,
 } from "./rpc-client.js";
-import { dropRedirected, QuestionRef, RpcPipeline, RpcResponse } from "./rpc-request.js";
 import { ExportTable, ImportTable } from "./tables.js";
 import type { RpcTransport, TransportReceiver } from "./transport.js";
-
-export interface Question {
-  /** Exports sent in the params; released if the Return says releaseParamCaps. */
-  paramExports: number[];
-  /** The live QuestionRef; null once it is gone (Finish sent). */
-  ref: QuestionRef | null;
-  /** From Call sent until Return received. */
-  isAwaitingReturn: boolean;
-  isTailCall: boolean;
-  /** No Finish: the Return said noFinishNeeded, or the Call never went out. */
-  skipFinish: boolean;
-}
 
 interface Answer {
   /** From Call received until both Finish received and Return sent. */
@@ -1184,35 +1172,6 @@ export class RpcConnection implements TransportReceiver {
     if (imp === undefined) return;
     if (imp.appClient === p) imp.appClient = null;
     if (imp.promise === p) imp.promise = null;
-  }
-
-  /** @internal */
-  _newPipelineClient(q: QuestionRef, ops: PipelineOps): PipelineClient {
-    return new PipelineClient(this, q, ops);
-  }
-  /** @internal */
-  _newPromiseClient(initial: RpcClient, importId: number | null): PromiseClient {
-    return new PromiseClient(this, initial, importId);
-  }
-
-  /** @internal QuestionRef gone: Finish (unless not needed), free the ID once returned. */
-  _questionRefDestroyed(q: QuestionRef): void {
-    const question = this.questions.find(q.id);
-    if (question === undefined || question.ref !== q) return;
-    if (this.error === null && !question.skipFinish) {
-      const out = this.newMessage();
-      const f = out.getRoot(MessageB).initFinish();
-      f.questionId = q.id;
-      // Still awaiting the Return: we are canceling and will ignore its caps, so the callee
-      // releases them. Otherwise we imported them and will Release them ourselves.
-      f.releaseResultCaps = question.isAwaitingReturn;
-      // "Let the peer know we don't have the early cancellation bug."
-      f.requireEarlyCancellationWorkaround = false;
-      this.sendOrFail(out);
-    }
-    // Free the ID only after the Finish went out, so it cannot be reused before.
-    if (question.isAwaitingReturn) question.ref = null;
-    else this.questions.erase(q.id);
   }
 
   // ---- bootstrap -------------------------------------------------------------------------------

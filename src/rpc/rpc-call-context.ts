@@ -23,9 +23,11 @@ import {
   type ResponseHook,
   type ResponseSink,
 } from "./hooks.js";
+import { QueuedClient } from "./local-request.js";
 import { MessageB, type PayloadB, type ReturnB } from "./protocol.js";
-import { capAtPath } from "./queued.js";
-import { copyInto, RpcRequest, RpcResponse } from "./rpc-request.js";
+import { copyInto, RpcResponse } from "./questions.js";
+import { RpcRequest } from "./rpc-client.js";
+import { capAtPath } from "./taken.js";
 
 export class RpcCallContext extends CallContextBase {
   readonly conn: RpcConnection;
@@ -123,6 +125,10 @@ export class RpcCallContext extends CallContextBase {
 
   protected resultsReader(): AnyPointerReader | null {
     return this.resultsB === null ? null : this.resultsB.asReader();
+  }
+
+  protected newPendingCap(): QueuedClient {
+    return new QueuedClient();
   }
 
   protected adoptTailResponse(response: ResponseHook): void {

@@ -1,26 +1,38 @@
 /**
  * Capabilities that live across the connection (rpc.c++ RpcClient and its kinds): an import
  * (ImportClient), a pipelined promise on a question we asked (PipelineClient), a promise that
- * later resolves elsewhere (PromiseClient, with the embargo logic), and the TribbleRaceBlocker.
+ * later resolves elsewhere (PromiseClient, with the embargo logic), and the TribbleRaceBlocker;
+ * and the calls made on them (rpc.c++ RpcRequest, RpcPipeline). The two are one module because
+ * they make each other (a client makes requests, a request's pipeline makes clients), as they
+ * share rpc.c++; questions.ts holds what a question is once sent.
  */
-import type { AnyPointerReader, StructListBuilder } from "../wire/index.js";
-import { BROKEN_BRAND, BrokenClient, BrokenRequest } from "./broken.js";
+import type {
+  AnyPointerBuilder,
+  AnyPointerReader,
+  MessageBuilder,
+  StructListBuilder,
+} from "../wire/index.js";
+import { BROKEN_BRAND, BrokenClient, BrokenPipeline, BrokenRequest, releaseCapTable } from "./broken.js";
 import type { CallContextBase } from "./call-context.js";
 import type { RpcConnection } from "./connection.js";
-import { RpcError } from "./errors.js";
+import { RpcError, toRpcError } from "./errors.js";
 import { closeFd } from "./fd.js";
+import { WindowFlowController } from "./flow-control.js";
 import { Future } from "./future.js";
 import {
   type CallContextHook,
   type CallHints,
   ClientHook,
+  opsKey,
+  PipelineHook,
   type PipelineOps,
-  type RequestHook,
+  RequestHook,
+  type ResponseSink,
 } from "./hooks.js";
-import type { CapDescriptorB, MessageTargetB, PromisedAnswerOpB } from "./protocol.js";
-import { QueuedClient } from "./queued.js";
-import type { QuestionRef } from "./rpc-request.js";
-import { copyInto, RpcRequest } from "./rpc-request.js";
+import type { CallB, CapDescriptorB, MessageTargetB, PayloadB, PromisedAnswerOpB } from "./protocol.js";
+import { MessageB, newRpcMessage } from "./protocol.js";
+import { copyInto, NULL_RESPONSE, type Question, QuestionRef, type RpcResponse } from "./questions.js";
+import { capAtPath } from "./taken.js";
 
 export abstract class RpcClient extends ClientHook {
   readonly conn: RpcConnection;
@@ -328,5 +340,320 @@ export class TribbleRaceBlocker extends ClientHook {
 }
 const TRIBBLE_BRAND: unique symbol = Symbol("tribble-race-blocker");
 
+/** rpc.c++ RpcPipeline: pipelined capabilities of a question, memoised per transform. */
+export class RpcPipeline extends PipelineHook {
+  readonly conn: RpcConnection;
+  private qref: QuestionRef | null;
+  private state: 0 | 1 | 2 = 0; // waiting, resolved, broken
+  private response: RpcResponse | null = null;
+  private error: RpcError | null = null;
+  private readonly neverResolves: boolean;
+  private map: Map<string, ClientHook> | null = null;
+  private pending: { client: PromiseClient; ops: PipelineOps }[] | null = null;
+
+  /** `qref`: a reference the pipeline owns. `neverResolves`: a tail call's pipeline. */
+  constructor(conn: RpcConnection, qref: QuestionRef, neverResolves = false) {
+    super();
+    this.conn = conn;
+    this.qref = qref;
+    this.neverResolves = neverResolves;
+    if (!neverResolves) qref.waiter = this;
+  }
+
+  getPipelinedCap(ops: PipelineOps): ClientHook {
+    // Resolved: the capability from the response, not memoised (the memo would keep it alive for
+    // as long as the call is; taken.ts). C++ reads the response each time too.
+    if (this.state === 1) return capAtPath(this.response!.results, ops);
+    const key = opsKey(ops);
+    const map = (this.map ??= new Map());
+    const hit = map.get(key);
+    if (hit !== undefined) return hit.addRef();
+    let hook: ClientHook;
+    if (this.state === 0) {
+      const pc = new PipelineClient(this.conn, this.qref!.addRef(), ops.slice());
+      if (this.neverResolves) hook = pc;
+      else {
+        const p = new PromiseClient(this.conn, pc, null);
+        (this.pending ??= []).push({ client: p, ops: ops.slice() });
+        hook = p;
+      }
+    } else {
+      hook = new BrokenClient(this.error!);
+    }
+    map.set(key, hook);
+    return hook.addRef();
+  }
+
+  _resolve(response: RpcResponse | null): void {
+    if (this.state !== 0) return;
+    const pending = this.pending;
+    this.pending = null;
+    if (response === null) {
+      // A tail call's question: pipelined calls keep going to the promised answer.
+      return;
+    }
+    this.state = 1;
+    if (this._refs > 0) this.response = response.addRef();
+    // The memo has done its job (one promise per transform while waiting). Dropped first: holding
+    // on to it would keep every pipelined capability alive until this call is dropped, and a
+    // capability only the memo held must not take the response's reference (taken.ts).
+    const m = this.map;
+    this.map = null;
+    if (m !== null) for (const h of m.values()) h.release();
+    if (pending !== null) {
+      for (const { client, ops } of pending) {
+        if (client._refs <= 0) continue;
+        const hook = capAtPath(response.results, ops);
+        client.resolve(hook);
+        hook.release();
+      }
+    }
+    const q = this.qref;
+    this.qref = null;
+    q?.release();
+  }
+
+  _reject(error: RpcError): void {
+    if (this.state !== 0) return;
+    this.state = 2;
+    this.error = error;
+    const pending = this.pending;
+    this.pending = null;
+    if (pending !== null) {
+      for (const { client } of pending) {
+        if (client._refs <= 0) continue;
+        const b = new BrokenClient(error);
+        client.resolve(b);
+        b.release();
+      }
+    }
+    const q = this.qref;
+    this.qref = null;
+    q?.release();
+  }
+
+  protected override destroy(): void {
+    const m = this.map;
+    this.map = null;
+    if (m !== null) for (const h of m.values()) h.release();
+    const r = this.response;
+    this.response = null;
+    r?.release();
+    const q = this.qref;
+    this.qref = null;
+    // Pending pipelined clients still held elsewhere keep the question (and our registration as
+    // its waiter) alive through their PipelineClients.
+    q?.release();
+  }
+}
+
+/** rpc.c++ RpcRequest: a Call message being built. */
+export class RpcRequest extends RequestHook {
+  readonly conn: RpcConnection;
+  readonly message: MessageBuilder;
+  readonly params: AnyPointerBuilder;
+  private readonly call: CallB;
+  private readonly payload: PayloadB;
+  private target: RpcClient | null;
+
+  /** `target`: a reference the request owns. */
+  constructor(
+    conn: RpcConnection,
+    target: RpcClient,
+    interfaceId: bigint,
+    methodId: number,
+    hints: CallHints,
+  ) {
+    super(interfaceId, methodId);
+    this.conn = conn;
+    this.target = target;
+    const m = newRpcMessage();
+    this.message = m;
+    const call = m.getRoot(MessageB).initCall();
+    this.call = call;
+    call.interfaceId = interfaceId;
+    call.methodId = methodId;
+    if (hints.noPromisePipelining === true) call.noPromisePipelining = true;
+    this.payload = call.initParams();
+    this.params = this.payload.content;
+  }
+
+  private takeTarget(): RpcClient {
+    const t = this.target;
+    if (t === null) throw RpcError.failed("Already called send() on this request.");
+    this.target = null;
+    return t;
+  }
+
+  abandon(): void {
+    const t = this.target;
+    if (t === null) return;
+    this.target = null;
+    releaseCapTable(this.message.capTable);
+    t.release();
+  }
+
+  /** The call was redirected while being built: copy it into a request on the new target. */
+  private redirected(redirect: ClientHook): RequestHook {
+    const repl = redirect.newCall(this.interfaceId, this.methodId, {
+      noPromisePipelining: this.call.noPromisePipelining,
+    });
+    try {
+      copyInto(repl.params, this.params.asReader());
+    } finally {
+      releaseCapTable(this.message.capTable);
+      redirect.release();
+    }
+    return repl;
+  }
+
+  send(sink: ResponseSink): PipelineHook {
+    const target = this.takeTarget();
+    const conn = this.conn;
+    try {
+      if (conn.error !== null) {
+        releaseCapTable(this.message.capTable);
+        const e = conn.error;
+        conn.loop().evalLater(() => sink.onError(e));
+        return new BrokenPipeline(e);
+      }
+      const redirect = target.writeTarget(this.call.initTarget());
+      if (redirect !== null) return this.redirected(redirect).send(sink);
+      const qref = this.sendInternal(false);
+      qref.sink = sink;
+      return new RpcPipeline(conn, qref);
+    } finally {
+      target.release();
+    }
+  }
+
+  /**
+   * Send a streaming call: sent now; the returned future settles when flow control lets the next
+   * streaming call on this capability go (C++ `sendStreaming()`).
+   */
+  sendStreaming(sink: ResponseSink): Future<void> {
+    const target = this.takeTarget();
+    const conn = this.conn;
+    try {
+      if (conn.error !== null) {
+        releaseCapTable(this.message.capTable);
+        return Future.rejected(conn.error);
+      }
+      const redirect = target.writeTarget(this.call.initTarget());
+      if (redirect !== null) {
+        const repl = this.redirected(redirect);
+        const s = (repl as RequestHook & { sendStreaming?: (k: ResponseSink) => Future<void> }).sendStreaming;
+        if (typeof s === "function") return s.call(repl, sink);
+        const done = new Future<void>();
+        const pipeline = repl.send({
+          onReturn(r) {
+            r.release();
+            pipeline.release();
+            done.resolve();
+          },
+          onError(e) {
+            pipeline.release();
+            done.reject(e);
+          },
+        });
+        return done;
+      }
+      const fc = (target.flowController ??= new WindowFlowController(() => conn.streamWindow()));
+      const size = this.message.sizeInWords * 8;
+      const qref = this.sendInternal(false);
+      const { ready, ack } = fc.sent(size);
+      const pipeline = new RpcPipeline(conn, qref);
+      qref.sink = {
+        onReturn(r) {
+          r.release();
+          pipeline.release();
+          ack();
+          sink.onReturn(NULL_RESPONSE);
+        },
+        onError(e) {
+          pipeline.release();
+          ack(e);
+          sink.onError(e);
+        },
+      };
+      return ready;
+    } finally {
+      target.release();
+    }
+  }
+
+  sendForPipeline(): PipelineHook {
+    // Sent as an ordinary call whose results are dropped: Call.onlyPromisePipeline would let a
+    // 1.x peer skip the Return, which needs C++'s high question IDs to be safe; a plain call
+    // behaves the same with both 0.9.2 and 1.x peers.
+    return this.send(DROP_SINK);
+  }
+
+  /**
+   * Send as a tail call (`sendResultsTo.yourself`); null when that is impossible (redirected
+   * target or disconnected), in which case the request is still usable for send().
+   */
+  tailSend(sink: ResponseSink): { questionId: number; pipeline: RpcPipeline } | null {
+    const conn = this.conn;
+    if (conn.error !== null || this.target === null) return null;
+    const redirect = this.target.writeTarget(this.call.initTarget());
+    if (redirect !== null) {
+      redirect.release();
+      return null;
+    }
+    const target = this.takeTarget();
+    try {
+      const qref = this.sendInternal(true);
+      qref.sink = sink;
+      const pipeline = new RpcPipeline(conn, qref, true);
+      return { questionId: qref.id, pipeline };
+    } finally {
+      target.release();
+    }
+  }
+
+  private sendInternal(isTailCall: boolean): QuestionRef {
+    const conn = this.conn;
+    // Build the cap table, then take the question ID ("to avoid interference").
+    const exports = conn.writeDescriptors(this.message.capTable, this.payload);
+    const question: Question = {
+      paramExports: exports,
+      ref: null,
+      isAwaitingReturn: true,
+      isTailCall,
+      skipFinish: false,
+    };
+    const id = conn.questions.add(question);
+    const qref = new QuestionRef(conn, id, question);
+    question.ref = qref;
+    this.call.questionId = id;
+    if (isTailCall) this.call.sendResultsTo.setYourself();
+    // The exports hold their own references now.
+    const table = this.message.capTable.slice();
+    try {
+      conn.send(this.message);
+    } catch (e) {
+      // The peer never got the call: no Return, no Finish; free the exports we just made
+      // (rpc-test.c++ "when OutgoingRpcMessage::send() throws, we don't leak exports").
+      question.isAwaitingReturn = false;
+      question.skipFinish = true;
+      conn.releaseExports(exports);
+      question.paramExports = [];
+      const err = toRpcError(e);
+      conn.loop().evalLater(() => qref.reject(err));
+    }
+    releaseCapTable(table);
+    this.message.capTable.length = 0;
+    return qref;
+  }
+}
+
+const DROP_SINK: ResponseSink = {
+  onReturn(r) {
+    r.release();
+  },
+  onError() {},
+};
+
 export type { AnyPointerReader };
-export { BrokenClient, QueuedClient, RpcError };
+export { BrokenClient, RpcError };

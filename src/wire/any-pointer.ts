@@ -5,13 +5,7 @@
 
 import type { Arena, BuilderArena } from "./arena.js";
 import { UNLIMITED_NESTING } from "./arena.js";
-import {
-  copyListInto,
-  getWritableList,
-  initListOfKind,
-  type ListBuilderKind,
-  type ListView,
-} from "./list.js";
+import type { ListView } from "./list.js";
 import { Orphan } from "./orphan.js";
 import { A, isNullPointer } from "./pointer.js";
 import type { ListKind, PointerType, StructCtor } from "./read.js";
@@ -25,7 +19,14 @@ import {
   readText,
 } from "./read.js";
 import type { Segment } from "./segment.js";
-import { copyStructInto, type StructBuilderCtor, type StructView } from "./struct.js";
+import type { StructBuilderCtor, StructView } from "./struct.js";
+import {
+  copyListInto,
+  copyStructInto,
+  getWritableList,
+  initListOfKind,
+  type ListBuilderKind,
+} from "./writable.js";
 import {
   clearPointer,
   copyPointer,
