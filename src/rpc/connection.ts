@@ -15,6 +15,17 @@
 
 import type { Exception_Type } from "../gen/rpc.capnp.js";
 import type { AnyPointerReader, MessageBuilder, MessageReader, StructList } from "../wire/index.js";
+import {
+  type Answer,
+  answerInUse,
+  answerPipeline,
+  bootstrapReturned,
+  callReceived,
+  clearAnswers,
+  finishReceived,
+  newReturn,
+  takeRedirected,
+} from "./answers.js";
 import { BrokenClient, BrokenPipeline, newBrokenCap, releaseCapTable } from "./broken.js";
 import { EXCEPTION_TYPE_ORDINAL, exceptionTypeFromOrdinal, RpcError, toRpcError } from "./errors.js";
 import { type EventLoop, eventLoop } from "./event-loop.js";
@@ -55,23 +66,6 @@ import {
 } from "./rpc-client.js";
 import { ExportTable, ImportTable } from "./tables.js";
 import type { RpcTransport, TransportReceiver } from "./transport.js";
-
-interface Answer {
-  /** From Call received until both Finish received and Return sent. */
-  active: boolean;
-  /** Where pipelined calls go; null after Finish (or when no caps can be pipelined on). */
-  pipeline: PipelineHook | null;
-  /** The call, while its context is alive. */
-  callContext: RpcCallContext | null;
-  /** Exports sent in the results; released if the Finish says releaseResultCaps. */
-  resultExports: number[];
-  /**
-   * For sendResultsTo.yourself: the results, taken by a Return.takeFromOtherQuestion. The
-   * response it settles with is a reference owned by whoever holds this: the question that takes
-   * it, or dropRedirected() when the answer goes without it being taken.
-   */
-  redirected: Future<RpcResponse> | null;
-}
 
 interface Export {
   refcount: number;
@@ -184,7 +178,7 @@ export class RpcConnection implements TransportReceiver {
   /** @internal The four tables (rpc.capnp): what tests' leak checks read. */
   readonly questions = new ExportTable<Question>();
   /** @internal */
-  readonly answers = new ImportTable<Answer>();
+  readonly answers = new ImportTable<Answer<RpcCallContext>>();
   /** @internal */
   readonly exports = new ExportTable<Export>();
   /** @internal */
@@ -530,9 +524,9 @@ export class RpcConnection implements TransportReceiver {
   private handleBootstrap(b: BootstrapR): void {
     if (this.error !== null) return;
     const answerId = b.questionId;
-    const out = this.newMessage();
-    const ret = out.getRoot(MessageB).initReturn();
-    ret.answerId = answerId;
+    const { message: out, ret } = newReturn(answerId);
+    // C++ handleBootstrap leaves releaseParamCaps at its default (a Bootstrap has no params).
+    ret.releaseParamCaps = true;
     let capHook: ClientHook;
     let resultExports: number[] = [];
     try {
@@ -565,20 +559,13 @@ export class RpcConnection implements TransportReceiver {
       this.fromException(err, ret.initException());
       capHook = new BrokenClient(err);
     }
-    const existing = this.answers.find(answerId);
-    if (existing?.active) {
+    if (answerInUse(this, answerId)) {
       capHook.release();
       this.releaseExports(resultExports);
       releaseCapTable(out.capTable);
       throw new ProtocolError("questionId is already in use");
     }
-    this.answers.set(answerId, {
-      active: true,
-      pipeline: new SingleCapPipeline(capHook),
-      callContext: null,
-      resultExports,
-      redirected: null,
-    });
+    bootstrapReturned(this, answerId, new SingleCapPipeline(capHook), resultExports);
     try {
       this.send(out);
     } finally {
@@ -601,8 +588,7 @@ export class RpcConnection implements TransportReceiver {
         throw new ProtocolError("Unsupported `Call.sendResultsTo`.");
     }
     const answerId = call.questionId;
-    const existing = this.answers.find(answerId);
-    if (existing?.active) {
+    if (answerInUse(this, answerId)) {
       target.release();
       throw new ProtocolError("questionId is already in use");
     }
@@ -637,17 +623,9 @@ export class RpcConnection implements TransportReceiver {
       hints,
       words,
     );
-    const answer: Answer = {
-      active: true,
-      pipeline: null,
-      callContext: ctx,
-      resultExports: [],
-      redirected: ctx.redirectedResponse,
-    };
-    this.answers.set(answerId, answer);
     // The answer holds the context's first reference (as its pipeline) until Finish; the
     // execution holds another until the outcome is known (C++: the answer's task).
-    answer.pipeline = ctx;
+    callReceived(this, answerId, ctx, ctx.redirectedResponse);
     ctx.addRef();
     try {
       target.call(interfaceId, methodId, ctx, hints);
@@ -667,10 +645,8 @@ export class RpcConnection implements TransportReceiver {
       case "promisedAnswer": {
         const pa = t.promisedAnswer;
         const ops = toPipelineOps(pa.transform);
-        const answer = this.answers.find(pa.questionId);
-        if (answer?.active && answer.pipeline !== null) {
-          return answer.pipeline.getPipelinedCap(ops);
-        }
+        const pipeline = answerPipeline(this, pa.questionId);
+        if (pipeline !== null) return pipeline.getPipelinedCap(ops);
         // A question never asked (or finished) gets a broken pipeline, as rpc.c++ 1.x
         // getMessageTarget; 0.9.2 aborted ("PromisedAnswer.questionId is not a current
         // question."). The call fails alone, its answer is freed by its Finish: nothing leaks.
@@ -726,17 +702,16 @@ export class RpcConnection implements TransportReceiver {
             qref.fulfill(null);
             break;
           case "takeFromOtherQuestion": {
-            const answer = this.answers.find(ret.takeFromOtherQuestion);
-            require_(answer !== undefined, "`Return.takeFromOtherQuestion` had invalid answer ID.");
-            const red = answer.redirected;
+            const taken = takeRedirected(this, ret.takeFromOtherQuestion);
+            require_(taken !== undefined, "`Return.takeFromOtherQuestion` had invalid answer ID.");
+            const red = taken.results;
             require_(
               red !== null,
               "`Return.takeFromOtherQuestion` referenced a call that did not use `sendResultsTo.yourself`.",
             );
-            answer.redirected = null;
-            qref.fulfillLater(red, answer.callContext);
+            qref.fulfillLater(red, taken.call);
             // Tell the peer it can tear down the call whose results we took.
-            answer.callContext?.sendRedirectReturn();
+            taken.call?.sendRedirectReturn();
             break;
           }
           case "acceptFromThirdParty":
@@ -749,12 +724,10 @@ export class RpcConnection implements TransportReceiver {
         // We canceled this question earlier (Finish sent with releaseResultCaps = true, so the
         // caps in this Return are not ours to release).
         if (ret.which === "takeFromOtherQuestion") {
-          const answer = this.answers.find(ret.takeFromOtherQuestion);
-          if (answer !== undefined) {
-            const red = answer.redirected;
-            answer.redirected = null;
-            if (red !== null) dropRedirected(red);
-            const ctx = answer.callContext;
+          const taken = takeRedirected(this, ret.takeFromOtherQuestion);
+          if (taken !== undefined) {
+            if (taken.results !== null) dropRedirected(taken.results);
+            const ctx = taken.call;
             if (ctx !== null) {
               ctx.requestCancel();
               ctx.sendRedirectReturn();
@@ -769,56 +742,21 @@ export class RpcConnection implements TransportReceiver {
   }
 
   private handleFinish(f: FinishR): void {
-    const answer = this.answers.find(f.questionId);
     // Unknown IDs are tolerated, as rpc.c++ 1.x handleFinish does ("We can silently ignore
     // this": the peer may not know noFinishNeeded, or its Finish crossed our Return). 0.9.2
     // aborted with "'Finish' for invalid question ID."; we follow 1.x (DESIGN.md) since
     // ignoring it creates no table entry and costs a hostile peer nothing it could not do with
     // any other message (test/hostile checks it).
-    if (answer === undefined || !answer.active) return;
-    const exportsToRelease = f.releaseResultCaps ? answer.resultExports : [];
-    answer.resultExports = [];
-    const pipeline = answer.pipeline;
-    answer.pipeline = null;
-    const ctx = answer.callContext;
+    const finished = finishReceived(this, f.questionId, f.releaseResultCaps);
+    const ctx = finished.call;
     if (ctx !== null) {
       ctx.finish();
       // Cancel the call. Old peers (requireEarlyCancellationWorkaround, the default) get their
       // queued calls delivered first: cancellation waits for the end of the queue (evalLast).
       if (f.requireEarlyCancellationWorkaround) this.loop().evalLast(() => ctx.requestCancel());
       else ctx.requestCancel();
-    } else {
-      this.answers.erase(f.questionId);
-      const red = answer.redirected;
-      answer.redirected = null;
-      if (red !== null) dropRedirected(red);
     }
-    this.releaseExports(exportsToRelease);
-    pipeline?.release();
-  }
-
-  /** RpcCallContext: the call returned (or was canceled); update or remove its answer. */
-  _cleanupAnswer(ctx: RpcCallContext, resultExports: number[], shouldFreePipeline: boolean): void {
-    if (this.error !== null) return;
-    const answer = this.answers.find(ctx.answerId);
-    if (answer === undefined || answer.callContext !== ctx) return;
-    if (ctx.receivedFinish) {
-      this.answers.erase(ctx.answerId);
-      const red = answer.redirected;
-      answer.redirected = null;
-      if (red !== null) dropRedirected(red);
-      const p = answer.pipeline;
-      answer.pipeline = null;
-      p?.release();
-    } else {
-      answer.callContext = null;
-      answer.resultExports = resultExports;
-      if (shouldFreePipeline) {
-        const p = answer.pipeline;
-        answer.pipeline = null;
-        p?.release();
-      }
-    }
+    finished.release();
   }
 
   // ---- Level 1 ---------------------------------------------------------------------------------
@@ -1105,10 +1043,10 @@ export class RpcConnection implements TransportReceiver {
       case "receiverAnswer": {
         if (fd !== null) closeFd(fd);
         const pa = d.receiverAnswer;
-        const answer = this.answers.find(pa.questionId);
-        if (answer?.active && answer.pipeline !== null) {
+        const pipeline = answerPipeline(this, pa.questionId);
+        if (pipeline !== null) {
           const ops = toPipelineOps(pa.transform);
-          const r = answer.pipeline.getPipelinedCap(ops);
+          const r = pipeline.getPipelinedCap(ops);
           return r.brand === this ? new TribbleRaceBlocker(r) : r;
         }
         return newBrokenCap("invalid 'receiverAnswer'");
@@ -1238,18 +1176,7 @@ export class RpcConnection implements TransportReceiver {
         r.reject(netError);
       }
     }
-    for (const a of this.answers.clear()) {
-      if (a.pipeline !== null) toRelease.push(a.pipeline);
-      const ctx = a.callContext;
-      if (ctx !== null) {
-        ctx.detach();
-        toRelease.push({ release: () => ctx.requestCancel() });
-      }
-      // Results nobody took: released once the call has produced them (its context is canceled).
-      const red = a.redirected;
-      a.redirected = null;
-      if (red !== null) dropRedirected(red);
-    }
+    clearAnswers(this, toRelease);
     for (const e of this.exports.clear()) {
       e.resolveOp = null;
       toRelease.push(e.hook);
