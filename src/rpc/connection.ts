@@ -33,6 +33,7 @@ import { attachCapFd, claimCapFd, closeFd, closeUnclaimedFds } from "./fd.js";
 import { DEFAULT_WINDOW_SIZE } from "./flow-control.js";
 import type { Future } from "./future.js";
 import { type ClientHook, innermost, PipelineHook, type PipelineOps } from "./hooks.js";
+import { checkInvariants, dump } from "./invariants.js";
 import { QueuedClient } from "./local-request.js";
 import {
   type BootstrapR,
@@ -67,14 +68,14 @@ import {
 import { ExportTable, ImportTable } from "./tables.js";
 import type { RpcTransport, TransportReceiver } from "./transport.js";
 
-interface Export {
+export interface Export {
   refcount: number;
   hook: ClientHook;
   /** Non-null while this export is a promise whose resolution we have yet to send. */
   resolveOp: object | null;
 }
 
-interface Import {
+export interface Import {
   importClient: ImportClient | null;
   /** The ImportClient itself, or the PromiseClient wrapping it for promise imports. */
   appClient: RpcClient | null;
@@ -84,7 +85,7 @@ interface Import {
   isPromise: boolean;
 }
 
-interface Embargo {
+export interface Embargo {
   queued: QueuedClient;
   target: ClientHook;
 }
@@ -258,6 +259,33 @@ export class RpcConnection implements TransportReceiver {
       imports: this.imports.size,
       embargoes: this.embargoes.size,
     };
+  }
+
+  /** @internal The tables themselves, for invariants.ts. */
+  tables() {
+    return {
+      questions: this.questions,
+      answers: this.answers,
+      exports: this.exports,
+      imports: this.imports,
+      embargoes: this.embargoes,
+      exportsByCap: this.exportsByCap as ReadonlyMap<ClientHook, number>,
+    };
+  }
+
+  /**
+   * Throws an InvariantError naming every rule of the tables that does not hold (invariants.ts
+   * lists them: e.g. an answer that returned and got its Finish still in the table, an import
+   * whose client is gone, an embargo whose queue was released). For tests and debugging: it
+   * walks every table.
+   */
+  checkInvariants(): void {
+    checkInvariants(this);
+  }
+
+  /** A readable snapshot of every table, one entry a line. */
+  dump(): string {
+    return dump(this);
   }
 
   // ---- sending ---------------------------------------------------------------------------------

@@ -93,6 +93,11 @@ export class RpcCallContext extends CallContextBase {
     conn.callWordsInFlight += requestSize;
   }
 
+  /** Words of the request, counted against the flow limit until we return. */
+  get requestWords(): number {
+    return this.requestSize;
+  }
+
   getParams(): AnyPointerReader {
     if (this.request === null) throw RpcError.failed("Can't call getParams() after releaseParams().");
     return this.paramsReader!;
