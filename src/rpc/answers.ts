@@ -44,6 +44,7 @@
  * - Disconnect empties the table at once ({@link clearAnswers}); running calls are canceled.
  */
 import type { AnyPointerReader, MessageBuilder } from "../wire/index.js";
+import { eventLoop } from "./event-loop.js";
 import type { Future } from "./future.js";
 import { type ClientHook, PipelineHook, type PipelineOps } from "./hooks.js";
 import { MessageB, newRpcMessage, type ReturnB } from "./protocol.js";
@@ -53,6 +54,8 @@ import { capAtPath } from "./taken.js";
 
 /** What the table needs of a call being served (an RpcCallContext). */
 export interface AnswerCall extends PipelineHook {
+  /** The Finish arrived: no results are wanted any more. */
+  finish(): void;
   requestCancel(): void;
 }
 
@@ -202,34 +205,34 @@ export function returnSent<C extends AnswerCall>(
 
 /**
  * Finish received for `id` (rpc.capnp Finish). A returned answer leaves (its result exports
- * released if `releaseResultCaps`); a running one becomes `finishing` and its call is returned
- * for the caller to cancel (the entry's pipeline reference is released after that, by
- * `release()` on the result). Unknown IDs are ignored (see handleFinish).
+ * released if `releaseResultCaps`). A running one becomes `finishing`: its call hears of the
+ * Finish and is canceled — at once, or, for old peers that may rely on calls queued before the
+ * Finish being delivered first (`requireEarlyCancellationWorkaround`), at the end of the run
+ * queue (evalLast) — and the entry's pipeline reference goes. Unknown IDs, and a second Finish,
+ * are ignored (see handleFinish).
  */
 export function finishReceived<C extends AnswerCall>(
   owner: AnswerTableOwner<C>,
   id: number,
   releaseResultCaps: boolean,
-): { call: C | null; release(): void } {
+  cancelLate: boolean,
+): void {
   const a = owner.answers.find(id);
-  if (a === undefined) return NOTHING_TO_FINISH;
+  if (a === undefined || a.state === "finishing") return;
   if (a.state === "running") {
-    owner.answers.set(id, { state: "finishing", call: a.call, redirected: a.redirected });
-    return { call: a.call, release: () => a.call.release() };
+    const call = a.call;
+    owner.answers.set(id, { state: "finishing", call, redirected: a.redirected });
+    call.finish();
+    if (cancelLate) eventLoop().evalLast(() => call.requestCancel());
+    else call.requestCancel();
+    call.release();
+    return;
   }
-  if (a.state === "finishing") return NOTHING_TO_FINISH; // a second Finish: tolerated like an unknown one
   owner.answers.erase(id);
   dropRedirectedOf(a);
-  return {
-    call: null,
-    release: () => {
-      if (releaseResultCaps) owner.releaseExports(a.resultExports);
-      a.pipeline?.release();
-    },
-  };
+  if (releaseResultCaps) owner.releaseExports(a.resultExports);
+  a.pipeline?.release();
 }
-
-const NOTHING_TO_FINISH = { call: null, release() {} };
 
 /**
  * Return.takeFromOtherQuestion named answer `id`: hand its redirected results to the question

@@ -775,16 +775,9 @@ export class RpcConnection implements TransportReceiver {
     // aborted with "'Finish' for invalid question ID."; we follow 1.x (DESIGN.md) since
     // ignoring it creates no table entry and costs a hostile peer nothing it could not do with
     // any other message (test/hostile checks it).
-    const finished = finishReceived(this, f.questionId, f.releaseResultCaps);
-    const ctx = finished.call;
-    if (ctx !== null) {
-      ctx.finish();
-      // Cancel the call. Old peers (requireEarlyCancellationWorkaround, the default) get their
-      // queued calls delivered first: cancellation waits for the end of the queue (evalLast).
-      if (f.requireEarlyCancellationWorkaround) this.loop().evalLast(() => ctx.requestCancel());
-      else ctx.requestCancel();
-    }
-    finished.release();
+    // Old peers (requireEarlyCancellationWorkaround, the default) get their queued calls
+    // delivered before the cancellation.
+    finishReceived(this, f.questionId, f.releaseResultCaps, f.requireEarlyCancellationWorkaround);
   }
 
   // ---- Level 1 ---------------------------------------------------------------------------------
