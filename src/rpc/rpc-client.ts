@@ -340,66 +340,86 @@ export class TribbleRaceBlocker extends ClientHook {
 }
 const TRIBBLE_BRAND: unique symbol = Symbol("tribble-race-blocker");
 
+/** A pipelined capability handed out while waiting, resolved when the question returns. */
+interface PendingPipelined {
+  client: PromiseClient;
+  ops: PipelineOps;
+}
+
+/**
+ * Where an RpcPipeline is (rpc-rust's `PipelineVariant`, each state with its data):
+ * - `waiting` for the Return: pipelined capabilities are PromiseClients over PipelineClients on
+ *   the question, memoised per transform so that calls on one path keep their order. `qref` is
+ *   null once the pipeline itself was dropped (pending clients keep the question through their
+ *   PipelineClients, and still get resolved). A tail call's pipeline stays here for good: its
+ *   Return says `resultsSentElsewhere`, and pipelined calls keep going to the promised answer.
+ * - `resolved`: capabilities are read from the response each time (not memoised, or the memo
+ *   would keep them alive as long as the call; taken.ts). `response` is null if the pipeline was
+ *   dropped before the Return.
+ * - `broken`: every capability is broken with the call's error (memoised).
+ */
+type PipelineState =
+  | {
+      readonly state: "waiting";
+      qref: QuestionRef | null;
+      memo: Map<string, ClientHook> | null;
+      pending: PendingPipelined[] | null;
+    }
+  | { readonly state: "resolved"; response: RpcResponse | null }
+  | { readonly state: "broken"; readonly error: RpcError; memo: Map<string, ClientHook> | null };
+
 /** rpc.c++ RpcPipeline: pipelined capabilities of a question, memoised per transform. */
 export class RpcPipeline extends PipelineHook {
   readonly conn: RpcConnection;
-  private qref: QuestionRef | null;
-  private state: 0 | 1 | 2 = 0; // waiting, resolved, broken
-  private response: RpcResponse | null = null;
-  private error: RpcError | null = null;
+  private s: PipelineState;
   private readonly neverResolves: boolean;
-  private map: Map<string, ClientHook> | null = null;
-  private pending: { client: PromiseClient; ops: PipelineOps }[] | null = null;
 
   /** `qref`: a reference the pipeline owns. `neverResolves`: a tail call's pipeline. */
   constructor(conn: RpcConnection, qref: QuestionRef, neverResolves = false) {
     super();
     this.conn = conn;
-    this.qref = qref;
+    this.s = { state: "waiting", qref, memo: null, pending: null };
     this.neverResolves = neverResolves;
     if (!neverResolves) qref.waiter = this;
   }
 
   getPipelinedCap(ops: PipelineOps): ClientHook {
-    // Resolved: the capability from the response, not memoised (the memo would keep it alive for
-    // as long as the call is; taken.ts). C++ reads the response each time too.
-    if (this.state === 1) return capAtPath(this.response!.results, ops);
+    const s = this.s;
+    // Resolved: the capability from the response, not memoised (C++ reads the response each
+    // time too).
+    if (s.state === "resolved") return capAtPath(s.response!.results, ops);
     const key = opsKey(ops);
-    const map = (this.map ??= new Map());
-    const hit = map.get(key);
+    const memo = (s.memo ??= new Map());
+    const hit = memo.get(key);
     if (hit !== undefined) return hit.addRef();
     let hook: ClientHook;
-    if (this.state === 0) {
-      const pc = new PipelineClient(this.conn, this.qref!.addRef(), ops.slice());
+    if (s.state === "waiting") {
+      const pc = new PipelineClient(this.conn, s.qref!.addRef(), ops.slice());
       if (this.neverResolves) hook = pc;
       else {
         const p = new PromiseClient(this.conn, pc, null);
-        (this.pending ??= []).push({ client: p, ops: ops.slice() });
+        (s.pending ??= []).push({ client: p, ops: ops.slice() });
         hook = p;
       }
     } else {
-      hook = new BrokenClient(this.error!);
+      hook = new BrokenClient(s.error);
     }
-    map.set(key, hook);
+    memo.set(key, hook);
     return hook.addRef();
   }
 
   _resolve(response: RpcResponse | null): void {
-    if (this.state !== 0) return;
-    const pending = this.pending;
-    this.pending = null;
-    if (response === null) {
-      // A tail call's question: pipelined calls keep going to the promised answer.
-      return;
-    }
-    this.state = 1;
-    if (this._refs > 0) this.response = response.addRef();
+    const s = this.s;
+    if (s.state !== "waiting") return;
+    const pending = s.pending;
+    s.pending = null;
+    // A tail call's question: pipelined calls keep going to the promised answer.
+    if (response === null) return;
+    this.s = { state: "resolved", response: this._refs > 0 ? response.addRef() : null };
     // The memo has done its job (one promise per transform while waiting). Dropped first: holding
     // on to it would keep every pipelined capability alive until this call is dropped, and a
     // capability only the memo held must not take the response's reference (taken.ts).
-    const m = this.map;
-    this.map = null;
-    if (m !== null) for (const h of m.values()) h.release();
+    releaseMemo(s.memo);
     if (pending !== null) {
       for (const { client, ops } of pending) {
         if (client._refs <= 0) continue;
@@ -408,17 +428,14 @@ export class RpcPipeline extends PipelineHook {
         hook.release();
       }
     }
-    const q = this.qref;
-    this.qref = null;
-    q?.release();
+    s.qref?.release();
   }
 
   _reject(error: RpcError): void {
-    if (this.state !== 0) return;
-    this.state = 2;
-    this.error = error;
-    const pending = this.pending;
-    this.pending = null;
+    const s = this.s;
+    if (s.state !== "waiting") return;
+    this.s = { state: "broken", error, memo: s.memo };
+    const pending = s.pending;
     if (pending !== null) {
       for (const { client } of pending) {
         if (client._refs <= 0) continue;
@@ -427,24 +444,38 @@ export class RpcPipeline extends PipelineHook {
         b.release();
       }
     }
-    const q = this.qref;
-    this.qref = null;
-    q?.release();
+    s.qref?.release();
   }
 
   protected override destroy(): void {
-    const m = this.map;
-    this.map = null;
-    if (m !== null) for (const h of m.values()) h.release();
-    const r = this.response;
-    this.response = null;
-    r?.release();
-    const q = this.qref;
-    this.qref = null;
-    // Pending pipelined clients still held elsewhere keep the question (and our registration as
-    // its waiter) alive through their PipelineClients.
-    q?.release();
+    const s = this.s;
+    switch (s.state) {
+      case "waiting": {
+        releaseMemo(s.memo);
+        s.memo = null;
+        const q = s.qref;
+        s.qref = null;
+        // Pending pipelined clients still held elsewhere keep the question (and our registration
+        // as its waiter) alive through their PipelineClients.
+        q?.release();
+        break;
+      }
+      case "resolved": {
+        const r = s.response;
+        s.response = null;
+        r?.release();
+        break;
+      }
+      case "broken":
+        releaseMemo(s.memo);
+        s.memo = null;
+        break;
+    }
   }
+}
+
+function releaseMemo(memo: Map<string, ClientHook> | null): void {
+  if (memo !== null) for (const h of memo.values()) h.release();
 }
 
 /** rpc.c++ RpcRequest: a Call message being built. */
