@@ -9,20 +9,51 @@
  * them to `_getList` / `_initList`.
  */
 
-import { AnyPointerBuilder, AnyPointerReader } from "./any-pointer.js";
 import type { Arena, BuilderArena } from "./arena.js";
 import { UNLIMITED_NESTING } from "./arena.js";
 import { decodeError } from "./errors.js";
-import { A, ElementSize } from "./pointer.js";
-import type { ListKind, StructCtor } from "./read.js";
-import { readCapability, readData, readList, readText } from "./read.js";
+import {
+  A,
+  allocatePointee,
+  DATA_BITS,
+  ElementSize,
+  KIND_LIST,
+  KIND_STRUCT,
+  POINTERS,
+  R,
+  resolve,
+  tagElementCount,
+} from "./pointer.js";
+import type { ListKind, PointerDefault, StructCtor } from "./read.js";
+import { EMPTY_SEGMENT, readCapability, readData, readList, readText } from "./read.js";
 import type { Segment } from "./segment.js";
 import type { StructBuilderCtor } from "./struct.js";
-import { getWritableList, initListOfKind, type ListBuilderKind } from "./writable.js";
-import { initList, setCapability, setData, setText } from "./write.js";
+import {
+  copyPointer,
+  initList,
+  initStructList,
+  setCapability,
+  setData,
+  setText,
+  transferPointer,
+} from "./write.js";
 
-// The factory a list builder class exposes as `kind`; generated code names it through here.
-export type { ListBuilderKind };
+export interface ListBuilderKind<L> {
+  readonly size: ElementSize;
+  readonly dataWords: number;
+  readonly ptrCount: number;
+  make(
+    arena: BuilderArena,
+    seg: Segment,
+    off: number,
+    length: number,
+    step: number,
+    dataSize: number,
+    ptrCount: number,
+    nesting: number,
+    actual: ElementSize,
+  ): L;
+}
 
 type ListCtor<L, AR> = new (
   arena: AR,
@@ -43,7 +74,8 @@ type ListCtor<L, AR> = new (
  * `useDefineForClassFields: false`, and bundlers keep both those and a call whose arguments read a
  * property (of the compiled enum object).
  */
-function kindOf<L, AR>(size: ElementSize, ctor: ListCtor<L, AR>, dataWords = 0, ptrCount = 0) {
+/** @internal */
+export function kindOf<L, AR>(size: ElementSize, ctor: ListCtor<L, AR>, dataWords = 0, ptrCount = 0) {
   return {
     size,
     dataWords,
@@ -112,7 +144,8 @@ export class ListView<A extends Arena = Arena> {
 }
 
 /** Iteration and array conversion for any list with `get(i)`. */
-abstract class Iterable_<T, A extends Arena = Arena> extends ListView<A> {
+/** @internal The base of list readers (exported for the AnyPointer lists, any-pointer.ts). */
+export abstract class Iterable_<T, A extends Arena = Arena> extends ListView<A> {
   abstract get(i: number): T;
   *[Symbol.iterator](): IterableIterator<T> {
     for (let i = 0; i < this.length; i++) yield this.get(i);
@@ -275,15 +308,6 @@ export class CapabilityList<T = unknown> extends Iterable_<T | null> {
   }
 }
 const CapabilityList_KIND: ListKind<CapabilityList> = /*#__PURE__*/ kindOf(6 /* POINTER */, CapabilityList);
-export class AnyPointerList extends Iterable_<AnyPointerReader> {
-  static get kind(): ListKind<AnyPointerList> {
-    return AnyPointerList_KIND;
-  }
-  get(i: number): AnyPointerReader {
-    return new AnyPointerReader(this._arena, this._seg, this._ptr(i), this._nesting);
-  }
-}
-const AnyPointerList_KIND: ListKind<AnyPointerList> = /*#__PURE__*/ kindOf(6 /* POINTER */, AnyPointerList);
 
 const STRUCT_LIST_KIND = Symbol("structListKind");
 const LIST_LIST_KIND = Symbol("listListKind");
@@ -388,7 +412,8 @@ const AnyList_KIND: ListKind<AnyList> = /*#__PURE__*/ kindOf(0 /* VOID */, AnyLi
 
 export class ListBuilderView extends ListView<BuilderArena> {}
 
-abstract class BIterable<T> extends Iterable_<T, BuilderArena> {}
+/** @internal */
+export abstract class BIterable<T> extends Iterable_<T, BuilderArena> {}
 
 export class VoidListBuilder extends BIterable<undefined> {
   static get kind(): ListBuilderKind<VoidListBuilder> {
@@ -639,18 +664,6 @@ const CapabilityListBuilder_KIND: ListBuilderKind<CapabilityListBuilder> = /*#__
   6 /* POINTER */,
   CapabilityListBuilder,
 );
-export class AnyPointerListBuilder extends BIterable<AnyPointerBuilder> {
-  static get kind(): ListBuilderKind<AnyPointerListBuilder> {
-    return AnyPointerListBuilder_KIND;
-  }
-  get(i: number): AnyPointerBuilder {
-    return new AnyPointerBuilder(this._arena, this._seg, this._ptr(i));
-  }
-}
-const AnyPointerListBuilder_KIND: ListBuilderKind<AnyPointerListBuilder> = /*#__PURE__*/ kindOf(
-  6 /* POINTER */,
-  AnyPointerListBuilder,
-);
 
 export class StructListBuilder<T> extends BIterable<T> {
   declare readonly _ctor: StructBuilderCtor<T>;
@@ -738,4 +751,162 @@ export class ListListBuilder<L> extends BIterable<L> {
     }
     return k;
   }
+}
+
+// ---- builder operations ----------------------------------------------------------------------
+
+/** Allocate a new list of `kind` with `length` elements behind `p`. */
+export function initListOfKind<L>(
+  arena: BuilderArena,
+  seg: Segment,
+  p: number,
+  kind: ListBuilderKind<L>,
+  length: number,
+): L {
+  const es = kind.size;
+  if (es === ElementSize.INLINE_COMPOSITE) {
+    const dw = kind.dataWords;
+    const pc = kind.ptrCount;
+    initStructList(arena, seg, p, length, dw, pc);
+    return kind.make(arena, A.seg, A.off, length, (dw + pc) * 8, dw * 8, pc, UNLIMITED_NESTING, es);
+  }
+  initList(arena, seg, p, es, length);
+  const bits = DATA_BITS[es]!;
+  const ptrs = POINTERS[es]!;
+  return kind.make(
+    arena,
+    A.seg,
+    A.off,
+    length,
+    (bits + ptrs * 64) >>> 3,
+    bits >>> 3,
+    ptrs,
+    UNLIMITED_NESTING,
+    es,
+  );
+}
+
+/**
+ * The list behind `p`, ready for writing (C++ `getWritableListPointer`): a null pointer gives
+ * the default (copied in) or an empty list; a struct list whose elements are smaller than the
+ * schema's, or a primitive list where a struct list is expected, is upgraded in place.
+ */
+export function getWritableList<L>(
+  arena: BuilderArena,
+  seg: Segment,
+  p: number,
+  kind: ListBuilderKind<L>,
+  def: PointerDefault | undefined,
+): L {
+  if (!resolve(arena, seg, p)) {
+    if (def !== undefined && resolve(def.arena, def.seg, 0)) {
+      copyPointer(arena, seg, p, def.arena, def.seg, 0, UNLIMITED_NESTING, false);
+      return getWritableList(arena, seg, p, kind, undefined);
+    }
+    return kind.make(arena, EMPTY_SEGMENT, 0, 0, 0, 0, 0, UNLIMITED_NESTING, kind.size);
+  }
+  if ((R.lo & 3) !== KIND_LIST) {
+    throw decodeError(
+      "schema-mismatch",
+      "Message contains non-list pointer where list pointer was expected.",
+    );
+  }
+  const s = R.seg;
+  const off = R.off;
+  const es = (R.hi & 7) as ElementSize;
+  const count = R.hi >>> 3;
+  const expected = kind.size;
+  if (es === ElementSize.INLINE_COMPOSITE) {
+    const v = s.view;
+    const n = tagElementCount(v.getUint32(off, true));
+    const thi = v.getUint32(off + 4, true);
+    const dw = thi & 0xffff;
+    const pc = thi >>> 16;
+    if (expected === ElementSize.INLINE_COMPOSITE) {
+      if (dw >= kind.dataWords && pc >= kind.ptrCount) {
+        return kind.make(arena, s, off + 8, n, (dw + pc) * 8, dw * 8, pc, UNLIMITED_NESTING, es);
+      }
+      return upgradeToStructList(arena, seg, p, kind, s, off + 8, n, (dw + pc) * 8, dw * 8, pc, off);
+    }
+    if (expected === ElementSize.BIT)
+      throw decodeError("schema-mismatch", "Found struct list where bit list was expected.");
+    if (expected === ElementSize.POINTER ? pc === 0 : expected !== ElementSize.VOID && dw === 0) {
+      throw decodeError("schema-mismatch", "Existing list value is incompatible with expected type.");
+    }
+    return kind.make(arena, s, off + 8, n, (dw + pc) * 8, dw * 8, pc, UNLIMITED_NESTING, es);
+  }
+  const bits = DATA_BITS[es]!;
+  const ptrs = POINTERS[es]!;
+  if (expected === ElementSize.INLINE_COMPOSITE) {
+    if (es === ElementSize.BIT) {
+      throw decodeError(
+        "schema-mismatch",
+        "Found bit list where struct list was expected; upgrading boolean lists to structs is no longer supported.",
+      );
+    }
+    // C++ always upgrades here, so that every element can be written as a full struct.
+    return upgradeToStructList(
+      arena,
+      seg,
+      p,
+      kind,
+      s,
+      off,
+      count,
+      (bits + ptrs * 64) >>> 3,
+      bits >>> 3,
+      ptrs,
+      off,
+    );
+  }
+  if (es !== expected && expected !== ElementSize.VOID) {
+    throw decodeError("schema-mismatch", "Existing list value is incompatible with expected type.");
+  }
+  return kind.make(arena, s, off, count, (bits + ptrs * 64) >>> 3, bits >>> 3, ptrs, UNLIMITED_NESTING, es);
+}
+
+function upgradeToStructList<L>(
+  arena: BuilderArena,
+  seg: Segment,
+  p: number,
+  kind: ListBuilderKind<L>,
+  s: Segment,
+  first: number,
+  n: number,
+  step: number,
+  dataSize: number,
+  ptrs: number,
+  oldStart: number,
+): L {
+  const ndw = Math.max(kind.dataWords, Math.ceil(dataSize / 8));
+  const npc = Math.max(kind.ptrCount, ptrs);
+  const nstep = (ndw + npc) * 8;
+  const words = n * (ndw + npc);
+  // Allocate without zeroing the old list first: its contents are moved below.
+  allocatePointee(arena, seg, p, words + 1, KIND_LIST, ((words << 3) | ElementSize.INLINE_COMPOSITE) >>> 0);
+  const ns = A.seg;
+  const tag = A.off;
+  ns.view.setUint32(tag, (n << 2) | KIND_STRUCT, true);
+  ns.view.setUint32(tag + 4, (ndw | (npc << 16)) >>> 0, true);
+  const nfirst = tag + 8;
+  for (let e = 0; e < n; e++) {
+    const so = first + e * step;
+    const doff = nfirst + e * nstep;
+    ns.bytes.set(s.bytes.subarray(so, so + dataSize), doff);
+    for (let k = 0; k < ptrs; k++)
+      transferPointer(arena, ns, doff + ndw * 8 + k * 8, s, so + dataSize + k * 8);
+  }
+  // Zero the old words (pointers were moved, so only raw bytes remain; a tag word too).
+  s.bytes.fill(0, oldStart, first + n * step);
+  return kind.make(
+    arena,
+    ns,
+    nfirst,
+    n,
+    nstep,
+    ndw * 8,
+    npc,
+    UNLIMITED_NESTING,
+    ElementSize.INLINE_COMPOSITE,
+  );
 }

@@ -10,7 +10,7 @@
 import { AnyPointerBuilder, AnyPointerReader } from "./any-pointer.js";
 import type { Arena, BuilderArena } from "./arena.js";
 import { UNLIMITED_NESTING } from "./arena.js";
-import type { ListView } from "./list.js";
+import { getWritableList, initListOfKind, type ListBuilderKind, type ListView } from "./list.js";
 import { Orphan } from "./orphan.js";
 import { A, ElementSize } from "./pointer.js";
 import type { ListKind, PointerDefault, PointerType, StructCtor } from "./read.js";
@@ -28,14 +28,9 @@ import {
 } from "./read.js";
 import type { Segment } from "./segment.js";
 import {
+  clearPointer,
   copyListInto,
   copyStructInto,
-  getWritableList,
-  initListOfKind,
-  type ListBuilderKind,
-} from "./writable.js";
-import {
-  clearPointer,
   getWritableStruct,
   initList,
   initStruct,
