@@ -33,7 +33,6 @@ import { attachCapFd, claimCapFd, closeFd, closeUnclaimedFds } from "./fd.js";
 import { DEFAULT_WINDOW_SIZE } from "./flow-control.js";
 import type { Future } from "./future.js";
 import { type ClientHook, innermost, PipelineHook, type PipelineOps } from "./hooks.js";
-import { checkInvariants, dump } from "./invariants.js";
 import { QueuedClient } from "./local-request.js";
 import {
   type BootstrapR,
@@ -185,7 +184,8 @@ export class RpcConnection implements TransportReceiver {
   /** @internal */
   readonly imports = new ImportTable<Import>();
   readonly embargoes = new ExportTable<Embargo>();
-  private readonly exportsByCap = new Map<ClientHook, number>();
+  /** @internal Our exports by capability (a capability sent twice shares its entry). */
+  readonly exportsByCap = new Map<ClientHook, number>();
 
   private readonly options: ConnectionOptions;
   traceEncoder: ((error: RpcError) => string) | null;
@@ -259,33 +259,6 @@ export class RpcConnection implements TransportReceiver {
       imports: this.imports.size,
       embargoes: this.embargoes.size,
     };
-  }
-
-  /** @internal The tables themselves, for invariants.ts. */
-  tables() {
-    return {
-      questions: this.questions,
-      answers: this.answers,
-      exports: this.exports,
-      imports: this.imports,
-      embargoes: this.embargoes,
-      exportsByCap: this.exportsByCap as ReadonlyMap<ClientHook, number>,
-    };
-  }
-
-  /**
-   * Throws an InvariantError naming every rule of the tables that does not hold (invariants.ts
-   * lists them: e.g. an answer that returned and got its Finish still in the table, an import
-   * whose client is gone, an embargo whose queue was released). For tests and debugging: it
-   * walks every table.
-   */
-  checkInvariants(): void {
-    checkInvariants(this);
-  }
-
-  /** A readable snapshot of every table, one entry a line. */
-  dump(): string {
-    return dump(this);
   }
 
   // ---- sending ---------------------------------------------------------------------------------

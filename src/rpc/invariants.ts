@@ -1,8 +1,11 @@
 /**
  * What must hold of a connection's tables between two turns of the run queue, and a readable
  * snapshot of them (after OCaml capnp-rpc `capTP.ml`'s per-table `check` and `dump`, which its
- * fuzzer calls after every step). `RpcConnection.checkInvariants()` and `dump()` call these; the
- * RPC test harness checks after every test, the behaviour fuzzer after every step.
+ * fuzzer calls after every step): `checkInvariants(connection)` and `dump(connection)`, exported
+ * by capnts/testing. They are functions, not RpcConnection methods, so that an application's
+ * bundle does not carry them (1.5 KB gzip of rules and messages; test/package checks the
+ * browser client's size). The RPC test harness checks after every test, the behaviour fuzzer
+ * after every step.
  *
  * The rules, by table (rpc.capnp "The Four Tables", and the lifecycles in answers.ts and
  * questions.ts):
@@ -38,7 +41,7 @@ function alive(x: RefCounted): boolean {
 /** The violations found (empty when every rule holds). */
 export function findViolations(conn: RpcConnection): string[] {
   const bad: string[] = [];
-  const t = conn.tables();
+  const t = conn;
   if (conn.error !== null) {
     const sizes = conn.tableSizes();
     for (const [name, n] of Object.entries(sizes)) {
@@ -68,7 +71,7 @@ export function findViolations(conn: RpcConnection): string[] {
     switch (a.state) {
       case "running": {
         const c = a.call;
-        words += c.requestWords;
+        words += c.requestSize;
         if (c.answerId !== id) bad.push(`answer #${id}: running call is answer #${c.answerId}`);
         if (!alive(c)) bad.push(`answer #${id}: running call already destroyed`);
         if (c.isDone && !c.redirectResults && c.hints.onlyPromisePipeline !== true) {
@@ -81,7 +84,7 @@ export function findViolations(conn: RpcConnection): string[] {
       }
       case "finishing": {
         const c = a.call;
-        words += c.requestWords;
+        words += c.requestSize;
         if (c.answerId !== id) bad.push(`answer #${id}: finishing call is answer #${c.answerId}`);
         if (!alive(c)) bad.push(`answer #${id}: finishing call already destroyed`);
         if (c.isDone) bad.push(`answer #${id}: Finish received and call completed, still in the table`);
@@ -143,7 +146,7 @@ export function checkInvariants(conn: RpcConnection): void {
 
 /** Every table, one entry a line. */
 export function dump(conn: RpcConnection): string {
-  const t = conn.tables();
+  const t = conn;
   const out: string[] = [
     `RpcConnection (${conn.error === null ? "connected" : `disconnected: ${conn.error.message}`}), call words in flight ${conn.callWordsInFlight}`,
   ];

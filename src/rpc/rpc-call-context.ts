@@ -2,7 +2,9 @@
  * An incoming call being served (rpc.c++ RpcCallContext): params read in place from the Call
  * message, results built straight into the Return message, and the Return variants: results,
  * exception, canceled (Finish arrived first), resultsSentElsewhere / takeFromOtherQuestion (tail
- * calls back to the caller), nothing at all for 1.x `onlyPromisePipeline` calls.
+ * calls back to the caller), nothing at all for 1.x `onlyPromisePipeline` calls. Which Return
+ * goes when, and what it does to the answer, is answers.ts's: the context asks the table whether
+ * its answer is still live (no flags of its own) and reports each Return with `returned()`.
  */
 import {
   type AnyPointerBuilder,
@@ -42,8 +44,8 @@ export class RpcCallContext extends CallContextBase {
   readonly redirectResults: boolean;
   readonly interfaceId: bigint;
   readonly methodId: number;
-  /** Words of the request, counted against the flow limit until we return. */
-  private readonly requestSize: number;
+  /** @internal Words of the request, counted against the flow limit until we return. */
+  readonly requestSize: number;
   private request: MessageReader | null;
   private paramsReader: AnyPointerReader | null;
   private paramsCapTable: unknown[];
@@ -91,11 +93,6 @@ export class RpcCallContext extends CallContextBase {
     this.requestSize = requestSize;
     this.redirectedResponse = redirectResults ? new Future<RpcResponse>() : null;
     conn.callWordsInFlight += requestSize;
-  }
-
-  /** Words of the request, counted against the flow limit until we return. */
-  get requestWords(): number {
-    return this.requestSize;
   }
 
   getParams(): AnyPointerReader {

@@ -13,7 +13,8 @@
  * At the end every message is delivered, every call must have settled, and once every reference
  * is closed every table of every connection is empty and every object made is destroyed (counted
  * by the objects themselves) — with the connections still up. After every step, every
- * connection's tables keep their own rules (RpcConnection.checkInvariants, src/rpc/invariants.ts).
+ * connection's tables keep their own rules (`checkInvariants` of capnts/testing,
+ * src/rpc/invariants.ts).
  *
  * Seeded. CAPNTS_FUZZ_RUNS (default 40 runs of 150 steps) and CAPNTS_FUZZ_SEED widen the search.
  * A failure prints the seed and the shortest action list found that still fails.
@@ -23,7 +24,7 @@ import { test } from "node:test";
 import { type RemotePromise, RpcError } from "capnts/rpc";
 // CAPNTS_FUZZ_TRACE prints messages in capnp text format: the printer comes with capnts/schema.
 import "capnts/schema";
-import { whenIdle } from "capnts/testing";
+import { checkInvariants as checkConnection, dump, whenIdle } from "capnts/testing";
 import { Message_Reader } from "../../src/gen/rpc.capnp.js";
 import { RpcConnection } from "../../src/rpc/connection.js";
 import { type MemoryTransport, newMemoryTransportPair } from "../../src/rpc/memory-transport.js";
@@ -295,11 +296,11 @@ async function replay(actions: readonly Action[], eOrder: boolean): Promise<stri
     for (const a of actions) {
       await w.run(a);
       if (eOrder && w.violations.length > 0) return `E-order: ${w.violations[0]}`;
-      // The tables' own rules hold after every step (RpcConnection.checkInvariants).
-      for (const c of w.conns) c.checkInvariants();
+      // The tables' own rules hold after every step (`checkInvariants` of capnts/testing).
+      for (const c of w.conns) checkConnection(c);
     }
     await w.quiesce();
-    for (const c of w.conns) c.checkInvariants();
+    for (const c of w.conns) checkConnection(c);
     if (eOrder && w.violations.length > 0) return `E-order: ${w.violations[0]}`;
     const unsettled = w.calls.filter((c) => !c.settled).length;
     if (unsettled > 0) return `${unsettled} call(s) never settled`;
@@ -312,7 +313,7 @@ async function replay(actions: readonly Action[], eOrder: boolean): Promise<stri
       w.conns.map(() => ({ questions: 0, answers: 0, exports: 0, imports: 0, embargoes: 0 })),
     );
     if (w.tables() !== empty)
-      return `tables not empty at the end: ${w.tables()}\n${w.conns.map((c) => c.dump()).join("\n")}`;
+      return `tables not empty at the end: ${w.tables()}\n${w.conns.map((c) => dump(c)).join("\n")}`;
     if (w.objectsMade - w.objectsGone !== VATS) {
       return `${w.objectsMade - w.objectsGone - VATS} object(s) besides the bootstraps still alive with every reference closed`;
     }

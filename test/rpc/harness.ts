@@ -3,7 +3,7 @@
  * server vat whose bootstrap hands out the test objects — over each transport: an in-memory
  * message pair (observable message by message), and real sockets (TCP, Unix). After each test
  * everything is released and both connections' tables must be empty (the leak check), their
- * invariants holding before and after (RpcConnection.checkInvariants); once the
+ * invariants holding before and after (`checkInvariants` of capnts/testing); once the
  * connections are closed, every server object made during the test must have been destroyed
  * (C++: a test's objects die with its scope), counted by the servers themselves.
  */
@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { Runtime } from "capnts/node";
 import { Client, type Server } from "capnts/rpc";
-import { whenIdle } from "capnts/testing";
+import { checkInvariants as checkConnection, dump, whenIdle } from "capnts/testing";
 import { RpcConnection as Conn, type RpcConnection } from "../../src/rpc/connection.js";
 import { type MemoryTransport, newMemoryTransportPair } from "../../src/rpc/memory-transport.js";
 import { serverLifetimes } from "../../src/rpc/server.js";
@@ -80,12 +80,12 @@ async function waitEmpty(settle: () => Promise<void>, ...cs: RpcConnection[]): P
     await settle();
   }
   for (const c of cs)
-    assert.deepEqual(c.tableSizes(), emptyTables(), `leak check: tables not empty\n${c.dump()}`);
+    assert.deepEqual(c.tableSizes(), emptyTables(), `leak check: tables not empty\n${dump(c)}`);
 }
 
-/** The tables' own rules (RpcConnection.checkInvariants), on every connection of the test. */
+/** The tables' own rules (`checkInvariants` of capnts/testing), on every connection of the test. */
 export function checkInvariants(...cs: (RpcConnection | null)[]): void {
-  for (const c of cs) c?.checkInvariants();
+  for (const c of cs) if (c !== null) checkConnection(c);
 }
 
 /** Server objects alive now (made into a capability and not yet disposed), in this process. */

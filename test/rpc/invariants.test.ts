@@ -1,10 +1,11 @@
 /**
- * RpcConnection.checkInvariants() and dump() (src/rpc/invariants.ts): the snapshot names every
+ * `checkInvariants()` and `dump()` of capnts/testing (src/rpc/invariants.ts): the snapshot names every
  * table's entries, the check passes on a connection mid-call, and each rule it states fails,
  * naming the entry, when the table is made to break it. (The harness runs the check after every
  * rpcTest, and the behaviour fuzzer after every step: these tests show it can fail.)
  */
 import assert from "node:assert/strict";
+import { checkInvariants as checkConnection, dump } from "capnts/testing";
 import type { RpcConnection } from "../../src/rpc/connection.js";
 import { TestInterface } from "../interop/gen/test.capnp.js";
 import { testInterfaceImpl } from "./fixtures/impls.js";
@@ -14,7 +15,7 @@ import { obj } from "./util.js";
 /** The message checkInvariants() throws, or null if it passes. */
 function violation(conn: RpcConnection): string | null {
   try {
-    conn.checkInvariants();
+    checkConnection(conn);
     return null;
   } catch (e) {
     assert.equal((e as Error).name, "InvariantError");
@@ -34,8 +35,8 @@ rpcTest(
     await ctx.settle();
     assert.equal(violation(ctx.clientConn), null);
     assert.equal(violation(ctx.serverConn), null);
-    const server = ctx.serverConn.dump();
-    const client_ = ctx.clientConn.dump();
+    const server = dump(ctx.serverConn);
+    const client_ = dump(ctx.clientConn);
     assert.match(server, /^answers \([1-9]\d*\):$/m);
     assert.match(server, /^ {2}#\d+ running: @[0-9a-f]+\.2$/m, server); // neverReturn is method 2
     assert.match(server, /^exports \([1-9]\d*\):$/m);
@@ -66,7 +67,7 @@ rpcTest(
     server.exports.forEach((id) => {
       exportId = Math.max(exportId, id);
     });
-    assert.ok(exportId > 0, server.dump());
+    assert.ok(exportId > 0, dump(server));
     const exp = server.exports.find(exportId)!;
     const refcount = exp.refcount;
     exp.refcount = 0;
