@@ -1,5 +1,10 @@
 // capnts/codegenv1, the wire part: what generated structs, lists and constants use.
-export { AnyPointerBuilder, AnyPointerReader } from "../wire/any-pointer.js";
+export {
+  AnyPointerBuilder,
+  AnyPointerList,
+  AnyPointerListBuilder,
+  AnyPointerReader,
+} from "../wire/any-pointer.js";
 export { type Arena, BuilderArena } from "../wire/arena.js";
 export { InactiveMemberError, inactiveMember } from "../wire/errors.js";
 export * from "../wire/list.js";

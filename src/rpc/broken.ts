@@ -113,3 +113,11 @@ export function releaseCapTable(table: unknown[]): void {
   }
   table.length = 0;
 }
+
+/** Releases a cap table's references (holds no reference to the message). */
+export class CapTableRelease {
+  constructor(private readonly table: unknown[]) {}
+  release(): void {
+    releaseCapTable(this.table);
+  }
+}

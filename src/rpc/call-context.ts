@@ -5,7 +5,7 @@
  * `exclusiveJoin` of the two pipeline promises), cancellation, and tail calls.
  *
  * A context is also the PipelineHook its caller holds. Pipelined capabilities requested before
- * the pipeline resolves are QueuedClients memoised per transform (C++ QueuedPipeline::clientMap:
+ * the pipeline resolves are QueuedClients (`newPendingCap()`) memoised per transform (C++ QueuedPipeline::clientMap:
  * two queues for one path would reorder calls). Each holds a reference on the context, so
  * dropping the caller's promise does not cancel the call while pipelined calls still depend on
  * it (rpc-test.c++ TEST(Rpc, Pipelining)).
@@ -25,7 +25,16 @@ import {
   type ResponseHook,
   type ResponseSink,
 } from "./hooks.js";
-import { capAtPath, QueuedClient } from "./queued.js";
+import { capAtPath } from "./taken.js";
+
+/**
+ * A pipelined capability handed out before the call's pipeline resolved: a promise capability
+ * that queues calls until `resolve()` (a QueuedClient, made by the subclass: see
+ * local-request.ts for why this module does not import it).
+ */
+export interface PendingCap extends ClientHook {
+  resolve(hook: ClientHook): void;
+}
 
 const P_PENDING = 0;
 const P_RESULTS = 1; // pipeline reads the results
@@ -54,7 +63,8 @@ export abstract class CallContextBase extends PipelineHook implements CallContex
 
   private pstate: 0 | 1 | 2 | 3 = P_PENDING;
   private redirect: PipelineHook | null = null;
-  private pendingCaps: Map<string, QueuedClient> | null = null;
+  /** Pending pipelined capabilities by transform, with the transform they resolve at. */
+  private pendingCaps: Map<string, { cap: PendingCap; ops: PipelineOps }> | null = null;
   private cancelHandler: (() => void) | null = null;
   private abort: AbortController | null = null;
   /** A tail call was started: its outcome, not the executor's, completes the call. */
@@ -74,6 +84,8 @@ export abstract class CallContextBase extends PipelineHook implements CallContex
   protected abstract onDone(error: RpcError | null): void;
   /** Subclass hook: a tail call returned `response`; adopt it (or copy it) as our results. */
   protected abstract adoptTailResponse(response: ResponseHook): void;
+  /** Subclass hook: a new unresolved QueuedClient (the caller owns its one reference). */
+  protected abstract newPendingCap(): PendingCap;
 
   // ---- completion ------------------------------------------------------------------------------
 
@@ -168,20 +180,19 @@ export abstract class CallContextBase extends PipelineHook implements CallContex
       default: {
         const key = opsKey(ops);
         const map = (this.pendingCaps ??= new Map());
-        let q = map.get(key);
-        if (q === undefined) {
-          q = new QueuedClient();
-          (q as QueuedClient & { _ops?: PipelineOps })._ops = ops.slice();
-          map.set(key, q);
+        let entry = map.get(key);
+        if (entry === undefined) {
+          entry = { cap: this.newPendingCap(), ops: ops.slice() };
+          map.set(key, entry);
           this.addRef(); // released when the queued cap resolves
         }
-        return q.addRef();
+        return entry.cap.addRef();
       }
     }
   }
 
   /** The pipeline pipelined calls are forwarded to (setPipeline, a tail call), if any. */
-  protected get pipelineRedirect(): PipelineHook | null {
+  get pipelineRedirect(): PipelineHook | null {
     return this.pstate === P_REDIRECT ? this.redirect : null;
   }
 
@@ -210,11 +221,11 @@ export abstract class CallContextBase extends PipelineHook implements CallContex
     const map = this.pendingCaps;
     if (map === null) return;
     this.pendingCaps = null;
-    for (const q of map.values()) {
-      const hook = capFor((q as QueuedClient & { _ops: PipelineOps })._ops);
-      q.resolve(hook);
+    for (const { cap, ops } of map.values()) {
+      const hook = capFor(ops);
+      cap.resolve(hook);
       hook.release();
-      q.release(); // the map's reference
+      cap.release(); // the map's reference
     }
     for (let i = 0; i < map.size; i++) this.release();
   }

@@ -43,7 +43,7 @@ import {
   type ResponseHook,
   type ResponseSink,
 } from "./hooks.js";
-import { newLocalPromiseClient } from "./queued.js";
+import { newLocalPromiseClient } from "./local-request.js";
 import { callName, type InterfaceInfo, Server } from "./server.js";
 import { takeCapability } from "./taken.js";
 import { trackClient, tracking, untrackClient } from "./tracking.js";

@@ -15,6 +15,17 @@
 
 import type { Exception_Type } from "../gen/rpc.capnp.js";
 import type { AnyPointerReader, MessageBuilder, MessageReader, StructList } from "../wire/index.js";
+import {
+  type Answer,
+  answerInUse,
+  answerPipeline,
+  bootstrapReturned,
+  callReceived,
+  clearAnswers,
+  finishReceived,
+  newReturn,
+  takeRedirected,
+} from "./answers.js";
 import { BrokenClient, BrokenPipeline, newBrokenCap, releaseCapTable } from "./broken.js";
 import {
   EXCEPTION_TYPE_ORDINAL,
@@ -28,6 +39,7 @@ import { attachCapFd, claimCapFd, closeFd, closeUnclaimedFds } from "./fd.js";
 import { DEFAULT_WINDOW_SIZE, type RpcFlowController, WindowFlowController } from "./flow-control.js";
 import type { Future } from "./future.js";
 import { type ClientHook, innermost, PipelineHook, type PipelineOps } from "./hooks.js";
+import { QueuedClient } from "./local-request.js";
 import {
   type BootstrapR,
   type CallR,
@@ -49,56 +61,26 @@ import {
   type ResolveR,
   type ReturnR,
 } from "./protocol.js";
-import { QueuedClient } from "./queued.js";
+import { dropRedirected, type Question, QuestionRef, RpcResponse } from "./questions.js";
 import { RpcCallContext } from "./rpc-call-context.js";
 import {
   ImportClient,
-  PipelineClient,
   PromiseClient,
   type RpcClient,
+  RpcPipeline,
   TribbleRaceBlocker,
 } from "./rpc-client.js";
-import { dropRedirected, QuestionRef, RpcPipeline, RpcResponse } from "./rpc-request.js";
 import { ExportTable, ImportTable } from "./tables.js";
 import type { RpcTransport, TransportReceiver } from "./transport.js";
 
-export interface Question {
-  /** Exports sent in the params; released if the Return says releaseParamCaps. */
-  paramExports: number[];
-  /** The live QuestionRef; null once it is gone (Finish sent). */
-  ref: QuestionRef | null;
-  /** From Call sent until Return received. */
-  isAwaitingReturn: boolean;
-  isTailCall: boolean;
-  /** No Finish: the Return said noFinishNeeded, or the Call never went out. */
-  skipFinish: boolean;
-}
-
-interface Answer {
-  /** From Call received until both Finish received and Return sent. */
-  active: boolean;
-  /** Where pipelined calls go; null after Finish (or when no caps can be pipelined on). */
-  pipeline: PipelineHook | null;
-  /** The call, while its context is alive. */
-  callContext: RpcCallContext | null;
-  /** Exports sent in the results; released if the Finish says releaseResultCaps. */
-  resultExports: number[];
-  /**
-   * For sendResultsTo.yourself: the results, taken by a Return.takeFromOtherQuestion. The
-   * response it settles with is a reference owned by whoever holds this: the question that takes
-   * it, or dropRedirected() when the answer goes without it being taken.
-   */
-  redirected: Future<RpcResponse> | null;
-}
-
-interface Export {
+export interface Export {
   refcount: number;
   hook: ClientHook;
   /** Non-null while this export is a promise whose resolution we have yet to send. */
   resolveOp: object | null;
 }
 
-interface Import {
+export interface Import {
   importClient: ImportClient | null;
   /** The ImportClient itself, or the PromiseClient wrapping it for promise imports. */
   appClient: RpcClient | null;
@@ -108,7 +90,7 @@ interface Import {
   isPromise: boolean;
 }
 
-interface Embargo {
+export interface Embargo {
   queued: QueuedClient;
   target: ClientHook;
 }
@@ -208,13 +190,14 @@ export class RpcConnection implements TransportReceiver {
   /** @internal The four tables (rpc.capnp): what tests' leak checks read. */
   readonly questions = new ExportTable<Question>();
   /** @internal */
-  readonly answers = new ImportTable<Answer>();
+  readonly answers = new ImportTable<Answer<RpcCallContext>>();
   /** @internal */
   readonly exports = new ExportTable<Export>();
   /** @internal */
   readonly imports = new ImportTable<Import>();
   readonly embargoes = new ExportTable<Embargo>();
-  private readonly exportsByCap = new Map<ClientHook, number>();
+  /** @internal Our exports by capability (a capability sent twice shares its entry). */
+  readonly exportsByCap = new Map<ClientHook, number>();
 
   private readonly options: ConnectionOptions;
   traceEncoder: ((error: RpcError) => string) | null;
@@ -588,9 +571,9 @@ export class RpcConnection implements TransportReceiver {
   private handleBootstrap(b: BootstrapR): void {
     if (this.error !== null) return;
     const answerId = b.questionId;
-    const out = this.newMessage();
-    const ret = out.getRoot(MessageB).initReturn();
-    ret.answerId = answerId;
+    const { message: out, ret } = newReturn(answerId);
+    // C++ handleBootstrap leaves releaseParamCaps at its default (a Bootstrap has no params).
+    ret.releaseParamCaps = true;
     let capHook: ClientHook;
     let resultExports: number[] = [];
     try {
@@ -623,20 +606,13 @@ export class RpcConnection implements TransportReceiver {
       this.fromException(err, ret.initException());
       capHook = new BrokenClient(err);
     }
-    const existing = this.answers.find(answerId);
-    if (existing?.active) {
+    if (answerInUse(this, answerId)) {
       capHook.release();
       this.releaseExports(resultExports);
       releaseCapTable(out.capTable);
       throw new ProtocolError("questionId is already in use");
     }
-    this.answers.set(answerId, {
-      active: true,
-      pipeline: new SingleCapPipeline(capHook),
-      callContext: null,
-      resultExports,
-      redirected: null,
-    });
+    bootstrapReturned(this, answerId, new SingleCapPipeline(capHook), resultExports);
     try {
       this.send(out);
     } finally {
@@ -659,8 +635,7 @@ export class RpcConnection implements TransportReceiver {
         throw new ProtocolError("Unsupported `Call.sendResultsTo`.");
     }
     const answerId = call.questionId;
-    const existing = this.answers.find(answerId);
-    if (existing?.active) {
+    if (answerInUse(this, answerId)) {
       target.release();
       throw new ProtocolError("questionId is already in use");
     }
@@ -695,17 +670,9 @@ export class RpcConnection implements TransportReceiver {
       hints,
       words,
     );
-    const answer: Answer = {
-      active: true,
-      pipeline: null,
-      callContext: ctx,
-      resultExports: [],
-      redirected: ctx.redirectedResponse,
-    };
-    this.answers.set(answerId, answer);
     // The answer holds the context's first reference (as its pipeline) until Finish; the
     // execution holds another until the outcome is known (C++: the answer's task).
-    answer.pipeline = ctx;
+    callReceived(this, answerId, ctx, ctx.redirectedResponse);
     ctx.addRef();
     try {
       target.call(interfaceId, methodId, ctx, hints);
@@ -725,10 +692,8 @@ export class RpcConnection implements TransportReceiver {
       case "promisedAnswer": {
         const pa = t.promisedAnswer;
         const ops = toPipelineOps(pa.transform);
-        const answer = this.answers.find(pa.questionId);
-        if (answer?.active && answer.pipeline !== null) {
-          return answer.pipeline.getPipelinedCap(ops);
-        }
+        const pipeline = answerPipeline(this, pa.questionId);
+        if (pipeline !== null) return pipeline.getPipelinedCap(ops);
         // A question never asked (or finished) gets a broken pipeline, as rpc.c++ 1.x
         // getMessageTarget; 0.9.2 aborted ("PromisedAnswer.questionId is not a current
         // question."). The call fails alone, its answer is freed by its Finish: nothing leaks.
@@ -784,18 +749,17 @@ export class RpcConnection implements TransportReceiver {
             qref.fulfill(null);
             break;
           case "takeFromOtherQuestion": {
-            const answer = this.answers.find(ret.takeFromOtherQuestion);
-            require_(answer !== undefined, "`Return.takeFromOtherQuestion` had invalid answer ID.");
-            const red = answer.redirected;
+            const taken = takeRedirected(this, ret.takeFromOtherQuestion);
+            require_(taken !== undefined, "`Return.takeFromOtherQuestion` had invalid answer ID.");
+            const red = taken.results;
             require_(
               red !== null,
               "`Return.takeFromOtherQuestion` referenced a call that did not use `sendResultsTo.yourself`.",
             );
-            answer.redirected = null;
             // The call's pipeline: where our calls pipelined on this question were forwarded to.
-            qref.fulfillLater(red, answer.callContext, answer.pipeline);
+            qref.fulfillLater(red, taken.call, taken.pipeline);
             // Tell the peer it can tear down the call whose results we took.
-            answer.callContext?.sendRedirectReturn();
+            taken.call?.sendRedirectReturn();
             break;
           }
           case "acceptFromThirdParty":
@@ -808,12 +772,10 @@ export class RpcConnection implements TransportReceiver {
         // We canceled this question earlier (Finish sent with releaseResultCaps = true, so the
         // caps in this Return are not ours to release).
         if (ret.which === "takeFromOtherQuestion") {
-          const answer = this.answers.find(ret.takeFromOtherQuestion);
-          if (answer !== undefined) {
-            const red = answer.redirected;
-            answer.redirected = null;
-            if (red !== null) dropRedirected(red);
-            const ctx = answer.callContext;
+          const taken = takeRedirected(this, ret.takeFromOtherQuestion);
+          if (taken !== undefined) {
+            if (taken.results !== null) dropRedirected(taken.results);
+            const ctx = taken.call;
             if (ctx !== null) {
               ctx.requestCancel();
               ctx.sendRedirectReturn();
@@ -828,57 +790,14 @@ export class RpcConnection implements TransportReceiver {
   }
 
   private handleFinish(f: FinishR): void {
-    const answer = this.answers.find(f.questionId);
     // Unknown IDs are tolerated, as rpc.c++ 1.x handleFinish does ("We can silently ignore
     // this": the peer may not know noFinishNeeded, or its Finish crossed our Return). 0.9.2
     // aborted with "'Finish' for invalid question ID."; we follow 1.x (DESIGN.md) since
     // ignoring it creates no table entry and costs a hostile peer nothing it could not do with
     // any other message (test/hostile checks it).
-    if (answer === undefined || !answer.active) return;
-    const exportsToRelease = f.releaseResultCaps ? answer.resultExports : [];
-    answer.resultExports = [];
-    const pipeline = answer.pipeline;
-    answer.pipeline = null;
-    const ctx = answer.callContext;
-    if (ctx !== null) {
-      ctx.finish();
-      // Cancel the call. Old peers (requireEarlyCancellationWorkaround, the default) get their
-      // queued calls delivered first: cancellation waits for the end of the queue (evalLast).
-      if (f.requireEarlyCancellationWorkaround) this.loop().evalLast(() => ctx.requestCancel());
-      else ctx.requestCancel();
-    } else {
-      this.answers.erase(f.questionId);
-      const red = answer.redirected;
-      answer.redirected = null;
-      if (red !== null) dropRedirected(red);
-    }
-    this.releaseExports(exportsToRelease);
-    pipeline?.release();
-  }
-
-  /** RpcCallContext: the call returned (or was canceled); update or remove its answer. */
-  _cleanupAnswer(ctx: RpcCallContext, resultExports: number[], shouldFreePipeline: boolean): void {
-    if (this.error !== null) return;
-    const answer = this.answers.find(ctx.answerId);
-    if (answer === undefined || answer.callContext !== ctx) return;
-    if (ctx.receivedFinish) {
-      this.answers.erase(ctx.answerId);
-      const red = answer.redirected;
-      answer.redirected = null;
-      if (red !== null) dropRedirected(red);
-      const p = answer.pipeline;
-      answer.pipeline = null;
-      p?.release();
-      this.checkIfBecameIdle();
-    } else {
-      answer.callContext = null;
-      answer.resultExports = resultExports;
-      if (shouldFreePipeline) {
-        const p = answer.pipeline;
-        answer.pipeline = null;
-        p?.release();
-      }
-    }
+    // Old peers (requireEarlyCancellationWorkaround, the default) get their queued calls
+    // delivered before the cancellation.
+    finishReceived(this, f.questionId, f.releaseResultCaps, f.requireEarlyCancellationWorkaround);
   }
 
   // ---- Level 1 ---------------------------------------------------------------------------------
@@ -1165,10 +1084,10 @@ export class RpcConnection implements TransportReceiver {
       case "receiverAnswer": {
         if (fd !== null) closeFd(fd);
         const pa = d.receiverAnswer;
-        const answer = this.answers.find(pa.questionId);
-        if (answer?.active && answer.pipeline !== null) {
+        const pipeline = answerPipeline(this, pa.questionId);
+        if (pipeline !== null) {
           const ops = toPipelineOps(pa.transform);
-          const r = answer.pipeline.getPipelinedCap(ops);
+          const r = pipeline.getPipelinedCap(ops);
           return r.brand === this ? new TribbleRaceBlocker(r) : r;
         }
         return newBrokenCap("invalid 'receiverAnswer'");
@@ -1235,38 +1154,6 @@ export class RpcConnection implements TransportReceiver {
     if (imp.promise === p) imp.promise = null;
   }
 
-  /** @internal */
-  _newPipelineClient(q: QuestionRef, ops: PipelineOps): PipelineClient {
-    return new PipelineClient(this, q, ops);
-  }
-  /** @internal */
-  _newPromiseClient(initial: RpcClient, importId: number | null): PromiseClient {
-    return new PromiseClient(this, initial, importId);
-  }
-
-  /** @internal QuestionRef gone: Finish (unless not needed), free the ID once returned. */
-  _questionRefDestroyed(q: QuestionRef): void {
-    const question = this.questions.find(q.id);
-    if (question === undefined || question.ref !== q) return;
-    if (this.error === null && !question.skipFinish) {
-      const out = this.newMessage();
-      const f = out.getRoot(MessageB).initFinish();
-      f.questionId = q.id;
-      // Still awaiting the Return: we are canceling and will ignore its caps, so the callee
-      // releases them. Otherwise we imported them and will Release them ourselves.
-      f.releaseResultCaps = question.isAwaitingReturn;
-      // "Let the peer know we don't have the early cancellation bug."
-      f.requireEarlyCancellationWorkaround = false;
-      this.sendOrFail(out);
-    }
-    // Free the ID only after the Finish went out, so it cannot be reused before.
-    if (question.isAwaitingReturn) question.ref = null;
-    else {
-      this.questions.erase(q.id);
-      this.checkIfBecameIdle();
-    }
-  }
-
   // ---- idle (C++ setIdle) -----------------------------------------------------------------------
 
   private setNotIdle(): void {
@@ -1276,8 +1163,11 @@ export class RpcConnection implements TransportReceiver {
     }
   }
 
-  /** rpc.c++ checkIfBecameIdle(): after an entry left a table (and what it sent went out). */
-  private checkIfBecameIdle(): void {
+  /**
+   * rpc.c++ checkIfBecameIdle(): after an entry left a table (and what it sent went out). The
+   * answer and question transitions call it too (answers.ts, questions.ts).
+   */
+  checkIfBecameIdle(): void {
     if (
       this.idle ||
       this.error !== null ||
@@ -1354,18 +1244,7 @@ export class RpcConnection implements TransportReceiver {
         r.reject(netError);
       }
     }
-    for (const a of this.answers.clear()) {
-      if (a.pipeline !== null) toRelease.push(a.pipeline);
-      const ctx = a.callContext;
-      if (ctx !== null) {
-        ctx.detach();
-        toRelease.push({ release: () => ctx.requestCancel() });
-      }
-      // Results nobody took: released once the call has produced them (its context is canceled).
-      const red = a.redirected;
-      a.redirected = null;
-      if (red !== null) dropRedirected(red);
-    }
+    clearAnswers(this, toRelease);
     for (const e of this.exports.clear()) {
       e.resolveOp = null;
       toRelease.push(e.hook);

@@ -14,8 +14,7 @@ import { canceledError, RpcError, toRpcError } from "./errors.js";
 import { eventLoop } from "./event-loop.js";
 import { Future } from "./future.js";
 import { type CallContextHook, type CallHints, ClientHook, LOCAL_BRAND, type RequestHook } from "./hooks.js";
-import { LocalRequest } from "./local-request.js";
-import { newLocalPromiseClient } from "./queued.js";
+import { LocalRequest, newLocalPromiseClient } from "./local-request.js";
 import type { MethodInfo, Server } from "./server.js";
 
 export class LocalClient extends ClientHook {

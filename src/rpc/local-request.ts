@@ -2,22 +2,34 @@
  * Calls between objects of this vat (C++ capability.c++ LocalRequest / LocalCallContext /
  * LocalResponse). The params message the caller built becomes the callee's params (no copy);
  * the callee's results message becomes the caller's response (no copy).
+ *
+ * Also promise capabilities that resolve locally (C++ capability.c++ QueuedClient /
+ * QueuedPipeline), which live here because a call made on one before it resolves is a local
+ * request (C++ QueuedClient::newCall makes a LocalRequest), while the call contexts' pending
+ * pipelined capabilities are QueuedClients: keeping both in one module keeps the module graph
+ * acyclic (test/package/import-cycles.test.ts); call-context.ts asks its subclasses for those.
+ *
+ * Calls made on a QueuedClient before resolution are queued in order and forwarded, in that
+ * order, the moment the resolution is known; calls made after go straight to the resolution.
+ * Forwarding happens inside `resolve()` itself, before any `whenMoreResolved()` listener runs
+ * (those run from the run queue), so "previously-queued calls are delivered before any new calls
+ * made in response to the resolution" (capability.c++).
  */
 import { type AnyPointerBuilder, type AnyPointerReader, MessageBuilder } from "../wire/index.js";
-import { releaseCapTable } from "./broken.js";
+import { BrokenClient, CapTableRelease, releaseCapTable } from "./broken.js";
 import { CallContextBase } from "./call-context.js";
-import { RpcError } from "./errors.js";
+import { canceledError, RpcError, toRpcError } from "./errors.js";
 import { Future } from "./future.js";
 import { forget, releaseWhenCollected } from "./gc.js";
 import {
+  type CallContextHook,
   type CallHints,
-  type ClientHook,
+  ClientHook,
   type PipelineHook,
   RequestHook,
   type ResponseHook,
   type ResponseSink,
 } from "./hooks.js";
-import { CapTableRelease } from "./rpc-request.js";
 
 export class LocalRequest extends RequestHook {
   message: MessageBuilder;
@@ -173,6 +185,10 @@ export class LocalCallContext extends CallContextBase {
     this.tailResponse = response;
   }
 
+  protected newPendingCap(): QueuedClient {
+    return new QueuedClient();
+  }
+
   protected onDone(error: RpcError | null): void {
     // "The call is done so params can definitely be dropped", and the target too.
     this.releaseParams();
@@ -220,4 +236,110 @@ export class LocalCallContext extends CallContextBase {
     // Without a sink (sendForPipeline), nobody else owns the results.
     if (this.keptResponse === null) this.dropResults();
   }
+}
+
+interface QueuedCall {
+  interfaceId: bigint;
+  methodId: number;
+  ctx: CallContextHook;
+  hints: CallHints;
+  canceled: boolean;
+}
+
+export const QUEUED_BRAND: unique symbol = Symbol("queued");
+
+export class QueuedClient extends ClientHook {
+  readonly brand: unknown = QUEUED_BRAND;
+  private redirect: ClientHook | null = null;
+  private queue: QueuedCall[] = [];
+  private resolution: Future<ClientHook> | null = null;
+
+  /** Resolve to `hook` (borrowed: a reference is taken). Later resolutions are ignored. */
+  resolve(hook: ClientHook): void {
+    if (this.redirect !== null) return;
+    const target = hook.addRef();
+    this.redirect = target;
+    const q = this.queue;
+    this.queue = [];
+    for (const c of q) {
+      if (c.canceled) continue;
+      c.ctx.setCancelHandler(null);
+      target.call(c.interfaceId, c.methodId, c.ctx, c.hints);
+      this.release(); // the reference the queued call held
+    }
+    this.resolution?.resolve(target);
+  }
+
+  /** Resolve to a broken capability. */
+  reject(error: unknown): void {
+    if (this.redirect !== null) return;
+    const b = new BrokenClient(toRpcError(error));
+    this.resolve(b);
+    b.release();
+  }
+
+  get isResolved(): boolean {
+    return this.redirect !== null;
+  }
+
+  newCall(interfaceId: bigint, methodId: number, hints: CallHints): RequestHook {
+    const r = this.redirect;
+    if (r !== null) return r.newCall(interfaceId, methodId, hints);
+    return new LocalRequest(interfaceId, methodId, hints, this.addRef());
+  }
+
+  call(interfaceId: bigint, methodId: number, ctx: CallContextHook, hints: CallHints): void {
+    const r = this.redirect;
+    if (r !== null) {
+      r.call(interfaceId, methodId, ctx, hints);
+      return;
+    }
+    const entry: QueuedCall = { interfaceId, methodId, ctx, hints, canceled: false };
+    this.queue.push(entry);
+    this.addRef();
+    // Not delivered yet, so cancellable (C++ 1.x: "a call that has not been delivered yet can
+    // always be canceled").
+    ctx.setCancelHandler(() => {
+      if (entry.canceled || this.redirect !== null) return;
+      entry.canceled = true;
+      const i = this.queue.indexOf(entry);
+      if (i >= 0) this.queue.splice(i, 1);
+      ctx.setCancelHandler(null);
+      ctx.done(canceledError());
+      this.release();
+    });
+  }
+
+  override getResolved(): ClientHook | null {
+    return this.redirect;
+  }
+
+  override whenMoreResolved(): Future<ClientHook> | null {
+    if (this.redirect !== null) return Future.resolved(this.redirect);
+    return (this.resolution ??= new Future<ClientHook>());
+  }
+
+  override getFd(): number | null {
+    return this.redirect?.getFd() ?? null;
+  }
+
+  protected override destroy(): void {
+    const r = this.redirect;
+    if (r !== null) {
+      // Keep `redirect` readable for borrowers that run later in this turn; drop our reference.
+      r.release();
+    }
+  }
+}
+
+/** A QueuedClient fed by a future (value borrowed) or a host promise of a hook. */
+export function newLocalPromiseClient(source: Future<ClientHook>): QueuedClient {
+  const q = new QueuedClient();
+  q.addRef(); // held until the future settles
+  source.listenNow((ok, v) => {
+    if (ok) q.resolve(v as ClientHook);
+    else q.reject(v);
+    q.release();
+  });
+  return q;
 }

@@ -2,7 +2,9 @@
  * An incoming call being served (rpc.c++ RpcCallContext): params read in place from the Call
  * message, results built straight into the Return message, and the Return variants: results,
  * exception, canceled (Finish arrived first), resultsSentElsewhere / takeFromOtherQuestion (tail
- * calls back to the caller), nothing at all for 1.x `onlyPromisePipeline` calls.
+ * calls back to the caller), nothing at all for 1.x `onlyPromisePipeline` calls. Which Return
+ * goes when, and what it does to the answer, is answers.ts's: the context asks the table whether
+ * its answer is still live (no flags of its own) and reports each Return with `returned()`.
  */
 import {
   type AnyPointerBuilder,
@@ -10,6 +12,14 @@ import {
   MessageBuilder,
   type MessageReader,
 } from "../wire/index.js";
+import {
+  type FinishingAnswer,
+  liveAnswer,
+  newReturn,
+  PostReturnPipeline,
+  type RunningAnswer,
+  returnSent,
+} from "./answers.js";
 import { releaseCapTable } from "./broken.js";
 import { CallContextBase } from "./call-context.js";
 import type { RpcConnection } from "./connection.js";
@@ -18,14 +28,15 @@ import { Future } from "./future.js";
 import {
   type CallHints,
   ClientHook,
-  type PipelineOps,
+  type PipelineHook,
   type RequestHook,
   type ResponseHook,
   type ResponseSink,
 } from "./hooks.js";
-import { MessageB, type PayloadB, type ReturnB } from "./protocol.js";
-import { capAtPath, newLocalPromiseClient } from "./queued.js";
-import { copyInto, RpcRequest, RpcResponse } from "./rpc-request.js";
+import { QueuedClient } from "./local-request.js";
+import type { PayloadB, ReturnB } from "./protocol.js";
+import { copyInto, RpcResponse } from "./questions.js";
+import { RpcRequest } from "./rpc-client.js";
 
 export class RpcCallContext extends CallContextBase {
   readonly conn: RpcConnection;
@@ -33,8 +44,8 @@ export class RpcCallContext extends CallContextBase {
   readonly redirectResults: boolean;
   readonly interfaceId: bigint;
   readonly methodId: number;
-  /** Words of the request, counted against the flow limit until we return. */
-  private readonly requestSize: number;
+  /** @internal Words of the request, counted against the flow limit until we return. */
+  readonly requestSize: number;
   private request: MessageReader | null;
   private paramsReader: AnyPointerReader | null;
   private paramsCapTable: unknown[];
@@ -55,11 +66,6 @@ export class RpcCallContext extends CallContextBase {
    * context"). Released when the context goes.
    */
   private redirectedResp: RpcResponse | null = null;
-
-  private responseSent = false;
-  /** A Finish arrived, or we sent a Return with noFinishNeeded: we clean up the answer. */
-  receivedFinish = false;
-  private cleanedUp = false;
 
   constructor(
     conn: RpcConnection,
@@ -111,9 +117,8 @@ export class RpcCallContext extends CallContextBase {
       const m = (this.redirected = new MessageBuilder());
       this.resultsB = m.getRootAnyPointer();
     } else {
-      const m = this.conn.newMessage();
-      this.returnMsg = m;
-      const ret = m.getRoot(MessageB).initReturn();
+      const { message, ret } = newReturn(this.answerId);
+      this.returnMsg = message;
       this.returnB = ret;
       this.payload = ret.initResults();
       this.resultsB = this.payload.content;
@@ -123,6 +128,10 @@ export class RpcCallContext extends CallContextBase {
 
   protected resultsReader(): AnyPointerReader | null {
     return this.resultsB === null ? null : this.resultsB.asReader();
+  }
+
+  protected newPendingCap(): QueuedClient {
+    return new QueuedClient();
   }
 
   protected adoptTailResponse(response: ResponseHook): void {
@@ -152,17 +161,12 @@ export class RpcCallContext extends CallContextBase {
       };
       const tail = request.tailSend(sink);
       if (tail !== null) {
-        if (this.isFirstResponder()) {
-          if (this.conn.error === null) {
-            const m = this.conn.newMessage();
-            const ret = m.getRoot(MessageB).initReturn();
-            ret.answerId = this.answerId;
-            ret.releaseParamCaps = false;
+        if (this.answer() !== null) {
+          this.sendOrFail((ret) => {
             ret.takeFromOtherQuestion = tail.questionId;
-            this.conn.sendOrFail(m);
-          }
+          });
           // The tail results may hold caps, so keep honouring pipelined calls (bounced back).
-          this.cleanupAnswerTable([], false);
+          this.returned([], "keep", true);
         }
         this.tailCalled = true;
         this.tailPipeline = tail.pipeline;
@@ -182,6 +186,21 @@ export class RpcCallContext extends CallContextBase {
     }
   }
 
+  /** Our answer while it is live (no Return sent yet), else null (answers.ts). */
+  private answer(): RunningAnswer<RpcCallContext> | FinishingAnswer<RpcCallContext> | null {
+    return liveAnswer(this.conn, this.answerId, this);
+  }
+
+  /** The Finish arrived (or the connection is gone): no results are wanted. */
+  private get finishReceived(): boolean {
+    return this.answer()?.state !== "running";
+  }
+
+  /**
+   * The call has an outcome: send the Return that goes with it (answers.ts says when each
+   * kind goes) — or, for a call whose results were redirected to ourselves, wait for the
+   * question that takes them or for the Finish.
+   */
   private finishCall(error: RpcError | null): void {
     this.releaseParams();
     if (this.redirectResults) {
@@ -191,18 +210,18 @@ export class RpcCallContext extends CallContextBase {
         const m = this.redirected ?? new MessageBuilder();
         const resp = new RpcResponse(m, m.getRootAnyPointer().asReader(), m.capTable);
         this.redirectedResp = resp;
-        // The future's reference: whoever takes `Answer.redirected` owns it.
+        // The future's reference: whoever takes the answer's `redirected` owns it.
         f.resolve(resp.addRef());
       }
-      if (this.receivedFinish) this.sendRedirectReturn();
+      if (this.finishReceived) this.sendRedirectReturn();
       return;
     }
     if (this.hints.onlyPromisePipeline === true) {
       // The caller wants no Return; the answer goes when its Finish arrives.
-      if (this.receivedFinish) this.cleanupAnswerTable([], true);
+      if (this.finishReceived) this.returned([], null, false);
       return;
     }
-    if (this.receivedFinish) {
+    if (this.finishReceived) {
       this.sendCanceledReturn();
       return;
     }
@@ -210,174 +229,100 @@ export class RpcCallContext extends CallContextBase {
     else this.sendReturn();
   }
 
-  private isFirstResponder(): boolean {
-    if (this.responseSent) return false;
-    this.responseSent = true;
-    return true;
-  }
-
   private sendReturn(): void {
-    if (this.receivedFinish || !this.isFirstResponder()) return;
+    if (this.answer()?.state !== "running") return;
     const conn = this.conn;
-    if (conn.error !== null) {
-      this.cleanupAnswerTable([], true);
-      return;
-    }
     this.getResults();
     const ret = this.returnB!;
     const msg = this.returnMsg!;
-    ret.answerId = this.answerId;
-    ret.releaseParamCaps = false;
     const capTable = msg.capTable;
     const hasCaps = capTable.length > 0;
-    if (!hasCaps) {
-      // 1.x: no capabilities, so no need for a Finish; a 0.9.2 peer sends one anyway, which an
-      // unknown-question Finish tolerates.
-      ret.noFinishNeeded = true;
-      this.receivedFinish = true;
-    }
+    // 1.x: no capabilities, so no need for a Finish; a 0.9.2 peer sends one anyway, which an
+    // unknown-question Finish tolerates.
+    if (!hasCaps) ret.noFinishNeeded = true;
     let exports: number[] = [];
     try {
       exports = conn.writeDescriptors(capTable, this.payload!);
       conn.send(msg);
     } catch (e) {
       conn.releaseExports(exports);
-      if (!hasCaps) this.receivedFinish = false;
-      this.responseSent = false;
+      ret.noFinishNeeded = false;
       this.sendErrorReturn(toRpcError(e));
       return;
     }
-    if (hasCaps) {
-      // From now on, pipelined calls and Disembargoes addressed to the returned caps go to what
-      // they were as of this Return, even if they later resolve further (Tribble 4-way race;
-      // rpc.c++ PostReturnRpcPipeline).
-      let map: Map<ClientHook, ClientHook> | null = null;
-      for (const c of capTable) {
-        if (!(c instanceof ClientHook)) continue;
-        const inner = conn.getInnermostClient(c);
-        if (inner === c || map?.has(c)) inner.release();
-        else (map ??= new Map()).set(c, inner);
-      }
-      this.resolutionsAtReturnTime = map;
-      this.returnedCaps = true;
-      this.cleanupAnswerTable(exports, false);
-    } else this.cleanupAnswerTable([], true);
-  }
-
-  private resolutionsAtReturnTime: Map<ClientHook, ClientHook> | null = null;
-  private returnedCaps = false;
-
-  override getPipelinedCap(ops: PipelineOps): ClientHook {
-    if (!this.returnedCaps) return super.getPipelinedCap(ops);
-    const r = this.resultsReader();
-    if (r === null) return super.getPipelinedCap(ops);
-    const cap = capAtPath(r, ops);
-    const u = this.resolutionsAtReturnTime?.get(cap);
-    let result = cap;
-    if (u !== undefined) {
-      cap.release();
-      result = u.addRef();
+    if (!hasCaps) {
+      this.returned([], null, false);
+      return;
     }
-    const held = this.embargoAhead(ops);
-    if (held === null) return result;
-    const f = new Future<ClientHook>();
-    held.listen(() => {
-      f.resolve(result);
-      result.release();
-    });
-    return newLocalPromiseClient(f);
-  }
-
-  /**
-   * E-order across the Return: calls that reached this answer before it returned went to what the
-   * call's pipeline gave them. If that was a promise which has since resolved into an embargo
-   * still holding them (RpcPipeline keeps such a promise), a later call must wait until the
-   * embargo lets them go, or it would overtake them. C++ PostReturnRpcPipeline asks the original
-   * pipeline first for the same reason. The future to wait for, or null.
-   */
-  private embargoAhead(ops: PipelineOps): Future<ClientHook> | null {
-    // Only a pipeline we forward to can hold such a promise; our own results give what we return.
-    const redirect = this.pipelineRedirect;
-    if (redirect === null) return null;
-    const original = redirect.getPipelinedCap(ops);
-    let ptr: ClientHook = original;
-    let resolved = false;
-    for (let next = ptr.getResolved(); next !== null; next = ptr.getResolved()) {
-      ptr = next;
-      resolved = true;
+    // From now on, pipelined calls and Disembargoes addressed to the returned caps go to what
+    // they were as of this Return, even if they later resolve further (Tribble 4-way race;
+    // rpc.c++ PostReturnRpcPipeline).
+    let map: Map<ClientHook, ClientHook> | null = null;
+    for (const c of capTable) {
+      if (!(c instanceof ClientHook)) continue;
+      const inner = conn.getInnermostClient(c);
+      if (inner === c || map?.has(c)) inner.release();
+      else (map ??= new Map()).set(c, inner);
     }
-    const more = resolved ? ptr.whenMoreResolved() : null;
-    original.release();
-    return more;
+    // The answer's pipeline becomes a PostReturnPipeline over us (its reference on us replaces
+    // the answer's own, which returnSent releases).
+    this.returned(exports, new PostReturnPipeline(this.addRef(), this.resultsB!.asReader(), map), true);
   }
 
   private sendErrorReturn(error: RpcError): void {
-    if (!this.isFirstResponder()) return;
-    const conn = this.conn;
-    if (conn.error === null) {
-      const m = conn.newMessage();
-      const ret = m.getRoot(MessageB).initReturn();
-      ret.answerId = this.answerId;
-      ret.releaseParamCaps = false;
-      conn.fromException(error, ret.initException());
-      conn.sendOrFail(m);
-    }
+    if (this.answer() === null) return;
+    this.sendOrFail((ret) => this.conn.fromException(error, ret.initException()));
     // Keep the pipeline: pipelined calls should see this error, not "no such field".
-    this.cleanupAnswerTable([], false);
+    this.returned([], "keep", true);
   }
 
   /** The Finish came first: Return{canceled} (or resultsSentElsewhere for a redirect). */
   private sendCanceledReturn(): void {
-    if (!this.isFirstResponder()) return;
-    const conn = this.conn;
-    if (conn.error === null && this.hints.onlyPromisePipeline !== true) {
-      const m = conn.newMessage();
-      const ret = m.getRoot(MessageB).initReturn();
-      ret.answerId = this.answerId;
-      ret.releaseParamCaps = false;
-      if (this.redirectResults) ret.setResultsSentElsewhere();
-      else ret.setCanceled();
-      conn.sendOrFail(m);
+    if (this.answer() === null) return;
+    if (this.hints.onlyPromisePipeline !== true) {
+      this.sendOrFail((ret) => {
+        if (this.redirectResults) ret.setResultsSentElsewhere();
+        else ret.setCanceled();
+      });
     }
-    this.cleanupAnswerTable([], !this.redirectResults);
+    this.returned([], this.redirectResults ? "keep" : null, true);
   }
 
   /** Our results were taken by the caller's own question: Return{resultsSentElsewhere}. */
   sendRedirectReturn(): void {
-    if (!this.isFirstResponder()) return;
+    if (this.answer() === null) return;
+    this.sendOrFail((ret) => ret.setResultsSentElsewhere());
+    this.returned([], "keep", true);
+  }
+
+  /** Send a Return for our answer, `fill` choosing its kind (nothing once disconnected). */
+  private sendOrFail(fill: (ret: ReturnB) => void): void {
     const conn = this.conn;
-    if (conn.error === null) {
-      const m = conn.newMessage();
-      const ret = m.getRoot(MessageB).initReturn();
-      ret.answerId = this.answerId;
-      ret.releaseParamCaps = false;
-      ret.setResultsSentElsewhere();
-      conn.sendOrFail(m);
-    }
-    this.cleanupAnswerTable([], false);
+    if (conn.error !== null) return;
+    const { message, ret } = newReturn(this.answerId);
+    fill(ret);
+    conn.sendOrFail(message);
   }
 
-  /** A Finish arrived while we exist. */
+  /** A Finish arrived while we exist (our answer is `finishing` now). */
   finish(): void {
-    this.receivedFinish = true;
-    if (!this.isDone || this.cleanedUp) return;
+    if (!this.isDone) return;
     if (this.redirectResults) this.sendRedirectReturn();
-    else if (this.hints.onlyPromisePipeline === true) this.cleanupAnswerTable([], true);
+    else if (this.hints.onlyPromisePipeline === true) this.returned([], null, false);
   }
 
-  private cleanupAnswerTable(resultExports: number[], shouldFreePipeline: boolean): void {
-    if (this.cleanedUp) return;
-    this.cleanedUp = true;
-    this.conn._cleanupAnswer(this, resultExports, shouldFreePipeline);
+  /**
+   * Our Return went (answers.ts returnSent), and the request no longer counts against the flow
+   * limit. `pipeline` and `finishNeeded` as returnSent takes them.
+   */
+  private returned(
+    resultExports: number[],
+    pipeline: "keep" | PipelineHook | null,
+    finishNeeded: boolean,
+  ): void {
+    if (!returnSent(this.conn, this.answerId, this, resultExports, pipeline, finishNeeded)) return;
     this.conn.callWordsInFlight -= this.requestSize;
     this.conn.maybeUnblockFlow();
-  }
-
-  /** Disconnected: nothing more is sent; the answer table is gone. */
-  detach(): void {
-    this.receivedFinish = true;
-    this.responseSent = true;
-    this.cleanedUp = true;
   }
 
   protected override destroy(): void {
@@ -386,9 +331,6 @@ export class RpcCallContext extends CallContextBase {
     const m = this.returnMsg;
     this.returnMsg = null;
     if (m !== null) releaseCapTable(m.capTable);
-    const map = this.resolutionsAtReturnTime;
-    this.resolutionsAtReturnTime = null;
-    if (map !== null) for (const h of map.values()) h.release();
     // Our reference to the redirected results (the taker holds its own); results built but
     // never turned into a response (the call failed, or results made after a disconnect) are
     // released here.

@@ -1,13 +1,21 @@
 /**
  * Capabilities that live across the connection (rpc.c++ RpcClient and its kinds): an import
  * (ImportClient), a pipelined promise on a question we asked (PipelineClient), a promise that
- * later resolves elsewhere (PromiseClient, with the embargo logic), and the TribbleRaceBlocker.
+ * later resolves elsewhere (PromiseClient, with the embargo logic), and the TribbleRaceBlocker;
+ * and the calls made on them (rpc.c++ RpcRequest, RpcPipeline). The two are one module because
+ * they make each other (a client makes requests, a request's pipeline makes clients), as they
+ * share rpc.c++; questions.ts holds what a question is once sent.
  */
-import type { AnyPointerReader, StructListBuilder } from "../wire/index.js";
-import { BROKEN_BRAND, BrokenClient, BrokenRequest } from "./broken.js";
+import type {
+  AnyPointerBuilder,
+  AnyPointerReader,
+  MessageBuilder,
+  StructListBuilder,
+} from "../wire/index.js";
+import { BROKEN_BRAND, BrokenClient, BrokenPipeline, BrokenRequest, releaseCapTable } from "./broken.js";
 import type { CallContextBase } from "./call-context.js";
 import type { RpcConnection } from "./connection.js";
-import { RpcError } from "./errors.js";
+import { RpcError, toRpcError } from "./errors.js";
 import { closeFd } from "./fd.js";
 import type { RpcFlowController } from "./flow-control.js";
 import { Future } from "./future.js";
@@ -15,13 +23,16 @@ import {
   type CallContextHook,
   type CallHints,
   ClientHook,
+  opsKey,
+  PipelineHook,
   type PipelineOps,
-  type RequestHook,
+  RequestHook,
+  type ResponseSink,
 } from "./hooks.js";
-import type { CapDescriptorB, MessageTargetB, PromisedAnswerOpB } from "./protocol.js";
-import { QueuedClient } from "./queued.js";
-import type { QuestionRef } from "./rpc-request.js";
-import { copyInto, RpcRequest } from "./rpc-request.js";
+import type { CallB, CapDescriptorB, MessageTargetB, PayloadB, PromisedAnswerOpB } from "./protocol.js";
+import { MessageB, newRpcMessage } from "./protocol.js";
+import { copyInto, NULL_RESPONSE, type Question, QuestionRef, type RpcResponse } from "./questions.js";
+import { capAtPath } from "./taken.js";
 
 export abstract class RpcClient extends ClientHook {
   readonly conn: RpcConnection;
@@ -358,5 +369,398 @@ export class TribbleRaceBlocker extends ClientHook {
 }
 const TRIBBLE_BRAND: unique symbol = Symbol("tribble-race-blocker");
 
+/** A pipelined capability handed out while waiting, resolved when the question returns. */
+interface PendingPipelined {
+  client: PromiseClient;
+  ops: PipelineOps;
+}
+
+/**
+ * Where an RpcPipeline is (rpc-rust's `PipelineVariant`, each state with its data):
+ * - `waiting` for the Return: pipelined capabilities are PromiseClients over PipelineClients on
+ *   the question, memoised per transform so that calls on one path keep their order. `qref` is
+ *   null once the pipeline itself was dropped (pending clients keep the question through their
+ *   PipelineClients, and still get resolved). A tail call's pipeline stays here for good: its
+ *   Return says `resultsSentElsewhere`, and pipelined calls keep going to the promised answer.
+ * - `resolved`: capabilities are read from the response each time (not memoised, or the memo
+ *   would keep them alive as long as the call; taken.ts), except `embargoed`: promises that
+ *   resolved into an embargo stay until their Disembargo is back, so that a call arriving for the
+ *   same path meanwhile (a forwarded call on an answer of ours whose call we forwarded) queues
+ *   behind the calls made before (C++ keeps its whole memo for this: RpcPipeline::clientMap).
+ *   `response` is null if the pipeline was dropped before the Return.
+ * - `broken`: every capability is broken with the call's error (memoised).
+ */
+type PipelineState =
+  | {
+      readonly state: "waiting";
+      qref: QuestionRef | null;
+      memo: Map<string, ClientHook> | null;
+      pending: PendingPipelined[] | null;
+    }
+  | { readonly state: "resolved"; response: RpcResponse | null; embargoed: Map<string, ClientHook> | null }
+  | { readonly state: "broken"; readonly error: RpcError; memo: Map<string, ClientHook> | null };
+
+/** rpc.c++ RpcPipeline: pipelined capabilities of a question, memoised per transform. */
+export class RpcPipeline extends PipelineHook {
+  readonly conn: RpcConnection;
+  private s: PipelineState;
+  private readonly neverResolves: boolean;
+
+  /** `qref`: a reference the pipeline owns. `neverResolves`: a tail call's pipeline. */
+  constructor(conn: RpcConnection, qref: QuestionRef, neverResolves = false) {
+    super();
+    this.conn = conn;
+    this.s = { state: "waiting", qref, memo: null, pending: null };
+    this.neverResolves = neverResolves;
+    if (!neverResolves) qref.waiter = this;
+  }
+
+  getPipelinedCap(ops: PipelineOps): ClientHook {
+    const s = this.s;
+    // Resolved: the capability from the response, not memoised (C++ reads the response each
+    // time too), unless an embargo still holds calls made before.
+    if (s.state === "resolved") {
+      const held = s.embargoed?.get(opsKey(ops));
+      return held !== undefined ? held.addRef() : capAtPath(s.response!.results, ops);
+    }
+    const key = opsKey(ops);
+    const memo = (s.memo ??= new Map());
+    const hit = memo.get(key);
+    if (hit !== undefined) return hit.addRef();
+    let hook: ClientHook;
+    if (s.state === "waiting") {
+      const pc = new PipelineClient(this.conn, s.qref!.addRef(), ops.slice());
+      if (this.neverResolves) hook = pc;
+      else {
+        const p = new PromiseClient(this.conn, pc, null);
+        (s.pending ??= []).push({ client: p, ops: ops.slice() });
+        hook = p;
+      }
+    } else {
+      hook = new BrokenClient(s.error);
+    }
+    memo.set(key, hook);
+    return hook.addRef();
+  }
+
+  _resolve(response: RpcResponse | null, reflected: boolean, via: PipelineHook | null): void {
+    const s = this.s;
+    if (s.state !== "waiting") return;
+    const pending = s.pending;
+    s.pending = null;
+    // A tail call's question: pipelined calls keep going to the promised answer.
+    if (response === null) return;
+    const r: PipelineState & { state: "resolved" } = {
+      state: "resolved",
+      response: this._refs > 0 ? response.addRef() : null,
+      embargoed: null,
+    };
+    this.s = r;
+    // The memo has done its job (one promise per transform while waiting), except for promises
+    // now embargoed (PipelineState). A capability only the memo holds must not take the
+    // response's reference (taken.ts).
+    const memo = s.memo;
+    if (pending !== null) {
+      // Results taken from a call the peer sent back to us (takeFromOtherQuestion, `via` that
+      // call's pipeline): a pipelined call went peer -> us -> that call's pipeline, so the
+      // promise resolves to what that pipeline gives (where the earlier calls went, perhaps
+      // still held there), with an embargo as for a local resolution; resolving straight to
+      // the capability in the results, one of the peer's, let later calls overtake them. (C++
+      // fulfills the question with the redirected response and embargoes nothing here; the
+      // behaviour fuzzer finds the reordering: test/rpc/behaviour-fuzz.test.ts.)
+      for (const { client, ops } of pending) {
+        // Held by someone besides the memo, or called through (an embargo may be needed).
+        const held = client._refs > (memo === null ? 0 : 1);
+        if (!held && !client.receivedCall) continue;
+        // Only an outside holder takes the response's reference; the memo's own does not, so the
+        // application's first read still can (taken.ts).
+        const hook = via !== null ? via.getPipelinedCap(ops) : capAtPath(response.results, ops, held);
+        client.resolve(hook, reflected);
+        hook.release();
+        const embargo = client.embargo;
+        if (embargo !== null && memo !== null) this.keepUntilLifted(r, memo, opsKey(ops), client, embargo);
+      }
+    }
+    releaseMemo(memo);
+    s.qref?.release();
+  }
+
+  /** Move `client`'s entry from the old memo to `r.embargoed` until `embargo` settles. */
+  private keepUntilLifted(
+    r: PipelineState & { state: "resolved" },
+    memo: Map<string, ClientHook>,
+    key: string,
+    client: ClientHook,
+    embargo: Future<unknown>,
+  ): void {
+    if (memo.get(key) !== client) return;
+    memo.delete(key);
+    (r.embargoed ??= new Map()).set(key, client);
+    embargo.listen(() => {
+      const m = r.embargoed;
+      if (m?.get(key) !== client) return;
+      m.delete(key);
+      if (m.size === 0) r.embargoed = null;
+      client.release();
+    });
+  }
+
+  _reject(error: RpcError): void {
+    const s = this.s;
+    if (s.state !== "waiting") return;
+    this.s = { state: "broken", error, memo: s.memo };
+    const pending = s.pending;
+    if (pending !== null) {
+      for (const { client } of pending) {
+        if (client._refs <= 0) continue;
+        const b = new BrokenClient(error);
+        client.resolve(b);
+        b.release();
+      }
+    }
+    s.qref?.release();
+  }
+
+  protected override destroy(): void {
+    const s = this.s;
+    switch (s.state) {
+      case "waiting": {
+        releaseMemo(s.memo);
+        s.memo = null;
+        const q = s.qref;
+        s.qref = null;
+        // Pending pipelined clients still held elsewhere keep the question (and our registration
+        // as its waiter) alive through their PipelineClients.
+        q?.release();
+        break;
+      }
+      case "resolved": {
+        const r = s.response;
+        s.response = null;
+        r?.release();
+        releaseMemo(s.embargoed);
+        s.embargoed = null;
+        break;
+      }
+      case "broken":
+        releaseMemo(s.memo);
+        s.memo = null;
+        break;
+    }
+  }
+}
+
+function releaseMemo(memo: Map<string, ClientHook> | null): void {
+  if (memo !== null) for (const h of memo.values()) h.release();
+}
+
+/** rpc.c++ RpcRequest: a Call message being built. */
+export class RpcRequest extends RequestHook {
+  readonly conn: RpcConnection;
+  readonly message: MessageBuilder;
+  readonly params: AnyPointerBuilder;
+  private readonly call: CallB;
+  private readonly payload: PayloadB;
+  private target: RpcClient | null;
+
+  /** `target`: a reference the request owns. */
+  constructor(
+    conn: RpcConnection,
+    target: RpcClient,
+    interfaceId: bigint,
+    methodId: number,
+    hints: CallHints,
+  ) {
+    super(interfaceId, methodId);
+    this.conn = conn;
+    this.target = target;
+    const m = newRpcMessage();
+    this.message = m;
+    const call = m.getRoot(MessageB).initCall();
+    this.call = call;
+    call.interfaceId = interfaceId;
+    call.methodId = methodId;
+    if (hints.noPromisePipelining === true) call.noPromisePipelining = true;
+    this.payload = call.initParams();
+    this.params = this.payload.content;
+  }
+
+  private takeTarget(): RpcClient {
+    const t = this.target;
+    if (t === null) throw RpcError.failed("Already called send() on this request.");
+    this.target = null;
+    return t;
+  }
+
+  abandon(): void {
+    const t = this.target;
+    if (t === null) return;
+    this.target = null;
+    releaseCapTable(this.message.capTable);
+    t.release();
+  }
+
+  /** The call was redirected while being built: copy it into a request on the new target. */
+  private redirected(redirect: ClientHook): RequestHook {
+    const repl = redirect.newCall(this.interfaceId, this.methodId, {
+      noPromisePipelining: this.call.noPromisePipelining,
+    });
+    try {
+      copyInto(repl.params, this.params.asReader());
+    } finally {
+      releaseCapTable(this.message.capTable);
+      redirect.release();
+    }
+    return repl;
+  }
+
+  send(sink: ResponseSink): PipelineHook {
+    const target = this.takeTarget();
+    const conn = this.conn;
+    try {
+      if (conn.error !== null) {
+        releaseCapTable(this.message.capTable);
+        const e = conn.error;
+        conn.loop().evalLater(() => sink.onError(e));
+        return new BrokenPipeline(e);
+      }
+      const redirect = target.writeTarget(this.call.initTarget());
+      if (redirect !== null) return this.redirected(redirect).send(sink);
+      const qref = this.sendInternal(false);
+      qref.sink = sink;
+      return new RpcPipeline(conn, qref);
+    } finally {
+      target.release();
+    }
+  }
+
+  /**
+   * Send a streaming call: sent now; the returned future settles when flow control lets the next
+   * streaming call on this capability go (C++ `sendStreaming()`).
+   */
+  sendStreaming(sink: ResponseSink): Future<void> {
+    const target = this.takeTarget();
+    const conn = this.conn;
+    try {
+      if (conn.error !== null) {
+        releaseCapTable(this.message.capTable);
+        return Future.rejected(conn.error);
+      }
+      const redirect = target.writeTarget(this.call.initTarget());
+      if (redirect !== null) {
+        const repl = this.redirected(redirect);
+        const s = (repl as RequestHook & { sendStreaming?: (k: ResponseSink) => Future<void> }).sendStreaming;
+        if (typeof s === "function") return s.call(repl, sink);
+        const done = new Future<void>();
+        const pipeline = repl.send({
+          onReturn(r) {
+            r.release();
+            pipeline.release();
+            done.resolve();
+          },
+          onError(e) {
+            pipeline.release();
+            done.reject(e);
+          },
+        });
+        return done;
+      }
+      const fc = (target.flowController ??= conn.newStream());
+      const size = this.message.sizeInWords * 8;
+      const qref = this.sendInternal(false);
+      const { ready, ack } = fc.sent(size);
+      const pipeline = new RpcPipeline(conn, qref);
+      qref.sink = {
+        onReturn(r) {
+          r.release();
+          pipeline.release();
+          ack();
+          sink.onReturn(NULL_RESPONSE);
+        },
+        onError(e) {
+          pipeline.release();
+          ack(e);
+          sink.onError(e);
+        },
+      };
+      return ready;
+    } finally {
+      target.release();
+    }
+  }
+
+  sendForPipeline(): PipelineHook {
+    // Sent as an ordinary call whose results are dropped: Call.onlyPromisePipeline would let a
+    // 1.x peer skip the Return, which needs C++'s high question IDs to be safe; a plain call
+    // behaves the same with both 0.9.2 and 1.x peers.
+    return this.send(DROP_SINK);
+  }
+
+  /**
+   * Send as a tail call (`sendResultsTo.yourself`); null when that is impossible (redirected
+   * target or disconnected), in which case the request is still usable for send().
+   */
+  tailSend(sink: ResponseSink): { questionId: number; pipeline: RpcPipeline } | null {
+    const conn = this.conn;
+    if (conn.error !== null || this.target === null) return null;
+    const redirect = this.target.writeTarget(this.call.initTarget());
+    if (redirect !== null) {
+      redirect.release();
+      return null;
+    }
+    const target = this.takeTarget();
+    try {
+      const qref = this.sendInternal(true);
+      qref.sink = sink;
+      const pipeline = new RpcPipeline(conn, qref, true);
+      return { questionId: qref.id, pipeline };
+    } finally {
+      target.release();
+    }
+  }
+
+  private sendInternal(isTailCall: boolean): QuestionRef {
+    const conn = this.conn;
+    // Build the cap table, then take the question ID ("to avoid interference").
+    const exports = conn.writeDescriptors(this.message.capTable, this.payload);
+    const question: Question = {
+      paramExports: exports,
+      ref: null,
+      isAwaitingReturn: true,
+      isTailCall,
+      skipFinish: false,
+    };
+    const id = conn.questions.add(question);
+    const qref = new QuestionRef(conn, id, question);
+    question.ref = qref;
+    this.call.questionId = id;
+    if (isTailCall) this.call.sendResultsTo.setYourself();
+    // The exports hold their own references now.
+    const table = this.message.capTable.slice();
+    try {
+      conn.send(this.message);
+    } catch (e) {
+      // The peer never got the call: no Return, no Finish; free the exports we just made
+      // (rpc-test.c++ "when OutgoingRpcMessage::send() throws, we don't leak exports").
+      question.isAwaitingReturn = false;
+      question.skipFinish = true;
+      conn.releaseExports(exports);
+      question.paramExports = [];
+      const err = toRpcError(e);
+      conn.loop().evalLater(() => qref.reject(err));
+    }
+    releaseCapTable(table);
+    this.message.capTable.length = 0;
+    return qref;
+  }
+}
+
+const DROP_SINK: ResponseSink = {
+  onReturn(r) {
+    r.release();
+  },
+  onError() {},
+};
+
 export type { AnyPointerReader };
-export { BrokenClient, QueuedClient, RpcError };
+export { BrokenClient, RpcError };

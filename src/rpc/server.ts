@@ -18,7 +18,7 @@ import type { Client, Pipeline, Request } from "./capability.js";
 import { type CallName, fromCallee, RpcError } from "./errors.js";
 import { type ClientHook, PipelineHook, type PipelineOps } from "./hooks.js";
 import { LocalClient } from "./local-client.js";
-import { capAtPath } from "./queued.js";
+import { capAtPath } from "./taken.js";
 
 /** One method of an interface, as generated. Fields may be getters (to defer class references). */
 export interface MethodInfo {

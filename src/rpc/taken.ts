@@ -15,9 +15,16 @@
  * fail with a ClosedHandleError that says why.
  */
 import type { Arena } from "../wire/arena.js";
-import { BrokenClient } from "./broken.js";
-import { ClosedHandleError } from "./errors.js";
-import { type CallContextHook, type CallHints, ClientHook, type RequestHook } from "./hooks.js";
+import { type AnyPointerReader, StructReader } from "../wire/index.js";
+import { BrokenClient, newNullCap } from "./broken.js";
+import { ClosedHandleError, toRpcError } from "./errors.js";
+import {
+  type CallContextHook,
+  type CallHints,
+  ClientHook,
+  type PipelineOps,
+  type RequestHook,
+} from "./hooks.js";
 
 export class TakenCap extends ClientHook {
   /** The moved capability: borrowed (the reader owns the reference). */
@@ -78,4 +85,29 @@ export function takeCapability(arena: Arena, index: number, cap: ClientHook): Cl
     return cap;
   }
   return cap.addRef();
+}
+
+/**
+ * The capability at `ops` inside `root` (C++ `AnyPointer::Reader::getPipelinedCap`): a reference
+ * for the caller, the null capability for a null pointer, a broken one for a malformed path. From a
+ * response, the first taker gets the response's own reference (taken.ts): a pipelined capability
+ * resolved from it owns the capability, and closing it releases the capability. `take: false`: a
+ * new reference, leaving the response's own for the application's first read.
+ */
+export function capAtPath(root: AnyPointerReader, ops: PipelineOps, take = true): ClientHook {
+  try {
+    let p = root;
+    for (let k = 0; k < ops.length; k++) {
+      const s = p.getAs(StructReader);
+      p = s._getPointer(ops[k]!);
+    }
+    const cap = p.getCapability();
+    if (cap === null) return newNullCap();
+    if (cap instanceof ClientHook) {
+      return take ? takeCapability(p._arena, p._getCapabilityIndex(), cap) : cap.addRef();
+    }
+    return new BrokenClient(toRpcError(new Error("Capability table entry is not a capability.")));
+  } catch (e) {
+    return new BrokenClient(toRpcError(e));
+  }
 }

@@ -7,8 +7,7 @@
 import { BuilderArena, ReaderArena, type ReaderOptions } from "../wire/arena.js";
 import { DecodeError } from "../wire/errors.js";
 import type { StructView } from "../wire/struct.js";
-import { copyStructInto } from "../wire/struct.js";
-import { copyPointer } from "../wire/write.js";
+import { copyPointer, copyStructInto } from "../wire/write.js";
 
 function totalWords(segments: readonly Uint8Array[]): number {
   let n = 0;

@@ -5,6 +5,9 @@
  * Local calls, resolutions and Returns are delivered through one FIFO run queue with C++ kj's
  * `evalLater` semantics (never synchronously). A test can wait until the queue is empty
  * (`whenIdle`), or install a loop with `manualScheduler` and single-step two vats in one process.
+ *
+ * `checkInvariants(connection)` and `dump(connection)` check and print an RPC connection's
+ * tables (src/rpc/invariants.ts lists the rules).
  */
 export {
   defaultScheduler,
@@ -16,6 +19,7 @@ export {
   setEventLoop,
   whenIdle,
 } from "../rpc/event-loop.js";
+export { checkInvariants, dump, findViolations, InvariantError } from "../rpc/invariants.js";
 export {
   MemoryTransport,
   type MemoryTransportOptions,

@@ -6,9 +6,11 @@
 import type { Arena, BuilderArena } from "./arena.js";
 import { UNLIMITED_NESTING } from "./arena.js";
 import {
-  copyListInto,
+  BIterable,
   getWritableList,
+  Iterable_,
   initListOfKind,
+  kindOf,
   type ListBuilderKind,
   type ListView,
 } from "./list.js";
@@ -25,10 +27,12 @@ import {
   readText,
 } from "./read.js";
 import type { Segment } from "./segment.js";
-import { copyStructInto, type StructBuilderCtor, type StructView } from "./struct.js";
+import type { StructBuilderCtor, StructView } from "./struct.js";
 import {
   clearPointer,
+  copyListInto,
   copyPointer,
+  copyStructInto,
   getWritableStruct,
   initStruct,
   setCapability,
@@ -161,3 +165,27 @@ export class AnyPointerBuilder {
     return new AnyPointerReader(this._arena, this._seg, this._p, UNLIMITED_NESTING);
   }
 }
+
+// Lists of AnyPointer live here, not in list.ts, so that list.ts need not import this module
+// (which builds lists through list.ts): the module graph stays acyclic.
+export class AnyPointerList extends Iterable_<AnyPointerReader> {
+  static get kind(): ListKind<AnyPointerList> {
+    return AnyPointerList_KIND;
+  }
+  get(i: number): AnyPointerReader {
+    return new AnyPointerReader(this._arena, this._seg, this._ptr(i), this._nesting);
+  }
+}
+const AnyPointerList_KIND: ListKind<AnyPointerList> = /*#__PURE__*/ kindOf(6 /* POINTER */, AnyPointerList);
+export class AnyPointerListBuilder extends BIterable<AnyPointerBuilder> {
+  static get kind(): ListBuilderKind<AnyPointerListBuilder> {
+    return AnyPointerListBuilder_KIND;
+  }
+  get(i: number): AnyPointerBuilder {
+    return new AnyPointerBuilder(this._arena, this._seg, this._ptr(i));
+  }
+}
+const AnyPointerListBuilder_KIND: ListBuilderKind<AnyPointerListBuilder> = /*#__PURE__*/ kindOf(
+  6 /* POINTER */,
+  AnyPointerListBuilder,
+);

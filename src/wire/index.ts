@@ -25,8 +25,6 @@ export {
 } from "./errors.js";
 export {
   AnyList,
-  AnyPointerList,
-  AnyPointerListBuilder,
   BoolList,
   BoolListBuilder,
   CapabilityList,

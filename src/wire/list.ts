@@ -9,7 +9,6 @@
  * them to `_getList` / `_initList`.
  */
 
-import { AnyPointerBuilder, AnyPointerReader } from "./any-pointer.js";
 import type { Arena, BuilderArena } from "./arena.js";
 import { UNLIMITED_NESTING } from "./arena.js";
 import { decodeError } from "./errors.js";
@@ -80,7 +79,8 @@ type ListCtor<L, AR> = new (
  * `useDefineForClassFields: false`, and bundlers keep both those and a call whose arguments read a
  * property (of the compiled enum object).
  */
-function kindOf<L, AR>(size: ElementSize, ctor: ListCtor<L, AR>, dataWords = 0, ptrCount = 0) {
+/** @internal */
+export function kindOf<L, AR>(size: ElementSize, ctor: ListCtor<L, AR>, dataWords = 0, ptrCount = 0) {
   return {
     size,
     dataWords,
@@ -149,7 +149,8 @@ export class ListView<A extends Arena = Arena> {
 }
 
 /** Iteration and array conversion for any list with `get(i)`. */
-abstract class Iterable_<T, A extends Arena = Arena> extends ListView<A> {
+/** @internal The base of list readers (exported for the AnyPointer lists, any-pointer.ts). */
+export abstract class Iterable_<T, A extends Arena = Arena> extends ListView<A> {
   abstract get(i: number): T;
   *[Symbol.iterator](): IterableIterator<T> {
     for (let i = 0; i < this.length; i++) yield this.get(i);
@@ -312,15 +313,6 @@ export class CapabilityList<T = unknown> extends Iterable_<T | null> {
   }
 }
 const CapabilityList_KIND: ListKind<CapabilityList> = /*#__PURE__*/ kindOf(6 /* POINTER */, CapabilityList);
-export class AnyPointerList extends Iterable_<AnyPointerReader> {
-  static get kind(): ListKind<AnyPointerList> {
-    return AnyPointerList_KIND;
-  }
-  get(i: number): AnyPointerReader {
-    return new AnyPointerReader(this._arena, this._seg, this._ptr(i), this._nesting);
-  }
-}
-const AnyPointerList_KIND: ListKind<AnyPointerList> = /*#__PURE__*/ kindOf(6 /* POINTER */, AnyPointerList);
 
 const STRUCT_LIST_KIND = Symbol("structListKind");
 const LIST_LIST_KIND = Symbol("listListKind");
@@ -425,7 +417,8 @@ const AnyList_KIND: ListKind<AnyList> = /*#__PURE__*/ kindOf(0 /* VOID */, AnyLi
 
 export class ListBuilderView extends ListView<BuilderArena> {}
 
-abstract class BIterable<T> extends Iterable_<T, BuilderArena> {}
+/** @internal */
+export abstract class BIterable<T> extends Iterable_<T, BuilderArena> {}
 
 export class VoidListBuilder extends BIterable<undefined> {
   static get kind(): ListBuilderKind<VoidListBuilder> {
@@ -676,18 +669,6 @@ const CapabilityListBuilder_KIND: ListBuilderKind<CapabilityListBuilder> = /*#__
   6 /* POINTER */,
   CapabilityListBuilder,
 );
-export class AnyPointerListBuilder extends BIterable<AnyPointerBuilder> {
-  static get kind(): ListBuilderKind<AnyPointerListBuilder> {
-    return AnyPointerListBuilder_KIND;
-  }
-  get(i: number): AnyPointerBuilder {
-    return new AnyPointerBuilder(this._arena, this._seg, this._ptr(i));
-  }
-}
-const AnyPointerListBuilder_KIND: ListBuilderKind<AnyPointerListBuilder> = /*#__PURE__*/ kindOf(
-  6 /* POINTER */,
-  AnyPointerListBuilder,
-);
 
 export class StructListBuilder<T> extends BIterable<T> {
   declare readonly _ctor: StructBuilderCtor<T>;
@@ -923,43 +904,4 @@ function upgradeToStructList<L>(
   // Zero the old words (pointers were moved, so only raw bytes remain; a tag word too).
   s.bytes.fill(0, oldStart, first + n * step);
   return kind.make(arena, ns, nfirst, n, nstep, ndw * 8, npc, UNLIMITED_NESTING, SIZE_INLINE_COMPOSITE);
-}
-
-/**
- * Deep-copy the list `value` (reader or builder, any message) to a new list behind `p`, keeping
- * the element size it is encoded with.
- */
-export function copyListInto(arena: BuilderArena, seg: Segment, p: number, value: ListView): void {
-  const n = value.length;
-  const es = value._actual;
-  const src = value._arena;
-  const s = value._seg;
-  if (es === SIZE_INLINE_COMPOSITE) {
-    const dw = value._dataSize >>> 3;
-    const pc = value._ptrCount;
-    initStructList(arena, seg, p, n, dw, pc);
-    const ds = A.seg;
-    const first = A.off;
-    const step = (dw + pc) * 8;
-    for (let e = 0; e < n; e++) {
-      const so = value._off + e * value._step;
-      const doff = first + e * step;
-      ds.bytes.set(s.bytes.subarray(so, so + dw * 8), doff);
-      for (let k = 0; k < pc; k++) {
-        copyPointer(arena, ds, doff + dw * 8 + k * 8, src, s, so + dw * 8 + k * 8, value._nesting, false);
-      }
-    }
-    return;
-  }
-  initList(arena, seg, p, es, n);
-  const ds = A.seg;
-  const doff = A.off;
-  if (es === SIZE_POINTER) {
-    for (let i = 0; i < n; i++) {
-      copyPointer(arena, ds, doff + i * 8, src, s, value._off + i * value._step, value._nesting, false);
-    }
-    return;
-  }
-  const nbytes = Math.ceil((n * DATA_BITS[es]!) / 8);
-  ds.bytes.set(s.bytes.subarray(value._off, value._off + nbytes), doff);
 }

@@ -15,8 +15,8 @@ import { Orphan } from "./orphan.js";
 import { A } from "./pointer.js";
 import { readStruct, type StructCtor } from "./read.js";
 import type { Segment } from "./segment.js";
-import { copyStructInto, type StructBuilderCtor, type StructView } from "./struct.js";
-import { getWritableStruct, initStruct, W } from "./write.js";
+import type { StructBuilderCtor, StructView } from "./struct.js";
+import { copyStructInto, getWritableStruct, initStruct, W } from "./write.js";
 
 /** A message read from segments (views of the caller's bytes; nothing is copied). */
 export class MessageReader {

@@ -10,15 +10,9 @@
 import { AnyPointerBuilder, AnyPointerReader } from "./any-pointer.js";
 import type { Arena, BuilderArena } from "./arena.js";
 import { UNLIMITED_NESTING } from "./arena.js";
-import {
-  copyListInto,
-  getWritableList,
-  initListOfKind,
-  type ListBuilderKind,
-  type ListView,
-} from "./list.js";
+import { getWritableList, initListOfKind, type ListBuilderKind, type ListView } from "./list.js";
 import { Orphan } from "./orphan.js";
-import { A, allocatePointee, KIND_STRUCT, SIZE_BYTE } from "./pointer.js";
+import { A, SIZE_BYTE } from "./pointer.js";
 import type { ListKind, PointerDefault, PointerType, StructCtor } from "./read.js";
 import {
   EMPTY_SEGMENT,
@@ -35,7 +29,8 @@ import {
 import type { Segment } from "./segment.js";
 import {
   clearPointer,
-  copyPointer,
+  copyListInto,
+  copyStructInto,
   getWritableStruct,
   initList,
   initStruct,
@@ -449,34 +444,6 @@ export class StructBuilder extends StructView {
       this._ptrOff,
       this._ptrCount,
       this._nesting,
-    );
-  }
-}
-
-/**
- * Deep-copy the struct `value` (whose sections we know, but not the pointer that led to it)
- * into a new struct behind `p`.
- */
-export function copyStructInto(arena: BuilderArena, seg: Segment, p: number, value: StructView): void {
-  clearPointer(arena, seg, p);
-  const dw = value._dataSize >>> 3;
-  const extraBytes = value._dataSize & 7; // list elements upgraded from sub-word primitives
-  const ndw = dw + (extraBytes ? 1 : 0);
-  const pc = value._ptrCount;
-  allocatePointee(arena, seg, p, ndw + pc, KIND_STRUCT, (ndw | (pc << 16)) >>> 0);
-  const ds = A.seg;
-  const doff = A.off;
-  ds.bytes.set(value._seg.bytes.subarray(value._dataOff, value._dataOff + value._dataSize), doff);
-  for (let k = 0; k < pc; k++) {
-    copyPointer(
-      arena,
-      ds,
-      doff + ndw * 8 + k * 8,
-      value._arena,
-      value._seg,
-      value._ptrOff + k * 8,
-      value._nesting,
-      false,
     );
   }
 }

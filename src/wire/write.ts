@@ -8,6 +8,7 @@
 import type { Arena, BuilderArena } from "./arena.js";
 import { UNLIMITED_NESTING } from "./arena.js";
 import { decodeError, EncodeError } from "./errors.js";
+import type { ListView } from "./list.js";
 import {
   A,
   allocatePointee,
@@ -30,6 +31,7 @@ import {
 } from "./pointer.js";
 import type { PointerDefault } from "./read.js";
 import type { Segment } from "./segment.js";
+import type { StructView } from "./struct.js";
 import { encodeUtf8Bounded, encodeUtf8Into, utf8Length } from "./text.js";
 
 export const MAX_LIST_ELEMENTS = (1 << 29) - 1;
@@ -501,4 +503,71 @@ function trimmedPointers(s: Segment, off: number, pc: number): number {
   let n = pc;
   while (n > 0 && v.getUint32(off + n * 8 - 8, true) === 0 && v.getUint32(off + n * 8 - 4, true) === 0) n--;
   return n;
+}
+
+/**
+ * Deep-copy the struct `value` (whose sections we know, but not the pointer that led to it)
+ * into a new struct behind `p`.
+ */
+export function copyStructInto(arena: BuilderArena, seg: Segment, p: number, value: StructView): void {
+  clearPointer(arena, seg, p);
+  const dw = value._dataSize >>> 3;
+  const extraBytes = value._dataSize & 7; // list elements upgraded from sub-word primitives
+  const ndw = dw + (extraBytes ? 1 : 0);
+  const pc = value._ptrCount;
+  allocatePointee(arena, seg, p, ndw + pc, KIND_STRUCT, (ndw | (pc << 16)) >>> 0);
+  const ds = A.seg;
+  const doff = A.off;
+  ds.bytes.set(value._seg.bytes.subarray(value._dataOff, value._dataOff + value._dataSize), doff);
+  for (let k = 0; k < pc; k++) {
+    copyPointer(
+      arena,
+      ds,
+      doff + ndw * 8 + k * 8,
+      value._arena,
+      value._seg,
+      value._ptrOff + k * 8,
+      value._nesting,
+      false,
+    );
+  }
+}
+
+/**
+ * Deep-copy the list `value` (reader or builder, any message) to a new list behind `p`, keeping
+ * the element size it is encoded with.
+ */
+export function copyListInto(arena: BuilderArena, seg: Segment, p: number, value: ListView): void {
+  const n = value.length;
+  const es = value._actual;
+  const src = value._arena;
+  const s = value._seg;
+  if (es === SIZE_INLINE_COMPOSITE) {
+    const dw = value._dataSize >>> 3;
+    const pc = value._ptrCount;
+    initStructList(arena, seg, p, n, dw, pc);
+    const ds = A.seg;
+    const first = A.off;
+    const step = (dw + pc) * 8;
+    for (let e = 0; e < n; e++) {
+      const so = value._off + e * value._step;
+      const doff = first + e * step;
+      ds.bytes.set(s.bytes.subarray(so, so + dw * 8), doff);
+      for (let k = 0; k < pc; k++) {
+        copyPointer(arena, ds, doff + dw * 8 + k * 8, src, s, so + dw * 8 + k * 8, value._nesting, false);
+      }
+    }
+    return;
+  }
+  initList(arena, seg, p, es, n);
+  const ds = A.seg;
+  const doff = A.off;
+  if (es === SIZE_POINTER) {
+    for (let i = 0; i < n; i++) {
+      copyPointer(arena, ds, doff + i * 8, src, s, value._off + i * value._step, value._nesting, false);
+    }
+    return;
+  }
+  const nbytes = Math.ceil((n * DATA_BITS[es]!) / 8);
+  ds.bytes.set(s.bytes.subarray(value._off, value._off + nbytes), doff);
 }

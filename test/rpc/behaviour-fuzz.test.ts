@@ -12,7 +12,9 @@
  * sequence number, and the target checks that, per reference, they arrive in increasing order.
  * At the end every message is delivered, every call must have settled, and once every reference
  * is closed every table of every connection is empty and every object made is destroyed (counted
- * by the objects themselves) — with the connections still up.
+ * by the objects themselves) — with the connections still up. After every step, every
+ * connection's tables keep their own rules (`checkInvariants` of capnts/testing,
+ * src/rpc/invariants.ts).
  *
  * Seeded. CAPNTS_FUZZ_RUNS (default 150 runs), CAPNTS_FUZZ_STEPS (150), CAPNTS_FUZZ_VATS (3) and
  * CAPNTS_FUZZ_SEED widen the search; CAPNTS_FUZZ_TRACE replays an action list and prints what
@@ -25,7 +27,7 @@ import { test } from "node:test";
 import { type RemotePromise, RpcError } from "capnts/rpc";
 // CAPNTS_FUZZ_TRACE prints messages in capnp text format: the printer comes with capnts/schema.
 import "capnts/schema";
-import { whenIdle } from "capnts/testing";
+import { checkInvariants as checkConnection, dump, whenIdle } from "capnts/testing";
 import { Message_Reader } from "../../src/gen/rpc.capnp.js";
 import { RpcConnection } from "../../src/rpc/connection.js";
 import { type MemoryTransport, newMemoryTransportPair } from "../../src/rpc/memory-transport.js";
@@ -308,8 +310,11 @@ async function replay(actions: readonly Action[], eOrder: boolean, vats = VATS):
     for (const a of actions) {
       await w.run(a);
       if (eOrder && w.violations.length > 0) return `E-order: ${w.violations[0]}`;
+      // The tables' own rules hold after every step (`checkInvariants` of capnts/testing).
+      for (const c of w.conns) checkConnection(c);
     }
     await w.quiesce();
+    for (const c of w.conns) checkConnection(c);
     if (eOrder && w.violations.length > 0) return `E-order: ${w.violations[0]}`;
     const unsettled = w.calls.filter((c) => !c.settled).length;
     if (unsettled > 0) return `${unsettled} call(s) never settled`;
@@ -321,7 +326,8 @@ async function replay(actions: readonly Action[], eOrder: boolean, vats = VATS):
     const empty = JSON.stringify(
       w.conns.map(() => ({ questions: 0, answers: 0, exports: 0, imports: 0, embargoes: 0 })),
     );
-    if (w.tables() !== empty) return `tables not empty at the end: ${w.tables()}`;
+    if (w.tables() !== empty)
+      return `tables not empty at the end: ${w.tables()}\n${w.conns.map((c) => dump(c)).join("\n")}`;
     if (w.objectsMade - w.objectsGone !== vats) {
       return `${w.objectsMade - w.objectsGone - vats} object(s) besides the bootstraps still alive with every reference closed`;
     }

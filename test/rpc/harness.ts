@@ -2,7 +2,8 @@
  * Runs an RPC behaviour test the way C++'s rpc-test.c++ TestContext does — a client vat and a
  * server vat whose bootstrap hands out the test objects — over each transport: an in-memory
  * message pair (observable message by message), and real sockets (TCP, Unix). After each test
- * everything is released and both connections' tables must be empty (the leak check); once the
+ * everything is released and both connections' tables must be empty (the leak check), their
+ * invariants holding before and after (`checkInvariants` of capnts/testing); once the
  * connections are closed, every server object made during the test must have been destroyed
  * (C++: a test's objects die with its scope), counted by the servers themselves.
  */
@@ -13,7 +14,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { Runtime } from "capnts/node";
 import { Client, type Server } from "capnts/rpc";
-import { whenIdle } from "capnts/testing";
+import { checkInvariants as checkConnection, dump, whenIdle } from "capnts/testing";
 import { RpcConnection as Conn, type RpcConnection } from "../../src/rpc/connection.js";
 import { type MemoryTransport, newMemoryTransportPair } from "../../src/rpc/memory-transport.js";
 import { serverLifetimes } from "../../src/rpc/server.js";
@@ -78,7 +79,13 @@ async function waitEmpty(settle: () => Promise<void>, ...cs: RpcConnection[]): P
     if (cs.every((c) => Object.values(c.tableSizes()).every((v) => v === 0))) return;
     await settle();
   }
-  for (const c of cs) assert.deepEqual(c.tableSizes(), emptyTables(), "leak check: tables not empty");
+  for (const c of cs)
+    assert.deepEqual(c.tableSizes(), emptyTables(), `leak check: tables not empty\n${dump(c)}`);
+}
+
+/** The tables' own rules (`checkInvariants` of capnts/testing), on every connection of the test. */
+export function checkInvariants(...cs: (RpcConnection | null)[]): void {
+  for (const c of cs) if (c !== null) checkConnection(c);
 }
 
 /** Server objects alive now (made into a capability and not yet disposed), in this process. */
@@ -198,10 +205,13 @@ export function rpcTest(name: string, fn: (ctx: Ctx) => Promise<void>, opts: Rpc
       };
       try {
         await fn(ctx);
+        // What the test left behind, before it is released, and then after.
+        checkInvariants(s.clientConn, s.serverConn());
         for (const d of deferred.reverse()) d[Symbol.dispose]();
         deferred.length = 0;
         s.boot.close();
         if (!opts.noLeakCheck) await waitEmpty(s.settle, s.clientConn, s.serverConn());
+        checkInvariants(s.clientConn, s.serverConn());
       } finally {
         for (const d of deferred.reverse()) d[Symbol.dispose]();
         s.boot.close();
@@ -209,6 +219,7 @@ export function rpcTest(name: string, fn: (ctx: Ctx) => Promise<void>, opts: Rpc
       }
       // After a disconnect every table is empty, whatever was still held.
       assert.deepEqual(s.clientConn.tableSizes(), emptyTables());
+      checkInvariants(s.clientConn);
       await expectServersReleased(baseline, "the test");
     });
   }
