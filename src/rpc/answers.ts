@@ -306,14 +306,17 @@ export class PostReturnPipeline extends PipelineHook {
     this.resolutions = resolutions;
   }
 
-  getPipelinedCap(ops: PipelineOps): ClientHook {
+  /** The capability at `ops` as it was when the Return was written (a new reference). */
+  capAtReturn(ops: PipelineOps): ClientHook {
     const cap = capAtPath(this.results, ops);
     const u = this.resolutions?.get(cap);
-    let result = cap;
-    if (u !== undefined) {
-      cap.release();
-      result = u.addRef();
-    }
+    if (u === undefined) return cap;
+    cap.release();
+    return u.addRef();
+  }
+
+  getPipelinedCap(ops: PipelineOps): ClientHook {
+    const result = this.capAtReturn(ops);
     const held = this.embargoAhead(ops);
     if (held === null) return result;
     const f = new Future<ClientHook>();

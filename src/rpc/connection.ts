@@ -24,6 +24,7 @@ import {
   clearAnswers,
   finishReceived,
   newReturn,
+  PostReturnPipeline,
   takeRedirected,
 } from "./answers.js";
 import { BrokenClient, BrokenPipeline, newBrokenCap, releaseCapTable } from "./broken.js";
@@ -682,7 +683,8 @@ export class RpcConnection implements TransportReceiver {
   }
 
   /** The capability a MessageTarget names (a new reference). */
-  private getMessageTarget(t: MessageTargetR): ClientHook {
+  /** `forDisembargo`: the target as the Return left it, without waiting (PostReturnPipeline). */
+  private getMessageTarget(t: MessageTargetR, forDisembargo = false): ClientHook {
     switch (t.which) {
       case "importedCap": {
         const exp = this.exports.find(t.importedCap);
@@ -693,7 +695,11 @@ export class RpcConnection implements TransportReceiver {
         const pa = t.promisedAnswer;
         const ops = toPipelineOps(pa.transform);
         const pipeline = answerPipeline(this, pa.questionId);
-        if (pipeline !== null) return pipeline.getPipelinedCap(ops);
+        if (pipeline !== null) {
+          return forDisembargo && pipeline instanceof PostReturnPipeline
+            ? pipeline.capAtReturn(ops)
+            : pipeline.getPipelinedCap(ops);
+        }
         // A question never asked (or finished) gets a broken pipeline, as rpc.c++ 1.x
         // getMessageTarget; 0.9.2 aborted ("PromisedAnswer.questionId is not a current
         // question."). The call fails alone, its answer is freed by its Finish: nothing leaks.
@@ -869,7 +875,8 @@ export class RpcConnection implements TransportReceiver {
     const context = d.context;
     switch (context.which) {
       case "senderLoopback": {
-        const target = this.getMessageTarget(d.target);
+        // Not held behind our own embargoes: this Disembargo may be what lifts them.
+        const target = this.getMessageTarget(d.target, true);
         const embargoId = context.senderLoopback;
         // The target may still be a promise (A -> B -> C chains): wait for it to resolve, then
         // for every call already queued towards it (evalLast), then reflect (C++ #1656).

@@ -149,7 +149,10 @@ export class ListView<A extends Arena = Arena> {
 }
 
 /** Iteration and array conversion for any list with `get(i)`. */
-/** @internal The base of list readers (exported for the AnyPointer lists, any-pointer.ts). */
+/**
+ * The base of list readers (exported for the AnyPointer lists, any-pointer.ts; not part of the
+ * API). Kept in the declarations: the public list classes extend it.
+ */
 export abstract class Iterable_<T, A extends Arena = Arena> extends ListView<A> {
   abstract get(i: number): T;
   *[Symbol.iterator](): IterableIterator<T> {
@@ -417,7 +420,7 @@ const AnyList_KIND: ListKind<AnyList> = /*#__PURE__*/ kindOf(0 /* VOID */, AnyLi
 
 export class ListBuilderView extends ListView<BuilderArena> {}
 
-/** @internal */
+/** The base of list builders (see Iterable_). */
 export abstract class BIterable<T> extends Iterable_<T, BuilderArena> {}
 
 export class VoidListBuilder extends BIterable<undefined> {

@@ -428,10 +428,12 @@ test("generated TypeScript runs under Node's type stripping (imports named .ts)"
  * with the core's own rpc.capnp bindings and without the byte-stream framing; 37,496 once the
  * E-order fixes of the behaviour fuzzer (+~380: embargoed pipeline entries kept, the post-Return
  * wait, takeFromOtherQuestion through the answer's pipeline) and C++ parity (+~760: 1.x
- * Exception.details, flow-controller choice, shutdown-error report, idle tracking) joined; the
- * serialization program 10,251). `node bench/bundle/sizes.mjs --table` says where the bytes go.
+ * Exception.details, flow-controller choice, shutdown-error report, idle tracking) joined;
+ * 37,830 once the import cycles were broken (moving code between wire modules changes what gzip
+ * matches: +~330 at about the same minified size); the serialization program 10,251).
+ * `node bench/bundle/sizes.mjs --table` says where the bytes go.
  */
-const BUNDLE_LIMITS = { client: 37_700, serialize: 10_450 };
+const BUNDLE_LIMITS = { client: 38_000, serialize: 10_450 };
 
 const SIZE_ENTRIES: Record<string, string> = {
   "size/serialize.ts": SERIALIZE_PROGRAM,

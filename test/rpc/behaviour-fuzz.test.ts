@@ -409,6 +409,11 @@ const E_ORDER_FIXES: Record<string, string> = {
   // held ones (RpcPipeline._resolve, QuestionRef.reflectedVia).
   "held-at-answer":
     "a promise resolved through takeFromOtherQuestion goes where its earlier calls went, behind them",
+  // Three vats, a leak the "post-return" fix brought: a Disembargo aimed at a returned answer
+  // waited, like a call, behind an embargo of ours that only it could lift, so it was never
+  // reflected and the peer's embargo (and what it held) stayed for good. A Disembargo takes the
+  // target as the Return left it (getMessageTarget's forDisembargo, PostReturnPipeline.capAtReturn).
+  "disembargo-not-held": "a Disembargo aimed at a returned answer is not held behind our own embargoes",
 };
 const traces = JSON.parse(
   readFileSync(new URL("fixtures/fuzz-e-order-traces.json", import.meta.url), "utf8"),
