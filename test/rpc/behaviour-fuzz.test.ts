@@ -414,6 +414,11 @@ const E_ORDER_FIXES: Record<string, string> = {
   // reflected and the peer's embargo (and what it held) stayed for good. A Disembargo takes the
   // target as the Return left it (getMessageTarget's forDisembargo, PostReturnPipeline.capAtReturn).
   "disembargo-not-held": "a Disembargo aimed at a returned answer is not held behind our own embargoes",
+  // Three vats, the last violation the search found (on 3880549): a call held in one embargo
+  // while another's Disembargo path was already clear. Fixed by the C++ parity work (3b7447c):
+  // the RequireEmbargoWrapper (TribbleRaceBlocker) is written and reflects Disembargoes as the
+  // capability it wraps, not as a new export; kept so that it stays fixed.
+  "three-vats": "calls on one reference keep their order through embargoes across three vats",
 };
 const traces = JSON.parse(
   readFileSync(new URL("fixtures/fuzz-e-order-traces.json", import.meta.url), "utf8"),
@@ -446,11 +451,7 @@ test(`behaviour fuzzer: ${RUNS} runs of ${STEPS} random actions over ${VATS} vat
 test(`behaviour fuzzer: ${RUNS} runs of ${STEPS} random actions over 2 vats keep E-order`, () =>
   fuzz(true, 2));
 
-// With three vats the oracle still finds calls on one reference delivered out of order (a
-// capability passed on through a third vat while calls on it are forwarded around tail-call
-// loops). It runs in every CI run and reports, without failing the suite, until fixed.
-test(
-  `behaviour fuzzer: ${RUNS} runs of ${STEPS} random actions over ${VATS} vats keep E-order`,
-  { todo: "E-order violations found with three vats are not fixed yet" },
-  () => fuzz(true),
-);
+// Three vats: capabilities handed on through a third vat while calls on them are forwarded
+// around tail-call loops (6,000 runs over 12 seeds found nothing more).
+test(`behaviour fuzzer: ${RUNS} runs of ${STEPS} random actions over ${VATS} vats keep E-order`, () =>
+  fuzz(true));
