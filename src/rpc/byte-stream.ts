@@ -15,6 +15,7 @@ import {
   type MessageBuilder,
   MessageReader,
 } from "../wire/index.js";
+import { Slab } from "../wire/slab.js";
 import { RpcError } from "./errors.js";
 import { closeFd, IncomingFdTracker, setIncomingFds, takeOutgoingFds } from "./fd.js";
 import { type MessageStream, messageTooLarge, type TransportReceiver } from "./transport.js";
@@ -98,19 +99,10 @@ export interface ByteMessageStreamOptions {
  * only moves forward and a new one replaces it when it runs out, so no byte is handed out twice:
  * a write the socket still holds is never overwritten.
  */
-const OUT_SLAB_BYTES = 64 * 1024;
 const OUT_CARVE_MAX = 8 * 1024;
-let outSlab: Uint8Array | null = null;
-let outSlabPos = 0;
+const outSlab = /* @__PURE__ */ new Slab(64 * 1024, OUT_CARVE_MAX);
 function outputBuffer(bytes: number): Uint8Array {
-  if (bytes > OUT_CARVE_MAX) return new Uint8Array(bytes);
-  if (outSlab === null || outSlabPos + bytes > OUT_SLAB_BYTES) {
-    outSlab = new Uint8Array(OUT_SLAB_BYTES);
-    outSlabPos = 0;
-  }
-  const b = outSlab.subarray(outSlabPos, outSlabPos + bytes);
-  outSlabPos += bytes;
-  return b;
+  return outSlab.take(bytes);
 }
 
 /**

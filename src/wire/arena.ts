@@ -164,7 +164,7 @@ function trimTail(): void {
   const t = tail;
   if (t === null) return;
   tail = null;
-  const keep = t.zeroed; // a multiple of 8: allocations are words, zeroing chunks 1 KiB
+  const keep = t.zeroed; // a multiple of 8: allocations are words, zeroing chunks too
   if (keep >= t.capacity || t.bytes.buffer !== slab) return;
   t.bytes = t.bytes.subarray(0, keep);
   t.capacity = keep;
@@ -273,6 +273,25 @@ export class BuilderArena implements Arena {
     this.totalWords += size;
     this.nextSizeWords = Math.max(this.nextSizeWords, this.totalWords);
     return seg;
+  }
+
+  /**
+   * @internal The message is complete (it was sent): if its last segment is still the slab's
+   * tail, the slab takes back every byte past what the message used (`trimTail` keeps the zeroed
+   * watermark, at least 256 bytes, for a message still being built). A message kept after sending,
+   * like an answer's Return awaiting its Finish, then pins about its own size of the slab instead
+   * of 256 bytes or more. Allocating in the message later still works: it starts a new segment.
+   */
+  trimToUsed(): void {
+    const t = tail;
+    if (t === null || this.segments[this.segments.length - 1] !== t) return;
+    tail = null;
+    if (t.bytes.buffer !== slab) return;
+    const keep = t.end;
+    t.bytes = t.bytes.subarray(0, keep);
+    t.capacity = keep;
+    if (t.zeroed > keep) t.zeroed = keep;
+    slabPos = tailPos + keep;
   }
 
   /** Views of the used part of every segment, ready for framing. */

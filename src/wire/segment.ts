@@ -3,8 +3,14 @@
  * (no copy); builders own a buffer with spare capacity and track how much is in use.
  */
 
-/** Bytes zeroed at a time ahead of a builder's allocations (see `Segment.zeroed`). */
-const ZERO_AHEAD = 1024;
+/**
+ * Bytes zeroed ahead of a builder's first allocations (see `Segment.zeroed`); after that each
+ * step zeroes as much again as is zeroed already, so a large message still makes few `fill`
+ * calls. Small, because the slab's tail segment is trimmed to its zeroed watermark when the next
+ * message is carved (arena.ts): a small message that outlives that moment (an answer's Return
+ * awaiting its Finish, built while other calls run) then pins 256 bytes of the slab, not 1 KiB.
+ */
+const ZERO_AHEAD = 256;
 
 export class Segment {
   declare readonly id: number;
@@ -51,7 +57,8 @@ export class Segment {
 
   /** Zero from the watermark to `end` and a chunk beyond, within the capacity. */
   zeroAhead(end: number): void {
-    const z = Math.min(this.capacity, Math.max(end, this.zeroed + ZERO_AHEAD));
+    const zeroed = this.zeroed;
+    const z = Math.min(this.capacity, Math.max(end, zeroed + (zeroed > ZERO_AHEAD ? zeroed : ZERO_AHEAD)));
     this.bytes.fill(0, this.zeroed, z);
     this.zeroed = z;
   }
