@@ -43,7 +43,9 @@
  *   `releaseParamCaps = false` and release the params' capabilities ourselves (rpc.c++ 1.x).
  * - Disconnect empties the table at once ({@link clearAnswers}); running calls are canceled.
  */
-import type { AnyPointerReader, MessageBuilder } from "../wire/index.js";
+import { AnyPointerReader, type MessageBuilder, MessageReader } from "../wire/index.js";
+import { Slab } from "../wire/slab.js";
+import { releaseCapTable } from "./broken.js";
 import { eventLoop } from "./event-loop.js";
 import { Future } from "./future.js";
 import { type ClientHook, PipelineHook, type PipelineOps } from "./hooks.js";
@@ -286,29 +288,71 @@ function dropRedirectedOf(a: Answer<AnswerCall>): void {
  * because that is what the peer's embargoes assume (Tribble 4-way race). `resolutions` maps a
  * results capability to its innermost client at Return time (owned).
  */
+/**
+ * Where kept results are copied: they live until their Finish, so they share slabs with each
+ * other rather than with messages that die at once.
+ */
+const keptResults = /* @__PURE__ */ new Slab(16 * 1024, 2 * 1024);
+
 export class PostReturnPipeline extends PipelineHook {
-  private inner: PipelineHook & { readonly pipelineRedirect: PipelineHook | null };
-  private readonly results: AnyPointerReader;
+  /** The pipeline the call forwarded pipelined calls to before the Return, if any (owned). */
+  private redirect: PipelineHook | null;
+  /**
+   * The results as kept until the Finish: a copy of the Return's one segment and where the
+   * results pointer is in it; or, for a Return of several segments, the results in the message.
+   */
+  private readonly words: Uint8Array | null;
+  private readonly at: number;
+  private readonly results: AnyPointerReader | null;
+  /** The Return's capability table (the references are ours). */
+  private capTable: unknown[] | null;
   private resolutions: Map<ClientHook, ClientHook> | null;
 
   /**
-   * `inner`: the call (a reference this pipeline owns), which keeps `results` readable, and
-   * tells the pipeline it forwarded pipelined calls to before the Return, if any.
+   * Takes over from the call what pipelined calls still need, so that the call itself (its
+   * context, the Return message's builder) is freed at the Return rather than at the Finish,
+   * which a peer that pipelines deeply may send long after: `redirect` (a reference this pipeline
+   * owns), and `results` within the Return `message`, whose capability table's references this
+   * pipeline takes over. A Return of one segment (the usual case) is kept as a copy of its used
+   * words: the builder's segment has room to spare and is shared with short-lived messages.
    */
   constructor(
-    inner: PipelineHook & { readonly pipelineRedirect: PipelineHook | null },
+    redirect: PipelineHook | null,
+    message: MessageBuilder,
     results: AnyPointerReader,
     resolutions: Map<ClientHook, ClientHook> | null,
   ) {
     super();
-    this.inner = inner;
-    this.results = results;
+    this.redirect = redirect;
     this.resolutions = resolutions;
+    const segs = message.arena.segments;
+    if (segs.length === 1 && results._seg === segs[0]) {
+      const seg = segs[0]!;
+      const words = keptResults.take(seg.end);
+      words.set(seg.bytes.subarray(0, seg.end));
+      this.words = words;
+      this.at = results._p;
+      this.results = null;
+      this.capTable = message.capTable.slice(); // exact size: the builder's grew by pushes
+    } else {
+      this.words = null;
+      this.at = 0;
+      this.results = results;
+      this.capTable = message.capTable;
+    }
+  }
+
+  /** The results, readable (their capabilities are borrowed from our table). */
+  private resultsReader(): AnyPointerReader {
+    if (this.results !== null) return this.results;
+    const m = new MessageReader([this.words!]);
+    m.capTable = this.capTable ?? [];
+    return new AnyPointerReader(m.arena, m.arena.segment(0), this.at, m.arena.nestingLimit);
   }
 
   /** The capability at `ops` as it was when the Return was written (a new reference). */
   capAtReturn(ops: PipelineOps): ClientHook {
-    const cap = capAtPath(this.results, ops);
+    const cap = capAtPath(this.resultsReader(), ops);
     const u = this.resolutions?.get(cap);
     if (u === undefined) return cap;
     cap.release();
@@ -336,7 +380,7 @@ export class PostReturnPipeline extends PipelineHook {
    * call forwarded to can hold such a promise; the call's own results give what it returned.
    */
   private embargoAhead(ops: PipelineOps): Future<ClientHook> | null {
-    const redirect = this.inner.pipelineRedirect;
+    const redirect = this.redirect;
     if (redirect === null) return null;
     const original = redirect.getPipelinedCap(ops);
     let ptr: ClientHook = original;
@@ -354,6 +398,11 @@ export class PostReturnPipeline extends PipelineHook {
     const map = this.resolutions;
     this.resolutions = null;
     if (map !== null) for (const h of map.values()) h.release();
-    this.inner.release();
+    const t = this.capTable;
+    this.capTable = null;
+    if (t !== null) releaseCapTable(t);
+    const r = this.redirect;
+    this.redirect = null;
+    r?.release();
   }
 }

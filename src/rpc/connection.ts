@@ -290,6 +290,9 @@ export class RpcConnection implements TransportReceiver {
     if (this.error !== null) return;
     this.transport.send(m);
     this.stats.sent++;
+    // Sent messages do not grow: give the slab back their unused bytes (a Return kept until
+    // its Finish then holds ~its size, not 1 KiB).
+    m.arena.trimToUsed();
   }
 
   /** Send; a failure to send is a connection failure. */
@@ -957,7 +960,10 @@ export class RpcConnection implements TransportReceiver {
   writeDescriptors(capTable: unknown[], payload: PayloadB): number[] {
     if (capTable.length === 0) return [];
     const list = payload.initCapTable(capTable.length);
-    const exports: number[] = [];
+    // Sized up front (and cut to what was used): an answer keeps this until its Finish, and an
+    // array grown by push() reserves room for 17.
+    const exports = new Array<number>(capTable.length);
+    let n = 0;
     for (let i = 0; i < capTable.length; i++) {
       const cap = capTable[i] as ClientHook | null | undefined;
       const d = list.get(i);
@@ -966,8 +972,9 @@ export class RpcConnection implements TransportReceiver {
         continue;
       }
       const id = this.writeDescriptor(cap, d);
-      if (id !== null) exports.push(id);
+      if (id !== null) exports[n++] = id;
     }
+    exports.length = n;
     return exports;
   }
 

@@ -21,8 +21,11 @@ export class LocalClient extends ClientHook {
   readonly brand = LOCAL_BRAND;
   server: Server;
   private blocked = false;
-  /** Calls waiting behind a streaming call, and `_whenUnblocked()` waiters, in order. */
-  private blockedCalls: (CallContextBase | (() => void))[] = [];
+  /**
+   * Calls waiting behind a streaming call, and `_whenUnblocked()` waiters, in order (made when
+   * first needed: most capabilities never stream, and a server may export many).
+   */
+  private blockedCalls: (CallContextBase | (() => void))[] | null = null;
   private brokenError_: RpcError | null = null;
 
   /** What `shortenPath()` resolved to (C++ `resolved`): new calls go there directly. */
@@ -136,7 +139,7 @@ export class LocalClient extends ClientHook {
       ctx.setCancelHandler(() => {
         if (ctx.allowCancellation) ctx.cancelDelivered();
       });
-      this.blockedCalls.push(ctx);
+      (this.blockedCalls ??= []).push(ctx);
       return;
     }
     this.callInternal(ctx);
@@ -190,8 +193,9 @@ export class LocalClient extends ClientHook {
 
   private unblock(): void {
     this.blocked = false;
-    while (!this.blocked && this.blockedCalls.length > 0) {
-      const next = this.blockedCalls.shift()!;
+    const q = this.blockedCalls;
+    while (!this.blocked && q !== null && q.length > 0) {
+      const next = q.shift()!;
       if (typeof next === "function") next();
       else if (!next.isDone) this.callInternal(next);
     }
@@ -204,7 +208,7 @@ export class LocalClient extends ClientHook {
    */
   _whenUnblocked(): Promise<void> | null {
     if (!this.blocked) return null;
-    return new Promise<void>((resolve) => this.blockedCalls.push(resolve));
+    return new Promise<void>((resolve) => (this.blockedCalls ??= []).push(resolve));
   }
 
   protected override destroy(): void {

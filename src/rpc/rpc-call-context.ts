@@ -264,9 +264,15 @@ export class RpcCallContext extends CallContextBase {
       if (inner === c || map?.has(c)) inner.release();
       else (map ??= new Map()).set(c, inner);
     }
-    // The answer's pipeline becomes a PostReturnPipeline over us (its reference on us replaces
-    // the answer's own, which returnSent releases).
-    this.returned(exports, new PostReturnPipeline(this.addRef(), this.resultsB!.asReader(), map), true);
+    // The answer's pipeline becomes a PostReturnPipeline that owns the Return message from now
+    // on; the answer's reference on us goes (returnSent), so we are freed once the call is over.
+    const redirect = this.pipelineRedirect;
+    this.returnMsg = null;
+    this.returned(
+      exports,
+      new PostReturnPipeline(redirect?.addRef() ?? null, msg, this.resultsB!.asReader(), map),
+      true,
+    );
   }
 
   private sendErrorReturn(error: RpcError): void {

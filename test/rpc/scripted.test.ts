@@ -19,6 +19,10 @@ import {
   TestInterface,
   TestInterface_Client,
   TestInterface_foo_Params_Builder,
+  TestInterface_foo_Results_Reader,
+  TestPipeline,
+  TestPipeline_Client,
+  TestPipeline_getCap_Params_Builder,
   TestTailCallee,
   TestTailCallee_Client,
 } from "../interop/gen/test.capnp.js";
@@ -568,6 +572,77 @@ for (const mode of ["memory", "tcp"] as const) {
       f.requireEarlyCancellationWorkaround = false;
     });
     await s.peer.quiet();
+    assert.deepEqual(s.server.tableSizes(), emptyTables());
+    await s.close();
+  });
+}
+
+/**
+ * A pipelined call that reaches an answer after its Return went (rpc.capnp PromisedAnswer: "the
+ * call may be made before the Return is received"; rpc.c++ PostReturnRpcPipeline): the answer no
+ * longer keeps the call, only its exports and a copy of its results, from which the capability
+ * at the transform is read. Results of one segment are copied; a Return of several segments
+ * (here 3000 bytes of text pushing the results past the first segment) is kept as it is. Both
+ * are answered, and everything is released at the Finishes.
+ */
+for (const textBytes of [3, 3000]) {
+  test(`scripted: a call pipelined on an answer after its Return reaches the capability in the results (${textBytes}-byte text in them)`, async () => {
+    let fooCalls = 0;
+    const pipeline = TestPipeline.server({
+      getCap(c) {
+        // Answers at once: the Return goes before the peer's next message is read.
+        c.results.s = "x".repeat(textBytes);
+        c.results.initOutBox().cap = new TestInterface_Client(
+          TestInterface.server({
+            foo(f) {
+              fooCalls++;
+              f.results.x = `foo ${f.params.i}`;
+            },
+          }),
+        );
+      },
+    });
+    const s = await scripted("memory", pipeline);
+    s.peer.send((m) => {
+      m.initBootstrap().questionId = 0;
+    });
+    member(member(await s.peer.next(), "return").return, "results");
+    s.peer.send((m) => {
+      const c = m.initCall();
+      c.questionId = 1;
+      c.initTarget().importedCap = 0;
+      c.interfaceId = TestPipeline_Client._interface!.typeId;
+      c.methodId = 0;
+      c.initParams().content.initAs(TestPipeline_getCap_Params_Builder).n = 234;
+    });
+    const r1 = member(member(await s.peer.next(), "return").return, "results");
+    assert.equal(r1.results.capTable.length, 1);
+    assert.equal(s.server.tableSizes().answers, 2, "the call's answer awaits its Finish");
+    // Now the pipelined call on outBox.cap (pointer 1 of the results, then pointer 0 of the Box).
+    s.peer.send((m) => {
+      const c = m.initCall();
+      c.questionId = 2;
+      const pa = c.initTarget().initPromisedAnswer();
+      pa.questionId = 1;
+      const ops = pa.initTransform(2);
+      ops.get(0).getPointerField = 1;
+      ops.get(1).getPointerField = 0;
+      c.interfaceId = TestInterface_Client._interface!.typeId;
+      c.methodId = 0;
+      c.initParams().content.initAs(TestInterface_foo_Params_Builder).i = 7;
+    });
+    const r2 = member(member(await s.peer.next(), "return").return, "results");
+    assert.equal(r2.results.content.getAs(TestInterface_foo_Results_Reader).x, "foo 7");
+    assert.equal(fooCalls, 1);
+    for (const q of [1, 0]) {
+      s.peer.send((m) => {
+        const f = m.initFinish();
+        f.questionId = q;
+        f.releaseResultCaps = true;
+      });
+    }
+    await s.peer.quiet();
+    assert.equal(s.server.error, null);
     assert.deepEqual(s.server.tableSizes(), emptyTables());
     await s.close();
   });
