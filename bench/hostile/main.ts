@@ -3,7 +3,11 @@
 // this program is the client and reads the server's RSS and FDs from /proc.
 //
 //   node --conditions=capnts-source --import tsx bench/hostile/main.ts [--ms=N] [--cycles=N]
-//        [--questions=N] [--server=ts,cpp]
+//        [--questions=N] [--server=ts,cpp] [--from-source]
+//
+// The capnts server runs as users run it: the library from dist/ and the program compiled to
+// JavaScript (bench/hostile/build.mjs builds both first); --from-source runs it through tsx, as
+// the tests do (keepNames then adds a property dictionary to every named closure).
 //
 // Workloads:
 //   reading flood      evaluate(literal) calls as fast as the socket takes them for --ms
@@ -30,6 +34,7 @@ import {
   startTsServer,
 } from "../../test/hostile/peer.js";
 import { buildInterop } from "../../test/interop/build.mjs";
+import { buildHostileServer } from "./build.mjs";
 
 const args = process.argv.slice(2);
 function opt(name: string, def: number): number {
@@ -42,9 +47,11 @@ const QUESTIONS = opt("questions", 20_000);
 const serverArg = args.find((x) => x.startsWith("--server="))?.slice(9) ?? "ts,cpp";
 const KINDS = serverArg.split(",") as ("ts" | "cpp")[];
 const MiB = 1024 * 1024;
+const compiledServer =
+  KINDS.includes("ts") && !args.includes("--from-source") ? buildHostileServer() : undefined;
 
 async function start(kind: "ts" | "cpp"): Promise<ServerProcess> {
-  if (kind === "ts") return startTsServer();
+  if (kind === "ts") return startTsServer({}, compiledServer);
   const { binDir } = (await buildInterop()) as { binDir: string };
   return startCppServer(`${binDir}/calculator-server`);
 }
@@ -91,6 +98,8 @@ interface FloodResult {
   sent: number;
   replies: number;
   peak: number;
+  /** capnts: answers in the server's tables and its live JS heap at the end (after a GC). */
+  held: string;
 }
 
 /** Calls as fast as they go for MS; `reading`: read Returns (and Finish each if `finish`). */
@@ -175,8 +184,13 @@ async function flood(server: ServerProcess, reading: boolean, finish = true): Pr
   // Calls that left our process (the rest sat in our socket's buffer).
   const taken = Math.floor((sentBytes - s.writableLength) / call.bytes.length);
   const peak = sampling.stop();
+  let held = "- | -";
+  if (server.kind === "ts") {
+    const st = await server.stats();
+    held = `${(st.answers ?? 0).toLocaleString("en")} | ${(st.heap / MiB).toFixed(0)}`;
+  }
   s.destroy();
-  return { sent: taken, replies, peak };
+  return { sent: taken, replies, peak, held };
 }
 
 /** RSS and FDs after the server's connections have gone (give it a moment to clean up). */
@@ -258,7 +272,7 @@ for (const kind of KINDS) {
   put(
     "Reading flood",
     kind,
-    `| ${NAME[kind]} | ${Math.round(r.replies / (MS / 1000)).toLocaleString("en")} | ${r.sent.toLocaleString("en")} | ${(base / MiB).toFixed(0)} | ${(r.peak / MiB).toFixed(0)} | +${((r.peak - base) / MiB).toFixed(0)} |`,
+    `| ${NAME[kind]} | ${Math.round(r.replies / (MS / 1000)).toLocaleString("en")} | ${r.sent.toLocaleString("en")} | ${(base / MiB).toFixed(0)} | ${(r.peak / MiB).toFixed(0)} | +${((r.peak - base) / MiB).toFixed(0)} | ${r.held} |`,
   );
   await server.stop();
 
@@ -269,7 +283,7 @@ for (const kind of KINDS) {
   put(
     "Reading flood, no Finish",
     kind,
-    `| ${NAME[kind]} | ${Math.round(nf.replies / (MS / 1000)).toLocaleString("en")} | ${nf.sent.toLocaleString("en")} | ${(base1 / MiB).toFixed(0)} | ${(nf.peak / MiB).toFixed(0)} | +${((nf.peak - base1) / MiB).toFixed(0)} |`,
+    `| ${NAME[kind]} | ${Math.round(nf.replies / (MS / 1000)).toLocaleString("en")} | ${nf.sent.toLocaleString("en")} | ${(base1 / MiB).toFixed(0)} | ${(nf.peak / MiB).toFixed(0)} | +${((nf.peak - base1) / MiB).toFixed(0)} | ${nf.held} |`,
   );
   await server.stop();
 
@@ -306,8 +320,8 @@ for (const kind of KINDS) {
 }
 
 const HEAD: Record<string, string> = {
-  "Reading flood": `### Reading flood (${MS / 1000} s)\n\n| server | replies/s | calls taken | RSS before (MiB) | peak RSS (MiB) | growth (MiB) |\n|---|---:|---:|---:|---:|---:|`,
-  "Reading flood, no Finish": `### Reading flood, Returns read but never finished (${MS / 1000} s)\n\n| server | replies/s | calls taken | RSS before (MiB) | peak RSS (MiB) | growth (MiB) |\n|---|---:|---:|---:|---:|---:|`,
+  "Reading flood": `### Reading flood (${MS / 1000} s)\n\n| server | replies/s | calls taken | RSS before (MiB) | peak RSS (MiB) | growth (MiB) | answers held at the end | live JS heap at the end (MiB) |\n|---|---:|---:|---:|---:|---:|---:|---:|`,
+  "Reading flood, no Finish": `### Reading flood, Returns read but never finished (${MS / 1000} s)\n\n| server | replies/s | calls taken | RSS before (MiB) | peak RSS (MiB) | growth (MiB) | answers held at the end | live JS heap at the end (MiB) |\n|---|---:|---:|---:|---:|---:|---:|---:|`,
   "Non-reading flood": `### Non-reading flood (${MS / 1000} s)\n\n| server | calls taken | RSS before (MiB) | peak RSS (MiB) | growth (MiB) |\n|---|---:|---:|---:|---:|`,
   Churn:
     "### Connect / Bootstrap / disconnect cycles (after 3000 warm-up cycles)\n\n| server | cycles | seconds | RSS at start (MiB) | RSS (MiB) before → after | FDs before → after | JS heap after GC (MiB) |\n|---|---:|---:|---:|---|---|---|",

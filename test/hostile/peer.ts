@@ -38,6 +38,7 @@ export interface ServerProcess {
   readonly child: ChildProcess;
   /** Its memory and FDs, measured by (ours) or from /proc of (C++) the server process. */
   stats(): Promise<ServerStats>;
+  readonly kind: "ts" | "cpp";
   /** Whether it is still running. */
   alive(): boolean;
   stop(): Promise<void>;
@@ -45,15 +46,18 @@ export interface ServerProcess {
 
 const root = new URL("../../", import.meta.url).pathname;
 
-/** Start test/hostile/server.ts (capnts) with connection `options`. */
-export function startTsServer(options: Record<string, number> = {}): Promise<ServerProcess> {
-  const args = [
-    "--expose-gc",
-    "--conditions=capnts-source",
-    "--import",
-    "tsx",
-    `${root}test/hostile/server.ts`,
-  ];
+/**
+ * Start test/hostile/server.ts (capnts) with connection `options`, from source through tsx, or
+ * `compiled`: that program compiled to JavaScript (bench/hostile/build.mjs, for the bench).
+ */
+export function startTsServer(
+  options: Record<string, number> = {},
+  compiled?: string,
+): Promise<ServerProcess> {
+  const args =
+    compiled === undefined
+      ? ["--expose-gc", "--conditions=capnts-source", "--import", "tsx", `${root}test/hostile/server.ts`]
+      : ["--expose-gc", compiled];
   for (const [k, v] of Object.entries(options)) args.push("--option", `${k}=${v}`);
   return startServer(process.execPath, args, "ts");
 }
@@ -81,6 +85,7 @@ function startServer(cmd: string, args: string[], kind: "ts" | "cpp"): Promise<S
         const port = Number(m[1]);
         resolve({
           port,
+          kind,
           pid: child.pid!,
           child,
           alive: () => !exited,
