@@ -26,35 +26,27 @@ import {
   type CallHints,
   ClientHook,
   type PipelineHook,
-  RequestHook,
+  type RequestHook,
   type ResponseHook,
   type ResponseSink,
 } from "./hooks.js";
+import { OwnedTargetRequest } from "./owned-target-request.js";
 
-export class LocalRequest extends RequestHook {
+export class LocalRequest extends OwnedTargetRequest<ClientHook> {
   message: MessageBuilder;
   readonly params: AnyPointerBuilder;
   private hints: CallHints;
-  private target: ClientHook | null;
 
   /** `target`: a reference this request owns. */
   constructor(interfaceId: bigint, methodId: number, hints: CallHints, target: ClientHook) {
-    super(interfaceId, methodId);
+    super(interfaceId, methodId, target);
     this.message = new MessageBuilder();
     this.params = this.message.getRootAnyPointer();
     this.hints = hints;
-    this.target = target;
-  }
-
-  private take(): ClientHook {
-    const t = this.target;
-    if (t === null) throw RpcError.failed("Already called send() on this request.");
-    this.target = null;
-    return t;
   }
 
   send(sink: ResponseSink): PipelineHook {
-    const target = this.take();
+    const target = this.takeTarget();
     const ctx = new LocalCallContext(this.message, sink, target, this.hints);
     ctx.addRef(); // one for the caller (returned), one for the execution
     target.call(this.interfaceId, this.methodId, ctx, this.hints);
@@ -68,7 +60,7 @@ export class LocalRequest extends RequestHook {
    * calls").
    */
   sendStreaming(sink: ResponseSink): Future<void> {
-    const target = this.take();
+    const target = this.takeTarget();
     const done = new Future<void>();
     const ctx = new LocalCallContext(
       this.message,
@@ -91,20 +83,12 @@ export class LocalRequest extends RequestHook {
   }
 
   sendForPipeline(): PipelineHook {
-    const target = this.take();
+    const target = this.takeTarget();
     const hints: CallHints = { ...this.hints, onlyPromisePipeline: true };
     const ctx = new LocalCallContext(this.message, null, target, hints);
     ctx.addRef();
     target.call(this.interfaceId, this.methodId, ctx, hints);
     return ctx;
-  }
-
-  abandon(): void {
-    const t = this.target;
-    if (t === null) return;
-    this.target = null;
-    releaseCapTable(this.message.capTable);
-    t.release();
   }
 }
 

@@ -26,9 +26,10 @@ import {
   opsKey,
   PipelineHook,
   type PipelineOps,
-  RequestHook,
+  type RequestHook,
   type ResponseSink,
 } from "./hooks.js";
+import { OwnedTargetRequest } from "./owned-target-request.js";
 import type { CallB, CapDescriptorB, MessageTargetB, PayloadB, PromisedAnswerOpB } from "./protocol.js";
 import { MessageB, newRpcMessage } from "./protocol.js";
 import { copyInto, NULL_RESPONSE, type Question, QuestionRef, type RpcResponse } from "./questions.js";
@@ -555,13 +556,12 @@ function releaseMemo(memo: Map<string, ClientHook> | null): void {
 }
 
 /** rpc.c++ RpcRequest: a Call message being built. */
-export class RpcRequest extends RequestHook {
+export class RpcRequest extends OwnedTargetRequest<RpcClient> {
   readonly conn: RpcConnection;
   readonly message: MessageBuilder;
   readonly params: AnyPointerBuilder;
   private readonly call: CallB;
   private readonly payload: PayloadB;
-  private target: RpcClient | null;
 
   /** `target`: a reference the request owns. */
   constructor(
@@ -571,9 +571,8 @@ export class RpcRequest extends RequestHook {
     methodId: number,
     hints: CallHints,
   ) {
-    super(interfaceId, methodId);
+    super(interfaceId, methodId, target);
     this.conn = conn;
-    this.target = target;
     const m = newRpcMessage();
     this.message = m;
     const call = m.getRoot(MessageB).initCall();
@@ -583,21 +582,6 @@ export class RpcRequest extends RequestHook {
     if (hints.noPromisePipelining === true) call.noPromisePipelining = true;
     this.payload = call.initParams();
     this.params = this.payload.content;
-  }
-
-  private takeTarget(): RpcClient {
-    const t = this.target;
-    if (t === null) throw RpcError.failed("Already called send() on this request.");
-    this.target = null;
-    return t;
-  }
-
-  abandon(): void {
-    const t = this.target;
-    if (t === null) return;
-    this.target = null;
-    releaseCapTable(this.message.capTable);
-    t.release();
   }
 
   /** The call was redirected while being built: copy it into a request on the new target. */

@@ -25,8 +25,8 @@ import { Calculator } from "../../examples/calculator/calculator.capnp.js";
 import { calculatorServer } from "../../examples/calculator/impl.js";
 import { call } from "../../src/cli/call.js";
 import { UsageError } from "../../src/cli/usage.js";
+import { Counters, newTestBootstrap } from "../fixtures/test-impls.js";
 import { buildInterop, toolchainProblem } from "./build.mjs";
-import { newTestBootstrap } from "./ts/impls.js";
 import { killAll, ROOT, type RunningServer, startServer } from "./ts/process.js";
 
 const CAPNTS = join(ROOT, "bin", "capnts");
@@ -108,7 +108,11 @@ async function tsServer(serve: "test" | "demo-calculator", transport: "tcp" | "u
   const server = rt.newServer({
     createFor: (): Server =>
       serve === "test"
-        ? newTestBootstrap({ peerSide: "client", setTraceEncoder: () => {}, setFlowLimit: () => {} }).server
+        ? newTestBootstrap(new Counters(), {
+            peerSide: "client",
+            setTraceEncoder: () => {},
+            setFlowLimit: () => {},
+          })
         : calculatorServer(),
   });
   const info = await server.listen(listenOn(transport).replace(/^tcp:/, ""));

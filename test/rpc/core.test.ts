@@ -3,13 +3,13 @@
  */
 import assert from "node:assert/strict";
 import { RpcError } from "capnts/rpc";
+import { Counters, TestInterfaceImpl } from "../fixtures/test-impls.js";
 import {
   canonicalAllTypes,
   TestExtends_Client,
   TestInterface,
   TestInterface_Client,
 } from "../interop/gen/test.capnp.js";
-import { testInterfaceImpl } from "./fixtures/impls.js";
 import { rpcTest } from "./harness.js";
 import { obj } from "./util.js";
 
@@ -129,8 +129,8 @@ rpcTest('RPC context.setPipeline (rpc-test.c++ KJ_TEST("RPC context.setPipeline"
 rpcTest(
   "local loop: a TestInterface served locally behaves the same",
   async () => {
-    const c = { callCount: 0, handleCount: 0, cancelCount: 0 };
-    using cap = new TestInterface_Client(TestInterface.server(testInterfaceImpl(c)));
+    const c = new Counters();
+    using cap = new TestInterface_Client(TestInterface.server(new TestInterfaceImpl(c)));
     using p = cap.foo((p) => {
       p.i = 123;
       p.j = true;

@@ -17,6 +17,7 @@ import { whenIdle } from "capnts/testing";
 import { RpcConnection } from "../../src/rpc/connection.js";
 import { forCall } from "../../src/rpc/errors.js";
 import { newMemoryTransportPair } from "../../src/rpc/memory-transport.js";
+import { Counters, TestInterfaceImpl, TestPipelineImpl } from "../fixtures/test-impls.js";
 import {
   TestCallOrder_Client,
   TestInterface,
@@ -26,7 +27,6 @@ import {
   TestStreaming,
   TestStreaming_Client,
 } from "../interop/gen/test.capnp.js";
-import { newCounters, testInterfaceImpl, testPipelineImpl } from "./fixtures/impls.js";
 import { rpcTest, settleConns } from "./harness.js";
 import { obj } from "./util.js";
 
@@ -208,7 +208,7 @@ test("connect() and listen() reject (never throw) on a bad address, before any n
 test('listen("*:0") listens on every interface', async () => {
   const rt = Runtime.init();
   try {
-    const server = rt.newServer(TestInterface.server(testInterfaceImpl(newCounters())));
+    const server = rt.newServer(TestInterface.server(new TestInterfaceImpl(new Counters())));
     const { port } = await server.listen("*:0");
     assert.ok(port !== undefined && port > 0);
     const client = await rt.connect(`127.0.0.1:${port}`);
@@ -236,7 +236,7 @@ function closedError(what: string): (e: unknown) => boolean {
 }
 
 test("a call on a closed handle returns a rejected promise naming the method", async () => {
-  const cap = new TestInterface_Client(TestInterface.server(testInterfaceImpl(newCounters())));
+  const cap = new TestInterface_Client(TestInterface.server(new TestInterfaceImpl(new Counters())));
   cap.close();
   let p: ReturnType<TestInterface_Client["foo"]> | undefined;
   assert.doesNotThrow(() => {
@@ -252,7 +252,7 @@ test("a call on a closed handle returns a rejected promise naming the method", a
 });
 
 test("Request.send() on a closed handle returns a rejected promise", async () => {
-  const cap = new TestInterface_Client(TestInterface.server(testInterfaceImpl(newCounters())));
+  const cap = new TestInterface_Client(TestInterface.server(new TestInterfaceImpl(new Counters())));
   cap[Symbol.dispose]();
   const req = cap.fooRequest();
   req.params.i = 123;
@@ -261,7 +261,7 @@ test("Request.send() on a closed handle returns a rejected promise", async () =>
 });
 
 test("a pipelined call through a call on a closed handle rejects with the same error", async () => {
-  const cap = new TestPipeline_Client(TestPipeline.server(testPipelineImpl(newCounters())));
+  const cap = new TestPipeline_Client(TestPipeline.server(new TestPipelineImpl(new Counters())));
   cap.close();
   using p = cap.getCap((p) => (p.n = 234));
   using q = p.pipeline.outBox.cap.foo();
@@ -279,7 +279,7 @@ test("a streaming call on a closed handle rejects", async () => {
 });
 
 test("closed handle: whenResolved() and getFd() reject; dup() and castAs() throw", async () => {
-  const cap = new TestInterface_Client(TestInterface.server(testInterfaceImpl(newCounters())));
+  const cap = new TestInterface_Client(TestInterface.server(new TestInterfaceImpl(new Counters())));
   cap.close();
   assert.ok(cap.closed);
   await assert.rejects(cap.whenResolved(), closedError("cannot whenResolved() this TestInterface"));
@@ -287,7 +287,7 @@ test("closed handle: whenResolved() and getFd() reject; dup() and castAs() throw
   assert.throws(() => cap.dup(), closedError("cannot dup() this TestInterface"));
   assert.throws(() => cap.castAs(TestCallOrder_Client), closedError("cannot castAs() this TestInterface"));
   // Passing it as a capability in params: the call is not sent and its promise rejects.
-  using other = new TestPipeline_Client(TestPipeline.server(testPipelineImpl(newCounters())));
+  using other = new TestPipeline_Client(TestPipeline.server(new TestPipelineImpl(new Counters())));
   using p = other.getCap((p) => {
     p.n = 234;
     p.inCap = cap;
@@ -296,8 +296,8 @@ test("closed handle: whenResolved() and getFd() reject; dup() and castAs() throw
 });
 
 test("an error while filling in the params rejects the call's promise instead of throwing", async () => {
-  const c = newCounters();
-  using cap = new TestInterface_Client(TestInterface.server(testInterfaceImpl(c)));
+  const c = new Counters();
+  using cap = new TestInterface_Client(TestInterface.server(new TestInterfaceImpl(c)));
   const bug = new TypeError("bug in the caller");
   let p: ReturnType<TestInterface_Client["foo"]> | undefined;
   assert.doesNotThrow(() => {
@@ -312,7 +312,7 @@ test("an error while filling in the params rejects the call's promise instead of
 });
 
 test("the pipeline of a disposed call: its calls reject, naming the call", async () => {
-  using cap = new TestPipeline_Client(TestPipeline.server(testPipelineImpl(newCounters())));
+  using cap = new TestPipeline_Client(TestPipeline.server(new TestPipelineImpl(new Counters())));
   const p = cap.getCap((p) => (p.n = 234));
   p.cancel();
   using q = p.pipeline.outBox.cap.foo();
@@ -481,7 +481,7 @@ function castAsError(remote: boolean): (e: unknown) => boolean {
 }
 
 test("castAs to an interface a local server lacks: the error names both interfaces", async () => {
-  using cap = new TestInterface_Client(TestInterface.server(testInterfaceImpl(newCounters())));
+  using cap = new TestInterface_Client(TestInterface.server(new TestInterfaceImpl(new Counters())));
   using wrong = cap.castAs(TestCallOrder_Client);
   using p = wrong.getCallSequence();
   await assert.rejects(p, castAsError(false));
@@ -495,7 +495,7 @@ rpcTest("castAs to an interface a remote server lacks: the error names both inte
 });
 
 test("a closed untyped Client says 'capability'", () => {
-  using cap = new TestInterface_Client(TestInterface.server(testInterfaceImpl(newCounters())));
+  using cap = new TestInterface_Client(TestInterface.server(new TestInterfaceImpl(new Counters())));
   const untyped = cap.castAs(Client);
   assert.equal(untyped.constructor, Client);
   untyped.close();
@@ -503,7 +503,7 @@ test("a closed untyped Client says 'capability'", () => {
 });
 
 test("a promised capability that resolves to a closed handle breaks with a ClosedHandleError", async () => {
-  const closed = new TestInterface_Client(TestInterface.server(testInterfaceImpl(newCounters())));
+  const closed = new TestInterface_Client(TestInterface.server(new TestInterfaceImpl(new Counters())));
   closed.close();
   using promised = new TestInterface_Client(Promise.resolve(closed));
   await assert.rejects(
@@ -518,7 +518,7 @@ rpcTest("a pipeline kept past its call's disposal gives capabilities whose calls
   using cap = obj(ctx.boot, "testPipeline");
   const rp = cap.getCap((p) => {
     p.n = 234;
-    p.inCap = TestInterface.server(testInterfaceImpl(ctx.counters));
+    p.inCap = TestInterface.server(new TestInterfaceImpl(ctx.counters));
   });
   const pipeline = rp.pipeline;
   rp.cancel();

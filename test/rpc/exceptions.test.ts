@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { RpcError } from "capnts/rpc";
 import { TestInterface_Client } from "../interop/gen/test.capnp.js";
-import { rpcTest } from "./harness.js";
+import { type Ctx, rpcTest } from "./harness.js";
 import { obj } from "./util.js";
 
 async function failure(p: PromiseLike<unknown> & { cancel(): void }): Promise<RpcError> {
@@ -74,52 +74,60 @@ rpcTest(
   },
 );
 
-rpcTest(
-  'RPC disconnection exception retains details (rpc-test.c++ KJ_TEST("disconnection exception retains details"))',
-  async (ctx) => {
-    using client = ctx.boot.castAs(TestInterface_Client);
-    await client.whenResolved();
-    // Disconnect the client's connection with an exception that has a detail.
-    ctx.clientConn.disconnect(
-      new RpcError("failed", "a_disconnection_exception", {
-        details: [{ id: 1n, data: new TextEncoder().encode("foo") }],
-      }),
-    );
-    // A call made afterwards fails DISCONNECTED and still has the detail.
-    const e = await failure(
-      client.foo((p) => {
-        p.i = 1;
-      }),
-    );
-    assert.equal(e.type, "disconnected");
-    assert.equal(new TextDecoder().decode(e.getDetail(1n)), "foo");
+/**
+ * rpc-test.c++ KJ_TEST("disconnection exception retains details"): a connection ended with an
+ * exception that carries details keeps them (rpc.c++ `disconnect()`), seen from both ends: a call
+ * made afterwards on the side that ended it fails DISCONNECTED with them, and the peer gets them
+ * in the Abort (rpc.capnp `Exception.details`).
+ */
+const disconnectionSeenBy: {
+  side: string;
+  error: (ctx: Ctx, client: TestInterface_Client) => Promise<RpcError>;
+}[] = [
+  {
+    side: "the side that ended it: a call made afterwards",
+    error: (_ctx, client) =>
+      failure(
+        client.foo((p) => {
+          p.i = 1;
+        }),
+      ),
   },
-  { noLeakCheck: true },
-);
+  {
+    side: "the peer that ended the connection: an Abort carries them",
+    error: async (ctx) => {
+      for (let i = 0; i < 20 && ctx.serverConn.error === null; i++) await ctx.settle();
+      const e = ctx.serverConn.error;
+      assert.ok(e !== null, "the server saw the Abort");
+      return e;
+    },
+  },
+];
 
-rpcTest(
-  "RPC exception details reach the peer that ended the connection: an Abort carries them (rpc.capnp Exception.details)",
-  async (ctx) => {
-    using client = ctx.boot.castAs(TestInterface_Client);
-    await client.whenResolved();
-    ctx.clientConn.disconnect(
-      new RpcError("failed", "a_disconnection_exception", {
-        details: [
-          { id: 1n, data: new TextEncoder().encode("foo") },
-          { id: 0xfedcba9876543210n, data: new Uint8Array([0, 255]) },
-        ],
-      }),
-    );
-    for (let i = 0; i < 20 && ctx.serverConn.error === null; i++) await ctx.settle();
-    const e = ctx.serverConn.error;
-    assert.ok(e !== null, "the server saw the Abort");
-    assert.equal(e.type, "disconnected");
-    assert.match(e.message, /a_disconnection_exception/);
-    assert.equal(new TextDecoder().decode(e.getDetail(1n)), "foo");
-    assert.deepEqual(e.getDetail(0xfedcba9876543210n), new Uint8Array([0, 255]));
-  },
-  { noLeakCheck: true },
-);
+for (const { side, error } of disconnectionSeenBy) {
+  rpcTest(
+    `RPC disconnection exception retains details (rpc-test.c++ KJ_TEST("disconnection exception retains details")), seen by ${side}`,
+    async (ctx) => {
+      using client = ctx.boot.castAs(TestInterface_Client);
+      await client.whenResolved();
+      // Disconnect the client's connection with an exception that has details.
+      ctx.clientConn.disconnect(
+        new RpcError("failed", "a_disconnection_exception", {
+          details: [
+            { id: 1n, data: new TextEncoder().encode("foo") },
+            { id: 0xfedcba9876543210n, data: new Uint8Array([0, 255]) },
+          ],
+        }),
+      );
+      const e = await error(ctx, client);
+      assert.equal(e.type, "disconnected");
+      assert.match(e.message, /a_disconnection_exception/);
+      assert.equal(new TextDecoder().decode(e.getDetail(1n)), "foo");
+      assert.deepEqual(e.getDetail(0xfedcba9876543210n), new Uint8Array([0, 255]));
+    },
+    { noLeakCheck: true },
+  );
+}
 
 rpcTest("RPC exception types cross the wire (rpc.capnp Exception.Type)", async (ctx) => {
   using client = obj(ctx.boot, "testInterface");

@@ -8,16 +8,16 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { RpcConnection } from "../../src/rpc/connection.js";
 import { newMemoryTransportPair } from "../../src/rpc/memory-transport.js";
+import { Counters, newTestBootstrap } from "../fixtures/test-impls.js";
 import { TestBootstrap_Client } from "../interop/gen/test.capnp.js";
-import { newCounters, TestBootstrapServer } from "./fixtures/impls.js";
 import { emptyTables, settleConns } from "./harness.js";
 
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
 
 test("handles and responses that are never closed are released once collected", async () => {
-  const counters = newCounters();
-  const boot = TestBootstrapServer(counters);
+  const counters = new Counters();
+  const boot = newTestBootstrap(counters);
   const [a, b] = newMemoryTransportPair();
   const clientConn = new RpcConnection(a, {});
   const serverConn = new RpcConnection(b, { bootstrap: () => boot._client() });

@@ -19,8 +19,8 @@ import { RpcConnection as Conn, type RpcConnection } from "../../src/rpc/connect
 import { type MemoryTransport, newMemoryTransportPair } from "../../src/rpc/memory-transport.js";
 import { serverLifetimes } from "../../src/rpc/server.js";
 import type { TwoPartyClient } from "../../src/rpc/two-party.js";
+import { Counters, newTestBootstrap } from "../fixtures/test-impls.js";
 import { TestBootstrap_Client } from "../interop/gen/test.capnp.js";
-import { type Counters, newCounters, TestBootstrapServer } from "./fixtures/impls.js";
 
 export type Mode = "memory" | "tcp" | "unix";
 export const ALL_MODES: readonly Mode[] = ["memory", "tcp", "unix"];
@@ -114,8 +114,8 @@ export async function expectServersReleased(baseline: number, what: string): Pro
 }
 
 async function setup(mode: Mode, opts: RpcTestOptions) {
-  const counters = newCounters();
-  const serverBoot = opts.serverBootstrap?.(counters) ?? TestBootstrapServer(counters);
+  const counters = new Counters();
+  const serverBoot = opts.serverBootstrap?.(counters) ?? newTestBootstrap(counters);
   const clientBoot = opts.clientBootstrap?.();
   if (mode === "memory") {
     const [a, b] = newMemoryTransportPair({ vatId: "client" }, { vatId: "server" });

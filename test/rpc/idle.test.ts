@@ -9,14 +9,14 @@ import { test } from "node:test";
 import { RpcError } from "capnts/rpc";
 import { type ConnectionOptions, RpcConnection } from "../../src/rpc/connection.js";
 import { newMemoryTransportPair } from "../../src/rpc/memory-transport.js";
+import { Counters, newTestBootstrap } from "../fixtures/test-impls.js";
 import { TestBootstrap_Client, type TestMoreStuff_Client } from "../interop/gen/test.capnp.js";
-import { newCounters, TestBootstrapServer } from "./fixtures/impls.js";
 import { emptyTables, settleConns } from "./harness.js";
 
 /** C++ TestContext: a client vat connected to a server vat whose bootstrap is TestBootstrap. */
 function context(clientOptions: ConnectionOptions = {}) {
-  const counters = newCounters();
-  const boot = TestBootstrapServer(counters);
+  const counters = new Counters();
+  const boot = newTestBootstrap(counters);
   const [a, b] = newMemoryTransportPair({ vatId: "client" }, { vatId: "server" });
   const serverConn = new RpcConnection(b, { bootstrap: () => boot._client() });
   const clientConn = new RpcConnection(a, clientOptions);

@@ -7,8 +7,8 @@
 import assert from "node:assert/strict";
 import { checkInvariants as checkConnection, dump } from "capnts/testing";
 import type { RpcConnection } from "../../src/rpc/connection.js";
+import { TestInterfaceImpl } from "../fixtures/test-impls.js";
 import { TestInterface } from "../interop/gen/test.capnp.js";
-import { testInterfaceImpl } from "./fixtures/impls.js";
 import { rpcTest } from "./harness.js";
 import { obj } from "./util.js";
 
@@ -30,7 +30,7 @@ rpcTest(
     const { handle } = await client.getHandle();
     // A call the server holds (neverReturn), with a capability in its params.
     const pending = client.neverReturn(
-      (p) => (p.cap = TestInterface.server(testInterfaceImpl(ctx.counters))),
+      (p) => (p.cap = TestInterface.server(new TestInterfaceImpl(ctx.counters))),
     );
     await ctx.settle();
     assert.equal(violation(ctx.clientConn), null);

@@ -11,8 +11,8 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { Runtime } from "capnts/node";
 import type { LiveCapability } from "capnts/rpc";
+import { Counters, TestMoreStuffImpl } from "../fixtures/test-impls.js";
 import { type TestHandle_Client, TestMoreStuff, TestMoreStuff_Client } from "../interop/gen/test.capnp.js";
-import { newCounters, testMoreStuffImpl } from "./fixtures/impls.js";
 
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
@@ -50,8 +50,8 @@ test("CAPNTS_TRACK_CAPABILITIES=1 turns it on", () => {
 test("live references are listed with their interface, target and creation stack until closed", async () => {
   const leaks: LiveCapability[] = [];
   await using rt = Runtime.init({ trackCapabilities: true, onCapabilityLeak: (l) => leaks.push(l) });
-  const counters = newCounters();
-  const server = rt.newServer(TestMoreStuff.server(testMoreStuffImpl(counters)));
+  const counters = new Counters();
+  const server = rt.newServer(TestMoreStuff.server(new TestMoreStuffImpl(counters)));
   const { address } = await server.listen("127.0.0.1:0");
   const before = rt.liveCapabilities().length;
   const ms = await rt.bootstrap(address, TestMoreStuff_Client);
@@ -74,8 +74,8 @@ test("live references are listed with their interface, target and creation stack
 test("a reference the garbage collector releases is reported with the stack that made it", async () => {
   const leaks: LiveCapability[] = [];
   await using rt = Runtime.init({ trackCapabilities: true, onCapabilityLeak: (l) => leaks.push(l) });
-  const counters = newCounters();
-  using ms = new TestMoreStuff_Client(TestMoreStuff.server(testMoreStuffImpl(counters)));
+  const counters = new Counters();
+  using ms = new TestMoreStuff_Client(TestMoreStuff.server(new TestMoreStuffImpl(counters)));
   await (async function makeAndForget() {
     const h: TestHandle_Client = (await ms.getHandle()).handle;
     assert.equal(h.closed, false);

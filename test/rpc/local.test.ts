@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { RpcError } from "capnts/rpc";
 import { whenIdle } from "capnts/testing";
+import { Counters, TestInterfaceImpl } from "../fixtures/test-impls.js";
 import {
   TestCallOrder,
   TestCallOrder_Client,
@@ -11,11 +12,10 @@ import {
   TestPipeline,
   TestPipeline_Client,
 } from "../interop/gen/test.capnp.js";
-import { newCounters, testInterfaceImpl } from "./fixtures/impls.js";
 
 test("local call is never synchronous and returns results", async () => {
-  const c = newCounters();
-  using cap = new TestInterface_Client(TestInterface.server(testInterfaceImpl(c)));
+  const c = new Counters();
+  using cap = new TestInterface_Client(TestInterface.server(new TestInterfaceImpl(c)));
   using p = cap.foo((p) => {
     p.i = 123;
     p.j = true;
@@ -73,7 +73,7 @@ test("local pipelining; dropping the root promise does not cancel pipelined call
       },
     }),
   );
-  using local = new TestInterface_Client(TestInterface.server(testInterfaceImpl(newCounters())));
+  using local = new TestInterface_Client(TestInterface.server(new TestInterfaceImpl(new Counters())));
   const p = pipe.getCap((p) => {
     p.n = 234;
     p.inCap = local;

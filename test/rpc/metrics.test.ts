@@ -9,8 +9,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { newByteStreamPair, RpcError, TwoPartyClient } from "capnts/rpc";
 import type { ByteStream } from "../../src/rpc/two-party.js";
+import { Counters, TestInterfaceImpl } from "../fixtures/test-impls.js";
 import { canonicalAllTypes, TestInterface, TestInterface_Client } from "../interop/gen/test.capnp.js";
-import { newCounters, testInterfaceImpl } from "./fixtures/impls.js";
 import { ALL_MODES, emptyTables, type Mode, settleConns } from "./harness.js";
 import { streamPair } from "./link.js";
 
@@ -24,10 +24,10 @@ async function streams(mode: Mode): Promise<[ByteStream, ByteStream, () => Promi
 
 for (const mode of ALL_MODES) {
   test(`TwoPartyNetwork.Basic (rpc-twoparty-test.c++ TEST(TwoPartyNetwork, Basic)): queue metrics with an injected clock [${mode}]`, async () => {
-    const counters = newCounters();
+    const counters = new Counters();
     const [sa, sb, closeStreams] = await streams(mode);
     let now = 5_000; // ms; C++ TestMonotonicClock
-    const server = new TwoPartyClient(sb, TestInterface.server(testInterfaceImpl(counters)), "server");
+    const server = new TwoPartyClient(sb, TestInterface.server(new TestInterfaceImpl(counters)), "server");
     const tp = new TwoPartyClient(sa, undefined, "client", { clock: () => now });
     const network = tp.network;
     const conns = () => [...tp.rpcSystem.liveConnections, ...server.rpcSystem.liveConnections];

@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { RpcError } from "capnts/rpc";
+import { Counters, TestMoreStuffImpl } from "../fixtures/test-impls.js";
 import {
   TestMoreStuff_Client as MoreStuffClient,
   TestCallOrder,
@@ -17,7 +18,6 @@ import {
   TestMoreStuff,
   type TestMoreStuff_Client,
 } from "../interop/gen/test.capnp.js";
-import { type Counters, newCounters, testMoreStuffImpl } from "./fixtures/impls.js";
 import { type Ctx, rpcTest } from "./harness.js";
 import { obj } from "./util.js";
 
@@ -197,8 +197,8 @@ function connected(ctx: Ctx): World {
 for (const [name, pattern] of PATTERNS) {
   rpcTest(`ownership pattern: ${name}`, (ctx) => check(connected(ctx), pattern));
   test(`ownership pattern: ${name} [local]`, async () => {
-    const counters = newCounters();
-    using ms = new MoreStuffClient(TestMoreStuff.server(testMoreStuffImpl(counters)));
+    const counters = new Counters();
+    using ms = new MoreStuffClient(TestMoreStuff.server(new TestMoreStuffImpl(counters)));
     const settle = () => new Promise<void>((r) => setImmediate(r));
     await check({ ms, counters, settle, tables: () => null }, pattern);
   });

@@ -4,13 +4,13 @@
  */
 import assert from "node:assert/strict";
 import { RpcError } from "capnts/rpc";
+import { Counters, TestCapDestructor, TestInterfaceImpl } from "../fixtures/test-impls.js";
 import {
   type TestHandle_Client,
   TestInterface,
   TestInterface_Client,
   TestMoreStuff_Client,
 } from "../interop/gen/test.capnp.js";
-import { capDestructor, newCounters, testInterfaceImpl } from "./fixtures/impls.js";
 import { type Ctx, rpcTest } from "./harness.js";
 import { obj } from "./util.js";
 
@@ -23,10 +23,12 @@ function destructible(): {
   let resolve!: () => void;
   const whenDestroyed = new Promise<void>((r) => (resolve = r));
   const cap = new TestInterface_Client(
-    capDestructor(() => {
-      destroyed = true;
-      resolve();
-    }),
+    TestInterface.server(
+      new TestCapDestructor(() => {
+        destroyed = true;
+        resolve();
+      }),
+    ),
   );
   return { cap, destroyed: () => destroyed, whenDestroyed };
 }
@@ -385,8 +387,8 @@ rpcTest(
       using r = client.callFoo((x) => (x.cap = cap));
       await expectPending(ctx, r);
       assert.equal(interceptCount, 4);
-      const chained = newCounters();
-      fulfill(new TestInterface_Client(TestInterface.server(testInterfaceImpl(chained))));
+      const chained = new Counters();
+      fulfill(new TestInterface_Client(TestInterface.server(new TestInterfaceImpl(chained))));
       assert.equal((await r).s, "bar");
       assert.equal(chained.callCount, 1);
     }

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Client, type RemotePromise, RpcError } from "capnts/rpc";
 import { Message_Reader } from "../../src/gen/rpc.capnp.js";
+import { Counters, TestCallOrderImpl, TestInterfaceImpl, TestMoreStuffImpl } from "../fixtures/test-impls.js";
 import {
   TestCallOrder,
   TestCallOrder_Client,
@@ -15,7 +16,6 @@ import {
   TestMoreStuff,
   TestMoreStuff_Client,
 } from "../interop/gen/test.capnp.js";
-import { newCounters, testCallOrderImpl, testInterfaceImpl, testMoreStuffImpl } from "./fixtures/impls.js";
 import { ALL_MODES, emptyTables, rpcTest, settleConns } from "./harness.js";
 import { link } from "./link.js";
 import { obj } from "./util.js";
@@ -69,7 +69,7 @@ function forkCap<C extends Client>(p: Promise<C>): [Promise<C>, Promise<C>] {
  */
 rpcTest("Rpc.PromiseResolve (rpc-test.c++ TEST(Rpc, PromiseResolve))", async (ctx) => {
   using client = obj(ctx.boot, "testMoreStuff");
-  const chained = newCounters();
+  const chained = new Counters();
   let fulfill!: (c: TestInterface_Client) => void;
   const [fork1, fork2] = forkCap(new Promise<TestInterface_Client>((r) => (fulfill = r)));
   using branch1 = new TestInterface_Client(fork1);
@@ -93,7 +93,7 @@ rpcTest("Rpc.PromiseResolve (rpc-test.c++ TEST(Rpc, PromiseResolve))", async (ct
     assert.deepEqual(exported, ["promise:0", "promise:1"]);
     ctx.clientTransport.onSend = null;
   }
-  fulfill(new TestInterface_Client(TestInterface.server(testInterfaceImpl(chained))));
+  fulfill(new TestInterface_Client(TestInterface.server(new TestInterfaceImpl(chained))));
   assert.equal((await promise).s, "bar");
   assert.equal((await promise2).s, "bar");
   assert.equal(ctx.counters.callCount, 3);
@@ -103,7 +103,7 @@ rpcTest("Rpc.PromiseResolve (rpc-test.c++ TEST(Rpc, PromiseResolve))", async (ct
 rpcTest("Rpc.Embargo (rpc-test.c++ TEST(Rpc, Embargo))", async (ctx) => {
   const disembargoes = countDisembargoes(ctx.clientTransport);
   using client = obj(ctx.boot, "testMoreStuff");
-  using cap = new TestCallOrder_Client(TestCallOrder.server(testCallOrderImpl()));
+  using cap = new TestCallOrder_Client(TestCallOrder.server(new TestCallOrderImpl(new Counters())));
   using earlyCall = client.getCallSequence();
   using echo = client.echo((p) => (p.cap = cap));
   using pipeline = echo.pipeline.cap;
@@ -195,7 +195,7 @@ for (const mode of ALL_MODES) {
     // client's own bootstrap (a loop back to the client).
     let fulfill!: (c: Client) => void;
     const serverBoot = new Client(new Promise<Client>((r) => (fulfill = r)));
-    const clientBoot = TestCallOrder.server(testCallOrderImpl());
+    const clientBoot = TestCallOrder.server(new TestCallOrderImpl(new Counters()));
     const l = await link(mode, clientBoot, serverBoot);
     const settle = () => settleConns(mode !== "memory", l.a, l.b);
     {
@@ -216,15 +216,15 @@ for (const mode of ALL_MODES) {
   });
 
   test(`Two-hop embargo (rpc-twoparty-test.c++ KJ_TEST("Two-hop embargo")) [${mode}]`, async () => {
-    const counters = newCounters();
+    const counters = new Counters();
     // client ⇄ proxy ⇄ server; the proxy re-exports the server's bootstrap.
-    const back = await link(mode, undefined, TestMoreStuff.server(testMoreStuffImpl(counters)));
+    const back = await link(mode, undefined, TestMoreStuff.server(new TestMoreStuffImpl(counters)));
     const proxyBoot = new Client(back.a.bootstrap());
     const front = await link(mode, undefined, proxyBoot);
     const settle = () => settleConns(mode !== "memory", front.a, front.b, back.a, back.b);
     {
       using client = new TestMoreStuff_Client(front.a.bootstrap());
-      using cap = new TestCallOrder_Client(TestCallOrder.server(testCallOrderImpl()));
+      using cap = new TestCallOrder_Client(TestCallOrder.server(new TestCallOrderImpl(new Counters())));
       using earlyCall = client.getCallSequence();
       using echo = client.echo((p) => (p.cap = cap));
       using pipeline = echo.pipeline.cap;

@@ -25,6 +25,7 @@ import { MessageReader } from "capnts/wire";
 import { Message_Reader } from "../../src/gen/rpc.capnp.js";
 import { RpcConnection } from "../../src/rpc/connection.js";
 import { newMemoryTransportPair } from "../../src/rpc/memory-transport.js";
+import { Counters, newTestBootstrap, TestCallOrderImpl, TestInterfaceImpl } from "../fixtures/test-impls.js";
 import {
   TestBootstrap_Client,
   TestCallOrder,
@@ -32,7 +33,6 @@ import {
   TestInterface,
   TestInterface_Client,
 } from "../interop/gen/test.capnp.js";
-import { newCounters, TestBootstrapServer, testCallOrderImpl, testInterfaceImpl } from "./fixtures/impls.js";
 import { emptyTables, settleConns } from "./harness.js";
 
 const ITERATIONS = Number(process.env.CAPNTS_RPC_FUZZ_ITERATIONS ?? 300);
@@ -94,7 +94,7 @@ async function session(client: RpcConnection, caps: LocalCaps, check: boolean): 
   using morePromise = bs.testMoreStuff();
   using more = morePromise.pipeline.cap;
   using local = new TestInterface_Client(
-    TestInterface.server(counted(testInterfaceImpl(newCounters()), caps)),
+    TestInterface.server(counted(new TestInterfaceImpl(new Counters()), caps)),
   );
   // Capabilities to the server, which calls back into them.
   using callFoo = more.callFoo((p) => {
@@ -108,7 +108,9 @@ async function session(client: RpcConnection, caps: LocalCaps, check: boolean): 
   await settled(hold);
   using held = more.callHeld();
   await settled(held);
-  using order = new TestCallOrder_Client(TestCallOrder.server(counted(testCallOrderImpl(), caps)));
+  using order = new TestCallOrder_Client(
+    TestCallOrder.server(counted(new TestCallOrderImpl(new Counters()), caps)),
+  );
   using echo = more.echo((p) => {
     p.cap = order;
   });
@@ -145,12 +147,12 @@ function segmentsOf(sent: readonly MessageReader[]): Uint8Array[][] {
 
 /** Both directions of one ordinary session, message by message. */
 async function recordSession(): Promise<{ toServer: Uint8Array[][]; toClient: Uint8Array[][] }> {
-  const counters = newCounters();
+  const counters = new Counters();
   const [a, b] = newMemoryTransportPair({ vatId: "client" }, { vatId: "server" });
   a.record = true;
   b.record = true;
   const client = new RpcConnection(a, {});
-  const server = new RpcConnection(b, { bootstrap: () => TestBootstrapServer(counters)._client() });
+  const server = new RpcConnection(b, { bootstrap: () => newTestBootstrap(counters)._client() });
   client.start();
   server.start();
   const settle = () => settleConns(false, client, server);
@@ -217,7 +219,7 @@ async function replay(
   messages: Uint8Array[][],
   what: string,
 ): Promise<{ aborted: boolean; abortReason: string }> {
-  const counters = newCounters();
+  const counters = new Counters();
   const caps: LocalCaps = { live: 0 };
   const [peer, side] = newMemoryTransportPair({ vatId: role === "server" ? "client" : "server" }, {});
   let aborted = false;
@@ -238,7 +240,7 @@ async function replay(
   peer.start(sink);
   const conn =
     role === "server"
-      ? new RpcConnection(side, { bootstrap: () => TestBootstrapServer(counters)._client() })
+      ? new RpcConnection(side, { bootstrap: () => newTestBootstrap(counters)._client() })
       : new RpcConnection(side, {});
   conn.start();
   let sessionDone = false;

@@ -15,6 +15,7 @@ import { Message_Builder, Message_Reader } from "../../src/gen/rpc.capnp.js";
 import { RpcConnection } from "../../src/rpc/connection.js";
 import { newMemoryTransportPair } from "../../src/rpc/memory-transport.js";
 import { TwoPartyVatNetwork } from "../../src/rpc/two-party.js";
+import { Counters, newTestBootstrap, TestInterfaceImpl, TestTailCalleeImpl } from "../fixtures/test-impls.js";
 import {
   TestInterface,
   TestInterface_Client,
@@ -26,7 +27,6 @@ import {
   TestTailCallee,
   TestTailCallee_Client,
 } from "../interop/gen/test.capnp.js";
-import { newCounters, TestBootstrapServer, testInterfaceImpl, testTailCalleeImpl } from "./fixtures/impls.js";
 import { emptyTables } from "./harness.js";
 
 /** The test's side of the connection. */
@@ -81,7 +81,7 @@ class RawPeer implements TransportReceiver {
 
 type Mode = "memory" | "tcp";
 
-async function scripted(mode: Mode, bootstrap = TestBootstrapServer(newCounters())) {
+async function scripted(mode: Mode, bootstrap = newTestBootstrap(new Counters())) {
   let serverT: RpcTransport;
   let peerT: RpcTransport;
   let cleanup = async () => {};
@@ -176,7 +176,7 @@ for (const mode of ["memory", "tcp"] as const) {
   });
 
   test(`scripted: Bootstrap, Finish for an unknown question is tolerated, bootstrap answered [${mode}]`, async () => {
-    const s = await scripted(mode, TestInterface.server(testInterfaceImpl(newCounters())));
+    const s = await scripted(mode, TestInterface.server(new TestInterfaceImpl(new Counters())));
     s.peer.send((m) => {
       const f = m.initFinish();
       f.questionId = 99;
@@ -365,7 +365,7 @@ for (const mode of ["memory", "tcp"] as const) {
       f.questionId = 0;
       f.releaseResultCaps = false; // we keep the import
     });
-    fulfill(new TestInterface_Client(TestInterface.server(testInterfaceImpl(newCounters()))));
+    fulfill(new TestInterface_Client(TestInterface.server(new TestInterfaceImpl(new Counters()))));
     const res = await s.peer.next();
     assert.equal(res?.which, "resolve");
     assert.equal(res?.resolve.promiseId, promiseId);
@@ -460,7 +460,7 @@ test("scripted: Abort received — every pending call fails and every capability
 });
 
 test("scripted: a Call with onlyPromisePipeline gets no Return; Finish ends it (rpc.capnp Call.onlyPromisePipeline)", async () => {
-  const s = await scripted("memory", TestInterface.server(testInterfaceImpl(newCounters())));
+  const s = await scripted("memory", TestInterface.server(new TestInterfaceImpl(new Counters())));
   s.peer.send((m) => {
     m.initBootstrap().questionId = 0;
   });
@@ -533,9 +533,9 @@ for (const mode of ["memory", "tcp"] as const) {
   test(`a Call with sendResultsTo.yourself finished without a takeFromOtherQuestion: Return{resultsSentElsewhere}, and its results are released [${mode}]`, async () => {
     // rpc.c++ handleFinish: a redirected call that is done and whose results nobody took drops
     // `redirectedResults` with the answer.
-    const counts = newCounters();
-    const life = counts.tailResults!;
-    const s = await scripted(mode, TestTailCallee.server(testTailCalleeImpl(counts)));
+    const counts = new Counters();
+    const life = counts.tailResults;
+    const s = await scripted(mode, TestTailCallee.server(new TestTailCalleeImpl(counts)));
     s.peer.send((m) => {
       m.initBootstrap().questionId = 0;
     });

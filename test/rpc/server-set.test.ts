@@ -8,6 +8,7 @@ import { test } from "node:test";
 import { CapabilityServerSet, Client, type RemotePromise } from "capnts/rpc";
 import { whenIdle } from "capnts/testing";
 import { DEFAULT_WINDOW_SIZE } from "../../src/rpc/flow-control.js";
+import { Counters, TestCallOrderImpl } from "../fixtures/test-impls.js";
 import {
   TestCallOrder,
   TestCallOrder_Client,
@@ -19,7 +20,6 @@ import {
   TestStreaming_Client,
   type TestStreaming_Server,
 } from "../interop/gen/test.capnp.js";
-import { testCallOrderImpl } from "./fixtures/impls.js";
 import { ALL_MODES, emptyTables, rpcTest, settleConns } from "./harness.js";
 import { link } from "./link.js";
 import { obj } from "./util.js";
@@ -54,7 +54,7 @@ async function polled(p: Promise<unknown>): Promise<boolean> {
 test("CapabilityServerSet: add() and getLocalServer() of members, non-members, promises and broken caps", async () => {
   type Impl = TestCallOrder_Server & { count: number };
   const set = new CapabilityServerSet<Impl>();
-  const impl = testCallOrderImpl();
+  const impl = new TestCallOrderImpl(new Counters());
   const server = TestCallOrder.server(impl);
   using cap = set.add(server, TestCallOrder_Client);
   assert.ok(cap instanceof TestCallOrder_Client);
@@ -64,7 +64,7 @@ test("CapabilityServerSet: add() and getLocalServer() of members, non-members, p
   using again = new TestCallOrder_Client(server);
   assert.equal(await set.getLocalServer(again), impl);
   // Not a member.
-  using other = new TestCallOrder_Client(TestCallOrder.server(testCallOrderImpl()));
+  using other = new TestCallOrder_Client(TestCallOrder.server(new TestCallOrderImpl(new Counters())));
   assert.equal(await set.getLocalServer(other), null);
   assert.equal(await new CapabilityServerSet().getLocalServer(cap), null);
   // A promise waits for its resolution.
@@ -88,7 +88,7 @@ rpcTest("Rpc.EmbargoUnwrap (rpc-test.c++ TEST(Rpc, EmbargoUnwrap))", async (ctx)
   type Impl = TestCallOrder_Server & { count: number };
   const capSet = new CapabilityServerSet<Impl>();
   using client = obj(ctx.boot, "testMoreStuff");
-  using cap = capSet.add(TestCallOrder.server(testCallOrderImpl()), TestCallOrder_Client);
+  using cap = capSet.add(TestCallOrder.server(new TestCallOrderImpl(new Counters())), TestCallOrder_Client);
   // In memory, hold what the client receives: `await earlyCall` must not also process the echo's
   // Return and the whole Disembargo round trip before call2 is sent (C++ `earlyCall.wait()` runs
   // the loop only until earlyCall is ready). Over a socket the round trip takes real I/O.
@@ -275,7 +275,7 @@ rpcTest(
     using client = obj(ctx.boot, "testMoreStuff");
     type Impl = TestCallOrder_Server & { count: number };
     const set = new CapabilityServerSet<Impl>();
-    const impl = testCallOrderImpl();
+    const impl = new TestCallOrderImpl(new Counters());
     using cap = set.add(TestCallOrder.server(impl), TestCallOrder_Client);
     using echo = client.echo((p) => (p.cap = cap));
     using pipeline = echo.pipeline.cap;
@@ -325,7 +325,7 @@ rpcTest(
     using client = ctx.boot.castAs(TestMoreStuff_Client);
     type Impl = TestCallOrder_Server & { count: number };
     const set = new CapabilityServerSet<Impl>();
-    const impl = testCallOrderImpl();
+    const impl = new TestCallOrderImpl(new Counters());
     using cap = set.add(TestCallOrder.server(impl), TestCallOrder_Client);
     using echo = client.echo((p) => (p.cap = cap));
     using reflectedPromise = (await echo).cap;

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Client, type RemotePromise } from "capnts/rpc";
+import { Counters, TestCallOrderImpl, TestMoreStuffImpl } from "../fixtures/test-impls.js";
 import {
   TestCallOrder,
   TestCallOrder_Client,
@@ -14,7 +15,6 @@ import {
   TestMoreStuff,
   TestMoreStuff_Client,
 } from "../interop/gen/test.capnp.js";
-import { newCounters, testCallOrderImpl, testMoreStuffImpl } from "./fixtures/impls.js";
 import { ALL_MODES, emptyTables, settleConns } from "./harness.js";
 import { link } from "./link.js";
 
@@ -34,7 +34,7 @@ async function n(p: RemotePromise<{ n: number }, never>): Promise<number> {
 
 /** C++ TestCallOrderImplAsPromise: a TestCallOrder whose shortenPath() never completes. */
 function testCallOrderImplAsPromise(): TestCallOrder_Server {
-  const inner = testCallOrderImpl();
+  const inner = new TestCallOrderImpl(new Counters());
   const impl: TestCallOrder_Server = {
     getCallSequence: (ctx) => inner.getCallSequence!(ctx),
     shortenPath() {
@@ -45,7 +45,7 @@ function testCallOrderImplAsPromise(): TestCallOrder_Server {
 }
 
 /** A TestCallOrder counting into `a` whose path is shortened when the test says so. */
-function shortenable(a: ReturnType<typeof testCallOrderImpl>, setShorten: (f: (c: Client) => void) => void) {
+function shortenable(a: TestCallOrderImpl, setShorten: (f: (c: Client) => void) => void) {
   const impl: TestCallOrder_Server = {
     getCallSequence: (ctx) => a.getCallSequence!(ctx),
     shortenPath: () => new Promise<Client>((r) => setShorten(r)),
@@ -54,8 +54,8 @@ function shortenable(a: ReturnType<typeof testCallOrderImpl>, setShorten: (f: (c
 }
 
 test("shortenPath(): locally, the capability is a promise until the path is shortened; new calls then go to the new target", async () => {
-  const a = testCallOrderImpl();
-  const b = testCallOrderImpl();
+  const a = new TestCallOrderImpl(new Counters());
+  const b = new TestCallOrderImpl(new Counters());
   let shorten!: (c: Client) => void;
   const server = shortenable(a, (f) => (shorten = f));
   using cap = new TestCallOrder_Client(server);
@@ -73,8 +73,8 @@ test("shortenPath(): locally, the capability is a promise until the path is shor
 
 for (const mode of ALL_MODES) {
   test(`shortenPath() over RPC: exported as a promise, the peer gets a Resolve and calls the shorter path [${mode}]`, async () => {
-    const a = testCallOrderImpl();
-    const b = testCallOrderImpl();
+    const a = new TestCallOrderImpl(new Counters());
+    const b = new TestCallOrderImpl(new Counters());
     let shorten!: (c: Client) => void;
     const server = shortenable(a, (f) => (shorten = f));
     const l = await link(mode, undefined, server);
@@ -100,9 +100,9 @@ for (const mode of ALL_MODES) {
   });
 
   test(`Two-hop embargo, the echoed object presents itself as a promise (rpc-twoparty-test.c++ second KJ_TEST("Two-hop embargo"), TestCallOrderImplAsPromise) [${mode}]`, async () => {
-    const counters = newCounters();
+    const counters = new Counters();
     // client ⇄ proxy ⇄ server; the proxy re-exports the server's bootstrap.
-    const back = await link(mode, undefined, TestMoreStuff.server(testMoreStuffImpl(counters)));
+    const back = await link(mode, undefined, TestMoreStuff.server(new TestMoreStuffImpl(counters)));
     const proxyBoot = new Client(back.a.bootstrap());
     const front = await link(mode, undefined, proxyBoot);
     const settle = () => settleConns(mode !== "memory", front.a, front.b, back.a, back.b);

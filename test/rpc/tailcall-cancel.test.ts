@@ -6,6 +6,16 @@
 import assert from "node:assert/strict";
 import { Client, RpcError, type Server } from "capnts/rpc";
 import {
+  Counters,
+  type Lifetimes,
+  RacingGate,
+  TestCapDestructor,
+  TestHangingTailCallee,
+  TestMoreStuffImpl,
+  TestRacingTailCallerImpl,
+  TestTailCalleeImpl,
+} from "../fixtures/test-impls.js";
+import {
   TestInterface,
   TestInterface_Client,
   TestMoreStuff,
@@ -15,14 +25,6 @@ import {
   TestTailCaller,
   TestTailCaller_Client,
 } from "../interop/gen/test.capnp.js";
-import {
-  capDestructor,
-  hangingTailCallee,
-  type Lifetimes,
-  newCounters,
-  testMoreStuffImpl,
-  testTailCalleeImpl,
-} from "./fixtures/impls.js";
 import { type Ctx, emptyTables, rpcTest, settleConns } from "./harness.js";
 import { link } from "./link.js";
 import { obj } from "./util.js";
@@ -66,8 +68,8 @@ async function tailCallBody(
 }
 
 rpcTest("Rpc.TailCall (rpc-test.c++ TEST(Rpc, TailCall)), callee in the caller's vat", async (ctx) => {
-  const counts = newCounters();
-  const callee = new TestTailCallee_Client(TestTailCallee.server(testTailCalleeImpl(counts)));
+  const counts = new Counters();
+  const callee = new TestTailCallee_Client(TestTailCallee.server(new TestTailCalleeImpl(counts)));
   const { Message_Reader } = await import("../../src/gen/rpc.capnp.js");
   const seen: string[] = [];
   if (ctx.serverTransport !== null) {
@@ -77,7 +79,7 @@ rpcTest("Rpc.TailCall (rpc-test.c++ TEST(Rpc, TailCall)), callee in the caller's
       if (msg.which === "return") seen.push(`return:${msg.return.which}`);
     };
   }
-  await tailCallBody(ctx, callee, counts.tailResults!, () => {
+  await tailCallBody(ctx, callee, counts.tailResults, () => {
     assert.equal(counts.callCount, 1);
     assert.equal(ctx.counters.callCount, 1);
   });
@@ -93,7 +95,7 @@ rpcTest("Rpc.TailCall (rpc-test.c++ TEST(Rpc, TailCall)), callee in the caller's
 rpcTest("Rpc.TailCall (rpc-test.c++ TEST(Rpc, TailCall)), callee in the server's vat", async (ctx) => {
   // The server's own TestTailCallee: the tail call stays in the server's vat.
   const callee = obj(ctx.boot, "testTailCallee");
-  const life = ctx.counters.tailResults!;
+  const life = ctx.counters.tailResults;
   // The server's counter counts the caller's and the callee's calls.
   await tailCallBody(ctx, callee, life, () => assert.equal(ctx.counters.callCount, 2));
 });
@@ -102,11 +104,11 @@ rpcTest("Rpc.TailCall (rpc-test.c++ TEST(Rpc, TailCall)), callee in a third vat"
   // Vat C serves the callee; the client vat is connected to it and passes the callee to the
   // server, which reaches it through the client vat (no Level 3): the server's tail call comes
   // back to the client with sendResultsTo.yourself and is forwarded to C from there.
-  const counts = newCounters();
-  const third = await link(ctx.mode, undefined, TestTailCallee.server(testTailCalleeImpl(counts)));
+  const counts = new Counters();
+  const third = await link(ctx.mode, undefined, TestTailCallee.server(new TestTailCalleeImpl(counts)));
   try {
     const callee = new TestTailCallee_Client(third.a.bootstrap());
-    await tailCallBody(ctx, callee, counts.tailResults!, () => {
+    await tailCallBody(ctx, callee, counts.tailResults, () => {
       assert.equal(counts.callCount, 1);
       assert.equal(ctx.counters.callCount, 1);
     });
@@ -128,9 +130,9 @@ rpcTest("Rpc.TailCall (rpc-test.c++ TEST(Rpc, TailCall)), callee in a third vat"
  * `end` drops the question, or ends the connection instead.
  */
 async function untakenTailResults(ctx: Ctx, end: "drop-question" | "disconnect"): Promise<void> {
-  const counts = newCounters();
-  const life = counts.tailResults!;
-  using callee = new TestTailCallee_Client(TestTailCallee.server(testTailCalleeImpl(counts)));
+  const counts = new Counters();
+  const life = counts.tailResults;
+  using callee = new TestTailCallee_Client(TestTailCallee.server(new TestTailCalleeImpl(counts)));
   using caller = obj(ctx.boot, "testTailCaller");
   await ctx.settle();
   const { Message_Reader } = await import("../../src/gen/rpc.capnp.js");
@@ -181,8 +183,8 @@ rpcTest(
 
 rpcTest("Rpc.TailCallCancel (rpc-test.c++ TEST(Rpc, TailCallCancel))", async (ctx) => {
   using caller = obj(ctx.boot, "testTailCaller");
-  const counts = { callCount: 0, handleCount: 0, cancelCount: 0 };
-  using callee = new TestTailCallee_Client(TestTailCallee.server(hangingTailCallee(counts)));
+  const counts = new Counters();
+  using callee = new TestTailCallee_Client(TestTailCallee.server(new TestHangingTailCallee(counts)));
   {
     using promise = caller.foo((p) => {
       p.callee = callee;
@@ -212,8 +214,8 @@ function tailCallCancelRace(order: "unblock-then-drop" | "drop-then-unblock"): v
     `Rpc.TailCallCancelRace (rpc-test.c++ KJ_TEST("tail call cancellation race")), ${order}`,
     async (ctx) => {
       using caller = ctx.boot.castAs(TestTailCaller_Client);
-      const counts = { callCount: 0, handleCount: 0, cancelCount: 0 };
-      using callee = new TestTailCallee_Client(TestTailCallee.server(hangingTailCallee(counts)));
+      const counts = new Counters();
+      using callee = new TestTailCallee_Client(TestTailCallee.server(new TestHangingTailCallee(counts)));
       {
         using promise = caller.foo((p) => {
           p.callee = callee;
@@ -231,16 +233,11 @@ function tailCallCancelRace(order: "unblock-then-drop" | "drop-then-unblock"): v
       assert.equal(counts.cancelCount, 1, "and cancelled once");
     },
     {
-      serverBootstrap: () => {
-        const blocked = new Promise<void>((r) => (unblock = r));
-        return TestTailCaller.server({
-          async foo(c) {
-            // No c.allowCancellation(): C++'s TestRacingTailCaller is not cancellable.
-            await blocked;
-            using callee = c.params.callee;
-            return c.tailCall(callee.fooRequest());
-          },
-        });
+      // The server's TestRacingTailCaller (no c.allowCancellation(): C++'s is not cancellable).
+      serverBootstrap: (c) => {
+        const gate = new RacingGate();
+        unblock = () => gate.open();
+        return TestTailCaller.server(new TestRacingTailCallerImpl(c, gate));
       },
     },
   );
@@ -256,10 +253,12 @@ rpcTest("Rpc.Cancellation (rpc-test.c++ TEST(Rpc, Cancellation))", async (ctx) =
   let returned = false;
   {
     using cap = new TestInterface_Client(
-      capDestructor(() => {
-        destroyed = true;
-        onDestroyed();
-      }),
+      TestInterface.server(
+        new TestCapDestructor(() => {
+          destroyed = true;
+          onDestroyed();
+        }),
+      ),
     );
     const promise = client.expectCancel((p) => {
       p.cap = cap;
@@ -287,10 +286,12 @@ rpcTest("Rpc.Cancel (rpc-test.c++ TEST(Rpc, Cancel))", async (ctx) => {
   const destruction = new Promise<void>((r) => (onDestroyed = r));
   {
     using cap = new TestInterface_Client(
-      capDestructor(() => {
-        destroyed = true;
-        onDestroyed();
-      }),
+      TestInterface.server(
+        new TestCapDestructor(() => {
+          destroyed = true;
+          onDestroyed();
+        }),
+      ),
     );
     using _response = client.neverReturn((p) => {
       p.cap = cap;
@@ -334,7 +335,7 @@ rpcTest(
   },
   {
     serverBootstrap: () => {
-      const impl = testMoreStuffImpl({ callCount: 0, handleCount: 0, cancelCount: 0 });
+      const impl = new TestMoreStuffImpl(new Counters());
       impl.getHeld = (c) => {
         live.count++;
         using x = new TestInterface_Client(

@@ -19,6 +19,7 @@ import {
   TwoPartyClient,
   TwoPartyServer,
 } from "../../src/rpc/two-party.js";
+import { Counters, TestInterfaceImpl, TestPipelineImpl } from "../fixtures/test-impls.js";
 import {
   TestAuthenticatedBootstrap,
   TestAuthenticatedBootstrap_Client,
@@ -28,7 +29,6 @@ import {
   TestPipeline,
   TestPipeline_Client,
 } from "../interop/gen/test.capnp.js";
-import { newCounters, testInterfaceImpl, testPipelineImpl } from "./fixtures/impls.js";
 import { emptyTables, settleConns } from "./harness.js";
 import { sleep } from "./util.js";
 
@@ -42,9 +42,9 @@ function address(mode: "tcp" | "unix"): string {
 
 for (const mode of MODES) {
   test(`TwoPartyNetwork.ConvenienceClasses (rpc-twoparty-test.c++ TEST(TwoPartyNetwork, ConvenienceClasses)) [${mode}]`, async () => {
-    const counters = newCounters();
+    const counters = new Counters();
     await Runtime.run(async (rt) => {
-      const server = rt.newServer(TestInterface.server(testInterfaceImpl(counters)));
+      const server = rt.newServer(TestInterface.server(new TestInterfaceImpl(counters)));
       const { address: addr } = await server.listen(address(mode));
       const client = await rt.connect(addr);
       using cap = client.bootstrap(TestInterface_Client);
@@ -82,9 +82,9 @@ for (const mode of MODES) {
   });
 
   test(`TwoPartyNetwork.Pipelining (rpc-twoparty-test.c++ TEST(TwoPartyNetwork, Pipelining)) then disconnect [${mode}]`, async () => {
-    const counters = newCounters();
+    const counters = new Counters();
     await Runtime.run(async (rt) => {
-      const server = rt.newServer(TestPipeline.server(testPipelineImpl(counters)));
+      const server = rt.newServer(TestPipeline.server(new TestPipelineImpl(counters)));
       const { address: addr } = await server.listen(address(mode));
       // The client's own socket, so that the test can end its write side (C++ shutdownWrite()).
       const socket = await nodeNet.connect(addr);
@@ -145,9 +145,9 @@ for (const mode of MODES) {
 }
 
 test('RPC loopback bootstrap() (rpc-test.c++ KJ_TEST("loopback bootstrap()"))', async () => {
-  const counters = newCounters();
+  const counters = new Counters();
   const [a, b] = newByteStreamPair();
-  const client = new TwoPartyClient(a, TestInterface.server(testInterfaceImpl(counters)), "client");
+  const client = new TwoPartyClient(a, TestInterface.server(new TestInterfaceImpl(counters)), "client");
   const server = new TwoPartyClient(b, undefined, "server");
   // Bootstrapping our own VatId gives our own bootstrap: no network involved.
   using cap = client.rpcSystem.bootstrap({ side: 1 }, TestInterface_Client);
@@ -174,7 +174,7 @@ test('RPC handles exceptions thrown during disconnect (rpc-test.c++ KJ_TEST("han
   y.shutdown = () => Promise.reject(new Error("a_disconnect_exception"));
   const reported: unknown[] = [];
   const server = new RpcConnection(y, {
-    bootstrap: () => TestInterface.server(testInterfaceImpl(newCounters()))._client(),
+    bootstrap: () => TestInterface.server(new TestInterfaceImpl(new Counters()))._client(),
     onError: (e) => reported.push(e),
   });
   server.start();
@@ -213,7 +213,7 @@ test("a transport shutdown failing with DISCONNECTED, or after a receive error, 
 });
 
 test('write error propagates to read error (rpc-twoparty-test.c++ KJ_TEST("write error propagates to read error"))', async () => {
-  const counters = newCounters();
+  const counters = new Counters();
   const [a, b] = newByteStreamPair();
   let failWrites = false;
   const faulty: ByteStream = {
@@ -224,7 +224,7 @@ test('write error propagates to read error (rpc-twoparty-test.c++ KJ_TEST("write
     },
     end: () => a.end(),
   };
-  const server = new TwoPartyServer(TestInterface.server(testInterfaceImpl(counters)));
+  const server = new TwoPartyServer(TestInterface.server(new TestInterfaceImpl(counters)));
   void server.accept(b);
   const client = new TwoPartyClient(faulty);
   using cap = client.bootstrap(TestInterface_Client);
@@ -255,9 +255,9 @@ test('write error propagates to read error (rpc-twoparty-test.c++ KJ_TEST("write
 });
 
 test("Runtime: shutdown is idempotent, closes everything, and refuses work afterwards", async () => {
-  const counters = newCounters();
+  const counters = new Counters();
   const rt = Runtime.init();
-  const server = rt.newServer(TestInterface.server(testInterfaceImpl(counters)));
+  const server = rt.newServer(TestInterface.server(new TestInterfaceImpl(counters)));
   const { address: addr, port } = await server.listen("127.0.0.1:0");
   assert.ok(typeof port === "number" && port > 0);
   const client = await rt.connect(addr);
@@ -314,7 +314,7 @@ void Client;
 void settleConns;
 
 test("TwoPartyServer.drain() resolves once every accepted connection has closed", async () => {
-  const server = new TwoPartyServer(TestInterface.server(testInterfaceImpl(newCounters())));
+  const server = new TwoPartyServer(TestInterface.server(new TestInterfaceImpl(new Counters())));
   const [a, b] = newByteStreamPair();
   void server.accept(b);
   const client = new TwoPartyClient(a);
@@ -330,7 +330,7 @@ test("TwoPartyServer.drain() resolves once every accepted connection has closed"
 });
 
 test("RpcSystem.setFlowLimit: reading pauses while too many call words are in flight, and resumes", async () => {
-  const counters = newCounters();
+  const counters = new Counters();
   let release!: () => void;
   let gate = new Promise<void>((r) => (release = r));
   const server = new TwoPartyServer(

@@ -7,8 +7,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Client, RpcError } from "capnts/rpc";
+import { Counters, TestCallOrderImpl } from "../fixtures/test-impls.js";
 import { TestCallOrder, TestCallOrder_Client } from "../interop/gen/test.capnp.js";
-import { testCallOrderImpl } from "./fixtures/impls.js";
 
 test("whenResolved(): settles in resolution order; queued calls are delivered first; a broken promise rejects", async () => {
   const fulfill: Record<string, (c: TestCallOrder_Client) => void> = {};
@@ -18,7 +18,7 @@ test("whenResolved(): settles in resolution order; queued calls are delivered fi
   }
   const order: string[] = [];
   const done = Object.entries(caps).map(([k, c]) => c.whenResolved().then(() => order.push(k)));
-  const impl = testCallOrderImpl();
+  const impl = new TestCallOrderImpl(new Counters());
   const target = new TestCallOrder_Client(TestCallOrder.server(impl));
   // A call queued on `b` before it resolves.
   using queued = caps.b!.getCallSequence();

@@ -26,7 +26,7 @@ import {
   type Calculator_Value_Client,
   type Calculator_Value_Server,
 } from "../../../examples/calculator/calculator.capnp.js";
-import { put, serve } from "./impls.js";
+import { put, serve } from "../../fixtures/test-impls.js";
 
 // ---------------------------------------------------------------------------------------------
 // Server

@@ -19,6 +19,17 @@ import { type Client, type Pipeline, type RemotePromise, RpcError, type TwoParty
 import { encodeFrame, FrameReader } from "capnts/serialize";
 import { MessageBuilder, MessageReader } from "capnts/wire";
 import { Message_Builder, Message_Reader } from "../../../src/gen/rpc.capnp.js";
+import { fdCap } from "../../fixtures/fd-cap.js";
+import {
+  Counters,
+  isCanonicalAllTypes,
+  serve,
+  TestCallOrderImpl,
+  TestCapDestructor,
+  TestHangingTailCallee,
+  TestInterfaceImpl,
+  TestTailCalleeImpl,
+} from "../../fixtures/test-impls.js";
 import {
   canonicalAllTypes,
   Side,
@@ -33,17 +44,6 @@ import {
   TestMoreStuff_Client,
   TestTailCallee,
 } from "../gen/test.capnp.js";
-import {
-  fdCap,
-  isCanonicalAllTypes,
-  Shared,
-  serve,
-  TestCallOrderImpl,
-  TestCapDestructor,
-  TestHangingTailCallee,
-  TestInterfaceImpl,
-  TestTailCalleeImpl,
-} from "./impls.js";
 import { type CountedStream, openFdCount } from "./net.js";
 
 /** One connection of a scenario. */
@@ -225,14 +225,15 @@ function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void; reject: 
 // ---------------------------------------------------------------------------------------------
 // Helpers over the bootstrap
 
-interface Counters {
+/** The server's counters, as TestBootstrap.getCounters reports them. */
+interface ServerCounters {
   callCount: number;
   handleCount: number;
   cancelCount: number;
   liveObjects: number;
 }
 
-async function counters(s: Scenario, c: Conn): Promise<Counters> {
+async function counters(s: Scenario, c: Conn): Promise<ServerCounters> {
   const rp = c.bootstrap.getCounters();
   try {
     const r = await s.wait(rp, "getCounters");
@@ -252,7 +253,7 @@ async function expectCounterSoon(
   s: Scenario,
   c: Conn,
   check: string,
-  field: keyof Counters,
+  field: keyof ServerCounters,
   expected: number,
 ) {
   let last = -1;
@@ -345,7 +346,7 @@ async function scenarioBasic(s: Scenario, c: Conn): Promise<void> {
 // mirrors rpc-test.c++ TEST(Rpc, Pipelining) and TEST(TwoPartyNetwork, Pipelining) (first half)
 async function scenarioPipeline(s: Scenario, c: Conn): Promise<void> {
   const client = s.keep(pipelined(c.bootstrap.testPipeline(), (p) => p.cap));
-  const local = new Shared();
+  const local = new Counters();
   const [pipelinePromise, pipelinePromise2] = (() => {
     const inCap = serve(TestInterface, new TestInterfaceImpl(local));
     const promise = client.getCap((p) => {
@@ -416,7 +417,7 @@ async function scenarioSetPipeline(s: Scenario, c: Conn): Promise<void> {
 // The server calling back into capabilities the client passed.
 async function scenarioCallback(s: Scenario, c: Conn): Promise<void> {
   const ms = moreStuff(s, c);
-  const local = new Shared();
+  const local = new Counters();
   const mine = s.keep(serve(TestInterface, new TestInterfaceImpl(local)));
   s.expectText(
     "call-foo-returns-bar",
@@ -516,7 +517,7 @@ async function scenarioReleaseOnCancel(s: Scenario, c: Conn): Promise<void> {
 // callee lives in the server's vat.
 async function scenarioTailCall(s: Scenario, c: Conn): Promise<void> {
   const caller = s.keep(pipelined(c.bootstrap.testTailCaller(), (p) => p.cap));
-  const local = new Shared();
+  const local = new Counters();
   {
     const callee = serve(TestTailCallee, new TestTailCalleeImpl(local));
     const drop: { cancel(): void }[] = [];
@@ -594,7 +595,7 @@ async function scenarioTailCall(s: Scenario, c: Conn): Promise<void> {
 // mirrors rpc-test.c++ TEST(Rpc, TailCallCancel)
 async function scenarioTailCallCancel(s: Scenario, c: Conn): Promise<void> {
   const caller = s.keep(pipelined(c.bootstrap.testTailCaller(), (p) => p.cap));
-  const local = new Shared();
+  const local = new Counters();
   const callee = s.keep(serve(TestTailCallee, new TestHangingTailCallee(local)));
   {
     const promise = caller.foo((p) => (p.callee = callee));
@@ -622,7 +623,7 @@ async function scenarioTailCallCancelRace(s: Scenario, c: Conn): Promise<void> {
     const r = await s.wait(racing, "testRacingTailCaller");
     const caller = s.keep(r.cap);
     const control = s.keep(r.control);
-    const local = new Shared();
+    const local = new Counters();
     const callee = s.keep(serve(TestTailCallee, new TestHangingTailCallee(local)));
 
     const promise = caller.foo((p) => (p.callee = callee));
@@ -705,7 +706,7 @@ async function scenarioCancellation(s: Scenario, c: Conn): Promise<void> {
 // mirrors rpc-test.c++ TEST(Rpc, PromiseResolve)
 async function scenarioPromiseResolve(s: Scenario, c: Conn): Promise<void> {
   const ms = moreStuff(s, c);
-  const local = new Shared();
+  const local = new Counters();
   const target = s.keep(serve(TestInterface, new TestInterfaceImpl(local)));
   const paf = deferred<void>();
   // Two promise capabilities on one fulfiller (C++: two branches of a forked promise).
@@ -840,7 +841,7 @@ async function embargoCalls(s: Scenario, ms: TestMoreStuff_Client, cap: TestCall
 // mirrors rpc-test.c++ TEST(Rpc, Embargo)
 async function scenarioEmbargo(s: Scenario, c: Conn): Promise<void> {
   const ms = moreStuff(s, c);
-  const local = new Shared();
+  const local = new Counters();
   const cap = s.keep(serve(TestCallOrder, new TestCallOrderImpl(local)));
   const calls = await embargoCalls(s, ms, cap);
   for (let i = 0; i < calls.length; i++) s.expectEq(`call${i}`, i, (await s.wait(calls[i]!, `call${i}`)).n);
@@ -1229,7 +1230,7 @@ async function scenarioStreamDrop(s: Scenario, c: Conn): Promise<void> {
 // connection goes away, pending, pipelined and new calls fail with DISCONNECTED
 async function scenarioDisconnect(s: Scenario, c: Conn): Promise<void> {
   const ms = moreStuff(s, c);
-  const local = new Shared();
+  const local = new Counters();
   const mine = s.keep(serve(TestInterface, new TestInterfaceImpl(local)));
   const pending = s.track(ms.neverReturn((p) => (p.cap = mine)));
   const capCopy = s.keep(pending.pipeline.capCopy);

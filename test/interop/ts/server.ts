@@ -28,8 +28,8 @@ import type { Server, TwoPartyClient } from "capnts/rpc";
 import { Calculator } from "../../../examples/calculator/calculator.capnp.js";
 import { calculatorServer } from "../../../examples/calculator/server.js";
 import { MAX_FDS_PER_MESSAGE } from "../../../src/rpc/fd.js";
+import { Counters, newTestBootstrap, traceFor } from "../../fixtures/test-impls.js";
 import { CalculatorImpl } from "./calculator.js";
-import { newTestBootstrap, traceFor } from "./impls.js";
 import { fdNet, parseAddress, removeStaleSocket, toDisplayAddress, toRuntimeAddress } from "./net.js";
 
 const PROGRAM = "ts-test-server";
@@ -139,12 +139,12 @@ async function main(): Promise<void> {
         server = calculatorServer();
       } else {
         const side = (peerVatId as { side?: number } | null)?.side === 0 ? "server" : "client";
-        server = newTestBootstrap({
+        server = newTestBootstrap(new Counters(), {
           peerSide: side,
           setTraceEncoder: (enabled) =>
             connectionOf(key, "setTraceEncoder").setTraceEncoder(enabled ? traceFor : null),
           setFlowLimit: (words) => connectionOf(key, "setFlowLimit").rpcSystem.setFlowLimit(words),
-        }).server;
+        });
       }
       bootstraps.set(key, server);
       return server;
