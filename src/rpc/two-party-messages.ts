@@ -34,11 +34,18 @@ export interface MessageStreamOptions {
   clock?: () => number;
 }
 
+/**
+ * The VatId of `side`. Readers are immutable, so every connection shares the two (one per
+ * connection cost ~500 bytes of heap: a message, its arena, segment and views).
+ */
 function vatId(side: SideName): VatIdR {
+  const cached = vatIds[side];
+  if (cached !== undefined) return cached;
   const m = new MB({ firstSegmentWords: 2 });
   m.initRoot(VatIdB).side = side === "server" ? Side.server : Side.client;
-  return m.asReader().getRoot(VatId_Reader);
+  return (vatIds[side] = m.asReader().getRoot(VatId_Reader));
 }
+const vatIds: { server?: VatIdR; client?: VatIdR } = {};
 
 function sideOf(v: unknown): SideName | null {
   if (v === "server" || v === "client") return v;

@@ -166,93 +166,139 @@ function directReads(): { reads: DirectReads; onread: net.OnReadOpts } {
  * option of directReads(), whose reads arrive there instead of as 'data' events.
  */
 export function socketStream(socket: net.Socket, reads?: DirectReads): ByteStream {
-  let ended = false;
-  let onEndCb: ((e: Error | null) => boolean | undefined) | null = null;
+  return new SocketStream(socket, reads);
+}
+
+/** The stream a socket's event handlers below report to (one shared handler per event). */
+const STREAM = Symbol("capnts.socketStream");
+type StreamSocket = net.Socket & { [STREAM]: SocketStream };
+function onSocketError(this: StreamSocket, e: Error): void {
+  const st = this[STREAM];
+  st.pendingError = e;
+  st.finish(e);
+}
+function onSocketClose(this: StreamSocket): void {
+  const st = this[STREAM];
+  st.finish(st.pendingError);
+}
+function onSocketEnd(this: StreamSocket): void {
+  this[STREAM].finish(null);
+}
+function onSocketData(this: StreamSocket, chunk: Buffer): void {
+  this[STREAM].onData?.(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+}
+
+/**
+ * A class rather than an object of closures: a server holds one per connection, and a dozen
+ * closures with their contexts were ~1 KiB of each idle connection's heap.
+ */
+class SocketStream implements ByteStream {
+  private readonly socket: net.Socket;
+  private readonly reads: DirectReads | undefined;
+  private ended = false;
+  private onEndCb: ((e: Error | null) => boolean | undefined) | null = null;
+  onData: ((chunk: Uint8Array) => void) | null = null;
+  pendingError: Error | null = null;
+
+  constructor(socket: net.Socket, reads: DirectReads | undefined) {
+    this.socket = socket;
+    this.reads = reads;
+    (socket as StreamSocket)[STREAM] = this;
+    socket.on("error", onSocketError);
+    socket.on("close", onSocketClose);
+    socket.on("end", onSocketEnd);
+    if (typeof socket.setNoDelay === "function") socket.setNoDelay(true);
+  }
+
   /**
    * The socket is half-open (allowHalfOpen): when the peer ends its side we end ours unless the
    * consumer said it will (its onEnd returned true: it still has something to say, an Abort).
    */
-  const peerEnded = (keep: boolean | undefined): void => {
+  private peerEnded(keep: boolean | undefined): void {
+    const socket = this.socket;
     if (keep !== true && !socket.destroyed && socket.writable) socket.end(() => socket.destroy());
-  };
-  const finish = (e: Error | null): void => {
-    if (ended) return;
-    ended = true;
-    const cb = onEndCb;
-    onEndCb = null;
+  }
+
+  finish(e: Error | null): void {
+    if (this.ended) return;
+    this.ended = true;
+    const cb = this.onEndCb;
+    this.onEndCb = null;
     if (cb !== null) {
       const keep = cb(e);
-      if (e === null) peerEnded(keep);
+      if (e === null) this.peerEnded(keep);
     }
-  };
-  let pendingError: Error | null = null;
-  socket.on("error", (e) => {
-    pendingError = e;
-    finish(e);
-  });
-  socket.on("close", () => finish(pendingError));
-  socket.on("end", () => finish(null));
-  if (typeof socket.setNoDelay === "function") socket.setNoDelay(true);
-  return {
-    start(onData, onEnd) {
-      onEndCb = onEnd as (e: Error | null) => boolean | undefined;
-      if (reads !== undefined) {
-        const backlog = reads.backlog;
-        reads.backlog = [];
-        reads.deliver = onData;
-        for (const c of backlog) onData(c);
-      } else {
-        socket.on("data", (chunk: Buffer) =>
-          onData(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)),
-        );
+  }
+
+  start(onData: (chunk: Uint8Array) => void, onEnd: (error: Error | null) => void): void {
+    const cb = (this.onEndCb = onEnd as (e: Error | null) => boolean | undefined);
+    const reads = this.reads;
+    if (reads !== undefined) {
+      const backlog = reads.backlog;
+      reads.backlog = [];
+      reads.deliver = onData;
+      for (const c of backlog) onData(c);
+    } else {
+      this.onData = onData;
+      this.socket.on("data", onSocketData);
+    }
+    if (this.ended) {
+      const keep = cb(this.pendingError);
+      this.onEndCb = null;
+      if (this.pendingError === null) this.peerEnded(keep);
+    }
+  }
+
+  write(data: Uint8Array): void {
+    const socket = this.socket;
+    if (socket.destroyed || !socket.writable) throw new Error("Socket is not writable.");
+    socket.write(data);
+  }
+
+  writev(chunks: readonly Uint8Array[]): void {
+    const socket = this.socket;
+    if (socket.destroyed || !socket.writable) throw new Error("Socket is not writable.");
+    // Corked writes leave in one writev(2).
+    socket.cork();
+    for (const c of chunks) socket.write(c);
+    socket.uncork();
+  }
+
+  end(): Promise<void> {
+    const socket = this.socket;
+    return new Promise<void>((resolve) => {
+      if (socket.destroyed) {
+        resolve();
+        return;
       }
-      if (ended) {
-        const keep = onEndCb(pendingError);
-        onEndCb = null;
-        if (pendingError === null) peerEnded(keep);
-      }
-    },
-    write(data) {
-      if (socket.destroyed || !socket.writable) throw new Error("Socket is not writable.");
-      socket.write(data);
-    },
-    writev(chunks) {
-      if (socket.destroyed || !socket.writable) throw new Error("Socket is not writable.");
-      // Corked writes leave in one writev(2).
-      socket.cork();
-      for (const c of chunks) socket.write(c);
-      socket.uncork();
-    },
-    end() {
-      return new Promise<void>((resolve) => {
-        if (socket.destroyed) {
-          resolve();
-          return;
-        }
-        socket.once("close", () => resolve());
-        socket.end(() => {
-          // Our side is flushed and ended; do not wait for the peer to close theirs.
-          socket.destroy();
-        });
+      socket.once("close", () => resolve());
+      socket.end(() => {
+        // Our side is flushed and ended; do not wait for the peer to close theirs.
+        socket.destroy();
       });
-    },
-    writableBytes() {
-      return socket.writableLength;
-    },
-    sendBufferSize() {
-      // remoteFamily is set for TCP sockets only.
-      return kernelSendBuffer(socket.remoteFamily === undefined ? "unix" : "tcp");
-    },
-    pause() {
-      socket.pause();
-    },
-    resume() {
-      socket.resume();
-    },
-    onDrain(cb) {
-      socket.on("drain", cb);
-    },
-  };
+    });
+  }
+
+  writableBytes(): number {
+    return this.socket.writableLength;
+  }
+
+  sendBufferSize(): number | undefined {
+    // remoteFamily is set for TCP sockets only.
+    return kernelSendBuffer(this.socket.remoteFamily === undefined ? "unix" : "tcp");
+  }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  onDrain(cb: () => void): void {
+    this.socket.on("drain", cb);
+  }
 }
 
 /** TCP and Unix sockets (the runtime's NetProvider in Node). */
