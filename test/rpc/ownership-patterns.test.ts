@@ -9,12 +9,13 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { RpcError } from "capnts/rpc";
+import { ClosedHandleError, RpcError } from "capnts/rpc";
 import { Counters, TestMoreStuffImpl } from "../fixtures/test-impls.js";
 import {
   TestMoreStuff_Client as MoreStuffClient,
   TestCallOrder,
   TestInterface,
+  TestInterface_Client,
   TestMoreStuff,
   type TestMoreStuff_Client,
 } from "../interop/gen/test.capnp.js";
@@ -203,3 +204,21 @@ for (const [name, pattern] of PATTERNS) {
     await check({ ms, counters, settle, tables: () => null }, pattern);
   });
 }
+
+test("a client made from a promise takes the client the promise resolves to; a second client from the same promise fails with ClosedHandleError, a dup() of the first works (docs/ownership.md)", async () => {
+  const lives = new Lives();
+  let resolve!: (c: TestInterface_Client) => void;
+  const promise = new Promise<TestInterface_Client>((r) => (resolve = r));
+  using first = new TestInterface_Client(promise);
+  using second = new TestInterface_Client(promise);
+  using copy = first.dup();
+  const resolved = new TestInterface_Client(lives.testInterface());
+  resolve(resolved);
+  assert.equal((await first.foo()).x, "foo");
+  assert.equal((await copy.foo()).x, "foo");
+  assert.ok(resolved.closed, "the first client took the resolved client over");
+  await assert.rejects(second.foo(), (e: unknown) => e instanceof ClosedHandleError);
+  first.close();
+  copy.close();
+  assert.equal(lives.alive, 0);
+});
