@@ -35,17 +35,14 @@ export interface MessageStreamOptions {
 }
 
 /**
- * The VatId of `side`. Readers are immutable, so every connection shares the two (one per
- * connection cost ~500 bytes of heap: a message, its arena, segment and views).
+ * The VatId of `side`, a message of its own per connection: a BootstrapFactory may key what it
+ * keeps per connection by the peer's VatId object (the interop test server does).
  */
 function vatId(side: SideName): VatIdR {
-  const cached = vatIds[side];
-  if (cached !== undefined) return cached;
   const m = new MB({ firstSegmentWords: 2 });
   m.initRoot(VatIdB).side = side === "server" ? Side.server : Side.client;
-  return (vatIds[side] = m.asReader().getRoot(VatId_Reader));
+  return m.asReader().getRoot(VatId_Reader);
 }
-const vatIds: { server?: VatIdR; client?: VatIdR } = {};
 
 function sideOf(v: unknown): SideName | null {
   if (v === "server" || v === "client") return v;
