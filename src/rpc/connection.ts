@@ -36,9 +36,9 @@ import {
   toRpcError,
 } from "./errors.js";
 import { type EventLoop, eventLoop } from "./event-loop.js";
+import { clearExports, dropExportRefs, type Export, exportCap, releaseReceived } from "./exports.js";
 import { attachCapFd, claimCapFd, closeFd, closeUnclaimedFds } from "./fd.js";
 import { DEFAULT_WINDOW_SIZE, type RpcFlowController, WindowFlowController } from "./flow-control.js";
-import type { Future } from "./future.js";
 import { type ClientHook, innermost, PipelineHook, type PipelineOps } from "./hooks.js";
 import { QueuedClient } from "./local-request.js";
 import {
@@ -62,6 +62,7 @@ import {
   type ResolveR,
   type ReturnR,
 } from "./protocol.js";
+import { ProtocolError, require_ } from "./protocol-error.js";
 import { dropRedirected, type Question, QuestionRef, RpcResponse } from "./questions.js";
 import { RpcCallContext } from "./rpc-call-context.js";
 import {
@@ -73,13 +74,6 @@ import {
 } from "./rpc-client.js";
 import { ExportTable, ImportTable } from "./tables.js";
 import type { RpcTransport, TransportReceiver } from "./transport.js";
-
-export interface Export {
-  refcount: number;
-  hook: ClientHook;
-  /** Non-null while this export is a promise whose resolution we have yet to send. */
-  resolveOp: object | null;
-}
 
 export interface Import {
   importClient: ImportClient | null;
@@ -131,17 +125,6 @@ export interface ConnectionOptions {
    * `console.error`.
    */
   onError?: (error: unknown) => void;
-}
-
-/** Thrown for a protocol violation: the connection aborts with this reason. */
-class ProtocolError extends RpcError {
-  constructor(message: string) {
-    super("failed", message);
-  }
-}
-
-function require_(cond: boolean, message: string): asserts cond {
-  if (!cond) throw new ProtocolError(message);
 }
 
 const NOT_EXPORT_ID = "Message target is not a current export ID.";
@@ -553,13 +536,13 @@ export class RpcConnection implements TransportReceiver {
         const cap = r.cap;
         switch (cap.which) {
           case "senderHosted":
-            this.releaseExport(cap.senderHosted, 1);
+            releaseReceived(this, cap.senderHosted, 1);
             break;
           case "senderPromise":
-            this.releaseExport(cap.senderPromise, 1);
+            releaseReceived(this, cap.senderPromise, 1);
             break;
           case "thirdPartyHosted":
-            this.releaseExport(cap.thirdPartyHosted.vineId, 1);
+            releaseReceived(this, cap.thirdPartyHosted.vineId, 1);
             break;
           default:
             break;
@@ -850,28 +833,12 @@ export class RpcConnection implements TransportReceiver {
   }
 
   private handleRelease(r: ReleaseR): void {
-    this.releaseExport(r.id, r.referenceCount);
+    releaseReceived(this, r.id, r.referenceCount);
   }
 
-  releaseExport(id: number, refcount: number): void {
-    const exp = this.exports.find(id);
-    require_(exp !== undefined, "Tried to release invalid export ID.");
-    require_(refcount <= exp.refcount, "Tried to drop export's refcount below zero.");
-    exp.refcount -= refcount;
-    if (exp.refcount === 0) {
-      if (this.exportsByCap.get(exp.hook) === id) this.exportsByCap.delete(exp.hook);
-      this.exports.erase(id);
-      exp.resolveOp = null;
-      exp.hook.release();
-    }
-  }
-
+  /** One reference of each export in `ids` goes (exports.ts dropExportRefs). */
   releaseExports(ids: readonly number[]): void {
-    for (const id of ids) {
-      const exp = this.exports.find(id);
-      if (exp === undefined) continue;
-      this.releaseExport(id, 1);
-    }
+    dropExportRefs(this, ids);
   }
 
   private handleDisembargo(d: DisembargoR): void {
@@ -982,26 +949,7 @@ export class RpcConnection implements TransportReceiver {
     const inner = innermostPastBlocker(cap);
     attachCapFd(inner, d); // C++: `KJ_IF_MAYBE(fd, inner->getFd()) descriptor.setAttachedFd(...)`
     if (inner.brand === this) return (inner as RpcClient).writeDescriptor(d);
-    const known = this.exportsByCap.get(inner);
-    if (known !== undefined) {
-      const exp = this.exports.find(known)!;
-      exp.refcount++;
-      if (exp.resolveOp === null) d.senderHosted = known;
-      else d.senderPromise = known;
-      return known;
-    }
-    const exp: Export = { refcount: 1, hook: inner.addRef(), resolveOp: null };
-    const id = this.exports.add(exp);
-    this.exportsByCap.set(inner, id);
-    const more = inner.whenMoreResolved();
-    if (more !== null) {
-      exp.resolveOp = {};
-      this.resolveExportedPromise(id, exp, more);
-      d.senderPromise = id;
-    } else {
-      d.senderHosted = id;
-    }
-    return id;
+    return exportCap(this, inner, d);
   }
 
   /** Fill `target` for a call to `cap` over this connection and return null; or return the hook
@@ -1015,50 +963,6 @@ export class RpcConnection implements TransportReceiver {
     const inner = innermost(cap);
     if (inner.brand === this) return (inner as RpcClient).getInnermostClient();
     return inner.addRef();
-  }
-
-  /** An exported promise resolved: tell the peer (Resolve), or reuse the entry for a promise. */
-  private resolveExportedPromise(id: number, exp: Export, future: Future<ClientHook>): void {
-    const op = exp.resolveOp;
-    future.listen((ok, v) => {
-      if (this.error !== null || this.exports.find(id) !== exp || exp.resolveOp !== op) return;
-      try {
-        if (ok) {
-          // Innermost, including unresolved PromiseClients' inner Import/PipelineClient, so a
-          // Disembargo the peer sends back bounces correctly (rpc.capnp Disembargo).
-          const resolution = this.getInnermostClient(v as ClientHook);
-          if (this.exportsByCap.get(exp.hook) === id) this.exportsByCap.delete(exp.hook);
-          const old = exp.hook;
-          exp.hook = resolution;
-          old.release();
-          if (resolution.brand !== this) {
-            const more = resolution.whenMoreResolved();
-            if (more !== null && !this.exportsByCap.has(resolution)) {
-              // Another local promise: the entry now stands for it; no message needed yet.
-              this.exportsByCap.set(resolution, id);
-              exp.resolveOp = {};
-              this.resolveExportedPromise(id, exp, more);
-              return;
-            }
-          }
-          exp.resolveOp = null;
-          const out = this.newMessage();
-          const r = out.getRoot(MessageB).initResolve();
-          r.promiseId = id;
-          this.writeDescriptor(exp.hook, r.initCap());
-          this.sendOrFail(out);
-        } else {
-          exp.resolveOp = null;
-          const out = this.newMessage();
-          const r = out.getRoot(MessageB).initResolve();
-          r.promiseId = id;
-          this.fromException(toRpcError(v), r.initException());
-          this.sendOrFail(out);
-        }
-      } catch (e) {
-        this.disconnect(toRpcError(e));
-      }
-    });
   }
 
   private receiveCaps(payload: PayloadR): unknown[] {
@@ -1259,11 +1163,7 @@ export class RpcConnection implements TransportReceiver {
       }
     }
     clearAnswers(this, toRelease);
-    for (const e of this.exports.clear()) {
-      e.resolveOp = null;
-      toRelease.push(e.hook);
-    }
-    this.exportsByCap.clear();
+    clearExports(this, toRelease);
     const pendingImports: PromiseClient[] = [];
     for (const i of this.imports.clear()) if (i.promise !== null) pendingImports.push(i.promise);
     for (const e of this.embargoes.clear()) {

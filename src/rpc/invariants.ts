@@ -190,7 +190,7 @@ export function dump(conn: RpcConnection): string {
   );
   section("exports", t.exports.size, (line) =>
     t.exports.forEach((id, e) => {
-      const promise = e.resolveOp !== null ? " (promise, Resolve pending)" : "";
+      const promise = e.state === "promise" ? " (promise, Resolve pending)" : "";
       line(`#${id} refcount ${e.refcount}: ${e.hook.describe()}${promise}`);
     }),
   );

@@ -35,6 +35,12 @@ export class ExportTable<T> {
     return id;
   }
 
+  /** Put `entry` in the place of the live entry `id` (a state transition). */
+  replace(id: number, entry: T): void {
+    if (this.slots[id] === undefined) throw new Error(`replace(${id}): no such entry`);
+    this.slots[id] = entry;
+  }
+
   erase(id: number): T | undefined {
     const e = this.slots[id];
     if (e === undefined) return undefined;
