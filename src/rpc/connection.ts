@@ -40,6 +40,14 @@ import { clearExports, dropExportRefs, type Export, exportCap, releaseReceived }
 import { attachCapFd, claimCapFd, closeFd, closeUnclaimedFds } from "./fd.js";
 import { DEFAULT_WINDOW_SIZE, type RpcFlowController, WindowFlowController } from "./flow-control.js";
 import { type ClientHook, innermost, PipelineHook, type PipelineOps } from "./hooks.js";
+import {
+  clearImports,
+  type Import,
+  importCap,
+  importClientDestroyed,
+  promiseClientDestroyed,
+  resolveReceived,
+} from "./imports.js";
 import { QueuedClient } from "./local-request.js";
 import {
   type BootstrapR,
@@ -66,24 +74,14 @@ import { ProtocolError, require_ } from "./protocol-error.js";
 import { dropRedirected, type Question, QuestionRef, RpcResponse } from "./questions.js";
 import { RpcCallContext } from "./rpc-call-context.js";
 import {
-  ImportClient,
-  PromiseClient,
+  type ImportClient,
+  type PromiseClient,
   type RpcClient,
   RpcPipeline,
   TribbleRaceBlocker,
 } from "./rpc-client.js";
 import { ExportTable, ImportTable } from "./tables.js";
 import type { RpcTransport, TransportReceiver } from "./transport.js";
-
-export interface Import {
-  importClient: ImportClient | null;
-  /** The ImportClient itself, or the PromiseClient wrapping it for promise imports. */
-  appClient: RpcClient | null;
-  /** For promise imports not yet resolved: resolve it when the Resolve arrives. */
-  promise: PromiseClient | null;
-  /** The peer sent this ID as a senderPromise. */
-  isPromise: boolean;
-}
 
 export interface Embargo {
   queued: QueuedClient;
@@ -812,23 +810,11 @@ export class RpcConnection implements TransportReceiver {
         throw new ProtocolError("Unknown 'Resolve' type.");
     }
     void m;
+    const resolution = replacement ?? new BrokenClient(exception!);
     try {
-      const imp = this.imports.find(r.promiseId);
-      if (imp === undefined) return; // already released: drop the resolution
-      const p = imp.promise;
-      if (p !== null) {
-        imp.promise = null;
-        if (replacement !== null) p.resolve(replacement);
-        else {
-          const b = new BrokenClient(exception!);
-          p.resolve(b);
-          b.release();
-        }
-      } else if (!imp.isPromise && imp.importClient !== null) {
-        throw new ProtocolError("Got 'Resolve' for a non-promise import.");
-      }
+      resolveReceived(this, r.promiseId, resolution);
     } finally {
-      replacement?.release();
+      resolution.release();
     }
   }
 
@@ -1020,56 +1006,17 @@ export class RpcConnection implements TransportReceiver {
   }
 
   private import(id: number, isPromise: boolean, fd: number | null = null): ClientHook {
-    let imp = this.imports.find(id);
-    if (imp === undefined) {
-      imp = { importClient: null, appClient: null, promise: null, isPromise: false };
-      this.imports.set(id, imp);
-    }
-    let ic: ImportClient;
-    if (imp.importClient !== null) ic = imp.importClient.addRef();
-    else {
-      ic = new ImportClient(this, id);
-      imp.importClient = ic;
-    }
-    // A later introduction may bring the FD an earlier one lacked (C++ setFdIfMissing).
-    if (fd !== null) ic.setFdIfMissing(fd);
-    // We just received a copy of this import ID, so the remote refcount has gone up.
-    ic.remoteRefcount++;
-    if (isPromise) {
-      if (imp.appClient !== null && imp.appClient !== ic) {
-        ic.release();
-        return imp.appClient.addRef();
-      }
-      const p = new PromiseClient(this, ic, id);
-      imp.isPromise = true;
-      imp.appClient = p;
-      imp.promise = p;
-      return p;
-    }
-    imp.appClient = ic;
-    return ic;
+    return importCap(this, id, isPromise, fd);
   }
 
-  /** @internal ImportClient gone: drop the entry and give the peer its references back. */
+  /** @internal ImportClient gone (imports.ts). */
   _importClientDestroyed(ic: ImportClient): void {
-    const imp = this.imports.find(ic.importId);
-    if (imp !== undefined && imp.importClient === ic) this.imports.erase(ic.importId);
-    if (ic.remoteRefcount > 0 && this.error === null) {
-      const out = this.newMessage();
-      const r = out.getRoot(MessageB).initRelease();
-      r.id = ic.importId;
-      r.referenceCount = ic.remoteRefcount;
-      this.sendOrFail(out);
-    }
-    this.checkIfBecameIdle();
+    importClientDestroyed(this, ic);
   }
 
-  /** @internal */
+  /** @internal PromiseClient of an import gone (imports.ts). */
   _promiseClientDestroyed(p: PromiseClient): void {
-    const imp = this.imports.find(p.importId!);
-    if (imp === undefined) return;
-    if (imp.appClient === p) imp.appClient = null;
-    if (imp.promise === p) imp.promise = null;
+    promiseClientDestroyed(this, p);
   }
 
   // ---- idle (C++ setIdle) -----------------------------------------------------------------------
@@ -1164,8 +1111,7 @@ export class RpcConnection implements TransportReceiver {
     }
     clearAnswers(this, toRelease);
     clearExports(this, toRelease);
-    const pendingImports: PromiseClient[] = [];
-    for (const i of this.imports.clear()) if (i.promise !== null) pendingImports.push(i.promise);
+    const pendingImports = clearImports(this);
     for (const e of this.embargoes.clear()) {
       e.queued.reject(netError);
       e.queued.release();

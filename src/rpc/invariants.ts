@@ -114,16 +114,13 @@ export function findViolations(conn: RpcConnection): string[] {
 
   t.imports.forEach((id, i) => {
     const ic = i.importClient;
-    if (ic === null) bad.push(`import #${id}: no ImportClient`);
-    else {
-      if (ic.importId !== id) bad.push(`import #${id}: its ImportClient is import #${ic.importId}`);
-      if (!alive(ic)) bad.push(`import #${id}: its ImportClient was destroyed, the entry kept`);
-      if (ic.remoteRefcount <= 0) bad.push(`import #${id}: remote refcount ${ic.remoteRefcount}`);
-    }
+    if (ic.importId !== id) bad.push(`import #${id}: its ImportClient is import #${ic.importId}`);
+    if (!alive(ic)) bad.push(`import #${id}: its ImportClient was destroyed, the entry kept`);
+    if (ic.remoteRefcount <= 0) bad.push(`import #${id}: remote refcount ${ic.remoteRefcount}`);
+    if (i.state !== "promise") return;
     if (i.appClient !== null && !alive(i.appClient)) bad.push(`import #${id}: its client was destroyed`);
-    const p = i.promise;
+    const p = i.awaitingResolve;
     if (p !== null) {
-      if (!i.isPromise) bad.push(`import #${id}: a pending promise on a non-promise import`);
       if (!alive(p)) bad.push(`import #${id}: its promise client was destroyed`);
       if (p.isResolved) bad.push(`import #${id}: its promise resolved but is still waiting for a Resolve`);
     }
@@ -196,8 +193,13 @@ export function dump(conn: RpcConnection): string {
   );
   section("imports", t.imports.size, (line) =>
     t.imports.forEach((id, i) => {
-      const promise = i.isPromise ? (i.promise !== null ? ", promise awaiting Resolve" : ", promise") : "";
-      line(`#${id} remote refcount ${i.importClient?.remoteRefcount ?? 0}${promise}`);
+      const promise =
+        i.state === "promise"
+          ? i.awaitingResolve !== null
+            ? ", promise awaiting Resolve"
+            : ", promise"
+          : "";
+      line(`#${id} remote refcount ${i.importClient.remoteRefcount}${promise}`);
     }),
   );
   section("embargoes", t.embargoes.size, (line) =>
