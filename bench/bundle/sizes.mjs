@@ -94,7 +94,9 @@ if (fromPackage) {
   mkdirSync(pkg, { recursive: true });
   copyFileSync(join(root, "package.json"), join(pkg, "package.json"));
   const tsc = join(root, "node_modules/typescript/bin/tsc");
-  execFileSync(process.execPath, [tsc, "-p", "tsconfig.build.json", "--outDir", join(pkg, "dist")], { cwd: root });
+  execFileSync(process.execPath, [tsc, "-p", "tsconfig.build.json", "--outDir", join(pkg, "dist")], {
+    cwd: root,
+  });
 }
 writeFileSync(join(dir, "reading.capnp"), READING_SCHEMA);
 const env = { ...process.env, CAPNTS_FROM_SOURCE: "1" };
