@@ -2,6 +2,8 @@
  * Arenas: the set of segments a message lives in, plus per-message state that readers and
  * builders share (read limits, the capability table). Mirrors C++ `capnp/arena.h`.
  */
+
+import { allocUnsafe } from "#platform";
 import { DecodeError, EncodeError } from "./errors.js";
 import { Segment } from "./segment.js";
 
@@ -115,10 +117,11 @@ export class ReaderArena implements Arena {
  * only moves forward; a new one is allocated when it runs out), so a message keeps its slab
  * alive and nothing else writes to its bytes.
  *
- * On Node the slab is uninitialised memory (`Buffer.allocUnsafeSlow`) and segments zero it
- * ahead of their allocations (`Segment.reserve`): zero-filling whole first segments was 14% of
- * eval bytes mode (memset and page faults for 8 KiB per message that uses ~1.4 KiB). Bytes past
- * a segment's watermark are never read or handed out. Elsewhere the slab is zero-filled.
+ * On Node the slab is uninitialised memory (`Buffer.allocUnsafeSlow`, from platform-node.ts) and
+ * segments zero it ahead of their allocations (`Segment.reserve`): zero-filling whole first
+ * segments was 14% of eval bytes mode (memset and page faults for 8 KiB per message that uses
+ * ~1.4 KiB). Bytes past a segment's watermark are never read or handed out. Elsewhere (and in
+ * browser bundles) the slab is zero-filled.
  *
  * 256 KiB: a 16 KiB slab looked better in a process running capnts alone (fewer page faults
  * under perf), but in the benchmark's processes, where other libraries allocate too, 256 KiB
@@ -133,11 +136,6 @@ export class ReaderArena implements Arena {
  */
 const SLAB_BYTES = 256 * 1024;
 const SLAB_CARVE_MAX_WORDS = 1024;
-type AllocUnsafe = (size: number) => Uint8Array;
-const allocUnsafe: AllocUnsafe | undefined = /* @__PURE__ */ (() => {
-  const f = (globalThis as { Buffer?: { allocUnsafeSlow?: AllocUnsafe } }).Buffer?.allocUnsafeSlow;
-  return typeof f === "function" ? f : undefined;
-})();
 let slab: ArrayBuffer | null = null;
 let slabPos = 0;
 let slabEnd = 0;
@@ -174,7 +172,7 @@ function trimTail(): void {
 function carve(bytes: number): Uint8Array {
   trimTail();
   if (slab === null || slabPos + bytes > slabEnd) {
-    if (allocUnsafe !== undefined) {
+    if (allocUnsafe) {
       // Viewed through plain Uint8Arrays (not Buffers), so that segments' `bytes` keep one map.
       const b = allocUnsafe(SLAB_BYTES);
       if (slabPoison >= 0) b.fill(slabPoison);
@@ -264,7 +262,7 @@ export class BuilderArena implements Arena {
     const carved = size <= SLAB_CARVE_MAX_WORDS;
     const bytes = carved ? carve(size * 8) : new Uint8Array(size * 8);
     const seg = new Segment(this.segments.length, bytes, 0);
-    if (carved && allocUnsafe !== undefined) {
+    if (carved && allocUnsafe) {
       seg.zeroed = 0;
       tail = seg;
       tailPos = slabPos - bytes.byteLength;
