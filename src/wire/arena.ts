@@ -5,6 +5,7 @@
 
 import { allocUnsafe } from "#platform";
 import { DecodeError, EncodeError } from "./errors.js";
+import type { AllocUnsafe } from "./platform-browser.js";
 import { Segment } from "./segment.js";
 
 /** C++ `ReaderOptions`: limits that make hostile messages fail fast. */
@@ -172,22 +173,38 @@ function trimTail(): void {
 function carve(bytes: number): Uint8Array {
   trimTail();
   if (slab === null || slabPos + bytes > slabEnd) {
-    if (allocUnsafe) {
-      // Viewed through plain Uint8Arrays (not Buffers), so that segments' `bytes` keep one map.
-      const b = allocUnsafe(SLAB_BYTES);
-      if (slabPoison >= 0) b.fill(slabPoison);
-      slab = b.buffer as ArrayBuffer;
-      slabPos = b.byteOffset;
-      slabEnd = b.byteOffset + b.byteLength;
-    } else {
-      slab = new ArrayBuffer(SLAB_BYTES);
-      slabPos = 0;
-      slabEnd = SLAB_BYTES;
-    }
+    // One call per branch, tested through the import: esbuild folds that where `#platform` makes
+    // allocUnsafe `undefined` (browser bundles) and drops the other function.
+    if (allocUnsafe) newUninitialisedSlab(allocUnsafe);
+    else newZeroedSlab();
   }
-  const b = new Uint8Array(slab, slabPos, bytes);
+  const b = new Uint8Array(slab!, slabPos, bytes);
   slabPos += bytes;
   return b;
+}
+
+/** Node: uninitialised memory, viewed through plain Uint8Arrays (not Buffers), so that segments'
+ * `bytes` keep one map. */
+function newUninitialisedSlab(alloc: AllocUnsafe): void {
+  const b = alloc(SLAB_BYTES);
+  if (slabPoison >= 0) b.fill(slabPoison);
+  slab = b.buffer as ArrayBuffer;
+  slabPos = b.byteOffset;
+  slabEnd = b.byteOffset + b.byteLength;
+}
+
+function newZeroedSlab(): void {
+  slab = new ArrayBuffer(SLAB_BYTES);
+  slabPos = 0;
+  slabEnd = SLAB_BYTES;
+}
+
+/** A segment carved from uninitialised memory: it zeroes ahead of its allocations, and is the
+ * slab's tail until the next carve (`trimTail`). */
+function carvedUninitialised(seg: Segment): void {
+  seg.zeroed = 0;
+  tail = seg;
+  tailPos = slabPos - seg.bytes.byteLength;
 }
 
 /** C++ `SUGGESTED_FIRST_SEGMENT_WORDS`. */
@@ -262,11 +279,7 @@ export class BuilderArena implements Arena {
     const carved = size <= SLAB_CARVE_MAX_WORDS;
     const bytes = carved ? carve(size * 8) : new Uint8Array(size * 8);
     const seg = new Segment(this.segments.length, bytes, 0);
-    if (carved && allocUnsafe) {
-      seg.zeroed = 0;
-      tail = seg;
-      tailPos = slabPos - bytes.byteLength;
-    }
+    if (allocUnsafe && carved) carvedUninitialised(seg);
     this.segments.push(seg);
     this.totalWords += size;
     this.nextSizeWords = Math.max(this.nextSizeWords, this.totalWords);
