@@ -5,13 +5,17 @@
 // package: esbuild, browser, ESM, ES2022, minified, gzip -9. With --table, each module's share:
 // the bundle's gzip size minus the gzip size of the bundle without that module's characters
 // (esbuild's source map says which characters are whose). BENCHMARKS.md, "Bundle sizes".
+// With --package, from this checkout compiled by tsc as the package ships it (dist/, no
+// `capnts-source` condition), as test/package bundles the installed package: tsc output
+// differs from esbuild's own compilation of src/ (enums, class fields), so the two differ.
 //
-//   node bench/bundle/sizes.mjs [client] [serialize] [--table]
+//   node bench/bundle/sizes.mjs [client] [serialize] [--table] [--package]
 //
 // The programs (bench/bundle/programs.mjs) and the bindings they use are written into
-// .tmp/bundle/ (the bindings by the generator from src).
+// .tmp/bundle/ (the bindings by the generator from src); --package builds into
+// .tmp/bundle-package/.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -19,7 +23,9 @@ import * as esbuild from "esbuild";
 import { CLIENT_PROGRAM, READING_SCHEMA, SERIALIZE_PROGRAM } from "./programs.mjs";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
-const dir = join(root, ".tmp/bundle");
+const args = process.argv.slice(2);
+const fromPackage = args.includes("--package");
+const dir = join(root, fromPackage ? ".tmp/bundle-package" : ".tmp/bundle");
 
 const ENTRIES = { client: CLIENT_PROGRAM, serialize: SERIALIZE_PROGRAM };
 
@@ -76,9 +82,22 @@ function shares(js, map, total) {
   return rows.sort((a, b) => b[1] - a[1]);
 }
 
-const args = process.argv.slice(2);
 const names = args.filter((a) => !a.startsWith("--"));
 mkdirSync(dir, { recursive: true });
+if (fromPackage) {
+  // The package as installed: package.json and dist/ (tsc, tsconfig.build.json) in
+  // node_modules/capnts, which the programs and the generated bindings resolve to (their own
+  // package.json keeps esbuild from resolving "capnts" to this checkout as a self-reference).
+  writeFileSync(join(dir, "package.json"), '{ "name": "bundle-size", "private": true, "type": "module" }\n');
+  const pkg = join(dir, "node_modules/capnts");
+  rmSync(pkg, { recursive: true, force: true });
+  mkdirSync(pkg, { recursive: true });
+  copyFileSync(join(root, "package.json"), join(pkg, "package.json"));
+  const tsc = join(root, "node_modules/typescript/bin/tsc");
+  execFileSync(process.execPath, [tsc, "-p", "tsconfig.build.json", "--outDir", join(pkg, "dist")], {
+    cwd: root,
+  });
+}
 writeFileSync(join(dir, "reading.capnp"), READING_SCHEMA);
 const env = { ...process.env, CAPNTS_FROM_SOURCE: "1" };
 const gen = join(dir, "gen");
@@ -100,7 +119,7 @@ for (const name of names.length > 0 ? names : Object.keys(ENTRIES)) {
     minify: true,
     write: false,
     logLevel: "silent",
-    conditions: ["capnts-source"],
+    conditions: fromPackage ? [] : ["capnts-source"],
     sourcemap: "external",
     outdir: join(dir, "out"),
   });

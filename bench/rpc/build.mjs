@@ -8,6 +8,7 @@ import { writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { compiledPackageJson } from "../compiled-package.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..", "..");
@@ -21,7 +22,7 @@ export function build() {
     stdio: ["ignore", "inherit", "inherit"],
   });
   if (r.status !== 0) throw new Error(`tsc failed (${r.status ?? r.signal})`);
-  writeFileSync(join(OUT, "package.json"), '{ "type": "module", "private": true }\n');
+  writeFileSync(join(OUT, "package.json"), compiledPackageJson());
   return join(OUT, "bench", "rpc");
 }
 

@@ -12,6 +12,7 @@ import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { compiledPackageJson } from "../compiled-package.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..", "..");
@@ -33,7 +34,7 @@ export function build() {
   for (const f of readdirSync(join(here, "gen", "capnp-es"))) {
     if (f.endsWith(".js")) copy(`bench/serialization/gen/capnp-es/${f}`);
   }
-  writeFileSync(join(OUT, "package.json"), '{ "type": "module", "private": true }\n');
+  writeFileSync(join(OUT, "package.json"), compiledPackageJson());
   return join(OUT, "bench", "serialization", "main.js");
 }
 

@@ -10,6 +10,9 @@
  * took from it: disposing it (or `cancel()`) before the response arrives tells the callee the
  * caller no longer cares (Finish); after, it releases what is left.
  */
+
+// The leak finder's switch, turned on from the environment where there is one (tracking-env.ts).
+import { tracking } from "#tracking-env";
 import type {
   StructBuilder,
   StructBuilderCtor,
@@ -46,7 +49,6 @@ import {
 import { newLocalPromiseClient } from "./local-request.js";
 import { callName, type InterfaceInfo, Server } from "./server.js";
 import { takeCapability } from "./taken.js";
-import { trackClient, tracking, untrackClient } from "./tracking.js";
 
 /**
  * A client class, as the runtime constructs it (from a hook it takes over): `Foo.Client`. Generated
@@ -90,7 +92,7 @@ export class Client implements Disposable {
     // Released by the garbage collector if never closed (see gc.ts), reported if tracked.
     releaseWhenCollected(
       this,
-      tracking.on ? trackClient(this, h, (this.constructor as typeof Client)._interface?.name) : h,
+      tracking.on ? tracking.track(this, h, (this.constructor as typeof Client)._interface?.name) : h,
       this,
     );
   }
@@ -112,7 +114,7 @@ export class Client implements Disposable {
     if (h === CLOSED) return;
     this._hook = CLOSED;
     forget(this);
-    if (tracking.on) untrackClient(this);
+    if (tracking.on) tracking.untrack(this);
     h.release();
   }
 

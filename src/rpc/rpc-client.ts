@@ -33,6 +33,7 @@ import { OwnedTargetRequest } from "./owned-target-request.js";
 import type { CallB, CapDescriptorB, MessageTargetB, PayloadB, PromisedAnswerOpB } from "./protocol.js";
 import { MessageB, newRpcMessage } from "./protocol.js";
 import { copyInto, NULL_RESPONSE, type Question, QuestionRef, type RpcResponse } from "./questions.js";
+import * as R from "./resolution.js";
 import { capAtPath } from "./taken.js";
 
 export abstract class RpcClient extends ClientHook {
@@ -185,18 +186,6 @@ function writeOps(list: StructListBuilder<PromisedAnswerOpB>, ops: PipelineOps):
   for (let i = 0; i < ops.length; i++) list.get(i).getPointerField = ops[i]!;
 }
 
-enum Resolution {
-  UNRESOLVED,
-  /** Resolved to a settled capability of the peer (or one it hosts via another path). */
-  REMOTE,
-  /** Resolved to one of our own capabilities. */
-  REFLECTED,
-  /** Resolved to another not-yet-resolved promise of the same connection: merged with it. */
-  MERGED,
-  /** Resolved to null or an error. */
-  BROKEN,
-}
-
 /**
  * A capability that forwards to one client (an ImportClient for a promise import, or a
  * PipelineClient) until it resolves, then to the resolution (rpc.c++ PromiseClient).
@@ -210,7 +199,7 @@ export class PromiseClient extends RpcClient {
   cap: ClientHook;
   readonly importId: number | null;
   receivedCall = false;
-  resolutionType: Resolution = Resolution.UNRESOLVED;
+  resolutionType: R.Resolution = R.UNRESOLVED;
   /** Settles when the Disembargo comes back: calls held until then go on, in order. */
   embargo: Future<ClientHook> | null = null;
   private resolution: Future<ClientHook> | null = null;
@@ -227,7 +216,7 @@ export class PromiseClient extends RpcClient {
   }
 
   get isResolved(): boolean {
-    return this.resolutionType !== Resolution.UNRESOLVED;
+    return this.resolutionType !== R.UNRESOLVED;
   }
 
   /** C++ PromiseClient::getFd: the resolution's FD; none before (an FD attached to the promise
@@ -281,13 +270,13 @@ export class PromiseClient extends RpcClient {
     const conn = this.conn;
     const brand = repl.brand;
     if (brand === conn && reflected) {
-      this.resolutionType = Resolution.REFLECTED;
+      this.resolutionType = R.REFLECTED;
     } else if (brand === conn) {
       // Another capability of the same peer.
       if (repl.whenMoreResolved() !== null) {
         // Another remote promise: merge with it, or adopt its verdict if it already resolved.
         let other = repl as PromiseClient;
-        while (other.resolutionType === Resolution.MERGED) {
+        while (other.resolutionType === R.MERGED) {
           const next = other.cap.addRef();
           repl.release();
           repl = next;
@@ -297,19 +286,19 @@ export class PromiseClient extends RpcClient {
           this.resolutionType = other.resolutionType;
         } else {
           other.receivedCall = other.receivedCall || this.receivedCall;
-          this.resolutionType = Resolution.MERGED;
+          this.resolutionType = R.MERGED;
         }
       } else {
-        this.resolutionType = Resolution.REMOTE;
+        this.resolutionType = R.REMOTE;
       }
     } else if (brand === BROKEN_BRAND) {
       // "We don't consider null or broken capabilities as reflected": no disembargo.
-      this.resolutionType = Resolution.BROKEN;
+      this.resolutionType = R.BROKEN;
     } else {
-      this.resolutionType = Resolution.REFLECTED;
+      this.resolutionType = R.REFLECTED;
     }
 
-    if (this.resolutionType === Resolution.REFLECTED && this.receivedCall && conn.error === null) {
+    if (this.resolutionType === R.REFLECTED && this.receivedCall && conn.error === null) {
       // Calls we made on the promise may still be travelling to the peer and back: embargo.
       const queued = conn.startEmbargo(this.cap, repl);
       if (queued !== null) {

@@ -11,7 +11,8 @@ import type { Client, ClientCtor } from "./capability.js";
 import { RpcError, ShutdownError } from "./errors.js";
 import type { BootstrapFactory, RpcSystemOptions } from "./rpc-system.js";
 import type { Server } from "./server.js";
-import { enableTracking, type LiveCapability, liveCapabilities, tracking } from "./tracking.js";
+import { enableTracking, type LiveCapability, liveCapabilities } from "./tracking.js";
+import { tracking } from "./tracking-state.js";
 import type { MessageStream } from "./transport.js";
 import { type ByteStream, TwoPartyClient, type TwoPartyOptions, TwoPartyServer } from "./two-party.js";
 

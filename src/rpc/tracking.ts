@@ -2,13 +2,15 @@
  * The leak finder: where each capability reference still open was created.
  *
  * Off by default. Turned on by `Runtime.init({ trackCapabilities: true })` or the environment
- * variable `CAPNTS_TRACK_CAPABILITIES=1`; then every `Client` records a stack when it is made, is
- * listed by `liveCapabilities()` until it is closed, and when the garbage-collection safety net
- * (gc.ts) releases one nobody closed, a warning names where it came from. Off, the call path pays
- * one property read per client made or closed (BENCHMARKS.md, "leak finder").
+ * variable `CAPNTS_TRACK_CAPABILITIES=1` (tracking-env.ts); then every `Client` records a stack
+ * when it is made, is listed by `liveCapabilities()` until it is closed, and when the
+ * garbage-collection safety net (gc.ts) releases one nobody closed, a warning names where it came
+ * from. Off, the call path pays one property read per client made or closed (tracking-state.ts;
+ * BENCHMARKS.md, "leak finder").
  */
 import type { ClientHook } from "./hooks.js";
 import { innermost } from "./hooks.js";
+import { tracking } from "./tracking-state.js";
 
 /** A capability reference that is still open (see `Runtime.liveCapabilities()`). */
 export interface LiveCapability {
@@ -29,22 +31,15 @@ interface Tracked {
   readonly ref: WeakRef<object>;
 }
 
-/** Read on every client made or closed: keep it one property of one object. */
-export const tracking = { on: readEnv() };
-
 let onLeak: (leak: LiveCapability) => void = warnLeak;
 const records = new Map<number, Tracked>();
 const ids = new WeakMap<object, number>();
 let nextId = 1;
 
-function readEnv(): boolean {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-  const v = env?.CAPNTS_TRACK_CAPABILITIES;
-  return v !== undefined && v !== "" && v !== "0" && v !== "false";
-}
-
 /** Turn tracking on (it stays on for the process) and choose who hears about leaks. */
 export function enableTracking(leak?: (leak: LiveCapability) => void): void {
+  tracking.track = trackClient;
+  tracking.untrack = untrackClient;
   tracking.on = true;
   if (leak !== undefined) onLeak = leak;
 }
@@ -53,11 +48,7 @@ export function enableTracking(leak?: (leak: LiveCapability) => void): void {
  * Record `client` (which owns one reference to `hook`); returns what the safety net must release
  * when the client is collected, which also reports the leak.
  */
-export function trackClient(
-  client: object,
-  hook: ClientHook,
-  iface: string | undefined,
-): { release(): void } {
+function trackClient(client: object, hook: ClientHook, iface: string | undefined): { release(): void } {
   const id = nextId++;
   // Not `client`'s own stack property: an Error made here, whose first frames are capnts's.
   const stack = new Error("capability created").stack ?? "";
@@ -67,7 +58,7 @@ export function trackClient(
 }
 
 /** `client` was closed: no longer live. */
-export function untrackClient(client: object): void {
+function untrackClient(client: object): void {
   const id = ids.get(client);
   if (id === undefined) return;
   ids.delete(client);

@@ -2,7 +2,10 @@
  * Arenas: the set of segments a message lives in, plus per-message state that readers and
  * builders share (read limits, the capability table). Mirrors C++ `capnp/arena.h`.
  */
+
+import { allocUnsafe } from "#platform";
 import { DecodeError, EncodeError } from "./errors.js";
+import type { AllocUnsafe } from "./platform-browser.js";
 import { Segment } from "./segment.js";
 
 /** C++ `ReaderOptions`: limits that make hostile messages fail fast. */
@@ -115,10 +118,11 @@ export class ReaderArena implements Arena {
  * only moves forward; a new one is allocated when it runs out), so a message keeps its slab
  * alive and nothing else writes to its bytes.
  *
- * On Node the slab is uninitialised memory (`Buffer.allocUnsafeSlow`) and segments zero it
- * ahead of their allocations (`Segment.reserve`): zero-filling whole first segments was 14% of
- * eval bytes mode (memset and page faults for 8 KiB per message that uses ~1.4 KiB). Bytes past
- * a segment's watermark are never read or handed out. Elsewhere the slab is zero-filled.
+ * On Node the slab is uninitialised memory (`Buffer.allocUnsafeSlow`, from platform-node.ts) and
+ * segments zero it ahead of their allocations (`Segment.reserve`): zero-filling whole first
+ * segments was 14% of eval bytes mode (memset and page faults for 8 KiB per message that uses
+ * ~1.4 KiB). Bytes past a segment's watermark are never read or handed out. Elsewhere (and in
+ * browser bundles) the slab is zero-filled.
  *
  * 256 KiB: a 16 KiB slab looked better in a process running capnts alone (fewer page faults
  * under perf), but in the benchmark's processes, where other libraries allocate too, 256 KiB
@@ -133,11 +137,6 @@ export class ReaderArena implements Arena {
  */
 const SLAB_BYTES = 256 * 1024;
 const SLAB_CARVE_MAX_WORDS = 1024;
-type AllocUnsafe = (size: number) => Uint8Array;
-const allocUnsafe: AllocUnsafe | undefined = /* @__PURE__ */ (() => {
-  const f = (globalThis as { Buffer?: { allocUnsafeSlow?: AllocUnsafe } }).Buffer?.allocUnsafeSlow;
-  return typeof f === "function" ? f : undefined;
-})();
 let slab: ArrayBuffer | null = null;
 let slabPos = 0;
 let slabEnd = 0;
@@ -174,22 +173,38 @@ function trimTail(): void {
 function carve(bytes: number): Uint8Array {
   trimTail();
   if (slab === null || slabPos + bytes > slabEnd) {
-    if (allocUnsafe !== undefined) {
-      // Viewed through plain Uint8Arrays (not Buffers), so that segments' `bytes` keep one map.
-      const b = allocUnsafe(SLAB_BYTES);
-      if (slabPoison >= 0) b.fill(slabPoison);
-      slab = b.buffer as ArrayBuffer;
-      slabPos = b.byteOffset;
-      slabEnd = b.byteOffset + b.byteLength;
-    } else {
-      slab = new ArrayBuffer(SLAB_BYTES);
-      slabPos = 0;
-      slabEnd = SLAB_BYTES;
-    }
+    // One call per branch, tested through the import: esbuild folds that where `#platform` makes
+    // allocUnsafe `undefined` (browser bundles) and drops the other function.
+    if (allocUnsafe) newUninitialisedSlab(allocUnsafe);
+    else newZeroedSlab();
   }
-  const b = new Uint8Array(slab, slabPos, bytes);
+  const b = new Uint8Array(slab!, slabPos, bytes);
   slabPos += bytes;
   return b;
+}
+
+/** Node: uninitialised memory, viewed through plain Uint8Arrays (not Buffers), so that segments'
+ * `bytes` keep one map. */
+function newUninitialisedSlab(alloc: AllocUnsafe): void {
+  const b = alloc(SLAB_BYTES);
+  if (slabPoison >= 0) b.fill(slabPoison);
+  slab = b.buffer as ArrayBuffer;
+  slabPos = b.byteOffset;
+  slabEnd = b.byteOffset + b.byteLength;
+}
+
+function newZeroedSlab(): void {
+  slab = new ArrayBuffer(SLAB_BYTES);
+  slabPos = 0;
+  slabEnd = SLAB_BYTES;
+}
+
+/** A segment carved from uninitialised memory: it zeroes ahead of its allocations, and is the
+ * slab's tail until the next carve (`trimTail`). */
+function carvedUninitialised(seg: Segment): void {
+  seg.zeroed = 0;
+  tail = seg;
+  tailPos = slabPos - seg.bytes.byteLength;
 }
 
 /** C++ `SUGGESTED_FIRST_SEGMENT_WORDS`. */
@@ -264,11 +279,7 @@ export class BuilderArena implements Arena {
     const carved = size <= SLAB_CARVE_MAX_WORDS;
     const bytes = carved ? carve(size * 8) : new Uint8Array(size * 8);
     const seg = new Segment(this.segments.length, bytes, 0);
-    if (carved && allocUnsafe !== undefined) {
-      seg.zeroed = 0;
-      tail = seg;
-      tailPos = slabPos - bytes.byteLength;
-    }
+    if (allocUnsafe && carved) carvedUninitialised(seg);
     this.segments.push(seg);
     this.totalWords += size;
     this.nextSizeWords = Math.max(this.nextSizeWords, this.totalWords);

@@ -232,12 +232,16 @@ test("the declaration files typecheck the repository's code in place of the Type
     const checks = mirror(root);
     assert.ok(checks.length >= 10);
     symlinkSync(join(ROOT, "node_modules"), join(root, "node_modules"));
-    // The package's name and exports, so that "capnts/..." imports (tests, examples, the
-    // bindings' capnts/codegenv1) resolve to the mirror's src/ as they do in the repository.
-    // The mirror's src/gen holds .js + .d.ts pairs, so that subpath points at them.
-    const { name, exports } = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
+    // The package's name, exports and imports, so that "capnts/..." imports (tests, examples, the
+    // bindings' capnts/codegenv1) and the runtime's "#..." ones resolve to the mirror's src/ as
+    // they do in the repository. The mirror's src/gen holds .js + .d.ts pairs, so that subpath
+    // points at them.
+    const { name, exports, imports } = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
     exports["./gen/*.js"] = { types: "./src/gen/*.d.ts", default: "./src/gen/*.js" };
-    writeFileSync(join(root, "package.json"), `${JSON.stringify({ name, type: "module", exports })}\n`);
+    writeFileSync(
+      join(root, "package.json"),
+      `${JSON.stringify({ name, type: "module", exports, imports })}\n`,
+    );
     symlinkSync(join(ROOT, "scripts"), join(root, "scripts"));
     writeFileSync(
       join(root, "tsconfig.json"),

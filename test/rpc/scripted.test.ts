@@ -421,6 +421,60 @@ async function scriptedServer() {
   return { client, peer };
 }
 
+/**
+ * A vat that exports nothing (a plain client) still answers the peer: its Bootstrap gets a broken
+ * capability (rpc.c++ handleBootstrap without a bootstrap interface), exported like any other,
+ * and calls on it (pipelined on the answer, or on the export) are served as every incoming call
+ * is, each failing with C++'s message. So the incoming-call path (RpcCallContext, the answer
+ * table) is part of every connection, not only of vats that serve (BENCHMARKS.md, bundle sizes).
+ */
+test("scripted: a vat that exports nothing answers a Bootstrap and the calls on it with C++'s error; other exports abort", async () => {
+  const NO_BOOTSTRAP = "This vat does not expose any public/bootstrap interfaces.";
+  const { client, peer } = await scriptedServer();
+  peer.send((m) => {
+    m.initBootstrap().questionId = 0;
+  });
+  const boot = member(member(await peer.next(), "return").return, "results");
+  assert.equal(boot.answerId, 0);
+  assert.equal(member(boot.results.capTable.get(0), "senderHosted").senderHosted, 0);
+  const call = (
+    questionId: number,
+    target: (t: import("../../src/gen/rpc.capnp.js").MessageTarget_Builder) => void,
+  ) =>
+    peer.send((m) => {
+      const c = m.initCall();
+      c.questionId = questionId;
+      target(c.initTarget());
+      c.interfaceId = TestInterface_Client._interface!.typeId;
+      c.methodId = 0;
+      c.initParams();
+    });
+  call(1, (t) => {
+    t.initPromisedAnswer().questionId = 0;
+  });
+  call(2, (t) => {
+    t.importedCap = 0;
+  });
+  for (const id of [1, 2]) {
+    const r = member(member(await peer.next(), "return").return, "exception");
+    assert.equal(r.answerId, id);
+    assert.equal(r.exception.reason, NO_BOOTSTRAP);
+    assert.equal(r.exception.type, 0); // failed
+  }
+  for (const id of [1, 2, 0]) {
+    peer.send((m) => {
+      m.initFinish().questionId = id; // releaseResultCaps: the bootstrap's export goes with it
+    });
+  }
+  await peer.quiet();
+  assert.equal(client.error, null);
+  assert.deepEqual(client.tableSizes(), emptyTables());
+  call(3, (t) => {
+    t.importedCap = 0;
+  });
+  await expectAbort(peer, /^Message target is not a current export ID\.$/);
+});
+
 test("scripted: Abort received — every pending call fails and every capability breaks (rpc.capnp Message.abort)", async () => {
   const { client, peer } = await scriptedServer();
   using cap = new TestInterface_Client(client.bootstrap());
