@@ -28,6 +28,7 @@ import {
   takeRedirected,
 } from "./answers.js";
 import { BrokenClient, BrokenPipeline, newBrokenCap, releaseCapTable } from "./broken.js";
+import { clearEmbargoes, type Embargo, embargoLifted, reflectDisembargo, startEmbargo } from "./embargoes.js";
 import {
   EXCEPTION_TYPE_ORDINAL,
   exceptionTypeFromOrdinal,
@@ -48,7 +49,6 @@ import {
   promiseClientDestroyed,
   resolveReceived,
 } from "./imports.js";
-import { QueuedClient } from "./local-request.js";
 import {
   type BootstrapR,
   type CallR,
@@ -82,11 +82,6 @@ import {
 } from "./rpc-client.js";
 import { ExportTable, ImportTable } from "./tables.js";
 import type { RpcTransport, TransportReceiver } from "./transport.js";
-
-export interface Embargo {
-  queued: QueuedClient;
-  target: ClientHook;
-}
 
 export interface ConnectionOptions {
   /** The capability to return for a Bootstrap, per the peer's identity (BootstrapFactory). */
@@ -839,7 +834,7 @@ export class RpcConnection implements TransportReceiver {
         whenResolvedHook(target, () => {
           this.loop().evalLast(() => {
             try {
-              this.reflectDisembargo(target, embargoId);
+              reflectDisembargo(this, innermostPastBlocker(target), embargoId);
             } catch (e) {
               this.disconnect(toRpcError(e));
             } finally {
@@ -849,62 +844,17 @@ export class RpcConnection implements TransportReceiver {
         });
         break;
       }
-      case "receiverLoopback": {
-        const id = context.receiverLoopback;
-        const e = this.embargoes.find(id);
-        require_(e !== undefined, "Invalid embargo ID in 'Disembargo.context.receiverLoopback'.");
-        this.embargoes.erase(id);
-        e.queued.resolve(e.target);
-        e.target.release();
-        e.queued.release();
+      case "receiverLoopback":
+        embargoLifted(this, context.receiverLoopback);
         break;
-      }
       default:
         throw new ProtocolError("Unimplemented Disembargo type.");
     }
   }
 
-  private reflectDisembargo(target: ClientHook, embargoId: number): void {
-    const t = innermostPastBlocker(target);
-    require_(
-      t.brand === this,
-      "'Disembargo' of type 'senderLoopback' sent to an object that does not point back to the sender.",
-    );
-    if (this.error !== null) return;
-    const out = this.newMessage();
-    const d = out.getRoot(MessageB).initDisembargo();
-    const redirect = (t as RpcClient).writeTarget(d.initTarget());
-    if (redirect !== null) {
-      redirect.release();
-      throw new ProtocolError(
-        "'Disembargo' of type 'senderLoopback' sent to an object that does not appear to have been the subject of a previous 'Resolve' message.",
-      );
-    }
-    d.initContext().receiverLoopback = embargoId;
-    this.sendOrFail(out);
-  }
-
-  /**
-   * PromiseClient: `promiseTarget` (its old, remote path) resolved to a capability of ours after
-   * calls were made on it. Send a Disembargo along the old path and return a queue that releases
-   * calls to `resolution` (borrowed) when it comes back; null if none is needed.
-   */
+  /** PromiseClient: see embargoes.ts startEmbargo. */
   startEmbargo(promiseTarget: ClientHook, resolution: ClientHook): ClientHook | null {
-    if (this.error !== null) return null;
-    const out = this.newMessage();
-    const d = out.getRoot(MessageB).initDisembargo();
-    const redirect = this.writeTarget(promiseTarget, d.initTarget());
-    if (redirect !== null) {
-      // "Original promise target should always be from this RPC connection."
-      redirect.release();
-      return null;
-    }
-    const queued = new QueuedClient();
-    queued.addRef(); // one for the embargo table, one returned
-    const id = this.embargoes.add({ queued, target: resolution.addRef() });
-    d.initContext().senderLoopback = id;
-    this.sendOrFail(out);
-    return queued;
+    return startEmbargo(this, promiseTarget, resolution);
   }
 
   // ---- capabilities on the wire ----------------------------------------------------------------
@@ -1112,11 +1062,7 @@ export class RpcConnection implements TransportReceiver {
     clearAnswers(this, toRelease);
     clearExports(this, toRelease);
     const pendingImports = clearImports(this);
-    for (const e of this.embargoes.clear()) {
-      e.queued.reject(netError);
-      e.queued.release();
-      toRelease.push(e.target);
-    }
+    clearEmbargoes(this, netError, toRelease);
     for (const p of pendingImports) {
       const b = new BrokenClient(netError);
       p.resolve(b);
