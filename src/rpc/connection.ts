@@ -71,7 +71,16 @@ import {
   type ReturnR,
 } from "./protocol.js";
 import { ProtocolError, require_ } from "./protocol-error.js";
-import { dropRedirected, type Question, QuestionRef, RpcResponse } from "./questions.js";
+import {
+  callNotSent,
+  canceledQuestionReturned,
+  clearQuestions,
+  dropRedirected,
+  type Question,
+  questionAsked,
+  RpcResponse,
+  returnReceived,
+} from "./questions.js";
 import { RpcCallContext } from "./rpc-call-context.js";
 import {
   type ImportClient,
@@ -693,15 +702,7 @@ export class RpcConnection implements TransportReceiver {
 
   private handleReturn(m: MessageReader, ret: ReturnR): void {
     const questionId = ret.answerId;
-    const question = this.questions.find(questionId);
-    require_(question !== undefined, "Invalid question ID in Return message.");
-    require_(question.isAwaitingReturn, "Duplicate Return.");
-    question.isAwaitingReturn = false;
-    let exportsToRelease: number[] = [];
-    if (ret.releaseParamCaps) exportsToRelease = question.paramExports;
-    question.paramExports = [];
-    if (ret.noFinishNeeded) question.skipFinish = true;
-
+    const question = returnReceived(this, questionId, ret.releaseParamCaps, ret.noFinishNeeded);
     try {
       const qref = question.ref;
       if (qref !== null) {
@@ -767,10 +768,10 @@ export class RpcConnection implements TransportReceiver {
             }
           }
         }
-        this.questions.erase(questionId);
+        canceledQuestionReturned(this, questionId);
       }
     } finally {
-      this.releaseExports(exportsToRelease);
+      this.releaseExports(question.releaseExports);
     }
   }
 
@@ -1000,25 +1001,15 @@ export class RpcConnection implements TransportReceiver {
   bootstrap(fillObjectId?: (objectId: import("../wire/index.js").AnyPointerBuilder) => void): ClientHook {
     if (this.error !== null) return new BrokenClient(this.error);
     this.setNotIdle();
-    const question: Question = {
-      paramExports: [],
-      ref: null,
-      isAwaitingReturn: true,
-      isTailCall: false,
-      skipFinish: false,
-    };
-    const id = this.questions.add(question);
-    const qref = new QuestionRef(this, id, question);
-    question.ref = qref;
+    const qref = questionAsked(this, [], false);
     const out = this.newMessage();
     const b = out.getRoot(MessageB).initBootstrap();
-    b.questionId = id;
+    b.questionId = qref.id;
     if (fillObjectId !== undefined) fillObjectId(b.deprecatedObjectId);
     try {
       this.send(out);
     } catch (e) {
-      question.isAwaitingReturn = false;
-      question.skipFinish = true;
+      callNotSent(this, qref);
       qref.reject(toRpcError(e));
     }
     const pipeline = new RpcPipeline(this, qref);
@@ -1051,14 +1042,7 @@ export class RpcConnection implements TransportReceiver {
     this.backlogBytes = 0;
 
     const toRelease: { release(): void }[] = [];
-    const questions = this.questions.clear();
-    for (const q of questions) {
-      const r = q.ref;
-      if (r !== null) {
-        r.detached = true;
-        r.reject(netError);
-      }
-    }
+    clearQuestions(this, netError);
     clearAnswers(this, toRelease);
     clearExports(this, toRelease);
     const pendingImports = clearImports(this);

@@ -22,19 +22,132 @@ import {
   type ResponseSink,
 } from "./hooks.js";
 import { MessageB } from "./protocol.js";
+import { require_ } from "./protocol-error.js";
+
+/**
+ * The Call (or Bootstrap) went and its Return has not come; the caller holds the question.
+ *
+ * ```text
+ *   asked ──Return──► returned ──caller drops it──► (gone), Finish sent unless not needed
+ *     └──caller drops it──► canceled ──Return──► (gone)
+ *          (Finish sent, releaseResultCaps)
+ * ```
+ */
+export interface AskedQuestion {
+  readonly state: "asked";
+  readonly ref: QuestionRef;
+  /** Exports sent in the params; released if the Return says releaseParamCaps. */
+  readonly paramExports: readonly number[];
+  readonly isTailCall: boolean;
+}
+
+/** The caller dropped it before the Return (Finish sent); the ID waits for the Return. */
+export interface CanceledQuestion {
+  readonly state: "canceled";
+  readonly paramExports: readonly number[];
+  readonly isTailCall: boolean;
+}
+
+/** The Return came (or the Call never went out); the caller still holds the question. */
+export interface ReturnedQuestion {
+  readonly state: "returned";
+  readonly ref: QuestionRef;
+  /** False when the Return said noFinishNeeded, or the Call never went out. */
+  readonly finishNeeded: boolean;
+}
 
 /** An entry of the question table. */
-export interface Question {
-  /** Exports sent in the params; released if the Return says releaseParamCaps. */
-  paramExports: number[];
-  /** The live QuestionRef; null once it is gone (Finish sent). */
-  ref: QuestionRef | null;
-  /** From Call sent until Return received. */
-  isAwaitingReturn: boolean;
-  isTailCall: boolean;
-  /** No Finish: the Return said noFinishNeeded, or the Call never went out. */
-  skipFinish: boolean;
+export type Question = AskedQuestion | CanceledQuestion | ReturnedQuestion;
+
+/** A Call or Bootstrap is about to go: its entry and the QuestionRef its caller holds. */
+export function questionAsked(
+  conn: RpcConnection,
+  paramExports: readonly number[],
+  isTailCall: boolean,
+): QuestionRef {
+  const ref = new QuestionRef(conn, conn.questions.nextId());
+  conn.questions.add({ state: "asked", ref, paramExports, isTailCall });
+  return ref;
 }
+
+/**
+ * The Call never reached the peer (sending it failed): no Return and no Finish will be, and the
+ * params' exports were never the peer's. Returns them for the caller to release.
+ */
+export function callNotSent(conn: RpcConnection, ref: QuestionRef): readonly number[] {
+  const q = conn.questions.find(ref.id);
+  if (q === undefined || q.state !== "asked") return [];
+  conn.questions.replace(ref.id, { state: "returned", ref, finishNeeded: false });
+  return q.paramExports;
+}
+
+/**
+ * Return received for question `id` (rpc.capnp Return). Checks it may come (C++'s reasons), moves
+ * the entry on and says what the Return is for: the QuestionRef still waiting for it (null if the
+ * caller canceled: the connection then frees the ID with {@link canceledQuestionReturned} once
+ * it has dealt with the Return), whether it was a tail call, and the params' exports to release.
+ */
+export function returnReceived(
+  conn: RpcConnection,
+  id: number,
+  releaseParamCaps: boolean,
+  noFinishNeeded: boolean,
+): { ref: QuestionRef | null; isTailCall: boolean; releaseExports: readonly number[] } {
+  const q = conn.questions.find(id);
+  require_(q !== undefined, "Invalid question ID in Return message.");
+  require_(q.state !== "returned", "Duplicate Return.");
+  const releaseExports = releaseParamCaps ? q.paramExports : NONE;
+  if (q.state === "canceled") return { ref: null, isTailCall: q.isTailCall, releaseExports };
+  conn.questions.replace(id, { state: "returned", ref: q.ref, finishNeeded: !noFinishNeeded });
+  return { ref: q.ref, isTailCall: q.isTailCall, releaseExports };
+}
+
+/** The Return of a question its caller had canceled was dealt with: the ID is free again. */
+export function canceledQuestionReturned(conn: RpcConnection, id: number): void {
+  conn.questions.erase(id);
+}
+
+/**
+ * The caller's last reference to question `ref` went: Finish (unless not needed), and free the ID
+ * if the Return has come, else wait for it.
+ */
+function questionDropped(conn: RpcConnection, ref: QuestionRef): void {
+  const q = conn.questions.find(ref.id);
+  if (q === undefined || q.state === "canceled" || q.ref !== ref) return;
+  if (conn.error === null && (q.state === "asked" || q.finishNeeded)) {
+    const out = conn.newMessage();
+    const f = out.getRoot(MessageB).initFinish();
+    f.questionId = ref.id;
+    // Still awaiting the Return: we are canceling and will ignore its caps, so the callee
+    // releases them. Otherwise we imported them and will Release them ourselves.
+    f.releaseResultCaps = q.state === "asked";
+    // "Let the peer know we don't have the early cancellation bug."
+    f.requireEarlyCancellationWorkaround = false;
+    conn.sendOrFail(out);
+  }
+  // Free the ID only after the Finish went out, so it cannot be reused before.
+  if (q.state === "asked") {
+    conn.questions.replace(ref.id, {
+      state: "canceled",
+      paramExports: q.paramExports,
+      isTailCall: q.isTailCall,
+    });
+  } else {
+    conn.questions.erase(ref.id);
+    conn.checkIfBecameIdle();
+  }
+}
+
+/** Disconnect: empty the table; the QuestionRefs still held fail with `error`. */
+export function clearQuestions(conn: RpcConnection, error: RpcError): void {
+  for (const q of conn.questions.clear()) {
+    if (q.state === "canceled") continue;
+    q.ref.detached = true;
+    q.ref.reject(error);
+  }
+}
+
+const NONE: readonly number[] = [];
 
 /**
  * Deep-copy `src` into `dst`. The wire layer takes a reference for every capability it copies
@@ -88,7 +201,6 @@ interface QuestionWaiter {
 export class QuestionRef extends RefCounted {
   readonly conn: RpcConnection;
   readonly id: number;
-  readonly question: Question;
   /** The app's sink (a RemotePromise, a tail call, ...). */
   sink: ResponseSink | null = null;
   /** The pipeline of this question, told first ("the pipeline must get notified of resolution
@@ -97,11 +209,10 @@ export class QuestionRef extends RefCounted {
   /** Set on disconnect: the tables are gone, nothing more to send. */
   detached = false;
 
-  constructor(conn: RpcConnection, id: number, question: Question) {
+  constructor(conn: RpcConnection, id: number) {
     super();
     this.conn = conn;
     this.id = id;
-    this.question = question;
   }
 
   /** Settle with `response`, whose reference this call takes over. */
@@ -180,27 +291,7 @@ export class QuestionRef extends RefCounted {
     this.reflectedVia?.release();
     this.reflectedVia = null;
     if (this.detached) return;
-    // The last reference went: Finish (unless not needed), free the ID once returned.
-    const conn = this.conn;
-    const question = conn.questions.find(this.id);
-    if (question === undefined || question.ref !== this) return;
-    if (conn.error === null && !question.skipFinish) {
-      const out = conn.newMessage();
-      const f = out.getRoot(MessageB).initFinish();
-      f.questionId = this.id;
-      // Still awaiting the Return: we are canceling and will ignore its caps, so the callee
-      // releases them. Otherwise we imported them and will Release them ourselves.
-      f.releaseResultCaps = question.isAwaitingReturn;
-      // "Let the peer know we don't have the early cancellation bug."
-      f.requireEarlyCancellationWorkaround = false;
-      conn.sendOrFail(out);
-    }
-    // Free the ID only after the Finish went out, so it cannot be reused before.
-    if (question.isAwaitingReturn) question.ref = null;
-    else {
-      conn.questions.erase(this.id);
-      conn.checkIfBecameIdle();
-    }
+    questionDropped(this.conn, this);
   }
 }
 

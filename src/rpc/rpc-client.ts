@@ -32,7 +32,14 @@ import {
 import { OwnedTargetRequest } from "./owned-target-request.js";
 import type { CallB, CapDescriptorB, MessageTargetB, PayloadB, PromisedAnswerOpB } from "./protocol.js";
 import { MessageB, newRpcMessage } from "./protocol.js";
-import { copyInto, NULL_RESPONSE, type Question, QuestionRef, type RpcResponse } from "./questions.js";
+import {
+  callNotSent,
+  copyInto,
+  NULL_RESPONSE,
+  type QuestionRef,
+  questionAsked,
+  type RpcResponse,
+} from "./questions.js";
 import * as R from "./resolution.js";
 import { capAtPath } from "./taken.js";
 
@@ -696,17 +703,8 @@ export class RpcRequest extends OwnedTargetRequest<RpcClient> {
     const conn = this.conn;
     // Build the cap table, then take the question ID ("to avoid interference").
     const exports = conn.writeDescriptors(this.message.capTable, this.payload);
-    const question: Question = {
-      paramExports: exports,
-      ref: null,
-      isAwaitingReturn: true,
-      isTailCall,
-      skipFinish: false,
-    };
-    const id = conn.questions.add(question);
-    const qref = new QuestionRef(conn, id, question);
-    question.ref = qref;
-    this.call.questionId = id;
+    const qref = questionAsked(conn, exports, isTailCall);
+    this.call.questionId = qref.id;
     if (isTailCall) this.call.sendResultsTo.setYourself();
     // The exports hold their own references now.
     const table = this.message.capTable.slice();
@@ -715,10 +713,7 @@ export class RpcRequest extends OwnedTargetRequest<RpcClient> {
     } catch (e) {
       // The peer never got the call: no Return, no Finish; free the exports we just made
       // (rpc-test.c++ "when OutgoingRpcMessage::send() throws, we don't leak exports").
-      question.isAwaitingReturn = false;
-      question.skipFinish = true;
-      conn.releaseExports(exports);
-      question.paramExports = [];
+      conn.releaseExports(callNotSent(conn, qref));
       const err = toRpcError(e);
       conn.loop().evalLater(() => qref.reject(err));
     }

@@ -22,6 +22,11 @@ export class ExportTable<T> {
     return this.slots[id];
   }
 
+  /** The ID the next add() will return (the lowest free one). */
+  nextId(): number {
+    return this.free.length > 0 ? this.free[0]! : this.slots.length;
+  }
+
   /** Store `entry` under the lowest free ID and return that ID. */
   add(entry: T): number {
     let id: number;
