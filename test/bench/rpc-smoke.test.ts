@@ -189,6 +189,53 @@ describe("grpc-js and capnweb echo (in-process)", () => {
   });
 });
 
+describe("node:net raw sink, the bulk-transfer floor (in-process)", () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await serve("raw-sink", addresses("sink"));
+  });
+  after(() => server.close());
+
+  for (const t of ["tcp", "unix"] as const) {
+    it(`${t}: counts every frame's payload, whatever the reads, and answers an empty frame`, async () => {
+      const s = await connectNet(server.addresses.find((x) => x.transport === t)!);
+      try {
+        const got: Buffer[] = [];
+        const answers: bigint[] = [];
+        let wanted = 0;
+        let wake: () => void = () => {};
+        s.on("data", (c: Buffer) => {
+          got.push(c);
+          const all = Buffer.concat(got);
+          while (answers.length * 8 + 8 <= all.length) answers.push(all.readBigUInt64LE(answers.length * 8));
+          if (answers.length >= wanted) wake();
+        });
+        const answer = (): Promise<bigint> => {
+          wanted++;
+          return new Promise<bigint>((resolve) => {
+            wake = () => resolve(answers[wanted - 1]!);
+            if (answers.length >= wanted) wake();
+          });
+        };
+        const sizes = [1, 16, 1000, 65536, 300000, 3];
+        const stream = Buffer.concat(sizes.map((n) => encodeFrame(payload(n))));
+        // The first frames a byte at a time (length prefixes split too), the rest in one write.
+        const first = 4 + 1 + 4 + 16 + 2;
+        for (let i = 0; i < first; i++) s.write(stream.subarray(i, i + 1));
+        s.write(stream.subarray(first));
+        s.write(encodeFrame(payload(0)));
+        const total = sizes.reduce((a, b) => a + b, 0);
+        assert.equal(await answer(), BigInt(total));
+        // The count starts again after each answer.
+        s.write(Buffer.concat([encodeFrame(payload(7)), encodeFrame(payload(0))]));
+        assert.equal(await answer(), 7n);
+      } finally {
+        s.destroy();
+      }
+    });
+  }
+});
+
 describe("node:net raw echo (in-process)", () => {
   let server: RunningServer;
   before(async () => {
