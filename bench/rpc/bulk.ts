@@ -1,7 +1,8 @@
 // bench/rpc/bulk.ts: the sending side of the bulk-transfer benchmark (issue 17; the driver is
 // bulk-main.ts). Reads commands on stdin, one per line, and answers each with one JSON line:
 //
-//   RUN {"kind":"capnts"|"raw","connect":"tcp:HOST:PORT"|"unix:PATH","writeBytes":65536,"mib":64}
+//   RUN {"kind":"capnts"|"raw","connect":"tcp:HOST:PORT"|"unix:PATH","writeBytes":65536,"mib":64,
+//        "window":BYTES}   (window: capnts's streaming window; default the kernel's send buffer)
 //
 // capnts: Echo.write(data) streaming calls (`-> stream`, flow-controlled by the connection's
 //   window) until `mib` MiB have gone, then finish(), whose totals must match: the transfer is
@@ -28,8 +29,8 @@ interface Sender {
 
 const rt = Runtime.init();
 
-async function capntsSender(a: Address): Promise<Sender> {
-  const conn = await rt.connect(capntsAddress(a));
+async function capntsSender(a: Address, streamWindow?: number): Promise<Sender> {
+  const conn = await rt.connect(capntsAddress(a), streamWindow === undefined ? {} : { streamWindow });
   const echo = conn.bootstrap(Echo_Client);
   return {
     async send(data, count) {
@@ -112,14 +113,16 @@ interface Run {
   connect: string;
   writeBytes: number;
   mib: number;
+  /** capnts: the streaming window (TwoPartyOptions.streamWindow); default the kernel's send buffer. */
+  window?: number;
 }
 
 async function run(req: Run): Promise<Record<string, unknown>> {
-  const key = `${req.kind} ${req.connect}`;
+  const key = `${req.kind} ${req.connect} ${req.window}`;
   let p = senders.get(key);
   if (p === undefined) {
     const a = parseAddress(req.connect);
-    p = req.kind === "capnts" ? capntsSender(a) : rawSender(a);
+    p = req.kind === "capnts" ? capntsSender(a, req.window) : rawSender(a);
     senders.set(key, p);
   }
   const sender = await p;
