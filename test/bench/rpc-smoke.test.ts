@@ -4,8 +4,11 @@
 // - In-process: capnts, grpc-js, capnweb and raw-echo servers (bench/rpc/serve.ts) and the
 //   benchmark clients (bench/rpc/client.ts) over TCP and a Unix socket: echoed payloads are
 //   byte-exact, chains return n = 3, streams' finish() totals match what was written, raw frames
-//   split across reads are put back together (bench/rpc/raw.ts); then every benchmark of every TS
+//   split across reads are put back together and the raw sink counts them (bench/rpc/raw.ts);
+//   then every benchmark of every TS
 //   client runs for a few milliseconds with --verify semantics.
+// - The bulk-transfer driver (bench/rpc/bulk-main.ts --from-source): TS→TS and Node raw, every
+//   byte counted by the servers.
 // - The driver (bench/rpc/main.ts --smoke --from-source), as processes: the TS pairs (and the
 //   Node raw baseline), the memory
 //   section (connections opened, counted by the server, all closed again), and the C++ pairs
@@ -349,8 +352,11 @@ interface DriverRun {
   };
 }
 
-/** Runs bench/rpc/main.ts through tsx with --smoke --from-source (no build step, tiny counts). */
-function driver(args: string[]): Promise<DriverRun> {
+/**
+ * Runs bench/rpc/main.ts (or `script`, another driver there) through tsx with --smoke
+ * --from-source (no build step, tiny counts).
+ */
+function driver(args: string[], script = "main.ts"): Promise<DriverRun> {
   const json = join(dir, `run-${Math.random().toString(36).slice(2)}.json`);
   return new Promise((resolve, reject) => {
     const p = spawn(
@@ -358,7 +364,7 @@ function driver(args: string[]): Promise<DriverRun> {
       [
         "--import",
         "tsx",
-        join(root, "bench/rpc/main.ts"),
+        join(root, "bench/rpc", script),
         "--smoke",
         "--from-source",
         `--json=${json}`,
@@ -433,5 +439,31 @@ describe("driver (bench/rpc/main.ts --smoke)", () => {
     assert.equal(problem, null, `the C++ toolchain is required in CI: ${problem}`);
     const r = await driver(["--pair=cpp-cpp,ts-cpp,cpp-ts", "--no-memory"]);
     expectSamples(r, { "C++↔C++": BENCHES, "TS→C++": BENCHES, "C++→TS": BENCHES });
+  });
+});
+
+describe("driver (bench/rpc/bulk-main.ts --from-source)", () => {
+  it("TS→TS and Node raw move every byte, in 64 KiB and 1 KiB writes, over TCP and Unix", async () => {
+    // The senders check the server's count of every transfer; a mismatch fails the run.
+    const r = await driver(["--rounds=1", "--mib=1", "--mib-1k=0.0625", "--pair=ts-ts,raw"], "bulk-main.ts");
+    assert.equal(r.code, 0, r.stderr.slice(-3000));
+    const rows = r.json as unknown as {
+      transport: string;
+      writeBytes: number;
+      pair: string;
+      mbPerSec: number[];
+    }[];
+    for (const pair of ["TS→TS", "Node raw"])
+      for (const transport of ["tcp", "unix"])
+        for (const writeBytes of [65536, 1024]) {
+          const x = rows.find(
+            (y) => y.pair === pair && y.transport === transport && y.writeBytes === writeBytes,
+          );
+          assert.ok(
+            x !== undefined && x.mbPerSec.length === 1 && x.mbPerSec[0]! > 0,
+            `${pair} ${transport} ${writeBytes}`,
+          );
+        }
+    assert.match(r.stdout, /\| loopback TCP \| 64 KiB \| TS→TS \| [0-9.,]+ \(±0%\) \| [0-9.]+x \|/);
   });
 });
