@@ -43,6 +43,9 @@ const GROUPS = [
   // serialization group (or extend bench/serialization/tsconfig.build.json) rather than run it
   // through tsx.
   { name: "rpc", source: "bench/rpc/main.ts", entry: "bench/rpc/main.ts" },
+  // Bulk transfer (issue 17): streams in MB/s, capnts and C++ next to a bare node:net floor. Its
+  // driver (run through tsx; it times nothing itself) compiles the programs it times.
+  { name: "bulk", source: "bench/rpc/bulk-main.ts", entry: "bench/rpc/bulk-main.ts" },
   // The schema compiler (issue 16): capnts's front end against `capnp compile -o-` on the test
   // schema with every construct. Built with the serialization group's tsconfig.
   {

@@ -52,6 +52,7 @@ import {
   type BenchLine,
   type BenchName,
   capntsAddress,
+  lines,
   parseAddress,
   parseArgs,
   payload,
@@ -579,26 +580,6 @@ async function hold(kind: string, address: Address, batch: number): Promise<void
 
 function emit(line: BenchLine): void {
   process.stdout.write(`${JSON.stringify(line)}\n`);
-}
-
-/** Calls `f` for each stdin line, one at a time; resolves when stdin closes. */
-function lines(f: (line: string) => Promise<void>): Promise<void> {
-  return new Promise((resolve) => {
-    let pending = "";
-    let chain = Promise.resolve();
-    process.stdin.setEncoding("utf8");
-    process.stdin.on("data", (d: string) => {
-      pending += d;
-      for (let i = pending.indexOf("\n"); i >= 0; i = pending.indexOf("\n")) {
-        const line = pending.slice(0, i).trim();
-        pending = pending.slice(i + 1);
-        if (line !== "") chain = chain.then(() => f(line));
-      }
-    });
-    const end = (): void => void chain.then(() => resolve());
-    process.stdin.on("end", end);
-    process.stdin.on("error", end);
-  });
 }
 
 function parseOnly(only: string | undefined): BenchName[] {

@@ -150,3 +150,23 @@ export function resultLine(
     usPerOp: Number((ops > 0 ? (seconds * 1e6) / ops : 0).toFixed(2)),
   };
 }
+
+/** Calls `f` for each stdin line, one at a time; resolves when stdin closes. */
+export function lines(f: (line: string) => Promise<void>): Promise<void> {
+  return new Promise((resolve) => {
+    let pending = "";
+    let chain = Promise.resolve();
+    process.stdin.setEncoding("utf8");
+    process.stdin.on("data", (d: string) => {
+      pending += d;
+      for (let i = pending.indexOf("\n"); i >= 0; i = pending.indexOf("\n")) {
+        const line = pending.slice(0, i).trim();
+        pending = pending.slice(i + 1);
+        if (line !== "") chain = chain.then(() => f(line));
+      }
+    });
+    const end = (): void => void chain.then(() => resolve());
+    process.stdin.on("end", end);
+    process.stdin.on("error", end);
+  });
+}

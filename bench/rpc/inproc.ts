@@ -11,6 +11,9 @@
 // (default: all). Each is warmed up for --ms (default 1500), then timed --rounds times (default 5)
 // for --ms each; prints one line per benchmark: ops/s and CPU µs per op (median, min, max), and the
 // socket writes per op. Run it under `node --cpu-prof` to profile both sides at once.
+// stream-64k: run it with MALLOC_TRIM_THRESHOLD_=1073741824 in the environment, or its µs per op
+// depend on whether glibc happens to give freed 64 KiB buffers back to the kernel in this process
+// (2-3x apart from one process to the next: BENCHMARKS.md, issue 17).
 import { type ByteStream, Runtime } from "../../src/rpc/index.js";
 import { type BenchClient, capntsClient, runBenches } from "./client.js";
 import { BENCHES, type BenchLine, type BenchName, parseArgs } from "./common.js";

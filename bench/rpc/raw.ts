@@ -53,15 +53,79 @@ export function echoFrames(socket: net.Socket): void {
   );
 }
 
-/** A connected node:net socket (TCP or Unix), errors after connecting left to the caller. */
-export function connectNet(address: Address): Promise<net.Socket> {
+/**
+ * A connected node:net socket (TCP or Unix), errors after connecting left to the caller.
+ * `writableHighWaterMark`: Node's default (16 KiB) unless given.
+ */
+export function connectNet(address: Address, writableHighWaterMark?: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
+    const hwm = writableHighWaterMark === undefined ? {} : { writableHighWaterMark };
     const s =
-      address.transport === "unix" ? net.connect(address.path) : net.connect(address.port, address.host);
+      address.transport === "unix"
+        ? net.connect({ path: address.path, ...hwm })
+        : net.connect({ port: address.port, host: address.host, ...hwm });
     s.once("connect", () => {
       s.off("error", reject);
       resolve(s);
     });
     s.once("error", reject);
+  });
+}
+
+/**
+ * The receiving side of the bulk-transfer floor (bench/rpc/bulk.ts): parses frames as capnts's
+ * FrameReader does (a frame within one read is a view; one spanning reads is copied once, into a
+ * buffer of its size, when its last byte arrives), counts their payload bytes, and on an empty
+ * frame (the sender's "finish") answers with the byte count so far as a u64 and resets it.
+ */
+export function sinkFrames(socket: net.Socket): void {
+  socket.setNoDelay(true);
+  let total = 0;
+  /** The frame being assembled across reads, and how much of it is in. */
+  let partial: Buffer | null = null;
+  let filled = 0;
+  /** A length prefix split across reads. */
+  let head: Buffer | null = null;
+  const frame = (payloadBytes: number): void => {
+    if (payloadBytes > 0) {
+      total += payloadBytes;
+      return;
+    }
+    const reply = Buffer.allocUnsafe(8);
+    reply.writeBigUInt64LE(BigInt(total));
+    total = 0;
+    socket.write(reply);
+  };
+  socket.on("data", (chunk: Buffer) => {
+    let at = 0;
+    if (head !== null) {
+      chunk = Buffer.concat([head, chunk]);
+      head = null;
+    }
+    while (at < chunk.length) {
+      if (partial !== null) {
+        const n = Math.min(partial.length - filled, chunk.length - at);
+        partial.set(chunk.subarray(at, at + n), filled);
+        filled += n;
+        at += n;
+        if (filled < partial.length) return;
+        frame(partial.length - FRAME_HEADER);
+        partial = null;
+        continue;
+      }
+      if (chunk.length - at < FRAME_HEADER) {
+        head = chunk.subarray(at);
+        return;
+      }
+      const size = FRAME_HEADER + chunk.readUInt32LE(at);
+      if (chunk.length - at >= size) {
+        // Whole frame in this read: a view (chunk.subarray) would be handed on; no copy.
+        frame(size - FRAME_HEADER);
+        at += size;
+      } else {
+        partial = Buffer.allocUnsafe(size);
+        filled = 0;
+      }
+    }
   });
 }

@@ -7,6 +7,8 @@
 //            baseline)
 //   raw-echo a bare node:net server echoing length-framed messages, no RPC (raw.ts: the
 //            "Node raw" baseline of the echo benchmarks)
+//   raw-sink a bare node:net server counting length-framed messages (raw.ts sinkFrames: the
+//            floor of the bulk-transfer benchmark, bulk.ts)
 import { existsSync, unlinkSync } from "node:fs";
 import * as http from "node:http";
 import * as net from "node:net";
@@ -16,12 +18,12 @@ import { WebSocket, WebSocketServer } from "ws";
 import { Runtime } from "../../src/transport/index.js";
 import { type Address, capntsAddress } from "./common.js";
 import { CapnwebEcho, capntsEcho, grpcImpl, grpcService } from "./impls.js";
-import { echoFrames } from "./raw.js";
+import { echoFrames, sinkFrames } from "./raw.js";
 
 // capnweb looks for a global WebSocket (Node 20 has none).
 (globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket;
 
-export const SERVER_KINDS = ["capnts", "grpc", "capnweb", "net", "raw-echo"] as const;
+export const SERVER_KINDS = ["capnts", "grpc", "capnweb", "net", "raw-echo", "raw-sink"] as const;
 export type ServerKind = (typeof SERVER_KINDS)[number];
 
 export interface RunningServer {
@@ -136,11 +138,17 @@ export async function serve(kind: ServerKind, addresses: readonly Address[]): Pr
       return done();
     }
     case "net":
-    case "raw-echo": {
+    case "raw-echo":
+    case "raw-sink": {
       const sockets = new Set<net.Socket>();
       connections = () => sockets.size;
-      // "net" only drains what it is sent; "raw-echo" answers every frame.
-      const handle = kind === "net" ? (s: net.Socket) => s.on("data", () => {}) : echoFrames;
+      // "net" only drains what it is sent; "raw-echo" answers every frame; "raw-sink" counts.
+      const handle =
+        kind === "net"
+          ? (s: net.Socket) => s.on("data", () => {})
+          : kind === "raw-sink"
+            ? sinkFrames
+            : echoFrames;
       for (const a of addresses) {
         const server = net.createServer((s) => {
           sockets.add(s);

@@ -10,7 +10,7 @@
 //   HEAP   after two forced GCs (run node with --expose-gc): HEAP {"heapUsed":…,"external":…,
 //          "arrayBuffers":…,"rss":…,"connections":…}
 //   CPU    CPU <microseconds of CPU time (user + system) this process has used>
-import { displayAddress, parseAddress, parseArgs } from "./common.js";
+import { displayAddress, lines, parseAddress, parseArgs } from "./common.js";
 import { type RunningServer, type ServerKind, serve } from "./serve.js";
 
 const args = parseArgs(process.argv.slice(2), []);
@@ -52,21 +52,12 @@ async function stop(code: number): Promise<void> {
   process.exit(code);
 }
 
-let pending = "";
-process.stdin.setEncoding("utf8");
-process.stdin.on("data", (d: string) => {
-  pending += d;
-  for (let i = pending.indexOf("\n"); i >= 0; i = pending.indexOf("\n")) {
-    const line = pending.slice(0, i).trim();
-    pending = pending.slice(i + 1);
-    if (line === "HEAP") process.stdout.write(`HEAP ${JSON.stringify(heap())}\n`);
-    else if (line === "CPU") {
-      const c = process.cpuUsage();
-      process.stdout.write(`CPU ${c.user + c.system}\n`);
-    } else if (line !== "") process.stderr.write(`server (${kind}): unknown command ${line}\n`);
-  }
-});
-process.stdin.on("end", () => void stop(0));
-process.stdin.on("error", () => void stop(0));
+void lines(async (line) => {
+  if (line === "HEAP") process.stdout.write(`HEAP ${JSON.stringify(heap())}\n`);
+  else if (line === "CPU") {
+    const c = process.cpuUsage();
+    process.stdout.write(`CPU ${c.user + c.system}\n`);
+  } else process.stderr.write(`server (${kind}): unknown command ${line}\n`);
+}).then(() => stop(0));
 process.on("SIGTERM", () => void stop(0));
 process.on("SIGINT", () => void stop(0));

@@ -4,8 +4,11 @@
 // - In-process: capnts, grpc-js, capnweb and raw-echo servers (bench/rpc/serve.ts) and the
 //   benchmark clients (bench/rpc/client.ts) over TCP and a Unix socket: echoed payloads are
 //   byte-exact, chains return n = 3, streams' finish() totals match what was written, raw frames
-//   split across reads are put back together (bench/rpc/raw.ts); then every benchmark of every TS
+//   split across reads are put back together and the raw sink counts them (bench/rpc/raw.ts);
+//   then every benchmark of every TS
 //   client runs for a few milliseconds with --verify semantics.
+// - The bulk-transfer driver (bench/rpc/bulk-main.ts --from-source): TS→TS and Node raw, every
+//   byte counted by the servers.
 // - The driver (bench/rpc/main.ts --smoke --from-source), as processes: the TS pairs (and the
 //   Node raw baseline), the memory
 //   section (connections opened, counted by the server, all closed again), and the C++ pairs
@@ -189,6 +192,53 @@ describe("grpc-js and capnweb echo (in-process)", () => {
   });
 });
 
+describe("node:net raw sink, the bulk-transfer floor (in-process)", () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await serve("raw-sink", addresses("sink"));
+  });
+  after(() => server.close());
+
+  for (const t of ["tcp", "unix"] as const) {
+    it(`${t}: counts every frame's payload, whatever the reads, and answers an empty frame`, async () => {
+      const s = await connectNet(server.addresses.find((x) => x.transport === t)!);
+      try {
+        const got: Buffer[] = [];
+        const answers: bigint[] = [];
+        let wanted = 0;
+        let wake: () => void = () => {};
+        s.on("data", (c: Buffer) => {
+          got.push(c);
+          const all = Buffer.concat(got);
+          while (answers.length * 8 + 8 <= all.length) answers.push(all.readBigUInt64LE(answers.length * 8));
+          if (answers.length >= wanted) wake();
+        });
+        const answer = (): Promise<bigint> => {
+          wanted++;
+          return new Promise<bigint>((resolve) => {
+            wake = () => resolve(answers[wanted - 1]!);
+            if (answers.length >= wanted) wake();
+          });
+        };
+        const sizes = [1, 16, 1000, 65536, 300000, 3];
+        const stream = Buffer.concat(sizes.map((n) => encodeFrame(payload(n))));
+        // The first frames a byte at a time (length prefixes split too), the rest in one write.
+        const first = 4 + 1 + 4 + 16 + 2;
+        for (let i = 0; i < first; i++) s.write(stream.subarray(i, i + 1));
+        s.write(stream.subarray(first));
+        s.write(encodeFrame(payload(0)));
+        const total = sizes.reduce((a, b) => a + b, 0);
+        assert.equal(await answer(), BigInt(total));
+        // The count starts again after each answer.
+        s.write(Buffer.concat([encodeFrame(payload(7)), encodeFrame(payload(0))]));
+        assert.equal(await answer(), 7n);
+      } finally {
+        s.destroy();
+      }
+    });
+  }
+});
+
 describe("node:net raw echo (in-process)", () => {
   let server: RunningServer;
   before(async () => {
@@ -302,8 +352,11 @@ interface DriverRun {
   };
 }
 
-/** Runs bench/rpc/main.ts through tsx with --smoke --from-source (no build step, tiny counts). */
-function driver(args: string[]): Promise<DriverRun> {
+/**
+ * Runs bench/rpc/main.ts (or `script`, another driver there) through tsx with --smoke
+ * --from-source (no build step, tiny counts).
+ */
+function driver(args: string[], script = "main.ts"): Promise<DriverRun> {
   const json = join(dir, `run-${Math.random().toString(36).slice(2)}.json`);
   return new Promise((resolve, reject) => {
     const p = spawn(
@@ -311,7 +364,7 @@ function driver(args: string[]): Promise<DriverRun> {
       [
         "--import",
         "tsx",
-        join(root, "bench/rpc/main.ts"),
+        join(root, "bench/rpc", script),
         "--smoke",
         "--from-source",
         `--json=${json}`,
@@ -386,5 +439,31 @@ describe("driver (bench/rpc/main.ts --smoke)", () => {
     assert.equal(problem, null, `the C++ toolchain is required in CI: ${problem}`);
     const r = await driver(["--pair=cpp-cpp,ts-cpp,cpp-ts", "--no-memory"]);
     expectSamples(r, { "C++↔C++": BENCHES, "TS→C++": BENCHES, "C++→TS": BENCHES });
+  });
+});
+
+describe("driver (bench/rpc/bulk-main.ts --from-source)", () => {
+  it("TS→TS and Node raw move every byte, in 64 KiB and 1 KiB writes, over TCP and Unix", async () => {
+    // The senders check the server's count of every transfer; a mismatch fails the run.
+    const r = await driver(["--rounds=1", "--mib=1", "--mib-1k=0.0625", "--pair=ts-ts,raw"], "bulk-main.ts");
+    assert.equal(r.code, 0, r.stderr.slice(-3000));
+    const rows = r.json as unknown as {
+      transport: string;
+      writeBytes: number;
+      pair: string;
+      mbPerSec: number[];
+    }[];
+    for (const pair of ["TS→TS", "Node raw"])
+      for (const transport of ["tcp", "unix"])
+        for (const writeBytes of [65536, 1024]) {
+          const x = rows.find(
+            (y) => y.pair === pair && y.transport === transport && y.writeBytes === writeBytes,
+          );
+          assert.ok(
+            x !== undefined && x.mbPerSec.length === 1 && x.mbPerSec[0]! > 0,
+            `${pair} ${transport} ${writeBytes}`,
+          );
+        }
+    assert.match(r.stdout, /\| loopback TCP \| 64 KiB \| TS→TS \| [0-9.,]+ \(±0%\) \| [0-9.]+x \|/);
   });
 });
