@@ -14,6 +14,7 @@
  */
 
 import type { Exception_Type } from "../gen/rpc.capnp.js";
+import { trimToUsed } from "../wire/arena.js";
 import type { AnyPointerReader, MessageBuilder, MessageReader, StructList } from "../wire/index.js";
 import {
   type Answer,
@@ -28,7 +29,7 @@ import {
   takeRedirected,
 } from "./answers.js";
 import { BrokenClient, BrokenPipeline, newBrokenCap, releaseCapTable } from "./broken.js";
-import { clearEmbargoes, type Embargo, embargoLifted, reflectDisembargo, startEmbargo } from "./embargoes.js";
+import { clearEmbargoes, type Embargo, embargoLifted, reflectDisembargo } from "./embargoes.js";
 import {
   EXCEPTION_TYPE_ORDINAL,
   exceptionTypeFromOrdinal,
@@ -277,7 +278,7 @@ export class RpcConnection implements TransportReceiver {
     this.stats.sent++;
     // Sent messages do not grow: give the slab back their unused bytes (a Return kept until
     // its Finish then holds ~its size, not 1 KiB).
-    m.arena.trimToUsed();
+    trimToUsed(m.arena);
   }
 
   /** Send; a failure to send is a connection failure. */
@@ -853,11 +854,6 @@ export class RpcConnection implements TransportReceiver {
     }
   }
 
-  /** PromiseClient: see embargoes.ts startEmbargo. */
-  startEmbargo(promiseTarget: ClientHook, resolution: ClientHook): ClientHook | null {
-    return startEmbargo(this, promiseTarget, resolution);
-  }
-
   // ---- capabilities on the wire ----------------------------------------------------------------
 
   /** Write descriptors for a message's cap table into `payload`; returns the export IDs added. */
@@ -926,9 +922,9 @@ export class RpcConnection implements TransportReceiver {
         if (fd !== null) closeFd(fd);
         return null;
       case "senderHosted":
-        return this.import(d.senderHosted, false, fd);
+        return importCap(this, d.senderHosted, false, fd);
       case "senderPromise":
-        return this.import(d.senderPromise, true, fd);
+        return importCap(this, d.senderPromise, true, fd);
       case "receiverHosted": {
         if (fd !== null) closeFd(fd);
         const exp = this.exports.find(d.receiverHosted);
@@ -949,15 +945,11 @@ export class RpcConnection implements TransportReceiver {
       }
       case "thirdPartyHosted":
         // No Level 3: use the vine.
-        return this.import(d.thirdPartyHosted.vineId, false, fd);
+        return importCap(this, d.thirdPartyHosted.vineId, false, fd);
       default:
         if (fd !== null) closeFd(fd);
         throw new ProtocolError("unknown CapDescriptor type");
     }
-  }
-
-  private import(id: number, isPromise: boolean, fd: number | null = null): ClientHook {
-    return importCap(this, id, isPromise, fd);
   }
 
   /** @internal ImportClient gone (imports.ts). */

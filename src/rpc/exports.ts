@@ -141,7 +141,7 @@ function resolveWhenSettled(
       const resolution = owner.getInnermostClient(v as ClientHook);
       if (owner.exportsByCap.get(exp.hook) === id) owner.exportsByCap.delete(exp.hook);
       exp.hook.release();
-      const more = isLocal(owner, resolution) ? resolution.whenMoreResolved() : null;
+      const more = resolution.brand !== owner ? resolution.whenMoreResolved() : null; // local
       if (more !== null && !owner.exportsByCap.has(resolution)) {
         // Another local promise: the entry now stands for it; no message needed yet.
         const next: PromiseExport = { state: "promise", refcount: exp.refcount, hook: resolution };
@@ -165,9 +165,4 @@ function sendResolve(owner: ExportTableOwner, id: number, fill: (r: ResolveB) =>
   r.promiseId = id;
   fill(r);
   owner.sendOrFail(out);
-}
-
-/** Whether `hook` is hosted here rather than by the peer over this connection. */
-function isLocal(owner: ExportTableOwner, hook: ClientHook): boolean {
-  return hook.brand !== owner;
 }

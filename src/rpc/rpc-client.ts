@@ -15,6 +15,7 @@ import type {
 import { BROKEN_BRAND, BrokenClient, BrokenPipeline, BrokenRequest, releaseCapTable } from "./broken.js";
 import type { CallContextBase } from "./call-context.js";
 import type { RpcConnection } from "./connection.js";
+import { startEmbargo } from "./embargoes.js";
 import { RpcError, toRpcError } from "./errors.js";
 import { closeFd } from "./fd.js";
 import type { RpcFlowController } from "./flow-control.js";
@@ -307,7 +308,7 @@ export class PromiseClient extends RpcClient {
 
     if (this.resolutionType === R.REFLECTED && this.receivedCall && conn.error === null) {
       // Calls we made on the promise may still be travelling to the peer and back: embargo.
-      const queued = conn.startEmbargo(this.cap, repl);
+      const queued = startEmbargo(conn, this.cap, repl);
       if (queued !== null) {
         repl.release();
         repl = queued;

@@ -286,25 +286,6 @@ export class BuilderArena implements Arena {
     return seg;
   }
 
-  /**
-   * @internal The message is complete (it was sent): if its last segment is still the slab's
-   * tail, the slab takes back every byte past what the message used (`trimTail` keeps the zeroed
-   * watermark, at least 256 bytes, for a message still being built). A message kept after sending,
-   * like an answer's Return awaiting its Finish, then pins about its own size of the slab instead
-   * of 256 bytes or more. Allocating in the message later still works: it starts a new segment.
-   */
-  trimToUsed(): void {
-    const t = tail;
-    if (t === null || this.segments[this.segments.length - 1] !== t) return;
-    tail = null;
-    if (t.bytes.buffer !== slab) return;
-    const keep = t.end;
-    t.bytes = t.bytes.subarray(0, keep);
-    t.capacity = keep;
-    if (t.zeroed > keep) t.zeroed = keep;
-    slabPos = tailPos + keep;
-  }
-
   /** Views of the used part of every segment, ready for framing. */
   segmentsForOutput(): Uint8Array[] {
     const out = new Array<Uint8Array>(this.segments.length);
@@ -314,4 +295,24 @@ export class BuilderArena implements Arena {
     }
     return out;
   }
+}
+
+/**
+ * @internal The message of `arena` is complete (it was sent): if its last segment is still the
+ * slab's tail, the slab takes back every byte past what the message used (`trimTail` keeps the
+ * zeroed watermark, at least 256 bytes, for a message still being built). A message kept after
+ * sending, like an answer's Return awaiting its Finish, then pins about its own size of the slab.
+ * Allocating in the message later still works: it starts a new segment. A function, not a
+ * method, so that programs which never send RPC messages leave it out of their bundles.
+ */
+export function trimToUsed(arena: BuilderArena): void {
+  const t = tail;
+  if (t === null || arena.segments[arena.segments.length - 1] !== t) return;
+  tail = null;
+  if (t.bytes.buffer !== slab) return;
+  const keep = t.end;
+  t.bytes = t.bytes.subarray(0, keep);
+  t.capacity = keep;
+  if (t.zeroed > keep) t.zeroed = keep;
+  slabPos = tailPos + keep;
 }

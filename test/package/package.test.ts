@@ -423,7 +423,7 @@ test("generated TypeScript runs under Node's type stripping (imports named .ts)"
  *   (`connectWebSocket` from capnts/websocket, `MessageStreamClient`), run against a capnts
  *   server over loopback;
  * - serialization only: one struct built, framed, unframed and read.
- * Issue 15 asks for 25 KB and 10 KB. The serialization program is under 10 KB (9,965 bytes); the
+ * Issue 15 asks for 25 KB and 10 KB. The serialization program is under 10 KB (9,978 bytes); the
  * client is not (BENCHMARKS.md says what is left):
  * the limits here guard against growth, just above the sizes reached (the client: 36,357 bytes
  * with the core's own rpc.capnp bindings and without the byte-stream framing; 37,496 once the
@@ -432,11 +432,14 @@ test("generated TypeScript runs under Node's type stripping (imports named .ts)"
  * Exception.details, flow-controller choice, shutdown-error report, idle tracking) joined;
  * 37,830 once the import cycles were broken (moving code between wire modules changes what gzip
  * matches: +~330 at about the same minified size); 37,097 with PromiseClient's resolution kinds
- * as constants, and Node's fast paths and the leak finder out of browser bundles; the
- * serialization program 10,251, 10,268, then 9,965).
+ * as constants, and Node's fast paths and the leak finder out of browser bundles; 37,544 once
+ * every RPC table had its module and union entries (exports, imports, embargoes, questions: about
+ * +300 after the cuts that paid for part of it) and answers kept a compact copy of their results
+ * instead of the call (+~140, issue 13); the serialization program 10,251, 10,268, 9,965, then
+ * 9,978 with zeroing ahead in 256-byte steps).
  * `node bench/bundle/sizes.mjs --package --table` says where the bytes go.
  */
-const BUNDLE_LIMITS = { client: 37_470, serialize: 10_060 };
+const BUNDLE_LIMITS = { client: 37_620, serialize: 10_060 };
 
 const SIZE_ENTRIES: Record<string, string> = {
   "size/serialize.ts": SERIALIZE_PROGRAM,
