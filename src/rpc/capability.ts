@@ -331,7 +331,11 @@ const STREAM_SINK: ResponseSink = {
   onError() {},
 };
 
-function toHook(source: ClientSource): ClientHook {
+/**
+ * @internal The hook a client made from `source` holds (a new reference; `source` keeps its
+ * own, except a ClientHook, which is taken, and a promise's client, taken when it resolves).
+ */
+export function toHook(source: ClientSource): ClientHook {
   if (source === null || source === undefined) return newNullCap();
   if (source instanceof ClientHook) return source;
   if (source instanceof Server) return source._client();

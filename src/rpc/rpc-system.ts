@@ -5,7 +5,7 @@
  */
 import type { AnyPointerBuilder, AnyPointerReader } from "../wire/index.js";
 import { BrokenClient, newBrokenCap } from "./broken.js";
-import { Client, type ClientCtor } from "./capability.js";
+import { Client, type ClientCtor, toHook } from "./capability.js";
 import { type ConnectionOptions, RpcConnection } from "./connection.js";
 import { RpcError, ShutdownError, toRpcError } from "./errors.js";
 import type { ClientHook } from "./hooks.js";
@@ -44,10 +44,6 @@ export interface RpcSystemOptions {
   onError?: (error: unknown) => void;
 }
 
-function hookOf(x: Client | Server): ClientHook {
-  return x instanceof Server ? x._client() : x._live().addRef();
-}
-
 export class RpcSystem {
   readonly network: VatNetwork;
   private readonly bootstrapHook: ClientHook | null;
@@ -66,7 +62,7 @@ export class RpcSystem {
     this.traceEncoder = options.traceEncoder ?? null;
     this.flowLimit = options.flowLimit ?? Number.POSITIVE_INFINITY;
     if (bootstrap instanceof Client || bootstrap instanceof Server) {
-      this.bootstrapHook = hookOf(bootstrap);
+      this.bootstrapHook = toHook(bootstrap);
       this.factory = null;
     } else {
       this.bootstrapHook = null;
@@ -79,7 +75,7 @@ export class RpcSystem {
 
   private createFor(peerVatId: unknown): ClientHook {
     if (this.bootstrapHook !== null) return this.bootstrapHook.addRef();
-    if (this.factory !== null) return hookOf(this.factory.createFor(peerVatId));
+    if (this.factory !== null) return toHook(this.factory.createFor(peerVatId));
     return newBrokenCap("This vat does not expose any public/bootstrap interfaces.");
   }
 
@@ -102,7 +98,7 @@ export class RpcSystem {
     if (o.maxUnsentBytes !== undefined) opts.maxUnsentBytes = o.maxUnsentBytes;
     if (o.onError !== undefined) opts.onError = o.onError;
     const r = this.options.restorer;
-    if (r !== undefined) opts.restorer = (objectId) => hookOf(r(objectId));
+    if (r !== undefined) opts.restorer = (objectId) => toHook(r(objectId));
     c = new RpcConnection(t, opts);
     this.connections.set(t, c);
     c.start();
