@@ -351,12 +351,16 @@ export class PostReturnPipeline extends PipelineHook {
   }
 
   /** The capability at `ops` as it was when the Return was written (a new reference). */
-  capAtReturn(ops: PipelineOps): ClientHook {
+  private capAtReturn(ops: PipelineOps): ClientHook {
     const cap = capAtPath(this.resultsReader(), ops);
     const u = this.resolutions?.get(cap);
     if (u === undefined) return cap;
     cap.release();
     return u.addRef();
+  }
+
+  override getPipelinedCapForDisembargo(ops: PipelineOps): ClientHook {
+    return this.capAtReturn(ops);
   }
 
   getPipelinedCap(ops: PipelineOps): ClientHook {

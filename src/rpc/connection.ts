@@ -25,7 +25,6 @@ import {
   clearAnswers,
   finishReceived,
   newReturn,
-  PostReturnPipeline,
   takeRedirected,
 } from "./answers.js";
 import { BrokenClient, BrokenPipeline, newBrokenCap, releaseCapTable } from "./broken.js";
@@ -672,7 +671,7 @@ export class RpcConnection implements TransportReceiver {
   }
 
   /** The capability a MessageTarget names (a new reference). */
-  /** `forDisembargo`: the target as the Return left it, without waiting (PostReturnPipeline). */
+  /** `forDisembargo`: for a Disembargo, which must not wait behind embargoes (PipelineHook). */
   private getMessageTarget(t: MessageTargetR, forDisembargo = false): ClientHook {
     switch (t.which) {
       case "importedCap": {
@@ -685,9 +684,7 @@ export class RpcConnection implements TransportReceiver {
         const ops = toPipelineOps(pa.transform);
         const pipeline = answerPipeline(this, pa.questionId);
         if (pipeline !== null) {
-          return forDisembargo && pipeline instanceof PostReturnPipeline
-            ? pipeline.capAtReturn(ops)
-            : pipeline.getPipelinedCap(ops);
+          return forDisembargo ? pipeline.getPipelinedCapForDisembargo(ops) : pipeline.getPipelinedCap(ops);
         }
         // A question never asked (or finished) gets a broken pipeline, as rpc.c++ 1.x
         // getMessageTarget; 0.9.2 aborted ("PromisedAnswer.questionId is not a current

@@ -80,6 +80,16 @@ export abstract class RefCounted {
 export abstract class PipelineHook extends RefCounted {
   /** A new reference to the capability at `ops` in the eventual results. */
   abstract getPipelinedCap(ops: PipelineOps): ClientHook;
+
+  /**
+   * The capability at `ops` for a Disembargo the peer addressed to it (rpc.capnp
+   * Disembargo.senderLoopback), which must not wait behind an embargo only it can lift: the
+   * pipeline of an answer that has returned gives the capability as the Return left it
+   * (answers.ts PostReturnPipeline). Others give what getPipelinedCap() gives.
+   */
+  getPipelinedCapForDisembargo(ops: PipelineOps): ClientHook {
+    return this.getPipelinedCap(ops);
+  }
 }
 
 /** C++ `RequestHook`: a call whose params are being built. */
