@@ -114,6 +114,14 @@ export class ExportTable<T> {
  * first, so they are small and dense: those live in an array (a Map get/delete per message was
  * 11% of a pipelined-echo profile). IDs at or above DENSE_LIMIT (a hostile or odd peer may pick
  * any 32-bit value) go to a Map, so memory stays bounded by the number of live entries.
+ *
+ * The array grows to the highest ID set. Once its top slot is free and half its length in
+ * erases has passed since the last trim, it is trimmed back to the highest live entry: a burst of
+ * high IDs does not pin a large array, and the walk and the regrowth after it cost a constant per
+ * erase. (Trimming at every erase of the top slot emptied and refilled the array for every call of
+ * a stream: the peer's IDs climb to the thousands while its calls are in flight, each answer
+ * leaves at its Return, so the table was empty after each call and the next one pushed thousands
+ * of slots back, a third of a streaming server's time; BENCHMARKS.md, issue 17.)
  */
 const DENSE_LIMIT = 1 << 16;
 
@@ -121,9 +129,15 @@ export class ImportTable<T> {
   private dense: (T | undefined)[] = [];
   private sparse: Map<number, T> | null = null;
   private live = 0;
+  /** Erases since the array was last trimmed. */
+  private erasesSinceTrim = 0;
 
   get size(): number {
     return this.live;
+  }
+  /** @internal Slots of the array (tests: what a burst of IDs leaves behind). */
+  get denseLength(): number {
+    return this.dense.length;
   }
   find(id: number): T | undefined {
     return id < DENSE_LIMIT ? this.dense[id] : this.sparse?.get(id);
@@ -148,12 +162,7 @@ export class ImportTable<T> {
       e = d[id];
       if (e === undefined) return undefined;
       d[id] = undefined;
-      // Trim trailing free slots so a burst of IDs does not pin a large array forever.
-      if (id === d.length - 1) {
-        let n = id;
-        while (n > 0 && d[n - 1] === undefined) n--;
-        d.length = n;
-      }
+      if (++this.erasesSinceTrim >= d.length >>> 1 && d[d.length - 1] === undefined) this.trim();
     } else {
       e = this.sparse?.get(id);
       if (e === undefined) return undefined;
@@ -177,6 +186,15 @@ export class ImportTable<T> {
     this.dense = [];
     this.sparse = null;
     this.live = 0;
+    this.erasesSinceTrim = 0;
     return out;
+  }
+  /** Drop the array's free slots above the highest live entry. */
+  private trim(): void {
+    this.erasesSinceTrim = 0;
+    const d = this.dense;
+    let n = d.length;
+    while (n > 0 && d[n - 1] === undefined) n--;
+    if (n < d.length) d.length = n;
   }
 }
