@@ -61,7 +61,7 @@ import {
 } from "./common.js";
 import { Echo_Client } from "./gen/bench.capnp.js";
 import { type CapnwebEchoApi, GrpcEchoClient, grpcEcho } from "./impls.js";
-import { connectNet, encodeFrame, FRAME_HEADER, frameReader } from "./raw.js";
+import { connectNet, encodeFrame, FRAME_HEADER, frameReader, gatheredWriter } from "./raw.js";
 
 (globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket;
 
@@ -435,6 +435,7 @@ export async function rawEchoClient(address: Address): Promise<BenchClient> {
     for (const w of waiting.splice(0)) w(e);
   };
   socket.on("error", fail);
+  const write = gatheredWriter(socket);
   socket.on("close", () => fail(new Error("connection closed")));
   const echoOnce = (data: Uint8Array, verify: boolean): Promise<void> =>
     new Promise((resolve, reject) => {
@@ -444,7 +445,7 @@ export async function rawEchoClient(address: Address): Promise<BenchClient> {
         if (verify ? sameBytes(got, data) : got.length === data.length) resolve();
         else reject(new Error("echo returned the wrong data"));
       });
-      socket.write(encodeFrame(data));
+      write(encodeFrame(data));
     });
   return {
     name,

@@ -849,7 +849,7 @@ async function main(): Promise<number> {
       out.push(throughputTable(get, t, o.benches, pairs), "");
     }
     out.push(
-      `Pairs are client↔server (TS→C++: capnts client, C++ server). Reference: ${REF}, libcapnp 0.9.2 (bench/cpp). grpc-js: unary echo of the raw bytes (no protobuf); capnweb 0.12 over a WebSocket (ws 8); neither has the streaming benchmarks. Node raw: no RPC, a 4-byte length and the payload written with one socket.write() per message and echoed back over node:net (the echo benchmarks only), the bound Node itself sets on sequential echo (capnts gathers a turn's messages into one write, so it can beat it at 64 outstanding). Payload ${16} bytes; streams end with finish(), inside the timed interval.`,
+      `Pairs are client↔server (TS→C++: capnts client, C++ server). Reference: ${REF}, libcapnp 0.9.2 (bench/cpp). grpc-js: unary echo of the raw bytes (no protobuf); capnweb 0.12 over a WebSocket (ws 8); neither has the streaming benchmarks. Node raw: no RPC, a 4-byte length and the payload over node:net, writes gathered per turn as a Node user batching writes would (the client corks its socket until the next tick, the server echoes each read's frames in one write; the echo benchmarks only): the floor Node itself sets, issue 17's at 64 outstanding. Payload ${16} bytes; streams end with finish(), inside the timed interval.`,
       "",
     );
     if (o.benches.includes("chain-pipelined") && o.benches.includes("chain-awaited")) {
@@ -860,7 +860,7 @@ async function main(): Promise<number> {
   if (o.memory) out.push(memoryTables(mem.idle, mem.hold, o));
   if (o.throughput || mem.idle.length > 0) {
     const heap = mem.idle.find((r) => r.server === "capnts" && r.clients.startsWith("capnts"))?.heap;
-    out.push("### Targets (issue 7)", "");
+    out.push("### Targets (issues 7 and 17)", "");
     out.push(
       targetsTable(get, o.throughput ? o.transports : [], heap),
       "",

@@ -1,11 +1,13 @@
 // Length-framed messages over node:net with no RPC at all, for the "Node raw" baseline pair of
-// the RPC benchmarks: the bound Node itself sets on a ping-pong (socket writes, 'data' events,
-// the event loop), which capnts cannot go below on sequential echo. (At 64 outstanding capnts
-// can beat it: it gathers a turn's messages into one write, this makes one write per message.)
-// Written the plain way a Node user would, on purpose: `socket.write(frame)` per message, a
-// 'data' handler with a small reassembly buffer for frames split across reads, setNoDelay(true)
-// (capnts sets it too). The server (serve.ts, kind "raw-echo") and the client (client.ts,
-// --kind raw-echo) share these helpers, so both sides frame alike.
+// the RPC benchmarks: the bound Node itself sets (socket writes, 'data' events, the event loop),
+// which capnts cannot go below. Written the way a Node user batching writes would: the client
+// corks its socket at the first write of a turn and uncorks it on the next tick (every message of
+// a turn in one write), the server echoes all whole frames of a read with one write, a small
+// reassembly buffer for frames split across reads, setNoDelay(true) (capnts sets it too). That is
+// the floor issue 17 measures capnts against at 64 outstanding (capnts gathers a turn's messages
+// too); on sequential echo there is one message per turn either way. The server (serve.ts, kind
+// "raw-echo") and the client (client.ts, --kind raw-echo) share these helpers, so both sides
+// frame alike.
 //
 // A frame: the payload's length as a 32-bit little-endian integer, then the payload.
 import * as net from "node:net";
@@ -22,35 +24,73 @@ export function encodeFrame(payload: Uint8Array): Buffer {
   return f;
 }
 
+/** The end of the whole frames at the start of `buf` (0: not even one). */
+function wholeFramesEnd(buf: Buffer): number {
+  let end = 0;
+  while (buf.length - end >= FRAME_HEADER) {
+    const next = end + FRAME_HEADER + buf.readUInt32LE(end);
+    if (next > buf.length) break;
+    end = next;
+  }
+  return end;
+}
+
 /**
- * A 'data' handler that calls `onFrame` with each whole frame (length prefix included), in
- * order. Bytes of a frame split across reads wait in `pending` until the rest arrives; frames
- * are views of the chunks Node delivered (Node never reuses a chunk), so nothing is copied unless
- * a frame spans reads.
+ * A 'data' handler that calls `onRead` with the whole frames of each read (length prefixes
+ * included, back to back), in order. Bytes of a frame split across reads wait in `pending` until
+ * the rest arrives; frames are views of the chunks Node delivered (Node never reuses a chunk), so
+ * nothing is copied unless a frame spans reads.
  */
-export function frameReader(onFrame: (frame: Buffer) => void): (chunk: Buffer) => void {
+function framesOfReads(onRead: (frames: Buffer) => void): (chunk: Buffer) => void {
   let pending: Buffer | null = null;
   return (chunk) => {
-    let buf = pending === null ? chunk : Buffer.concat([pending, chunk]);
+    const buf = pending === null ? chunk : Buffer.concat([pending, chunk]);
     pending = null;
-    while (buf.length >= FRAME_HEADER) {
-      const end = FRAME_HEADER + buf.readUInt32LE(0);
-      if (buf.length < end) break;
-      onFrame(buf.subarray(0, end));
-      buf = buf.subarray(end);
-    }
-    if (buf.length > 0) pending = buf;
+    const end = wholeFramesEnd(buf);
+    if (end > 0) onRead(buf.subarray(0, end));
+    if (end < buf.length) pending = buf.subarray(end);
   };
 }
 
-/** The server side of one connection: each whole frame is written straight back. */
+/** A 'data' handler that calls `onFrame` with each whole frame (length prefix included), in order. */
+export function frameReader(onFrame: (frame: Buffer) => void): (chunk: Buffer) => void {
+  return framesOfReads((frames) => {
+    for (let at = 0; at < frames.length; ) {
+      const end = at + FRAME_HEADER + frames.readUInt32LE(at);
+      onFrame(frames.subarray(at, end));
+      at = end;
+    }
+  });
+}
+
+/** The server side of one connection: the whole frames of each read are written straight back, in one write. */
 export function echoFrames(socket: net.Socket): void {
   // A no-op on Unix sockets (no Nagle there).
   socket.setNoDelay(true);
   socket.on(
     "data",
-    frameReader((frame) => socket.write(frame)),
+    framesOfReads((frames) => socket.write(frames)),
   );
+}
+
+/**
+ * Writes to `socket` gathered per turn, as Node's documentation suggests for batching: the first
+ * write of a turn corks the socket, the next tick uncorks it, so the turn's writes leave in one.
+ */
+export function gatheredWriter(socket: net.Socket): (data: Uint8Array) => void {
+  let corked = false;
+  const uncork = (): void => {
+    corked = false;
+    socket.uncork();
+  };
+  return (data) => {
+    if (!corked) {
+      corked = true;
+      socket.cork();
+      process.nextTick(uncork);
+    }
+    socket.write(data);
+  };
 }
 
 /**

@@ -408,7 +408,7 @@ function expectSamples(r: DriverRun, pairs: Record<string, readonly string[]>): 
   }
   assert.match(r.stdout, /### RPC over loopback TCP/);
   assert.match(r.stdout, /### RPC over Unix socket/);
-  assert.match(r.stdout, /### Targets \(issue 7\)/);
+  assert.match(r.stdout, /### Targets \(issues 7 and 17\)/);
 }
 
 describe("driver (bench/rpc/main.ts --smoke)", () => {
