@@ -270,10 +270,13 @@ export class RpcConnection implements TransportReceiver {
     return newRpcMessage();
   }
 
-  /** Send; throws if the transport refuses the message (too large, ...). */
-  send(m: MessageBuilder): void {
+  /**
+   * Send; throws if the transport refuses the message (too large, ...). `streaming`: a
+   * streaming call (MessageStream.send).
+   */
+  send(m: MessageBuilder, streaming?: boolean): void {
     if (this.error !== null) return;
-    this.transport.send(m);
+    this.transport.send(m, streaming);
     this.stats.sent++;
     // Sent messages do not grow: give the slab back their unused bytes (a Return kept until
     // its Finish then holds ~its size, not 1 KiB).

@@ -648,7 +648,7 @@ export class RpcRequest extends OwnedTargetRequest<RpcClient> {
       }
       const fc = (target.flowController ??= conn.newStream());
       const size = this.message.sizeInWords * 8;
-      const qref = this.sendInternal(false);
+      const qref = this.sendInternal(false, true);
       const { ready, ack } = fc.sent(size);
       const pipeline = new RpcPipeline(conn, qref);
       qref.sink = {
@@ -700,7 +700,7 @@ export class RpcRequest extends OwnedTargetRequest<RpcClient> {
     }
   }
 
-  private sendInternal(isTailCall: boolean): QuestionRef {
+  private sendInternal(isTailCall: boolean, streaming?: boolean): QuestionRef {
     const conn = this.conn;
     // Build the cap table, then take the question ID ("to avoid interference").
     const exports = conn.writeDescriptors(this.message.capTable, this.payload);
@@ -710,7 +710,7 @@ export class RpcRequest extends OwnedTargetRequest<RpcClient> {
     // The exports hold their own references now.
     const table = this.message.capTable.slice();
     try {
-      conn.send(this.message);
+      conn.send(this.message, streaming);
     } catch (e) {
       // The peer never got the call: no Return, no Finish; free the exports we just made
       // (rpc-test.c++ "when OutgoingRpcMessage::send() throws, we don't leak exports").

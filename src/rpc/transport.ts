@@ -30,8 +30,10 @@ export interface MessageStream {
    * Queue one message for sending. Transports coalesce what is sent in one turn into one write.
    * Throws (and sends nothing) when the message cannot be sent, e.g. it is at or over the
    * peer's traversal limit (C++ "larger than our single-message size limit").
+   * `streaming`: the message is a streaming call (`-> stream`), whose sender is likely to send
+   * the next one a few microtasks later; a stream may hold it back to write them together.
    */
-  send(message: MessageBuilder): void;
+  send(message: MessageBuilder, streaming?: boolean): void;
   /** Start delivering incoming messages to `receiver`. */
   start(receiver: TransportReceiver): void;
   /** Flush what was queued, end our side, release resources. Resolves when done. */

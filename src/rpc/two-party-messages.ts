@@ -140,8 +140,8 @@ export class MessageStreamVatNetwork implements VatNetwork, RpcTransport {
   }
 
   // ---- RpcTransport ----
-  send(message: MessageBuilder): void {
-    this.stream.send(message);
+  send(message: MessageBuilder, streaming?: boolean): void {
+    this.stream.send(message, streaming);
   }
 
   start(receiver: TransportReceiver): void {

@@ -5,10 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { newByteStreamPair, TwoPartyClient, TwoPartyServer } from "capnts/rpc";
 import { encodeFrame } from "capnts/serialize";
 import { MessageBuilder } from "capnts/wire";
 import { MessageB } from "../../src/rpc/protocol.js";
 import { type ByteStream, TwoPartyVatNetwork } from "../../src/rpc/two-party.js";
+import { TestStreaming, TestStreaming_Client } from "../interop/gen/test.capnp.js";
 
 /** A byte stream that records what it is given, one entry (its chunks) per write. */
 function recordingStream(gathered: boolean): ByteStream & { writes: Uint8Array[][] } {
@@ -79,4 +81,60 @@ test("a turn of small messages is one copied chunk even when the stream can gath
   assert.equal(stream.writes.length, 1);
   assert.equal(stream.writes[0]!.length, 1);
   assert.deepEqual(stream.writes[0]![0], concat(msgs.map((m) => encodeFrame(m.getSegmentsForOutput()))));
+});
+
+test("a loop awaiting each streaming write sends its calls in a few writes, not one each", async () => {
+  // While the window is open, each write's promise is settled and the loop sends the next call
+  // a few microtasks later: those calls gather into one write (C++ 1.x batches with evalLast).
+  const [a, b] = newByteStreamPair();
+  let writes = 0;
+  const counted: ByteStream = {
+    start: (onData, onEnd) => a.start(onData, onEnd),
+    write(data) {
+      writes++;
+      a.write(data);
+    },
+    end: () => a.end(),
+  };
+  let received = 0;
+  const server = new TwoPartyServer(
+    TestStreaming.server({
+      doStreamI() {
+        received++;
+      },
+      finishStream(ctx) {
+        ctx.results.totalI = received;
+      },
+    }),
+  );
+  void server.accept(b);
+  const client = new TwoPartyClient(counted, undefined, "client", { streamWindow: 1024 * 1024 });
+  using cap = client.bootstrap(TestStreaming_Client);
+  await cap.whenResolved();
+  const before = writes;
+  for (let i = 0; i < 200; i++) await cap.doStreamI((p) => (p.i = i));
+  {
+    using done = cap.finishStream();
+    assert.equal((await done).totalI, 200);
+  }
+  const used = writes - before;
+  assert.ok(used <= 10, `200 streaming calls and a finish took ${used} writes`);
+  await client.close();
+  await server.close();
+});
+
+test("a message other than a streaming call leaves at the end of its turn, with the streaming calls before it", async () => {
+  const stream = recordingStream(false);
+  const net = new TwoPartyVatNetwork(stream, "client");
+  const msgs = [message(7), message(8)];
+  net.send(msgs[0]!, true);
+  net.send(msgs[1]!);
+  await new Promise<void>((r) => queueMicrotask(r));
+  assert.equal(stream.writes.length, 1);
+  assert.deepEqual(stream.writes[0]![0], concat(msgs.map((m) => encodeFrame(m.getSegmentsForOutput()))));
+  // Streaming calls alone wait for more, but not once 64 KiB are queued.
+  net.send(message(40 * 1024), true);
+  net.send(message(30 * 1024), true);
+  await new Promise<void>((r) => queueMicrotask(r));
+  assert.equal(stream.writes.length, 2);
 });
