@@ -106,6 +106,7 @@ export function newNullCap(): ClientHook {
 
 /** Drop the references a message's cap table holds (hooks put there by setClient & co). */
 export function releaseCapTable(table: unknown[]): void {
+  if (table.length === 0) return; // most messages: no array length to set
   for (let i = 0; i < table.length; i++) {
     const h = table[i];
     if (h instanceof ClientHook) h.release();

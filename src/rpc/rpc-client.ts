@@ -707,8 +707,9 @@ export class RpcRequest extends OwnedTargetRequest<RpcClient> {
     const qref = questionAsked(conn, exports, isTailCall);
     this.call.questionId = qref.id;
     if (isTailCall) this.call.sendResultsTo.setYourself();
-    // The exports hold their own references now.
-    const table = this.message.capTable.slice();
+    // The exports hold their own references now. (Most calls carry no capability: no copy.)
+    const caps = this.message.capTable;
+    const table = caps.length === 0 ? null : caps.slice();
     try {
       conn.send(this.message, streaming);
     } catch (e) {
@@ -718,8 +719,10 @@ export class RpcRequest extends OwnedTargetRequest<RpcClient> {
       const err = toRpcError(e);
       conn.loop().evalLater(() => qref.reject(err));
     }
-    releaseCapTable(table);
-    this.message.capTable.length = 0;
+    if (table !== null) {
+      releaseCapTable(table);
+      caps.length = 0;
+    }
     return qref;
   }
 }
