@@ -116,12 +116,15 @@ export class ExportTable<T> {
  * any 32-bit value) go to a Map, so memory stays bounded by the number of live entries.
  *
  * The array grows to the highest ID set. Once its top slot is free and half its length in
- * erases has passed since the last trim, it is trimmed back to the highest live entry: a burst of
- * high IDs does not pin a large array, and the walk and the regrowth after it cost a constant per
- * erase. (Trimming at every erase of the top slot emptied and refilled the array for every call of
- * a stream: the peer's IDs climb to the thousands while its calls are in flight, each answer
- * leaves at its Return, so the table was empty after each call and the next one pushed thousands
- * of slots back, a third of a streaming server's time; BENCHMARKS.md, issue 17.)
+ * erases has passed since the last trim, it is trimmed back to the highest live entry, so the walk
+ * and the regrowth after it cost a constant per erase. The price: after a burst of high IDs the
+ * array keeps its length until that many more erases come, which a connection that goes quiet
+ * may never make. It is bounded (DENSE_LIMIT slots, 512 KiB, per table), and a peer can pin as
+ * much anyway by leaving one entry at ID DENSE_LIMIT - 1. (Trimming at every erase of the top
+ * slot emptied and refilled the array for every call of a stream: the peer's IDs climb to the
+ * thousands while its calls are in flight, each answer leaves at its Return, so the table was
+ * empty after each call and the next one pushed thousands of slots back, a third of a streaming
+ * server's time; BENCHMARKS.md, issue 17.)
  */
 const DENSE_LIMIT = 1 << 16;
 

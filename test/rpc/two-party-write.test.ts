@@ -138,3 +138,14 @@ test("a message other than a streaming call leaves at the end of its turn, with 
   await new Promise<void>((r) => queueMicrotask(r));
   assert.equal(stream.writes.length, 2);
 });
+
+test("a streaming call sent alone is written a few microtasks later, and at once by shutdown", async () => {
+  const stream = recordingStream(false);
+  const net = new TwoPartyVatNetwork(stream, "client");
+  net.send(message(5), true);
+  for (let i = 0; i < 10 && stream.writes.length === 0; i++) await Promise.resolve();
+  assert.equal(stream.writes.length, 1, "a held streaming call is written once the sender stops");
+  net.send(message(6), true);
+  await net.stream.shutdown();
+  assert.equal(stream.writes.length, 2, "shutdown writes what is held");
+});
