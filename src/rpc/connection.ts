@@ -187,6 +187,12 @@ export class RpcConnection implements TransportReceiver {
 
   private readonly options: ConnectionOptions;
   traceEncoder: ((error: RpcError) => string) | null;
+  /**
+   * The pipeline of the last Bootstrap answered, with its result exports: shared by the next
+   * Bootstraps that return the same capability (see handleBootstrap). Holds no reference: reused
+   * only while live.
+   */
+  private lastBootstrap: SingleCapPipeline | null = null;
   private inbound: MessageReader[] = [];
   private inboundHead = 0;
   /** Bytes of the messages in `inbound` from `inboundHead` on. */
@@ -604,7 +610,19 @@ export class RpcConnection implements TransportReceiver {
       releaseCapTable(out.capTable);
       throw new ProtocolError("questionId is already in use");
     }
-    bootstrapReturned(this, answerId, new SingleCapPipeline(capHook), resultExports);
+    // Bootstraps answered with the same capability (the usual case: one bootstrap interface)
+    // share one pipeline and one exports list: an answer awaiting its Finish is then an entry in
+    // the table, not three objects (a peer sending Bootstraps and no Finish, issue 13).
+    const last = this.lastBootstrap;
+    let pipeline: SingleCapPipeline;
+    // A Bootstrap's results are one capability: the same hook means the same exports.
+    if (last !== null && last._refs > 0 && last.cap === capHook && last.exports[0] === resultExports[0]) {
+      capHook.release(); // the shared pipeline holds one already
+      pipeline = last.addRef();
+    } else {
+      this.lastBootstrap = pipeline = new SingleCapPipeline(capHook, resultExports);
+    }
+    bootstrapReturned(this, answerId, pipeline, pipeline.exports);
     try {
       this.send(out);
     } finally {
@@ -1141,10 +1159,13 @@ function whenResolvedHook(hook: ClientHook, f: () => void): void {
 
 /** The pipeline of a Bootstrap answer: the one capability, with an empty transform. */
 class SingleCapPipeline extends PipelineHook {
-  private cap: ClientHook;
-  constructor(cap: ClientHook) {
+  readonly cap: ClientHook;
+  /** The exports of the Return that carried `cap` (a Bootstrap's). */
+  readonly exports: readonly number[];
+  constructor(cap: ClientHook, exports: readonly number[]) {
     super();
     this.cap = cap;
+    this.exports = exports;
   }
   getPipelinedCap(ops: PipelineOps): ClientHook {
     if (ops.length === 0) return this.cap.addRef();

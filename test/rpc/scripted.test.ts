@@ -27,7 +27,7 @@ import {
   TestTailCallee,
   TestTailCallee_Client,
 } from "../interop/gen/test.capnp.js";
-import { emptyTables } from "./harness.js";
+import { emptyTables, liveServers } from "./harness.js";
 
 /** The test's side of the connection. */
 class RawPeer implements TransportReceiver {
@@ -558,6 +558,65 @@ test("scripted: Finish with releaseResultCaps (a Level 0 peer) releases the caps
   });
   await s.peer.quiet();
   assert.deepEqual(s.server.tableSizes(), emptyTables());
+  await s.close();
+});
+
+test("scripted: Bootstraps answered with the same capability share its pipeline; each answer keeps the capability until its Finish, and the last Finish frees it", async () => {
+  const counters = new Counters();
+  const before = liveServers();
+  const s = await scripted("memory", TestInterface.server(new TestInterfaceImpl(counters)));
+  for (let q = 0; q < 3; q++) {
+    s.peer.send((m) => {
+      m.initBootstrap().questionId = q;
+    });
+  }
+  for (let q = 0; q < 3; q++) {
+    const ret = member(await s.peer.next(), "return").return;
+    assert.equal(ret.answerId, q);
+    assert.equal(member(member(ret, "results").results.capTable.get(0), "senderHosted").senderHosted, 0);
+  }
+  assert.equal(s.server.exports.size, 1);
+  // The peer finishes two answers keeping its imports, then releases all three imports of export
+  // 0: only answer 2's pipeline still holds the capability, and a call pipelined on it must reach
+  // it.
+  for (const q of [0, 1]) {
+    s.peer.send((m) => {
+      const f = m.initFinish();
+      f.questionId = q;
+      f.releaseResultCaps = false;
+    });
+  }
+  s.peer.send((m) => {
+    const r = m.initRelease();
+    r.id = 0;
+    r.referenceCount = 3;
+  });
+  await s.peer.quiet();
+  assert.equal(s.server.exports.size, 0);
+  assert.equal(liveServers(), before + 1, "answer 2 keeps the capability");
+  s.peer.send((m) => {
+    const c = m.initCall();
+    c.questionId = 10;
+    c.initTarget().initPromisedAnswer().questionId = 2;
+    c.interfaceId = TestInterface_Client._interface!.typeId;
+    c.methodId = 0;
+    const p = c.initParams().content.initAs(TestInterface_foo_Params_Builder);
+    p.i = 123;
+    p.j = true;
+  });
+  const ret = member(await s.peer.next(), "return").return;
+  assert.equal(ret.answerId, 10);
+  assert.equal(member(ret, "results").results.content.getAs(TestInterface_foo_Results_Reader).x, "foo");
+  assert.equal(counters.callCount, 1);
+  for (const q of [2, 10]) {
+    s.peer.send((m) => {
+      m.initFinish().questionId = q;
+    });
+  }
+  await s.peer.quiet();
+  assert.equal(s.server.error, null);
+  assert.deepEqual(s.server.tableSizes(), emptyTables());
+  assert.equal(liveServers(), before, "the last Finish frees the capability");
   await s.close();
 });
 
