@@ -112,6 +112,19 @@ async function scripted(mode: Mode, bootstrap = newTestBootstrap(new Counters())
   };
 }
 
+/** Fills `m` with a call of TestInterface.foo(123, true) pipelined on answer `target`. */
+function initFooOnAnswer(m: Message_Builder, questionId: number, target: number) {
+  const c = m.initCall();
+  c.questionId = questionId;
+  c.initTarget().initPromisedAnswer().questionId = target;
+  c.interfaceId = TestInterface_Client._interface!.typeId;
+  c.methodId = 0;
+  const p = c.initParams().content.initAs(TestInterface_foo_Params_Builder);
+  p.i = 123;
+  p.j = true;
+  return c;
+}
+
 /** Union member `w` of `r` (a message or part of one), failing the test if another is active. */
 function member<T extends { readonly which: string }, W extends T["which"]>(
   r: T | null | undefined,
@@ -195,14 +208,7 @@ for (const mode of ["memory", "tcp"] as const) {
     assert.equal(r?.return.releaseParamCaps, true);
     // Call foo on the bootstrap through the promised answer (Level 0 pipelining).
     s.peer.send((m) => {
-      const c = m.initCall();
-      c.questionId = 1;
-      c.initTarget().initPromisedAnswer().questionId = 0;
-      c.interfaceId = TestInterface_Client._interface!.typeId;
-      c.methodId = 0;
-      const p = c.initParams().content.initAs(TestInterface_foo_Params_Builder);
-      p.i = 123;
-      p.j = true;
+      initFooOnAnswer(m, 1, 0);
     });
     const r2 = await s.peer.next();
     assert.equal(r2?.which, "return");
@@ -520,15 +526,7 @@ test("scripted: a Call with onlyPromisePipeline gets no Return; Finish ends it (
   });
   await s.peer.next();
   s.peer.send((m) => {
-    const c = m.initCall();
-    c.questionId = 1;
-    c.initTarget().initPromisedAnswer().questionId = 0;
-    c.interfaceId = TestInterface_Client._interface!.typeId;
-    c.methodId = 0;
-    c.onlyPromisePipeline = true;
-    const p = c.initParams().content.initAs(TestInterface_foo_Params_Builder);
-    p.i = 123;
-    p.j = true;
+    initFooOnAnswer(m, 1, 0).onlyPromisePipeline = true;
   });
   await s.peer.quiet();
   s.peer.send((m) => {
@@ -595,14 +593,7 @@ test("scripted: Bootstraps answered with the same capability share its pipeline;
   assert.equal(s.server.exports.size, 0);
   assert.equal(liveServers(), before + 1, "answer 2 keeps the capability");
   s.peer.send((m) => {
-    const c = m.initCall();
-    c.questionId = 10;
-    c.initTarget().initPromisedAnswer().questionId = 2;
-    c.interfaceId = TestInterface_Client._interface!.typeId;
-    c.methodId = 0;
-    const p = c.initParams().content.initAs(TestInterface_foo_Params_Builder);
-    p.i = 123;
-    p.j = true;
+    initFooOnAnswer(m, 10, 2);
   });
   const ret = member(await s.peer.next(), "return").return;
   assert.equal(ret.answerId, 10);
