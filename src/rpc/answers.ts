@@ -47,8 +47,9 @@ import { AnyPointerReader, type MessageBuilder, MessageReader } from "../wire/in
 import { Slab } from "../wire/slab.js";
 import { releaseCapTable } from "./broken.js";
 import { eventLoop } from "./event-loop.js";
+import { type ExportIds, exportIds } from "./exports.js";
 import { Future } from "./future.js";
-import { type ClientHook, PipelineHook, type PipelineOps } from "./hooks.js";
+import { ClientHook, PipelineHook, type PipelineOps } from "./hooks.js";
 import { newLocalPromiseClient } from "./local-request.js";
 import { MessageB, newRpcMessage, type ReturnB } from "./protocol.js";
 import { dropRedirected, type RpcResponse } from "./questions.js";
@@ -85,7 +86,7 @@ export interface ReturnedAnswer {
   /** Where pipelined calls still arriving go (owned), or null if the results have no caps. */
   readonly pipeline: PipelineHook | null;
   /** Exports the results carried: released if the Finish says releaseResultCaps. */
-  readonly resultExports: readonly number[];
+  readonly resultExports: ExportIds;
   redirected: Future<RpcResponse> | null;
 }
 
@@ -97,7 +98,7 @@ export type Answer<C extends AnswerCall = AnswerCall> =
 /** The answer table's owner: what the transitions use of the connection. */
 export interface AnswerTableOwner<C extends AnswerCall> {
   readonly answers: ImportTable<Answer<C>>;
-  releaseExports(ids: readonly number[]): void;
+  releaseExports(ids: ExportIds): void;
   /** An entry left the table: tell the transport if the connection is now idle (C++ setIdle). */
   checkIfBecameIdle(): void;
 }
@@ -149,7 +150,7 @@ export function bootstrapReturned<C extends AnswerCall>(
   owner: AnswerTableOwner<C>,
   id: number,
   pipeline: PipelineHook,
-  resultExports: readonly number[],
+  resultExports: ExportIds,
 ): void {
   owner.answers.set(id, { state: "returned", pipeline, resultExports, redirected: null });
 }
@@ -205,7 +206,12 @@ export function returnSent<C extends AnswerCall>(
     p = pipeline;
     a.call.release();
   }
-  owner.answers.set(id, { state: "returned", pipeline: p, resultExports, redirected: a.redirected });
+  owner.answers.set(id, {
+    state: "returned",
+    pipeline: p,
+    resultExports: exportIds(resultExports),
+    redirected: a.redirected,
+  });
   return true;
 }
 
@@ -294,18 +300,53 @@ function dropRedirectedOf(a: Answer<AnswerCall>): void {
  */
 const keptResults = /* @__PURE__ */ new Slab(16 * 1024, 2 * 1024);
 
+/**
+ * For results whose root is a struct of one pointer, a capability (table index < 2^30) or null:
+ * the capability's index, or -2 for null. Otherwise -1. Pipelined calls walk pointers only, so
+ * such results (a method returning one capability, the usual case) are kept as this number.
+ */
+function resultsShape(results: AnyPointerReader): number {
+  const seg = results._seg;
+  const v = seg.view;
+  const lo = v.getInt32(results._p, true);
+  const hi = v.getUint32(results._p + 4, true);
+  // The pointer: after the root pointer, its offset and the data words.
+  const q = results._p + 8 + ((lo >> 2) + (hi & 0xffff)) * 8;
+  if ((lo & 3) !== 0 || hi >>> 16 !== 1 || q < 0 || q + 8 > seg.end) return -1;
+  const plo = v.getInt32(q, true);
+  const phi = v.getUint32(q + 4, true);
+  if (plo === 3 && phi < 0x4000_0000) return phi; // a capability
+  return (plo | phi) === 0 ? -2 : -1;
+}
+
+/** Results of this shape: a struct of no data and its one pointer, in a message of its own. */
+function shapeWords(shape: number): Uint8Array {
+  const v = new DataView(new ArrayBuffer(16));
+  v.setUint32(4, 1 << 16, true); // struct pointer: offset 0, no data words, one pointer
+  if (shape >= 0) {
+    v.setUint32(8, 3, true); // capability pointer
+    v.setUint32(12, shape, true);
+  }
+  return new Uint8Array(v.buffer);
+}
+
 export class PostReturnPipeline extends PipelineHook {
   /** The pipeline the call forwarded pipelined calls to before the Return, if any (owned). */
   private redirect: PipelineHook | null;
   /**
-   * The results as kept until the Finish: a copy of the Return's one segment and where the
-   * results pointer is in it; or, for a Return of several segments, the results in the message.
+   * The results as kept until the Finish, the cheapest of: their shape (`at`, see resultsShape;
+   * `words` and `results` null); a copy of the Return's one segment (`words`) and where the
+   * results pointer is in it (`at`); the results in the Return message (a Return of several
+   * segments).
    */
   private readonly words: Uint8Array | null;
   private readonly at: number;
   private readonly results: AnyPointerReader | null;
-  /** The Return's capability table (the references are ours). */
-  private capTable: unknown[] | null;
+  /**
+   * The Return's capability table (the references are ours); a table of one capability is kept
+   * as that capability. Null once released.
+   */
+  private caps: unknown[] | ClientHook | null;
   private resolutions: Map<ClientHook, ClientHook> | null;
 
   /**
@@ -313,8 +354,10 @@ export class PostReturnPipeline extends PipelineHook {
    * context, the Return message's builder) is freed at the Return rather than at the Finish,
    * which a peer that pipelines deeply may send long after: `redirect` (a reference this pipeline
    * owns), and `results` within the Return `message`, whose capability table's references this
-   * pipeline takes over. A Return of one segment (the usual case) is kept as a copy of its used
-   * words: the builder's segment has room to spare and is shared with short-lived messages.
+   * pipeline takes over. Answers awaiting their Finish are what a peer that pipelines deeply makes
+   * us hold (issue 13), so the usual results (a struct whose one pointer is a capability) are
+   * kept as a number and that capability, other Returns of one segment as a copy of their used
+   * words (the builder's segment has room to spare and is shared with short-lived messages).
    */
   constructor(
     redirect: PipelineHook | null,
@@ -326,28 +369,44 @@ export class PostReturnPipeline extends PipelineHook {
     this.redirect = redirect;
     this.resolutions = resolutions;
     const segs = message.arena.segments;
+    const table = message.capTable;
     if (segs.length === 1 && results._seg === segs[0]) {
-      const seg = segs[0]!;
-      const words = keptResults.take(seg.end);
-      words.set(seg.bytes.subarray(0, seg.end));
-      this.words = words;
-      this.at = results._p;
+      const shape = resultsShape(results);
+      if (shape !== -1) {
+        this.words = null;
+        this.at = shape;
+      } else {
+        const seg = segs[0]!;
+        const words = keptResults.take(seg.end);
+        words.set(seg.bytes.subarray(0, seg.end));
+        this.words = words;
+        this.at = results._p;
+      }
       this.results = null;
-      this.capTable = message.capTable.slice(); // exact size: the builder's grew by pushes
+      const only = table.length === 1 ? table[0] : null;
+      // Exact size: the builder's table grew by pushes.
+      this.caps = only instanceof ClientHook ? only : table.slice();
     } else {
       this.words = null;
       this.at = 0;
       this.results = results;
-      this.capTable = message.capTable;
+      this.caps = table;
     }
   }
 
   /** The results, readable (their capabilities are borrowed from our table). */
   private resultsReader(): AnyPointerReader {
     if (this.results !== null) return this.results;
-    const m = new MessageReader([this.words!]);
-    m.capTable = this.capTable ?? [];
-    return new AnyPointerReader(m.arena, m.arena.segment(0), this.at, m.arena.nestingLimit);
+    const words = this.words;
+    const m = new MessageReader([words ?? shapeWords(this.at)]);
+    const c = this.caps;
+    m.capTable = c === null ? [] : Array.isArray(c) ? c : [c];
+    return new AnyPointerReader(
+      m.arena,
+      m.arena.segment(0),
+      words === null ? 0 : this.at,
+      m.arena.nestingLimit,
+    );
   }
 
   /** The capability at `ops` as it was when the Return was written (a new reference). */
@@ -402,9 +461,10 @@ export class PostReturnPipeline extends PipelineHook {
     const map = this.resolutions;
     this.resolutions = null;
     if (map !== null) for (const h of map.values()) h.release();
-    const t = this.capTable;
-    this.capTable = null;
-    if (t !== null) releaseCapTable(t);
+    const c = this.caps;
+    this.caps = null;
+    if (Array.isArray(c)) releaseCapTable(c);
+    else c?.release();
     const r = this.redirect;
     this.redirect = null;
     r?.release();

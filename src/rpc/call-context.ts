@@ -196,6 +196,11 @@ export abstract class CallContextBase extends PipelineHook implements CallContex
     return this.pstate === P_REDIRECT ? this.redirect : null;
   }
 
+  /** The call failed before its pipeline went anywhere: pipelined calls get `doneError`. */
+  get pipelineBroken(): boolean {
+    return this.pstate === P_BROKEN;
+  }
+
   setPipeline(pipeline: PipelineHook): void {
     if (this.pstate !== P_PENDING) return;
     this.pstate = P_REDIRECT;

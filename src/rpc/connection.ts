@@ -37,7 +37,14 @@ import {
   toRpcError,
 } from "./errors.js";
 import { type EventLoop, eventLoop } from "./event-loop.js";
-import { clearExports, dropExportRefs, type Export, exportCap, releaseReceived } from "./exports.js";
+import {
+  clearExports,
+  dropExportRefs,
+  type Export,
+  type ExportIds,
+  exportCap,
+  releaseReceived,
+} from "./exports.js";
 import { attachCapFd, claimCapFd, closeFd, closeUnclaimedFds } from "./fd.js";
 import { DEFAULT_WINDOW_SIZE, type RpcFlowController, WindowFlowController } from "./flow-control.js";
 import { type ClientHook, innermost, PipelineHook, type PipelineOps } from "./hooks.js";
@@ -193,6 +200,8 @@ export class RpcConnection implements TransportReceiver {
    * only while live.
    */
   private lastBootstrap: SingleCapPipeline | null = null;
+  /** The error of calls on a question that is not (or no longer) there: getMessageTarget. */
+  private noPipelineError: RpcError | null = null;
   private inbound: MessageReader[] = [];
   private inboundHead = 0;
   /** Bytes of the messages in `inbound` from `inboundHead` on. */
@@ -710,8 +719,12 @@ export class RpcConnection implements TransportReceiver {
         // A question never asked (or finished) gets a broken pipeline, as rpc.c++ 1.x
         // getMessageTarget; 0.9.2 aborted ("PromisedAnswer.questionId is not a current
         // question."). The call fails alone, its answer is freed by its Finish: nothing leaks.
+        // One error per connection: only the peer sees it, and a peer sending such calls by the
+        // thousand would otherwise have us capture a stack trace for each (issue 13).
         return new BrokenClient(
-          RpcError.failed("Pipeline call on a request that returned no capabilities or was already closed."),
+          (this.noPipelineError ??= RpcError.failed(
+            "Pipeline call on a request that returned no capabilities or was already closed.",
+          )),
         );
       }
       default:
@@ -838,7 +851,7 @@ export class RpcConnection implements TransportReceiver {
   }
 
   /** One reference of each export in `ids` goes (exports.ts dropExportRefs). */
-  releaseExports(ids: readonly number[]): void {
+  releaseExports(ids: ExportIds): void {
     dropExportRefs(this, ids);
   }
 

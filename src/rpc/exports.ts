@@ -107,8 +107,23 @@ export function releaseReceived(owner: ExportTableOwner, id: number, refcount: n
  * gave back: a Finish with releaseResultCaps, a Return with releaseParamCaps, a failed send);
  * IDs no longer in the table are skipped.
  */
-export function dropExportRefs(owner: ExportTableOwner, ids: readonly number[]): void {
+export function dropExportRefs(owner: ExportTableOwner, ids: ExportIds): void {
+  if (typeof ids === "number") {
+    if (owner.exports.find(ids) !== undefined) releaseReceived(owner, ids, 1);
+    return;
+  }
   for (const id of ids) if (owner.exports.find(id) !== undefined) releaseReceived(owner, id, 1);
+}
+
+/**
+ * Export IDs a message carried: a single one as its number, so that what is kept until a
+ * Finish (an answer's result exports, issue 13) needs no array for the usual one capability.
+ */
+export type ExportIds = readonly number[] | number;
+
+/** `ids` as ExportIds: the one ID of a single-element list, else the list. */
+export function exportIds(ids: readonly number[]): ExportIds {
+  return ids.length === 1 ? ids[0]! : ids;
 }
 
 /** Disconnect: empty the table; the capabilities to release go to `toRelease`. */

@@ -169,13 +169,15 @@ export function dump(conn: RpcConnection): string {
           );
           break;
         }
-        case "returned":
+        case "returned": {
+          const ex = typeof a.resultExports === "number" ? [a.resultExports] : a.resultExports;
           line(
             `#${id} returned: ${a.pipeline === null ? "no pipeline" : "pipeline kept"}` +
-              `${a.resultExports.length > 0 ? `, result exports ${a.resultExports.join(",")}` : ""}` +
+              `${ex.length > 0 ? `, result exports ${ex.join(",")}` : ""}` +
               `${a.redirected !== null ? ", redirected results not taken" : ""}`,
           );
           break;
+        }
       }
     }),
   );

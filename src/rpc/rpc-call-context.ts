@@ -20,7 +20,7 @@ import {
   type RunningAnswer,
   returnSent,
 } from "./answers.js";
-import { releaseCapTable } from "./broken.js";
+import { BrokenPipeline, releaseCapTable } from "./broken.js";
 import { CallContextBase } from "./call-context.js";
 import type { RpcConnection } from "./connection.js";
 import { canceledError, RpcError, toRpcError } from "./errors.js";
@@ -278,8 +278,12 @@ export class RpcCallContext extends CallContextBase {
   private sendErrorReturn(error: RpcError): void {
     if (this.answer() === null) return;
     this.sendOrFail((ret) => this.conn.fromException(error, ret.initException()));
-    // Keep the pipeline: pipelined calls should see this error, not "no such field".
-    this.returned([], "keep", true);
+    // Pipelined calls still arriving should see this error, not "no such field": a broken
+    // pipeline gives them that without keeping the call until the Finish (a peer pipelining
+    // deeply on failing calls made every one keep its context, issue 13). A call whose pipeline
+    // went elsewhere (setPipeline, a tail call) keeps sending them there, as rpc.c++ does.
+    const d = this.doneError;
+    this.returned([], this.pipelineBroken && d !== null ? new BrokenPipeline(d) : "keep", true);
   }
 
   /** The Finish came first: Return{canceled} (or resultsSentElsewhere for a redirect). */
