@@ -185,7 +185,9 @@ export class ImportTable<T> {
   clear(): T[] {
     const out: T[] = [];
     for (const e of this.dense) if (e !== undefined) out.push(e);
-    if (this.sparse !== null) out.push(...this.sparse.values());
+    // A loop, not push(...values): a peer may have put hundreds of thousands of entries here,
+    // more arguments than a call takes ("Maximum call stack size exceeded" at disconnect).
+    if (this.sparse !== null) for (const e of this.sparse.values()) out.push(e);
     this.dense = [];
     this.sparse = null;
     this.live = 0;

@@ -32,6 +32,20 @@ test("ImportTable: set, find, erase, size and forEach, dense and sparse IDs", ()
   assert.equal(t.denseLength, 0);
 });
 
+test("ImportTable: clear() returns every entry, however many the peer put above the array's range", () => {
+  // A peer that sends calls with IDs past the dense range and never finishes them leaves this
+  // many answers for the disconnect to clear (the hostile bench's flood without Finish made
+  // 350k); spreading them into one push() overflowed the stack and took the server down.
+  const t = new ImportTable<number>();
+  const n = 500_000;
+  for (let i = 0; i < n; i++) t.set(0x1_0000 + i, i);
+  t.set(1, -1);
+  const out = t.clear();
+  assert.equal(out.length, n + 1);
+  assert.equal(t.size, 0);
+  assert.equal(t.find(0x1_0000), undefined);
+});
+
 test("ImportTable: a burst of high IDs does not pin a large array once they are gone", () => {
   for (const order of ["ascending", "descending"] as const) {
     const t = new ImportTable<number>();
