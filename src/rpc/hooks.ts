@@ -56,6 +56,16 @@ export interface ResponseHook {
   release(): void;
 }
 
+/**
+ * Destruction nests (a hook's destroy() releases what it held, which may be destroyed in turn) up
+ * to this depth; deeper, hooks wait in `deferredDestroys` for the outermost release to destroy
+ * them. A peer can build chains as long as it likes (a promise resolved to a promise resolved
+ * to ..., one Resolve each): destroying 100k of them recursively overflowed the stack.
+ */
+const MAX_DESTROY_DEPTH = 64;
+let destroyDepth = 0;
+const deferredDestroys: RefCounted[] = [];
+
 /** Base of refcounted hooks. */
 export abstract class RefCounted {
   /** Live references; the creator holds the first. */
@@ -69,7 +79,24 @@ export abstract class RefCounted {
 
   release(): void {
     if (this._refs <= 0) return; // Tolerate a double release rather than corrupt counts.
-    if (--this._refs === 0) this.destroy();
+    if (--this._refs !== 0) return;
+    if (destroyDepth >= MAX_DESTROY_DEPTH) {
+      deferredDestroys.push(this);
+      return;
+    }
+    this.destroyCounted();
+    if (destroyDepth === 0 && deferredDestroys.length !== 0) {
+      for (let h = deferredDestroys.pop(); h !== undefined; h = deferredDestroys.pop()) h.destroyCounted();
+    }
+  }
+
+  private destroyCounted(): void {
+    destroyDepth++;
+    try {
+      this.destroy();
+    } finally {
+      destroyDepth--;
+    }
   }
 
   /** Runs once, when the last reference is released. */

@@ -12,7 +12,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import type { Message_Reader } from "capnts/gen/rpc.capnp.js";
+import type { CapDescriptor_Builder, Message_Reader } from "capnts/gen/rpc.capnp.js";
 import {
   Calculator_Client,
   type Calculator_Expression_Builder,
@@ -494,6 +494,96 @@ test("20k calls on a finished question, never finished themselves: each failed a
   await survives(base, 64);
 });
 
+/**
+ * Question 1: evaluate() of a call of a function we export (pipelined on the Bootstrap, question
+ * 0) with no parameters, the function's CapDescriptor written by `describe`: the server calls
+ * our function and holds it until that call returns.
+ */
+function evaluateOurFunction(describe: (d: CapDescriptor_Builder) => void): Uint8Array {
+  return frame((m) => {
+    const c = m.initCall();
+    c.questionId = 1;
+    c.initTarget().initPromisedAnswer().questionId = 0;
+    c.interfaceId = Calculator_Client._interface!.typeId;
+    c.methodId = 0;
+    const p = c.initParams();
+    describe(p.initCapTable(1).get(0));
+    const e = p.content.initAs(Calculator_evaluate_Params_Builder).initExpression().initCall();
+    // Capability pointer 0: the CapDescriptor above. The builder's own cap table is not sent, so
+    // any placeholder fills it.
+    (e as unknown as { _setCapability(i: number, cap: unknown): void })._setCapability(0, {});
+    e.initParams(0);
+  });
+}
+
+test("a promise resolved 20k times over (each to the next promise) is released without overflowing the stack when the server drops it", async (t) => {
+  const base = await settled();
+  // The server calls our function, a promise (export 1000); we resolve it to promise 1001, that
+  // to 1002, and so on: the server's client of 1000 ends up at the head of a chain of 20k.
+  // When our call's Return fails the server's evaluate(), the chain goes at once: releasing it
+  // recursively overflowed the stack ("Maximum call stack size exceeded" became evaluate's
+  // error, and the rest of the chain stayed until the disconnect).
+  const c = await RawConn.open(server.port);
+  t.after(() => c.close());
+  const N = 20_000;
+  const FIRST = 1000;
+  c.write(bootstrapFrame(0));
+  c.write(
+    evaluateOurFunction((d) => {
+      d.senderPromise = FIRST;
+    }),
+  );
+  let ours = -1;
+  await c.until(
+    () => {
+      const m = c.inbox.find((x) => x.which === "call");
+      if (m !== undefined) ours = m.call.questionId;
+      return m !== undefined;
+    },
+    10_000,
+    "the server's call on our promise",
+  );
+  for (let k = 0; k < N; k += 1000) {
+    const batch: Uint8Array[] = [];
+    for (let j = k; j < k + 1000; j++) {
+      batch.push(
+        frame((m) => {
+          const r = m.initResolve();
+          r.promiseId = FIRST + j;
+          r.initCap().senderPromise = FIRST + j + 1;
+        }),
+      );
+    }
+    c.write(Buffer.concat(batch));
+    await new Promise((r) => setImmediate(r));
+  }
+  c.write(
+    frame((m) => {
+      const r = m.initReturn();
+      r.answerId = ours;
+      r.releaseParamCaps = false;
+      r.initException().reason = "our function fails";
+    }),
+  );
+  const releases = () => c.inbox.filter((m) => m.which === "release").length;
+  const evaluated = () => c.inbox.find((m) => m.which === "return" && m.return.answerId === 1);
+  await c.until(
+    () => evaluated() !== undefined && releases() >= N + 1,
+    30_000,
+    "evaluate's Return, every Release",
+  );
+  const m = evaluated();
+  assert.ok(m !== undefined && m.which === "return");
+  const r = m.return;
+  assert.equal(r.which, "exception");
+  assert.match(r.exception.reason, /our function fails/);
+  assert.equal(releases(), N + 1, "one Release per promise of the chain");
+  assert.ok(!c.inbox.some((m) => m.which === "abort"));
+  await freshClientWorks(server.port, 10_000);
+  c.close();
+  await survives(base, 64);
+});
+
 // ---- slow and many peers -----------------------------------------------------------------------
 
 test("slowloris: 100 connections trickling a frame a byte at a time do not stop a fresh client; FDs back after", async () => {
@@ -531,19 +621,8 @@ test("1000 connections with calls outstanding, dropped at once: every connection
   const base = await settled();
   // Each asks the calculator to evaluate a call of a function we host and never answer, so the
   // server holds an outstanding call to us and one from us.
-  const callOurs = frame((m) => {
-    const c = m.initCall();
-    c.questionId = 1;
-    c.initTarget().initPromisedAnswer().questionId = 0;
-    c.interfaceId = Calculator_Client._interface!.typeId;
-    c.methodId = 0;
-    const p = c.initParams();
-    p.initCapTable(1).get(0).senderHosted = 0;
-    const e = p.content.initAs(Calculator_evaluate_Params_Builder).initExpression().initCall();
-    // Capability pointer 0: the CapDescriptor above (our export 0). The builder's own cap table
-    // is not sent, so any placeholder fills it.
-    (e as unknown as { _setCapability(i: number, cap: unknown): void })._setCapability(0, {});
-    e.initParams(0);
+  const callOurs = evaluateOurFunction((d) => {
+    d.senderHosted = 0;
   });
   const conns: RawConn[] = [];
   for (let i = 0; i < 1000; i += 100) {
