@@ -112,21 +112,26 @@ export class ExportTable<T> {
 /**
  * Table of entries whose IDs the peer allocates. A well-behaved peer allocates them lowest-free
  * first, so they are small and dense: those live in an array (a Map get/delete per message was
- * 11% of a pipelined-echo profile). IDs at or above DENSE_LIMIT (a hostile or odd peer may pick
- * any 32-bit value) go to a Map, so memory stays bounded by the number of live entries.
+ * 11% of a pipelined-echo profile). The array grows DENSE_SLACK slots past the longest it has
+ * been at most, up to DENSE_LIMIT; other IDs go to a Map. A hostile or odd peer may pick any
+ * 32-bit value: one Bootstrap at ID 65,535 made the array 65,536 slots (512 KiB per connection
+ * for a 40-byte message). Now the array reaches N slots only after the peer used IDs climbing
+ * to N, a message each, and the Map holds what it holds. (Well-behaved IDs climb: a peer's
+ * questions in flight take IDs 0, 1, 2, ... lowest free first.) An ID lives in one place;
+ * lookups that miss in the array try the Map, which exists only for such peers.
  *
- * The array grows to the highest ID set. Once its top slot is free and half its length in
- * erases has passed since the last trim, it is trimmed back to the highest live entry, so the walk
- * and the regrowth after it cost a constant per erase. The price: after a burst of high IDs the
- * array keeps its length until that many more erases come, which a connection that goes quiet
- * may never make. It is bounded (DENSE_LIMIT slots, 512 KiB, per table), and a peer can pin as
- * much anyway by leaving one entry at ID DENSE_LIMIT - 1. (Trimming at every erase of the top
- * slot emptied and refilled the array for every call of a stream: the peer's IDs climb to the
- * thousands while its calls are in flight, each answer leaves at its Return, so the table was
- * empty after each call and the next one pushed thousands of slots back, a third of a streaming
- * server's time; BENCHMARKS.md, issue 17.)
+ * Once the array's top slot is free and half its length in erases has passed since the last
+ * trim, it is trimmed back to the highest live entry, so the walk and the regrowth after it cost
+ * a constant per erase. The price: after a burst the array keeps its length until that many more
+ * erases come, which a connection that goes quiet may never make (bounded as above). (Trimming
+ * at every erase of the top slot emptied and refilled the array for every call of a stream: the
+ * peer's IDs climb to the thousands while its calls are in flight, each answer leaves at its
+ * Return, so the table was empty after each call and the next one pushed thousands of slots
+ * back, a third of a streaming server's time; BENCHMARKS.md, issue 17.)
  */
 const DENSE_LIMIT = 1 << 16;
+/** How far past the longest it has been the array may grow for one ID. */
+const DENSE_SLACK = 64;
 
 export class ImportTable<T> {
   private dense: (T | undefined)[] = [];
@@ -134,6 +139,8 @@ export class ImportTable<T> {
   private live = 0;
   /** Erases since the array was last trimmed. */
   private erasesSinceTrim = 0;
+  /** The longest the array has been (trims do not lower it). */
+  private reach = 0;
 
   get size(): number {
     return this.live;
@@ -142,35 +149,44 @@ export class ImportTable<T> {
   get denseLength(): number {
     return this.dense.length;
   }
+  /** @internal Entries in the Map (tests: which IDs the array did not take). */
+  get sparseSize(): number {
+    return this.sparse?.size ?? 0;
+  }
   find(id: number): T | undefined {
-    return id < DENSE_LIMIT ? this.dense[id] : this.sparse?.get(id);
+    const e = this.dense[id];
+    return e !== undefined || this.sparse === null ? e : this.sparse.get(id);
   }
   set(id: number, entry: T): void {
-    if (id < DENSE_LIMIT) {
-      const d = this.dense;
+    const d = this.dense;
+    const m = this.sparse;
+    if (m?.has(id)) {
+      m.set(id, entry);
+      return;
+    }
+    if (id < d.length || (id < DENSE_LIMIT && id < Math.max(d.length, this.reach) + DENSE_SLACK)) {
       // Grow one slot at a time (push) so the array stays packed, never holey.
       while (d.length <= id) d.push(undefined);
+      if (d.length > this.reach) this.reach = d.length;
       if (d[id] === undefined) this.live++;
       d[id] = entry;
     } else {
-      const m = (this.sparse ??= new Map());
-      if (!m.has(id)) this.live++;
-      m.set(id, entry);
+      (this.sparse ??= new Map()).set(id, entry);
+      this.live++;
     }
   }
   erase(id: number): T | undefined {
-    let e: T | undefined;
-    if (id < DENSE_LIMIT) {
-      const d = this.dense;
-      e = d[id];
-      if (e === undefined) return undefined;
-      d[id] = undefined;
-      if (++this.erasesSinceTrim >= d.length >>> 1 && d[d.length - 1] === undefined) this.trim();
-    } else {
-      e = this.sparse?.get(id);
-      if (e === undefined) return undefined;
+    const d = this.dense;
+    const e = d[id];
+    if (e === undefined) {
+      const s = this.sparse?.get(id);
+      if (s === undefined) return undefined;
       this.sparse!.delete(id);
+      this.live--;
+      return s;
     }
+    d[id] = undefined;
+    if (++this.erasesSinceTrim >= d.length >>> 1 && d[d.length - 1] === undefined) this.trim();
     this.live--;
     return e;
   }
@@ -192,6 +208,7 @@ export class ImportTable<T> {
     this.sparse = null;
     this.live = 0;
     this.erasesSinceTrim = 0;
+    this.reach = 0;
     return out;
   }
   /** Drop the array's free slots above the highest live entry. */

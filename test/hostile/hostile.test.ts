@@ -494,6 +494,22 @@ test("20k calls on a finished question, never finished themselves: each failed a
   await survives(base, 64);
 });
 
+test("200 connections each with one Bootstrap at question ID 65535: at most 32 KiB of server heap per connection (the answer table's array does not grow to the ID)", async () => {
+  const base = await settled();
+  // The answer table kept IDs below 65,536 in an array indexed by ID: one 40-byte Bootstrap at
+  // ID 65,535 made it 65,536 slots, 512 KiB per connection.
+  const conns = await Promise.all(Array.from({ length: 200 }, () => RawConn.open(server.port)));
+  for (const c of conns) c.write(bootstrapFrame(65_535));
+  for (const c of conns)
+    await c.until(() => c.inbox.some((m) => m.which === "return"), 20_000, "the Bootstrap's Return");
+  const s = await server.stats();
+  assert.equal(s.connections, 200);
+  const perConnection = (s.heap - base.heap) / 200;
+  assert.ok(perConnection < 32 * 1024, `${(perConnection / 1024).toFixed(1)} KiB of heap per connection`);
+  for (const c of conns) c.close();
+  await survives(base, 64);
+});
+
 /**
  * Question 1: evaluate() of a call of a function we export (pipelined on the Bootstrap, question
  * 0) with no parameters, the function's CapDescriptor written by `describe`: the server calls

@@ -78,6 +78,36 @@ test("ImportTable: a stream of calls whose answers leave at once costs a constan
   }
   assert.equal(t.size, 0);
   assert.ok(added <= 4 * calls, `${added} slots added for ${calls} calls`);
+  assert.equal(t.sparseSize, 0, "climbing IDs stay in the array");
+});
+
+test("ImportTable: one high ID does not grow the array (a peer's one message cost 512 KiB of slots)", () => {
+  const t = new ImportTable<string>();
+  t.set(65_535, "high");
+  assert.ok(t.denseLength <= 64, `${t.denseLength} slots for one entry`);
+  assert.equal(t.find(65_535), "high");
+  // IDs climbing from 0 take the array; an ID they reach later that lives in the Map stays
+  // there: found, replaced, erased and listed once.
+  t.set(100, "jumped");
+  assert.equal(t.sparseSize, 2);
+  for (let i = 0; i < 200; i++) if (i !== 100) t.set(i, `#${i}`);
+  assert.ok(t.denseLength >= 200);
+  assert.equal(t.find(100), "jumped");
+  t.set(100, "replaced");
+  assert.equal(t.find(100), "replaced");
+  assert.equal(t.size, 201);
+  const seen = new Map<number, string>();
+  t.forEach((id, e) => {
+    assert.ok(!seen.has(id), `ID ${id} listed twice`);
+    seen.set(id, e);
+  });
+  assert.equal(seen.size, 201);
+  assert.equal(t.erase(100), "replaced");
+  assert.equal(t.find(100), undefined);
+  assert.equal(t.erase(100), undefined);
+  assert.equal(t.erase(65_535), "high");
+  assert.equal(t.size, 199);
+  assert.equal(t.sparseSize, 0);
 });
 
 test("ExportTable: lowest free ID first, and the IDs given back", () => {
