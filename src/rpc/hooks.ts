@@ -80,14 +80,39 @@ export abstract class RefCounted {
   release(): void {
     if (this._refs <= 0) return; // Tolerate a double release rather than corrupt counts.
     if (--this._refs !== 0) return;
-    if (destroyDepth >= MAX_DESTROY_DEPTH) {
-      deferredDestroys.push(this);
-      return;
+    if (destroyDepth === 0) this.destroyOutermost();
+    else if (destroyDepth < MAX_DESTROY_DEPTH) this.destroyCounted();
+    else deferredDestroys.push(this);
+  }
+
+  /**
+   * Destroys this hook, then the hooks its destruction deferred. A destroy() that throws does not
+   * strand the rest (they would sit released but in their tables): all are destroyed, then the
+   * first error is rethrown.
+   */
+  private destroyOutermost(): void {
+    try {
+      this.destroyCounted();
+    } catch (e) {
+      if (deferredDestroys.length !== 0) RefCounted.destroyDeferred(false);
+      throw e;
     }
-    this.destroyCounted();
-    if (destroyDepth === 0 && deferredDestroys.length !== 0) {
-      for (let h = deferredDestroys.pop(); h !== undefined; h = deferredDestroys.pop()) h.destroyCounted();
+    if (deferredDestroys.length !== 0) RefCounted.destroyDeferred(true);
+  }
+
+  /** Destroys the deferred hooks; then rethrows the first error if `rethrow`. */
+  private static destroyDeferred(rethrow: boolean): void {
+    let failed = false;
+    let error: unknown;
+    for (let h = deferredDestroys.pop(); h !== undefined; h = deferredDestroys.pop()) {
+      try {
+        h.destroyCounted();
+      } catch (e) {
+        if (!failed) error = e;
+        failed = true;
+      }
     }
+    if (failed && rethrow) throw error;
   }
 
   private destroyCounted(): void {

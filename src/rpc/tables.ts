@@ -112,11 +112,12 @@ export class ExportTable<T> {
 /**
  * Table of entries whose IDs the peer allocates. A well-behaved peer allocates them lowest-free
  * first, so they are small and dense: those live in an array (a Map get/delete per message was
- * 11% of a pipelined-echo profile). The array grows DENSE_SLACK slots past the longest it has
- * been at most, up to DENSE_LIMIT; other IDs go to a Map. A hostile or odd peer may pick any
- * 32-bit value: one Bootstrap at ID 65,535 made the array 65,536 slots (512 KiB per connection
- * for a 40-byte message). Now the array reaches N slots only after the peer used IDs climbing
- * to N, a message each, and the Map holds what it holds. (Well-behaved IDs climb: a peer's
+ * 11% of a pipelined-echo profile). The array takes an ID that grows it only if it lies within
+ * DENSE_SLACK of the number of IDs it grew for so far, and below DENSE_LIMIT; other IDs go to a
+ * Map. A hostile or odd peer may pick any 32-bit value: one Bootstrap at ID 65,535 made the array
+ * 65,536 slots (512 KiB per connection for a 40-byte message). Now N slots cost the peer about N
+ * messages with climbing IDs (jumps of 64 each do not get further), and the Map holds what it
+ * holds. (Well-behaved IDs climb: a peer's
  * questions in flight take IDs 0, 1, 2, ... lowest free first.) An ID lives in one place;
  * lookups that miss in the array try the Map, which exists only for such peers.
  *
@@ -130,7 +131,7 @@ export class ExportTable<T> {
  * back, a third of a streaming server's time; BENCHMARKS.md, issue 17.)
  */
 const DENSE_LIMIT = 1 << 16;
-/** How far past the longest it has been the array may grow for one ID. */
+/** How far past the number of IDs it grew for the array may reach. */
 const DENSE_SLACK = 64;
 
 export class ImportTable<T> {
@@ -139,7 +140,7 @@ export class ImportTable<T> {
   private live = 0;
   /** Erases since the array was last trimmed. */
   private erasesSinceTrim = 0;
-  /** The longest the array has been (trims do not lower it). */
+  /** How many IDs the array grew for (trims do not lower it): it may grow to this + DENSE_SLACK. */
   private reach = 0;
 
   get size(): number {
@@ -164,10 +165,12 @@ export class ImportTable<T> {
       m.set(id, entry);
       return;
     }
-    if (id < d.length || (id < DENSE_LIMIT && id < Math.max(d.length, this.reach) + DENSE_SLACK)) {
-      // Grow one slot at a time (push) so the array stays packed, never holey.
-      while (d.length <= id) d.push(undefined);
-      if (d.length > this.reach) this.reach = d.length;
+    if (id < d.length || (id < DENSE_LIMIT && id < this.reach + DENSE_SLACK)) {
+      if (id >= d.length) {
+        this.reach++; // one more ID the array took by growing
+        // Grow one slot at a time (push) so the array stays packed, never holey.
+        while (d.length <= id) d.push(undefined);
+      }
       if (d[id] === undefined) this.live++;
       d[id] = entry;
     } else {

@@ -442,11 +442,13 @@ test("generated TypeScript runs under Node's type stripping (imports named .ts)"
  * pipeline, and one result export as its ID (+324 for 42% less heap per answer held, issue 13);
  * 38,149 with chains of releases deeper than 64 destroyed in a loop (+97: a peer's chain of 20k
  * promises overflowed the stack); 38,230 with the answer table's array growing only as IDs climb
- * (+81: one Bootstrap at ID 65,535 cost 512 KiB); the serialization
+ * (+81: one Bootstrap at ID 65,535 cost 512 KiB); 38,290 once a destroy() that throws no longer
+ * strands the deferred ones and the array's growth is counted per ID (+60, review findings); the
+ * serialization
  * program 10,251, 10,268, 9,965, then 9,978 with zeroing ahead in 256-byte steps).
  * `node bench/bundle/sizes.mjs --package --table` says where the bytes go.
  */
-const BUNDLE_LIMITS = { client: 38_240, serialize: 10_060 };
+const BUNDLE_LIMITS = { client: 38_300, serialize: 10_060 };
 
 const SIZE_ENTRIES: Record<string, string> = {
   "size/serialize.ts": SERIALIZE_PROGRAM,

@@ -8,6 +8,8 @@ import { RefCounted } from "../../src/rpc/hooks.js";
 
 /** Holds the next link; records when its destroy() starts and ends. */
 class Link extends RefCounted {
+  /** destroy() throws after releasing the next link. */
+  throws = false;
   constructor(
     readonly id: number,
     private readonly next: Link | null,
@@ -19,6 +21,7 @@ class Link extends RefCounted {
     this.log.push(`+${this.id}`);
     this.next?.release();
     this.log.push(`-${this.id}`);
+    if (this.throws) throw new Error(`link ${this.id} failed`);
   }
 }
 
@@ -55,4 +58,30 @@ test("RefCounted: releasing the head of a 200k-link chain destroys every link wi
   const more: string[] = [];
   chain(2, more)[0]!.release();
   assert.deepEqual(more, ["+0", "+1", "-1", "-0"]);
+});
+
+test("RefCounted: a destroy() that throws does not leave the rest of a long chain undestroyed; its error is rethrown", () => {
+  const log: string[] = [];
+  const links = chain(300, log);
+  links[0]!.throws = true; // the outermost
+  links[100]!.throws = true; // one destroyed from the queue
+  assert.throws(() => links[0]!.release(), /link 0 failed/);
+  assert.ok(
+    links.every((l) => l._refs === 0),
+    "every link destroyed",
+  );
+  assert.equal(log.filter((e) => e.startsWith("+")).length, 300);
+  // Nothing is left queued: a new chain's release is nested as usual.
+  const more: string[] = [];
+  chain(2, more)[0]!.release();
+  assert.deepEqual(more, ["+0", "+1", "-1", "-0"]);
+});
+
+test("RefCounted: the error of a hook destroyed from the queue is rethrown when the outermost one succeeds", () => {
+  const log: string[] = [];
+  const links = chain(300, log);
+  links[100]!.throws = true;
+  assert.throws(() => links[0]!.release(), /link 100 failed/);
+  assert.ok(links.every((l) => l._refs === 0));
+  assert.equal(log.filter((e) => e.startsWith("+")).length, 300);
 });

@@ -110,6 +110,18 @@ test("ImportTable: one high ID does not grow the array (a peer's one message cos
   assert.equal(t.sparseSize, 0);
 });
 
+test("ImportTable: IDs jumping 64 at a time do not walk the array up to 65,536 slots", () => {
+  // Each answer leaving at once (nothing live, no trim): growth must cost a message per slot.
+  const t = new ImportTable<number>();
+  let messages = 0;
+  for (let id = 63; id < 65_536; id += 64, messages++) {
+    t.set(id, id);
+    t.erase(id);
+  }
+  assert.equal(t.size, 0);
+  assert.ok(t.denseLength <= 64 + 64, `${t.denseLength} slots after ${messages} messages`);
+});
+
 test("ExportTable: lowest free ID first, and the IDs given back", () => {
   const t = new ExportTable<string>();
   assert.deepEqual(
