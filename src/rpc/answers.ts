@@ -49,7 +49,7 @@ import { releaseCapTable } from "./broken.js";
 import { eventLoop } from "./event-loop.js";
 import { type ExportIds, exportIds } from "./exports.js";
 import { Future } from "./future.js";
-import { ClientHook, PipelineHook, type PipelineOps } from "./hooks.js";
+import { ClientHook, innermost, PipelineHook, type PipelineOps } from "./hooks.js";
 import { newLocalPromiseClient } from "./local-request.js";
 import { MessageB, newRpcMessage, type ReturnB } from "./protocol.js";
 import { dropRedirected, type RpcResponse } from "./questions.js";
@@ -446,13 +446,8 @@ export class PostReturnPipeline extends PipelineHook {
     const redirect = this.redirect;
     if (redirect === null) return null;
     const original = redirect.getPipelinedCap(ops);
-    let ptr: ClientHook = original;
-    let resolved = false;
-    for (let next = ptr.getResolved(); next !== null; next = ptr.getResolved()) {
-      ptr = next;
-      resolved = true;
-    }
-    const more = resolved ? ptr.whenMoreResolved() : null;
+    const ptr = innermost(original);
+    const more = ptr !== original ? ptr.whenMoreResolved() : null;
     original.release();
     return more;
   }

@@ -215,6 +215,11 @@ export function canceledError(): RpcError {
   return new RpcError("failed", "Call was canceled.");
 }
 
+/** A promise capability would resolve into itself (hooks.ts resolvesTo): it breaks instead. */
+export function promiseCycleError(): RpcError {
+  return new RpcError("failed", "A capability promise resolved to itself (a cycle of promises).");
+}
+
 /** Raised when a runtime object is used after `shutdown()`. */
 export class ShutdownError extends RpcError {
   constructor(what: string) {

@@ -220,13 +220,53 @@ export abstract class ClientHook extends RefCounted {
   }
 }
 
-/** Follow resolutions as far as they are known (borrowed result). C++ `getInnermostClient`-like. */
+/**
+ * Follow resolutions as far as they are known (borrowed result). C++ `getInnermostClient`-like,
+ * but a cycle of resolutions (which {@link resolvesTo} keeps promises from forming) ends the walk
+ * at a hook on the cycle instead of looping forever (C++ 0.9.2 and 1.x loop). A slower walker
+ * takes one step for every two: meeting it means a cycle.
+ */
 export function innermost(hook: ClientHook): ClientHook {
   let h = hook;
+  let slow = hook;
+  let odd = false;
   for (;;) {
     const r = h.getResolved();
     if (r === null) return h;
     h = r;
+    if (odd) {
+      slow = slow.getResolved()!;
+      if (slow === h) return h;
+    }
+    odd = !odd;
+  }
+}
+
+/**
+ * Whether following the resolutions of `hook` reaches `target`: a promise about to resolve to
+ * `hook` would then resolve into itself. A peer can arrange it (our promise resolves to its
+ * promise, which it resolves to ours), and every walk of such a cycle looped forever: one
+ * Resolve froze the process at 100% CPU. Cycles that do not pass through `target` end the walk.
+ */
+export function resolvesTo(hook: ClientHook, target: ClientHook): boolean {
+  let h = hook;
+  let slow = hook;
+  let odd = false;
+  for (;;) {
+    if (h === target) return true;
+    const r = h.getResolved();
+    if (r === null) return false;
+    h = r;
+    if (odd) {
+      slow = slow.getResolved()!;
+      if (slow === h) {
+        // On a cycle: one lap to see whether `target` is on it.
+        for (let x = h.getResolved(); x !== null && x !== h; x = x.getResolved())
+          if (x === target) return true;
+        return h === target;
+      }
+    }
+    odd = !odd;
   }
 }
 

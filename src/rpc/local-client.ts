@@ -9,11 +9,19 @@
  * (the C++ `blocked` flag), and a failed streaming call fails every later call.
  */
 
+import { BrokenClient } from "./broken.js";
 import type { CallContextBase } from "./call-context.js";
-import { canceledError, RpcError, toRpcError } from "./errors.js";
+import { canceledError, promiseCycleError, RpcError, toRpcError } from "./errors.js";
 import { eventLoop } from "./event-loop.js";
 import { Future } from "./future.js";
-import { type CallContextHook, type CallHints, ClientHook, LOCAL_BRAND, type RequestHook } from "./hooks.js";
+import {
+  type CallContextHook,
+  type CallHints,
+  ClientHook,
+  LOCAL_BRAND,
+  type RequestHook,
+  resolvesTo,
+} from "./hooks.js";
 import { LocalRequest, newLocalPromiseClient } from "./local-request.js";
 import type { MethodInfo, Server } from "./server.js";
 
@@ -69,6 +77,10 @@ export class LocalClient extends ClientHook {
         if (this._refs <= 0) {
           hook.release(); // we are gone
           return;
+        }
+        if (resolvesTo(hook, this)) {
+          hook.release();
+          hook = new BrokenClient(promiseCycleError());
         }
         const drained = this._whenUnblocked();
         if (drained !== null) {

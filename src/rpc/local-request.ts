@@ -18,7 +18,7 @@
 import { type AnyPointerBuilder, type AnyPointerReader, MessageBuilder } from "../wire/index.js";
 import { BrokenClient, CapTableRelease, releaseCapTable } from "./broken.js";
 import { CallContextBase } from "./call-context.js";
-import { canceledError, RpcError, toRpcError } from "./errors.js";
+import { canceledError, promiseCycleError, RpcError, toRpcError } from "./errors.js";
 import { Future } from "./future.js";
 import { forget, releaseWhenCollected } from "./gc.js";
 import {
@@ -29,6 +29,7 @@ import {
   type RequestHook,
   type ResponseHook,
   type ResponseSink,
+  resolvesTo,
 } from "./hooks.js";
 import { OwnedTargetRequest } from "./owned-target-request.js";
 
@@ -241,6 +242,10 @@ export class QueuedClient extends ClientHook {
   /** Resolve to `hook` (borrowed: a reference is taken). Later resolutions are ignored. */
   resolve(hook: ClientHook): void {
     if (this.redirect !== null) return;
+    if (resolvesTo(hook, this)) {
+      this.reject(promiseCycleError());
+      return;
+    }
     const target = hook.addRef();
     this.redirect = target;
     const q = this.queue;

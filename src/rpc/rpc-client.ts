@@ -16,7 +16,7 @@ import { BROKEN_BRAND, BrokenClient, BrokenPipeline, BrokenRequest, releaseCapTa
 import type { CallContextBase } from "./call-context.js";
 import type { RpcConnection } from "./connection.js";
 import { startEmbargo } from "./embargoes.js";
-import { RpcError, toRpcError } from "./errors.js";
+import { promiseCycleError, RpcError, toRpcError } from "./errors.js";
 import { closeFd } from "./fd.js";
 import type { RpcFlowController } from "./flow-control.js";
 import { Future } from "./future.js";
@@ -29,6 +29,7 @@ import {
   type PipelineOps,
   type RequestHook,
   type ResponseSink,
+  resolvesTo,
 } from "./hooks.js";
 import { OwnedTargetRequest } from "./owned-target-request.js";
 import type { CallB, CapDescriptorB, MessageTargetB, PayloadB, PromisedAnswerOpB } from "./protocol.js";
@@ -274,6 +275,14 @@ export class PromiseClient extends RpcClient {
    */
   resolve(replacement: ClientHook, reflected = false): void {
     if (this.isResolved) return;
+    if (resolvesTo(replacement, this)) {
+      // The peer resolved its promise into a cycle through this one (ours resolved to it, or
+      // two of its promises to each other): break it rather than loop on it.
+      const b = new BrokenClient(promiseCycleError());
+      this.resolve(b);
+      b.release();
+      return;
+    }
     let repl = replacement.addRef();
     const conn = this.conn;
     const brand = repl.brand;

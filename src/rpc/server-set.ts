@@ -14,7 +14,7 @@
  * call's `send()` settles as soon as the flow-control window allows.
  */
 import { Client, type ClientCtor } from "./capability.js";
-import type { ClientHook } from "./hooks.js";
+import { type ClientHook, innermost } from "./hooks.js";
 import { LocalClient } from "./local-client.js";
 import type { Server } from "./server.js";
 
@@ -47,8 +47,7 @@ export class CapabilityServerSet<T extends object = object> {
     try {
       for (;;) {
         // The most-resolved-so-far version of the capability.
-        let inner = hook;
-        for (let r = inner.getResolved(); r !== null; r = inner.getResolved()) inner = r;
+        const inner = innermost(hook);
         if (inner instanceof LocalClient && this.members.has(inner.server)) {
           const server = inner.server;
           // Streaming calls queued on it (perhaps reflected back over RPC before the promise

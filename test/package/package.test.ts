@@ -443,12 +443,13 @@ test("generated TypeScript runs under Node's type stripping (imports named .ts)"
  * 38,149 with chains of releases deeper than 64 destroyed in a loop (+97: a peer's chain of 20k
  * promises overflowed the stack); 38,230 with the answer table's array growing only as IDs climb
  * (+81: one Bootstrap at ID 65,535 cost 512 KiB); 38,290 once a destroy() that throws no longer
- * strands the deferred ones and the array's growth is counted per ID (+60, review findings); the
- * serialization
+ * strands the deferred ones and the array's growth is counted per ID (+60, review findings);
+ * 38,459 with promises that would resolve into a cycle breaking instead (+169: a peer's Resolve
+ * froze the process); the serialization
  * program 10,251, 10,268, 9,965, then 9,978 with zeroing ahead in 256-byte steps).
  * `node bench/bundle/sizes.mjs --package --table` says where the bytes go.
  */
-const BUNDLE_LIMITS = { client: 38_300, serialize: 10_060 };
+const BUNDLE_LIMITS = { client: 38_470, serialize: 10_060 };
 
 const SIZE_ENTRIES: Record<string, string> = {
   "size/serialize.ts": SERIALIZE_PROGRAM,
