@@ -117,9 +117,9 @@ export class ExportTable<T> {
  * Map. A hostile or odd peer may pick any 32-bit value: one Bootstrap at ID 65,535 made the array
  * 65,536 slots (512 KiB per connection for a 40-byte message). Now N slots cost the peer about N
  * messages with climbing IDs (jumps of 64 each do not get further), and the Map holds what it
- * holds. (Well-behaved IDs climb: a peer's
- * questions in flight take IDs 0, 1, 2, ... lowest free first.) An ID lives in one place;
- * lookups that miss in the array try the Map, which exists only for such peers.
+ * holds. (Well-behaved IDs climb: a peer's questions in flight take IDs 0, 1, 2, ... lowest free
+ * first.) An ID lives in one place; lookups that miss in the array try the Map, which exists only
+ * for such peers.
  *
  * Once the array's top slot is free and half its length in erases has passed since the last
  * trim, it is trimmed back to the highest live entry, so the walk and the regrowth after it cost
