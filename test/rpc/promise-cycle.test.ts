@@ -1,9 +1,9 @@
 /**
  * A cycle of capability promises across two vats (hooks.ts resolvesTo). rpc.capnp lets either
  * side resolve a promise to any capability, its peer's promises included, so a peer can make
- * ours resolve into itself. C++ (0.9.2 and 1.x) then loops in getInnermostClient(); capnts did
- * too, freezing the whole process at 100% CPU. The promise that would close the cycle breaks
- * instead.
+ * ours resolve into itself. rpc.c++ then loops (0.9.2 getInnermostClient(), 1.x
+ * resolveExportedPromise()); capnts did too, freezing the whole process at 100% CPU. The promise
+ * that would close the cycle breaks instead.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
