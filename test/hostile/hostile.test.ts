@@ -13,6 +13,9 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { CapDescriptor_Builder, Message_Reader } from "capnts/gen/rpc.capnp.js";
+import { Runtime } from "capnts/rpc";
+import { connectWebSocket, type WebSocketConstructor } from "capnts/websocket";
+import { WebSocket } from "ws";
 import {
   Calculator_Client,
   type Calculator_Expression_Builder,
@@ -341,30 +344,29 @@ test("a reading flood (calls as fast as they go, up to 4000 unanswered, every re
   await survives(base, 64);
 });
 
-test("a non-reading flood of messages the server echoes (16 KiB Unimplemented each) stops being read once the unsent output passes its bound: RSS +64 MiB at most, others served meanwhile", async (t) => {
-  const base = await settled();
-  // Level 2 messages are answered with an Unimplemented carrying the whole message back, so
-  // each costs the server 16 KiB of output; the client never reads. Once the kernel's buffers
-  // are full our unsent output passes maxUnsentBytes, the server stops handling the peer's
-  // messages, its backlog fills and it stops reading: TCP pushes back on the client.
-  const c = await RawConn.open(server.port);
-  t.after(() => c.close());
-  c.socket.pause();
+/**
+ * Sends 16 KiB Level 2 messages (the server answers each with an Unimplemented carrying it back)
+ * 16 at a time while less than 1 MiB of ours is unsent, until the server has handled nothing
+ * for 1 s with our bytes still unsent (it pushed back), or 20 s; asserts that it pushed back.
+ */
+async function floodUntilPushedBack(
+  send: (bytes: Uint8Array) => void,
+  unsent: () => number,
+  stats: () => Promise<ServerStats>,
+): Promise<{ written: number; handled: number }> {
   const big = frame((m) => m.initObsoleteSave().setData(new Uint8Array(16 * 1024).fill(0x5a)));
   let written = 0;
   let stuckSince = 0;
   let last = -1;
   const deadline = Date.now() + 20_000;
-  // Write until the server has stopped handling (its count stays put for 1 s while our writes
-  // do not drain), or the deadline.
   while (Date.now() < deadline) {
-    if (c.socket.writableLength < 1024 * 1024) {
-      for (let i = 0; i < 16; i++) c.write(big);
+    if (unsent() < 1024 * 1024) {
+      for (let i = 0; i < 16; i++) send(big);
       written += 16;
     }
     await new Promise((r) => setTimeout(r, 20));
-    const s = await server.stats();
-    if (s.handled === last && c.socket.writableLength > 0) {
+    const s = await stats();
+    if (s.handled === last && unsent() > 0) {
       if (stuckSince === 0) stuckSince = Date.now();
       else if (Date.now() - stuckSince > 1000) break;
     } else {
@@ -374,12 +376,29 @@ test("a non-reading flood of messages the server echoes (16 KiB Unimplemented ea
   }
   assert.ok(
     stuckSince > 0 && Date.now() - stuckSince > 1000,
-    `the server kept handling (${last} of ${written})`,
+    `the server did not push back: ${last} of ${written} handled, ${unsent()} bytes unsent`,
+  );
+  assert.ok(last < written, "every message was handled: nothing pushed back");
+  return { written, handled: last };
+}
+
+test("a non-reading flood of messages the server echoes (16 KiB Unimplemented each) stops being read once the unsent output passes its bound: RSS +64 MiB at most, others served meanwhile", async (t) => {
+  const base = await settled();
+  // Level 2 messages are answered with an Unimplemented carrying the whole message back, so
+  // each costs the server 16 KiB of output; the client never reads. Once the kernel's buffers
+  // are full our unsent output passes maxUnsentBytes, the server stops handling the peer's
+  // messages, its backlog fills and it stops reading: TCP pushes back on the client.
+  const c = await RawConn.open(server.port);
+  t.after(() => c.close());
+  c.socket.pause();
+  const { written } = await floodUntilPushedBack(
+    (b) => c.write(b),
+    () => c.socket.writableLength,
+    () => server.stats(),
   );
   const during = await server.stats();
   const grew = (during.rss - base.rss) / MiB;
   assert.ok(grew < 64, `RSS grew ${grew.toFixed(1)} MiB with ${written} x 16 KiB sent`);
-  assert.ok(last < written, "every message was handled: nothing pushed back");
   // The flooding connection is still open, and others are served.
   assert.ok(!c.ended);
   await freshClientWorks(server.port, 10_000);
@@ -400,6 +419,52 @@ async function writeEvaluates(
     new DataView(b.buffer).setUint32(call.at, q, true);
     c.write(b);
     if (q % every === 0) await breather(q);
+  }
+}
+
+test("over WebSocket, a non-reading flood of messages the server echoes (16 KiB Unimplemented each) stops being read (ws pause): RSS +64 MiB at most, another WebSocket client served meanwhile", async (t) => {
+  // The same push-back as over TCP, through capnts/ws: once the unsent output passes its bound
+  // the server stops handling this peer, its backlog fills, and the transport pauses the ws
+  // socket, so TCP pushes back on the client.
+  const wsServer = await startTsServer({}, undefined, ["--ws"]);
+  t.after(() => wsServer.stop());
+  const url = `ws://127.0.0.1:${wsServer.port}`;
+  await calculatorOverWebSocket(url); // warm up
+  const base = await wsServer.stats();
+  const flooder = new WebSocket(url);
+  t.after(() => flooder.terminate());
+  await new Promise((r, j) => {
+    flooder.once("open", r);
+    flooder.once("error", j);
+  });
+  flooder.pause(); // never read
+  const { written } = await floodUntilPushedBack(
+    (b) => flooder.send(b),
+    () => flooder.bufferedAmount,
+    () => wsServer.stats(),
+  );
+  const during = await wsServer.stats();
+  const grew = (during.rss - base.rss) / MiB;
+  assert.ok(grew < 64, `RSS grew ${grew.toFixed(1)} MiB with ${written} x 16 KiB sent`);
+  assert.equal(await calculatorOverWebSocket(url), 7);
+  flooder.terminate();
+});
+
+/** evaluate(7) and read() through capnts's own WebSocket client: the value read. */
+async function calculatorOverWebSocket(url: string): Promise<number> {
+  const rt = Runtime.init();
+  try {
+    const conn = rt.connectStream(
+      await connectWebSocket(url, { WebSocket: WebSocket as unknown as WebSocketConstructor }),
+    );
+    using calc = conn.bootstrap(Calculator_Client);
+    using e = calc.evaluate((p) => {
+      p.initExpression().literal = 7;
+    });
+    using read = e.pipeline.value.read();
+    return (await read).value;
+  } finally {
+    await rt.shutdown();
   }
 }
 

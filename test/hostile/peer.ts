@@ -48,17 +48,20 @@ const root = new URL("../../", import.meta.url).pathname;
 
 /**
  * Start test/hostile/server.ts (capnts) with connection `options`, from source through tsx, or
- * `compiled`: that program compiled to JavaScript (bench/hostile/build.mjs, for the bench).
+ * `compiled`: that program compiled to JavaScript (bench/hostile/build.mjs, for the bench);
+ * `flags` go to the program (`--ws`: WebSocket instead of TCP).
  */
 export function startTsServer(
   options: Record<string, number> = {},
   compiled?: string,
+  flags: string[] = [],
 ): Promise<ServerProcess> {
   const args =
     compiled === undefined
       ? ["--expose-gc", "--conditions=capnts-source", "--import", "tsx", `${root}test/hostile/server.ts`]
       : ["--expose-gc", compiled];
   for (const [k, v] of Object.entries(options)) args.push("--option", `${k}=${v}`);
+  args.push(...flags);
   return startServer(process.execPath, args, "ts");
 }
 

@@ -6,7 +6,8 @@
  *   node --import tsx test/hostile/server.ts [--expose-gc first] [--option NAME=VALUE ...]
  *
  * `--option` sets a connection option (maxBacklogMessages, maxBacklogBytes, maxUnsentBytes,
- * flowLimit) to a number. Prints `LISTENING <port>` when ready. Commands, one per line on stdin:
+ * flowLimit) to a number; `--ws` serves WebSocket (capnts/ws, one message per binary frame)
+ * instead of TCP. Prints `LISTENING <port>` when ready. Commands, one per line on stdin:
  *
  *   stats   prints `STATS {"rss":…,"heap":…,"fds":…,"connections":…,"answers":…,"handled":…}`
  *           after a full GC (RSS and heap in bytes, fds = entries of /proc/self/fd, answers in
@@ -34,7 +35,9 @@ for (let i = 2; i < process.argv.length; i++) {
 
 const rt = Runtime.init();
 const server = rt.newServer(Calculator.server(new CalculatorImpl()), options);
-const { port } = await server.listen("127.0.0.1:0");
+const { port } = process.argv.includes("--ws")
+  ? await (await import("capnts/ws")).listenWebSocket(server)
+  : await server.listen("127.0.0.1:0");
 console.log(`LISTENING ${port}`);
 
 const gc = (globalThis as { gc?: () => void }).gc;
