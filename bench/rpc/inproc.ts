@@ -14,6 +14,13 @@
 // stream-64k: run it with MALLOC_TRIM_THRESHOLD_=1073741824 in the environment, or its µs per op
 // depend on whether glibc happens to give freed 64 KiB buffers back to the kernel in this process
 // (2-3x apart from one process to the next: BENCHMARKS.md, issue 17).
+// Heap bytes allocated per op (both sides, what the garbage collector will have to clear): the
+// growth of V8's used heap over a round in which no collection ran, so start node with a young
+// generation large enough to hold a round: `node --max-semi-space-size=1024
+// --min-semi-space-size=1024 inproc.js ... --ms 100`. Unlike CPU time it does not move with the
+// machine's load; a round with a collection in it prints "gc" instead.
+import { PerformanceObserver } from "node:perf_hooks";
+import { getHeapStatistics } from "node:v8";
 import { type ByteStream, Runtime } from "../../src/rpc/index.js";
 import { type BenchClient, capntsClient, runBenches } from "./client.js";
 import { BENCHES, type BenchLine, type BenchName, parseArgs } from "./common.js";
@@ -68,6 +75,11 @@ async function main(): Promise<void> {
   const args = parseArgs(argv, []);
   const ms = args.int("ms", 1500);
   const rounds = args.int("rounds", 5);
+  let gcs = 0;
+  const gcWatch = new PerformanceObserver((list) => {
+    gcs += list.getEntries().length;
+  });
+  gcWatch.observe({ entryTypes: ["gc"] });
   const rt = Runtime.init();
   const server = rt.newServer({ createFor: () => capntsEcho() });
   const [cs, ss] = pair();
@@ -85,27 +97,36 @@ async function main(): Promise<void> {
     await runBenches(client, [n], o, (l) => lines.push(l)); // warm-up
     const ops: number[] = [];
     const cpu: number[] = [];
+    const alloc: number[] = [];
     const w0 = cs.writes;
     let total = 0;
     for (let r = 0; r < rounds; r++) {
+      // PerformanceObserver reports collections from a later task: let those of the last round in.
+      await new Promise((r) => setImmediate(r));
+      const g0 = gcs;
+      const h0 = getHeapStatistics().used_heap_size;
       const c0 = process.cpuUsage();
       const got: BenchLine[] = [];
       await runBenches(client, [n], o, (l) => got.push(l));
       const c = process.cpuUsage(c0);
+      const h = getHeapStatistics().used_heap_size - h0;
+      await new Promise((r) => setImmediate(r));
       const l = got[0]!;
       if (l.error !== undefined) throw new Error(`${n}: ${l.error}`);
       ops.push(l.opsPerSec!);
       // The benchmark's own warm-up is 0: CPU over the round is CPU over the timed ops.
       cpu.push((c.user + c.system) / l.ops!);
+      if (gcs === g0) alloc.push(h / l.ops!);
       total += l.ops!;
     }
     const writes = (cs.writes - w0) / total;
     process.stdout.write(
-      `${n.padEnd(17)} ${Math.round(median(ops)).toLocaleString("en-US").padStart(9)} ops/s   CPU ${median(cpu).toFixed(2).padStart(7)} µs/op (${Math.min(...cpu).toFixed(2)}-${Math.max(...cpu).toFixed(2)})   client writes/op ${writes.toFixed(2)}\n`,
+      `${n.padEnd(17)} ${Math.round(median(ops)).toLocaleString("en-US").padStart(9)} ops/s   CPU ${median(cpu).toFixed(2).padStart(7)} µs/op (${Math.min(...cpu).toFixed(2)}-${Math.max(...cpu).toFixed(2)})   client writes/op ${writes.toFixed(2)}   heap ${alloc.length === 0 ? "gc" : `${Math.round(median(alloc))} B/op`}\n`,
     );
   }
   await client.close();
   await rt.shutdown();
+  gcWatch.disconnect();
 }
 
 await main();

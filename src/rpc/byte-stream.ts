@@ -14,6 +14,7 @@ import {
   DEFAULT_TRAVERSAL_LIMIT_IN_WORDS,
   type MessageBuilder,
   MessageReader,
+  type ReaderOptions,
 } from "../wire/index.js";
 import { Slab } from "../wire/slab.js";
 import { RpcError } from "./errors.js";
@@ -169,7 +170,8 @@ export class ByteStreamMessageStream implements MessageStream {
   private readonly stream: ByteStream;
   private readonly frames: FrameReader;
   private readonly limitWords: number;
-  private readonly nestingLimit: number;
+  /** Every received message's limits: one object, not one per message. */
+  private readonly readerOptions: ReaderOptions;
   private receiver: TransportReceiver | null = null;
   private out: Uint8Array[][] = [];
   private outBytes = 0;
@@ -207,7 +209,10 @@ export class ByteStreamMessageStream implements MessageStream {
   constructor(stream: ByteStream, options: ByteMessageStreamOptions = {}) {
     this.stream = stream;
     this.limitWords = options.traversalLimitInWords ?? DEFAULT_TRAVERSAL_LIMIT_IN_WORDS;
-    this.nestingLimit = options.nestingLimit ?? DEFAULT_NESTING_LIMIT;
+    this.readerOptions = {
+      traversalLimitInWords: this.limitWords,
+      nestingLimit: options.nestingLimit ?? DEFAULT_NESTING_LIMIT,
+    };
     this.fixedWindow = options.streamWindow;
     this.fdTracker =
       stream.writeWithFds !== undefined || options.maxFdsPerMessage !== undefined
@@ -445,10 +450,7 @@ export class ByteStreamMessageStream implements MessageStream {
       while (!this.paused && !this.endReported) {
         const segs = this.frames.next();
         if (segs === undefined) break;
-        const m = new MessageReader(segs, {
-          traversalLimitInWords: this.limitWords,
-          nestingLimit: this.nestingLimit,
-        });
+        const m = new MessageReader(segs, this.readerOptions);
         if (tracker !== null) {
           const got = tracker.frame(frameSize(segs));
           if (got !== null) setIncomingFds(m, got);

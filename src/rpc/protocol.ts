@@ -17,9 +17,11 @@ import { Message_Builder } from "./gen/rpc.capnp.js";
  */
 export const RPC_FIRST_SEGMENT_WORDS = 128;
 
+const RPC_BUILDER_OPTIONS = { firstSegmentWords: RPC_FIRST_SEGMENT_WORDS } as const;
+
 /** A new outgoing RPC message with its Message root initialised. */
 export function newRpcMessage(): MessageBuilder {
-  const m = new MessageBuilder({ firstSegmentWords: RPC_FIRST_SEGMENT_WORDS });
+  const m = new MessageBuilder(RPC_BUILDER_OPTIONS);
   m.initRoot(Message_Builder);
   return m;
 }

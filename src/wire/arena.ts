@@ -165,7 +165,6 @@ function trimTail(): void {
   tail = null;
   const keep = t.zeroed; // a multiple of 8: allocations are words, zeroing chunks too
   if (keep >= t.capacity || t.bytes.buffer !== slab) return;
-  t.bytes = t.bytes.subarray(0, keep);
   t.capacity = keep;
   slabPos = tailPos + keep;
 }
@@ -223,7 +222,9 @@ export interface BuilderOptions {
  * C++ `MallocMessageBuilder` with `GROW_HEURISTICALLY`. Sizes are in words; buffers are zeroed.
  */
 export class BuilderArena implements Arena {
-  readonly segments: Segment[] = [];
+  /** Replaced by a one-element literal at the first segment: pushing onto `[]` would give the
+   * array room for 16 (~150 bytes of heap per message, most of them never used). */
+  segments: Segment[] = [];
   capTable: unknown[] = [];
   capsMovable = false;
   readonly nestingLimit = UNLIMITED_NESTING;
@@ -280,7 +281,8 @@ export class BuilderArena implements Arena {
     const bytes = carved ? carve(size * 8) : new Uint8Array(size * 8);
     const seg = new Segment(this.segments.length, bytes, 0);
     if (allocUnsafe && carved) carvedUninitialised(seg);
-    this.segments.push(seg);
+    if (this.segments.length === 0) this.segments = [seg];
+    else this.segments.push(seg);
     this.totalWords += size;
     this.nextSizeWords = Math.max(this.nextSizeWords, this.totalWords);
     return seg;
@@ -311,7 +313,6 @@ export function trimToUsed(arena: BuilderArena): void {
   tail = null;
   if (t.bytes.buffer !== slab) return;
   const keep = t.end;
-  t.bytes = t.bytes.subarray(0, keep);
   t.capacity = keep;
   if (t.zeroed > keep) t.zeroed = keep;
   slabPos = tailPos + keep;

@@ -16,7 +16,8 @@ export class Segment {
   declare readonly id: number;
   /**
    * The bytes of the segment (a builder's buffer may be longer than `end`; past `zeroed` it may
-   * be uninitialised memory, so only `[0, end)` is ever handed out).
+   * be uninitialised memory, and past `capacity` it may be another message's, so only
+   * `[0, end)` is ever handed out).
    */
   declare bytes: Uint8Array;
   /** One cached DataView per segment: every field read goes through it. */
@@ -31,8 +32,11 @@ export class Segment {
    */
   declare zeroed: number;
   /**
-   * `bytes.byteLength`, kept as a plain number: read on every allocation, and a typed array's
-   * byteLength getter is a call where `bytes` has seen more than one kind of array.
+   * Bytes the segment may allocate up to: `bytes.byteLength`, kept as a plain number (read on
+   * every allocation, and a typed array's byteLength getter is a call where `bytes` has seen more
+   * than one kind of array), or less once the slab has taken back the segment's unused tail
+   * (arena.ts `trimTail`, `trimToUsed`). Those keep `bytes` as it is rather than narrowing it with
+   * a `subarray`: a view of ~100 bytes of heap per message sent, for nothing that reads it.
    */
   declare capacity: number;
 
