@@ -379,10 +379,12 @@ export class RpcConnection implements TransportReceiver {
     // neither the flow limit nor unread output holds them back), then end.
     this.outputBlocked = false;
     this.kick();
-    this.loop().evalLater(() => {
-      this.endOfInput = error ?? RpcError.disconnected("Peer disconnected.");
-      this.maybeEnd();
-    });
+    this.loop().evalLaterFor(this, inputEnded, { conn: this, error });
+  }
+  /** @internal The transport's end, handled after the messages received before it. */
+  _inputEnded(error: RpcError | null): void {
+    this.endOfInput = error ?? RpcError.disconnected("Peer disconnected.");
+    this.maybeEnd();
   }
   private endOfInput: RpcError | null = null;
   /** C++ `idle`: the last value given to the transport's setIdle() (true until first used). */
@@ -473,7 +475,7 @@ export class RpcConnection implements TransportReceiver {
       }
     }
     if (this.inboundHead < this.inbound.length && this.error === null) {
-      this.loop().evalLater(processNext, this);
+      this.loop().evalLaterFor(this, processNext, this);
     } else {
       this.processing = false;
       this.maybeEnd();
@@ -501,7 +503,7 @@ export class RpcConnection implements TransportReceiver {
     if (this.processing || this.error !== null) return;
     if (!this.peerGone && (this.flowBlocked || this.outputBlocked)) return;
     this.processing = true;
-    this.loop().evalLater(processNext, this);
+    this.loop().evalLaterFor(this, processNext, this);
   }
 
   setFlowLimit(words: number): void {
@@ -1044,6 +1046,18 @@ export class RpcConnection implements TransportReceiver {
   // ---- the end ---------------------------------------------------------------------------------
 
   /**
+   * @internal (an event-loop.ts `TaskOwner`) A task that this connection's messages set going threw: a bug of ours, which a
+   * peer may be able to provoke. As in rpc.c++ (`taskFailed`, the error handler of the
+   * connection's TaskSet), the connection ends with that error and the rest of the process goes
+   * on. Once it has ended there is nothing left to end (C++'s disconnect() returns): the error
+   * goes where errors nobody else can see go (`onError`).
+   */
+  taskFailed(error: unknown): void {
+    if (this.error === null) this.disconnect(toRpcError(error));
+    else (this.options.onError ?? reportError)(error);
+  }
+
+  /**
    * End the connection with `error`: every question fails, every import breaks, exports and
    * answers are released, an Abort is sent (best effort), and the transport is shut down.
    */
@@ -1141,6 +1155,10 @@ function reportError(e: unknown): void {
 
 function processNext(c: RpcConnection): void {
   c._processNext();
+}
+
+function inputEnded(a: { conn: RpcConnection; error: RpcError | null }): void {
+  a.conn._inputEnded(a.error);
 }
 
 function toPipelineOps(list: StructList<PromisedAnswerOpR>): number[] {

@@ -34,17 +34,37 @@ export const manualScheduler: LoopScheduler = { schedule() {} };
 
 const BATCH = 256;
 
+/**
+ * Who answers for a task's failure: C++ adds a connection's work to the connection's own
+ * `kj::TaskSet`, whose error handler (rpc.c++ `RpcConnectionState::taskFailed`) disconnects that
+ * connection and nothing else. Tasks here do not name their set; a task belongs to the owner of
+ * the task that queued it (or to the one given to `evalLaterFor`), so everything a connection's
+ * message sets going, however many hops later, answers to that connection.
+ */
+export interface TaskOwner {
+  /** A task of ours threw (a bug, since tasks handle their own failures). */
+  taskFailed(error: unknown): void;
+}
+
 export class EventLoop {
-  // Ring of (fn, arg) pairs: no closure per queued task.
+  // Ring of (fn, arg, owner) triples: no closure per queued task.
   private fns: (Task | undefined)[] = new Array(64);
   private args: unknown[] = new Array(64);
+  private owners: (TaskOwner | null)[] = new Array(64);
   private head = 0;
   private count = 0;
   private last: Array<() => void> = [];
+  private lastOwners: (TaskOwner | null)[] = [];
   private scheduled = false;
   private running = false;
+  /** The owner of the task running now (null outside tasks, or for a task nobody owns). */
+  private owner: TaskOwner | null = null;
   readonly scheduler: LoopScheduler;
-  /** Errors thrown by tasks (they are bugs: tasks handle their own failures). */
+  /**
+   * Errors thrown by tasks that no owner answers for (they are bugs: tasks handle their own
+   * failures); a task with an owner reports to it instead, so that a bug a peer can provoke
+   * ends that peer's connection rather than the process.
+   */
   onTaskError: (e: unknown) => void = (e) => {
     // Surface it without breaking the queue.
     queueMicrotask(() => {
@@ -60,10 +80,22 @@ export class EventLoop {
   evalLater<A>(fn: (arg: A) => void, arg: A): void;
   evalLater(fn: () => void): void;
   evalLater(fn: Task, arg?: unknown): void {
+    this.queue(fn, arg, this.owner);
+  }
+
+  /** `evalLater` for a task (and what it queues) that `owner` answers for. */
+  evalLaterFor<A>(owner: TaskOwner, fn: (arg: A) => void, arg: A): void;
+  evalLaterFor(owner: TaskOwner, fn: () => void): void;
+  evalLaterFor(owner: TaskOwner, fn: Task, arg?: unknown): void {
+    this.queue(fn, arg, owner);
+  }
+
+  private queue(fn: Task, arg: unknown, owner: TaskOwner | null): void {
     if (this.count === this.fns.length) this.grow();
     const i = (this.head + this.count) & (this.fns.length - 1);
     this.fns[i] = fn;
     this.args[i] = arg;
+    this.owners[i] = owner;
     this.count++;
     this.wake(false);
   }
@@ -71,6 +103,7 @@ export class EventLoop {
   /** Queue `fn` to run once the FIFO queue is empty (kj `evalLast`). */
   evalLast(fn: () => void): void {
     this.last.push(fn);
+    this.lastOwners.push(this.owner);
     this.wake(false);
   }
 
@@ -90,25 +123,36 @@ export class EventLoop {
       const i = this.head;
       const fn = this.fns[i]!;
       const arg = this.args[i];
+      const owner = this.owners[i]!;
       this.fns[i] = undefined;
       this.args[i] = undefined;
+      this.owners[i] = null;
       this.head = (i + 1) & (this.fns.length - 1);
       this.count--;
-      try {
-        fn(arg);
-      } catch (e) {
-        this.onTaskError(e);
-      }
+      this.runTask(fn, arg, owner);
       return true;
     }
     const f = this.last.shift();
     if (f === undefined) return false;
-    try {
-      f();
-    } catch (e) {
-      this.onTaskError(e);
-    }
+    this.runTask(f, undefined, this.lastOwners.shift()!);
     return true;
+  }
+
+  private runTask(fn: Task, arg: unknown, owner: TaskOwner | null): void {
+    const outer = this.owner;
+    this.owner = owner;
+    try {
+      fn(arg);
+    } catch (e) {
+      try {
+        if (owner === null) throw e;
+        owner.taskFailed(e);
+      } catch (e2) {
+        this.onTaskError(e2);
+      }
+    } finally {
+      this.owner = outer;
+    }
   }
 
   /** Run until idle (or until `maxTurns` tasks ran). Returns the number of tasks run. */
@@ -140,13 +184,16 @@ export class EventLoop {
     const n = this.fns.length;
     const fns = new Array<Task | undefined>(n * 2);
     const args = new Array<unknown>(n * 2);
+    const owners = new Array<TaskOwner | null>(n * 2);
     for (let k = 0; k < this.count; k++) {
       const j = (this.head + k) & (n - 1);
       fns[k] = this.fns[j];
       args[k] = this.args[j];
+      owners[k] = this.owners[j]!;
     }
     this.fns = fns;
     this.args = args;
+    this.owners = owners;
     this.head = 0;
   }
 }
