@@ -3,23 +3,28 @@
 // this program is the client and reads the server's RSS and FDs from /proc.
 //
 //   node --conditions=capnts-source --import tsx bench/hostile/main.ts [--ms=N] [--cycles=N]
-//        [--questions=N] [--server=ts,cpp] [--from-source]
+//        [--questions=N] [--server=ts,cpp] [--from-source] [--node-flags="FLAG FLAG"]
 //
 // The capnts server runs as users run it: the library from dist/ and the program compiled to
 // JavaScript (bench/hostile/build.mjs builds both first); --from-source runs it through tsx, as
 // the tests do (keepNames then adds a property dictionary to every named closure).
 //
 // Workloads:
-//   reading flood      evaluate(literal) calls as fast as the socket takes them for --ms
-//                      (default 5000); every Return is read and answered with a Finish. Replies/s
-//                      and the server's peak RSS (sampled every 50 ms). Again with no Finish sent
-//                      (every answer and its Value then stay until the connection ends).
+//   reading flood      after a warm-up (20,000 calls from a well-behaved client), evaluate(literal)
+//                      calls as fast as the socket takes them for --ms (default 5000); every
+//                      Return is read and answered with a Finish. Replies/s and the server's peak
+//                      RSS (sampled every 50 ms). Again with no Finish sent (every answer and its
+//                      Value then stay until the connection ends; no warm-up).
 //   non-reading flood  the same calls, replies never read, for --ms. Calls the server took (the
 //                      bytes our socket got rid of) and its peak RSS.
 //   churn              --cycles (default 10000) connect / Bootstrap / disconnect cycles, 50 at a
 //                      time: RSS and FDs after, against before.
 //   table memory       --questions (default 20000) Bootstraps, then as many evaluate() calls,
 //                      never finished (replies read): server RSS per outstanding question.
+//
+// Servers (--server, default ts,cpp): ts, the capnts server as Node starts it; ts-tuned, the
+// same with the V8 flags docs/rpc.md recommends for a server facing untrusted peers
+// (SERVER_V8_FLAGS); cpp, the C++ 0.9.2 calculator-server.
 //
 // Prints one markdown table per workload.
 import * as net from "node:net";
@@ -29,9 +34,12 @@ import {
   patchableFinish,
   procStats,
   RawConn,
+  SERVER_V8_FLAGS,
   type ServerProcess,
   startCppServer,
   startTsServer,
+  WARM_CALLS,
+  warmUp,
 } from "../../test/hostile/peer.js";
 import { buildInterop } from "../../test/interop/build.mjs";
 import { buildHostileServer } from "./build.mjs";
@@ -44,14 +52,22 @@ function opt(name: string, def: number): number {
 const MS = opt("ms", 5000);
 const CYCLES = opt("cycles", 10_000);
 const QUESTIONS = opt("questions", 20_000);
+/** Node and V8 flags for the capnts server, e.g. --node-flags="--max-semi-space-size=2". */
+const NODE_FLAGS = (args.find((x) => x.startsWith("--node-flags="))?.slice(13) ?? "")
+  .split(" ")
+  .filter((f) => f !== "");
 const serverArg = args.find((x) => x.startsWith("--server="))?.slice(9) ?? "ts,cpp";
-const KINDS = serverArg.split(",") as ("ts" | "cpp")[];
+/** ts-tuned: the capnts server with the V8 flags docs/rpc.md gives for untrusted peers. */
+const TUNED_FLAGS = SERVER_V8_FLAGS;
+type Kind = "ts" | "ts-tuned" | "cpp";
+const KINDS = serverArg.split(",") as Kind[];
 const MiB = 1024 * 1024;
 const compiledServer =
-  KINDS.includes("ts") && !args.includes("--from-source") ? buildHostileServer() : undefined;
+  KINDS.some((k) => k !== "cpp") && !args.includes("--from-source") ? buildHostileServer() : undefined;
 
-async function start(kind: "ts" | "cpp"): Promise<ServerProcess> {
-  if (kind === "ts") return startTsServer({}, compiledServer);
+async function start(kind: Kind): Promise<ServerProcess> {
+  if (kind === "ts") return startTsServer({}, compiledServer, [], NODE_FLAGS);
+  if (kind === "ts-tuned") return startTsServer({}, compiledServer, [], [...TUNED_FLAGS, ...NODE_FLAGS]);
   const { binDir } = (await buildInterop()) as { binDir: string };
   return startCppServer(`${binDir}/calculator-server`);
 }
@@ -196,6 +212,12 @@ async function flood(server: ServerProcess, reading: boolean, finish = true): Pr
   return { sent: taken, replies, peak, held };
 }
 
+/** Served WARM_CALLS calls of a well-behaved client first (see peer.ts warmUp). */
+async function warmed(server: ServerProcess): Promise<void> {
+  await warmUp(server.port, WARM_CALLS);
+  await idleStats(server);
+}
+
 /** RSS and FDs after the server's connections have gone (give it a moment to clean up). */
 async function idleStats(server: ServerProcess) {
   let s = await server.stats();
@@ -265,17 +287,19 @@ function put(table: string, kind: string, value: string): void {
   rows[table] ??= {};
   rows[table][kind] = value;
 }
-const NAME = { ts: "capnts", cpp: "C++ 0.9.2" } as const;
+const NAME = { ts: "capnts", "ts-tuned": `capnts, ${TUNED_FLAGS.join(" ")}`, cpp: "C++ 0.9.2" } as const;
 
 for (const kind of KINDS) {
   console.error(`# ${NAME[kind]}: reading flood`);
   let server = await start(kind);
+  const cold = (await procStats(server.pid)).rss;
+  await warmed(server);
   const base = (await procStats(server.pid)).rss;
   const r = await flood(server, true);
   put(
     "Reading flood",
     kind,
-    `| ${NAME[kind]} | ${Math.round(r.replies / (MS / 1000)).toLocaleString("en")} | ${r.sent.toLocaleString("en")} | ${(base / MiB).toFixed(0)} | ${(r.peak / MiB).toFixed(0)} | +${((r.peak - base) / MiB).toFixed(0)} | ${r.held} |`,
+    `| ${NAME[kind]} | ${Math.round(r.replies / (MS / 1000)).toLocaleString("en")} | ${r.sent.toLocaleString("en")} | ${(cold / MiB).toFixed(0)} | ${(base / MiB).toFixed(0)} | ${(r.peak / MiB).toFixed(0)} | +${((r.peak - base) / MiB).toFixed(0)} | ${r.held} |`,
   );
   await server.stop();
 
@@ -307,7 +331,7 @@ for (const kind of KINDS) {
   put(
     "Churn",
     kind,
-    `| ${NAME[kind]} | ${CYCLES.toLocaleString("en")} | ${ch.secs.toFixed(1)} | ${(ch.cold.rss / MiB).toFixed(1)} | ${(ch.before.rss / MiB).toFixed(1)} → ${(ch.after.rss / MiB).toFixed(1)} (${ch.after.rss >= ch.before.rss ? "+" : ""}${((ch.after.rss - ch.before.rss) / MiB).toFixed(1)}) | ${ch.before.fds} → ${ch.after.fds} | ${kind === "ts" ? `${(ch.before.heap / MiB).toFixed(1)} → ${(ch.after.heap / MiB).toFixed(1)}` : "-"} |`,
+    `| ${NAME[kind]} | ${CYCLES.toLocaleString("en")} | ${ch.secs.toFixed(1)} | ${(ch.cold.rss / MiB).toFixed(1)} | ${(ch.before.rss / MiB).toFixed(1)} → ${(ch.after.rss / MiB).toFixed(1)} (${ch.after.rss >= ch.before.rss ? "+" : ""}${((ch.after.rss - ch.before.rss) / MiB).toFixed(1)}) | ${ch.before.fds} → ${ch.after.fds} | ${kind !== "cpp" ? `${(ch.before.heap / MiB).toFixed(1)} → ${(ch.after.heap / MiB).toFixed(1)}` : "-"} |`,
   );
   await server.stop();
 
@@ -323,7 +347,7 @@ for (const kind of KINDS) {
 }
 
 const HEAD: Record<string, string> = {
-  "Reading flood": `### Reading flood (${MS / 1000} s)\n\n| server | replies/s | calls taken | RSS before (MiB) | peak RSS (MiB) | growth (MiB) | answers held at the end | live JS heap at the end (MiB) |\n|---|---:|---:|---:|---:|---:|---:|---:|`,
+  "Reading flood": `### Reading flood (${MS / 1000} s, after a warm-up of ${WARM_CALLS.toLocaleString("en")} calls)\n\n| server | replies/s | calls taken | RSS at start (MiB) | RSS before (MiB) | peak RSS (MiB) | growth (MiB) | answers held at the end | live JS heap at the end (MiB) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|`,
   "Reading flood, no Finish": `### Reading flood, Returns read but never finished (${MS / 1000} s)\n\n| server | replies/s | calls taken | RSS before (MiB) | peak RSS (MiB) | growth (MiB) | answers held at the end | live JS heap at the end (MiB) |\n|---|---:|---:|---:|---:|---:|---:|---:|`,
   "Non-reading flood": `### Non-reading flood (${MS / 1000} s)\n\n| server | calls taken | RSS before (MiB) | peak RSS (MiB) | growth (MiB) |\n|---|---:|---:|---:|---:|`,
   Churn:

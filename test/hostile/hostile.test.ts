@@ -25,14 +25,15 @@ import {
   bootstrapFrame,
   evaluateFrame,
   finishFrame,
+  flood,
   frame,
   freshClientWorks,
   patchableEvaluate,
-  patchableFinish,
   RawConn,
   type ServerProcess,
   type ServerStats,
   startTsServer,
+  whenSettled,
 } from "./peer.js";
 
 const MiB = 1024 * 1024;
@@ -51,15 +52,7 @@ after(async () => {
   await server?.stop();
 });
 
-/** The server's stats once every connection has closed (waits up to 5 s for them to go). */
-async function settled(): Promise<ServerStats> {
-  let s = await server.stats();
-  for (let i = 0; i < 100 && s.connections > 0; i++) {
-    await new Promise((r) => setTimeout(r, 50));
-    s = await server.stats();
-  }
-  return s;
-}
+const settled = (): Promise<ServerStats> => whenSettled(server);
 
 /**
  * The server survived: it runs, a fresh client gets right answers, and after every connection
@@ -284,49 +277,6 @@ test("a Finish for an unknown question is ignored and a Call on a question never
 });
 
 // ---- floods ----------------------------------------------------------------------------------
-
-/**
- * Sends evaluate() calls as fast as the socket takes them for `ms`, never more than `window`
- * unanswered, reads every Return and answers it with a Finish. Returns the calls sent and the
- * replies read.
- *
- * The window keeps the answers the server must hold bounded: a Finish travels behind every call
- * sent before it, and each answer waits for its Finish (the benchmark floods without a window).
- */
-async function flood(c: RawConn, ms: number, window: number): Promise<{ sent: number; replies: number }> {
-  const call = patchableEvaluate(0);
-  const fin = patchableFinish();
-  const BATCH = 256;
-  const buf = new Uint8Array(call.bytes.length * BATCH);
-  const bv = new DataView(buf.buffer);
-  let qid = 1;
-  let replies = 0;
-  c.onMessage = (m) => {
-    if (m.which !== "return") return;
-    replies++;
-    // Not the Bootstrap's question: every call is pipelined on it, and a call on a finished
-    // question fails.
-    if (m.return.answerId === 0) return;
-    const f = fin.bytes.slice();
-    new DataView(f.buffer).setUint32(fin.at, m.return.answerId, true);
-    c.write(f);
-  };
-  c.write(bootstrapFrame(0));
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline && !c.ended) {
-    if (qid - 1 - replies + BATCH > window || c.socket.writableLength > 256 * 1024) {
-      await new Promise((r) => setTimeout(r, 1));
-      continue;
-    }
-    for (let i = 0; i < BATCH; i++) {
-      buf.set(call.bytes, i * call.bytes.length);
-      bv.setUint32(i * call.bytes.length + call.at, qid++, true);
-    }
-    c.write(buf.slice());
-    await new Promise((r) => setImmediate(r));
-  }
-  return { sent: qid - 1, replies };
-}
 
 test("a reading flood (calls as fast as they go, up to 4000 unanswered, every reply read and finished) is answered with server RSS +64 MiB at most, and others are served meanwhile", async () => {
   const base = await settled();

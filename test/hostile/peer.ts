@@ -51,15 +51,31 @@ const root = new URL("../../", import.meta.url).pathname;
  * `compiled`: that program compiled to JavaScript (bench/hostile/build.mjs, for the bench);
  * `flags` go to the program (`--ws`: WebSocket instead of TCP).
  */
+/**
+ * The V8 flags docs/rpc.md recommends for a server facing untrusted peers: semi-spaces of 2 MiB
+ * (Node 24 grows the young generation to 128 MiB under load and keeps it), and an old generation
+ * that grows to 1.5x what survives a full collection (V8 picks up to 4x when collections are
+ * cheap, as they are for answers that live a fraction of a second). BENCHMARKS.md, "Hostile peers".
+ */
+export const SERVER_V8_FLAGS = ["--max-semi-space-size=2", "--heap-growing-percent=50"];
+
 export function startTsServer(
   options: Record<string, number> = {},
   compiled?: string,
   flags: string[] = [],
+  nodeFlags: string[] = [],
 ): Promise<ServerProcess> {
   const args =
     compiled === undefined
-      ? ["--expose-gc", "--conditions=capnts-source", "--import", "tsx", `${root}test/hostile/server.ts`]
-      : ["--expose-gc", compiled];
+      ? [
+          "--expose-gc",
+          ...nodeFlags,
+          "--conditions=capnts-source",
+          "--import",
+          "tsx",
+          `${root}test/hostile/server.ts`,
+        ]
+      : ["--expose-gc", ...nodeFlags, compiled];
   for (const [k, v] of Object.entries(options)) args.push("--option", `${k}=${v}`);
   args.push(...flags);
   return startServer(process.execPath, args, "ts");
@@ -334,4 +350,96 @@ export async function freshClientWorks(port: number, ms = 5000): Promise<void> {
   } finally {
     c.close();
   }
+}
+
+/**
+ * Sends evaluate() calls as fast as the socket takes them for `ms`, never more than `window`
+ * unanswered, reads every Return and answers it with a Finish. Returns the calls sent and the
+ * replies read.
+ *
+ * The window keeps the answers the server must hold bounded: a Finish travels behind every call
+ * sent before it, and each answer waits for its Finish (the benchmark floods without a window).
+ */
+export async function flood(
+  c: RawConn,
+  ms: number,
+  window: number,
+): Promise<{ sent: number; replies: number }> {
+  const call = patchableEvaluate(0);
+  const fin = patchableFinish();
+  const BATCH = 256;
+  const buf = new Uint8Array(call.bytes.length * BATCH);
+  const bv = new DataView(buf.buffer);
+  let qid = 1;
+  let replies = 0;
+  c.onMessage = (m) => {
+    if (m.which !== "return") return;
+    replies++;
+    // Not the Bootstrap's question: every call is pipelined on it, and a call on a finished
+    // question fails.
+    if (m.return.answerId === 0) return;
+    const f = fin.bytes.slice();
+    new DataView(f.buffer).setUint32(fin.at, m.return.answerId, true);
+    c.write(f);
+  };
+  c.write(bootstrapFrame(0));
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline && !c.ended) {
+    if (qid - 1 - replies + BATCH > window || c.socket.writableLength > 256 * 1024) {
+      await new Promise((r) => setTimeout(r, 1));
+      continue;
+    }
+    for (let i = 0; i < BATCH; i++) {
+      buf.set(call.bytes, i * call.bytes.length);
+      bv.setUint32(i * call.bytes.length + call.at, qid++, true);
+    }
+    c.write(buf.slice());
+    await new Promise((r) => setImmediate(r));
+  }
+  return { sent: qid - 1, replies };
+}
+
+/**
+ * A well-behaved client: `calls` evaluate() calls, 64 at a time, each finished. A server in
+ * service has compiled its code and served normal traffic before a flood comes; a cold one
+ * spends tens of MiB on that in the flood's first second (Node 24: the JIT's compilation zones,
+ * malloc arenas of its threads), which is not what the flood costs.
+ */
+export const WARM_CALLS = 20_000;
+export async function warmUp(port: number, calls = WARM_CALLS): Promise<void> {
+  const c = await RawConn.open(port);
+  const call = patchableEvaluate(0);
+  const fin = patchableFinish();
+  let returns = 0;
+  c.onMessage = (m) => {
+    if (m.which !== "return") return;
+    returns++;
+    const id = m.return.answerId;
+    if (id === 0) return; // the Bootstrap: every call is pipelined on it
+    const f = fin.bytes.slice();
+    new DataView(f.buffer).setUint32(fin.at, id, true);
+    c.write(f);
+  };
+  try {
+    c.write(bootstrapFrame(0));
+    for (let q = 1; q <= calls; q++) {
+      const b = call.bytes.slice();
+      new DataView(b.buffer).setUint32(call.at, q, true);
+      c.write(b);
+      if (q - returns > 64) await c.until(() => q - returns <= 32, 30_000, "the warm-up's Returns");
+    }
+    await c.until(() => returns >= calls + 1, 30_000, "the warm-up's Returns");
+  } finally {
+    c.close();
+  }
+}
+
+/** The server's stats once every connection has closed (waits up to 5 s for them to go). */
+export async function whenSettled(server: ServerProcess): Promise<ServerStats> {
+  let s = await server.stats();
+  for (let i = 0; i < 100 && s.connections > 0; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    s = await server.stats();
+  }
+  return s;
 }
