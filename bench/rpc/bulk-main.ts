@@ -7,7 +7,7 @@
  *   npm run bench -- --group=bulk [--quick]
  *   node --import tsx bench/rpc/bulk-main.ts [--quick] [--rounds=7] [--mib=64] [--mib-1k=8]
  *        [--writes=65536,1024] [--transport=tcp,unix] [--pair=ts-ts,raw,cpp-cpp,ts-cpp,cpp-ts]
- *        [--builds=DIR,DIR] [--json=FILE] [--malloc-default] [--from-source]
+ *        [--builds=DIR,DIR] [--json=FILE] [--malloc-default] [--from-source] [--window=BYTES]
  *
  * --quick: 3 rounds of 16 MiB (2 MiB for 1 KiB writes). Arguments it does not know are ignored
  * (bench/run.mjs passes every argument to every group).
@@ -58,6 +58,8 @@ const mib1 = Number(opt("mib-1k", quick ? "2" : "8"));
 const writes = opt("writes", "65536,1024").split(",").map(Number);
 const transports = opt("transport", "tcp,unix").split(",") as ("tcp" | "unix")[];
 const pairs = opt("pair", "ts-ts,raw,cpp-cpp,ts-cpp,cpp-ts").split(",");
+/** capnts clients' streaming window in bytes (--window=BYTES); default the kernel's send buffer. */
+const WINDOW = opt("window", "") === "" ? undefined : Number(opt("window", ""));
 const jsonOut = opt("json", "");
 /** glibc's M_TRIM_THRESHOLD for every process (see the header); 1 GiB: never trim. */
 const env: NodeJS.ProcessEnv = argv.includes("--malloc-default")
@@ -156,7 +158,9 @@ async function main(): Promise<void> {
     writeBytes,
     async run() {
       const s0 = procCpuMs(server.pid);
-      client.send(`RUN ${JSON.stringify({ kind, connect: addr, writeBytes, mib: mibFor(writeBytes) })}`);
+      client.send(
+        `RUN ${JSON.stringify({ kind, connect: addr, writeBytes, mib: mibFor(writeBytes), ...(kind === "capnts" && WINDOW !== undefined ? { window: WINDOW } : {}) })}`,
+      );
       const line = await client.waitLine((l) => l.startsWith("{"), 120000);
       const r = JSON.parse(line) as {
         error?: string;
