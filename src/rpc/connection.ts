@@ -303,7 +303,7 @@ export class RpcConnection implements TransportReceiver {
     try {
       this.send(m);
     } catch (e) {
-      this.loop().evalLater(() => this.disconnect(toRpcError(e)));
+      this.loop().evalLaterFor(this, () => this.disconnect(toRpcError(e)));
     }
   }
 
@@ -1048,13 +1048,18 @@ export class RpcConnection implements TransportReceiver {
   /**
    * @internal (an event-loop.ts `TaskOwner`) A task that this connection's messages set going threw: a bug of ours, which a
    * peer may be able to provoke. As in rpc.c++ (`taskFailed`, the error handler of the
-   * connection's TaskSet), the connection ends with that error and the rest of the process goes
-   * on. Once it has ended there is nothing left to end (C++'s disconnect() returns): the error
-   * goes where errors nobody else can see go (`onError`).
+   * connection's TaskSet), the connection ends with that error (C++'s disconnect() does nothing
+   * once it has ended) and the rest of the process goes on. The error itself, stack and all, goes
+   * where errors nobody else can see go (`onError`): the Abort tells only the peer, and an idle
+   * connection sends none.
    */
   taskFailed(error: unknown): void {
-    if (this.error === null) this.disconnect(toRpcError(error));
-    else (this.options.onError ?? reportError)(error);
+    try {
+      (this.options.onError ?? reportError)(error);
+    } catch {
+      // A throwing reporter must not end the process either.
+    }
+    this.disconnect(toRpcError(error));
   }
 
   /**

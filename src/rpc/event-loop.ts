@@ -39,7 +39,11 @@ const BATCH = 256;
  * `kj::TaskSet`, whose error handler (rpc.c++ `RpcConnectionState::taskFailed`) disconnects that
  * connection and nothing else. Tasks here do not name their set; a task belongs to the owner of
  * the task that queued it (or to the one given to `evalLaterFor`), so everything a connection's
- * message sets going, however many hops later, answers to that connection.
+ * message sets going, however many hops later, answers to that connection. That is the cause,
+ * not always the work's origin: a continuation another connection registered, run because this
+ * connection's message settled what it waited for (a Return, a Disembargo lifting an embargo
+ * and releasing held calls), answers to this one. Either way one connection ends, not the
+ * process.
  */
 export interface TaskOwner {
   /** A task of ours threw (a bug, since tasks handle their own failures). */
@@ -65,6 +69,12 @@ export class EventLoop {
    * failures); a task with an owner reports to it instead, so that a bug a peer can provoke
    * ends that peer's connection rather than the process.
    */
+  /**
+   * @internal Test hook: told of every error an owned task throws, before its owner is. Such an
+   * error ends only a connection, which a test or a fuzzer would take for an ordinary Abort; the
+   * RPC tests fail on it (test/rpc/harness.ts), as they fail on an unowned task's uncaught error.
+   */
+  taskErrorSpy: ((e: unknown) => void) | null = null;
   onTaskError: (e: unknown) => void = (e) => {
     // Surface it without breaking the queue.
     queueMicrotask(() => {
@@ -146,6 +156,7 @@ export class EventLoop {
     } catch (e) {
       try {
         if (owner === null) throw e;
+        this.taskErrorSpy?.(e);
         owner.taskFailed(e);
       } catch (e2) {
         this.onTaskError(e2);

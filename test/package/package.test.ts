@@ -445,7 +445,7 @@ test("generated TypeScript runs under Node's type stripping (imports named .ts)"
  * (+81: one Bootstrap at ID 65,535 cost 512 KiB); 38,290 once a destroy() that throws no longer
  * strands the deferred ones and the array's growth is counted per ID (+60, review findings);
  * 38,459 with promises that would resolve into a cycle breaking instead (+169: a peer's Resolve
- * froze the process); 38,625 with run-queue tasks answering to the connection whose message set
+ * froze the process); 38,634 with run-queue tasks answering to the connection whose message set
  * them going (+166: a bug a peer could reach in a task was an uncaught exception, ending the
  * process; now it ends that connection, as rpc.c++ taskFailed does); the serialization
  * program 10,251, 10,268, 9,965, then 9,978 with zeroing ahead in 256-byte steps).

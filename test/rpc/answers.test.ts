@@ -56,8 +56,10 @@ function check(label: string, fill: (m: MessageBuilder, a: ClientHook, b: Client
   });
   const table = m.capTable.slice() as ClientHook[];
   const kept = new PostReturnPipeline(null, m, results, null);
-  // The Return's message is gone once the answer has returned: clobber it.
-  m.arena.segments[0]!.bytes.fill(0xff);
+  // The Return's message is gone once the answer has returned: clobber it (up to its capacity:
+  // past it, the slab may have given the bytes to a later message).
+  const seg = m.arena.segments[0]!;
+  seg.bytes.fill(0xff, 0, seg.capacity);
   for (const [i, ops] of PATHS.entries()) {
     for (const h of [kept.getPipelinedCap(ops), kept.getPipelinedCapForDisembargo(ops)]) {
       assert.equal(describe(h, names), expected[i], `${label}: path [${ops.join(",")}]`);

@@ -16,11 +16,22 @@ import { Runtime } from "capnts/node";
 import { Client, type Server } from "capnts/rpc";
 import { checkInvariants as checkConnection, dump, whenIdle } from "capnts/testing";
 import { RpcConnection as Conn, type RpcConnection } from "../../src/rpc/connection.js";
+import { eventLoop } from "../../src/rpc/event-loop.js";
 import { type MemoryTransport, newMemoryTransportPair } from "../../src/rpc/memory-transport.js";
 import { serverLifetimes } from "../../src/rpc/server.js";
 import type { TwoPartyClient } from "../../src/rpc/two-party.js";
 import { Counters, newTestBootstrap } from "../fixtures/test-impls.js";
 import { TestBootstrap_Client } from "../interop/gen/test.capnp.js";
+
+// A task of ours that throws is a bug. It ends only the connection whose message set it going
+// (event-loop.ts TaskOwner), which a test could take for an ordinary disconnect: in every test
+// that uses this harness it is also thrown as an uncaught exception, failing the test as it did
+// before tasks had owners.
+eventLoop().taskErrorSpy = (e) => {
+  queueMicrotask(() => {
+    throw e;
+  });
+};
 
 export type Mode = "memory" | "tcp" | "unix";
 export const ALL_MODES: readonly Mode[] = ["memory", "tcp", "unix"];

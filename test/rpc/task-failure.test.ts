@@ -4,7 +4,8 @@
  * (rpc.c++ `RpcConnectionState::taskFailed`) disconnects that connection, and the process goes
  * on. capnts rethrew every task error as an uncaught exception, which ends a Node process: one
  * client's trigger took down every client's server. A task now belongs to the connection whose
- * message set it going (event-loop.ts `TaskOwner`), and its error ends that connection only.
+ * message set it going (event-loop.ts `TaskOwner`), and its error ends that connection only (and
+ * is reported through the connection's `onError`).
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -75,6 +76,7 @@ test("a task that a client's call sets going throws: that client's connection en
   process.on("uncaughtException", onUncaught);
   const srt = Runtime.init();
   const crt = Runtime.init();
+  const reported: unknown[] = [];
   try {
     const server = srt.newServer(
       Calculator.server({
@@ -91,6 +93,7 @@ test("a task that a client's call sets going throws: that client's connection en
           ctx.results.value = null;
         },
       }),
+      { onError: (e) => reported.push(e) },
     );
     const { port } = await server.listen("127.0.0.1:0");
     const good = await crt.connect(`127.0.0.1:${port}`);
@@ -120,6 +123,10 @@ test("a task that a client's call sets going throws: that client's connection en
     assert.ok(err instanceof RpcError);
     assert.equal(err.type, "disconnected");
     assert.match(err.message, /a bug the peer reached/, "the Abort names the error");
+    // The server's side sees the error itself, stack and all (onError; console.error by default).
+    assert.equal(reported.length, 1);
+    assert.ok(reported[0] instanceof TypeError);
+    assert.equal(reported[0].message, "a bug the peer reached");
 
     // The other client, and a new one, are served as before.
     await evaluate(goodCalc, 4);
