@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, symlink
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { CLIENT_PROGRAM, READING_SCHEMA, SERIALIZE_PROGRAM } from "../../bench/bundle/programs.mjs";
+import { SERVER_V8_FLAGS } from "../hostile/peer.js";
 import { type App, capnpIncludeDir, newApp, packTarball, ROOT, toolchains } from "./app.js";
 
 const ENTRIES: [string, string][] = [
@@ -284,6 +285,12 @@ test("a server and a client from the installed package run on every Node (and th
   for (const [name, node] of tc.nodes) {
     assert.equal(app.node(["out/main.js"], node).stdout.trim(), EXPECTED, name);
     assert.equal(app.node(["out/readme.js"], node).stdout, readme.output, `README example, ${name}`);
+    // With the V8 flags docs/rpc.md gives servers facing untrusted peers: every Node takes them.
+    assert.equal(
+      app.node([...SERVER_V8_FLAGS, "out/readme.js"], node).stdout,
+      readme.output,
+      `README example with ${SERVER_V8_FLAGS.join(" ")}, ${name}`,
+    );
     assert.equal(app.node(["out/std-load.js"], node).stdout.trim(), String(stdFiles.length), `std, ${name}`);
   }
 });
