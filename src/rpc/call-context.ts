@@ -13,6 +13,7 @@
 import type { AnyPointerBuilder, AnyPointerReader } from "../wire/index.js";
 import { BrokenClient, BrokenPipeline, newNullCap } from "./broken.js";
 import { canceledError, RpcError, toRpcError } from "./errors.js";
+import type { TaskOwner } from "./event-loop.js";
 import type { Future } from "./future.js";
 import {
   type CallContextHook,
@@ -60,6 +61,16 @@ export abstract class CallContextBase extends PipelineHook implements CallContex
    * is sent as a streaming call and completes as soon as flow control allows.
    */
   isStreaming = false;
+
+  /**
+   * Who answers for the tasks that run this call (event-loop.ts `TaskOwner`): the connection a
+   * peer's call came in on (RpcCallContext); null for a local call. Delivering it is that peer's
+   * work even when another connection's message releases it, such as a promise it waited on
+   * resolving.
+   */
+  get taskOwner(): TaskOwner | null {
+    return null;
+  }
 
   private pstate: 0 | 1 | 2 | 3 = P_PENDING;
   private redirect: PipelineHook | null = null;

@@ -39,10 +39,11 @@ const BATCH = 256;
  * `kj::TaskSet`, whose error handler (rpc.c++ `RpcConnectionState::taskFailed`) disconnects that
  * connection and nothing else. Tasks here do not name their set; a task belongs to the owner of
  * the task that queued it (or to the one given to `evalLaterFor`), so everything a connection's
- * message sets going, however many hops later, answers to that connection. That is the cause,
- * not always the work's origin: a continuation another connection registered, run because this
- * connection's message settled what it waited for (a Return, a Disembargo lifting an embargo
- * and releasing held calls), answers to this one. Either way one connection ends, not the
+ * message sets going, however many hops later, answers to that connection. A peer's call is
+ * delivered as the work of the connection it came in on, whoever releases it (local-client.ts:
+ * a promise it waited in resolving, an embargo lifting). Other continuations follow the cause,
+ * not always the work's origin: one that connection X registered, run because Y's message
+ * settled what it waited for (a Return), answers to Y. Either way one connection ends, not the
  * process.
  */
 export interface TaskOwner {

@@ -127,7 +127,9 @@ export class LocalClient extends ClientHook {
     ctx._mid = methodId;
     ctx._execRef = this.addRef();
     ctx.setCancelHandler(() => ctx.done(canceledError())); // not delivered yet
-    eventLoop().evalLater(deliver, ctx);
+    const owner = ctx.taskOwner;
+    if (owner === null) eventLoop().evalLater(deliver, ctx);
+    else eventLoop().evalLaterFor(owner, deliver, ctx);
   }
 
   override getFd(): number | null {

@@ -40,6 +40,9 @@ import { RpcRequest } from "./rpc-client.js";
 
 export class RpcCallContext extends CallContextBase {
   readonly conn: RpcConnection;
+  override get taskOwner(): RpcConnection {
+    return this.conn;
+  }
   readonly answerId: number;
   readonly redirectResults: boolean;
   readonly interfaceId: bigint;

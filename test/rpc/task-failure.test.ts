@@ -70,14 +70,50 @@ test("a task's error goes to the owner of the task that queued it, however many 
   assert.deepEqual(log, ["c: c's task", "uncaught: c's handler failed", "next task ran"]);
 });
 
-test("a task that a client's call sets going throws: that client's connection ends, the server serves the others", async () => {
+/** Server and client runtimes, and what reaches the process or the servers' `onError`. */
+interface Scenario {
+  srt: Runtime;
+  crt: Runtime;
+  /** Pass to servers: what they report lands in `reported`. */
+  onError: (e: unknown) => void;
+  reported: unknown[];
+  /** What reached the process as an uncaught exception. */
+  uncaught: unknown[];
+}
+
+async function scenario(body: (s: Scenario) => Promise<void>): Promise<void> {
+  const reported: unknown[] = [];
   const uncaught: unknown[] = [];
   const onUncaught = (e: unknown) => uncaught.push(e);
   process.on("uncaughtException", onUncaught);
   const srt = Runtime.init();
   const crt = Runtime.init();
-  const reported: unknown[] = [];
   try {
+    await body({ srt, crt, onError: (e) => reported.push(e), reported, uncaught });
+  } finally {
+    process.off("uncaughtException", onUncaught);
+    await crt.shutdown();
+    await srt.shutdown();
+  }
+}
+
+/** Whether `onDisconnect()` resolves within 5 s (a regression is a failure, not a hang). */
+function endsSoon(conn: { onDisconnect(): Promise<unknown> }): Promise<boolean> {
+  return Promise.race([
+    conn.onDisconnect().then(() => true),
+    new Promise<false>((r) => setTimeout(() => r(false), 5000).unref()),
+  ]);
+}
+
+const evaluate = async (calc: Calculator_Client, x: number): Promise<void> => {
+  using r = calc.evaluate((p) => {
+    p.initExpression().literal = x;
+  });
+  await r;
+};
+
+test("a task that a client's call sets going throws: that client's connection ends, the server serves the others", () =>
+  scenario(async ({ srt, crt, onError, reported, uncaught }) => {
     const server = srt.newServer(
       Calculator.server({
         evaluate(ctx) {
@@ -93,29 +129,19 @@ test("a task that a client's call sets going throws: that client's connection en
           ctx.results.value = null;
         },
       }),
-      { onError: (e) => reported.push(e) },
+      { onError },
     );
     const { port } = await server.listen("127.0.0.1:0");
     const good = await crt.connect(`127.0.0.1:${port}`);
     const bad = await crt.connect(`127.0.0.1:${port}`);
     using goodCalc = good.bootstrap(Calculator_Client);
     using badCalc = bad.bootstrap(Calculator_Client);
-    const evaluate = async (calc: Calculator_Client, x: number): Promise<void> => {
-      using r = calc.evaluate((p) => {
-        p.initExpression().literal = x;
-      });
-      await r;
-    };
     await evaluate(goodCalc, 1);
     await evaluate(badCalc, 2);
 
     // The call itself may return before the task runs; the connection ends right after.
     await evaluate(badCalc, 13).catch(() => {});
-    const ended = await Promise.race([
-      bad.onDisconnect().then(() => true),
-      new Promise<false>((r) => setTimeout(() => r(false), 5000).unref()),
-    ]);
-    assert.ok(ended, "the connection whose call reached the bug did not end");
+    assert.ok(await endsSoon(bad), "the connection whose call reached the bug did not end");
     const err = await evaluate(badCalc, 3).then(
       () => assert.fail("a call on the ended connection succeeded"),
       (e: unknown) => e,
@@ -134,9 +160,37 @@ test("a task that a client's call sets going throws: that client's connection en
     using againCalc = again.bootstrap(Calculator_Client);
     await evaluate(againCalc, 5);
     assert.deepEqual(uncaught, [], "nothing reached the process as an uncaught exception");
-  } finally {
-    process.off("uncaughtException", onUncaught);
-    await crt.shutdown();
-    await srt.shutdown();
-  }
-});
+  }));
+
+test("a call held on a promise is its caller's connection's work when the promise releases it: a task it sets going that throws ends that connection", () =>
+  scenario(async ({ srt, crt, onError, reported, uncaught }) => {
+    // The bootstrap capability is a promise: calls wait in it until the application resolves it
+    // (from a host microtask, outside any task of a connection).
+    let resolveCalc: (c: Calculator_Client) => void = () => {};
+    const calc = new Promise<Calculator_Client>((r) => {
+      resolveCalc = r;
+    });
+    const server = srt.newServer(new Calculator_Client(calc), { onError });
+    const { port } = await server.listen("127.0.0.1:0");
+    const conn = await crt.connect(`127.0.0.1:${port}`);
+    using c = conn.bootstrap(Calculator_Client);
+    const held = evaluate(c, 1).catch(() => {});
+    await new Promise((r) => setTimeout(r, 50)); // the call waits in the promise
+    resolveCalc(
+      new Calculator_Client(
+        Calculator.server({
+          evaluate(ctx) {
+            evalLater(() => {
+              throw new TypeError("a bug a held call reached");
+            });
+            ctx.results.value = null;
+          },
+        }),
+      ),
+    );
+    await held;
+    assert.ok(await endsSoon(conn), "the caller's connection did not end");
+    assert.equal(reported.length, 1);
+    assert.equal((reported[0] as Error).message, "a bug a held call reached");
+    assert.deepEqual(uncaught, [], "nothing reached the process as an uncaught exception");
+  }));
