@@ -66,16 +66,16 @@ export class EventLoop {
   private owner: TaskOwner | null = null;
   readonly scheduler: LoopScheduler;
   /**
-   * Errors thrown by tasks that no owner answers for (they are bugs: tasks handle their own
-   * failures); a task with an owner reports to it instead, so that a bug a peer can provoke
-   * ends that peer's connection rather than the process.
-   */
-  /**
    * @internal Test hook: told of every error an owned task throws, before its owner is. Such an
    * error ends only a connection, which a test or a fuzzer would take for an ordinary Abort; the
    * RPC tests fail on it (test/rpc/harness.ts), as they fail on an unowned task's uncaught error.
    */
   taskErrorSpy: ((e: unknown) => void) | null = null;
+  /**
+   * Errors thrown by tasks that no owner answers for (they are bugs: tasks handle their own
+   * failures); a task with an owner reports to it instead, so that a bug a peer can provoke
+   * ends that peer's connection rather than the process.
+   */
   onTaskError: (e: unknown) => void = (e) => {
     // Surface it without breaking the queue.
     queueMicrotask(() => {
