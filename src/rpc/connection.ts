@@ -379,12 +379,10 @@ export class RpcConnection implements TransportReceiver {
     // neither the flow limit nor unread output holds them back), then end.
     this.outputBlocked = false;
     this.kick();
-    this.loop().evalLaterFor(this, inputEnded, { conn: this, error });
-  }
-  /** @internal The transport's end, handled after the messages received before it. */
-  _inputEnded(error: RpcError | null): void {
-    this.endOfInput = error ?? RpcError.disconnected("Peer disconnected.");
-    this.maybeEnd();
+    this.loop().evalLaterFor(this, () => {
+      this.endOfInput = error ?? RpcError.disconnected("Peer disconnected.");
+      this.maybeEnd();
+    });
   }
   private endOfInput: RpcError | null = null;
   /** C++ `idle`: the last value given to the transport's setIdle() (true until first used). */
@@ -1046,12 +1044,12 @@ export class RpcConnection implements TransportReceiver {
   // ---- the end ---------------------------------------------------------------------------------
 
   /**
-   * @internal (an event-loop.ts `TaskOwner`) A task that this connection's messages set going threw: a bug of ours, which a
-   * peer may be able to provoke. As in rpc.c++ (`taskFailed`, the error handler of the
-   * connection's TaskSet), the connection ends with that error (C++'s disconnect() does nothing
-   * once it has ended) and the rest of the process goes on. The error itself, stack and all, goes
-   * where errors nobody else can see go (`onError`): the Abort tells only the peer, and an idle
-   * connection sends none.
+   * @internal (an event-loop.ts `TaskOwner`) A task that this connection's messages set going
+   * threw: a bug of ours, which a peer may be able to provoke. As in rpc.c++ (`taskFailed`, the
+   * error handler of the connection's TaskSet), the connection ends with that error (C++'s
+   * disconnect() does nothing once it has ended) and the rest of the process goes on. The error
+   * itself, stack and all, goes where errors nobody else can see go (`onError`): the Abort tells
+   * only the peer, and an idle connection sends none.
    */
   taskFailed(error: unknown): void {
     try {
@@ -1160,10 +1158,6 @@ function reportError(e: unknown): void {
 
 function processNext(c: RpcConnection): void {
   c._processNext();
-}
-
-function inputEnded(a: { conn: RpcConnection; error: RpcError | null }): void {
-  a.conn._inputEnded(a.error);
 }
 
 function toPipelineOps(list: StructList<PromisedAnswerOpR>): number[] {
