@@ -19,6 +19,11 @@
 // generation large enough to hold a round: `node --max-semi-space-size=1024
 // --min-semi-space-size=1024 inproc.js ... --ms 100`. Unlike CPU time it does not move with the
 // machine's load; a round with a collection in it prints "gc" instead.
+// --alloc-sites=N: after the rounds, one more round under V8's sampling heap profiler (collected
+// objects included) and the N functions that allocated most, in bytes per op (an object is
+// charged to the function that allocated it, after inlining: an inlined callee's objects go to
+// its caller). Where to look when the heap per op moves.
+import { Session } from "node:inspector/promises";
 import { PerformanceObserver } from "node:perf_hooks";
 import { getHeapStatistics } from "node:v8";
 import { type ByteStream, Runtime } from "../../src/rpc/index.js";
@@ -62,6 +67,44 @@ function pair(): [MemStream, MemStream] {
   return [a, b];
 }
 
+interface ProfileNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: ProfileNode[];
+}
+
+/** Runs `round` under the sampling heap profiler; the `top` allocating functions, bytes per op. */
+async function allocSites(round: () => Promise<number>, top: number): Promise<string[]> {
+  const session = new Session();
+  session.connect();
+  await session.post("HeapProfiler.enable");
+  await session.post("HeapProfiler.startSampling", {
+    samplingInterval: 64,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+  const ops = await round();
+  const { profile } = (await session.post("HeapProfiler.stopSampling")) as { profile: { head: ProfileNode } };
+  session.disconnect();
+  const bytes = new Map<string, number>();
+  const walk = (node: ProfileNode): void => {
+    const f = node.callFrame;
+    const where = `${f.functionName || "(anonymous)"} ${f.url.split("/").slice(-2).join("/")}:${f.lineNumber + 1}`;
+    if (node.selfSize > 0) bytes.set(where, (bytes.get(where) ?? 0) + node.selfSize);
+    for (const c of node.children) walk(c);
+  };
+  walk(profile.head);
+  return [...bytes]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(
+      ([where, b]) =>
+        `  ${Math.round(b / ops)
+          .toString()
+          .padStart(6)} B/op  ${where}`,
+    );
+}
+
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
@@ -75,6 +118,7 @@ async function main(): Promise<void> {
   const args = parseArgs(argv, []);
   const ms = args.int("ms", 1500);
   const rounds = args.int("rounds", 5);
+  const sites = args.int("alloc-sites", 0);
   let gcs = 0;
   const gcWatch = new PerformanceObserver((list) => {
     gcs += list.getEntries().length;
@@ -123,6 +167,16 @@ async function main(): Promise<void> {
     process.stdout.write(
       `${n.padEnd(17)} ${Math.round(median(ops)).toLocaleString("en-US").padStart(9)} ops/s   CPU ${median(cpu).toFixed(2).padStart(7)} µs/op (${Math.min(...cpu).toFixed(2)}-${Math.max(...cpu).toFixed(2)})   client writes/op ${writes.toFixed(2)}   heap ${alloc.length === 0 ? "gc" : `${Math.round(median(alloc))} B/op`}\n`,
     );
+    if (sites > 0) {
+      const round = async (): Promise<number> => {
+        let done = 0;
+        await runBenches(client, [n], o, (l) => {
+          done = l.ops ?? 0;
+        });
+        return Math.max(1, done);
+      };
+      process.stdout.write(`${(await allocSites(round, sites)).join("\n")}\n`);
+    }
   }
   await client.close();
   await rt.shutdown();

@@ -14,6 +14,8 @@
 //   section (connections opened, counted by the server, all closed again), and the C++ pairs
 //   (TS client → C++ server, C++ client → TS server, C++ ↔ C++). The C++ pairs need g++, capnp
 //   and libcapnp-dev: they fail when CI is set and the toolchain is missing, and skip otherwise.
+// - The in-process CPU benchmark (bench/rpc/inproc.ts, through tsx): its line per benchmark and
+//   the allocation sites of --alloc-sites.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -352,47 +354,44 @@ interface DriverRun {
   };
 }
 
-/**
- * Runs bench/rpc/main.ts (or `script`, another driver there) through tsx with --smoke
- * --from-source (no build step, tiny counts).
- */
-function driver(args: string[], script = "main.ts"): Promise<DriverRun> {
-  const json = join(dir, `run-${Math.random().toString(36).slice(2)}.json`);
+/** Runs a bench/rpc program through tsx; what it printed and its exit code (killed after `ms`). */
+function benchProgram(
+  script: string,
+  args: string[],
+  ms: number,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const p = spawn(
-      process.execPath,
-      [
-        "--import",
-        "tsx",
-        join(root, "bench/rpc", script),
-        "--smoke",
-        "--from-source",
-        `--json=${json}`,
-        ...args,
-      ],
-      {
-        cwd: root,
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
+    const p = spawn(process.execPath, ["--import", "tsx", join(root, "bench/rpc", script), ...args], {
+      cwd: root,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     p.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
     p.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    const timer = setTimeout(() => p.kill("SIGKILL"), 100000);
+    const timer = setTimeout(() => p.kill("SIGKILL"), ms);
     p.on("error", reject);
     p.on("close", (code) => {
       clearTimeout(timer);
-      let parsed: DriverRun["json"];
-      try {
-        parsed = JSON.parse(readFileSync(json, "utf8")) as DriverRun["json"];
-      } catch (e) {
-        reject(new Error(`no JSON from the driver (exit ${code}): ${String(e)}\n${stderr.slice(-3000)}`));
-        return;
-      }
-      resolve({ code, stdout, stderr, json: parsed });
+      resolve({ code, stdout, stderr });
     });
   });
+}
+
+/**
+ * Runs bench/rpc/main.ts (or `script`, another driver there) through tsx with --smoke
+ * --from-source (no build step, tiny counts).
+ */
+async function driver(args: string[], script = "main.ts"): Promise<DriverRun> {
+  const json = join(dir, `run-${Math.random().toString(36).slice(2)}.json`);
+  const r = await benchProgram(script, ["--smoke", "--from-source", `--json=${json}`, ...args], 100_000);
+  let parsed: DriverRun["json"];
+  try {
+    parsed = JSON.parse(readFileSync(json, "utf8")) as DriverRun["json"];
+  } catch (e) {
+    throw new Error(`no JSON from the driver (exit ${r.code}): ${String(e)}\n${r.stderr.slice(-3000)}`);
+  }
+  return { ...r, json: parsed };
 }
 
 function expectSamples(r: DriverRun, pairs: Record<string, readonly string[]>): void {
@@ -465,5 +464,20 @@ describe("driver (bench/rpc/bulk-main.ts --from-source)", () => {
           );
         }
     assert.match(r.stdout, /\| loopback TCP \| 64 KiB \| TS→TS \| [0-9.,]+ \(±0%\) \| [0-9.]+x \|/);
+  });
+});
+
+describe("in-process (bench/rpc/inproc.ts)", () => {
+  it("prints ops/s, CPU and heap per op, and with --alloc-sites the functions that allocated most", async () => {
+    const out = await benchProgram(
+      "inproc.ts",
+      ["echo-sequential", "--ms", "30", "--rounds", "1", "--alloc-sites=3"],
+      60_000,
+    );
+    assert.equal(out.code, 0, out.stderr.slice(-3000));
+    const lines = out.stdout.trimEnd().split("\n");
+    assert.match(lines[0]!, /^echo-sequential +[\d,]+ ops\/s +CPU +[\d.]+ µs\/op .* heap (gc|\d+ B\/op)$/);
+    assert.equal(lines.length, 4, out.stdout);
+    for (const l of lines.slice(1)) assert.match(l, /^ +\d+ B\/op {2}\S/);
   });
 });
